@@ -1,0 +1,5 @@
+//! One module per top-level subcommand.
+
+pub mod config;
+pub mod doctor;
+pub mod secrets;
