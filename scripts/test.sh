@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the whole Pryx test suite on a fresh machine: installs every test dependency it needs from the
+# package registries (Debian packages, npm peers), then runs formatting, lint and all tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+need_apt=()
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing Debian packages: ${need_apt[*]}"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+log "installing npm test peers (testdeps/)"
+(cd testdeps && npm ci --no-audit --no-fund --loglevel=error)
+export PRYX_TESTDEPS="$PWD/testdeps/node_modules"
+
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  log "installing cargo-nextest"
+  cargo install --locked cargo-nextest
+fi
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "cargo nextest run"
+cargo nextest run --workspace --locked --no-fail-fast
+
+log "doc tests"
+cargo test --workspace --locked --doc
