@@ -6,3 +6,5 @@ mod event;
 
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use event::{EnvelopeType, Event, EventKind, Surface};
+mod tool;
+pub use tool::ToolKind;
