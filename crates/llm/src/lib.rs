@@ -1,1 +1,20 @@
-//! placeholder
+//! Model provider clients for Pryx: one provider-neutral conversation model, one [`Provider`]
+//! trait, and hand-written streaming clients for OpenAI-compatible Chat Completions and
+//! Anthropic Messages, with retries, timeouts, cancellation and a circuit breaker.
+
+pub mod error;
+pub mod event;
+pub mod provider;
+pub mod resilience;
+pub mod sse;
+pub mod tool_names;
+pub mod types;
+
+pub use error::{LlmError, TimeoutPhase};
+pub use event::{EventStream, ResponseCollector, StreamEvent, collect};
+pub use provider::{Provider, ProviderKind, ProviderSettings, SecretString, build_provider};
+pub use resilience::RetryPolicy;
+pub use types::{
+    AssistantPart, ChatRequest, ChatResponse, ImageData, Message, StopReason, ToolCall, ToolResult,
+    ToolSpec, Usage, UserPart,
+};
