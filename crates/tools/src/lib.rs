@@ -1,1 +1,27 @@
-//! placeholder
+//! Tools the agent can call: the [`Tool`] trait, the built-in file, shell and HTTP tools, output
+//! trimming and the process sandbox used by `shell.exec`.
+//!
+//! The policy engine decides whether a call may run; the tools still defend themselves: paths
+//! are confined to the workspace, commands run with a cleared environment in their own process
+//! group (and under Landlock on Linux), HTTP refuses private addresses.
+
+mod error;
+pub mod path;
+mod registry;
+mod tool;
+pub mod trim;
+
+use std::sync::Arc;
+
+pub use error::ToolError;
+pub use registry::ToolRegistry;
+pub use tool::{
+    DEFAULT_ALLOWED_ENV, HttpPolicy, Limits, SandboxLauncher, Tool, ToolContext, ToolDefinition,
+    ToolOutput,
+};
+pub use trim::trim_output;
+
+/// The built-in tools, in name order.
+pub fn builtins() -> Vec<Arc<dyn Tool>> {
+    Vec::new()
+}
