@@ -1,1 +1,34 @@
-//! placeholder
+//! The SQLite store of Pryx: schema, forward-only migrations, typed queries and full-text search.
+//! No SQL leaves this crate; callers use the methods of [`Store`].
+//!
+//! [`Store`] is `Clone + Send + Sync` and its methods are synchronous; async code calls them
+//! through `spawn_blocking`. Timestamps are RFC 3339 UTC strings; ids are UUID v7 strings.
+
+mod audit;
+mod error;
+mod events;
+mod grants;
+mod messages;
+mod migrate;
+mod search;
+mod sessions;
+mod spans;
+mod store;
+mod tool_calls;
+mod util;
+mod workspaces;
+
+pub use audit::{
+    AuditEntry, AuditProblem, AuditProblemKind, AuditRecord, AuditReport, GENESIS_HASH,
+};
+pub use error::{Result, StoreError};
+pub use grants::{ApprovalGrant, GrantScope, NewGrant};
+pub use messages::{Message, MessageUsage, NewMessage, Role};
+pub use migrate::SCHEMA_VERSION;
+pub use search::{SNIPPET_CLOSE, SNIPPET_OPEN, SearchHit, fts_query};
+pub use sessions::{NewSession, Page, Session, SessionStatus};
+pub use spans::{NewSpan, Span, SpanEnd, SpanKind, SpanStatus};
+pub use store::Store;
+pub use tool_calls::{NewToolCall, ToolCall, ToolCallStatus, ToolCallUpdate};
+pub use util::{format_ts, now_ts};
+pub use workspaces::Workspace;

@@ -1,0 +1,98 @@
+//! One error type for every store operation, with messages that say what to do next.
+
+use pryx_protocol::ErrorCode;
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file could not be created or opened at all.
+    #[error(
+        "cannot open the database at {path}: {detail}; check that the directory exists and is writable"
+    )]
+    Open { path: String, detail: String },
+
+    /// The file exists but is not a readable SQLite database (truncated, overwritten, damaged).
+    #[error(
+        "the database at {path} is damaged or is not a Pryx database ({detail}); move it aside and restore a backup, or run `pryx doctor`"
+    )]
+    NotADatabase { path: String, detail: String },
+
+    /// The file was migrated by a later release.
+    #[error(
+        "this database was written by a newer Pryx (schema {found}, this build knows {known}); upgrade Pryx"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+
+    /// A schema migration failed and was rolled back.
+    #[error(
+        "upgrading the database to schema {version} failed: {detail}; the database was left at its previous schema"
+    )]
+    Migration { version: i64, detail: String },
+
+    /// Damage found while the database was in use.
+    #[error(
+        "the database is damaged ({0}); stop Pryx, move the database aside and restore a backup"
+    )]
+    Corrupt(String),
+
+    /// Another process held a lock for longer than the busy timeout.
+    #[error(
+        "the database is busy (another process holds a lock); try again, or stop the other Pryx process"
+    )]
+    Busy,
+
+    /// The referenced row does not exist.
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+
+    /// The caller passed a value the store cannot record.
+    #[error("invalid {what}: {detail}")]
+    Invalid { what: &'static str, detail: String },
+
+    /// A stored value could not be read back into its type.
+    #[error("stored data is malformed: {0}")]
+    Decode(String),
+
+    /// File-system work around the database (creating it, setting its mode) failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Any other SQLite failure.
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl StoreError {
+    /// The wire error code surfaces report for this failure.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::NotFound { .. } => ErrorCode::NotFound,
+            StoreError::Invalid { .. } => ErrorCode::ValidationFailed,
+            _ => ErrorCode::StoreFailed,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as C;
+        match e.sqlite_error_code() {
+            Some(C::DatabaseBusy | C::DatabaseLocked) => StoreError::Busy,
+            Some(C::DatabaseCorrupt | C::NotADatabase) => StoreError::Corrupt(e.to_string()),
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Decode(e.to_string())
+    }
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,259 @@
+//! Messages of a session, in order. `content` holds the provider-neutral message (text, tool
+//! calls, tool results) as JSON; `text` is its plain text, which feeds full-text search.
+
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StoreError};
+use crate::store::Store;
+use crate::util::{json_col, new_id, now_ts, str_enum, to_i64, to_u64};
+
+str_enum! {
+    /// Who a message is from.
+    pub enum Role { User => "user", Assistant => "assistant", Tool => "tool", System => "system" }
+}
+
+/// Token counts and cost of the model call that produced a message; all optional because user
+/// and tool messages have none and some providers report only part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct MessageUsage {
+    pub tokens_in: Option<u64>,
+    pub tokens_out: Option<u64>,
+    pub cache_read_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
+    pub cost_usd: Option<f64>,
+}
+
+/// A message to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    pub session_id: String,
+    pub role: Role,
+    /// The provider-neutral message content.
+    pub content: serde_json::Value,
+    /// Plain text for search (may be empty).
+    pub text: String,
+    /// For tool results: the call they answer.
+    pub tool_call_id: Option<String>,
+    pub model: Option<String>,
+    pub usage: MessageUsage,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    pub session_id: String,
+    /// 1, 2, 3, … within the session.
+    pub seq: u64,
+    pub role: Role,
+    pub content: serde_json::Value,
+    pub text: String,
+    pub tool_call_id: Option<String>,
+    pub model: Option<String>,
+    pub usage: MessageUsage,
+    pub created_at: String,
+}
+
+const COLS: &str = "id, session_id, seq, role, content, text, tool_call_id, model, tokens_in, tokens_out, \
+     cache_read_tokens, cache_write_tokens, cost_usd, created_at";
+
+fn opt_u64(v: Option<i64>) -> Option<u64> {
+    v.map(to_u64)
+}
+
+fn opt_i64(what: &'static str, v: Option<u64>) -> Result<Option<i64>> {
+    v.map(|n| to_i64(what, n)).transpose()
+}
+
+fn raw_from_row(r: &Row<'_>) -> rusqlite::Result<(Message, String)> {
+    let content: String = r.get(4)?;
+    let msg = Message {
+        id: r.get(0)?,
+        session_id: r.get(1)?,
+        seq: to_u64(r.get(2)?),
+        role: r.get(3)?,
+        content: serde_json::Value::Null,
+        text: r.get(5)?,
+        tool_call_id: r.get(6)?,
+        model: r.get(7)?,
+        usage: MessageUsage {
+            tokens_in: opt_u64(r.get(8)?),
+            tokens_out: opt_u64(r.get(9)?),
+            cache_read_tokens: opt_u64(r.get(10)?),
+            cache_write_tokens: opt_u64(r.get(11)?),
+            cost_usd: r.get(12)?,
+        },
+        created_at: r.get(13)?,
+    };
+    Ok((msg, content))
+}
+
+fn finish(raw: (Message, String)) -> Result<Message> {
+    let (mut msg, content) = raw;
+    msg.content = json_col(&content)?;
+    Ok(msg)
+}
+
+impl Store {
+    /// Appends a message, assigning the next `seq` of its session, and marks the session updated.
+    /// The row is durable when this returns.
+    pub fn append_message(&self, new: &NewMessage) -> Result<Message> {
+        let u = &new.usage;
+        let usage = (
+            opt_i64("tokens_in", u.tokens_in)?,
+            opt_i64("tokens_out", u.tokens_out)?,
+            opt_i64("cache_read_tokens", u.cache_read_tokens)?,
+            opt_i64("cache_write_tokens", u.cache_write_tokens)?,
+        );
+        let content = serde_json::to_string(&new.content)?;
+        let id = new_id();
+        let now = now_ts();
+        self.with_tx(|tx| {
+            let touched = tx.execute("UPDATE sessions SET updated_at = ?2 WHERE id = ?1", params![new.session_id, now])?;
+            if touched == 0 {
+                return Err(StoreError::NotFound { what: "session", id: new.session_id.clone() });
+            }
+            let seq: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?1",
+                [&new.session_id],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                &format!("INSERT INTO messages ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+                params![
+                    id,
+                    new.session_id,
+                    seq,
+                    new.role,
+                    content,
+                    new.text,
+                    new.tool_call_id,
+                    new.model,
+                    usage.0,
+                    usage.1,
+                    usage.2,
+                    usage.3,
+                    u.cost_usd,
+                    now
+                ],
+            )?;
+            Ok(Message {
+                id: id.clone(),
+                session_id: new.session_id.clone(),
+                seq: to_u64(seq),
+                role: new.role,
+                content: new.content.clone(),
+                text: new.text.clone(),
+                tool_call_id: new.tool_call_id.clone(),
+                model: new.model.clone(),
+                usage: new.usage,
+                created_at: now.clone(),
+            })
+        })
+    }
+
+    /// All messages of a session in order.
+    pub fn list_messages(&self, session_id: &str) -> Result<Vec<Message>> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLS} FROM messages WHERE session_id = ?1 ORDER BY seq"
+            ))?;
+            let raws = stmt
+                .query_map([session_id], raw_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            raws.into_iter().map(finish).collect()
+        })
+    }
+
+    /// One message by id.
+    pub fn get_message(&self, id: &str) -> Result<Option<Message>> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(&format!("SELECT {COLS} FROM messages WHERE id = ?1"))?;
+            let mut rows = stmt.query_map([id], raw_from_row)?;
+            rows.next().transpose()?.map(finish).transpose()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sessions::NewSession;
+    use serde_json::json;
+
+    pub(crate) fn msg(session: &str, role: Role, text: &str) -> NewMessage {
+        NewMessage {
+            session_id: session.to_string(),
+            role,
+            content: json!([{"type": "text", "text": text}]),
+            text: text.to_string(),
+            tool_call_id: None,
+            model: None,
+            usage: MessageUsage::default(),
+        }
+    }
+
+    #[test]
+    fn append_assigns_seq_per_session_and_lists_in_order() {
+        let store = Store::open_in_memory().unwrap();
+        let a = store.create_session(&NewSession::default()).unwrap();
+        let b = store.create_session(&NewSession::default()).unwrap();
+        let m1 = store
+            .append_message(&msg(&a.id, Role::User, "hello"))
+            .unwrap();
+        let mut with_usage = msg(&a.id, Role::Assistant, "hi");
+        with_usage.model = Some("m".into());
+        with_usage.usage = MessageUsage {
+            tokens_in: Some(12),
+            tokens_out: Some(3),
+            cache_read_tokens: Some(4),
+            cache_write_tokens: None,
+            cost_usd: Some(0.001),
+        };
+        let m2 = store.append_message(&with_usage).unwrap();
+        let mut tool = msg(&a.id, Role::Tool, "result");
+        tool.tool_call_id = Some("call_1".into());
+        let m3 = store.append_message(&tool).unwrap();
+        let other = store
+            .append_message(&msg(&b.id, Role::User, "elsewhere"))
+            .unwrap();
+
+        assert_eq!((m1.seq, m2.seq, m3.seq, other.seq), (1, 2, 3, 1));
+        let listed = store.list_messages(&a.id).unwrap();
+        assert_eq!(listed, vec![m1.clone(), m2.clone(), m3]);
+        assert_eq!(store.get_message(&m2.id).unwrap(), Some(m2));
+        assert_eq!(store.get_message("missing").unwrap(), None);
+        let session = store.get_session(&a.id).unwrap().unwrap();
+        assert!(session.updated_at >= m1.created_at);
+    }
+
+    #[test]
+    fn append_to_missing_session_is_not_found() {
+        let store = Store::open_in_memory().unwrap();
+        let err = store
+            .append_message(&msg("nope", Role::User, "x"))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NotFound {
+                    what: "session",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn deleting_a_session_removes_its_messages() {
+        let store = Store::open_in_memory().unwrap();
+        let s = store.create_session(&NewSession::default()).unwrap();
+        let m = store
+            .append_message(&msg(&s.id, Role::User, "bye"))
+            .unwrap();
+        store.delete_session(&s.id).unwrap();
+        assert!(store.get_message(&m.id).unwrap().is_none());
+    }
+}

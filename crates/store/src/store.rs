@@ -1,0 +1,168 @@
+//! The [`Store`] handle: opening the file, connection settings, and the locking helpers every
+//! query module uses.
+//!
+//! Durability: the database runs in WAL mode with `synchronous=FULL`, so the WAL is synced on
+//! every commit. WAL with `NORMAL` already survives a killed process (committed frames are in the
+//! OS page cache), but can lose the last commits on power loss or an OS crash; a chat history and an
+//! audit trail are worth one fsync per commit.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::error::{Result, StoreError};
+use crate::migrate;
+
+/// How long a statement waits for another connection's lock before failing with `Busy`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A handle on the Pryx database. Cheap to clone; all clones share one connection. Methods are
+/// synchronous: async callers wrap them in `spawn_blocking`.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating with mode 0600 if needed) and migrates the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        create_private(path)?;
+        let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
+            path: shown.clone(),
+            detail: e.to_string(),
+        })?;
+        let on_open_error = |e: StoreError| match e {
+            StoreError::Corrupt(detail) => StoreError::NotADatabase {
+                path: shown.clone(),
+                detail,
+            },
+            other => other,
+        };
+        configure(&conn, true).map_err(on_open_error)?;
+        migrate::migrate(&mut conn).map_err(on_open_error)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                path: Some(path.to_path_buf()),
+            }),
+        })
+    }
+
+    /// A private database that lives as long as the handle; for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn, false)?;
+        migrate::migrate(&mut conn)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                path: None,
+            }),
+        })
+    }
+
+    /// The file behind this store, `None` for an in-memory one.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// The schema version recorded in the database.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.with_conn(migrate::user_version)
+    }
+
+    /// The text of `PRAGMA integrity_check`: `"ok"` for a healthy database, otherwise the
+    /// problems SQLite found, one per line.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare("PRAGMA integrity_check")?;
+            let lines = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(lines.join("\n"))
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-applied write: SQLite rolls back any
+        // open transaction when it is dropped, so the connection is safe to reuse.
+        self.inner
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` with the connection (autocommit: each statement is its own transaction).
+    pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.lock();
+        f(&conn)
+    }
+
+    /// Runs `f` inside an immediate (write-locking) transaction, committing if it succeeds.
+    pub(crate) fn with_tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn configure(conn: &Connection, file: bool) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Reading the schema forces SQLite to parse the header, so garbage files fail here, clearly.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
+    if file {
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Invalid {
+                what: "journal mode",
+                detail: format!(
+                    "SQLite kept {mode:?} instead of WAL; is the file on a network share?"
+                ),
+            });
+        }
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Creates the database file with owner-only permissions, so that SQLite (which copies the main
+/// file's mode onto `-wal` and `-shm`) never creates a readable file.
+fn create_private(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Io {
+            path: path.display().to_string(),
+            source: e,
+        }),
+    }
+}
