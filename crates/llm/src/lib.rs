@@ -2,14 +2,18 @@
 //! trait, and hand-written streaming clients for OpenAI-compatible Chat Completions and
 //! Anthropic Messages, with retries, timeouts, cancellation and a circuit breaker.
 
+pub mod client;
 pub mod error;
 pub mod event;
+pub mod http_error;
 pub mod provider;
 pub mod resilience;
 pub mod sse;
 pub mod tool_names;
 pub mod types;
+pub mod wire;
 
+pub use client::Client;
 pub use error::{LlmError, TimeoutPhase};
 pub use event::{EventStream, ResponseCollector, StreamEvent, collect};
 pub use provider::{Provider, ProviderKind, ProviderSettings, SecretString, build_provider};
