@@ -285,6 +285,11 @@ pub fn health_check(dir: &DataDir) -> SecretHealth {
     }
 }
 
+/// True if `name` is a valid secret name (`[A-Za-z0-9_.-]{1,64}`).
+pub fn is_secret_name(name: &str) -> bool {
+    crate::config::schema::is_name(name)
+}
+
 fn check_name(name: &str) -> Result<(), SecretError> {
     if crate::config::schema::is_name(name) {
         Ok(())
