@@ -1,0 +1,219 @@
+//! Opening database files: creation, permissions, reopening, refusing newer schemas, and clear
+//! errors for files that are not (or no longer) databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use pryx_store::{AuditEntry, AuditProblemKind, NewSession, SCHEMA_VERSION, Store, StoreError};
+
+#[test]
+fn fresh_file_is_migrated_and_healthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pryx.db");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    assert_eq!(store.path(), Some(path.as_path()));
+}
+
+#[cfg(unix)]
+#[test]
+fn database_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pryx.db");
+    let store = Store::open(&path).unwrap();
+    store.create_session(&NewSession::default()).unwrap();
+    for name in ["pryx.db", "pryx.db-wal", "pryx.db-shm"] {
+        let meta = std::fs::metadata(dir.path().join(name)).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+    }
+}
+
+#[test]
+fn reopening_keeps_data_and_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pryx.db");
+    let id = {
+        let store = Store::open(&path).unwrap();
+        store
+            .create_session(&NewSession {
+                title: "kept".into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .id
+    };
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.get_session(&id).unwrap().unwrap().title, "kept");
+    // A second handle on the same file at the same time also works.
+    let other = Store::open(&path).unwrap();
+    assert!(other.get_session(&id).unwrap().is_some());
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pryx.db");
+    drop(Store::open(&path).unwrap());
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(raw);
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::SchemaTooNew { .. }), "{err:?}");
+    let want = format!(
+        "this database was written by a newer Pryx (schema {}, this build knows {SCHEMA_VERSION}); upgrade Pryx",
+        SCHEMA_VERSION + 1
+    );
+    assert_eq!(err.to_string(), want);
+}
+
+#[test]
+fn garbage_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pryx.db");
+    std::fs::write(&path, "this is not a database\n".repeat(500)).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&path.display().to_string()) && msg.contains("damaged"),
+        "{msg}"
+    );
+}
+
+fn populated(path: &Path) {
+    let store = Store::open(path).unwrap();
+    for i in 0..200 {
+        let s = store
+            .create_session(&NewSession {
+                title: format!("session {i} {}", "t".repeat(300)),
+                ..Default::default()
+            })
+            .unwrap();
+        store
+            .append_audit(&AuditEntry {
+                actor: "agent".into(),
+                action: "session.created".into(),
+                resource_type: "session".into(),
+                resource_id: Some(s.id),
+                session_id: None,
+                details: serde_json::json!({}),
+                outcome: "success".into(),
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn truncated_file_never_passes_as_healthy() {
+    for keep in [10u64, 100, 4096, 20_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pryx.db");
+        populated(&path);
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert!(len > keep * 2, "test database too small ({len} bytes)");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(keep)
+            .unwrap();
+
+        // Either opening fails with a clear message, or the damage shows up in the health checks.
+        match Store::open(&path) {
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.contains("damaged") || msg.contains("malformed"),
+                    "keep {keep}: {msg}"
+                );
+            }
+            Ok(store) => {
+                let healthy = matches!(store.integrity_check().as_deref(), Ok("ok"))
+                    && store.verify_audit().map(|r| r.is_intact()).unwrap_or(false);
+                assert!(!healthy, "keep {keep}: truncated database reported healthy");
+            }
+        }
+    }
+}
+
+#[test]
+fn tampering_through_a_raw_connection_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pryx.db");
+    let store = Store::open(&path).unwrap();
+    let recs: Vec<_> = (0..4)
+        .map(|i| {
+            store
+                .append_audit(&AuditEntry {
+                    actor: "user:cli".into(),
+                    action: "approval.granted".into(),
+                    resource_type: "tool_call".into(),
+                    resource_id: Some(format!("call_{i}")),
+                    session_id: Some("s".into()),
+                    details: serde_json::json!({"scope": "once"}),
+                    outcome: "success".into(),
+                })
+                .unwrap()
+        })
+        .collect();
+
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    assert!(
+        raw.execute("UPDATE audit_log SET outcome = 'denied' WHERE seq = 2", [])
+            .is_err(),
+        "guard trigger"
+    );
+    raw.execute_batch(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET outcome = 'denied' WHERE seq = 2;",
+    )
+    .unwrap();
+    drop(raw);
+
+    let report = store.verify_audit().unwrap();
+    assert!(!report.is_intact());
+    assert!(!report.append_only_guard);
+    assert_eq!(report.problems.len(), 1, "{report:?}");
+    assert_eq!(
+        (report.problems[0].seq, report.problems[0].kind),
+        (2, AuditProblemKind::Edited)
+    );
+    assert_eq!(report.problems[0].id, recs[1].id);
+}
+
+#[test]
+fn concurrent_writers_get_distinct_event_versions() {
+    use pryx_protocol::{EventKind, Surface};
+    let store = Store::open_in_memory().unwrap();
+    let s = store.create_session(&NewSession::default()).unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let (store, sid) = (store.clone(), s.id.clone());
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|i| {
+                        store
+                            .append_event(
+                                &sid,
+                                EventKind::SessionMessage,
+                                Surface::Core,
+                                &serde_json::json!({"t": t, "i": i}),
+                            )
+                            .unwrap()
+                            .version
+                            .unwrap()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(all, (1..=100).collect::<Vec<_>>());
+}
