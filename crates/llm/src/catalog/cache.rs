@@ -17,7 +17,11 @@ pub fn cache_path(data_dir: &Path) -> PathBuf {
 }
 
 fn io_err(op: &'static str, path: &Path, e: impl std::fmt::Display) -> CatalogError {
-    CatalogError::Io { op, path: path.to_path_buf(), message: e.to_string() }
+    CatalogError::Io {
+        op,
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Reads and validates the cached catalog. `Ok(None)` when there is none.
@@ -46,9 +50,8 @@ pub fn write_cache(data_dir: &Path, data: &CatalogData) -> Result<PathBuf, Catal
     let json = serde_json::to_vec(data).map_err(|e| CatalogError::Parse(e.to_string()))?;
     let path = cache_path(data_dir);
     let tmp = data_dir.join(format!(".{CACHE_FILE}.{}.tmp", std::process::id()));
-    let result = write_private(&tmp, &json).and_then(|()| {
-        fs::rename(&tmp, &path).map_err(|e| io_err("replace", &path, e))
-    });
+    let result = write_private(&tmp, &json)
+        .and_then(|()| fs::rename(&tmp, &path).map_err(|e| io_err("replace", &path, e)));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -67,7 +70,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CatalogError> {
     // An existing temp file keeps its old mode; make it private before writing.
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))
         .map_err(|e| io_err("set permissions of", path, e))?;
-    file.write_all(bytes).map_err(|e| io_err("write", path, e))?;
+    file.write_all(bytes)
+        .map_err(|e| io_err("write", path, e))?;
     file.sync_all().map_err(|e| io_err("sync", path, e))
 }
 
@@ -77,7 +81,10 @@ mod tests {
     use crate::catalog::data::{ModelData, ProviderData};
 
     fn tiny() -> CatalogData {
-        let mut provider = ProviderData { name: Some("Local".into()), ..Default::default() };
+        let mut provider = ProviderData {
+            name: Some("Local".into()),
+            ..Default::default()
+        };
         provider.models.insert("m1".into(), ModelData::default());
         let mut data = CatalogData::default();
         data.providers.insert("local".into(), provider);

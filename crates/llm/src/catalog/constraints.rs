@@ -82,15 +82,24 @@ pub fn check_request(
     requested_max_tokens: Option<u32>,
 ) -> Result<Checked, ConstraintError> {
     if wants_tools && !info.tool_call {
-        return Err(ConstraintError::Unsupported { what: Unsupported::Tools, model: info.full_id() });
+        return Err(ConstraintError::Unsupported {
+            what: Unsupported::Tools,
+            model: info.full_id(),
+        });
     }
     if has_images && !info.supports_images() {
-        return Err(ConstraintError::Unsupported { what: Unsupported::Images, model: info.full_id() });
+        return Err(ConstraintError::Unsupported {
+            what: Unsupported::Images,
+            model: info.full_id(),
+        });
     }
     if let Some(limit) = info.input_limit
         && estimated_input_tokens > limit
     {
-        return Err(ConstraintError::ContextExceeded { estimated: estimated_input_tokens, limit });
+        return Err(ConstraintError::ContextExceeded {
+            estimated: estimated_input_tokens,
+            limit,
+        });
     }
     // At least one output token must fit, so an input filling the whole window is too big.
     if estimated_input_tokens >= info.context {
@@ -101,7 +110,9 @@ pub fn check_request(
     }
     let left = info.context - estimated_input_tokens;
     let wanted = requested_max_tokens.unwrap_or(info.output);
-    Ok(Checked { max_tokens: wanted.min(info.output).min(left).max(1) })
+    Ok(Checked {
+        max_tokens: wanted.min(info.output).min(left).max(1),
+    })
 }
 
 #[cfg(test)]
@@ -141,23 +152,44 @@ mod tests {
     #[test]
     fn fits_and_caps_at_output_limit() {
         let m = model(200_000, 64_000);
-        assert_eq!(check_request(&m, 1_000, false, false, None), Ok(Checked { max_tokens: 64_000 }));
-        assert_eq!(check_request(&m, 1_000, false, false, Some(100_000)).map(|c| c.max_tokens), Ok(64_000));
-        assert_eq!(check_request(&m, 1_000, false, false, Some(500)).map(|c| c.max_tokens), Ok(500));
+        assert_eq!(
+            check_request(&m, 1_000, false, false, None),
+            Ok(Checked { max_tokens: 64_000 })
+        );
+        assert_eq!(
+            check_request(&m, 1_000, false, false, Some(100_000)).map(|c| c.max_tokens),
+            Ok(64_000)
+        );
+        assert_eq!(
+            check_request(&m, 1_000, false, false, Some(500)).map(|c| c.max_tokens),
+            Ok(500)
+        );
     }
 
     #[test]
     fn caps_at_what_the_context_leaves() {
         let m = model(8_192, 4_096);
-        assert_eq!(check_request(&m, 6_000, false, false, Some(4_000)).map(|c| c.max_tokens), Ok(2_192));
-        assert_eq!(check_request(&m, 8_191, false, false, None).map(|c| c.max_tokens), Ok(1));
+        assert_eq!(
+            check_request(&m, 6_000, false, false, Some(4_000)).map(|c| c.max_tokens),
+            Ok(2_192)
+        );
+        assert_eq!(
+            check_request(&m, 8_191, false, false, None).map(|c| c.max_tokens),
+            Ok(1)
+        );
     }
 
     #[test]
     fn over_context_is_a_typed_error_with_code() {
         let m = model(8_192, 4_096);
         let err = check_request(&m, 8_192, false, false, None).unwrap_err();
-        assert_eq!(err, ConstraintError::ContextExceeded { estimated: 8_192, limit: 8_192 });
+        assert_eq!(
+            err,
+            ConstraintError::ContextExceeded {
+                estimated: 8_192,
+                limit: 8_192
+            }
+        );
         assert_eq!(err.code().as_str(), "LLM_CONTEXT_EXCEEDED");
         assert!(err.to_string().contains("8192"));
     }
@@ -168,7 +200,13 @@ mod tests {
         m.input_limit = Some(272_000);
         assert!(check_request(&m, 272_000, false, false, None).is_ok());
         let err = check_request(&m, 272_001, false, false, None).unwrap_err();
-        assert_eq!(err, ConstraintError::ContextExceeded { estimated: 272_001, limit: 272_000 });
+        assert_eq!(
+            err,
+            ConstraintError::ContextExceeded {
+                estimated: 272_001,
+                limit: 272_000
+            }
+        );
     }
 
     #[test]
@@ -185,7 +223,13 @@ mod tests {
     fn refuses_images_without_vision() {
         let mut m = model(8_192, 4_096);
         let err = check_request(&m, 10, false, true, None).unwrap_err();
-        assert_eq!(err, ConstraintError::Unsupported { what: Unsupported::Images, model: "p/m".into() });
+        assert_eq!(
+            err,
+            ConstraintError::Unsupported {
+                what: Unsupported::Images,
+                model: "p/m".into()
+            }
+        );
         assert!(err.to_string().contains("does not accept images"));
         m.attachment = true;
         m.modalities.input = vec!["text".into(), "image".into()];

@@ -45,12 +45,20 @@ impl TokenUsage {
     /// From Anthropic-style counts: `input_tokens` excludes `cache_read_input_tokens` and
     /// `cache_creation_input_tokens`; thinking tokens are part of `output_tokens`.
     pub fn from_anthropic(input: u64, output: u64, cache_read: u64, cache_creation: u64) -> Self {
-        Self { input, output, cache_read, cache_write: cache_creation, reasoning: 0 }
+        Self {
+            input,
+            output,
+            cache_read,
+            cache_write: cache_creation,
+            reasoning: 0,
+        }
     }
 
     /// All input tokens the model saw (uncached + cache reads + cache writes).
     pub fn total_input(&self) -> u64 {
-        self.input.saturating_add(self.cache_read).saturating_add(self.cache_write)
+        self.input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write)
     }
 
     /// Adds another call's counts (for per-turn or per-session totals).
@@ -115,9 +123,21 @@ mod tests {
     use super::*;
     use crate::catalog::model::Cost;
 
-    fn priced(input: f64, output: f64, cache_read: Option<f64>, cache_write: Option<f64>) -> ModelInfo {
+    fn priced(
+        input: f64,
+        output: f64,
+        cache_read: Option<f64>,
+        cache_write: Option<f64>,
+    ) -> ModelInfo {
         let mut m = ModelInfo::unknown("p", "m");
-        m.cost = Cost { input, output, cache_read, cache_write, reasoning: None, known: true };
+        m.cost = Cost {
+            input,
+            output,
+            cache_read,
+            cache_write,
+            reasoning: None,
+            known: true,
+        };
         m
     }
 
@@ -128,14 +148,20 @@ mod tests {
     #[test]
     fn input_only_is_exact() {
         let m = priced(3.0, 15.0, None, None);
-        let u = TokenUsage { input: 1_234, ..Default::default() };
+        let u = TokenUsage {
+            input: 1_234,
+            ..Default::default()
+        };
         assert_eq!(cost_usd(&m, &u), 0.003702);
     }
 
     #[test]
     fn output_only_is_exact() {
         let m = priced(3.0, 15.0, None, None);
-        let u = TokenUsage { output: 2_000, ..Default::default() };
+        let u = TokenUsage {
+            output: 2_000,
+            ..Default::default()
+        };
         assert_eq!(cost_usd(&m, &u), 0.03);
     }
 
@@ -159,7 +185,10 @@ mod tests {
         // $2.50 in, $10 out, $1.25 cached; 10,000 prompt tokens of which 8,000 cached.
         let m = priced(2.5, 10.0, Some(1.25), None);
         let u = TokenUsage::from_openai(10_000, 1_000, 8_000, 400);
-        assert_eq!((u.input, u.cache_read, u.output, u.reasoning), (2_000, 8_000, 1_000, 400));
+        assert_eq!(
+            (u.input, u.cache_read, u.output, u.reasoning),
+            (2_000, 8_000, 1_000, 400)
+        );
         let b = cost_breakdown(&m, &u);
         assert!(close(b.input, 0.005));
         assert!(close(b.cache_read, 0.01));
@@ -176,7 +205,11 @@ mod tests {
     #[test]
     fn cache_without_own_price_costs_input_price() {
         let m = priced(2.0, 8.0, None, None);
-        let u = TokenUsage { cache_read: 500_000, cache_write: 250_000, ..Default::default() };
+        let u = TokenUsage {
+            cache_read: 500_000,
+            cache_write: 250_000,
+            ..Default::default()
+        };
         let b = cost_breakdown(&m, &u);
         assert_eq!(b.cache_read, 1.0);
         assert_eq!(b.cache_write, 0.5);
@@ -187,7 +220,11 @@ mod tests {
     fn separate_reasoning_price_applies_to_reasoning_share_only() {
         let mut m = priced(1.0, 4.0, None, None);
         m.cost.reasoning = Some(10.0);
-        let u = TokenUsage { output: 1_000, reasoning: 300, ..Default::default() };
+        let u = TokenUsage {
+            output: 1_000,
+            reasoning: 300,
+            ..Default::default()
+        };
         // 700 × $4/M + 300 × $10/M = 0.0028 + 0.003
         assert!(close(cost_usd(&m, &u), 0.0058));
         // Without a reasoning price all output is billed at the output price.
@@ -198,7 +235,11 @@ mod tests {
     #[test]
     fn unknown_prices_cost_zero_and_say_so() {
         let m = ModelInfo::unknown("p", "m");
-        let u = TokenUsage { input: 1_000_000, output: 1_000_000, ..Default::default() };
+        let u = TokenUsage {
+            input: 1_000_000,
+            output: 1_000_000,
+            ..Default::default()
+        };
         let b = cost_breakdown(&m, &u);
         assert_eq!(b.total, 0.0);
         assert!(!b.known);
@@ -208,11 +249,18 @@ mod tests {
     fn fractional_prices_and_large_counts() {
         // $0.0043/M for 123,456,789 tokens = 0.5308641927
         let m = priced(0.0043, 0.0, None, None);
-        let u = TokenUsage { input: 123_456_789, ..Default::default() };
+        let u = TokenUsage {
+            input: 123_456_789,
+            ..Default::default()
+        };
         assert!(close(cost_usd(&m, &u), 0.530_864_192_7));
         // A million tokens at a price costs exactly that price.
         let m = priced(0.132, 1.254, None, None);
-        let u = TokenUsage { input: 1_000_000, output: 1_000_000, ..Default::default() };
+        let u = TokenUsage {
+            input: 1_000_000,
+            output: 1_000_000,
+            ..Default::default()
+        };
         assert_eq!(cost_usd(&m, &u), 0.132 + 1.254);
     }
 
@@ -220,6 +268,15 @@ mod tests {
     fn usage_adds_up() {
         let mut total = TokenUsage::from_anthropic(10, 20, 30, 40);
         total.add(&TokenUsage::from_openai(100, 50, 60, 5));
-        assert_eq!(total, TokenUsage { input: 50, output: 70, cache_read: 90, cache_write: 40, reasoning: 5 });
+        assert_eq!(
+            total,
+            TokenUsage {
+                input: 50,
+                output: 70,
+                cache_read: 90,
+                cache_write: 40,
+                reasoning: 5
+            }
+        );
     }
 }

@@ -117,8 +117,8 @@ pub struct ModalitiesData {
 impl CatalogData {
     /// Parses the compact shape and checks it is usable (see [`CatalogData::validate`]).
     pub fn from_json(bytes: &[u8]) -> Result<Self, CatalogError> {
-        let data: CatalogData = serde_json::from_slice(bytes)
-            .map_err(|e| CatalogError::Parse(e.to_string()))?;
+        let data: CatalogData =
+            serde_json::from_slice(bytes).map_err(|e| CatalogError::Parse(e.to_string()))?;
         data.validate()?;
         Ok(data)
     }
@@ -137,7 +137,13 @@ impl CatalogData {
         for (pid, provider) in &self.providers {
             for (mid, model) in &provider.models {
                 let Some(cost) = model.cost else { continue };
-                let prices = [cost.input, cost.output, cost.cache_read, cost.cache_write, cost.reasoning];
+                let prices = [
+                    cost.input,
+                    cost.output,
+                    cost.cache_read,
+                    cost.cache_write,
+                    cost.reasoning,
+                ];
                 if prices.iter().flatten().any(|p| !p.is_finite() || *p < 0.0) {
                     return Err(CatalogError::Invalid(format!(
                         "model {pid}/{mid} has a negative or non-finite price"
@@ -153,7 +159,9 @@ static BUNDLED: OnceLock<Result<Arc<CatalogData>, CatalogError>> = OnceLock::new
 
 /// The bundled catalog, decompressed and parsed on first use and shared afterwards.
 pub fn bundled() -> Result<Arc<CatalogData>, CatalogError> {
-    BUNDLED.get_or_init(|| decode_gz(BUNDLED_GZ).map(Arc::new)).clone()
+    BUNDLED
+        .get_or_init(|| decode_gz(BUNDLED_GZ).map(Arc::new))
+        .clone()
 }
 
 /// Decompresses and parses a gzip-compressed catalog in the compact shape.
@@ -188,15 +196,27 @@ mod tests {
     #[test]
     fn rejects_empty_and_negative_prices() {
         let empty = br#"{"providers":{}}"#;
-        assert!(matches!(CatalogData::from_json(empty), Err(CatalogError::Invalid(_))));
+        assert!(matches!(
+            CatalogData::from_json(empty),
+            Err(CatalogError::Invalid(_))
+        ));
         let neg = br#"{"providers":{"p":{"models":{"m":{"cost":{"input":-1,"output":2}}}}}}"#;
-        assert!(matches!(CatalogData::from_json(neg), Err(CatalogError::Invalid(_))));
-        assert!(matches!(CatalogData::from_json(b"{"), Err(CatalogError::Parse(_))));
+        assert!(matches!(
+            CatalogData::from_json(neg),
+            Err(CatalogError::Invalid(_))
+        ));
+        assert!(matches!(
+            CatalogData::from_json(b"{"),
+            Err(CatalogError::Parse(_))
+        ));
     }
 
     #[test]
     fn corrupt_gzip_is_an_error_not_a_panic() {
-        assert!(matches!(decode_gz(b"not gzip"), Err(CatalogError::Decompress(_))));
+        assert!(matches!(
+            decode_gz(b"not gzip"),
+            Err(CatalogError::Decompress(_))
+        ));
     }
 
     /// Prints the cost of the first use of the bundled catalog; run with `--ignored --nocapture`.

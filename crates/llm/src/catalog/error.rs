@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CatalogError {
     /// The gzip stream is damaged.
-    #[error("cannot decompress the model catalog: {0}; reinstall pryx or run `pryx models refresh`")]
+    #[error(
+        "cannot decompress the model catalog: {0}; reinstall pryx or run `pryx models refresh`"
+    )]
     Decompress(String),
     /// The JSON does not have the catalog shape.
     #[error("the model catalog is not valid JSON of the expected shape: {0}")]
@@ -27,7 +29,9 @@ pub enum CatalogError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {
     /// No provider lists this model.
-    #[error("unknown model `{0}`; run `pryx models list` to see known ids, or add an override in config")]
+    #[error(
+        "unknown model `{0}`; run `pryx models list` to see known ids, or add an override in config"
+    )]
     NotFound(String),
     /// A bare model id is offered by several providers.
     #[error("model `{id}` is offered by several providers; use one of: {}", candidates.join(", "))]

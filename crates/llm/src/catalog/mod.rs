@@ -71,7 +71,10 @@ impl Catalog {
 
     /// Wraps already loaded data (tests, refreshed copies).
     pub fn from_data(data: Arc<CatalogData>) -> Self {
-        Self { data, overrides: Arc::new(HashMap::new()) }
+        Self {
+            data,
+            overrides: Arc::new(HashMap::new()),
+        }
     }
 
     /// The refreshed copy in `data_dir` when present and valid, otherwise the bundled one. A
@@ -84,7 +87,11 @@ impl Catalog {
                 source: CatalogSource::Cache(path),
                 warning: None,
             }),
-            Ok(None) => Ok(Loaded { catalog: Self::bundled()?, source: CatalogSource::Bundled, warning: None }),
+            Ok(None) => Ok(Loaded {
+                catalog: Self::bundled()?,
+                source: CatalogSource::Bundled,
+                warning: None,
+            }),
             Err(err) => Ok(Loaded {
                 catalog: Self::bundled()?,
                 source: CatalogSource::Bundled,
@@ -98,7 +105,10 @@ impl Catalog {
 
     /// Layers user overrides (keyed `provider/model`) on top; replaces earlier overrides.
     pub fn with_overrides(self, overrides: HashMap<String, ModelOverride>) -> Self {
-        Self { data: self.data, overrides: Arc::new(overrides) }
+        Self {
+            data: self.data,
+            overrides: Arc::new(overrides),
+        }
     }
 
     /// The underlying data (for export or inspection).
@@ -108,12 +118,19 @@ impl Catalog {
 
     /// All providers, sorted by id.
     pub fn providers(&self) -> Vec<ProviderInfo> {
-        self.data.providers.iter().map(|(id, p)| ProviderInfo::from_data(id, p)).collect()
+        self.data
+            .providers
+            .iter()
+            .map(|(id, p)| ProviderInfo::from_data(id, p))
+            .collect()
     }
 
     /// One provider by id.
     pub fn provider(&self, id: &str) -> Option<ProviderInfo> {
-        self.data.providers.get(id).map(|p| ProviderInfo::from_data(id, p))
+        self.data
+            .providers
+            .get(id)
+            .map(|p| ProviderInfo::from_data(id, p))
     }
 
     /// All models, or those of one provider, sorted by provider then id, overrides applied.
@@ -155,7 +172,9 @@ impl Catalog {
             .collect();
         match candidates.as_slice() {
             [] => Err(LookupError::NotFound(id.to_string())),
-            [only] => self.get(only, id).ok_or_else(|| LookupError::NotFound(id.to_string())),
+            [only] => self
+                .get(only, id)
+                .ok_or_else(|| LookupError::NotFound(id.to_string())),
             many => Err(LookupError::Ambiguous {
                 id: id.to_string(),
                 candidates: many.iter().map(|p| format!("{p}/{id}")).collect(),
@@ -167,7 +186,11 @@ impl Catalog {
     /// defaults (plus any override for exactly that id) and a warning to show the user.
     pub fn resolve(&self, id: &str) -> Resolved {
         match self.lookup(id) {
-            Ok(info) => Resolved { info, known: true, warning: None },
+            Ok(info) => Resolved {
+                info,
+                known: true,
+                warning: None,
+            },
             Err(err) => {
                 let (provider, model) = match id.split_once('/') {
                     Some((p, m)) if self.data.providers.contains_key(p) => (p, m),
@@ -184,9 +207,17 @@ impl Catalog {
                     "{err}. {basis} (context {}, output {}, cost {})",
                     info.context,
                     info.output,
-                    if info.cost.known { "from override" } else { "unknown" }
+                    if info.cost.known {
+                        "from override"
+                    } else {
+                        "unknown"
+                    }
                 );
-                Resolved { info, known: false, warning: Some(warning) }
+                Resolved {
+                    info,
+                    known: false,
+                    warning: Some(warning),
+                }
             }
         }
     }

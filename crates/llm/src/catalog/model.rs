@@ -113,7 +113,10 @@ impl ModelInfo {
         let modalities = m
             .modalities
             .as_ref()
-            .map(|x| Modalities { input: x.input.clone(), output: x.output.clone() })
+            .map(|x| Modalities {
+                input: x.input.clone(),
+                output: x.output.clone(),
+            })
             .unwrap_or_default();
         Self {
             provider: provider.to_string(),
@@ -168,7 +171,12 @@ impl ModelInfo {
         if let Some(v) = o.output {
             self.output = v;
         }
-        let prices = [o.input_cost, o.output_cost, o.cache_read_cost, o.cache_write_cost];
+        let prices = [
+            o.input_cost,
+            o.output_cost,
+            o.cache_read_cost,
+            o.cache_write_cost,
+        ];
         if prices.iter().any(Option::is_some) {
             self.cost.known = true;
         }
@@ -239,7 +247,11 @@ mod tests {
     #[test]
     fn partial_entry_keeps_known_prices_and_defaults_limits() {
         let data = ModelData {
-            cost: Some(CostData { input: Some(1.25), output: Some(2.5), ..Default::default() }),
+            cost: Some(CostData {
+                input: Some(1.25),
+                output: Some(2.5),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let m = ModelInfo::from_data("p", "m", &data);
@@ -252,7 +264,10 @@ mod tests {
     #[test]
     fn small_context_without_output_limit_caps_output_default() {
         let data = ModelData {
-            limit: Some(LimitData { context: Some(2_048), ..Default::default() }),
+            limit: Some(LimitData {
+                context: Some(2_048),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         assert_eq!(ModelInfo::from_data("p", "m", &data).output, 2_048);
@@ -272,7 +287,10 @@ mod tests {
         assert!(m.cost.known && m.limits_known);
         assert_eq!((m.cost.input, m.cost.output), (0.5, 0.0));
         assert!(m.supports_images());
-        m.apply(&ModelOverride { attachment: Some(false), ..Default::default() });
+        m.apply(&ModelOverride {
+            attachment: Some(false),
+            ..Default::default()
+        });
         assert!(!m.supports_images());
     }
 

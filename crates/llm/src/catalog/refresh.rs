@@ -32,20 +32,31 @@ pub struct RefreshReport {
 
 /// Downloads the catalog from `url` (at most `max_bytes`), converts and validates it, and
 /// stores it in `data_dir`. On any error the existing cache is left untouched.
-pub async fn refresh(url: &str, data_dir: &Path, max_bytes: u64) -> Result<RefreshReport, RefreshError> {
+pub async fn refresh(
+    url: &str,
+    data_dir: &Path,
+    max_bytes: u64,
+) -> Result<RefreshReport, RefreshError> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(RefreshError::BadUrl(url.to_string()));
     }
     let body = download(url, max_bytes).await?;
-    let mut data = convert_api_json(&body)
-        .map_err(|message| RefreshError::Invalid { url: url.to_string(), message })?;
-    data.validate()
-        .map_err(|e| RefreshError::Invalid { url: url.to_string(), message: e.to_string() })?;
+    let mut data = convert_api_json(&body).map_err(|message| RefreshError::Invalid {
+        url: url.to_string(),
+        message,
+    })?;
+    data.validate().map_err(|e| RefreshError::Invalid {
+        url: url.to_string(),
+        message: e.to_string(),
+    })?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let upstream = data.source.take().unwrap_or_else(|| "models.dev (MIT License, Copyright (c) 2025 models.dev)".into());
+    let upstream = data
+        .source
+        .take()
+        .unwrap_or_else(|| "models.dev (MIT License, Copyright (c) 2025 models.dev)".into());
     data.source = Some(format!("{upstream}; fetched from {url} at unix time {now}"));
     let path = write_cache(data_dir, &data)?;
     Ok(RefreshReport {
@@ -57,7 +68,10 @@ pub async fn refresh(url: &str, data_dir: &Path, max_bytes: u64) -> Result<Refre
 }
 
 async fn download(url: &str, max_bytes: u64) -> Result<Vec<u8>, RefreshError> {
-    let net = |e: reqwest::Error| RefreshError::Network { url: url.to_string(), message: e.to_string() };
+    let net = |e: reqwest::Error| RefreshError::Network {
+        url: url.to_string(),
+        message: e.to_string(),
+    };
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
@@ -67,9 +81,15 @@ async fn download(url: &str, max_bytes: u64) -> Result<Vec<u8>, RefreshError> {
     let mut resp = client.get(url).send().await.map_err(net)?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(RefreshError::Status { url: url.to_string(), status: status.as_u16() });
+        return Err(RefreshError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+        });
     }
-    let too_large = || RefreshError::TooLarge { url: url.to_string(), limit: max_bytes };
+    let too_large = || RefreshError::TooLarge {
+        url: url.to_string(),
+        limit: max_bytes,
+    };
     if resp.content_length().is_some_and(|len| len > max_bytes) {
         return Err(too_large());
     }
@@ -92,15 +112,29 @@ pub fn convert_api_json(bytes: &[u8]) -> Result<CatalogData, String> {
     };
     // Compact shape: {"providers": {...}, "source": "..."}.
     let (providers, source) = match root.get("providers") {
-        Some(Value::Object(p)) if p.values().all(|v| v.get("models").is_some()) && !root.contains_key("models") => {
-            (p.clone(), root.get("source").and_then(Value::as_str).map(str::to_string))
+        Some(Value::Object(p))
+            if p.values().all(|v| v.get("models").is_some()) && !root.contains_key("models") =>
+        {
+            (
+                p.clone(),
+                root.get("source")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            )
         }
         _ => (root, None),
     };
-    let mut data = CatalogData { providers: Default::default(), source };
+    let mut data = CatalogData {
+        providers: Default::default(),
+        source,
+    };
     for (pid, value) in &providers {
-        let Some(obj) = value.as_object() else { continue };
-        let Some(models) = obj.get("models").and_then(Value::as_object) else { continue };
+        let Some(obj) = value.as_object() else {
+            continue;
+        };
+        let Some(models) = obj.get("models").and_then(Value::as_object) else {
+            continue;
+        };
         let provider = ProviderData {
             name: string(obj, "name"),
             env: strings(obj, "env"),
@@ -160,7 +194,12 @@ fn string(m: &Map<String, Value>, key: &str) -> Option<String> {
 fn strings(m: &Map<String, Value>, key: &str) -> Vec<String> {
     m.get(key)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -170,7 +209,9 @@ fn boolean(m: &Map<String, Value>, key: &str) -> Option<bool> {
 
 /// A price: a finite, non-negative number.
 fn price(m: &Map<String, Value>, key: &str) -> Option<f64> {
-    m.get(key).and_then(Value::as_f64).filter(|p| p.is_finite() && *p >= 0.0)
+    m.get(key)
+        .and_then(Value::as_f64)
+        .filter(|p| p.is_finite() && *p >= 0.0)
 }
 
 /// A token count: a non-negative integer (an integral float such as `128000.0` is accepted).

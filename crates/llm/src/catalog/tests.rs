@@ -9,7 +9,10 @@ fn bundled() -> Catalog {
 #[test]
 fn looks_up_provider_slash_model_with_all_fields() {
     let m = bundled().lookup("anthropic/claude-opus-4-7").unwrap();
-    assert_eq!((m.provider.as_str(), m.id.as_str()), ("anthropic", "claude-opus-4-7"));
+    assert_eq!(
+        (m.provider.as_str(), m.id.as_str()),
+        ("anthropic", "claude-opus-4-7")
+    );
     assert_eq!((m.context, m.output), (1_000_000, 128_000));
     assert!(m.limits_known);
     assert_eq!(m.cost.input, 5.0);
@@ -28,7 +31,9 @@ fn looks_up_provider_slash_model_with_all_fields() {
 
 #[test]
 fn deprecated_status_is_reported() {
-    let m = bundled().lookup("anthropic/claude-3-5-sonnet-20240620").unwrap();
+    let m = bundled()
+        .lookup("anthropic/claude-3-5-sonnet-20240620")
+        .unwrap();
     assert_eq!(m.status.as_deref(), Some("deprecated"));
 }
 
@@ -36,7 +41,10 @@ fn deprecated_status_is_reported() {
 fn model_ids_containing_slashes_resolve() {
     let cat = bundled();
     let m = cat.lookup("zenmux/x-ai/grok-code-fast-1").unwrap();
-    assert_eq!((m.provider.as_str(), m.id.as_str()), ("zenmux", "x-ai/grok-code-fast-1"));
+    assert_eq!(
+        (m.provider.as_str(), m.id.as_str()),
+        ("zenmux", "x-ai/grok-code-fast-1")
+    );
     assert_eq!(m.full_id(), "zenmux/x-ai/grok-code-fast-1");
 }
 
@@ -50,7 +58,11 @@ fn bare_id_resolves_only_when_unambiguous() {
             owners.entry(mid.as_str()).or_default().push(pid.as_str());
         }
     }
-    let (single, provider) = owners.iter().find(|(_, v)| v.len() == 1).map(|(k, v)| (*k, v[0])).unwrap();
+    let (single, provider) = owners
+        .iter()
+        .find(|(_, v)| v.len() == 1)
+        .map(|(k, v)| (*k, v[0]))
+        .unwrap();
     let m = cat.lookup(single).unwrap();
     assert_eq!(m.provider, provider);
 
@@ -82,39 +94,72 @@ fn lists_providers_and_filters_models() {
 
 #[test]
 fn overrides_apply_to_get_lookup_list_and_resolve() {
-    let o = ModelOverride { context: Some(50_000), input_cost: Some(1.0), tool_call: Some(false), ..Default::default() };
+    let o = ModelOverride {
+        context: Some(50_000),
+        input_cost: Some(1.0),
+        tool_call: Some(false),
+        ..Default::default()
+    };
     let cat = bundled().with_overrides([("anthropic/claude-opus-4-7".to_string(), o)].into());
     let m = cat.lookup("anthropic/claude-opus-4-7").unwrap();
-    assert_eq!((m.context, m.output, m.cost.input, m.cost.output), (50_000, 128_000, 1.0, 25.0));
+    assert_eq!(
+        (m.context, m.output, m.cost.input, m.cost.output),
+        (50_000, 128_000, 1.0, 25.0)
+    );
     assert!(!m.tool_call);
     assert_eq!(cat.resolve("anthropic/claude-opus-4-7").info, m);
-    let listed = cat.models(Some("anthropic")).into_iter().find(|x| x.id == "claude-opus-4-7").unwrap();
+    let listed = cat
+        .models(Some("anthropic"))
+        .into_iter()
+        .find(|x| x.id == "claude-opus-4-7")
+        .unwrap();
     assert_eq!(listed, m);
     // Other models are untouched.
-    assert_eq!(cat.lookup("anthropic/claude-opus-4-5").unwrap().cost.input, 5.0);
+    assert_eq!(
+        cat.lookup("anthropic/claude-opus-4-5").unwrap().cost.input,
+        5.0
+    );
 }
 
 #[test]
 fn unknown_model_resolves_to_defaults_with_a_warning() {
     let r = bundled().resolve("ollama-local/my-finetune");
     assert!(!r.known);
-    assert_eq!((r.info.context, r.info.output), (DEFAULT_CONTEXT, DEFAULT_OUTPUT));
+    assert_eq!(
+        (r.info.context, r.info.output),
+        (DEFAULT_CONTEXT, DEFAULT_OUTPUT)
+    );
     assert!(!r.info.cost.known && r.info.tool_call && !r.info.attachment);
     let w = r.warning.unwrap();
-    assert!(w.contains("unknown model `ollama-local/my-finetune`"), "{w}");
-    assert!(w.contains("conservative defaults") && !w.contains('\n'), "{w}");
+    assert!(
+        w.contains("unknown model `ollama-local/my-finetune`"),
+        "{w}"
+    );
+    assert!(
+        w.contains("conservative defaults") && !w.contains('\n'),
+        "{w}"
+    );
 }
 
 #[test]
 fn unknown_model_under_a_known_provider_keeps_the_provider() {
     let r = bundled().resolve("openai/gpt-99");
     assert!(!r.known);
-    assert_eq!((r.info.provider.as_str(), r.info.id.as_str()), ("openai", "gpt-99"));
+    assert_eq!(
+        (r.info.provider.as_str(), r.info.id.as_str()),
+        ("openai", "gpt-99")
+    );
 }
 
 #[test]
 fn unknown_model_takes_its_override() {
-    let o = ModelOverride { context: Some(131_072), output: Some(8_192), input_cost: Some(0.0), output_cost: Some(0.0), ..Default::default() };
+    let o = ModelOverride {
+        context: Some(131_072),
+        output: Some(8_192),
+        input_cost: Some(0.0),
+        output_cost: Some(0.0),
+        ..Default::default()
+    };
     let cat = bundled().with_overrides([("lmlocal/qwen-coder".to_string(), o)].into());
     let r = cat.resolve("lmlocal/qwen-coder");
     assert!(!r.known);

@@ -34,7 +34,9 @@ pub(crate) fn serve(responses: Vec<Vec<u8>>) -> String {
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         for response in responses {
-            let Ok((mut stream, _)) = listener.accept() else { return };
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
             let mut request = Vec::new();
             let mut buf = [0u8; 1024];
             while !request.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -63,7 +65,9 @@ pub(crate) fn http_ok(body: &[u8]) -> Vec<u8> {
 async fn good_download_is_converted_cached_and_preferred() {
     let home = tempfile::tempdir().unwrap();
     let url = serve(vec![http_ok(API_JSON.as_bytes())]);
-    let report = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES).await.unwrap();
+    let report = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES)
+        .await
+        .unwrap();
     assert_eq!((report.providers, report.models), (1, 2));
     assert_eq!(report.downloaded_bytes, API_JSON.len() as u64);
     assert_eq!(report.path, cache_path(home.path()));
@@ -74,7 +78,10 @@ async fn good_download_is_converted_cached_and_preferred() {
     let cat = loaded.catalog;
     let m = cat.lookup("acme/rocket-1").unwrap();
     assert_eq!((m.context, m.output), (300_000, 32_000));
-    assert_eq!((m.cost.input, m.cost.output, m.cost.cache_read), (2.0, 8.5, Some(0.5)));
+    assert_eq!(
+        (m.cost.input, m.cost.output, m.cost.cache_read),
+        (2.0, 8.5, Some(0.5))
+    );
     assert!(m.supports_images() && m.reasoning && m.tool_call);
     let p = cat.provider("acme").unwrap();
     assert_eq!(p.env, vec!["ACME_API_KEY".to_string()]);
@@ -90,10 +97,17 @@ async fn good_download_is_converted_cached_and_preferred() {
 #[tokio::test]
 async fn corrupt_download_keeps_the_previous_cache() {
     let home = tempfile::tempdir().unwrap();
-    let url = serve(vec![http_ok(API_JSON.as_bytes()), http_ok(b"{\"acme\": {\"models\": ")]);
-    refresh(&url, home.path(), MAX_DOWNLOAD_BYTES).await.unwrap();
+    let url = serve(vec![
+        http_ok(API_JSON.as_bytes()),
+        http_ok(b"{\"acme\": {\"models\": "),
+    ]);
+    refresh(&url, home.path(), MAX_DOWNLOAD_BYTES)
+        .await
+        .unwrap();
     let before = std::fs::read(cache_path(home.path())).unwrap();
-    let err = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES).await.unwrap_err();
+    let err = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES)
+        .await
+        .unwrap_err();
     assert!(matches!(err, RefreshError::Invalid { .. }), "{err}");
     assert_eq!(std::fs::read(cache_path(home.path())).unwrap(), before);
 }
@@ -101,9 +115,14 @@ async fn corrupt_download_keeps_the_previous_cache() {
 #[tokio::test]
 async fn json_without_models_is_rejected() {
     let home = tempfile::tempdir().unwrap();
-    let url = serve(vec![http_ok(br#"{"acme": {"name": "x"}}"#), http_ok(b"[1,2]")]);
+    let url = serve(vec![
+        http_ok(br#"{"acme": {"name": "x"}}"#),
+        http_ok(b"[1,2]"),
+    ]);
     for _ in 0..2 {
-        let err = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES).await.unwrap_err();
+        let err = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES)
+            .await
+            .unwrap_err();
         assert!(matches!(err, RefreshError::Invalid { .. }), "{err}");
     }
     assert!(!cache_path(home.path()).exists());
@@ -118,7 +137,10 @@ async fn oversize_download_is_refused_by_length_and_by_stream() {
     let url = serve(vec![http_ok(&big), unannounced]);
     for _ in 0..2 {
         let err = refresh(&url, home.path(), 1024).await.unwrap_err();
-        assert!(matches!(err, RefreshError::TooLarge { limit: 1024, .. }), "{err}");
+        assert!(
+            matches!(err, RefreshError::TooLarge { limit: 1024, .. }),
+            "{err}"
+        );
     }
     assert!(!cache_path(home.path()).exists());
 }
@@ -126,10 +148,19 @@ async fn oversize_download_is_refused_by_length_and_by_stream() {
 #[tokio::test]
 async fn http_error_status_and_bad_scheme_are_reported() {
     let home = tempfile::tempdir().unwrap();
-    let url = serve(vec![b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()]);
-    let err = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES).await.unwrap_err();
-    assert!(matches!(err, RefreshError::Status { status: 404, .. }), "{err}");
-    let err = refresh("file:///etc/passwd", home.path(), MAX_DOWNLOAD_BYTES).await.unwrap_err();
+    let url = serve(vec![
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+    ]);
+    let err = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RefreshError::Status { status: 404, .. }),
+        "{err}"
+    );
+    let err = refresh("file:///etc/passwd", home.path(), MAX_DOWNLOAD_BYTES)
+        .await
+        .unwrap_err();
     assert!(matches!(err, RefreshError::BadUrl(_)));
 }
 
@@ -137,9 +168,15 @@ async fn http_error_status_and_bad_scheme_are_reported() {
 async fn unreachable_server_is_a_network_error() {
     let home = tempfile::tempdir().unwrap();
     // Bind then drop to get a port nobody listens on.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}/api.json");
-    let err = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES).await.unwrap_err();
+    let err = refresh(&url, home.path(), MAX_DOWNLOAD_BYTES)
+        .await
+        .unwrap_err();
     assert!(matches!(err, RefreshError::Network { .. }), "{err}");
 }
 
@@ -158,6 +195,9 @@ fn corrupt_cache_falls_back_to_bundled_with_warning() {
     let loaded = Catalog::load(home.path()).unwrap();
     assert_eq!(loaded.source, CatalogSource::Bundled);
     let warning = loaded.warning.unwrap();
-    assert!(warning.contains("built-in copy") && warning.contains("pryx models refresh"), "{warning}");
+    assert!(
+        warning.contains("built-in copy") && warning.contains("pryx models refresh"),
+        "{warning}"
+    );
     assert!(loaded.catalog.lookup("anthropic/claude-sonnet-4-5").is_ok());
 }
