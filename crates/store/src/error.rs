@@ -96,3 +96,33 @@ impl From<serde_json::Error> for StoreError {
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_sqlite_classification() {
+        assert_eq!(
+            StoreError::NotFound {
+                what: "session",
+                id: "x".into()
+            }
+            .code(),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            StoreError::Invalid {
+                what: "grant",
+                detail: "d".into()
+            }
+            .code(),
+            ErrorCode::ValidationFailed
+        );
+        assert_eq!(StoreError::Busy.code(), ErrorCode::StoreFailed);
+        let busy = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(5), None);
+        assert!(matches!(StoreError::from(busy), StoreError::Busy));
+        let corrupt = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(11), None);
+        assert!(matches!(StoreError::from(corrupt), StoreError::Corrupt(_)));
+    }
+}

@@ -6,7 +6,8 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Result, StoreError};
 
 /// Migration `i` (0-based) takes the schema from version `i` to `i + 1`. Append only; never edit
-/// a released entry.
+/// a released entry. Foreign keys are enforced while migrations run (the pragma cannot change
+/// inside a transaction), so a step that rebuilds a table must copy rows in dependency order.
 const MIGRATIONS: &[&str] = &[include_str!("schema/v1.sql")];
 
 /// The schema version this build writes.

@@ -325,6 +325,73 @@ mod tests {
     }
 
     #[test]
+    fn delete_cascades_to_everything_of_the_session_but_the_audit_log() {
+        use crate::{AuditEntry, GrantScope, NewGrant, NewSpan, NewToolCall, SpanKind};
+        use pryx_protocol::{EventKind, Surface};
+        let (store, ws) = store_with_ws();
+        let s = store.create_session(&new_session(&ws, "doomed")).unwrap();
+        let keep = store.create_session(&new_session(&ws, "kept")).unwrap();
+        for sid in [&s.id, &keep.id] {
+            store
+                .insert_tool_call(&NewToolCall {
+                    session_id: sid.clone(),
+                    id: "c".into(),
+                    message_id: None,
+                    tool_name: "t".into(),
+                    arguments: serde_json::json!({}),
+                })
+                .unwrap();
+            store
+                .append_event(
+                    sid,
+                    EventKind::TurnStarted,
+                    Surface::Cli,
+                    &serde_json::json!({}),
+                )
+                .unwrap();
+            store
+                .start_span(&NewSpan {
+                    trace_id: None,
+                    parent_id: None,
+                    session_id: Some(sid.clone()),
+                    kind: SpanKind::Turn,
+                    name: "turn".into(),
+                    attributes: serde_json::Value::Null,
+                })
+                .unwrap();
+            store
+                .add_grant(&NewGrant {
+                    tool_name: "t".into(),
+                    fingerprint: "f".into(),
+                    scope: GrantScope::Session,
+                    session_id: Some(sid.clone()),
+                    expires_at: None,
+                })
+                .unwrap();
+        }
+        store
+            .append_audit(&AuditEntry {
+                actor: "user".into(),
+                action: "session.deleted".into(),
+                resource_type: "session".into(),
+                resource_id: Some(s.id.clone()),
+                session_id: Some(s.id.clone()),
+                details: serde_json::json!({}),
+                outcome: "success".into(),
+            })
+            .unwrap();
+        assert!(store.delete_session(&s.id).unwrap());
+        assert!(store.list_tool_calls(&s.id).unwrap().is_empty());
+        assert!(store.events_since(&s.id, 0, 10).unwrap().is_empty());
+        assert!(store.list_spans(&s.id).unwrap().is_empty());
+        assert_eq!(store.list_grants().unwrap().len(), 1);
+        assert_eq!(store.list_audit(Some(&s.id), 10).unwrap().len(), 1);
+        // The other session is untouched.
+        assert_eq!(store.list_tool_calls(&keep.id).unwrap().len(), 1);
+        assert_eq!(store.list_spans(&keep.id).unwrap().len(), 1);
+    }
+
+    #[test]
     fn delete_reports_existence() {
         let (store, ws) = store_with_ws();
         let s = store.create_session(&new_session(&ws, "x")).unwrap();

@@ -166,3 +166,41 @@ fn create_private(path: &Path) -> Result<()> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_is_shareable_across_threads() {
+        fn assert_shareable<T: Clone + Send + Sync + 'static>() {}
+        assert_shareable::<Store>();
+    }
+
+    #[test]
+    fn in_memory_store_is_migrated_with_foreign_keys_on() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.schema_version().unwrap(), migrate::SCHEMA_VERSION);
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+        assert!(store.path().is_none());
+        let fk: i64 = store
+            .with_conn(|c| Ok(c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let sync: i64 = store
+            .with_conn(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    #[test]
+    fn failed_transaction_leaves_nothing_behind() {
+        let store = Store::open_in_memory().unwrap();
+        let res: Result<()> = store.with_tx(|tx| {
+            tx.execute("INSERT INTO workspaces (id, name, path, created_at) VALUES ('w', 'w', '/w', 'now')", [])?;
+            Err(StoreError::Invalid { what: "test", detail: "abort".into() })
+        });
+        assert!(res.is_err());
+        assert!(store.list_workspaces().unwrap().is_empty());
+    }
+}
