@@ -6,8 +6,12 @@
 //! group (and under Landlock on Linux), HTTP refuses private addresses.
 
 mod error;
+pub mod fs;
+pub mod http;
 pub mod path;
 mod registry;
+pub mod sandbox;
+pub mod shell;
 mod tool;
 pub mod trim;
 
@@ -15,6 +19,7 @@ use std::sync::Arc;
 
 pub use error::ToolError;
 pub use registry::ToolRegistry;
+pub use sandbox::{LandlockStatus, LandlockSupport, landlock_status, sandbox_exec_main};
 pub use tool::{
     DEFAULT_ALLOWED_ENV, HttpPolicy, Limits, SandboxLauncher, Tool, ToolContext, ToolDefinition,
     ToolOutput,
@@ -23,5 +28,13 @@ pub use trim::trim_output;
 
 /// The built-in tools, in name order.
 pub fn builtins() -> Vec<Arc<dyn Tool>> {
-    Vec::new()
+    vec![
+        Arc::new(fs::FsEdit),
+        Arc::new(fs::FsList),
+        Arc::new(fs::FsRead),
+        Arc::new(fs::FsSearch),
+        Arc::new(fs::FsWrite),
+        Arc::new(http::HttpRequest),
+        Arc::new(shell::ShellExec),
+    ]
 }

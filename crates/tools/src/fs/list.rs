@@ -1,0 +1,122 @@
+//! `fs.list`: directory entries, optionally recursive (respecting .gitignore).
+
+use async_trait::async_trait;
+use pryx_protocol::ToolKind;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{blocking, parse_args};
+use crate::{Tool, ToolContext, ToolError, ToolOutput, path, trim_output};
+
+const NAME: &str = "fs.list";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Args {
+    #[serde(default = "dot")]
+    path: String,
+    #[serde(default)]
+    recursive: bool,
+}
+
+fn dot() -> String {
+    ".".into()
+}
+
+/// Lists a directory: one workspace-relative path per line, `/` after directories and `@` after
+/// symlinks (which are never followed). Recursive listing skips `.git` and ignored files.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FsList;
+
+#[async_trait]
+impl Tool for FsList {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn description(&self) -> &str {
+        "List a directory in the workspace (default \".\"); recursive honours .gitignore."
+    }
+
+    fn schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "recursive": {"type": "boolean"}
+            },
+            "additionalProperties": false
+        })
+    }
+
+    fn kind(&self) -> ToolKind {
+        ToolKind::Read
+    }
+
+    async fn execute(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        let args: Args = parse_args(NAME, args)?;
+        let wp = path::resolve(&ctx.workspace, &args.path)?;
+        if !wp.exists {
+            return Err(ToolError::NotFound { path: wp.rel });
+        }
+        if !wp.abs.is_dir() {
+            return Err(ToolError::Io {
+                path: wp.rel,
+                message: "is not a directory; use fs.read".into(),
+            });
+        }
+        let max = ctx.limits.max_results;
+        let cap = ctx.limits.output_cap_bytes;
+        let ws = ctx.workspace.clone();
+        let cancel = ctx.cancel.clone();
+        let (entries, total) = blocking(move || {
+            let mut lines = Vec::new();
+            let mut total = 0usize;
+            let walker = ignore::WalkBuilder::new(&wp.abs)
+                .max_depth(if args.recursive { None } else { Some(1) })
+                .hidden(false)
+                .require_git(false)
+                .follow_links(false)
+                .filter_entry(|e| e.file_name() != ".git")
+                .sort_by_file_name(|a, b| a.cmp(b))
+                .build();
+            for entry in walker {
+                if cancel.is_cancelled() {
+                    return Err(ToolError::Cancelled);
+                }
+                let Ok(entry) = entry else { continue };
+                if entry.depth() == 0 {
+                    continue;
+                }
+                total += 1;
+                if lines.len() < max {
+                    let ft = entry.file_type();
+                    let suffix = match ft {
+                        Some(t) if t.is_symlink() => "@",
+                        Some(t) if t.is_dir() => "/",
+                        _ => "",
+                    };
+                    lines.push(format!("{}{suffix}", path::display_rel(&ws, entry.path())));
+                }
+            }
+            Ok((lines, total))
+        })
+        .await?;
+        let shown = entries.len();
+        let mut text = entries.join("\n");
+        if total > shown {
+            text.push_str(&format!(
+                "\n[{shown} of {total} entries shown; list a subdirectory to see more]"
+            ));
+        }
+        if total == 0 {
+            text = "(empty directory)".into();
+        }
+        Ok(
+            ToolOutput::text(trim_output(&text, cap).into_owned()).with_metadata(json!({
+                "entries": total,
+                "shown": shown,
+            })),
+        )
+    }
+}
