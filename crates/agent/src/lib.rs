@@ -1,1 +1,15 @@
-//! placeholder
+//! The Pryx turn loop: model ⇄ tools through the policy engine and approvals, recorded as it happens.
+
+mod agent;
+pub mod approvals;
+mod error;
+pub mod history;
+pub mod prompt;
+mod recorder;
+pub mod redact;
+mod tool_call;
+mod turn;
+
+pub use agent::{Agent, AgentSettings, EventSink};
+pub use error::AgentError;
+pub use turn::{TurnReport, TurnStop};

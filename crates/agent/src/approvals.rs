@@ -1,0 +1,276 @@
+//! The approval broker: a core service that turns a policy `ask` into a question any surface can answer.
+//! The first answer wins; later answers are refused; no answer before the timeout yields the policy default.
+
+use pryx_protocol::Surface;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, oneshot};
+use tokio_util::sync::CancellationToken;
+
+/// What the user decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Approve,
+    Deny,
+}
+
+/// How long an approval holds: this call only, the rest of the session, or until it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Once,
+    Session,
+    Always,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Once => "once",
+            Scope::Session => "session",
+            Scope::Always => "always",
+        }
+    }
+}
+
+/// A question put to the user about one exact tool call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalRequest {
+    pub id: String,
+    pub session_id: String,
+    pub tool_call_id: String,
+    pub tool: String,
+    pub arguments: serde_json::Value,
+    /// Binds the approval to the exact call (tool + canonical arguments).
+    pub fingerprint: String,
+    /// The policy rule that asked.
+    pub rule: String,
+    pub reason: String,
+    /// What will happen: the full command, the path, or a diff.
+    pub preview: String,
+    pub timeout_secs: u64,
+    pub created_at: String,
+}
+
+/// An answer from some surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub decision: Decision,
+    pub scope: Scope,
+    pub surface: Surface,
+}
+
+/// How an approval ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Answered(Answer),
+    /// Nobody answered in time: the policy's default applies.
+    TimedOut { default: Decision },
+    /// The turn was cancelled while waiting.
+    Cancelled,
+}
+
+impl Outcome {
+    pub fn approved(&self) -> bool {
+        match self {
+            Outcome::Answered(a) => a.decision == Decision::Approve,
+            Outcome::TimedOut { default } => *default == Decision::Approve,
+            Outcome::Cancelled => false,
+        }
+    }
+}
+
+/// Broadcast to every subscribed surface.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BrokerEvent {
+    Needed(ApprovalRequest),
+    Resolved { id: String, session_id: String, outcome: Outcome },
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BrokerError {
+    #[error("no pending approval with id {0}; it may have been answered elsewhere or timed out")]
+    NotFound(String),
+}
+
+struct Pending {
+    request: ApprovalRequest,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// Cheap to clone; all clones share the same pending set.
+#[derive(Clone)]
+pub struct ApprovalBroker {
+    pending: Arc<Mutex<HashMap<String, Pending>>>,
+    events: broadcast::Sender<BrokerEvent>,
+}
+
+impl Default for ApprovalBroker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ApprovalBroker {
+    pub fn new() -> Self {
+        let (events, _) = broadcast::channel(256);
+        ApprovalBroker { pending: Arc::new(Mutex::new(HashMap::new())), events }
+    }
+
+    /// Surfaces subscribe to learn about new and resolved approvals.
+    pub fn subscribe(&self) -> broadcast::Receiver<BrokerEvent> {
+        self.events.subscribe()
+    }
+
+    /// Approvals still waiting for an answer, oldest first.
+    pub fn pending(&self) -> Vec<ApprovalRequest> {
+        let mut list: Vec<ApprovalRequest> =
+            self.lock().values().map(|p| p.request.clone()).collect();
+        list.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        list
+    }
+
+    /// Asks every surface and waits; only this call blocks.
+    pub async fn request(
+        &self,
+        request: ApprovalRequest,
+        default: Decision,
+        cancel: &CancellationToken,
+    ) -> Outcome {
+        let (tx, rx) = oneshot::channel();
+        let id = request.id.clone();
+        let session_id = request.session_id.clone();
+        let timeout = Duration::from_secs(request.timeout_secs);
+        self.lock().insert(id.clone(), Pending { request: request.clone(), reply: tx });
+        // A send error only means nobody listens yet; the request stays pending for `pending()`.
+        let _ = self.events.send(BrokerEvent::Needed(request));
+        let outcome = tokio::select! {
+            answer = rx => match answer {
+                Ok(a) => Outcome::Answered(a),
+                Err(_) => Outcome::Cancelled,
+            },
+            _ = tokio::time::sleep(timeout) => Outcome::TimedOut { default },
+            _ = cancel.cancelled() => Outcome::Cancelled,
+        };
+        // Answered requests were removed by `answer`; the others are removed here.
+        self.lock().remove(&id);
+        let _ = self.events.send(BrokerEvent::Resolved { id, session_id, outcome });
+        outcome
+    }
+
+    /// The first answer wins; a second one gets `NotFound`.
+    pub fn answer(&self, id: &str, answer: Answer) -> Result<(), BrokerError> {
+        let pending = self.lock().remove(id).ok_or_else(|| BrokerError::NotFound(id.to_string()))?;
+        pending.reply.send(answer).map_err(|_| BrokerError::NotFound(id.to_string()))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// SHA-256 over the tool name and the canonical (key-sorted) JSON of the arguments.
+pub fn fingerprint(tool: &str, args: &serde_json::Value) -> String {
+    let mut h = Sha256::new();
+    h.update(tool.as_bytes());
+    h.update([0u8]);
+    h.update(canonical_json(args).as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// JSON with object keys sorted recursively, so equal values hash equally.
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    fn sort(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                let mut out = serde_json::Map::new();
+                for k in keys {
+                    out.insert(k.clone(), sort(&m[k]));
+                }
+                serde_json::Value::Object(out)
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    sort(v).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(id: &str, timeout_secs: u64) -> ApprovalRequest {
+        ApprovalRequest {
+            id: id.into(),
+            session_id: "s".into(),
+            tool_call_id: "c".into(),
+            tool: "shell.exec".into(),
+            arguments: serde_json::json!({"command": "ls"}),
+            fingerprint: fingerprint("shell.exec", &serde_json::json!({"command": "ls"})),
+            rule: "r".into(),
+            reason: "why".into(),
+            preview: "ls".into(),
+            timeout_secs,
+            created_at: "t".into(),
+        }
+    }
+
+    const CLI_APPROVE: Answer =
+        Answer { decision: Decision::Approve, scope: Scope::Once, surface: Surface::Cli };
+
+    #[tokio::test]
+    async fn first_answer_wins_and_second_is_refused() {
+        let broker = ApprovalBroker::new();
+        let mut events = broker.subscribe();
+        let b2 = broker.clone();
+        let cancel = CancellationToken::new();
+        let waiter = tokio::spawn(async move { b2.request(req("a1", 60), Decision::Deny, &cancel).await });
+        let needed = events.recv().await.unwrap();
+        assert!(matches!(needed, BrokerEvent::Needed(ref r) if r.id == "a1"));
+        assert_eq!(broker.pending().len(), 1);
+        broker.answer("a1", CLI_APPROVE).unwrap();
+        let web_deny = Answer { decision: Decision::Deny, scope: Scope::Once, surface: Surface::Web };
+        assert_eq!(broker.answer("a1", web_deny), Err(BrokerError::NotFound("a1".into())));
+        let outcome = waiter.await.unwrap();
+        assert_eq!(outcome, Outcome::Answered(CLI_APPROVE));
+        assert!(outcome.approved());
+        let resolved = events.recv().await.unwrap();
+        assert!(matches!(resolved, BrokerEvent::Resolved { ref id, .. } if id == "a1"));
+        assert!(broker.pending().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn timeout_applies_default() {
+        let broker = ApprovalBroker::new();
+        let outcome = broker.request(req("a2", 5), Decision::Deny, &CancellationToken::new()).await;
+        assert_eq!(outcome, Outcome::TimedOut { default: Decision::Deny });
+        assert!(!outcome.approved());
+        assert!(broker.pending().is_empty());
+    }
+
+    #[tokio::test]
+    async fn cancel_ends_the_wait() {
+        let broker = ApprovalBroker::new();
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let outcome = broker.request(req("a3", 60), Decision::Deny, &cancel).await;
+        assert_eq!(outcome, Outcome::Cancelled);
+    }
+
+    #[test]
+    fn fingerprint_ignores_key_order() {
+        let a = serde_json::json!({"a": 1, "b": {"x": 1, "y": 2}});
+        let b = serde_json::json!({"b": {"y": 2, "x": 1}, "a": 1});
+        assert_eq!(fingerprint("t", &a), fingerprint("t", &b));
+        assert_ne!(fingerprint("t", &a), fingerprint("u", &a));
+    }
+}

@@ -1,0 +1,31 @@
+use pryx_protocol::ErrorCode;
+
+/// Why a turn could not run or had to stop abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Llm(#[from] pryx_llm::LlmError),
+    #[error("{0}")]
+    Constraint(#[from] pryx_llm::catalog::ConstraintError),
+    #[error("the local store failed: {0}; run `pryx doctor`")]
+    Store(#[from] pryx_store::StoreError),
+    #[error("session {0} not found; list sessions with `pryx sessions` or start a new one")]
+    SessionNotFound(String),
+    #[error("tool {tool} failed fatally: {message}")]
+    FatalTool { tool: String, message: String },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AgentError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AgentError::Llm(e) => e.code(),
+            AgentError::Constraint(e) => e.code(),
+            AgentError::Store(_) => ErrorCode::StoreFailed,
+            AgentError::SessionNotFound(_) => ErrorCode::NotFound,
+            AgentError::FatalTool { .. } => ErrorCode::ToolFailed,
+            AgentError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
