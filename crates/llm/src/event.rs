@@ -135,3 +135,12 @@ pub async fn collect(mut stream: EventStream) -> Result<ChatResponse, LlmError> 
     }
     Ok(collector.finish())
 }
+
+/// Assembles a response from events already gathered.
+pub fn collect_events<'a>(events: impl IntoIterator<Item = &'a StreamEvent>) -> ChatResponse {
+    let mut collector = ResponseCollector::new();
+    for e in events {
+        collector.push(e);
+    }
+    collector.finish()
+}

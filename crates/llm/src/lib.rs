@@ -16,7 +16,7 @@ pub mod wire;
 
 pub use client::Client;
 pub use error::{LlmError, TimeoutPhase};
-pub use event::{EventStream, ResponseCollector, StreamEvent, collect};
+pub use event::{EventStream, ResponseCollector, StreamEvent, collect, collect_events};
 pub use provider::{Provider, ProviderKind, ProviderSettings, SecretString, build_provider};
 pub use resilience::RetryPolicy;
 pub use types::{

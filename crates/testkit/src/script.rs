@@ -1,0 +1,218 @@
+//! What the scripted server answers: a queue of turns, each a reply or a failure.
+//!
+//! Tool names in a script are wire names (`fs__read`), exactly as a provider would send them.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// One scripted model answer. Also the JSON shape of a script file entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Turn {
+    pub reasoning: Option<String>,
+    /// Anthropic thinking signature (sent as `signature_delta`); defaults to a fixed value.
+    pub signature: Option<String>,
+    pub text: Option<String>,
+    pub tool_calls: Vec<ScriptedToolCall>,
+    pub usage: Option<ScriptedUsage>,
+    /// Characters per streamed fragment (text, reasoning, tool arguments); default 3.
+    pub chunk_chars: Option<usize>,
+    /// Delay between the response headers and the first event.
+    pub first_token_delay_ms: u64,
+    /// Overrides `finish_reason` / `stop_reason`.
+    pub finish_reason: Option<String>,
+    pub failure: Option<Failure>,
+}
+
+/// A tool call the scripted model makes; `arguments` is raw JSON text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptedToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+impl ScriptedToolCall {
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: serde_json::Value,
+    ) -> Self {
+        ScriptedToolCall {
+            id: id.into(),
+            name: name.into(),
+            arguments: arguments.to_string(),
+        }
+    }
+}
+
+/// Token counts reported at the end of a reply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScriptedUsage {
+    /// Uncached prompt tokens.
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    pub reasoning_tokens: u64,
+}
+
+/// Ways a turn can go wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Failure {
+    /// An HTTP error answer with a provider-style error body.
+    Status {
+        status: u16,
+        #[serde(default)]
+        retry_after_secs: Option<u64>,
+        #[serde(default)]
+        message: Option<String>,
+    },
+    /// A 200 stream whose data is not JSON.
+    MalformedSse,
+    /// The first half of the reply, then the connection breaks.
+    CutMidStream,
+    /// The reply's text, then an error event inside the stream.
+    ErrorEvent {
+        message: String,
+        #[serde(default)]
+        error_type: Option<String>,
+    },
+}
+
+impl Turn {
+    /// A plain text answer.
+    pub fn text(text: impl Into<String>) -> Self {
+        Turn {
+            text: Some(text.into()),
+            ..Turn::default()
+        }
+    }
+
+    /// Reasoning followed by a text answer.
+    pub fn reasoning(reasoning: impl Into<String>, text: impl Into<String>) -> Self {
+        Turn {
+            reasoning: Some(reasoning.into()),
+            text: Some(text.into()),
+            ..Turn::default()
+        }
+    }
+
+    /// One or more (parallel) tool calls; their argument fragments interleave on OpenAI streams.
+    pub fn tool_calls(calls: impl IntoIterator<Item = ScriptedToolCall>) -> Self {
+        Turn {
+            tool_calls: calls.into_iter().collect(),
+            ..Turn::default()
+        }
+    }
+
+    /// HTTP 429 with `Retry-After`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Turn::status(429, Some(retry_after_secs), "rate limit reached")
+    }
+
+    /// An HTTP error status with a provider-style body.
+    pub fn status(status: u16, retry_after_secs: Option<u64>, message: impl Into<String>) -> Self {
+        Turn {
+            failure: Some(Failure::Status {
+                status,
+                retry_after_secs,
+                message: Some(message.into()),
+            }),
+            ..Turn::default()
+        }
+    }
+
+    /// HTTP 500.
+    pub fn server_error() -> Self {
+        Turn::status(500, None, "internal server error")
+    }
+
+    pub fn malformed_sse() -> Self {
+        Turn {
+            failure: Some(Failure::MalformedSse),
+            ..Turn::default()
+        }
+    }
+
+    /// Streams half of `text`, then breaks the connection.
+    pub fn cut_mid_stream(text: impl Into<String>) -> Self {
+        Turn {
+            text: Some(text.into()),
+            failure: Some(Failure::CutMidStream),
+            ..Turn::default()
+        }
+    }
+
+    /// Streams `text` (may be empty), then an error event.
+    pub fn error_event(text: impl Into<String>, message: impl Into<String>) -> Self {
+        let text = text.into();
+        Turn {
+            text: (!text.is_empty()).then_some(text),
+            failure: Some(Failure::ErrorEvent {
+                message: message.into(),
+                error_type: None,
+            }),
+            ..Turn::default()
+        }
+    }
+
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    pub fn with_usage(mut self, usage: ScriptedUsage) -> Self {
+        self.usage = Some(usage);
+        self
+    }
+
+    pub fn with_first_token_delay(mut self, delay: Duration) -> Self {
+        self.first_token_delay_ms = delay.as_millis() as u64;
+        self
+    }
+
+    pub fn with_chunk_chars(mut self, n: usize) -> Self {
+        self.chunk_chars = Some(n);
+        self
+    }
+
+    pub fn with_finish_reason(mut self, reason: impl Into<String>) -> Self {
+        self.finish_reason = Some(reason.into());
+        self
+    }
+
+    pub fn with_signature(mut self, signature: impl Into<String>) -> Self {
+        self.signature = Some(signature.into());
+        self
+    }
+
+    pub(crate) fn pieces(&self, s: &str) -> Vec<String> {
+        split(s, self.chunk_chars.unwrap_or(3))
+    }
+}
+
+/// Splits text into pieces of `n` characters (at least one piece for non-empty text).
+pub(crate) fn split(s: &str, n: usize) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    chars.chunks(n.max(1)).map(|c| c.iter().collect()).collect()
+}
+
+/// A script file: a list of turns, or `{"turns": [...]}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ScriptFile {
+    List(Vec<Turn>),
+    Object { turns: Vec<Turn> },
+}
+
+impl ScriptFile {
+    pub fn into_turns(self) -> Vec<Turn> {
+        match self {
+            ScriptFile::List(t) | ScriptFile::Object { turns: t } => t,
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! The scripted LLM server: answers both wire formats from a queue of turns and records requests.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use tokio::task::JoinHandle;
+
+use crate::render;
+use crate::script::{Failure, Turn};
+
+/// A request the server received.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedRequest {
+    pub path: String,
+    /// Header names in lower case.
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body (a string holding the raw text if it was not JSON).
+    pub body: serde_json::Value,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    turns: Mutex<VecDeque<Turn>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+/// A running scripted server on `127.0.0.1`; stops when dropped.
+#[derive(Debug)]
+pub struct ScriptedLlm {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for ScriptedLlm {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ScriptedLlm {
+    /// Starts on a free loopback port. Panics only if no loopback port can be bound.
+    pub async fn start() -> Self {
+        Self::start_on(0)
+            .await
+            .unwrap_or_else(|e| panic!("scripted LLM server could not bind 127.0.0.1: {e}"))
+    }
+
+    /// Starts on the given port (0 picks a free one).
+    pub async fn start_on(port: u16) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::default());
+        let app = Router::new()
+            .route("/v1/chat/completions", post(openai))
+            .route("/chat/completions", post(openai))
+            .route("/v1/messages", post(anthropic))
+            .route("/messages", post(anthropic))
+            .route("/_requests", get(list_requests))
+            .route("/_turns", post(push_turns))
+            .with_state(shared.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(ScriptedLlm { addr, shared, task })
+    }
+
+    /// Queues a turn; turns are served in order, one per request.
+    pub fn push(&self, turn: Turn) -> &Self {
+        self.shared
+            .turns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(turn);
+        self
+    }
+
+    pub fn push_all(&self, turns: impl IntoIterator<Item = Turn>) -> &Self {
+        self.shared
+            .turns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(turns);
+        self
+    }
+
+    /// Turns not served yet.
+    pub fn remaining(&self) -> usize {
+        self.shared
+            .turns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// `http://127.0.0.1:PORT/v1`, the base URL for either wire format.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+}
+
+async fn list_requests(State(shared): State<Arc<Shared>>) -> Response {
+    let requests = shared
+        .requests
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    axum::Json(requests).into_response()
+}
+
+async fn push_turns(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<crate::script::ScriptFile>(&body) {
+        Ok(file) => {
+            shared
+                .turns
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(file.into_turns());
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, format!("invalid turns: {e}")).into_response(),
+    }
+}
+
+async fn openai(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    answer(&shared, false, uri, headers, body)
+}
+
+async fn anthropic(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    answer(&shared, true, uri, headers, body)
+}
+
+fn answer(
+    shared: &Shared,
+    is_anthropic: bool,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()));
+    let model = json
+        .get("model")
+        .and_then(|m| m.as_str())
+        .unwrap_or("scripted-model")
+        .to_string();
+    let headers = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    shared
+        .requests
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(RecordedRequest {
+            path: uri.path().to_string(),
+            headers,
+            body: json,
+        });
+    let Some(turn) = shared
+        .turns
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop_front()
+    else {
+        let body = render::error_body(
+            is_anthropic,
+            500,
+            "the scripted LLM has no turn left; push one more turn in the test",
+        );
+        return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
+    };
+    if let Some(Failure::Status {
+        status,
+        retry_after_secs,
+        message,
+    }) = &turn.failure
+    {
+        let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = render::error_body(
+            is_anthropic,
+            *status,
+            message.as_deref().unwrap_or("scripted failure"),
+        );
+        let mut resp = (code, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after_secs {
+            if let Ok(v) = secs.to_string().parse() {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        return resp;
+    }
+    let full = if is_anthropic {
+        render::anthropic(&turn, &model)
+    } else {
+        render::openai(&turn, &model)
+    };
+    let (frames, cut) = match &turn.failure {
+        Some(Failure::MalformedSse) => {
+            let event = is_anthropic.then_some("message_start");
+            (vec![render::frame(event, "{\"this is\": not json")], false)
+        }
+        Some(Failure::CutMidStream) => {
+            let half = (full.len() / 2).max(1);
+            (full.into_iter().take(half).collect(), true)
+        }
+        Some(Failure::ErrorEvent {
+            message,
+            error_type,
+        }) => {
+            // Everything up to the end of the content, then the error instead of the ending.
+            let tail = if is_anthropic { 2 } else { 3 };
+            let keep = full.len().saturating_sub(tail);
+            let mut frames: Vec<String> = full.into_iter().take(keep).collect();
+            frames.push(render::stream_error(
+                is_anthropic,
+                message,
+                error_type.as_deref(),
+            ));
+            (frames, false)
+        }
+        _ => (full, false),
+    };
+    stream_response(
+        frames,
+        cut,
+        Duration::from_millis(turn.first_token_delay_ms),
+    )
+}
+
+fn stream_response(frames: Vec<String>, cut: bool, delay: Duration) -> Response {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    tokio::spawn(async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        for f in frames {
+            if tx.send(Ok(Bytes::from(f))).await.is_err() {
+                return;
+            }
+        }
+        if cut {
+            let _ = tx
+                .send(Err(std::io::Error::other("scripted connection cut")))
+                .await;
+        }
+    });
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    resp
+}
