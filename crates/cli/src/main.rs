@@ -21,6 +21,19 @@ enum Command {
     Secrets(commands::secrets::Args),
     /// Check the data directory, config, database and secret store; exits non-zero on failure.
     Doctor(commands::doctor::Args),
+    /// Browse the model catalog (limits, prices, capabilities) and refresh it on demand.
+    Models(commands::models::Args),
+    /// Run one prompt through the agent and stream the answer.
+    Run(commands::run::Args),
+    /// Read and verify the hash-chained audit log.
+    Audit(commands::audit::Args),
+    /// Discover, check, enable and install SKILL.md skills.
+    Skills(commands::skills::Args),
+    /// Manage MCP servers whose tools the agent can use.
+    Mcp(commands::mcp::Args),
+    /// Internal: runs a shell command under the Landlock sandbox (used by `shell.exec`).
+    #[command(name = "__sandbox-exec", hide = true)]
+    SandboxExec(commands::sandbox::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +42,12 @@ fn main() -> ExitCode {
         Command::Config(args) => commands::config::run(args),
         Command::Secrets(args) => commands::secrets::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
+        Command::Models(args) => commands::models::run(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Audit(args) => commands::audit::run(args),
+        Command::Skills(args) => commands::skills::run(args),
+        Command::Mcp(args) => commands::mcp::run(args),
+        Command::SandboxExec(args) => commands::sandbox::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,11 @@
 //! One module per top-level subcommand.
 
+pub mod audit;
 pub mod config;
 pub mod doctor;
+pub mod mcp;
+pub mod models;
+pub mod run;
+pub mod sandbox;
 pub mod secrets;
+pub mod skills;
