@@ -1,16 +1,372 @@
-//! Judging one call against a policy.
+//! Judging one call against a policy: hard checks on what the call touches, then the policy's
+//! tool rules (denied > ask > allowed) or its defaults; the stricter of the two wins.
+
+use pryx_protocol::ToolKind;
+use serde_json::Value;
 
 use crate::context::CallContext;
 use crate::decision::{Action, Decision};
-use crate::document::Policy;
+use crate::document::{Policy, ToolRule};
+use crate::judge::{Judge, bad_args};
+use crate::pattern::{domain_matches, tool_matches};
+use crate::shell::PathRole;
+
+/// Kinds of the built-in tools.
+fn builtin_kind(tool: &str) -> Option<ToolKind> {
+    Some(match tool {
+        "fs.read" | "fs.list" | "fs.search" => ToolKind::Read,
+        "fs.write" | "fs.edit" => ToolKind::Write,
+        "shell.exec" => ToolKind::Exec,
+        "http.request" => ToolKind::Network,
+        _ => return None,
+    })
+}
 
 /// Judges one tool call. Every path, command and host in the arguments is judged and the
-/// strictest outcome wins (deny beats ask beats allow).
+/// strictest outcome wins (deny beats ask beats allow); the decision names the rule.
 pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
-    let _ = ctx;
-    Decision::new(
-        Action::Ask,
-        format!("{}: not yet judged", policy.name),
-        "evaluation pending",
-    )
+    let name = &policy.name;
+    let workspace = match std::fs::canonicalize(ctx.workspace) {
+        Ok(w) if w.is_dir() => w,
+        _ => {
+            return Decision::new(
+                Action::Deny,
+                format!("{name}: workspace"),
+                "the workspace does not exist or is not a directory",
+            )
+            .with("workspace", ctx.workspace.to_string_lossy());
+        }
+    };
+    if let Some(root) = policy.workspace_root(ctx.home) {
+        let inside = std::fs::canonicalize(&root).is_ok_and(|r| workspace.starts_with(r));
+        if !inside {
+            return Decision::new(
+                Action::Deny,
+                format!("{name}: workspace.root"),
+                format!(
+                    "the session's workspace is not inside the policy's root {}",
+                    root.display()
+                ),
+            )
+            .with("workspace", workspace.to_string_lossy());
+        }
+    }
+    if !crate::pattern::valid_tool_pattern(ctx.tool) || ctx.tool.contains('*') {
+        return bad_args(policy, ctx.tool, "tool name is not valid");
+    }
+    if let Some(d) = rate_limit(policy, ctx) {
+        return d;
+    }
+
+    let mut judge = Judge::new(policy, workspace.clone(), ctx.home);
+    let kind = builtin_kind(ctx.tool);
+    if let Err(d) = judge_args(&mut judge, ctx, kind) {
+        return d;
+    }
+    let baseline = baseline(policy, ctx, kind, &judge);
+    let ruled = rules(policy, ctx.tool, &judge).unwrap_or(baseline);
+    let hard = judge.found.verdict;
+    if hard.action >= ruled.action && hard.action != Action::Allow {
+        hard
+    } else {
+        ruled
+    }
+}
+
+fn str_arg<'v>(args: &'v Value, key: &str) -> Result<Option<&'v str>, String> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(format!("`{key}` must be a string")),
+    }
+}
+
+fn judge_args(
+    judge: &mut Judge<'_>,
+    ctx: &CallContext<'_>,
+    kind: Option<ToolKind>,
+) -> Result<(), Decision> {
+    let bad = |what: String| bad_args(judge.policy, ctx.tool, &what);
+    if kind.is_some() && !ctx.args.is_object() {
+        return Err(bad("arguments must be a JSON object".to_string()));
+    }
+    let ws = judge.workspace.clone();
+    let required = |key: &str| -> Result<&str, Decision> {
+        str_arg(ctx.args, key)
+            .map_err(&bad)?
+            .ok_or_else(|| bad(format!("missing `{key}`")))
+    };
+    match ctx.tool {
+        "fs.read" => {
+            let p = required("path")?;
+            judge.path(p, PathRole::Read, true, false, &ws);
+        }
+        "fs.list" | "fs.search" => {
+            let p = str_arg(ctx.args, "path").map_err(bad)?.unwrap_or(".");
+            judge.path(p, PathRole::Read, true, false, &ws);
+        }
+        "fs.write" | "fs.edit" => {
+            let p = required("path")?;
+            judge.path(p, PathRole::Write, true, false, &ws);
+        }
+        "shell.exec" => {
+            let command = required("command")?;
+            let cwd = match str_arg(ctx.args, "cwd").map_err(bad)? {
+                Some(c) => match judge.path(c, PathRole::Read, true, false, &ws) {
+                    Some(dir) => dir,
+                    None => return Ok(()),
+                },
+                None => ws.clone(),
+            };
+            judge.shell(command, &cwd);
+        }
+        "http.request" => {
+            let url = required("url")?;
+            judge.url(url);
+            if let Some(method) = str_arg(ctx.args, "method").map_err(bad)?
+                && !matches!(
+                    method.to_ascii_uppercase().as_str(),
+                    "GET" | "HEAD" | "OPTIONS"
+                )
+                && judge.policy.defaults.write == Action::Deny
+            {
+                let d = Decision::new(
+                    Action::Deny,
+                    format!("{}: defaults.write", judge.policy.name),
+                    format!("`{method}` requests change things and this policy denies writes"),
+                );
+                judge.flag(d);
+            }
+        }
+        _ => {
+            let write = !ctx.hints.read_only || ctx.hints.destructive;
+            judge.unknown_args(ctx.args, write, 0);
+            if let Ok(Some(url)) = str_arg(ctx.args, "url") {
+                judge.url(url);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the policy's defaults say when no tool rule matches.
+fn baseline(
+    policy: &Policy,
+    ctx: &CallContext<'_>,
+    kind: Option<ToolKind>,
+    judge: &Judge<'_>,
+) -> Decision {
+    let d = &policy.defaults;
+    let rule = |what: &str| format!("{}: {what}", policy.name);
+    match kind {
+        Some(ToolKind::Read) => Decision::new(
+            d.read,
+            rule("defaults.read"),
+            "reading inside the workspace",
+        ),
+        Some(ToolKind::Write) => Decision::new(
+            d.write,
+            rule("defaults.write"),
+            "writing inside the workspace",
+        ),
+        Some(ToolKind::Exec) => {
+            Decision::new(d.exec, rule("defaults.exec"), "running a shell command")
+        }
+        Some(ToolKind::Network) => {
+            let host = judge.found.host.clone().unwrap_or_default();
+            let listed = policy
+                .network
+                .domains
+                .iter()
+                .any(|p| host_allowed(p, &host, judge.found.local_host));
+            if listed {
+                Decision::new(
+                    Action::Allow,
+                    rule("network.domains"),
+                    format!("`{host}` is on the allow-list"),
+                )
+            } else {
+                Decision::new(
+                    d.network,
+                    rule("defaults.network"),
+                    format!("`{host}` is not on the allow-list"),
+                )
+                .with("host", host)
+            }
+        }
+        None => {
+            if ctx.hints.read_only && !ctx.hints.destructive {
+                Decision::new(
+                    d.read,
+                    rule("defaults.read"),
+                    format!("`{}` declares itself read-only", ctx.tool),
+                )
+            } else {
+                let unknown = Decision::new(
+                    d.unknown,
+                    rule("defaults.unknown"),
+                    format!("`{}` is not built in and may change things", ctx.tool),
+                );
+                let (by_kind, what) = match ctx.kind {
+                    ToolKind::Read => (d.read, "defaults.read"),
+                    ToolKind::Write => (d.write, "defaults.write"),
+                    ToolKind::Exec => (d.exec, "defaults.exec"),
+                    ToolKind::Network => (d.network, "defaults.network"),
+                };
+                unknown.stricter(Decision::new(
+                    by_kind,
+                    rule(what),
+                    format!("`{}` is of kind {}", ctx.tool, ctx.kind.as_str()),
+                ))
+            }
+        }
+    }
+}
+
+fn host_allowed(pattern: &str, host: &str, local: bool) -> bool {
+    if local {
+        pattern.eq_ignore_ascii_case(host)
+    } else {
+        domain_matches(pattern, host)
+    }
+}
+
+/// The first matching rule in `denied`, then `ask`, then `allowed`.
+fn rules(policy: &Policy, tool: &str, judge: &Judge<'_>) -> Option<Decision> {
+    let lists: [(&str, &Vec<ToolRule>, Action); 3] = [
+        ("denied", &policy.tools.denied, Action::Deny),
+        ("ask", &policy.tools.ask, Action::Ask),
+        ("allowed", &policy.tools.allowed, Action::Allow),
+    ];
+    for (list, rules, action) in lists {
+        for r in rules.iter().filter(|r| tool_matches(&r.pattern, tool)) {
+            if constraints_match(r, judge, action == Action::Allow) {
+                let verb = match action {
+                    Action::Allow => "allows",
+                    Action::Ask => "asks for",
+                    Action::Deny => "denies",
+                };
+                return Some(
+                    Decision::new(
+                        action,
+                        format!("{}: tools.{list}[{}]", policy.name, r.pattern),
+                        format!("the policy {verb} `{tool}`"),
+                    )
+                    .with("tool", tool),
+                );
+            }
+        }
+    }
+    None
+}
+
+/// Kinds of constraint combine with AND. Within a kind, an `allowed` rule needs every command,
+/// host and path covered; an `ask`/`denied` rule needs any one to match.
+fn constraints_match(rule: &ToolRule, judge: &Judge<'_>, allowing: bool) -> bool {
+    let c = &rule.constraints;
+    let f = &judge.found;
+    if !c.commands.is_empty() {
+        let hit = |cmd: &Vec<String>| {
+            c.commands
+                .iter()
+                .any(|entry| command_matches(entry, cmd, allowing))
+        };
+        let ok = if allowing {
+            !f.commands.is_empty() && f.commands.iter().all(hit)
+        } else {
+            f.commands.iter().any(hit)
+        };
+        if !ok {
+            return false;
+        }
+    }
+    if !c.domains.is_empty() {
+        let ok = f
+            .host
+            .as_deref()
+            .is_some_and(|h| c.domains.iter().any(|p| host_allowed(p, h, f.local_host)));
+        if !ok {
+            return false;
+        }
+    }
+    if !c.paths.is_empty() {
+        let Ok(set) = build_globs(&c.paths) else {
+            return false;
+        };
+        let ok = if allowing {
+            !f.paths.is_empty() && f.paths.iter().all(|p| set.is_match(p))
+        } else {
+            f.paths.iter().any(|p| set.is_match(p))
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+fn build_globs(globs: &[String]) -> Result<globset::GlobSet, globset::Error> {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in globs {
+        b.add(
+            globset::GlobBuilder::new(g)
+                .literal_separator(true)
+                .build()?,
+        );
+    }
+    b.build()
+}
+
+/// `entry` is a command name or word prefix (`git status`). To allow, the name must match as
+/// written (so `/tmp/python` is not `python`); to deny or ask, the base name is enough.
+fn command_matches(entry: &str, cmd: &[String], allowing: bool) -> bool {
+    let want: Vec<&str> = entry.split_whitespace().collect();
+    let (Some(first), Some(name)) = (want.first(), cmd.first()) else {
+        return false;
+    };
+    let name_ok = if allowing {
+        name == first
+    } else {
+        let base = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
+        base(name) == base(first)
+    };
+    name_ok && want.len() <= cmd.len() && want[1..].iter().zip(&cmd[1..]).all(|(w, c)| w == c)
+}
+
+fn rate_limit(policy: &Policy, ctx: &CallContext<'_>) -> Option<Decision> {
+    let state = ctx.rate?;
+    let limits = &policy.rate_limits;
+    if let Some(max) = limits.tool_calls_per_minute {
+        let n = state.ledger.count_last_minute(state.now_ms, |_| true);
+        if n >= max as usize {
+            return Some(
+                Decision::new(
+                    Action::Deny,
+                    format!("{}: rate_limits.tool_calls_per_minute", policy.name),
+                    format!("{n} tool calls in the last minute reach the limit of {max}; try again shortly"),
+                )
+                .with("limit", max)
+                .with("count", n),
+            );
+        }
+    }
+    for (pattern, max) in &limits.tools {
+        if tool_matches(pattern, ctx.tool) {
+            let n = state
+                .ledger
+                .count_last_minute(state.now_ms, |t| tool_matches(pattern, t));
+            if n >= *max as usize {
+                return Some(
+                    Decision::new(
+                        Action::Deny,
+                        format!("{}: rate_limits.tools[{pattern}]", policy.name),
+                        format!("{n} calls of `{pattern}` in the last minute reach the limit of {max}; try again shortly"),
+                    )
+                    .with("limit", *max)
+                    .with("count", n),
+                );
+            }
+        }
+    }
+    None
 }

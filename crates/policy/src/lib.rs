@@ -11,6 +11,7 @@ mod context;
 mod decision;
 mod document;
 mod evaluate;
+mod judge;
 mod load;
 mod network;
 mod path;

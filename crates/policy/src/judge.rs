@@ -1,0 +1,390 @@
+//! Hard checks on what a call touches: paths (inside the workspace or an allowed place),
+//! shell command lines, and URLs. These apply whatever the tool rules say.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::decision::{Action, Decision};
+use crate::document::Policy;
+use crate::network::{Target, classify_url};
+use crate::path::{PathProblem, has_other_links, resolve_path};
+use crate::shell::{PathRole, ShellFacts, analyze};
+
+/// Everything learned about a call, for the hard verdict and for rule constraints.
+pub(crate) struct Findings {
+    /// The strictest hard verdict so far (starts as allow).
+    pub verdict: Decision,
+    /// Resolved paths, as shown to path globs (workspace-relative inside, absolute outside).
+    pub paths: Vec<String>,
+    /// Commands of a shell line (words; empty if the name is computed).
+    pub commands: Vec<Vec<String>>,
+    /// Host of a network call.
+    pub host: Option<String>,
+    /// The host is loopback / private (never matched by wildcard allow-lists).
+    pub local_host: bool,
+}
+
+pub(crate) struct Judge<'a> {
+    pub policy: &'a Policy,
+    pub workspace: PathBuf,
+    pub home: Option<&'a Path>,
+    pub outside: Vec<(PathBuf, bool)>,
+    pub found: Findings,
+}
+
+const MAX_CWDS: usize = 16;
+
+impl<'a> Judge<'a> {
+    pub fn new(policy: &'a Policy, workspace: PathBuf, home: Option<&'a Path>) -> Self {
+        let outside = policy
+            .workspace
+            .allow_outside
+            .iter()
+            .filter_map(|o| {
+                let p = crate::document::expand_tilde(&o.path, home)?;
+                Some((std::fs::canonicalize(p).ok()?, o.write))
+            })
+            .collect();
+        Judge {
+            policy,
+            workspace,
+            home,
+            outside,
+            found: Findings {
+                verdict: Decision::new(
+                    Action::Allow,
+                    format!("{}: no objection", policy.name),
+                    "nothing to object to",
+                ),
+                paths: Vec::new(),
+                commands: Vec::new(),
+                host: None,
+                local_host: false,
+            },
+        }
+    }
+
+    pub fn flag(&mut self, d: Decision) {
+        let v = std::mem::replace(
+            &mut self.found.verdict,
+            Decision::new(Action::Allow, "", ""),
+        );
+        self.found.verdict = v.stricter(d);
+    }
+
+    fn rule(&self, what: &str) -> String {
+        format!("{}: {what}", self.policy.name)
+    }
+
+    /// Judges one path; returns the resolved path if it is usable as a base (inside or allowed).
+    pub fn path(
+        &mut self,
+        raw: &str,
+        role: PathRole,
+        strict: bool,
+        glob: bool,
+        base: &Path,
+    ) -> Option<PathBuf> {
+        let resolved = match resolve_path(raw, base, self.home) {
+            Ok(p) => p,
+            Err(problem) => {
+                let (action, rule) = match problem {
+                    PathProblem::Nul | PathProblem::Empty | PathProblem::SymlinkLoop => {
+                        (Action::Deny, "invalid path")
+                    }
+                    PathProblem::Special(_) => (Action::Deny, "path outside workspace"),
+                    PathProblem::Tilde | PathProblem::DotDotAfterMissing | PathProblem::Io(_) => {
+                        (Action::Ask, "path cannot be resolved")
+                    }
+                };
+                let d = Decision::new(
+                    action,
+                    self.rule(rule),
+                    format!("{problem}: `{}`", raw.escape_debug()),
+                )
+                .with("attempted_path", raw);
+                self.flag(d);
+                return None;
+            }
+        };
+        let shown = match resolved.strip_prefix(&self.workspace) {
+            Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+            Ok(rel) => rel.to_string_lossy().into_owned(),
+            Err(_) => resolved.to_string_lossy().into_owned(),
+        };
+        self.found.paths.push(shown.clone());
+        let details = |d: Decision| {
+            d.with("attempted_path", raw)
+                .with("resolved_path", resolved.to_string_lossy())
+        };
+        if glob {
+            self.glob_links(&resolved, raw);
+        }
+        let writing = role == PathRole::Write;
+        if resolved.starts_with(&self.workspace) {
+            if writing && has_other_links(&resolved) {
+                let d = Decision::new(
+                    Action::Ask,
+                    self.rule("hard-linked file"),
+                    format!(
+                        "`{raw}` has other hard links and may change a file outside the workspace"
+                    ),
+                );
+                self.flag(details(d));
+            }
+            if writing && (shown.starts_with(".git/hooks") || shown == ".git/config") {
+                let d = Decision::new(
+                    Action::Ask,
+                    self.rule("git hooks and config"),
+                    format!("writing `{shown}` can make git run commands"),
+                );
+                self.flag(details(d));
+            }
+            return Some(resolved);
+        }
+        if let Some((_, can_write)) = self
+            .outside
+            .iter()
+            .find(|(root, _)| resolved.starts_with(root))
+        {
+            if writing && !can_write {
+                let d = Decision::new(
+                    Action::Deny,
+                    self.rule("workspace.allow_outside (read-only)"),
+                    format!("`{raw}` is in a read-only place outside the workspace"),
+                );
+                self.flag(details(d));
+                return None;
+            }
+            if writing && has_other_links(&resolved) {
+                let d = Decision::new(
+                    Action::Ask,
+                    self.rule("hard-linked file"),
+                    format!("`{raw}` has other hard links"),
+                );
+                self.flag(details(d));
+            }
+            return Some(resolved);
+        }
+        let (action, reason) = if strict {
+            (Action::Deny, format!("`{raw}` is outside the workspace"))
+        } else {
+            (
+                Action::Ask,
+                format!("argument `{raw}` may refer to a path outside the workspace"),
+            )
+        };
+        let d = Decision::new(action, self.rule("path outside workspace"), reason);
+        self.flag(details(d));
+        None
+    }
+
+    /// A wildcard could match a symlink leading elsewhere: ask if its directory holds any.
+    fn glob_links(&mut self, resolved: &Path, raw: &str) {
+        let comps: Vec<_> = resolved.components().collect();
+        let Some(first) = comps
+            .iter()
+            .position(|c| c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        else {
+            return;
+        };
+        let dir: PathBuf = comps[..first].iter().collect();
+        let has_link = first + 1 < comps.len()
+            || std::fs::read_dir(&dir)
+                .map(|rd| {
+                    rd.filter_map(Result::ok)
+                        .any(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
+                })
+                .unwrap_or(true);
+        if has_link {
+            let d = Decision::new(
+                Action::Ask,
+                self.rule("wildcard"),
+                format!("wildcard `{raw}` may match a symbolic link leading elsewhere"),
+            )
+            .with("attempted_path", raw);
+            self.flag(d);
+        }
+    }
+
+    /// Judges a shell line run in `cwd`.
+    pub fn shell(&mut self, line: &str, cwd: &Path) {
+        if line.contains('\0') {
+            self.flag(Decision::new(
+                Action::Deny,
+                self.rule("invalid command"),
+                "command contains a NUL byte",
+            ));
+            return;
+        }
+        if line.trim().is_empty() {
+            self.flag(Decision::new(
+                Action::Deny,
+                self.rule("invalid command"),
+                "command is empty",
+            ));
+            return;
+        }
+        let facts: ShellFacts = analyze(line);
+        for reason in &facts.denies {
+            let d = Decision::new(Action::Deny, self.rule("shell"), reason.clone())
+                .with("command", line);
+            self.flag(d);
+        }
+        for reason in &facts.asks {
+            let d = Decision::new(Action::Ask, self.rule("shell"), reason.clone())
+                .with("command", line);
+            self.flag(d);
+        }
+        let mut bases = vec![cwd.to_path_buf()];
+        for use_ in &facts.paths {
+            for base in bases.clone() {
+                let role = if use_.role == PathRole::Cd {
+                    PathRole::Read
+                } else {
+                    use_.role
+                };
+                let resolved = self.path(&use_.raw, role, use_.strict, use_.glob, &base);
+                if use_.role == PathRole::Cd
+                    && let Some(dir) = resolved
+                    && !bases.contains(&dir)
+                {
+                    if bases.len() >= MAX_CWDS {
+                        let d = Decision::new(
+                            Action::Ask,
+                            self.rule("shell"),
+                            "too many directory changes to follow",
+                        );
+                        self.flag(d);
+                    } else {
+                        bases.push(dir);
+                    }
+                }
+            }
+        }
+        self.found.commands = facts.commands;
+    }
+
+    /// Judges a URL: scheme, forbidden and local addresses. Returns false if unusable.
+    pub fn url(&mut self, raw: &str) {
+        match classify_url(raw) {
+            Err(reason) => {
+                let d =
+                    Decision::new(Action::Deny, self.rule("invalid url"), reason).with("url", raw);
+                self.flag(d);
+            }
+            Ok(Target::Forbidden(host)) => {
+                let d = Decision::new(
+                    Action::Deny,
+                    self.rule("forbidden address"),
+                    format!("`{host}` is a link-local or metadata address"),
+                )
+                .with("url", raw)
+                .with("host", host.clone());
+                self.flag(d);
+                self.found.host = Some(host);
+            }
+            Ok(Target::Local(host)) => {
+                let listed = self
+                    .policy
+                    .network
+                    .domains
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&host));
+                if !listed {
+                    let d = Decision::new(
+                        Action::Ask,
+                        self.rule("local address"),
+                        format!("`{host}` is this machine or the local network"),
+                    )
+                    .with("url", raw)
+                    .with("host", host.clone());
+                    self.flag(d);
+                }
+                self.found.local_host = true;
+                self.found.host = Some(host);
+            }
+            Ok(Target::Host(host)) => self.found.host = Some(host),
+        }
+    }
+
+    /// Judges any path-like value in the arguments of a tool that is not built in.
+    pub fn unknown_args(&mut self, args: &serde_json::Value, write: bool, depth: usize) {
+        const KEYS: &[&str] = &[
+            "path",
+            "paths",
+            "file",
+            "files",
+            "filename",
+            "file_path",
+            "filepath",
+            "dir",
+            "directory",
+            "cwd",
+            "root",
+            "source",
+            "destination",
+            "src",
+            "dst",
+            "dest",
+            "target",
+            "output",
+            "input",
+            "location",
+        ];
+        if depth > 8 {
+            return;
+        }
+        let role = if write {
+            PathRole::Write
+        } else {
+            PathRole::Read
+        };
+        let ws = self.workspace.clone();
+        if let serde_json::Value::Object(map) = args {
+            for (k, v) in map {
+                let key = k.to_ascii_lowercase();
+                let strict =
+                    KEYS.contains(&key.as_str()) || key.ends_with("_path") || key.ends_with("path");
+                match v {
+                    serde_json::Value::String(s) => self.unknown_string(s, role, strict, &ws),
+                    serde_json::Value::Array(items) => {
+                        for item in items {
+                            match item {
+                                serde_json::Value::String(s) => {
+                                    self.unknown_string(s, role, strict, &ws)
+                                }
+                                other => self.unknown_args(other, write, depth + 1),
+                            }
+                        }
+                    }
+                    other => self.unknown_args(other, write, depth + 1),
+                }
+            }
+        }
+    }
+
+    fn unknown_string(&mut self, s: &str, role: PathRole, strict: bool, ws: &Path) {
+        if let Some(p) = s.strip_prefix("file://") {
+            self.path(if p.is_empty() { "/" } else { p }, role, true, false, ws);
+        } else if strict
+            || s.starts_with('/')
+            || s.starts_with("~/")
+            || s.starts_with("../")
+            || s.contains('\0')
+        {
+            self.path(s, role, strict, false, ws);
+        }
+    }
+}
+
+/// A decision for malformed arguments.
+pub(crate) fn bad_args(policy: &Policy, tool: &str, what: &str) -> Decision {
+    Decision::new(
+        Action::Deny,
+        format!("{}: invalid arguments", policy.name),
+        format!("`{tool}`: {what}"),
+    )
+    .with("tool", json!(tool))
+}

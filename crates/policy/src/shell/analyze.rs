@@ -1,0 +1,690 @@
+//! From parsed commands to what the policy judges: the commands run (wrappers like `env`,
+//! `nohup`, `bash -c` looked through), the paths they touch, and the doubts that force a person
+//! to look (`ask`) or a refusal (`deny`).
+
+use super::parser::parse;
+use super::word::{RedirectKind, Script, SimpleCommand, Word};
+
+/// How a command uses a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathRole {
+    Read,
+    Write,
+    /// `cd`/`pushd` target: later relative paths may be relative to it.
+    Cd,
+}
+
+/// One path a command line touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathUse {
+    /// As written, after quote removal.
+    pub raw: String,
+    pub role: PathRole,
+    /// Command (or `>` redirect) it belongs to.
+    pub command: String,
+    /// True for file commands, redirects and `cd`: outside the workspace → deny; otherwise ask.
+    pub strict: bool,
+    /// Contains wildcards; the engine also checks what they could match.
+    pub glob: bool,
+}
+
+/// What a command line would do, for judging.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShellFacts {
+    /// The words of every command that runs (wrappers removed); empty if the name is not literal.
+    pub commands: Vec<Vec<String>>,
+    pub paths: Vec<PathUse>,
+    /// Reasons a person must approve.
+    pub asks: Vec<String>,
+    /// Reasons to refuse outright.
+    pub denies: Vec<String>,
+}
+
+impl ShellFacts {
+    fn ask(&mut self, reason: impl Into<String>) {
+        let r = reason.into();
+        if !self.asks.contains(&r) {
+            self.asks.push(r);
+        }
+    }
+    fn deny(&mut self, reason: impl Into<String>) {
+        let r = reason.into();
+        if !self.denies.contains(&r) {
+            self.denies.push(r);
+        }
+    }
+    fn path(&mut self, raw: &str, role: PathRole, command: &str, strict: bool, glob: bool) {
+        self.paths.push(PathUse {
+            raw: raw.to_string(),
+            role,
+            command: command.to_string(),
+            strict,
+            glob,
+        });
+    }
+}
+
+const MAX_NESTING: usize = 8;
+
+const PRIVILEGED: &[&str] = &[
+    "sudo", "su", "doas", "pkexec", "runuser", "chroot", "nsenter", "unshare", "setpriv", "capsh",
+    "setcap",
+];
+const FILE_WRITE: &[&str] = &[
+    "rm", "rmdir", "mv", "cp", "ln", "touch", "mkdir", "chmod", "chown", "chgrp", "tee",
+    "truncate", "shred", "install", "dd", "rsync", "unlink", "split", "patch", "mkfifo", "mknod",
+    "tar", "zip", "unzip", "gzip", "gunzip", "xz", "unxz", "bzip2", "bunzip2", "chattr", "setfacl",
+    "scp",
+];
+const FILE_READ: &[&str] = &[
+    "cat",
+    "tac",
+    "head",
+    "tail",
+    "less",
+    "more",
+    "ls",
+    "stat",
+    "file",
+    "wc",
+    "diff",
+    "cmp",
+    "du",
+    "realpath",
+    "readlink",
+    "nl",
+    "od",
+    "xxd",
+    "hexdump",
+    "strings",
+    "md5sum",
+    "sha1sum",
+    "sha256sum",
+    "sha512sum",
+    "sort",
+    "uniq",
+    "cut",
+    "paste",
+    "grep",
+    "egrep",
+    "fgrep",
+    "rg",
+    "sed",
+    "awk",
+    "tree",
+    "zcat",
+    "bat",
+    "base64",
+    "jq",
+    "source",
+    ".",
+    "column",
+    "fold",
+    "fmt",
+    "tr",
+    "comm",
+    "join",
+    "look",
+    "getfacl",
+    "lsattr",
+];
+const SHELLS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox",
+];
+/// Environment variables that change what a command loads or runs.
+const DANGEROUS_ENV: &[&str] = &[
+    "PATH",
+    "BASH_ENV",
+    "ENV",
+    "IFS",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "PROMPT_COMMAND",
+    "CDPATH",
+    "HOME",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_EXEC_PATH",
+    "GIT_CONFIG",
+    "GIT_CONFIG_GLOBAL",
+];
+const DANGEROUS_ENV_PREFIXES: &[&str] = &[
+    "LD_",
+    "DYLD_",
+    "PYTHON",
+    "NODE_",
+    "PERL5",
+    "PERL_",
+    "RUBY",
+    "JAVA_TOOL",
+    "_JAVA",
+];
+
+/// Analyses a command line.
+pub fn analyze(line: &str) -> ShellFacts {
+    let mut facts = ShellFacts::default();
+    script(&parse(line), &mut facts, 0);
+    facts
+}
+
+fn script(s: &Script, facts: &mut ShellFacts, depth: usize) {
+    for p in &s.problems {
+        facts.ask(format!("shell syntax not understood: {p}"));
+    }
+    for cmd in &s.commands {
+        simple(cmd, facts, depth);
+    }
+}
+
+fn simple(cmd: &SimpleCommand, facts: &mut ShellFacts, depth: usize) {
+    for a in &cmd.assignments {
+        assignment(&a.text, facts, !cmd.words.is_empty());
+    }
+    let name = cmd
+        .words
+        .first()
+        .map_or("", |w| w.text.as_str())
+        .to_string();
+    for r in &cmd.redirects {
+        let label = format!("{name} redirect");
+        match r.kind {
+            RedirectKind::Read | RedirectKind::Write => {
+                if !r.target.literal || r.target.brace {
+                    facts.ask(format!(
+                        "redirection target `{}` is computed at run time",
+                        r.target.text
+                    ));
+                    continue;
+                }
+                let t = r.target.text.as_str();
+                let harmless = match r.kind {
+                    RedirectKind::Read => matches!(t, "/dev/null" | "/dev/stdin"),
+                    _ => matches!(t, "/dev/null" | "/dev/stdout" | "/dev/stderr"),
+                };
+                if !harmless {
+                    let role = if r.kind == RedirectKind::Read {
+                        PathRole::Read
+                    } else {
+                        PathRole::Write
+                    };
+                    facts.path(t, role, &label, true, r.target.glob);
+                }
+            }
+            RedirectKind::Descriptor | RedirectKind::HereDoc | RedirectKind::HereString => {}
+        }
+    }
+    if !cmd.words.is_empty() {
+        command(&cmd.words, facts, depth);
+    }
+}
+
+fn assignment(text: &str, facts: &mut ShellFacts, prefix: bool) {
+    let (name, value) = text.split_once('=').unwrap_or((text, ""));
+    if prefix
+        && (DANGEROUS_ENV.contains(&name)
+            || DANGEROUS_ENV_PREFIXES.iter().any(|p| name.starts_with(p)))
+    {
+        facts.ask(format!(
+            "environment variable `{name}` changes what the command loads or runs"
+        ));
+    }
+    if looks_like_path(value) {
+        facts.path(value, PathRole::Read, &format!("{name}="), false, false);
+    }
+}
+
+fn basename(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+/// Judges one command (its words), looking through wrappers.
+fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
+    if depth > MAX_NESTING {
+        facts.ask("commands nest too deeply to analyse");
+        return;
+    }
+    let Some(first) = words.first() else { return };
+    if !first.literal || first.glob || first.brace || first.tilde {
+        facts.ask(format!(
+            "command name `{}` is computed at run time",
+            first.text
+        ));
+        facts.commands.push(Vec::new());
+        generic_args(&words[1..], "?", facts, false);
+        return;
+    }
+    let name = first.text.as_str();
+    let base = basename(name);
+    let rest = &words[1..];
+    if PRIVILEGED.contains(&base) {
+        facts.deny(format!("`{base}` runs commands with other privileges"));
+        return;
+    }
+    match base {
+        "env" => return wrapper_env(rest, facts, depth),
+        "nohup" | "builtin" | "setsid" | "time" | "exec" | "command" | "nice" | "ionice"
+        | "stdbuf" | "timeout" | "chronic" | "unbuffer" | "caffeinate" => {
+            return wrapper(base, rest, facts, depth);
+        }
+        "xargs" | "parallel" => {
+            facts.ask(format!(
+                "`{base}` runs a command on arguments read at run time"
+            ));
+            let inner = skip_options(
+                rest,
+                &[
+                    "-I",
+                    "-i",
+                    "-n",
+                    "-P",
+                    "-d",
+                    "-E",
+                    "-L",
+                    "-s",
+                    "-a",
+                    "--arg-file",
+                ],
+            );
+            if let Some(idx) = inner.first_index {
+                command(&rest[idx..], facts, depth + 1);
+            }
+            return;
+        }
+        "eval" => {
+            if rest.iter().all(|w| w.literal) {
+                let joined: Vec<&str> = rest.iter().map(|w| w.text.as_str()).collect();
+                script(&parse(&joined.join(" ")), facts, depth + 1);
+            } else {
+                facts.ask("`eval` of text computed at run time");
+            }
+            return;
+        }
+        "cd" | "pushd" | "popd" => return change_dir(base, rest, facts),
+        "find" => return find(rest, facts, depth),
+        _ if SHELLS.contains(&base) => return shell(base, rest, facts, depth),
+        _ => {}
+    }
+    if base == "source" || base == "." {
+        facts.ask("sourcing a script runs code the policy cannot see");
+    }
+    let mut words_out = vec![name.to_string()];
+    words_out.extend(rest.iter().map(|w| w.text.clone()));
+    facts.commands.push(words_out);
+    if FILE_WRITE.contains(&base) {
+        generic_args(rest, base, facts, true);
+        mark_role(facts, PathRole::Write);
+    } else if FILE_READ.contains(&base) {
+        let write = base == "sed"
+            && rest
+                .iter()
+                .any(|w| w.text.starts_with("-i") || w.text.starts_with("--in-place"));
+        generic_args(rest, base, facts, true);
+        if write {
+            mark_role(facts, PathRole::Write);
+        } else {
+            mark_role(facts, PathRole::Read);
+        }
+    } else {
+        generic_args(rest, base, facts, false);
+    }
+}
+
+/// Sets the role of the paths just added by the current command (those still `Write` by default).
+fn mark_role(facts: &mut ShellFacts, role: PathRole) {
+    let Some(last_cmd) = facts
+        .commands
+        .last()
+        .and_then(|c| c.first())
+        .map(|n| basename(n).to_string())
+    else {
+        return;
+    };
+    for p in facts.paths.iter_mut().rev() {
+        if p.command != last_cmd || p.role == PathRole::Cd {
+            break;
+        }
+        p.role = role;
+    }
+}
+
+/// Every argument as a possible path: non-option arguments, values of `--opt=value`, `-ovalue`
+/// and `key=value` when they look like paths. Computed arguments ask.
+fn generic_args(args: &[Word], command: &str, facts: &mut ShellFacts, strict: bool) {
+    let mut options_done = false;
+    for w in args {
+        if w.process_substitution {
+            continue;
+        }
+        if !w.literal {
+            facts.ask(format!(
+                "argument `{}` of `{command}` is computed at run time",
+                w.text
+            ));
+            continue;
+        }
+        if w.brace {
+            facts.ask(format!(
+                "argument `{}` of `{command}` uses brace expansion",
+                w.text
+            ));
+            continue;
+        }
+        let t = w.text.as_str();
+        if t == "--" {
+            options_done = true;
+            continue;
+        }
+        if t == "-" || t.is_empty() {
+            continue;
+        }
+        if t.contains("://") {
+            if let Some(p) = t.strip_prefix("file://") {
+                facts.path(
+                    if p.is_empty() { "/" } else { p },
+                    PathRole::Read,
+                    command,
+                    true,
+                    false,
+                );
+            }
+            continue;
+        }
+        if !options_done && t.starts_with('-') {
+            let value = if let Some((_, v)) = t.split_once('=') {
+                v
+            } else if !t.starts_with("--") && t.len() > 2 {
+                t.get(2..).unwrap_or("")
+            } else {
+                ""
+            };
+            if looks_like_path(value) {
+                facts.path(value, PathRole::Write, command, strict, w.glob);
+            }
+            continue;
+        }
+        if !t.starts_with('/')
+            && let Some((key, v)) = t.split_once('=')
+            && !key.contains('/')
+            && looks_like_path(v)
+        {
+            facts.path(v, PathRole::Write, command, strict, w.glob);
+            continue;
+        }
+        facts.path(t, PathRole::Write, command, strict, w.glob);
+    }
+}
+
+fn looks_like_path(v: &str) -> bool {
+    v.contains('/') || v.starts_with('~') || v == ".." || v == "."
+}
+
+struct Skipped {
+    first_index: Option<usize>,
+}
+
+/// Skips leading options (those in `with_value` take the next word too); returns the index of
+/// the first non-option word.
+fn skip_options(words: &[Word], with_value: &[&str]) -> Skipped {
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        let t = w.text.as_str();
+        if t == "--" {
+            i += 1;
+            break;
+        }
+        if !t.starts_with('-') || t == "-" {
+            break;
+        }
+        i += if with_value.contains(&t) { 2 } else { 1 };
+    }
+    Skipped {
+        first_index: (i < words.len()).then_some(i),
+    }
+}
+
+fn wrapper(base: &str, rest: &[Word], facts: &mut ShellFacts, depth: usize) {
+    let with_value: &[&str] = match base {
+        "nice" => &["-n", "--adjustment"],
+        "ionice" => &["-c", "-n", "--class", "--classdata"],
+        "stdbuf" => &["-i", "-o", "-e"],
+        "timeout" => &["-s", "-k", "--signal", "--kill-after"],
+        "exec" => &["-a"],
+        _ => &[],
+    };
+    if base == "command" && rest.iter().any(|w| w.text == "-v" || w.text == "-V") {
+        facts
+            .commands
+            .push(vec!["command".to_string(), "-v".to_string()]);
+        return;
+    }
+    if base == "ionice"
+        && rest
+            .iter()
+            .any(|w| w.text == "-p" || w.text == "-P" || w.text == "-u")
+    {
+        facts.ask("`ionice` on other processes");
+        return;
+    }
+    let skipped = skip_options(rest, with_value);
+    let mut idx = match skipped.first_index {
+        Some(i) => i,
+        None => {
+            facts.commands.push(vec![base.to_string()]);
+            return;
+        }
+    };
+    if base == "timeout" {
+        idx += 1; // the duration
+        if idx >= rest.len() {
+            facts.commands.push(vec![base.to_string()]);
+            return;
+        }
+    }
+    command(&rest[idx..], facts, depth + 1);
+}
+
+fn wrapper_env(rest: &[Word], facts: &mut ShellFacts, depth: usize) {
+    let mut i = 0;
+    while let Some(w) = rest.get(i) {
+        if !w.literal {
+            facts.ask(format!(
+                "argument `{}` of `env` is computed at run time",
+                w.text
+            ));
+            return;
+        }
+        let t = w.text.as_str();
+        match t {
+            "-i" | "-" | "-0" | "--ignore-environment" | "--null" => i += 1,
+            "-u" | "--unset" => i += 2,
+            "--" => {
+                i += 1;
+                break;
+            }
+            _ if t.starts_with("--unset=") || (t.starts_with("-u") && t.len() > 2) => i += 1,
+            _ if t.starts_with('-') => {
+                facts.ask(format!("`env {t}` is not supported"));
+                return;
+            }
+            _ if t.contains('=') && !t.starts_with('=') => {
+                assignment(t, facts, true);
+                i += 1;
+            }
+            _ => break,
+        }
+    }
+    if i < rest.len() {
+        command(&rest[i..], facts, depth + 1);
+    } else {
+        facts.commands.push(vec!["env".to_string()]);
+    }
+}
+
+fn shell(base: &str, rest: &[Word], facts: &mut ShellFacts, depth: usize) {
+    let mut i = 0;
+    let mut dash_c = false;
+    while let Some(w) = rest.get(i) {
+        let t = w.text.as_str();
+        if !w.literal {
+            facts.ask(format!(
+                "argument `{}` of `{base}` is computed at run time",
+                w.text
+            ));
+            return;
+        }
+        if t == "--" {
+            i += 1;
+            break;
+        }
+        if t == "-o" || t == "+o" || t == "-O" || t == "+O" || t == "--rcfile" || t == "--init-file"
+        {
+            i += 2;
+            continue;
+        }
+        if (t.starts_with('-') || t.starts_with('+')) && t.len() > 1 {
+            if !t.starts_with("--") && t[1..].contains('c') {
+                dash_c = true;
+            }
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if base == "busybox" {
+        facts.ask("`busybox` runs applets the policy does not look through");
+    }
+    if dash_c {
+        match rest.get(i) {
+            Some(w) if w.literal => script(&parse(&w.text), facts, depth + 1),
+            Some(w) => facts.ask(format!(
+                "`{base} -c` of text computed at run time (`{}`)",
+                w.text
+            )),
+            None => facts.ask(format!("`{base} -c` without a command")),
+        }
+        return;
+    }
+    facts.commands.push(vec![base.to_string()]);
+    match rest.get(i) {
+        Some(w) => {
+            facts.ask(format!("`{base}` runs a script file the policy cannot see"));
+            if w.literal {
+                facts.path(&w.text, PathRole::Read, base, true, w.glob);
+            }
+        }
+        None => facts.ask(format!("`{base}` reads commands from its input")),
+    }
+}
+
+fn change_dir(base: &str, rest: &[Word], facts: &mut ShellFacts) {
+    facts.commands.push(
+        std::iter::once(base.to_string())
+            .chain(rest.iter().map(|w| w.text.clone()))
+            .collect(),
+    );
+    if base == "popd" {
+        facts.ask("`popd` returns to a directory the policy cannot see");
+        return;
+    }
+    let target = rest
+        .iter()
+        .find(|w| !(w.literal && (w.text == "-L" || w.text == "-P" || w.text == "--")));
+    match target {
+        None => facts.path("~", PathRole::Cd, base, true, false),
+        Some(w) if !w.literal || w.brace => {
+            facts.ask(format!(
+                "`{base}` to a directory computed at run time (`{}`)",
+                w.text
+            ));
+        }
+        Some(w) if w.text == "-" => facts.ask(format!(
+            "`{base} -` returns to a directory the policy cannot see"
+        )),
+        Some(w) => facts.path(&w.text, PathRole::Cd, base, true, w.glob),
+    }
+}
+
+fn find(rest: &[Word], facts: &mut ShellFacts, depth: usize) {
+    facts.commands.push(
+        std::iter::once("find".to_string())
+            .chain(rest.iter().map(|w| w.text.clone()))
+            .collect(),
+    );
+    let mut i = 0;
+    let mut writes = false;
+    // Starting points come before the first expression.
+    while let Some(w) = rest.get(i) {
+        let t = w.text.as_str();
+        if t.starts_with('-') || t == "(" || t == "!" {
+            break;
+        }
+        if !w.literal {
+            facts.ask(format!("argument `{t}` of `find` is computed at run time"));
+        } else {
+            facts.path(t, PathRole::Read, "find", true, w.glob);
+        }
+        i += 1;
+    }
+    if i == 0 {
+        facts.path(".", PathRole::Read, "find", true, false);
+    }
+    while let Some(w) = rest.get(i) {
+        let t = w.text.as_str();
+        if !w.literal {
+            facts.ask(format!(
+                "argument `{}` of `find` is computed at run time",
+                w.text
+            ));
+            i += 1;
+            continue;
+        }
+        match t {
+            "-exec" | "-execdir" | "-ok" | "-okdir" => {
+                facts.ask(format!("`find {t}` runs a command on every match"));
+                let start = i + 1;
+                let mut end = start;
+                while rest
+                    .get(end)
+                    .is_some_and(|w| w.text != ";" && w.text != "+")
+                {
+                    end += 1;
+                }
+                let inner: Vec<Word> = rest[start.min(end)..end]
+                    .iter()
+                    .filter(|w| w.text != "{}")
+                    .cloned()
+                    .collect();
+                command(&inner, facts, depth + 1);
+                i = end + 1;
+            }
+            "-delete" => {
+                writes = true;
+                i += 1;
+            }
+            "-fprint" | "-fprint0" | "-fprintf" | "-fls" => {
+                if let Some(f) = rest.get(i + 1) {
+                    facts.path(&f.text, PathRole::Write, "find", true, f.glob);
+                }
+                i += 2;
+            }
+            _ => {
+                if looks_like_path(t) && !t.starts_with('-') {
+                    facts.path(t, PathRole::Read, "find", false, w.glob);
+                }
+                i += 1;
+            }
+        }
+    }
+    if writes {
+        facts.ask("`find -delete` removes every match");
+        for p in facts.paths.iter_mut().filter(|p| p.command == "find") {
+            p.role = PathRole::Write;
+        }
+    }
+}
