@@ -76,6 +76,9 @@ pub struct ModelData {
     pub limit: Option<LimitData>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modalities: Option<ModalitiesData>,
+    /// `provider/model` whose figures filled this partial entry (see `fill`); never stored.
+    #[serde(skip)]
+    pub inferred_from: Option<String>,
 }
 
 /// Prices in USD per million tokens.
@@ -157,10 +160,15 @@ impl CatalogData {
 
 static BUNDLED: OnceLock<Result<Arc<CatalogData>, CatalogError>> = OnceLock::new();
 
-/// The bundled catalog, decompressed and parsed on first use and shared afterwards.
+/// The bundled catalog, decompressed, parsed and gap-filled on first use, shared afterwards.
 pub fn bundled() -> Result<Arc<CatalogData>, CatalogError> {
     BUNDLED
-        .get_or_init(|| decode_gz(BUNDLED_GZ).map(Arc::new))
+        .get_or_init(|| {
+            decode_gz(BUNDLED_GZ).map(|mut data| {
+                super::fill::fill_gaps(&mut data);
+                Arc::new(data)
+            })
+        })
         .clone()
 }
 
@@ -224,10 +232,11 @@ mod tests {
     #[ignore = "measurement, not a check"]
     fn measure_bundled_decode() {
         let start = std::time::Instant::now();
-        let data = decode_gz(BUNDLED_GZ).unwrap();
+        let mut data = decode_gz(BUNDLED_GZ).unwrap();
+        super::super::fill::fill_gaps(&mut data);
         let elapsed = start.elapsed();
         println!(
-            "decompress+parse of {} bytes gz ({} models): {:?}",
+            "decompress+parse+fill of {} bytes gz ({} models): {:?}",
             BUNDLED_GZ.len(),
             data.model_count(),
             elapsed

@@ -9,6 +9,7 @@ mod constraints;
 mod cost;
 mod data;
 mod error;
+mod fill;
 mod model;
 mod refresh;
 
@@ -69,7 +70,7 @@ impl Catalog {
         Ok(Self::from_data(data::bundled()?))
     }
 
-    /// Wraps already loaded data (tests, refreshed copies).
+    /// Wraps already loaded data as is (no gap filling; see [`Catalog::load`]).
     pub fn from_data(data: Arc<CatalogData>) -> Self {
         Self {
             data,
@@ -82,8 +83,11 @@ impl Catalog {
     pub fn load(data_dir: &Path) -> Result<Loaded, CatalogError> {
         let path = cache_path(data_dir);
         match cache::read_cache(&path) {
-            Ok(Some(data)) => Ok(Loaded {
-                catalog: Self::from_data(Arc::new(data)),
+            Ok(Some(mut data)) => Ok(Loaded {
+                catalog: {
+                    fill::fill_gaps(&mut data);
+                    Self::from_data(Arc::new(data))
+                },
                 source: CatalogSource::Cache(path),
                 warning: None,
             }),

@@ -61,6 +61,9 @@ pub struct ModelInfo {
     pub release_date: Option<String>,
     /// Training-data cut-off.
     pub knowledge: Option<String>,
+    /// `provider/model` this entry borrowed its limits and capabilities from, because its own
+    /// catalog entry lists only prices.
+    pub inferred_from: Option<String>,
 }
 
 /// Provider metadata: display name, where its API key usually lives, its endpoint.
@@ -136,6 +139,7 @@ impl ModelInfo {
             status: m.status.clone(),
             release_date: m.release_date.clone(),
             knowledge: m.knowledge.clone(),
+            inferred_from: m.inferred_from.clone(),
         }
     }
 

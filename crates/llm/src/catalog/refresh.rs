@@ -184,6 +184,7 @@ fn model(m: &Map<String, Value>) -> ModelData {
             input: strings(x, "input"),
             output: strings(x, "output"),
         }),
+        inferred_from: None,
     }
 }
 

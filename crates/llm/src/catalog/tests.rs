@@ -182,3 +182,18 @@ fn load_without_cache_uses_bundled() {
     assert_eq!(loaded.source, CatalogSource::Bundled);
     assert!(loaded.warning.is_none());
 }
+
+#[test]
+fn price_only_entries_borrow_limits_from_the_same_model_elsewhere() {
+    let m = bundled().lookup("openai/gpt-5").unwrap();
+    assert!(m.limits_known);
+    // Smallest context among complete gpt-5 entries (the Azure ones list 272k, others 400k);
+    // ties go to the first provider id.
+    assert_eq!((m.context, m.output), (272_000, 128_000));
+    assert_eq!(m.inferred_from.as_deref(), Some("azure/gpt-5"));
+    // Prices stay the provider's own.
+    assert_eq!(
+        (m.cost.input, m.cost.output, m.cost.cache_read),
+        (1.25, 10.0, Some(0.125))
+    );
+}
