@@ -285,7 +285,9 @@ impl Driver {
         if self.started || self.cancel.is_cancelled() {
             return Some(err);
         }
-        let delay = self.retry.next_delay(&self.shared.policy, &err)?;
+        let Some(delay) = self.retry.next_delay(&self.shared.policy, &err) else {
+            return Some(err);
+        };
         tracing::warn!(provider = %self.shared.settings.id, attempt = self.attempts, delay_ms = delay.as_millis() as u64, error = %err, "model call failed; retrying");
         self.last_error = Some(err);
         let sleep = self.shared.clock.sleep(delay);

@@ -73,7 +73,7 @@ pub enum Failure {
     },
     /// A 200 stream whose data is not JSON.
     MalformedSse,
-    /// The first half of the reply, then the connection breaks.
+    /// The first half of the reply, then the body ends without the closing events.
     CutMidStream,
     /// The reply's text, then an error event inside the stream.
     ErrorEvent {
@@ -138,7 +138,7 @@ impl Turn {
         }
     }
 
-    /// Streams half of `text`, then breaks the connection.
+    /// Streams half of the reply, then ends the body without the closing events.
     pub fn cut_mid_stream(text: impl Into<String>) -> Self {
         Turn {
             text: Some(text.into()),

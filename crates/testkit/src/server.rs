@@ -240,14 +240,17 @@ fn answer(
     } else {
         render::openai(&turn, &model)
     };
-    let (frames, cut) = match &turn.failure {
+    let frames = match &turn.failure {
         Some(Failure::MalformedSse) => {
             let event = is_anthropic.then_some("message_start");
-            (vec![render::frame(event, "{\"this is\": not json")], false)
+            vec![render::frame(event, "{\"this is\": not json")]
         }
         Some(Failure::CutMidStream) => {
+            // The body ends where it is, without the closing events. (Failing the body
+            // stream instead makes the server drop unflushed frames, so what the client
+            // sees would depend on timing.)
             let half = (full.len() / 2).max(1);
-            (full.into_iter().take(half).collect(), true)
+            full.into_iter().take(half).collect()
         }
         Some(Failure::ErrorEvent {
             message,
@@ -262,18 +265,14 @@ fn answer(
                 message,
                 error_type.as_deref(),
             ));
-            (frames, false)
+            frames
         }
-        _ => (full, false),
+        _ => full,
     };
-    stream_response(
-        frames,
-        cut,
-        Duration::from_millis(turn.first_token_delay_ms),
-    )
+    stream_response(frames, Duration::from_millis(turn.first_token_delay_ms))
 }
 
-fn stream_response(frames: Vec<String>, cut: bool, delay: Duration) -> Response {
+fn stream_response(frames: Vec<String>, delay: Duration) -> Response {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     tokio::spawn(async move {
         if !delay.is_zero() {
@@ -283,11 +282,6 @@ fn stream_response(frames: Vec<String>, cut: bool, delay: Duration) -> Response 
             if tx.send(Ok(Bytes::from(f))).await.is_err() {
                 return;
             }
-        }
-        if cut {
-            let _ = tx
-                .send(Err(std::io::Error::other("scripted connection cut")))
-                .await;
         }
     });
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
