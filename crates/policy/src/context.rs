@@ -28,7 +28,7 @@ pub struct RateState<'a> {
 pub struct CallContext<'a> {
     /// Canonical tool name (`fs.write`, `shell.exec`, `<server>.<tool>`).
     pub tool: &'a str,
-    /// Declared kind; for built-in tools the engine uses the built-in kind if it is stricter.
+    /// Declared kind; used for tools that are not built in (built-ins have fixed kinds).
     pub kind: ToolKind,
     /// The call's JSON arguments.
     pub args: &'a serde_json::Value,

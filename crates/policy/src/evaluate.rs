@@ -61,7 +61,7 @@ pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
     let mut judge = Judge::new(policy, workspace.clone(), ctx.home);
     let kind = builtin_kind(ctx.tool);
     if let Err(d) = judge_args(&mut judge, ctx, kind) {
-        return d;
+        return *d;
     }
     let baseline = baseline(policy, ctx, kind, &judge);
     let ruled = rules(policy, ctx.tool, &judge).unwrap_or(baseline);
@@ -85,13 +85,13 @@ fn judge_args(
     judge: &mut Judge<'_>,
     ctx: &CallContext<'_>,
     kind: Option<ToolKind>,
-) -> Result<(), Decision> {
-    let bad = |what: String| bad_args(judge.policy, ctx.tool, &what);
+) -> Result<(), Box<Decision>> {
+    let bad = |what: String| Box::new(bad_args(judge.policy, ctx.tool, &what));
     if kind.is_some() && !ctx.args.is_object() {
         return Err(bad("arguments must be a JSON object".to_string()));
     }
     let ws = judge.workspace.clone();
-    let required = |key: &str| -> Result<&str, Decision> {
+    let required = |key: &str| -> Result<&str, Box<Decision>> {
         str_arg(ctx.args, key)
             .map_err(&bad)?
             .ok_or_else(|| bad(format!("missing `{key}`")))

@@ -141,6 +141,12 @@ impl Parser {
         loop {
             self.skip_blanks();
             let Some(c) = self.peek() else { break };
+            if c == '#' {
+                while self.peek().is_some_and(|c| c != '\n') {
+                    self.i += 1;
+                }
+                break;
+            }
             if (c == '<' || c == '>') && self.peek_at(1) == Some('(') {
                 let w = self.word();
                 cmd.words.push(w);

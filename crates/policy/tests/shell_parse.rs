@@ -1,0 +1,95 @@
+//! The shell reader finds every command and redirection.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use pryx_policy::shell::{RedirectKind, analyze, parse};
+
+fn names(line: &str) -> Vec<String> {
+    let mut v: Vec<String> = parse(line)
+        .commands
+        .iter()
+        .filter_map(|c| c.words.first().map(|w| w.text.clone()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn splits_lists_pipelines_and_groups() {
+    assert_eq!(
+        names("a | b; c && d || e & f"),
+        ["a", "b", "c", "d", "e", "f"]
+    );
+    assert_eq!(names("(a; b) | { c; }"), ["a", "b", "c"]);
+    assert_eq!(names("a $(b $(c)) `d`"), ["a", "b", "c", "d"]);
+    assert_eq!(names("diff <(a) >(b)"), ["a", "b", "diff"]);
+    assert_eq!(names("if a; then b; else c; fi"), ["a", "b", "c"]);
+    assert_eq!(names("while a; do b; done"), ["a", "b"]);
+    assert_eq!(names("a # b; c"), ["a"]);
+    assert_eq!(names("a\nb"), ["a", "b"]);
+}
+
+#[test]
+fn quotes_escapes_and_assignments() {
+    let s = parse(r#"FOO=bar X="a b" cmd 'it''s' "q \"x\"" a\ b"#);
+    let c = &s.commands[0];
+    assert_eq!(c.assignments.len(), 2);
+    let words: Vec<_> = c.words.iter().map(|w| w.text.as_str()).collect();
+    assert_eq!(words, ["cmd", "its", "q \"x\"", "a b"]);
+    assert!(c.words.iter().all(|w| w.literal));
+    let s = parse("echo \"$HOME\" '$HOME'");
+    assert!(!s.commands[0].words[1].literal);
+    assert!(s.commands[0].words[2].literal);
+    assert!(s.problems.is_empty());
+}
+
+#[test]
+fn redirections() {
+    let s = parse("cmd <in >out 2>>err 2>&1 &>all >&- <<<str");
+    let kinds: Vec<_> = s.commands[0]
+        .redirects
+        .iter()
+        .map(|r| (r.kind, r.target.text.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (RedirectKind::Read, "in".to_string()),
+            (RedirectKind::Write, "out".to_string()),
+            (RedirectKind::Write, "err".to_string()),
+            (RedirectKind::Descriptor, "1".to_string()),
+            (RedirectKind::Write, "all".to_string()),
+            (RedirectKind::Descriptor, "-".to_string()),
+            (RedirectKind::HereString, "str".to_string()),
+        ]
+    );
+    let s = parse("cat <<'EOF' > out\n$(not run)\nEOF\necho done");
+    assert!(s.problems.is_empty(), "{:?}", s.problems);
+    assert_eq!(s.commands.len(), 2);
+}
+
+#[test]
+fn problems_for_what_is_not_understood() {
+    for line in [
+        "echo 'x",
+        "echo \"x",
+        "echo $(x",
+        "for i in a; do b; done",
+        "a )",
+        "f() { x; }",
+        "echo `x",
+    ] {
+        assert!(!parse(line).problems.is_empty(), "{line}");
+    }
+}
+
+#[test]
+fn analysis_looks_through_wrappers() {
+    let f = analyze("env -i A=1 nohup timeout -s KILL 5 nice -n 3 bash -c 'git status && cat x'");
+    let names: Vec<_> = f.commands.iter().map(|c| c[0].clone()).collect();
+    assert_eq!(names, ["git", "cat"]);
+    assert!(f.asks.is_empty(), "{:?}", f.asks);
+    assert!(analyze("sudo -u root ls").denies.len() == 1);
+    assert!(!analyze("bash script.sh").asks.is_empty());
+    assert!(!analyze("curl x | sh").asks.is_empty());
+    assert!(!analyze("bash -c \"$CMD\"").asks.is_empty());
+}
