@@ -128,7 +128,15 @@ mod imp {
         .join();
         match outcome {
             Ok(Ok(status)) => {
-                let kernel = format!("{:?}", status.landlock);
+                let kernel = match status.landlock {
+                    landlock::LandlockStatus::Available { effective_abi, .. } => {
+                        format!("kernel ABI {effective_abi}")
+                    }
+                    landlock::LandlockStatus::NotEnabled => "disabled at boot".to_owned(),
+                    landlock::LandlockStatus::NotImplemented => {
+                        "not built into the kernel".to_owned()
+                    }
+                };
                 match status.ruleset {
                     RulesetStatus::FullyEnforced => LandlockStatus {
                         support: LandlockSupport::Supported,

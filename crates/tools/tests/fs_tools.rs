@@ -413,3 +413,24 @@ async fn bad_arguments_are_recoverable() {
         .unwrap_err();
     assert!(err.to_string().contains("bogus"), "{err}");
 }
+
+#[tokio::test]
+async fn special_files_are_refused_without_blocking() {
+    let (_d, ctx) = setup();
+    let fifo = ws(&ctx).join("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let err = FsRead
+        .execute(json!({"path": "pipe"}), ctx.clone())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    let err = FsRead
+        .execute(json!({"path": "."}), ctx.clone())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("use fs.list"), "{err}");
+}

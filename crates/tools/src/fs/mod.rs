@@ -33,12 +33,13 @@ pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
     bytes.iter().take(8192).any(|b| *b == 0)
 }
 
-/// Reads a whole text file with the final component not followed (the path was resolved
-/// already; this closes the window for a symlink swapped in afterwards).
-pub(crate) fn read_text(abs: &Path, rel: &str, max_bytes: u64) -> Result<String, ToolError> {
+/// Opens a regular file for reading without following a final symlink (the path was resolved
+/// already; this closes the window for a link swapped in afterwards) and without blocking on a
+/// FIFO. Directories and special files are refused.
+pub(crate) fn open_regular(abs: &Path, rel: &str) -> Result<std::fs::File, ToolError> {
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(nofollow())
+        .custom_flags(nofollow() | rustix::fs::OFlags::NONBLOCK.bits() as i32)
         .open(abs)
         .map_err(|e| ToolError::io(rel, &e))?;
     let meta = file.metadata().map_err(|e| ToolError::io(rel, &e))?;
@@ -48,6 +49,19 @@ pub(crate) fn read_text(abs: &Path, rel: &str, max_bytes: u64) -> Result<String,
             message: "is a directory; use fs.list".into(),
         });
     }
+    if !meta.is_file() {
+        return Err(ToolError::Io {
+            path: rel.to_owned(),
+            message: "is not a regular file".into(),
+        });
+    }
+    Ok(file)
+}
+
+/// Reads a whole text file of at most `max_bytes`.
+pub(crate) fn read_text(abs: &Path, rel: &str, max_bytes: u64) -> Result<String, ToolError> {
+    let file = open_regular(abs, rel)?;
+    let meta = file.metadata().map_err(|e| ToolError::io(rel, &e))?;
     if meta.len() > max_bytes {
         return Err(ToolError::TooLarge {
             path: rel.to_owned(),

@@ -1,14 +1,13 @@
 //! `fs.read`: a text file, whole or a line range.
 
 use std::io::BufRead as _;
-use std::os::unix::fs::OpenOptionsExt;
 
 use async_trait::async_trait;
 use pryx_protocol::ToolKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{blocking, looks_binary, nofollow, parse_args, read_text};
+use super::{blocking, looks_binary, open_regular, parse_args, read_text};
 use crate::{Tool, ToolContext, ToolError, ToolOutput, path, trim_output};
 
 const NAME: &str = "fs.read";
@@ -128,11 +127,7 @@ fn read_range_streaming(
     start: usize,
     end: Option<usize>,
 ) -> Result<(String, usize), ToolError> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nofollow())
-        .open(abs)
-        .map_err(|e| ToolError::io(rel, &e))?;
+    let file = open_regular(abs, rel)?;
     let mut reader = std::io::BufReader::new(file);
     let first = reader.fill_buf().map_err(|e| ToolError::io(rel, &e))?;
     if looks_binary(first) {

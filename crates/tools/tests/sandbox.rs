@@ -1,0 +1,60 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use pryx_tools::{LandlockSupport, landlock_status};
+
+#[test]
+fn probing_landlock_does_not_restrict_this_process() {
+    let status = landlock_status();
+    assert!(!status.detail.is_empty());
+    println!("landlock: {:?}: {}", status.support, status.detail);
+    // The probe ran in its own thread; this thread can still write anywhere it could before.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::write(dir.path().join("after-probe"), "ok").unwrap();
+    assert_eq!(landlock_status(), status, "the answer is cached");
+}
+
+#[test]
+fn helper_rejects_wrong_arguments() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pryx-sandbox-exec"))
+        .arg("only-one")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<workspace> <command>"));
+}
+
+#[test]
+fn helper_runs_the_command_and_passes_its_exit_code() {
+    let ws = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pryx-sandbox-exec"))
+        .arg(ws.path())
+        .arg("echo hi; exit 7")
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(out.stdout, b"hi\n");
+}
+
+#[test]
+fn helper_blocks_writes_next_to_the_workspace_when_supported() {
+    let base = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let ws = tempfile::tempdir_in(base).unwrap();
+    let sibling = tempfile::tempdir_in(base).unwrap();
+    let target = sibling.path().join("x");
+    let out = Command::new(env!("CARGO_BIN_EXE_pryx-sandbox-exec"))
+        .arg(ws.path())
+        .arg(format!("touch '{}'", target.display()))
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    let under_temp = base.starts_with(std::env::temp_dir()) || base.starts_with("/tmp");
+    if landlock_status().support == LandlockSupport::Unsupported || under_temp {
+        println!("note: not asserted: {}", landlock_status().detail);
+        return;
+    }
+    assert!(!out.status.success());
+    assert!(!target.exists());
+}
