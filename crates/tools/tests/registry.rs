@@ -29,6 +29,7 @@ fn builtins_are_registered_in_name_order() {
 fn definitions_stay_small_and_schemas_are_objects() {
     let defs = ToolRegistry::with_builtins().definitions();
     let json = serde_json::to_string(&defs).unwrap();
+    println!("tool definitions: {} bytes", json.len());
     assert!(
         json.len() <= 4096,
         "tool definitions are {} bytes",
