@@ -7,6 +7,7 @@ use pryx_llm::catalog::{
     self, Catalog, CatalogSource, LookupError, ModelInfo, ModelOverride, ProviderInfo,
 };
 use std::collections::HashMap;
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -99,38 +100,36 @@ fn list(provider: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     }
     let models = cat.models(provider);
     if json {
-        return emit(&(serde_json::to_string_pretty(&models)? + "\n"));
+        return emit(&serde_json::to_string_pretty(&models)?);
     }
-    let mut out = String::new();
+    // Very long ids overflow their column rather than widening every row.
     let width = models
         .iter()
         .map(|m| m.full_id().len())
         .max()
         .unwrap_or(5)
-        .max(5);
-    writeln!(
-        out,
-        "{:<width$}  {:>9}  {:>8}  {:>8}  {:>8}  FLAGS",
-        "MODEL", "CONTEXT", "OUTPUT", "$IN/M", "$OUT/M"
-    );
-    for m in &models {
-        writeln!(
-        out,
-            "{:<width$}  {:>9}  {:>8}  {:>8}  {:>8}  {}",
-            m.full_id(),
-            limit(m, m.context),
-            limit(m, m.output),
-            price(m, m.cost.input),
-            price(m, m.cost.output),
-            flags(m)
-        );
-    }
-    writeln!(
-        out,
-        "{} models; flags: T tools, V vision, R reasoning",
+        .clamp(5, 44);
+    let row = |id: &str, ctx: &str, out: &str, pin: &str, pout: &str, flags: &str| {
+        format!("{id:<width$}  {ctx:>9}  {out:>8}  {pin:>8}  {pout:>8}  {flags}")
+    };
+    let mut lines = vec![row(
+        "MODEL", "CONTEXT", "OUTPUT", "$IN/M", "$OUT/M", "FLAGS",
+    )];
+    lines.extend(models.iter().map(|m| {
+        row(
+            &m.full_id(),
+            &limit(m, m.context),
+            &limit(m, m.output),
+            &price(m, m.cost.input),
+            &price(m, m.cost.output),
+            &flags(m),
+        )
+    }));
+    lines.push(format!(
+        "{} models; ? = limit unknown (default), flags: T tools, V vision, R reasoning",
         models.len()
-    );
-    Ok(ExitCode::SUCCESS)
+    ));
+    emit(&lines.join("\n"))
 }
 
 fn info(id: &str, json: bool) -> anyhow::Result<ExitCode> {
@@ -144,61 +143,101 @@ fn info(id: &str, json: bool) -> anyhow::Result<ExitCode> {
     };
     let provider = cat.provider(&m.provider);
     if json {
-        let out = serde_json::json!({ "model": m, "provider": provider });
-        writeln!(out, "{}", serde_json::to_string_pretty(&out)?);
-        return Ok(ExitCode::SUCCESS);
+        let doc = serde_json::json!({ "model": m, "provider": provider });
+        return emit(&serde_json::to_string_pretty(&doc)?);
     }
-    print_info(&m, provider.as_ref(), &source);
-    Ok(ExitCode::SUCCESS)
+    let lines: Vec<String> = info_fields(&m, provider.as_ref(), &source)
+        .into_iter()
+        .map(|(label, value)| format!("{:<13} {value}", format!("{label}:")))
+        .collect();
+    emit(&lines.join("\n"))
 }
 
-fn print_info(m: &ModelInfo, provider: Option<&ProviderInfo>, source: &CatalogSource) {
+fn info_fields(
+    m: &ModelInfo,
+    provider: Option<&ProviderInfo>,
+    source: &CatalogSource,
+) -> Vec<(&'static str, String)> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    let yes = |b: bool| if b { "yes" } else { "no" };
-    writeln!(out, "model:        {}", m.full_id());
-    writeln!(out, "name:         {}", m.name);
-    writeln!(out, "family:       {}", opt(&m.family));
-    writeln!(out, "status:       {}", m.status.as_deref().unwrap_or("active"));
-    writeln!(out, "context:      {}", limit(m, m.context));
-    writeln!(out, "output:       {}", limit(m, m.output));
-    if let Some(i) = m.input_limit {
-        writeln!(out, "input limit:  {i}");
-    }
+    let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let per_m = |p: f64| match price(m, p).as_str() {
+        "-" => "unknown".to_string(),
+        s => format!("{s} $/M tokens"),
+    };
+    let cache = |v: Option<f64>| v.map_or_else(|| "same as input".into(), per_m);
     let c = &m.cost;
-    writeln!(out, "input:        {} $/M tokens", price(m, c.input));
-    writeln!(out, "output:       {} $/M tokens", price(m, c.output));
-    let cache = |v: Option<f64>| v.map_or_else(|| "same as input".into(), |p| price(m, p));
-    writeln!(out, "cache read:   {}", cache(c.cache_read));
-    writeln!(out, "cache write:  {}", cache(c.cache_write));
-    writeln!(out, "tool calls:   {}", yes(m.tool_call));
-    writeln!(out, "vision:       {}", yes(m.supports_images()));
-    writeln!(out, "reasoning:    {}", yes(m.reasoning));
-    writeln!(out, "temperature:  {}", yes(m.temperature));
-    writeln!(
-        out,
-        "modalities:   in [{}] out [{}]",
-        m.modalities.input.join(", "),
-        m.modalities.output.join(", ")
-    );
-    writeln!(out, "released:     {}", opt(&m.release_date));
-    writeln!(out, "knowledge:    {}", opt(&m.knowledge));
-    if let Some(p) = provider {
-        writeln!(out, "provider:     {} ({})", p.name, p.id);
-        writeln!(
-        out,
-            "api key env:  {}",
-            if p.env.is_empty() {
-                "-".into()
-            } else {
-                p.env.join(", ")
-            }
-        );
-        writeln!(out, "api base:     {}", opt(&p.api));
-        writeln!(out, "docs:         {}", opt(&p.doc));
+    let mut f = vec![
+        ("model", m.full_id()),
+        ("name", m.name.clone()),
+        ("family", opt(&m.family)),
+        (
+            "status",
+            m.status.clone().unwrap_or_else(|| "active".into()),
+        ),
+        ("context", limit(m, m.context)),
+        ("output", limit(m, m.output)),
+    ];
+    if let Some(from) = &m.inferred_from {
+        f.push((
+            "limits from",
+            format!("{from} (this entry lists prices only)"),
+        ));
     }
-    match source {
-        CatalogSource::Bundled => writeln!(out, "catalog:      built-in (models.dev)"),
-        CatalogSource::Cache(path) => writeln!(out, "catalog:      {}", path.display()),
+    if let Some(i) = m.input_limit {
+        f.push(("input limit", i.to_string()));
+    }
+    f.extend([
+        ("input", per_m(c.input)),
+        ("output", per_m(c.output)),
+        ("cache read", cache(c.cache_read)),
+        ("cache write", cache(c.cache_write)),
+        ("tool calls", yes(m.tool_call)),
+        ("vision", yes(m.supports_images())),
+        ("reasoning", yes(m.reasoning)),
+        ("temperature", yes(m.temperature)),
+        (
+            "modalities",
+            format!(
+                "in [{}] out [{}]",
+                m.modalities.input.join(", "),
+                m.modalities.output.join(", ")
+            ),
+        ),
+        ("released", opt(&m.release_date)),
+        ("knowledge", opt(&m.knowledge)),
+    ]);
+    if let Some(p) = provider {
+        let env = if p.env.is_empty() {
+            "-".into()
+        } else {
+            p.env.join(", ")
+        };
+        f.extend([
+            ("provider", format!("{} ({})", p.name, p.id)),
+            ("api key env", env),
+            ("api base", opt(&p.api)),
+            ("docs", opt(&p.doc)),
+        ]);
+    }
+    let origin = match source {
+        CatalogSource::Bundled => "built-in (models.dev)".to_string(),
+        CatalogSource::Cache(path) => path.display().to_string(),
+    };
+    f.push(("catalog", origin));
+    f
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    let result = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.write_all(b"\n"));
+    match result.and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to stdout")
+        }
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 
@@ -213,14 +252,13 @@ fn refresh(url: &str) -> anyhow::Result<ExitCode> {
         dir.root(),
         catalog::MAX_DOWNLOAD_BYTES,
     ))?;
-    println!(
+    emit(&format!(
         "stored {} models from {} providers in {} ({} bytes downloaded)",
         report.models,
         report.providers,
         report.path.display(),
         report.downloaded_bytes
-    );
-    Ok(ExitCode::SUCCESS)
+    ))
 }
 
 fn provider_ids(cat: &Catalog) -> String {
