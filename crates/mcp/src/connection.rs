@@ -1,0 +1,388 @@
+//! One configured server: connected on first need, kept alive, restarted with backoff when it
+//! dies, and shut down (whole process group) on request.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use pryx_config::DataDir;
+use rmcp::RoleClient;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, GetPromptRequestParams, GetPromptResult, NumberOrString,
+    ProgressToken, Prompt, ReadResourceRequestParams, ReadResourceResult, RequestMetaObject,
+    Resource, Tool as McpToolDef,
+};
+use rmcp::service::{Peer, ServiceError};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::McpError;
+use crate::callbacks::ClientCallbacks;
+use crate::config::{ServerConfig, TransportKind};
+use crate::handler::PryxClientHandler;
+use crate::transport::{self, ConnectEnv, Live};
+
+/// Longest wait before restarting a server that keeps failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Hook called with a server name when its tool list changed.
+pub(crate) type ChangeHook = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// What every connection shares with the manager.
+pub(crate) struct Shared {
+    pub data_dir: DataDir,
+    pub roots: Vec<PathBuf>,
+    pub allowed_env: Vec<String>,
+    pub callbacks: Arc<dyn ClientCallbacks>,
+    pub on_tools_changed: Mutex<Option<ChangeHook>>,
+}
+
+/// A snapshot for `pryx mcp list` and the UIs.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ServerStatus {
+    pub name: String,
+    pub transport: TransportKind,
+    pub enabled: bool,
+    /// `connected`, `idle` (not started yet), `failed` or `disabled`.
+    pub status: &'static str,
+    /// The wire actually used: `stdio`, `streamable-http` or `sse`.
+    pub wire: Option<&'static str>,
+    pub tool_count: Option<usize>,
+    pub last_error: Option<String>,
+    pub pid: Option<u32>,
+}
+
+#[derive(Default)]
+struct State {
+    live: Option<Live>,
+    handler: Option<PryxClientHandler>,
+    tools: Option<Vec<McpToolDef>>,
+    /// Consecutive failed starts or crashes; sets the restart delay.
+    failures: u32,
+    last_failure: Option<Instant>,
+    last_error: Option<String>,
+}
+
+/// A configured server and its (lazy) session.
+pub struct ServerConnection {
+    name: String,
+    config: ServerConfig,
+    shared: Arc<Shared>,
+    state: tokio::sync::Mutex<State>,
+    snapshot: Mutex<ServerStatus>,
+    next_token: AtomicU64,
+}
+
+/// Delay before the next start after `failures` consecutive failures.
+pub(crate) fn backoff(failures: u32) -> Duration {
+    if failures <= 1 {
+        return Duration::ZERO;
+    }
+    let exp = (failures - 2).min(16);
+    (Duration::from_millis(500) * 2u32.pow(exp)).min(MAX_BACKOFF)
+}
+
+impl ServerConnection {
+    pub(crate) fn new(name: &str, config: ServerConfig, shared: Arc<Shared>) -> Self {
+        let snapshot = ServerStatus {
+            name: name.to_owned(),
+            transport: config.transport_kind(),
+            enabled: config.enabled,
+            status: if config.enabled { "idle" } else { "disabled" },
+            wire: None,
+            tool_count: None,
+            last_error: None,
+            pid: None,
+        };
+        Self {
+            name: name.to_owned(),
+            config,
+            shared,
+            state: tokio::sync::Mutex::new(State::default()),
+            snapshot: Mutex::new(snapshot),
+            next_token: AtomicU64::new(1),
+        }
+    }
+
+    /// Server name from `servers.json`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The entry this connection was made from.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Current status without touching the server.
+    pub fn status(&self) -> ServerStatus {
+        self.snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut ServerStatus)) {
+        f(&mut self.snapshot.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    fn fail(&self, state: &mut State, err: &McpError) {
+        state.failures += 1;
+        state.last_failure = Some(Instant::now());
+        state.last_error = Some(err.to_string());
+        self.update(|s| {
+            s.status = "failed";
+            s.last_error = Some(err.to_string());
+            s.pid = None;
+        });
+    }
+
+    /// A live peer, starting (or restarting) the server when needed.
+    async fn peer(&self) -> Result<(Peer<RoleClient>, PryxClientHandler), McpError> {
+        if !self.config.enabled {
+            return Err(McpError::Disabled(self.name.clone()));
+        }
+        let mut state = self.state.lock().await;
+        if let (Some(live), Some(h)) = (&state.live, &state.handler) {
+            if !live.service.is_closed() {
+                return Ok((live.service.peer().clone(), h.clone()));
+            }
+            let err = McpError::Disconnected {
+                server: self.name.clone(),
+                message: "the server exited".into(),
+            };
+            tracing::warn!(server = %self.name, "MCP server went away; restarting");
+            state.live = None;
+            state.tools = None;
+            self.fail(&mut state, &err);
+        }
+        if let Some(at) = state.last_failure {
+            let wait = backoff(state.failures).saturating_sub(at.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let handler = PryxClientHandler::new(
+            &self.name,
+            self.shared.roots.clone(),
+            self.shared.callbacks.clone(),
+        );
+        let hook = self
+            .shared
+            .on_tools_changed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(hook) = hook {
+            let name = self.name.clone();
+            *handler
+                .events
+                .on_change
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(move || hook(&name)));
+        }
+        let env = ConnectEnv {
+            data_dir: &self.shared.data_dir,
+            allowed_env: &self.shared.allowed_env,
+        };
+        match transport::connect(&self.name, &self.config, &env, handler.clone()).await {
+            Ok(live) => {
+                let peer = live.service.peer().clone();
+                self.update(|s| {
+                    s.status = "connected";
+                    s.wire = Some(live.wire);
+                    s.pid = live.pid;
+                    s.last_error = None;
+                });
+                state.live = Some(live);
+                state.handler = Some(handler.clone());
+                Ok((peer, handler))
+            }
+            Err(e) => {
+                self.fail(&mut state, &e);
+                Err(e)
+            }
+        }
+    }
+
+    fn map_err(&self, e: ServiceError) -> McpError {
+        match e {
+            ServiceError::McpError(data) => McpError::Request {
+                server: self.name.clone(),
+                message: data.message.to_string(),
+            },
+            ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
+                McpError::Disconnected {
+                    server: self.name.clone(),
+                    message: e.to_string(),
+                }
+            }
+            ServiceError::Timeout { .. } => McpError::Timeout {
+                server: self.name.clone(),
+                secs: self.config.timeout().as_secs(),
+            },
+            other => McpError::Request {
+                server: self.name.clone(),
+                message: other.to_string(),
+            },
+        }
+    }
+
+    /// Runs `fut` under the server's timeout and the caller's cancel token.
+    async fn bounded<T>(
+        &self,
+        cancel: Option<&CancellationToken>,
+        fut: impl Future<Output = Result<T, ServiceError>>,
+    ) -> Result<T, McpError> {
+        let never = CancellationToken::new();
+        let cancel = cancel.unwrap_or(&never);
+        let timeout = self.config.timeout();
+        // Dropping the request future makes rmcp send `notifications/cancelled`.
+        let res = tokio::select! {
+            r = fut => r.map_err(|e| self.map_err(e)),
+            () = cancel.cancelled() => Err(McpError::Cancelled),
+            () = tokio::time::sleep(timeout) => Err(McpError::Timeout {
+                server: self.name.clone(),
+                secs: timeout.as_secs(),
+            }),
+        };
+        if let Err(McpError::Disconnected { .. }) = &res {
+            let mut state = self.state.lock().await;
+            if state.live.as_ref().is_some_and(|l| l.service.is_closed()) {
+                state.live = None;
+                state.tools = None;
+                if let Err(e) = &res {
+                    self.fail(&mut state, e);
+                }
+            }
+        } else if res.is_ok() {
+            let mut state = self.state.lock().await;
+            state.failures = 0;
+        }
+        res
+    }
+
+    /// The server's tools, fetched again after `notifications/tools/list_changed`.
+    pub async fn list_tools(&self) -> Result<Vec<McpToolDef>, McpError> {
+        let (peer, handler) = self.peer().await?;
+        let stale = handler.events.tools_stale.swap(false, Ordering::SeqCst);
+        if !stale && let Some(tools) = self.state.lock().await.tools.clone() {
+            return Ok(tools);
+        }
+        let tools = self.bounded(None, peer.list_all_tools()).await?;
+        self.state.lock().await.tools = Some(tools.clone());
+        let n = tools.len();
+        self.update(|s| s.tool_count = Some(n));
+        Ok(tools)
+    }
+
+    /// Calls `tool` (the server's own name). `canonical` labels progress reports.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        canonical: &str,
+        arguments: Map<String, Value>,
+        cancel: &CancellationToken,
+    ) -> Result<CallToolResult, McpError> {
+        let (peer, handler) = self.peer().await?;
+        let token = format!("pryx-{}", self.next_token.fetch_add(1, Ordering::Relaxed));
+        let mut params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        params.meta = Some(RequestMetaObject::with_progress_token(ProgressToken(
+            NumberOrString::String(token.clone().into()),
+        )));
+        handler.events.track(&token, canonical);
+        let res = self.bounded(Some(cancel), peer.call_tool(params)).await;
+        handler.events.untrack(&token);
+        res
+    }
+
+    /// All resources the server lists.
+    pub async fn list_resources(&self) -> Result<Vec<Resource>, McpError> {
+        let (peer, _) = self.peer().await?;
+        self.bounded(None, peer.list_all_resources()).await
+    }
+
+    /// Reads one resource.
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, McpError> {
+        let (peer, _) = self.peer().await?;
+        self.bounded(
+            None,
+            peer.read_resource(ReadResourceRequestParams::new(uri)),
+        )
+        .await
+    }
+
+    /// All prompts the server lists.
+    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, McpError> {
+        let (peer, _) = self.peer().await?;
+        self.bounded(None, peer.list_all_prompts()).await
+    }
+
+    /// Renders one prompt.
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: Map<String, Value>,
+    ) -> Result<GetPromptResult, McpError> {
+        let (peer, _) = self.peer().await?;
+        let mut params = GetPromptRequestParams::new(name.to_owned());
+        if !arguments.is_empty() {
+            params = params.with_arguments(arguments);
+        }
+        self.bounded(None, peer.get_prompt(params)).await
+    }
+
+    /// Connects now (if not yet), for `pryx mcp test`.
+    pub async fn connect(&self) -> Result<(), McpError> {
+        self.peer().await.map(|_| ())
+    }
+
+    /// Process id of a running stdio server.
+    pub async fn pid(&self) -> Option<u32> {
+        self.state.lock().await.live.as_ref().and_then(|l| l.pid)
+    }
+
+    /// Ends the session: `DELETE` for HTTP sessions; for stdio, stdin is closed, then the
+    /// process group gets SIGTERM and SIGKILL if it lingers.
+    pub async fn shutdown(&self) {
+        let live = self.state.lock().await.live.take();
+        if let Some(live) = live {
+            let pid = live.pid;
+            let _ = tokio::time::timeout(Duration::from_secs(10), live.service.cancel()).await;
+            if let Some(pid) = pid {
+                kill_group(pid);
+            }
+        }
+        self.update(|s| {
+            if s.status == "connected" {
+                s.status = "idle";
+            }
+            s.pid = None;
+        });
+    }
+}
+
+/// Kills whatever is left of a server's process group (helpers it spawned).
+fn kill_group(pid: u32) {
+    let Ok(raw) = i32::try_from(pid) else { return };
+    if let Some(pid) = rustix::process::Pid::from_raw(raw) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert_eq!(backoff(0), Duration::ZERO);
+        assert_eq!(backoff(1), Duration::ZERO);
+        assert_eq!(backoff(2), Duration::from_millis(500));
+        assert_eq!(backoff(3), Duration::from_secs(1));
+        assert_eq!(backoff(5), Duration::from_secs(4));
+        assert_eq!(backoff(40), MAX_BACKOFF);
+    }
+}

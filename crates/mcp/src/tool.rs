@@ -1,0 +1,215 @@
+//! MCP tools as [`pryx_tools::Tool`]s, named `<server>.<tool>`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use pryx_protocol::ToolKind;
+use pryx_tools::{Tool, ToolContext, ToolError, ToolOutput};
+use rmcp::model::{CallToolResult, Tool as McpToolDef};
+use serde_json::{Value, json};
+
+use crate::McpError;
+use crate::connection::ServerConnection;
+
+/// One tool of one server.
+pub struct McpTool {
+    canonical: String,
+    remote: String,
+    description: String,
+    schema: Value,
+    read_only: bool,
+    destructive: bool,
+    conn: Arc<ServerConnection>,
+}
+
+impl std::fmt::Debug for McpTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpTool")
+            .field("name", &self.canonical)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `<server>.<tool>` with characters outside `[A-Za-z0-9_-]` in the tool part made `_`.
+pub fn canonical_name(server: &str, tool: &str) -> String {
+    let tool: String = tool
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{server}.{tool}")
+}
+
+impl McpTool {
+    pub(crate) fn new(conn: Arc<ServerConnection>, def: &McpToolDef) -> Self {
+        let ann = def.annotations.as_ref();
+        let read_only = ann.and_then(|a| a.read_only_hint).unwrap_or(false);
+        // The spec's default for destructiveHint is true when the tool is not read-only.
+        let destructive = !read_only && ann.and_then(|a| a.destructive_hint).unwrap_or(true);
+        let mut description = def
+            .description
+            .as_deref()
+            .or(def.title.as_deref())
+            .unwrap_or("")
+            .to_owned();
+        if description.is_empty() {
+            description = format!("Tool `{}` of MCP server `{}`.", def.name, conn.name());
+        }
+        let mut schema = Value::Object((*def.input_schema).clone());
+        if schema.get("type").is_none() {
+            schema["type"] = json!("object");
+        }
+        Self {
+            canonical: canonical_name(conn.name(), &def.name),
+            remote: def.name.to_string(),
+            description,
+            schema,
+            read_only,
+            destructive,
+            conn,
+        }
+    }
+
+    /// Annotation hints: `(read_only, destructive)`. Read-only calls can be treated like reads;
+    /// destructive ones should always ask. Hints come from the server and are not a guarantee.
+    pub fn hints(&self) -> (bool, bool) {
+        (self.read_only, self.destructive)
+    }
+
+    /// The tool's own name on its server.
+    pub fn remote_name(&self) -> &str {
+        &self.remote
+    }
+
+    /// The server it belongs to.
+    pub fn server(&self) -> &str {
+        self.conn.name()
+    }
+}
+
+#[async_trait]
+impl Tool for McpTool {
+    fn name(&self) -> &str {
+        &self.canonical
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn schema(&self) -> Value {
+        self.schema.clone()
+    }
+
+    fn kind(&self) -> ToolKind {
+        if self.read_only {
+            ToolKind::Read
+        } else {
+            ToolKind::Exec
+        }
+    }
+
+    async fn execute(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        let args = match args {
+            Value::Object(m) => m,
+            Value::Null => serde_json::Map::new(),
+            _ => {
+                return Err(ToolError::InvalidArguments {
+                    tool: self.canonical.clone(),
+                    message: "arguments must be a JSON object".into(),
+                });
+            }
+        };
+        let result = self
+            .conn
+            .call_tool(&self.remote, &self.canonical, args, &ctx.cancel)
+            .await
+            .map_err(|e| match e {
+                McpError::Cancelled => ToolError::Cancelled,
+                McpError::Timeout { secs, .. } => ToolError::Timeout {
+                    after: std::time::Duration::from_secs(secs),
+                    output: String::new(),
+                },
+                other => ToolError::Http(other.to_string()),
+            })?;
+        let content = render_result(&result);
+        let content = pryx_tools::trim_output(&content, ctx.limits.output_cap_bytes).into_owned();
+        Ok(ToolOutput {
+            content,
+            is_error: result.is_error.unwrap_or(false),
+            metadata: json!({"server": self.conn.name(), "tool": self.remote}),
+        })
+    }
+}
+
+/// Text the model sees for a call result: text blocks as they are, other blocks described,
+/// structured content as JSON when there is no text.
+pub fn render_result(result: &CallToolResult) -> String {
+    let mut parts = Vec::new();
+    for block in &result.content {
+        let v = serde_json::to_value(block).unwrap_or(Value::Null);
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
+        match s("type") {
+            "text" => parts.push(s("text").to_owned()),
+            "image" | "audio" => parts.push(format!(
+                "[{} {} , {} bytes base64]",
+                s("type"),
+                s("mimeType"),
+                s("data").len()
+            )),
+            "resource" => {
+                let r = &v["resource"];
+                match r.get("text").and_then(Value::as_str) {
+                    Some(t) => parts.push(t.to_owned()),
+                    None => parts.push(format!(
+                        "[resource {}]",
+                        r.get("uri").and_then(Value::as_str).unwrap_or("")
+                    )),
+                }
+            }
+            "resource_link" => parts.push(format!("[resource link {}]", s("uri"))),
+            other => parts.push(format!("[{other} content]")),
+        }
+    }
+    if parts.is_empty()
+        && let Some(sc) = &result.structured_content
+    {
+        return sc.to_string();
+    }
+    parts.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names_are_dotted_and_safe() {
+        assert_eq!(canonical_name("fs", "read_file"), "fs.read_file");
+        assert_eq!(canonical_name("x", "a.b/c"), "x.a_b_c");
+    }
+
+    #[test]
+    fn results_render_text_media_and_structured() {
+        let r: CallToolResult = serde_json::from_value(json!({
+            "content": [
+                {"type": "text", "text": "hello"},
+                {"type": "image", "data": "AAAA", "mimeType": "image/png"},
+                {"type": "resource", "resource": {"uri": "file:///a", "text": "inner"}}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            render_result(&r),
+            "hello\n[image image/png , 4 bytes base64]\ninner"
+        );
+        let r: CallToolResult =
+            serde_json::from_value(json!({"content": [], "structuredContent": {"n": 1}})).unwrap();
+        assert_eq!(render_result(&r), r#"{"n":1}"#);
+    }
+}
