@@ -18,15 +18,16 @@ pub enum LlmError {
     )]
     ContextExceeded { message: String },
     #[error(
-        "provider {provider} rejected the API key (HTTP {status}): {message}; check the key configured for this provider"
+        "provider {provider} rejected the API key{}: {message}; check the key configured for this provider", http_hint(*.status)
     )]
+    /// `status` is 0 when the error arrived inside a stream.
     Auth {
         provider: String,
         status: u16,
         message: String,
     },
     #[error(
-        "provider {provider} rejected the request (HTTP {status}): {message}; check the model name and request options"
+        "provider {provider} rejected the request{}: {message}; check the model name and request options", http_hint(*.status)
     )]
     BadRequest {
         provider: String,
@@ -34,7 +35,7 @@ pub enum LlmError {
         message: String,
     },
     #[error(
-        "provider {provider} failed (HTTP {status}): {message}; try again later or switch provider"
+        "provider {provider} failed{}: {message}; try again later or switch provider", http_hint(*.status)
     )]
     Server {
         provider: String,
@@ -77,6 +78,15 @@ impl std::fmt::Display for TimeoutPhase {
             TimeoutPhase::Connect => "accept the connection",
             TimeoutPhase::FirstToken => "start answering",
         })
+    }
+}
+
+/// `" (HTTP 500)"`, or nothing for errors that arrived inside a stream (status 0).
+fn http_hint(status: u16) -> String {
+    if status == 0 {
+        String::new()
+    } else {
+        format!(" (HTTP {status})")
     }
 }
 

@@ -137,16 +137,9 @@ pub fn from_stream_error(
     if is_context_exceeded(raw_message) || k.contains("context_length") {
         return LlmError::ContextExceeded { message };
     }
-    if let Ok(status) = k.parse::<u16>() {
-        if (400..600).contains(&status) {
-            return from_status(
-                &provider,
-                status,
-                &serde_json::json!({"error": {"message": raw_message}}).to_string(),
-                None,
-                api_key,
-            );
-        }
+    if let Some(status) = k.parse::<u16>().ok().filter(|s| (400..600).contains(s)) {
+        let body = serde_json::json!({"error": {"message": raw_message}}).to_string();
+        return from_status(&provider, status, &body, None, api_key);
     }
     if k.contains("rate_limit") || k.contains("rate-limit") {
         LlmError::RateLimited {

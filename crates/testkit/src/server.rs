@@ -228,10 +228,8 @@ fn answer(
             message.as_deref().unwrap_or("scripted failure"),
         );
         let mut resp = (code, axum::Json(body)).into_response();
-        if let Some(secs) = retry_after_secs {
-            if let Ok(v) = secs.to_string().parse() {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(v) = retry_after_secs.and_then(|secs| secs.to_string().parse().ok()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         return resp;
     }

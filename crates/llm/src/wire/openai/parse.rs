@@ -193,10 +193,8 @@ impl OpenAiParser {
             }
         };
         let call = &mut self.calls[slot];
-        if let Some(id) = id {
-            if call.id.is_empty() {
-                call.id = id.to_string();
-            }
+        if let Some(id) = id.filter(|_| call.id.is_empty()) {
+            call.id = id.to_string();
         }
         let name = f.and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty());
         if let (false, Some(name)) = (call.started, name) {
