@@ -100,8 +100,6 @@ impl ProviderSettings {
 
 /// Builds the client for these settings with the default retry policy and real clock.
 pub fn build_provider(settings: ProviderSettings) -> Result<Arc<dyn Provider>, LlmError> {
-    Err(LlmError::Protocol {
-        provider: settings.id,
-        message: "wire clients are not built yet".into(),
-    })
+    let client = crate::client::Client::new(settings, crate::resilience::RetryPolicy::default())?;
+    Ok(Arc::new(client))
 }
