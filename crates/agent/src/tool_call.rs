@@ -126,7 +126,7 @@ impl Agent {
             self.audit(ids.session, "approval.unavailable", &ids.row, json!({"rule": decision.rule}), "denied")?;
             return Ok(Err(format!(
                 "{} needs approval ({}: {}) but no one can answer here (non-interactive run). To allow it \
-                 without asking, put `{}` under tools.allow in a policy file in the data dir's policies/ \
+                 without asking, put `{}` under tools.allowed in a policy file in the data dir's policies/ \
                  folder and select it with --policy or `pryx config set defaults.policy NAME`.",
                 call.name, decision.rule, decision.reason, call.name
             )));

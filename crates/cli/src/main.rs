@@ -1,6 +1,10 @@
 //! `pryx`: the command-line entry point. Each subcommand lives in its own module under `commands/`.
 
 mod commands;
+mod setup;
+
+/// Hidden first argument that turns `pryx` into the Landlock helper of `shell.exec`.
+pub const SANDBOX_ARG: &str = "__sandbox-exec";
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,12 +35,13 @@ enum Command {
     Skills(commands::skills::Args),
     /// Manage MCP servers whose tools the agent can use.
     Mcp(commands::mcp::Args),
-    /// Internal: runs a shell command under the Landlock sandbox (used by `shell.exec`).
-    #[command(name = "__sandbox-exec", hide = true)]
-    SandboxExec(commands::sandbox::Args),
 }
 
 fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == SANDBOX_ARG) {
+        pryx_tools::sandbox_exec_main(args);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Config(args) => commands::config::run(args),
@@ -47,7 +52,6 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(args),
         Command::Skills(args) => commands::skills::run(args),
         Command::Mcp(args) => commands::mcp::run(args),
-        Command::SandboxExec(args) => commands::sandbox::run(args),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,5 @@ pub mod doctor;
 pub mod mcp;
 pub mod models;
 pub mod run;
-pub mod sandbox;
 pub mod secrets;
 pub mod skills;

@@ -1,0 +1,205 @@
+//! `pryx run "prompt"`: one turn through the agent, hosted in this process.
+//!
+//! Exit codes: 0 the model answered; 1 the run failed (provider, store or tool error);
+//! 2 bad usage or configuration; 3 the step limit or session budget stopped the turn;
+//! 130 cancelled (Ctrl-C).
+
+mod approve;
+mod output;
+
+use crate::setup;
+use anyhow::{Context, bail};
+use pryx_agent::{Agent, AgentSettings, TurnStop, approvals::ApprovalBroker};
+use pryx_protocol::Surface;
+use pryx_store::NewSession;
+use pryx_tools::{SandboxLauncher, ToolContext, ToolRegistry};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Exit code when the step limit or the budget ended the turn.
+const EXIT_LIMIT: u8 = 3;
+/// Exit code after Ctrl-C.
+const EXIT_CANCELLED: u8 = 130;
+/// Exit code for bad usage or configuration.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The prompt; `-` reads it from stdin.
+    prompt: String,
+    /// Emit NDJSON events (the pryx-protocol event shape) on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Continue this session.
+    #[arg(long, conflicts_with = "continue_latest")]
+    session: Option<String>,
+    /// Continue the workspace's most recent session.
+    #[arg(long = "continue", short = 'c')]
+    continue_latest: bool,
+    /// Workspace root (default: the current directory).
+    #[arg(long, short = 'w')]
+    workspace: Option<PathBuf>,
+    /// Model as PROVIDER/MODEL (a provider id from config `providers`).
+    #[arg(long, short = 'm')]
+    model: Option<String>,
+    /// Policy: a built-in mode (workspace-only, read-only, network-allowlist) or a file in policies/.
+    #[arg(long)]
+    policy: Option<String>,
+    /// Most model calls in this turn (default: config agent.max_steps).
+    #[arg(long)]
+    max_steps: Option<u32>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match runtime.block_on(run_async(args)) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Ok(ExitCode::from(if e.is::<UsageError>() {
+                EXIT_USAGE
+            } else {
+                1
+            }))
+        }
+    }
+}
+
+/// A problem with the command line or configuration (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+fn usage(e: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(UsageError(format!("{e:#}")))
+}
+
+async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+    let prompt = read_prompt(&args.prompt).map_err(usage)?;
+    let (dir, config) = setup::load_home().map_err(usage)?;
+    let workspace = workspace_root(args.workspace.as_deref()).map_err(usage)?;
+    let catalog = setup::load_catalog(&dir, &config).map_err(usage)?;
+    let choice = setup::choose_model(&config, &catalog, args.model.as_deref()).map_err(usage)?;
+    if let Some(w) = &choice.warning {
+        eprintln!("warning: {w}");
+    }
+    let (provider, key) = setup::build_provider(&dir, &catalog, &choice).map_err(usage)?;
+    let policy_name = args
+        .policy
+        .clone()
+        .unwrap_or_else(|| config.defaults.policy.clone());
+    let mut policy = setup::load_policy(&dir, &policy_name).map_err(usage)?;
+    // A policy file that sets its own timeout wins over the config's general one.
+    if policy.approval.timeout_secs == pryx_policy::DEFAULT_APPROVAL_TIMEOUT_SECS {
+        policy.approval.timeout_secs = config.agent.approval_timeout_secs;
+    }
+    let store = setup::open_store(&dir)?;
+    let ws = store.upsert_workspace(&workspace)?;
+    let session = match (&args.session, args.continue_latest) {
+        (Some(id), _) => store.get_session(id)?.ok_or_else(|| {
+            usage(anyhow::anyhow!(
+                "session {id} not found; see `pryx audit list` or start without --session"
+            ))
+        })?,
+        (None, true) => match store.latest_session(&ws.id)? {
+            Some(s) => s,
+            None => new_session(&store, &ws.id, &choice.info.full_id())?,
+        },
+        (None, false) => new_session(&store, &ws.id, &choice.info.full_id())?,
+    };
+    // Approvals are asked on the controlling terminal; NDJSON output is for scripts.
+    let interactive = !args.json && std::io::stderr().is_terminal() && approve::tty_available();
+    let broker = ApprovalBroker::new();
+    let cancel = CancellationToken::new();
+    let printer = output::Printer::new(args.json);
+    let mut tool_ctx = ToolContext::new(&workspace)?;
+    if pryx_tools::landlock_status().support != pryx_tools::LandlockSupport::Unsupported {
+        tool_ctx.sandbox = Some(SandboxLauncher::current_exe(crate::SANDBOX_ARG)?);
+    }
+    let agent = Agent {
+        store: store.clone(),
+        provider,
+        model: choice.info.clone(),
+        tools: Arc::new(ToolRegistry::with_builtins()),
+        policy: Arc::new(policy),
+        broker: broker.clone(),
+        sink: printer.sink(),
+        tool_ctx,
+        settings: AgentSettings {
+            max_steps: args.max_steps.unwrap_or(config.agent.max_steps),
+            session_budget_usd: config.agent.session_budget_usd,
+            surface: Surface::Cli,
+            known_secrets: key.into_iter().collect(),
+            interactive,
+            ..AgentSettings::default()
+        },
+    };
+    if interactive {
+        approve::spawn_prompter(broker.clone());
+    }
+    let ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ncancelling…");
+            ctrl_c.cancel();
+        }
+    });
+    if !args.json {
+        eprintln!(
+            "session {} · {} · policy {policy_name}",
+            session.id,
+            choice.info.full_id()
+        );
+    }
+    let report = agent.run_turn(&session.id, &prompt, cancel).await?;
+    printer.finish(&report);
+    Ok(ExitCode::from(match report.stop {
+        TurnStop::Completed => 0,
+        TurnStop::StepLimit | TurnStop::BudgetExceeded => EXIT_LIMIT,
+        TurnStop::Cancelled => EXIT_CANCELLED,
+    }))
+}
+
+fn new_session(
+    store: &pryx_store::Store,
+    workspace_id: &str,
+    model: &str,
+) -> anyhow::Result<pryx_store::Session> {
+    Ok(store.create_session(&NewSession {
+        workspace_id: Some(workspace_id.to_string()),
+        title: String::new(),
+        model: Some(model.to_string()),
+    })?)
+}
+
+fn read_prompt(arg: &str) -> anyhow::Result<String> {
+    let prompt = if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the prompt from stdin")?;
+        s
+    } else {
+        arg.to_string()
+    };
+    if prompt.trim().is_empty() {
+        bail!("the prompt is empty");
+    }
+    Ok(prompt)
+}
+
+fn workspace_root(arg: Option<&std::path::Path>) -> anyhow::Result<PathBuf> {
+    let raw = match arg {
+        Some(p) => p.to_path_buf(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    std::fs::canonicalize(&raw)
+        .with_context(|| format!("workspace {} does not exist", raw.display()))
+}

@@ -1,0 +1,172 @@
+//! Which model to call, through which configured provider, with which key.
+
+use anyhow::{Context, anyhow, bail};
+use pryx_config::{Config, DataDir, SecretStore};
+use pryx_llm::catalog::{Catalog, ModelInfo, ModelOverride};
+use pryx_llm::{Provider, ProviderKind, ProviderSettings, SecretString};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A model picked for a run: the configured provider id, its config and the catalog figures.
+#[derive(Debug, Clone)]
+pub struct ModelChoice {
+    pub provider_id: String,
+    pub provider: pryx_config::Provider,
+    /// `provider` is the configured provider id; `id` is what the API is asked for.
+    pub info: ModelInfo,
+    /// Set when the model is not in the catalog (conservative defaults are used).
+    pub warning: Option<String>,
+}
+
+/// The catalog in use (a refreshed copy when valid) with the user's overrides applied.
+pub fn load_catalog(dir: &DataDir, config: &Config) -> anyhow::Result<Catalog> {
+    let loaded = Catalog::load(dir.root()).context("cannot load the model catalog")?;
+    if let Some(w) = &loaded.warning {
+        eprintln!("warning: {w}");
+    }
+    let overrides: HashMap<String, ModelOverride> = config
+        .models
+        .overrides
+        .iter()
+        .map(|(id, o)| {
+            let clamp = |v: Option<u64>| v.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+            let o = ModelOverride {
+                context: clamp(o.context),
+                output: clamp(o.output),
+                input_cost: o.input_cost,
+                output_cost: o.output_cost,
+                cache_read_cost: o.cache_read_cost,
+                cache_write_cost: o.cache_write_cost,
+                tool_call: o.tool_call,
+                attachment: o.attachment,
+                reasoning: o.reasoning,
+            };
+            (id.clone(), o)
+        })
+        .collect();
+    Ok(loaded.catalog.with_overrides(overrides))
+}
+
+/// Resolves `provider/model` (from `--model`, else `defaults.model`, else the only provider's
+/// default model) against the configured providers and the catalog.
+pub fn choose_model(
+    config: &Config,
+    catalog: &Catalog,
+    requested: Option<&str>,
+) -> anyhow::Result<ModelChoice> {
+    let spec = match requested
+        .map(str::to_string)
+        .or_else(|| config.defaults.model.clone())
+    {
+        Some(s) => s,
+        None => match config
+            .providers
+            .iter()
+            .find_map(|(id, p)| p.default_model.as_ref().map(|m| format!("{id}/{m}")))
+        {
+            Some(s) => s,
+            None => bail!(
+                "no model chosen: pass --model PROVIDER/MODEL or set one with \
+                 `pryx config set defaults.model PROVIDER/MODEL` (configure providers under `providers`)"
+            ),
+        },
+    };
+    let (provider_id, model) = match spec.split_once('/') {
+        Some((p, m)) if config.providers.contains_key(p) => (p.to_string(), m.to_string()),
+        _ => match config
+            .providers
+            .get(&spec)
+            .and_then(|p| p.default_model.clone())
+        {
+            Some(m) => (spec.clone(), m),
+            None => {
+                let known: Vec<&str> = config.providers.keys().map(String::as_str).collect();
+                bail!(
+                    "model {spec:?} does not name a configured provider (configured: {}); use PROVIDER/MODEL \
+                     and add providers with `pryx config set providers.NAME.kind openai-compatible`",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )
+            }
+        },
+    };
+    let provider = config
+        .providers
+        .get(&provider_id)
+        .cloned()
+        .ok_or_else(|| anyhow!("provider {provider_id} vanished"))?;
+    let catalog_provider = provider
+        .catalog_id
+        .clone()
+        .unwrap_or_else(|| provider_id.clone());
+    let resolved = catalog.resolve(&format!("{catalog_provider}/{model}"));
+    let mut info = resolved.info;
+    info.provider = provider_id.clone();
+    info.id = model;
+    Ok(ModelChoice {
+        provider_id,
+        provider,
+        info,
+        warning: resolved.warning,
+    })
+}
+
+/// Builds the provider client; the API key comes from the config's secret reference, else from
+/// the provider's usual environment variables (catalog `env`). Returns the key too, so callers can
+/// mask it wherever arguments or results are recorded.
+pub fn build_provider(
+    dir: &DataDir,
+    catalog: &Catalog,
+    choice: &ModelChoice,
+) -> anyhow::Result<(Arc<dyn Provider>, Option<String>)> {
+    let p = &choice.provider;
+    let catalog_id = p
+        .catalog_id
+        .clone()
+        .unwrap_or_else(|| choice.provider_id.clone());
+    let catalog_provider = catalog.provider(&catalog_id);
+    let key = match &p.api_key {
+        Some(reference) => {
+            let store = SecretStore::open(dir).context("cannot open the secret store")?;
+            let secret = store.resolve(reference).with_context(|| {
+                format!(
+                    "cannot read the API key of provider {} ({reference})",
+                    choice.provider_id
+                )
+            })?;
+            Some(secret.expose().to_string())
+        }
+        None => catalog_provider.as_ref().and_then(|cp| {
+            cp.env
+                .iter()
+                .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        }),
+    };
+    let kind = match p.kind {
+        pryx_config::ProviderKind::OpenAiCompatible => ProviderKind::OpenAiCompatible,
+        pryx_config::ProviderKind::Anthropic => ProviderKind::Anthropic,
+    };
+    let base_url = p
+        .base_url
+        .clone()
+        .or_else(|| catalog_provider.as_ref().and_then(|cp| cp.api.clone()))
+        .unwrap_or_else(|| match kind {
+            ProviderKind::OpenAiCompatible => "https://api.openai.com/v1".to_string(),
+            ProviderKind::Anthropic => "https://api.anthropic.com/v1".to_string(),
+        });
+    let mut settings = ProviderSettings::new(choice.provider_id.clone(), kind, base_url);
+    settings.api_key = key.clone().map(SecretString::new);
+    settings.headers = p
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    settings.connect_timeout = Duration::from_millis(p.connect_timeout_ms);
+    settings.first_token_timeout = Duration::from_millis(p.first_token_timeout_ms);
+    let provider = pryx_llm::build_provider(settings)?;
+    Ok((provider, key))
+}

@@ -1,0 +1,94 @@
+//! Harness for end-to-end tests of `pryx run`: a temp data dir and workspace, a scripted LLM
+//! server (or aimock) configured as the provider, and the real binary.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+#[allow(unused_imports)]
+pub use pryx_testkit::{ScriptedLlm, ScriptedToolCall, ScriptedUsage, Turn};
+
+pub struct Env {
+    pub home: tempfile::TempDir,
+    pub ws: tempfile::TempDir,
+}
+
+impl Env {
+    /// A data dir whose config points provider `mock` (priced as OpenAI) at `base_url`.
+    pub fn new(base_url: &str, kind: &str, model: &str) -> Env {
+        let home = tempfile::tempdir().unwrap();
+        let ws = tempfile::tempdir().unwrap();
+        let config = serde_json::json!({
+            "providers": {"mock": {"kind": kind, "base_url": base_url, "catalog_id": if kind == "anthropic" { "anthropic" } else { "openai" }}},
+            "defaults": {"model": format!("mock/{model}")},
+            "agent": {"approval_timeout_secs": 30}
+        });
+        std::fs::write(home.path().join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+        Env { home, ws }
+    }
+
+    pub fn scripted(server: &ScriptedLlm) -> Env {
+        Env::new(&server.base_url(), "openai-compatible", "gpt-4o")
+    }
+
+    pub fn ws(&self) -> &Path {
+        self.ws.path()
+    }
+
+    /// `pryx` with this env's data dir, run inside the workspace.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pryx"));
+        c.env("PRYX_HOME", self.home.path())
+            .env("PRYX_SECRET_BACKEND", "file")
+            .env_remove("OPENAI_API_KEY")
+            .current_dir(self.ws.path());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).stdin(std::process::Stdio::null()).output().unwrap()
+    }
+
+    /// Writes `policies/NAME.yaml`.
+    pub fn policy(&self, name: &str, yaml: &str) {
+        let dir = self.home.path().join("policies");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.yaml")), yaml).unwrap();
+    }
+
+    pub fn store(&self) -> pryx_store::Store {
+        pryx_store::Store::open(self.home.path().join("pryx.db")).unwrap()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.home.path().join("pryx.db")
+    }
+}
+
+pub fn call(id: &str, name: &str, args: serde_json::Value) -> ScriptedToolCall {
+    ScriptedToolCall { id: id.into(), name: name.into(), arguments: args.to_string() }
+}
+
+pub fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// The tool-result messages the model received in request `n` (0-based), as (call id, content).
+pub fn tool_results(server: &ScriptedLlm, n: usize) -> Vec<(String, String)> {
+    let reqs = server.requests();
+    let body = &reqs[n].body;
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| (m["tool_call_id"].as_str().unwrap_or_default().to_string(), m["content"].as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+pub fn testdeps() -> PathBuf {
+    match std::env::var_os("PRYX_TESTDEPS") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdeps/node_modules"),
+    }
+}
