@@ -273,3 +273,57 @@ fn text_output_has_a_summary() {
                 .unwrap(),
         );
 }
+
+#[test]
+fn edited_audit_row_fails_naming_the_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    pryx(&home).arg("doctor").assert().success();
+    let db = home.join("pryx.db");
+    {
+        let store = pryx_store::Store::open(&db).unwrap();
+        for note in ["first-entry-aaaa", "second-entry-bbb"] {
+            store
+                .append_audit(&pryx_store::AuditEntry {
+                    actor: "user:cli".into(),
+                    action: "tool.call".into(),
+                    resource_type: "tool".into(),
+                    resource_id: None,
+                    session_id: None,
+                    details: serde_json::json!({ "note": note }),
+                    outcome: "success".into(),
+                })
+                .unwrap();
+        }
+    }
+    let (checks, ok) = doctor_json(&home);
+    assert!(ok, "{checks:?}");
+    assert_eq!(
+        find(&checks, "audit_log")["message"],
+        "2 row(s), chain intact"
+    );
+
+    // Edit the second row's details in place, bypassing SQLite (and its append-only triggers).
+    let mut bytes = fs::read(&db).unwrap();
+    let needle = b"second-entry-bbb";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("row text in the file");
+    bytes[at..at + needle.len()].copy_from_slice(b"second-entry-XXX");
+    fs::write(&db, &bytes).unwrap();
+
+    let (checks, ok) = doctor_json(&home);
+    assert!(!ok);
+    let c = find(&checks, "audit_log");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["message"].as_str().unwrap().contains("audit row seq 2"),
+        "{c}"
+    );
+    assert_eq!(
+        fs::read(&db).unwrap(),
+        bytes,
+        "doctor must not touch the database"
+    );
+}
