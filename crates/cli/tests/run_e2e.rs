@@ -129,7 +129,7 @@ async fn kill_9_mid_turn_then_continue_loses_nothing() {
     let env = Env::scripted(&server);
     env.policy("dev", TRUSTING);
     server.push_all([
-        Turn::tool_calls([call("k1", "shell.exec", json!({"command": "sleep 20"}))]),
+        Turn::tool_calls([call("k1", "shell.exec", json!({"command": "sleep 23.456"}))]),
         Turn::text("Resumed and done."),
     ]);
     let mut child = env
@@ -150,6 +150,14 @@ async fn kill_9_mid_turn_then_continue_loses_nothing() {
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
+    // The command does not outlive the killed agent (when the sandbox helper supervises it).
+    if pryx_tools::landlock_status().support != pryx_tools::LandlockSupport::Unsupported {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while sleeping_processes() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(sleeping_processes(), 0, "the shell command was left running");
+    }
 
     let out = env.run(&["run", "--json", "--continue", "--policy", "dev", "go on"]);
     assert!(out.status.success(), "{:?}", text(&out));
@@ -214,4 +222,13 @@ async fn a_provider_failure_is_a_clear_error_and_the_prompt_is_kept() {
     let messages = store.list_messages(&session.id).unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].text, "hello");
+}
+
+/// Processes whose command line is the kill-9 test's `sleep 23.456`.
+fn sleeping_processes() -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .filter(|c| c.starts_with(b"sleep\0") && c.windows(6).any(|w| w == b"23.456"))
+        .count()
 }

@@ -42,14 +42,12 @@ pub fn landlock_status() -> LandlockStatus {
 
 /// Entry point of the sandbox helper. `args` are what follows the hidden argument:
 /// `<workspace> <command>`. Restricts writes to the workspace and temp directories, then
-/// replaces the process with `/bin/sh -c <command>`. Never returns; exits 126 when the rule set
-/// cannot be applied and 127 when `sh` cannot be executed.
+/// runs `/bin/sh -c <command>` as a supervised child and exits with its status. Never returns;
+/// exits 126 when the rule set cannot be applied and 127 when `sh` cannot be executed.
 pub fn sandbox_exec_main<I>(args: I) -> !
 where
     I: IntoIterator<Item = OsString>,
 {
-    use std::os::unix::process::CommandExt as _;
-
     let mut args = args.into_iter();
     let (Some(workspace), Some(command), None) = (args.next(), args.next(), args.next()) else {
         eprintln!("sandbox: expected <workspace> <command>");
@@ -60,12 +58,37 @@ where
         eprintln!("sandbox: cannot apply the Landlock rule set: {e}");
         std::process::exit(126);
     }
-    let err = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(command)
-        .exec();
-    eprintln!("sandbox: cannot run /bin/sh: {err}");
-    std::process::exit(127);
+    std::process::exit(supervise(&command))
+}
+
+/// Runs `sh -c command` as a child (it inherits the rule set and this process group) and waits.
+/// If the process that launched us dies (even by SIGKILL), the whole group is killed, so no
+/// command outlives the agent that started it.
+fn supervise(command: &std::ffi::OsStr) -> i32 {
+    let parent = rustix::process::getppid();
+    let mut child = match std::process::Command::new("/bin/sh").arg("-c").arg(command).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sandbox: cannot run /bin/sh: {e}");
+            return 127;
+        }
+    };
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                use std::os::unix::process::ExitStatusExt as _;
+                return status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+            }
+            Ok(None) => {}
+            Err(_) => return 1,
+        }
+        if rustix::process::getppid() != parent {
+            // Orphaned: take the whole group (the command, its children and this helper) down.
+            let _ = rustix::process::kill_current_process_group(rustix::process::Signal::KILL);
+            return 137;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// Directories (and device files) the sandboxed command may write to.
