@@ -5,6 +5,7 @@ pub mod config;
 pub mod doctor;
 pub mod mcp;
 pub mod models;
+mod models_probe;
 pub mod run;
 pub mod secrets;
 pub mod skills;

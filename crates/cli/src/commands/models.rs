@@ -35,6 +35,11 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
+    /// Make one tiny real call to a configured provider; prints latency, tokens and cost.
+    Test {
+        /// Provider id from config `providers`, or PROVIDER/MODEL (default: defaults.model).
+        provider: Option<String>,
+    },
     /// Download the current catalog and keep it in the data directory (only when asked).
     Refresh {
         /// Where to download a models.dev-shaped api.json from.
@@ -47,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Sub::List { provider, json } => list(provider.as_deref(), json),
         Sub::Info { id, json } => info(&id, json),
+        Sub::Test { provider } => super::models_probe::run(provider.as_deref()),
         Sub::Refresh { url } => refresh(&url),
     }
 }

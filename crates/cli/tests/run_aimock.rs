@@ -1,0 +1,84 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `pryx run` and `pryx models test` against a mock written by others (`@copilotkit/aimock`),
+//! in OpenAI and Anthropic modes.
+
+mod common;
+
+use common::*;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Aimock {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Aimock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_aimock() -> Aimock {
+    let cli = testdeps().join("@copilotkit/aimock/dist/cli.js");
+    assert!(cli.exists(), "aimock is not installed at {}; run scripts/test.sh", cli.display());
+    let fixtures = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aimock");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("node")
+        .arg(&cli)
+        .args(["-p", &port.to_string(), "-h", "127.0.0.1", "--log-level", "warn", "-f"])
+        .arg(&fixtures)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("node must be on PATH");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Aimock { child, port };
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("aimock did not start on port {port}");
+}
+
+fn agent_task(kind: &str, model: &str) {
+    let mock = start_aimock();
+    let env = Env::new(&format!("http://127.0.0.1:{}/v1", mock.port), kind, model);
+    std::fs::write(env.ws().join("greeting.txt"), "hello from the workspace\n").unwrap();
+    let out = env.run(&["run", "what does the greeting say"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("The greeting says: hello from the workspace."), "{stdout}");
+    assert!(stderr.contains("✓ fs.read"), "{stderr}");
+    let store = env.store();
+    let session = store.list_sessions(None, pryx_store::Page { limit: 1, offset: 0 }).unwrap().remove(0);
+    let calls = store.list_tool_calls(&session.id).unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].tool_name, "fs.read");
+    assert!(calls[0].result.as_deref().unwrap().contains("hello from the workspace"));
+}
+
+#[test]
+fn agent_task_over_openai_wire() {
+    agent_task("openai-compatible", "gpt-4o-mini");
+}
+
+#[test]
+fn agent_task_over_anthropic_wire() {
+    agent_task("anthropic", "claude-sonnet-4-5");
+}
+
+#[test]
+fn models_test_prints_a_real_round_trip() {
+    let mock = start_aimock();
+    for (kind, model) in [("openai-compatible", "gpt-4o-mini"), ("anthropic", "claude-sonnet-4-5")] {
+        let env = Env::new(&format!("http://127.0.0.1:{}/v1", mock.port), kind, model);
+        let out = env.run(&["models", "test", "mock"]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{kind}: {stdout}\n{stderr}");
+        assert!(stdout.contains("latency"), "{stdout}");
+        assert!(stdout.contains("tokens"), "{stdout}");
+        assert!(stdout.contains("cost"), "{stdout}");
+    }
+}
