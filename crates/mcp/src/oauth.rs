@@ -7,7 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use pryx_config::{Secret, SecretStore};
 use rmcp::transport::auth::{
-    AuthorizationCallback, AuthorizationRequest, CredentialStore, OAuthState,
+    AuthorizationCallback, AuthorizationMetadata, AuthorizationRequest, AuthorizationSession,
+    CredentialStore, OAuthState,
 };
 use rmcp::transport::{AuthError, AuthorizationManager, StoredCredentials};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -186,10 +187,16 @@ pub async fn authorize(
     if let Some(cimd) = &options.client_metadata_url {
         request = request.with_client_metadata_url(cimd.clone());
     }
-    if let Some(ch) = &options.challenge {
-        request = request.with_challenge(ch.clone());
+    let challenge = match &options.challenge {
+        Some(ch) => Some(ch.clone()),
+        None => probe_challenge(url).await,
+    };
+    if let Some(ch) = challenge {
+        request = request.with_challenge(ch);
     }
-    state.start_authorization(request).await?;
+    if let Err(e) = state.start_authorization(request.clone()).await {
+        state = legacy_issuer_fallback(url, state, request, e).await?;
+    }
     let auth_url = state.get_authorization_url().await?;
     show_url(&auth_url);
     let callback_url = match (agent, listener) {
@@ -214,6 +221,84 @@ pub async fn authorize(
     state
         .into_authorization_manager()
         .ok_or_else(|| AuthError::InternalError("authorization did not complete".into()))
+}
+
+/// Servers of the 2025-03-26 revision publish authorization-server metadata at their origin
+/// whose `issuer` may carry a path. When the only problem is such an issuer on the server's own
+/// origin, the metadata is used as published; anything else keeps the original error.
+async fn legacy_issuer_fallback(
+    url: &str,
+    state: OAuthState,
+    request: AuthorizationRequest,
+    err: AuthError,
+) -> Result<OAuthState, AuthError> {
+    let AuthError::AuthorizationServerMismatch {
+        received_issuer, ..
+    } = &err
+    else {
+        return Err(err);
+    };
+    let (Ok(server), Ok(issuer)) = (url::Url::parse(url), url::Url::parse(received_issuer)) else {
+        return Err(err);
+    };
+    if server.origin() != issuer.origin() {
+        return Err(err);
+    }
+    let OAuthState::Unauthorized(mut manager) = state else {
+        return Err(err);
+    };
+    let Ok(meta_url) = server.join("/.well-known/oauth-authorization-server") else {
+        return Err(err);
+    };
+    let metadata: AuthorizationMetadata = match reqwest::get(meta_url).await {
+        Ok(r) if r.status().is_success() => match r.json().await {
+            Ok(m) => m,
+            Err(_) => return Err(err),
+        },
+        _ => return Err(err),
+    };
+    tracing::warn!(
+        issuer = %received_issuer,
+        "authorization server metadata of a 2025-03-26 server names another issuer; using it as published"
+    );
+    manager.set_metadata(metadata);
+    AuthorizationSession::new(manager, request)
+        .await
+        .map(OAuthState::Session)
+        .map_err(|(_, e)| e)
+}
+
+/// The `WWW-Authenticate` challenge a server answers an unauthenticated `initialize` with, if
+/// any; it names the resource metadata and the scopes to ask for.
+pub async fn probe_challenge(url: &str) -> Option<String> {
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {
+            "protocolVersion": rmcp::model::ProtocolVersion::LATEST_WITH_INITIALIZE,
+            "capabilities": {},
+            "clientInfo": {"name": "pryx", "version": env!("CARGO_PKG_VERSION")}
+        }
+    });
+    let resp = reqwest::Client::new()
+        .post(url)
+        .header(
+            reqwest::header::ACCEPT,
+            "application/json, text/event-stream",
+        )
+        .json(&body)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .ok()?;
+    if resp.status() != reqwest::StatusCode::UNAUTHORIZED
+        && resp.status() != reqwest::StatusCode::FORBIDDEN
+    {
+        return None;
+    }
+    resp.headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Visits the authorization URL without a person and returns the redirect target.

