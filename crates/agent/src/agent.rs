@@ -63,6 +63,8 @@ pub struct Agent {
     /// Workspace, limits, sandbox; `cancel` is replaced per turn.
     pub tool_ctx: ToolContext,
     pub settings: AgentSettings,
+    /// Recent tool calls, for the policy's per-tool rate limits (start with `Default::default()`).
+    pub rate: std::sync::Mutex<pryx_policy::RateLedger>,
 }
 
 impl Agent {

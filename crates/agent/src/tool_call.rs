@@ -5,7 +5,7 @@ use crate::approvals::{ApprovalRequest, Decision as Answer, Outcome, Scope, fing
 use crate::error::AgentError;
 use crate::prompt::untrusted;
 use crate::redact::{redact_json, redact_text};
-use pryx_policy::{Action, CallContext, Decision, evaluate};
+use pryx_policy::{Action, CallContext, Decision, RateState, ToolHints, evaluate};
 use pryx_protocol::EventKind;
 use pryx_store::{GrantScope, NewGrant, NewToolCall, SpanKind, SpanStatus, ToolCallStatus, ToolCallUpdate};
 use serde_json::{Value, json};
@@ -77,8 +77,15 @@ impl Agent {
             return self.finish_without_run(&ids, &call.name, ToolCallStatus::Failed, None, msg);
         };
 
-        let ctx = CallContext::new(&call.name, tool.kind(), &args, self.workspace(), self.settings.home.as_deref());
-        let decision = evaluate(&self.policy, &ctx);
+        let mut ctx = CallContext::new(&call.name, tool.kind(), &args, self.workspace(), self.settings.home.as_deref());
+        ctx.hints = ToolHints { read_only: tool.read_only_hint(), destructive: tool.destructive_hint() };
+        let now_ms = now_millis();
+        let decision = {
+            let mut ledger = self.rate.lock().unwrap_or_else(|e| e.into_inner());
+            ledger.prune(now_ms);
+            ctx.rate = Some(RateState { ledger: &ledger, now_ms });
+            evaluate(&self.policy, &ctx)
+        };
         self.audit(
             session_id,
             "tool.decision",
@@ -227,6 +234,7 @@ impl Agent {
                 ..Default::default()
             },
         )?;
+        self.rate.lock().unwrap_or_else(|e| e.into_inner()).record(&call.name, now_millis());
         self.emit(ids.session, EventKind::ToolExecuting, json!({"tool_call_id": ids.row, "tool": call.name}))?;
         let span = self.start_span(ids.session, Some(ids.trace), Some(ids.parent), SpanKind::ToolCall, &call.name, json!({}))?;
         let started = Instant::now();
@@ -317,6 +325,11 @@ fn preview_of(tool: &str, args: &Value) -> String {
         }
         _ => serde_json::to_string_pretty(args).unwrap_or_default(),
     }
+}
+
+fn now_millis() -> u64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn sha256_hex(s: &str) -> String {

@@ -29,6 +29,14 @@ pub trait Tool: Send + Sync {
     async fn preview(&self, _args: Value, _ctx: ToolContext) -> Result<Option<String>, ToolError> {
         Ok(None)
     }
+    /// The tool declares it only reads (MCP `readOnlyHint`); policies may then allow it like a read.
+    fn read_only_hint(&self) -> bool {
+        false
+    }
+    /// The tool declares it may destroy data (MCP `destructiveHint`); policies then ask.
+    fn destructive_hint(&self) -> bool {
+        false
+    }
 }
 
 /// The result handed back to the model (`content`) plus structured data for traces and UIs.

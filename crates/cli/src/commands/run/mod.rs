@@ -140,6 +140,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             interactive,
             ..AgentSettings::default()
         },
+        rate: Default::default(),
     };
     if interactive {
         approve::spawn_prompter(broker.clone());

@@ -1,0 +1,216 @@
+//! `pryx mcp`: manage MCP servers in `mcp/servers.json` and inspect what they offer.
+
+mod args;
+mod show;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use pryx_config::{DataDir, SecretStore};
+use pryx_mcp::oauth::{self, AuthOptions, TokenStore, UserAgent};
+use pryx_mcp::{AuthConfig, McpManager, McpOptions, ServersFile, TransportKind};
+
+pub use args::Args;
+use args::Sub;
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let dir = DataDir::open().context("cannot prepare the data directory")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(dispatch(dir, args.command))
+}
+
+fn manager(dir: &DataDir) -> anyhow::Result<(ServersFile, McpManager)> {
+    let file = ServersFile::load(&dir.mcp_servers_file())?;
+    let roots = std::env::current_dir().map(|d| vec![d]).unwrap_or_default();
+    let mgr = McpManager::from_file(&file, McpOptions::new(dir.clone()).with_roots(roots));
+    Ok((file, mgr))
+}
+
+fn known(mgr: &McpManager, file: &ServersFile, name: &str) -> anyhow::Result<()> {
+    if mgr.server(name).is_some() {
+        return Ok(());
+    }
+    if let Some(p) = file.problems().iter().find(|p| p.server.as_deref() == Some(name)) {
+        bail!("server `{name}` is not usable: {p}; fix it in {}", file.path().display());
+    }
+    bail!("no MCP server named `{name}`; see `pryx mcp list`")
+}
+
+async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
+    match sub {
+        Sub::List { json } => {
+            let (file, mgr) = manager(&dir)?;
+            // Connecting is what tells whether a server works and how many tools it has.
+            let _ = mgr.tools().await;
+            let status = mgr.status();
+            mgr.shutdown().await;
+            show::list(&status, file.problems(), json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Sub::Add(add) => {
+            let mut file = ServersFile::load(&dir.mcp_servers_file())?;
+            if file.contains(&add.name) && !add.force {
+                bail!(
+                    "server `{}` already exists; remove it first or pass --force to replace it",
+                    add.name
+                );
+            }
+            let cfg = add.to_config()?;
+            file.upsert(&add.name, &cfg)?;
+            file.save()?;
+            println!(
+                "Added MCP server `{}` ({}). Check it with `pryx mcp test {}`.",
+                add.name,
+                cfg.transport_kind().as_str(),
+                add.name
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Sub::Remove { name } => {
+            let mut file = ServersFile::load(&dir.mcp_servers_file())?;
+            if !file.remove(&name)? {
+                bail!("no MCP server named `{name}`; see `pryx mcp list`");
+            }
+            file.save()?;
+            println!("Removed MCP server `{name}`.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Sub::Test { name } => {
+            let (file, mgr) = manager(&dir)?;
+            known(&mgr, &file, &name)?;
+            let conn = mgr.server(&name).context("server vanished")?;
+            let t0 = Instant::now();
+            let connected = conn.connect().await;
+            let t_connect = t0.elapsed();
+            let result = match connected {
+                Ok(()) => {
+                    let t1 = Instant::now();
+                    conn.list_tools().await.map(|tools| (tools, t1.elapsed()))
+                }
+                Err(e) => Err(e),
+            };
+            mgr.shutdown().await;
+            match result {
+                Ok((tools, t_list)) => {
+                    let wire = conn.status().wire.unwrap_or("?");
+                    println!("`{name}` OK over {wire}");
+                    println!("  connect + initialize: {} ms", t_connect.as_millis());
+                    println!("  tools/list:           {} ms ({} tools)", t_list.as_millis(), tools.len());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Sub::Tools { name, json } => {
+            let (file, mgr) = manager(&dir)?;
+            known(&mgr, &file, &name)?;
+            let tools = mgr.server_tools(&name).await;
+            mgr.shutdown().await;
+            show::tools(&tools?, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Sub::Resources { name, read, json } => {
+            let (file, mgr) = manager(&dir)?;
+            known(&mgr, &file, &name)?;
+            let conn = mgr.server(&name).context("server vanished")?;
+            let out = match &read {
+                Some(uri) => conn.read_resource(uri).await.map(show::Listing::Read),
+                None => conn.list_resources().await.map(show::Listing::Resources),
+            };
+            mgr.shutdown().await;
+            show::listing(out?, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Sub::Prompts { name, get, arg, json } => {
+            let (file, mgr) = manager(&dir)?;
+            known(&mgr, &file, &name)?;
+            let conn = mgr.server(&name).context("server vanished")?;
+            let out = match &get {
+                Some(prompt) => {
+                    let args = args::pairs_to_map(&arg)?;
+                    conn.get_prompt(prompt, args).await.map(show::Listing::Prompt)
+                }
+                None => conn.list_prompts().await.map(show::Listing::Prompts),
+            };
+            mgr.shutdown().await;
+            show::listing(out?, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Sub::Auth { name, no_browser } => auth(&dir, &name, !no_browser).await,
+    }
+}
+
+/// Signs in to an HTTP server with OAuth and stores the tokens in the secret store.
+async fn auth(dir: &DataDir, name: &str, open: bool) -> anyhow::Result<ExitCode> {
+    let mut file = ServersFile::load(&dir.mcp_servers_file())?;
+    let Some(cfg) = file.servers().get(name).cloned() else {
+        bail!("no usable MCP server named `{name}`; see `pryx mcp list`");
+    };
+    if cfg.transport_kind() == TransportKind::Stdio {
+        bail!("`{name}` is a stdio server; OAuth applies to HTTP servers only");
+    }
+    let url = cfg.url.clone().unwrap_or_default();
+    let mut cfg = cfg;
+    let (client_id, client_secret, scopes) = match &cfg.auth {
+        Some(AuthConfig::Oauth {
+            client_id,
+            client_secret_ref,
+            scopes,
+            ..
+        }) => (client_id.clone(), client_secret_ref.clone(), scopes.clone()),
+        Some(AuthConfig::Bearer { .. }) => {
+            bail!("`{name}` uses a static bearer token; remove its \"auth\" to use OAuth instead")
+        }
+        None => {
+            cfg.auth = Some(AuthConfig::Oauth {
+                token_ref: None,
+                client_id: None,
+                client_secret_ref: None,
+                scopes: Vec::new(),
+            });
+            (None, None, Vec::new())
+        }
+    };
+    let store = SecretStore::open(dir)?;
+    let client_secret = match client_secret {
+        Some(r) => Some(store.resolve(&pryx_mcp::config::normalize_ref(&r))?.expose().to_owned()),
+        None => None,
+    };
+    let token_ref = cfg.oauth_token_ref(name).unwrap_or_default();
+    let tokens = TokenStore::from_ref(store, &token_ref)
+        .with_context(|| format!("auth.token_ref of `{name}` must be `secret:NAME`"))?;
+    let options = AuthOptions {
+        client_id,
+        client_secret,
+        scopes,
+        ..AuthOptions::default()
+    };
+    let show = Arc::new(|u: &str| {
+        eprintln!("Open this URL to authorize Pryx for `{}`:\n\n  {u}\n", url_host(u));
+    });
+    oauth::authorize(&url, tokens, &options, UserAgent::Browser { open }, show.as_ref())
+        .await
+        .map_err(|e| anyhow::anyhow!("authorization failed: {e}"))?;
+    file.upsert(name, &cfg)?;
+    file.save()?;
+    println!("Signed in to `{name}`; the token is kept in the secret store as `{token_ref}`.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn url_host(u: &str) -> String {
+    url_host_of(u).unwrap_or_else(|| "the server".into())
+}
+
+fn url_host_of(u: &str) -> Option<String> {
+    let rest = u.split("://").nth(1)?;
+    Some(rest.split(['/', '?']).next()?.to_owned())
+}

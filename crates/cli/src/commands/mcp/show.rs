@@ -1,0 +1,131 @@
+//! Printing of `pryx mcp` results as text or JSON.
+
+use std::sync::Arc;
+
+use pryx_mcp::rmcp::model::{GetPromptResult, Prompt, ReadResourceResult, Resource};
+use pryx_mcp::{ConfigProblem, McpTool, ServerStatus};
+use pryx_tools::Tool;
+use serde_json::{Value, json};
+
+pub fn list(status: &[ServerStatus], problems: &[ConfigProblem], json: bool) -> anyhow::Result<()> {
+    if json {
+        let invalid: Vec<Value> = problems
+            .iter()
+            .map(|p| json!({"name": p.server, "status": "invalid", "last_error": p.to_string()}))
+            .collect();
+        let mut all: Vec<Value> = status.iter().map(|s| serde_json::to_value(s)).collect::<Result<_, _>>()?;
+        all.extend(invalid);
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(());
+    }
+    if status.is_empty() && problems.is_empty() {
+        eprintln!("No MCP servers configured. Add one with `pryx mcp add NAME --url URL` or `--cmd \"…\"`.");
+        return Ok(());
+    }
+    println!("{:<20} {:<6} {:<10} {:>5}  LAST ERROR", "NAME", "TRANS", "STATUS", "TOOLS");
+    for s in status {
+        let tools = s.tool_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+        let err = s.last_error.as_deref().map(first_line).unwrap_or("");
+        println!(
+            "{:<20} {:<6} {:<10} {:>5}  {err}",
+            s.name,
+            s.transport.as_str(),
+            s.status,
+            tools
+        );
+    }
+    for p in problems {
+        println!(
+            "{:<20} {:<6} {:<10} {:>5}  {p}",
+            p.server.as_deref().unwrap_or("-"),
+            "-",
+            "invalid",
+            "-"
+        );
+    }
+    Ok(())
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+pub fn tools(tools: &[Arc<McpTool>], json: bool) -> anyhow::Result<()> {
+    if json {
+        let v: Vec<Value> = tools
+            .iter()
+            .map(|t| {
+                let (read_only, destructive) = t.hints();
+                json!({
+                    "name": t.name(),
+                    "description": t.description(),
+                    "read_only": read_only,
+                    "destructive": destructive,
+                    "input_schema": t.schema(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    for t in tools {
+        let (read_only, _) = t.hints();
+        let tag = if read_only { " [read-only]" } else { "" };
+        println!("{}{tag}\n    {}", t.name(), first_line(t.description()));
+    }
+    Ok(())
+}
+
+pub enum Listing {
+    Resources(Vec<Resource>),
+    Read(ReadResourceResult),
+    Prompts(Vec<Prompt>),
+    Prompt(GetPromptResult),
+}
+
+pub fn listing(l: Listing, json: bool) -> anyhow::Result<()> {
+    let v = match &l {
+        Listing::Resources(r) => serde_json::to_value(r)?,
+        Listing::Read(r) => serde_json::to_value(r)?,
+        Listing::Prompts(p) => serde_json::to_value(p)?,
+        Listing::Prompt(p) => serde_json::to_value(p)?,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    match l {
+        Listing::Resources(_) | Listing::Prompts(_) => {
+            for item in v.as_array().into_iter().flatten() {
+                let s = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
+                let id = if s("uri").is_empty() { s("name") } else { s("uri") };
+                let desc = first_line(s("description"));
+                if desc.is_empty() {
+                    println!("{id}");
+                } else {
+                    println!("{id}\n    {desc}");
+                }
+            }
+        }
+        Listing::Read(_) => {
+            for c in v["contents"].as_array().into_iter().flatten() {
+                match c.get("text").and_then(Value::as_str) {
+                    Some(t) => println!("{t}"),
+                    None => println!(
+                        "[{} binary, {} bytes base64]",
+                        c.get("mimeType").and_then(Value::as_str).unwrap_or("?"),
+                        c.get("blob").and_then(Value::as_str).map_or(0, str::len)
+                    ),
+                }
+            }
+        }
+        Listing::Prompt(_) => {
+            for m in v["messages"].as_array().into_iter().flatten() {
+                let role = m.get("role").and_then(Value::as_str).unwrap_or("?");
+                let text = m["content"].get("text").and_then(Value::as_str).unwrap_or("[non-text]");
+                println!("{role}: {text}");
+            }
+        }
+    }
+    Ok(())
+}
