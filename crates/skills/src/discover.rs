@@ -1,0 +1,170 @@
+//! Finding skill folders under the roots, and a cheap fingerprint of what was found.
+//!
+//! A root may hold skills directly (`root/<name>/SKILL.md`) or grouped
+//! (`root/<group>/<name>/SKILL.md`); descent stops at a folder with `SKILL.md`.
+
+use crate::skill::Origin;
+use std::collections::hash_map::DefaultHasher;
+use std::fs;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+const MAX_DEPTH: usize = 4;
+const MAX_DIRS_PER_ROOT: usize = 20_000;
+
+/// One directory searched for skills, with its precedence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    pub origin: Origin,
+    pub path: PathBuf,
+}
+
+/// A folder containing `SKILL.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub origin: Origin,
+    pub dir: PathBuf,
+    modified: Option<SystemTime>,
+    len: u64,
+}
+
+/// Lists skill folders under every root, in root order then path order.
+pub fn scan(roots: &[Root]) -> Vec<Found> {
+    let mut out = Vec::new();
+    for root in roots {
+        let mut budget = MAX_DIRS_PER_ROOT;
+        walk(root.origin, &root.path, 0, &mut budget, &mut out);
+    }
+    out
+}
+
+fn walk(origin: Origin, dir: &Path, depth: usize, budget: &mut usize, out: &mut Vec<Found>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut subdirs: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            !name.starts_with('.') && name != "node_modules"
+        })
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subdirs.sort();
+    for sub in subdirs {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        let file = sub.join("SKILL.md");
+        // `metadata` follows symlinks; a dangling SKILL.md link still counts so it is reported.
+        match fs::metadata(&file) {
+            Ok(meta) => out.push(Found {
+                origin,
+                dir: sub,
+                modified: meta.modified().ok(),
+                len: meta.len(),
+            }),
+            Err(_) if fs::symlink_metadata(&file).is_ok() => out.push(Found {
+                origin,
+                dir: sub,
+                modified: None,
+                len: 0,
+            }),
+            Err(_) if depth + 1 < MAX_DEPTH => walk(origin, &sub, depth + 1, budget, out),
+            Err(_) => {}
+        }
+    }
+}
+
+/// A hash of the scan plus the config file's size and time: equal fingerprints mean nothing
+/// that affects the catalog changed.
+pub fn fingerprint(found: &[Found], roots: &[Root], config_file: Option<&Path>) -> u64 {
+    let mut h = DefaultHasher::new();
+    for r in roots {
+        r.path.hash(&mut h);
+        (r.origin as u8).hash(&mut h);
+    }
+    for f in found {
+        f.dir.hash(&mut h);
+        f.modified.hash(&mut h);
+        f.len.hash(&mut h);
+    }
+    if let Some(file) = config_file {
+        let meta = fs::metadata(file).ok();
+        meta.as_ref().map(|m| m.len()).hash(&mut h);
+        meta.and_then(|m| m.modified().ok()).hash(&mut h);
+    }
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skill(dir: &Path) {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join("SKILL.md"), "---\nname: x\ndescription: y\n---\n").unwrap();
+    }
+
+    #[test]
+    fn finds_direct_and_grouped_skills_and_skips_hidden() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        skill(&root.join("b"));
+        skill(&root.join("a"));
+        skill(&root.join("group/c"));
+        skill(&root.join("a/nested-under-skill"));
+        skill(&root.join(".hidden/d"));
+        fs::create_dir_all(root.join("empty")).unwrap();
+        let found = scan(&[Root {
+            origin: Origin::Managed,
+            path: root.to_path_buf(),
+        }]);
+        let dirs: Vec<_> = found
+            .iter()
+            .map(|f| f.dir.strip_prefix(root).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            dirs,
+            vec![
+                PathBuf::from("a"),
+                PathBuf::from("b"),
+                PathBuf::from("group/c")
+            ]
+        );
+    }
+
+    #[test]
+    fn fingerprint_changes_with_content_and_membership() {
+        let tmp = tempfile::tempdir().unwrap();
+        let roots = vec![Root {
+            origin: Origin::Workspace,
+            path: tmp.path().to_path_buf(),
+        }];
+        skill(&tmp.path().join("a"));
+        let f1 = fingerprint(&scan(&roots), &roots, None);
+        assert_eq!(f1, fingerprint(&scan(&roots), &roots, None));
+        fs::write(
+            tmp.path().join("a/SKILL.md"),
+            "---\nname: x\ndescription: longer\n---\n",
+        )
+        .unwrap();
+        let f2 = fingerprint(&scan(&roots), &roots, None);
+        assert_ne!(f1, f2);
+        skill(&tmp.path().join("b"));
+        assert_ne!(f2, fingerprint(&scan(&roots), &roots, None));
+    }
+
+    #[test]
+    fn missing_root_is_empty() {
+        let found = scan(&[Root {
+            origin: Origin::Extra,
+            path: PathBuf::from("/nonexistent/skills/root"),
+        }]);
+        assert!(found.is_empty());
+    }
+}
