@@ -2,18 +2,18 @@
 //! dies, and shut down (whole process group) on request.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use pryx_config::DataDir;
 use rmcp::RoleClient;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, GetPromptRequestParams, GetPromptResult, NumberOrString,
-    ProgressToken, Prompt, ReadResourceRequestParams, ReadResourceResult, RequestMetaObject,
-    Resource, Tool as McpToolDef,
+    CallToolRequest, CallToolRequestParams, CallToolResult, CancelledNotificationParam,
+    ClientRequest, GetPromptRequestParams, GetPromptResult, Prompt, ReadResourceRequestParams,
+    ReadResourceResult, Resource, ServerResult, Tool as McpToolDef,
 };
-use rmcp::service::{Peer, ServiceError};
+use rmcp::service::{Peer, PeerRequestOptions, ServiceError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::McpError;
 use crate::callbacks::ClientCallbacks;
 use crate::config::{ServerConfig, TransportKind};
-use crate::handler::PryxClientHandler;
+use crate::handler::{PryxClientHandler, token_key};
 use crate::transport::{self, ConnectEnv, Live};
 
 /// Longest wait before restarting a server that keeps failing.
@@ -72,7 +72,6 @@ pub struct ServerConnection {
     shared: Arc<Shared>,
     state: tokio::sync::Mutex<State>,
     snapshot: Mutex<ServerStatus>,
-    next_token: AtomicU64,
 }
 
 /// Delay before the next start after `failures` consecutive failures.
@@ -102,7 +101,6 @@ impl ServerConnection {
             shared,
             state: tokio::sync::Mutex::new(State::default()),
             snapshot: Mutex::new(snapshot),
-            next_token: AtomicU64::new(1),
         }
     }
 
@@ -146,7 +144,7 @@ impl ServerConnection {
         }
         let mut state = self.state.lock().await;
         if let (Some(live), Some(h)) = (&state.live, &state.handler) {
-            if !live.service.is_closed() {
+            if !live.service.is_closed() && !live.service.peer().is_transport_closed() {
                 return Ok((live.service.peer().clone(), h.clone()));
             }
             let err = McpError::Disconnected {
@@ -239,7 +237,7 @@ impl ServerConnection {
         let never = CancellationToken::new();
         let cancel = cancel.unwrap_or(&never);
         let timeout = self.config.timeout();
-        // Dropping the request future makes rmcp send `notifications/cancelled`.
+        // Dropping an rmcp request future sends `notifications/cancelled`.
         let res = tokio::select! {
             r = fut => r.map_err(|e| self.map_err(e)),
             () = cancel.cancelled() => Err(McpError::Cancelled),
@@ -248,18 +246,27 @@ impl ServerConnection {
                 secs: timeout.as_secs(),
             }),
         };
-        if let Err(McpError::Disconnected { .. }) = &res {
-            let mut state = self.state.lock().await;
-            if state.live.as_ref().is_some_and(|l| l.service.is_closed()) {
-                state.live = None;
+        self.settle(res).await
+    }
+
+    /// Books the outcome of a request: a lost connection is dropped (and its process group
+    /// killed) so the next request starts the server again; a success resets the backoff.
+    async fn settle<T>(&self, res: Result<T, McpError>) -> Result<T, McpError> {
+        match &res {
+            Err(e @ McpError::Disconnected { .. }) => {
+                let mut state = self.state.lock().await;
                 state.tools = None;
-                if let Err(e) = &res {
-                    self.fail(&mut state, e);
+                if let Some(live) = state.live.take() {
+                    let pid = live.pid;
+                    drop(live);
+                    if let Some(pid) = pid {
+                        kill_group(pid);
+                    }
                 }
+                self.fail(&mut state, e);
             }
-        } else if res.is_ok() {
-            let mut state = self.state.lock().await;
-            state.failures = 0;
+            Ok(_) => self.state.lock().await.failures = 0,
+            Err(_) => {}
         }
         res
     }
@@ -278,7 +285,8 @@ impl ServerConnection {
         Ok(tools)
     }
 
-    /// Calls `tool` (the server's own name). `canonical` labels progress reports.
+    /// Calls `tool` (the server's own name). `canonical` labels progress reports. When
+    /// `cancel` fires or the timeout passes, the server gets `notifications/cancelled`.
     pub async fn call_tool(
         &self,
         tool: &str,
@@ -287,15 +295,48 @@ impl ServerConnection {
         cancel: &CancellationToken,
     ) -> Result<CallToolResult, McpError> {
         let (peer, handler) = self.peer().await?;
-        let token = format!("pryx-{}", self.next_token.fetch_add(1, Ordering::Relaxed));
-        let mut params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
-        params.meta = Some(RequestMetaObject::with_progress_token(ProgressToken(
-            NumberOrString::String(token.clone().into()),
-        )));
+        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        let handle = peer
+            .send_request_with_option(
+                ClientRequest::CallToolRequest(CallToolRequest::new(params)),
+                PeerRequestOptions::no_options(),
+            )
+            .await
+            .map_err(|e| self.map_err(e));
+        let handle = match handle {
+            Ok(h) => h,
+            Err(e) => return self.settle(Err(e)).await,
+        };
+        let token = token_key(&handle.progress_token);
+        let id = handle.id.clone();
         handler.events.track(&token, canonical);
-        let res = self.bounded(Some(cancel), peer.call_tool(params)).await;
+        let timeout = self.config.timeout();
+        let res = tokio::select! {
+            r = handle.await_response() => match r {
+                Ok(ServerResult::CallToolResult(r)) => Ok(r),
+                Ok(_) => Err(self.map_err(ServiceError::UnexpectedResponse)),
+                Err(e) => Err(self.map_err(e)),
+            },
+            () = cancel.cancelled() => Err(McpError::Cancelled),
+            () = tokio::time::sleep(timeout) => Err(McpError::Timeout {
+                server: self.name.clone(),
+                secs: timeout.as_secs(),
+            }),
+        };
         handler.events.untrack(&token);
-        res
+        if matches!(res, Err(McpError::Cancelled | McpError::Timeout { .. })) {
+            let reason = match &res {
+                Err(McpError::Cancelled) => "cancelled by the user",
+                _ => "timed out",
+            };
+            let _ = peer
+                .notify_cancelled(CancelledNotificationParam::new(
+                    Some(id),
+                    Some(reason.to_owned()),
+                ))
+                .await;
+        }
+        self.settle(res).await
     }
 
     /// All resources the server lists.

@@ -14,6 +14,7 @@ use pryx_mcp::{AuthConfig, McpManager, McpOptions, ServersFile, TransportKind};
 
 pub use args::Args;
 use args::Sub;
+use show::say;
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dir = DataDir::open().context("cannot prepare the data directory")?;
@@ -36,8 +37,15 @@ fn known(mgr: &McpManager, file: &ServersFile, name: &str) -> anyhow::Result<()>
     if mgr.server(name).is_some() {
         return Ok(());
     }
-    if let Some(p) = file.problems().iter().find(|p| p.server.as_deref() == Some(name)) {
-        bail!("server `{name}` is not usable: {p}; fix it in {}", file.path().display());
+    if let Some(p) = file
+        .problems()
+        .iter()
+        .find(|p| p.server.as_deref() == Some(name))
+    {
+        bail!(
+            "server `{name}` is not usable: {p}; fix it in {}",
+            file.path().display()
+        );
     }
     bail!("no MCP server named `{name}`; see `pryx mcp list`")
 }
@@ -64,7 +72,7 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
             let cfg = add.to_config()?;
             file.upsert(&add.name, &cfg)?;
             file.save()?;
-            println!(
+            say!(
                 "Added MCP server `{}` ({}). Check it with `pryx mcp test {}`.",
                 add.name,
                 cfg.transport_kind().as_str(),
@@ -78,7 +86,7 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
                 bail!("no MCP server named `{name}`; see `pryx mcp list`");
             }
             file.save()?;
-            println!("Removed MCP server `{name}`.");
+            say!("Removed MCP server `{name}`.");
             Ok(ExitCode::SUCCESS)
         }
         Sub::Test { name } => {
@@ -99,9 +107,13 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
             match result {
                 Ok((tools, t_list)) => {
                     let wire = conn.status().wire.unwrap_or("?");
-                    println!("`{name}` OK over {wire}");
-                    println!("  connect + initialize: {} ms", t_connect.as_millis());
-                    println!("  tools/list:           {} ms ({} tools)", t_list.as_millis(), tools.len());
+                    say!("`{name}` OK over {wire}");
+                    say!("  connect + initialize: {} ms", t_connect.as_millis());
+                    say!(
+                        "  tools/list:           {} ms ({} tools)",
+                        t_list.as_millis(),
+                        tools.len()
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
@@ -130,14 +142,21 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
             show::listing(out?, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Sub::Prompts { name, get, arg, json } => {
+        Sub::Prompts {
+            name,
+            get,
+            arg,
+            json,
+        } => {
             let (file, mgr) = manager(&dir)?;
             known(&mgr, &file, &name)?;
             let conn = mgr.server(&name).context("server vanished")?;
             let out = match &get {
                 Some(prompt) => {
                     let args = args::pairs_to_map(&arg)?;
-                    conn.get_prompt(prompt, args).await.map(show::Listing::Prompt)
+                    conn.get_prompt(prompt, args)
+                        .await
+                        .map(show::Listing::Prompt)
                 }
                 None => conn.list_prompts().await.map(show::Listing::Prompts),
             };
@@ -182,7 +201,12 @@ async fn auth(dir: &DataDir, name: &str, open: bool) -> anyhow::Result<ExitCode>
     };
     let store = SecretStore::open(dir)?;
     let client_secret = match client_secret {
-        Some(r) => Some(store.resolve(&pryx_mcp::config::normalize_ref(&r))?.expose().to_owned()),
+        Some(r) => Some(
+            store
+                .resolve(&pryx_mcp::config::normalize_ref(&r))?
+                .expose()
+                .to_owned(),
+        ),
         None => None,
     };
     let token_ref = cfg.oauth_token_ref(name).unwrap_or_default();
@@ -195,14 +219,23 @@ async fn auth(dir: &DataDir, name: &str, open: bool) -> anyhow::Result<ExitCode>
         ..AuthOptions::default()
     };
     let show = Arc::new(|u: &str| {
-        eprintln!("Open this URL to authorize Pryx for `{}`:\n\n  {u}\n", url_host(u));
+        eprintln!(
+            "Open this URL to authorize Pryx for `{}`:\n\n  {u}\n",
+            url_host(u)
+        );
     });
-    oauth::authorize(&url, tokens, &options, UserAgent::Browser { open }, show.as_ref())
-        .await
-        .map_err(|e| anyhow::anyhow!("authorization failed: {e}"))?;
+    oauth::authorize(
+        &url,
+        tokens,
+        &options,
+        UserAgent::Browser { open },
+        show.as_ref(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("authorization failed: {e}"))?;
     file.upsert(name, &cfg)?;
     file.save()?;
-    println!("Signed in to `{name}`; the token is kept in the secret store as `{token_ref}`.");
+    say!("Signed in to `{name}`; the token is kept in the secret store as `{token_ref}`.");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,5 +1,14 @@
 //! Printing of `pryx mcp` results as text or JSON.
 
+/// `println!` that ignores a closed pipe (`pryx mcp tools x | head`) instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+pub(crate) use say;
+
 use std::sync::Arc;
 
 use pryx_mcp::rmcp::model::{GetPromptResult, Prompt, ReadResourceResult, Resource};
@@ -13,20 +22,34 @@ pub fn list(status: &[ServerStatus], problems: &[ConfigProblem], json: bool) -> 
             .iter()
             .map(|p| json!({"name": p.server, "status": "invalid", "last_error": p.to_string()}))
             .collect();
-        let mut all: Vec<Value> = status.iter().map(|s| serde_json::to_value(s)).collect::<Result<_, _>>()?;
+        let mut all: Vec<Value> = status
+            .iter()
+            .map(|s| serde_json::to_value(s))
+            .collect::<Result<_, _>>()?;
         all.extend(invalid);
-        println!("{}", serde_json::to_string_pretty(&all)?);
+        say!("{}", serde_json::to_string_pretty(&all)?);
         return Ok(());
     }
     if status.is_empty() && problems.is_empty() {
-        eprintln!("No MCP servers configured. Add one with `pryx mcp add NAME --url URL` or `--cmd \"…\"`.");
+        eprintln!(
+            "No MCP servers configured. Add one with `pryx mcp add NAME --url URL` or `--cmd \"…\"`."
+        );
         return Ok(());
     }
-    println!("{:<20} {:<6} {:<10} {:>5}  LAST ERROR", "NAME", "TRANS", "STATUS", "TOOLS");
+    say!(
+        "{:<20} {:<6} {:<10} {:>5}  LAST ERROR",
+        "NAME",
+        "TRANS",
+        "STATUS",
+        "TOOLS"
+    );
     for s in status {
-        let tools = s.tool_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+        let tools = s
+            .tool_count
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "-".into());
         let err = s.last_error.as_deref().map(first_line).unwrap_or("");
-        println!(
+        say!(
             "{:<20} {:<6} {:<10} {:>5}  {err}",
             s.name,
             s.transport.as_str(),
@@ -35,7 +58,7 @@ pub fn list(status: &[ServerStatus], problems: &[ConfigProblem], json: bool) -> 
         );
     }
     for p in problems {
-        println!(
+        say!(
             "{:<20} {:<6} {:<10} {:>5}  {p}",
             p.server.as_deref().unwrap_or("-"),
             "-",
@@ -65,13 +88,13 @@ pub fn tools(tools: &[Arc<McpTool>], json: bool) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        say!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     for t in tools {
         let (read_only, _) = t.hints();
         let tag = if read_only { " [read-only]" } else { "" };
-        println!("{}{tag}\n    {}", t.name(), first_line(t.description()));
+        say!("{}{tag}\n    {}", t.name(), first_line(t.description()));
     }
     Ok(())
 }
@@ -91,27 +114,31 @@ pub fn listing(l: Listing, json: bool) -> anyhow::Result<()> {
         Listing::Prompt(p) => serde_json::to_value(p)?,
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        say!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     match l {
         Listing::Resources(_) | Listing::Prompts(_) => {
             for item in v.as_array().into_iter().flatten() {
                 let s = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
-                let id = if s("uri").is_empty() { s("name") } else { s("uri") };
+                let id = if s("uri").is_empty() {
+                    s("name")
+                } else {
+                    s("uri")
+                };
                 let desc = first_line(s("description"));
                 if desc.is_empty() {
-                    println!("{id}");
+                    say!("{id}");
                 } else {
-                    println!("{id}\n    {desc}");
+                    say!("{id}\n    {desc}");
                 }
             }
         }
         Listing::Read(_) => {
             for c in v["contents"].as_array().into_iter().flatten() {
                 match c.get("text").and_then(Value::as_str) {
-                    Some(t) => println!("{t}"),
-                    None => println!(
+                    Some(t) => say!("{t}"),
+                    None => say!(
                         "[{} binary, {} bytes base64]",
                         c.get("mimeType").and_then(Value::as_str).unwrap_or("?"),
                         c.get("blob").and_then(Value::as_str).map_or(0, str::len)
@@ -122,8 +149,11 @@ pub fn listing(l: Listing, json: bool) -> anyhow::Result<()> {
         Listing::Prompt(_) => {
             for m in v["messages"].as_array().into_iter().flatten() {
                 let role = m.get("role").and_then(Value::as_str).unwrap_or("?");
-                let text = m["content"].get("text").and_then(Value::as_str).unwrap_or("[non-text]");
-                println!("{role}: {text}");
+                let text = m["content"]
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or("[non-text]");
+                say!("{role}: {text}");
             }
         }
     }
