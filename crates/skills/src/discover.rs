@@ -80,10 +80,25 @@ fn walk(origin: Origin, dir: &Path, depth: usize, budget: &mut usize, out: &mut 
     }
 }
 
-/// A hash of the scan plus the config file's size and time: equal fingerprints mean nothing
-/// that affects the catalog changed.
-pub fn fingerprint(found: &[Found], roots: &[Root], config_file: Option<&Path>) -> u64 {
+/// A hash of the scan, the config file's size and time, and the PATH directories' times (a
+/// binary installed into one changes it): equal fingerprints mean nothing that affects the
+/// catalog changed.
+pub fn fingerprint(
+    found: &[Found],
+    roots: &[Root],
+    config_file: Option<&Path>,
+    path_var: Option<&std::ffi::OsStr>,
+) -> u64 {
     let mut h = DefaultHasher::new();
+    if let Some(path) = path_var {
+        for dir in std::env::split_paths(path) {
+            dir.hash(&mut h);
+            fs::metadata(&dir)
+                .and_then(|m| m.modified())
+                .ok()
+                .hash(&mut h);
+        }
+    }
     for r in roots {
         r.path.hash(&mut h);
         (r.origin as u8).hash(&mut h);
@@ -146,17 +161,35 @@ mod tests {
             path: tmp.path().to_path_buf(),
         }];
         skill(&tmp.path().join("a"));
-        let f1 = fingerprint(&scan(&roots), &roots, None);
-        assert_eq!(f1, fingerprint(&scan(&roots), &roots, None));
+        let f1 = fingerprint(&scan(&roots), &roots, None, None);
+        assert_eq!(f1, fingerprint(&scan(&roots), &roots, None, None));
         fs::write(
             tmp.path().join("a/SKILL.md"),
             "---\nname: x\ndescription: longer\n---\n",
         )
         .unwrap();
-        let f2 = fingerprint(&scan(&roots), &roots, None);
+        let f2 = fingerprint(&scan(&roots), &roots, None, None);
         assert_ne!(f1, f2);
         skill(&tmp.path().join("b"));
-        assert_ne!(f2, fingerprint(&scan(&roots), &roots, None));
+        assert_ne!(f2, fingerprint(&scan(&roots), &roots, None, None));
+    }
+
+    #[test]
+    fn fingerprint_notices_a_binary_added_to_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tmp.path().join("bin");
+        fs::create_dir_all(&bin).unwrap();
+        let path = std::env::join_paths([&bin]).unwrap();
+        let f1 = fingerprint(&[], &[], None, Some(&path));
+        // Directory times have coarse resolution on some filesystems; wait until it moves.
+        let before = fs::metadata(&bin).unwrap().modified().unwrap();
+        let mut i = 0;
+        while fs::metadata(&bin).unwrap().modified().unwrap() == before && i < 2_000 {
+            fs::write(bin.join(format!("tool{i}")), "").unwrap();
+            i += 1;
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_ne!(f1, fingerprint(&[], &[], None, Some(&path)));
     }
 
     #[test]

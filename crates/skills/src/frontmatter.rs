@@ -85,7 +85,11 @@ pub fn parse(frontmatter: &str, first_line: usize) -> Result<Parsed, Frontmatter
             message: "the frontmatter must be a mapping of `key: value` lines".into(),
         },
         Err(e) => FrontmatterError {
-            line: first_line + e.location().map_or(0, |l| l.line().saturating_sub(1)),
+            // Errors found at the end of the input point at the last frontmatter line.
+            line: first_line
+                + e.location()
+                    .map_or(0, |l| l.line().saturating_sub(1))
+                    .min(frontmatter.lines().count().saturating_sub(1)),
             message: format!("invalid YAML: {}", strip_location(&e.to_string())),
         },
     };
@@ -255,7 +259,10 @@ mod tests {
     fn malformed_frontmatter_reports_the_yaml_line() {
         let err = parse("name: a\ndescription: [unclosed\n", 2).unwrap_err();
         assert!(err.message.contains("invalid YAML"), "{}", err.message);
-        assert!(err.line >= 3, "{}", err.line);
+        assert_eq!(
+            err.line, 3,
+            "points at the unclosed value, not past the frontmatter"
+        );
         let err = parse("name: a\nthis is not a key\n  - oops\n", 2).unwrap_err();
         assert!(err.message.contains("YAML"));
     }

@@ -99,14 +99,19 @@ impl SkillIndex {
             .clone()
     }
 
-    /// Rescans; rebuilds the catalog only if a `SKILL.md` or config.json changed, or a skill
-    /// folder appeared or went. Returns true when it rebuilt.
+    /// Rescans; rebuilds the catalog only if a `SKILL.md` or config.json changed, a skill
+    /// folder appeared or went, or a PATH directory changed. Returns true when it rebuilt.
     pub fn refresh(&self) -> bool {
         let (config, mut notes) = self.load_config();
         let roots = self.roots(&config);
         let found = discover::scan(&roots);
         let config_file = self.settings.data_dir.as_ref().map(DataDir::config_file);
-        let fp = discover::fingerprint(&found, &roots, config_file.as_deref());
+        let fp = discover::fingerprint(
+            &found,
+            &roots,
+            config_file.as_deref(),
+            self.settings.host.path.as_deref(),
+        );
         let mut last = self
             .fingerprint
             .lock()
@@ -126,6 +131,15 @@ impl SkillIndex {
         *self.catalog.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(catalog);
         *last = Some(fp);
         true
+    }
+
+    /// Rebuilds the catalog unconditionally (e.g. after the environment changed).
+    pub fn reload(&self) {
+        *self
+            .fingerprint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        self.refresh();
     }
 
     fn load_config(&self) -> (Config, Vec<String>) {

@@ -1,8 +1,128 @@
+//! `pryx skills`: list, inspect, validate, switch on/off and install the dependencies of
+//! SKILL.md skills from the workspace, the data directory, the binary and extra directories.
+
+mod install;
+mod show;
+
+use anyhow::Context;
+use pryx_config::{Config, DataDir};
+use pryx_skills::{Catalog, SkillIndex};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Workspace whose `.pryx/skills` is searched first (default: the current directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Sub,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// List every skill with its source and whether it can be used.
+    List {
+        /// Only skills that can be used now.
+        #[arg(long)]
+        eligible: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one skill: requirements, installers, files, and why it cannot be used.
+    Info {
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate every skill; exits non-zero if any is invalid.
+    Check,
+    /// Allow a skill to be used (`skills.entries.<name>.enabled = true`).
+    Enable { name: String },
+    /// Stop a skill from being used (`skills.entries.<name>.enabled = false`).
+    Disable { name: String },
+    /// Install a skill's dependencies after showing the exact commands.
+    Install {
+        name: String,
+        /// Installer id to use (default: the first one whose tool is available).
+        #[arg(long)]
+        id: Option<String>,
+        /// Run without asking for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let workspace = match args.workspace {
+        Some(w) => w,
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    if !workspace.is_dir() {
+        anyhow::bail!(
+            "workspace {} is not a directory; pass an existing one with --workspace",
+            workspace.display()
+        );
+    }
+    match args.command {
+        Sub::List { eligible, json } => {
+            let (_, catalog) = load(&workspace, DataDir::locate()?);
+            show::list(&catalog, eligible, json)
+        }
+        Sub::Info { name, json } => {
+            let (_, catalog) = load(&workspace, DataDir::locate()?);
+            show::info(&catalog, &name, json)
+        }
+        Sub::Check => {
+            let (_, catalog) = load(&workspace, DataDir::locate()?);
+            Ok(show::check(&catalog))
+        }
+        Sub::Enable { name } => switch(&workspace, &name, true),
+        Sub::Disable { name } => switch(&workspace, &name, false),
+        Sub::Install { name, id, yes } => {
+            let dir = DataDir::open().context("cannot prepare the data directory")?;
+            install::run(&workspace, dir, &name, id.as_deref(), yes)
+        }
+    }
+}
+
+fn load(workspace: &std::path::Path, dir: DataDir) -> (SkillIndex, std::sync::Arc<Catalog>) {
+    let index = SkillIndex::open(workspace, dir);
+    let catalog = index.catalog();
+    (index, catalog)
+}
+
+fn switch(workspace: &std::path::Path, name: &str, on: bool) -> anyhow::Result<ExitCode> {
+    let dir = DataDir::open().context("cannot prepare the data directory")?;
+    let (_, catalog) = load(workspace, dir.clone());
+    let skill = catalog
+        .get(name)
+        .with_context(|| format!("no skill named `{name}`; see `pryx skills list`"))?;
+    let key = entry_key(skill.config_key());
+    Config::set_path(&dir, &key, if on { "true" } else { "false" })?;
+    let word = if on { "enabled" } else { "disabled" };
+    println!("skill `{name}` {word} ({key} = {on})");
+    if on {
+        let (_, catalog) = load(workspace, dir);
+        if let Some(s) = catalog.get(name)
+            && !s.eligibility.is_eligible()
+        {
+            println!("it still cannot be used:");
+            for r in &s.eligibility.reasons {
+                println!("  - {r}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `skills.entries.<key>.enabled`, quoting keys that contain dots.
+fn entry_key(key: &str) -> String {
+    if key.contains('.') {
+        format!("skills.entries[\"{key}\"].enabled")
+    } else {
+        format!("skills.entries.{key}.enabled")
+    }
 }

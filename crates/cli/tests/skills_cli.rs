@@ -1,0 +1,462 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `pryx skills` driven through the real binary over a fixture set of Agent Skills and
+//! OpenClaw style skills, with `PRYX_HOME` and a controlled PATH in a temp dir.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../skills/tests/fixtures");
+
+struct Env {
+    tmp: tempfile::TempDir,
+    home: PathBuf,
+    ws: PathBuf,
+    bin: PathBuf,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn executable(path: &Path, script: &str) {
+    fs::write(path, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// Fixtures copied into a temp dir; PATH holds only fake `git` and `curl`.
+fn setup() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let ws = tmp.path().join("ws");
+    let bin = tmp.path().join("bin");
+    copy_dir(&Path::new(FIXTURES).join("home"), &home);
+    copy_dir(&Path::new(FIXTURES).join("workspace"), &ws);
+    fs::create_dir_all(&bin).unwrap();
+    for b in ["git", "curl"] {
+        executable(&bin.join(b), "#!/bin/sh\nexit 0\n");
+    }
+    Env { tmp, home, ws, bin }
+}
+
+fn pryx(e: &Env) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pryx"));
+    cmd.env("PRYX_HOME", &e.home)
+        .env("PRYX_SECRET_BACKEND", "file")
+        .env("PATH", &e.bin)
+        .env_remove("HOME")
+        .env_remove("IMAGE_LAB_API_KEY")
+        .current_dir(&e.ws)
+        .args(["skills"]);
+    cmd
+}
+
+fn list_json(e: &Env) -> Value {
+    let out = pryx(e).args(["list", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn entry<'a>(doc: &'a Value, name: &str, origin: &str) -> &'a Value {
+    doc["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name && s["origin"] == origin)
+        .unwrap_or_else(|| panic!("{name} ({origin}) not listed"))
+}
+
+#[test]
+fn list_shows_sources_shadowing_and_eligibility() {
+    let e = setup();
+    let doc = list_json(&e);
+    assert_eq!(entry(&doc, "pdf-forms", "workspace")["eligible"], true);
+    assert_eq!(entry(&doc, "linter", "workspace")["eligible"], true);
+    let shadowed = entry(&doc, "linter", "managed");
+    assert_eq!(shadowed["eligible"], false);
+    assert_eq!(shadowed["shadowed_by"]["origin"], "workspace");
+    assert!(
+        shadowed["shadowed_by"]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with(".pryx/skills/linter")
+    );
+    // OpenClaw block JSON5 metadata.
+    let gemini = entry(&doc, "gemini", "managed");
+    assert_eq!(gemini["eligible"], false);
+    assert_eq!(gemini["emoji"], "♊️");
+    assert_eq!(gemini["reasons"][0], "binary `gemini` is not on PATH");
+    // clawdbot single-line JSON metadata, anyBins satisfied by curl.
+    assert_eq!(entry(&doc, "weather", "managed")["eligible"], true);
+    // openclaw metadata as a JSON5 string; kept out of the model's list.
+    let notes = entry(&doc, "release-notes", "managed");
+    assert_eq!(notes["eligible"], true);
+    assert_eq!(notes["model_invocable"], false);
+    let image = entry(&doc, "image-lab", "managed");
+    assert!(
+        image["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("environment variable `IMAGE_LAB_API_KEY` is not set")
+    );
+    for bundled in ["log-triage", "safe-git", "skill-authoring"] {
+        entry(&doc, bundled, "bundled");
+    }
+    assert_eq!(doc["invalid"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn list_eligible_and_text_output() {
+    let e = setup();
+    let out = pryx(&e).args(["list", "--eligible"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    assert!(text.contains("pdf-forms"));
+    assert!(text.contains("weather"));
+    assert!(!text.contains("gemini"), "{text}");
+    assert!(!text.contains("shadowed"), "{text}");
+
+    pryx(&e)
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("shadowed by workspace"))
+        .stdout(predicate::str::contains(
+            "ineligible: binary `gemini` is not on PATH",
+        ));
+}
+
+#[test]
+fn workspace_flag_selects_the_workspace() {
+    let e = setup();
+    let other = e.tmp.path().join("empty-ws");
+    fs::create_dir_all(&other).unwrap();
+    let out = pryx(&e)
+        .args(["list", "--json", "--workspace"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(entry(&doc, "linter", "managed")["eligible"], true);
+    assert!(
+        !doc["skills"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "pdf-forms")
+    );
+    pryx(&e)
+        .args(["list", "--workspace", "/nonexistent/ws"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is not a directory"));
+}
+
+#[test]
+fn info_shows_requirements_installers_and_shadows() {
+    let e = setup();
+    pryx(&e)
+        .args(["info", "gemini"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("♊️ gemini"))
+        .stdout(predicate::str::contains("needs bins:  gemini"))
+        .stdout(predicate::str::contains(
+            "installer:   node (node @google/gemini-cli) - Install Gemini CLI (npm)",
+        ))
+        .stdout(predicate::str::contains("metadata.openclaw"));
+    pryx(&e)
+        .args(["info", "linter"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("source:      workspace"))
+        .stdout(predicate::str::contains("shadows:     managed"));
+    let out = pryx(&e)
+        .args(["info", "pdf-forms", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["license"], "Apache-2.0");
+    assert_eq!(v["allowed_tools"][2], "shell.exec");
+    pryx(&e)
+        .args(["info", "nope"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no skill named `nope`"));
+}
+
+#[test]
+fn check_passes_on_valid_skills_and_reports_warnings() {
+    let e = setup();
+    pryx(&e)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 invalid"))
+        .stdout(predicate::str::contains(
+            "release-notes/SKILL.md: line 3: frontmatter is not valid YAML",
+        ));
+}
+
+#[test]
+fn check_reports_each_bad_skill_with_file_and_line() {
+    let e = setup();
+    let skills = e.home.join("skills");
+    copy_dir(&Path::new(FIXTURES).join("invalid"), &skills);
+    // Generated bad inputs: oversized, non-UTF-8, symlink escaping the folder.
+    let huge = skills.join("huge");
+    fs::create_dir_all(&huge).unwrap();
+    let mut text = b"---\nname: huge\ndescription: too big\n---\n".to_vec();
+    text.resize(300 * 1024, b'a');
+    fs::write(huge.join("SKILL.md"), text).unwrap();
+    let latin = skills.join("latin1");
+    fs::create_dir_all(&latin).unwrap();
+    fs::write(
+        latin.join("SKILL.md"),
+        b"---\nname: latin1\ndescription: caf\xe9\n---\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        let leaky = skills.join("leaky");
+        fs::create_dir_all(leaky.join("references")).unwrap();
+        fs::write(
+            leaky.join("SKILL.md"),
+            "---\nname: leaky\ndescription: d\n---\n",
+        )
+        .unwrap();
+        fs::write(e.tmp.path().join("private.txt"), "secret").unwrap();
+        std::os::unix::fs::symlink(
+            e.tmp.path().join("private.txt"),
+            leaky.join("references/notes.md"),
+        )
+        .unwrap();
+    }
+
+    let out = pryx(&e).arg("check").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!out.status.success(), "{text}");
+    let expect = [
+        "broken-yaml/SKILL.md:3: invalid YAML",
+        "no-name/SKILL.md:1: `name` is missing",
+        "no-frontmatter/SKILL.md:1: SKILL.md must start with YAML frontmatter",
+        "bad-requires/SKILL.md:4: `requires.bins` must be a list of strings",
+        "huge/SKILL.md:1: SKILL.md is 307200 bytes, over the 256 KiB limit",
+        "latin1/SKILL.md:3: SKILL.md is not UTF-8 text",
+    ];
+    for want in expect {
+        assert!(text.contains(want), "missing `{want}` in:\n{text}");
+    }
+    #[cfg(unix)]
+    assert!(
+        text.contains("leaky/SKILL.md:1: references/notes.md is a symlink pointing outside"),
+        "{text}"
+    );
+    // The good ones still load.
+    assert!(text.contains("error: "), "{text}");
+    let doc = list_json(&e);
+    entry(&doc, "gemini", "managed");
+    entry(&doc, "pdf-forms", "workspace");
+    assert!(doc["invalid"].as_array().unwrap().len() >= 6);
+}
+
+#[test]
+fn disable_and_enable_write_the_config_entry() {
+    let e = setup();
+    pryx(&e)
+        .args(["disable", "pdf-forms"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "skills.entries.pdf-forms.enabled = false",
+        ));
+    let config: Value =
+        serde_json::from_str(&fs::read_to_string(e.home.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["skills"]["entries"]["pdf-forms"]["enabled"], false);
+    let doc = list_json(&e);
+    let pdf = entry(&doc, "pdf-forms", "workspace");
+    assert_eq!(pdf["enabled"], false);
+    assert_eq!(pdf["eligible"], false);
+    pryx(&e)
+        .arg("list")
+        .assert()
+        .stdout(predicate::str::contains("disabled"));
+
+    pryx(&e).args(["enable", "pdf-forms"]).assert().success();
+    assert_eq!(
+        entry(&list_json(&e), "pdf-forms", "workspace")["eligible"],
+        true
+    );
+
+    pryx(&e)
+        .args(["enable", "gemini"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("still cannot be used"));
+    pryx(&e)
+        .args(["disable", "unknown-skill"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no skill named `unknown-skill`"));
+}
+
+#[test]
+fn api_key_reference_satisfies_the_primary_env() {
+    let e = setup();
+    let mut set = Command::new(env!("CARGO_BIN_EXE_pryx"));
+    set.env("PRYX_HOME", &e.home)
+        .env("PRYX_SECRET_BACKEND", "file")
+        .args(["secrets", "set", "IMAGE_LAB"])
+        .write_stdin("value\n")
+        .assert()
+        .success();
+    let mut cfg = Command::new(env!("CARGO_BIN_EXE_pryx"));
+    cfg.env("PRYX_HOME", &e.home)
+        .args([
+            "config",
+            "set",
+            "skills.entries.image-lab.apiKey",
+            "secret:IMAGE_LAB",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        entry(&list_json(&e), "image-lab", "managed")["eligible"],
+        true
+    );
+}
+
+#[test]
+fn install_shows_commands_refuses_without_tty_and_runs_with_yes() {
+    let e = setup();
+    // A fake npm that "installs" gemini into the PATH directory.
+    let log = e.tmp.path().join("npm.log");
+    executable(
+        &e.bin.join("npm"),
+        &format!(
+            "#!/bin/sh\necho \"$@\" > {log}\nprintf '#!/bin/sh\\n' > {bin}/gemini\n/bin/chmod 755 {bin}/gemini\n",
+            log = log.display(),
+            bin = e.bin.display()
+        ),
+    );
+    pryx(&e)
+        .args(["install", "gemini"])
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains(
+            "$ npm install -g @google/gemini-cli",
+        ))
+        .stderr(predicate::str::contains("stdin is not a terminal"))
+        .stderr(predicate::str::contains("--yes"));
+    assert!(!log.exists(), "nothing may run without approval");
+
+    pryx(&e)
+        .args(["install", "gemini", "--id", "brew", "--yes"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "`brew` is not on PATH; install Homebrew",
+        ));
+
+    pryx(&e)
+        .args(["install", "gemini", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("skill `gemini` is now eligible"));
+    assert_eq!(
+        fs::read_to_string(&log).unwrap().trim(),
+        "install -g @google/gemini-cli"
+    );
+}
+
+#[test]
+fn install_download_verifies_the_checksum() {
+    let e = setup();
+    let body = b"#!/bin/sh\necho hello\n".to_vec();
+    let url = serve(body.clone());
+    let skill = e.home.join("skills/hello-tool");
+    fs::create_dir_all(&skill).unwrap();
+    let write = |sha: &str| {
+        fs::write(
+            skill.join("SKILL.md"),
+            format!(
+                "---\nname: hello-tool\ndescription: d\nmetadata:\n  pryx:\n    requires: {{ bins: [hello] }}\n    install:\n      - {{ id: dl, kind: download, url: \"{url}\", bins: [hello], sha256: \"{sha}\" }}\n---\n"
+            ),
+        )
+        .unwrap();
+    };
+    write(&"0".repeat(64));
+    pryx(&e)
+        .args(["install", "hello-tool", "--yes"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("checksum mismatch"));
+    let dest = e.home.join("tools/hello-tool/hello");
+    assert!(!dest.exists());
+
+    let sha = sha256_hex(&body);
+    write(&sha);
+    pryx(&e)
+        .args(["install", "hello-tool", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("verify sha256 {sha}")))
+        .stdout(predicate::str::contains("add it to PATH"));
+    assert_eq!(fs::read(&dest).unwrap(), body);
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    // Checksum computed by the system tool so the test does not trust the code under test.
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    fs::write(tmp.path(), data).unwrap();
+    let out = std::process::Command::new("sha256sum")
+        .arg(tmp.path())
+        .output()
+        .expect("sha256sum");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Serves `body` over loopback HTTP to every connection until the test process ends.
+fn serve(body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://{addr}/hello")
+}
