@@ -30,17 +30,32 @@ impl Provider for InstantModel {
     }
     fn stream(&self, _request: ChatRequest) -> EventStream {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
-        let usage = StreamEvent::Usage(Usage { input_tokens: 100, output_tokens: 10, ..Usage::default() });
+        let usage = StreamEvent::Usage(Usage {
+            input_tokens: 100,
+            output_tokens: 10,
+            ..Usage::default()
+        });
         let events: Vec<Result<StreamEvent, LlmError>> = if n % (self.rounds + 1) < self.rounds {
             vec![
-                Ok(StreamEvent::ToolCallStart { index: 0, id: format!("c{n}"), name: "bench.noop".into() }),
-                Ok(StreamEvent::ToolCallDelta { index: 0, arguments: "{\"x\":1}".into() }),
+                Ok(StreamEvent::ToolCallStart {
+                    index: 0,
+                    id: format!("c{n}"),
+                    name: "bench.noop".into(),
+                }),
+                Ok(StreamEvent::ToolCallDelta {
+                    index: 0,
+                    arguments: "{\"x\":1}".into(),
+                }),
                 Ok(StreamEvent::ToolCallEnd { index: 0 }),
                 Ok(usage),
                 Ok(StreamEvent::Stop(StopReason::ToolUse)),
             ]
         } else {
-            vec![Ok(StreamEvent::TextDelta("done".into())), Ok(usage), Ok(StreamEvent::Stop(StopReason::EndTurn))]
+            vec![
+                Ok(StreamEvent::TextDelta("done".into())),
+                Ok(usage),
+                Ok(StreamEvent::Stop(StopReason::EndTurn)),
+            ]
         };
         futures_util::stream::iter(events).boxed()
     }
@@ -71,34 +86,59 @@ impl Tool for Noop {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     let rounds = 20;
     let turns = 10;
-    for (label, on_disk) in [("in-memory SQLite", false), ("SQLite file (WAL, synchronous=NORMAL)", true)] {
+    for (label, on_disk) in [
+        ("in-memory SQLite", false),
+        ("SQLite file (WAL, synchronous=NORMAL)", true),
+    ] {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let store = if on_disk { Store::open(dir.path().join("bench.db")) } else { Store::open_in_memory() }
+        let store = if on_disk {
+            Store::open(dir.path().join("bench.db"))
+        } else {
+            Store::open_in_memory()
+        }
+        .unwrap_or_else(|e| panic!("{e}"));
+        let ws = store
+            .upsert_workspace(&std::fs::canonicalize(dir.path()).unwrap_or_else(|e| panic!("{e}")))
             .unwrap_or_else(|e| panic!("{e}"));
-        let ws = store.upsert_workspace(&std::fs::canonicalize(dir.path()).unwrap_or_else(|e| panic!("{e}"))).unwrap_or_else(|e| panic!("{e}"));
         let mut tools = ToolRegistry::with_builtins();
         tools.register(Arc::new(Noop));
         let mut model = pryx_llm::catalog::ModelInfo::unknown("instant", "m");
         model.context = 1_000_000;
         let agent = Agent {
             store: store.clone(),
-            provider: Arc::new(InstantModel { rounds, calls: AtomicUsize::new(0) }),
+            provider: Arc::new(InstantModel {
+                rounds,
+                calls: AtomicUsize::new(0),
+            }),
             model,
             tools: Arc::new(tools),
-            policy: Arc::new(pryx_policy::builtin("workspace-only").unwrap_or_else(|| panic!("policy"))),
+            policy: Arc::new(
+                pryx_policy::builtin("workspace-only").unwrap_or_else(|| panic!("policy")),
+            ),
             broker: ApprovalBroker::new(),
             sink: Arc::new(|_| {}),
             tool_ctx: ToolContext::new(dir.path()).unwrap_or_else(|e| panic!("{e}")),
-            settings: AgentSettings { max_steps: 1000, ..AgentSettings::default() },
+            settings: AgentSettings {
+                max_steps: 1000,
+                ..AgentSettings::default()
+            },
             rate: Default::default(),
         };
         let mut per_round = Vec::new();
         for _ in 0..turns {
             let session = store
-                .create_session(&NewSession { workspace_id: Some(ws.id.clone()), title: String::new(), model: None })
+                .create_session(&NewSession {
+                    workspace_id: Some(ws.id.clone()),
+                    title: String::new(),
+                    model: None,
+                })
                 .unwrap_or_else(|e| panic!("{e}"));
             let start = Instant::now();
             let report = rt

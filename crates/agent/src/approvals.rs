@@ -70,7 +70,9 @@ pub struct Answer {
 pub enum Outcome {
     Answered(Answer),
     /// Nobody answered in time: the policy's default applies.
-    TimedOut { default: Decision },
+    TimedOut {
+        default: Decision,
+    },
     /// The turn was cancelled while waiting.
     Cancelled,
 }
@@ -88,8 +90,12 @@ impl Outcome {
 /// Broadcast to every subscribed surface.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BrokerEvent {
-    Needed(ApprovalRequest),
-    Resolved { id: String, session_id: String, outcome: Outcome },
+    Needed(Box<ApprovalRequest>),
+    Resolved {
+        id: String,
+        session_id: String,
+        outcome: Outcome,
+    },
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -119,7 +125,10 @@ impl Default for ApprovalBroker {
 impl ApprovalBroker {
     pub fn new() -> Self {
         let (events, _) = broadcast::channel(256);
-        ApprovalBroker { pending: Arc::new(Mutex::new(HashMap::new())), events }
+        ApprovalBroker {
+            pending: Arc::new(Mutex::new(HashMap::new())),
+            events,
+        }
     }
 
     /// Surfaces subscribe to learn about new and resolved approvals.
@@ -146,9 +155,15 @@ impl ApprovalBroker {
         let id = request.id.clone();
         let session_id = request.session_id.clone();
         let timeout = Duration::from_secs(request.timeout_secs);
-        self.lock().insert(id.clone(), Pending { request: request.clone(), reply: tx });
+        self.lock().insert(
+            id.clone(),
+            Pending {
+                request: request.clone(),
+                reply: tx,
+            },
+        );
         // A send error only means nobody listens yet; the request stays pending for `pending()`.
-        let _ = self.events.send(BrokerEvent::Needed(request));
+        let _ = self.events.send(BrokerEvent::Needed(Box::new(request)));
         let outcome = tokio::select! {
             answer = rx => match answer {
                 Ok(a) => Outcome::Answered(a),
@@ -159,14 +174,24 @@ impl ApprovalBroker {
         };
         // Answered requests were removed by `answer`; the others are removed here.
         self.lock().remove(&id);
-        let _ = self.events.send(BrokerEvent::Resolved { id, session_id, outcome });
+        let _ = self.events.send(BrokerEvent::Resolved {
+            id,
+            session_id,
+            outcome,
+        });
         outcome
     }
 
     /// The first answer wins; a second one gets `NotFound`.
     pub fn answer(&self, id: &str, answer: Answer) -> Result<(), BrokerError> {
-        let pending = self.lock().remove(id).ok_or_else(|| BrokerError::NotFound(id.to_string()))?;
-        pending.reply.send(answer).map_err(|_| BrokerError::NotFound(id.to_string()))
+        let pending = self
+            .lock()
+            .remove(id)
+            .ok_or_else(|| BrokerError::NotFound(id.to_string()))?;
+        pending
+            .reply
+            .send(answer)
+            .map_err(|_| BrokerError::NotFound(id.to_string()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
@@ -224,8 +249,11 @@ mod tests {
         }
     }
 
-    const CLI_APPROVE: Answer =
-        Answer { decision: Decision::Approve, scope: Scope::Once, surface: Surface::Cli };
+    const CLI_APPROVE: Answer = Answer {
+        decision: Decision::Approve,
+        scope: Scope::Once,
+        surface: Surface::Cli,
+    };
 
     #[tokio::test]
     async fn first_answer_wins_and_second_is_refused() {
@@ -233,13 +261,21 @@ mod tests {
         let mut events = broker.subscribe();
         let b2 = broker.clone();
         let cancel = CancellationToken::new();
-        let waiter = tokio::spawn(async move { b2.request(req("a1", 60), Decision::Deny, &cancel).await });
+        let waiter =
+            tokio::spawn(async move { b2.request(req("a1", 60), Decision::Deny, &cancel).await });
         let needed = events.recv().await.unwrap();
         assert!(matches!(needed, BrokerEvent::Needed(ref r) if r.id == "a1"));
         assert_eq!(broker.pending().len(), 1);
         broker.answer("a1", CLI_APPROVE).unwrap();
-        let web_deny = Answer { decision: Decision::Deny, scope: Scope::Once, surface: Surface::Web };
-        assert_eq!(broker.answer("a1", web_deny), Err(BrokerError::NotFound("a1".into())));
+        let web_deny = Answer {
+            decision: Decision::Deny,
+            scope: Scope::Once,
+            surface: Surface::Web,
+        };
+        assert_eq!(
+            broker.answer("a1", web_deny),
+            Err(BrokerError::NotFound("a1".into()))
+        );
         let outcome = waiter.await.unwrap();
         assert_eq!(outcome, Outcome::Answered(CLI_APPROVE));
         assert!(outcome.approved());
@@ -251,8 +287,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn timeout_applies_default() {
         let broker = ApprovalBroker::new();
-        let outcome = broker.request(req("a2", 5), Decision::Deny, &CancellationToken::new()).await;
-        assert_eq!(outcome, Outcome::TimedOut { default: Decision::Deny });
+        let outcome = broker
+            .request(req("a2", 5), Decision::Deny, &CancellationToken::new())
+            .await;
+        assert_eq!(
+            outcome,
+            Outcome::TimedOut {
+                default: Decision::Deny
+            }
+        );
         assert!(!outcome.approved());
         assert!(broker.pending().is_empty());
     }

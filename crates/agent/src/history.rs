@@ -5,8 +5,7 @@ use pryx_store::{Message as StoredMessage, Role};
 use std::collections::HashSet;
 
 /// Text the model receives for a call whose run was cut short (crash or kill) before it finished.
-pub const INTERRUPTED_RESULT: &str =
-    "interrupted: the previous run stopped before this tool call finished; it was not re-run. \
+pub const INTERRUPTED_RESULT: &str = "interrupted: the previous run stopped before this tool call finished; it was not re-run. \
      Check its effects before trying again.";
 
 /// Rebuilds the conversation from the store. Rows that do not decode are skipped (never fatal).
@@ -71,7 +70,11 @@ pub fn title_from_prompt(prompt: &str) -> String {
     if title.len() < line.len() {
         title.push('…');
     }
-    if title.is_empty() { "(empty prompt)".to_string() } else { title }
+    if title.is_empty() {
+        "(empty prompt)".to_string()
+    } else {
+        title
+    }
 }
 
 #[cfg(test)]
@@ -82,14 +85,23 @@ mod tests {
     #[test]
     fn finds_calls_without_results() {
         let call = |id: &str| {
-            AssistantPart::ToolCall(ToolCall { id: id.into(), name: "fs.read".into(), arguments: "{}".into() })
+            AssistantPart::ToolCall(ToolCall {
+                id: id.into(),
+                name: "fs.read".into(),
+                arguments: "{}".into(),
+            })
         };
         let h = vec![
             Message::user("hi"),
-            Message::Assistant { content: vec![call("a"), call("b")] },
+            Message::Assistant {
+                content: vec![call("a"), call("b")],
+            },
             Message::tool_result("a", "ok", false),
         ];
-        assert_eq!(dangling_calls(&h), vec![("b".to_string(), "fs.read".to_string())]);
+        assert_eq!(
+            dangling_calls(&h),
+            vec![("b".to_string(), "fs.read".to_string())]
+        );
     }
 
     #[test]

@@ -8,15 +8,28 @@ use serde_json::Value;
 
 impl Agent {
     /// Stores a persistent event (it gets its per-session version) and hands it to the sink.
-    pub(crate) fn emit(&self, session_id: &str, kind: EventKind, payload: Value) -> Result<(), StoreError> {
-        let event = self.store.append_event(session_id, kind, self.settings.surface, &payload)?;
+    pub(crate) fn emit(
+        &self,
+        session_id: &str,
+        kind: EventKind,
+        payload: Value,
+    ) -> Result<(), StoreError> {
+        let event = self
+            .store
+            .append_event(session_id, kind, self.settings.surface, &payload)?;
         (self.sink)(&event);
         Ok(())
     }
 
     /// Hands an ephemeral event (token deltas) to the sink without storing it.
     pub(crate) fn emit_ephemeral(&self, session_id: &str, kind: EventKind, payload: Value) {
-        let event = Event::new(kind, session_id, self.settings.surface, payload, pryx_store::now_ts());
+        let event = Event::new(
+            kind,
+            session_id,
+            self.settings.surface,
+            payload,
+            pryx_store::now_ts(),
+        );
         (self.sink)(&event);
     }
 
@@ -40,7 +53,9 @@ impl Agent {
     }
 
     pub(crate) fn end_span(&self, id: &str, status: SpanStatus) -> Result<(), StoreError> {
-        self.store.end_span(id, &SpanEnd::status(status)).map(|_| ())
+        self.store
+            .end_span(id, &SpanEnd::status(status))
+            .map(|_| ())
     }
 
     /// Appends an audit row with secrets masked in `details`.

@@ -9,9 +9,19 @@ const MASK: &str = "***";
 /// Object keys whose values are always masked.
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace(['-', '_'], "");
-    ["apikey", "token", "secret", "password", "passwd", "authorization", "cookie", "credential", "privatekey"]
-        .iter()
-        .any(|s| k.contains(s))
+    [
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "authorization",
+        "cookie",
+        "credential",
+        "privatekey",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
 }
 
 fn patterns() -> &'static [Regex] {

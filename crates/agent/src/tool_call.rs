@@ -7,7 +7,9 @@ use crate::prompt::untrusted;
 use crate::redact::{redact_json, redact_text};
 use pryx_policy::{Action, CallContext, Decision, RateState, ToolHints, evaluate};
 use pryx_protocol::EventKind;
-use pryx_store::{GrantScope, NewGrant, NewToolCall, SpanKind, SpanStatus, ToolCallStatus, ToolCallUpdate};
+use pryx_store::{
+    GrantScope, NewGrant, NewToolCall, SpanKind, SpanStatus, ToolCallStatus, ToolCallUpdate,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Instant;
@@ -25,7 +27,11 @@ pub(crate) struct CallResult {
 
 impl CallResult {
     fn error(content: impl Into<String>) -> Self {
-        CallResult { content: content.into(), is_error: true, fatal: None }
+        CallResult {
+            content: content.into(),
+            is_error: true,
+            fatal: None,
+        }
     }
 }
 
@@ -47,7 +53,10 @@ impl Agent {
         cancel: &CancellationToken,
     ) -> Result<CallResult, AgentError> {
         let parsed = call.arguments_json();
-        let args = parsed.as_ref().cloned().unwrap_or_else(|_| Value::String(call.arguments.clone()));
+        let args = parsed
+            .as_ref()
+            .cloned()
+            .unwrap_or_else(|_| Value::String(call.arguments.clone()));
         let redacted = redact_json(&args, &self.settings.known_secrets);
         let row = self.store.insert_tool_call(&NewToolCall {
             session_id: session_id.to_string(),
@@ -56,7 +65,12 @@ impl Agent {
             tool_name: call.name.clone(),
             arguments: redacted.clone(),
         })?;
-        let ids = Ids { session: session_id, row: row.id.clone(), trace: &turn_span.trace_id, parent: &turn_span.id };
+        let ids = Ids {
+            session: session_id,
+            row: row.id.clone(),
+            trace: &turn_span.trace_id,
+            parent: &turn_span.id,
+        };
         self.emit(
             session_id,
             EventKind::ToolRequest,
@@ -66,24 +80,49 @@ impl Agent {
         let args = match parsed {
             Ok(v) if v.is_object() => v,
             Ok(_) | Err(_) => {
-                let msg = format!("invalid arguments for {}: expected a JSON object", call.name);
-                return self.finish_without_run(&ids, &call.name, ToolCallStatus::Failed, None, msg);
+                let msg = format!(
+                    "invalid arguments for {}: expected a JSON object",
+                    call.name
+                );
+                return self.finish_without_run(
+                    &ids,
+                    &call.name,
+                    ToolCallStatus::Failed,
+                    None,
+                    msg,
+                );
             }
         };
         let Some(tool) = self.tools.get(&call.name) else {
             let mut names: Vec<&str> = self.tools.names().collect();
             names.sort_unstable();
-            let msg = format!("unknown tool {}; available tools: {}", call.name, names.join(", "));
+            let msg = format!(
+                "unknown tool {}; available tools: {}",
+                call.name,
+                names.join(", ")
+            );
             return self.finish_without_run(&ids, &call.name, ToolCallStatus::Failed, None, msg);
         };
 
-        let mut ctx = CallContext::new(&call.name, tool.kind(), &args, self.workspace(), self.settings.home.as_deref());
-        ctx.hints = ToolHints { read_only: tool.read_only_hint(), destructive: tool.destructive_hint() };
+        let mut ctx = CallContext::new(
+            &call.name,
+            tool.kind(),
+            &args,
+            self.workspace(),
+            self.settings.home.as_deref(),
+        );
+        ctx.hints = ToolHints {
+            read_only: tool.read_only_hint(),
+            destructive: tool.destructive_hint(),
+        };
         let now_ms = now_millis();
         let decision = {
             let mut ledger = self.rate.lock().unwrap_or_else(|e| e.into_inner());
             ledger.prune(now_ms);
-            ctx.rate = Some(RateState { ledger: &ledger, now_ms });
+            ctx.rate = Some(RateState {
+                ledger: &ledger,
+                now_ms,
+            });
             evaluate(&self.policy, &ctx)
         };
         self.audit(
@@ -100,17 +139,33 @@ impl Agent {
                     "denied by policy ({}): {}. Do not retry this call unchanged.",
                     decision.rule, decision.reason
                 );
-                return self.finish_without_run(&ids, &call.name, ToolCallStatus::Denied, Some(&decision), msg);
+                return self.finish_without_run(
+                    &ids,
+                    &call.name,
+                    ToolCallStatus::Denied,
+                    Some(&decision),
+                    msg,
+                );
             }
-            Action::Ask => match self.ask(&ids, call, &args, &tool, &decision, cancel).await? {
+            Action::Ask => match self
+                .ask(&ids, call, &args, &tool, &decision, cancel)
+                .await?
+            {
                 Ok(s) => scope = Some(s),
                 Err(msg) => {
-                    return self.finish_without_run(&ids, &call.name, ToolCallStatus::Denied, Some(&decision), msg);
+                    return self.finish_without_run(
+                        &ids,
+                        &call.name,
+                        ToolCallStatus::Denied,
+                        Some(&decision),
+                        msg,
+                    );
                 }
             },
             Action::Allow => {}
         }
-        self.run_tool(&ids, call, args, &tool, &decision, scope, cancel).await
+        self.run_tool(&ids, call, args, &tool, &decision, scope, cancel)
+            .await
     }
 
     /// Settles an `ask`: an existing grant, the user's answer, or the policy default.
@@ -125,12 +180,27 @@ impl Agent {
         cancel: &CancellationToken,
     ) -> Result<Result<&'static str, String>, AgentError> {
         let fp = fingerprint(&call.name, args);
-        if let Some(grant) = self.store.find_active_grant(&call.name, &fp, Some(ids.session))? {
-            self.audit(ids.session, "approval.reused", &ids.row, json!({"grant": grant.id}), "approved")?;
+        if let Some(grant) = self
+            .store
+            .find_active_grant(&call.name, &fp, Some(ids.session))?
+        {
+            self.audit(
+                ids.session,
+                "approval.reused",
+                &ids.row,
+                json!({"grant": grant.id}),
+                "approved",
+            )?;
             return Ok(Ok(grant.scope.as_str()));
         }
         if !self.settings.interactive {
-            self.audit(ids.session, "approval.unavailable", &ids.row, json!({"rule": decision.rule}), "denied")?;
+            self.audit(
+                ids.session,
+                "approval.unavailable",
+                &ids.row,
+                json!({"rule": decision.rule}),
+                "denied",
+            )?;
             return Ok(Err(format!(
                 "{} needs approval ({}: {}) but no one can answer here (non-interactive run). To allow it \
                  without asking, put `{}` under tools.allowed in a policy file in the data dir's policies/ \
@@ -155,13 +225,33 @@ impl Agent {
             timeout_secs: self.policy.approval_timeout_secs(),
             created_at: pryx_store::now_ts(),
         };
-        let span =
-            self.start_span(ids.session, Some(ids.trace), Some(ids.parent), SpanKind::ApprovalWait, &call.name, json!({}))?;
-        self.emit(ids.session, EventKind::ApprovalNeeded, serde_json::to_value(&request).unwrap_or_default())?;
-        let default =
-            if self.policy.approval_default() == Action::Allow { Answer::Approve } else { Answer::Deny };
+        let span = self.start_span(
+            ids.session,
+            Some(ids.trace),
+            Some(ids.parent),
+            SpanKind::ApprovalWait,
+            &call.name,
+            json!({}),
+        )?;
+        self.emit(
+            ids.session,
+            EventKind::ApprovalNeeded,
+            serde_json::to_value(&request).unwrap_or_default(),
+        )?;
+        let default = if self.policy.approval_default() == Action::Allow {
+            Answer::Approve
+        } else {
+            Answer::Deny
+        };
         let outcome = self.broker.request(request.clone(), default, cancel).await;
-        self.end_span(&span.id, if outcome == Outcome::Cancelled { SpanStatus::Cancelled } else { SpanStatus::Ok })?;
+        self.end_span(
+            &span.id,
+            if outcome == Outcome::Cancelled {
+                SpanStatus::Cancelled
+            } else {
+                SpanStatus::Ok
+            },
+        )?;
         self.emit(
             ids.session,
             EventKind::ApprovalResolved,
@@ -171,11 +261,16 @@ impl Agent {
             Outcome::Answered(a) if a.decision == Answer::Approve => {
                 if a.scope != Scope::Once {
                     let (scope, session_id, expires_at) = match a.scope {
-                        Scope::Session => (GrantScope::Session, Some(ids.session.to_string()), None),
+                        Scope::Session => {
+                            (GrantScope::Session, Some(ids.session.to_string()), None)
+                        }
                         _ => (
                             GrantScope::Always,
                             None,
-                            Some(time::OffsetDateTime::now_utc() + time::Duration::days(ALWAYS_GRANT_DAYS)),
+                            Some(
+                                time::OffsetDateTime::now_utc()
+                                    + time::Duration::days(ALWAYS_GRANT_DAYS),
+                            ),
                         ),
                     };
                     self.store.add_grant(&NewGrant {
@@ -190,9 +285,14 @@ impl Agent {
             }
             Outcome::Answered(_) => (
                 "approval.denied",
-                Err(format!("the user denied {}. Do not retry it unchanged; ask or adapt.", call.name)),
+                Err(format!(
+                    "the user denied {}. Do not retry it unchanged; ask or adapt.",
+                    call.name
+                )),
             ),
-            Outcome::TimedOut { default: Answer::Approve } => ("approval.timeout", Ok("timeout-default")),
+            Outcome::TimedOut {
+                default: Answer::Approve,
+            } => ("approval.timeout", Ok("timeout-default")),
             Outcome::TimedOut { .. } => (
                 "approval.timeout",
                 Err(format!(
@@ -200,7 +300,10 @@ impl Agent {
                     request.timeout_secs, call.name
                 )),
             ),
-            Outcome::Cancelled => ("approval.cancelled", Err("cancelled by the user".to_string())),
+            Outcome::Cancelled => (
+                "approval.cancelled",
+                Err("cancelled by the user".to_string()),
+            ),
         };
         self.audit(
             ids.session,
@@ -234,9 +337,23 @@ impl Agent {
                 ..Default::default()
             },
         )?;
-        self.rate.lock().unwrap_or_else(|e| e.into_inner()).record(&call.name, now_millis());
-        self.emit(ids.session, EventKind::ToolExecuting, json!({"tool_call_id": ids.row, "tool": call.name}))?;
-        let span = self.start_span(ids.session, Some(ids.trace), Some(ids.parent), SpanKind::ToolCall, &call.name, json!({}))?;
+        self.rate
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(&call.name, now_millis());
+        self.emit(
+            ids.session,
+            EventKind::ToolExecuting,
+            json!({"tool_call_id": ids.row, "tool": call.name}),
+        )?;
+        let span = self.start_span(
+            ids.session,
+            Some(ids.trace),
+            Some(ids.parent),
+            SpanKind::ToolCall,
+            &call.name,
+            json!({}),
+        )?;
         let started = Instant::now();
         let outcome = tool.execute(args, self.call_ctx(cancel)).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -246,11 +363,20 @@ impl Agent {
             Err(e) => (e.to_string(), true, None),
         };
         let content = redact_text(&content, &self.settings.known_secrets);
-        let status = if is_error { ToolCallStatus::Failed } else { ToolCallStatus::Completed };
+        let status = if is_error {
+            ToolCallStatus::Failed
+        } else {
+            ToolCallStatus::Completed
+        };
         self.store.update_tool_call(
             ids.session,
             &ids.row,
-            &ToolCallUpdate { status: Some(status), result: Some(content.clone()), is_error: Some(is_error), ..Default::default() },
+            &ToolCallUpdate {
+                status: Some(status),
+                result: Some(content.clone()),
+                is_error: Some(is_error),
+                ..Default::default()
+            },
         )?;
         let span_status = if fatal.is_some() && cancel.is_cancelled() {
             SpanStatus::Cancelled
@@ -272,8 +398,16 @@ impl Agent {
             EventKind::ToolComplete,
             json!({"tool_call_id": ids.row, "tool": call.name, "is_error": is_error, "duration_ms": duration_ms}),
         )?;
-        let content = if is_error { content } else { untrusted(&call.name, &content) };
-        Ok(CallResult { content, is_error, fatal })
+        let content = if is_error {
+            content
+        } else {
+            untrusted(&call.name, &content)
+        };
+        Ok(CallResult {
+            content,
+            is_error,
+            fatal,
+        })
     }
 
     /// Records a call that never ran (bad arguments, unknown tool, denied) and its message.
@@ -298,7 +432,13 @@ impl Agent {
             },
         )?;
         if decision.is_none() {
-            self.audit(ids.session, "tool.rejected", &ids.row, json!({"tool": tool, "reason": message}), "failure")?;
+            self.audit(
+                ids.session,
+                "tool.rejected",
+                &ids.row,
+                json!({"tool": tool, "reason": message}),
+                "failure",
+            )?;
         }
         self.emit(
             ids.session,
@@ -317,7 +457,11 @@ impl Agent {
 
 /// What the user is asked about when the tool has no preview of its own.
 fn preview_of(tool: &str, args: &Value) -> String {
-    match (tool, args.get("command").and_then(Value::as_str), args.get("url").and_then(Value::as_str)) {
+    match (
+        tool,
+        args.get("command").and_then(Value::as_str),
+        args.get("url").and_then(Value::as_str),
+    ) {
         (_, Some(cmd), _) => format!("$ {cmd}"),
         (_, _, Some(url)) => {
             let method = args.get("method").and_then(Value::as_str).unwrap_or("GET");
@@ -328,7 +472,9 @@ fn preview_of(tool: &str, args: &Value) -> String {
 }
 
 fn now_millis() -> u64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 

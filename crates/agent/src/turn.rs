@@ -2,7 +2,9 @@
 
 use crate::agent::Agent;
 use crate::error::AgentError;
-use crate::history::{INTERRUPTED_RESULT, dangling_calls, from_stored, plain_text, title_from_prompt};
+use crate::history::{
+    INTERRUPTED_RESULT, dangling_calls, from_stored, plain_text, title_from_prompt,
+};
 use crate::prompt::system_prompt;
 use futures_util::StreamExt;
 use pryx_llm::catalog::{TokenUsage, check_request, cost_usd, estimate_tokens};
@@ -51,7 +53,8 @@ impl Agent {
             .ok_or_else(|| AgentError::SessionNotFound(session_id.to_string()))?;
         let mut history = self.recover(session_id)?;
         if history.is_empty() && session.title.is_empty() {
-            self.store.set_session_title(session_id, &title_from_prompt(prompt))?;
+            self.store
+                .set_session_title(session_id, &title_from_prompt(prompt))?;
         }
         self.store.set_session_model(session_id, &self.model_id())?;
 
@@ -63,7 +66,11 @@ impl Agent {
             "turn",
             json!({"model": self.model_id(), "surface": self.settings.surface_name()}),
         )?;
-        self.emit(session_id, EventKind::TurnStarted, json!({"span_id": turn_span.id}))?;
+        self.emit(
+            session_id,
+            EventKind::TurnStarted,
+            json!({"span_id": turn_span.id}),
+        )?;
         let user = Message::user(prompt);
         self.persist_message(session_id, &user, None, None)?;
         history.push(user);
@@ -77,7 +84,9 @@ impl Agent {
             usage: TokenUsage::default(),
             cost_usd: 0.0,
         };
-        let result = self.turn_steps(session_id, &turn_span, &mut history, &mut report, &cancel).await;
+        let result = self
+            .turn_steps(session_id, &turn_span, &mut history, &mut report, &cancel)
+            .await;
         let status = match (&result, report.stop) {
             (Err(_), _) => SpanStatus::Error,
             (Ok(()), TurnStop::Cancelled) => SpanStatus::Cancelled,
@@ -88,7 +97,8 @@ impl Agent {
         end.tokens_out = Some(report.usage.output);
         end.cost_usd = Some(report.cost_usd);
         self.store.end_span(&turn_span.id, &end)?;
-        let mut payload = json!({"stop": report.stop, "steps": report.steps, "cost_usd": report.cost_usd});
+        let mut payload =
+            json!({"stop": report.stop, "steps": report.steps, "cost_usd": report.cost_usd});
         if let Err(e) = &result {
             payload = json!({"stop": "error", "code": e.code(), "message": e.to_string()});
             self.emit(session_id, EventKind::ErrorOccurred, payload.clone())?;
@@ -110,7 +120,11 @@ impl Agent {
             .tools
             .definitions()
             .into_iter()
-            .map(|d| ToolSpec { name: d.name, description: d.description, parameters: d.parameters })
+            .map(|d| ToolSpec {
+                name: d.name,
+                description: d.description,
+                parameters: d.parameters,
+            })
             .collect();
         loop {
             if cancel.is_cancelled() {
@@ -122,14 +136,23 @@ impl Agent {
                 return Ok(());
             }
             if let Some(budget) = self.settings.session_budget_usd {
-                let spent = self.store.get_session(session_id)?.map(|s| s.total_cost_usd).unwrap_or(0.0);
+                let spent = self
+                    .store
+                    .get_session(session_id)?
+                    .map(|s| s.total_cost_usd)
+                    .unwrap_or(0.0);
                 if spent >= budget {
                     report.stop = TurnStop::BudgetExceeded;
                     return Ok(());
                 }
             }
             report.steps += 1;
-            let (response, usage) = match self.model_call(session_id, turn_span, &system, &tools, history, report, cancel).await {
+            let (response, usage) = match self
+                .model_call(
+                    session_id, turn_span, &system, &tools, history, report, cancel,
+                )
+                .await
+            {
                 Ok(r) => r,
                 Err(AgentError::Llm(pryx_llm::LlmError::Cancelled)) => {
                     report.stop = TurnStop::Cancelled;
@@ -137,7 +160,8 @@ impl Agent {
                 }
                 Err(e) => return Err(e),
             };
-            let calls: Vec<pryx_llm::ToolCall> = response.tool_calls().into_iter().cloned().collect();
+            let calls: Vec<pryx_llm::ToolCall> =
+                response.tool_calls().into_iter().cloned().collect();
             report.answer = response.text();
             let message = response.into_message();
             let stored = self.persist_message(session_id, &message, Some(&usage), None)?;
@@ -148,12 +172,18 @@ impl Agent {
             }
             for call in &calls {
                 report.tool_calls += 1;
-                let outcome = self.handle_tool_call(session_id, turn_span, &stored.id, call, cancel).await?;
-                let result = Message::tool_result(call.id.clone(), outcome.content, outcome.is_error);
+                let outcome = self
+                    .handle_tool_call(session_id, turn_span, &stored.id, call, cancel)
+                    .await?;
+                let result =
+                    Message::tool_result(call.id.clone(), outcome.content, outcome.is_error);
                 self.persist_message(session_id, &result, None, Some(&call.id))?;
                 history.push(result);
                 if let Some(message) = outcome.fatal {
-                    return Err(AgentError::FatalTool { tool: call.name.clone(), message });
+                    return Err(AgentError::FatalTool {
+                        tool: call.name.clone(),
+                        message,
+                    });
                 }
             }
             if cancel.is_cancelled() {
@@ -205,7 +235,11 @@ impl Agent {
             tools: tools.to_vec(),
             max_tokens: Some(checked.max_tokens),
             temperature: None,
-            thinking_budget: if self.model.reasoning { self.settings.thinking_budget } else { None },
+            thinking_budget: if self.model.reasoning {
+                self.settings.thinking_budget
+            } else {
+                None
+            },
             cancel: cancel.child_token(),
         };
         let mut stream = self.provider.stream(request);
@@ -215,9 +249,11 @@ impl Agent {
             match item {
                 Ok(event) => {
                     match &event {
-                        StreamEvent::TextDelta(t) => {
-                            self.emit_ephemeral(session_id, EventKind::SessionDelta, json!({"text": t}))
-                        }
+                        StreamEvent::TextDelta(t) => self.emit_ephemeral(
+                            session_id,
+                            EventKind::SessionDelta,
+                            json!({"text": t}),
+                        ),
                         StreamEvent::ReasoningDelta(t) => self.emit_ephemeral(
                             session_id,
                             EventKind::SessionDelta,
@@ -234,9 +270,16 @@ impl Agent {
             }
         }
         if let Some(e) = failure {
-            let status = if matches!(e, pryx_llm::LlmError::Cancelled) { SpanStatus::Cancelled } else { SpanStatus::Error };
+            let status = if matches!(e, pryx_llm::LlmError::Cancelled) {
+                SpanStatus::Cancelled
+            } else {
+                SpanStatus::Error
+            };
             let mut end = SpanEnd::status(status);
-            end.attributes = Some(serde_json::Map::from_iter([("error".to_string(), json!(e.to_string()))]));
+            end.attributes = Some(serde_json::Map::from_iter([(
+                "error".to_string(),
+                json!(e.to_string()),
+            )]));
             self.store.end_span(&span.id, &end)?;
             return Err(e.into());
         }
@@ -245,7 +288,8 @@ impl Agent {
         let cost = cost_usd(&self.model, &usage);
         report.usage.add(&usage);
         report.cost_usd += cost;
-        self.store.add_session_usage(session_id, usage.total_input(), usage.output, cost)?;
+        self.store
+            .add_session_usage(session_id, usage.total_input(), usage.output, cost)?;
         let mut end = SpanEnd::status(SpanStatus::Ok);
         end.tokens_in = Some(usage.total_input());
         end.tokens_out = Some(usage.output);
@@ -265,7 +309,13 @@ impl Agent {
         for (call_id, tool) in dangling_calls(&history) {
             let result = Message::tool_result(call_id.clone(), INTERRUPTED_RESULT, true);
             self.persist_message(session_id, &result, None, Some(&call_id))?;
-            self.audit(session_id, "tool.interrupted", &call_id, json!({"tool": tool}), "interrupted")?;
+            self.audit(
+                session_id,
+                "tool.interrupted",
+                &call_id,
+                json!({"tool": tool}),
+                "interrupted",
+            )?;
             history.push(result);
         }
         Ok(history)
@@ -290,7 +340,8 @@ impl Agent {
             cache_write_tokens: Some(u.cache_write),
             cost_usd: Some(*cost),
         });
-        let content = serde_json::to_value(message).map_err(|e| AgentError::Internal(e.to_string()))?;
+        let content =
+            serde_json::to_value(message).map_err(|e| AgentError::Internal(e.to_string()))?;
         let stored = self.store.append_message(&NewMessage {
             session_id: session_id.to_string(),
             role,

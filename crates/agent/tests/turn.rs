@@ -23,9 +23,15 @@ struct Rig {
 fn rig(server: &ScriptedLlm, policy: pryx_policy::Policy, interactive: bool) -> Rig {
     let ws = tempfile::tempdir().unwrap();
     let store = Store::open_in_memory().unwrap();
-    let w = store.upsert_workspace(&std::fs::canonicalize(ws.path()).unwrap()).unwrap();
+    let w = store
+        .upsert_workspace(&std::fs::canonicalize(ws.path()).unwrap())
+        .unwrap();
     let session = store
-        .create_session(&NewSession { workspace_id: Some(w.id), title: String::new(), model: None })
+        .create_session(&NewSession {
+            workspace_id: Some(w.id),
+            title: String::new(),
+            model: None,
+        })
         .unwrap()
         .id;
     let settings = ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, server.base_url());
@@ -40,10 +46,18 @@ fn rig(server: &ScriptedLlm, policy: pryx_policy::Policy, interactive: bool) -> 
         broker: ApprovalBroker::new(),
         sink: Arc::new(|_| {}),
         tool_ctx: ToolContext::new(ws.path()).unwrap(),
-        settings: AgentSettings { interactive, surface: Surface::Cli, ..AgentSettings::default() },
+        settings: AgentSettings {
+            interactive,
+            surface: Surface::Cli,
+            ..AgentSettings::default()
+        },
         rate: Default::default(),
     };
-    Rig { agent, session, _ws: ws }
+    Rig {
+        agent,
+        session,
+        _ws: ws,
+    }
 }
 
 fn workspace_only() -> pryx_policy::Policy {
@@ -51,11 +65,19 @@ fn workspace_only() -> pryx_policy::Policy {
 }
 
 fn call(id: &str, name: &str, args: serde_json::Value) -> ScriptedToolCall {
-    ScriptedToolCall { id: id.into(), name: name.into(), arguments: args.to_string() }
+    ScriptedToolCall {
+        id: id.into(),
+        name: name.into(),
+        arguments: args.to_string(),
+    }
 }
 
 /// Answers every approval with `answer`, counting how many were asked.
-fn auto_answer(broker: &ApprovalBroker, decision: Decision, scope: Scope) -> Arc<std::sync::atomic::AtomicUsize> {
+fn auto_answer(
+    broker: &ApprovalBroker,
+    decision: Decision,
+    scope: Scope,
+) -> Arc<std::sync::atomic::AtomicUsize> {
     let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = asked.clone();
     let b = broker.clone();
@@ -64,7 +86,15 @@ fn auto_answer(broker: &ApprovalBroker, decision: Decision, scope: Scope) -> Arc
         while let Ok(ev) = events.recv().await {
             if let BrokerEvent::Needed(req) = ev {
                 count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                b.answer(&req.id, Answer { decision, scope, surface: Surface::Web }).unwrap();
+                b.answer(
+                    &req.id,
+                    Answer {
+                        decision,
+                        scope,
+                        surface: Surface::Web,
+                    },
+                )
+                .unwrap();
             }
         }
     });
@@ -73,8 +103,14 @@ fn auto_answer(broker: &ApprovalBroker, decision: Decision, scope: Scope) -> Arc
 
 fn last_tool_result(server: &ScriptedLlm) -> String {
     let reqs = server.requests();
-    let msgs = reqs.last().unwrap().body["messages"].as_array().unwrap().clone();
-    msgs.iter().rev().find(|m| m["role"] == "tool").unwrap()["content"].as_str().unwrap().to_string()
+    let msgs = reqs.last().unwrap().body["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    msgs.iter().rev().find(|m| m["role"] == "tool").unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -89,12 +125,24 @@ async fn session_scope_grant_is_reused_for_the_same_call_only() {
         Turn::tool_calls([call("c", "shell.exec", json!({"command": "echo other"}))]),
         Turn::text("done"),
     ]);
-    let report = r.agent.run_turn(&r.session, "echo", CancellationToken::new()).await.unwrap();
+    let report = r
+        .agent
+        .run_turn(&r.session, "echo", CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(report.stop, TurnStop::Completed);
-    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2, "same call reused the grant; a different one asked");
+    assert_eq!(
+        asked.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "same call reused the grant; a different one asked"
+    );
     let grants = r.agent.store.list_grants().unwrap();
     assert_eq!(grants.len(), 2);
-    assert!(grants.iter().all(|g| g.session_id.as_deref() == Some(r.session.as_str())));
+    assert!(
+        grants
+            .iter()
+            .all(|g| g.session_id.as_deref() == Some(r.session.as_str()))
+    );
 }
 
 #[tokio::test]
@@ -102,8 +150,14 @@ async fn always_scope_is_stored_with_an_expiry() {
     let server = ScriptedLlm::start().await;
     let r = rig(&server, workspace_only(), true);
     auto_answer(&r.agent.broker, Decision::Approve, Scope::Always);
-    server.push_all([Turn::tool_calls([call("a", "shell.exec", json!({"command": "true"}))]), Turn::text("ok")]);
-    r.agent.run_turn(&r.session, "x", CancellationToken::new()).await.unwrap();
+    server.push_all([
+        Turn::tool_calls([call("a", "shell.exec", json!({"command": "true"}))]),
+        Turn::text("ok"),
+    ]);
+    r.agent
+        .run_turn(&r.session, "x", CancellationToken::new())
+        .await
+        .unwrap();
     let grants = r.agent.store.list_grants().unwrap();
     assert_eq!(grants.len(), 1);
     assert!(grants[0].session_id.is_none());
@@ -116,10 +170,18 @@ async fn a_denial_goes_back_to_the_model_and_the_turn_goes_on() {
     let r = rig(&server, workspace_only(), true);
     auto_answer(&r.agent.broker, Decision::Deny, Scope::Once);
     server.push_all([
-        Turn::tool_calls([call("a", "fs.write", json!({"path": "x.txt", "content": "x"}))]),
+        Turn::tool_calls([call(
+            "a",
+            "fs.write",
+            json!({"path": "x.txt", "content": "x"}),
+        )]),
         Turn::text("Okay, I will not write."),
     ]);
-    let report = r.agent.run_turn(&r.session, "write", CancellationToken::new()).await.unwrap();
+    let report = r
+        .agent
+        .run_turn(&r.session, "write", CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(report.answer, "Okay, I will not write.");
     assert!(last_tool_result(&server).contains("the user denied fs.write"));
     assert!(!r.agent.workspace().join("x.txt").exists());
@@ -128,11 +190,25 @@ async fn a_denial_goes_back_to_the_model_and_the_turn_goes_on() {
 #[tokio::test]
 async fn an_unanswered_approval_times_out_to_deny() {
     let server = ScriptedLlm::start().await;
-    let policy = pryx_policy::parse_policy("name: quick\napproval:\n  timeout_secs: 1\n", std::path::Path::new("quick.yaml")).unwrap();
+    let policy = pryx_policy::parse_policy(
+        "name: quick\napproval:\n  timeout_secs: 1\n",
+        std::path::Path::new("quick.yaml"),
+    )
+    .unwrap();
     let r = rig(&server, policy, true);
-    server.push_all([Turn::tool_calls([call("a", "shell.exec", json!({"command": "true"}))]), Turn::text("ok")]);
-    r.agent.run_turn(&r.session, "x", CancellationToken::new()).await.unwrap();
-    assert!(last_tool_result(&server).contains("policy default (deny)"), "{}", last_tool_result(&server));
+    server.push_all([
+        Turn::tool_calls([call("a", "shell.exec", json!({"command": "true"}))]),
+        Turn::text("ok"),
+    ]);
+    r.agent
+        .run_turn(&r.session, "x", CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(
+        last_tool_result(&server).contains("policy default (deny)"),
+        "{}",
+        last_tool_result(&server)
+    );
     let audit = r.agent.store.list_audit(Some(&r.session), 50).unwrap();
     assert!(audit.iter().any(|a| a.entry.action == "approval.timeout"));
 }
@@ -141,7 +217,10 @@ async fn an_unanswered_approval_times_out_to_deny() {
 async fn cancelling_during_an_approval_wait_ends_the_turn() {
     let server = ScriptedLlm::start().await;
     let r = rig(&server, workspace_only(), true);
-    server.push_all([Turn::tool_calls([call("a", "shell.exec", json!({"command": "true"}))]), Turn::text("never")]);
+    server.push_all([
+        Turn::tool_calls([call("a", "shell.exec", json!({"command": "true"}))]),
+        Turn::text("never"),
+    ]);
     let cancel = CancellationToken::new();
     let mut events = r.agent.broker.subscribe();
     let c = cancel.clone();
@@ -152,7 +231,11 @@ async fn cancelling_during_an_approval_wait_ends_the_turn() {
     });
     let report = r.agent.run_turn(&r.session, "x", cancel).await.unwrap();
     assert_eq!(report.stop, TurnStop::Cancelled);
-    assert_eq!(server.requests().len(), 1, "no further model call after cancel");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "no further model call after cancel"
+    );
 }
 
 #[tokio::test]
@@ -161,9 +244,17 @@ async fn the_step_limit_stops_an_endless_tool_loop() {
     let mut r = rig(&server, workspace_only(), false);
     r.agent.settings.max_steps = 3;
     for i in 0..5 {
-        server.push(Turn::tool_calls([call(&format!("l{i}"), "fs.list", json!({}))]));
+        server.push(Turn::tool_calls([call(
+            &format!("l{i}"),
+            "fs.list",
+            json!({}),
+        )]));
     }
-    let report = r.agent.run_turn(&r.session, "loop", CancellationToken::new()).await.unwrap();
+    let report = r
+        .agent
+        .run_turn(&r.session, "loop", CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(report.stop, TurnStop::StepLimit);
     assert_eq!(report.steps, 3);
     assert_eq!(server.requests().len(), 3);
@@ -174,14 +265,28 @@ async fn the_session_budget_stops_the_turn() {
     let server = ScriptedLlm::start().await;
     let mut r = rig(&server, workspace_only(), false);
     r.agent.settings.session_budget_usd = Some(0.001);
-    let usage = pryx_testkit::ScriptedUsage { input_tokens: 1_000, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 };
+    let usage = pryx_testkit::ScriptedUsage {
+        input_tokens: 1_000,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+        reasoning_tokens: 0,
+    };
     server.push_all([
         Turn::tool_calls([call("a", "fs.list", json!({}))]).with_usage(usage),
         Turn::text("unreachable"),
     ]);
-    let report = r.agent.run_turn(&r.session, "spend", CancellationToken::new()).await.unwrap();
+    let report = r
+        .agent
+        .run_turn(&r.session, "spend", CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(report.stop, TurnStop::BudgetExceeded);
-    assert!((report.cost_usd - 0.0025).abs() < 1e-12, "{}", report.cost_usd);
+    assert!(
+        (report.cost_usd - 0.0025).abs() < 1e-12,
+        "{}",
+        report.cost_usd
+    );
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -191,19 +296,34 @@ async fn bad_tool_calls_are_returned_to_the_model() {
     let r = rig(&server, workspace_only(), false);
     server.push_all([
         Turn::tool_calls([
-            ScriptedToolCall { id: "bad".into(), name: "fs.read".into(), arguments: "{not json".into() },
+            ScriptedToolCall {
+                id: "bad".into(),
+                name: "fs.read".into(),
+                arguments: "{not json".into(),
+            },
             call("unk", "fs.teleport", json!({})),
             call("missing", "fs.read", json!({"path": "nope.txt"})),
         ]),
         Turn::text("I see."),
     ]);
-    let report = r.agent.run_turn(&r.session, "x", CancellationToken::new()).await.unwrap();
+    let report = r
+        .agent
+        .run_turn(&r.session, "x", CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(report.stop, TurnStop::Completed);
     let reqs = server.requests();
     let msgs = reqs[1].body["messages"].as_array().unwrap();
-    let results: Vec<&str> = msgs.iter().filter(|m| m["role"] == "tool").map(|m| m["content"].as_str().unwrap()).collect();
+    let results: Vec<&str> = msgs
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
     assert!(results[0].contains("invalid arguments"), "{results:?}");
-    assert!(results[1].contains("unknown tool fs.teleport"), "{results:?}");
+    assert!(
+        results[1].contains("unknown tool fs.teleport"),
+        "{results:?}"
+    );
     assert!(results[2].contains("nope.txt"), "{results:?}");
 }
 
@@ -212,7 +332,11 @@ async fn an_oversized_context_fails_before_any_request() {
     let server = ScriptedLlm::start().await;
     let mut r = rig(&server, workspace_only(), false);
     r.agent.model.context = 500;
-    let err = r.agent.run_turn(&r.session, &"word ".repeat(2_000), CancellationToken::new()).await.unwrap_err();
+    let err = r
+        .agent
+        .run_turn(&r.session, &"word ".repeat(2_000), CancellationToken::new())
+        .await
+        .unwrap_err();
     assert!(matches!(err, AgentError::Constraint(_)), "{err}");
     assert_eq!(err.code(), ErrorCode::LlmContextExceeded);
     assert!(server.requests().is_empty());
@@ -223,17 +347,30 @@ async fn a_trivial_turn_sends_a_small_deterministic_prompt() {
     let server = ScriptedLlm::start().await;
     let r = rig(&server, workspace_only(), false);
     server.push_all([Turn::text("hi"), Turn::text("hi")]);
-    r.agent.run_turn(&r.session, "hi", CancellationToken::new()).await.unwrap();
+    r.agent
+        .run_turn(&r.session, "hi", CancellationToken::new())
+        .await
+        .unwrap();
     let reqs = server.requests();
     let body = &reqs[0].body;
     let system = body["messages"][0]["content"].as_str().unwrap();
     let tools = serde_json::to_string(&body["tools"]).unwrap();
     let bytes = system.len() + tools.len();
-    println!("system prompt {} B + tool schemas {} B = {bytes} B", system.len(), tools.len());
-    assert!(bytes <= 8 * 1024, "system prompt + tools = {bytes} bytes, over the 8 KB goal");
+    println!(
+        "system prompt {} B + tool schemas {} B = {bytes} B",
+        system.len(),
+        tools.len()
+    );
+    assert!(
+        bytes <= 8 * 1024,
+        "system prompt + tools = {bytes} bytes, over the 8 KB goal"
+    );
     // Same inputs, same bytes: provider prompt caches stay warm.
     let r2 = rig(&server, workspace_only(), false);
-    r2.agent.run_turn(&r2.session, "hi", CancellationToken::new()).await.unwrap();
+    r2.agent
+        .run_turn(&r2.session, "hi", CancellationToken::new())
+        .await
+        .unwrap();
     let again = &server.requests()[1].body;
     assert_eq!(again["tools"], body["tools"]);
 }
@@ -242,9 +379,19 @@ async fn a_trivial_turn_sends_a_small_deterministic_prompt() {
 async fn agents_md_reaches_the_system_prompt() {
     let server = ScriptedLlm::start().await;
     let r = rig(&server, workspace_only(), false);
-    std::fs::write(r.agent.workspace().join("AGENTS.md"), "Always answer in French.").unwrap();
+    std::fs::write(
+        r.agent.workspace().join("AGENTS.md"),
+        "Always answer in French.",
+    )
+    .unwrap();
     server.push(Turn::text("Bonjour"));
-    r.agent.run_turn(&r.session, "hi", CancellationToken::new()).await.unwrap();
-    let system = server.requests()[0].body["messages"][0]["content"].as_str().unwrap().to_string();
+    r.agent
+        .run_turn(&r.session, "hi", CancellationToken::new())
+        .await
+        .unwrap();
+    let system = server.requests()[0].body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(system.contains("Always answer in French."), "{system}");
 }

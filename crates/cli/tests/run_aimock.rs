@@ -22,20 +22,40 @@ impl Drop for Aimock {
 
 fn start_aimock() -> Aimock {
     let cli = testdeps().join("@copilotkit/aimock/dist/cli.js");
-    assert!(cli.exists(), "aimock is not installed at {}; run scripts/test.sh", cli.display());
-    let fixtures = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aimock");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("node")
-        .arg(&cli)
-        .args(["-p", &port.to_string(), "-h", "127.0.0.1", "--log-level", "warn", "-f"])
-        .arg(&fixtures)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("node must be on PATH");
+    assert!(
+        cli.exists(),
+        "aimock is not installed at {}; run scripts/test.sh",
+        cli.display()
+    );
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aimock");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mock = Aimock {
+        child: Command::new("node")
+            .arg(&cli)
+            .args([
+                "-p",
+                &port.to_string(),
+                "-h",
+                "127.0.0.1",
+                "--log-level",
+                "warn",
+                "-f",
+            ])
+            .arg(&fixtures)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("node must be on PATH"),
+        port,
+    };
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Aimock { child, port };
+            return mock;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -49,14 +69,32 @@ fn agent_task(kind: &str, model: &str) {
     let out = env.run(&["run", "what does the greeting say"]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("The greeting says: hello from the workspace."), "{stdout}");
+    assert!(
+        stdout.contains("The greeting says: hello from the workspace."),
+        "{stdout}"
+    );
     assert!(stderr.contains("✓ fs.read"), "{stderr}");
     let store = env.store();
-    let session = store.list_sessions(None, pryx_store::Page { limit: 1, offset: 0 }).unwrap().remove(0);
+    let session = store
+        .list_sessions(
+            None,
+            pryx_store::Page {
+                limit: 1,
+                offset: 0,
+            },
+        )
+        .unwrap()
+        .remove(0);
     let calls = store.list_tool_calls(&session.id).unwrap();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].tool_name, "fs.read");
-    assert!(calls[0].result.as_deref().unwrap().contains("hello from the workspace"));
+    assert!(
+        calls[0]
+            .result
+            .as_deref()
+            .unwrap()
+            .contains("hello from the workspace")
+    );
 }
 
 #[test]
@@ -72,7 +110,10 @@ fn agent_task_over_anthropic_wire() {
 #[test]
 fn models_test_prints_a_real_round_trip() {
     let mock = start_aimock();
-    for (kind, model) in [("openai-compatible", "gpt-4o-mini"), ("anthropic", "claude-sonnet-4-5")] {
+    for (kind, model) in [
+        ("openai-compatible", "gpt-4o-mini"),
+        ("anthropic", "claude-sonnet-4-5"),
+    ] {
         let env = Env::new(&format!("http://127.0.0.1:{}/v1", mock.port), kind, model);
         let out = env.run(&["models", "test", "mock"]);
         let (stdout, stderr) = text(&out);

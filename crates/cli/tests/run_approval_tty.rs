@@ -10,7 +10,11 @@ use std::io::{Read, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn read_until(out: &std::sync::Arc<std::sync::Mutex<String>>, needle: &str, limit: Duration) -> bool {
+fn read_until(
+    out: &std::sync::Arc<std::sync::Mutex<String>>,
+    needle: &str,
+    limit: Duration,
+) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if out.lock().unwrap().contains(needle) {
@@ -26,12 +30,20 @@ async fn shell_exec_blocks_until_approved_on_the_terminal() {
     let server = ScriptedLlm::start().await;
     let env = Env::scripted(&server);
     server.push_all([
-        Turn::tool_calls([call("a1", "shell.exec", json!({"command": "echo approved > proof.txt"}))]),
+        Turn::tool_calls([call(
+            "a1",
+            "shell.exec",
+            json!({"command": "echo approved > proof.txt"}),
+        )]),
         Turn::text("Wrote the proof."),
     ]);
     let pryx = env!("CARGO_BIN_EXE_pryx");
     let mut child = std::process::Command::new("script")
-        .args(["-qfec", &format!("{pryx} run 'write the proof'"), "/dev/null"])
+        .args([
+            "-qfec",
+            &format!("{pryx} run 'write the proof'"),
+            "/dev/null",
+        ])
         .env("PRYX_HOME", env.home.path())
         .env("PRYX_SECRET_BACKEND", "file")
         .current_dir(env.ws())
@@ -49,13 +61,22 @@ async fn shell_exec_blocks_until_approved_on_the_terminal() {
             if n == 0 {
                 break;
             }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    assert!(read_until(&seen, "[o]nce", Duration::from_secs(20)), "no prompt: {}", seen.lock().unwrap());
+    assert!(
+        read_until(&seen, "[o]nce", Duration::from_secs(20)),
+        "no prompt: {}",
+        seen.lock().unwrap()
+    );
     let screen = seen.lock().unwrap().clone();
     assert!(screen.contains("approval needed: shell.exec"), "{screen}");
-    assert!(screen.contains("$ echo approved > proof.txt"), "the full command is previewed: {screen}");
+    assert!(
+        screen.contains("$ echo approved > proof.txt"),
+        "the full command is previewed: {screen}"
+    );
     // Blocked: nothing ran while the question is open.
     std::thread::sleep(Duration::from_millis(300));
     assert!(!env.ws().join("proof.txt").exists());
@@ -63,15 +84,34 @@ async fn shell_exec_blocks_until_approved_on_the_terminal() {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"o\n").unwrap();
     stdin.flush().unwrap();
-    assert!(read_until(&seen, "Wrote the proof.", Duration::from_secs(20)), "{}", seen.lock().unwrap());
+    assert!(
+        read_until(&seen, "Wrote the proof.", Duration::from_secs(20)),
+        "{}",
+        seen.lock().unwrap()
+    );
     let status = child.wait().unwrap();
     reader.join().unwrap();
     assert!(status.success(), "{}", seen.lock().unwrap());
-    assert_eq!(std::fs::read_to_string(env.ws().join("proof.txt")).unwrap(), "approved\n");
+    assert_eq!(
+        std::fs::read_to_string(env.ws().join("proof.txt")).unwrap(),
+        "approved\n"
+    );
     let store = env.store();
-    let session = store.list_sessions(None, pryx_store::Page { limit: 1, offset: 0 }).unwrap().remove(0);
+    let session = store
+        .list_sessions(
+            None,
+            pryx_store::Page {
+                limit: 1,
+                offset: 0,
+            },
+        )
+        .unwrap()
+        .remove(0);
     let calls = store.list_tool_calls(&session.id).unwrap();
     assert_eq!(calls[0].approval_scope.as_deref(), Some("once"));
     let audit = store.list_audit(Some(&session.id), 100).unwrap();
-    assert!(audit.iter().any(|r| r.entry.action == "approval.granted"), "{audit:?}");
+    assert!(
+        audit.iter().any(|r| r.entry.action == "approval.granted"),
+        "{audit:?}"
+    );
 }

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// Stable machine-readable error codes (PRD §14). Surfaces switch on these, never on messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     ValidationFailed,
@@ -76,6 +77,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// The error object of PRD §14.2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
@@ -90,6 +92,7 @@ pub struct ErrorBody {
 
 /// `{"error": {...}}` as returned by every failing API call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorEnvelope {
     pub error: ErrorBody,
 }
@@ -100,7 +103,11 @@ mod tests {
 
     #[test]
     fn codes_serialize_as_their_wire_names() {
-        for code in [ErrorCode::LlmRateLimited, ErrorCode::ToolDenied, ErrorCode::StepLimitReached] {
+        for code in [
+            ErrorCode::LlmRateLimited,
+            ErrorCode::ToolDenied,
+            ErrorCode::StepLimitReached,
+        ] {
             let json = serde_json::to_value(code).unwrap_or_default();
             assert_eq!(json, serde_json::Value::String(code.as_str().to_string()));
         }

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which surface produced an event or answered an approval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Surface {
     Core,
@@ -15,6 +16,7 @@ pub enum Surface {
 /// Bus event names (PRD §8.3). `session.delta` and `session.typing` are ephemeral: never persisted,
 /// never replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventKind {
     #[serde(rename = "session.message")]
     SessionMessage,
@@ -52,6 +54,7 @@ impl EventKind {
 /// The envelope of DESIGN.md §6: `{type:"event",event,session_id,surface,payload,timestamp,version}`.
 /// `version` increases per session for persisted events and is absent for ephemeral ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     #[serde(rename = "type")]
     pub envelope: EnvelopeType,
@@ -67,6 +70,7 @@ pub struct Event {
 
 /// The constant `"event"` tag of the envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EnvelopeType {
     #[default]

@@ -14,7 +14,10 @@ pub fn run(provider: Option<&str>) -> anyhow::Result<ExitCode> {
     // A bare provider id without its own default model borrows defaults.model when it names it.
     let requested = match provider {
         Some(p) if !p.contains('/') => {
-            let has_default = config.providers.get(p).is_some_and(|c| c.default_model.is_some());
+            let has_default = config
+                .providers
+                .get(p)
+                .is_some_and(|c| c.default_model.is_some());
             match (&config.defaults.model, has_default) {
                 (Some(m), false) if m.starts_with(&format!("{p}/")) => Some(m.clone()),
                 _ => Some(p.to_string()),
@@ -27,7 +30,10 @@ pub fn run(provider: Option<&str>) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let (client, _key) = setup::build_provider(&dir, &catalog, &choice)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let request = ChatRequest {
         model: choice.info.id.clone(),
         messages: vec![Message::user("Reply with the single word: pong")],
@@ -56,7 +62,10 @@ pub fn run(provider: Option<&str>) -> anyhow::Result<ExitCode> {
         reasoning: u.reasoning_tokens,
     };
     let cost = cost_usd(&choice.info, &usage);
-    let kind = serde_json::to_value(choice.provider.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let kind = serde_json::to_value(choice.provider.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     println!("provider: {} ({kind})", choice.provider_id);
     println!("model:    {}", choice.info.id);
     println!("reply:    {}", response.text().trim());

@@ -20,5 +20,5 @@ pub fn load_home() -> anyhow::Result<(DataDir, Config)> {
 /// Opens (and migrates) the database in the data dir.
 pub fn open_store(dir: &DataDir) -> anyhow::Result<pryx_store::Store> {
     pryx_store::Store::open(dir.database_file())
-        .with_context(|| format!("cannot open the database; run `pryx doctor`"))
+        .context("cannot open the database; run `pryx doctor`")
 }

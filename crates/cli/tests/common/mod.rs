@@ -23,7 +23,11 @@ impl Env {
             "defaults": {"model": format!("mock/{model}")},
             "agent": {"approval_timeout_secs": 30}
         });
-        std::fs::write(home.path().join("config.json"), serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+        std::fs::write(
+            home.path().join("config.json"),
+            serde_json::to_vec_pretty(&config).unwrap(),
+        )
+        .unwrap();
         Env { home, ws }
     }
 
@@ -46,7 +50,11 @@ impl Env {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).stdin(std::process::Stdio::null()).output().unwrap()
+        self.cmd()
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
     }
 
     /// Writes `policies/NAME.yaml`.
@@ -66,11 +74,18 @@ impl Env {
 }
 
 pub fn call(id: &str, name: &str, args: serde_json::Value) -> ScriptedToolCall {
-    ScriptedToolCall { id: id.into(), name: name.into(), arguments: args.to_string() }
+    ScriptedToolCall {
+        id: id.into(),
+        name: name.into(),
+        arguments: args.to_string(),
+    }
 }
 
 pub fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 /// The tool-result messages the model received in request `n` (0-based), as (call id, content).
@@ -82,7 +97,12 @@ pub fn tool_results(server: &ScriptedLlm, n: usize) -> Vec<(String, String)> {
         .unwrap()
         .iter()
         .filter(|m| m["role"] == "tool")
-        .map(|m| (m["tool_call_id"].as_str().unwrap_or_default().to_string(), m["content"].as_str().unwrap_or_default().to_string()))
+        .map(|m| {
+            (
+                m["tool_call_id"].as_str().unwrap_or_default().to_string(),
+                m["content"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
