@@ -8,3 +8,5 @@ pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use event::{EnvelopeType, Event, EventKind, Surface};
 mod tool;
 pub use tool::ToolKind;
+pub mod api;
+pub mod ws;

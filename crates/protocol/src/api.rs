@@ -1,0 +1,301 @@
+//! REST request and response bodies of `/api/v1` (PRD §13).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// A session as listed and returned by the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionSummary {
+    pub id: String,
+    #[serde(default)]
+    pub workspace_id: Option<String>,
+    pub title: String,
+    /// `active`, `idle` or `archived`.
+    pub status: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub total_tokens_in: u64,
+    pub total_tokens_out: u64,
+    pub total_cost_usd: f64,
+    /// Whether a turn is running in this session right now.
+    #[serde(default)]
+    pub busy: bool,
+    /// With a search query: text around the best match (terms wrapped in « »).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+}
+
+/// `GET /sessions`: one page of sessions, newest first (or best match first with `q`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionList {
+    pub sessions: Vec<SessionSummary>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// `POST /sessions`. Every field is optional: the core's workspace and model are the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    #[serde(default)]
+    pub title: Option<String>,
+    /// `provider/model`; must be one of `GET /models`.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// A workspace id known to the core (default: the core's workspace).
+    #[serde(default)]
+    pub workspace_id: Option<String>,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MessageView {
+    pub id: String,
+    /// 1, 2, 3, … within the session.
+    pub seq: u64,
+    /// `user`, `assistant`, `tool` or `system`.
+    pub role: String,
+    pub text: String,
+    /// The provider-neutral message content (text, tool calls, tool results).
+    pub content: serde_json::Value,
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cost_usd: f64,
+    pub created_at: String,
+}
+
+/// `GET /sessions/{id}`: the session with its messages in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionDetail {
+    pub session: SessionSummary,
+    pub messages: Vec<MessageView>,
+    /// The latest event version of the session; subscribe with it to get only what follows.
+    pub last_version: u64,
+}
+
+/// `POST /sessions/{id}/messages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    /// The user's prompt (not empty).
+    pub content: String,
+}
+
+/// The answer to `POST /sessions/{id}/messages` (202): the turn runs in the background.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TurnAccepted {
+    pub turn_id: String,
+    pub session_id: String,
+    /// The session's last event version before the turn; its events all come after it, ending
+    /// with `turn.completed`.
+    pub after_version: u64,
+}
+
+/// `POST /turns/{id}/cancel`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TurnCancelled {
+    pub turn_id: String,
+    pub session_id: String,
+}
+
+/// What the user decided about a tool call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalDecision {
+    Approve,
+    Deny,
+}
+
+/// How long an approval holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalScope {
+    #[default]
+    Once,
+    Session,
+    Always,
+}
+
+/// A question waiting for an answer from any surface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PendingApproval {
+    pub id: String,
+    pub session_id: String,
+    pub tool_call_id: String,
+    pub tool: String,
+    pub arguments: serde_json::Value,
+    pub fingerprint: String,
+    pub rule: String,
+    pub reason: String,
+    pub preview: String,
+    pub timeout_secs: u64,
+    pub created_at: String,
+}
+
+/// `GET /approvals`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApprovalList {
+    pub approvals: Vec<PendingApproval>,
+}
+
+/// `POST /approvals/{id}`: the first answer from any surface wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AnswerApproval {
+    pub decision: ApprovalDecision,
+    #[serde(default)]
+    pub scope: ApprovalScope,
+}
+
+/// The answer was accepted (it was the first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApprovalAccepted {
+    pub id: String,
+    pub decision: ApprovalDecision,
+    pub scope: ApprovalScope,
+}
+
+/// `GET /health` and `GET /health/ready`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    /// `healthy`, `ready`, `degraded` or `unavailable`.
+    pub status: String,
+    pub version: String,
+    pub uptime_seconds: u64,
+}
+
+/// The components block of PRD §13.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Components {
+    /// `ok` or a short description of the failure.
+    pub database: String,
+    /// `ok`, `fallback` (encrypted file) or what is wrong.
+    pub keychain: String,
+    /// Channel name → `connected`, `disconnected`, ….
+    pub integrations: BTreeMap<String, String>,
+}
+
+/// `GET /diagnostics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Diagnostics {
+    pub status: String,
+    pub version: String,
+    pub uptime_seconds: u64,
+    pub components: Components,
+    pub pid: u32,
+    pub model: String,
+    pub policy: String,
+    pub workspace: String,
+    pub running_turns: u32,
+    pub pending_approvals: u32,
+    pub ws_clients: u32,
+    pub schema_version: i64,
+}
+
+/// A model the core can run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ModelView {
+    /// `provider/model`.
+    pub id: String,
+    pub provider: String,
+    pub name: String,
+    pub context: u32,
+    pub output: u32,
+    pub tool_call: bool,
+    pub reasoning: bool,
+    /// USD per million input tokens.
+    pub input_cost: f64,
+    /// USD per million output tokens.
+    pub output_cost: f64,
+    /// The model turns run with unless a session names another.
+    pub default: bool,
+}
+
+/// `GET /models`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ModelList {
+    pub models: Vec<ModelView>,
+}
+
+/// A tool the agent can call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ToolView {
+    pub name: String,
+    pub description: String,
+    /// `read`, `write`, `exec` or `network`.
+    pub kind: String,
+    /// JSON Schema of the arguments.
+    pub parameters: serde_json::Value,
+}
+
+/// `GET /tools`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ToolList {
+    pub tools: Vec<ToolView>,
+}
+
+/// One row of the hash-chained audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditView {
+    pub seq: u64,
+    pub timestamp: String,
+    pub actor: String,
+    pub action: String,
+    pub resource_type: String,
+    #[serde(default)]
+    pub resource_id: Option<String>,
+    #[serde(default)]
+    pub session_id: Option<String>,
+    pub details: serde_json::Value,
+    pub outcome: String,
+    pub hash: String,
+}
+
+/// `GET /audit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditList {
+    pub entries: Vec<AuditView>,
+}
+
+/// `metadata.json` in the data dir while a core runs: how surfaces find it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoreMetadata {
+    pub port: u16,
+    pub pid: u32,
+    pub version: String,
+    pub started_at: String,
+    /// The address the core listens on (`127.0.0.1` unless exposed on purpose).
+    pub bind: String,
+}

@@ -1,0 +1,105 @@
+//! Messages of the WebSocket `/api/v1/ws` besides the event envelope.
+//!
+//! The server sends [`Event`](crate::Event) envelopes (`"type": "event"`) and the control messages of
+//! [`WsControl`]; the client sends [`WsRequest`]s. [`WsServerMessage`] parses either server kind.
+
+use crate::api::{ApprovalDecision, ApprovalScope};
+use crate::error::ErrorBody;
+use crate::event::{Event, EventKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a client asks of the socket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum WsRequest {
+    /// Replaces the subscription. `sessions`: only these sessions (`None`: all). `events`: only
+    /// these kinds (`None`: all). `since`: session id → the last version the client has; the
+    /// server first replays what is stored after it, then goes live without a gap or duplicate.
+    #[serde(rename = "subscribe")]
+    Subscribe {
+        #[serde(default)]
+        sessions: Option<Vec<String>>,
+        #[serde(default)]
+        events: Option<Vec<EventKind>>,
+        #[serde(default)]
+        since: BTreeMap<String, u64>,
+    },
+    /// Answers an approval (PRD §13 `tool.response`); the first answer from any surface wins.
+    #[serde(rename = "tool.response")]
+    ToolResponse {
+        request_id: String,
+        decision: ApprovalDecision,
+        #[serde(default)]
+        scope: ApprovalScope,
+    },
+    #[serde(rename = "ping")]
+    Ping,
+}
+
+/// Server messages that are not events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum WsControl {
+    /// The subscription is in place; `replayed` stored events were sent before this message.
+    #[serde(rename = "subscribed")]
+    Subscribed { replayed: u64 },
+    /// The client fell behind and events were dropped: subscribe again with `since` set to the
+    /// last versions it holds to get what it missed (deltas are not replayed).
+    #[serde(rename = "resync")]
+    Resync { dropped: u64 },
+    /// Reply to `tool.response`: `ok` is false when another surface answered first or the approval
+    /// timed out.
+    #[serde(rename = "ack")]
+    Ack {
+        request_id: String,
+        ok: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<ErrorBody>,
+    },
+    #[serde(rename = "pong")]
+    Pong,
+    /// A request the server could not understand.
+    #[serde(rename = "error")]
+    Error { error: ErrorBody },
+}
+
+/// Anything the server sends on the socket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WsServerMessage {
+    Event(Event),
+    Control(WsControl),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_messages_parse_by_type() {
+        let ev = r#"{"type":"event","event":"session.message","session_id":"s","surface":"core","payload":{},"timestamp":"t","version":3}"#;
+        let parsed: WsServerMessage = serde_json::from_str(ev).unwrap_or(WsServerMessage::Control(WsControl::Pong));
+        assert!(matches!(parsed, WsServerMessage::Event(ref e) if e.version == Some(3)));
+        let ctl = r#"{"type":"resync","dropped":7}"#;
+        let parsed: WsServerMessage = serde_json::from_str(ctl).unwrap_or(WsServerMessage::Control(WsControl::Pong));
+        assert_eq!(parsed, WsServerMessage::Control(WsControl::Resync { dropped: 7 }));
+    }
+
+    #[test]
+    fn requests_use_prd_names() {
+        let r: WsRequest =
+            serde_json::from_str(r#"{"type":"tool.response","request_id":"a","decision":"approve"}"#)
+                .unwrap_or(WsRequest::Ping);
+        assert_eq!(
+            r,
+            WsRequest::ToolResponse {
+                request_id: "a".into(),
+                decision: ApprovalDecision::Approve,
+                scope: ApprovalScope::Once
+            }
+        );
+        let s: WsRequest = serde_json::from_str(r#"{"type":"subscribe","since":{"s1":4}}"#).unwrap_or(WsRequest::Ping);
+        assert!(matches!(s, WsRequest::Subscribe { sessions: None, events: None, ref since } if since["s1"] == 4));
+    }
+}
