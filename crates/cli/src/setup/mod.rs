@@ -4,7 +4,7 @@
 mod model;
 mod policy;
 
-pub use model::{build_provider, choose_model, load_catalog};
+pub use model::{auto_refresh_catalog, build_provider, choose_model, load_catalog};
 pub use policy::load_policy;
 
 use anyhow::Context;

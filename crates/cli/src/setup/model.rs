@@ -19,6 +19,35 @@ pub struct ModelChoice {
     pub warning: Option<String>,
 }
 
+/// How old a refreshed catalog may get before `models.auto_refresh` fetches a new one.
+const AUTO_REFRESH_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// When the user turned `models.auto_refresh` on and the refreshed copy is missing or a week old,
+/// fetches a new one (saying so on stderr). A failure is a warning: the current copy stays in use.
+pub async fn auto_refresh_catalog(dir: &DataDir, config: &Config) {
+    if !config.models.auto_refresh {
+        return;
+    }
+    let path = pryx_llm::catalog::cache_path(dir.root());
+    let age = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok());
+    if age.is_some_and(|a| a < AUTO_REFRESH_AFTER) {
+        return;
+    }
+    eprintln!("refreshing the model catalog (models.auto_refresh is on)…");
+    let result = pryx_llm::catalog::refresh(
+        pryx_llm::catalog::DEFAULT_URL,
+        dir.root(),
+        pryx_llm::catalog::MAX_DOWNLOAD_BYTES,
+    )
+    .await;
+    if let Err(e) = result {
+        eprintln!("warning: catalog refresh failed, keeping the current copy: {e}");
+    }
+}
+
 /// The catalog in use (a refreshed copy when valid) with the user's overrides applied.
 pub fn load_catalog(dir: &DataDir, config: &Config) -> anyhow::Result<Catalog> {
     let loaded = Catalog::load(dir.root()).context("cannot load the model catalog")?;

@@ -85,6 +85,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let prompt = read_prompt(&args.prompt).map_err(usage)?;
     let (dir, config) = setup::load_home().map_err(usage)?;
     let workspace = workspace_root(args.workspace.as_deref()).map_err(usage)?;
+    setup::auto_refresh_catalog(&dir, &config).await;
     let catalog = setup::load_catalog(&dir, &config).map_err(usage)?;
     let choice = setup::choose_model(&config, &catalog, args.model.as_deref()).map_err(usage)?;
     if let Some(w) = &choice.warning {
