@@ -129,6 +129,7 @@ fn main() {
                 max_steps: 1000,
                 ..AgentSettings::default()
             },
+            prompt_sources: Vec::new(),
             rate: Default::default(),
         };
         let mut per_round = Vec::new();

@@ -13,6 +13,10 @@ use std::sync::Arc;
 /// Receives every event as it happens (persisted ones carry their version; deltas do not).
 pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
 
+/// Extra system-prompt text computed at the start of every turn (e.g. the skills block, which
+/// picks up changes on disk). Must be deterministic for unchanged inputs, for prompt caching.
+pub type PromptSource = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
 /// Limits and identity of a run.
 #[derive(Debug, Clone)]
 pub struct AgentSettings {
@@ -63,6 +67,8 @@ pub struct Agent {
     /// Workspace, limits, sandbox; `cancel` is replaced per turn.
     pub tool_ctx: ToolContext,
     pub settings: AgentSettings,
+    /// Appended to the system prompt, in order, at the start of each turn.
+    pub prompt_sources: Vec<PromptSource>,
     /// Recent tool calls, for the policy's per-tool rate limits (start with `Default::default()`).
     pub rate: std::sync::Mutex<pryx_policy::RateLedger>,
 }

@@ -10,6 +10,6 @@ pub mod redact;
 mod tool_call;
 mod turn;
 
-pub use agent::{Agent, AgentSettings, EventSink};
+pub use agent::{Agent, AgentSettings, EventSink, PromptSource};
 pub use error::AgentError;
 pub use turn::{TurnReport, TurnStop};

@@ -115,7 +115,13 @@ impl Agent {
         report: &mut TurnReport,
         cancel: &CancellationToken,
     ) -> Result<(), AgentError> {
-        let system = system_prompt(self.workspace());
+        let mut system = system_prompt(self.workspace());
+        for source in &self.prompt_sources {
+            if let Some(extra) = source() {
+                system.push_str("\n\n");
+                system.push_str(&extra);
+            }
+        }
         let tools: Vec<ToolSpec> = self
             .tools
             .definitions()

@@ -51,6 +51,7 @@ fn rig(server: &ScriptedLlm, policy: pryx_policy::Policy, interactive: bool) -> 
             surface: Surface::Cli,
             ..AgentSettings::default()
         },
+        prompt_sources: Vec::new(),
         rate: Default::default(),
     };
     Rig {

@@ -90,6 +90,11 @@ impl Tool for SkillsLoad {
         })
     }
 
+    /// Confined to skill folders and read-only, so read policies allow it without asking.
+    fn read_only_hint(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> ToolKind {
         ToolKind::Read
     }
@@ -199,6 +204,11 @@ impl Tool for SkillsRead {
             "required": ["name", "path"],
             "additionalProperties": false
         })
+    }
+
+    /// Confined to skill folders and read-only, so read policies allow it without asking.
+    fn read_only_hint(&self) -> bool {
+        true
     }
 
     fn kind(&self) -> ToolKind {

@@ -1,9 +1,11 @@
 //! Turning config, secrets and the catalog into the live parts a command needs: the provider
 //! client, the model's catalog figures, the store, the policy and the tools.
 
+mod extensions;
 mod model;
 mod policy;
 
+pub use extensions::extensions;
 pub use model::{auto_refresh_catalog, build_provider, choose_model, load_catalog};
 pub use policy::load_policy;
 

@@ -124,11 +124,16 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     if pryx_tools::landlock_status().support != pryx_tools::LandlockSupport::Unsupported {
         tool_ctx.sandbox = Some(SandboxLauncher::current_exe(crate::SANDBOX_ARG)?);
     }
+    let ext = setup::extensions(&dir, &config, &workspace);
+    let mut tools = ToolRegistry::with_builtins();
+    for tool in ext.tools {
+        tools.register(tool);
+    }
     let agent = Agent {
         store: store.clone(),
         provider,
         model: choice.info.clone(),
-        tools: Arc::new(ToolRegistry::with_builtins()),
+        tools: Arc::new(tools),
         policy: Arc::new(policy),
         broker: broker.clone(),
         sink: printer.sink(),
@@ -141,6 +146,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             interactive,
             ..AgentSettings::default()
         },
+        prompt_sources: ext.prompt_sources,
         rate: Default::default(),
     };
     if interactive {

@@ -1,0 +1,67 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! A skill end to end: its name and description reach the system prompt, the scripted model calls
+//! `skills.load`, receives the body inside an untrusted boundary, and follows it.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_loads_a_skill_and_follows_it() {
+    let server = ScriptedLlm::start().await;
+    let env = Env::scripted(&server);
+    env.policy("writer", "name: writer\ntools:\n  allowed: [fs.write]\n");
+    let skill = env.ws().join(".pryx/skills/release-notes");
+    std::fs::create_dir_all(&skill).unwrap();
+    std::fs::write(
+        skill.join("SKILL.md"),
+        "---\nname: release-notes\ndescription: Write release notes for this project in NOTES.md.\n---\n\
+         # Release notes\nAlways write the notes to NOTES.md, starting with the line `## Unreleased`.\n",
+    )
+    .unwrap();
+    server.push_all([
+        Turn::tool_calls([call("s1", "skills.load", json!({"name": "release-notes"}))]),
+        Turn::tool_calls([call(
+            "s2",
+            "fs.write",
+            json!({"path": "NOTES.md", "content": "## Unreleased\n- skills\n"}),
+        )]),
+        Turn::text("Release notes written."),
+    ]);
+    let out = env.run(&["run", "--policy", "writer", "write the release notes"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let reqs = server.requests();
+    let system = reqs[0].body["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        system.contains("release-notes"),
+        "skill listed in the prompt: {system}"
+    );
+    assert!(
+        system.contains("Write release notes for this project"),
+        "{system}"
+    );
+    assert!(
+        !system.contains("starting with the line"),
+        "the body is loaded on demand only"
+    );
+    let tools = serde_json::to_string(&reqs[0].body["tools"]).unwrap();
+    println!(
+        "system prompt {} B + tool schemas {} B with skills",
+        system.len(),
+        tools.len()
+    );
+    assert!(system.len() + tools.len() <= 8 * 1024);
+    let results = tool_results(&server, 1);
+    assert!(
+        results[0]
+            .1
+            .contains("starting with the line `## Unreleased`"),
+        "{results:?}"
+    );
+    assert!(results[0].1.contains("untrusted"), "{results:?}");
+    assert_eq!(
+        std::fs::read_to_string(env.ws().join("NOTES.md")).unwrap(),
+        "## Unreleased\n- skills\n"
+    );
+}
