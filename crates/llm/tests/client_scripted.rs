@@ -249,9 +249,16 @@ async fn anthropic_base_url_without_version_segment() {
 async fn build_provider_gives_a_shareable_trait_object() {
     let server = ScriptedLlm::start().await;
     server.push(Turn::text("from dyn"));
-    let settings = pryx_llm::ProviderSettings::new("local", ProviderKind::OpenAiCompatible, server.base_url());
+    let settings =
+        pryx_llm::ProviderSettings::new("local", ProviderKind::OpenAiCompatible, server.base_url());
     let provider: std::sync::Arc<dyn Provider> = pryx_llm::build_provider(settings).unwrap();
     assert_eq!(provider.id(), "local");
-    assert_eq!(provider.complete(request()).await.unwrap().text(), "from dyn");
-    assert!(server.requests()[0].header("authorization").is_none(), "no key, no auth header");
+    assert_eq!(
+        provider.complete(request()).await.unwrap().text(),
+        "from dyn"
+    );
+    assert!(
+        server.requests()[0].header("authorization").is_none(),
+        "no key, no auth header"
+    );
 }

@@ -66,7 +66,11 @@ where
 /// command outlives the agent that started it.
 fn supervise(command: &std::ffi::OsStr) -> i32 {
     let parent = rustix::process::getppid();
-    let mut child = match std::process::Command::new("/bin/sh").arg("-c").arg(command).spawn() {
+    let mut child = match std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .spawn()
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("sandbox: cannot run /bin/sh: {e}");
@@ -77,7 +81,9 @@ fn supervise(command: &std::ffi::OsStr) -> i32 {
         match child.try_wait() {
             Ok(Some(status)) => {
                 use std::os::unix::process::ExitStatusExt as _;
-                return status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+                return status
+                    .code()
+                    .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
             }
             Ok(None) => {}
             Err(_) => return 1,
