@@ -391,7 +391,13 @@ impl ServerConnection {
         let live = self.state.lock().await.live.take();
         if let Some(live) = live {
             let pid = live.pid;
-            let _ = tokio::time::timeout(Duration::from_secs(10), live.service.cancel()).await;
+            // Servers that ignore the closed stdin get SIGTERM/SIGKILL after a short grace.
+            let grace = if pid.is_some() {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(5)
+            };
+            let _ = tokio::time::timeout(grace, live.service.cancel()).await;
             if let Some(pid) = pid {
                 kill_group(pid);
             }

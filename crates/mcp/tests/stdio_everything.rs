@@ -258,3 +258,41 @@ async fn stderr_goes_to_the_log_and_bad_servers_do_not_break_others() {
     assert!(log.contains("broken-server-says-bye"));
     mgr.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_list_changes_are_picked_up() {
+    let env = Env::new();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/list-changed-server.mjs");
+    let sdk = common::testdeps().join("@modelcontextprotocol/sdk");
+    let cfg = pryx_mcp::ServerConfig::stdio(vec![
+        common::node(),
+        script.to_string_lossy().into_owned(),
+        sdk.to_string_lossy().into_owned(),
+    ]);
+    env.write(&[("lc", cfg)]);
+    let mgr = env.manager(None);
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let n = changed.clone();
+    mgr.on_tools_changed(move |server| {
+        assert_eq!(server, "lc");
+        n.notify_one();
+    });
+    let tools = mgr.tools().await;
+    let names: Vec<_> = tools.iter().map(|t| t.name().to_owned()).collect();
+    assert_eq!(names, ["lc.unlock"]);
+    find(&tools, "lc.unlock")
+        .execute(json!({}), env.ctx())
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), changed.notified())
+        .await
+        .expect("no list_changed notification");
+    let tools = mgr.tools().await;
+    let out = find(&tools, "lc.secret")
+        .execute(json!({}), env.ctx())
+        .await
+        .unwrap();
+    assert_eq!(out.content, "secret tool ran");
+    mgr.shutdown().await;
+}

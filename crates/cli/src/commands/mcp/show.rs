@@ -24,7 +24,7 @@ pub fn list(status: &[ServerStatus], problems: &[ConfigProblem], json: bool) -> 
             .collect();
         let mut all: Vec<Value> = status
             .iter()
-            .map(|s| serde_json::to_value(s))
+            .map(serde_json::to_value)
             .collect::<Result<_, _>>()?;
         all.extend(invalid);
         say!("{}", serde_json::to_string_pretty(&all)?);
