@@ -156,10 +156,17 @@ impl ServerConnection {
             state.tools = None;
             self.fail(&mut state, &err);
         }
+        // A server that keeps failing is not retried on every request: callers (the agent's
+        // tool list, every turn) get the last error at once until the backoff has passed.
         if let Some(at) = state.last_failure {
             let wait = backoff(state.failures).saturating_sub(at.elapsed());
             if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
+                return Err(McpError::Backoff {
+                    server: self.name.clone(),
+                    failures: state.failures,
+                    secs: wait.as_secs().max(1),
+                    last: state.last_error.clone().unwrap_or_default(),
+                });
             }
         }
         let handler = PryxClientHandler::new(

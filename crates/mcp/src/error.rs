@@ -45,6 +45,16 @@ pub enum McpError {
         "MCP server `{server}` did not answer within {secs}s; raise \"timeout\" in servers.json if it is slow"
     )]
     Timeout { server: String, secs: u64 },
+    /// The server failed repeatedly and is not retried until the backoff has passed.
+    #[error(
+        "MCP server `{server}` failed {failures} times in a row; next attempt in {secs}s (last error: {last})"
+    )]
+    Backoff {
+        server: String,
+        failures: u32,
+        secs: u64,
+        last: String,
+    },
     /// The caller cancelled; the server was told.
     #[error("MCP call cancelled")]
     Cancelled,

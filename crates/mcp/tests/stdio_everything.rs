@@ -254,6 +254,12 @@ async fn stderr_goes_to_the_log_and_bad_servers_do_not_break_others() {
     let status = mgr.status();
     let b = status.iter().find(|s| s.name == "broken").unwrap();
     assert_eq!(b.status, "failed");
+    // The first retry is immediate; after that a failing server is not restarted on every
+    // request but reports its last error until the backoff has passed.
+    let second = mgr.server_tools("broken").await.unwrap_err().to_string();
+    assert!(second.contains("broken-server-says-bye"), "{second}");
+    let third = mgr.server_tools("broken").await.unwrap_err().to_string();
+    assert!(third.contains("failed 2 times in a row"), "{third}");
     let log = std::fs::read_to_string(env.dir.logs_dir().join("mcp-broken.log")).unwrap();
     assert!(log.contains("broken-server-says-bye"));
     mgr.shutdown().await;
