@@ -135,6 +135,16 @@ impl McpManager {
     /// Tools of every enabled server, fetched concurrently. A server that fails is left out
     /// (its error is in [`Self::status`] and [`Self::last_failures`]); the others still count.
     pub async fn tools(&self) -> Vec<Arc<dyn Tool>> {
+        self.mcp_tools()
+            .await
+            .into_iter()
+            .map(|t| t as Arc<dyn Tool>)
+            .collect()
+    }
+
+    /// Like [`Self::tools`], keeping the concrete type so callers can read
+    /// [`McpTool::hints`] (read-only / destructive annotations) for the policy decision.
+    pub async fn mcp_tools(&self) -> Vec<Arc<McpTool>> {
         let names: Vec<String> = self
             .servers
             .iter()
@@ -143,11 +153,11 @@ impl McpManager {
             .collect();
         let results =
             futures_util::future::join_all(names.iter().map(|n| self.server_tools(n))).await;
-        let mut out: Vec<Arc<dyn Tool>> = Vec::new();
+        let mut out = Vec::new();
         let mut failures = Vec::new();
         for (name, res) in names.into_iter().zip(results) {
             match res {
-                Ok(tools) => out.extend(tools.into_iter().map(|t| t as Arc<dyn Tool>)),
+                Ok(tools) => out.extend(tools),
                 Err(e) => {
                     tracing::warn!("MCP server `{name}` left out: {e}");
                     failures.push((name, e.to_string()));

@@ -71,7 +71,12 @@ async fn tools_calls_and_client_features() {
     let tools = mgr.tools().await;
     assert!(tools.len() >= 10, "{}", tools.len());
     assert!(tools.iter().all(|t| t.name().starts_with("every.")));
+    let typed = mgr.mcp_tools().await;
+    let hints = |name: &str| typed.iter().find(|t| t.name() == name).unwrap().hints();
+    assert_eq!(hints("every.echo"), (true, false));
+    assert!(!hints("every.toggle-simulated-logging").0);
     let echo = find(&tools, "every.echo");
+    assert_eq!(echo.kind(), pryx_protocol::ToolKind::Read);
     assert!(echo.schema()["properties"]["message"].is_object());
 
     let out = echo
