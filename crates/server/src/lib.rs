@@ -1,1 +1,137 @@
-//! The Pryx HTTP API.
+//! The HTTP + WebSocket API of the Pryx gateway (PRD §13, DESIGN.md §5.1 and §6): REST under
+//! `/api/v1`, the event socket at `/api/v1/ws`, and the OpenAPI document at
+//! `/api/v1/openapi.json`. Every request passes the Host/Origin/token guard.
+
+mod error;
+mod extract;
+mod guard;
+mod openapi;
+mod routes;
+mod sse;
+mod state;
+pub mod token;
+mod ws;
+
+pub use error::{ApiError, RequestIds};
+pub use guard::Guard;
+
+use axum::Router;
+use axum::routing::get;
+use pryx_core::Core;
+use state::AppState;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// How the API is exposed.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The bearer token clients must present.
+    pub token: String,
+    /// Further host names the gateway is reached by (remote deployments).
+    pub extra_hosts: Vec<String>,
+    /// Failed authentications per client address per minute before answering 429.
+    pub auth_failures_per_minute: u32,
+    /// `ok`, `fallback` or what is wrong with the secret store (for `/diagnostics`).
+    pub keychain: String,
+}
+
+impl ServerConfig {
+    pub fn new(token: impl Into<String>) -> Self {
+        ServerConfig {
+            token: token.into(),
+            extra_hosts: Vec::new(),
+            auth_failures_per_minute: 20,
+            keychain: "ok".to_string(),
+        }
+    }
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+fn api_router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(routes::sessions::list, routes::sessions::create))
+        .routes(routes!(routes::sessions::get, routes::sessions::delete))
+        .routes(routes!(routes::sessions::send))
+        .routes(routes!(routes::turns::cancel))
+        .routes(routes!(routes::approvals::list))
+        .routes(routes!(routes::approvals::decide))
+        .routes(routes!(routes::system::live))
+        .routes(routes!(routes::system::ready))
+        .routes(routes!(routes::system::diagnostics))
+        .routes(routes!(routes::system::models))
+        .routes(routes!(routes::system::tools))
+        .routes(routes!(routes::system::audit))
+        .routes(routes!(ws::upgrade))
+}
+
+/// A running API server.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Serves `core` on `listener` until [`Server::shutdown`].
+    pub fn start(core: Core, listener: tokio::net::TcpListener, config: ServerConfig) -> std::io::Result<Server> {
+        let addr = listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+        let state = Arc::new(AppState {
+            core,
+            guard: Guard::new(config.token, addr, &config.extra_hosts, config.auth_failures_per_minute),
+            shutdown: shutdown.clone(),
+            ws_clients: AtomicUsize::new(0),
+            keychain: config.keychain,
+        });
+        let app = router(state);
+        let stop = shutdown.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        });
+        Ok(Server { addr, shutdown, task })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, closes sockets and streams, and waits up to `grace` for requests in
+    /// flight. Running turns are the core's to cancel ([`Core::shutdown`]).
+    pub async fn shutdown(self, grace: Duration) {
+        self.shutdown.cancel();
+        let mut task = self.task;
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            tracing::warn!("connections still open after the grace period; closing them");
+            task.abort();
+        }
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    let (api, doc) = api_router().split_for_parts();
+    let doc = Arc::new(doc);
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { axum::Json(doc.as_ref().clone()) }
+        }),
+    )
+    .fallback(routes::not_found)
+    .method_not_allowed_fallback(routes::method_not_allowed)
+    .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check))
+    .layer(axum::middleware::from_fn(guard::request_ids))
+    .with_state(state)
+}

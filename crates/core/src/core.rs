@@ -1,0 +1,262 @@
+//! [`Core`]: one agent wired to the session bus and the approval broker, running turns in the
+//! background.
+
+use crate::bus::SessionBus;
+use crate::error::CoreError;
+use crate::turns::Turns;
+use pryx_agent::approvals::ApprovalBroker;
+use pryx_agent::{Agent, AgentSettings, EventSink, PromptSource};
+use pryx_llm::Provider;
+use pryx_llm::catalog::ModelInfo;
+use pryx_policy::Policy;
+use pryx_protocol::EventKind;
+use pryx_store::{NewSession, Session, Store};
+use pryx_tools::{ToolContext, ToolRegistry};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// What the core is built from; the command line resolves these from config (the same way for
+/// `pryx serve` and `pryx run`).
+pub struct CoreParts {
+    pub store: Store,
+    pub provider: Arc<dyn Provider>,
+    pub model: ModelInfo,
+    pub tools: Arc<ToolRegistry>,
+    pub policy: Arc<Policy>,
+    /// How the policy was named (`workspace-only`, a file stem), for diagnostics.
+    pub policy_name: String,
+    pub tool_ctx: ToolContext,
+    /// `interactive` is forced on: connected surfaces answer approvals.
+    pub settings: AgentSettings,
+    /// Appended to the system prompt at the start of each turn (skills).
+    pub prompt_sources: Vec<PromptSource>,
+}
+
+/// A turn that was accepted and runs in the background.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedTurn {
+    pub turn_id: String,
+    pub session_id: String,
+    /// The session's last event version before the turn.
+    pub after_version: u64,
+}
+
+struct Inner {
+    agent: Arc<Agent>,
+    bus: SessionBus,
+    turns: Turns,
+    policy_name: String,
+    workspace_id: String,
+    started: Instant,
+    started_at: String,
+    shutting_down: AtomicBool,
+}
+
+/// The gateway. Cheap to clone; all clones share the same state.
+#[derive(Clone)]
+pub struct Core {
+    inner: Arc<Inner>,
+}
+
+impl Core {
+    /// Wires the agent to a new bus and broker. Tool calls left running by a previous process
+    /// are marked interrupted (this core is the only writer of the data dir).
+    pub fn new(parts: CoreParts) -> Result<Core, CoreError> {
+        let bus = SessionBus::default();
+        let publisher = bus.clone();
+        let sink: EventSink = Arc::new(move |e| publisher.publish(e));
+        let interrupted = parts.store.mark_all_interrupted()?;
+        if interrupted > 0 {
+            tracing::info!(interrupted, "marked tool calls of a previous run as interrupted");
+        }
+        let workspace = parts.store.upsert_workspace(&parts.tool_ctx.workspace)?;
+        let agent = Agent {
+            store: parts.store,
+            provider: parts.provider,
+            model: parts.model,
+            tools: parts.tools,
+            policy: parts.policy,
+            broker: ApprovalBroker::new(),
+            sink,
+            tool_ctx: parts.tool_ctx,
+            settings: AgentSettings { interactive: true, ..parts.settings },
+            prompt_sources: parts.prompt_sources,
+            rate: Default::default(),
+        };
+        Ok(Core {
+            inner: Arc::new(Inner {
+                agent: Arc::new(agent),
+                bus,
+                turns: Turns::default(),
+                policy_name: parts.policy_name,
+                workspace_id: workspace.id,
+                started: Instant::now(),
+                started_at: pryx_store::now_ts(),
+                shutting_down: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.agent.store
+    }
+    pub fn bus(&self) -> &SessionBus {
+        &self.inner.bus
+    }
+    pub fn broker(&self) -> &ApprovalBroker {
+        &self.inner.agent.broker
+    }
+    /// The agent turns run with (model, tools, policy, workspace).
+    pub fn agent(&self) -> &Agent {
+        &self.inner.agent
+    }
+    pub fn policy_name(&self) -> &str {
+        &self.inner.policy_name
+    }
+    /// The store id of the core's workspace.
+    pub fn workspace_id(&self) -> &str {
+        &self.inner.workspace_id
+    }
+    pub fn uptime(&self) -> Duration {
+        self.inner.started.elapsed()
+    }
+    /// RFC 3339 UTC start time.
+    pub fn started_at(&self) -> &str {
+        &self.inner.started_at
+    }
+    pub fn running_turns(&self) -> usize {
+        self.inner.turns.len()
+    }
+    pub fn is_busy(&self, session_id: &str) -> bool {
+        self.inner.turns.is_busy(session_id)
+    }
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Creates a session in the core's workspace (or `workspace_id`). `model`, when given, must be
+    /// the core's model: one core runs one model for now.
+    pub fn create_session(
+        &self,
+        title: Option<&str>,
+        model: Option<&str>,
+        workspace_id: Option<&str>,
+    ) -> Result<Session, CoreError> {
+        let current = self.inner.agent.model_id();
+        if let Some(m) = model.filter(|m| *m != current) {
+            return Err(CoreError::Invalid(format!(
+                "model {m:?} is not available in this core; use {current:?} (see GET /api/v1/models)"
+            )));
+        }
+        let workspace = match workspace_id {
+            Some(id) => self
+                .store()
+                .get_workspace(id)?
+                .ok_or_else(|| CoreError::Invalid(format!("workspace {id:?} is unknown to this core")))?
+                .id,
+            None => self.inner.workspace_id.clone(),
+        };
+        Ok(self.store().create_session(&NewSession {
+            workspace_id: Some(workspace),
+            title: title.unwrap_or_default().to_string(),
+            model: Some(current),
+        })?)
+    }
+
+    /// Deletes a session and everything in it; refused while a turn runs there.
+    pub fn delete_session(&self, id: &str) -> Result<(), CoreError> {
+        if self.is_busy(id) {
+            return Err(CoreError::SessionBusy(id.to_string()));
+        }
+        if self.store().delete_session(id)? {
+            Ok(())
+        } else {
+            Err(CoreError::SessionNotFound(id.to_string()))
+        }
+    }
+
+    /// Starts a turn in the background and returns at once. Its events go to the bus, ending with
+    /// `turn.completed` (preceded by `error.occurred` when it fails).
+    pub fn start_turn(&self, session_id: &str, prompt: &str) -> Result<StartedTurn, CoreError> {
+        if self.is_shutting_down() {
+            return Err(CoreError::ShuttingDown);
+        }
+        if prompt.trim().is_empty() {
+            return Err(CoreError::Invalid("the message content is empty; send some text".into()));
+        }
+        if self.store().get_session(session_id)?.is_none() {
+            return Err(CoreError::SessionNotFound(session_id.to_string()));
+        }
+        let turn_id = uuid::Uuid::now_v7().to_string();
+        let cancel = CancellationToken::new();
+        if !self.inner.turns.reserve(session_id, &turn_id, cancel.clone()) {
+            return Err(CoreError::SessionBusy(session_id.to_string()));
+        }
+        let after_version = match self.store().last_event_version(session_id) {
+            Ok(v) => v,
+            Err(e) => {
+                self.inner.turns.finish(session_id, &turn_id);
+                return Err(e.into());
+            }
+        };
+        let core = self.clone();
+        let (sid, tid, text) = (session_id.to_string(), turn_id.clone(), prompt.to_string());
+        let handle = tokio::spawn(async move {
+            let result = core.inner.agent.run_turn(&sid, &text, cancel).await;
+            match result {
+                Ok(report) => tracing::info!(session = %sid, turn = %tid, stop = ?report.stop, steps = report.steps, "turn ended"),
+                Err(e) => {
+                    tracing::warn!(session = %sid, turn = %tid, error = %e, "turn failed");
+                    core.ensure_completed(&sid, after_version, &e);
+                }
+            }
+            core.inner.turns.finish(&sid, &tid);
+        });
+        self.inner.turns.set_handle(session_id, &turn_id, handle);
+        Ok(StartedTurn { turn_id, session_id: session_id.to_string(), after_version })
+    }
+
+    /// A turn that failed before it could report its end still ends with `turn.completed`.
+    fn ensure_completed(&self, session_id: &str, after: u64, error: &pryx_agent::AgentError) {
+        let store = self.store();
+        let done = store
+            .events_since(session_id, after, u32::MAX)
+            .map(|evs| evs.iter().any(|e| e.event == EventKind::TurnCompleted))
+            .unwrap_or(false);
+        if done {
+            return;
+        }
+        let payload = serde_json::json!({"stop": "error", "code": error.code(), "message": error.to_string()});
+        for kind in [EventKind::ErrorOccurred, EventKind::TurnCompleted] {
+            match store.append_event(session_id, kind, self.inner.agent.settings.surface, &payload) {
+                Ok(e) => self.inner.bus.publish(&e),
+                Err(e) => tracing::warn!(session = %session_id, error = %e, "cannot record the end of a failed turn"),
+            }
+        }
+    }
+
+    /// Cancels a running turn; it ends with `turn.completed` and `stop: cancelled`.
+    pub fn cancel_turn(&self, turn_id: &str) -> Result<String, CoreError> {
+        self.inner.turns.cancel(turn_id).ok_or_else(|| CoreError::TurnNotFound(turn_id.to_string()))
+    }
+
+    /// Refuses new turns, cancels running ones (recorded as cancelled) and waits for them to
+    /// finish their bookkeeping, at most `grace`.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+        let handles = self.inner.turns.cancel_all();
+        let n = handles.len();
+        let all = futures_join(handles);
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!(turns = n, "turns did not finish within the shutdown grace period");
+        }
+    }
+}
+
+async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {
+    for h in handles {
+        let _ = h.await;
+    }
+}

@@ -1,0 +1,34 @@
+use pryx_protocol::ErrorCode;
+
+/// Why the core refused or failed a request.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("session {0} not found; list sessions with GET /api/v1/sessions")]
+    SessionNotFound(String),
+    #[error("turn {0} not found; it may have finished already")]
+    TurnNotFound(String),
+    #[error("session {0} already has a running turn; wait for turn.completed or cancel it first")]
+    SessionBusy(String),
+    #[error("the core is shutting down; retry against the next core")]
+    ShuttingDown,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the local store failed: {0}; run `pryx doctor`")]
+    Store(#[from] pryx_store::StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    /// The wire code surfaces switch on.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CoreError::SessionNotFound(_) | CoreError::TurnNotFound(_) => ErrorCode::NotFound,
+            CoreError::SessionBusy(_) => ErrorCode::Conflict,
+            CoreError::ShuttingDown => ErrorCode::Internal,
+            CoreError::Invalid(_) => ErrorCode::ValidationFailed,
+            CoreError::Store(e) => e.code(),
+            CoreError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Who may talk to the core (DESIGN.md §5.1): the Host header must name this gateway (no DNS
+//! rebinding), an Origin must be the gateway's own (no cross-site requests or WebSockets), and
+//! every call but the health probes and the OpenAPI document carries the bearer token. Failed
+//! authentication is logged and, past a threshold per client address, answered with 429.
+
+use crate::error::{ApiError, REQUEST, RequestIds};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use pryx_protocol::ErrorCode;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Paths reachable without the token (still Host- and Origin-checked).
+const PUBLIC: [&str; 3] = ["/api/v1/health", "/api/v1/health/ready", "/api/v1/openapi.json"];
+const WS_PATH: &str = "/api/v1/ws";
+
+/// What the guard accepts.
+pub struct Guard {
+    token: String,
+    hosts: Vec<String>,
+    port: u16,
+    /// Exposed beyond loopback: any IP-literal Host with our port is fine (rebinding needs a name).
+    remote: bool,
+    limiter: FailureLimiter,
+}
+
+impl Guard {
+    /// `bind` is the listening address; `extra_hosts` are further names (with or without port)
+    /// a remote deployment is reached by.
+    pub fn new(token: String, bind: SocketAddr, extra_hosts: &[String], failures_per_minute: u32) -> Guard {
+        let port = bind.port();
+        let mut hosts = vec![
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+        ];
+        match bind.ip() {
+            IpAddr::V4(ip) => hosts.push(format!("{ip}:{port}")),
+            IpAddr::V6(ip) => hosts.push(format!("[{ip}]:{port}")),
+        }
+        for h in extra_hosts {
+            hosts.push(if h.contains(':') && !h.ends_with(']') { h.clone() } else { format!("{h}:{port}") });
+        }
+        hosts.iter_mut().for_each(|h| *h = h.to_ascii_lowercase());
+        Guard {
+            token,
+            hosts,
+            port,
+            remote: !bind.ip().is_loopback(),
+            limiter: FailureLimiter::new(failures_per_minute, Duration::from_secs(60)),
+        }
+    }
+
+    /// Whether a Host header value names this gateway.
+    pub fn host_ok(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        if self.hosts.iter().any(|h| *h == host) {
+            return true;
+        }
+        self.remote && host.parse::<SocketAddr>().is_ok_and(|a| a.port() == self.port)
+    }
+
+    /// Whether an Origin header value is this gateway's own page.
+    pub fn origin_ok(&self, origin: &str) -> bool {
+        origin
+            .strip_prefix("http://")
+            .is_some_and(|rest| !rest.contains('/') && self.host_ok(rest))
+    }
+
+    fn token_ok(&self, given: &str) -> bool {
+        constant_time_eq(given.as_bytes(), self.token.as_bytes())
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Counts failed authentications per client address in a fixed window.
+struct FailureLimiter {
+    max: u32,
+    window: Duration,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl FailureLimiter {
+    fn new(max: u32, window: Duration) -> Self {
+        FailureLimiter { max, window, seen: Mutex::new(HashMap::new()) }
+    }
+
+    fn blocked(&self, ip: IpAddr) -> bool {
+        let map = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&ip).is_some_and(|(start, n)| start.elapsed() < self.window && *n >= self.max)
+    }
+
+    fn record(&self, ip: IpAddr) {
+        let mut map = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            let window = self.window;
+            map.retain(|_, (start, _)| start.elapsed() < window);
+        }
+        let entry = map.entry(ip).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= self.window {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+    }
+}
+
+fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    ApiError::new(status, code, message).into_response()
+}
+
+/// Outermost layer: gives every request its ids (in error bodies and `x-request-id`).
+pub async fn request_ids(req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("req-{}", uuid::Uuid::now_v7().simple()));
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let ids = RequestIds { request_id: request_id.clone(), trace_id: trace_id.clone() };
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut res = REQUEST.scope(ids, next.run(req)).await;
+    tracing::debug!(%method, %path, status = res.status().as_u16(), request_id = %request_id, "served");
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// Host, Origin and token checks.
+pub async fn check(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let guard = &state.guard;
+    let headers = req.headers();
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().authority().map(|a| a.as_str()));
+    match host {
+        Some(h) if guard.host_ok(h) => {}
+        other => {
+            tracing::warn!(peer = %peer, host = ?other, "refused a request naming a foreign host");
+            return refuse(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "the Host header does not name this gateway; connect to 127.0.0.1 or localhost with the gateway's port");
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        if !origin.to_str().is_ok_and(|o| guard.origin_ok(o)) {
+            tracing::warn!(peer = %peer, origin = ?origin, "refused a cross-origin request");
+            return refuse(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "cross-origin requests are refused; only the gateway's own pages may call it");
+        }
+    }
+    let path = req.uri().path();
+    if PUBLIC.contains(&path) {
+        return next.run(req).await;
+    }
+    if guard.limiter.blocked(peer.ip()) {
+        tracing::warn!(peer = %peer, "refused a request: too many failed authentications");
+        return refuse(StatusCode::TOO_MANY_REQUESTS, ErrorCode::Unauthorized, "too many failed authentications from this address; wait a minute and use the token from the data dir's `token` file");
+    }
+    let given = bearer(headers).or_else(|| (path == WS_PATH).then(|| query_token(req.uri().query())).flatten());
+    match given {
+        Some(t) if guard.token_ok(&t) => next.run(req).await,
+        given => {
+            guard.limiter.record(peer.ip());
+            tracing::warn!(peer = %peer, %path, presented = given.is_some(), "authentication failed");
+            let message = if given.is_some() {
+                "the bearer token is wrong; read it from the data dir's `token` file"
+            } else {
+                "missing bearer token: send `Authorization: Bearer <token>` with the token from the data dir's `token` file"
+            };
+            let mut res = refuse(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message);
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+/// `?token=` is accepted on the WebSocket path only, for browsers that cannot set headers.
+fn query_token(query: Option<&str>) -> Option<String> {
+    query?.split('&').find_map(|kv| kv.strip_prefix("token=")).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard(bind: &str) -> Guard {
+        Guard::new("secret".into(), bind.parse().unwrap(), &["pryx.example".into()], 3)
+    }
+
+    #[test]
+    fn hosts_and_origins() {
+        let g = guard("127.0.0.1:4000");
+        assert!(g.host_ok("127.0.0.1:4000"));
+        assert!(g.host_ok("LOCALHOST:4000"));
+        assert!(g.host_ok("[::1]:4000"));
+        assert!(g.host_ok("pryx.example:4000"));
+        assert!(!g.host_ok("localhost"));
+        assert!(!g.host_ok("127.0.0.1:4001"));
+        assert!(!g.host_ok("evil.example:4000"));
+        assert!(!g.host_ok("10.0.0.5:4000"));
+        assert!(g.origin_ok("http://localhost:4000"));
+        assert!(!g.origin_ok("https://localhost:4000"));
+        assert!(!g.origin_ok("http://evil.example:4000"));
+        assert!(!g.origin_ok("null"));
+        assert!(!g.origin_ok("http://localhost:4000/x"));
+        let remote = guard("0.0.0.0:4000");
+        assert!(remote.host_ok("10.0.0.5:4000"));
+        assert!(!remote.host_ok("rebind.example:4000"));
+    }
+
+    #[test]
+    fn limiter_blocks_after_the_threshold() {
+        let g = guard("127.0.0.1:1");
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        for _ in 0..3 {
+            assert!(!g.limiter.blocked(ip));
+            g.limiter.record(ip);
+        }
+        assert!(g.limiter.blocked(ip));
+        assert!(!g.limiter.blocked("127.0.0.2".parse().unwrap()));
+    }
+
+    #[test]
+    fn tokens() {
+        let g = guard("127.0.0.1:1");
+        assert!(g.token_ok("secret"));
+        assert!(!g.token_ok("secreT"));
+        assert!(!g.token_ok(""));
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        assert_eq!(bearer(&h).as_deref(), Some("abc"));
+        assert_eq!(query_token(Some("a=1&token=xyz")).as_deref(), Some("xyz"));
+    }
+}

@@ -1,0 +1,26 @@
+//! REST handlers of `/api/v1`, one module per resource.
+
+pub mod approvals;
+pub mod sessions;
+pub mod system;
+pub mod turns;
+
+use crate::error::ApiError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+/// Unknown paths answer in the API's error shape.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
+}
+
+/// Known paths with another method.
+pub async fn method_not_allowed() -> impl IntoResponse {
+    let e = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        pryx_protocol::ErrorCode::ValidationFailed,
+        "method not allowed on this endpoint; see /api/v1/openapi.json",
+    );
+    (StatusCode::METHOD_NOT_ALLOWED, Json(e.body()))
+}

@@ -1,0 +1,196 @@
+//! Sessions: list and search, create, read with messages, delete, and send a message.
+
+use crate::error::{ApiError, blocking};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::sse;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use pryx_core::Core;
+use pryx_protocol::api::{
+    CreateSession, MessageView, SendMessage, SessionDetail, SessionList, SessionSummary, TurnAccepted,
+};
+use pryx_protocol::ErrorEnvelope;
+use pryx_store::{Page, Session};
+use serde::Deserialize;
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+/// Largest page size.
+const MAX_LIMIT: u32 = 200;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Full-text search over message text (every term must match).
+    #[param(max_length = 1000)]
+    pub q: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    #[param(minimum = 0, maximum = 1000000)]
+    pub offset: Option<u32>,
+}
+
+pub(crate) fn summary(core: &Core, s: Session, snippet: Option<String>) -> SessionSummary {
+    SessionSummary {
+        busy: core.is_busy(&s.id),
+        id: s.id,
+        workspace_id: s.workspace_id,
+        title: s.title,
+        status: s.status.as_str().to_string(),
+        model: s.model,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+        total_tokens_in: s.total_tokens_in,
+        total_tokens_out: s.total_tokens_out,
+        total_cost_usd: s.total_cost_usd,
+        snippet,
+    }
+}
+
+/// Lists sessions, newest first; with `q`, the sessions whose messages match, best first.
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(ListQuery),
+    responses((status = 200, body = SessionList), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+pub async fn list(State(st): State<Arc<AppState>>, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<SessionList>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    let offset = q.offset.unwrap_or(0);
+    if offset > 1_000_000 {
+        return Err(ApiError::bad_request("offset must be at most 1000000"));
+    }
+    if q.q.as_ref().is_some_and(|t| t.len() > 1000) {
+        return Err(ApiError::bad_request("q must be at most 1000 bytes"));
+    }
+    let core = st.core.clone();
+    let sessions = blocking(move || {
+        let store = core.store();
+        Ok(match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            Some(text) => store
+                .search_sessions(text, limit, offset)?
+                .into_iter()
+                .map(|h| summary(&core, h.session, Some(h.snippet)))
+                .collect(),
+            None => store
+                .list_sessions(None, Page { limit, offset })?
+                .into_iter()
+                .map(|s| summary(&core, s, None))
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(Json(SessionList { sessions, limit, offset }))
+}
+
+/// Creates a session in the core's workspace.
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = CreateSession,
+    responses((status = 201, body = SessionSummary), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope)))]
+pub async fn create(State(st): State<Arc<AppState>>, ApiJson(body): ApiJson<CreateSession>) -> Result<Response, ApiError> {
+    if body.title.as_ref().is_some_and(|t| t.len() > 500) {
+        return Err(ApiError::bad_request("title must be at most 500 bytes"));
+    }
+    let core = st.core.clone();
+    let s = blocking(move || {
+        let s = core.create_session(body.title.as_deref(), body.model.as_deref(), body.workspace_id.as_deref())?;
+        Ok(summary(&core, s, None))
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(s)).into_response())
+}
+
+/// A session with its messages.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = SessionDetail), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(State(st): State<Arc<AppState>>, ApiPath(id): ApiPath<String>) -> Result<Json<SessionDetail>, ApiError> {
+    let core = st.core.clone();
+    let detail = blocking(move || {
+        let store = core.store();
+        let s = store
+            .get_session(&id)?
+            .ok_or_else(|| ApiError::not_found(format!("session {id} not found; list sessions with GET /api/v1/sessions")))?;
+        let messages = store.list_messages(&id)?.into_iter().map(message_view).collect();
+        let last_version = store.last_event_version(&id)?;
+        Ok(SessionDetail { session: summary(&core, s, None), messages, last_version })
+    })
+    .await?;
+    Ok(Json(detail))
+}
+
+fn message_view(m: pryx_store::Message) -> MessageView {
+    MessageView {
+        id: m.id,
+        seq: m.seq,
+        role: m.role.as_str().to_string(),
+        text: m.text,
+        content: m.content,
+        tool_call_id: m.tool_call_id,
+        model: m.model,
+        tokens_in: m.usage.tokens_in.unwrap_or(0),
+        tokens_out: m.usage.tokens_out.unwrap_or(0),
+        cost_usd: m.usage.cost_usd.unwrap_or(0.0),
+        created_at: m.created_at,
+    }
+}
+
+/// Deletes a session with its messages and events (refused while a turn runs in it).
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "session id")),
+    responses((status = 204, description = "deleted"), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope)))]
+pub async fn delete(State(st): State<Arc<AppState>>, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
+    let core = st.core.clone();
+    blocking(move || Ok(core.delete_session(&id)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamMode {
+    Sse,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SendQuery {
+    /// `sse`: answer with the turn's events as Server-Sent Events until `turn.completed`.
+    pub stream: Option<StreamMode>,
+}
+
+/// Starts a turn with the user's message and returns its id at once (202). With `?stream=sse`
+/// the answer is the turn's event stream instead.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/messages", tag = "sessions",
+    params(("id" = String, Path, description = "session id"), SendQuery), request_body = SendMessage,
+    responses((status = 202, body = TurnAccepted),
+        (status = 200, description = "the turn's events (`data:` lines hold event envelopes)", content_type = "text/event-stream", body = String),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope), (status = 503, body = ErrorEnvelope)))]
+pub async fn send(
+    State(st): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SendQuery>,
+    ApiJson(body): ApiJson<SendMessage>,
+) -> Result<Response, ApiError> {
+    if body.content.len() > 1_000_000 {
+        return Err(ApiError::bad_request("content must be at most 1 MB"));
+    }
+    // Subscribe before the turn starts so the stream misses nothing.
+    let rx = q.stream.map(|_| st.core.bus().subscribe());
+    let core = st.core.clone();
+    let started = blocking(move || Ok(core.start_turn(&id, &body.content)?)).await?;
+    match rx {
+        Some(rx) => Ok(sse::turn_stream(rx, started, st.shutdown.clone()).into_response()),
+        None => Ok((
+            StatusCode::ACCEPTED,
+            Json(TurnAccepted {
+                turn_id: started.turn_id,
+                session_id: started.session_id,
+                after_version: started.after_version,
+            }),
+        )
+            .into_response()),
+    }
+}

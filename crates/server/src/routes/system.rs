@@ -1,0 +1,146 @@
+//! Health, readiness, diagnostics, and what the core offers: models, tools, the audit log.
+
+use crate::error::{ApiError, blocking};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use pryx_protocol::ErrorEnvelope;
+use pryx_protocol::api::{
+    AuditList, AuditView, Components, Diagnostics, Health, ModelList, ModelView, ToolList, ToolView,
+};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use utoipa::IntoParams;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn health(st: &AppState, status: &str) -> Health {
+    Health { status: status.to_string(), version: VERSION.to_string(), uptime_seconds: st.core.uptime().as_secs() }
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/api/v1/health", tag = "system", security(()), responses((status = 200, body = Health)))]
+pub async fn live(State(st): State<Arc<AppState>>) -> Json<Health> {
+    Json(health(&st, "healthy"))
+}
+
+/// Readiness: the database answers and the core accepts turns.
+#[utoipa::path(get, path = "/api/v1/health/ready", tag = "system", security(()),
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn ready(State(st): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
+    let core = st.core.clone();
+    let db_ok = blocking(move || Ok(core.store().schema_version().is_ok())).await.unwrap_or(false);
+    if db_ok && !st.core.is_shutting_down() {
+        (StatusCode::OK, Json(health(&st, "ready")))
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(health(&st, "unavailable")))
+    }
+}
+
+/// The components block of PRD §13 and the core's live figures.
+#[utoipa::path(get, path = "/api/v1/diagnostics", tag = "system",
+    responses((status = 200, body = Diagnostics), (status = 401, body = ErrorEnvelope)))]
+pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnostics>, ApiError> {
+    let core = st.core.clone();
+    let (database, schema_version) = blocking(move || {
+        Ok(match core.store().schema_version() {
+            Ok(v) => ("ok".to_string(), v),
+            Err(e) => (e.to_string(), 0),
+        })
+    })
+    .await?;
+    let agent = st.core.agent();
+    let status = if database == "ok" { "healthy" } else { "degraded" };
+    Ok(Json(Diagnostics {
+        status: status.to_string(),
+        version: VERSION.to_string(),
+        uptime_seconds: st.core.uptime().as_secs(),
+        components: Components { database, keychain: st.keychain.clone(), integrations: BTreeMap::new() },
+        pid: std::process::id(),
+        model: agent.model_id(),
+        policy: st.core.policy_name().to_string(),
+        workspace: agent.workspace().display().to_string(),
+        running_turns: u32::try_from(st.core.running_turns()).unwrap_or(u32::MAX),
+        pending_approvals: u32::try_from(st.core.broker().pending().len()).unwrap_or(u32::MAX),
+        ws_clients: u32::try_from(st.ws_clients.load(Ordering::Relaxed)).unwrap_or(u32::MAX),
+        schema_version,
+    }))
+}
+
+/// The models this core runs.
+#[utoipa::path(get, path = "/api/v1/models", tag = "system",
+    responses((status = 200, body = ModelList), (status = 401, body = ErrorEnvelope)))]
+pub async fn models(State(st): State<Arc<AppState>>) -> Json<ModelList> {
+    let m = &st.core.agent().model;
+    Json(ModelList {
+        models: vec![ModelView {
+            id: m.full_id(),
+            provider: m.provider.clone(),
+            name: m.name.clone(),
+            context: m.context,
+            output: m.output,
+            tool_call: m.tool_call,
+            reasoning: m.reasoning,
+            input_cost: m.cost.input,
+            output_cost: m.cost.output,
+            default: true,
+        }],
+    })
+}
+
+/// The tools the agent may call (subject to policy).
+#[utoipa::path(get, path = "/api/v1/tools", tag = "system",
+    responses((status = 200, body = ToolList), (status = 401, body = ErrorEnvelope)))]
+pub async fn tools(State(st): State<Arc<AppState>>) -> Json<ToolList> {
+    let tools = st
+        .core
+        .agent()
+        .tools
+        .definitions()
+        .into_iter()
+        .map(|d| ToolView { name: d.name, description: d.description, kind: d.kind.as_str().to_string(), parameters: d.parameters })
+        .collect();
+    Json(ToolList { tools })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only this session's entries.
+    pub session_id: Option<String>,
+    /// How many of the latest entries, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// The latest audit entries (tool calls and decisions), oldest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "system", params(AuditQuery),
+    responses((status = 200, body = AuditList), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+pub async fn audit(State(st): State<Arc<AppState>>, ApiQuery(q): ApiQuery<AuditQuery>) -> Result<Json<AuditList>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > 1000 {
+        return Err(ApiError::bad_request("limit must be between 1 and 1000"));
+    }
+    let core = st.core.clone();
+    let rows = blocking(move || Ok(core.store().list_audit(q.session_id.as_deref(), limit)?)).await?;
+    let entries = rows
+        .into_iter()
+        .map(|r| AuditView {
+            seq: r.seq,
+            timestamp: r.timestamp,
+            actor: r.entry.actor,
+            action: r.entry.action,
+            resource_type: r.entry.resource_type,
+            resource_id: r.entry.resource_id,
+            session_id: r.entry.session_id,
+            details: r.entry.details,
+            outcome: r.entry.outcome,
+            hash: r.hash,
+        })
+        .collect();
+    Ok(Json(AuditList { entries }))
+}

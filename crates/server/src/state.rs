@@ -1,0 +1,17 @@
+//! What every handler shares.
+
+use crate::guard::Guard;
+use pryx_core::Core;
+use std::sync::atomic::AtomicUsize;
+use tokio_util::sync::CancellationToken;
+
+pub struct AppState {
+    pub core: Core,
+    pub guard: Guard,
+    /// Cancelled when the server stops: open WebSockets and streams close.
+    pub shutdown: CancellationToken,
+    /// Open WebSocket connections.
+    pub ws_clients: AtomicUsize,
+    /// `ok`, `fallback` or what is wrong with the secret store, for diagnostics.
+    pub keychain: String,
+}
