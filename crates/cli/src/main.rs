@@ -29,6 +29,8 @@ enum Command {
     Models(commands::models::Args),
     /// Run one prompt through the agent and stream the answer.
     Run(commands::run::Args),
+    /// Run the core headless with the HTTP and WebSocket API.
+    Serve(commands::serve::Args),
     /// Read and verify the hash-chained audit log.
     Audit(commands::audit::Args),
     /// Discover, check, enable and install SKILL.md skills.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => commands::doctor::run(args),
         Command::Models(args) => commands::models::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Serve(args) => commands::serve::run(args),
         Command::Audit(args) => commands::audit::run(args),
         Command::Skills(args) => commands::skills::run(args),
         Command::Mcp(args) => commands::mcp::run(args),

@@ -8,4 +8,5 @@ pub mod models;
 mod models_probe;
 pub mod run;
 pub mod secrets;
+pub mod serve;
 pub mod skills;

@@ -1,0 +1,257 @@
+//! `pryx serve`: the core headless, with the HTTP + WebSocket API.
+//!
+//! Holds the data dir's single-instance lock, writes `metadata.json` (port, pid, version,
+//! started_at) atomically, creates the API token (`token`, 0600) on first start, and with
+//! `--announce` prints the port as the first stdout line. SIGTERM or SIGINT: stop accepting,
+//! cancel running turns (recorded as cancelled), flush, remove `metadata.json`, exit within 3 s.
+
+use crate::setup;
+use anyhow::{Context, bail};
+use pryx_agent::AgentSettings;
+use pryx_config::{DataDir, LockError, SecretStore};
+use pryx_core::{Core, CoreParts};
+use pryx_protocol::Surface;
+use pryx_protocol::api::CoreMetadata;
+use pryx_server::{Server, ServerConfig};
+use pryx_tools::{SandboxLauncher, ToolContext, ToolRegistry};
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Exit code when another core holds the data dir.
+const EXIT_LOCKED: u8 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogTo {
+    Stderr,
+    File,
+    Both,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Port to listen on (0 picks a free one; see metadata.json or --announce).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Address to bind. Anything but loopback also needs --allow-remote.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Allow binding beyond loopback (the API is then reachable from the network; keep the token safe).
+    #[arg(long)]
+    allow_remote: bool,
+    /// Further host names clients use to reach a remote core (checked against the Host header).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+    /// Print the port as the first line on stdout once listening (for a supervising parent).
+    #[arg(long)]
+    announce: bool,
+    /// Log line format.
+    #[arg(long, value_enum, default_value = "pretty")]
+    log_format: LogFormat,
+    /// Where logs go: stderr, the data dir's logs/core.log, or both.
+    #[arg(long, value_enum, default_value = "stderr")]
+    log_to: LogTo,
+    /// Workspace root of new sessions (default: the current directory).
+    #[arg(long, short = 'w')]
+    workspace: Option<PathBuf>,
+    /// Model as PROVIDER/MODEL (default: config defaults.model).
+    #[arg(long, short = 'm')]
+    model: Option<String>,
+    /// Policy: a built-in mode or a file in policies/ (default: config defaults.policy).
+    #[arg(long)]
+    policy: Option<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> anyhow::Result<ExitCode> {
+    if !args.bind.is_loopback() && !args.allow_remote {
+        bail!(
+            "refusing to bind {} without --allow-remote: the API would be reachable from the network",
+            args.bind
+        );
+    }
+    let (dir, config) = setup::load_home()?;
+    init_logging(&dir, args.log_format, args.log_to)?;
+    let _lock = match pryx_config::try_lock(&dir, "core") {
+        Ok(guard) => guard,
+        Err(LockError::Held { holder_pid, .. }) => {
+            let who = holder_pid.map_or_else(|| "another process".to_string(), |p| format!("process {p}"));
+            eprintln!(
+                "error: a Pryx core is already running on {} ({who}); stop it first or set PRYX_HOME to another data dir",
+                dir.root().display()
+            );
+            return Ok(ExitCode::from(EXIT_LOCKED));
+        }
+        Err(e) => return Err(e).context("cannot take the core lock"),
+    };
+    let core = build_core(&dir, &config, &args)?;
+    let token = pryx_server::token::load_or_create(&dir)?;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
+    let mut server_config = ServerConfig::new(token);
+    server_config.extra_hosts = args.allow_hosts.clone();
+    server_config.keychain = keychain_status(&dir);
+    let server = Server::start(core.clone(), listener, server_config)?;
+    let addr = server.local_addr();
+    let metadata = CoreMetadata {
+        port: addr.port(),
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: core.started_at().to_string(),
+        bind: args.bind.to_string(),
+    };
+    pryx_config::atomic_write(&dir.metadata_file(), &serde_json::to_vec_pretty(&metadata)?)?;
+    if args.announce {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", addr.port()).and_then(|()| out.flush()).context("cannot announce the port")?;
+    }
+    tracing::info!(%addr, model = %core.agent().model_id(), policy = %core.policy_name(), "core listening");
+    if !args.bind.is_loopback() {
+        tracing::warn!(%addr, "the API is exposed beyond loopback");
+    }
+    let refresh_dir = dir.clone();
+    let refresh_config = config.clone();
+    tokio::spawn(async move { setup::auto_refresh_catalog(&refresh_dir, &refresh_config).await });
+
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    // Both together, inside the 3 s budget: sockets and streams close while turns are cancelled.
+    tokio::join!(server.shutdown(Duration::from_millis(1500)), core.shutdown(Duration::from_secs(2)));
+    if let Err(e) = std::fs::remove_file(dir.metadata_file()) {
+        tracing::warn!(error = %e, "cannot remove metadata.json");
+    }
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops the core");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// The agent of `pryx serve`, resolved from config as `pryx run` does.
+fn build_core(dir: &DataDir, config: &pryx_config::Config, args: &Args) -> anyhow::Result<Core> {
+    let raw = match &args.workspace {
+        Some(p) => p.clone(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let workspace = std::fs::canonicalize(&raw).with_context(|| format!("workspace {} does not exist", raw.display()))?;
+    let catalog = setup::load_catalog(dir, config)?;
+    let choice = setup::choose_model(config, &catalog, args.model.as_deref())?;
+    if let Some(w) = &choice.warning {
+        tracing::warn!("{w}");
+    }
+    let (provider, key) = setup::build_provider(dir, &catalog, &choice)?;
+    let policy_name = args.policy.clone().unwrap_or_else(|| config.defaults.policy.clone());
+    let mut policy = setup::load_policy(dir, &policy_name)?;
+    if policy.approval.timeout_secs == pryx_policy::DEFAULT_APPROVAL_TIMEOUT_SECS {
+        policy.approval.timeout_secs = config.agent.approval_timeout_secs;
+    }
+    let store = setup::open_store(dir)?;
+    let mut tool_ctx = ToolContext::new(&workspace)?;
+    if pryx_tools::landlock_status().support != pryx_tools::LandlockSupport::Unsupported {
+        tool_ctx.sandbox = Some(SandboxLauncher::current_exe(crate::SANDBOX_ARG)?);
+    }
+    let ext = setup::extensions(dir, config, &workspace);
+    let mut tools = ToolRegistry::with_builtins();
+    for tool in ext.tools {
+        tools.register(tool);
+    }
+    let core = Core::new(CoreParts {
+        store,
+        provider,
+        model: choice.info.clone(),
+        tools: Arc::new(tools),
+        policy: Arc::new(policy),
+        policy_name,
+        tool_ctx,
+        settings: AgentSettings {
+            max_steps: config.agent.max_steps,
+            session_budget_usd: config.agent.session_budget_usd,
+            surface: Surface::Core,
+            known_secrets: key.into_iter().collect(),
+            interactive: true,
+            ..AgentSettings::default()
+        },
+        prompt_sources: ext.prompt_sources,
+    })?;
+    Ok(core)
+}
+
+fn keychain_status(dir: &DataDir) -> String {
+    match SecretStore::open(dir) {
+        Ok(s) if s.backend_name() == "keychain" => "ok".to_string(),
+        Ok(_) => "fallback".to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn init_logging(dir: &DataDir, format: LogFormat, to: LogTo) -> anyhow::Result<()> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    type Boxed = Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>;
+    fn layer<W>(format: LogFormat, writer: W, ansi: bool) -> Boxed
+    where
+        W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+    {
+        let base = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(ansi);
+        match format {
+            LogFormat::Json => base.json().boxed(),
+            LogFormat::Pretty => base.boxed(),
+        }
+    }
+    let mut layers: Vec<Boxed> = Vec::new();
+    if matches!(to, LogTo::Stderr | LogTo::Both) {
+        use std::io::IsTerminal;
+        layers.push(layer(format, std::io::stderr, std::io::stderr().is_terminal()));
+    }
+    if matches!(to, LogTo::File | LogTo::Both) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = dir.logs_dir().join("core.log");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot open the log file {}", path.display()))?;
+        layers.push(layer(format, std::sync::Mutex::new(file), false));
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PRYX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(layers)
+        .with(filter)
+        .try_init()
+        .context("cannot start logging")?;
+    Ok(())
+}
