@@ -64,7 +64,11 @@ impl Core {
     /// Wires the agent to a new bus and broker. Tool calls left running by a previous process
     /// are marked interrupted (this core is the only writer of the data dir).
     pub fn new(parts: CoreParts) -> Result<Core, CoreError> {
-        let bus = SessionBus::default();
+        Self::with_bus(parts, SessionBus::default())
+    }
+
+    /// As [`Core::new`], on a given bus (tests use a small one to exercise resyncs).
+    pub fn with_bus(parts: CoreParts, bus: SessionBus) -> Result<Core, CoreError> {
         let publisher = bus.clone();
         let sink: EventSink = Arc::new(move |e| publisher.publish(e));
         let interrupted = parts.store.mark_all_interrupted()?;
