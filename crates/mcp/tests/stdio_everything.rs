@@ -132,6 +132,13 @@ async fn tools_calls_and_client_features() {
         .await
         .unwrap();
     assert!(!out.is_error, "{}", out.content);
+    // Notifications are handled on their own tasks; give the last ones a moment to land.
+    for _ in 0..50 {
+        if rec.progress.lock().unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let progress = rec.progress.lock().unwrap().clone();
     assert!(progress.len() >= 2, "{progress:?}");
     assert_eq!(
