@@ -9,6 +9,7 @@ use pryx_llm::{ProviderKind, ProviderSettings};
 use pryx_protocol::ws::{WsControl, WsServerMessage};
 use pryx_protocol::{Event, EventKind, Surface};
 use pryx_server::{Server, ServerConfig};
+#[allow(unused_imports)]
 pub use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
 use pryx_tools::{ToolContext, ToolRegistry};
 use serde_json::{Value, json};
@@ -214,5 +215,19 @@ impl Ws {
                 return out;
             }
         }
+    }
+}
+
+impl Rig {
+    /// Waits until the session has `n` stored `turn.completed` events.
+    pub async fn wait_completed_n(&self, session: &str, n: usize) {
+        for _ in 0..500 {
+            let evs = self.core.store().events_since(session, 0, 10_000).unwrap();
+            if evs.iter().filter(|e| e.event == EventKind::TurnCompleted).count() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{n} turns in {session} did not complete");
     }
 }
