@@ -1,0 +1,240 @@
+//! Requests the UI makes of the core ([`Action`]) and what comes back ([`Response`]). Key presses
+//! produce actions; a background task performs them, so the UI never waits on the network.
+
+use crate::api::CoreApi;
+use crate::model::{ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
+use pryx_protocol::api::{
+    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, SessionDetail, SessionSummary,
+    TurnAccepted,
+};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Something the user asked for that needs the core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Sends a prompt; without a session one is created first.
+    SendPrompt {
+        session_id: Option<String>,
+        text: String,
+    },
+    AnswerApproval {
+        id: String,
+        decision: ApprovalDecision,
+        scope: ApprovalScope,
+    },
+    CancelTurn {
+        session_id: String,
+    },
+    NewSession,
+    ResumeSession {
+        id: String,
+    },
+    /// Reloads the token and cost totals of a session.
+    RefreshTotals {
+        session_id: String,
+    },
+    SearchSessions {
+        query: String,
+    },
+    ExportSession {
+        id: String,
+        format: ExportFormat,
+    },
+    DeleteSession {
+        id: String,
+    },
+    LoadApprovals,
+    LoadModels,
+    SetModel {
+        session_id: Option<String>,
+        model: String,
+    },
+    SetPolicy {
+        policy: String,
+    },
+    LoadSkills,
+    ToggleSkill {
+        name: String,
+        enabled: bool,
+    },
+    LoadMcpServers,
+    TestMcpServer {
+        name: String,
+    },
+    LoadChannels,
+    LoadTimeline {
+        session_id: String,
+    },
+    Retry,
+}
+
+/// The outcome of an [`Action`], fed back into the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Response {
+    SessionCreated(SessionSummary),
+    SessionLoaded(SessionDetail),
+    Totals(SessionSummary),
+    PromptAccepted(TurnAccepted),
+    Sessions {
+        query: String,
+        sessions: Vec<SessionSummary>,
+    },
+    Exported {
+        id: String,
+        location: String,
+    },
+    Deleted {
+        id: String,
+    },
+    Approvals(Vec<PendingApproval>),
+    Models(Vec<ModelView>),
+    ModelSet(String),
+    PolicySet(String),
+    Skills(Vec<SkillView>),
+    SkillToggled {
+        name: String,
+        enabled: bool,
+    },
+    McpServers(Vec<McpServerView>),
+    McpTested(McpTestReport),
+    Channels(Vec<ChannelView>),
+    Spans {
+        session_id: String,
+        spans: Vec<SpanView>,
+    },
+    /// The action succeeded and has nothing to show.
+    Done,
+    /// The action failed; `what` names it for the user.
+    Failed {
+        what: String,
+        error: String,
+    },
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> Response {
+    Response::Failed {
+        what: what.to_string(),
+        error: e.to_string(),
+    }
+}
+
+/// Performs one action against the core, sending each response as soon as it is known (a prompt
+/// without a session reports the new session before the turn starts).
+pub async fn perform<A: CoreApi + ?Sized>(
+    api: &A,
+    action: Action,
+    out: &UnboundedSender<Response>,
+) {
+    let send = |r: Response| {
+        // The receiver is gone only when the UI is shutting down.
+        let _ = out.send(r);
+    };
+    match action {
+        Action::SendPrompt { session_id, text } => {
+            let id = match session_id {
+                Some(id) => id,
+                None => match api.create_session().await {
+                    Ok(s) => {
+                        let id = s.id.clone();
+                        send(Response::SessionCreated(s));
+                        id
+                    }
+                    Err(e) => return send(failed(CREATE_SESSION, e)),
+                },
+            };
+            send(match api.send_prompt(&id, &text).await {
+                Ok(t) => Response::PromptAccepted(t),
+                Err(e) => failed(SEND_PROMPT, e),
+            });
+        }
+        Action::AnswerApproval {
+            id,
+            decision,
+            scope,
+        } => send(match api.answer_approval(&id, decision, scope).await {
+            Ok(()) => Response::Done,
+            Err(e) => failed("answer the approval", e),
+        }),
+        Action::CancelTurn { session_id } => send(match api.cancel_turn(&session_id).await {
+            Ok(()) => Response::Done,
+            Err(e) => failed("cancel the turn", e),
+        }),
+        Action::NewSession => send(match api.create_session().await {
+            Ok(s) => Response::SessionCreated(s),
+            Err(e) => failed(CREATE_SESSION, e),
+        }),
+        Action::ResumeSession { id } => send(match api.load_session(&id).await {
+            Ok(d) => Response::SessionLoaded(d),
+            Err(e) => failed("open the session", e),
+        }),
+        Action::RefreshTotals { session_id } => send(match api.load_session(&session_id).await {
+            Ok(d) => Response::Totals(d.session),
+            Err(e) => failed("refresh the totals", e),
+        }),
+        Action::SearchSessions { query } => send(match api.search_sessions(&query).await {
+            Ok(sessions) => Response::Sessions { query, sessions },
+            Err(e) => failed("search sessions", e),
+        }),
+        Action::ExportSession { id, format } => send(match api.export_session(&id, format).await {
+            Ok(location) => Response::Exported { id, location },
+            Err(e) => failed("export the session", e),
+        }),
+        Action::DeleteSession { id } => send(match api.delete_session(&id).await {
+            Ok(()) => Response::Deleted { id },
+            Err(e) => failed("delete the session", e),
+        }),
+        Action::LoadApprovals => send(match api.pending_approvals().await {
+            Ok(a) => Response::Approvals(a),
+            Err(e) => failed("load pending approvals", e),
+        }),
+        Action::LoadModels => send(match api.list_models().await {
+            Ok(m) => Response::Models(m),
+            Err(e) => failed("list models", e),
+        }),
+        Action::SetModel { session_id, model } => {
+            send(match api.set_model(session_id.as_deref(), &model).await {
+                Ok(()) => Response::ModelSet(model),
+                Err(e) => failed("switch the model", e),
+            })
+        }
+        Action::SetPolicy { policy } => send(match api.set_policy(&policy).await {
+            Ok(()) => Response::PolicySet(policy),
+            Err(e) => failed("switch the policy", e),
+        }),
+        Action::LoadSkills => send(match api.list_skills().await {
+            Ok(s) => Response::Skills(s),
+            Err(e) => failed("list skills", e),
+        }),
+        Action::ToggleSkill { name, enabled } => {
+            send(match api.set_skill_enabled(&name, enabled).await {
+                Ok(()) => Response::SkillToggled { name, enabled },
+                Err(e) => failed("change the skill", e),
+            })
+        }
+        Action::LoadMcpServers => send(match api.list_mcp_servers().await {
+            Ok(s) => Response::McpServers(s),
+            Err(e) => failed("list MCP servers", e),
+        }),
+        Action::TestMcpServer { name } => send(match api.test_mcp_server(&name).await {
+            Ok(r) => Response::McpTested(r),
+            Err(e) => failed("test the MCP server", e),
+        }),
+        Action::LoadChannels => send(match api.list_channels().await {
+            Ok(c) => Response::Channels(c),
+            Err(e) => failed("list channels", e),
+        }),
+        Action::LoadTimeline { session_id } => send(match api.session_spans(&session_id).await {
+            Ok(spans) => Response::Spans { session_id, spans },
+            Err(e) => failed("load the timeline", e),
+        }),
+        Action::Retry => send(match api.retry().await {
+            Ok(()) => Response::Done,
+            Err(e) => failed("retry", e),
+        }),
+    }
+}
+
+/// `what` of a failed [`Action::SendPrompt`] send.
+pub const SEND_PROMPT: &str = "send the prompt";
+/// `what` of a failed session creation.
+pub const CREATE_SESSION: &str = "create a session";

@@ -1,0 +1,113 @@
+//! The boundary between the TUI and the core. A client of the HTTP/WebSocket API implements
+//! [`CoreApi`]; tests implement it with a fake. Every method is called from a background task, so
+//! a slow core never blocks typing.
+
+use crate::model::{ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
+use futures_util::stream::BoxStream;
+use pryx_protocol::Event;
+use pryx_protocol::api::{
+    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, SessionDetail, SessionSummary,
+    TurnAccepted,
+};
+use std::future::Future;
+
+/// Why a call to the core failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    #[error("the core is unreachable ({0}); check that it runs, then press r to retry")]
+    Unreachable(String),
+    /// The core answered with an error body (`code` is the wire name, e.g. `SESSION_NOT_FOUND`).
+    #[error("{message} ({code})")]
+    Api { code: String, message: String },
+    #[error("this core does not support {0} yet; update pryx")]
+    Unsupported(String),
+}
+
+/// How the link to the core is doing, as the supervisor or client sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionState {
+    Connecting,
+    Connected,
+    /// The core cannot be reached or its child process keeps crashing.
+    Down {
+        reason: String,
+        /// Consecutive failed starts or reconnects.
+        failures: u32,
+        /// The last lines of the core's log, newest last.
+        log_tail: Vec<String>,
+    },
+}
+
+/// What arrives from the core without being asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoreUpdate {
+    Event(Event),
+    Connection(ConnectionState),
+}
+
+/// Result type of [`CoreApi`] calls.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Everything the TUI asks of the core.
+pub trait CoreApi: Send + Sync + 'static {
+    /// Live events of every session and changes of the connection. Called once per run.
+    fn events(&self) -> BoxStream<'static, CoreUpdate>;
+
+    fn create_session(&self) -> impl Future<Output = ApiResult<SessionSummary>> + Send;
+    fn load_session(&self, id: &str) -> impl Future<Output = ApiResult<SessionDetail>> + Send;
+    /// Empty query: the most recent sessions; otherwise a full-text search.
+    fn search_sessions(
+        &self,
+        query: &str,
+    ) -> impl Future<Output = ApiResult<Vec<SessionSummary>>> + Send;
+    /// Writes the export and returns where it went.
+    fn export_session(
+        &self,
+        id: &str,
+        format: ExportFormat,
+    ) -> impl Future<Output = ApiResult<String>> + Send;
+    fn delete_session(&self, id: &str) -> impl Future<Output = ApiResult<()>> + Send;
+
+    fn send_prompt(
+        &self,
+        session_id: &str,
+        text: &str,
+    ) -> impl Future<Output = ApiResult<TurnAccepted>> + Send;
+    /// Cancels the turn running in the session, if any.
+    fn cancel_turn(&self, session_id: &str) -> impl Future<Output = ApiResult<()>> + Send;
+    fn pending_approvals(&self) -> impl Future<Output = ApiResult<Vec<PendingApproval>>> + Send;
+    fn answer_approval(
+        &self,
+        id: &str,
+        decision: ApprovalDecision,
+        scope: ApprovalScope,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+
+    fn list_models(&self) -> impl Future<Output = ApiResult<Vec<ModelView>>> + Send;
+    /// Sets the model of the session (or the default when `session_id` is `None`).
+    fn set_model(
+        &self,
+        session_id: Option<&str>,
+        model: &str,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+    fn set_policy(&self, policy: &str) -> impl Future<Output = ApiResult<()>> + Send;
+
+    fn list_skills(&self) -> impl Future<Output = ApiResult<Vec<SkillView>>> + Send;
+    fn set_skill_enabled(
+        &self,
+        name: &str,
+        enabled: bool,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
+
+    fn list_mcp_servers(&self) -> impl Future<Output = ApiResult<Vec<McpServerView>>> + Send;
+    fn test_mcp_server(&self, name: &str) -> impl Future<Output = ApiResult<McpTestReport>> + Send;
+
+    fn list_channels(&self) -> impl Future<Output = ApiResult<Vec<ChannelView>>> + Send;
+    fn session_spans(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = ApiResult<Vec<SpanView>>> + Send;
+
+    /// Asks the supervisor to restart or reconnect to the core now.
+    fn retry(&self) -> impl Future<Output = ApiResult<()>> + Send;
+}

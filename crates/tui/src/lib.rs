@@ -1,0 +1,21 @@
+//! The keyboard-first terminal UI of Pryx.
+//!
+//! Three layers: [`AppState`] is a pure model updated by core events, key presses and the answers
+//! to [`Action`]s; [`ui::draw`] renders it; [`CoreApi`] is the boundary to the core, implemented
+//! over the HTTP/WebSocket client (or by a fake in tests). [`run`] owns the terminal and the loop.
+
+pub mod action;
+pub mod api;
+pub mod model;
+mod run;
+pub mod screens;
+pub mod state;
+mod terminal;
+pub mod theme;
+pub mod ui;
+
+pub use action::{Action, Response, perform};
+pub use api::{ApiError, ApiResult, ConnectionState, CoreApi, CoreUpdate};
+pub use run::{RunOptions, TuiError, drive, run};
+pub use state::{AppState, Screen};
+pub use theme::Theme;

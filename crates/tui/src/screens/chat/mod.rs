@@ -1,0 +1,329 @@
+//! The Chat screen: transcript with streaming answer and tool cards, inline approvals, the input.
+
+mod events;
+pub use slash::COMMANDS;
+mod slash;
+mod view;
+
+pub use view::render;
+
+use crate::action::Action;
+use crate::state::Effect;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pryx_protocol::api::{
+    ApprovalDecision, ApprovalScope, PendingApproval, SessionDetail, SessionSummary,
+};
+use ratatui::style::Style;
+use ratatui::widgets::{Block, Borders};
+use ratatui_textarea::TextArea;
+
+/// How a tool call is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolStatus {
+    Requested,
+    AwaitingApproval,
+    Running,
+    Done,
+    Failed,
+    Denied,
+}
+
+impl ToolStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            ToolStatus::Requested => "requested",
+            ToolStatus::AwaitingApproval => "awaiting approval",
+            ToolStatus::Running => "running",
+            ToolStatus::Done => "ok",
+            ToolStatus::Failed => "failed",
+            ToolStatus::Denied => "denied",
+        }
+    }
+}
+
+/// One tool call as a card in the transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCard {
+    /// The core's tool-call row id (`tool_call_id` in events).
+    pub id: String,
+    pub tool: String,
+    /// The arguments in one short line.
+    pub args: String,
+    pub status: ToolStatus,
+    pub duration_ms: Option<u64>,
+    /// Why it failed or was denied.
+    pub message: Option<String>,
+}
+
+/// How loud a notice is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+/// One item of the transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    /// `confirmed` once the core has stored it.
+    User {
+        text: String,
+        confirmed: bool,
+    },
+    Assistant {
+        text: String,
+        streaming: bool,
+    },
+    Tool(ToolCard),
+    Notice {
+        text: String,
+        level: Level,
+    },
+}
+
+/// State of the Chat screen.
+pub struct ChatState {
+    pub session_id: Option<String>,
+    pub title: Option<String>,
+    pub model: Option<String>,
+    pub entries: Vec<Entry>,
+    /// Questions waiting for an answer, from every session and surface, oldest first.
+    pub approvals: Vec<PendingApproval>,
+    /// Lines scrolled in the approval preview.
+    pub approval_scroll: u16,
+    pub input: TextArea<'static>,
+    pub turn_running: bool,
+    /// A prompt was sent before any session existed; the next created session is ours.
+    pub awaiting_session: bool,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cost_usd: f64,
+    /// Lines scrolled up from the bottom of the transcript (0 follows the stream).
+    pub scroll_back: u16,
+    pub spinner: usize,
+}
+
+impl Default for ChatState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ChatState {
+    pub fn new() -> Self {
+        ChatState {
+            session_id: None,
+            title: None,
+            model: None,
+            entries: Vec::new(),
+            approvals: Vec::new(),
+            approval_scroll: 0,
+            input: new_input(),
+            turn_running: false,
+            awaiting_session: false,
+            tokens_in: 0,
+            tokens_out: 0,
+            cost_usd: 0.0,
+            scroll_back: 0,
+            spinner: 0,
+        }
+    }
+
+    /// The text typed so far.
+    pub fn input_text(&self) -> String {
+        self.input.lines().join("\n")
+    }
+
+    pub fn notice(&mut self, text: impl Into<String>, level: Level) {
+        self.entries.push(Entry::Notice {
+            text: text.into(),
+            level,
+        });
+    }
+
+    /// Adopts a session the core just created: ours when a first prompt waits for it, else a
+    /// fresh conversation (`/new`).
+    pub fn on_session_created(&mut self, s: SessionSummary) {
+        if !self.awaiting_session {
+            self.entries.clear();
+            self.turn_running = false;
+        }
+        self.awaiting_session = false;
+        self.set_totals(&s);
+        self.session_id = Some(s.id);
+        self.title = Some(s.title);
+        self.model = s.model;
+        self.scroll_back = 0;
+    }
+
+    pub fn set_totals(&mut self, s: &SessionSummary) {
+        self.tokens_in = s.total_tokens_in;
+        self.tokens_out = s.total_tokens_out;
+        self.cost_usd = s.total_cost_usd;
+    }
+
+    /// Replaces the transcript with a stored session (resume).
+    pub fn load(&mut self, d: SessionDetail) {
+        self.entries = events::entries_from_messages(&d.messages);
+        self.set_totals(&d.session);
+        self.turn_running = d.session.busy;
+        self.awaiting_session = false;
+        self.session_id = Some(d.session.id);
+        self.title = Some(d.session.title);
+        self.model = d.session.model;
+        self.scroll_back = 0;
+    }
+
+    /// Whether typed characters go into the input (so digits and `?` are text, not keys).
+    pub fn captures_text(&self) -> bool {
+        self.approvals.is_empty()
+    }
+
+    /// Handles a key on the Chat screen; `None` leaves it to the global keys.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return Some(self.cancel_turn().into_iter().collect()),
+            KeyCode::Char('c') if ctrl => {
+                if self.turn_running {
+                    return Some(self.cancel_turn().into_iter().collect());
+                }
+                if !self.input.is_empty() {
+                    self.input = new_input();
+                    return Some(vec![]);
+                }
+                return Some(vec![Effect::Quit]);
+            }
+            KeyCode::PageUp => {
+                self.scroll_back = self.scroll_back.saturating_add(10);
+                return Some(vec![]);
+            }
+            KeyCode::PageDown => {
+                self.scroll_back = self.scroll_back.saturating_sub(10);
+                return Some(vec![]);
+            }
+            _ => {}
+        }
+        if !self.approvals.is_empty() {
+            return self.approval_key(key);
+        }
+        let newline = key
+            .modifiers
+            .intersects(KeyModifiers::SHIFT | KeyModifiers::ALT)
+            || (ctrl && key.code == KeyCode::Char('j'));
+        match key.code {
+            KeyCode::Enter if !newline => Some(self.submit()),
+            KeyCode::Enter => {
+                self.input.insert_newline();
+                Some(vec![])
+            }
+            KeyCode::Char('j') if ctrl => {
+                self.input.insert_newline();
+                Some(vec![])
+            }
+            KeyCode::Char('?') if self.input.is_empty() => None,
+            KeyCode::Tab | KeyCode::BackTab => None,
+            _ => {
+                self.input.input(key);
+                Some(vec![])
+            }
+        }
+    }
+
+    fn approval_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let answer = |decision, scope| Some((decision, scope));
+        let chosen = match key.code {
+            KeyCode::Char('y' | 'o' | '1') => {
+                answer(ApprovalDecision::Approve, ApprovalScope::Once)
+            }
+            KeyCode::Char('s') => answer(ApprovalDecision::Approve, ApprovalScope::Session),
+            KeyCode::Char('a') => answer(ApprovalDecision::Approve, ApprovalScope::Always),
+            KeyCode::Char('n' | 'd') => answer(ApprovalDecision::Deny, ApprovalScope::Once),
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.approval_scroll = self.approval_scroll.saturating_sub(1);
+                None
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.approval_scroll = self.approval_scroll.saturating_add(1);
+                None
+            }
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Char('?') | KeyCode::F(_) => return None,
+            _ => None,
+        };
+        let Some((decision, scope)) = chosen else {
+            return Some(vec![]);
+        };
+        if self.approvals.is_empty() {
+            return Some(vec![]);
+        }
+        // The answer removes the prompt at once; `approval.resolved` confirms it, and a refused
+        // answer (another surface was first) changes nothing else.
+        let a = self.approvals.remove(0);
+        self.approval_scroll = 0;
+        Some(vec![Effect::Do(Action::AnswerApproval {
+            id: a.id,
+            decision,
+            scope,
+        })])
+    }
+
+    fn cancel_turn(&mut self) -> Option<Effect> {
+        let id = self.session_id.clone()?;
+        if !self.turn_running {
+            return None;
+        }
+        self.notice("Cancelling…", Level::Info);
+        Some(Effect::Do(Action::CancelTurn { session_id: id }))
+    }
+
+    fn submit(&mut self) -> Vec<Effect> {
+        let text = self.input_text();
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return vec![];
+        }
+        if trimmed.starts_with('/') {
+            let effects = slash::run(self, trimmed);
+            self.input = new_input();
+            return effects;
+        }
+        if self.turn_running {
+            self.notice(
+                "A turn is still running: wait for it or press Esc to cancel it.",
+                Level::Error,
+            );
+            return vec![];
+        }
+        let text = trimmed.to_string();
+        self.entries.push(Entry::User {
+            text: text.clone(),
+            confirmed: false,
+        });
+        self.input = new_input();
+        self.scroll_back = 0;
+        self.awaiting_session = self.session_id.is_none();
+        self.turn_running = true;
+        vec![Effect::Do(Action::SendPrompt {
+            session_id: self.session_id.clone(),
+            text,
+        })]
+    }
+
+    pub fn on_tick(&mut self) -> bool {
+        if self.turn_running {
+            self.spinner = self.spinner.wrapping_add(1);
+        }
+        self.turn_running
+    }
+}
+
+fn new_input() -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_block(Block::default().borders(Borders::TOP));
+    t.set_cursor_line_style(Style::default());
+    t.set_placeholder_text("Ask anything · Enter send · Alt-Enter newline · /help");
+    t
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,77 @@
+//! Slash commands typed into the chat input.
+
+use super::{ChatState, Level};
+use crate::action::Action;
+use crate::model::ExportFormat;
+use crate::state::Effect;
+
+/// The commands, for `/help` and completion hints.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("/new", "start a new session"),
+    ("/model [id]", "list models, or switch this session to one"),
+    ("/policy <name>", "switch the policy"),
+    (
+        "/export [md|json]",
+        "export this session (Markdown by default)",
+    ),
+    ("/help", "show every key and command"),
+    ("/quit", "leave the TUI"),
+];
+
+/// Runs one slash command line (starting with `/`).
+pub fn run(chat: &mut ChatState, line: &str) -> Vec<Effect> {
+    let mut words = line.split_whitespace();
+    let cmd = words.next().unwrap_or("");
+    let arg = words.next();
+    match cmd {
+        "/new" => vec![Effect::Do(Action::NewSession)],
+        "/model" => match arg {
+            None => vec![Effect::Do(Action::LoadModels)],
+            Some(m) => vec![Effect::Do(Action::SetModel {
+                session_id: chat.session_id.clone(),
+                model: m.to_string(),
+            })],
+        },
+        "/policy" => match arg {
+            None => {
+                chat.notice("Usage: /policy <name>", Level::Error);
+                vec![]
+            }
+            Some(p) => vec![Effect::Do(Action::SetPolicy {
+                policy: p.to_string(),
+            })],
+        },
+        "/export" => {
+            let format = match arg {
+                None | Some("md" | "markdown") => ExportFormat::Markdown,
+                Some("json") => ExportFormat::Json,
+                Some(other) => {
+                    chat.notice(
+                        format!("Unknown export format {other:?}: use md or json."),
+                        Level::Error,
+                    );
+                    return vec![];
+                }
+            };
+            match &chat.session_id {
+                Some(id) => vec![Effect::Do(Action::ExportSession {
+                    id: id.clone(),
+                    format,
+                })],
+                None => {
+                    chat.notice("Nothing to export yet: send a message first.", Level::Error);
+                    vec![]
+                }
+            }
+        }
+        "/help" => vec![Effect::Help],
+        "/quit" | "/exit" => vec![Effect::Quit],
+        other => {
+            chat.notice(
+                format!("Unknown command {other}: /help lists the commands."),
+                Level::Error,
+            );
+            vec![]
+        }
+    }
+}

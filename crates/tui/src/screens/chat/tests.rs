@@ -1,0 +1,375 @@
+use super::*;
+use crate::action::Action;
+use crate::state::Effect;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pryx_protocol::{Event, EventKind, Surface};
+use serde_json::json;
+
+fn ev(kind: EventKind, session: &str, payload: serde_json::Value) -> Event {
+    Event::new(
+        kind,
+        session,
+        Surface::Core,
+        payload,
+        "2026-01-27T12:00:00Z",
+    )
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn chat_in(session: &str) -> ChatState {
+    let mut c = ChatState::new();
+    c.session_id = Some(session.to_string());
+    c
+}
+
+fn approval(id: &str, session: &str) -> serde_json::Value {
+    json!({"id": id, "session_id": session, "tool_call_id": "tc1", "tool": "shell.exec",
+        "arguments": {"command": "rm -rf build"}, "fingerprint": "f", "rule": "shell-asks",
+        "reason": "shell commands ask", "preview": "rm -rf build", "timeout_secs": 60,
+        "created_at": "2026-01-27T12:00:00Z"})
+}
+
+fn type_text(c: &mut ChatState, text: &str) {
+    for ch in text.chars() {
+        c.handle_key(key(KeyCode::Char(ch)));
+    }
+}
+
+#[test]
+fn deltas_accumulate_and_the_stored_message_replaces_them() {
+    let mut c = chat_in("s1");
+    c.apply(&ev(EventKind::TurnStarted, "s1", json!({})));
+    assert!(c.turn_running);
+    c.apply(&ev(EventKind::SessionDelta, "s1", json!({"text": "Hel"})));
+    c.apply(&ev(EventKind::SessionDelta, "s1", json!({"text": "lo"})));
+    assert_eq!(
+        c.entries,
+        vec![Entry::Assistant {
+            text: "Hello".into(),
+            streaming: true
+        }]
+    );
+    let content = json!({"role": "assistant", "content": [{"type": "text", "text": "Hello!"}]});
+    c.apply(&ev(
+        EventKind::SessionMessage,
+        "s1",
+        json!({"role": "assistant", "content": content}),
+    ));
+    assert_eq!(
+        c.entries,
+        vec![Entry::Assistant {
+            text: "Hello!".into(),
+            streaming: false
+        }]
+    );
+    let actions = c.apply(&ev(
+        EventKind::TurnCompleted,
+        "s1",
+        json!({"stop": "completed", "steps": 1, "cost_usd": 0.5}),
+    ));
+    assert!(!c.turn_running);
+    assert!((c.cost_usd - 0.5).abs() < 1e-9);
+    assert_eq!(
+        actions,
+        vec![Action::RefreshTotals {
+            session_id: "s1".into()
+        }]
+    );
+}
+
+#[test]
+fn events_of_other_sessions_are_ignored_except_approvals() {
+    let mut c = chat_in("s1");
+    c.apply(&ev(EventKind::SessionDelta, "s2", json!({"text": "x"})));
+    assert!(c.entries.is_empty());
+    c.apply(&ev(EventKind::ApprovalNeeded, "s2", approval("a1", "s2")));
+    assert_eq!(c.approvals.len(), 1);
+}
+
+#[test]
+fn tool_cards_follow_the_call() {
+    let mut c = chat_in("s1");
+    c.apply(&ev(
+        EventKind::SessionDelta,
+        "s1",
+        json!({"text": "Let me look."}),
+    ));
+    c.apply(&ev(EventKind::ToolRequest, "s1",
+        json!({"tool_call_id": "tc1", "call_id": "c1", "tool": "fs.read", "arguments": {"path": "a.txt"}})));
+    let card = |c: &ChatState| match c.entries.last() {
+        Some(Entry::Tool(t)) => t.clone(),
+        other => panic!("expected a card, got {other:?}"),
+    };
+    assert_eq!(card(&c).status, ToolStatus::Requested);
+    assert_eq!(card(&c).args, "path=a.txt");
+    // The streamed text before the card is finished.
+    assert!(matches!(
+        c.entries[0],
+        Entry::Assistant {
+            streaming: false,
+            ..
+        }
+    ));
+    c.apply(&ev(
+        EventKind::ToolExecuting,
+        "s1",
+        json!({"tool_call_id": "tc1", "tool": "fs.read"}),
+    ));
+    assert_eq!(card(&c).status, ToolStatus::Running);
+    c.apply(&ev(
+        EventKind::ToolComplete,
+        "s1",
+        json!({"tool_call_id": "tc1", "tool": "fs.read", "is_error": false, "duration_ms": 12}),
+    ));
+    assert_eq!(card(&c).status, ToolStatus::Done);
+    assert_eq!(card(&c).duration_ms, Some(12));
+    // A denied call carries its reason.
+    c.apply(&ev(
+        EventKind::ToolRequest,
+        "s1",
+        json!({"tool_call_id": "tc2", "tool": "shell.exec", "arguments": {}}),
+    ));
+    c.apply(&ev(EventKind::ToolComplete, "s1",
+        json!({"tool_call_id": "tc2", "tool": "shell.exec", "is_error": true, "status": "denied", "message": "denied by rule"})));
+    assert_eq!(card(&c).status, ToolStatus::Denied);
+    assert_eq!(card(&c).message.as_deref(), Some("denied by rule"));
+}
+
+#[test]
+fn approval_appears_once_and_disappears_when_resolved_elsewhere() {
+    let mut c = chat_in("s1");
+    c.apply(&ev(
+        EventKind::ToolRequest,
+        "s1",
+        json!({"tool_call_id": "tc1", "tool": "shell.exec", "arguments": {}}),
+    ));
+    c.apply(&ev(EventKind::ApprovalNeeded, "s1", approval("a1", "s1")));
+    c.apply(&ev(EventKind::ApprovalNeeded, "s1", approval("a1", "s1")));
+    assert_eq!(c.approvals.len(), 1);
+    assert!(
+        matches!(c.entries.last(), Some(Entry::Tool(t)) if t.status == ToolStatus::AwaitingApproval)
+    );
+    assert!(!c.captures_text());
+    let outcome =
+        json!({"outcome": "answered", "decision": "approve", "scope": "once", "surface": "web"});
+    c.apply(&ev(
+        EventKind::ApprovalResolved,
+        "s1",
+        json!({"id": "a1", "tool_call_id": "tc1", "outcome": outcome}),
+    ));
+    assert!(c.approvals.is_empty());
+    assert!(c.captures_text());
+    assert!(matches!(c.entries.last(), Some(Entry::Tool(t)) if t.status == ToolStatus::Requested));
+}
+
+#[test]
+fn approval_keys_answer_with_the_scope() {
+    for (k, decision, scope) in [
+        ('y', ApprovalDecision::Approve, ApprovalScope::Once),
+        ('s', ApprovalDecision::Approve, ApprovalScope::Session),
+        ('a', ApprovalDecision::Approve, ApprovalScope::Always),
+        ('n', ApprovalDecision::Deny, ApprovalScope::Once),
+    ] {
+        let mut c = chat_in("s1");
+        c.apply(&ev(EventKind::ApprovalNeeded, "s1", approval("a1", "s1")));
+        let effects = c.handle_key(key(KeyCode::Char(k)));
+        assert_eq!(
+            effects,
+            Some(vec![Effect::Do(Action::AnswerApproval {
+                id: "a1".into(),
+                decision,
+                scope
+            })])
+        );
+        assert!(c.approvals.is_empty());
+        assert!(c.input.is_empty(), "approval keys must not reach the input");
+    }
+}
+
+#[test]
+fn enter_sends_and_alt_enter_adds_a_line() {
+    let mut c = ChatState::new();
+    type_text(&mut c, "hello");
+    c.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+    c.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::SHIFT));
+    type_text(&mut c, "world");
+    assert_eq!(c.input_text(), "hello\n\nworld");
+    let effects = c.handle_key(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        Some(vec![Effect::Do(Action::SendPrompt {
+            session_id: None,
+            text: "hello\n\nworld".into()
+        })])
+    );
+    assert!(c.input.is_empty());
+    assert!(c.awaiting_session && c.turn_running);
+    assert_eq!(
+        c.entries,
+        vec![Entry::User {
+            text: "hello\n\nworld".into(),
+            confirmed: false
+        }]
+    );
+    // Empty input sends nothing.
+    assert_eq!(c.handle_key(key(KeyCode::Enter)), Some(vec![]));
+}
+
+#[test]
+fn the_core_confirms_our_message_without_duplicating_it() {
+    let mut c = chat_in("s1");
+    type_text(&mut c, "hi");
+    c.handle_key(key(KeyCode::Enter));
+    let content = json!({"role": "user", "content": [{"type": "text", "text": "hi"}]});
+    c.apply(&ev(
+        EventKind::SessionMessage,
+        "s1",
+        json!({"role": "user", "content": content}),
+    ));
+    assert_eq!(
+        c.entries,
+        vec![Entry::User {
+            text: "hi".into(),
+            confirmed: true
+        }]
+    );
+    // A message typed on another surface appears.
+    let content = json!({"role": "user", "content": [{"type": "text", "text": "from web"}]});
+    c.apply(&ev(
+        EventKind::SessionMessage,
+        "s1",
+        json!({"role": "user", "content": content}),
+    ));
+    assert_eq!(c.entries.len(), 2);
+}
+
+#[test]
+fn esc_and_ctrl_c_cancel_a_running_turn() {
+    let mut c = chat_in("s1");
+    assert_eq!(c.handle_key(key(KeyCode::Esc)), Some(vec![]));
+    c.turn_running = true;
+    let cancel = Some(vec![Effect::Do(Action::CancelTurn {
+        session_id: "s1".into(),
+    })]);
+    assert_eq!(c.handle_key(key(KeyCode::Esc)), cancel);
+    assert_eq!(
+        c.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        cancel
+    );
+    // Idle: Ctrl-C clears the input, then quits.
+    c.turn_running = false;
+    type_text(&mut c, "draft");
+    assert_eq!(
+        c.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Some(vec![])
+    );
+    assert!(c.input.is_empty());
+    assert_eq!(
+        c.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Some(vec![Effect::Quit])
+    );
+}
+
+#[test]
+fn slash_commands() {
+    let mut c = chat_in("s1");
+    let run = |c: &mut ChatState, line: &str| {
+        type_text(c, line);
+        c.handle_key(key(KeyCode::Enter)).unwrap_or_default()
+    };
+    assert_eq!(run(&mut c, "/new"), vec![Effect::Do(Action::NewSession)]);
+    assert_eq!(run(&mut c, "/model"), vec![Effect::Do(Action::LoadModels)]);
+    assert_eq!(
+        run(&mut c, "/model openai/gpt-5"),
+        vec![Effect::Do(Action::SetModel {
+            session_id: Some("s1".into()),
+            model: "openai/gpt-5".into()
+        })]
+    );
+    assert_eq!(
+        run(&mut c, "/policy strict"),
+        vec![Effect::Do(Action::SetPolicy {
+            policy: "strict".into()
+        })]
+    );
+    assert_eq!(
+        run(&mut c, "/export json"),
+        vec![Effect::Do(Action::ExportSession {
+            id: "s1".into(),
+            format: crate::model::ExportFormat::Json
+        })]
+    );
+    assert_eq!(run(&mut c, "/help"), vec![Effect::Help]);
+    assert_eq!(run(&mut c, "/bogus"), vec![]);
+    assert!(matches!(
+        c.entries.last(),
+        Some(Entry::Notice {
+            level: Level::Error,
+            ..
+        })
+    ));
+    assert!(c.input.is_empty());
+}
+
+#[test]
+fn resume_rebuilds_text_and_tool_cards() {
+    use pryx_protocol::api::{MessageView, SessionDetail, SessionSummary};
+    let msg = |seq, role: &str, text: &str, content| MessageView {
+        id: format!("m{seq}"),
+        seq,
+        role: role.into(),
+        text: text.into(),
+        content,
+        tool_call_id: None,
+        model: None,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost_usd: 0.0,
+        created_at: "t".into(),
+    };
+    let detail = SessionDetail {
+        session: SessionSummary {
+            id: "s9".into(),
+            workspace_id: None,
+            title: "Old".into(),
+            status: "idle".into(),
+            model: Some("m".into()),
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            total_tokens_in: 100,
+            total_tokens_out: 20,
+            total_cost_usd: 0.01,
+            busy: false,
+            snippet: None,
+        },
+        messages: vec![
+            msg(1, "user", "read it", json!({"role": "user"})),
+            msg(
+                2,
+                "assistant",
+                "",
+                json!({"role": "assistant", "content": [
+                {"type": "tool_call", "id": "c1", "name": "fs.read", "arguments": "{\"path\":\"a\"}"}]}),
+            ),
+            msg(
+                3,
+                "tool",
+                "boom",
+                json!({"role": "tool", "call_id": "c1", "content": "boom", "is_error": true}),
+            ),
+            msg(4, "assistant", "It failed.", json!({"role": "assistant"})),
+        ],
+        last_version: 4,
+    };
+    let mut c = ChatState::new();
+    c.load(detail);
+    assert_eq!(c.session_id.as_deref(), Some("s9"));
+    assert_eq!((c.tokens_in, c.tokens_out), (100, 20));
+    assert_eq!(c.entries.len(), 3);
+    assert!(
+        matches!(&c.entries[1], Entry::Tool(t) if t.status == ToolStatus::Failed && t.args == "path=a")
+    );
+}

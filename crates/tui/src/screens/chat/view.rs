@@ -1,0 +1,223 @@
+//! Drawing the Chat screen from its state.
+
+use super::{ChatState, Entry, Level, ToolCard, ToolStatus};
+use crate::screens::ellipsize;
+use crate::theme::Theme;
+use crate::ui::wrap::wrap;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+
+pub fn render(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Theme) {
+    let bottom = if chat.approvals.is_empty() {
+        let lines = u16::try_from(chat.input.lines().len()).unwrap_or(u16::MAX);
+        lines.clamp(1, 5) + 1
+    } else {
+        approval_height(chat, area)
+    };
+    let [transcript, bottom_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(bottom)]).areas(area);
+    render_transcript(frame, transcript, chat, theme);
+    if chat.approvals.is_empty() {
+        frame.render_widget(&chat.input, bottom_area);
+    } else {
+        render_approval(frame, bottom_area, chat, theme);
+    }
+}
+
+fn approval_height(chat: &ChatState, area: Rect) -> u16 {
+    let preview = chat
+        .approvals
+        .first()
+        .map_or(1, |a| a.preview.lines().count().max(1));
+    let want = u16::try_from(preview).unwrap_or(u16::MAX).saturating_add(5);
+    want.min(area.height.saturating_sub(3) / 2 + 3)
+        .max(5)
+        .min(area.height)
+}
+
+/// The transcript as display lines of at most `width` columns.
+pub fn transcript_lines(chat: &ChatState, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    let w = usize::from(width.max(4));
+    let mut out: Vec<Line<'static>> = Vec::new();
+    for e in &chat.entries {
+        match e {
+            Entry::User { text, confirmed } => {
+                let style = if *confirmed {
+                    theme.user
+                } else {
+                    theme.user.patch(theme.dim)
+                };
+                push_prefixed(&mut out, "› ", text, w, style, style);
+            }
+            Entry::Assistant { text, streaming } => {
+                let cursor = if *streaming { "▍" } else { "" };
+                push_prefixed(
+                    &mut out,
+                    "  ",
+                    &format!("{text}{cursor}"),
+                    w,
+                    theme.accent,
+                    theme.base,
+                );
+            }
+            Entry::Tool(card) => push_card(&mut out, card, w, theme),
+            Entry::Notice { text, level } => {
+                let style = if *level == Level::Error {
+                    theme.error
+                } else {
+                    theme.dim
+                };
+                push_prefixed(&mut out, "· ", text, w, style, style);
+            }
+        }
+        out.push(Line::default());
+    }
+    if chat.turn_running
+        && !matches!(
+            chat.entries.last(),
+            Some(Entry::Assistant {
+                streaming: true,
+                ..
+            })
+        )
+    {
+        let s = SPINNER[chat.spinner % SPINNER.len()];
+        out.push(Line::styled(
+            format!("  {s} working… (Esc to cancel)"),
+            theme.dim,
+        ));
+    }
+    out
+}
+
+fn push_prefixed(
+    out: &mut Vec<Line<'static>>,
+    prefix: &str,
+    text: &str,
+    w: usize,
+    ps: Style,
+    ts: Style,
+) {
+    let body = w.saturating_sub(prefix.chars().count()).max(1);
+    for (i, l) in wrap(text, body).into_iter().enumerate() {
+        let p = if i == 0 {
+            prefix.to_string()
+        } else {
+            " ".repeat(prefix.chars().count())
+        };
+        out.push(Line::from(vec![Span::styled(p, ps), Span::styled(l, ts)]));
+    }
+}
+
+fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, w: usize, theme: &Theme) {
+    let (mark, style) = match c.status {
+        ToolStatus::Requested => ("…", theme.dim),
+        ToolStatus::AwaitingApproval => ("?", theme.warn),
+        ToolStatus::Running => ("◐", theme.accent),
+        ToolStatus::Done => ("✓", theme.ok),
+        ToolStatus::Failed => ("✗", theme.error),
+        ToolStatus::Denied => ("⊘", theme.error),
+    };
+    let dur = c
+        .duration_ms
+        .map(|d| format!(" · {d} ms"))
+        .unwrap_or_default();
+    out.push(Line::from(vec![
+        Span::styled("  ╭ ", theme.dim),
+        Span::styled(format!("⚙ {}", c.tool), theme.title),
+        Span::styled(format!(" · {mark} {}{dur}", c.status.label()), style),
+    ]));
+    let args = if c.args.is_empty() {
+        "(no arguments)".to_string()
+    } else {
+        c.args.clone()
+    };
+    let last = c.message.is_none();
+    let corner = if last { "  ╰ " } else { "  │ " };
+    out.push(Line::from(vec![
+        Span::styled(corner, theme.dim),
+        Span::styled(ellipsize(&args, w.saturating_sub(4)), theme.dim),
+    ]));
+    if let Some(m) = &c.message {
+        out.push(Line::from(vec![
+            Span::styled("  ╰ ", theme.dim),
+            Span::styled(ellipsize(m, w.saturating_sub(4)), theme.error),
+        ]));
+    }
+}
+
+fn render_transcript(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Theme) {
+    if chat.entries.is_empty() && !chat.turn_running {
+        let lines = vec![
+            Line::styled("Pryx", theme.title),
+            Line::styled("Type a message below and press Enter.", theme.dim),
+            Line::styled("/help lists commands · ? or F1 lists every key", theme.dim),
+        ];
+        crate::screens::render_empty(frame, area, lines, theme);
+        return;
+    }
+    let lines = transcript_lines(chat, area.width, theme);
+    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let max_scroll = total.saturating_sub(area.height);
+    let top = max_scroll.saturating_sub(chat.scroll_back.min(max_scroll));
+    frame.render_widget(Paragraph::new(lines).scroll((top, 0)), area);
+}
+
+fn render_approval(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Theme) {
+    let Some(a) = chat.approvals.first() else {
+        return;
+    };
+    let more = match chat.approvals.len() {
+        1 => String::new(),
+        n => format!(" (+{} waiting)", n - 1),
+    };
+    let other = chat.session_id.as_deref() != Some(a.session_id.as_str());
+    let from = if other {
+        format!(" · session {}", ellipsize(&a.session_id, 12))
+    } else {
+        String::new()
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.warn)
+        .title(Span::styled(
+            format!(" Approve {}?{from}{more} ", a.tool),
+            theme.warn,
+        ))
+        .title_bottom(Line::from(vec![
+            Span::styled(" y", theme.title),
+            Span::raw(" once  "),
+            Span::styled("s", theme.title),
+            Span::raw(" session  "),
+            Span::styled("a", theme.title),
+            Span::raw(" always  "),
+            Span::styled("n", theme.title),
+            Span::raw(" deny  "),
+            Span::styled("↑↓", theme.title),
+            Span::raw(" scroll "),
+        ]));
+    let mut lines = vec![Line::from(vec![
+        Span::styled(a.reason.clone(), theme.base),
+        Span::styled(
+            format!("  [rule {} · times out in {}s]", a.rule, a.timeout_secs),
+            theme.dim,
+        ),
+    ])];
+    lines.extend(
+        a.preview
+            .lines()
+            .map(|l| Line::styled(l.to_string(), theme.accent)),
+    );
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((chat.approval_scroll, 0)),
+        area,
+    );
+}

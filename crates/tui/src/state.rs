@@ -1,0 +1,398 @@
+//! The whole UI state. It changes only through [`AppState::apply`] (core events),
+//! [`AppState::on_response`] (answers to actions), [`AppState::handle_key`] and ticks, and returns
+//! the [`Action`]s to perform; rendering reads it and nothing else.
+
+use crate::action::{Action, Response};
+use crate::api::{ConnectionState, CoreUpdate};
+use crate::screens::chat::{ChatState, Level};
+use crate::screens::{
+    integrations::IntegrationsState, mcp::McpState, sessions::SessionsState, skills::SkillsState,
+    telemetry::TelemetryState,
+};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use pryx_protocol::Event;
+
+/// The six screens, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Chat,
+    Sessions,
+    Integrations,
+    Skills,
+    Mcp,
+    Telemetry,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 6] = [
+        Screen::Chat,
+        Screen::Sessions,
+        Screen::Integrations,
+        Screen::Skills,
+        Screen::Mcp,
+        Screen::Telemetry,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Chat => "Chat",
+            Screen::Sessions => "Sessions",
+            Screen::Integrations => "Integrations",
+            Screen::Skills => "Skills",
+            Screen::Mcp => "MCP",
+            Screen::Telemetry => "Telemetry",
+        }
+    }
+
+    fn index(self) -> usize {
+        Screen::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    fn offset(self, by: isize) -> Screen {
+        let n = Screen::ALL.len() as isize;
+        let i = (self.index() as isize + by).rem_euclid(n) as usize;
+        Screen::ALL[i]
+    }
+
+    /// `'1'`..`'6'`.
+    fn from_digit(c: char) -> Option<Screen> {
+        let d = c.to_digit(10)? as usize;
+        (1..=Screen::ALL.len())
+            .contains(&d)
+            .then(|| Screen::ALL[d - 1])
+    }
+}
+
+/// What a key on a screen asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Do(Action),
+    Help,
+    Quit,
+    Show(Screen),
+    Flash(String),
+}
+
+/// A one-line message in the status bar until the next key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Everything the UI shows.
+pub struct AppState {
+    pub screen: Screen,
+    pub chat: ChatState,
+    pub sessions: SessionsState,
+    pub integrations: IntegrationsState,
+    pub skills: SkillsState,
+    pub mcp: McpState,
+    pub telemetry: TelemetryState,
+    /// `Some(scroll)` while the help overlay is open.
+    pub help: Option<u16>,
+    pub connection: ConnectionState,
+    /// The error panel was dismissed for the current outage.
+    pub error_hidden: bool,
+    pub flash: Option<Flash>,
+    pub policy: Option<String>,
+    pub quit: bool,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+    resume: Option<String>,
+}
+
+impl AppState {
+    /// A fresh state; `resume` opens that session once connected.
+    pub fn new(resume: Option<String>) -> Self {
+        AppState {
+            screen: Screen::Chat,
+            chat: ChatState::new(),
+            sessions: SessionsState::default(),
+            integrations: IntegrationsState::default(),
+            skills: SkillsState::default(),
+            mcp: McpState::default(),
+            telemetry: TelemetryState::default(),
+            help: None,
+            connection: ConnectionState::Connecting,
+            error_hidden: false,
+            flash: None,
+            policy: None,
+            quit: false,
+            dirty: true,
+            resume,
+        }
+    }
+
+    /// What to load when the UI starts.
+    pub fn startup(&mut self) -> Vec<Action> {
+        let mut out = vec![Action::LoadApprovals];
+        if let Some(id) = self.resume.take() {
+            out.push(Action::ResumeSession { id });
+        }
+        out
+    }
+
+    /// Whether the error panel covers the screen.
+    pub fn error_panel_open(&self) -> bool {
+        matches!(self.connection, ConnectionState::Down { .. }) && !self.error_hidden
+    }
+
+    pub fn apply(&mut self, ev: &Event) -> Vec<Action> {
+        self.dirty = true;
+        let mut out = self.chat.apply(ev);
+        if self.screen == Screen::Telemetry
+            && self.chat.session_id.as_deref() == Some(ev.session_id.as_str())
+            && matches!(ev.event, pryx_protocol::EventKind::TurnCompleted)
+        {
+            out.push(Action::LoadTimeline {
+                session_id: ev.session_id.clone(),
+            });
+        }
+        out
+    }
+
+    pub fn on_core(&mut self, u: CoreUpdate) -> Vec<Action> {
+        match u {
+            CoreUpdate::Event(ev) => self.apply(&ev),
+            CoreUpdate::Connection(c) => {
+                self.dirty = true;
+                let was_up = self.connection == ConnectionState::Connected;
+                let now_up = c == ConnectionState::Connected;
+                if !matches!(c, ConnectionState::Down { .. }) {
+                    self.error_hidden = false;
+                }
+                self.connection = c;
+                if now_up && !was_up {
+                    // Approvals raised while we were away still wait for an answer.
+                    let mut out = vec![Action::LoadApprovals];
+                    out.extend(self.load_for(self.screen));
+                    return out;
+                }
+                vec![]
+            }
+        }
+    }
+
+    pub fn on_response(&mut self, r: Response) -> Vec<Action> {
+        self.dirty = true;
+        match r {
+            Response::SessionCreated(s) => self.chat.on_session_created(s),
+            Response::SessionLoaded(d) => {
+                self.chat.load(d);
+                self.screen = Screen::Chat;
+            }
+            Response::Totals(s) => {
+                if self.chat.session_id.as_deref() == Some(s.id.as_str()) {
+                    self.chat.set_totals(&s);
+                }
+            }
+            Response::PromptAccepted(_) | Response::Done => {}
+            Response::Sessions { query, sessions } => self.sessions.on_results(&query, sessions),
+            Response::Exported { location, .. } => {
+                self.flash(format!("Exported to {location}"), false)
+            }
+            Response::Deleted { id } => {
+                self.sessions.on_deleted(&id);
+                self.flash("Session deleted.".to_string(), false);
+            }
+            Response::Approvals(list) => {
+                for a in list {
+                    if !self.chat.approvals.iter().any(|x| x.id == a.id) {
+                        self.chat.approvals.push(a);
+                    }
+                }
+            }
+            Response::Models(models) => {
+                let mut text = String::from("Models (switch with /model <id>):");
+                for m in &models {
+                    let mark = if m.default { " (default)" } else { "" };
+                    text.push_str(&format!("\n  {}{mark}", m.id));
+                }
+                self.chat.notice(text, Level::Info);
+            }
+            Response::ModelSet(m) => {
+                self.chat
+                    .notice(format!("Model switched to {m}."), Level::Info);
+                self.chat.model = Some(m);
+            }
+            Response::PolicySet(p) => {
+                self.chat
+                    .notice(format!("Policy switched to {p}."), Level::Info);
+                self.policy = Some(p);
+            }
+            Response::Skills(s) => self.skills.on_list(s),
+            Response::SkillToggled { name, enabled } => self.skills.on_toggled(&name, enabled),
+            Response::McpServers(s) => self.mcp.on_list(s),
+            Response::McpTested(r) => self.mcp.on_tested(r),
+            Response::Channels(c) => self.integrations.on_list(c),
+            Response::Spans { session_id, spans } => self.telemetry.on_spans(&session_id, spans),
+            Response::Failed { what, error } => {
+                if what == crate::action::SEND_PROMPT || what == crate::action::CREATE_SESSION {
+                    self.chat.turn_running = false;
+                    self.chat.awaiting_session = false;
+                }
+                self.flash(format!("Could not {what}: {error}"), true);
+            }
+        }
+        vec![]
+    }
+
+    fn flash(&mut self, text: String, error: bool) {
+        self.flash = Some(Flash { text, error });
+    }
+
+    /// Advances animations; marks the state dirty only when something moves.
+    pub fn on_tick(&mut self) {
+        if self.chat.on_tick() {
+            self.dirty = true;
+        }
+    }
+
+    pub fn on_mouse(&mut self, m: MouseEvent) {
+        if self.screen != Screen::Chat {
+            return;
+        }
+        match m.kind {
+            MouseEventKind::ScrollUp => {
+                self.chat.scroll_back = self.chat.scroll_back.saturating_add(3)
+            }
+            MouseEventKind::ScrollDown => {
+                self.chat.scroll_back = self.chat.scroll_back.saturating_sub(3)
+            }
+            _ => return,
+        }
+        self.dirty = true;
+    }
+
+    /// Switches screens and loads what the new one shows.
+    pub fn show(&mut self, screen: Screen) -> Vec<Action> {
+        self.screen = screen;
+        self.load_for(screen)
+    }
+
+    fn load_for(&mut self, screen: Screen) -> Vec<Action> {
+        match screen {
+            Screen::Chat => vec![],
+            Screen::Sessions => vec![self.sessions.load()],
+            Screen::Integrations => vec![self.integrations.load()],
+            Screen::Skills => vec![self.skills.load()],
+            Screen::Mcp => vec![self.mcp.load()],
+            Screen::Telemetry => self
+                .telemetry
+                .load(self.chat.session_id.as_deref())
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// Whether the focused widget takes plain characters as text.
+    fn captures_text(&self) -> bool {
+        match self.screen {
+            Screen::Chat => self.chat.captures_text(),
+            Screen::Sessions => self.sessions.captures_text(),
+            _ => false,
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        if key.kind == KeyEventKind::Release {
+            return vec![];
+        }
+        self.dirty = true;
+        self.flash = None;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        // Keys that work everywhere.
+        match key.code {
+            KeyCode::Char('q') if ctrl => return self.run_effects(vec![Effect::Quit]),
+            KeyCode::F(1) => return self.toggle_help(),
+            _ => {}
+        }
+        if let Some(scroll) = self.help {
+            match key.code {
+                KeyCode::Esc | KeyCode::Char('?' | 'q') => self.help = None,
+                KeyCode::Down | KeyCode::Char('j') => self.help = Some(scroll.saturating_add(1)),
+                KeyCode::Up | KeyCode::Char('k') => self.help = Some(scroll.saturating_sub(1)),
+                KeyCode::PageDown => self.help = Some(scroll.saturating_add(10)),
+                KeyCode::PageUp => self.help = Some(scroll.saturating_sub(10)),
+                _ => {}
+            }
+            return vec![];
+        }
+        if self.error_panel_open() {
+            return match key.code {
+                KeyCode::Char('r') => vec![Action::Retry],
+                KeyCode::Char('q') => self.run_effects(vec![Effect::Quit]),
+                KeyCode::Char('c') if ctrl => self.run_effects(vec![Effect::Quit]),
+                KeyCode::Esc => {
+                    self.error_hidden = true;
+                    vec![]
+                }
+                _ => vec![],
+            };
+        }
+        match key.code {
+            KeyCode::Tab => return self.show(self.screen.offset(1)),
+            KeyCode::BackTab => return self.show(self.screen.offset(-1)),
+            KeyCode::Char(c) if alt => {
+                if let Some(s) = Screen::from_digit(c) {
+                    return self.show(s);
+                }
+            }
+            _ => {}
+        }
+        let handled = match self.screen {
+            Screen::Chat => self.chat.handle_key(key),
+            Screen::Sessions => self.sessions.handle_key(key),
+            Screen::Integrations => self.integrations.handle_key(key),
+            Screen::Skills => self.skills.handle_key(key),
+            Screen::Mcp => self.mcp.handle_key(key),
+            Screen::Telemetry => self
+                .telemetry
+                .handle_key(key, self.chat.session_id.as_deref()),
+        };
+        if let Some(effects) = handled {
+            return self.run_effects(effects);
+        }
+        if self.captures_text() && !matches!(key.code, KeyCode::Char('?')) {
+            return vec![];
+        }
+        match key.code {
+            KeyCode::Char('?') => self.toggle_help(),
+            KeyCode::Char('q') if !ctrl => self.run_effects(vec![Effect::Quit]),
+            KeyCode::Char('c') if ctrl => self.run_effects(vec![Effect::Quit]),
+            KeyCode::Char(c) if !ctrl => match Screen::from_digit(c) {
+                Some(s) => self.show(s),
+                None => vec![],
+            },
+            _ => vec![],
+        }
+    }
+
+    fn toggle_help(&mut self) -> Vec<Action> {
+        self.help = match self.help {
+            Some(_) => None,
+            None => Some(0),
+        };
+        vec![]
+    }
+
+    fn run_effects(&mut self, effects: Vec<Effect>) -> Vec<Action> {
+        let mut out = Vec::new();
+        for e in effects {
+            match e {
+                Effect::Do(a) => out.push(a),
+                Effect::Help => self.help = Some(0),
+                Effect::Quit => self.quit = true,
+                Effect::Show(s) => out.extend(self.show(s)),
+                Effect::Flash(text) => self.flash(text, false),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

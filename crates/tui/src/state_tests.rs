@@ -1,0 +1,301 @@
+use super::*;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pryx_protocol::api::SessionSummary;
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn summary(id: &str, title: &str) -> SessionSummary {
+    SessionSummary {
+        id: id.into(),
+        workspace_id: None,
+        title: title.into(),
+        status: "idle".into(),
+        model: None,
+        created_at: "2026-01-27T12:00:00Z".into(),
+        updated_at: "2026-01-27T12:00:00Z".into(),
+        total_tokens_in: 0,
+        total_tokens_out: 0,
+        total_cost_usd: 0.0,
+        busy: false,
+        snippet: None,
+    }
+}
+
+fn down() -> ConnectionState {
+    ConnectionState::Down {
+        reason: "gone".into(),
+        failures: 5,
+        log_tail: vec![],
+    }
+}
+
+#[test]
+fn tab_and_numbers_switch_screens_and_load_them() {
+    let mut s = AppState::new(None);
+    assert_eq!(
+        s.handle_key(key(KeyCode::Tab)),
+        vec![Action::SearchSessions {
+            query: String::new()
+        }]
+    );
+    assert_eq!(s.screen, Screen::Sessions);
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('4'))),
+        vec![Action::LoadSkills]
+    );
+    assert_eq!(s.screen, Screen::Skills);
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('5'))),
+        vec![Action::LoadMcpServers]
+    );
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('3'))),
+        vec![Action::LoadChannels]
+    );
+    // No session yet: the timeline has nothing to load.
+    assert_eq!(s.handle_key(key(KeyCode::Char('6'))), vec![]);
+    assert_eq!(s.screen, Screen::Telemetry);
+    s.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+    assert_eq!(s.screen, Screen::Mcp);
+    s.handle_key(key(KeyCode::Char('1')));
+    assert_eq!(s.screen, Screen::Chat);
+    s.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+    assert_eq!(s.screen, Screen::Telemetry, "Shift-Tab wraps around");
+}
+
+#[test]
+fn in_chat_digits_and_question_marks_are_text_but_alt_digits_switch() {
+    let mut s = AppState::new(None);
+    s.handle_key(key(KeyCode::Char('2')));
+    s.handle_key(key(KeyCode::Char('?')));
+    assert_eq!(s.screen, Screen::Chat);
+    assert_eq!(s.chat.input_text(), "2?");
+    assert!(s.help.is_none());
+    s.handle_key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::ALT));
+    assert_eq!(s.screen, Screen::Sessions);
+}
+
+#[test]
+fn help_opens_with_question_mark_or_f1_and_closes_with_esc() {
+    let mut s = AppState::new(None);
+    s.handle_key(key(KeyCode::Char('?')));
+    assert_eq!(s.help, Some(0), "? opens help when the input is empty");
+    s.handle_key(key(KeyCode::Down));
+    assert_eq!(s.help, Some(1));
+    s.handle_key(key(KeyCode::Char('x')));
+    assert!(
+        s.chat.input.is_empty(),
+        "keys do not leak through the help overlay"
+    );
+    s.handle_key(key(KeyCode::Esc));
+    assert!(s.help.is_none());
+    s.handle_key(key(KeyCode::F(1)));
+    assert!(s.help.is_some());
+}
+
+#[test]
+fn q_quits_outside_text_fields_only() {
+    let mut s = AppState::new(None);
+    s.handle_key(key(KeyCode::Char('q')));
+    assert!(!s.quit);
+    s.handle_key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::ALT));
+    s.handle_key(key(KeyCode::Char('q')));
+    assert!(s.quit);
+    let mut s = AppState::new(None);
+    s.handle_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL));
+    assert!(s.quit);
+}
+
+#[test]
+fn error_panel_retries_hides_and_clears_on_reconnect() {
+    let mut s = AppState::new(None);
+    s.on_core(CoreUpdate::Connection(down()));
+    assert!(s.error_panel_open());
+    assert_eq!(s.handle_key(key(KeyCode::Char('r'))), vec![Action::Retry]);
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('2'))),
+        vec![],
+        "the panel is modal"
+    );
+    assert_eq!(s.screen, Screen::Chat);
+    s.handle_key(key(KeyCode::Esc));
+    assert!(!s.error_panel_open());
+    let actions = s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
+    assert_eq!(actions, vec![Action::LoadApprovals]);
+    s.on_core(CoreUpdate::Connection(down()));
+    assert!(s.error_panel_open(), "a new outage shows the panel again");
+}
+
+#[test]
+fn search_as_you_type_keeps_only_the_latest_results() {
+    let mut s = AppState::new(None);
+    s.handle_key(key(KeyCode::Char('2')));
+    s.handle_key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::ALT));
+    assert_eq!(s.handle_key(key(KeyCode::Char('/'))), vec![]);
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('d'))),
+        vec![Action::SearchSessions { query: "d".into() }]
+    );
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('b'))),
+        vec![Action::SearchSessions { query: "db".into() }]
+    );
+    // Typed letters went to the query, not to the screen keys (d would delete).
+    assert!(s.sessions.confirm.is_none());
+    s.on_response(Response::Sessions {
+        query: "db".into(),
+        sessions: vec![summary("s2", "database")],
+    });
+    s.on_response(Response::Sessions {
+        query: "d".into(),
+        sessions: vec![summary("s1", "old")],
+    });
+    assert_eq!(s.sessions.sessions.len(), 1);
+    assert_eq!(s.sessions.sessions[0].id, "s2");
+    s.handle_key(key(KeyCode::Esc));
+    assert_eq!(
+        s.handle_key(key(KeyCode::Enter)),
+        vec![Action::ResumeSession { id: "s2".into() }]
+    );
+}
+
+#[test]
+fn delete_and_export_ask_first() {
+    let mut s = AppState::new(None);
+    s.show(Screen::Sessions);
+    s.on_response(Response::Sessions {
+        query: String::new(),
+        sessions: vec![summary("s1", "a"), summary("s2", "b")],
+    });
+    s.handle_key(key(KeyCode::Down));
+    assert_eq!(s.handle_key(key(KeyCode::Char('d'))), vec![]);
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('n'))),
+        vec![],
+        "anything but y keeps it"
+    );
+    s.handle_key(key(KeyCode::Char('d')));
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('y'))),
+        vec![Action::DeleteSession { id: "s2".into() }]
+    );
+    s.on_response(Response::Deleted { id: "s2".into() });
+    assert_eq!(s.sessions.sessions.len(), 1);
+    assert_eq!(s.sessions.selected, 0);
+    s.handle_key(key(KeyCode::Char('e')));
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('m'))),
+        vec![Action::ExportSession {
+            id: "s1".into(),
+            format: crate::model::ExportFormat::Markdown
+        }]
+    );
+    s.on_response(Response::Exported {
+        id: "s1".into(),
+        location: "exports/s1.md".into(),
+    });
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("exports/s1.md"))
+    );
+}
+
+#[test]
+fn resume_opens_chat_and_a_failed_prompt_stops_the_spinner() {
+    let mut s = AppState::new(Some("s7".into()));
+    assert_eq!(
+        s.startup(),
+        vec![
+            Action::LoadApprovals,
+            Action::ResumeSession { id: "s7".into() }
+        ]
+    );
+    for c in "hi".chars() {
+        s.handle_key(key(KeyCode::Char(c)));
+    }
+    s.handle_key(key(KeyCode::Enter));
+    assert!(s.chat.turn_running);
+    s.on_response(Response::Failed {
+        what: crate::action::SEND_PROMPT.into(),
+        error: "boom".into(),
+    });
+    assert!(!s.chat.turn_running);
+    assert!(s.flash.as_ref().is_some_and(|f| f.error));
+}
+
+#[test]
+fn first_prompt_adopts_the_created_session_and_new_clears() {
+    let mut s = AppState::new(None);
+    for c in "hi".chars() {
+        s.handle_key(key(KeyCode::Char(c)));
+    }
+    s.handle_key(key(KeyCode::Enter));
+    s.on_response(Response::SessionCreated(summary("s1", "hi")));
+    assert_eq!(s.chat.session_id.as_deref(), Some("s1"));
+    assert_eq!(s.chat.entries.len(), 1, "the prompt stays");
+    s.on_response(Response::SessionCreated(summary("s2", "new")));
+    assert_eq!(s.chat.session_id.as_deref(), Some("s2"));
+    assert!(s.chat.entries.is_empty(), "/new starts clean");
+}
+
+#[test]
+fn skills_toggle_and_mcp_test() {
+    use crate::model::{McpServerView, McpTestReport, SkillView};
+    let mut s = AppState::new(None);
+    s.show(Screen::Skills);
+    s.on_response(Response::Skills(vec![SkillView {
+        name: "git".into(),
+        description: "git helpers".into(),
+        source: "bundled".into(),
+        enabled: true,
+        eligible: false,
+        missing: vec!["bin:git".into()],
+    }]));
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char(' '))),
+        vec![Action::ToggleSkill {
+            name: "git".into(),
+            enabled: false
+        }]
+    );
+    s.on_response(Response::SkillToggled {
+        name: "git".into(),
+        enabled: false,
+    });
+    assert!(!s.skills.skills[0].enabled);
+    s.show(Screen::Mcp);
+    s.on_response(Response::McpServers(vec![McpServerView {
+        name: "fs".into(),
+        transport: "stdio".into(),
+        status: "connected".into(),
+        error: None,
+        tools: vec![],
+    }]));
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('t'))),
+        vec![Action::TestMcpServer { name: "fs".into() }]
+    );
+    assert_eq!(s.mcp.testing.as_deref(), Some("fs"));
+    s.on_response(Response::McpTested(McpTestReport {
+        name: "fs".into(),
+        ok: true,
+        message: "ok".into(),
+        tool_count: 3,
+        latency_ms: 5,
+    }));
+    assert!(s.mcp.testing.is_none());
+}
+
+#[test]
+fn ticks_redraw_only_while_something_moves() {
+    let mut s = AppState::new(None);
+    s.dirty = false;
+    s.on_tick();
+    assert!(!s.dirty);
+    s.chat.turn_running = true;
+    s.on_tick();
+    assert!(s.dirty);
+}

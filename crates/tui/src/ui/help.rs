@@ -1,0 +1,119 @@
+//! The help overlay: every key, grouped by where it works. This table is the one list of keys;
+//! keep it in step with the handlers.
+
+use crate::screens::chat::COMMANDS;
+use crate::state::Screen;
+use crate::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+/// `(section, keys, what they do)`.
+pub const KEYMAP: &[(&str, &str, &str)] = &[
+    ("Everywhere", "Tab / Shift-Tab", "next / previous screen"),
+    ("Everywhere", "1–6", "go to a screen (outside text fields)"),
+    (
+        "Everywhere",
+        "Alt-1–6",
+        "go to a screen (also while typing)",
+    ),
+    ("Everywhere", "? / F1", "this help (? outside text fields)"),
+    ("Everywhere", "q / Ctrl-Q", "quit (q outside text fields)"),
+    ("Chat", "Enter", "send the message or /command"),
+    ("Chat", "Alt-Enter / Shift-Enter / Ctrl-J", "new line"),
+    ("Chat", "Esc", "cancel the running turn"),
+    (
+        "Chat",
+        "Ctrl-C",
+        "cancel the turn, else clear the input, else quit",
+    ),
+    ("Chat", "PgUp / PgDn / wheel", "scroll the transcript"),
+    ("Approval", "y", "approve this call once"),
+    ("Approval", "s", "approve for the rest of the session"),
+    ("Approval", "a", "always approve (until it expires)"),
+    ("Approval", "n / d", "deny"),
+    ("Approval", "↑ / ↓", "scroll the preview"),
+    (
+        "Sessions",
+        "/",
+        "search every message as you type (Esc done)",
+    ),
+    ("Sessions", "↑ / ↓ / j / k", "select"),
+    ("Sessions", "Enter", "resume in Chat"),
+    ("Sessions", "e", "export (then m Markdown, j JSON)"),
+    ("Sessions", "d / Delete", "delete (then y to confirm)"),
+    ("Sessions", "r", "refresh"),
+    ("Integrations", "r", "refresh channel status"),
+    ("Skills", "Space / e", "enable or disable"),
+    ("Skills", "i / Enter", "show details"),
+    ("Skills", "r", "refresh"),
+    ("MCP", "t / Enter", "test the server's connection"),
+    ("MCP", "r", "refresh"),
+    ("Telemetry", "↑ / ↓", "select a span"),
+    ("Telemetry", "r", "refresh the timeline"),
+    ("Core down", "r", "retry now"),
+    ("Core down", "Esc", "hide the panel"),
+    ("Help", "↑ / ↓ / PgUp / PgDn", "scroll; Esc or ? closes"),
+];
+
+fn section_of(screen: Screen) -> &'static str {
+    match screen {
+        Screen::Chat => "Chat",
+        Screen::Sessions => "Sessions",
+        Screen::Integrations => "Integrations",
+        Screen::Skills => "Skills",
+        Screen::Mcp => "MCP",
+        Screen::Telemetry => "Telemetry",
+    }
+}
+
+/// The help text: global keys, then the current screen's, then the rest, then slash commands.
+pub fn lines(screen: Screen, theme: &Theme) -> Vec<Line<'static>> {
+    let mut order: Vec<&str> = vec!["Everywhere", section_of(screen)];
+    if screen == Screen::Chat {
+        order.push("Approval");
+    }
+    for (s, _, _) in KEYMAP {
+        if !order.contains(s) {
+            order.push(s);
+        }
+    }
+    let mut out = Vec::new();
+    for section in order {
+        out.push(Line::styled(section.to_string(), theme.title));
+        for (_, keys, what) in KEYMAP.iter().filter(|(s, _, _)| *s == section) {
+            out.push(Line::from(vec![
+                Span::styled(format!("  {keys:<24} "), theme.accent),
+                Span::raw(what.to_string()),
+            ]));
+        }
+    }
+    out.push(Line::styled("Chat commands", theme.title));
+    for (cmd, what) in COMMANDS {
+        out.push(Line::from(vec![
+            Span::styled(format!("  {cmd:<24} "), theme.accent),
+            Span::raw(what.to_string()),
+        ]));
+    }
+    out
+}
+
+pub fn render(frame: &mut Frame, area: Rect, screen: Screen, scroll: u16, theme: &Theme) {
+    let popup = super::centered(area, area.width.saturating_sub(4).min(72), area.height);
+    frame.render_widget(Clear, popup);
+    let lines = lines(screen, theme);
+    let max = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_sub(popup.height.saturating_sub(2));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" Keys ", theme.title))
+        .title_bottom(" ↑↓ scroll · Esc close ");
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(max), 0)),
+        popup,
+    );
+}

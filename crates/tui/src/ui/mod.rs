@@ -1,0 +1,136 @@
+//! Drawing the whole UI from [`AppState`]: tab bar, the current screen, status bar, overlays.
+
+mod error_panel;
+pub mod help;
+pub mod wrap;
+
+use crate::api::ConnectionState;
+use crate::screens::{self, compact, ellipsize, money};
+use crate::state::{AppState, Screen};
+use crate::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Tabs;
+
+/// Draws one frame.
+pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
+    let area = frame.area();
+    if area.width < 20 || area.height < 6 {
+        frame.render_widget(Line::from("Pryx: window too small"), area);
+        return;
+    }
+    let [tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_tabs(frame, tabs, state, theme);
+    match state.screen {
+        Screen::Chat => screens::chat::render(frame, body, &state.chat, theme),
+        Screen::Sessions => screens::sessions::render(frame, body, &state.sessions, theme),
+        Screen::Integrations => {
+            screens::integrations::render(frame, body, &state.integrations, theme)
+        }
+        Screen::Skills => screens::skills::render(frame, body, &state.skills, theme),
+        Screen::Mcp => screens::mcp::render(frame, body, &state.mcp, theme),
+        Screen::Telemetry => screens::telemetry::render(frame, body, &state.telemetry, theme),
+    }
+    render_status(frame, status, state, theme);
+    if state.error_panel_open() {
+        error_panel::render(frame, body, &state.connection, theme);
+    }
+    if let Some(scroll) = state.help {
+        help::render(frame, body, state.screen, scroll, theme);
+    }
+}
+
+fn render_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let titles = Screen::ALL.iter().enumerate().map(|(i, s)| {
+        let badge = if *s == Screen::Chat && !state.chat.approvals.is_empty() {
+            "!"
+        } else {
+            ""
+        };
+        Line::from(format!("{} {}{badge}", i + 1, s.title()))
+    });
+    let selected = Screen::ALL
+        .iter()
+        .position(|s| *s == state.screen)
+        .unwrap_or(0);
+    let tabs = Tabs::new(titles)
+        .select(selected)
+        .style(theme.dim)
+        .highlight_style(theme.selected)
+        .divider("│")
+        .padding(" ", " ");
+    frame.render_widget(tabs, area);
+}
+
+fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
+    let (dot, dot_style) = match &state.connection {
+        ConnectionState::Connected => ("●", theme.ok),
+        ConnectionState::Connecting => ("○ connecting", theme.warn),
+        ConnectionState::Down { .. } => ("✗ core down", theme.error),
+    };
+    let chat = &state.chat;
+    let right = format!(
+        " {} in · {} out · {} · ? help ",
+        compact(chat.tokens_in),
+        compact(chat.tokens_out),
+        money(chat.cost_usd)
+    );
+    let left_w = usize::from(area.width).saturating_sub(right.chars().count() + 1);
+    let mut left = vec![Span::styled(dot, dot_style), Span::raw(" ")];
+    if let Some(f) = &state.flash {
+        let style = if f.error { theme.error } else { theme.ok };
+        left.push(Span::styled(
+            ellipsize(&f.text, left_w.saturating_sub(dot.chars().count() + 1)),
+            style,
+        ));
+    } else {
+        let mut info = chat
+            .title
+            .clone()
+            .unwrap_or_else(|| "new session".to_string());
+        if let Some(m) = &chat.model {
+            info.push_str(&format!(" · {m}"));
+        }
+        if let Some(p) = &state.policy {
+            info.push_str(&format!(" · policy {p}"));
+        }
+        let waiting = chat.approvals.len();
+        if waiting > 0 && state.screen != Screen::Chat {
+            info = format!("{waiting} approval(s) waiting: press Alt-1 · {info}");
+        }
+        let style = if waiting > 0 && state.screen != Screen::Chat {
+            theme.warn
+        } else {
+            theme.dim
+        };
+        left.push(Span::styled(
+            ellipsize(&info, left_w.saturating_sub(dot.chars().count() + 1)),
+            style,
+        ));
+    }
+    let [l, r] = Layout::horizontal([
+        Constraint::Min(1),
+        Constraint::Length(right.chars().count() as u16),
+    ])
+    .areas(area);
+    frame.render_widget(Line::from(left), l);
+    frame.render_widget(Line::styled(right, theme.dim), r);
+}
+
+/// A `w`×`h` rectangle centred in `area` (clipped to it).
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
