@@ -46,7 +46,10 @@ impl SessionBus {
                 return;
             }
         };
-        let _ = self.tx.send(Arc::new(BusEvent { event: event.clone(), json }));
+        let _ = self.tx.send(Arc::new(BusEvent {
+            event: event.clone(),
+            json,
+        }));
     }
 
     /// Receives every event published from now on.
@@ -66,7 +69,13 @@ mod tests {
     use pryx_protocol::{EventKind, Surface};
 
     fn ev(n: u64) -> Event {
-        let mut e = Event::new(EventKind::SessionMessage, "s", Surface::Core, serde_json::json!({"n": n}), "t");
+        let mut e = Event::new(
+            EventKind::SessionMessage,
+            "s",
+            Surface::Core,
+            serde_json::json!({"n": n}),
+            "t",
+        );
         e.version = Some(n);
         e
     }

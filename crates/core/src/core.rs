@@ -73,7 +73,10 @@ impl Core {
         let sink: EventSink = Arc::new(move |e| publisher.publish(e));
         let interrupted = parts.store.mark_all_interrupted()?;
         if interrupted > 0 {
-            tracing::info!(interrupted, "marked tool calls of a previous run as interrupted");
+            tracing::info!(
+                interrupted,
+                "marked tool calls of a previous run as interrupted"
+            );
         }
         let workspace = parts.store.upsert_workspace(&parts.tool_ctx.workspace)?;
         let agent = Agent {
@@ -85,7 +88,10 @@ impl Core {
             broker: ApprovalBroker::new(),
             sink,
             tool_ctx: parts.tool_ctx,
-            settings: AgentSettings { interactive: true, ..parts.settings },
+            settings: AgentSettings {
+                interactive: true,
+                ..parts.settings
+            },
             prompt_sources: parts.prompt_sources,
             rate: Default::default(),
         };
@@ -155,11 +161,14 @@ impl Core {
             )));
         }
         let workspace = match workspace_id {
-            Some(id) => self
-                .store()
-                .get_workspace(id)?
-                .ok_or_else(|| CoreError::Invalid(format!("workspace {id:?} is unknown to this core")))?
-                .id,
+            Some(id) => {
+                self.store()
+                    .get_workspace(id)?
+                    .ok_or_else(|| {
+                        CoreError::Invalid(format!("workspace {id:?} is unknown to this core"))
+                    })?
+                    .id
+            }
             None => self.inner.workspace_id.clone(),
         };
         Ok(self.store().create_session(&NewSession {
@@ -188,14 +197,20 @@ impl Core {
             return Err(CoreError::ShuttingDown);
         }
         if prompt.trim().is_empty() {
-            return Err(CoreError::Invalid("the message content is empty; send some text".into()));
+            return Err(CoreError::Invalid(
+                "the message content is empty; send some text".into(),
+            ));
         }
         if self.store().get_session(session_id)?.is_none() {
             return Err(CoreError::SessionNotFound(session_id.to_string()));
         }
         let turn_id = uuid::Uuid::now_v7().to_string();
         let cancel = CancellationToken::new();
-        if !self.inner.turns.reserve(session_id, &turn_id, cancel.clone()) {
+        if !self
+            .inner
+            .turns
+            .reserve(session_id, &turn_id, cancel.clone())
+        {
             return Err(CoreError::SessionBusy(session_id.to_string()));
         }
         let after_version = match self.store().last_event_version(session_id) {
@@ -210,7 +225,9 @@ impl Core {
         let handle = tokio::spawn(async move {
             let result = core.inner.agent.run_turn(&sid, &text, cancel).await;
             match result {
-                Ok(report) => tracing::info!(session = %sid, turn = %tid, stop = ?report.stop, steps = report.steps, "turn ended"),
+                Ok(report) => {
+                    tracing::info!(session = %sid, turn = %tid, stop = ?report.stop, steps = report.steps, "turn ended")
+                }
                 Err(e) => {
                     tracing::warn!(session = %sid, turn = %tid, error = %e, "turn failed");
                     core.ensure_completed(&sid, after_version, &e);
@@ -219,7 +236,11 @@ impl Core {
             core.inner.turns.finish(&sid, &tid);
         });
         self.inner.turns.set_handle(session_id, &turn_id, handle);
-        Ok(StartedTurn { turn_id, session_id: session_id.to_string(), after_version })
+        Ok(StartedTurn {
+            turn_id,
+            session_id: session_id.to_string(),
+            after_version,
+        })
     }
 
     /// A turn that failed before it could report its end still ends with `turn.completed`.
@@ -234,16 +255,26 @@ impl Core {
         }
         let payload = serde_json::json!({"stop": "error", "code": error.code(), "message": error.to_string()});
         for kind in [EventKind::ErrorOccurred, EventKind::TurnCompleted] {
-            match store.append_event(session_id, kind, self.inner.agent.settings.surface, &payload) {
+            match store.append_event(
+                session_id,
+                kind,
+                self.inner.agent.settings.surface,
+                &payload,
+            ) {
                 Ok(e) => self.inner.bus.publish(&e),
-                Err(e) => tracing::warn!(session = %session_id, error = %e, "cannot record the end of a failed turn"),
+                Err(e) => {
+                    tracing::warn!(session = %session_id, error = %e, "cannot record the end of a failed turn")
+                }
             }
         }
     }
 
     /// Cancels a running turn; it ends with `turn.completed` and `stop: cancelled`.
     pub fn cancel_turn(&self, turn_id: &str) -> Result<String, CoreError> {
-        self.inner.turns.cancel(turn_id).ok_or_else(|| CoreError::TurnNotFound(turn_id.to_string()))
+        self.inner
+            .turns
+            .cancel(turn_id)
+            .ok_or_else(|| CoreError::TurnNotFound(turn_id.to_string()))
     }
 
     /// Refuses new turns, cancels running ones (recorded as cancelled) and waits for them to
@@ -254,7 +285,10 @@ impl Core {
         let n = handles.len();
         let all = futures_join(handles);
         if tokio::time::timeout(grace, all).await.is_err() {
-            tracing::warn!(turns = n, "turns did not finish within the shutdown grace period");
+            tracing::warn!(
+                turns = n,
+                "turns did not finish within the shutdown grace period"
+            );
         }
     }
 }

@@ -7,6 +7,6 @@ mod core;
 mod error;
 mod turns;
 
-pub use bus::{BusEvent, SessionBus, BUS_CAPACITY};
+pub use bus::{BUS_CAPACITY, BusEvent, SessionBus};
 pub use core::{Core, CoreParts, StartedTurn};
 pub use error::CoreError;

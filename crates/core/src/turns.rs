@@ -30,13 +30,21 @@ impl Turns {
         }
         map.insert(
             session_id.to_string(),
-            Running { turn_id: turn_id.to_string(), cancel, handle: None },
+            Running {
+                turn_id: turn_id.to_string(),
+                cancel,
+                handle: None,
+            },
         );
         true
     }
 
     pub fn set_handle(&self, session_id: &str, turn_id: &str, handle: JoinHandle<()>) {
-        if let Some(r) = self.lock().get_mut(session_id).filter(|r| r.turn_id == turn_id) {
+        if let Some(r) = self
+            .lock()
+            .get_mut(session_id)
+            .filter(|r| r.turn_id == turn_id)
+        {
             r.handle = Some(handle);
         }
     }

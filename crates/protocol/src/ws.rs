@@ -79,18 +79,24 @@ mod tests {
     #[test]
     fn server_messages_parse_by_type() {
         let ev = r#"{"type":"event","event":"session.message","session_id":"s","surface":"core","payload":{},"timestamp":"t","version":3}"#;
-        let parsed: WsServerMessage = serde_json::from_str(ev).unwrap_or(WsServerMessage::Control(WsControl::Pong));
+        let parsed: WsServerMessage =
+            serde_json::from_str(ev).unwrap_or(WsServerMessage::Control(WsControl::Pong));
         assert!(matches!(parsed, WsServerMessage::Event(ref e) if e.version == Some(3)));
         let ctl = r#"{"type":"resync","dropped":7}"#;
-        let parsed: WsServerMessage = serde_json::from_str(ctl).unwrap_or(WsServerMessage::Control(WsControl::Pong));
-        assert_eq!(parsed, WsServerMessage::Control(WsControl::Resync { dropped: 7 }));
+        let parsed: WsServerMessage =
+            serde_json::from_str(ctl).unwrap_or(WsServerMessage::Control(WsControl::Pong));
+        assert_eq!(
+            parsed,
+            WsServerMessage::Control(WsControl::Resync { dropped: 7 })
+        );
     }
 
     #[test]
     fn requests_use_prd_names() {
-        let r: WsRequest =
-            serde_json::from_str(r#"{"type":"tool.response","request_id":"a","decision":"approve"}"#)
-                .unwrap_or(WsRequest::Ping);
+        let r: WsRequest = serde_json::from_str(
+            r#"{"type":"tool.response","request_id":"a","decision":"approve"}"#,
+        )
+        .unwrap_or(WsRequest::Ping);
         assert_eq!(
             r,
             WsRequest::ToolResponse {
@@ -99,7 +105,10 @@ mod tests {
                 scope: ApprovalScope::Once
             }
         );
-        let s: WsRequest = serde_json::from_str(r#"{"type":"subscribe","since":{"s1":4}}"#).unwrap_or(WsRequest::Ping);
-        assert!(matches!(s, WsRequest::Subscribe { sessions: None, events: None, ref since } if since["s1"] == 4));
+        let s: WsRequest = serde_json::from_str(r#"{"type":"subscribe","since":{"s1":4}}"#)
+            .unwrap_or(WsRequest::Ping);
+        assert!(
+            matches!(s, WsRequest::Subscribe { sessions: None, events: None, ref since } if since["s1"] == 4)
+        );
     }
 }

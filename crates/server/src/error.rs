@@ -29,16 +29,29 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), details: serde_json::Value::Null }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: serde_json::Value::Null,
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed, message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationFailed,
+            message,
+        )
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, message)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            message,
+        )
     }
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = details;
@@ -106,7 +119,11 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         };
-        ApiError::new(status, ErrorCode::ValidationFailed, format!("invalid request body: {}", r.body_text()))
+        ApiError::new(
+            status,
+            ErrorCode::ValidationFailed,
+            format!("invalid request body: {}", r.body_text()),
+        )
     }
 }
 
@@ -137,8 +154,13 @@ mod tests {
 
     #[tokio::test]
     async fn body_carries_the_request_ids() {
-        let ids = RequestIds { request_id: "r1".into(), trace_id: "t1".into() };
-        let body = REQUEST.scope(ids, async { ApiError::not_found("gone").body() }).await;
+        let ids = RequestIds {
+            request_id: "r1".into(),
+            trace_id: "t1".into(),
+        };
+        let body = REQUEST
+            .scope(ids, async { ApiError::not_found("gone").body() })
+            .await;
         assert_eq!(body.error.request_id.as_deref(), Some("r1"));
         assert_eq!(body.error.trace_id.as_deref(), Some("t1"));
         assert_eq!(body.error.code, ErrorCode::NotFound);

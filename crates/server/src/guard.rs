@@ -16,7 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Paths reachable without the token (still Host- and Origin-checked).
-const PUBLIC: [&str; 3] = ["/api/v1/health", "/api/v1/health/ready", "/api/v1/openapi.json"];
+const PUBLIC: [&str; 3] = [
+    "/api/v1/health",
+    "/api/v1/health/ready",
+    "/api/v1/openapi.json",
+];
 const WS_PATH: &str = "/api/v1/ws";
 
 /// What the guard accepts.
@@ -32,7 +36,12 @@ pub struct Guard {
 impl Guard {
     /// `bind` is the listening address; `extra_hosts` are further names (with or without port)
     /// a remote deployment is reached by.
-    pub fn new(token: String, bind: SocketAddr, extra_hosts: &[String], failures_per_minute: u32) -> Guard {
+    pub fn new(
+        token: String,
+        bind: SocketAddr,
+        extra_hosts: &[String],
+        failures_per_minute: u32,
+    ) -> Guard {
         let port = bind.port();
         let mut hosts = vec![
             format!("127.0.0.1:{port}"),
@@ -44,7 +53,11 @@ impl Guard {
             IpAddr::V6(ip) => hosts.push(format!("[{ip}]:{port}")),
         }
         for h in extra_hosts {
-            hosts.push(if h.contains(':') && !h.ends_with(']') { h.clone() } else { format!("{h}:{port}") });
+            hosts.push(if h.contains(':') && !h.ends_with(']') {
+                h.clone()
+            } else {
+                format!("{h}:{port}")
+            });
         }
         hosts.iter_mut().for_each(|h| *h = h.to_ascii_lowercase());
         Guard {
@@ -59,10 +72,13 @@ impl Guard {
     /// Whether a Host header value names this gateway.
     pub fn host_ok(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
-        if self.hosts.iter().any(|h| *h == host) {
+        if self.hosts.contains(&host) {
             return true;
         }
-        self.remote && host.parse::<SocketAddr>().is_ok_and(|a| a.port() == self.port)
+        self.remote
+            && host
+                .parse::<SocketAddr>()
+                .is_ok_and(|a| a.port() == self.port)
     }
 
     /// Whether an Origin header value is this gateway's own page.
@@ -93,12 +109,17 @@ struct FailureLimiter {
 
 impl FailureLimiter {
     fn new(max: u32, window: Duration) -> Self {
-        FailureLimiter { max, window, seen: Mutex::new(HashMap::new()) }
+        FailureLimiter {
+            max,
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
     }
 
     fn blocked(&self, ip: IpAddr) -> bool {
         let map = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&ip).is_some_and(|(start, n)| start.elapsed() < self.window && *n >= self.max)
+        map.get(&ip)
+            .is_some_and(|(start, n)| start.elapsed() < self.window && *n >= self.max)
     }
 
     fn record(&self, ip: IpAddr) {
@@ -129,7 +150,10 @@ pub async fn request_ids(req: Request, next: Next) -> Response {
         .map(str::to_string)
         .unwrap_or_else(|| format!("req-{}", uuid::Uuid::now_v7().simple()));
     let trace_id = uuid::Uuid::new_v4().simple().to_string();
-    let ids = RequestIds { request_id: request_id.clone(), trace_id: trace_id.clone() };
+    let ids = RequestIds {
+        request_id: request_id.clone(),
+        trace_id: trace_id.clone(),
+    };
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let mut res = REQUEST.scope(ids, next.run(req)).await;
@@ -149,19 +173,30 @@ pub async fn check(
 ) -> Response {
     let guard = &state.guard;
     let headers = req.headers();
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
     match host {
         Some(h) if guard.host_ok(h) => {}
         other => {
             tracing::warn!(peer = %peer, host = ?other, "refused a request naming a foreign host");
-            return refuse(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "the Host header does not name this gateway; connect to 127.0.0.1 or localhost with the gateway's port");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "the Host header does not name this gateway; connect to 127.0.0.1 or localhost with the gateway's port",
+            );
         }
     }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        if !origin.to_str().is_ok_and(|o| guard.origin_ok(o)) {
-            tracing::warn!(peer = %peer, origin = ?origin, "refused a cross-origin request");
-            return refuse(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "cross-origin requests are refused; only the gateway's own pages may call it");
-        }
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(|o| guard.origin_ok(o))
+    {
+        tracing::warn!(peer = %peer, origin = ?origin, "refused a cross-origin request");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "cross-origin requests are refused; only the gateway's own pages may call it",
+        );
     }
     let path = req.uri().path();
     if PUBLIC.contains(&path) {
@@ -169,9 +204,17 @@ pub async fn check(
     }
     if guard.limiter.blocked(peer.ip()) {
         tracing::warn!(peer = %peer, "refused a request: too many failed authentications");
-        return refuse(StatusCode::TOO_MANY_REQUESTS, ErrorCode::Unauthorized, "too many failed authentications from this address; wait a minute and use the token from the data dir's `token` file");
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Unauthorized,
+            "too many failed authentications from this address; wait a minute and use the token from the data dir's `token` file",
+        );
     }
-    let given = bearer(headers).or_else(|| (path == WS_PATH).then(|| query_token(req.uri().query())).flatten());
+    let given = bearer(headers).or_else(|| {
+        (path == WS_PATH)
+            .then(|| query_token(req.uri().query()))
+            .flatten()
+    });
     match given {
         Some(t) if guard.token_ok(&t) => next.run(req).await,
         given => {
@@ -183,7 +226,8 @@ pub async fn check(
                 "missing bearer token: send `Authorization: Bearer <token>` with the token from the data dir's `token` file"
             };
             let mut res = refuse(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message);
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             res
         }
     }
@@ -192,12 +236,17 @@ pub async fn check(
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 /// `?token=` is accepted on the WebSocket path only, for browsers that cannot set headers.
 fn query_token(query: Option<&str>) -> Option<String> {
-    query?.split('&').find_map(|kv| kv.strip_prefix("token=")).map(str::to_string)
+    query?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("token="))
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -205,7 +254,12 @@ mod tests {
     use super::*;
 
     fn guard(bind: &str) -> Guard {
-        Guard::new("secret".into(), bind.parse().unwrap(), &["pryx.example".into()], 3)
+        Guard::new(
+            "secret".into(),
+            bind.parse().unwrap(),
+            &["pryx.example".into()],
+            3,
+        )
     }
 
     #[test]
@@ -248,7 +302,10 @@ mod tests {
         assert!(!g.token_ok("secreT"));
         assert!(!g.token_ok(""));
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(bearer(&h).as_deref(), Some("abc"));
         assert_eq!(query_token(Some("a=1&token=xyz")).as_deref(), Some("xyz"));
     }

@@ -83,12 +83,21 @@ pub struct Server {
 
 impl Server {
     /// Serves `core` on `listener` until [`Server::shutdown`].
-    pub fn start(core: Core, listener: tokio::net::TcpListener, config: ServerConfig) -> std::io::Result<Server> {
+    pub fn start(
+        core: Core,
+        listener: tokio::net::TcpListener,
+        config: ServerConfig,
+    ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let state = Arc::new(AppState {
             core,
-            guard: Guard::new(config.token, addr, &config.extra_hosts, config.auth_failures_per_minute),
+            guard: Guard::new(
+                config.token,
+                addr,
+                &config.extra_hosts,
+                config.auth_failures_per_minute,
+            ),
             shutdown: shutdown.clone(),
             ws_clients: AtomicUsize::new(0),
             keychain: config.keychain,
@@ -96,11 +105,18 @@ impl Server {
         let app = router(state);
         let stop = shutdown.clone();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
         });
-        Ok(Server { addr, shutdown, task })
+        Ok(Server {
+            addr,
+            shutdown,
+            task,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -131,7 +147,10 @@ fn router(state: Arc<AppState>) -> Router {
     )
     .fallback(routes::not_found)
     .method_not_allowed_fallback(routes::method_not_allowed)
-    .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        guard::check,
+    ))
     .layer(axum::middleware::from_fn(guard::request_ids))
     .with_state(state)
 }

@@ -24,7 +24,12 @@ pub fn turn_stream(
     turn: StartedTurn,
     shutdown: CancellationToken,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let state = TurnStream { rx, turn, shutdown, done: false };
+    let state = TurnStream {
+        rx,
+        turn,
+        shutdown,
+        done: false,
+    };
     let stream = futures_util::stream::unfold(state, |mut s| async move {
         if s.done {
             return None;
@@ -37,13 +42,17 @@ pub fn turn_stream(
             match next {
                 Ok(ev) => {
                     let e = &ev.event;
-                    if e.session_id != s.turn.session_id || e.version.is_some_and(|v| v <= s.turn.after_version) {
+                    if e.session_id != s.turn.session_id
+                        || e.version.is_some_and(|v| v <= s.turn.after_version)
+                    {
                         continue;
                     }
                     if e.event == EventKind::TurnCompleted {
                         s.done = true;
                     }
-                    let name = serde_json::to_value(e.event).ok().and_then(|v| v.as_str().map(str::to_string));
+                    let name = serde_json::to_value(e.event)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string));
                     let mut out = SseEvent::default().data(ev.json.as_ref());
                     if let Some(name) = name {
                         out = out.event(name);
@@ -55,7 +64,9 @@ pub fn turn_stream(
                 }
                 Err(RecvError::Lagged(n)) => {
                     s.done = true;
-                    let out = SseEvent::default().event("resync").data(format!("{{\"type\":\"resync\",\"dropped\":{n}}}"));
+                    let out = SseEvent::default()
+                        .event("resync")
+                        .data(format!("{{\"type\":\"resync\",\"dropped\":{n}}}"));
                     return Some((Ok(out), s));
                 }
                 Err(RecvError::Closed) => return None,

@@ -8,8 +8,13 @@ pub const TOKEN_FILE: &str = "token";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("cannot read the API token {path}: {source}; fix its permissions or delete it to get a new one")]
-    Read { path: String, source: std::io::Error },
+    #[error(
+        "cannot read the API token {path}: {source}; fix its permissions or delete it to get a new one"
+    )]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot write the API token: {0}")]
     Write(#[from] FsError),
     #[error("no randomness available for the API token: {0}")]
@@ -23,7 +28,12 @@ pub fn load_or_create(dir: &DataDir) -> Result<String, TokenError> {
         Ok(t) if !t.trim().is_empty() => return Ok(t.trim().to_string()),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => return Err(TokenError::Read { path: path.display().to_string(), source }),
+        Err(source) => {
+            return Err(TokenError::Read {
+                path: path.display().to_string(),
+                source,
+            });
+        }
     }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| TokenError::Random(e.to_string()))?;
@@ -43,7 +53,10 @@ mod tests {
         let dir = DataDir::at(tmp.path());
         let a = load_or_create(&dir).unwrap();
         assert_eq!(a.len(), 64);
-        let mode = std::fs::metadata(tmp.path().join(TOKEN_FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(tmp.path().join(TOKEN_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(load_or_create(&dir).unwrap(), a);
     }

@@ -7,11 +7,11 @@
 //! more until it subscribes again with the versions it holds.
 
 use crate::error::{ApiError, blocking};
+use crate::extract::ApiQuery;
 use crate::routes::approvals;
 use crate::state::AppState;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use crate::extract::ApiQuery;
 use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
@@ -48,9 +48,13 @@ pub async fn upgrade(
     ApiQuery(q): ApiQuery<WsQuery>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let ws = ws.map_err(|e| ApiError::bad_request(format!("not a WebSocket upgrade: {}", e.body_text())))?;
+    let ws = ws.map_err(|e| {
+        ApiError::bad_request(format!("not a WebSocket upgrade: {}", e.body_text()))
+    })?;
     let surface = q.surface.unwrap_or(Surface::Web);
-    Ok(ws.max_message_size(1 << 20).on_upgrade(move |socket| run(socket, st, surface)))
+    Ok(ws
+        .max_message_size(1 << 20)
+        .on_upgrade(move |socket| run(socket, st, surface)))
 }
 
 #[derive(Default)]
@@ -65,7 +69,9 @@ struct Subscription {
 
 impl Subscription {
     fn wants(&self, e: &Event) -> bool {
-        self.sessions.as_ref().is_none_or(|s| s.contains(&e.session_id))
+        self.sessions
+            .as_ref()
+            .is_none_or(|s| s.contains(&e.session_id))
             && self.events.as_ref().is_none_or(|k| k.contains(&e.event))
     }
 
@@ -157,25 +163,44 @@ async fn handle_request(
     let req: WsRequest = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            let msg = error_msg(ErrorCode::ValidationFailed, format!("cannot read this request: {e}"));
+            let msg = error_msg(
+                ErrorCode::ValidationFailed,
+                format!("cannot read this request: {e}"),
+            );
             return send_json(tx, &msg).await;
         }
     };
     match req {
         WsRequest::Ping => send_json(tx, &WsControl::Pong).await,
-        WsRequest::ToolResponse { request_id, decision, scope } => {
+        WsRequest::ToolResponse {
+            request_id,
+            decision,
+            scope,
+        } => {
             let answer = approvals::to_answer(decision, scope, surface);
             let reply = match st.core.broker().answer(&request_id, answer) {
-                Ok(()) => WsControl::Ack { request_id, ok: true, error: None },
+                Ok(()) => WsControl::Ack {
+                    request_id,
+                    ok: true,
+                    error: None,
+                },
                 Err(e) => {
                     let mut body = ApiError::not_found(e.to_string()).body().error;
                     body.request_id = None;
-                    WsControl::Ack { request_id, ok: false, error: Some(body) }
+                    WsControl::Ack {
+                        request_id,
+                        ok: false,
+                        error: Some(body),
+                    }
                 }
             };
             send_json(tx, &reply).await
         }
-        WsRequest::Subscribe { sessions, events, since } => {
+        WsRequest::Subscribe {
+            sessions,
+            events,
+            since,
+        } => {
             sub.sessions = sessions.map(|s| s.into_iter().collect());
             sub.events = events.map(|e| e.into_iter().collect());
             // Attach the live feed first: whatever is published from now on is buffered, and
@@ -183,27 +208,40 @@ async fn handle_request(
             *rx = st.core.bus().subscribe();
             sub.active = true;
             sub.paused = false;
-            let Some(replayed) = replay(st, tx, sub, since).await else { return false };
+            let Some(replayed) = replay(st, tx, sub, since).await else {
+                return false;
+            };
             send_json(tx, &WsControl::Subscribed { replayed }).await
         }
     }
 }
 
 /// Sends the stored events after each given version; `None` when the socket is gone.
-async fn replay(st: &Arc<AppState>, tx: &mut Tx, sub: &mut Subscription, since: BTreeMap<String, u64>) -> Option<u64> {
+async fn replay(
+    st: &Arc<AppState>,
+    tx: &mut Tx,
+    sub: &mut Subscription,
+    since: BTreeMap<String, u64>,
+) -> Option<u64> {
     let mut sent = 0u64;
     for (session, from) in since {
         let mut after = from;
         loop {
             let core = st.core.clone();
             let sid = session.clone();
-            let page = match blocking(move || Ok(core.store().events_since(&sid, after, REPLAY_PAGE)?)).await {
-                Ok(p) => p,
-                Err(e) => {
-                    let msg = error_msg(e.code, format!("cannot replay session {session}: {}", e.message));
-                    return send_json(tx, &msg).await.then_some(sent);
-                }
-            };
+            let page =
+                match blocking(move || Ok(core.store().events_since(&sid, after, REPLAY_PAGE)?))
+                    .await
+                {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let msg = error_msg(
+                            e.code,
+                            format!("cannot replay session {session}: {}", e.message),
+                        );
+                        return send_json(tx, &msg).await.then_some(sent);
+                    }
+                };
             let full = page.len() == REPLAY_PAGE as usize;
             for e in page {
                 let v = e.version.unwrap_or(after);

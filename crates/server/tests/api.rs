@@ -14,7 +14,8 @@ async fn health_ready_diagnostics_models_tools() {
     let r = rig.http.get(rig.url("/health")).send().await.unwrap();
     let (status, body) = status_json(r).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("healthy")));
-    let (status, body) = status_json(rig.http.get(rig.url("/health/ready")).send().await.unwrap()).await;
+    let (status, body) =
+        status_json(rig.http.get(rig.url("/health/ready")).send().await.unwrap()).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
     let (status, d) = rig.get("/diagnostics").await;
     assert_eq!(status, 200, "{d}");
@@ -26,8 +27,16 @@ async fn health_ready_diagnostics_models_tools() {
     assert_eq!(m["models"][0]["id"], "mock/gpt-4o");
     assert_eq!(m["models"][0]["default"], true);
     let (_, t) = rig.get("/tools").await;
-    let names: Vec<&str> = t["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"shell.exec") && names.contains(&"fs.read"), "{names:?}");
+    let names: Vec<&str> = t["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"shell.exec") && names.contains(&"fs.read"),
+        "{names:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,7 +48,8 @@ async fn sessions_create_list_search_page_get_delete() {
     assert_eq!(created["model"], "mock/gpt-4o");
     let a = created["id"].as_str().unwrap().to_string();
     let b = rig.new_session().await;
-    rig.llm.push_all([Turn::text("the zebra answer"), Turn::text("plain")]);
+    rig.llm
+        .push_all([Turn::text("the zebra answer"), Turn::text("plain")]);
     rig.send(&a, "tell me about zebras").await;
     rig.wait_completed(&a).await;
     rig.send(&b, "something else").await;
@@ -49,7 +59,10 @@ async fn sessions_create_list_search_page_get_delete() {
     assert_eq!(all["sessions"].as_array().unwrap().len(), 2);
     let (_, page) = rig.get("/sessions?limit=1&offset=1").await;
     assert_eq!(page["sessions"].as_array().unwrap().len(), 1);
-    assert_eq!((page["limit"].as_u64(), page["offset"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (page["limit"].as_u64(), page["offset"].as_u64()),
+        (Some(1), Some(1))
+    );
     let (_, hits) = rig.get("/sessions?q=zebra").await;
     let hits = hits["sessions"].as_array().unwrap();
     assert_eq!(hits.len(), 1);
@@ -58,7 +71,12 @@ async fn sessions_create_list_search_page_get_delete() {
 
     let (status, detail) = rig.get(&format!("/sessions/{a}")).await;
     assert_eq!(status, 200);
-    let texts: Vec<&str> = detail["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
     assert_eq!(texts, ["tell me about zebras", "the zebra answer"]);
     assert!(detail["last_version"].as_u64().unwrap() >= 4);
 
@@ -74,8 +92,16 @@ async fn sessions_create_list_search_page_get_delete() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_have_the_envelope_with_request_and_trace_ids() {
     let rig = Rig::start().await;
-    let r = rig.http.post(rig.url("/sessions")).bearer_auth(TOKEN).header("content-type", "application/json")
-        .header("x-request-id", "req-abc").body("{not json").send().await.unwrap();
+    let r = rig
+        .http
+        .post(rig.url("/sessions"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .header("x-request-id", "req-abc")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-request-id"], "req-abc");
     let (status, body) = status_json(r).await;
     assert_eq!(status, 400);
@@ -85,19 +111,38 @@ async fn errors_have_the_envelope_with_request_and_trace_ids() {
     assert_eq!(e["trace_id"].as_str().unwrap().len(), 32);
     assert!(e["timestamp"].as_str().unwrap().ends_with('Z'));
     let (status, body) = rig.get("/sessions?limit=0").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("VALIDATION_FAILED")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("VALIDATION_FAILED"))
+    );
     let (status, body) = rig.post("/sessions", json!({"model": "other/model"})).await;
     assert_eq!(status, 400, "{body}");
     let (status, body) = rig.get("/nothing-here").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("NOT_FOUND")));
-    let r = rig.http.put(rig.url("/sessions")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("NOT_FOUND"))
+    );
+    let r = rig
+        .http
+        .put(rig.url("/sessions"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     let (status, body) = status_json(r).await;
     assert_eq!(status, 405);
     assert!(body["error"]["request_id"].is_string());
-    let (status, body) = rig.post("/sessions/nope/messages", json!({"content": "hi"})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("NOT_FOUND")));
+    let (status, body) = rig
+        .post("/sessions/nope/messages", json!({"content": "hi"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("NOT_FOUND"))
+    );
     let s = rig.new_session().await;
-    let (status, _) = rig.post(&format!("/sessions/{s}/messages"), json!({"content": "  "})).await;
+    let (status, _) = rig
+        .post(&format!("/sessions/{s}/messages"), json!({"content": "  "}))
+        .await;
     assert_eq!(status, 400);
 }
 
@@ -106,11 +151,25 @@ async fn message_streams_as_sse_until_turn_completed() {
     let rig = Rig::start().await;
     let s = rig.new_session().await;
     rig.llm.push(Turn::text("streamed answer"));
-    let r = rig.http.post(rig.url(&format!("/sessions/{s}/messages?stream=sse"))).bearer_auth(TOKEN)
-        .json(&json!({"content": "go"})).send().await.unwrap();
+    let r = rig
+        .http
+        .post(rig.url(&format!("/sessions/{s}/messages?stream=sse")))
+        .bearer_auth(TOKEN)
+        .json(&json!({"content": "go"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-    let body = tokio::time::timeout(Duration::from_secs(10), r.text()).await.unwrap().unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let body = tokio::time::timeout(Duration::from_secs(10), r.text())
+        .await
+        .unwrap()
+        .unwrap();
     let events: Vec<pryx_protocol::Event> = body
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
@@ -120,8 +179,11 @@ async fn message_streams_as_sse_until_turn_completed() {
     assert_eq!(kinds.first(), Some(&EventKind::TurnStarted));
     assert_eq!(kinds.last(), Some(&EventKind::TurnCompleted));
     assert!(kinds.contains(&EventKind::SessionDelta));
-    let deltas: String = events.iter().filter(|e| e.event == EventKind::SessionDelta)
-        .map(|e| e.payload["text"].as_str().unwrap()).collect();
+    let deltas: String = events
+        .iter()
+        .filter(|e| e.event == EventKind::SessionDelta)
+        .map(|e| e.payload["text"].as_str().unwrap())
+        .collect();
     assert_eq!(deltas, "streamed answer");
 }
 
@@ -129,12 +191,21 @@ async fn message_streams_as_sse_until_turn_completed() {
 async fn busy_session_conflicts_and_cancel_records_cancelled() {
     let rig = Rig::start().await;
     let s = rig.new_session().await;
-    rig.llm.push(Turn::text("slow").with_first_token_delay(Duration::from_secs(30)));
+    rig.llm
+        .push(Turn::text("slow").with_first_token_delay(Duration::from_secs(30)));
     let accepted = rig.send(&s, "take your time").await;
     let turn = accepted["turn_id"].as_str().unwrap().to_string();
     assert_eq!(accepted["session_id"], s.as_str());
-    let (status, body) = rig.post(&format!("/sessions/{s}/messages"), json!({"content": "again"})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("CONFLICT")));
+    let (status, body) = rig
+        .post(
+            &format!("/sessions/{s}/messages"),
+            json!({"content": "again"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("CONFLICT"))
+    );
     let (status, _) = rig.delete(&format!("/sessions/{s}")).await;
     assert_eq!(status, 409);
     let (_, detail) = rig.get(&format!("/sessions/{s}")).await;
@@ -152,21 +223,41 @@ async fn audit_lists_tool_calls_and_openapi_covers_every_route() {
     let rig = Rig::start().await;
     let s = rig.new_session().await;
     std::fs::write(rig.core.agent().workspace().join("a.txt"), "alpha").unwrap();
-    rig.llm.push_all([Turn::tool_calls([call("c1", "fs__read", json!({"path": "a.txt"}))]), Turn::text("read it")]);
+    rig.llm.push_all([
+        Turn::tool_calls([call("c1", "fs__read", json!({"path": "a.txt"}))]),
+        Turn::text("read it"),
+    ]);
     rig.send(&s, "read a.txt").await;
     assert_eq!(rig.wait_completed(&s).await["stop"], "completed");
     let (status, audit) = rig.get(&format!("/audit?session_id={s}&limit=10")).await;
     assert_eq!(status, 200);
     let entries = audit["entries"].as_array().unwrap();
     assert!(!entries.is_empty(), "{audit}");
-    assert!(entries.iter().all(|e| e["session_id"] == s.as_str() && e["hash"].is_string()));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["session_id"] == s.as_str() && e["hash"].is_string())
+    );
 
-    let (status, doc) = status_json(rig.http.get(rig.url("/openapi.json")).send().await.unwrap()).await;
+    let (status, doc) =
+        status_json(rig.http.get(rig.url("/openapi.json")).send().await.unwrap()).await;
     assert_eq!(status, 200);
     let paths = doc["paths"].as_object().unwrap();
-    for p in ["/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/sessions/{id}/messages", "/api/v1/turns/{id}/cancel",
-        "/api/v1/approvals", "/api/v1/approvals/{id}", "/api/v1/health", "/api/v1/health/ready", "/api/v1/diagnostics",
-        "/api/v1/models", "/api/v1/tools", "/api/v1/audit", "/api/v1/ws"] {
+    for p in [
+        "/api/v1/sessions",
+        "/api/v1/sessions/{id}",
+        "/api/v1/sessions/{id}/messages",
+        "/api/v1/turns/{id}/cancel",
+        "/api/v1/approvals",
+        "/api/v1/approvals/{id}",
+        "/api/v1/health",
+        "/api/v1/health/ready",
+        "/api/v1/diagnostics",
+        "/api/v1/models",
+        "/api/v1/tools",
+        "/api/v1/audit",
+        "/api/v1/ws",
+    ] {
         assert!(paths.contains_key(p), "missing {p}");
     }
     assert!(doc["components"]["schemas"]["ErrorEnvelope"].is_object());

@@ -10,7 +10,10 @@ use pryx_protocol::ws::{WsControl, WsServerMessage};
 use serde_json::json;
 
 /// Reads until the ack of an answer; events read on the way are kept in `seen`.
-async fn ack(ws: &mut Ws, seen: &mut Vec<pryx_protocol::Event>) -> (bool, Option<pryx_protocol::ErrorBody>) {
+async fn ack(
+    ws: &mut Ws,
+    seen: &mut Vec<pryx_protocol::Event>,
+) -> (bool, Option<pryx_protocol::ErrorBody>) {
     loop {
         match ws.next().await {
             WsServerMessage::Control(WsControl::Ack { ok, error, .. }) => return (ok, error),
@@ -25,10 +28,16 @@ async fn first_answer_wins_across_two_sockets_and_rest() {
     let rig = Rig::start().await;
     let s = rig.new_session().await;
     let (mut tui, mut web) = (rig.ws().await, rig.ws().await);
-    tui.subscribe(json!({"events": ["approval.needed", "approval.resolved", "turn.completed"]})).await;
-    web.subscribe(json!({"events": ["approval.needed", "approval.resolved", "turn.completed"]})).await;
+    tui.subscribe(json!({"events": ["approval.needed", "approval.resolved", "turn.completed"]}))
+        .await;
+    web.subscribe(json!({"events": ["approval.needed", "approval.resolved", "turn.completed"]}))
+        .await;
     rig.llm.push_all([
-        Turn::tool_calls([call("c1", "shell__exec", json!({"command": "echo approved-run"}))]),
+        Turn::tool_calls([call(
+            "c1",
+            "shell__exec",
+            json!({"command": "echo approved-run"}),
+        )]),
         Turn::text("done"),
     ]);
     rig.send(&s, "run echo").await;
@@ -41,32 +50,64 @@ async fn first_answer_wins_across_two_sockets_and_rest() {
     assert_eq!(pending["approvals"][0]["id"], id.as_str());
     assert_eq!(pending["approvals"][0]["tool"], "shell.exec");
 
-    tui.send(json!({"type": "tool.response", "request_id": id, "decision": "approve", "scope": "once"})).await;
+    tui.send(
+        json!({"type": "tool.response", "request_id": id, "decision": "approve", "scope": "once"}),
+    )
+    .await;
     let (mut seen_tui, mut seen_web) = (Vec::new(), Vec::new());
     assert_eq!(ack(&mut tui, &mut seen_tui).await, (true, None));
-    web.send(json!({"type": "tool.response", "request_id": id, "decision": "deny"})).await;
+    web.send(json!({"type": "tool.response", "request_id": id, "decision": "deny"}))
+        .await;
     let (ok, err) = ack(&mut web, &mut seen_web).await;
     assert!(!ok);
     assert_eq!(err.unwrap().code, pryx_protocol::ErrorCode::NotFound);
-    let (status, body) = rig.post(&format!("/approvals/{id}"), json!({"decision": "deny"})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("NOT_FOUND")));
+    let (status, body) = rig
+        .post(&format!("/approvals/{id}"), json!({"decision": "deny"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("NOT_FOUND"))
+    );
 
     for (ws, mut seen) in [(&mut tui, seen_tui), (&mut web, seen_web)] {
         if !seen.iter().any(|e| e.event == EventKind::ApprovalResolved) {
             seen.extend(ws.until(EventKind::ApprovalResolved).await);
         }
-        let resolved = seen.iter().find(|e| e.event == EventKind::ApprovalResolved).unwrap();
-        assert_eq!(resolved.payload["outcome"]["outcome"], "answered", "{}", resolved.payload);
-        assert_eq!(resolved.payload["outcome"]["decision"], "approve", "{}", resolved.payload);
+        let resolved = seen
+            .iter()
+            .find(|e| e.event == EventKind::ApprovalResolved)
+            .unwrap();
+        assert_eq!(
+            resolved.payload["outcome"]["outcome"], "answered",
+            "{}",
+            resolved.payload
+        );
+        assert_eq!(
+            resolved.payload["outcome"]["decision"], "approve",
+            "{}",
+            resolved.payload
+        );
         if !seen.iter().any(|e| e.event == EventKind::TurnCompleted) {
             seen.extend(ws.until(EventKind::TurnCompleted).await);
         }
-        let done = seen.iter().find(|e| e.event == EventKind::TurnCompleted).unwrap();
+        let done = seen
+            .iter()
+            .find(|e| e.event == EventKind::TurnCompleted)
+            .unwrap();
         assert_eq!(done.payload["stop"], "completed");
     }
     let calls = rig.core.store().list_tool_calls(&s).unwrap();
-    assert_eq!(calls[0].status, pryx_store::ToolCallStatus::Completed, "{calls:?}");
-    assert!(rig.get("/approvals").await.1["approvals"].as_array().unwrap().is_empty());
+    assert_eq!(
+        calls[0].status,
+        pryx_store::ToolCallStatus::Completed,
+        "{calls:?}"
+    );
+    assert!(
+        rig.get("/approvals").await.1["approvals"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,22 +123,39 @@ async fn rest_answer_wins_and_sockets_see_it_resolved() {
     rig.send(&s, "run echo").await;
     let asked = ws.until(EventKind::ApprovalNeeded).await.pop().unwrap();
     let id = asked.payload["id"].as_str().unwrap();
-    let (status, body) = rig.post(&format!("/approvals/{id}"), json!({"decision": "deny", "scope": "once"})).await;
+    let (status, body) = rig
+        .post(
+            &format!("/approvals/{id}"),
+            json!({"decision": "deny", "scope": "once"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["decision"], "deny");
     let resolved = ws.until(EventKind::ApprovalResolved).await.pop().unwrap();
-    assert_eq!(resolved.payload["outcome"]["decision"], "deny", "{}", resolved.payload);
+    assert_eq!(
+        resolved.payload["outcome"]["decision"], "deny",
+        "{}",
+        resolved.payload
+    );
     assert_eq!(resolved.payload["outcome"]["surface"], "web");
     ws.until(EventKind::TurnCompleted).await;
-    let (status, _) = rig.post("/approvals/unknown", json!({"decision": "approve"})).await;
+    let (status, _) = rig
+        .post("/approvals/unknown", json!({"decision": "approve"}))
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = rig.post(&format!("/approvals/{id}"), json!({"decision": "maybe"})).await;
+    let (status, _) = rig
+        .post(&format!("/approvals/{id}"), json!({"decision": "maybe"}))
+        .await;
     assert_eq!(status, 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_answer_before_the_timeout_means_the_policy_default() {
-    let rig = Rig::with(Options { approval_timeout_secs: 1, ..Options::default() }).await;
+    let rig = Rig::with(Options {
+        approval_timeout_secs: 1,
+        ..Options::default()
+    })
+    .await;
     let s = rig.new_session().await;
     let mut ws = rig.ws().await;
     ws.subscribe(json!({"sessions": [s], "events": ["approval.needed", "approval.resolved", "turn.completed"]})).await;
@@ -108,9 +166,17 @@ async fn no_answer_before_the_timeout_means_the_policy_default() {
     rig.send(&s, "run echo").await;
     ws.until(EventKind::ApprovalNeeded).await;
     let resolved = ws.until(EventKind::ApprovalResolved).await.pop().unwrap();
-    assert_eq!(resolved.payload["outcome"]["outcome"], "timed_out", "{}", resolved.payload);
+    assert_eq!(
+        resolved.payload["outcome"]["outcome"], "timed_out",
+        "{}",
+        resolved.payload
+    );
     assert_eq!(resolved.payload["outcome"]["default"], "deny");
     ws.until(EventKind::TurnCompleted).await;
     let calls = rig.core.store().list_tool_calls(&s).unwrap();
-    assert_ne!(calls[0].status, pryx_store::ToolCallStatus::Completed, "{calls:?}");
+    assert_ne!(
+        calls[0].status,
+        pryx_store::ToolCallStatus::Completed,
+        "{calls:?}"
+    );
 }

@@ -18,17 +18,38 @@ async fn raw_status(rig: &Rig, path: &str, headers: &[(&str, &str)]) -> (u16, se
 async fn refuses_missing_and_wrong_tokens() {
     let rig = Rig::start().await;
     let (status, body) = raw_status(&rig, "/sessions", &[]).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("UNAUTHORIZED")));
-    assert!(body["error"]["message"].as_str().unwrap().contains("missing bearer token"));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("UNAUTHORIZED"))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing bearer token")
+    );
     assert!(body["error"]["request_id"].is_string());
     let (status, body) = raw_status(&rig, "/sessions", &[("authorization", "Bearer nope")]).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("UNAUTHORIZED")));
-    let (status, _) = raw_status(&rig, "/sessions", &[("authorization", &format!("Basic {TOKEN}"))]).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("UNAUTHORIZED"))
+    );
+    let (status, _) = raw_status(
+        &rig,
+        "/sessions",
+        &[("authorization", &format!("Basic {TOKEN}"))],
+    )
+    .await;
     assert_eq!(status, 401);
     // The query-string token is for the WebSocket only.
     let (status, _) = raw_status(&rig, &format!("/sessions?token={TOKEN}"), &[]).await;
     assert_eq!(status, 401);
-    let (status, _) = raw_status(&rig, "/sessions", &[("authorization", &format!("Bearer {TOKEN}"))]).await;
+    let (status, _) = raw_status(
+        &rig,
+        "/sessions",
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+    )
+    .await;
     assert_eq!(status, 200);
 }
 
@@ -37,19 +58,65 @@ async fn refuses_foreign_hosts_and_origins_even_with_the_token() {
     let rig = Rig::start().await;
     let auth = format!("Bearer {TOKEN}");
     let port = rig.port;
-    for host in [format!("evil.example:{port}"), "localhost".to_string(), format!("127.0.0.1:{}", port + 1), format!("rebind.attacker.test:{port}")] {
-        let (status, body) = raw_status(&rig, "/sessions", &[("authorization", &auth), ("host", &host)]).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (403, Some("FORBIDDEN")), "{host}");
+    for host in [
+        format!("evil.example:{port}"),
+        "localhost".to_string(),
+        format!("127.0.0.1:{}", port + 1),
+        format!("rebind.attacker.test:{port}"),
+    ] {
+        let (status, body) = raw_status(
+            &rig,
+            "/sessions",
+            &[("authorization", &auth), ("host", &host)],
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("FORBIDDEN")),
+            "{host}"
+        );
         // Health probes are open but still host-checked (DNS rebinding).
         let (status, _) = raw_status(&rig, "/health", &[("host", &host)]).await;
         assert_eq!(status, 403, "{host}");
     }
-    for origin in ["http://evil.example", &format!("http://evil.example:{port}"), "null", &format!("https://localhost:{port}")] {
-        let (status, body) = raw_status(&rig, "/sessions", &[("authorization", &auth), ("origin", origin)]).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (403, Some("FORBIDDEN")), "{origin}");
+    for origin in [
+        "http://evil.example",
+        &format!("http://evil.example:{port}"),
+        "null",
+        &format!("https://localhost:{port}"),
+    ] {
+        let (status, body) = raw_status(
+            &rig,
+            "/sessions",
+            &[("authorization", &auth), ("origin", origin)],
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("FORBIDDEN")),
+            "{origin}"
+        );
     }
-    for (host, origin) in [(format!("localhost:{port}"), format!("http://localhost:{port}")), (format!("127.0.0.1:{port}"), format!("http://127.0.0.1:{port}"))] {
-        let (status, _) = raw_status(&rig, "/sessions", &[("authorization", &auth), ("host", &host), ("origin", &origin)]).await;
+    for (host, origin) in [
+        (
+            format!("localhost:{port}"),
+            format!("http://localhost:{port}"),
+        ),
+        (
+            format!("127.0.0.1:{port}"),
+            format!("http://127.0.0.1:{port}"),
+        ),
+    ] {
+        let (status, _) = raw_status(
+            &rig,
+            "/sessions",
+            &[
+                ("authorization", &auth),
+                ("host", &host),
+                ("origin", &origin),
+            ],
+        )
+        .await;
         assert_eq!(status, 200, "{host} {origin}");
     }
 }
@@ -64,33 +131,76 @@ async fn websocket_needs_the_token_and_our_origin() {
     };
     let e = Ws::connect(rig.port, &[], "").await.err().unwrap();
     assert_eq!(status_of(e), 401);
-    let e = Ws::connect(rig.port, &[("authorization", "Bearer wrong")], "").await.err().unwrap();
+    let e = Ws::connect(rig.port, &[("authorization", "Bearer wrong")], "")
+        .await
+        .err()
+        .unwrap();
     assert_eq!(status_of(e), 401);
-    let e = Ws::connect(rig.port, &[("authorization", &auth), ("origin", "http://evil.example")], "").await.err().unwrap();
+    let e = Ws::connect(
+        rig.port,
+        &[("authorization", &auth), ("origin", "http://evil.example")],
+        "",
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(status_of(e), 403);
-    let e = Ws::connect(rig.port, &[("origin", "http://evil.example")], &format!("?token={TOKEN}")).await.err().unwrap();
+    let e = Ws::connect(
+        rig.port,
+        &[("origin", "http://evil.example")],
+        &format!("?token={TOKEN}"),
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(status_of(e), 403);
-    let e = Ws::connect(rig.port, &[("authorization", &auth), ("host", "evil.example")], "").await.err().unwrap();
+    let e = Ws::connect(
+        rig.port,
+        &[("authorization", &auth), ("host", "evil.example")],
+        "",
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(status_of(e), 403);
     // Accepted: header token; query token from our own origin (browsers).
-    let mut ws = Ws::connect(rig.port, &[("authorization", &auth)], "").await.unwrap();
+    let mut ws = Ws::connect(rig.port, &[("authorization", &auth)], "")
+        .await
+        .unwrap();
     ws.send(serde_json::json!({"type": "ping"})).await;
-    assert!(matches!(ws.next().await, pryx_protocol::ws::WsServerMessage::Control(pryx_protocol::ws::WsControl::Pong)));
+    assert!(matches!(
+        ws.next().await,
+        pryx_protocol::ws::WsServerMessage::Control(pryx_protocol::ws::WsControl::Pong)
+    ));
     let origin = format!("http://127.0.0.1:{}", rig.port);
-    Ws::connect(rig.port, &[("origin", &origin)], &format!("?token={TOKEN}")).await.unwrap();
+    Ws::connect(rig.port, &[("origin", &origin)], &format!("?token={TOKEN}"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_auth_is_rate_limited() {
-    let rig = Rig::with(Options { failures_per_minute: 3, ..Options::default() }).await;
+    let rig = Rig::with(Options {
+        failures_per_minute: 3,
+        ..Options::default()
+    })
+    .await;
     for _ in 0..3 {
         let (status, _) = raw_status(&rig, "/sessions", &[("authorization", "Bearer guess")]).await;
         assert_eq!(status, 401);
     }
     let (status, body) = raw_status(&rig, "/sessions", &[("authorization", "Bearer guess")]).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (429, Some("UNAUTHORIZED")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (429, Some("UNAUTHORIZED"))
+    );
     // Even the right token waits out the window, so guessing gains nothing.
-    let (status, _) = raw_status(&rig, "/sessions", &[("authorization", &format!("Bearer {TOKEN}"))]).await;
+    let (status, _) = raw_status(
+        &rig,
+        "/sessions",
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+    )
+    .await;
     assert_eq!(status, 429);
     let (status, _) = raw_status(&rig, "/health", &[]).await;
     assert_eq!(status, 200);

@@ -18,18 +18,30 @@ async fn live_events_in_order_with_filters() {
     let mut all = rig.ws().await;
     assert!(all.subscribe(json!({})).await.is_empty());
     let mut only_b_messages = rig.ws().await;
-    only_b_messages.subscribe(json!({"sessions": [b], "events": ["session.message"]})).await;
+    only_b_messages
+        .subscribe(json!({"sessions": [b], "events": ["session.message"]}))
+        .await;
     rig.llm.push_all([Turn::text("to a"), Turn::text("to b")]);
     rig.send(&a, "hello a").await;
     let evs = all.until(EventKind::TurnCompleted).await;
     assert!(evs.iter().all(|e| e.session_id == a));
     let versions: Vec<u64> = evs.iter().filter_map(|e| e.version).collect();
-    assert_eq!(versions, (1..=versions.len() as u64).collect::<Vec<_>>(), "persisted events arrive in version order");
-    assert!(evs.iter().any(|e| e.event == EventKind::SessionDelta && e.version.is_none()));
+    assert_eq!(
+        versions,
+        (1..=versions.len() as u64).collect::<Vec<_>>(),
+        "persisted events arrive in version order"
+    );
+    assert!(
+        evs.iter()
+            .any(|e| e.event == EventKind::SessionDelta && e.version.is_none())
+    );
     rig.send(&b, "hello b").await;
     let first = only_b_messages.next_event().await;
     let second = only_b_messages.next_event().await;
-    assert_eq!((first.session_id.as_str(), first.event), (b.as_str(), EventKind::SessionMessage));
+    assert_eq!(
+        (first.session_id.as_str(), first.event),
+        (b.as_str(), EventKind::SessionMessage)
+    );
     assert_eq!(second.payload["role"], "assistant");
 }
 
@@ -50,15 +62,27 @@ async fn reconnect_replays_exactly_what_was_missed() {
     rig.wait_completed_n(&s, 2).await;
     let last = *have.last().unwrap();
     let mut ws = rig.ws().await;
-    let replayed = ws.subscribe(json!({"sessions": [s], "since": {s.clone(): last}})).await;
+    let replayed = ws
+        .subscribe(json!({"sessions": [s], "since": {s.clone(): last}}))
+        .await;
     assert!(!replayed.is_empty());
-    assert!(replayed.iter().all(|e| e.version.is_some()), "deltas are not replayed");
+    assert!(
+        replayed.iter().all(|e| e.version.is_some()),
+        "deltas are not replayed"
+    );
     have.extend(replayed.iter().filter_map(|e| e.version));
     // A turn started right after the replay arrives live, with nothing repeated.
     rig.send(&s, "third").await;
     let live = ws.until(EventKind::TurnCompleted).await;
     have.extend(live.iter().filter_map(|e| e.version));
-    let stored: Vec<u64> = rig.core.store().events_since(&s, 0, 10_000).unwrap().iter().filter_map(|e| e.version).collect();
+    let stored: Vec<u64> = rig
+        .core
+        .store()
+        .events_since(&s, 0, 10_000)
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.version)
+        .collect();
     assert_eq!(have, stored, "every stored event exactly once, in order");
 }
 
@@ -72,7 +96,9 @@ async fn replay_and_live_overlap_without_gap_or_duplicate() {
     // Events keep coming while the client subscribes.
     let writer = tokio::spawn(async move {
         for n in 0..300 {
-            let e = store.append_event(&sid, EventKind::TraceEvent, Surface::Core, &json!({"n": n})).unwrap();
+            let e = store
+                .append_event(&sid, EventKind::TraceEvent, Surface::Core, &json!({"n": n}))
+                .unwrap();
             bus.publish(&e);
             if n % 10 == 0 {
                 tokio::task::yield_now().await;
@@ -81,7 +107,12 @@ async fn replay_and_live_overlap_without_gap_or_duplicate() {
     });
     tokio::time::sleep(Duration::from_millis(2)).await;
     let mut ws = rig.ws().await;
-    let mut got: Vec<u64> = ws.subscribe(json!({"since": {s.clone(): 0}})).await.iter().filter_map(|e| e.version).collect();
+    let mut got: Vec<u64> = ws
+        .subscribe(json!({"since": {s.clone(): 0}}))
+        .await
+        .iter()
+        .filter_map(|e| e.version)
+        .collect();
     writer.await.unwrap();
     while got.last() != Some(&300) {
         got.push(ws.next_event().await.version.unwrap());
@@ -91,7 +122,11 @@ async fn replay_and_live_overlap_without_gap_or_duplicate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_subscriber_is_told_to_resync_and_catches_up_from_the_store() {
-    let rig = Rig::with(Options { bus_capacity: 8, ..Options::default() }).await;
+    let rig = Rig::with(Options {
+        bus_capacity: 8,
+        ..Options::default()
+    })
+    .await;
     let s = rig.new_session().await;
     let mut ws = rig.ws().await;
     ws.subscribe(json!({"sessions": [s]})).await;
@@ -100,7 +135,16 @@ async fn slow_subscriber_is_told_to_resync_and_catches_up_from_the_store() {
     let big = "x".repeat(64 * 1024);
     let total = 600u64;
     for _ in 0..total {
-        let e = rig.core.store().append_event(&s, EventKind::TraceEvent, Surface::Core, &json!({"blob": big})).unwrap();
+        let e = rig
+            .core
+            .store()
+            .append_event(
+                &s,
+                EventKind::TraceEvent,
+                Surface::Core,
+                &json!({"blob": big}),
+            )
+            .unwrap();
         rig.core.bus().publish(&e);
     }
     let mut have = Vec::new();
@@ -113,9 +157,15 @@ async fn slow_subscriber_is_told_to_resync_and_catches_up_from_the_store() {
     };
     assert!(dropped > 0);
     assert!((have.len() as u64) < total);
-    assert_eq!(have, (1..=have.len() as u64).collect::<Vec<_>>(), "no gap before the resync");
+    assert_eq!(
+        have,
+        (1..=have.len() as u64).collect::<Vec<_>>(),
+        "no gap before the resync"
+    );
     let last = have.last().copied().unwrap_or(0);
-    let replayed = ws.subscribe(json!({"sessions": [s], "since": {s.clone(): last}})).await;
+    let replayed = ws
+        .subscribe(json!({"sessions": [s], "since": {s.clone(): last}}))
+        .await;
     have.extend(replayed.iter().filter_map(|e| e.version));
     assert_eq!(have, (1..=total).collect::<Vec<_>>());
 }
@@ -124,20 +174,29 @@ async fn slow_subscriber_is_told_to_resync_and_catches_up_from_the_store() {
 async fn bad_requests_get_an_error_and_the_socket_stays_open() {
     let rig = Rig::start().await;
     let mut ws = rig.ws().await;
-    ws.send(json!({"type": "subscribe", "events": ["no.such.event"]})).await;
+    ws.send(json!({"type": "subscribe", "events": ["no.such.event"]}))
+        .await;
     match ws.next().await {
-        WsServerMessage::Control(WsControl::Error { error }) => assert_eq!(error.code, pryx_protocol::ErrorCode::ValidationFailed),
+        WsServerMessage::Control(WsControl::Error { error }) => {
+            assert_eq!(error.code, pryx_protocol::ErrorCode::ValidationFailed)
+        }
         other => panic!("unexpected {other:?}"),
     }
     ws.send(json!({"type": "ping"})).await;
     assert_eq!(ws.next().await, WsServerMessage::Control(WsControl::Pong));
     // Server shutdown closes the socket.
-    let server = { let mut rig = rig; let s = rig.server.take().unwrap(); (s, rig) };
+    let server = {
+        let mut rig = rig;
+        let s = rig.server.take().unwrap();
+        (s, rig)
+    };
     server.0.shutdown(Duration::from_secs(2)).await;
     let end = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match ws.inner.next().await {
-                None | Some(Err(_)) | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => break,
+                None
+                | Some(Err(_))
+                | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => break,
                 _ => {}
             }
         }

@@ -7,7 +7,8 @@ use axum::Json;
 use axum::extract::State;
 use pryx_agent::approvals::{Answer, ApprovalRequest, Decision, Scope};
 use pryx_protocol::api::{
-    AnswerApproval, ApprovalAccepted, ApprovalDecision, ApprovalList, ApprovalScope, PendingApproval,
+    AnswerApproval, ApprovalAccepted, ApprovalDecision, ApprovalList, ApprovalScope,
+    PendingApproval,
 };
 use pryx_protocol::{ErrorEnvelope, Surface};
 use std::sync::Arc;
@@ -29,7 +30,11 @@ pub(crate) fn view(r: ApprovalRequest) -> PendingApproval {
 }
 
 /// Maps a wire answer to the broker's.
-pub(crate) fn to_answer(decision: ApprovalDecision, scope: ApprovalScope, surface: Surface) -> Answer {
+pub(crate) fn to_answer(
+    decision: ApprovalDecision,
+    scope: ApprovalScope,
+    surface: Surface,
+) -> Answer {
     Answer {
         decision: match decision {
             ApprovalDecision::Approve => Decision::Approve,
@@ -45,7 +50,12 @@ pub(crate) fn to_answer(decision: ApprovalDecision, scope: ApprovalScope, surfac
 }
 
 /// Answers an approval through the broker; `NotFound` when another surface was first.
-pub(crate) fn answer(st: &AppState, id: &str, decision: ApprovalDecision, scope: ApprovalScope) -> Result<(), ApiError> {
+pub(crate) fn answer(
+    st: &AppState,
+    id: &str,
+    decision: ApprovalDecision,
+    scope: ApprovalScope,
+) -> Result<(), ApiError> {
     st.core
         .broker()
         .answer(id, to_answer(decision, scope, Surface::Web))
@@ -56,7 +66,9 @@ pub(crate) fn answer(st: &AppState, id: &str, decision: ApprovalDecision, scope:
 #[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals",
     responses((status = 200, body = ApprovalList), (status = 401, body = ErrorEnvelope)))]
 pub async fn list(State(st): State<Arc<AppState>>) -> Json<ApprovalList> {
-    Json(ApprovalList { approvals: st.core.broker().pending().into_iter().map(view).collect() })
+    Json(ApprovalList {
+        approvals: st.core.broker().pending().into_iter().map(view).collect(),
+    })
 }
 
 /// Answers an approval. The first answer from any surface (REST or WebSocket) wins; later ones
@@ -71,5 +83,9 @@ pub async fn decide(
     ApiJson(body): ApiJson<AnswerApproval>,
 ) -> Result<Json<ApprovalAccepted>, ApiError> {
     answer(&st, &id, body.decision, body.scope)?;
-    Ok(Json(ApprovalAccepted { id, decision: body.decision, scope: body.scope }))
+    Ok(Json(ApprovalAccepted {
+        id,
+        decision: body.decision,
+        scope: body.scope,
+    }))
 }

@@ -4,15 +4,16 @@ use crate::error::{ApiError, blocking};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::sse;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use pryx_core::Core;
-use pryx_protocol::api::{
-    CreateSession, MessageView, SendMessage, SessionDetail, SessionList, SessionSummary, TurnAccepted,
-};
 use pryx_protocol::ErrorEnvelope;
+use pryx_protocol::api::{
+    CreateSession, MessageView, SendMessage, SessionDetail, SessionList, SessionSummary,
+    TurnAccepted,
+};
 use pryx_store::{Page, Session};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -54,10 +55,15 @@ pub(crate) fn summary(core: &Core, s: Session, snippet: Option<String>) -> Sessi
 /// Lists sessions, newest first; with `q`, the sessions whose messages match, best first.
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(ListQuery),
     responses((status = 200, body = SessionList), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
-pub async fn list(State(st): State<Arc<AppState>>, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<SessionList>, ApiError> {
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<SessionList>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_LIMIT}")));
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
     }
     let offset = q.offset.unwrap_or(0);
     if offset > 1_000_000 {
@@ -83,20 +89,31 @@ pub async fn list(State(st): State<Arc<AppState>>, ApiQuery(q): ApiQuery<ListQue
         })
     })
     .await?;
-    Ok(Json(SessionList { sessions, limit, offset }))
+    Ok(Json(SessionList {
+        sessions,
+        limit,
+        offset,
+    }))
 }
 
 /// Creates a session in the core's workspace.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = CreateSession,
     responses((status = 201, body = SessionSummary), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
         (status = 415, body = ErrorEnvelope)))]
-pub async fn create(State(st): State<Arc<AppState>>, ApiJson(body): ApiJson<CreateSession>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(st): State<Arc<AppState>>,
+    ApiJson(body): ApiJson<CreateSession>,
+) -> Result<Response, ApiError> {
     if body.title.as_ref().is_some_and(|t| t.len() > 500) {
         return Err(ApiError::bad_request("title must be at most 500 bytes"));
     }
     let core = st.core.clone();
     let s = blocking(move || {
-        let s = core.create_session(body.title.as_deref(), body.model.as_deref(), body.workspace_id.as_deref())?;
+        let s = core.create_session(
+            body.title.as_deref(),
+            body.model.as_deref(),
+            body.workspace_id.as_deref(),
+        )?;
         Ok(summary(&core, s, None))
     })
     .await?;
@@ -106,16 +123,29 @@ pub async fn create(State(st): State<Arc<AppState>>, ApiJson(body): ApiJson<Crea
 /// A session with its messages.
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = SessionDetail), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn get(State(st): State<Arc<AppState>>, ApiPath(id): ApiPath<String>) -> Result<Json<SessionDetail>, ApiError> {
+pub async fn get(
+    State(st): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<SessionDetail>, ApiError> {
     let core = st.core.clone();
     let detail = blocking(move || {
         let store = core.store();
-        let s = store
-            .get_session(&id)?
-            .ok_or_else(|| ApiError::not_found(format!("session {id} not found; list sessions with GET /api/v1/sessions")))?;
-        let messages = store.list_messages(&id)?.into_iter().map(message_view).collect();
+        let s = store.get_session(&id)?.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "session {id} not found; list sessions with GET /api/v1/sessions"
+            ))
+        })?;
+        let messages = store
+            .list_messages(&id)?
+            .into_iter()
+            .map(message_view)
+            .collect();
         let last_version = store.last_event_version(&id)?;
-        Ok(SessionDetail { session: summary(&core, s, None), messages, last_version })
+        Ok(SessionDetail {
+            session: summary(&core, s, None),
+            messages,
+            last_version,
+        })
     })
     .await?;
     Ok(Json(detail))
@@ -141,7 +171,10 @@ fn message_view(m: pryx_store::Message) -> MessageView {
 #[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "session id")),
     responses((status = 204, description = "deleted"), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 409, body = ErrorEnvelope)))]
-pub async fn delete(State(st): State<Arc<AppState>>, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(st): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
     let core = st.core.clone();
     blocking(move || Ok(core.delete_session(&id)?)).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -19,7 +19,11 @@ use utoipa::IntoParams;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn health(st: &AppState, status: &str) -> Health {
-    Health { status: status.to_string(), version: VERSION.to_string(), uptime_seconds: st.core.uptime().as_secs() }
+    Health {
+        status: status.to_string(),
+        version: VERSION.to_string(),
+        uptime_seconds: st.core.uptime().as_secs(),
+    }
 }
 
 /// Liveness: the process answers.
@@ -33,11 +37,16 @@ pub async fn live(State(st): State<Arc<AppState>>) -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn ready(State(st): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
     let core = st.core.clone();
-    let db_ok = blocking(move || Ok(core.store().schema_version().is_ok())).await.unwrap_or(false);
+    let db_ok = blocking(move || Ok(core.store().schema_version().is_ok()))
+        .await
+        .unwrap_or(false);
     if db_ok && !st.core.is_shutting_down() {
         (StatusCode::OK, Json(health(&st, "ready")))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(health(&st, "unavailable")))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(health(&st, "unavailable")),
+        )
     }
 }
 
@@ -54,12 +63,20 @@ pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnos
     })
     .await?;
     let agent = st.core.agent();
-    let status = if database == "ok" { "healthy" } else { "degraded" };
+    let status = if database == "ok" {
+        "healthy"
+    } else {
+        "degraded"
+    };
     Ok(Json(Diagnostics {
         status: status.to_string(),
         version: VERSION.to_string(),
         uptime_seconds: st.core.uptime().as_secs(),
-        components: Components { database, keychain: st.keychain.clone(), integrations: BTreeMap::new() },
+        components: Components {
+            database,
+            keychain: st.keychain.clone(),
+            integrations: BTreeMap::new(),
+        },
         pid: std::process::id(),
         model: agent.model_id(),
         policy: st.core.policy_name().to_string(),
@@ -102,7 +119,12 @@ pub async fn tools(State(st): State<Arc<AppState>>) -> Json<ToolList> {
         .tools
         .definitions()
         .into_iter()
-        .map(|d| ToolView { name: d.name, description: d.description, kind: d.kind.as_str().to_string(), parameters: d.parameters })
+        .map(|d| ToolView {
+            name: d.name,
+            description: d.description,
+            kind: d.kind.as_str().to_string(),
+            parameters: d.parameters,
+        })
         .collect();
     Json(ToolList { tools })
 }
@@ -120,13 +142,17 @@ pub struct AuditQuery {
 /// The latest audit entries (tool calls and decisions), oldest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "system", params(AuditQuery),
     responses((status = 200, body = AuditList), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
-pub async fn audit(State(st): State<Arc<AppState>>, ApiQuery(q): ApiQuery<AuditQuery>) -> Result<Json<AuditList>, ApiError> {
+pub async fn audit(
+    State(st): State<Arc<AppState>>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<AuditList>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > 1000 {
         return Err(ApiError::bad_request("limit must be between 1 and 1000"));
     }
     let core = st.core.clone();
-    let rows = blocking(move || Ok(core.store().list_audit(q.session_id.as_deref(), limit)?)).await?;
+    let rows =
+        blocking(move || Ok(core.store().list_audit(q.session_id.as_deref(), limit)?)).await?;
     let entries = rows
         .into_iter()
         .map(|r| AuditView {

@@ -18,5 +18,11 @@ pub async fn cancel(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<TurnCancelled>), ApiError> {
     let session_id = st.core.cancel_turn(&id)?;
-    Ok((StatusCode::ACCEPTED, Json(TurnCancelled { turn_id: id, session_id })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(TurnCancelled {
+            turn_id: id,
+            session_id,
+        }),
+    ))
 }

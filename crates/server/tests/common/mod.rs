@@ -39,7 +39,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { approval_timeout_secs: 30, bus_capacity: pryx_core::BUS_CAPACITY, failures_per_minute: 50 }
+        Options {
+            approval_timeout_secs: 30,
+            bus_capacity: pryx_core::BUS_CAPACITY,
+            failures_per_minute: 50,
+        }
     }
 }
 
@@ -54,7 +58,8 @@ impl Rig {
         let ws = tempfile::tempdir().unwrap();
         let db = home.path().join("pryx.db");
         let store = pryx_store::Store::open(&db).unwrap();
-        let settings = ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, llm.base_url());
+        let settings =
+            ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, llm.base_url());
         let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
         model.provider = "mock".into();
         let mut policy = pryx_policy::builtin("workspace-only").unwrap();
@@ -68,7 +73,10 @@ impl Rig {
                 policy: Arc::new(policy),
                 policy_name: "workspace-only".into(),
                 tool_ctx: ToolContext::new(ws.path()).unwrap(),
-                settings: pryx_agent::AgentSettings { surface: Surface::Core, ..Default::default() },
+                settings: pryx_agent::AgentSettings {
+                    surface: Surface::Core,
+                    ..Default::default()
+                },
                 prompt_sources: Vec::new(),
             },
             SessionBus::with_capacity(opts.bus_capacity),
@@ -79,7 +87,16 @@ impl Rig {
         config.auth_failures_per_minute = opts.failures_per_minute;
         let server = Server::start(core.clone(), listener, config).unwrap();
         let port = server.local_addr().port();
-        Rig { llm, core, server: Some(server), port, http: reqwest::Client::new(), db, _home: home, _ws: ws }
+        Rig {
+            llm,
+            core,
+            server: Some(server),
+            port,
+            http: reqwest::Client::new(),
+            db,
+            _home: home,
+            _ws: ws,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -87,17 +104,36 @@ impl Rig {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.http.get(self.url(path)).bearer_auth(TOKEN).send().await.unwrap();
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
         status_json(r).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self.http.post(self.url(path)).bearer_auth(TOKEN).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         status_json(r).await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
-        let r = self.http.delete(self.url(path)).bearer_auth(TOKEN).send().await.unwrap();
+        let r = self
+            .http
+            .delete(self.url(path))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
         status_json(r).await
     }
 
@@ -109,20 +145,35 @@ impl Rig {
 
     /// Starts a turn; returns its id.
     pub async fn send(&self, session: &str, text: &str) -> Value {
-        let (status, body) = self.post(&format!("/sessions/{session}/messages"), json!({"content": text})).await;
+        let (status, body) = self
+            .post(
+                &format!("/sessions/{session}/messages"),
+                json!({"content": text}),
+            )
+            .await;
         assert_eq!(status, 202, "{body}");
         body
     }
 
     pub async fn ws(&self) -> Ws {
-        Ws::connect(self.port, &[("authorization", &format!("Bearer {TOKEN}"))], "").await.unwrap()
+        Ws::connect(
+            self.port,
+            &[("authorization", &format!("Bearer {TOKEN}"))],
+            "",
+        )
+        .await
+        .unwrap()
     }
 
     /// Waits until the session's `turn.completed` is stored; returns its payload.
     pub async fn wait_completed(&self, session: &str) -> Value {
         for _ in 0..500 {
             let evs = self.core.store().events_since(session, 0, 10_000).unwrap();
-            if let Some(e) = evs.iter().rev().find(|e| e.event == EventKind::TurnCompleted) {
+            if let Some(e) = evs
+                .iter()
+                .rev()
+                .find(|e| e.event == EventKind::TurnCompleted)
+            {
                 return e.payload.clone();
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -134,14 +185,22 @@ impl Rig {
 pub async fn status_json(r: reqwest::Response) -> (u16, Value) {
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 pub fn call(id: &str, name: &str, args: Value) -> ScriptedToolCall {
-    ScriptedToolCall { id: id.into(), name: name.into(), arguments: args.to_string() }
+    ScriptedToolCall {
+        id: id.into(),
+        name: name.into(),
+        arguments: args.to_string(),
+    }
 }
 
-type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A WebSocket client of the event socket.
 pub struct Ws {
@@ -149,8 +208,14 @@ pub struct Ws {
 }
 
 impl Ws {
-    pub async fn connect(port: u16, headers: &[(&str, &str)], query: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-        let mut req = format!("ws://127.0.0.1:{port}/api/v1/ws{query}").into_client_request().unwrap();
+    pub async fn connect(
+        port: u16,
+        headers: &[(&str, &str)],
+        query: &str,
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let mut req = format!("ws://127.0.0.1:{port}/api/v1/ws{query}")
+            .into_client_request()
+            .unwrap();
         for (k, v) in headers {
             req.headers_mut().insert(
                 reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
@@ -162,7 +227,10 @@ impl Ws {
     }
 
     pub async fn send(&mut self, v: Value) {
-        self.inner.send(Message::Text(v.to_string().into())).await.unwrap();
+        self.inner
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .unwrap();
     }
 
     /// The next server message (panics after 10 s of silence).
@@ -223,7 +291,12 @@ impl Rig {
     pub async fn wait_completed_n(&self, session: &str, n: usize) {
         for _ in 0..500 {
             let evs = self.core.store().events_since(session, 0, 10_000).unwrap();
-            if evs.iter().filter(|e| e.event == EventKind::TurnCompleted).count() >= n {
+            if evs
+                .iter()
+                .filter(|e| e.event == EventKind::TurnCompleted)
+                .count()
+                >= n
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
