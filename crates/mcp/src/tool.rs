@@ -106,6 +106,14 @@ impl Tool for McpTool {
         self.schema.clone()
     }
 
+    fn read_only_hint(&self) -> bool {
+        self.read_only
+    }
+
+    fn destructive_hint(&self) -> bool {
+        self.destructive
+    }
+
     fn kind(&self) -> ToolKind {
         if self.read_only {
             ToolKind::Read

@@ -124,9 +124,10 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     if pryx_tools::landlock_status().support != pryx_tools::LandlockSupport::Unsupported {
         tool_ctx.sandbox = Some(SandboxLauncher::current_exe(crate::SANDBOX_ARG)?);
     }
-    let ext = setup::extensions(&dir, &config, &workspace);
+    let mut ext = setup::extensions(&dir, &config, &workspace);
+    ext.add_mcp(&dir, &config, &workspace).await;
     let mut tools = ToolRegistry::with_builtins();
-    for tool in ext.tools {
+    for tool in std::mem::take(&mut ext.tools) {
         tools.register(tool);
     }
     let agent = Agent {
@@ -146,7 +147,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             interactive,
             ..AgentSettings::default()
         },
-        prompt_sources: ext.prompt_sources,
+        prompt_sources: std::mem::take(&mut ext.prompt_sources),
         rate: Default::default(),
     };
     if interactive {
@@ -166,7 +167,9 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             choice.info.full_id()
         );
     }
-    let report = agent.run_turn(&session.id, &prompt, cancel).await?;
+    let report = agent.run_turn(&session.id, &prompt, cancel).await;
+    ext.shutdown().await;
+    let report = report?;
     printer.finish(&report);
     Ok(ExitCode::from(match report.stop {
         TurnStop::Completed => 0,
