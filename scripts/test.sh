@@ -35,3 +35,6 @@ cargo nextest run --workspace --locked --no-fail-fast
 
 log "doc tests"
 cargo test --workspace --locked --doc
+
+log "MCP conformance suite (client mode, all scenarios)"
+scripts/mcp-conformance.sh
