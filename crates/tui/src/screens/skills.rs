@@ -69,7 +69,7 @@ fn eligibility(s: &SkillView) -> String {
     if s.eligible {
         "✓ eligible".to_string()
     } else {
-        format!("✗ needs {}", s.missing.join(", "))
+        ellipsize(&format!("✗ needs {}", s.missing.join(", ")), 26)
     }
 }
 

@@ -120,7 +120,7 @@ pub fn render(frame: &mut Frame, area: Rect, st: &TelemetryState, theme: &Theme)
 
     let end_label = seconds(t1 - t0);
     let pad = usize::from(bar_w).saturating_sub(end_label.len() + 1);
-    let axis_line = format!("{:w$} 0{:pad$}{end_label}", "", "", w = usize::from(LABEL));
+    let axis_line = format!("{:w$}0{:pad$}{end_label}", "", "", w = usize::from(LABEL));
     frame.render_widget(Line::styled(axis_line, theme.dim), axis);
 
     let visible = usize::from(rows.height);

@@ -21,13 +21,9 @@ pub const KEYMAP: &[(&str, &str, &str)] = &[
     ("Everywhere", "? / F1", "this help (? outside text fields)"),
     ("Everywhere", "q / Ctrl-Q", "quit (q outside text fields)"),
     ("Chat", "Enter", "send the message or /command"),
-    ("Chat", "Alt-Enter / Shift-Enter / Ctrl-J", "new line"),
+    ("Chat", "Alt-Enter / Shift-Enter", "new line (also Ctrl-J)"),
     ("Chat", "Esc", "cancel the running turn"),
-    (
-        "Chat",
-        "Ctrl-C",
-        "cancel the turn, else clear the input, else quit",
-    ),
+    ("Chat", "Ctrl-C", "cancel the turn / clear the input / quit"),
     ("Chat", "PgUp / PgDn / wheel", "scroll the transcript"),
     ("Approval", "y", "approve this call once"),
     ("Approval", "s", "approve for the rest of the session"),
@@ -100,7 +96,7 @@ pub fn lines(screen: Screen, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, screen: Screen, scroll: u16, theme: &Theme) {
-    let popup = super::centered(area, area.width.saturating_sub(4).min(72), area.height);
+    let popup = super::centered(area, area.width.saturating_sub(2).min(76), area.height);
     frame.render_widget(Clear, popup);
     let lines = lines(screen, theme);
     let max = u16::try_from(lines.len())

@@ -1,0 +1,160 @@
+//! A fake core: canned answers, a log of calls, and events pushed by the test.
+
+use futures_util::stream::{self, BoxStream, StreamExt};
+use pryx_protocol::api::{
+    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, SessionDetail, SessionSummary,
+    TurnAccepted,
+};
+use pryx_tui::model::{
+    ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView,
+};
+use pryx_tui::{ApiError, ApiResult, CoreApi, CoreUpdate};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, mpsc};
+
+pub struct FakeCore {
+    pub calls: Arc<Mutex<Vec<String>>>,
+    /// Signalled after every call.
+    pub called: Arc<Notify>,
+    /// Signalled each time the UI takes an update from the event stream.
+    pub pulled: Arc<Notify>,
+    events: Mutex<Option<mpsc::UnboundedReceiver<CoreUpdate>>>,
+}
+
+impl FakeCore {
+    pub fn new() -> (FakeCore, mpsc::UnboundedSender<CoreUpdate>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let core = FakeCore {
+            calls: Arc::default(),
+            called: Arc::default(),
+            pulled: Arc::default(),
+            events: Mutex::new(Some(rx)),
+        };
+        (core, tx)
+    }
+
+    fn record(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+        self.called.notify_one();
+    }
+}
+
+/// Waits until `calls` holds `want`.
+pub async fn wait_for_call(calls: &Mutex<Vec<String>>, called: &Notify, want: &str) {
+    loop {
+        if calls.lock().unwrap().iter().any(|c| c == want) {
+            return;
+        }
+        called.notified().await;
+    }
+}
+
+fn session(id: &str) -> SessionSummary {
+    super::summary(id, "Fake session", 2000, 0.02)
+}
+
+impl CoreApi for FakeCore {
+    fn events(&self) -> BoxStream<'static, CoreUpdate> {
+        let rx = self.events.lock().unwrap().take();
+        let pulled = self.pulled.clone();
+        match rx {
+            Some(rx) => stream::unfold((rx, pulled), |(mut rx, pulled)| async move {
+                let item = rx.recv().await?;
+                pulled.notify_one();
+                Some((item, (rx, pulled)))
+            })
+            .boxed(),
+            None => stream::pending().boxed(),
+        }
+    }
+    async fn create_session(&self) -> ApiResult<SessionSummary> {
+        self.record("create_session".into());
+        Ok(session("s1"))
+    }
+    async fn load_session(&self, id: &str) -> ApiResult<SessionDetail> {
+        self.record(format!("load_session {id}"));
+        Ok(SessionDetail {
+            session: session(id),
+            messages: vec![],
+            last_version: 0,
+        })
+    }
+    async fn search_sessions(&self, query: &str) -> ApiResult<Vec<SessionSummary>> {
+        self.record(format!("search {query}"));
+        Ok(vec![session("s1")])
+    }
+    async fn export_session(&self, id: &str, format: ExportFormat) -> ApiResult<String> {
+        self.record(format!("export {id} {}", format.as_str()));
+        Ok(format!("exports/{id}"))
+    }
+    async fn delete_session(&self, id: &str) -> ApiResult<()> {
+        self.record(format!("delete {id}"));
+        Ok(())
+    }
+    async fn send_prompt(&self, session_id: &str, text: &str) -> ApiResult<TurnAccepted> {
+        self.record(format!("send_prompt {session_id} {text}"));
+        Ok(TurnAccepted {
+            turn_id: "t1".into(),
+            session_id: session_id.into(),
+            after_version: 0,
+        })
+    }
+    async fn cancel_turn(&self, session_id: &str) -> ApiResult<()> {
+        self.record(format!("cancel {session_id}"));
+        Ok(())
+    }
+    async fn pending_approvals(&self) -> ApiResult<Vec<PendingApproval>> {
+        self.record("pending_approvals".into());
+        Ok(vec![])
+    }
+    async fn answer_approval(
+        &self,
+        id: &str,
+        d: ApprovalDecision,
+        s: ApprovalScope,
+    ) -> ApiResult<()> {
+        let d = serde_json::to_value(d).unwrap();
+        let s = serde_json::to_value(s).unwrap();
+        self.record(format!(
+            "answer {id} {} {}",
+            d.as_str().unwrap(),
+            s.as_str().unwrap()
+        ));
+        Ok(())
+    }
+    async fn list_models(&self) -> ApiResult<Vec<ModelView>> {
+        Ok(vec![])
+    }
+    async fn set_model(&self, _session_id: Option<&str>, model: &str) -> ApiResult<()> {
+        self.record(format!("set_model {model}"));
+        Ok(())
+    }
+    async fn set_policy(&self, policy: &str) -> ApiResult<()> {
+        Err(ApiError::Api {
+            code: "POLICY_NOT_FOUND".into(),
+            message: format!("no policy named {policy}"),
+        })
+    }
+    async fn list_skills(&self) -> ApiResult<Vec<SkillView>> {
+        Ok(vec![])
+    }
+    async fn set_skill_enabled(&self, _name: &str, _enabled: bool) -> ApiResult<()> {
+        Ok(())
+    }
+    async fn list_mcp_servers(&self) -> ApiResult<Vec<McpServerView>> {
+        Ok(vec![])
+    }
+    async fn test_mcp_server(&self, name: &str) -> ApiResult<McpTestReport> {
+        Err(ApiError::Unreachable(format!("cannot reach {name}")))
+    }
+    async fn list_channels(&self) -> ApiResult<Vec<ChannelView>> {
+        Ok(vec![])
+    }
+    async fn session_spans(&self, _session_id: &str) -> ApiResult<Vec<SpanView>> {
+        Ok(vec![])
+    }
+    async fn retry(&self) -> ApiResult<()> {
+        self.record("retry".into());
+        Ok(())
+    }
+}

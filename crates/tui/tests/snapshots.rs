@@ -1,0 +1,414 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Every screen rendered into an 80×24 test terminal (and a few other sizes), compared with the
+//! stored snapshots under `tests/snapshots/`.
+
+mod common;
+
+use common::{approval, ev, render, streaming_chat, summary};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use insta::assert_snapshot;
+use pryx_protocol::EventKind;
+use pryx_tui::model::{
+    ChannelView, McpServerView, McpTestReport, McpToolView, SkillView, SpanView,
+};
+use pryx_tui::{AppState, ConnectionState, CoreUpdate, Response, Screen, Theme};
+use ratatui::style::Color;
+
+fn plain() -> Theme {
+    Theme::plain()
+}
+
+fn connected() -> AppState {
+    let mut s = AppState::new(None);
+    s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
+    s
+}
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+#[test]
+fn chat_empty() {
+    assert_snapshot!(render(&connected(), 80, 24, &plain()));
+}
+
+#[test]
+fn chat_streaming_with_tool_cards() {
+    assert_snapshot!(render(&streaming_chat(), 80, 24, &plain()));
+}
+
+#[test]
+fn chat_streaming_wide() {
+    assert_snapshot!(render(&streaming_chat(), 120, 30, &plain()));
+}
+
+#[test]
+fn chat_multiline_input() {
+    let mut s = connected();
+    for c in "first line".chars() {
+        s.handle_key(key(KeyCode::Char(c)));
+    }
+    s.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+    for c in "second line".chars() {
+        s.handle_key(key(KeyCode::Char(c)));
+    }
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn chat_approval_prompt() {
+    let mut s = streaming_chat();
+    let preview = "$ cargo test --workspace\n  in /home/me/project\n  timeout 120 s, network off";
+    s.apply(&ev(
+        EventKind::ApprovalNeeded,
+        "s1",
+        approval("a1", "s1", preview),
+    ));
+    s.apply(&ev(
+        EventKind::ApprovalNeeded,
+        "s2",
+        approval("a2", "s2", "rm -rf target"),
+    ));
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn approval_resolved_elsewhere_disappears() {
+    let mut s = streaming_chat();
+    s.apply(&ev(
+        EventKind::ApprovalNeeded,
+        "s1",
+        approval("a1", "s1", "cargo test"),
+    ));
+    let outcome = serde_json::json!({"outcome": "answered", "decision": "deny", "scope": "once", "surface": "web"});
+    s.apply(&ev(
+        EventKind::ApprovalResolved,
+        "s1",
+        serde_json::json!({"id": "a1", "tool_call_id": "tc2", "outcome": outcome}),
+    ));
+    let out = render(&s, 80, 24, &plain()).to_string();
+    assert!(!out.contains("Approve shell.exec"), "{out}");
+    assert!(out.contains("denied"), "{out}");
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = connected();
+    s.handle_key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE));
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn help_overlay_scrolled_lists_every_key() {
+    let mut s = connected();
+    s.help = Some(0);
+    let theme = plain();
+    // Scroll through the whole overlay, collecting what it shows.
+    let mut seen = String::new();
+    for _ in 0..10 {
+        seen.push_str(&render(&s, 80, 24, &theme).to_string());
+        s.handle_key(key(KeyCode::PageDown));
+    }
+    for (_, keys, what) in pryx_tui::ui::help::KEYMAP {
+        assert!(
+            seen.contains(keys) && seen.contains(what),
+            "help misses {keys}: {what}"
+        );
+    }
+}
+
+#[test]
+fn error_panel() {
+    let mut s = streaming_chat();
+    s.on_core(CoreUpdate::Connection(ConnectionState::Down {
+        reason: "The core crashed 5 times in a row; it will not be restarted automatically.".into(),
+        failures: 5,
+        log_tail: (1..=12)
+            .map(|i| format!("2026-01-27T12:00:{i:02}Z ERROR core: database is locked ({i})"))
+            .collect(),
+    }));
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+fn sessions_state() -> AppState {
+    let mut s = connected();
+    s.show(Screen::Sessions);
+    let mut with_snippet = summary("s2", "Refactor the «database» layer", 98_000, 1.2345);
+    with_snippet.snippet = Some("…move the «database» pool into its own module…".into());
+    let mut busy = summary("s3", "Plan the release", 400, 0.0004);
+    busy.busy = true;
+    s.on_response(Response::Sessions {
+        query: String::new(),
+        sessions: vec![
+            summary("s1", "Fix the build", 12_400, 0.0312),
+            with_snippet,
+            busy,
+        ],
+    });
+    s
+}
+
+#[test]
+fn sessions_list() {
+    let mut s = sessions_state();
+    s.handle_key(key(KeyCode::Down));
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn sessions_search_empty_result() {
+    let mut s = sessions_state();
+    s.handle_key(key(KeyCode::Char('/')));
+    for c in "kubernetes".chars() {
+        s.handle_key(key(KeyCode::Char(c)));
+    }
+    s.on_response(Response::Sessions {
+        query: "kubernetes".into(),
+        sessions: vec![],
+    });
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn sessions_delete_confirmation() {
+    let mut s = sessions_state();
+    s.handle_key(key(KeyCode::Char('d')));
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn integrations_empty_state() {
+    let mut s = connected();
+    s.show(Screen::Integrations);
+    s.on_response(Response::Channels(vec![]));
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn integrations_with_channels() {
+    let mut s = connected();
+    s.show(Screen::Integrations);
+    s.on_response(Response::Channels(vec![
+        ChannelView {
+            name: "family-bot".into(),
+            kind: "telegram".into(),
+            status: "connected".into(),
+            detail: Some("3 paired chats".into()),
+        },
+        ChannelView {
+            name: "ops".into(),
+            kind: "slack".into(),
+            status: "error".into(),
+            detail: Some("token revoked".into()),
+        },
+    ]));
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn skills_list_with_info() {
+    let mut s = connected();
+    s.show(Screen::Skills);
+    let skill = |name: &str, enabled, missing: &[&str], desc: &str| SkillView {
+        name: name.into(),
+        description: desc.into(),
+        source: "bundled".into(),
+        enabled,
+        eligible: missing.is_empty(),
+        missing: missing.iter().map(|m| m.to_string()).collect(),
+    };
+    s.on_response(Response::Skills(vec![
+        skill(
+            "github",
+            true,
+            &["env:GITHUB_TOKEN"],
+            "Issues and pull requests with gh",
+        ),
+        skill("summarize", true, &[], "Summarize long documents"),
+        skill("weather", false, &[], "Forecasts from a public API"),
+    ]));
+    s.handle_key(key(KeyCode::Char('i')));
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn mcp_servers_and_tools() {
+    let mut s = connected();
+    s.show(Screen::Mcp);
+    let tool = |n: &str, d: &str| McpToolView {
+        name: n.into(),
+        description: d.into(),
+    };
+    s.on_response(Response::McpServers(vec![
+        McpServerView {
+            name: "filesystem".into(),
+            transport: "stdio".into(),
+            status: "connected".into(),
+            error: None,
+            tools: vec![
+                tool("read_file", "Read a file"),
+                tool("list_directory", "List a directory"),
+            ],
+        },
+        McpServerView {
+            name: "remote-docs".into(),
+            transport: "http".into(),
+            status: "failed".into(),
+            error: Some("401 Unauthorized: run pryx mcp auth remote-docs".into()),
+            tools: vec![],
+        },
+    ]));
+    s.on_response(Response::McpTested(McpTestReport {
+        name: "filesystem".into(),
+        ok: true,
+        message: "connected".into(),
+        tool_count: 2,
+        latency_ms: 31,
+    }));
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn telemetry_timeline() {
+    let mut s = streaming_chat();
+    s.show(Screen::Telemetry);
+    let span = |id: &str,
+                parent: Option<&str>,
+                kind: &str,
+                name: &str,
+                start: u64,
+                end: Option<u64>,
+                tokens: Option<(u64, u64)>,
+                cost: Option<f64>| SpanView {
+        id: id.into(),
+        parent_id: parent.map(Into::into),
+        kind: kind.into(),
+        name: name.into(),
+        start_ms: 1_000_000 + start,
+        end_ms: end.map(|e| 1_000_000 + e),
+        status: "ok".into(),
+        tokens_in: tokens.map(|t| t.0),
+        tokens_out: tokens.map(|t| t.1),
+        cost_usd: cost,
+    };
+    s.on_response(Response::Spans {
+        session_id: "s1".into(),
+        spans: vec![
+            span(
+                "t",
+                None,
+                "turn",
+                "turn",
+                0,
+                Some(9_000),
+                Some((12_000, 900)),
+                Some(0.0312),
+            ),
+            span(
+                "m1",
+                Some("t"),
+                "model_call",
+                "claude-sonnet-4",
+                0,
+                Some(2_100),
+                Some((6_000, 300)),
+                Some(0.015),
+            ),
+            span(
+                "c1",
+                Some("t"),
+                "tool_call",
+                "fs.read",
+                2_150,
+                Some(2_160),
+                None,
+                None,
+            ),
+            span(
+                "m2",
+                Some("t"),
+                "model_call",
+                "claude-sonnet-4",
+                2_200,
+                Some(4_000),
+                Some((6_000, 600)),
+                Some(0.0162),
+            ),
+            span(
+                "a1",
+                Some("t"),
+                "approval_wait",
+                "shell.exec",
+                4_000,
+                Some(7_500),
+                None,
+                None,
+            ),
+            span(
+                "c2",
+                Some("t"),
+                "tool_call",
+                "shell.exec",
+                7_500,
+                Some(9_000),
+                None,
+                None,
+            ),
+        ],
+    });
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn telemetry_without_session() {
+    let mut s = connected();
+    s.show(Screen::Telemetry);
+    assert_snapshot!(render(&s, 80, 24, &plain()));
+}
+
+#[test]
+fn every_size_renders_without_panicking() {
+    let mut states = vec![streaming_chat(), sessions_state()];
+    let mut help = streaming_chat();
+    help.help = Some(3);
+    states.push(help);
+    let mut approval_state = streaming_chat();
+    approval_state.apply(&ev(
+        EventKind::ApprovalNeeded,
+        "s1",
+        approval("a1", "s1", &"line\n".repeat(40)),
+    ));
+    states.push(approval_state);
+    for s in &states {
+        for w in (1..=130).step_by(7) {
+            for h in (1..=40).step_by(3) {
+                render(s, w, h, &plain());
+            }
+        }
+    }
+}
+
+#[test]
+fn no_color_theme_paints_no_colors() {
+    let mut s = streaming_chat();
+    s.apply(&ev(
+        EventKind::ApprovalNeeded,
+        "s1",
+        approval("a1", "s1", "cargo test"),
+    ));
+    let backend = render(&s, 80, 24, &Theme::plain());
+    for cell in backend.buffer().content() {
+        assert_eq!(cell.fg, Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, Color::Reset, "{cell:?}");
+    }
+    // The color theme does paint.
+    let backend = render(&s, 80, 24, &Theme::color());
+    assert!(
+        backend
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg != Color::Reset)
+    );
+}
