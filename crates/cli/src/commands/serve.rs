@@ -92,7 +92,8 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     let _lock = match pryx_config::try_lock(&dir, "core") {
         Ok(guard) => guard,
         Err(LockError::Held { holder_pid, .. }) => {
-            let who = holder_pid.map_or_else(|| "another process".to_string(), |p| format!("process {p}"));
+            let who = holder_pid
+                .map_or_else(|| "another process".to_string(), |p| format!("process {p}"));
             eprintln!(
                 "error: a Pryx core is already running on {} ({who}); stop it first or set PRYX_HOME to another data dir",
                 dir.root().display()
@@ -121,7 +122,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     pryx_config::atomic_write(&dir.metadata_file(), &serde_json::to_vec_pretty(&metadata)?)?;
     if args.announce {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", addr.port()).and_then(|()| out.flush()).context("cannot announce the port")?;
+        writeln!(out, "{}", addr.port())
+            .and_then(|()| out.flush())
+            .context("cannot announce the port")?;
     }
     tracing::info!(%addr, model = %core.agent().model_id(), policy = %core.policy_name(), "core listening");
     if !args.bind.is_loopback() {
@@ -134,7 +137,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     wait_for_signal().await;
     tracing::info!("shutting down");
     // Both together, inside the 3 s budget: sockets and streams close while turns are cancelled.
-    tokio::join!(server.shutdown(Duration::from_millis(1500)), core.shutdown(Duration::from_secs(2)));
+    tokio::join!(
+        server.shutdown(Duration::from_millis(1500)),
+        core.shutdown(Duration::from_secs(2))
+    );
     if let Err(e) = std::fs::remove_file(dir.metadata_file()) {
         tracing::warn!(error = %e, "cannot remove metadata.json");
     }
@@ -164,14 +170,18 @@ fn build_core(dir: &DataDir, config: &pryx_config::Config, args: &Args) -> anyho
         Some(p) => p.clone(),
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
-    let workspace = std::fs::canonicalize(&raw).with_context(|| format!("workspace {} does not exist", raw.display()))?;
+    let workspace = std::fs::canonicalize(&raw)
+        .with_context(|| format!("workspace {} does not exist", raw.display()))?;
     let catalog = setup::load_catalog(dir, config)?;
     let choice = setup::choose_model(config, &catalog, args.model.as_deref())?;
     if let Some(w) = &choice.warning {
         tracing::warn!("{w}");
     }
     let (provider, key) = setup::build_provider(dir, &catalog, &choice)?;
-    let policy_name = args.policy.clone().unwrap_or_else(|| config.defaults.policy.clone());
+    let policy_name = args
+        .policy
+        .clone()
+        .unwrap_or_else(|| config.defaults.policy.clone());
     let mut policy = setup::load_policy(dir, &policy_name)?;
     if policy.approval.timeout_secs == pryx_policy::DEFAULT_APPROVAL_TIMEOUT_SECS {
         policy.approval.timeout_secs = config.agent.approval_timeout_secs;
@@ -224,7 +234,9 @@ fn init_logging(dir: &DataDir, format: LogFormat, to: LogTo) -> anyhow::Result<(
     where
         W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
     {
-        let base = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(ansi);
+        let base = tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_ansi(ansi);
         match format {
             LogFormat::Json => base.json().boxed(),
             LogFormat::Pretty => base.boxed(),
@@ -233,7 +245,11 @@ fn init_logging(dir: &DataDir, format: LogFormat, to: LogTo) -> anyhow::Result<(
     let mut layers: Vec<Boxed> = Vec::new();
     if matches!(to, LogTo::Stderr | LogTo::Both) {
         use std::io::IsTerminal;
-        layers.push(layer(format, std::io::stderr, std::io::stderr().is_terminal()));
+        layers.push(layer(
+            format,
+            std::io::stderr,
+            std::io::stderr().is_terminal(),
+        ));
     }
     if matches!(to, LogTo::File | LogTo::Both) {
         use std::os::unix::fs::OpenOptionsExt;
