@@ -10,14 +10,14 @@ use pryx_tui::model::{
 };
 use pryx_tui::{ApiError, ApiResult, CoreApi, CoreUpdate};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 
 pub struct FakeCore {
     pub calls: Arc<Mutex<Vec<String>>>,
     /// Signalled after every call.
     pub called: Arc<Notify>,
-    /// Signalled each time the UI takes an update from the event stream.
-    pub pulled: Arc<Notify>,
+    /// One permit each time the UI takes an update from the event stream (or sees it end).
+    pub pulled: Arc<Semaphore>,
     events: Mutex<Option<mpsc::UnboundedReceiver<CoreUpdate>>>,
 }
 
@@ -27,7 +27,7 @@ impl FakeCore {
         let core = FakeCore {
             calls: Arc::default(),
             called: Arc::default(),
-            pulled: Arc::default(),
+            pulled: Arc::new(Semaphore::new(0)),
             events: Mutex::new(Some(rx)),
         };
         (core, tx)
@@ -59,9 +59,10 @@ impl CoreApi for FakeCore {
         let pulled = self.pulled.clone();
         match rx {
             Some(rx) => stream::unfold((rx, pulled), |(mut rx, pulled)| async move {
-                let item = rx.recv().await?;
-                pulled.notify_one();
-                Some((item, (rx, pulled)))
+                let item = rx.recv().await;
+                // Also when the stream ends, so tests can wait for the UI to notice.
+                pulled.add_permits(1);
+                Some((item?, (rx, pulled)))
             })
             .boxed(),
             None => stream::pending().boxed(),
