@@ -117,6 +117,11 @@ where
                 Some(Ok(TermEvent::Key(k))) => state.handle_key(k),
                 Some(Ok(TermEvent::Mouse(m))) => { state.on_mouse(m); vec![] }
                 Some(Ok(TermEvent::Resize(..))) => { state.dirty = true; vec![] }
+                Some(Ok(TermEvent::Paste(text))) => {
+                    let searching = state.screen == crate::state::Screen::Sessions && state.sessions.searching;
+                    state.on_paste(&text);
+                    if searching { vec![state.sessions.load()] } else { vec![] }
+                }
                 Some(Ok(_)) => vec![],
                 Some(Err(e)) => break Err(TuiError::Terminal(e)),
                 None => break Ok(()),

@@ -265,6 +265,28 @@ impl AppState {
         self.dirty = true;
     }
 
+    /// Pasted text (bracketed paste): goes into the focused text field as is, so a pasted newline
+    /// never sends the message.
+    pub fn on_paste(&mut self, text: &str) {
+        if self.help.is_some() || self.error_panel_open() {
+            return;
+        }
+        match self.screen {
+            Screen::Chat if self.chat.captures_text() => {
+                self.chat
+                    .input
+                    .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+            }
+            Screen::Sessions if self.sessions.searching => {
+                self.sessions
+                    .query
+                    .push_str(&text.replace(['\r', '\n'], " "));
+            }
+            _ => return,
+        }
+        self.dirty = true;
+    }
+
     /// Switches screens and loads what the new one shows.
     pub fn show(&mut self, screen: Screen) -> Vec<Action> {
         self.screen = screen;

@@ -299,3 +299,17 @@ fn ticks_redraw_only_while_something_moves() {
     s.on_tick();
     assert!(s.dirty);
 }
+
+#[test]
+fn pasted_newlines_stay_in_the_input() {
+    let mut s = AppState::new(None);
+    s.on_paste("line one\r\nline two");
+    assert_eq!(s.chat.input_text(), "line one\nline two");
+    assert!(s.chat.entries.is_empty(), "pasting never sends");
+    s.show(Screen::Sessions);
+    s.on_paste("ignored: search is not focused");
+    assert!(s.sessions.query.is_empty());
+    s.handle_key(key(KeyCode::Char('/')));
+    s.on_paste("data\nbase");
+    assert_eq!(s.sessions.query, "data base");
+}

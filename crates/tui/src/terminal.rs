@@ -2,8 +2,8 @@
 //! on panic (so a crash never leaves the user's shell unusable).
 
 use crossterm::event::{
-    DisableMouseCapture, EnableMouseCapture, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
-    PushKeyboardEnhancementFlags,
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
 };
 use crossterm::execute;
 use crossterm::terminal::supports_keyboard_enhancement;
@@ -30,6 +30,7 @@ impl TerminalGuard {
         let terminal = ratatui::try_init()?;
         let guard = TerminalGuard { mouse, keyboard };
         let mut out = stdout();
+        execute!(out, EnableBracketedPaste)?;
         if mouse {
             execute!(out, EnableMouseCapture)?;
         }
@@ -46,6 +47,7 @@ impl TerminalGuard {
 fn undo_extras(mouse: bool, keyboard: bool) {
     let mut out = stdout();
     // Best effort: the terminal may already be gone.
+    let _ = execute!(out, DisableBracketedPaste);
     if keyboard {
         let _ = execute!(out, PopKeyboardEnhancementFlags);
     }
