@@ -1,0 +1,162 @@
+//! Harness: a real core and API server on a loopback port (temp data dir and workspace, the
+//! scripted LLM as its model) and a [`Client`] of it. The server can be stopped and started again
+//! on the same port with the same core, to test reconnects.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use pryx_client::{Client, Subscription};
+use pryx_core::{Core, CoreParts, SessionBus};
+use pryx_llm::catalog::Catalog;
+use pryx_llm::{ProviderKind, ProviderSettings};
+use pryx_protocol::{Event, EventKind, Surface};
+use pryx_server::{Server, ServerConfig};
+#[allow(unused_imports)]
+pub use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
+use pryx_tools::{ToolContext, ToolRegistry};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const TOKEN: &str = "client-test-token-0123456789";
+
+pub struct Rig {
+    pub llm: ScriptedLlm,
+    pub core: Core,
+    pub server: Option<Server>,
+    pub port: u16,
+    pub client: Client,
+    pub home: tempfile::TempDir,
+    pub ws: tempfile::TempDir,
+}
+
+impl Rig {
+    pub async fn start() -> Rig {
+        Self::with_bus(pryx_core::BUS_CAPACITY).await
+    }
+
+    pub async fn with_bus(bus_capacity: usize) -> Rig {
+        let llm = ScriptedLlm::start().await;
+        let home = tempfile::tempdir().unwrap();
+        let ws = tempfile::tempdir().unwrap();
+        let store = pryx_store::Store::open(home.path().join("pryx.db")).unwrap();
+        let settings =
+            ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, llm.base_url());
+        let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
+        model.provider = "mock".into();
+        let mut policy = pryx_policy::builtin("workspace-only").unwrap();
+        policy.approval.timeout_secs = 30;
+        let core = Core::with_bus(
+            CoreParts {
+                store,
+                provider: pryx_llm::build_provider(settings).unwrap(),
+                model,
+                tools: Arc::new(ToolRegistry::with_builtins()),
+                policy: Arc::new(policy),
+                policy_name: "workspace-only".into(),
+                tool_ctx: ToolContext::new(ws.path()).unwrap(),
+                settings: pryx_agent::AgentSettings {
+                    surface: Surface::Core,
+                    ..Default::default()
+                },
+                prompt_sources: Vec::new(),
+            },
+            SessionBus::with_capacity(bus_capacity),
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = Server::start(core.clone(), listener, ServerConfig::new(TOKEN)).unwrap();
+        let port = server.local_addr().port();
+        let client = Client::new(&format!("http://127.0.0.1:{port}"), TOKEN).unwrap();
+        Rig {
+            llm,
+            core,
+            server: Some(server),
+            port,
+            client,
+            home,
+            ws,
+        }
+    }
+
+    /// Stops the API server: every socket is closed. The core keeps running.
+    pub async fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown(Duration::from_secs(2)).await;
+        }
+    }
+
+    /// Serves the same core again on the same port.
+    pub async fn start_server(&mut self) {
+        let addr = format!("127.0.0.1:{}", self.port);
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(&addr).await {
+                Ok(l) => break l,
+                Err(e) if tries < 100 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("cannot bind {addr} again: {e}"),
+            }
+        };
+        self.server =
+            Some(Server::start(self.core.clone(), listener, ServerConfig::new(TOKEN)).unwrap());
+    }
+
+    /// Waits until the session's `turn.completed` is stored; returns its payload.
+    pub async fn wait_completed(&self, session: &str, count: usize) -> Value {
+        for _ in 0..1000 {
+            let evs = self.core.store().events_since(session, 0, 100_000).unwrap();
+            let done: Vec<&Event> = evs
+                .iter()
+                .filter(|e| e.event == EventKind::TurnCompleted)
+                .collect();
+            if done.len() >= count {
+                return done[count - 1].payload.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("turn {count} in {session} did not complete");
+    }
+
+    /// Every stored version of a session, in order.
+    pub fn stored_versions(&self, session: &str) -> Vec<u64> {
+        self.core
+            .store()
+            .events_since(session, 0, 100_000)
+            .unwrap()
+            .iter()
+            .filter_map(|e| e.version)
+            .collect()
+    }
+}
+
+/// The next event, or a panic after 20 s (a hang is a failure, not a slow pass).
+pub async fn next(sub: &mut Subscription) -> Event {
+    tokio::time::timeout(Duration::from_secs(20), sub.next())
+        .await
+        .expect("no event within 20 s")
+        .expect("the subscription ended")
+}
+
+/// Events up to and including the `n`-th `turn.completed`.
+pub async fn until_completed(sub: &mut Subscription, n: usize) -> Vec<Event> {
+    let mut out = Vec::new();
+    let mut seen = 0;
+    while seen < n {
+        let e = next(sub).await;
+        if e.event == EventKind::TurnCompleted {
+            seen += 1;
+        }
+        out.push(e);
+    }
+    out
+}
+
+pub fn call(id: &str, name: &str, args: Value) -> ScriptedToolCall {
+    ScriptedToolCall {
+        id: id.into(),
+        name: name.into(),
+        arguments: args.to_string(),
+    }
+}
