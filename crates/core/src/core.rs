@@ -156,7 +156,7 @@ impl Core {
     ) -> Result<Session, CoreError> {
         let current = self.inner.agent.model_id();
         if let Some(m) = model.filter(|m| *m != current) {
-            return Err(CoreError::Invalid(format!(
+            return Err(CoreError::Unknown(format!(
                 "model {m:?} is not available in this core; use {current:?} (see GET /api/v1/models)"
             )));
         }
@@ -165,7 +165,7 @@ impl Core {
                 self.store()
                     .get_workspace(id)?
                     .ok_or_else(|| {
-                        CoreError::Invalid(format!("workspace {id:?} is unknown to this core"))
+                        CoreError::Unknown(format!("workspace {id:?} is unknown to this core"))
                     })?
                     .id
             }

@@ -46,6 +46,7 @@ pub struct SessionList {
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub title: Option<String>,
     /// `provider/model`; must be one of `GET /models`.
     #[serde(default)]
@@ -92,7 +93,11 @@ pub struct SessionDetail {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
-    /// The user's prompt (not empty).
+    /// The user's prompt (not blank).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100000, pattern = "\\S")
+    )]
     pub content: String,
 }
 

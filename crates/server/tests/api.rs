@@ -116,7 +116,11 @@ async fn errors_have_the_envelope_with_request_and_trace_ids() {
         (400, Some("VALIDATION_FAILED"))
     );
     let (status, body) = rig.post("/sessions", json!({"model": "other/model"})).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("NOT_FOUND")),
+        "{body}"
+    );
     let (status, body) = rig.get("/nothing-here").await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),

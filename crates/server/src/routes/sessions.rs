@@ -69,8 +69,8 @@ pub async fn list(
     if offset > 1_000_000 {
         return Err(ApiError::bad_request("offset must be at most 1000000"));
     }
-    if q.q.as_ref().is_some_and(|t| t.len() > 1000) {
-        return Err(ApiError::bad_request("q must be at most 1000 bytes"));
+    if q.q.as_ref().is_some_and(|t| t.chars().count() > 1000) {
+        return Err(ApiError::bad_request("q must be at most 1000 characters"));
     }
     let core = st.core.clone();
     let sessions = blocking(move || {
@@ -99,13 +99,15 @@ pub async fn list(
 /// Creates a session in the core's workspace.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = CreateSession,
     responses((status = 201, body = SessionSummary), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 415, body = ErrorEnvelope)))]
+        (status = 404, description = "the model or workspace is unknown to this core", body = ErrorEnvelope), (status = 415, body = ErrorEnvelope)))]
 pub async fn create(
     State(st): State<Arc<AppState>>,
     ApiJson(body): ApiJson<CreateSession>,
 ) -> Result<Response, ApiError> {
-    if body.title.as_ref().is_some_and(|t| t.len() > 500) {
-        return Err(ApiError::bad_request("title must be at most 500 bytes"));
+    if body.title.as_ref().is_some_and(|t| t.chars().count() > 500) {
+        return Err(ApiError::bad_request(
+            "title must be at most 500 characters",
+        ));
     }
     let core = st.core.clone();
     let s = blocking(move || {
@@ -180,6 +182,17 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// One Server-Sent Event of a streamed turn.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub struct SseFrame {
+    /// The event envelope as JSON text; a `resync` frame holds `{"type":"resync","dropped":N}`.
+    pub data: String,
+    /// The event name (`session.delta`, `turn.completed`, …, or `resync`).
+    pub event: Option<String>,
+    /// The event's version, for persisted events.
+    pub id: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StreamMode {
@@ -190,6 +203,7 @@ pub enum StreamMode {
 #[into_params(parameter_in = Query)]
 pub struct SendQuery {
     /// `sse`: answer with the turn's events as Server-Sent Events until `turn.completed`.
+    #[param(inline)]
     pub stream: Option<StreamMode>,
 }
 
@@ -198,7 +212,7 @@ pub struct SendQuery {
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/messages", tag = "sessions",
     params(("id" = String, Path, description = "session id"), SendQuery), request_body = SendMessage,
     responses((status = 202, body = TurnAccepted),
-        (status = 200, description = "the turn's events (`data:` lines hold event envelopes)", content_type = "text/event-stream", body = String),
+        (status = 200, description = "the turn's events as Server-Sent Events", content_type = "text/event-stream", body = SseFrame),
         (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 409, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope), (status = 503, body = ErrorEnvelope)))]
 pub async fn send(
@@ -207,8 +221,10 @@ pub async fn send(
     ApiQuery(q): ApiQuery<SendQuery>,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> Result<Response, ApiError> {
-    if body.content.len() > 1_000_000 {
-        return Err(ApiError::bad_request("content must be at most 1 MB"));
+    if body.content.chars().count() > 100_000 {
+        return Err(ApiError::bad_request(
+            "content must be at most 100,000 characters",
+        ));
     }
     // Subscribe before the turn starts so the stream misses nothing.
     let rx = q.stream.map(|_| st.core.bus().subscribe());
