@@ -2,6 +2,7 @@
 
 mod commands;
 mod setup;
+mod supervisor;
 
 /// Hidden first argument that turns `pryx` into the Landlock helper of `shell.exec`.
 pub const SANDBOX_ARG: &str = "__sandbox-exec";
@@ -12,9 +13,13 @@ use std::process::ExitCode;
 /// Pryx: a sovereign, local-first AI agent.
 #[derive(Debug, Parser)]
 #[command(name = "pryx", version, about, long_about = None, propagate_version = true)]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
+    /// Without a subcommand: the terminal UI.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    tui: commands::tui::Args,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,15 +51,16 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Config(args) => commands::config::run(args),
-        Command::Secrets(args) => commands::secrets::run(args),
-        Command::Doctor(args) => commands::doctor::run(args),
-        Command::Models(args) => commands::models::run(args),
-        Command::Run(args) => commands::run::run(args),
-        Command::Serve(args) => commands::serve::run(args),
-        Command::Audit(args) => commands::audit::run(args),
-        Command::Skills(args) => commands::skills::run(args),
-        Command::Mcp(args) => commands::mcp::run(args),
+        None => commands::tui::run(cli.tui),
+        Some(Command::Config(args)) => commands::config::run(args),
+        Some(Command::Secrets(args)) => commands::secrets::run(args),
+        Some(Command::Doctor(args)) => commands::doctor::run(args),
+        Some(Command::Models(args)) => commands::models::run(args),
+        Some(Command::Run(args)) => commands::run::run(args),
+        Some(Command::Serve(args)) => commands::serve::run(args),
+        Some(Command::Audit(args)) => commands::audit::run(args),
+        Some(Command::Skills(args)) => commands::skills::run(args),
+        Some(Command::Mcp(args)) => commands::mcp::run(args),
     };
     match result {
         Ok(code) => code,

@@ -16,6 +16,6 @@ pub mod ui;
 
 pub use action::{Action, Response, perform};
 pub use api::{ApiError, ApiResult, ConnectionState, CoreApi, CoreUpdate};
-pub use run::{RunOptions, TuiError, drive, run};
+pub use run::{FrameProbe, RunOptions, TuiError, drive, drive_probed, run};
 pub use state::{AppState, Screen};
 pub use theme::Theme;

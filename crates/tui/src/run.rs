@@ -38,6 +38,19 @@ pub struct RunOptions {
     pub theme: Option<Theme>,
     /// How often animations advance; nothing is redrawn on a tick unless something moves.
     pub tick: Duration,
+    /// Told about every frame drawn (start-up measurements, scripted exits).
+    pub probe: Option<FrameProbe>,
+}
+
+/// Called after each frame is drawn with the state it showed; returning `true` ends the run as
+/// if the user had quit.
+#[derive(Clone)]
+pub struct FrameProbe(pub Arc<dyn Fn(&AppState) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for FrameProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FrameProbe")
+    }
 }
 
 impl Default for RunOptions {
@@ -47,6 +60,7 @@ impl Default for RunOptions {
             mouse: false,
             theme: None,
             tick: Duration::from_millis(250),
+            probe: None,
         }
     }
 }
@@ -57,13 +71,14 @@ pub async fn run<A: CoreApi>(api: A, opts: RunOptions) -> Result<(), TuiError> {
     let theme = opts.theme.unwrap_or_else(Theme::from_env);
     let (mut terminal, guard) = TerminalGuard::enter(opts.mouse)?;
     let mut state = AppState::new(opts.session_id.clone());
-    let result = drive(
+    let result = drive_probed(
         &mut terminal,
         Arc::new(api),
         &mut state,
         EventStream::new(),
         &theme,
         opts.tick,
+        opts.probe.as_ref(),
     )
     .await;
     drop(guard);
@@ -76,9 +91,27 @@ pub async fn drive<B, A, I>(
     terminal: &mut Terminal<B>,
     api: Arc<A>,
     state: &mut AppState,
+    input: I,
+    theme: &Theme,
+    tick: Duration,
+) -> Result<(), TuiError>
+where
+    B: Backend,
+    A: CoreApi,
+    I: Stream<Item = std::io::Result<TermEvent>> + Unpin,
+{
+    drive_probed(terminal, api, state, input, theme, tick, None).await
+}
+
+/// [`drive`] with a [`FrameProbe`] told about every frame.
+pub async fn drive_probed<B, A, I>(
+    terminal: &mut Terminal<B>,
+    api: Arc<A>,
+    state: &mut AppState,
     mut input: I,
     theme: &Theme,
     tick: Duration,
+    probe: Option<&FrameProbe>,
 ) -> Result<(), TuiError>
 where
     B: Backend,
@@ -105,6 +138,9 @@ where
                 break Err(TuiError::Draw(e.to_string()));
             }
             state.dirty = false;
+            if probe.is_some_and(|p| (p.0)(state)) {
+                state.quit = true;
+            }
         }
         if state.quit {
             break Ok(());

@@ -10,3 +10,4 @@ pub mod run;
 pub mod secrets;
 pub mod serve;
 pub mod skills;
+pub mod tui;

@@ -69,9 +69,18 @@ pub struct Args {
     /// Policy: a built-in mode or a file in policies/ (default: config defaults.policy).
     #[arg(long)]
     policy: Option<String>,
+    /// Run as the supervised core of the TUI with this process id: stop when it dies.
+    #[arg(long, hide = true, value_name = "PID")]
+    sidecar_parent: Option<u32>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(parent) = args.sidecar_parent
+        && !crate::supervisor::pdeath::arm(parent)
+    {
+        eprintln!("error: the supervising process {parent} is gone; not starting");
+        return Ok(ExitCode::FAILURE);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

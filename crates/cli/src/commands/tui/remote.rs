@@ -1,0 +1,277 @@
+//! [`CoreApi`] over the HTTP/WebSocket client. Calls wait briefly for the supervisor to have a
+//! core (they run in background tasks, so the UI never waits); what the API has no route for is
+//! either done beside the core without touching its database (skills, MCP, exports) or reported
+//! as unsupported.
+
+use super::local;
+use crate::supervisor::Link;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use pryx_client::{Client, ClientError};
+use pryx_config::DataDir;
+use pryx_protocol::api::{
+    ApprovalDecision, ApprovalScope, CreateSession, ModelView, PendingApproval, SessionDetail,
+    SessionSummary, TurnAccepted,
+};
+use pryx_tui::model::{
+    ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView,
+};
+use pryx_tui::{ApiError, ApiResult, CoreApi, CoreUpdate};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc, watch};
+
+/// How long a call waits for a core that is (re)starting.
+const WAIT_FOR_CORE: Duration = Duration::from_secs(5);
+/// Sessions listed when the search box is empty.
+const RECENT: u32 = 100;
+
+/// The TUI's view of the core.
+pub struct RemoteCore {
+    link: watch::Receiver<Option<Link>>,
+    updates: Mutex<Option<mpsc::UnboundedReceiver<CoreUpdate>>>,
+    retry: Arc<Notify>,
+    dir: DataDir,
+    workspace: PathBuf,
+    /// Session → the turn this UI started there (the API cancels by turn id).
+    turns: Mutex<HashMap<String, String>>,
+    /// Model for sessions created from now on.
+    next_model: Mutex<Option<String>>,
+}
+
+impl RemoteCore {
+    pub fn new(
+        link: watch::Receiver<Option<Link>>,
+        updates: mpsc::UnboundedReceiver<CoreUpdate>,
+        retry: Arc<Notify>,
+        dir: DataDir,
+        workspace: PathBuf,
+    ) -> Self {
+        RemoteCore {
+            link,
+            updates: Mutex::new(Some(updates)),
+            retry,
+            dir,
+            workspace,
+            turns: Mutex::new(HashMap::new()),
+            next_model: Mutex::new(None),
+        }
+    }
+
+    async fn client(&self) -> ApiResult<Client> {
+        let mut link = self.link.clone();
+        let found = tokio::time::timeout(WAIT_FOR_CORE, link.wait_for(Option::is_some)).await;
+        match found {
+            Ok(Ok(l)) => l
+                .as_ref()
+                .map(|l| l.client.clone())
+                .ok_or_else(|| down("no core is running")),
+            Ok(Err(_)) => Err(down("the supervisor stopped")),
+            Err(_) => Err(down("the core is not up yet")),
+        }
+    }
+}
+
+fn down(why: &str) -> ApiError {
+    ApiError::Unreachable(why.to_string())
+}
+
+/// Maps client errors to what the UI shows.
+pub fn api_error(e: ClientError) -> ApiError {
+    match e {
+        ClientError::Api { body, .. } => ApiError::Api {
+            code: body.code.as_str().to_string(),
+            message: body.message,
+        },
+        e @ (ClientError::Unreachable { .. }
+        | ClientError::WebSocket(_)
+        | ClientError::Closed(_)
+        | ClientError::NotRunning { .. }
+        | ClientError::Stale { .. }) => ApiError::Unreachable(e.to_string()),
+        e => ApiError::Api {
+            code: "CLIENT_ERROR".to_string(),
+            message: e.to_string(),
+        },
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl CoreApi for RemoteCore {
+    fn events(&self) -> BoxStream<'static, CoreUpdate> {
+        match lock(&self.updates).take() {
+            Some(rx) => tokio_stream(rx).boxed(),
+            None => futures_util::stream::empty().boxed(),
+        }
+    }
+
+    async fn create_session(&self) -> ApiResult<SessionSummary> {
+        let body = CreateSession {
+            model: lock(&self.next_model).clone(),
+            ..CreateSession::default()
+        };
+        self.client()
+            .await?
+            .create_session(&body)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn load_session(&self, id: &str) -> ApiResult<SessionDetail> {
+        self.client()
+            .await?
+            .get_session(id)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn search_sessions(&self, query: &str) -> ApiResult<Vec<SessionSummary>> {
+        let c = self.client().await?;
+        let list = if query.trim().is_empty() {
+            c.list_sessions(Some(RECENT), None).await
+        } else {
+            c.search_sessions(query, Some(RECENT), None).await
+        };
+        list.map(|l| l.sessions).map_err(api_error)
+    }
+
+    async fn export_session(&self, id: &str, format: ExportFormat) -> ApiResult<String> {
+        let detail = self.load_session(id).await?;
+        let dir = self.dir.exports_dir();
+        tokio::task::spawn_blocking(move || local::export(&dir, &detail, format))
+            .await
+            .map_err(|e| local::failed("export", e))?
+    }
+
+    async fn delete_session(&self, id: &str) -> ApiResult<()> {
+        self.client()
+            .await?
+            .delete_session(id)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn send_prompt(&self, session_id: &str, text: &str) -> ApiResult<TurnAccepted> {
+        let t = self
+            .client()
+            .await?
+            .send_message(session_id, text)
+            .await
+            .map_err(api_error)?;
+        lock(&self.turns).insert(t.session_id.clone(), t.turn_id.clone());
+        Ok(t)
+    }
+
+    async fn cancel_turn(&self, session_id: &str) -> ApiResult<()> {
+        let turn = lock(&self.turns).get(session_id).cloned();
+        let Some(turn) = turn else {
+            return Err(ApiError::Api {
+                code: "NOT_FOUND".into(),
+                message: "no turn started from this window runs in this session".into(),
+            });
+        };
+        self.client()
+            .await?
+            .cancel_turn(&turn)
+            .await
+            .map(|_| ())
+            .map_err(api_error)
+    }
+
+    async fn pending_approvals(&self) -> ApiResult<Vec<PendingApproval>> {
+        self.client()
+            .await?
+            .pending_approvals()
+            .await
+            .map_err(api_error)
+    }
+
+    async fn answer_approval(
+        &self,
+        id: &str,
+        decision: ApprovalDecision,
+        scope: ApprovalScope,
+    ) -> ApiResult<()> {
+        self.client()
+            .await?
+            .answer_approval(id, decision, scope)
+            .await
+            .map(|_| ())
+            .map_err(api_error)
+    }
+
+    async fn list_models(&self) -> ApiResult<Vec<ModelView>> {
+        self.client().await?.models().await.map_err(api_error)
+    }
+
+    async fn set_model(&self, session_id: Option<&str>, model: &str) -> ApiResult<()> {
+        if session_id.is_some() {
+            return Err(ApiError::Unsupported(
+                "switching the model of an existing session (start one with /new after /model)"
+                    .into(),
+            ));
+        }
+        let models = self.list_models().await?;
+        if !models.iter().any(|m| m.id == model) {
+            return Err(ApiError::Api {
+                code: "VALIDATION_FAILED".into(),
+                message: format!("unknown model {model}; /model lists the available ones"),
+            });
+        }
+        *lock(&self.next_model) = Some(model.to_string());
+        Ok(())
+    }
+
+    async fn set_policy(&self, _policy: &str) -> ApiResult<()> {
+        Err(ApiError::Unsupported(
+            "switching the policy of a running core (restart it with `pryx serve --policy`)".into(),
+        ))
+    }
+
+    async fn list_skills(&self) -> ApiResult<Vec<SkillView>> {
+        let (ws, dir) = (self.workspace.clone(), self.dir.clone());
+        tokio::task::spawn_blocking(move || local::skills(&ws, dir))
+            .await
+            .map_err(|e| local::failed("skills", e))
+    }
+
+    async fn set_skill_enabled(&self, name: &str, enabled: bool) -> ApiResult<()> {
+        let (ws, dir, name) = (self.workspace.clone(), self.dir.clone(), name.to_string());
+        tokio::task::spawn_blocking(move || local::set_skill(&ws, dir, &name, enabled))
+            .await
+            .map_err(|e| local::failed("skills", e))?
+    }
+
+    async fn list_mcp_servers(&self) -> ApiResult<Vec<McpServerView>> {
+        local::mcp_servers(&self.dir, &self.workspace).await
+    }
+
+    async fn test_mcp_server(&self, name: &str) -> ApiResult<McpTestReport> {
+        local::mcp_test(&self.dir, &self.workspace, name).await
+    }
+
+    async fn list_channels(&self) -> ApiResult<Vec<ChannelView>> {
+        Ok(Vec::new())
+    }
+
+    async fn session_spans(&self, _session_id: &str) -> ApiResult<Vec<SpanView>> {
+        Err(ApiError::Unsupported(
+            "the trace timeline over the API (see the web UI or `pryx audit`)".into(),
+        ))
+    }
+
+    async fn retry(&self) -> ApiResult<()> {
+        self.retry.notify_one();
+        Ok(())
+    }
+}
+
+fn tokio_stream<T: Send + 'static>(
+    mut rx: mpsc::UnboundedReceiver<T>,
+) -> impl futures_util::Stream<Item = T> + Send + 'static {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
