@@ -9,7 +9,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const CHECKS: [&str; 8] = [
+const CHECKS: [&str; 11] = [
     "data_dir",
     "permissions",
     "config",
@@ -18,6 +18,9 @@ const CHECKS: [&str; 8] = [
     "secret_store",
     "disk_space",
     "sandbox",
+    "core",
+    "api_token",
+    "exposure",
 ];
 
 /// Checks whose outcome depends on the machine (free space, kernel), not on the data dir.

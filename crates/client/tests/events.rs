@@ -149,6 +149,7 @@ async fn approvals_answered_over_the_socket_first_answer_wins() {
     let asked_b = next(&mut b).await;
     assert_eq!(asked_a, asked_b, "both surfaces get the same question");
     let id = asked_a.payload["id"].as_str().unwrap();
+    wait_pending(&tui, id).await;
     a.answer(id, ApprovalDecision::Approve, ApprovalScope::Once)
         .await
         .unwrap();

@@ -134,6 +134,7 @@ async fn approvals_answer_once_and_cancel_a_waiting_turn() {
     c.send_message(&s.id, "run echo").await.unwrap();
     let asked = next(&mut sub).await;
     let id = asked.payload["id"].as_str().unwrap().to_string();
+    wait_pending(c, &id).await;
     let pending = c.pending_approvals().await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].id, id);
@@ -153,7 +154,8 @@ async fn approvals_answer_once_and_cancel_a_waiting_turn() {
 
     // A turn waiting for an answer is cancelled through the API.
     let turn = c.send_message(&s.id, "again").await.unwrap();
-    next(&mut sub).await;
+    let again = next(&mut sub).await;
+    wait_pending(c, again.payload["id"].as_str().unwrap()).await;
     let e = c.send_message(&s.id, "meanwhile").await.unwrap_err();
     assert_eq!(e.code(), Some(ErrorCode::Conflict), "{e}");
     let cancelled = c.cancel_turn(&turn.turn_id).await.unwrap();

@@ -1,11 +1,12 @@
 //! `pryx doctor`: checks the data directory, config, database, audit log, secret store, disk
-//! space and sandbox, printing one line per check. It never repairs anything: a bad config,
+//! space, sandbox and the running core (API token, exposure), printing one line per check. It never repairs anything: a bad config,
 //! a damaged database or loose permissions are reported with a fix and left as they are. The
 //! only write is first-use creation of a missing data directory and database.
 
 mod database;
 mod db_file;
 mod files;
+mod gateway;
 mod report;
 mod system;
 
@@ -53,5 +54,6 @@ fn run_checks() -> Vec<Check> {
     checks.push(files::secrets(&dir, config.as_ref()));
     checks.push(system::disk(dir.root()));
     checks.push(system::sandbox());
+    checks.extend(gateway::checks(&dir));
     checks
 }

@@ -153,6 +153,24 @@ pub async fn until_completed(sub: &mut Subscription, n: usize) -> Vec<Event> {
     out
 }
 
+/// Waits until the broker lists approval `id`. `approval.needed` is published a moment before
+/// the approval can be answered, so tests wait as a UI listing `GET /approvals` would.
+pub async fn wait_pending(client: &Client, id: &str) {
+    for _ in 0..500 {
+        if client
+            .pending_approvals()
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.id == id)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("approval {id} never became pending");
+}
+
 pub fn call(id: &str, name: &str, args: Value) -> ScriptedToolCall {
     ScriptedToolCall {
         id: id.into(),

@@ -44,7 +44,7 @@ pub fn spawn_prompter(broker: ApprovalBroker) {
     });
 }
 
-fn ask(request: &ApprovalRequest) -> Option<(Decision, Scope)> {
+pub(super) fn ask(request: &ApprovalRequest) -> Option<(Decision, Scope)> {
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -1,4 +1,5 @@
-//! `pryx run "prompt"`: one turn through the agent, hosted in this process.
+//! `pryx run "prompt"`: one turn through the agent, in the running core of the data dir when
+//! there is one (see `remote`), otherwise hosted in this process.
 //!
 //! Exit codes: 0 the model answered; 1 the run failed (provider, store or tool error);
 //! 2 bad usage or configuration; 3 the step limit or session budget stopped the turn;
@@ -6,6 +7,7 @@
 
 mod approve;
 mod output;
+mod remote;
 
 use crate::setup;
 use anyhow::{Context, bail};
@@ -51,6 +53,9 @@ pub struct Args {
     /// Most model calls in this turn (default: config agent.max_steps).
     #[arg(long)]
     max_steps: Option<u32>,
+    /// Run in this process even when a core (`pryx serve`) is running.
+    #[arg(long)]
+    local: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -85,6 +90,11 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let prompt = read_prompt(&args.prompt).map_err(usage)?;
     let (dir, config) = setup::load_home().map_err(usage)?;
     let workspace = workspace_root(args.workspace.as_deref()).map_err(usage)?;
+    if !args.local
+        && let Some(core) = remote::find(&dir, &args, &workspace).await
+    {
+        return remote::run(core, &args, &prompt).await;
+    }
     setup::auto_refresh_catalog(&dir, &config).await;
     let catalog = setup::load_catalog(&dir, &config).map_err(usage)?;
     let choice = setup::choose_model(&config, &catalog, args.model.as_deref()).map_err(usage)?;

@@ -1,0 +1,260 @@
+//! `pryx run` through a running core: the turn runs in `pryx serve` and its events come over the
+//! WebSocket, printed exactly as in-process. Approvals are asked on the terminal and answered
+//! through the API; without a terminal, any other surface may answer them.
+
+use super::{Args, EXIT_CANCELLED, EXIT_LIMIT, UsageError, approve, output};
+use anyhow::anyhow;
+use pryx_agent::approvals::{ApprovalRequest, Decision, Scope};
+use pryx_agent::{TurnReport, TurnStop};
+use pryx_client::{Backoff, Client, ClientError, Connection, Filter};
+use pryx_config::DataDir;
+use pryx_llm::catalog::TokenUsage;
+use pryx_protocol::api::{ApprovalDecision, ApprovalScope, CreateSession, Diagnostics};
+use pryx_protocol::{ErrorCode, Event, EventKind, Surface};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// How long to keep reconnecting to a core that went away mid-turn.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
+
+/// A running core that can serve this run.
+pub(super) struct Remote {
+    client: Client,
+    diag: Diagnostics,
+}
+
+/// The running core of `dir`, when there is one and it can run this turn as asked. `None` means
+/// run in-process (with a note on stderr when a core runs but differs from what was asked).
+pub(super) async fn find(dir: &DataDir, args: &Args, workspace: &Path) -> Option<Remote> {
+    let client = match Client::discover(dir).await {
+        Ok(c) => c.with_surface(Surface::Cli),
+        Err(ClientError::NotRunning { .. } | ClientError::Stale { .. }) => return None,
+        Err(e) => {
+            eprintln!("note: running in-process: the core of this data dir cannot be used ({e})");
+            return None;
+        }
+    };
+    let diag = match client.diagnostics().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("note: running in-process: the running core does not answer ({e})");
+            return None;
+        }
+    };
+    if let Some(why) = mismatch(args, workspace, &diag) {
+        eprintln!("note: running in-process: {why} (pass --local to skip this check)");
+        return None;
+    }
+    Some(Remote { client, diag })
+}
+
+/// Why the running core cannot run this turn as asked.
+fn mismatch(args: &Args, workspace: &Path, diag: &Diagnostics) -> Option<String> {
+    let core_ws =
+        std::fs::canonicalize(&diag.workspace).unwrap_or_else(|_| diag.workspace.clone().into());
+    if core_ws != workspace {
+        return Some(format!(
+            "the running core serves workspace {}",
+            diag.workspace
+        ));
+    }
+    if let Some(m) = args.model.as_deref().filter(|m| *m != diag.model) {
+        return Some(format!(
+            "the running core uses model {}, not {m}",
+            diag.model
+        ));
+    }
+    if let Some(p) = args.policy.as_deref().filter(|p| *p != diag.policy) {
+        return Some(format!(
+            "the running core uses policy {}, not {p}",
+            diag.policy
+        ));
+    }
+    if args.max_steps.is_some() {
+        return Some("--max-steps applies to in-process runs only".into());
+    }
+    if args.continue_latest {
+        return Some("--continue picks the workspace's latest session in-process".into());
+    }
+    None
+}
+
+/// Runs the turn in the core and prints it; the exit code follows the in-process run's.
+pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Result<ExitCode> {
+    let client = &remote.client;
+    let (session_id, last_version, last_seq) = match &args.session {
+        Some(id) => match client.get_session(id).await {
+            Ok(d) => (
+                d.session.id,
+                d.last_version,
+                d.messages.last().map_or(0, |m| m.seq),
+            ),
+            Err(e) if e.code() == Some(ErrorCode::NotFound) => {
+                return Err(anyhow::Error::new(UsageError(format!(
+                    "session {id} not found; see `pryx audit list` or start without --session"
+                ))));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => (
+            client.create_session(&CreateSession::default()).await?.id,
+            0,
+            0,
+        ),
+    };
+    let interactive = !args.json && std::io::stderr().is_terminal() && approve::tty_available();
+    let printer = output::Printer::new(args.json);
+    let sink = printer.sink();
+    let backoff = Backoff {
+        give_up_after: Some(GIVE_UP_AFTER),
+        ..Backoff::default()
+    };
+    let filter = Filter::session(&session_id).since(&session_id, last_version);
+    let mut events = client.subscribe_with(filter, backoff).await?;
+    if !args.json {
+        eprintln!(
+            "session {session_id} · {} · policy {}",
+            remote.diag.model, remote.diag.policy
+        );
+    }
+    let turn = client
+        .send_message(&session_id, prompt)
+        .await
+        .map_err(|e| match e.code() {
+            Some(ErrorCode::Conflict) => anyhow!(
+                "a turn is already running in session {session_id}; wait for it or cancel it"
+            ),
+            _ => e.into(),
+        })?;
+    let canceller = client.clone();
+    let turn_id = turn.turn_id.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ncancelling…");
+            if let Err(e) = canceller.cancel_turn(&turn_id).await {
+                eprintln!("error: cannot cancel the turn: {e}");
+            }
+        }
+    });
+    let completed = loop {
+        let Some(event) = events.next().await else {
+            let why = match &*events.state().borrow() {
+                Connection::Closed { error } => error.clone(),
+                _ => "the subscription ended".to_string(),
+            };
+            return Err(anyhow!(
+                "lost the connection to the core ({why}); the turn may go on there: see `pryx` or `pryx audit list`"
+            ));
+        };
+        if event.version.is_some_and(|v| v <= turn.after_version) {
+            continue;
+        }
+        sink(&event);
+        match event.event {
+            EventKind::ApprovalNeeded => on_approval(client, &event, interactive, args.json),
+            EventKind::TurnCompleted => break event,
+            _ => {}
+        }
+    };
+    finish(client, &printer, &session_id, last_seq, &completed).await
+}
+
+/// Asks on the terminal (answering through the API) or says who else may answer.
+fn on_approval(client: &Client, event: &Event, interactive: bool, json: bool) {
+    let request: ApprovalRequest = match serde_json::from_value(event.payload.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("warning: cannot read an approval request from the core: {e}");
+            return;
+        }
+    };
+    if !interactive {
+        if !json {
+            eprintln!(
+                "… {} needs approval ({}); waiting {} s for an answer from another surface (pryx, web UI or API), then the policy default applies",
+                request.tool, request.reason, request.timeout_secs
+            );
+        }
+        return;
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    // A plain thread: a prompt left open (answered elsewhere) must not hold up the exit.
+    std::thread::spawn(move || {
+        let _ = tx.send(approve::ask(&request));
+    });
+    let client = client.clone();
+    let id = event.payload["id"].as_str().unwrap_or_default().to_string();
+    tokio::spawn(async move {
+        let Ok(Some((decision, scope))) = rx.await else {
+            return;
+        };
+        let decision = match decision {
+            Decision::Approve => ApprovalDecision::Approve,
+            Decision::Deny => ApprovalDecision::Deny,
+        };
+        let scope = match scope {
+            Scope::Once => ApprovalScope::Once,
+            Scope::Session => ApprovalScope::Session,
+            Scope::Always => ApprovalScope::Always,
+        };
+        match client.answer_approval(&id, decision, scope).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some(ErrorCode::NotFound) => {
+                eprintln!("(that approval was already answered elsewhere or timed out)");
+            }
+            Err(e) => eprintln!("error: cannot send the answer: {e}"),
+        }
+    });
+}
+
+/// Prints the summary line and maps the end of the turn to the exit code.
+async fn finish(
+    client: &Client,
+    printer: &output::Printer,
+    session_id: &str,
+    last_seq: u64,
+    completed: &Event,
+) -> anyhow::Result<ExitCode> {
+    let p = &completed.payload;
+    let stop = match p["stop"].as_str().unwrap_or_default() {
+        "completed" => TurnStop::Completed,
+        "step_limit" => TurnStop::StepLimit,
+        "budget_exceeded" => TurnStop::BudgetExceeded,
+        "cancelled" => TurnStop::Cancelled,
+        _ => {
+            let message = p["message"]
+                .as_str()
+                .unwrap_or("the turn failed in the core");
+            return Err(anyhow!("{message}"));
+        }
+    };
+    let mut report = TurnReport {
+        session_id: session_id.to_string(),
+        stop,
+        answer: String::new(),
+        steps: u32::try_from(p["steps"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX),
+        tool_calls: 0,
+        usage: TokenUsage::default(),
+        cost_usd: p["cost_usd"].as_f64().unwrap_or(0.0),
+    };
+    // Token counts come from the messages this turn stored.
+    if let Ok(detail) = client.get_session(session_id).await {
+        for m in detail.messages.iter().filter(|m| m.seq > last_seq) {
+            report.usage.input += m.tokens_in;
+            report.usage.output += m.tokens_out;
+            match m.role.as_str() {
+                "tool" => report.tool_calls += 1,
+                "assistant" => report.answer.clone_from(&m.text),
+                _ => {}
+            }
+        }
+    }
+    printer.finish(&report);
+    Ok(ExitCode::from(match stop {
+        TurnStop::Completed => 0,
+        TurnStop::StepLimit | TurnStop::BudgetExceeded => EXIT_LIMIT,
+        TurnStop::Cancelled => EXIT_CANCELLED,
+    }))
+}

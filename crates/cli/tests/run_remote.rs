@@ -1,0 +1,289 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `pryx run` through a running `pryx serve`: the same answer, output and records as in-process,
+//! `--local` forcing in-process, and an approval answered from a second client while the run
+//! waits (the first answer wins).
+
+mod common;
+
+use common::*;
+use pryx_client::{Client, Filter};
+use pryx_config::DataDir;
+use pryx_protocol::api::{ApprovalDecision, ApprovalScope};
+use pryx_protocol::{ErrorCode, Event, EventKind, Surface};
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+/// A `pryx serve` child on this env's data dir; stopped with SIGTERM on drop.
+struct Serve {
+    child: Child,
+}
+
+impl Serve {
+    fn start(env: &Env, extra: &[&str]) -> Serve {
+        let mut child = env
+            .cmd()
+            .args(["serve", "--announce"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let _port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("announce: {line:?}"));
+        assert!(env.home.path().join("metadata.json").is_file());
+        Serve { child }
+    }
+
+    fn stop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn notes_script() -> [Turn; 2] {
+    [
+        Turn::tool_calls([call("r1", "fs.read", json!({"path": "notes.txt"}))]),
+        Turn::text("The notes mention a zebra."),
+    ]
+}
+
+/// The session whose events were recorded by `surface`.
+fn session_by_surface(store: &pryx_store::Store, surface: Surface) -> String {
+    let sessions = store
+        .list_sessions(
+            None,
+            pryx_store::Page {
+                limit: 50,
+                offset: 0,
+            },
+        )
+        .unwrap();
+    sessions
+        .into_iter()
+        .find(|s| {
+            store
+                .events_since(&s.id, 0, 1000)
+                .unwrap()
+                .iter()
+                .all(|e| e.surface == surface)
+        })
+        .unwrap_or_else(|| panic!("no session recorded by {surface:?}"))
+        .id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_answer_and_records_as_in_process() {
+    let llm = ScriptedLlm::start().await;
+    let env = Env::scripted(&llm);
+    std::fs::write(env.ws().join("notes.txt"), "zebra crossing\n").unwrap();
+    let _core = Serve::start(&env, &[]);
+
+    llm.push_all(notes_script());
+    let remote = env.run(&["run", "what do my notes say"]);
+    llm.push_all(notes_script());
+    let local = env.run(&["run", "--local", "what do my notes say"]);
+    let (r_out, r_err) = text(&remote);
+    let (l_out, l_err) = text(&local);
+    assert!(remote.status.success(), "{r_out}\n{r_err}");
+    assert!(local.status.success(), "{l_out}\n{l_err}");
+    assert_eq!(r_out, "The notes mention a zebra.\n");
+    assert_eq!(r_out, l_out, "same answer on stdout");
+    for err in [&r_err, &l_err] {
+        assert!(err.contains("⚙ fs.read notes.txt"), "{err}");
+        assert!(err.contains("✓ fs.read"), "{err}");
+        assert!(err.contains("── done · 2 steps · 1 tool calls"), "{err}");
+        assert!(
+            err.contains("· mock/gpt-4o · policy workspace-only"),
+            "{err}"
+        );
+    }
+    assert!(!r_err.contains("in-process"), "{r_err}");
+    // The model saw the same conversation.
+    assert_eq!(tool_results(&llm, 1), tool_results(&llm, 3));
+
+    // Same records; the core recorded one run, this process the other.
+    let store = env.store();
+    let remote_sid = session_by_surface(&store, Surface::Core);
+    let local_sid = session_by_surface(&store, Surface::Cli);
+    assert_ne!(remote_sid, local_sid);
+    let shape = |sid: &str| {
+        let s = store.get_session(sid).unwrap().unwrap();
+        let messages: Vec<(String, String)> = store
+            .list_messages(sid)
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.role.as_str().to_string(), m.text))
+            .collect();
+        let calls: Vec<(String, String)> = store
+            .list_tool_calls(sid)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.tool_name, format!("{:?}", c.status)))
+            .collect();
+        let kinds: Vec<EventKind> = store
+            .events_since(sid, 0, 1000)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event)
+            .collect();
+        (s.title, s.model, messages, calls, kinds)
+    };
+    let (r, l) = (shape(&remote_sid), shape(&local_sid));
+    assert_eq!(r, l);
+    assert_eq!(r.0, "what do my notes say");
+    assert_eq!(r.2.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_events_come_from_the_core_unless_local() {
+    let llm = ScriptedLlm::start().await;
+    let env = Env::scripted(&llm);
+    let _core = Serve::start(&env, &[]);
+    let events = |out: &std::process::Output| -> Vec<Event> {
+        assert!(out.status.success(), "{:?}", text(out));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    llm.push(Turn::text("Hello from the core.").with_chunk_chars(5));
+    let remote = events(&env.run(&["run", "--json", "hi"]));
+    llm.push(Turn::text("Hello from the core.").with_chunk_chars(5));
+    let local = events(&env.run(&["run", "--json", "--local", "hi"]));
+    assert!(
+        remote.iter().all(|e| e.surface == Surface::Core),
+        "{remote:?}"
+    );
+    assert!(local.iter().all(|e| e.surface == Surface::Cli), "{local:?}");
+    let kinds = |evs: &[Event]| evs.iter().map(|e| e.event).collect::<Vec<_>>();
+    assert_eq!(kinds(&remote), kinds(&local));
+    assert_eq!(remote.last().unwrap().event, EventKind::TurnCompleted);
+    let streamed: String = remote
+        .iter()
+        .filter(|e| e.event == EventKind::SessionDelta)
+        .filter_map(|e| e.payload["text"].as_str())
+        .collect();
+    assert_eq!(streamed, "Hello from the core.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_is_answered_from_another_client_and_the_first_answer_wins() {
+    let llm = ScriptedLlm::start().await;
+    let env = Env::scripted(&llm);
+    let _core = Serve::start(&env, &[]);
+    let dir = DataDir::at(env.home.path());
+    let api = Client::discover(&dir).await.unwrap();
+    let mut asked = api
+        .subscribe(Filter::all().kinds([EventKind::ApprovalNeeded]))
+        .await
+        .unwrap();
+    llm.push_all([
+        Turn::tool_calls([call(
+            "s1",
+            "shell.exec",
+            json!({"command": "echo approved-by-api"}),
+        )]),
+        Turn::text("Ran it."),
+    ]);
+    let child = env
+        .cmd()
+        .args(["run", "run the echo"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(30), asked.next())
+        .await
+        .expect("the run asks for approval")
+        .unwrap();
+    let id = event.payload["id"].as_str().unwrap().to_string();
+    // `approval.needed` is published a moment before the approval can be answered: wait for
+    // it to be listed, as a UI showing `GET /approvals` would.
+    for _ in 0..500 {
+        if api
+            .pending_approvals()
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.id == id)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    api.answer_approval(&id, ApprovalDecision::Approve, ApprovalScope::Once)
+        .await
+        .unwrap();
+    // A second surface answering later loses, over the socket as over REST.
+    let web = Client::discover(&dir)
+        .await
+        .unwrap()
+        .with_surface(Surface::Web);
+    let late = web.subscribe(Filter::all()).await.unwrap();
+    let e = late
+        .answer(&id, ApprovalDecision::Deny, ApprovalScope::Once)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::NotFound), "{e}");
+    let e = web
+        .answer_approval(&id, ApprovalDecision::Deny, ApprovalScope::Once)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::NotFound), "{e}");
+
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "Ran it.\n");
+    assert!(stderr.contains("shell.exec needs approval"), "{stderr}");
+    assert!(stderr.contains("✓ shell.exec"), "{stderr}");
+    let results = tool_results(&llm, 1);
+    assert!(results[0].1.contains("approved-by-api"), "{results:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_keep_their_exit_code_and_mismatches_run_in_process() {
+    let llm = ScriptedLlm::start().await;
+    let env = Env::scripted(&llm);
+    let _core = Serve::start(&env, &[]);
+    let out = env.run(&["run", "--session", "nope", "hi"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("session nope not found"), "{stderr}");
+    assert!(
+        !stderr.contains("in-process"),
+        "answered by the core: {stderr}"
+    );
+
+    // What the core cannot honour runs here, and says so.
+    llm.push(Turn::text("local answer"));
+    let out = env.run(&["run", "--max-steps", "4", "hi"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout, "local answer\n");
+    assert!(
+        stderr.contains("note: running in-process: --max-steps"),
+        "{stderr}"
+    );
+}
