@@ -287,3 +287,80 @@ async fn usage_errors_keep_their_exit_code_and_mismatches_run_in_process() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_approval_is_asked_and_answered_through_the_api() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let llm = ScriptedLlm::start().await;
+    let env = Env::scripted(&llm);
+    let _core = Serve::start(&env, &[]);
+    llm.push_all([
+        Turn::tool_calls([call(
+            "a1",
+            "shell.exec",
+            json!({"command": "echo approved > proof.txt"}),
+        )]),
+        Turn::text("Wrote the proof."),
+    ]);
+    let pryx = env!("CARGO_BIN_EXE_pryx");
+    // script(1) gives the binary a real pseudo-terminal.
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qfec",
+            &format!("{pryx} run 'write the proof'"),
+            "/dev/null",
+        ])
+        .env("PRYX_HOME", env.home.path())
+        .env("PRYX_SECRET_BACKEND", "file")
+        .current_dir(env.ws())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux must be installed");
+    let mut stdout = child.stdout.take().unwrap();
+    let seen = Arc::new(Mutex::new(String::new()));
+    let sink = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let wait_for = |needle: &str| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if seen.lock().unwrap().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no {needle:?} in: {}", seen.lock().unwrap());
+    };
+    wait_for("[o]nce");
+    let screen = seen.lock().unwrap().clone();
+    assert!(screen.contains("approval needed: shell.exec"), "{screen}");
+    assert!(!env.ws().join("proof.txt").exists(), "nothing ran yet");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"s\n").unwrap();
+    stdin.flush().unwrap();
+    wait_for("Wrote the proof.");
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    assert!(status.success(), "{}", seen.lock().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(env.ws().join("proof.txt")).unwrap(),
+        "approved\n"
+    );
+    // Answered in the core with the scope chosen on the terminal.
+    let store = env.store();
+    let sid = session_by_surface(&store, Surface::Core);
+    let calls = store.list_tool_calls(&sid).unwrap();
+    assert_eq!(calls[0].approval_scope.as_deref(), Some("session"));
+}
