@@ -104,6 +104,14 @@ pub enum BrokerError {
     NotFound(String),
 }
 
+/// An open approval, returned by [`ApprovalBroker::open`] and consumed by [`ApprovalBroker::wait`].
+pub struct Waiter {
+    id: String,
+    session_id: String,
+    timeout: Duration,
+    rx: oneshot::Receiver<Answer>,
+}
+
 struct Pending {
     request: ApprovalRequest,
     reply: oneshot::Sender<Answer>,
@@ -151,12 +159,23 @@ impl ApprovalBroker {
         default: Decision,
         cancel: &CancellationToken,
     ) -> Outcome {
+        let waiter = self.open(request);
+        self.wait(waiter, default, cancel).await
+    }
+
+    /// Registers the request (answers are accepted from now on) and tells subscribers. Callers
+    /// that announce the request elsewhere too do it between `open` and [`Self::wait`], so no
+    /// surface can see it before it is answerable.
+    pub fn open(&self, request: ApprovalRequest) -> Waiter {
         let (tx, rx) = oneshot::channel();
-        let id = request.id.clone();
-        let session_id = request.session_id.clone();
-        let timeout = Duration::from_secs(request.timeout_secs);
+        let waiter = Waiter {
+            id: request.id.clone(),
+            session_id: request.session_id.clone(),
+            timeout: Duration::from_secs(request.timeout_secs),
+            rx,
+        };
         self.lock().insert(
-            id.clone(),
+            request.id.clone(),
             Pending {
                 request: request.clone(),
                 reply: tx,
@@ -164,6 +183,22 @@ impl ApprovalBroker {
         );
         // A send error only means nobody listens yet; the request stays pending for `pending()`.
         let _ = self.events.send(BrokerEvent::Needed(Box::new(request)));
+        waiter
+    }
+
+    /// Waits for the first answer, the timeout (the policy default) or cancellation.
+    pub async fn wait(
+        &self,
+        waiter: Waiter,
+        default: Decision,
+        cancel: &CancellationToken,
+    ) -> Outcome {
+        let Waiter {
+            id,
+            session_id,
+            timeout,
+            rx,
+        } = waiter;
         let outcome = tokio::select! {
             answer = rx => match answer {
                 Ok(a) => Outcome::Answered(a),

@@ -233,6 +233,8 @@ impl Agent {
             &call.name,
             json!({}),
         )?;
+        // Register first, then announce: whoever sees the event can answer it at once.
+        let waiter = self.broker.open(request.clone());
         self.emit(
             ids.session,
             EventKind::ApprovalNeeded,
@@ -243,7 +245,7 @@ impl Agent {
         } else {
             Answer::Deny
         };
-        let outcome = self.broker.request(request.clone(), default, cancel).await;
+        let outcome = self.broker.wait(waiter, default, cancel).await;
         self.end_span(
             &span.id,
             if outcome == Outcome::Cancelled {
