@@ -1,0 +1,64 @@
+//! End to end: the real `pryx` TUI in tmux over a sidecar core and a scripted model. A prompt
+//! streams its answer, a `shell.exec` waits for approval and completes once approved, and
+//! quitting leaves no pryx process behind.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod tui_harness;
+
+use common::{Env, ScriptedLlm, Turn, call};
+use serde_json::json;
+use std::time::Duration;
+use tui_harness::Tmux;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompt_streams_approved_shell_card_completes_and_quit_leaves_nothing() {
+    assert!(
+        tui_harness::have_tmux(),
+        "tmux is needed (scripts/test.sh installs it)"
+    );
+    let server = ScriptedLlm::start().await;
+    let env = Env::scripted(&server);
+    server.push_all([
+        Turn::text("Hello from the scripted model, streamed in small pieces.").with_chunk_chars(4),
+        Turn::tool_calls([call(
+            "c1",
+            "shell.exec",
+            json!({"command": "echo shell-ran-ok"}),
+        )])
+        .with_text("Running it now."),
+        Turn::text("The command printed shell-ran-ok."),
+    ]);
+    let home = env.home.path();
+    let tmux = Tmux::start(home, env.ws(), &[], &[]);
+    tmux.wait_connected(WAIT).await;
+    let core = tui_harness::wait_core(home, None, WAIT).await;
+
+    tmux.type_text("say hello");
+    tmux.keys(&["Enter"]);
+    tmux.wait_text(
+        "Hello from the scripted model, streamed in small pieces.",
+        WAIT,
+    )
+    .await;
+
+    tmux.type_text("run the echo");
+    tmux.keys(&["Enter"]);
+    tmux.wait_text("Approve shell.exec?", WAIT).await;
+    tmux.keys(&["y"]);
+    let screen = tmux
+        .wait_text("The command printed shell-ran-ok.", WAIT)
+        .await;
+    assert!(screen.contains("⚙ shell.exec · ✓"), "{screen}");
+    assert!(!screen.contains("Approve shell.exec?"), "{screen}");
+    assert_eq!(server.remaining(), 0);
+
+    tmux.keys(&["C-q"]);
+    tui_harness::wait_none(home, Duration::from_secs(3)).await;
+    assert!(!tmux.alive(), "the window closes with the TUI");
+    assert_eq!(tui_harness::state_of(core.pid), None, "the core was reaped");
+    // A clean stop removes metadata.json.
+    assert!(!home.join("metadata.json").exists());
+}
