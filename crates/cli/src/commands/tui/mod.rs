@@ -15,7 +15,7 @@ use remote::RemoteCore;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
 /// Overrides the first restart delay in milliseconds (the schedule keeps its shape).
@@ -41,7 +41,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let t0 = Instant::now();
+    let t0 = (Instant::now(), SystemTime::now());
     // One thread: the sidecar is forked from it, and its parent-death signal follows this thread.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -50,14 +50,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     runtime.block_on(tui(args, t0))
 }
 
-/// When the first frames were drawn.
-#[derive(Debug, Default)]
+/// When the first frames were drawn, after start.
+#[derive(Debug)]
 struct Timings {
+    started: SystemTime,
     first_frame: Option<Duration>,
     connected_frame: Option<Duration>,
 }
 
-async fn tui(args: Args, t0: Instant) -> anyhow::Result<ExitCode> {
+async fn tui(args: Args, (t0, started): (Instant, SystemTime)) -> anyhow::Result<ExitCode> {
     let dir = DataDir::open().context("cannot open the data directory")?;
     init_logging(&dir);
     let workspace = std::env::current_dir().context("cannot read the current directory")?;
@@ -86,7 +87,11 @@ async fn tui(args: Args, t0: Instant) -> anyhow::Result<ExitCode> {
         workspace,
     );
 
-    let timings = Arc::new(Mutex::new(Timings::default()));
+    let timings = Arc::new(Mutex::new(Timings {
+        started,
+        first_frame: None,
+        connected_frame: None,
+    }));
     let probe = {
         let timings = timings.clone();
         let exit = args.exit_when_connected;
@@ -151,8 +156,13 @@ fn write_timings(path: &std::path::Path, timings: &Mutex<Timings>) {
             |d| format!("{:.1}", d.as_secs_f64() * 1000.0),
         )
     };
+    // Wall-clock time of the first frame, so a caller can count from before the exec.
+    let epoch_ms = t
+        .first_frame
+        .and_then(|d| (t.started + d).duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis());
     let line = format!(
-        "first_frame_ms={} connected_frame_ms={}\n",
+        "first_frame_ms={} connected_frame_ms={} first_frame_epoch_ms={epoch_ms}\n",
         ms(t.first_frame),
         ms(t.connected_frame)
     );
