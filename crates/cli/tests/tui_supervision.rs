@@ -175,3 +175,14 @@ async fn an_attached_core_keeps_running_after_the_tui_quits() {
     tui_harness::signal(serve.id(), "TERM");
     assert!(serve.wait().unwrap().success());
 }
+
+#[test]
+fn without_a_terminal_pryx_explains_instead_of_starting_a_core() {
+    let env = Env::new("http://127.0.0.1:9", "openai-compatible", "gpt-4o");
+    let out = env.run(&[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs an interactive terminal"), "{stderr}");
+    assert!(tui_harness::procs(env.home.path()).is_empty());
+    assert!(!env.home.path().join("metadata.json").exists());
+}

@@ -42,6 +42,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let t0 = (Instant::now(), SystemTime::now());
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the terminal UI needs an interactive terminal; in scripts use `pryx run \"…\"`, and `pryx serve` for a headless core (see `pryx --help`)"
+        );
+    }
     // One thread: the sidecar is forked from it, and its parent-death signal follows this thread.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

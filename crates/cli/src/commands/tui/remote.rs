@@ -275,3 +275,7 @@ fn tokio_stream<T: Send + 'static>(
 ) -> impl futures_util::Stream<Item = T> + Send + 'static {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
+
+#[cfg(test)]
+#[path = "remote_tests.rs"]
+mod tests;

@@ -1,0 +1,204 @@
+//! [`RemoteCore`] against a real core and API server on loopback with the scripted model.
+
+use super::*;
+use crate::supervisor::Link;
+use pryx_core::{Core, CoreParts};
+use pryx_llm::catalog::Catalog;
+use pryx_llm::{ProviderKind, ProviderSettings};
+use pryx_protocol::{EventKind, Surface};
+use pryx_server::{Server, ServerConfig};
+use pryx_testkit::{ScriptedLlm, Turn};
+use pryx_tools::{ToolContext, ToolRegistry};
+
+const TOKEN: &str = "tui-remote-test-token-0123456789";
+
+struct Rig {
+    api: RemoteCore,
+    llm: ScriptedLlm,
+    _server: Server,
+    home: tempfile::TempDir,
+    _ws: tempfile::TempDir,
+    _link: watch::Sender<Option<Link>>,
+}
+
+async fn rig() -> Rig {
+    let llm = ScriptedLlm::start().await;
+    let home = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let store = pryx_store::Store::open(home.path().join("pryx.db")).unwrap();
+    let settings = ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, llm.base_url());
+    let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
+    model.provider = "mock".into();
+    let core = Core::new(CoreParts {
+        store,
+        provider: pryx_llm::build_provider(settings).unwrap(),
+        model,
+        tools: Arc::new(ToolRegistry::with_builtins()),
+        policy: Arc::new(pryx_policy::builtin("workspace-only").unwrap()),
+        policy_name: "workspace-only".into(),
+        tool_ctx: ToolContext::new(ws.path()).unwrap(),
+        settings: pryx_agent::AgentSettings {
+            surface: Surface::Core,
+            ..Default::default()
+        },
+        prompt_sources: Vec::new(),
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = Server::start(core, listener, ServerConfig::new(TOKEN)).unwrap();
+    let url = format!("http://127.0.0.1:{}", server.local_addr().port());
+    let client = Client::new(&url, TOKEN).unwrap();
+    let (link_tx, link) = watch::channel(Some(Link {
+        client,
+        generation: 1,
+    }));
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(super::super::pump::run(link.clone(), tx));
+    let api = RemoteCore::new(
+        link,
+        rx,
+        Arc::new(Notify::new()),
+        DataDir::at(home.path()),
+        ws.path().to_path_buf(),
+    );
+    Rig {
+        api,
+        llm,
+        _server: server,
+        home,
+        _ws: ws,
+        _link: link_tx,
+    }
+}
+
+/// Reads updates until `session`'s turn completed; returns the event kinds seen for it.
+async fn until_completed(
+    events: &mut BoxStream<'static, CoreUpdate>,
+    session: &str,
+) -> Vec<EventKind> {
+    let mut kinds = Vec::new();
+    let read = async {
+        while let Some(u) = events.next().await {
+            if let CoreUpdate::Event(e) = u
+                && e.session_id == session
+            {
+                kinds.push(e.event);
+                if e.event == EventKind::TurnCompleted {
+                    return;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .unwrap();
+    kinds
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_prompts_search_export_and_delete_go_through_the_api() {
+    let r = rig().await;
+    let mut events = r.api.events();
+    r.llm.push(Turn::text("Hello over the API."));
+    let s = r.api.create_session().await.unwrap();
+    let t = r.api.send_prompt(&s.id, "greet me").await.unwrap();
+    assert_eq!(t.session_id, s.id);
+    let kinds = until_completed(&mut events, &s.id).await;
+    assert_eq!(kinds.first(), Some(&EventKind::TurnStarted), "{kinds:?}");
+
+    let detail = r.api.load_session(&s.id).await.unwrap();
+    assert!(
+        detail
+            .messages
+            .iter()
+            .any(|m| m.text == "Hello over the API.")
+    );
+    let recent = r.api.search_sessions("").await.unwrap();
+    assert_eq!(recent.len(), 1);
+    let found = r.api.search_sessions("greet").await.unwrap();
+    assert_eq!(found.first().map(|s| s.id.as_str()), Some(s.id.as_str()));
+    assert!(
+        r.api
+            .search_sessions("absentword")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let path = r
+        .api
+        .export_session(&s.id, ExportFormat::Markdown)
+        .await
+        .unwrap();
+    assert!(path.starts_with(&r.home.path().join("exports").display().to_string()));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("Hello over the API."), "{text}");
+
+    // Nothing started here runs any more: the core says so.
+    let e = r.api.cancel_turn(&s.id).await.unwrap_err();
+    assert!(
+        matches!(&e, ApiError::Api { code, .. } if code == "NOT_FOUND"),
+        "{e}"
+    );
+    r.api.delete_session(&s.id).await.unwrap();
+    let e = r.api.load_session(&s.id).await.unwrap_err();
+    assert!(
+        matches!(&e, ApiError::Api { code, .. } if code == "NOT_FOUND"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_turn_is_cancelled_by_the_session_it_runs_in() {
+    let r = rig().await;
+    let mut events = r.api.events();
+    r.llm
+        .push(Turn::text("too late").with_first_token_delay(Duration::from_secs(30)));
+    let s = r.api.create_session().await.unwrap();
+    let e = r.api.cancel_turn(&s.id).await.unwrap_err();
+    assert!(matches!(e, ApiError::Api { .. }), "{e}");
+    r.api.send_prompt(&s.id, "wait").await.unwrap();
+    r.api.cancel_turn(&s.id).await.unwrap();
+    let kinds = until_completed(&mut events, &s.id).await;
+    assert_eq!(kinds.last(), Some(&EventKind::TurnCompleted));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_approvals_and_what_the_api_cannot_do_yet() {
+    let r = rig().await;
+    let models = r.api.list_models().await.unwrap();
+    let default = models.iter().find(|m| m.default).unwrap().id.clone();
+    assert!(r.api.pending_approvals().await.unwrap().is_empty());
+    let e = r
+        .api
+        .answer_approval("nope", ApprovalDecision::Approve, ApprovalScope::Once);
+    assert!(matches!(e.await, Err(ApiError::Api { .. })));
+
+    let e = r.api.set_model(None, "nobody/none").await.unwrap_err();
+    assert!(
+        matches!(&e, ApiError::Api { code, .. } if code == "VALIDATION_FAILED"),
+        "{e}"
+    );
+    r.api.set_model(None, &default).await.unwrap();
+    let s = r.api.create_session().await.unwrap();
+    assert_eq!(s.model.as_deref(), Some(default.as_str()));
+    assert!(matches!(
+        r.api.set_model(Some(&s.id), &default).await,
+        Err(ApiError::Unsupported(_))
+    ));
+    assert!(matches!(
+        r.api.set_policy("read-only").await,
+        Err(ApiError::Unsupported(_))
+    ));
+    assert!(matches!(
+        r.api.session_spans(&s.id).await,
+        Err(ApiError::Unsupported(_))
+    ));
+    assert!(r.api.list_channels().await.unwrap().is_empty());
+    assert!(r.api.list_mcp_servers().await.unwrap().is_empty());
+    let e = r.api.test_mcp_server("absent").await.unwrap_err();
+    assert!(
+        matches!(&e, ApiError::Api { code, .. } if code == "NOT_FOUND"),
+        "{e}"
+    );
+}
