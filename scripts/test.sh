@@ -38,3 +38,6 @@ cargo test --workspace --locked --doc
 
 log "MCP conformance suite (client mode, all scenarios)"
 scripts/mcp-conformance.sh
+
+log "schemathesis against the gateway's OpenAPI document"
+scripts/schemathesis.sh

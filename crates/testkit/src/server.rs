@@ -77,7 +77,8 @@ impl ScriptedLlm {
             .route("/_turns", post(push_turns))
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            // Streamed chunks must not wait for delayed ACKs (Nagle), or every turn gains ~40 ms.
+            let _ = axum::serve(listener, app).tcp_nodelay(true).await;
         });
         Ok(ScriptedLlm { addr, shared, task })
     }
