@@ -78,7 +78,10 @@ impl ScriptedLlm {
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             // Streamed chunks must not wait for delayed ACKs (Nagle), or every turn gains ~40 ms.
-            let _ = axum::serve(listener, app).tcp_nodelay(true).await;
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            let _ = axum::serve(listener, app).await;
         });
         Ok(ScriptedLlm { addr, shared, task })
     }
