@@ -10,51 +10,11 @@ use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
-/// What the user decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    Approve,
-    Deny,
-}
-
-/// How long an approval holds: this call only, the rest of the session, or until it expires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    Once,
-    Session,
-    Always,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Once => "once",
-            Scope::Session => "session",
-            Scope::Always => "always",
-        }
-    }
-}
-
-/// A question put to the user about one exact tool call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApprovalRequest {
-    pub id: String,
-    pub session_id: String,
-    pub tool_call_id: String,
-    pub tool: String,
-    pub arguments: serde_json::Value,
-    /// Binds the approval to the exact call (tool + canonical arguments).
-    pub fingerprint: String,
-    /// The policy rule that asked.
-    pub rule: String,
-    pub reason: String,
-    /// What will happen: the full command, the path, or a diff.
-    pub preview: String,
-    pub timeout_secs: u64,
-    pub created_at: String,
-}
+/// The wire types are the broker's own: what the user decided, how long it holds, and the
+/// question put to every surface about one exact tool call.
+pub use pryx_protocol::api::{
+    ApprovalDecision as Decision, ApprovalScope as Scope, PendingApproval as ApprovalRequest,
+};
 
 /// An answer from some surface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -296,7 +296,11 @@ impl Client {
         scope: ApprovalScope,
     ) -> Result<ApprovalAccepted, ClientError> {
         let path = format!("/approvals/{}", encode(id));
-        let body = AnswerApproval { decision, scope };
+        let body = AnswerApproval {
+            decision,
+            scope,
+            surface: Some(self.inner.surface),
+        };
         self.call(
             "POST /approvals/{id}",
             self.request(Method::POST, &path).json(&body),

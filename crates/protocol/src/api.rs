@@ -140,6 +140,16 @@ pub enum ApprovalScope {
     Always,
 }
 
+impl ApprovalScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalScope::Once => "once",
+            ApprovalScope::Session => "session",
+            ApprovalScope::Always => "always",
+        }
+    }
+}
+
 /// A question waiting for an answer from any surface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -172,6 +182,9 @@ pub struct AnswerApproval {
     pub decision: ApprovalDecision,
     #[serde(default)]
     pub scope: ApprovalScope,
+    /// Which surface answered, for the audit log (default `web`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surface: Option<crate::Surface>,
 }
 
 /// The answer was accepted (it was the first).

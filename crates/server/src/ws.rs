@@ -8,7 +8,6 @@
 
 use crate::error::{ApiError, blocking};
 use crate::extract::ApiQuery;
-use crate::routes::approvals;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -177,7 +176,11 @@ async fn handle_request(
             decision,
             scope,
         } => {
-            let answer = approvals::to_answer(decision, scope, surface);
+            let answer = pryx_agent::approvals::Answer {
+                decision,
+                scope,
+                surface,
+            };
             let reply = match st.core.broker().answer(&request_id, answer) {
                 Ok(()) => WsControl::Ack {
                     request_id,

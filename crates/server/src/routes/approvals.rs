@@ -5,49 +5,12 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use pryx_agent::approvals::{Answer, ApprovalRequest, Decision, Scope};
+use pryx_agent::approvals::Answer;
 use pryx_protocol::api::{
     AnswerApproval, ApprovalAccepted, ApprovalDecision, ApprovalList, ApprovalScope,
-    PendingApproval,
 };
 use pryx_protocol::{ErrorEnvelope, Surface};
 use std::sync::Arc;
-
-pub(crate) fn view(r: ApprovalRequest) -> PendingApproval {
-    PendingApproval {
-        id: r.id,
-        session_id: r.session_id,
-        tool_call_id: r.tool_call_id,
-        tool: r.tool,
-        arguments: r.arguments,
-        fingerprint: r.fingerprint,
-        rule: r.rule,
-        reason: r.reason,
-        preview: r.preview,
-        timeout_secs: r.timeout_secs,
-        created_at: r.created_at,
-    }
-}
-
-/// Maps a wire answer to the broker's.
-pub(crate) fn to_answer(
-    decision: ApprovalDecision,
-    scope: ApprovalScope,
-    surface: Surface,
-) -> Answer {
-    Answer {
-        decision: match decision {
-            ApprovalDecision::Approve => Decision::Approve,
-            ApprovalDecision::Deny => Decision::Deny,
-        },
-        scope: match scope {
-            ApprovalScope::Once => Scope::Once,
-            ApprovalScope::Session => Scope::Session,
-            ApprovalScope::Always => Scope::Always,
-        },
-        surface,
-    }
-}
 
 /// Answers an approval through the broker; `NotFound` when another surface was first.
 pub(crate) fn answer(
@@ -55,10 +18,18 @@ pub(crate) fn answer(
     id: &str,
     decision: ApprovalDecision,
     scope: ApprovalScope,
+    surface: Surface,
 ) -> Result<(), ApiError> {
     st.core
         .broker()
-        .answer(id, to_answer(decision, scope, Surface::Web))
+        .answer(
+            id,
+            Answer {
+                decision,
+                scope,
+                surface,
+            },
+        )
         .map_err(|e| ApiError::not_found(e.to_string()))
 }
 
@@ -67,7 +38,7 @@ pub(crate) fn answer(
     responses((status = 200, body = ApprovalList), (status = 401, body = ErrorEnvelope)))]
 pub async fn list(State(st): State<Arc<AppState>>) -> Json<ApprovalList> {
     Json(ApprovalList {
-        approvals: st.core.broker().pending().into_iter().map(view).collect(),
+        approvals: st.core.broker().pending(),
     })
 }
 
@@ -82,7 +53,13 @@ pub async fn decide(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AnswerApproval>,
 ) -> Result<Json<ApprovalAccepted>, ApiError> {
-    answer(&st, &id, body.decision, body.scope)?;
+    answer(
+        &st,
+        &id,
+        body.decision,
+        body.scope,
+        body.surface.unwrap_or(Surface::Web),
+    )?;
     Ok(Json(ApprovalAccepted {
         id,
         decision: body.decision,

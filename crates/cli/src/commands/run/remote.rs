@@ -4,12 +4,12 @@
 
 use super::{Args, EXIT_CANCELLED, EXIT_LIMIT, UsageError, approve, output};
 use anyhow::anyhow;
-use pryx_agent::approvals::{ApprovalRequest, Decision, Scope};
+use pryx_agent::approvals::ApprovalRequest;
 use pryx_agent::{TurnReport, TurnStop};
 use pryx_client::{Backoff, Client, ClientError, Connection, Filter};
 use pryx_config::DataDir;
 use pryx_llm::catalog::TokenUsage;
-use pryx_protocol::api::{ApprovalDecision, ApprovalScope, CreateSession, Diagnostics};
+use pryx_protocol::api::{CreateSession, Diagnostics};
 use pryx_protocol::{ErrorCode, Event, EventKind, Surface};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -189,15 +189,6 @@ fn on_approval(client: &Client, event: &Event, interactive: bool, json: bool) {
     tokio::spawn(async move {
         let Ok(Some((decision, scope))) = rx.await else {
             return;
-        };
-        let decision = match decision {
-            Decision::Approve => ApprovalDecision::Approve,
-            Decision::Deny => ApprovalDecision::Deny,
-        };
-        let scope = match scope {
-            Scope::Once => ApprovalScope::Once,
-            Scope::Session => ApprovalScope::Session,
-            Scope::Always => ApprovalScope::Always,
         };
         match client.answer_approval(&id, decision, scope).await {
             Ok(_) => {}
