@@ -5,7 +5,7 @@ use pryx_protocol::Surface;
 use pryx_protocol::api::{
     AnswerApproval, ApprovalAccepted, ApprovalDecision, ApprovalScope, AuditList, CreateSession,
     Diagnostics, Health, ModelView, PendingApproval, SendMessage, SessionDetail, SessionList,
-    SessionSummary, ToolView, TurnAccepted, TurnCancelled,
+    SessionSummary, SpanList, ToolView, TurnAccepted, TurnCancelled,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -238,6 +238,13 @@ impl Client {
     pub async fn get_session(&self, id: &str) -> Result<SessionDetail, ClientError> {
         let path = format!("/sessions/{}", encode(id));
         self.call("GET /sessions/{id}", self.request(Method::GET, &path))
+            .await
+    }
+
+    /// `GET /sessions/{id}/spans`: the session's trace timeline, oldest first.
+    pub async fn session_spans(&self, id: &str) -> Result<SpanList, ClientError> {
+        let path = format!("/sessions/{}/spans", encode(id));
+        self.call("GET /sessions/{id}/spans", self.request(Method::GET, &path))
             .await
     }
 

@@ -56,6 +56,34 @@ pub struct CreateSession {
     pub workspace_id: Option<String>,
 }
 
+/// One stored span of a session's trace: a turn, model call, tool call or approval wait.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpanInfo {
+    pub id: String,
+    pub trace_id: String,
+    pub parent_id: Option<String>,
+    /// `turn`, `model_call`, `tool_call` or `approval_wait`.
+    pub kind: String,
+    pub name: String,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    /// `None` while the span runs.
+    pub ended_at: Option<String>,
+    /// `running`, `ok`, `error` or `cancelled`.
+    pub status: String,
+    pub tokens_in: Option<u64>,
+    pub tokens_out: Option<u64>,
+    pub cost_usd: Option<f64>,
+}
+
+/// `GET /sessions/{id}/spans`: the session's trace timeline, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpanList {
+    pub spans: Vec<SpanInfo>,
+}
+
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

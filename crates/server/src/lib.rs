@@ -62,6 +62,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::sessions::list, routes::sessions::create))
         .routes(routes!(routes::sessions::get, routes::sessions::delete))
         .routes(routes!(routes::sessions::send))
+        .routes(routes!(routes::sessions::spans))
         .routes(routes!(routes::turns::cancel))
         .routes(routes!(routes::approvals::list))
         .routes(routes!(routes::approvals::decide))

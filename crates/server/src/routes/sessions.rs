@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use pryx_core::Core;
 use pryx_protocol::ErrorEnvelope;
 use pryx_protocol::api::{
-    CreateSession, MessageView, SendMessage, SessionDetail, SessionList, SessionSummary,
-    TurnAccepted,
+    CreateSession, MessageView, SendMessage, SessionDetail, SessionList, SessionSummary, SpanInfo,
+    SpanList, TurnAccepted,
 };
 use pryx_store::{Page, Session};
 use serde::Deserialize;
@@ -151,6 +151,44 @@ pub async fn get(
     })
     .await?;
     Ok(Json(detail))
+}
+
+/// The session's trace timeline: every turn, model call, tool call and approval wait with its
+/// tokens and cost.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/spans", tag = "sessions", params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = SpanList), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn spans(
+    State(st): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<SpanList>, ApiError> {
+    let core = st.core.clone();
+    let spans = blocking(move || {
+        let store = core.store();
+        if store.get_session(&id)?.is_none() {
+            return Err(ApiError::not_found(format!(
+                "session {id} not found; list sessions with GET /api/v1/sessions"
+            )));
+        }
+        Ok(store
+            .list_spans(&id)?
+            .into_iter()
+            .map(|s| SpanInfo {
+                id: s.id,
+                trace_id: s.trace_id,
+                parent_id: s.parent_id,
+                kind: s.kind.as_str().to_string(),
+                name: s.name,
+                started_at: s.started_at,
+                ended_at: s.ended_at,
+                status: s.status.as_str().to_string(),
+                tokens_in: s.tokens_in,
+                tokens_out: s.tokens_out,
+                cost_usd: s.cost_usd,
+            })
+            .collect())
+    })
+    .await?;
+    Ok(Json(SpanList { spans }))
 }
 
 fn message_view(m: pryx_store::Message) -> MessageView {

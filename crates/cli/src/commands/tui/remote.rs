@@ -258,10 +258,14 @@ impl CoreApi for RemoteCore {
         Ok(Vec::new())
     }
 
-    async fn session_spans(&self, _session_id: &str) -> ApiResult<Vec<SpanView>> {
-        Err(ApiError::Unsupported(
-            "the trace timeline over the API (see the web UI or `pryx audit`)".into(),
-        ))
+    async fn session_spans(&self, session_id: &str) -> ApiResult<Vec<SpanView>> {
+        let list = self
+            .client()
+            .await?
+            .session_spans(session_id)
+            .await
+            .map_err(api_error)?;
+        Ok(list.spans.into_iter().map(span_view).collect())
     }
 
     async fn retry(&self) -> ApiResult<()> {
@@ -279,3 +283,24 @@ fn tokio_stream<T: Send + 'static>(
 #[cfg(test)]
 #[path = "remote_tests.rs"]
 mod tests;
+
+/// The timeline screen wants epoch milliseconds; the API speaks RFC 3339.
+fn span_view(s: pryx_protocol::api::SpanInfo) -> SpanView {
+    let ms = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .and_then(|d| u64::try_from(d.unix_timestamp_nanos() / 1_000_000).ok())
+    };
+    SpanView {
+        id: s.id,
+        parent_id: s.parent_id,
+        kind: s.kind,
+        name: s.name,
+        start_ms: ms(&s.started_at).unwrap_or(0),
+        end_ms: s.ended_at.as_deref().and_then(ms),
+        status: s.status,
+        tokens_in: s.tokens_in,
+        tokens_out: s.tokens_out,
+        cost_usd: s.cost_usd,
+    }
+}

@@ -190,10 +190,7 @@ async fn models_approvals_and_what_the_api_cannot_do_yet() {
         r.api.set_policy("read-only").await,
         Err(ApiError::Unsupported(_))
     ));
-    assert!(matches!(
-        r.api.session_spans(&s.id).await,
-        Err(ApiError::Unsupported(_))
-    ));
+    assert!(r.api.session_spans(&s.id).await.unwrap().is_empty());
     assert!(r.api.list_channels().await.unwrap().is_empty());
     assert!(r.api.list_mcp_servers().await.unwrap().is_empty());
     let e = r.api.test_mcp_server("absent").await.unwrap_err();
@@ -201,4 +198,23 @@ async fn models_approvals_and_what_the_api_cannot_do_yet() {
         matches!(&e, ApiError::Api { code, .. } if code == "NOT_FOUND"),
         "{e}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_telemetry_timeline_comes_from_the_api() {
+    let r = rig().await;
+    let mut events = r.api.events();
+    r.llm.push(Turn::text("hello"));
+    let s = r.api.create_session().await.unwrap();
+    r.api.send_prompt(&s.id, "hi").await.unwrap();
+    until_completed(&mut events, &s.id).await;
+    let spans = r.api.session_spans(&s.id).await.unwrap();
+    let kinds: Vec<&str> = spans.iter().map(|s| s.kind.as_str()).collect();
+    assert_eq!(kinds, ["turn", "model_call"], "{spans:?}");
+    for span in &spans {
+        assert!(span.start_ms > 1_700_000_000_000, "{span:?}");
+        assert!(span.end_ms.unwrap() >= span.start_ms, "{span:?}");
+        assert_eq!(span.status, "ok");
+    }
+    assert_eq!(spans[1].parent_id.as_deref(), Some(spans[0].id.as_str()));
 }
