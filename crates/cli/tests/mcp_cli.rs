@@ -192,11 +192,8 @@ fn http_get(url: &str) -> (u16, Option<String>) {
         std::net::TcpStream::connect(authority.replace("localhost", "127.0.0.1")).unwrap();
     sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
-    write!(
-        sock,
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    sock.write_all(request.as_bytes()).unwrap();
     let mut resp = String::new();
     let _ = sock.read_to_string(&mut resp);
     let status = resp

@@ -335,12 +335,24 @@ async fn wait_for_callback(listener: &tokio::net::TcpListener) -> Result<String,
             .accept()
             .await
             .map_err(|e| AuthError::InternalError(e.to_string()))?;
-        let mut buf = vec![0u8; 8192];
-        let n = match tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf)).await {
-            Ok(Ok(n)) => n,
-            _ => continue,
-        };
-        let head = String::from_utf8_lossy(&buf[..n]);
+        // Read the whole request head (a browser may send it in several packets) before answering,
+        // so the response never races the rest of the request.
+        let mut buf = Vec::with_capacity(1024);
+        let complete = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut chunk = [0u8; 1024];
+            while buf.len() < 8192 && !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match sock.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return false,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            true
+        })
+        .await;
+        if !matches!(complete, Ok(true)) {
+            continue;
+        }
+        let head = String::from_utf8_lossy(&buf);
         let target = head
             .lines()
             .next()
