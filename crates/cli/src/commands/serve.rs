@@ -13,7 +13,6 @@ use pryx_core::{Core, CoreParts};
 use pryx_protocol::Surface;
 use pryx_protocol::api::CoreMetadata;
 use pryx_server::{Server, ServerConfig};
-use pryx_tools::{SandboxLauncher, ToolContext, ToolRegistry};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -111,7 +110,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e).context("cannot take the core lock"),
     };
-    let core = build_core(&dir, &config, &args)?;
+    let (core, ext) = build_core(&dir, &config, &args).await?;
     let token = pryx_server::token::load_or_create(&dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
@@ -150,6 +149,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         server.shutdown(Duration::from_millis(1500)),
         core.shutdown(Duration::from_secs(2))
     );
+    ext.shutdown().await;
     if let Err(e) = std::fs::remove_file(dir.metadata_file()) {
         tracing::warn!(error = %e, "cannot remove metadata.json");
     }
@@ -173,38 +173,30 @@ async fn wait_for_signal() {
     }
 }
 
-/// The agent of `pryx serve`, resolved from config as `pryx run` does.
-fn build_core(dir: &DataDir, config: &pryx_config::Config, args: &Args) -> anyhow::Result<Core> {
-    let raw = match &args.workspace {
-        Some(p) => p.clone(),
-        None => std::env::current_dir().context("cannot read the current directory")?,
+/// The core of `pryx serve`: the same agent parts `pryx run` resolves, plus the extensions
+/// (skills, MCP servers) to shut down on exit.
+async fn build_core(
+    dir: &DataDir,
+    config: &pryx_config::Config,
+    args: &Args,
+) -> anyhow::Result<(Core, setup::Extensions)> {
+    let choices = setup::Choices {
+        workspace: args.workspace.as_deref(),
+        model: args.model.as_deref(),
+        policy: args.policy.as_deref(),
     };
-    let workspace = std::fs::canonicalize(&raw)
-        .with_context(|| format!("workspace {} does not exist", raw.display()))?;
-    let catalog = setup::load_catalog(dir, config)?;
-    let choice = setup::choose_model(config, &catalog, args.model.as_deref())?;
-    if let Some(w) = &choice.warning {
-        tracing::warn!("{w}");
-    }
-    let (provider, key) = setup::build_provider(dir, &catalog, &choice)?;
-    let policy_name = args
-        .policy
-        .clone()
-        .unwrap_or_else(|| config.defaults.policy.clone());
-    let mut policy = setup::load_policy(dir, &policy_name)?;
-    if policy.approval.timeout_secs == pryx_policy::DEFAULT_APPROVAL_TIMEOUT_SECS {
-        policy.approval.timeout_secs = config.agent.approval_timeout_secs;
-    }
-    let store = setup::open_store(dir)?;
-    let mut tool_ctx = ToolContext::new(&workspace)?;
-    if pryx_tools::landlock_status().support != pryx_tools::LandlockSupport::Unsupported {
-        tool_ctx.sandbox = Some(SandboxLauncher::current_exe(crate::SANDBOX_ARG)?);
-    }
-    let ext = setup::extensions(dir, config, &workspace);
-    let mut tools = ToolRegistry::with_builtins();
-    for tool in ext.tools {
-        tools.register(tool);
-    }
+    let setup::Prepared {
+        choice,
+        provider,
+        key,
+        policy,
+        policy_name,
+        store,
+        tool_ctx,
+        tools,
+        mut ext,
+        ..
+    } = setup::prepare(dir, config, choices).await?;
     let core = Core::new(CoreParts {
         store,
         provider,
@@ -221,9 +213,9 @@ fn build_core(dir: &DataDir, config: &pryx_config::Config, args: &Args) -> anyho
             interactive: true,
             ..AgentSettings::default()
         },
-        prompt_sources: ext.prompt_sources,
+        prompt_sources: std::mem::take(&mut ext.prompt_sources),
     })?;
-    Ok(core)
+    Ok((core, ext))
 }
 
 fn keychain_status(dir: &DataDir) -> String {

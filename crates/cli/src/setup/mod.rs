@@ -4,10 +4,12 @@
 mod extensions;
 mod model;
 mod policy;
+mod prepare;
 
-pub use extensions::extensions;
-pub use model::{auto_refresh_catalog, build_provider, choose_model, load_catalog};
+pub use extensions::{Extensions, extensions};
+pub use model::{ModelChoice, auto_refresh_catalog, build_provider, choose_model, load_catalog};
 pub use policy::load_policy;
+pub use prepare::{Choices, Prepared, UsageError, prepare, usage, workspace_root};
 
 use anyhow::Context;
 use pryx_config::{Config, DataDir};

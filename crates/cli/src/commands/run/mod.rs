@@ -9,12 +9,11 @@ mod approve;
 mod output;
 mod remote;
 
-use crate::setup;
+use crate::setup::{self, UsageError, usage, workspace_root};
 use anyhow::{Context, bail};
 use pryx_agent::{Agent, AgentSettings, TurnStop, approvals::ApprovalBroker};
 use pryx_protocol::Surface;
 use pryx_store::NewSession;
-use pryx_tools::{SandboxLauncher, ToolContext, ToolRegistry};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,15 +76,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A problem with the command line or configuration (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct UsageError(String);
-
-fn usage(e: anyhow::Error) -> anyhow::Error {
-    anyhow::Error::new(UsageError(format!("{e:#}")))
-}
-
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let prompt = read_prompt(&args.prompt).map_err(usage)?;
     let (dir, config) = setup::load_home().map_err(usage)?;
@@ -95,23 +85,23 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     {
         return remote::run(core, &args, &prompt).await;
     }
-    setup::auto_refresh_catalog(&dir, &config).await;
-    let catalog = setup::load_catalog(&dir, &config).map_err(usage)?;
-    let choice = setup::choose_model(&config, &catalog, args.model.as_deref()).map_err(usage)?;
-    if let Some(w) = &choice.warning {
-        eprintln!("warning: {w}");
-    }
-    let (provider, key) = setup::build_provider(&dir, &catalog, &choice).map_err(usage)?;
-    let policy_name = args
-        .policy
-        .clone()
-        .unwrap_or_else(|| config.defaults.policy.clone());
-    let mut policy = setup::load_policy(&dir, &policy_name).map_err(usage)?;
-    // A policy file that sets its own timeout wins over the config's general one.
-    if policy.approval.timeout_secs == pryx_policy::DEFAULT_APPROVAL_TIMEOUT_SECS {
-        policy.approval.timeout_secs = config.agent.approval_timeout_secs;
-    }
-    let store = setup::open_store(&dir)?;
+    let choices = setup::Choices {
+        workspace: Some(&workspace),
+        model: args.model.as_deref(),
+        policy: args.policy.as_deref(),
+    };
+    let setup::Prepared {
+        choice,
+        provider,
+        key,
+        policy,
+        policy_name,
+        store,
+        tool_ctx,
+        tools,
+        mut ext,
+        ..
+    } = setup::prepare(&dir, &config, choices).await?;
     let ws = store.upsert_workspace(&workspace)?;
     let session = match (&args.session, args.continue_latest) {
         (Some(id), _) => store.get_session(id)?.ok_or_else(|| {
@@ -130,16 +120,6 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let broker = ApprovalBroker::new();
     let cancel = CancellationToken::new();
     let printer = output::Printer::new(args.json);
-    let mut tool_ctx = ToolContext::new(&workspace)?;
-    if pryx_tools::landlock_status().support != pryx_tools::LandlockSupport::Unsupported {
-        tool_ctx.sandbox = Some(SandboxLauncher::current_exe(crate::SANDBOX_ARG)?);
-    }
-    let mut ext = setup::extensions(&dir, &config, &workspace);
-    ext.add_mcp(&dir, &config, &workspace).await;
-    let mut tools = ToolRegistry::with_builtins();
-    for tool in std::mem::take(&mut ext.tools) {
-        tools.register(tool);
-    }
     let agent = Agent {
         store: store.clone(),
         provider,
@@ -214,13 +194,4 @@ fn read_prompt(arg: &str) -> anyhow::Result<String> {
         bail!("the prompt is empty");
     }
     Ok(prompt)
-}
-
-fn workspace_root(arg: Option<&std::path::Path>) -> anyhow::Result<PathBuf> {
-    let raw = match arg {
-        Some(p) => p.to_path_buf(),
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
-    std::fs::canonicalize(&raw)
-        .with_context(|| format!("workspace {} does not exist", raw.display()))
 }
