@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, Weak};
 
 use super::error::CatalogError;
 
@@ -158,18 +158,21 @@ impl CatalogData {
     }
 }
 
-static BUNDLED: OnceLock<Result<Arc<CatalogData>, CatalogError>> = OnceLock::new();
+/// The parsed catalog is shared while anyone holds it and freed when nobody does: a long-running
+/// core resolves its model once and should not keep 5,000 models in memory for its lifetime.
+static BUNDLED: Mutex<Weak<CatalogData>> = Mutex::new(Weak::new());
 
-/// The bundled catalog, decompressed, parsed and gap-filled on first use, shared afterwards.
+/// The bundled catalog, decompressed, parsed and gap-filled on first use, shared while held.
 pub fn bundled() -> Result<Arc<CatalogData>, CatalogError> {
-    BUNDLED
-        .get_or_init(|| {
-            decode_gz(BUNDLED_GZ).map(|mut data| {
-                super::fill::fill_gaps(&mut data);
-                Arc::new(data)
-            })
-        })
-        .clone()
+    let mut cached = BUNDLED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(data) = cached.upgrade() {
+        return Ok(data);
+    }
+    let mut data = decode_gz(BUNDLED_GZ)?;
+    super::fill::fill_gaps(&mut data);
+    let data = Arc::new(data);
+    *cached = Arc::downgrade(&data);
+    Ok(data)
 }
 
 /// Decompresses and parses a gzip-compressed catalog in the compact shape.
