@@ -10,6 +10,8 @@
 mod conn;
 mod seen;
 
+pub use seen::Seen;
+
 use crate::error::ClientError;
 use crate::rest::Client;
 use conn::{Command, Task};

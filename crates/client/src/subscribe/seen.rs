@@ -4,8 +4,9 @@
 use pryx_protocol::Event;
 use std::collections::{BTreeMap, HashMap};
 
+/// Per-session high-water marks of delivered events.
 #[derive(Debug, Default)]
-pub(crate) struct Seen {
+pub struct Seen {
     last: HashMap<String, u64>,
 }
 

@@ -3,40 +3,17 @@
 //! the core was away (or by its previous run) are replayed once and never duplicated.
 
 use crate::supervisor::Link;
-use pryx_client::{Backoff, Connection, Filter};
-use pryx_protocol::Event;
+use pryx_client::{Backoff, Connection, Filter, Seen};
 use pryx_tui::{ConnectionState, CoreUpdate};
-use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// How often a subscription that could not be made is tried again on the same core.
 const RESUBSCRIBE: Duration = Duration::from_millis(300);
 
-/// The last version delivered per session.
-#[derive(Debug, Default)]
-pub struct Versions(BTreeMap<String, u64>);
-
-impl Versions {
-    /// Whether `e` is new; remembers it. Ephemeral events carry no version and always pass.
-    pub fn accept(&mut self, e: &Event) -> bool {
-        let Some(v) = e.version else { return true };
-        let last = self.0.entry(e.session_id.clone()).or_insert(0);
-        if v <= *last {
-            return false;
-        }
-        *last = v;
-        true
-    }
-
-    pub fn since(&self) -> BTreeMap<String, u64> {
-        self.0.clone()
-    }
-}
-
 /// Runs until the UI's receiver is gone.
 pub async fn run(mut link: watch::Receiver<Option<Link>>, out: mpsc::UnboundedSender<CoreUpdate>) {
-    let mut seen = Versions::default();
+    let mut seen = Seen::default();
     loop {
         let current = link.borrow_and_update().clone();
         let Some(current) = current else {
@@ -109,35 +86,5 @@ pub async fn run(mut link: watch::Receiver<Option<Link>>, out: mpsc::UnboundedSe
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use pryx_protocol::{EventKind, Surface};
-
-    fn ev(session: &str, v: Option<u64>) -> Event {
-        let mut e = Event::new(
-            EventKind::SessionMessage,
-            session,
-            Surface::Core,
-            serde_json::json!({}),
-            "t",
-        );
-        e.version = v;
-        e
-    }
-
-    #[test]
-    fn replays_are_deduplicated_per_session() {
-        let mut v = Versions::default();
-        assert!(v.accept(&ev("a", Some(1))));
-        assert!(v.accept(&ev("a", Some(2))));
-        assert!(!v.accept(&ev("a", Some(2))));
-        assert!(v.accept(&ev("b", Some(1))));
-        assert!(v.accept(&ev("a", None)));
-        assert_eq!(v.since().get("a"), Some(&2));
-        assert_eq!(v.since().get("b"), Some(&1));
     }
 }
