@@ -6,50 +6,8 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Child, Stdio};
-
-struct Serve {
-    child: Child,
-    port: u16,
-}
-
-impl Serve {
-    fn start(env: &Env, extra: &[&str]) -> Serve {
-        let mut child = env
-            .cmd()
-            .args(["serve", "--announce"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("announce: {line:?}"));
-        Serve { child, port }
-    }
-
-    fn stop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 fn doctor(env: &Env) -> (Vec<Value>, bool) {
     let out = env.run(&["doctor", "--json"]);

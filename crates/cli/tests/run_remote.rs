@@ -11,51 +11,9 @@ use pryx_config::DataDir;
 use pryx_protocol::api::{ApprovalDecision, ApprovalScope};
 use pryx_protocol::{ErrorCode, Event, EventKind, Surface};
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+
+use std::process::Stdio;
 use std::time::Duration;
-
-/// A `pryx serve` child on this env's data dir; stopped with SIGTERM on drop.
-struct Serve {
-    child: Child,
-}
-
-impl Serve {
-    fn start(env: &Env, extra: &[&str]) -> Serve {
-        let mut child = env
-            .cmd()
-            .args(["serve", "--announce"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let _port: u16 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("announce: {line:?}"));
-        assert!(env.home.path().join("metadata.json").is_file());
-        Serve { child }
-    }
-
-    fn stop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 fn notes_script() -> [Turn; 2] {
     [

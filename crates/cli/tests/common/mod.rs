@@ -112,3 +112,47 @@ pub fn testdeps() -> PathBuf {
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdeps/node_modules"),
     }
 }
+
+/// A `pryx serve --announce` child on an env's data dir; stopped with SIGTERM on drop.
+pub struct Serve {
+    pub child: std::process::Child,
+    pub port: u16,
+}
+
+impl Serve {
+    pub fn start(env: &Env, extra: &[&str]) -> Serve {
+        use std::io::BufRead;
+        let mut child = env
+            .cmd()
+            .args(["serve", "--announce"])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("announce: {line:?}"));
+        assert!(env.home.path().join("metadata.json").is_file());
+        Serve { child, port }
+    }
+
+    pub fn stop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
