@@ -83,4 +83,22 @@ impl Agent {
     pub fn model_id(&self) -> String {
         self.model.full_id()
     }
+
+    /// The same agent (store, broker, sink, tools) under another policy. The rate ledger starts
+    /// empty: its limits belong to the policy that counted them.
+    pub fn with_policy(&self, policy: Arc<Policy>) -> Agent {
+        Agent {
+            store: self.store.clone(),
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            tools: self.tools.clone(),
+            policy,
+            broker: self.broker.clone(),
+            sink: self.sink.clone(),
+            tool_ctx: self.tool_ctx.clone(),
+            settings: self.settings.clone(),
+            prompt_sources: self.prompt_sources.clone(),
+            rate: Default::default(),
+        }
+    }
 }

@@ -4,8 +4,8 @@ use crate::error::ClientError;
 use pryx_protocol::Surface;
 use pryx_protocol::api::{
     AnswerApproval, ApprovalAccepted, ApprovalDecision, ApprovalScope, AuditList, CreateSession,
-    Diagnostics, Health, ModelView, PendingApproval, SendMessage, SessionDetail, SessionList,
-    SessionSummary, SpanList, ToolView, TurnAccepted, TurnCancelled,
+    Diagnostics, Health, ModelView, PendingApproval, PolicyChoice, SendMessage, SessionDetail,
+    SessionList, SessionSummary, SpanList, ToolView, TurnAccepted, TurnCancelled,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -311,6 +311,20 @@ impl Client {
         self.call(
             "POST /approvals/{id}",
             self.request(Method::POST, &path).json(&body),
+        )
+        .await
+    }
+
+    /// `PUT /policy`: the policy turns started from now on run under (a built-in mode or a file
+    /// stem in the core's `policies/`); an unknown name fails with `NOT_FOUND`,
+    /// a path or malformed name with `VALIDATION_FAILED`.
+    pub async fn set_policy(&self, name: &str) -> Result<PolicyChoice, ClientError> {
+        let body = PolicyChoice {
+            name: name.to_string(),
+        };
+        self.call(
+            "PUT /policy",
+            self.request(Method::PUT, "/policy").json(&body),
         )
         .await
     }

@@ -12,8 +12,8 @@ use pryx_policy::Policy;
 use pryx_protocol::EventKind;
 use pryx_store::{NewSession, Session, Store};
 use pryx_tools::{ToolContext, ToolRegistry};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +32,18 @@ pub struct CoreParts {
     pub settings: AgentSettings,
     /// Appended to the system prompt at the start of each turn (skills).
     pub prompt_sources: Vec<PromptSource>,
+    /// Resolves a policy by name (built-in mode or file in the data dir) for
+    /// [`Core::set_policy_by_name`]; without it the policy cannot be switched by name.
+    pub policy_loader: Option<PolicyLoader>,
+}
+
+/// Loads a policy by name; the error says why the name was refused.
+pub type PolicyLoader = Arc<dyn Fn(&str) -> Result<Policy, String> + Send + Sync>;
+
+/// The agent new turns start with, and how its policy was named. Swapped as a whole.
+struct Active {
+    agent: Arc<Agent>,
+    policy_name: String,
 }
 
 /// A turn that was accepted and runs in the background.
@@ -44,10 +56,12 @@ pub struct StartedTurn {
 }
 
 struct Inner {
-    agent: Arc<Agent>,
+    active: RwLock<Active>,
+    store: Store,
+    broker: ApprovalBroker,
+    policy_loader: Option<PolicyLoader>,
     bus: SessionBus,
     turns: Turns,
-    policy_name: String,
     workspace_id: String,
     started: Instant,
     started_at: String,
@@ -79,13 +93,14 @@ impl Core {
             );
         }
         let workspace = parts.store.upsert_workspace(&parts.tool_ctx.workspace)?;
+        let broker = ApprovalBroker::new();
         let agent = Agent {
-            store: parts.store,
+            store: parts.store.clone(),
             provider: parts.provider,
             model: parts.model,
             tools: parts.tools,
             policy: parts.policy,
-            broker: ApprovalBroker::new(),
+            broker: broker.clone(),
             sink,
             tool_ctx: parts.tool_ctx,
             settings: AgentSettings {
@@ -97,10 +112,15 @@ impl Core {
         };
         Ok(Core {
             inner: Arc::new(Inner {
-                agent: Arc::new(agent),
+                active: RwLock::new(Active {
+                    agent: Arc::new(agent),
+                    policy_name: parts.policy_name,
+                }),
+                store: parts.store,
+                broker,
+                policy_loader: parts.policy_loader,
                 bus,
                 turns: Turns::default(),
-                policy_name: parts.policy_name,
                 workspace_id: workspace.id,
                 started: Instant::now(),
                 started_at: pryx_store::now_ts(),
@@ -110,20 +130,50 @@ impl Core {
     }
 
     pub fn store(&self) -> &Store {
-        &self.inner.agent.store
+        &self.inner.store
     }
     pub fn bus(&self) -> &SessionBus {
         &self.inner.bus
     }
     pub fn broker(&self) -> &ApprovalBroker {
-        &self.inner.agent.broker
+        &self.inner.broker
     }
-    /// The agent turns run with (model, tools, policy, workspace).
-    pub fn agent(&self) -> &Agent {
-        &self.inner.agent
+    /// The agent new turns start with (model, tools, policy, workspace).
+    pub fn agent(&self) -> Arc<Agent> {
+        self.active().agent.clone()
     }
-    pub fn policy_name(&self) -> &str {
-        &self.inner.policy_name
+    /// How the current policy was named.
+    pub fn policy_name(&self) -> String {
+        self.active().policy_name.clone()
+    }
+
+    fn active(&self) -> std::sync::RwLockReadGuard<'_, Active> {
+        // The lock only guards a swap of two fields, which cannot leave them half-written.
+        self.inner.active.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Switches the policy for turns started from now on; running turns keep the one they
+    /// started with.
+    pub fn set_policy(&self, name: String, policy: Policy) {
+        let mut active = self.inner.active.write().unwrap_or_else(|e| e.into_inner());
+        let agent = active.agent.with_policy(Arc::new(policy));
+        *active = Active {
+            agent: Arc::new(agent),
+            policy_name: name,
+        };
+    }
+
+    /// Loads the named policy with the core's loader and switches to it. A name the loader
+    /// refuses is [`CoreError::Unknown`], with the loader's message.
+    pub fn set_policy_by_name(&self, name: &str) -> Result<(), CoreError> {
+        let loader = self.inner.policy_loader.as_ref().ok_or_else(|| {
+            CoreError::Invalid(
+                "this core cannot load policies by name; restart it with --policy".into(),
+            )
+        })?;
+        let policy = loader(name).map_err(CoreError::Unknown)?;
+        self.set_policy(name.to_string(), policy);
+        Ok(())
     }
     /// The store id of the core's workspace.
     pub fn workspace_id(&self) -> &str {
@@ -154,7 +204,7 @@ impl Core {
         model: Option<&str>,
         workspace_id: Option<&str>,
     ) -> Result<Session, CoreError> {
-        let current = self.inner.agent.model_id();
+        let current = self.agent().model_id();
         if let Some(m) = model.filter(|m| *m != current) {
             return Err(CoreError::Unknown(format!(
                 "model {m:?} is not available in this core; use {current:?} (see GET /api/v1/models)"
@@ -222,8 +272,9 @@ impl Core {
         };
         let core = self.clone();
         let (sid, tid, text) = (session_id.to_string(), turn_id.clone(), prompt.to_string());
+        let agent = self.agent();
         let handle = tokio::spawn(async move {
-            let result = core.inner.agent.run_turn(&sid, &text, cancel).await;
+            let result = agent.run_turn(&sid, &text, cancel).await;
             match result {
                 Ok(report) => {
                     tracing::info!(session = %sid, turn = %tid, stop = ?report.stop, steps = report.steps, "turn ended")
@@ -254,13 +305,9 @@ impl Core {
             return;
         }
         let payload = serde_json::json!({"stop": "error", "code": error.code(), "message": error.to_string()});
+        let surface = self.agent().settings.surface;
         for kind in [EventKind::ErrorOccurred, EventKind::TurnCompleted] {
-            match store.append_event(
-                session_id,
-                kind,
-                self.inner.agent.settings.surface,
-                &payload,
-            ) {
+            match store.append_event(session_id, kind, surface, &payload) {
                 Ok(e) => self.inner.bus.publish(&e),
                 Err(e) => {
                     tracing::warn!(session = %session_id, error = %e, "cannot record the end of a failed turn")

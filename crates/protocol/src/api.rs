@@ -215,6 +215,24 @@ pub struct AnswerApproval {
     pub surface: Option<crate::Surface>,
 }
 
+/// `PUT /policy` body and answer: the policy new turns run under, by name (a built-in mode or a
+/// file in the data dir's `policies/`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PolicyChoice {
+    /// A name, never a path.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[A-Za-z0-9][A-Za-z0-9_-]*$"
+        )
+    )]
+    pub name: String,
+}
+
 /// The answer was accepted (it was the first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

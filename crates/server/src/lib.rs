@@ -72,6 +72,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::system::models))
         .routes(routes!(routes::system::tools))
         .routes(routes!(routes::system::audit))
+        .routes(routes!(routes::policy::set))
         .routes(routes!(ws::upgrade))
 }
 

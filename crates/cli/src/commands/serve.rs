@@ -214,8 +214,24 @@ async fn build_core(
             ..AgentSettings::default()
         },
         prompt_sources: std::mem::take(&mut ext.prompt_sources),
+        policy_loader: Some(policy_loader(dir, config)),
     })?;
     Ok((core, ext))
+}
+
+/// Loads policies by name for `PUT /api/v1/policy`, applying the config's approval timeout the
+/// same way start-up does.
+fn policy_loader(dir: &DataDir, config: &pryx_config::Config) -> pryx_core::PolicyLoader {
+    let dir = dir.clone();
+    let timeout = config.agent.approval_timeout_secs;
+    Arc::new(move |name: &str| {
+        let mut policy = setup::load_policy(&dir, name).map_err(|e| format!("{e:#}"))?;
+        // A policy file that sets its own timeout wins over the config's general one.
+        if policy.approval.timeout_secs == pryx_policy::DEFAULT_APPROVAL_TIMEOUT_SECS {
+            policy.approval.timeout_secs = timeout;
+        }
+        Ok(policy)
+    })
 }
 
 fn keychain_status(dir: &DataDir) -> String {

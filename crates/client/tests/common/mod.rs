@@ -58,6 +58,9 @@ impl Rig {
                     ..Default::default()
                 },
                 prompt_sources: Vec::new(),
+                policy_loader: Some(Arc::new(|name: &str| {
+                    pryx_policy::builtin(name).ok_or_else(|| format!("unknown policy {name:?}"))
+                })),
             },
             SessionBus::with_capacity(bus_capacity),
         )

@@ -79,7 +79,7 @@ pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnos
         },
         pid: std::process::id(),
         model: agent.model_id(),
-        policy: st.core.policy_name().to_string(),
+        policy: st.core.policy_name(),
         workspace: agent.workspace().display().to_string(),
         running_turns: u32::try_from(st.core.running_turns()).unwrap_or(u32::MAX),
         pending_approvals: u32::try_from(st.core.broker().pending().len()).unwrap_or(u32::MAX),
@@ -92,7 +92,8 @@ pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnos
 #[utoipa::path(get, path = "/api/v1/models", tag = "system",
     responses((status = 200, body = ModelList), (status = 401, body = ErrorEnvelope)))]
 pub async fn models(State(st): State<Arc<AppState>>) -> Json<ModelList> {
-    let m = &st.core.agent().model;
+    let agent = st.core.agent();
+    let m = &agent.model;
     Json(ModelList {
         models: vec![ModelView {
             id: m.full_id(),

@@ -226,10 +226,13 @@ impl CoreApi for RemoteCore {
         Ok(())
     }
 
-    async fn set_policy(&self, _policy: &str) -> ApiResult<()> {
-        Err(ApiError::Unsupported(
-            "switching the policy of a running core (restart it with `pryx serve --policy`)".into(),
-        ))
+    async fn set_policy(&self, policy: &str) -> ApiResult<()> {
+        self.client()
+            .await?
+            .set_policy(policy)
+            .await
+            .map(|_| ())
+            .map_err(api_error)
     }
 
     async fn list_skills(&self) -> ApiResult<Vec<SkillView>> {

@@ -42,6 +42,9 @@ async fn rig() -> Rig {
             ..Default::default()
         },
         prompt_sources: Vec::new(),
+        policy_loader: Some(Arc::new(|name: &str| {
+            pryx_policy::builtin(name).ok_or_else(|| format!("unknown policy {name:?}"))
+        })),
     })
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -186,10 +189,12 @@ async fn models_approvals_and_what_the_api_cannot_do_yet() {
         r.api.set_model(Some(&s.id), &default).await,
         Err(ApiError::Unsupported(_))
     ));
-    assert!(matches!(
-        r.api.set_policy("read-only").await,
-        Err(ApiError::Unsupported(_))
-    ));
+    r.api.set_policy("read-only").await.unwrap();
+    let e = r.api.set_policy("no-such-policy").await.unwrap_err();
+    assert!(
+        matches!(&e, ApiError::Api { code, message } if code == "NOT_FOUND" && message.contains("no-such-policy")),
+        "{e}"
+    );
     assert!(r.api.session_spans(&s.id).await.unwrap().is_empty());
     assert!(r.api.list_channels().await.unwrap().is_empty());
     assert!(r.api.list_mcp_servers().await.unwrap().is_empty());
