@@ -101,4 +101,32 @@ impl Agent {
             rate: Default::default(),
         }
     }
+
+    /// The same agent (store, broker, sink, tools, policy) on another model. `known_secret` (the
+    /// new provider's key) joins the masked secrets; the old ones stay masked, as history may
+    /// hold them. The rate ledger starts empty, as for a new agent.
+    pub fn with_model(
+        &self,
+        provider: Arc<dyn Provider>,
+        model: ModelInfo,
+        known_secret: Option<String>,
+    ) -> Agent {
+        let mut settings = self.settings.clone();
+        if let Some(secret) = known_secret.filter(|s| !settings.known_secrets.contains(s)) {
+            settings.known_secrets.push(secret);
+        }
+        Agent {
+            store: self.store.clone(),
+            provider,
+            model,
+            tools: self.tools.clone(),
+            policy: self.policy.clone(),
+            broker: self.broker.clone(),
+            sink: self.sink.clone(),
+            tool_ctx: self.tool_ctx.clone(),
+            settings,
+            prompt_sources: self.prompt_sources.clone(),
+            rate: Default::default(),
+        }
+    }
 }

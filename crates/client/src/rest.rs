@@ -4,8 +4,8 @@ use crate::error::ClientError;
 use pryx_protocol::Surface;
 use pryx_protocol::api::{
     AnswerApproval, ApprovalAccepted, ApprovalDecision, ApprovalScope, AuditList, CreateSession,
-    Diagnostics, Health, ModelView, PendingApproval, PolicyChoice, SendMessage, SessionDetail,
-    SessionList, SessionSummary, SpanList, ToolView, TurnAccepted, TurnCancelled,
+    Diagnostics, Health, ModelChoice, ModelView, PendingApproval, PolicyChoice, SendMessage,
+    SessionDetail, SessionList, SessionSummary, SpanList, ToolView, TurnAccepted, TurnCancelled,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -325,6 +325,18 @@ impl Client {
         self.call(
             "PUT /policy",
             self.request(Method::PUT, "/policy").json(&body),
+        )
+        .await
+    }
+
+    /// `PUT /model`: the model (`provider/model`) turns started from now on run on, in every
+    /// session; answers the full id in use. An unknown provider or model fails with `NOT_FOUND`,
+    /// a malformed id with `VALIDATION_FAILED`.
+    pub async fn set_model(&self, id: &str) -> Result<ModelChoice, ClientError> {
+        let body = ModelChoice { id: id.to_string() };
+        self.call(
+            "PUT /model",
+            self.request(Method::PUT, "/model").json(&body),
         )
         .await
     }

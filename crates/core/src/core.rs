@@ -35,12 +35,21 @@ pub struct CoreParts {
     /// Resolves a policy by name (built-in mode or file in the data dir) for
     /// [`Core::set_policy_by_name`]; without it the policy cannot be switched by name.
     pub policy_loader: Option<PolicyLoader>,
+    /// Resolves a `provider/model` id to a provider client, the model's catalog figures and the
+    /// provider's key, for [`Core::set_model_by_name`]; without it the model cannot be switched.
+    pub model_loader: Option<ModelLoader>,
 }
 
 /// Loads a policy by name; the error says why the name was refused.
 pub type PolicyLoader = Arc<dyn Fn(&str) -> Result<Policy, String> + Send + Sync>;
 
-/// The agent new turns start with, and how its policy was named. Swapped as a whole.
+/// Loads a model by `provider/model` id: the provider client, the model's catalog figures and the
+/// key to mask in records. The error says why the id was refused.
+pub type ModelLoader = Arc<
+    dyn Fn(&str) -> Result<(Arc<dyn Provider>, ModelInfo, Option<String>), String> + Send + Sync,
+>;
+
+/// The agent new turns start with (its model and policy), and how its policy was named.
 struct Active {
     agent: Arc<Agent>,
     policy_name: String,
@@ -60,6 +69,7 @@ struct Inner {
     store: Store,
     broker: ApprovalBroker,
     policy_loader: Option<PolicyLoader>,
+    model_loader: Option<ModelLoader>,
     bus: SessionBus,
     turns: Turns,
     workspace_id: String,
@@ -119,6 +129,7 @@ impl Core {
                 store: parts.store,
                 broker,
                 policy_loader: parts.policy_loader,
+                model_loader: parts.model_loader,
                 bus,
                 turns: Turns::default(),
                 workspace_id: workspace.id,
@@ -175,6 +186,26 @@ impl Core {
         self.set_policy(name.to_string(), policy);
         Ok(())
     }
+
+    /// Switches the model (one for all sessions) for turns started from now on; running turns
+    /// keep the one they started with. New sessions may only name this model.
+    pub fn set_model(&self, provider: Arc<dyn Provider>, model: ModelInfo, key: Option<String>) {
+        let mut active = self.inner.active.write().unwrap_or_else(|e| e.into_inner());
+        let agent = active.agent.with_model(provider, model, key);
+        active.agent = Arc::new(agent);
+    }
+
+    /// Loads the `provider/model` id with the core's loader and switches to it; returns the full
+    /// id now in use. An id the loader refuses is [`CoreError::Unknown`], with its message.
+    pub fn set_model_by_name(&self, id: &str) -> Result<String, CoreError> {
+        let loader = self.inner.model_loader.as_ref().ok_or_else(|| {
+            CoreError::Invalid("this core cannot switch models; restart it with --model".into())
+        })?;
+        let (provider, model, key) = loader(id).map_err(CoreError::Unknown)?;
+        let full_id = model.full_id();
+        self.set_model(provider, model, key);
+        Ok(full_id)
+    }
     /// The store id of the core's workspace.
     pub fn workspace_id(&self) -> &str {
         &self.inner.workspace_id
@@ -197,7 +228,7 @@ impl Core {
     }
 
     /// Creates a session in the core's workspace (or `workspace_id`). `model`, when given, must be
-    /// the core's model: one core runs one model for now.
+    /// the core's current model: one core runs one model at a time (see [`Core::set_model`]).
     pub fn create_session(
         &self,
         title: Option<&str>,

@@ -8,5 +8,5 @@ mod error;
 mod turns;
 
 pub use bus::{BUS_CAPACITY, BusEvent, SessionBus};
-pub use core::{Core, CoreParts, PolicyLoader, StartedTurn};
+pub use core::{Core, CoreParts, ModelLoader, PolicyLoader, StartedTurn};
 pub use error::CoreError;

@@ -233,6 +233,24 @@ pub struct PolicyChoice {
     pub name: String,
 }
 
+/// `PUT /model` body and answer: the model new turns of every session run on, as
+/// `provider/model` with a configured provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ModelChoice {
+    /// `provider/model`, e.g. `openai/gpt-4o`; the model part may hold further `/`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 3,
+            max_length = 256,
+            pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._:@+/-]*$"
+        )
+    )]
+    pub id: String,
+}
+
 /// The answer was accepted (it was the first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -73,6 +73,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::system::tools))
         .routes(routes!(routes::system::audit))
         .routes(routes!(routes::policy::set))
+        .routes(routes!(routes::model::set))
         .routes(routes!(ws::upgrade))
 }
 

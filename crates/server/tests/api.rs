@@ -261,6 +261,7 @@ async fn audit_lists_tool_calls_and_openapi_covers_every_route() {
         "/api/v1/tools",
         "/api/v1/audit",
         "/api/v1/policy",
+        "/api/v1/model",
         "/api/v1/ws",
     ] {
         assert!(paths.contains_key(p), "missing {p}");

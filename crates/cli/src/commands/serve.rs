@@ -215,6 +215,7 @@ async fn build_core(
         },
         prompt_sources: std::mem::take(&mut ext.prompt_sources),
         policy_loader: Some(policy_loader(dir, config)),
+        model_loader: Some(model_loader(dir, config)),
     })?;
     Ok((core, ext))
 }
@@ -231,6 +232,25 @@ fn policy_loader(dir: &DataDir, config: &pryx_config::Config) -> pryx_core::Poli
             policy.approval.timeout_secs = timeout;
         }
         Ok(policy)
+    })
+}
+
+/// Resolves `provider/model` ids for `PUT /api/v1/model` the way start-up resolves `--model`:
+/// the catalog with the config's overrides, a configured provider, its key. Blocking (files,
+/// secret store): the server calls it off the async runtime.
+fn model_loader(dir: &DataDir, config: &pryx_config::Config) -> pryx_core::ModelLoader {
+    let dir = dir.clone();
+    let config = config.clone();
+    Arc::new(move |id: &str| {
+        let catalog = setup::load_catalog(&dir, &config).map_err(|e| format!("{e:#}"))?;
+        let choice =
+            setup::choose_model(&config, &catalog, Some(id)).map_err(|e| format!("{e:#}"))?;
+        if let Some(w) = &choice.warning {
+            tracing::warn!(model = %id, "{w}");
+        }
+        let (provider, key) =
+            setup::build_provider(&dir, &catalog, &choice).map_err(|e| format!("{e:#}"))?;
+        Ok((provider, choice.info, key))
     })
 }
 

@@ -61,6 +61,7 @@ impl Rig {
                 policy_loader: Some(Arc::new(|name: &str| {
                     pryx_policy::builtin(name).ok_or_else(|| format!("unknown policy {name:?}"))
                 })),
+                model_loader: None,
             },
             SessionBus::with_capacity(bus_capacity),
         )

@@ -35,6 +35,8 @@ pub struct Options {
     pub approval_timeout_secs: u64,
     pub bus_capacity: usize,
     pub failures_per_minute: u32,
+    /// Base URL of a second scripted server, configured as provider `other`.
+    pub other_llm: Option<String>,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             approval_timeout_secs: 30,
             bus_capacity: pryx_core::BUS_CAPACITY,
             failures_per_minute: 50,
+            other_llm: None,
         }
     }
 }
@@ -81,6 +84,16 @@ impl Rig {
                 policy_loader: Some(Arc::new(|name: &str| {
                     pryx_policy::builtin(name).ok_or_else(|| format!("unknown policy {name:?}"))
                 })),
+                model_loader: Some(model_loader(
+                    [
+                        Some(("mock", llm.base_url())),
+                        opts.other_llm.map(|u| ("other", u)),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .map(|(p, u)| (p.to_string(), u))
+                    .collect(),
+                )),
             },
             SessionBus::with_capacity(opts.bus_capacity),
         )
@@ -183,6 +196,27 @@ impl Rig {
         }
         panic!("turn in {session} did not complete");
     }
+}
+
+/// Resolves `provider/model` against the given providers (name, OpenAI-compatible base URL),
+/// with the catalog figures of `openai/<model>`.
+pub fn model_loader(providers: Vec<(String, String)>) -> pryx_core::ModelLoader {
+    Arc::new(move |id: &str| {
+        let (provider, name) = id.split_once('/').ok_or("no provider")?;
+        let (_, url) = providers
+            .iter()
+            .find(|(p, _)| p == provider)
+            .ok_or_else(|| format!("provider {provider:?} is not configured"))?;
+        let settings = ProviderSettings::new(provider, ProviderKind::OpenAiCompatible, url.clone());
+        let client = pryx_llm::build_provider(settings).map_err(|e| e.to_string())?;
+        let mut model = Catalog::bundled()
+            .map_err(|e| e.to_string())?
+            .resolve(&format!("openai/{name}"))
+            .info;
+        model.provider = provider.to_string();
+        model.id = name.to_string();
+        Ok((client, model, Some(format!("{provider}-secret-key"))))
+    })
 }
 
 pub async fn status_json(r: reqwest::Response) -> (u16, Value) {

@@ -37,8 +37,6 @@ pub struct RemoteCore {
     workspace: PathBuf,
     /// Session → the turn this UI started there (the API cancels by turn id).
     turns: Mutex<HashMap<String, String>>,
-    /// Model for sessions created from now on.
-    next_model: Mutex<Option<String>>,
 }
 
 impl RemoteCore {
@@ -56,7 +54,6 @@ impl RemoteCore {
             dir,
             workspace,
             turns: Mutex::new(HashMap::new()),
-            next_model: Mutex::new(None),
         }
     }
 
@@ -110,10 +107,8 @@ impl CoreApi for RemoteCore {
     }
 
     async fn create_session(&self) -> ApiResult<SessionSummary> {
-        let body = CreateSession {
-            model: lock(&self.next_model).clone(),
-            ..CreateSession::default()
-        };
+        // Sessions run on the core's current model (see `set_model`).
+        let body = CreateSession::default();
         self.client()
             .await?
             .create_session(&body)
@@ -208,22 +203,15 @@ impl CoreApi for RemoteCore {
         self.client().await?.models().await.map_err(api_error)
     }
 
-    async fn set_model(&self, session_id: Option<&str>, model: &str) -> ApiResult<()> {
-        if session_id.is_some() {
-            return Err(ApiError::Unsupported(
-                "switching the model of an existing session (start one with /new after /model)"
-                    .into(),
-            ));
-        }
-        let models = self.list_models().await?;
-        if !models.iter().any(|m| m.id == model) {
-            return Err(ApiError::Api {
-                code: "VALIDATION_FAILED".into(),
-                message: format!("unknown model {model}; /model lists the available ones"),
-            });
-        }
-        *lock(&self.next_model) = Some(model.to_string());
-        Ok(())
+    /// Switches the core's model. The core runs one model for all sessions, so with or without
+    /// a session the switch applies to every turn started from now on, in any session.
+    async fn set_model(&self, _session_id: Option<&str>, model: &str) -> ApiResult<()> {
+        self.client()
+            .await?
+            .set_model(model)
+            .await
+            .map(|_| ())
+            .map_err(api_error)
     }
 
     async fn set_policy(&self, policy: &str) -> ApiResult<()> {

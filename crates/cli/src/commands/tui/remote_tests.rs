@@ -27,6 +27,7 @@ async fn rig() -> Rig {
     let ws = tempfile::tempdir().unwrap();
     let store = pryx_store::Store::open(home.path().join("pryx.db")).unwrap();
     let settings = ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, llm.base_url());
+    let base_url = llm.base_url();
     let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
     model.provider = "mock".into();
     let core = Core::new(CoreParts {
@@ -44,6 +45,18 @@ async fn rig() -> Rig {
         prompt_sources: Vec::new(),
         policy_loader: Some(Arc::new(|name: &str| {
             pryx_policy::builtin(name).ok_or_else(|| format!("unknown policy {name:?}"))
+        })),
+        model_loader: Some(Arc::new(move |id: &str| {
+            let (provider, name) = id
+                .split_once('/')
+                .filter(|(p, _)| *p == "mock")
+                .ok_or_else(|| format!("no configured provider for {id:?}"))?;
+            let settings =
+                ProviderSettings::new(provider, ProviderKind::OpenAiCompatible, base_url.clone());
+            let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
+            model.provider = provider.into();
+            model.id = name.into();
+            Ok((pryx_llm::build_provider(settings).unwrap(), model, None))
         })),
     })
     .unwrap();
@@ -179,16 +192,26 @@ async fn models_approvals_and_what_the_api_cannot_do_yet() {
 
     let e = r.api.set_model(None, "nobody/none").await.unwrap_err();
     assert!(
+        matches!(&e, ApiError::Api { code, message } if code == "NOT_FOUND" && message.contains("nobody")),
+        "{e}"
+    );
+    let e = r.api.set_model(None, "no provider").await.unwrap_err();
+    assert!(
         matches!(&e, ApiError::Api { code, .. } if code == "VALIDATION_FAILED"),
         "{e}"
     );
     r.api.set_model(None, &default).await.unwrap();
     let s = r.api.create_session().await.unwrap();
     assert_eq!(s.model.as_deref(), Some(default.as_str()));
-    assert!(matches!(
-        r.api.set_model(Some(&s.id), &default).await,
-        Err(ApiError::Unsupported(_))
-    ));
+    // With a session the switch is the core's too: new sessions get the new model.
+    r.api
+        .set_model(Some(&s.id), "mock/gpt-4o-mini")
+        .await
+        .unwrap();
+    let models = r.api.list_models().await.unwrap();
+    assert_eq!(models[0].id, "mock/gpt-4o-mini");
+    let s2 = r.api.create_session().await.unwrap();
+    assert_eq!(s2.model.as_deref(), Some("mock/gpt-4o-mini"));
     r.api.set_policy("read-only").await.unwrap();
     let e = r.api.set_policy("no-such-policy").await.unwrap_err();
     assert!(
