@@ -84,7 +84,8 @@ pub trait CoreApi: Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<()>> + Send;
 
     fn list_models(&self) -> impl Future<Output = ApiResult<Vec<ModelView>>> + Send;
-    /// Sets the model of the session (or the default when `session_id` is `None`).
+    /// Switches the model turns run on. A core runs one model for all its sessions, so the session
+    /// id only says where the request came from.
     fn set_model(
         &self,
         session_id: Option<&str>,
