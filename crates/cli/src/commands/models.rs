@@ -3,9 +3,7 @@
 
 use anyhow::Context;
 use pryx_config::{Config, DataDir};
-use pryx_llm::catalog::{
-    self, Catalog, CatalogSource, LookupError, ModelInfo, ModelOverride, ProviderInfo,
-};
+use pryx_llm::catalog::{self, Catalog, CatalogSource, LookupError, ModelInfo, ProviderInfo};
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -65,33 +63,13 @@ fn load() -> anyhow::Result<(Catalog, CatalogSource)> {
         eprintln!("warning: {w}");
     }
     let overrides = match Config::load(&dir) {
-        Ok(config) => config
-            .models
-            .overrides
-            .iter()
-            .map(|(k, o)| (k.clone(), convert_override(o)))
-            .collect(),
+        Ok(config) => crate::setup::catalog_overrides(&config),
         Err(err) => {
             eprintln!("warning: model overrides not applied: {err}");
             HashMap::new()
         }
     };
     Ok((loaded.catalog.with_overrides(overrides), loaded.source))
-}
-
-fn convert_override(o: &pryx_config::ModelOverride) -> ModelOverride {
-    let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
-    ModelOverride {
-        context: o.context.map(clamp),
-        output: o.output.map(clamp),
-        input_cost: o.input_cost,
-        output_cost: o.output_cost,
-        cache_read_cost: o.cache_read_cost,
-        cache_write_cost: o.cache_write_cost,
-        tool_call: o.tool_call,
-        attachment: o.attachment,
-        reasoning: o.reasoning,
-    }
 }
 
 fn list(provider: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {

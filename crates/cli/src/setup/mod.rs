@@ -7,7 +7,10 @@ mod policy;
 mod prepare;
 
 pub use extensions::{Extensions, extensions};
-pub use model::{ModelChoice, auto_refresh_catalog, build_provider, choose_model, load_catalog};
+pub use model::{
+    ModelChoice, auto_refresh_catalog, build_provider, catalog_overrides, choose_model,
+    load_catalog,
+};
 pub use policy::load_policy;
 pub use prepare::{Choices, Prepared, UsageError, prepare, usage, workspace_root};
 

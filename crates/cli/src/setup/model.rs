@@ -54,12 +54,18 @@ pub fn load_catalog(dir: &DataDir, config: &Config) -> anyhow::Result<Catalog> {
     if let Some(w) = &loaded.warning {
         eprintln!("warning: {w}");
     }
-    let overrides: HashMap<String, ModelOverride> = config
+    let overrides = catalog_overrides(config);
+    Ok(loaded.catalog.with_overrides(overrides))
+}
+
+/// The config's `models.overrides` in the catalog's terms (limits past `u32` saturate).
+pub fn catalog_overrides(config: &Config) -> HashMap<String, ModelOverride> {
+    let clamp = |v: Option<u64>| v.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    config
         .models
         .overrides
         .iter()
         .map(|(id, o)| {
-            let clamp = |v: Option<u64>| v.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
             let o = ModelOverride {
                 context: clamp(o.context),
                 output: clamp(o.output),
@@ -73,8 +79,7 @@ pub fn load_catalog(dir: &DataDir, config: &Config) -> anyhow::Result<Catalog> {
             };
             (id.clone(), o)
         })
-        .collect();
-    Ok(loaded.catalog.with_overrides(overrides))
+        .collect()
 }
 
 /// Resolves `provider/model` (from `--model`, else `defaults.model`, else the only provider's
