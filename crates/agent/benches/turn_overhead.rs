@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use pryx_agent::approvals::ApprovalBroker;
-use pryx_agent::{Agent, AgentSettings};
+use pryx_agent::{Agent, AgentParts, AgentSettings};
 use pryx_llm::{ChatRequest, EventStream, LlmError, Provider, StopReason, StreamEvent, Usage};
 use pryx_protocol::ToolKind;
 use pryx_store::{NewSession, Store};
@@ -111,7 +111,7 @@ fn main() {
         tools.register(Arc::new(Noop));
         let mut model = pryx_llm::catalog::ModelInfo::unknown("instant", "m");
         model.context = 1_000_000;
-        let agent = Agent {
+        let agent = Agent::new(AgentParts {
             store: store.clone(),
             provider: Arc::new(InstantModel {
                 rounds,
@@ -130,8 +130,7 @@ fn main() {
                 ..AgentSettings::default()
             },
             prompt_sources: Vec::new(),
-            rate: Default::default(),
-        };
+        });
         let mut per_round = Vec::new();
         for _ in 0..turns {
             let session = store

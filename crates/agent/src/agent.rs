@@ -54,8 +54,10 @@ impl Default for AgentSettings {
     }
 }
 
-/// One configured agent. Cheap to share behind an `Arc`.
-pub struct Agent {
+/// What an agent is built from. Cloning it is cheap (shared handles), which is how the core
+/// derives an agent on another model or policy.
+#[derive(Clone)]
+pub struct AgentParts {
     pub store: Store,
     pub provider: Arc<dyn Provider>,
     /// Catalog figures of the model (limits, prices); `id` is what the provider is asked for.
@@ -69,64 +71,84 @@ pub struct Agent {
     pub settings: AgentSettings,
     /// Appended to the system prompt, in order, at the start of each turn.
     pub prompt_sources: Vec<PromptSource>,
-    /// Recent tool calls, for the policy's per-tool rate limits (start with `Default::default()`).
-    pub rate: std::sync::Mutex<pryx_policy::RateLedger>,
+}
+
+/// One configured agent. Cheap to share behind an `Arc`.
+pub struct Agent {
+    pub(crate) parts: AgentParts,
+    /// Recent tool calls, for the policy's per-tool rate limits; they belong to the policy that
+    /// counted them, so every new agent starts with an empty ledger.
+    pub(crate) rate: std::sync::Mutex<pryx_policy::RateLedger>,
 }
 
 impl Agent {
-    /// The canonical workspace root.
-    pub fn workspace(&self) -> &std::path::Path {
-        &self.tool_ctx.workspace
-    }
-
-    /// The full catalog id, `provider/model`.
-    pub fn model_id(&self) -> String {
-        self.model.full_id()
-    }
-
-    /// The same agent (store, broker, sink, tools) under another policy. The rate ledger starts
-    /// empty: its limits belong to the policy that counted them.
-    pub fn with_policy(&self, policy: Arc<Policy>) -> Agent {
+    pub fn new(parts: AgentParts) -> Agent {
         Agent {
-            store: self.store.clone(),
-            provider: self.provider.clone(),
-            model: self.model.clone(),
-            tools: self.tools.clone(),
-            policy,
-            broker: self.broker.clone(),
-            sink: self.sink.clone(),
-            tool_ctx: self.tool_ctx.clone(),
-            settings: self.settings.clone(),
-            prompt_sources: self.prompt_sources.clone(),
+            parts,
             rate: Default::default(),
         }
     }
 
+    /// The canonical workspace root.
+    pub fn workspace(&self) -> &std::path::Path {
+        &self.parts.tool_ctx.workspace
+    }
+
+    /// The full catalog id, `provider/model`.
+    pub fn model_id(&self) -> String {
+        self.parts.model.full_id()
+    }
+
+    /// Catalog figures of the model in use.
+    pub fn model(&self) -> &ModelInfo {
+        &self.parts.model
+    }
+
+    pub fn settings(&self) -> &AgentSettings {
+        &self.parts.settings
+    }
+
+    pub fn tools(&self) -> &Arc<ToolRegistry> {
+        &self.parts.tools
+    }
+
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.parts.policy
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.parts.store
+    }
+
+    pub fn broker(&self) -> &ApprovalBroker {
+        &self.parts.broker
+    }
+
+    /// The same agent (store, broker, sink, tools) under another policy.
+    pub fn with_policy(&self, policy: Arc<Policy>) -> Agent {
+        Agent::new(AgentParts {
+            policy,
+            ..self.parts.clone()
+        })
+    }
+
     /// The same agent (store, broker, sink, tools, policy) on another model. `known_secret` (the
     /// new provider's key) joins the masked secrets; the old ones stay masked, as history may
-    /// hold them. The rate ledger starts empty, as for a new agent.
+    /// hold them.
     pub fn with_model(
         &self,
         provider: Arc<dyn Provider>,
         model: ModelInfo,
         known_secret: Option<String>,
     ) -> Agent {
-        let mut settings = self.settings.clone();
-        if let Some(secret) = known_secret.filter(|s| !settings.known_secrets.contains(s)) {
-            settings.known_secrets.push(secret);
-        }
-        Agent {
-            store: self.store.clone(),
+        let mut parts = AgentParts {
             provider,
             model,
-            tools: self.tools.clone(),
-            policy: self.policy.clone(),
-            broker: self.broker.clone(),
-            sink: self.sink.clone(),
-            tool_ctx: self.tool_ctx.clone(),
-            settings,
-            prompt_sources: self.prompt_sources.clone(),
-            rate: Default::default(),
+            ..self.parts.clone()
+        };
+        if let Some(secret) = known_secret.filter(|s| !parts.settings.known_secrets.contains(s)) {
+            parts.settings.known_secrets.push(secret);
         }
+        Agent::new(parts)
     }
 }

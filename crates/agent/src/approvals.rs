@@ -1,8 +1,6 @@
 //! The approval broker: a core service that turns a policy `ask` into a question any surface can answer.
 //! The first answer wins; later answers are refused; no answer before the timeout yields the policy default.
 
-use pryx_protocol::Surface;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,51 +8,19 @@ use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
-/// The wire types are the broker's own: what the user decided, how long it holds, and the
-/// question put to every surface about one exact tool call.
+/// The question, the answer and how an approval ended are wire types: every surface shares them.
 pub use pryx_protocol::api::{
-    ApprovalDecision as Decision, ApprovalScope as Scope, PendingApproval as ApprovalRequest,
+    ApprovalAnswer, ApprovalDecision, ApprovalOutcome, ApprovalScope, PendingApproval,
 };
-
-/// An answer from some surface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Answer {
-    pub decision: Decision,
-    pub scope: Scope,
-    pub surface: Surface,
-}
-
-/// How an approval ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
-    Answered(Answer),
-    /// Nobody answered in time: the policy's default applies.
-    TimedOut {
-        default: Decision,
-    },
-    /// The turn was cancelled while waiting.
-    Cancelled,
-}
-
-impl Outcome {
-    pub fn approved(&self) -> bool {
-        match self {
-            Outcome::Answered(a) => a.decision == Decision::Approve,
-            Outcome::TimedOut { default } => *default == Decision::Approve,
-            Outcome::Cancelled => false,
-        }
-    }
-}
 
 /// Broadcast to every subscribed surface.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BrokerEvent {
-    Needed(Box<ApprovalRequest>),
+    Needed(Box<PendingApproval>),
     Resolved {
         id: String,
         session_id: String,
-        outcome: Outcome,
+        outcome: ApprovalOutcome,
     },
 }
 
@@ -69,12 +35,12 @@ pub struct Waiter {
     id: String,
     session_id: String,
     timeout: Duration,
-    rx: oneshot::Receiver<Answer>,
+    rx: oneshot::Receiver<ApprovalAnswer>,
 }
 
 struct Pending {
-    request: ApprovalRequest,
-    reply: oneshot::Sender<Answer>,
+    request: PendingApproval,
+    reply: oneshot::Sender<ApprovalAnswer>,
 }
 
 /// Cheap to clone; all clones share the same pending set.
@@ -105,8 +71,8 @@ impl ApprovalBroker {
     }
 
     /// Approvals still waiting for an answer, oldest first.
-    pub fn pending(&self) -> Vec<ApprovalRequest> {
-        let mut list: Vec<ApprovalRequest> =
+    pub fn pending(&self) -> Vec<PendingApproval> {
+        let mut list: Vec<PendingApproval> =
             self.lock().values().map(|p| p.request.clone()).collect();
         list.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         list
@@ -115,10 +81,10 @@ impl ApprovalBroker {
     /// Asks every surface and waits; only this call blocks.
     pub async fn request(
         &self,
-        request: ApprovalRequest,
-        default: Decision,
+        request: PendingApproval,
+        default: ApprovalDecision,
         cancel: &CancellationToken,
-    ) -> Outcome {
+    ) -> ApprovalOutcome {
         let waiter = self.open(request);
         self.wait(waiter, default, cancel).await
     }
@@ -126,7 +92,7 @@ impl ApprovalBroker {
     /// Registers the request (answers are accepted from now on) and tells subscribers. Callers
     /// that announce the request elsewhere too do it between `open` and [`Self::wait`], so no
     /// surface can see it before it is answerable.
-    pub fn open(&self, request: ApprovalRequest) -> Waiter {
+    pub fn open(&self, request: PendingApproval) -> Waiter {
         let (tx, rx) = oneshot::channel();
         let waiter = Waiter {
             id: request.id.clone(),
@@ -150,9 +116,9 @@ impl ApprovalBroker {
     pub async fn wait(
         &self,
         waiter: Waiter,
-        default: Decision,
+        default: ApprovalDecision,
         cancel: &CancellationToken,
-    ) -> Outcome {
+    ) -> ApprovalOutcome {
         let Waiter {
             id,
             session_id,
@@ -161,11 +127,11 @@ impl ApprovalBroker {
         } = waiter;
         let outcome = tokio::select! {
             answer = rx => match answer {
-                Ok(a) => Outcome::Answered(a),
-                Err(_) => Outcome::Cancelled,
+                Ok(a) => ApprovalOutcome::Answered(a),
+                Err(_) => ApprovalOutcome::Cancelled,
             },
-            _ = tokio::time::sleep(timeout) => Outcome::TimedOut { default },
-            _ = cancel.cancelled() => Outcome::Cancelled,
+            _ = tokio::time::sleep(timeout) => ApprovalOutcome::TimedOut { default },
+            _ = cancel.cancelled() => ApprovalOutcome::Cancelled,
         };
         // Answered requests were removed by `answer`; the others are removed here.
         self.lock().remove(&id);
@@ -178,7 +144,7 @@ impl ApprovalBroker {
     }
 
     /// The first answer wins; a second one gets `NotFound`.
-    pub fn answer(&self, id: &str, answer: Answer) -> Result<(), BrokerError> {
+    pub fn answer(&self, id: &str, answer: ApprovalAnswer) -> Result<(), BrokerError> {
         let pending = self
             .lock()
             .remove(id)
@@ -227,9 +193,10 @@ pub fn canonical_json(v: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pryx_protocol::Surface;
 
-    fn req(id: &str, timeout_secs: u64) -> ApprovalRequest {
-        ApprovalRequest {
+    fn req(id: &str, timeout_secs: u64) -> PendingApproval {
+        PendingApproval {
             id: id.into(),
             session_id: "s".into(),
             tool_call_id: "c".into(),
@@ -244,9 +211,9 @@ mod tests {
         }
     }
 
-    const CLI_APPROVE: Answer = Answer {
-        decision: Decision::Approve,
-        scope: Scope::Once,
+    const CLI_APPROVE: ApprovalAnswer = ApprovalAnswer {
+        decision: ApprovalDecision::Approve,
+        scope: ApprovalScope::Once,
         surface: Surface::Cli,
     };
 
@@ -256,15 +223,17 @@ mod tests {
         let mut events = broker.subscribe();
         let b2 = broker.clone();
         let cancel = CancellationToken::new();
-        let waiter =
-            tokio::spawn(async move { b2.request(req("a1", 60), Decision::Deny, &cancel).await });
+        let waiter = tokio::spawn(async move {
+            b2.request(req("a1", 60), ApprovalDecision::Deny, &cancel)
+                .await
+        });
         let needed = events.recv().await.unwrap();
         assert!(matches!(needed, BrokerEvent::Needed(ref r) if r.id == "a1"));
         assert_eq!(broker.pending().len(), 1);
         broker.answer("a1", CLI_APPROVE).unwrap();
-        let web_deny = Answer {
-            decision: Decision::Deny,
-            scope: Scope::Once,
+        let web_deny = ApprovalAnswer {
+            decision: ApprovalDecision::Deny,
+            scope: ApprovalScope::Once,
             surface: Surface::Web,
         };
         assert_eq!(
@@ -272,7 +241,7 @@ mod tests {
             Err(BrokerError::NotFound("a1".into()))
         );
         let outcome = waiter.await.unwrap();
-        assert_eq!(outcome, Outcome::Answered(CLI_APPROVE));
+        assert_eq!(outcome, ApprovalOutcome::Answered(CLI_APPROVE));
         assert!(outcome.approved());
         let resolved = events.recv().await.unwrap();
         assert!(matches!(resolved, BrokerEvent::Resolved { ref id, .. } if id == "a1"));
@@ -283,12 +252,16 @@ mod tests {
     async fn timeout_applies_default() {
         let broker = ApprovalBroker::new();
         let outcome = broker
-            .request(req("a2", 5), Decision::Deny, &CancellationToken::new())
+            .request(
+                req("a2", 5),
+                ApprovalDecision::Deny,
+                &CancellationToken::new(),
+            )
             .await;
         assert_eq!(
             outcome,
-            Outcome::TimedOut {
-                default: Decision::Deny
+            ApprovalOutcome::TimedOut {
+                default: ApprovalDecision::Deny
             }
         );
         assert!(!outcome.approved());
@@ -300,8 +273,10 @@ mod tests {
         let broker = ApprovalBroker::new();
         let cancel = CancellationToken::new();
         cancel.cancel();
-        let outcome = broker.request(req("a3", 60), Decision::Deny, &cancel).await;
-        assert_eq!(outcome, Outcome::Cancelled);
+        let outcome = broker
+            .request(req("a3", 60), ApprovalDecision::Deny, &cancel)
+            .await;
+        assert_eq!(outcome, ApprovalOutcome::Cancelled);
     }
 
     #[test]

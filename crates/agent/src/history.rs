@@ -40,29 +40,6 @@ pub fn dangling_calls(history: &[Message]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Plain text of a message, for full-text search and titles.
-pub fn plain_text(message: &Message) -> String {
-    match message {
-        Message::User { content } => content
-            .iter()
-            .filter_map(|p| match p {
-                pryx_llm::UserPart::Text { text } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Message::Assistant { content } => content
-            .iter()
-            .filter_map(|p| match p {
-                AssistantPart::Text { text } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join(""),
-        Message::Tool(r) => r.content.clone(),
-    }
-}
-
 /// A session title from its first prompt: one line, at most 60 characters.
 pub fn title_from_prompt(prompt: &str) -> String {
     let line = prompt.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -10,6 +10,7 @@ pub mod redact;
 mod tool_call;
 mod turn;
 
-pub use agent::{Agent, AgentSettings, EventSink, PromptSource};
+pub use agent::{Agent, AgentParts, AgentSettings, EventSink, PromptSource};
 pub use error::AgentError;
-pub use turn::{TurnReport, TurnStop};
+pub use pryx_protocol::TurnStop;
+pub use turn::TurnReport;

@@ -1,28 +1,43 @@
 //! One tool call: judged by the policy engine, approved if it must be, run, recorded and audited.
 
 use crate::agent::Agent;
-use crate::approvals::{ApprovalRequest, Decision as Answer, Outcome, Scope, fingerprint};
+use crate::approvals::{
+    ApprovalDecision, ApprovalOutcome, ApprovalScope, PendingApproval, fingerprint,
+};
 use crate::error::AgentError;
 use crate::prompt::untrusted;
 use crate::redact::{redact_json, redact_text};
+use crate::turn::TurnCtx;
 use pryx_policy::{Action, CallContext, Decision, RateState, ToolHints, evaluate};
-use pryx_protocol::EventKind;
+use pryx_protocol::{ApprovalResolved, NotRun, ToolCompleted, ToolExecuting, ToolRequested};
 use pryx_store::{
     GrantScope, NewGrant, NewToolCall, SpanKind, SpanStatus, ToolCallStatus, ToolCallUpdate,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use std::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 /// How long an `always` approval lasts.
 const ALWAYS_GRANT_DAYS: i64 = 30;
 
-/// What goes back to the model, and whether the turn must end.
+/// What the model is told when the user cancels a call while it runs or waits for approval.
+const CANCELLED_RESULT: &str = "cancelled by the user";
+
+/// How a call ended for the turn: go on, stop as cancelled, or fail.
+pub(crate) enum CallEnd {
+    Continue,
+    /// The user cancelled the turn during this call.
+    Cancelled,
+    /// A broken invariant (not the model's fault): the turn ends as failed.
+    Fatal(String),
+}
+
+/// What goes back to the model, and whether the turn goes on.
 pub(crate) struct CallResult {
     pub content: String,
     pub is_error: bool,
-    pub fatal: Option<String>,
+    pub end: CallEnd,
 }
 
 impl CallResult {
@@ -30,52 +45,109 @@ impl CallResult {
         CallResult {
             content: content.into(),
             is_error: true,
-            fatal: None,
+            end: CallEnd::Continue,
         }
     }
 }
 
-/// Ids that tie one call's records together.
-struct Ids<'a> {
-    session: &'a str,
+/// One tool call of a turn: the turn's context, the stored call's id and the model's request.
+struct CallCtx<'a> {
+    turn: &'a TurnCtx<'a>,
+    /// The stored call's id (`tool_call_id` on events).
     row: String,
-    trace: &'a str,
-    parent: &'a str,
+    call: &'a pryx_llm::ToolCall,
+}
+
+impl CallCtx<'_> {
+    fn session(&self) -> &str {
+        self.turn.session_id
+    }
+}
+
+/// Why an `ask` let a call run; recorded as the call's `approval_scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Approved {
+    /// A standing grant from an earlier answer matched.
+    Grant(GrantScope),
+    /// The user approved it now.
+    Answer(ApprovalScope),
+    /// Nobody answered and the policy's default is to allow.
+    TimeoutDefault,
+}
+
+impl Approved {
+    fn as_str(self) -> &'static str {
+        match self {
+            Approved::Grant(scope) => scope.as_str(),
+            Approved::Answer(scope) => scope.as_str(),
+            Approved::TimeoutDefault => "timeout-default",
+        }
+    }
+}
+
+/// How an `ask` was settled.
+enum Asked {
+    Approved(Approved),
+    /// The call must not run; the message goes to the model.
+    Refused(String),
+    /// The user cancelled the turn while it waited.
+    Cancelled,
+}
+
+/// The standing grant an approval scope creates: none for `once`, the session for `session`,
+/// [`ALWAYS_GRANT_DAYS`] everywhere for `always`. Exhaustive on purpose: a new scope must decide
+/// here what it grants.
+fn grant_for(
+    scope: ApprovalScope,
+    session_id: &str,
+) -> Option<(GrantScope, Option<String>, Option<time::OffsetDateTime>)> {
+    match scope {
+        ApprovalScope::Once => None,
+        ApprovalScope::Session => Some((GrantScope::Session, Some(session_id.to_string()), None)),
+        ApprovalScope::Always => Some((
+            GrantScope::Always,
+            None,
+            Some(time::OffsetDateTime::now_utc() + time::Duration::days(ALWAYS_GRANT_DAYS)),
+        )),
+    }
 }
 
 impl Agent {
     pub(crate) async fn handle_tool_call(
         &self,
-        session_id: &str,
-        turn_span: &pryx_store::Span,
+        turn: &TurnCtx<'_>,
         message_id: &str,
         call: &pryx_llm::ToolCall,
-        cancel: &CancellationToken,
     ) -> Result<CallResult, AgentError> {
         let parsed = call.arguments_json();
         let args = parsed
             .as_ref()
             .cloned()
             .unwrap_or_else(|_| Value::String(call.arguments.clone()));
-        let redacted = redact_json(&args, &self.settings.known_secrets);
-        let row = self.store.insert_tool_call(&NewToolCall {
-            session_id: session_id.to_string(),
+        let redacted = redact_json(&args, &self.parts.settings.known_secrets);
+        let new = NewToolCall {
+            session_id: turn.session_id.to_string(),
             id: uuid::Uuid::now_v7().to_string(),
             message_id: Some(message_id.to_string()),
             tool_name: call.name.clone(),
             arguments: redacted.clone(),
-        })?;
-        let ids = Ids {
-            session: session_id,
-            row: row.id.clone(),
-            trace: &turn_span.trace_id,
-            parent: &turn_span.id,
+        };
+        let row = self.db(move |s| s.insert_tool_call(&new)).await?;
+        let cx = CallCtx {
+            turn,
+            row: row.id,
+            call,
         };
         self.emit(
-            session_id,
-            EventKind::ToolRequest,
-            json!({"tool_call_id": ids.row, "call_id": call.id, "tool": call.name, "arguments": redacted}),
-        )?;
+            cx.session(),
+            ToolRequested {
+                tool_call_id: cx.row.clone(),
+                call_id: call.id.clone(),
+                tool: call.name.clone(),
+                arguments: redacted,
+            },
+        )
+        .await?;
 
         let args = match parsed {
             Ok(v) if v.is_object() => v,
@@ -84,24 +156,22 @@ impl Agent {
                     "invalid arguments for {}: expected a JSON object",
                     call.name
                 );
-                return self.finish_without_run(
-                    &ids,
-                    &call.name,
-                    ToolCallStatus::Failed,
-                    None,
-                    msg,
-                );
+                return self
+                    .finish_without_run(&cx, NotRun::Failed, None, msg)
+                    .await;
             }
         };
-        let Some(tool) = self.tools.get(&call.name) else {
-            let mut names: Vec<&str> = self.tools.names().collect();
+        let Some(tool) = self.parts.tools.get(&call.name) else {
+            let mut names: Vec<&str> = self.parts.tools.names().collect();
             names.sort_unstable();
             let msg = format!(
                 "unknown tool {}; available tools: {}",
                 call.name,
                 names.join(", ")
             );
-            return self.finish_without_run(&ids, &call.name, ToolCallStatus::Failed, None, msg);
+            return self
+                .finish_without_run(&cx, NotRun::Failed, None, msg)
+                .await;
         };
 
         let mut ctx = CallContext::new(
@@ -109,7 +179,7 @@ impl Agent {
             tool.kind(),
             &args,
             self.workspace(),
-            self.settings.home.as_deref(),
+            self.parts.settings.home.as_deref(),
         );
         ctx.hints = ToolHints {
             read_only: tool.read_only_hint(),
@@ -123,283 +193,302 @@ impl Agent {
                 ledger: &ledger,
                 now_ms,
             });
-            evaluate(&self.policy, &ctx)
+            evaluate(&self.parts.policy, &ctx)
         };
         self.audit(
-            session_id,
+            cx.session(),
             "tool.decision",
-            &ids.row,
+            &cx.row,
             json!({"tool": call.name, "arguments": args, "decision": decision.action, "rule": decision.rule, "reason": decision.reason}),
             decision.action.as_str(),
-        )?;
-        let mut scope = None;
-        match decision.action {
+        )
+        .await?;
+        let approved = match decision.action {
+            Action::Allow => None,
             Action::Deny => {
                 let msg = format!(
                     "denied by policy ({}): {}. Do not retry this call unchanged.",
                     decision.rule, decision.reason
                 );
-                return self.finish_without_run(
-                    &ids,
-                    &call.name,
-                    ToolCallStatus::Denied,
-                    Some(&decision),
-                    msg,
-                );
+                return self
+                    .finish_without_run(&cx, NotRun::Denied, Some(&decision), msg)
+                    .await;
             }
-            Action::Ask => match self
-                .ask(&ids, call, &args, &tool, &decision, cancel)
-                .await?
-            {
-                Ok(s) => scope = Some(s),
-                Err(msg) => {
-                    return self.finish_without_run(
-                        &ids,
-                        &call.name,
-                        ToolCallStatus::Denied,
-                        Some(&decision),
-                        msg,
-                    );
+            Action::Ask => match self.ask(&cx, &args, &tool, &decision).await? {
+                Asked::Approved(how) => Some(how),
+                Asked::Refused(msg) => {
+                    return self
+                        .finish_without_run(&cx, NotRun::Denied, Some(&decision), msg)
+                        .await;
+                }
+                Asked::Cancelled => {
+                    let mut result = self
+                        .finish_without_run(
+                            &cx,
+                            NotRun::Denied,
+                            Some(&decision),
+                            CANCELLED_RESULT.to_string(),
+                        )
+                        .await?;
+                    result.end = CallEnd::Cancelled;
+                    return Ok(result);
                 }
             },
-            Action::Allow => {}
-        }
-        self.run_tool(&ids, call, args, &tool, &decision, scope, cancel)
-            .await
+        };
+        self.run_tool(&cx, args, &tool, &decision, approved).await
     }
 
     /// Settles an `ask`: an existing grant, the user's answer, or the policy default.
-    /// `Ok(Err(message))` means the call must not run.
     async fn ask(
         &self,
-        ids: &Ids<'_>,
-        call: &pryx_llm::ToolCall,
+        cx: &CallCtx<'_>,
         args: &Value,
-        tool: &std::sync::Arc<dyn pryx_tools::Tool>,
+        tool: &Arc<dyn pryx_tools::Tool>,
         decision: &Decision,
-        cancel: &CancellationToken,
-    ) -> Result<Result<&'static str, String>, AgentError> {
+    ) -> Result<Asked, AgentError> {
+        let call = cx.call;
         let fp = fingerprint(&call.name, args);
-        if let Some(grant) = self
-            .store
-            .find_active_grant(&call.name, &fp, Some(ids.session))?
-        {
+        let (name, fp_q, sid) = (call.name.clone(), fp.clone(), cx.session().to_string());
+        let grant = self
+            .db(move |s| s.find_active_grant(&name, &fp_q, Some(&sid)))
+            .await?;
+        if let Some(grant) = grant {
             self.audit(
-                ids.session,
+                cx.session(),
                 "approval.reused",
-                &ids.row,
+                &cx.row,
                 json!({"grant": grant.id}),
                 "approved",
-            )?;
-            return Ok(Ok(grant.scope.as_str()));
+            )
+            .await?;
+            return Ok(Asked::Approved(Approved::Grant(grant.scope)));
         }
-        if !self.settings.interactive {
+        if !self.parts.settings.interactive {
             self.audit(
-                ids.session,
+                cx.session(),
                 "approval.unavailable",
-                &ids.row,
+                &cx.row,
                 json!({"rule": decision.rule}),
                 "denied",
-            )?;
-            return Ok(Err(format!(
+            )
+            .await?;
+            return Ok(Asked::Refused(format!(
                 "{} needs approval ({}: {}) but no one can answer here (non-interactive run). To allow it \
                  without asking, put `{}` under tools.allowed in a policy file in the data dir's policies/ \
                  folder and select it with --policy or `pryx config set defaults.policy NAME`.",
                 call.name, decision.rule, decision.reason, call.name
             )));
         }
-        let preview = match tool.preview(args.clone(), self.call_ctx(cancel)).await {
+        let preview = match tool
+            .preview(args.clone(), self.call_ctx(cx.turn.cancel))
+            .await
+        {
             Ok(Some(p)) => p,
             _ => preview_of(&call.name, args),
         };
-        let request = ApprovalRequest {
+        let secrets = &self.parts.settings.known_secrets;
+        let request = PendingApproval {
             id: uuid::Uuid::now_v7().to_string(),
-            session_id: ids.session.to_string(),
-            tool_call_id: ids.row.clone(),
+            session_id: cx.session().to_string(),
+            tool_call_id: cx.row.clone(),
             tool: call.name.clone(),
-            arguments: redact_json(args, &self.settings.known_secrets),
+            arguments: redact_json(args, secrets),
             fingerprint: fp.clone(),
             rule: decision.rule.clone(),
             reason: decision.reason.clone(),
-            preview: redact_text(&preview, &self.settings.known_secrets),
-            timeout_secs: self.policy.approval_timeout_secs(),
+            preview: redact_text(&preview, secrets),
+            timeout_secs: self.parts.policy.approval_timeout_secs(),
             created_at: pryx_store::now_ts(),
         };
-        let span = self.start_span(
-            ids.session,
-            Some(ids.trace),
-            Some(ids.parent),
-            SpanKind::ApprovalWait,
-            &call.name,
-            json!({}),
-        )?;
+        let span = self
+            .start_span(
+                cx.session(),
+                Some(cx.turn.span),
+                SpanKind::ApprovalWait,
+                &call.name,
+                json!({}),
+            )
+            .await?;
         // Register first, then announce: whoever sees the event can answer it at once.
-        let waiter = self.broker.open(request.clone());
-        self.emit(
-            ids.session,
-            EventKind::ApprovalNeeded,
-            serde_json::to_value(&request).unwrap_or_default(),
-        )?;
-        let default = if self.policy.approval_default() == Action::Allow {
-            Answer::Approve
-        } else {
-            Answer::Deny
+        let waiter = self.parts.broker.open(request.clone());
+        self.emit(cx.session(), request.clone()).await?;
+        let default = match self.parts.policy.approval_default() {
+            Action::Allow => ApprovalDecision::Approve,
+            Action::Ask | Action::Deny => ApprovalDecision::Deny,
         };
-        let outcome = self.broker.wait(waiter, default, cancel).await;
-        self.end_span(
-            &span.id,
-            if outcome == Outcome::Cancelled {
-                SpanStatus::Cancelled
-            } else {
-                SpanStatus::Ok
-            },
-        )?;
+        let outcome = self
+            .parts
+            .broker
+            .wait(waiter, default, cx.turn.cancel)
+            .await;
+        let span_status = match outcome {
+            ApprovalOutcome::Cancelled => SpanStatus::Cancelled,
+            ApprovalOutcome::Answered(_) | ApprovalOutcome::TimedOut { .. } => SpanStatus::Ok,
+        };
+        self.end_span_status(&span.id, span_status).await?;
         self.emit(
-            ids.session,
-            EventKind::ApprovalResolved,
-            json!({"id": request.id, "tool_call_id": ids.row, "outcome": outcome}),
-        )?;
-        let (action, result) = match outcome {
-            Outcome::Answered(a) if a.decision == Answer::Approve => {
-                if a.scope != Scope::Once {
-                    let (scope, session_id, expires_at) = match a.scope {
-                        Scope::Session => {
-                            (GrantScope::Session, Some(ids.session.to_string()), None)
-                        }
-                        _ => (
-                            GrantScope::Always,
-                            None,
-                            Some(
-                                time::OffsetDateTime::now_utc()
-                                    + time::Duration::days(ALWAYS_GRANT_DAYS),
-                            ),
-                        ),
-                    };
-                    self.store.add_grant(&NewGrant {
-                        tool_name: call.name.clone(),
-                        fingerprint: fp,
-                        scope,
-                        session_id,
-                        expires_at,
-                    })?;
+            cx.session(),
+            ApprovalResolved {
+                id: request.id.clone(),
+                tool_call_id: cx.row.clone(),
+                outcome,
+            },
+        )
+        .await?;
+        let (action, asked) = match outcome {
+            ApprovalOutcome::Answered(a) => match a.decision {
+                ApprovalDecision::Approve => {
+                    if let Some((scope, session_id, expires_at)) = grant_for(a.scope, cx.session())
+                    {
+                        let grant = NewGrant {
+                            tool_name: call.name.clone(),
+                            fingerprint: fp,
+                            scope,
+                            session_id,
+                            expires_at,
+                        };
+                        self.db(move |s| s.add_grant(&grant)).await?;
+                    }
+                    (
+                        "approval.granted",
+                        Asked::Approved(Approved::Answer(a.scope)),
+                    )
                 }
-                ("approval.granted", Ok(a.scope.as_str()))
-            }
-            Outcome::Answered(_) => (
-                "approval.denied",
-                Err(format!(
-                    "the user denied {}. Do not retry it unchanged; ask or adapt.",
-                    call.name
-                )),
-            ),
-            Outcome::TimedOut {
-                default: Answer::Approve,
-            } => ("approval.timeout", Ok("timeout-default")),
-            Outcome::TimedOut { .. } => (
-                "approval.timeout",
-                Err(format!(
-                    "no answer within {} s; the policy default (deny) applied to {}",
-                    request.timeout_secs, call.name
-                )),
-            ),
-            Outcome::Cancelled => (
-                "approval.cancelled",
-                Err("cancelled by the user".to_string()),
-            ),
+                ApprovalDecision::Deny => (
+                    "approval.denied",
+                    Asked::Refused(format!(
+                        "the user denied {}. Do not retry it unchanged; ask or adapt.",
+                        call.name
+                    )),
+                ),
+            },
+            ApprovalOutcome::TimedOut { default } => match default {
+                ApprovalDecision::Approve => (
+                    "approval.timeout",
+                    Asked::Approved(Approved::TimeoutDefault),
+                ),
+                ApprovalDecision::Deny => (
+                    "approval.timeout",
+                    Asked::Refused(format!(
+                        "no answer within {} s; the policy default (deny) applied to {}",
+                        request.timeout_secs, call.name
+                    )),
+                ),
+            },
+            ApprovalOutcome::Cancelled => ("approval.cancelled", Asked::Cancelled),
+        };
+        let verdict = match asked {
+            Asked::Approved(_) => "approved",
+            Asked::Refused(_) | Asked::Cancelled => "denied",
         };
         self.audit(
-            ids.session,
+            cx.session(),
             action,
-            &ids.row,
+            &cx.row,
             json!({"approval_id": request.id, "outcome": outcome}),
-            if result.is_ok() { "approved" } else { "denied" },
-        )?;
-        Ok(result)
+            verdict,
+        )
+        .await?;
+        Ok(asked)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn run_tool(
         &self,
-        ids: &Ids<'_>,
-        call: &pryx_llm::ToolCall,
+        cx: &CallCtx<'_>,
         args: Value,
-        tool: &std::sync::Arc<dyn pryx_tools::Tool>,
+        tool: &Arc<dyn pryx_tools::Tool>,
         decision: &Decision,
-        scope: Option<&str>,
-        cancel: &CancellationToken,
+        approved: Option<Approved>,
     ) -> Result<CallResult, AgentError> {
-        self.store.update_tool_call(
-            ids.session,
-            &ids.row,
-            &ToolCallUpdate {
+        let call = cx.call;
+        self.update_call(
+            cx,
+            ToolCallUpdate {
                 status: Some(ToolCallStatus::Running),
                 decision: Some(decision.action.as_str().to_string()),
                 rule: Some(decision.rule.clone()),
-                approval_scope: scope.map(str::to_string),
+                approval_scope: approved.map(|a| a.as_str().to_string()),
                 ..Default::default()
             },
-        )?;
+        )
+        .await?;
         self.rate
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .record(&call.name, now_millis());
         self.emit(
-            ids.session,
-            EventKind::ToolExecuting,
-            json!({"tool_call_id": ids.row, "tool": call.name}),
-        )?;
-        let span = self.start_span(
-            ids.session,
-            Some(ids.trace),
-            Some(ids.parent),
-            SpanKind::ToolCall,
-            &call.name,
-            json!({}),
-        )?;
+            cx.session(),
+            ToolExecuting {
+                tool_call_id: cx.row.clone(),
+                tool: call.name.clone(),
+            },
+        )
+        .await?;
+        let span = self
+            .start_span(
+                cx.session(),
+                Some(cx.turn.span),
+                SpanKind::ToolCall,
+                &call.name,
+                json!({}),
+            )
+            .await?;
         let started = Instant::now();
-        let outcome = tool.execute(args, self.call_ctx(cancel)).await;
+        let outcome = tool.execute(args, self.call_ctx(cx.turn.cancel)).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let (content, is_error, fatal) = match outcome {
-            Ok(out) => (out.content, out.is_error, None),
-            Err(e) if e.is_fatal() => (e.to_string(), true, Some(e.to_string())),
-            Err(e) => (e.to_string(), true, None),
+        let (content, is_error, end) = match outcome {
+            Ok(out) => (out.content, out.is_error, CallEnd::Continue),
+            Err(e) if e.is_cancelled() => (CANCELLED_RESULT.to_string(), true, CallEnd::Cancelled),
+            Err(e) if e.is_fatal() => (e.to_string(), true, CallEnd::Fatal(e.to_string())),
+            Err(e) => (e.to_string(), true, CallEnd::Continue),
         };
-        let content = redact_text(&content, &self.settings.known_secrets);
+        let content = redact_text(&content, &self.parts.settings.known_secrets);
         let status = if is_error {
             ToolCallStatus::Failed
         } else {
             ToolCallStatus::Completed
         };
-        self.store.update_tool_call(
-            ids.session,
-            &ids.row,
-            &ToolCallUpdate {
+        self.update_call(
+            cx,
+            ToolCallUpdate {
                 status: Some(status),
                 result: Some(content.clone()),
                 is_error: Some(is_error),
                 ..Default::default()
             },
-        )?;
-        let span_status = if fatal.is_some() && cancel.is_cancelled() {
-            SpanStatus::Cancelled
-        } else if is_error {
-            SpanStatus::Error
-        } else {
-            SpanStatus::Ok
+        )
+        .await?;
+        let span_status = match (&end, is_error) {
+            (CallEnd::Cancelled, _) => SpanStatus::Cancelled,
+            (CallEnd::Fatal(_), _) | (CallEnd::Continue, true) => SpanStatus::Error,
+            (CallEnd::Continue, false) => SpanStatus::Ok,
         };
-        self.end_span(&span.id, span_status)?;
+        self.end_span_status(&span.id, span_status).await?;
+        let audit_outcome = match (&end, is_error) {
+            (CallEnd::Cancelled, _) => "cancelled",
+            (_, true) => "failure",
+            (_, false) => "success",
+        };
         self.audit(
-            ids.session,
+            cx.session(),
             "tool.call",
-            &ids.row,
+            &cx.row,
             json!({"tool": call.name, "duration_ms": duration_ms, "is_error": is_error, "result_sha256": sha256_hex(&content)}),
-            if is_error { "failure" } else { "success" },
-        )?;
+            audit_outcome,
+        )
+        .await?;
         self.emit(
-            ids.session,
-            EventKind::ToolComplete,
-            json!({"tool_call_id": ids.row, "tool": call.name, "is_error": is_error, "duration_ms": duration_ms}),
-        )?;
+            cx.session(),
+            ToolCompleted {
+                tool_call_id: cx.row.clone(),
+                tool: call.name.clone(),
+                is_error,
+                duration_ms: Some(duration_ms),
+                status: None,
+                message: None,
+            },
+        )
+        .await?;
         let content = if is_error {
             content
         } else {
@@ -408,23 +497,25 @@ impl Agent {
         Ok(CallResult {
             content,
             is_error,
-            fatal,
+            end,
         })
     }
 
     /// Records a call that never ran (bad arguments, unknown tool, denied) and its message.
-    fn finish_without_run(
+    async fn finish_without_run(
         &self,
-        ids: &Ids<'_>,
-        tool: &str,
-        status: ToolCallStatus,
+        cx: &CallCtx<'_>,
+        why: NotRun,
         decision: Option<&Decision>,
         message: String,
     ) -> Result<CallResult, AgentError> {
-        self.store.update_tool_call(
-            ids.session,
-            &ids.row,
-            &ToolCallUpdate {
+        let status = match why {
+            NotRun::Failed => ToolCallStatus::Failed,
+            NotRun::Denied => ToolCallStatus::Denied,
+        };
+        self.update_call(
+            cx,
+            ToolCallUpdate {
                 status: Some(status),
                 decision: decision.map(|d| d.action.as_str().to_string()),
                 rule: decision.map(|d| d.rule.clone()),
@@ -432,26 +523,45 @@ impl Agent {
                 is_error: Some(true),
                 ..Default::default()
             },
-        )?;
+        )
+        .await?;
         if decision.is_none() {
             self.audit(
-                ids.session,
+                cx.session(),
                 "tool.rejected",
-                &ids.row,
-                json!({"tool": tool, "reason": message}),
+                &cx.row,
+                json!({"tool": cx.call.name, "reason": message}),
                 "failure",
-            )?;
+            )
+            .await?;
         }
         self.emit(
-            ids.session,
-            EventKind::ToolComplete,
-            json!({"tool_call_id": ids.row, "tool": tool, "is_error": true, "status": status.as_str(), "message": message}),
-        )?;
+            cx.session(),
+            ToolCompleted {
+                tool_call_id: cx.row.clone(),
+                tool: cx.call.name.clone(),
+                is_error: true,
+                duration_ms: None,
+                status: Some(why),
+                message: Some(message.clone()),
+            },
+        )
+        .await?;
         Ok(CallResult::error(message))
     }
 
-    fn call_ctx(&self, cancel: &CancellationToken) -> pryx_tools::ToolContext {
-        let mut ctx = self.tool_ctx.clone();
+    async fn update_call(
+        &self,
+        cx: &CallCtx<'_>,
+        update: ToolCallUpdate,
+    ) -> Result<(), AgentError> {
+        let (sid, row) = (cx.session().to_string(), cx.row.clone());
+        self.db(move |s| s.update_tool_call(&sid, &row, &update).map(|_| ()))
+            .await
+    }
+
+    fn call_ctx(&self, cancel: &tokio_util::sync::CancellationToken) -> pryx_tools::ToolContext {
+        let mut ctx = self.parts.tool_ctx.clone();
         ctx.cancel = cancel.child_token();
         ctx
     }

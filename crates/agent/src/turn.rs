@@ -2,29 +2,21 @@
 
 use crate::agent::Agent;
 use crate::error::AgentError;
-use crate::history::{
-    INTERRUPTED_RESULT, dangling_calls, from_stored, plain_text, title_from_prompt,
-};
+use crate::history::{INTERRUPTED_RESULT, dangling_calls, from_stored, title_from_prompt};
 use crate::prompt::system_prompt;
+use crate::tool_call::CallEnd;
 use futures_util::StreamExt;
 use pryx_llm::catalog::{TokenUsage, check_request, cost_usd, estimate_tokens};
 use pryx_llm::{ChatRequest, Message, ResponseCollector, StreamEvent, ToolSpec, Usage};
-use pryx_protocol::EventKind;
+use pryx_protocol::{Delta, ErrorOccurred, MessageStored, TurnEnd, TurnStarted, TurnStop};
 use pryx_store::{MessageUsage, NewMessage, Role, SpanEnd, SpanKind, SpanStatus};
 use serde::Serialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-/// How a turn ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TurnStop {
-    /// The model gave its final answer.
-    Completed,
-    StepLimit,
-    BudgetExceeded,
-    Cancelled,
-}
+/// Result text for calls of the same model message that never ran because the turn was
+/// cancelled first.
+const NOT_RUN_CANCELLED: &str = "not run: the user cancelled the turn before this call started";
 
 /// What a finished turn reports to its caller.
 #[derive(Debug, Clone, Serialize)]
@@ -39,40 +31,58 @@ pub struct TurnReport {
     pub cost_usd: f64,
 }
 
+/// What every step of one turn needs: where it runs, its span and its cancel token.
+pub(crate) struct TurnCtx<'a> {
+    pub session_id: &'a str,
+    pub span: &'a pryx_store::Span,
+    pub cancel: &'a CancellationToken,
+}
+
 impl Agent {
     /// Runs one user turn in `session_id` to its end. Everything is stored as it happens.
+    /// Cancelling `cancel` ends the turn with [`TurnStop::Cancelled`], also in the middle of a
+    /// tool call or an approval wait.
     pub async fn run_turn(
         &self,
         session_id: &str,
         prompt: &str,
         cancel: CancellationToken,
     ) -> Result<TurnReport, AgentError> {
+        let sid = session_id.to_string();
         let session = self
-            .store
-            .get_session(session_id)?
+            .db(move |s| s.get_session(&sid))
+            .await?
             .ok_or_else(|| AgentError::SessionNotFound(session_id.to_string()))?;
-        let mut history = self.recover(session_id)?;
-        if history.is_empty() && session.title.is_empty() {
-            self.store
-                .set_session_title(session_id, &title_from_prompt(prompt))?;
-        }
-        self.store.set_session_model(session_id, &self.model_id())?;
+        let mut history = self.recover(session_id).await?;
+        let (sid, model_id) = (session_id.to_string(), self.model_id());
+        let title =
+            (history.is_empty() && session.title.is_empty()).then(|| title_from_prompt(prompt));
+        self.db(move |s| {
+            if let Some(title) = title {
+                s.set_session_title(&sid, &title)?;
+            }
+            s.set_session_model(&sid, &model_id)
+        })
+        .await?;
 
-        let turn_span = self.start_span(
-            session_id,
-            None,
-            None,
-            SpanKind::Turn,
-            "turn",
-            json!({"model": self.model_id(), "surface": self.settings.surface_name()}),
-        )?;
+        let turn_span = self
+            .start_span(
+                session_id,
+                None,
+                SpanKind::Turn,
+                "turn",
+                json!({"model": self.model_id(), "surface": self.parts.settings.surface.as_str()}),
+            )
+            .await?;
         self.emit(
             session_id,
-            EventKind::TurnStarted,
-            json!({"span_id": turn_span.id}),
-        )?;
+            TurnStarted {
+                span_id: turn_span.id.clone(),
+            },
+        )
+        .await?;
         let user = Message::user(prompt);
-        self.persist_message(session_id, &user, None, None)?;
+        self.persist_message(session_id, &user, None, None).await?;
         history.push(user);
 
         let mut report = TurnReport {
@@ -84,9 +94,12 @@ impl Agent {
             usage: TokenUsage::default(),
             cost_usd: 0.0,
         };
-        let result = self
-            .turn_steps(session_id, &turn_span, &mut history, &mut report, &cancel)
-            .await;
+        let turn = TurnCtx {
+            session_id,
+            span: &turn_span,
+            cancel: &cancel,
+        };
+        let result = self.turn_steps(&turn, &mut history, &mut report).await;
         let status = match (&result, report.stop) {
             (Err(_), _) => SpanStatus::Error,
             (Ok(()), TurnStop::Cancelled) => SpanStatus::Cancelled,
@@ -96,33 +109,38 @@ impl Agent {
         end.tokens_in = Some(report.usage.total_input());
         end.tokens_out = Some(report.usage.output);
         end.cost_usd = Some(report.cost_usd);
-        self.store.end_span(&turn_span.id, &end)?;
-        let mut payload =
-            json!({"stop": report.stop, "steps": report.steps, "cost_usd": report.cost_usd});
-        if let Err(e) = &result {
-            payload = json!({"stop": "error", "code": e.code(), "message": e.to_string()});
-            self.emit(session_id, EventKind::ErrorOccurred, payload.clone())?;
-        }
-        self.emit(session_id, EventKind::TurnCompleted, payload)?;
+        self.end_span(&turn_span.id, end).await?;
+        let completed = match &result {
+            Ok(()) => TurnEnd::finished(report.stop, report.steps, report.cost_usd),
+            Err(e) => {
+                self.emit(session_id, ErrorOccurred::new(e.code(), e.to_string()))
+                    .await?;
+                TurnEnd::Error {
+                    code: e.code(),
+                    message: e.to_string(),
+                }
+            }
+        };
+        self.emit(session_id, completed).await?;
         result.map(|()| report)
     }
 
     async fn turn_steps(
         &self,
-        session_id: &str,
-        turn_span: &pryx_store::Span,
+        turn: &TurnCtx<'_>,
         history: &mut Vec<Message>,
         report: &mut TurnReport,
-        cancel: &CancellationToken,
     ) -> Result<(), AgentError> {
+        let session_id = turn.session_id;
         let mut system = system_prompt(self.workspace());
-        for source in &self.prompt_sources {
+        for source in &self.parts.prompt_sources {
             if let Some(extra) = source() {
                 system.push_str("\n\n");
                 system.push_str(&extra);
             }
         }
         let tools: Vec<ToolSpec> = self
+            .parts
             .tools
             .definitions()
             .into_iter()
@@ -133,18 +151,19 @@ impl Agent {
             })
             .collect();
         loop {
-            if cancel.is_cancelled() {
+            if turn.cancel.is_cancelled() {
                 report.stop = TurnStop::Cancelled;
                 return Ok(());
             }
-            if report.steps >= self.settings.max_steps {
+            if report.steps >= self.parts.settings.max_steps {
                 report.stop = TurnStop::StepLimit;
                 return Ok(());
             }
-            if let Some(budget) = self.settings.session_budget_usd {
+            if let Some(budget) = self.parts.settings.session_budget_usd {
+                let sid = session_id.to_string();
                 let spent = self
-                    .store
-                    .get_session(session_id)?
+                    .db(move |s| s.get_session(&sid))
+                    .await?
                     .map(|s| s.total_cost_usd)
                     .unwrap_or(0.0);
                 if spent >= budget {
@@ -154,9 +173,7 @@ impl Agent {
             }
             report.steps += 1;
             let (response, usage) = match self
-                .model_call(
-                    session_id, turn_span, &system, &tools, history, report, cancel,
-                )
+                .model_call(turn, &system, &tools, history, report)
                 .await
             {
                 Ok(r) => r,
@@ -170,29 +187,43 @@ impl Agent {
                 response.tool_calls().into_iter().cloned().collect();
             report.answer = response.text();
             let message = response.into_message();
-            let stored = self.persist_message(session_id, &message, Some(&usage), None)?;
+            let stored = self
+                .persist_message(session_id, &message, Some(&usage), None)
+                .await?;
             history.push(message);
             if calls.is_empty() {
                 report.stop = TurnStop::Completed;
                 return Ok(());
             }
+            let mut cancelled = false;
             for call in &calls {
+                if cancelled {
+                    // Every call of the message gets a result, so the conversation stays valid.
+                    let result = Message::tool_result(call.id.clone(), NOT_RUN_CANCELLED, true);
+                    self.persist_message(session_id, &result, None, Some(&call.id))
+                        .await?;
+                    history.push(result);
+                    continue;
+                }
                 report.tool_calls += 1;
-                let outcome = self
-                    .handle_tool_call(session_id, turn_span, &stored.id, call, cancel)
-                    .await?;
+                let outcome = self.handle_tool_call(turn, &stored.id, call).await?;
                 let result =
                     Message::tool_result(call.id.clone(), outcome.content, outcome.is_error);
-                self.persist_message(session_id, &result, None, Some(&call.id))?;
+                self.persist_message(session_id, &result, None, Some(&call.id))
+                    .await?;
                 history.push(result);
-                if let Some(message) = outcome.fatal {
-                    return Err(AgentError::FatalTool {
-                        tool: call.name.clone(),
-                        message,
-                    });
+                match outcome.end {
+                    CallEnd::Continue => {}
+                    CallEnd::Cancelled => cancelled = true,
+                    CallEnd::Fatal(message) => {
+                        return Err(AgentError::FatalTool {
+                            tool: call.name.clone(),
+                            message,
+                        });
+                    }
                 }
             }
-            if cancel.is_cancelled() {
+            if cancelled || turn.cancel.is_cancelled() {
                 report.stop = TurnStop::Cancelled;
                 return Ok(());
             }
@@ -200,17 +231,15 @@ impl Agent {
     }
 
     /// One streamed model call: constraint check, deltas to the sink, usage and cost recorded.
-    #[allow(clippy::too_many_arguments)]
     async fn model_call(
         &self,
-        session_id: &str,
-        turn_span: &pryx_store::Span,
+        turn: &TurnCtx<'_>,
         system: &str,
         tools: &[ToolSpec],
         history: &[Message],
         report: &mut TurnReport,
-        cancel: &CancellationToken,
     ) -> Result<(pryx_llm::ChatResponse, (TokenUsage, f64)), AgentError> {
+        let session_id = turn.session_id;
         let estimate_text = format!(
             "{system}{}{}",
             serde_json::to_string(tools).unwrap_or_default(),
@@ -220,50 +249,50 @@ impl Agent {
             matches!(m, Message::User { content } if content.iter().any(|p| matches!(p, pryx_llm::UserPart::Image(_))))
         });
         let checked = check_request(
-            &self.model,
+            &self.parts.model,
             estimate_tokens(&estimate_text),
             !tools.is_empty(),
             has_images,
-            self.settings.max_tokens,
+            self.parts.settings.max_tokens,
         )?;
-        let span = self.start_span(
-            session_id,
-            Some(&turn_span.trace_id),
-            Some(&turn_span.id),
-            SpanKind::ModelCall,
-            &self.model_id(),
-            json!({"max_tokens": checked.max_tokens}),
-        )?;
+        let span = self
+            .start_span(
+                session_id,
+                Some(turn.span),
+                SpanKind::ModelCall,
+                &self.model_id(),
+                json!({"max_tokens": checked.max_tokens}),
+            )
+            .await?;
         let request = ChatRequest {
-            model: self.model.id.clone(),
+            model: self.parts.model.id.clone(),
             system: Some(system.to_string()),
             messages: history.to_vec(),
             tools: tools.to_vec(),
             max_tokens: Some(checked.max_tokens),
             temperature: None,
-            thinking_budget: if self.model.reasoning {
-                self.settings.thinking_budget
+            thinking_budget: if self.parts.model.reasoning {
+                self.parts.settings.thinking_budget
             } else {
                 None
             },
-            cancel: cancel.child_token(),
+            cancel: turn.cancel.child_token(),
         };
-        let mut stream = self.provider.stream(request);
+        let mut stream = self.parts.provider.stream(request);
         let mut collector = ResponseCollector::new();
         let mut failure = None;
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
                     match &event {
-                        StreamEvent::TextDelta(t) => self.emit_ephemeral(
-                            session_id,
-                            EventKind::SessionDelta,
-                            json!({"text": t}),
-                        ),
+                        StreamEvent::TextDelta(t) => {
+                            self.emit_ephemeral(session_id, Delta::Text { text: t.clone() })
+                        }
                         StreamEvent::ReasoningDelta(t) => self.emit_ephemeral(
                             session_id,
-                            EventKind::SessionDelta,
-                            json!({"reasoning": t}),
+                            Delta::Reasoning {
+                                reasoning: t.clone(),
+                            },
                         ),
                         _ => {}
                     }
@@ -286,16 +315,17 @@ impl Agent {
                 "error".to_string(),
                 json!(e.to_string()),
             )]));
-            self.store.end_span(&span.id, &end)?;
+            self.end_span(&span.id, end).await?;
             return Err(e.into());
         }
         let response = collector.finish();
         let usage = to_token_usage(&response.usage);
-        let cost = cost_usd(&self.model, &usage);
+        let cost = cost_usd(&self.parts.model, &usage);
         report.usage.add(&usage);
         report.cost_usd += cost;
-        self.store
-            .add_session_usage(session_id, usage.total_input(), usage.output, cost)?;
+        let (sid, input, output) = (session_id.to_string(), usage.total_input(), usage.output);
+        self.db(move |s| s.add_session_usage(&sid, input, output, cost))
+            .await?;
         let mut end = SpanEnd::status(SpanStatus::Ok);
         end.tokens_in = Some(usage.total_input());
         end.tokens_out = Some(usage.output);
@@ -304,30 +334,38 @@ impl Agent {
             "stop_reason".to_string(),
             serde_json::to_value(&response.stop_reason).unwrap_or_default(),
         )]));
-        self.store.end_span(&span.id, &end)?;
+        self.end_span(&span.id, end).await?;
         Ok((response, (usage, cost)))
     }
 
     /// Loads the conversation, closing any tool call a crash left without a result.
-    fn recover(&self, session_id: &str) -> Result<Vec<Message>, AgentError> {
-        self.store.mark_interrupted(session_id)?;
-        let mut history = from_stored(&self.store.list_messages(session_id)?);
+    async fn recover(&self, session_id: &str) -> Result<Vec<Message>, AgentError> {
+        let sid = session_id.to_string();
+        let stored = self
+            .db(move |s| {
+                s.mark_interrupted(&sid)?;
+                s.list_messages(&sid)
+            })
+            .await?;
+        let mut history = from_stored(&stored);
         for (call_id, tool) in dangling_calls(&history) {
             let result = Message::tool_result(call_id.clone(), INTERRUPTED_RESULT, true);
-            self.persist_message(session_id, &result, None, Some(&call_id))?;
+            self.persist_message(session_id, &result, None, Some(&call_id))
+                .await?;
             self.audit(
                 session_id,
                 "tool.interrupted",
                 &call_id,
                 json!({"tool": tool}),
                 "interrupted",
-            )?;
+            )
+            .await?;
             history.push(result);
         }
         Ok(history)
     }
 
-    fn persist_message(
+    async fn persist_message(
         &self,
         session_id: &str,
         message: &Message,
@@ -348,20 +386,26 @@ impl Agent {
         });
         let content =
             serde_json::to_value(message).map_err(|e| AgentError::Internal(e.to_string()))?;
-        let stored = self.store.append_message(&NewMessage {
+        let new = NewMessage {
             session_id: session_id.to_string(),
             role,
-            content: content.clone(),
-            text: plain_text(message),
+            content,
+            text: message.text(),
             tool_call_id: tool_call_id.map(str::to_string),
             model: (role == Role::Assistant).then(|| self.model_id()),
             usage,
-        })?;
+        };
+        let stored = self.db(move |s| s.append_message(&new)).await?;
         self.emit(
             session_id,
-            EventKind::SessionMessage,
-            json!({"message_id": stored.id, "seq": stored.seq, "role": role.as_str(), "content": content}),
-        )?;
+            MessageStored {
+                message_id: stored.id.clone(),
+                seq: stored.seq,
+                role: message.role(),
+                content: message.clone(),
+            },
+        )
+        .await?;
         Ok(stored)
     }
 }

@@ -2,11 +2,14 @@
 //! The turn loop in process against the scripted LLM server: approvals and their scopes, limits,
 //! budget, cancellation, bad tool calls, pre-call constraints and prompt size.
 
-use pryx_agent::approvals::{Answer, ApprovalBroker, BrokerEvent, Decision, Scope};
-use pryx_agent::{Agent, AgentError, AgentSettings, TurnStop};
+use pryx_agent::approvals::{
+    ApprovalAnswer, ApprovalBroker, ApprovalDecision as Decision, ApprovalScope as Scope,
+    BrokerEvent,
+};
+use pryx_agent::{Agent, AgentError, AgentParts, AgentSettings, TurnStop};
 use pryx_llm::catalog::Catalog;
 use pryx_llm::{ProviderKind, ProviderSettings};
-use pryx_protocol::{ErrorCode, Surface};
+use pryx_protocol::{ErrorCode, Event, EventPayload, Surface, TurnEnd};
 use pryx_store::{NewSession, Store};
 use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
 use pryx_tools::{ToolContext, ToolRegistry};
@@ -16,8 +19,33 @@ use tokio_util::sync::CancellationToken;
 
 struct Rig {
     agent: Agent,
+    parts: AgentParts,
     session: String,
+    /// Every event the agent emitted, in order.
+    events: tokio::sync::mpsc::UnboundedReceiver<Event>,
     _ws: tempfile::TempDir,
+}
+
+impl Rig {
+    /// Rebuilds the agent with changed parts (limits, model figures).
+    fn tune(&mut self, f: impl FnOnce(&mut AgentParts)) {
+        f(&mut self.parts);
+        self.agent = Agent::new(self.parts.clone());
+    }
+
+    /// Waits for the first event matching `want`.
+    async fn wait_for(&mut self, want: impl Fn(&Event) -> bool) -> Event {
+        loop {
+            let e = self
+                .events
+                .recv()
+                .await
+                .expect("the agent's sink was dropped");
+            if want(&e) {
+                return e;
+            }
+        }
+    }
 }
 
 fn rig(server: &ScriptedLlm, policy: pryx_policy::Policy, interactive: bool) -> Rig {
@@ -37,14 +65,17 @@ fn rig(server: &ScriptedLlm, policy: pryx_policy::Policy, interactive: bool) -> 
     let settings = ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, server.base_url());
     let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
     model.provider = "mock".into();
-    let agent = Agent {
+    let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+    let parts = AgentParts {
         store,
         provider: pryx_llm::build_provider(settings).unwrap(),
         model,
         tools: Arc::new(ToolRegistry::with_builtins()),
         policy: Arc::new(policy),
         broker: ApprovalBroker::new(),
-        sink: Arc::new(|_| {}),
+        sink: Arc::new(move |e: &Event| {
+            let _ = tx.send(e.clone());
+        }),
         tool_ctx: ToolContext::new(ws.path()).unwrap(),
         settings: AgentSettings {
             interactive,
@@ -52,11 +83,12 @@ fn rig(server: &ScriptedLlm, policy: pryx_policy::Policy, interactive: bool) -> 
             ..AgentSettings::default()
         },
         prompt_sources: Vec::new(),
-        rate: Default::default(),
     };
     Rig {
-        agent,
+        agent: Agent::new(parts.clone()),
+        parts,
         session,
+        events,
         _ws: ws,
     }
 }
@@ -89,7 +121,7 @@ fn auto_answer(
                 count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 b.answer(
                     &req.id,
-                    Answer {
+                    ApprovalAnswer {
                         decision,
                         scope,
                         surface: Surface::Web,
@@ -118,7 +150,7 @@ fn last_tool_result(server: &ScriptedLlm) -> String {
 async fn session_scope_grant_is_reused_for_the_same_call_only() {
     let server = ScriptedLlm::start().await;
     let r = rig(&server, workspace_only(), true);
-    let asked = auto_answer(&r.agent.broker, Decision::Approve, Scope::Session);
+    let asked = auto_answer(r.agent.broker(), Decision::Approve, Scope::Session);
     let echo = json!({"command": "echo hi"});
     server.push_all([
         Turn::tool_calls([call("a", "shell.exec", echo.clone())]),
@@ -137,7 +169,7 @@ async fn session_scope_grant_is_reused_for_the_same_call_only() {
         2,
         "same call reused the grant; a different one asked"
     );
-    let grants = r.agent.store.list_grants().unwrap();
+    let grants = r.agent.store().list_grants().unwrap();
     assert_eq!(grants.len(), 2);
     assert!(
         grants
@@ -150,7 +182,7 @@ async fn session_scope_grant_is_reused_for_the_same_call_only() {
 async fn always_scope_is_stored_with_an_expiry() {
     let server = ScriptedLlm::start().await;
     let r = rig(&server, workspace_only(), true);
-    auto_answer(&r.agent.broker, Decision::Approve, Scope::Always);
+    auto_answer(r.agent.broker(), Decision::Approve, Scope::Always);
     server.push_all([
         Turn::tool_calls([call("a", "shell.exec", json!({"command": "true"}))]),
         Turn::text("ok"),
@@ -159,7 +191,7 @@ async fn always_scope_is_stored_with_an_expiry() {
         .run_turn(&r.session, "x", CancellationToken::new())
         .await
         .unwrap();
-    let grants = r.agent.store.list_grants().unwrap();
+    let grants = r.agent.store().list_grants().unwrap();
     assert_eq!(grants.len(), 1);
     assert!(grants[0].session_id.is_none());
     assert!(grants[0].expires_at.is_some());
@@ -169,7 +201,7 @@ async fn always_scope_is_stored_with_an_expiry() {
 async fn a_denial_goes_back_to_the_model_and_the_turn_goes_on() {
     let server = ScriptedLlm::start().await;
     let r = rig(&server, workspace_only(), true);
-    auto_answer(&r.agent.broker, Decision::Deny, Scope::Once);
+    auto_answer(r.agent.broker(), Decision::Deny, Scope::Once);
     server.push_all([
         Turn::tool_calls([call(
             "a",
@@ -210,7 +242,7 @@ async fn an_unanswered_approval_times_out_to_deny() {
         "{}",
         last_tool_result(&server)
     );
-    let audit = r.agent.store.list_audit(Some(&r.session), 50).unwrap();
+    let audit = r.agent.store().list_audit(Some(&r.session), 50).unwrap();
     assert!(audit.iter().any(|a| a.entry.action == "approval.timeout"));
 }
 
@@ -223,7 +255,7 @@ async fn cancelling_during_an_approval_wait_ends_the_turn() {
         Turn::text("never"),
     ]);
     let cancel = CancellationToken::new();
-    let mut events = r.agent.broker.subscribe();
+    let mut events = r.agent.broker().subscribe();
     let c = cancel.clone();
     tokio::spawn(async move {
         if let Ok(BrokerEvent::Needed(_)) = events.recv().await {
@@ -239,11 +271,62 @@ async fn cancelling_during_an_approval_wait_ends_the_turn() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_while_a_tool_runs_ends_the_turn_as_cancelled_not_failed() {
+    let server = ScriptedLlm::start().await;
+    let policy = pryx_policy::parse_policy(
+        "name: t\ntools:\n  allowed:\n    - shell.exec: {commands: [sleep]}\n",
+        std::path::Path::new("t.yaml"),
+    )
+    .unwrap();
+    let mut r = rig(&server, policy, false);
+    server.push_all([
+        Turn::tool_calls([
+            call("a", "shell.exec", json!({"command": "sleep 30"})),
+            call("b", "fs.list", json!({})),
+        ]),
+        Turn::text("never"),
+    ]);
+    let cancel = CancellationToken::new();
+    let agent = Arc::new(Agent::new(r.parts.clone()));
+    let (a, sid, c) = (agent.clone(), r.session.clone(), cancel.clone());
+    let turn = tokio::spawn(async move { a.run_turn(&sid, "wait", c).await });
+    r.wait_for(|e| matches!(e.payload, EventPayload::ToolExecuting(_)))
+        .await;
+    cancel.cancel();
+    let report = turn
+        .await
+        .unwrap()
+        .expect("a cancelled turn is not an error");
+    assert_eq!(report.stop, TurnStop::Cancelled);
+    let completed = r
+        .wait_for(|e| matches!(e.payload, EventPayload::TurnCompleted(_)))
+        .await;
+    assert!(
+        matches!(
+            completed.payload,
+            EventPayload::TurnCompleted(TurnEnd::Cancelled { .. })
+        ),
+        "{completed:?}"
+    );
+    assert_eq!(server.requests().len(), 1, "no model call after cancel");
+    let calls = agent.store().list_tool_calls(&r.session).unwrap();
+    assert_eq!(calls.len(), 1, "the second call never started: {calls:?}");
+    assert_eq!(calls[0].result.as_deref(), Some("cancelled by the user"));
+    // Both calls of the model's message have a result, so the next turn's history is valid.
+    let messages = agent.store().list_messages(&r.session).unwrap();
+    let tool_results = messages
+        .iter()
+        .filter(|m| m.role == pryx_store::Role::Tool)
+        .count();
+    assert_eq!(tool_results, 2);
+}
+
 #[tokio::test]
 async fn the_step_limit_stops_an_endless_tool_loop() {
     let server = ScriptedLlm::start().await;
     let mut r = rig(&server, workspace_only(), false);
-    r.agent.settings.max_steps = 3;
+    r.tune(|p| p.settings.max_steps = 3);
     for i in 0..5 {
         server.push(Turn::tool_calls([call(
             &format!("l{i}"),
@@ -265,7 +348,7 @@ async fn the_step_limit_stops_an_endless_tool_loop() {
 async fn the_session_budget_stops_the_turn() {
     let server = ScriptedLlm::start().await;
     let mut r = rig(&server, workspace_only(), false);
-    r.agent.settings.session_budget_usd = Some(0.001);
+    r.tune(|p| p.settings.session_budget_usd = Some(0.001));
     let usage = pryx_testkit::ScriptedUsage {
         input_tokens: 1_000,
         output_tokens: 0,
@@ -332,7 +415,7 @@ async fn bad_tool_calls_are_returned_to_the_model() {
 async fn an_oversized_context_fails_before_any_request() {
     let server = ScriptedLlm::start().await;
     let mut r = rig(&server, workspace_only(), false);
-    r.agent.model.context = 500;
+    r.tune(|p| p.model.context = 500);
     let err = r
         .agent
         .run_turn(&r.session, &"word ".repeat(2_000), CancellationToken::new())

@@ -77,8 +77,29 @@ async fn shell_exec_blocks_until_approved_on_the_terminal() {
         screen.contains("$ echo approved > proof.txt"),
         "the full command is previewed: {screen}"
     );
-    // Blocked: nothing ran while the question is open.
-    std::thread::sleep(Duration::from_millis(300));
+    // Blocked: nothing ran while the question is open. The call is recorded before the
+    // question is shown, so the database already holds it, still pending and never started.
+    let store = env.store();
+    let session = store
+        .list_sessions(
+            None,
+            pryx_store::Page {
+                limit: 1,
+                offset: 0,
+            },
+        )
+        .unwrap()
+        .remove(0);
+    let calls = store.list_tool_calls(&session.id).unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].tool_name, "shell.exec");
+    assert_eq!(
+        calls[0].status,
+        pryx_store::ToolCallStatus::Pending,
+        "{calls:?}"
+    );
+    assert!(calls[0].started_at.is_none(), "{calls:?}");
+    assert!(calls[0].approval_scope.is_none(), "{calls:?}");
     assert!(!env.ws().join("proof.txt").exists());
     assert_eq!(server.requests().len(), 1);
     let mut stdin = child.stdin.take().unwrap();
@@ -96,18 +117,8 @@ async fn shell_exec_blocks_until_approved_on_the_terminal() {
         std::fs::read_to_string(env.ws().join("proof.txt")).unwrap(),
         "approved\n"
     );
-    let store = env.store();
-    let session = store
-        .list_sessions(
-            None,
-            pryx_store::Page {
-                limit: 1,
-                offset: 0,
-            },
-        )
-        .unwrap()
-        .remove(0);
     let calls = store.list_tool_calls(&session.id).unwrap();
+    assert_eq!(calls[0].status, pryx_store::ToolCallStatus::Completed);
     assert_eq!(calls[0].approval_scope.as_deref(), Some("once"));
     let audit = store.list_audit(Some(&session.id), 100).unwrap();
     assert!(

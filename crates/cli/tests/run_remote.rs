@@ -9,7 +9,7 @@ use common::*;
 use pryx_client::{Client, Filter};
 use pryx_config::DataDir;
 use pryx_protocol::api::{ApprovalDecision, ApprovalScope};
-use pryx_protocol::{ErrorCode, Event, EventKind, Surface};
+use pryx_protocol::{Delta, ErrorCode, Event, EventKind, EventPayload, Surface};
 use serde_json::json;
 
 use std::process::Stdio;
@@ -99,7 +99,7 @@ async fn same_answer_and_records_as_in_process() {
             .events_since(sid, 0, 1000)
             .unwrap()
             .into_iter()
-            .map(|e| e.event)
+            .filter_map(|e| e.kind())
             .collect();
         (s.title, s.model, messages, calls, kinds)
     };
@@ -130,13 +130,18 @@ async fn json_events_come_from_the_core_unless_local() {
         "{remote:?}"
     );
     assert!(local.iter().all(|e| e.surface == Surface::Cli), "{local:?}");
-    let kinds = |evs: &[Event]| evs.iter().map(|e| e.event).collect::<Vec<_>>();
+    let kinds = |evs: &[Event]| evs.iter().map(|e| e.kind().unwrap()).collect::<Vec<_>>();
     assert_eq!(kinds(&remote), kinds(&local));
-    assert_eq!(remote.last().unwrap().event, EventKind::TurnCompleted);
+    assert_eq!(
+        remote.last().unwrap().kind(),
+        Some(EventKind::TurnCompleted)
+    );
     let streamed: String = remote
         .iter()
-        .filter(|e| e.event == EventKind::SessionDelta)
-        .filter_map(|e| e.payload["text"].as_str())
+        .filter_map(|e| match &e.payload {
+            EventPayload::SessionDelta(Delta::Text { text }) => Some(text.as_str()),
+            _ => None,
+        })
         .collect();
     assert_eq!(streamed, "Hello from the core.");
 }
@@ -172,21 +177,11 @@ async fn an_approval_is_answered_from_another_client_and_the_first_answer_wins()
         .await
         .expect("the run asks for approval")
         .unwrap();
-    let id = event.payload["id"].as_str().unwrap().to_string();
-    // `approval.needed` is published a moment before the approval can be answered: wait for
-    // it to be listed, as a UI showing `GET /approvals` would.
-    for _ in 0..500 {
-        if api
-            .pending_approvals()
-            .await
-            .unwrap()
-            .iter()
-            .any(|a| a.id == id)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let EventPayload::ApprovalNeeded(request) = event.payload else {
+        panic!("expected approval.needed, got {event:?}");
+    };
+    let id = request.id;
+    // The approval is answerable as soon as it is announced.
     api.answer_approval(&id, ApprovalDecision::Approve, ApprovalScope::Once)
         .await
         .unwrap();

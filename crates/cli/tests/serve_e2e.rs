@@ -301,9 +301,16 @@ async fn sigterm_during_a_streaming_turn_cancels_it_and_exits_quickly() {
     let done = events
         .iter()
         .rev()
-        .find(|e| e.event == pryx_protocol::EventKind::TurnCompleted)
+        .find_map(|e| match &e.payload {
+            pryx_protocol::EventPayload::TurnCompleted(end) => Some(end),
+            _ => None,
+        })
         .expect("turn.completed recorded");
-    assert_eq!(done.payload["stop"], "cancelled");
+    assert_eq!(
+        done.stop(),
+        Some(pryx_protocol::TurnStop::Cancelled),
+        "{done:?}"
+    );
     let spans = store.list_spans(&session).unwrap();
     let turn = spans.iter().find(|s| s.kind.as_str() == "turn").unwrap();
     assert_eq!(turn.status.as_str(), "cancelled");

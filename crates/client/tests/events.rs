@@ -7,8 +7,10 @@ mod common;
 
 use common::*;
 use pryx_client::{Backoff, Client, Connection, Filter};
-use pryx_protocol::api::{ApprovalDecision, ApprovalScope, CreateSession};
-use pryx_protocol::{ErrorCode, Event, EventKind, Surface};
+use pryx_protocol::api::{ApprovalDecision, ApprovalOutcome, ApprovalScope, CreateSession};
+use pryx_protocol::message::Role;
+use pryx_protocol::{Delta, ErrorCode, Event, EventKind, EventPayload, Surface, TurnStop};
+use pryx_testkit::events::trace_event;
 use serde_json::json;
 use std::time::Duration;
 
@@ -26,11 +28,13 @@ async fn a_turn_streams_in_order_with_deltas() {
         .push(Turn::text("Hello there, friend.").with_chunk_chars(4));
     c.send_message(&s.id, "greet me").await.unwrap();
     let events = until_completed(&mut sub, 1).await;
-    assert_eq!(events[0].event, EventKind::TurnStarted);
+    assert_eq!(events[0].kind(), Some(EventKind::TurnStarted));
     let text: String = events
         .iter()
-        .filter(|e| e.event == EventKind::SessionDelta)
-        .filter_map(|e| e.payload["text"].as_str())
+        .filter_map(|e| match &e.payload {
+            EventPayload::SessionDelta(Delta::Text { text }) => Some(text.as_str()),
+            _ => None,
+        })
         .collect();
     assert_eq!(text, "Hello there, friend.");
     assert_eq!(versions(&events), rig.stored_versions(&s.id));
@@ -85,7 +89,9 @@ async fn server_restart_replays_exactly_what_was_missed() {
     assert!(rig.stored_versions(&quiet.id).is_empty());
     let answers = got_one
         .iter()
-        .filter(|e| e.event == EventKind::SessionMessage && e.payload["role"] == "assistant")
+        .filter(
+            |e| matches!(&e.payload, EventPayload::SessionMessage(m) if m.role == Role::Assistant),
+        )
         .count();
     assert_eq!(answers, 4);
 }
@@ -106,9 +112,8 @@ async fn a_slow_reader_is_resynced_without_loss() {
             .store()
             .append_event(
                 &s.id,
-                EventKind::TraceEvent,
                 Surface::Core,
-                &json!({"blob": big}),
+                &trace_event("blob", big.as_str()).into(),
             )
             .unwrap();
         rig.core.bus().publish(&e);
@@ -149,7 +154,7 @@ async fn approvals_answered_over_the_socket_first_answer_wins() {
     let asked_a = next(&mut a).await;
     let asked_b = next(&mut b).await;
     assert_eq!(asked_a, asked_b, "both surfaces get the same question");
-    let id = asked_a.payload["id"].as_str().unwrap();
+    let id = approval_of(&asked_a).id.as_str();
     wait_pending(&tui, id).await;
     a.answer(id, ApprovalDecision::Approve, ApprovalScope::Once)
         .await
@@ -166,15 +171,20 @@ async fn approvals_answered_over_the_socket_first_answer_wins() {
     assert_eq!(late.code(), Some(ErrorCode::NotFound), "{late}");
     for sub in [&mut a, &mut b] {
         let resolved = next(sub).await;
-        assert_eq!(resolved.event, EventKind::ApprovalResolved);
-        let outcome = &resolved.payload["outcome"];
-        assert_eq!(outcome["decision"], "approve", "{outcome}");
+        assert_eq!(resolved.kind(), Some(EventKind::ApprovalResolved));
+        let outcome = &resolved_of(&resolved).outcome;
+        let ApprovalOutcome::Answered(answer) = outcome else {
+            panic!("expected an answer, got {outcome:?}");
+        };
+        assert_eq!(answer.decision, ApprovalDecision::Approve, "{outcome:?}");
         assert_eq!(
-            outcome["surface"], "tui",
+            answer.surface,
+            Surface::Tui,
             "recorded with the answering surface"
         );
     }
-    assert_eq!(rig.wait_completed(&s.id, 1).await["stop"], "completed");
+    let done = rig.wait_completed(&s.id, 1).await;
+    assert_eq!(done.stop(), Some(TurnStop::Completed), "{done:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,8 @@ use common::*;
 use pryx_client::{Client, ClientError, Filter};
 use pryx_config::DataDir;
 use pryx_protocol::api::{ApprovalDecision, ApprovalScope, CoreMetadata, CreateSession};
-use pryx_protocol::{ErrorCode, EventKind};
+use pryx_protocol::message::Role;
+use pryx_protocol::{ErrorCode, EventKind, TurnStop};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,11 +55,14 @@ async fn sessions_turns_search_audit_and_delete() {
     assert_eq!(turn.session_id, s.id);
     assert_eq!(turn.after_version, 0);
     let done = rig.wait_completed(&s.id, 1).await;
-    assert_eq!(done["stop"], "completed");
+    assert_eq!(done.stop(), Some(TurnStop::Completed), "{done:?}");
 
     let detail = c.get_session(&s.id).await.unwrap();
-    let roles: Vec<&str> = detail.messages.iter().map(|m| m.role.as_str()).collect();
-    assert_eq!(roles, ["user", "assistant", "tool", "assistant"]);
+    let roles: Vec<Role> = detail.messages.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [Role::User, Role::Assistant, Role::Tool, Role::Assistant]
+    );
     assert_eq!(
         detail.messages.last().unwrap().text,
         "The notes mention a zebra."
@@ -133,7 +137,7 @@ async fn approvals_answer_once_and_cancel_a_waiting_turn() {
     ]);
     c.send_message(&s.id, "run echo").await.unwrap();
     let asked = next(&mut sub).await;
-    let id = asked.payload["id"].as_str().unwrap().to_string();
+    let id = approval_of(&asked).id.clone();
     wait_pending(c, &id).await;
     let pending = c.pending_approvals().await.unwrap();
     assert_eq!(pending.len(), 1);
@@ -150,17 +154,19 @@ async fn approvals_answer_once_and_cancel_a_waiting_turn() {
         .await
         .unwrap_err();
     assert_eq!(late.code(), Some(ErrorCode::NotFound), "{late}");
-    assert_eq!(rig.wait_completed(&s.id, 1).await["stop"], "completed");
+    let done = rig.wait_completed(&s.id, 1).await;
+    assert_eq!(done.stop(), Some(TurnStop::Completed), "{done:?}");
 
     // A turn waiting for an answer is cancelled through the API.
     let turn = c.send_message(&s.id, "again").await.unwrap();
     let again = next(&mut sub).await;
-    wait_pending(c, again.payload["id"].as_str().unwrap()).await;
+    wait_pending(c, &approval_of(&again).id).await;
     let e = c.send_message(&s.id, "meanwhile").await.unwrap_err();
     assert_eq!(e.code(), Some(ErrorCode::Conflict), "{e}");
     let cancelled = c.cancel_turn(&turn.turn_id).await.unwrap();
     assert_eq!(cancelled.session_id, s.id);
-    assert_eq!(rig.wait_completed(&s.id, 2).await["stop"], "cancelled");
+    let done = rig.wait_completed(&s.id, 2).await;
+    assert_eq!(done.stop(), Some(TurnStop::Cancelled), "{done:?}");
     let e = c.cancel_turn(&turn.turn_id).await.unwrap_err();
     assert_eq!(e.code(), Some(ErrorCode::NotFound));
     assert!(c.pending_approvals().await.unwrap().is_empty());

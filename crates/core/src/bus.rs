@@ -66,18 +66,10 @@ impl SessionBus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pryx_protocol::{EventKind, Surface};
+    use pryx_testkit::events::{event, user_message};
 
     fn ev(n: u64) -> Event {
-        let mut e = Event::new(
-            EventKind::SessionMessage,
-            "s",
-            Surface::Core,
-            serde_json::json!({"n": n}),
-            "t",
-        );
-        e.version = Some(n);
-        e
+        event("s", Some(n), user_message(n, "hi"))
     }
 
     #[tokio::test]

@@ -5,15 +5,15 @@ use crate::bus::SessionBus;
 use crate::error::CoreError;
 use crate::turns::Turns;
 use pryx_agent::approvals::ApprovalBroker;
-use pryx_agent::{Agent, AgentSettings, EventSink, PromptSource};
+use pryx_agent::{Agent, AgentParts, AgentSettings, EventSink, PromptSource, TurnReport};
 use pryx_llm::Provider;
 use pryx_llm::catalog::ModelInfo;
 use pryx_policy::Policy;
-use pryx_protocol::EventKind;
+use pryx_protocol::{ErrorOccurred, EventPayload, TurnEnd};
 use pryx_store::{NewSession, Session, Store};
 use pryx_tools::{ToolContext, ToolRegistry};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -28,7 +28,8 @@ pub struct CoreParts {
     /// How the policy was named (`workspace-only`, a file stem), for diagnostics.
     pub policy_name: String,
     pub tool_ctx: ToolContext,
-    /// `interactive` is forced on: connected surfaces answer approvals.
+    /// `interactive`: whether some surface can answer approvals (on for `pryx serve`; for an
+    /// in-process `pryx run`, whether it has a terminal to ask on).
     pub settings: AgentSettings,
     /// Appended to the system prompt at the start of each turn (skills).
     pub prompt_sources: Vec<PromptSource>,
@@ -71,7 +72,8 @@ struct Inner {
     policy_loader: Option<PolicyLoader>,
     model_loader: Option<ModelLoader>,
     bus: SessionBus,
-    turns: Turns,
+    observer: Arc<OnceLock<EventSink>>,
+    turns: Arc<Turns>,
     workspace_id: String,
     started: Instant,
     started_at: String,
@@ -85,8 +87,8 @@ pub struct Core {
 }
 
 impl Core {
-    /// Wires the agent to a new bus and broker. Tool calls left running by a previous process
-    /// are marked interrupted (this core is the only writer of the data dir).
+    /// Wires the agent to a new bus and broker. The owner of the data dir then calls
+    /// [`Core::recover_interrupted`].
     pub fn new(parts: CoreParts) -> Result<Core, CoreError> {
         Self::with_bus(parts, SessionBus::default())
     }
@@ -94,17 +96,13 @@ impl Core {
     /// As [`Core::new`], on a given bus (tests use a small one to exercise resyncs).
     pub fn with_bus(parts: CoreParts, bus: SessionBus) -> Result<Core, CoreError> {
         let publisher = bus.clone();
-        let sink: EventSink = Arc::new(move |e| publisher.publish(e));
-        let interrupted = parts.store.mark_all_interrupted()?;
-        if interrupted > 0 {
-            tracing::info!(
-                interrupted,
-                "marked tool calls of a previous run as interrupted"
-            );
-        }
+        let observer: Arc<OnceLock<EventSink>> = Arc::default();
+        let turns: Arc<Turns> = Arc::default();
+        let (observe, running) = (observer.clone(), turns.clone());
+        let sink: EventSink = Arc::new(move |e| deliver(&running, &observe, &publisher, e));
         let workspace = parts.store.upsert_workspace(&parts.tool_ctx.workspace)?;
         let broker = ApprovalBroker::new();
-        let agent = Agent {
+        let agent = Agent::new(AgentParts {
             store: parts.store.clone(),
             provider: parts.provider,
             model: parts.model,
@@ -113,13 +111,9 @@ impl Core {
             broker: broker.clone(),
             sink,
             tool_ctx: parts.tool_ctx,
-            settings: AgentSettings {
-                interactive: true,
-                ..parts.settings
-            },
+            settings: parts.settings,
             prompt_sources: parts.prompt_sources,
-            rate: Default::default(),
-        };
+        });
         Ok(Core {
             inner: Arc::new(Inner {
                 active: RwLock::new(Active {
@@ -131,7 +125,8 @@ impl Core {
                 policy_loader: parts.policy_loader,
                 model_loader: parts.model_loader,
                 bus,
-                turns: Turns::default(),
+                observer,
+                turns,
                 workspace_id: workspace.id,
                 started: Instant::now(),
                 started_at: pryx_store::now_ts(),
@@ -140,11 +135,32 @@ impl Core {
         })
     }
 
+    /// Crash recovery for the one core that owns the data dir (it holds the core lock): tool
+    /// calls a previous process left running are marked interrupted. Not for an in-process
+    /// `pryx run`, which may run beside other runs of the same data dir.
+    pub fn recover_interrupted(&self) -> Result<usize, CoreError> {
+        let interrupted = self.store().mark_all_interrupted()?;
+        if interrupted > 0 {
+            tracing::info!(
+                interrupted,
+                "marked tool calls of a previous run as interrupted"
+            );
+        }
+        Ok(interrupted)
+    }
+
     pub fn store(&self) -> &Store {
         &self.inner.store
     }
     pub fn bus(&self) -> &SessionBus {
         &self.inner.bus
+    }
+    /// Calls `sink` with every event the agent emits, in order, before it reaches the bus. A bus
+    /// subscriber that falls behind loses events; this one cannot, which is what an in-process
+    /// `pryx run` printing the whole turn needs. Only the first observer is kept (returns false
+    /// for a second one).
+    pub fn set_observer(&self, sink: EventSink) -> bool {
+        self.inner.observer.set(sink).is_ok()
     }
     pub fn broker(&self) -> &ApprovalBroker {
         &self.inner.broker
@@ -274,6 +290,48 @@ impl Core {
     /// Starts a turn in the background and returns at once. Its events go to the bus, ending with
     /// `turn.completed` (preceded by `error.occurred` when it fails).
     pub fn start_turn(&self, session_id: &str, prompt: &str) -> Result<StartedTurn, CoreError> {
+        let cancel = CancellationToken::new();
+        let (started, agent) = self.reserve_turn(session_id, prompt, cancel.clone())?;
+        let core = self.clone();
+        let (run, text) = (started.clone(), prompt.to_string());
+        let handle = tokio::spawn(async move {
+            let _ = core.drive(agent, &run, &text, cancel).await;
+        });
+        self.inner
+            .turns
+            .set_handle(session_id, &started.turn_id, handle);
+        Ok(started)
+    }
+
+    /// Runs a turn to its end in the calling task (`pryx run` hosting the core in-process): the
+    /// same checks, bookkeeping and events as [`Core::start_turn`]. Cancelling `cancel` (or
+    /// [`Core::cancel_turn`]) ends it as cancelled.
+    pub async fn run_turn(
+        &self,
+        session_id: &str,
+        prompt: &str,
+        cancel: CancellationToken,
+    ) -> Result<TurnReport, CoreError> {
+        let (core, sid, text, token) = (
+            self.clone(),
+            session_id.to_string(),
+            prompt.to_string(),
+            cancel.clone(),
+        );
+        let (started, agent) =
+            tokio::task::spawn_blocking(move || core.reserve_turn(&sid, &text, token))
+                .await
+                .map_err(|e| CoreError::Internal(format!("the turn could not start: {e}")))??;
+        Ok(self.drive(agent, &started, prompt, cancel).await?)
+    }
+
+    /// Validates a new turn and reserves its session (one turn per session at a time).
+    fn reserve_turn(
+        &self,
+        session_id: &str,
+        prompt: &str,
+        cancel: CancellationToken,
+    ) -> Result<(StartedTurn, Arc<Agent>), CoreError> {
         if self.is_shutting_down() {
             return Err(CoreError::ShuttingDown);
         }
@@ -286,12 +344,7 @@ impl Core {
             return Err(CoreError::SessionNotFound(session_id.to_string()));
         }
         let turn_id = uuid::Uuid::now_v7().to_string();
-        let cancel = CancellationToken::new();
-        if !self
-            .inner
-            .turns
-            .reserve(session_id, &turn_id, cancel.clone())
-        {
+        if !self.inner.turns.reserve(session_id, &turn_id, cancel) {
             return Err(CoreError::SessionBusy(session_id.to_string()));
         }
         let after_version = match self.store().last_event_version(session_id) {
@@ -301,45 +354,73 @@ impl Core {
                 return Err(e.into());
             }
         };
-        let core = self.clone();
-        let (sid, tid, text) = (session_id.to_string(), turn_id.clone(), prompt.to_string());
-        let agent = self.agent();
-        let handle = tokio::spawn(async move {
-            let result = agent.run_turn(&sid, &text, cancel).await;
-            match result {
-                Ok(report) => {
-                    tracing::info!(session = %sid, turn = %tid, stop = ?report.stop, steps = report.steps, "turn ended")
-                }
-                Err(e) => {
-                    tracing::warn!(session = %sid, turn = %tid, error = %e, "turn failed");
-                    core.ensure_completed(&sid, after_version, &e);
-                }
-            }
-            core.inner.turns.finish(&sid, &tid);
-        });
-        self.inner.turns.set_handle(session_id, &turn_id, handle);
-        Ok(StartedTurn {
+        let started = StartedTurn {
             turn_id,
             session_id: session_id.to_string(),
             after_version,
-        })
+        };
+        Ok((started, self.agent()))
+    }
+
+    /// Runs a reserved turn and releases its session, making sure it ends with `turn.completed`.
+    async fn drive(
+        &self,
+        agent: Arc<Agent>,
+        turn: &StartedTurn,
+        prompt: &str,
+        cancel: CancellationToken,
+    ) -> Result<TurnReport, pryx_agent::AgentError> {
+        let (sid, tid) = (&turn.session_id, &turn.turn_id);
+        let result = agent.run_turn(sid, prompt, cancel).await;
+        match &result {
+            Ok(report) => {
+                tracing::info!(session = %sid, turn = %tid, stop = ?report.stop, steps = report.steps, "turn ended")
+            }
+            Err(e) => {
+                tracing::warn!(session = %sid, turn = %tid, error = %e, "turn failed");
+                let (core, sid, after) = (self.clone(), sid.clone(), turn.after_version);
+                let (code, message) = (e.code(), e.to_string());
+                // Store work runs off the async workers (SQLite may wait for a lock).
+                let _ = tokio::task::spawn_blocking(move || {
+                    core.ensure_completed(&sid, after, code, &message)
+                })
+                .await;
+            }
+        }
+        self.inner.turns.finish(sid, tid);
+        result
     }
 
     /// A turn that failed before it could report its end still ends with `turn.completed`.
-    fn ensure_completed(&self, session_id: &str, after: u64, error: &pryx_agent::AgentError) {
+    fn ensure_completed(
+        &self,
+        session_id: &str,
+        after: u64,
+        code: pryx_protocol::ErrorCode,
+        message: &str,
+    ) {
         let store = self.store();
         let done = store
             .events_since(session_id, after, u32::MAX)
-            .map(|evs| evs.iter().any(|e| e.event == EventKind::TurnCompleted))
+            .map(|evs| {
+                evs.iter()
+                    .any(|e| matches!(e.payload, EventPayload::TurnCompleted(_)))
+            })
             .unwrap_or(false);
         if done {
             return;
         }
-        let payload = serde_json::json!({"stop": "error", "code": error.code(), "message": error.to_string()});
-        let surface = self.agent().settings.surface;
-        for kind in [EventKind::ErrorOccurred, EventKind::TurnCompleted] {
-            match store.append_event(session_id, kind, surface, &payload) {
-                Ok(e) => self.inner.bus.publish(&e),
+        let surface = self.agent().settings().surface;
+        let payloads = [
+            EventPayload::ErrorOccurred(ErrorOccurred::new(code, message)),
+            EventPayload::TurnCompleted(TurnEnd::Error {
+                code,
+                message: message.to_string(),
+            }),
+        ];
+        for payload in payloads {
+            match store.append_event(session_id, surface, &payload) {
+                Ok(e) => deliver(&self.inner.turns, &self.inner.observer, &self.inner.bus, &e),
                 Err(e) => {
                     tracing::warn!(session = %session_id, error = %e, "cannot record the end of a failed turn")
                 }
@@ -369,6 +450,24 @@ impl Core {
             );
         }
     }
+}
+
+/// Hands an event to the observer (if any), then to every bus subscriber. A turn's session is
+/// released before its `turn.completed` goes out, so whoever reacts to it can start the next
+/// turn at once (and can no longer cancel the finished one).
+fn deliver(
+    turns: &Turns,
+    observer: &OnceLock<EventSink>,
+    bus: &SessionBus,
+    event: &pryx_protocol::Event,
+) {
+    if matches!(event.payload, EventPayload::TurnCompleted(_)) {
+        turns.release(&event.session_id);
+    }
+    if let Some(o) = observer.get() {
+        o(event);
+    }
+    bus.publish(event);
 }
 
 async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {

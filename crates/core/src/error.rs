@@ -18,6 +18,9 @@ pub enum CoreError {
     Invalid(String),
     #[error("the local store failed: {0}; run `pryx doctor`")]
     Store(#[from] pryx_store::StoreError),
+    /// A turn run in this task ([`crate::Core::run_turn`]) failed.
+    #[error(transparent)]
+    Turn(#[from] pryx_agent::AgentError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -33,6 +36,7 @@ impl CoreError {
             CoreError::ShuttingDown => ErrorCode::Internal,
             CoreError::Invalid(_) => ErrorCode::ValidationFailed,
             CoreError::Store(e) => e.code(),
+            CoreError::Turn(e) => e.code(),
             CoreError::Internal(_) => ErrorCode::Internal,
         }
     }

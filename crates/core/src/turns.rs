@@ -56,6 +56,11 @@ impl Turns {
         }
     }
 
+    /// Frees the session whatever turn runs there: its turn has ended (`turn.completed`).
+    pub fn release(&self, session_id: &str) {
+        self.lock().remove(session_id);
+    }
+
     pub fn is_busy(&self, session_id: &str) -> bool {
         self.lock().contains_key(session_id)
     }
@@ -103,5 +108,8 @@ mod tests {
         turns.finish("s1", "t1");
         assert!(!turns.is_busy("s1"));
         assert_eq!(turns.len(), 1);
+        turns.release("s2");
+        assert!(!turns.is_busy("s2"));
+        assert_eq!(turns.cancel("t3"), None);
     }
 }

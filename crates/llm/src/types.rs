@@ -1,118 +1,14 @@
-//! Provider-neutral model of a conversation, a request and a final response.
+//! Provider-neutral model of a request and a final response. The conversation itself (messages
+//! and their parts) is part of the wire contract and lives in `pryx_protocol::message`.
 //!
 //! Tool names here are always canonical (`fs.read`); the wire clients translate them.
 
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-/// One turn of the conversation. The system prompt lives on [`ChatRequest::system`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "role", rename_all = "snake_case")]
-pub enum Message {
-    /// What the user said: text and images.
-    User { content: Vec<UserPart> },
-    /// What the model said earlier, including its reasoning and tool calls.
-    Assistant { content: Vec<AssistantPart> },
-    /// The result of one tool call, answering [`ToolCall::id`].
-    Tool(ToolResult),
-}
-
-impl Message {
-    /// A user message holding one piece of text.
-    pub fn user(text: impl Into<String>) -> Self {
-        Message::User {
-            content: vec![UserPart::Text { text: text.into() }],
-        }
-    }
-
-    /// An assistant message holding one piece of text.
-    pub fn assistant(text: impl Into<String>) -> Self {
-        Message::Assistant {
-            content: vec![AssistantPart::Text { text: text.into() }],
-        }
-    }
-
-    /// A tool result message.
-    pub fn tool_result(
-        call_id: impl Into<String>,
-        content: impl Into<String>,
-        is_error: bool,
-    ) -> Self {
-        Message::Tool(ToolResult {
-            call_id: call_id.into(),
-            content: content.into(),
-            is_error,
-        })
-    }
-}
-
-/// A piece of a user message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum UserPart {
-    Text {
-        text: String,
-    },
-    /// An image sent as data, for models that accept images.
-    Image(ImageData),
-}
-
-/// Image bytes, base64-encoded, with their media type (`image/png`, `image/jpeg`, ...).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImageData {
-    pub media_type: String,
-    pub data_base64: String,
-}
-
-/// A piece of an assistant message, in the order the model produced it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum AssistantPart {
-    Text {
-        text: String,
-    },
-    /// Visible reasoning. Anthropic signs it; the signature must travel back on the next request.
-    Reasoning {
-        text: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        signature: Option<String>,
-    },
-    /// Reasoning the provider encrypted; opaque, but must be passed back unchanged.
-    RedactedReasoning {
-        data: String,
-    },
-    ToolCall(ToolCall),
-}
-
-/// A tool call requested by the model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolCall {
-    /// Provider-assigned id that the [`ToolResult`] must echo.
-    pub id: String,
-    /// Canonical tool name, e.g. `fs.read`.
-    pub name: String,
-    /// Arguments as the raw JSON text the model produced (may be invalid JSON).
-    pub arguments: String,
-}
-
-impl ToolCall {
-    /// Parses the arguments; an empty string counts as `{}`.
-    pub fn arguments_json(&self) -> Result<serde_json::Value, serde_json::Error> {
-        if self.arguments.trim().is_empty() {
-            return Ok(serde_json::Value::Object(serde_json::Map::new()));
-        }
-        serde_json::from_str(&self.arguments)
-    }
-}
-
-/// The outcome of a tool call, sent back to the model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolResult {
-    pub call_id: String,
-    pub content: String,
-    #[serde(default)]
-    pub is_error: bool,
-}
+pub use pryx_protocol::message::{
+    AssistantPart, ImageData, Message, Role, ToolCall, ToolResult, UserPart,
+};
 
 /// A tool the model may call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -20,6 +20,8 @@ use serde_json::{Map, json};
 struct Recorder {
     approve: bool,
     progress: Mutex<Vec<Progress>>,
+    /// Signalled after every progress notification; see [`Recorder::wait_for_progress`].
+    progressed: tokio::sync::Notify,
     elicited: Mutex<Vec<ElicitationRequest>>,
     sampled: Mutex<Vec<SamplingRequest>>,
 }
@@ -45,6 +47,41 @@ impl ClientCallbacks for Recorder {
     }
     fn progress(&self, progress: Progress) {
         self.progress.lock().unwrap().push(progress);
+        self.progressed.notify_one();
+    }
+}
+
+impl Recorder {
+    /// Waits until the progress notifications received so far satisfy `done`; panics naming
+    /// `what` if that takes more than 20 s.
+    async fn wait_for_progress(&self, what: &str, done: impl Fn(&[Progress]) -> bool) {
+        let wait = async {
+            loop {
+                if done(&self.progress.lock().unwrap()) {
+                    return;
+                }
+                // `notify_one` stores a permit when no one waits yet, so a notification that
+                // lands between the check and this await is not lost.
+                self.progressed.notified().await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(20), wait)
+            .await
+            .is_err()
+        {
+            panic!(
+                "timed out after 20 s waiting for {what}; progress so far: {:?}",
+                self.progress.lock().unwrap()
+            );
+        }
+    }
+
+    /// Waits for the first progress notification of a call of `tool`: the call is running.
+    async fn wait_for_first_progress_of(&self, tool: &str) {
+        self.wait_for_progress(&format!("the first progress notification of {tool}"), |p| {
+            p.iter().any(|p| p.tool.as_deref() == Some(tool))
+        })
+        .await;
     }
 }
 
@@ -132,13 +169,9 @@ async fn tools_calls_and_client_features() {
         .await
         .unwrap();
     assert!(!out.is_error, "{}", out.content);
-    // Notifications are handled on their own tasks; give the last ones a moment to land.
-    for _ in 0..50 {
-        if rec.progress.lock().unwrap().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Notifications are handled on their own tasks and may land after the result.
+    rec.wait_for_progress("two progress notifications", |p| p.len() >= 2)
+        .await;
     let progress = rec.progress.lock().unwrap().clone();
     assert!(progress.len() >= 2, "{progress:?}");
     assert_eq!(
@@ -175,7 +208,8 @@ async fn sampling_without_approval_is_refused() {
 async fn cancellation_reaches_the_call_and_the_session_survives() {
     let env = Env::new();
     env.write(&[("every", everything_stdio())]);
-    let mgr = env.manager(None);
+    let rec = Arc::new(Recorder::default());
+    let mgr = env.manager(Some(rec.clone()));
     let tools = mgr.tools().await;
     let long = find(&tools, "every.trigger-long-running-operation");
     let ctx = env.ctx();
@@ -184,7 +218,9 @@ async fn cancellation_reaches_the_call_and_the_session_survives() {
         long.execute(json!({"duration": 30, "steps": 30}), ctx)
             .await
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Cancel only once the server is working on the call.
+    rec.wait_for_first_progress_of("every.trigger-long-running-operation")
+        .await;
     cancel.cancel();
     let res = tokio::time::timeout(Duration::from_secs(5), call)
         .await
@@ -203,7 +239,8 @@ async fn cancellation_reaches_the_call_and_the_session_survives() {
 async fn killed_server_fails_the_call_then_restarts() {
     let env = Env::new();
     env.write(&[("every", everything_stdio())]);
-    let mgr = env.manager(None);
+    let rec = Arc::new(Recorder::default());
+    let mgr = env.manager(Some(rec.clone()));
     let tools = mgr.tools().await;
     let conn = mgr.server("every").unwrap();
     let pid = conn.pid().await.unwrap();
@@ -215,7 +252,9 @@ async fn killed_server_fails_the_call_then_restarts() {
         long.execute(json!({"duration": 30, "steps": 30}), ctx)
             .await
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Kill the server only once it is working on the call.
+    rec.wait_for_first_progress_of("every.trigger-long-running-operation")
+        .await;
     let raw = rustix::process::Pid::from_raw(i32::try_from(pid).unwrap()).unwrap();
     rustix::process::kill_process(raw, rustix::process::Signal::KILL).unwrap();
 

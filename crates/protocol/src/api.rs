@@ -91,11 +91,10 @@ pub struct MessageView {
     pub id: String,
     /// 1, 2, 3, … within the session.
     pub seq: u64,
-    /// `user`, `assistant`, `tool` or `system`.
-    pub role: String,
+    pub role: crate::message::Role,
     pub text: String,
     /// The provider-neutral message content (text, tool calls, tool results).
-    pub content: serde_json::Value,
+    pub content: crate::message::Message,
     #[serde(default)]
     pub tool_call_id: Option<String>,
     #[serde(default)]
@@ -380,4 +379,38 @@ pub struct CoreMetadata {
     pub started_at: String,
     /// The address the core listens on (`127.0.0.1` unless exposed on purpose).
     pub bind: String,
+}
+
+/// An answer to an approval, from some surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApprovalAnswer {
+    pub decision: ApprovalDecision,
+    pub scope: ApprovalScope,
+    pub surface: crate::Surface,
+}
+
+/// How an approval ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ApprovalOutcome {
+    Answered(ApprovalAnswer),
+    /// Nobody answered in time: the policy's default applies.
+    TimedOut {
+        default: ApprovalDecision,
+    },
+    /// The turn was cancelled while waiting.
+    Cancelled,
+}
+
+impl ApprovalOutcome {
+    /// Whether the call may run.
+    pub fn approved(&self) -> bool {
+        match self {
+            ApprovalOutcome::Answered(a) => a.decision == ApprovalDecision::Approve,
+            ApprovalOutcome::TimedOut { default } => *default == ApprovalDecision::Approve,
+            ApprovalOutcome::Cancelled => false,
+        }
+    }
 }

@@ -1,4 +1,7 @@
-use serde::{Deserialize, Serialize};
+//! The event envelope of DESIGN.md §6 and the kinds of events the session bus carries.
+
+use crate::event_payload::EventPayload;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Which surface produced an event or answered an approval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -13,8 +16,22 @@ pub enum Surface {
     Webhook,
 }
 
-/// Bus event names (PRD §8.3). `session.delta` and `session.typing` are ephemeral: never persisted,
-/// never replayed.
+impl Surface {
+    /// The name on the wire and in audit rows (`cli`, `tui`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Surface::Core => "core",
+            Surface::Cli => "cli",
+            Surface::Tui => "tui",
+            Surface::Web => "web",
+            Surface::Telegram => "telegram",
+            Surface::Webhook => "webhook",
+        }
+    }
+}
+
+/// Bus event names (PRD §8.3), used to filter subscriptions. `session.delta` and
+/// `session.typing` are ephemeral: never persisted, never replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventKind {
@@ -45,27 +62,93 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in the order of PRD §8.3.
+    pub const ALL: [EventKind; 12] = [
+        EventKind::SessionMessage,
+        EventKind::SessionDelta,
+        EventKind::SessionTyping,
+        EventKind::TurnStarted,
+        EventKind::TurnCompleted,
+        EventKind::ToolRequest,
+        EventKind::ToolExecuting,
+        EventKind::ToolComplete,
+        EventKind::ApprovalNeeded,
+        EventKind::ApprovalResolved,
+        EventKind::TraceEvent,
+        EventKind::ErrorOccurred,
+    ];
+
     /// Ephemeral events are broadcast but neither stored nor replayed.
     pub fn is_ephemeral(self) -> bool {
         matches!(self, EventKind::SessionDelta | EventKind::SessionTyping)
     }
+
+    /// The wire name, e.g. `tool.complete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::SessionMessage => "session.message",
+            EventKind::SessionDelta => "session.delta",
+            EventKind::SessionTyping => "session.typing",
+            EventKind::TurnStarted => "turn.started",
+            EventKind::TurnCompleted => "turn.completed",
+            EventKind::ToolRequest => "tool.request",
+            EventKind::ToolExecuting => "tool.executing",
+            EventKind::ToolComplete => "tool.complete",
+            EventKind::ApprovalNeeded => "approval.needed",
+            EventKind::ApprovalResolved => "approval.resolved",
+            EventKind::TraceEvent => "trace.event",
+            EventKind::ErrorOccurred => "error.occurred",
+        }
+    }
+
+    /// The kind of a wire name; `None` for a name this build does not know.
+    pub fn from_name(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.name() == name)
+    }
 }
 
 /// The envelope of DESIGN.md §6: `{type:"event",event,session_id,surface,payload,timestamp,version}`.
-/// `version` increases per session for persisted events and is absent for ephemeral ones.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// The `event` name on the wire is the payload's kind, so the two cannot disagree. `version`
+/// increases per session for persisted events and is absent for ephemeral ones.
+///
+/// Decoding never fails on a newer core's additions: an unknown event name, or a payload this
+/// build cannot read, becomes [`EventPayload::Unknown`] with the name and JSON kept.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    #[serde(rename = "type")]
-    pub envelope: EnvelopeType,
-    pub event: EventKind,
     pub session_id: String,
     pub surface: Surface,
-    pub payload: serde_json::Value,
+    pub payload: EventPayload,
     /// RFC 3339 UTC.
     pub timestamp: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
+}
+
+impl Event {
+    /// An event without a version (the store assigns it when the event is persisted).
+    pub fn new(
+        session_id: impl Into<String>,
+        surface: Surface,
+        payload: impl Into<EventPayload>,
+        timestamp: impl Into<String>,
+    ) -> Self {
+        Event {
+            session_id: session_id.into(),
+            surface,
+            payload: payload.into(),
+            timestamp: timestamp.into(),
+            version: None,
+        }
+    }
+
+    /// The kind; `None` for an event this build does not know.
+    pub fn kind(&self) -> Option<EventKind> {
+        self.payload.kind()
+    }
+
+    /// The wire name (`tool.complete`), also for unknown events.
+    pub fn name(&self) -> &str {
+        self.payload.name()
+    }
 }
 
 /// The constant `"event"` tag of the envelope.
@@ -77,46 +160,77 @@ pub enum EnvelopeType {
     Event,
 }
 
-impl Event {
-    pub fn new(
-        event: EventKind,
-        session_id: impl Into<String>,
-        surface: Surface,
-        payload: serde_json::Value,
-        timestamp: impl Into<String>,
-    ) -> Self {
-        Event {
+#[derive(Serialize)]
+struct WireOut<'a> {
+    #[serde(rename = "type")]
+    envelope: EnvelopeType,
+    event: &'a str,
+    session_id: &'a str,
+    surface: Surface,
+    payload: &'a EventPayload,
+    timestamp: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct WireIn {
+    #[serde(rename = "type")]
+    _envelope: EnvelopeType,
+    event: String,
+    session_id: String,
+    surface: Surface,
+    #[serde(default)]
+    payload: serde_json::Value,
+    timestamp: String,
+    #[serde(default)]
+    version: Option<u64>,
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        WireOut {
             envelope: EnvelopeType::Event,
-            event,
-            session_id: session_id.into(),
-            surface,
-            payload,
-            timestamp: timestamp.into(),
-            version: None,
+            event: self.name(),
+            session_id: &self.session_id,
+            surface: self.surface,
+            payload: &self.payload,
+            timestamp: &self.timestamp,
+            version: self.version,
         }
+        .serialize(serializer)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn envelope_shape() {
-        let mut e = Event::new(
-            EventKind::ToolComplete,
-            "s1",
-            Surface::Cli,
-            serde_json::json!({"tool": "shell.exec"}),
-            "2026-01-27T12:00:00Z",
-        );
-        e.version = Some(42);
-        let v = serde_json::to_value(&e).unwrap_or_default();
-        assert_eq!(v["type"], "event");
-        assert_eq!(v["event"], "tool.complete");
-        assert_eq!(v["version"], 42);
-        let back: Event = serde_json::from_value(v).unwrap_or_else(|_| e.clone());
-        assert_eq!(back, e);
-        assert!(EventKind::SessionDelta.is_ephemeral());
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let w = WireIn::deserialize(deserializer)?;
+        Ok(Event {
+            payload: EventPayload::decode(&w.event, w.payload),
+            session_id: w.session_id,
+            surface: w.surface,
+            timestamp: w.timestamp,
+            version: w.version,
+        })
     }
+}
+
+/// The envelope as the OpenAPI document describes it (the same JSON as [`Event`]).
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema, Serialize)]
+#[allow(dead_code)]
+pub struct EventEnvelope {
+    /// Always `event`.
+    #[serde(rename = "type")]
+    envelope: EnvelopeType,
+    /// The kind; names the shape of `payload`.
+    event: EventKind,
+    session_id: String,
+    surface: Surface,
+    payload: EventPayload,
+    /// RFC 3339 UTC.
+    timestamp: String,
+    /// Per-session sequence number of persisted events; absent on `session.delta` and
+    /// `session.typing`.
+    version: Option<u64>,
 }

@@ -1,11 +1,21 @@
-//! The wire contract of Pryx: error codes and bodies, bus events. Pure data (serde), no I/O, so the
+//! The wire contract of Pryx: error codes and bodies, bus events and their payloads, the
+//! conversation's messages. Pure data (serde), no I/O, so the
 //! core, the server and every client share one definition.
 
 mod error;
 mod event;
+mod event_payload;
+pub mod message;
 
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
+#[cfg(feature = "openapi")]
+pub use event::EventEnvelope;
 pub use event::{EnvelopeType, Event, EventKind, Surface};
+pub use event_payload::{
+    ApprovalResolved, Delta, ErrorOccurred, ErrorStop, EventPayload, MessageStored, NotRun,
+    ToolCompleted, ToolExecuting, ToolRequested, TraceEvent, TurnEnd, TurnStarted, TurnStop,
+    Typing, UnknownEvent,
+};
 mod tool;
 pub use tool::ToolKind;
 pub mod api;

@@ -11,6 +11,9 @@ use utoipa::{Modify, OpenApi};
         with the token from the data dir's `token` file. The WebSocket also accepts `?token=` for \
         browsers, which cannot set headers on it."),
     modifiers(&BearerAuth),
+    // The WebSocket and SSE event envelope with every payload shape (not a REST body, so listed
+    // here for clients to generate from).
+    components(schemas(pryx_protocol::EventEnvelope)),
     security(("bearer" = [])),
     tags((name = "sessions"), (name = "approvals"), (name = "system"), (name = "events"))
 )]

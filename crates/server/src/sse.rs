@@ -3,7 +3,7 @@
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
 use pryx_core::{BusEvent, StartedTurn};
-use pryx_protocol::EventKind;
+use pryx_protocol::EventPayload;
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
@@ -47,16 +47,10 @@ pub fn turn_stream(
                     {
                         continue;
                     }
-                    if e.event == EventKind::TurnCompleted {
+                    if matches!(e.payload, EventPayload::TurnCompleted(_)) {
                         s.done = true;
                     }
-                    let name = serde_json::to_value(e.event)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string));
-                    let mut out = SseEvent::default().data(ev.json.as_ref());
-                    if let Some(name) = name {
-                        out = out.event(name);
-                    }
+                    let mut out = SseEvent::default().data(ev.json.as_ref()).event(e.name());
                     if let Some(v) = e.version {
                         out = out.id(v.to_string());
                     }

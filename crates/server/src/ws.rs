@@ -71,7 +71,10 @@ impl Subscription {
         self.sessions
             .as_ref()
             .is_none_or(|s| s.contains(&e.session_id))
-            && self.events.as_ref().is_none_or(|k| k.contains(&e.event))
+            && self
+                .events
+                .as_ref()
+                .is_none_or(|k| e.kind().is_some_and(|kind| k.contains(&kind)))
     }
 
     /// Whether a live event is new to this connection (and remembers it).
@@ -176,7 +179,7 @@ async fn handle_request(
             decision,
             scope,
         } => {
-            let answer = pryx_agent::approvals::Answer {
+            let answer = pryx_protocol::api::ApprovalAnswer {
                 decision,
                 scope,
                 surface,

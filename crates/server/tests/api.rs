@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use pryx_protocol::EventKind;
+use pryx_protocol::{Delta, EventKind, EventPayload, TurnStop};
 use serde_json::json;
 use std::time::Duration;
 
@@ -179,14 +179,23 @@ async fn message_streams_as_sse_until_turn_completed() {
         .filter_map(|l| l.strip_prefix("data: "))
         .map(|d| serde_json::from_str(d).unwrap())
         .collect();
-    let kinds: Vec<EventKind> = events.iter().map(|e| e.event).collect();
+    let kinds: Vec<EventKind> = events
+        .iter()
+        .map(|e| {
+            e.kind()
+                .unwrap_or_else(|| panic!("unknown event {}", e.name()))
+        })
+        .collect();
     assert_eq!(kinds.first(), Some(&EventKind::TurnStarted));
     assert_eq!(kinds.last(), Some(&EventKind::TurnCompleted));
     assert!(kinds.contains(&EventKind::SessionDelta));
     let deltas: String = events
         .iter()
-        .filter(|e| e.event == EventKind::SessionDelta)
-        .map(|e| e.payload["text"].as_str().unwrap())
+        .filter_map(|e| match &e.payload {
+            EventPayload::SessionDelta(Delta::Text { text }) => Some(text.as_str()),
+            EventPayload::SessionDelta(other) => panic!("expected a text delta, got {other:?}"),
+            _ => None,
+        })
         .collect();
     assert_eq!(deltas, "streamed answer");
 }
@@ -217,7 +226,7 @@ async fn busy_session_conflicts_and_cancel_records_cancelled() {
     let (status, body) = rig.post(&format!("/turns/{turn}/cancel"), json!({})).await;
     assert_eq!(status, 202, "{body}");
     let done = rig.wait_completed(&s).await;
-    assert_eq!(done["stop"], "cancelled");
+    assert_eq!(done.stop(), Some(TurnStop::Cancelled), "{done:?}");
     let (status, _) = rig.post(&format!("/turns/{turn}/cancel"), json!({})).await;
     assert_eq!(status, 404);
 }
@@ -232,7 +241,8 @@ async fn audit_lists_tool_calls_and_openapi_covers_every_route() {
         Turn::text("read it"),
     ]);
     rig.send(&s, "read a.txt").await;
-    assert_eq!(rig.wait_completed(&s).await["stop"], "completed");
+    let done = rig.wait_completed(&s).await;
+    assert_eq!(done.stop(), Some(TurnStop::Completed), "{done:?}");
     let (status, audit) = rig.get(&format!("/audit?session_id={s}&limit=10")).await;
     assert_eq!(status, 200);
     let entries = audit["entries"].as_array().unwrap();

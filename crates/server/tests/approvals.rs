@@ -5,8 +5,9 @@
 mod common;
 
 use common::*;
-use pryx_protocol::EventKind;
+use pryx_protocol::api::{ApprovalAnswer, ApprovalDecision, ApprovalOutcome};
 use pryx_protocol::ws::{WsControl, WsServerMessage};
+use pryx_protocol::{EventKind, Surface, TurnStop};
 use serde_json::json;
 
 /// Reads until the ack of an answer; events read on the way are kept in `seen`.
@@ -43,9 +44,9 @@ async fn first_answer_wins_across_two_sockets_and_rest() {
     rig.send(&s, "run echo").await;
     let asked_tui = tui.next_event().await;
     let asked_web = web.next_event().await;
-    assert_eq!(asked_tui.event, EventKind::ApprovalNeeded);
+    assert_eq!(asked_tui.kind(), Some(EventKind::ApprovalNeeded));
     assert_eq!(asked_tui, asked_web, "both surfaces get the same question");
-    let id = asked_tui.payload["id"].as_str().unwrap().to_string();
+    let id = approval_of(&asked_tui).id.clone();
     let (_, pending) = rig.get("/approvals").await;
     assert_eq!(pending["approvals"][0]["id"], id.as_str());
     assert_eq!(pending["approvals"][0]["tool"], "shell.exec");
@@ -70,31 +71,39 @@ async fn first_answer_wins_across_two_sockets_and_rest() {
     );
 
     for (ws, mut seen) in [(&mut tui, seen_tui), (&mut web, seen_web)] {
-        if !seen.iter().any(|e| e.event == EventKind::ApprovalResolved) {
+        if !seen
+            .iter()
+            .any(|e| e.kind() == Some(EventKind::ApprovalResolved))
+        {
             seen.extend(ws.until(EventKind::ApprovalResolved).await);
         }
-        let resolved = seen
+        let resolved = resolved_of(
+            seen.iter()
+                .find(|e| e.kind() == Some(EventKind::ApprovalResolved))
+                .unwrap(),
+        );
+        assert!(
+            matches!(
+                resolved.outcome,
+                ApprovalOutcome::Answered(ApprovalAnswer {
+                    decision: ApprovalDecision::Approve,
+                    ..
+                })
+            ),
+            "{resolved:?}"
+        );
+        if !seen
             .iter()
-            .find(|e| e.event == EventKind::ApprovalResolved)
-            .unwrap();
-        assert_eq!(
-            resolved.payload["outcome"]["outcome"], "answered",
-            "{}",
-            resolved.payload
-        );
-        assert_eq!(
-            resolved.payload["outcome"]["decision"], "approve",
-            "{}",
-            resolved.payload
-        );
-        if !seen.iter().any(|e| e.event == EventKind::TurnCompleted) {
+            .any(|e| e.kind() == Some(EventKind::TurnCompleted))
+        {
             seen.extend(ws.until(EventKind::TurnCompleted).await);
         }
-        let done = seen
-            .iter()
-            .find(|e| e.event == EventKind::TurnCompleted)
-            .unwrap();
-        assert_eq!(done.payload["stop"], "completed");
+        let done = end_of(
+            seen.iter()
+                .find(|e| e.kind() == Some(EventKind::TurnCompleted))
+                .unwrap(),
+        );
+        assert_eq!(done.stop(), Some(TurnStop::Completed), "{done:?}");
     }
     let calls = rig.core.store().list_tool_calls(&s).unwrap();
     assert_eq!(
@@ -122,7 +131,7 @@ async fn rest_answer_wins_and_sockets_see_it_resolved() {
     ]);
     rig.send(&s, "run echo").await;
     let asked = ws.until(EventKind::ApprovalNeeded).await.pop().unwrap();
-    let id = asked.payload["id"].as_str().unwrap();
+    let id = approval_of(&asked).id.as_str();
     let (status, body) = rig
         .post(
             &format!("/approvals/{id}"),
@@ -132,12 +141,12 @@ async fn rest_answer_wins_and_sockets_see_it_resolved() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["decision"], "deny");
     let resolved = ws.until(EventKind::ApprovalResolved).await.pop().unwrap();
-    assert_eq!(
-        resolved.payload["outcome"]["decision"], "deny",
-        "{}",
-        resolved.payload
-    );
-    assert_eq!(resolved.payload["outcome"]["surface"], "web");
+    let resolved = resolved_of(&resolved);
+    let ApprovalOutcome::Answered(answer) = resolved.outcome else {
+        panic!("expected an answer, got {resolved:?}");
+    };
+    assert_eq!(answer.decision, ApprovalDecision::Deny, "{resolved:?}");
+    assert_eq!(answer.surface, Surface::Web, "{resolved:?}");
     ws.until(EventKind::TurnCompleted).await;
     let (status, _) = rig
         .post("/approvals/unknown", json!({"decision": "approve"}))
@@ -166,12 +175,14 @@ async fn no_answer_before_the_timeout_means_the_policy_default() {
     rig.send(&s, "run echo").await;
     ws.until(EventKind::ApprovalNeeded).await;
     let resolved = ws.until(EventKind::ApprovalResolved).await.pop().unwrap();
+    let resolved = resolved_of(&resolved);
     assert_eq!(
-        resolved.payload["outcome"]["outcome"], "timed_out",
-        "{}",
-        resolved.payload
+        resolved.outcome,
+        ApprovalOutcome::TimedOut {
+            default: ApprovalDecision::Deny
+        },
+        "{resolved:?}"
     );
-    assert_eq!(resolved.payload["outcome"]["default"], "deny");
     ws.until(EventKind::TurnCompleted).await;
     let calls = rig.core.store().list_tool_calls(&s).unwrap();
     assert_ne!(

@@ -60,7 +60,12 @@ async fn switching_to_read_only_denies_writes_that_asked_before() {
     rig.llm
         .push_all([Turn::tool_calls([write_call("c2")]), Turn::text("denied")]);
     rig.send(&after, "write out.txt").await;
-    assert_eq!(rig.wait_completed(&after).await["stop"], "completed");
+    let done = rig.wait_completed(&after).await;
+    assert_eq!(
+        done.stop(),
+        Some(pryx_protocol::TurnStop::Completed),
+        "{done:?}"
+    );
     let calls = rig.core.store().list_tool_calls(&after).unwrap();
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].status, pryx_store::ToolCallStatus::Denied);

@@ -6,8 +6,10 @@ mod common;
 
 use common::*;
 use futures_util::StreamExt;
+use pryx_protocol::message::Role;
 use pryx_protocol::ws::{WsControl, WsServerMessage};
-use pryx_protocol::{EventKind, Surface};
+use pryx_protocol::{EventKind, EventPayload, Surface};
+use pryx_testkit::events::trace_event;
 use serde_json::json;
 use std::time::Duration;
 
@@ -33,16 +35,19 @@ async fn live_events_in_order_with_filters() {
     );
     assert!(
         evs.iter()
-            .any(|e| e.event == EventKind::SessionDelta && e.version.is_none())
+            .any(|e| e.kind() == Some(EventKind::SessionDelta) && e.version.is_none())
     );
     rig.send(&b, "hello b").await;
     let first = only_b_messages.next_event().await;
     let second = only_b_messages.next_event().await;
     assert_eq!(
-        (first.session_id.as_str(), first.event),
-        (b.as_str(), EventKind::SessionMessage)
+        (first.session_id.as_str(), first.kind()),
+        (b.as_str(), Some(EventKind::SessionMessage))
     );
-    assert_eq!(second.payload["role"], "assistant");
+    match &second.payload {
+        EventPayload::SessionMessage(m) => assert_eq!(m.role, Role::Assistant, "{m:?}"),
+        other => panic!("expected session.message, got {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,7 +102,7 @@ async fn replay_and_live_overlap_without_gap_or_duplicate() {
     let writer = tokio::spawn(async move {
         for n in 0..300 {
             let e = store
-                .append_event(&sid, EventKind::TraceEvent, Surface::Core, &json!({"n": n}))
+                .append_event(&sid, Surface::Core, &trace_event("n", n).into())
                 .unwrap();
             bus.publish(&e);
             if n % 10 == 0 {
@@ -138,12 +143,7 @@ async fn slow_subscriber_is_told_to_resync_and_catches_up_from_the_store() {
         let e = rig
             .core
             .store()
-            .append_event(
-                &s,
-                EventKind::TraceEvent,
-                Surface::Core,
-                &json!({"blob": big}),
-            )
+            .append_event(&s, Surface::Core, &trace_event("blob", big.as_str()).into())
             .unwrap();
         rig.core.bus().publish(&e);
     }

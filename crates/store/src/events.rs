@@ -1,24 +1,12 @@
 //! Persisted session-bus events. Each session numbers its events 1, 2, 3, …; a surface that
 //! reconnects with its last version asks for everything after it.
 
-use pryx_protocol::{Event, EventKind, Surface};
+use pryx_protocol::{Event, EventPayload, Surface};
 use rusqlite::{Row, params};
 
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 use crate::util::{json_col, now_ts, to_i64, to_u64};
-
-/// The wire name of a serde unit enum value (`"tool.complete"`, `"cli"`).
-fn wire_name<T: serde::Serialize>(v: T) -> Result<String> {
-    match serde_json::to_value(v)? {
-        serde_json::Value::String(s) => Ok(s),
-        other => Err(StoreError::Decode(format!("expected a name, got {other}"))),
-    }
-}
-
-fn from_wire<T: serde::de::DeserializeOwned>(s: String) -> Result<T> {
-    Ok(serde_json::from_value(serde_json::Value::String(s))?)
-}
 
 type RawEvent = (String, i64, String, String, String, String);
 
@@ -34,9 +22,9 @@ fn raw_from_row(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
 }
 
 fn finish((session_id, version, kind, surface, payload, created_at): RawEvent) -> Result<Event> {
-    let kind: EventKind = from_wire(kind)?;
-    let surface: Surface = from_wire(surface)?;
-    let mut event = Event::new(kind, session_id, surface, json_col(&payload)?, created_at);
+    let surface: Surface = serde_json::from_value(serde_json::Value::String(surface))?;
+    let payload = EventPayload::decode(&kind, json_col(&payload)?);
+    let mut event = Event::new(session_id, surface, payload, created_at);
     event.version = Some(to_u64(version));
     Ok(event)
 }
@@ -48,17 +36,16 @@ impl Store {
     pub fn append_event(
         &self,
         session_id: &str,
-        kind: EventKind,
         surface: Surface,
-        payload: &serde_json::Value,
+        payload: &EventPayload,
     ) -> Result<Event> {
-        if kind.is_ephemeral() {
+        let kind = payload.name();
+        if payload.is_ephemeral() {
             return Err(StoreError::Invalid {
                 what: "event",
-                detail: format!("{} is ephemeral and is never stored", wire_name(kind)?),
+                detail: format!("{kind} is ephemeral and is never stored"),
             });
         }
-        let (kind_s, surface_s) = (wire_name(kind)?, wire_name(surface)?);
         let body = serde_json::to_string(payload)?;
         let now = now_ts();
         let version = self.with_tx(|tx| {
@@ -70,7 +57,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO events (session_id, version, kind, surface, payload, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![session_id, version, kind_s, surface_s, body, now],
+                params![session_id, version, kind, surface.as_str(), body, now],
             )
             .map_err(|e| match e.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::NotFound {
@@ -81,7 +68,7 @@ impl Store {
             })?;
             Ok(version)
         })?;
-        let mut event = Event::new(kind, session_id, surface, payload.clone(), now);
+        let mut event = Event::new(session_id, surface, payload.clone(), now);
         event.version = Some(to_u64(version));
         Ok(event)
     }
@@ -123,7 +110,14 @@ impl Store {
 mod tests {
     use super::*;
     use crate::sessions::NewSession;
+    use pryx_protocol::{Delta, EventKind, ToolExecuting, TraceEvent, TurnStarted};
     use serde_json::json;
+
+    fn trace(i: i64) -> EventPayload {
+        EventPayload::TraceEvent(TraceEvent {
+            attributes: serde_json::Map::from_iter([("i".to_string(), json!(i))]),
+        })
+    }
 
     #[test]
     fn versions_increase_per_session_and_replay_from_a_version() {
@@ -132,23 +126,15 @@ mod tests {
         let b = store.create_session(&NewSession::default()).unwrap();
         let mut versions = Vec::new();
         for i in 0..4 {
-            let e = store
-                .append_event(
-                    &a.id,
-                    EventKind::SessionMessage,
-                    Surface::Cli,
-                    &json!({"i": i}),
-                )
-                .unwrap();
+            let e = store.append_event(&a.id, Surface::Cli, &trace(i)).unwrap();
             versions.push(e.version.unwrap());
         }
+        let executing = EventPayload::ToolExecuting(ToolExecuting {
+            tool_call_id: "c1".into(),
+            tool: "fs.read".into(),
+        });
         let eb = store
-            .append_event(
-                &b.id,
-                EventKind::ToolComplete,
-                Surface::Telegram,
-                &json!({"ok": true}),
-            )
+            .append_event(&b.id, Surface::Telegram, &executing)
             .unwrap();
         assert_eq!(versions, [1, 2, 3, 4]);
         assert_eq!(eb.version, Some(1));
@@ -160,8 +146,8 @@ mod tests {
             since.iter().map(|e| e.version.unwrap()).collect::<Vec<_>>(),
             [3, 4]
         );
-        assert_eq!(since[0].payload, json!({"i": 2}));
-        assert_eq!(since[0].event, EventKind::SessionMessage);
+        assert_eq!(since[0].payload, trace(2));
+        assert_eq!(since[0].kind(), Some(EventKind::TraceEvent));
         assert_eq!(since[0].surface, Surface::Cli);
         assert_eq!(store.events_since(&a.id, 0, 2).unwrap().len(), 2);
         assert!(store.events_since(&a.id, 4, 100).unwrap().is_empty());
@@ -173,13 +159,36 @@ mod tests {
     fn ephemeral_events_and_unknown_sessions_are_refused() {
         let store = Store::open_in_memory().unwrap();
         let a = store.create_session(&NewSession::default()).unwrap();
+        let delta = EventPayload::SessionDelta(Delta::Text { text: "x".into() });
         let err = store
-            .append_event(&a.id, EventKind::SessionDelta, Surface::Core, &json!({}))
+            .append_event(&a.id, Surface::Core, &delta)
             .unwrap_err();
         assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
+        let started = EventPayload::TurnStarted(TurnStarted {
+            span_id: "s".into(),
+        });
         let err = store
-            .append_event("ghost", EventKind::TurnStarted, Surface::Core, &json!({}))
+            .append_event("ghost", Surface::Core, &started)
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_stored_payload_this_build_cannot_read_comes_back_as_unknown() {
+        let store = Store::open_in_memory().unwrap();
+        let a = store.create_session(&NewSession::default()).unwrap();
+        store
+            .with_conn(|c| {
+                c.execute(
+                    "INSERT INTO events (session_id, version, kind, surface, payload, created_at)
+                     VALUES (?1, 1, 'session.renamed', 'web', '{\"title\":\"x\"}', 't')",
+                    [&a.id],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let events = store.events_since(&a.id, 0, 10).unwrap();
+        assert_eq!(events[0].kind(), None);
+        assert_eq!(events[0].name(), "session.renamed");
     }
 }

@@ -55,6 +55,34 @@ pub struct Message {
     pub created_at: String,
 }
 
+impl From<Role> for pryx_protocol::message::Role {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::User => pryx_protocol::message::Role::User,
+            Role::Assistant => pryx_protocol::message::Role::Assistant,
+            Role::Tool => pryx_protocol::message::Role::Tool,
+            Role::System => pryx_protocol::message::Role::System,
+        }
+    }
+}
+
+impl Message {
+    /// The conversation message held in `content`. A row that does not decode (written by an
+    /// older or newer version) is rebuilt from its role and plain text, so it still shows.
+    pub fn conversation(&self) -> pryx_protocol::message::Message {
+        use pryx_protocol::message::Message as M;
+        serde_json::from_value(self.content.clone()).unwrap_or_else(|_| match self.role {
+            Role::User | Role::System => M::user(self.text.clone()),
+            Role::Assistant => M::assistant(self.text.clone()),
+            Role::Tool => M::tool_result(
+                self.tool_call_id.clone().unwrap_or_default(),
+                self.text.clone(),
+                false,
+            ),
+        })
+    }
+}
+
 const COLS: &str = "id, session_id, seq, role, content, text, tool_call_id, model, tokens_in, tokens_out, \
      cache_read_tokens, cache_write_tokens, cost_usd, created_at";
 

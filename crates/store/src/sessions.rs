@@ -327,7 +327,7 @@ mod tests {
     #[test]
     fn delete_cascades_to_everything_of_the_session_but_the_audit_log() {
         use crate::{AuditEntry, GrantScope, NewGrant, NewSpan, NewToolCall, SpanKind};
-        use pryx_protocol::{EventKind, Surface};
+        use pryx_protocol::{EventPayload, Surface, TurnStarted};
         let (store, ws) = store_with_ws();
         let s = store.create_session(&new_session(&ws, "doomed")).unwrap();
         let keep = store.create_session(&new_session(&ws, "kept")).unwrap();
@@ -344,9 +344,10 @@ mod tests {
             store
                 .append_event(
                     sid,
-                    EventKind::TurnStarted,
                     Surface::Cli,
-                    &serde_json::json!({}),
+                    &EventPayload::TurnStarted(TurnStarted {
+                        span_id: "s".into(),
+                    }),
                 )
                 .unwrap();
             store

@@ -186,7 +186,7 @@ fn tampering_through_a_raw_connection_is_detected() {
 
 #[test]
 fn concurrent_writers_get_distinct_event_versions() {
-    use pryx_protocol::{EventKind, Surface};
+    use pryx_protocol::{EventPayload, Surface, TraceEvent};
     let store = Store::open_in_memory().unwrap();
     let s = store.create_session(&NewSession::default()).unwrap();
     let handles: Vec<_> = (0..4)
@@ -198,9 +198,13 @@ fn concurrent_writers_get_distinct_event_versions() {
                         store
                             .append_event(
                                 &sid,
-                                EventKind::SessionMessage,
                                 Surface::Core,
-                                &serde_json::json!({"t": t, "i": i}),
+                                &EventPayload::TraceEvent(TraceEvent {
+                                    attributes: serde_json::Map::from_iter([
+                                        ("t".to_string(), serde_json::json!(t)),
+                                        ("i".to_string(), serde_json::json!(i)),
+                                    ]),
+                                }),
                             )
                             .unwrap()
                             .version

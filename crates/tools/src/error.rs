@@ -7,6 +7,7 @@ use std::time::Duration;
 ///
 /// Everything except [`ToolError::Cancelled`] and [`ToolError::Internal`] is *recoverable*: the
 /// agent hands the message to the model, which can fix its arguments and try again.
+/// [`ToolError::Cancelled`] is an outcome of its own (the user stopped the turn), not a failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
     #[error("invalid arguments for {tool}: {message}")]
@@ -58,9 +59,15 @@ fn partial_suffix(output: &str) -> String {
 }
 
 impl ToolError {
-    /// Fatal errors end the turn; the rest are returned to the model as the tool's result.
+    /// Fatal errors end the turn as failed; the rest (but cancellation) are returned to the
+    /// model as the tool's result.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, ToolError::Cancelled | ToolError::Internal(_))
+        matches!(self, ToolError::Internal(_))
+    }
+
+    /// The call stopped because its turn was cancelled: the turn ends as cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, ToolError::Cancelled)
     }
 
     pub(crate) fn invalid(tool: &str, message: impl Into<String>) -> Self {
@@ -90,8 +97,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_cancel_and_internal_are_fatal() {
-        assert!(ToolError::Cancelled.is_fatal());
+    fn only_internal_is_fatal_and_cancel_is_its_own_outcome() {
+        assert!(!ToolError::Cancelled.is_fatal());
+        assert!(ToolError::Cancelled.is_cancelled());
+        assert!(!ToolError::Internal("x".into()).is_cancelled());
         assert!(ToolError::Internal("x".into()).is_fatal());
         assert!(!ToolError::OldTextNotFound { path: "a".into() }.is_fatal());
         assert!(

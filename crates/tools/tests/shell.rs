@@ -159,7 +159,7 @@ async fn background_jobs_do_not_outlive_a_finished_command() {
 }
 
 #[tokio::test]
-async fn cancel_kills_the_group_and_is_fatal() {
+async fn cancel_kills_the_group_and_is_a_cancellation() {
     let (_d, ctx) = setup();
     let pidfile = ctx.workspace.join("pid");
     let task = {
@@ -183,7 +183,7 @@ async fn cancel_kills_the_group_and_is_fatal() {
     ctx.cancel.cancel();
     let err = task.await.unwrap().unwrap_err();
     assert!(matches!(err, ToolError::Cancelled), "{err}");
-    assert!(err.is_fatal());
+    assert!(err.is_cancelled() && !err.is_fatal());
     assert!(wait_dead(pid).await, "sleep {pid} survived cancellation");
 }
 

@@ -38,8 +38,10 @@ pub enum ConnectionState {
     },
 }
 
-/// What arrives from the core without being asked for.
+/// What arrives from the core without being asked for. Nearly every update is an event, so
+/// boxing the large variant would only add an allocation per event.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum CoreUpdate {
     Event(Event),
     Connection(ConnectionState),

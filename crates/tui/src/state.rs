@@ -143,7 +143,7 @@ impl AppState {
         let mut out = self.chat.apply(ev);
         if self.screen == Screen::Telemetry
             && self.chat.session_id.as_deref() == Some(ev.session_id.as_str())
-            && matches!(ev.event, pryx_protocol::EventKind::TurnCompleted)
+            && matches!(ev.payload, pryx_protocol::EventPayload::TurnCompleted(_))
         {
             out.push(Action::LoadTimeline {
                 session_id: ev.session_id.clone(),

@@ -8,7 +8,12 @@ use common::fake::{FakeCore, wait_for_call};
 use common::{approval, ev};
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use futures_util::stream;
-use pryx_protocol::EventKind;
+use pryx_protocol::api::{ApprovalAnswer, ApprovalDecision, ApprovalOutcome, ApprovalScope};
+use pryx_protocol::{Surface, TurnStop};
+use pryx_testkit::events::{
+    approval_resolved, assistant_message, text_delta, tool_executing, tool_ran, tool_request,
+    turn_completed, turn_started,
+};
 use pryx_tui::{AppState, ConnectionState, CoreUpdate, Theme, drive};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -62,26 +67,30 @@ async fn prompt_approval_and_answer_round_trip() {
         // Without a session the loop creates one, then sends the prompt to it.
         wait_for_call(&calls, &called, "send_prompt s1 run the tests").await;
         push(vec![
-            CoreUpdate::Event(ev(EventKind::TurnStarted, "s1", json!({}))),
-            CoreUpdate::Event(ev(EventKind::SessionDelta, "s1", json!({"text": "Running them now."}))),
-            CoreUpdate::Event(ev(EventKind::ToolRequest, "s1",
-                json!({"tool_call_id": "tc2", "call_id": "c1", "tool": "shell.exec", "arguments": {"command": "cargo test"}}))),
-            CoreUpdate::Event(ev(EventKind::ApprovalNeeded, "s1", approval("a1", "s1", "cargo test"))),
+            CoreUpdate::Event(ev("s1", turn_started())),
+            CoreUpdate::Event(ev("s1", text_delta("Running them now."))),
+            CoreUpdate::Event(ev(
+                "s1",
+                tool_request("tc2", "shell.exec", json!({"command": "cargo test"})),
+            )),
+            CoreUpdate::Event(ev("s1", approval("a1", "s1", "cargo test"))),
         ])
         .await;
         // Typing while the approval is up answers it; `s` means for the session.
         press(&keys, KeyCode::Char('s'), KeyModifiers::NONE);
         wait_for_call(&calls, &called, "answer a1 approve session").await;
-        let outcome = json!({"outcome": "answered", "decision": "approve", "scope": "session", "surface": "tui"});
-        let reply = json!({"role": "assistant", "content": [{"type": "text", "text": "All 12 tests pass."}]});
+        let outcome = ApprovalOutcome::Answered(ApprovalAnswer {
+            decision: ApprovalDecision::Approve,
+            scope: ApprovalScope::Session,
+            surface: Surface::Tui,
+        });
         push(vec![
-            CoreUpdate::Event(ev(EventKind::ApprovalResolved, "s1", json!({"id": "a1", "tool_call_id": "tc2", "outcome": outcome}))),
-            CoreUpdate::Event(ev(EventKind::ToolExecuting, "s1", json!({"tool_call_id": "tc2", "tool": "shell.exec"}))),
-            CoreUpdate::Event(ev(EventKind::ToolComplete, "s1",
-                json!({"tool_call_id": "tc2", "tool": "shell.exec", "is_error": false, "duration_ms": 2310}))),
-            CoreUpdate::Event(ev(EventKind::SessionDelta, "s1", json!({"text": "All 12"}))),
-            CoreUpdate::Event(ev(EventKind::SessionMessage, "s1", json!({"role": "assistant", "content": reply}))),
-            CoreUpdate::Event(ev(EventKind::TurnCompleted, "s1", json!({"stop": "completed", "steps": 2, "cost_usd": 0.01}))),
+            CoreUpdate::Event(ev("s1", approval_resolved("a1", "tc2", outcome))),
+            CoreUpdate::Event(ev("s1", tool_executing("tc2", "shell.exec"))),
+            CoreUpdate::Event(ev("s1", tool_ran("tc2", "shell.exec", false, 2310))),
+            CoreUpdate::Event(ev("s1", text_delta("All 12"))),
+            CoreUpdate::Event(ev("s1", assistant_message(4, "All 12 tests pass."))),
+            CoreUpdate::Event(ev("s1", turn_completed(TurnStop::Completed, 2, 0.01))),
         ])
         .await;
         // The finished turn refreshes the session's totals.

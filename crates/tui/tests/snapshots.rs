@@ -7,7 +7,9 @@ mod common;
 use common::{approval, ev, render, streaming_chat, summary};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use insta::assert_snapshot;
-use pryx_protocol::EventKind;
+use pryx_protocol::Surface;
+use pryx_protocol::api::{ApprovalAnswer, ApprovalDecision, ApprovalOutcome, ApprovalScope};
+use pryx_testkit::events::approval_resolved;
 use pryx_tui::model::{
     ChannelView, McpServerView, McpTestReport, McpToolView, SkillView, SpanView,
 };
@@ -60,33 +62,21 @@ fn chat_multiline_input() {
 fn chat_approval_prompt() {
     let mut s = streaming_chat();
     let preview = "$ cargo test --workspace\n  in /home/me/project\n  timeout 120 s, network off";
-    s.apply(&ev(
-        EventKind::ApprovalNeeded,
-        "s1",
-        approval("a1", "s1", preview),
-    ));
-    s.apply(&ev(
-        EventKind::ApprovalNeeded,
-        "s2",
-        approval("a2", "s2", "rm -rf target"),
-    ));
+    s.apply(&ev("s1", approval("a1", "s1", preview)));
+    s.apply(&ev("s2", approval("a2", "s2", "rm -rf target")));
     assert_snapshot!(render(&s, 80, 24, &plain()));
 }
 
 #[test]
 fn approval_resolved_elsewhere_disappears() {
     let mut s = streaming_chat();
-    s.apply(&ev(
-        EventKind::ApprovalNeeded,
-        "s1",
-        approval("a1", "s1", "cargo test"),
-    ));
-    let outcome = serde_json::json!({"outcome": "answered", "decision": "deny", "scope": "once", "surface": "web"});
-    s.apply(&ev(
-        EventKind::ApprovalResolved,
-        "s1",
-        serde_json::json!({"id": "a1", "tool_call_id": "tc2", "outcome": outcome}),
-    ));
+    s.apply(&ev("s1", approval("a1", "s1", "cargo test")));
+    let outcome = ApprovalOutcome::Answered(ApprovalAnswer {
+        decision: ApprovalDecision::Deny,
+        scope: ApprovalScope::Once,
+        surface: Surface::Web,
+    });
+    s.apply(&ev("s1", approval_resolved("a1", "tc2", outcome)));
     let out = render(&s, 80, 24, &plain()).to_string();
     assert!(!out.contains("Approve shell.exec"), "{out}");
     assert!(out.contains("denied"), "{out}");
@@ -374,11 +364,7 @@ fn every_size_renders_without_panicking() {
     help.help = Some(3);
     states.push(help);
     let mut approval_state = streaming_chat();
-    approval_state.apply(&ev(
-        EventKind::ApprovalNeeded,
-        "s1",
-        approval("a1", "s1", &"line\n".repeat(40)),
-    ));
+    approval_state.apply(&ev("s1", approval("a1", "s1", &"line\n".repeat(40))));
     states.push(approval_state);
     for s in &states {
         for w in (1..=130).step_by(7) {
@@ -392,11 +378,7 @@ fn every_size_renders_without_panicking() {
 #[test]
 fn no_color_theme_paints_no_colors() {
     let mut s = streaming_chat();
-    s.apply(&ev(
-        EventKind::ApprovalNeeded,
-        "s1",
-        approval("a1", "s1", "cargo test"),
-    ));
+    s.apply(&ev("s1", approval("a1", "s1", "cargo test")));
     let backend = render(&s, 80, 24, &Theme::plain());
     for cell in backend.buffer().content() {
         assert_eq!(cell.fg, Color::Reset, "{cell:?}");

@@ -111,6 +111,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e).context("cannot take the core lock"),
     };
     let (core, ext) = build_core(&dir, &config, &args).await?;
+    core.recover_interrupted()?;
     let token = pryx_server::token::load_or_create(&dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await

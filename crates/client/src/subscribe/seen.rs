@@ -38,18 +38,13 @@ impl Seen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pryx_protocol::{EventKind, Surface};
+    use pryx_testkit::events::{event, text_delta, user_message};
 
     fn ev(session: &str, v: Option<u64>) -> Event {
-        let mut e = Event::new(
-            EventKind::SessionMessage,
-            session,
-            Surface::Core,
-            serde_json::json!({}),
-            "t",
-        );
-        e.version = v;
-        e
+        match v {
+            Some(n) => event(session, Some(n), user_message(n, "hi")),
+            None => event(session, None, text_delta("hi")),
+        }
     }
 
     #[test]

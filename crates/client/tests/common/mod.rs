@@ -7,7 +7,8 @@ use pryx_client::{Client, Subscription};
 use pryx_core::{Core, CoreParts, SessionBus};
 use pryx_llm::catalog::Catalog;
 use pryx_llm::{ProviderKind, ProviderSettings};
-use pryx_protocol::{Event, EventKind, Surface};
+use pryx_protocol::api::PendingApproval;
+use pryx_protocol::{ApprovalResolved, Event, EventKind, EventPayload, Surface, TurnEnd};
 use pryx_server::{Server, ServerConfig};
 #[allow(unused_imports)]
 pub use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
@@ -15,6 +16,7 @@ use pryx_tools::{ToolContext, ToolRegistry};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
 
 pub const TOKEN: &str = "client-test-token-0123456789";
 
@@ -55,6 +57,8 @@ impl Rig {
                 tool_ctx: ToolContext::new(ws.path()).unwrap(),
                 settings: pryx_agent::AgentSettings {
                     surface: Surface::Core,
+                    // Approvals are answered over REST and the socket.
+                    interactive: true,
                     ..Default::default()
                 },
                 prompt_sources: Vec::new(),
@@ -107,20 +111,60 @@ impl Rig {
             Some(Server::start(self.core.clone(), listener, ServerConfig::new(TOKEN)).unwrap());
     }
 
-    /// Waits until the session's `turn.completed` is stored; returns its payload.
-    pub async fn wait_completed(&self, session: &str, count: usize) -> Value {
-        for _ in 0..1000 {
-            let evs = self.core.store().events_since(session, 0, 100_000).unwrap();
-            let done: Vec<&Event> = evs
-                .iter()
-                .filter(|e| e.event == EventKind::TurnCompleted)
-                .collect();
-            if done.len() >= count {
-                return done[count - 1].payload.clone();
+    /// Waits until the session has `count` stored `turn.completed` events; returns the
+    /// `count`-th. Waits on bus events, not by polling: subscribes before reading the store, so
+    /// no event falls between the two, and counts events read from both once (by version).
+    /// Panics after 30 s.
+    pub async fn wait_completed(&self, session: &str, count: usize) -> TurnEnd {
+        assert!(count > 0, "wait for at least one turn");
+        let mut rx = self.core.bus().subscribe();
+        let wait = async {
+            let (mut ends, mut last) = self.stored_ends(session);
+            while ends.len() < count {
+                match rx.recv().await {
+                    Ok(ev) => {
+                        let e = &ev.event;
+                        if e.session_id != session {
+                            continue;
+                        }
+                        let Some(v) = e.version.filter(|v| *v > last) else {
+                            continue;
+                        };
+                        last = v;
+                        if let EventPayload::TurnCompleted(end) = &e.payload {
+                            ends.push(end.clone());
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => (ends, last) = self.stored_ends(session),
+                    Err(RecvError::Closed) => panic!("the bus closed while waiting on {session}"),
+                }
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            ends.swap_remove(count - 1)
+        };
+        match tokio::time::timeout(Duration::from_secs(30), wait).await {
+            Ok(end) => end,
+            Err(_) => {
+                let (ends, _) = self.stored_ends(session);
+                panic!(
+                    "turn {count} in {session} did not complete within 30 s; ended: {ends:?}, session busy: {}",
+                    self.core.is_busy(session)
+                )
+            }
         }
-        panic!("turn {count} in {session} did not complete");
+    }
+
+    /// The session's stored turn ends and the last stored version.
+    fn stored_ends(&self, session: &str) -> (Vec<TurnEnd>, u64) {
+        let evs = self.core.store().events_since(session, 0, 100_000).unwrap();
+        let last = evs.iter().filter_map(|e| e.version).max().unwrap_or(0);
+        let ends = evs
+            .into_iter()
+            .filter_map(|e| match e.payload {
+                EventPayload::TurnCompleted(end) => Some(end),
+                _ => None,
+            })
+            .collect();
+        (ends, last)
     }
 
     /// Every stored version of a session, in order.
@@ -149,7 +193,7 @@ pub async fn until_completed(sub: &mut Subscription, n: usize) -> Vec<Event> {
     let mut seen = 0;
     while seen < n {
         let e = next(sub).await;
-        if e.event == EventKind::TurnCompleted {
+        if e.kind() == Some(EventKind::TurnCompleted) {
             seen += 1;
         }
         out.push(e);
@@ -173,6 +217,22 @@ pub async fn wait_pending(client: &Client, id: &str) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("approval {id} never became pending");
+}
+
+/// The question of an `approval.needed` event (panics on any other event).
+pub fn approval_of(e: &Event) -> &PendingApproval {
+    match &e.payload {
+        EventPayload::ApprovalNeeded(a) => a,
+        other => panic!("expected approval.needed, got {} {other:?}", e.name()),
+    }
+}
+
+/// The payload of an `approval.resolved` event (panics on any other event).
+pub fn resolved_of(e: &Event) -> &ApprovalResolved {
+    match &e.payload {
+        EventPayload::ApprovalResolved(r) => r,
+        other => panic!("expected approval.resolved, got {} {other:?}", e.name()),
+    }
 }
 
 pub fn call(id: &str, name: &str, args: Value) -> ScriptedToolCall {

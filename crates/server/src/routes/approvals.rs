@@ -5,9 +5,8 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use pryx_agent::approvals::Answer;
 use pryx_protocol::api::{
-    AnswerApproval, ApprovalAccepted, ApprovalDecision, ApprovalList, ApprovalScope,
+    AnswerApproval, ApprovalAccepted, ApprovalAnswer, ApprovalDecision, ApprovalList, ApprovalScope,
 };
 use pryx_protocol::{ErrorEnvelope, Surface};
 use std::sync::Arc;
@@ -24,7 +23,7 @@ pub(crate) fn answer(
         .broker()
         .answer(
             id,
-            Answer {
+            ApprovalAnswer {
                 decision,
                 scope,
                 surface,

@@ -192,12 +192,13 @@ pub async fn spans(
 }
 
 fn message_view(m: pryx_store::Message) -> MessageView {
+    let content = m.conversation();
     MessageView {
         id: m.id,
         seq: m.seq,
-        role: m.role.as_str().to_string(),
+        role: m.role.into(),
+        content,
         text: m.text,
-        content: m.content,
         tool_call_id: m.tool_call_id,
         model: m.model,
         tokens_in: m.usage.tokens_in.unwrap_or(0),

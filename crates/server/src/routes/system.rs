@@ -93,7 +93,7 @@ pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnos
     responses((status = 200, body = ModelList), (status = 401, body = ErrorEnvelope)))]
 pub async fn models(State(st): State<Arc<AppState>>) -> Json<ModelList> {
     let agent = st.core.agent();
-    let m = &agent.model;
+    let m = agent.model();
     Json(ModelList {
         models: vec![ModelView {
             id: m.full_id(),
@@ -117,7 +117,7 @@ pub async fn tools(State(st): State<Arc<AppState>>) -> Json<ToolList> {
     let tools = st
         .core
         .agent()
-        .tools
+        .tools()
         .definitions()
         .into_iter()
         .map(|d| ToolView {

@@ -6,8 +6,9 @@ use futures_util::{SinkExt, StreamExt};
 use pryx_core::{Core, CoreParts, SessionBus};
 use pryx_llm::catalog::Catalog;
 use pryx_llm::{ProviderKind, ProviderSettings};
+use pryx_protocol::api::PendingApproval;
 use pryx_protocol::ws::{WsControl, WsServerMessage};
-use pryx_protocol::{Event, EventKind, Surface};
+use pryx_protocol::{ApprovalResolved, Event, EventKind, EventPayload, Surface, TurnEnd};
 use pryx_server::{Server, ServerConfig};
 #[allow(unused_imports)]
 pub use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
@@ -15,6 +16,7 @@ use pryx_tools::{ToolContext, ToolRegistry};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -78,6 +80,8 @@ impl Rig {
                 tool_ctx: ToolContext::new(ws.path()).unwrap(),
                 settings: pryx_agent::AgentSettings {
                     surface: Surface::Core,
+                    // Approvals are answered over REST and the socket.
+                    interactive: true,
                     ..Default::default()
                 },
                 prompt_sources: Vec::new(),
@@ -181,20 +185,69 @@ impl Rig {
         .unwrap()
     }
 
-    /// Waits until the session's `turn.completed` is stored; returns its payload.
-    pub async fn wait_completed(&self, session: &str) -> Value {
-        for _ in 0..500 {
-            let evs = self.core.store().events_since(session, 0, 10_000).unwrap();
-            if let Some(e) = evs
-                .iter()
-                .rev()
-                .find(|e| e.event == EventKind::TurnCompleted)
-            {
-                return e.payload.clone();
+    /// Waits until the session's `turn.completed` is stored; returns the last one.
+    pub async fn wait_completed(&self, session: &str) -> TurnEnd {
+        let mut ends = self.turn_ends(session, 1).await;
+        ends.pop().expect("at least one turn ended")
+    }
+
+    /// Waits until the session has `n` stored `turn.completed` events; returns them all, in order.
+    pub async fn wait_completed_n(&self, session: &str, n: usize) -> Vec<TurnEnd> {
+        self.turn_ends(session, n).await
+    }
+
+    /// The session's stored turn ends and the last stored version.
+    fn stored_ends(&self, session: &str) -> (Vec<TurnEnd>, u64) {
+        let evs = self.core.store().events_since(session, 0, 100_000).unwrap();
+        let last = evs.iter().filter_map(|e| e.version).max().unwrap_or(0);
+        let ends = evs
+            .into_iter()
+            .filter_map(|e| match e.payload {
+                EventPayload::TurnCompleted(end) => Some(end),
+                _ => None,
+            })
+            .collect();
+        (ends, last)
+    }
+
+    /// Waits (on bus events, not by polling) until at least `n` turns of `session` ended.
+    /// Subscribes before reading the store, so no event falls between the two; events read from
+    /// both are counted once (by version). Panics after 30 s.
+    async fn turn_ends(&self, session: &str, n: usize) -> Vec<TurnEnd> {
+        let mut rx = self.core.bus().subscribe();
+        let wait = async {
+            let (mut ends, mut last) = self.stored_ends(session);
+            while ends.len() < n {
+                match rx.recv().await {
+                    Ok(ev) => {
+                        let e = &ev.event;
+                        if e.session_id != session {
+                            continue;
+                        }
+                        let Some(v) = e.version.filter(|v| *v > last) else {
+                            continue;
+                        };
+                        last = v;
+                        if let EventPayload::TurnCompleted(end) = &e.payload {
+                            ends.push(end.clone());
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => (ends, last) = self.stored_ends(session),
+                    Err(RecvError::Closed) => panic!("the bus closed while waiting on {session}"),
+                }
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            ends
+        };
+        match tokio::time::timeout(Duration::from_secs(30), wait).await {
+            Ok(ends) => ends,
+            Err(_) => {
+                let (ends, _) = self.stored_ends(session);
+                panic!(
+                    "{n} turn(s) in {session} did not complete within 30 s; ended: {ends:?}, session busy: {}",
+                    self.core.is_busy(session)
+                )
+            }
         }
-        panic!("turn in {session} did not complete");
     }
 }
 
@@ -233,6 +286,30 @@ pub fn call(id: &str, name: &str, args: Value) -> ScriptedToolCall {
         id: id.into(),
         name: name.into(),
         arguments: args.to_string(),
+    }
+}
+
+/// The question of an `approval.needed` event (panics on any other event).
+pub fn approval_of(e: &Event) -> &PendingApproval {
+    match &e.payload {
+        EventPayload::ApprovalNeeded(a) => a,
+        other => panic!("expected approval.needed, got {} {other:?}", e.name()),
+    }
+}
+
+/// The payload of an `approval.resolved` event (panics on any other event).
+pub fn resolved_of(e: &Event) -> &ApprovalResolved {
+    match &e.payload {
+        EventPayload::ApprovalResolved(r) => r,
+        other => panic!("expected approval.resolved, got {} {other:?}", e.name()),
+    }
+}
+
+/// The end of a `turn.completed` event (panics on any other event).
+pub fn end_of(e: &Event) -> &TurnEnd {
+    match &e.payload {
+        EventPayload::TurnCompleted(end) => end,
+        other => panic!("expected turn.completed, got {} {other:?}", e.name()),
     }
 }
 
@@ -314,30 +391,11 @@ impl Ws {
         let mut out = Vec::new();
         loop {
             let e = self.next_event().await;
-            let done = e.event == kind;
+            let done = e.kind() == Some(kind);
             out.push(e);
             if done {
                 return out;
             }
         }
-    }
-}
-
-impl Rig {
-    /// Waits until the session has `n` stored `turn.completed` events.
-    pub async fn wait_completed_n(&self, session: &str, n: usize) {
-        for _ in 0..500 {
-            let evs = self.core.store().events_since(session, 0, 10_000).unwrap();
-            if evs
-                .iter()
-                .filter(|e| e.event == EventKind::TurnCompleted)
-                .count()
-                >= n
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("{n} turns in {session} did not complete");
     }
 }

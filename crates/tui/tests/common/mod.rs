@@ -3,21 +3,19 @@
 
 pub mod fake;
 
-use pryx_protocol::api::SessionSummary;
-use pryx_protocol::{Event, EventKind, Surface};
+use pryx_protocol::api::{PendingApproval, SessionSummary};
+use pryx_protocol::{Event, EventPayload};
+use pryx_testkit::events::{
+    event, text_delta, tool_executing, tool_ran, tool_request, turn_started, user_message,
+};
 use pryx_tui::{AppState, Theme, ui};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use serde_json::{Value, json};
+use serde_json::json;
 
-pub fn ev(kind: EventKind, session: &str, payload: Value) -> Event {
-    Event::new(
-        kind,
-        session,
-        Surface::Core,
-        payload,
-        "2026-01-27T12:00:00Z",
-    )
+/// An event of `session` (the TUI reads no versions).
+pub fn ev(session: &str, payload: impl Into<EventPayload>) -> Event {
+    event(session, None, payload)
 }
 
 pub fn summary(id: &str, title: &str, tokens: u64, cost: f64) -> SessionSummary {
@@ -37,11 +35,23 @@ pub fn summary(id: &str, title: &str, tokens: u64, cost: f64) -> SessionSummary 
     }
 }
 
-pub fn approval(id: &str, session: &str, preview: &str) -> Value {
-    json!({"id": id, "session_id": session, "tool_call_id": "tc2", "tool": "shell.exec",
-        "arguments": {"command": "cargo test"}, "fingerprint": "f", "rule": "shell-always-asks",
-        "reason": "Shell commands need your approval", "preview": preview, "timeout_secs": 120,
-        "created_at": "2026-01-27T12:00:00Z"})
+/// The approval of `cargo test` (call `tc2`), showing `preview`.
+pub fn approval(id: &str, session: &str, preview: &str) -> PendingApproval {
+    PendingApproval {
+        fingerprint: "f".into(),
+        rule: "shell-always-asks".into(),
+        reason: "Shell commands need your approval".into(),
+        preview: preview.into(),
+        timeout_secs: 120,
+        created_at: "2026-01-27T12:00:00Z".into(),
+        ..pryx_testkit::events::approval(
+            id,
+            session,
+            "tc2",
+            "shell.exec",
+            json!({"command": "cargo test"}),
+        )
+    }
 }
 
 /// Renders the state into a `w`×`h` test terminal and returns the backend.
@@ -63,55 +73,30 @@ pub fn streaming_chat() -> AppState {
         12_400,
         0.0312,
     )));
-    let user =
-        json!({"role": "user", "content": [{"type": "text", "text": "Why does the build fail?"}]});
     let events = [
+        ev("s1", user_message(1, "Why does the build fail?")),
+        ev("s1", turn_started()),
+        ev("s1", text_delta("Let me read the manifest first.")),
         ev(
-            EventKind::SessionMessage,
             "s1",
-            json!({"role": "user", "content": user}),
+            tool_request("tc1", "fs.read", json!({"path": "Cargo.toml"})),
         ),
-        ev(EventKind::TurnStarted, "s1", json!({})),
+        ev("s1", tool_executing("tc1", "fs.read")),
+        ev("s1", tool_ran("tc1", "fs.read", false, 4)),
         ev(
-            EventKind::SessionDelta,
             "s1",
-            json!({"text": "Let me read the manifest first."}),
+            text_delta("The workspace lists a crate that does not exist. "),
         ),
+        ev("s1", text_delta("I will run the tests to")),
         ev(
-            EventKind::ToolRequest,
             "s1",
-            json!({"tool_call_id": "tc1", "call_id": "c1", "tool": "fs.read", "arguments": {"path": "Cargo.toml"}}),
+            tool_request(
+                "tc2",
+                "shell.exec",
+                json!({"command": "cargo test", "timeout_secs": 120}),
+            ),
         ),
-        ev(
-            EventKind::ToolExecuting,
-            "s1",
-            json!({"tool_call_id": "tc1", "tool": "fs.read"}),
-        ),
-        ev(
-            EventKind::ToolComplete,
-            "s1",
-            json!({"tool_call_id": "tc1", "tool": "fs.read", "is_error": false, "duration_ms": 4}),
-        ),
-        ev(
-            EventKind::SessionDelta,
-            "s1",
-            json!({"text": "The workspace lists a crate that does not exist. "}),
-        ),
-        ev(
-            EventKind::SessionDelta,
-            "s1",
-            json!({"text": "I will run the tests to"}),
-        ),
-        ev(
-            EventKind::ToolRequest,
-            "s1",
-            json!({"tool_call_id": "tc2", "call_id": "c2", "tool": "shell.exec", "arguments": {"command": "cargo test", "timeout_secs": 120}}),
-        ),
-        ev(
-            EventKind::ToolExecuting,
-            "s1",
-            json!({"tool_call_id": "tc2", "tool": "shell.exec"}),
-        ),
+        ev("s1", tool_executing("tc2", "shell.exec")),
     ];
     for e in &events {
         s.apply(e);

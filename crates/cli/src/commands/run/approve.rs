@@ -1,7 +1,8 @@
 //! The inline approval prompt of `pryx run`, asked on the controlling terminal.
 
 use pryx_agent::approvals::{
-    Answer, ApprovalBroker, ApprovalRequest, BrokerEvent, Decision, Scope,
+    ApprovalAnswer, ApprovalBroker, ApprovalDecision as Decision, ApprovalScope as Scope,
+    BrokerEvent, PendingApproval,
 };
 use pryx_protocol::Surface;
 use std::io::{BufRead, BufReader, Write};
@@ -28,7 +29,7 @@ pub fn spawn_prompter(broker: ApprovalBroker) {
                         // NotFound means it timed out or was answered elsewhere meanwhile.
                         let _ = broker.answer(
                             &id,
-                            Answer {
+                            ApprovalAnswer {
                                 decision,
                                 scope,
                                 surface: Surface::Cli,
@@ -44,7 +45,7 @@ pub fn spawn_prompter(broker: ApprovalBroker) {
     });
 }
 
-pub(super) fn ask(request: &ApprovalRequest) -> Option<(Decision, Scope)> {
+pub(super) fn ask(request: &PendingApproval) -> Option<(Decision, Scope)> {
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

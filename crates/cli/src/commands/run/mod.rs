@@ -11,7 +11,8 @@ mod remote;
 
 use crate::setup::{self, UsageError, usage, workspace_root};
 use anyhow::{Context, bail};
-use pryx_agent::{Agent, AgentSettings, TurnStop, approvals::ApprovalBroker};
+use pryx_agent::{AgentSettings, TurnStop};
+use pryx_core::{Core, CoreParts};
 use pryx_protocol::Surface;
 use pryx_store::NewSession;
 use std::io::{IsTerminal, Read};
@@ -117,17 +118,15 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     };
     // Approvals are asked on the controlling terminal; NDJSON output is for scripts.
     let interactive = !args.json && std::io::stderr().is_terminal() && approve::tty_available();
-    let broker = ApprovalBroker::new();
-    let cancel = CancellationToken::new();
     let printer = output::Printer::new(args.json);
-    let agent = Agent {
-        store: store.clone(),
+    // The same core `pryx serve` hosts, without the HTTP layer, for this one run.
+    let core = Core::new(CoreParts {
+        store,
         provider,
         model: choice.info.clone(),
         tools: Arc::new(tools),
         policy: Arc::new(policy),
-        broker: broker.clone(),
-        sink: printer.sink(),
+        policy_name: policy_name.clone(),
         tool_ctx,
         settings: AgentSettings {
             max_steps: args.max_steps.unwrap_or(config.agent.max_steps),
@@ -138,11 +137,14 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             ..AgentSettings::default()
         },
         prompt_sources: std::mem::take(&mut ext.prompt_sources),
-        rate: Default::default(),
-    };
+        policy_loader: None,
+        model_loader: None,
+    })?;
+    core.set_observer(printer.sink());
     if interactive {
-        approve::spawn_prompter(broker.clone());
+        approve::spawn_prompter(core.broker().clone());
     }
+    let cancel = CancellationToken::new();
     let ctrl_c = cancel.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -157,7 +159,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             choice.info.full_id()
         );
     }
-    let report = agent.run_turn(&session.id, &prompt, cancel).await;
+    let report = core.run_turn(&session.id, &prompt, cancel).await;
     ext.shutdown().await;
     let report = report?;
     printer.finish(&report);

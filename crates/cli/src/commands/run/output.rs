@@ -1,7 +1,7 @@
 //! What `pryx run` prints: the answer on stdout, tool activity on stderr, or NDJSON events.
 
 use pryx_agent::{EventSink, TurnReport, TurnStop};
-use pryx_protocol::{Event, EventKind};
+use pryx_protocol::{Delta, Event, EventPayload, NotRun};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,64 +66,61 @@ impl Printer {
 }
 
 fn print_human(event: &Event, mid_line: &AtomicBool) {
-    let p = &event.payload;
-    let s = |k: &str| {
-        p.get(k)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
-    match event.event {
-        EventKind::SessionDelta => {
-            if let Some(text) = p.get("text").and_then(|v| v.as_str()) {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
-                mid_line.store(!text.ends_with('\n'), Ordering::SeqCst);
-            }
+    match &event.payload {
+        EventPayload::SessionDelta(Delta::Text { text }) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            mid_line.store(!text.ends_with('\n'), Ordering::SeqCst);
         }
-        EventKind::ToolRequest => {
+        EventPayload::ToolRequest(r) => {
             if mid_line.swap(false, Ordering::SeqCst) {
                 println!();
             }
-            let args = p.get("arguments").map(summarize).unwrap_or_default();
-            eprintln!("⚙ {} {args}", s("tool"));
+            eprintln!("⚙ {} {}", r.tool, summarize(&r.arguments));
         }
-        EventKind::ToolComplete => {
-            let ms = p.get("duration_ms").and_then(|v| v.as_u64());
-            let failed = p.get("is_error").and_then(|v| v.as_bool()).unwrap_or(false);
-            let status = s("status");
-            match (failed, status.as_str()) {
-                (true, "denied") => eprintln!("✗ {} denied: {}", s("tool"), s("message")),
-                (true, _) if !s("message").is_empty() => {
-                    eprintln!("✗ {}: {}", s("tool"), s("message"))
+        EventPayload::ToolComplete(c) => {
+            let took = c
+                .duration_ms
+                .map(|m| format!(" ({m} ms)"))
+                .unwrap_or_default();
+            match (c.is_error, c.status, c.message.as_deref()) {
+                (_, Some(NotRun::Denied), message) => {
+                    eprintln!("✗ {} denied: {}", c.tool, message.unwrap_or_default())
                 }
-                (true, _) => eprintln!(
-                    "✗ {} failed{}",
-                    s("tool"),
-                    ms.map(|m| format!(" ({m} ms)")).unwrap_or_default()
-                ),
-                (false, _) => eprintln!(
-                    "✓ {}{}",
-                    s("tool"),
-                    ms.map(|m| format!(" ({m} ms)")).unwrap_or_default()
-                ),
+                (true, _, Some(message)) if !message.is_empty() => {
+                    eprintln!("✗ {}: {message}", c.tool)
+                }
+                (true, _, _) => eprintln!("✗ {} failed{took}", c.tool),
+                (false, _, _) => eprintln!("✓ {}{took}", c.tool),
             }
         }
-        EventKind::ErrorOccurred => eprintln!("✗ {}: {}", s("code"), s("message")),
-        _ => {}
+        EventPayload::ErrorOccurred(e) => eprintln!("✗ {}: {}", e.code, e.message),
+        EventPayload::SessionDelta(Delta::Reasoning { .. })
+        | EventPayload::SessionMessage(_)
+        | EventPayload::SessionTyping(_)
+        | EventPayload::TurnStarted(_)
+        | EventPayload::TurnCompleted(_)
+        | EventPayload::ToolExecuting(_)
+        | EventPayload::ApprovalNeeded(_)
+        | EventPayload::ApprovalResolved(_)
+        | EventPayload::TraceEvent(_)
+        | EventPayload::Unknown(_) => {}
     }
 }
 
-/// One line describing a call's arguments, cut at 120 characters.
+/// One line describing a call's arguments (the command, path or URL when there is one), cut at
+/// 120 characters.
 fn summarize(args: &serde_json::Value) -> String {
-    let text = match args
-        .get("command")
-        .or_else(|| args.get("path"))
-        .or_else(|| args.get("url"))
-    {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        _ => args.to_string(),
+    let text = match args {
+        serde_json::Value::Object(m) => match ["command", "path", "url"]
+            .iter()
+            .find_map(|k| m.get(*k).and_then(serde_json::Value::as_str))
+        {
+            Some(s) => s.to_string(),
+            None => args.to_string(),
+        },
+        other => other.to_string(),
     };
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut cut: String = one_line.chars().take(120).collect();

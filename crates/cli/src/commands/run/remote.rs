@@ -4,13 +4,14 @@
 
 use super::{Args, EXIT_CANCELLED, EXIT_LIMIT, UsageError, approve, output};
 use anyhow::anyhow;
-use pryx_agent::approvals::ApprovalRequest;
 use pryx_agent::{TurnReport, TurnStop};
 use pryx_client::{Backoff, Client, ClientError, Connection, Filter};
 use pryx_config::DataDir;
 use pryx_llm::catalog::TokenUsage;
+use pryx_protocol::api::PendingApproval;
 use pryx_protocol::api::{CreateSession, Diagnostics};
-use pryx_protocol::{ErrorCode, Event, EventKind, Surface};
+use pryx_protocol::message::Role;
+use pryx_protocol::{ErrorCode, EventPayload, Surface, TurnEnd};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
@@ -152,9 +153,11 @@ pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Re
             continue;
         }
         sink(&event);
-        match event.event {
-            EventKind::ApprovalNeeded => on_approval(client, &event, interactive, args.json),
-            EventKind::TurnCompleted => break event,
+        match event.payload {
+            EventPayload::ApprovalNeeded(request) => {
+                on_approval(client, request, interactive, args.json)
+            }
+            EventPayload::TurnCompleted(end) => break end,
             _ => {}
         }
     };
@@ -162,14 +165,7 @@ pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Re
 }
 
 /// Asks on the terminal (answering through the API) or says who else may answer.
-fn on_approval(client: &Client, event: &Event, interactive: bool, json: bool) {
-    let request: ApprovalRequest = match serde_json::from_value(event.payload.clone()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("warning: cannot read an approval request from the core: {e}");
-            return;
-        }
-    };
+fn on_approval(client: &Client, request: PendingApproval, interactive: bool, json: bool) {
     if !interactive {
         if !json {
             eprintln!(
@@ -179,13 +175,13 @@ fn on_approval(client: &Client, event: &Event, interactive: bool, json: bool) {
         }
         return;
     }
+    let id = request.id.clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
     // A plain thread: a prompt left open (answered elsewhere) must not hold up the exit.
     std::thread::spawn(move || {
         let _ = tx.send(approve::ask(&request));
     });
     let client = client.clone();
-    let id = event.payload["id"].as_str().unwrap_or_default().to_string();
     tokio::spawn(async move {
         let Ok(Some((decision, scope))) = rx.await else {
             return;
@@ -206,39 +202,33 @@ async fn finish(
     printer: &output::Printer,
     session_id: &str,
     last_seq: u64,
-    completed: &Event,
+    completed: &TurnEnd,
 ) -> anyhow::Result<ExitCode> {
-    let p = &completed.payload;
-    let stop = match p["stop"].as_str().unwrap_or_default() {
-        "completed" => TurnStop::Completed,
-        "step_limit" => TurnStop::StepLimit,
-        "budget_exceeded" => TurnStop::BudgetExceeded,
-        "cancelled" => TurnStop::Cancelled,
-        _ => {
-            let message = p["message"]
-                .as_str()
-                .unwrap_or("the turn failed in the core");
-            return Err(anyhow!("{message}"));
-        }
+    let (stop, steps) = match completed {
+        TurnEnd::Completed { steps, .. } => (TurnStop::Completed, *steps),
+        TurnEnd::StepLimit { steps, .. } => (TurnStop::StepLimit, *steps),
+        TurnEnd::BudgetExceeded { steps, .. } => (TurnStop::BudgetExceeded, *steps),
+        TurnEnd::Cancelled { steps, .. } => (TurnStop::Cancelled, *steps),
+        TurnEnd::Error { message, .. } => return Err(anyhow!("{message}")),
     };
     let mut report = TurnReport {
         session_id: session_id.to_string(),
         stop,
         answer: String::new(),
-        steps: u32::try_from(p["steps"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX),
+        steps,
         tool_calls: 0,
         usage: TokenUsage::default(),
-        cost_usd: p["cost_usd"].as_f64().unwrap_or(0.0),
+        cost_usd: completed.cost_usd(),
     };
     // Token counts come from the messages this turn stored.
     if let Ok(detail) = client.get_session(session_id).await {
         for m in detail.messages.iter().filter(|m| m.seq > last_seq) {
             report.usage.input += m.tokens_in;
             report.usage.output += m.tokens_out;
-            match m.role.as_str() {
-                "tool" => report.tool_calls += 1,
-                "assistant" => report.answer.clone_from(&m.text),
-                _ => {}
+            match m.role {
+                Role::Tool => report.tool_calls += 1,
+                Role::Assistant => report.answer.clone_from(&m.text),
+                Role::User | Role::System => {}
             }
         }
     }

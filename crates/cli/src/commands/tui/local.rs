@@ -170,7 +170,11 @@ fn markdown(d: &SessionDetail) -> String {
         if m.text.trim().is_empty() {
             continue;
         }
-        out.push_str(&format!("## {}\n\n{}\n\n", m.role, m.text.trim_end()));
+        out.push_str(&format!(
+            "## {}\n\n{}\n\n",
+            m.role.as_str(),
+            m.text.trim_end()
+        ));
     }
     out
 }
@@ -179,14 +183,15 @@ fn markdown(d: &SessionDetail) -> String {
 mod tests {
     use super::*;
     use pryx_protocol::api::{MessageView, SessionSummary};
+    use pryx_protocol::message::Message;
 
     fn detail() -> SessionDetail {
-        let msg = |seq, role: &str, text: &str| MessageView {
+        let msg = |seq, content: Message| MessageView {
             id: format!("m{seq}"),
             seq,
-            role: role.into(),
-            text: text.into(),
-            content: serde_json::json!([]),
+            role: content.role(),
+            text: content.text(),
+            content,
             tool_call_id: None,
             model: None,
             tokens_in: 0,
@@ -210,9 +215,9 @@ mod tests {
                 snippet: None,
             },
             messages: vec![
-                msg(1, "user", "hi"),
-                msg(2, "tool", ""),
-                msg(3, "assistant", "hello"),
+                msg(1, Message::user("hi")),
+                msg(2, Message::tool_result("c1", "", false)),
+                msg(3, Message::assistant("hello")),
             ],
             last_version: 3,
         }

@@ -98,8 +98,9 @@ async fn until_completed(
             if let CoreUpdate::Event(e) = u
                 && e.session_id == session
             {
-                kinds.push(e.event);
-                if e.event == EventKind::TurnCompleted {
+                let kind = e.kind();
+                kinds.extend(kind);
+                if kind == Some(EventKind::TurnCompleted) {
                     return;
                 }
             }

@@ -2,8 +2,9 @@
 
 use super::{ChatState, Entry, Level, ToolCard, ToolStatus};
 use crate::action::Action;
-use pryx_protocol::api::{MessageView, PendingApproval};
-use pryx_protocol::{Event, EventKind};
+use pryx_protocol::api::MessageView;
+use pryx_protocol::message::{Message, Role};
+use pryx_protocol::{Delta, Event, EventPayload, MessageStored, NotRun, TurnEnd};
 use serde_json::Value;
 
 /// Longest argument summary kept on a card.
@@ -13,33 +14,29 @@ impl ChatState {
     /// Applies one event. Approvals count from every session (an approval raised anywhere can be
     /// answered here); everything else only for the open session.
     pub fn apply(&mut self, ev: &Event) -> Vec<Action> {
-        let p = &ev.payload;
-        match ev.event {
-            EventKind::ApprovalNeeded => {
-                if let Ok(a) = serde_json::from_value::<PendingApproval>(p.clone()) {
-                    if self.is_current(ev) {
-                        self.set_card_status(&a.tool_call_id, ToolStatus::AwaitingApproval, None);
-                    }
-                    if !self.approvals.iter().any(|x| x.id == a.id) {
-                        self.approvals.push(a);
-                    }
+        match &ev.payload {
+            EventPayload::ApprovalNeeded(a) => {
+                if self.is_current(ev) {
+                    self.set_card_status(&a.tool_call_id, ToolStatus::AwaitingApproval, None);
+                }
+                if !self.approvals.iter().any(|x| x.id == a.id) {
+                    self.approvals.push(a.clone());
                 }
                 return vec![];
             }
-            EventKind::ApprovalResolved => {
-                let id = str_field(p, "id");
+            EventPayload::ApprovalResolved(r) => {
                 let first = self.approvals.first().map(|a| a.id.clone());
-                self.approvals.retain(|a| a.id != id);
-                if first.as_deref() == Some(id) {
+                self.approvals.retain(|a| a.id != r.id);
+                if first.as_deref() == Some(r.id.as_str()) {
                     self.approval_scroll = 0;
                 }
                 if self.is_current(ev) {
-                    let status = if approved(&p["outcome"]) {
+                    let status = if r.outcome.approved() {
                         ToolStatus::Requested
                     } else {
                         ToolStatus::Denied
                     };
-                    self.set_card_status(str_field(p, "tool_call_id"), status, None);
+                    self.set_card_status(&r.tool_call_id, status, None);
                 }
                 return vec![];
             }
@@ -48,20 +45,17 @@ impl ChatState {
         if !self.is_current(ev) {
             return vec![];
         }
-        match ev.event {
-            EventKind::SessionDelta => {
-                if let Some(t) = p.get("text").and_then(Value::as_str) {
-                    self.push_delta(t);
-                }
-            }
-            EventKind::SessionMessage => self.on_message(p),
-            EventKind::TurnStarted => self.turn_running = true,
-            EventKind::TurnCompleted => return self.on_turn_completed(p),
-            EventKind::ToolRequest => {
+        match &ev.payload {
+            EventPayload::SessionDelta(Delta::Text { text }) => self.push_delta(text),
+            EventPayload::SessionDelta(Delta::Reasoning { .. }) => {}
+            EventPayload::SessionMessage(m) => self.on_message(m),
+            EventPayload::TurnStarted(_) => self.turn_running = true,
+            EventPayload::TurnCompleted(end) => return self.on_turn_completed(end),
+            EventPayload::ToolRequest(r) => {
                 let card = ToolCard {
-                    id: str_field(p, "tool_call_id").to_string(),
-                    tool: str_field(p, "tool").to_string(),
-                    args: summarize_args(&p["arguments"], ARGS_MAX),
+                    id: r.tool_call_id.clone(),
+                    tool: r.tool.clone(),
+                    args: summarize_args(&r.arguments, ARGS_MAX),
                     status: ToolStatus::Requested,
                     duration_ms: None,
                     message: None,
@@ -69,32 +63,28 @@ impl ChatState {
                 self.finish_streaming();
                 self.entries.push(Entry::Tool(card));
             }
-            EventKind::ToolExecuting => {
-                self.set_card_status(str_field(p, "tool_call_id"), ToolStatus::Running, None);
+            EventPayload::ToolExecuting(x) => {
+                self.set_card_status(&x.tool_call_id, ToolStatus::Running, None);
             }
-            EventKind::ToolComplete => {
-                let status = match p.get("status").and_then(Value::as_str) {
-                    Some("denied") => ToolStatus::Denied,
-                    _ if p["is_error"].as_bool().unwrap_or(false) => ToolStatus::Failed,
-                    _ => ToolStatus::Done,
+            EventPayload::ToolComplete(c) => {
+                let status = match (c.status, c.is_error) {
+                    (Some(NotRun::Denied), _) => ToolStatus::Denied,
+                    (Some(NotRun::Failed), _) | (None, true) => ToolStatus::Failed,
+                    (None, false) => ToolStatus::Done,
                 };
-                let id = str_field(p, "tool_call_id").to_string();
-                let message = p.get("message").and_then(Value::as_str).map(str::to_string);
-                self.set_card_status(&id, status, message);
-                if let Some(Entry::Tool(c)) = self.card_mut(&id) {
-                    c.duration_ms = p.get("duration_ms").and_then(Value::as_u64);
+                self.set_card_status(&c.tool_call_id, status, c.message.clone());
+                if let Some(Entry::Tool(card)) = self.card_mut(&c.tool_call_id) {
+                    card.duration_ms = c.duration_ms;
                 }
             }
-            EventKind::ErrorOccurred => {
-                let msg = p
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown error");
-                let code = p.get("code").and_then(Value::as_str).unwrap_or("ERROR");
-                self.notice(format!("{code}: {msg}"), Level::Error);
+            EventPayload::ErrorOccurred(e) => {
+                self.notice(format!("{}: {}", e.code, e.message), Level::Error);
             }
-            EventKind::SessionTyping | EventKind::TraceEvent => {}
-            EventKind::ApprovalNeeded | EventKind::ApprovalResolved => {}
+            EventPayload::SessionTyping(_)
+            | EventPayload::TraceEvent(_)
+            | EventPayload::Unknown(_)
+            | EventPayload::ApprovalNeeded(_)
+            | EventPayload::ApprovalResolved(_) => {}
         }
         vec![]
     }
@@ -126,11 +116,10 @@ impl ChatState {
         }
     }
 
-    fn on_message(&mut self, p: &Value) {
-        let role = str_field(p, "role");
-        let text = message_text(&p["content"]);
-        match role {
-            "user" => {
+    fn on_message(&mut self, m: &MessageStored) {
+        let text = m.content.text();
+        match m.role {
+            Role::User => {
                 let pending = self.entries.iter_mut().rev().find_map(|e| match e {
                     Entry::User { text: t, confirmed } if !*confirmed && *t == text => {
                         Some(confirmed)
@@ -145,7 +134,7 @@ impl ChatState {
                     }),
                 }
             }
-            "assistant" => {
+            Role::Assistant => {
                 // The stored message is authoritative: it replaces what was streamed.
                 let streamed = self.entries.iter().rposition(|e| {
                     matches!(
@@ -175,23 +164,23 @@ impl ChatState {
                     None => {}
                 }
             }
-            _ => {}
+            Role::Tool | Role::System => {}
         }
     }
 
-    fn on_turn_completed(&mut self, p: &Value) -> Vec<Action> {
+    fn on_turn_completed(&mut self, end: &TurnEnd) -> Vec<Action> {
         self.turn_running = false;
         self.finish_streaming();
-        if let Some(c) = p.get("cost_usd").and_then(Value::as_f64) {
-            self.cost_usd += c;
-        }
-        match p.get("stop").and_then(Value::as_str) {
-            Some("cancelled") => self.notice("Turn cancelled.", Level::Info),
-            Some("step_limit") => self.notice("Stopped: the step limit was reached.", Level::Error),
-            Some("budget_exceeded") => {
+        self.cost_usd += end.cost_usd();
+        match end {
+            TurnEnd::Cancelled { .. } => self.notice("Turn cancelled.", Level::Info),
+            TurnEnd::StepLimit { .. } => {
+                self.notice("Stopped: the step limit was reached.", Level::Error)
+            }
+            TurnEnd::BudgetExceeded { .. } => {
                 self.notice("Stopped: the cost budget was reached.", Level::Error)
             }
-            _ => {}
+            TurnEnd::Completed { .. } | TurnEnd::Error { .. } => {}
         }
         match &self.session_id {
             Some(id) => vec![Action::RefreshTotals {
@@ -215,33 +204,6 @@ impl ChatState {
                 c.message = message;
             }
         }
-    }
-}
-
-fn str_field<'a>(p: &'a Value, key: &str) -> &'a str {
-    p.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-/// Whether an approval outcome let the call run.
-fn approved(outcome: &Value) -> bool {
-    match outcome.get("outcome").and_then(Value::as_str) {
-        Some("answered") => outcome["decision"] == "approve",
-        Some("timed_out") => outcome["default"] == "approve",
-        _ => false,
-    }
-}
-
-/// The visible text of a stored message's content (`{"role":…,"content":[{"type":"text",…}]}`).
-pub fn message_text(content: &Value) -> String {
-    match content.get("content") {
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .filter(|p| p["type"] == "text")
-            .filter_map(|p| p["text"].as_str())
-            .collect::<Vec<_>>()
-            .join(""),
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
     }
 }
 
@@ -277,56 +239,43 @@ pub fn summarize_args(args: &Value, max: usize) -> String {
 pub fn entries_from_messages(messages: &[MessageView]) -> Vec<Entry> {
     let mut out = Vec::new();
     for m in messages {
-        match m.role.as_str() {
-            "user" => out.push(Entry::User {
+        match &m.content {
+            Message::User { .. } => out.push(Entry::User {
                 text: m.text.clone(),
                 confirmed: true,
             }),
-            "assistant" => {
+            Message::Assistant { .. } => {
                 if !m.text.is_empty() {
                     out.push(Entry::Assistant {
                         text: m.text.clone(),
                         streaming: false,
                     });
                 }
-                let parts = m.content.get("content").and_then(Value::as_array);
-                for part in parts
-                    .into_iter()
-                    .flatten()
-                    .filter(|p| p["type"] == "tool_call")
-                {
+                for call in m.content.tool_calls() {
+                    let args = call
+                        .arguments_json()
+                        .unwrap_or_else(|_| Value::String(call.arguments.clone()));
                     out.push(Entry::Tool(ToolCard {
-                        id: str_field(part, "id").to_string(),
-                        tool: str_field(part, "name").to_string(),
-                        args: summarize_args(&part["arguments"], ARGS_MAX),
+                        id: call.id.clone(),
+                        tool: call.name.clone(),
+                        args: summarize_args(&args, ARGS_MAX),
                         status: ToolStatus::Done,
                         duration_ms: None,
                         message: None,
                     }));
                 }
             }
-            "tool" => {
-                let is_error = m
-                    .content
-                    .get("is_error")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                let call = m
-                    .content
-                    .get("call_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                if is_error {
+            Message::Tool(result) => {
+                if result.is_error {
                     let card = out
                         .iter_mut()
                         .rev()
-                        .find(|e| matches!(e, Entry::Tool(c) if c.id == call));
+                        .find(|e| matches!(e, Entry::Tool(c) if c.id == result.call_id));
                     if let Some(Entry::Tool(c)) = card {
                         c.status = ToolStatus::Failed;
                     }
                 }
             }
-            _ => {}
         }
     }
     out

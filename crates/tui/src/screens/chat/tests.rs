@@ -2,17 +2,17 @@ use super::*;
 use crate::action::Action;
 use crate::state::Effect;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pryx_protocol::{Event, EventKind, Surface};
+use pryx_protocol::api::{ApprovalAnswer, ApprovalOutcome};
+use pryx_protocol::{Event, EventPayload, NotRun, Surface, TurnStop};
+use pryx_testkit::events::{
+    assistant_call, assistant_message, event, text_delta, tool_executing, tool_not_run, tool_ran,
+    tool_request, tool_result_message, turn_completed, turn_started, user_message,
+};
 use serde_json::json;
 
-fn ev(kind: EventKind, session: &str, payload: serde_json::Value) -> Event {
-    Event::new(
-        kind,
-        session,
-        Surface::Core,
-        payload,
-        "2026-01-27T12:00:00Z",
-    )
+/// An event of `session` (the chat reads no versions).
+fn ev(session: &str, payload: impl Into<EventPayload>) -> Event {
+    event(session, None, payload)
 }
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -25,11 +25,22 @@ fn chat_in(session: &str) -> ChatState {
     c
 }
 
-fn approval(id: &str, session: &str) -> serde_json::Value {
-    json!({"id": id, "session_id": session, "tool_call_id": "tc1", "tool": "shell.exec",
-        "arguments": {"command": "rm -rf build"}, "fingerprint": "f", "rule": "shell-asks",
-        "reason": "shell commands ask", "preview": "rm -rf build", "timeout_secs": 60,
-        "created_at": "2026-01-27T12:00:00Z"})
+fn approval(id: &str, session: &str) -> PendingApproval {
+    PendingApproval {
+        fingerprint: "f".into(),
+        rule: "shell-asks".into(),
+        reason: "shell commands ask".into(),
+        preview: "rm -rf build".into(),
+        timeout_secs: 60,
+        created_at: "2026-01-27T12:00:00Z".into(),
+        ..pryx_testkit::events::approval(
+            id,
+            session,
+            "tc1",
+            "shell.exec",
+            json!({"command": "rm -rf build"}),
+        )
+    }
 }
 
 fn type_text(c: &mut ChatState, text: &str) {
@@ -41,10 +52,10 @@ fn type_text(c: &mut ChatState, text: &str) {
 #[test]
 fn deltas_accumulate_and_the_stored_message_replaces_them() {
     let mut c = chat_in("s1");
-    c.apply(&ev(EventKind::TurnStarted, "s1", json!({})));
+    c.apply(&ev("s1", turn_started()));
     assert!(c.turn_running);
-    c.apply(&ev(EventKind::SessionDelta, "s1", json!({"text": "Hel"})));
-    c.apply(&ev(EventKind::SessionDelta, "s1", json!({"text": "lo"})));
+    c.apply(&ev("s1", text_delta("Hel")));
+    c.apply(&ev("s1", text_delta("lo")));
     assert_eq!(
         c.entries,
         vec![Entry::Assistant {
@@ -52,12 +63,7 @@ fn deltas_accumulate_and_the_stored_message_replaces_them() {
             streaming: true
         }]
     );
-    let content = json!({"role": "assistant", "content": [{"type": "text", "text": "Hello!"}]});
-    c.apply(&ev(
-        EventKind::SessionMessage,
-        "s1",
-        json!({"role": "assistant", "content": content}),
-    ));
+    c.apply(&ev("s1", assistant_message(2, "Hello!")));
     assert_eq!(
         c.entries,
         vec![Entry::Assistant {
@@ -65,11 +71,7 @@ fn deltas_accumulate_and_the_stored_message_replaces_them() {
             streaming: false
         }]
     );
-    let actions = c.apply(&ev(
-        EventKind::TurnCompleted,
-        "s1",
-        json!({"stop": "completed", "steps": 1, "cost_usd": 0.5}),
-    ));
+    let actions = c.apply(&ev("s1", turn_completed(TurnStop::Completed, 1, 0.5)));
     assert!(!c.turn_running);
     assert!((c.cost_usd - 0.5).abs() < 1e-9);
     assert_eq!(
@@ -83,22 +85,20 @@ fn deltas_accumulate_and_the_stored_message_replaces_them() {
 #[test]
 fn events_of_other_sessions_are_ignored_except_approvals() {
     let mut c = chat_in("s1");
-    c.apply(&ev(EventKind::SessionDelta, "s2", json!({"text": "x"})));
+    c.apply(&ev("s2", text_delta("x")));
     assert!(c.entries.is_empty());
-    c.apply(&ev(EventKind::ApprovalNeeded, "s2", approval("a1", "s2")));
+    c.apply(&ev("s2", approval("a1", "s2")));
     assert_eq!(c.approvals.len(), 1);
 }
 
 #[test]
 fn tool_cards_follow_the_call() {
     let mut c = chat_in("s1");
+    c.apply(&ev("s1", text_delta("Let me look.")));
     c.apply(&ev(
-        EventKind::SessionDelta,
         "s1",
-        json!({"text": "Let me look."}),
+        tool_request("tc1", "fs.read", json!({"path": "a.txt"})),
     ));
-    c.apply(&ev(EventKind::ToolRequest, "s1",
-        json!({"tool_call_id": "tc1", "call_id": "c1", "tool": "fs.read", "arguments": {"path": "a.txt"}})));
     let card = |c: &ChatState| match c.entries.last() {
         Some(Entry::Tool(t)) => t.clone(),
         other => panic!("expected a card, got {other:?}"),
@@ -113,27 +113,17 @@ fn tool_cards_follow_the_call() {
             ..
         }
     ));
-    c.apply(&ev(
-        EventKind::ToolExecuting,
-        "s1",
-        json!({"tool_call_id": "tc1", "tool": "fs.read"}),
-    ));
+    c.apply(&ev("s1", tool_executing("tc1", "fs.read")));
     assert_eq!(card(&c).status, ToolStatus::Running);
-    c.apply(&ev(
-        EventKind::ToolComplete,
-        "s1",
-        json!({"tool_call_id": "tc1", "tool": "fs.read", "is_error": false, "duration_ms": 12}),
-    ));
+    c.apply(&ev("s1", tool_ran("tc1", "fs.read", false, 12)));
     assert_eq!(card(&c).status, ToolStatus::Done);
     assert_eq!(card(&c).duration_ms, Some(12));
     // A denied call carries its reason.
+    c.apply(&ev("s1", tool_request("tc2", "shell.exec", json!({}))));
     c.apply(&ev(
-        EventKind::ToolRequest,
         "s1",
-        json!({"tool_call_id": "tc2", "tool": "shell.exec", "arguments": {}}),
+        tool_not_run("tc2", "shell.exec", NotRun::Denied, "denied by rule"),
     ));
-    c.apply(&ev(EventKind::ToolComplete, "s1",
-        json!({"tool_call_id": "tc2", "tool": "shell.exec", "is_error": true, "status": "denied", "message": "denied by rule"})));
     assert_eq!(card(&c).status, ToolStatus::Denied);
     assert_eq!(card(&c).message.as_deref(), Some("denied by rule"));
 }
@@ -141,24 +131,22 @@ fn tool_cards_follow_the_call() {
 #[test]
 fn approval_appears_once_and_disappears_when_resolved_elsewhere() {
     let mut c = chat_in("s1");
-    c.apply(&ev(
-        EventKind::ToolRequest,
-        "s1",
-        json!({"tool_call_id": "tc1", "tool": "shell.exec", "arguments": {}}),
-    ));
-    c.apply(&ev(EventKind::ApprovalNeeded, "s1", approval("a1", "s1")));
-    c.apply(&ev(EventKind::ApprovalNeeded, "s1", approval("a1", "s1")));
+    c.apply(&ev("s1", tool_request("tc1", "shell.exec", json!({}))));
+    c.apply(&ev("s1", approval("a1", "s1")));
+    c.apply(&ev("s1", approval("a1", "s1")));
     assert_eq!(c.approvals.len(), 1);
     assert!(
         matches!(c.entries.last(), Some(Entry::Tool(t)) if t.status == ToolStatus::AwaitingApproval)
     );
     assert!(!c.captures_text());
-    let outcome =
-        json!({"outcome": "answered", "decision": "approve", "scope": "once", "surface": "web"});
+    let outcome = ApprovalOutcome::Answered(ApprovalAnswer {
+        decision: ApprovalDecision::Approve,
+        scope: ApprovalScope::Once,
+        surface: Surface::Web,
+    });
     c.apply(&ev(
-        EventKind::ApprovalResolved,
         "s1",
-        json!({"id": "a1", "tool_call_id": "tc1", "outcome": outcome}),
+        pryx_testkit::events::approval_resolved("a1", "tc1", outcome),
     ));
     assert!(c.approvals.is_empty());
     assert!(c.captures_text());
@@ -174,7 +162,7 @@ fn approval_keys_answer_with_the_scope() {
         ('n', ApprovalDecision::Deny, ApprovalScope::Once),
     ] {
         let mut c = chat_in("s1");
-        c.apply(&ev(EventKind::ApprovalNeeded, "s1", approval("a1", "s1")));
+        c.apply(&ev("s1", approval("a1", "s1")));
         let effects = c.handle_key(key(KeyCode::Char(k)));
         assert_eq!(
             effects,
@@ -223,12 +211,7 @@ fn the_core_confirms_our_message_without_duplicating_it() {
     let mut c = chat_in("s1");
     type_text(&mut c, "hi");
     c.handle_key(key(KeyCode::Enter));
-    let content = json!({"role": "user", "content": [{"type": "text", "text": "hi"}]});
-    c.apply(&ev(
-        EventKind::SessionMessage,
-        "s1",
-        json!({"role": "user", "content": content}),
-    ));
+    c.apply(&ev("s1", user_message(1, "hi")));
     assert_eq!(
         c.entries,
         vec![Entry::User {
@@ -237,12 +220,7 @@ fn the_core_confirms_our_message_without_duplicating_it() {
         }]
     );
     // A message typed on another surface appears.
-    let content = json!({"role": "user", "content": [{"type": "text", "text": "from web"}]});
-    c.apply(&ev(
-        EventKind::SessionMessage,
-        "s1",
-        json!({"role": "user", "content": content}),
-    ));
+    c.apply(&ev("s1", user_message(3, "from web")));
     assert_eq!(c.entries.len(), 2);
 }
 
@@ -316,13 +294,14 @@ fn slash_commands() {
 
 #[test]
 fn resume_rebuilds_text_and_tool_cards() {
-    use pryx_protocol::api::{MessageView, SessionDetail, SessionSummary};
-    let msg = |seq, role: &str, text: &str, content| MessageView {
-        id: format!("m{seq}"),
-        seq,
-        role: role.into(),
-        text: text.into(),
-        content,
+    use pryx_protocol::MessageStored;
+    use pryx_protocol::api::MessageView;
+    let msg = |m: MessageStored| MessageView {
+        id: m.message_id,
+        seq: m.seq,
+        role: m.role,
+        text: m.content.text(),
+        content: m.content,
         tool_call_id: None,
         model: None,
         tokens_in: 0,
@@ -346,21 +325,10 @@ fn resume_rebuilds_text_and_tool_cards() {
             snippet: None,
         },
         messages: vec![
-            msg(1, "user", "read it", json!({"role": "user"})),
-            msg(
-                2,
-                "assistant",
-                "",
-                json!({"role": "assistant", "content": [
-                {"type": "tool_call", "id": "c1", "name": "fs.read", "arguments": "{\"path\":\"a\"}"}]}),
-            ),
-            msg(
-                3,
-                "tool",
-                "boom",
-                json!({"role": "tool", "call_id": "c1", "content": "boom", "is_error": true}),
-            ),
-            msg(4, "assistant", "It failed.", json!({"role": "assistant"})),
+            msg(user_message(1, "read it")),
+            msg(assistant_call(2, "c1", "fs.read", &json!({"path": "a"}))),
+            msg(tool_result_message(3, "c1", "boom", true)),
+            msg(assistant_message(4, "It failed.")),
         ],
         last_version: 4,
     };
