@@ -7,7 +7,7 @@ use crate::history::{
 };
 use crate::prompt::system_prompt;
 use futures_util::StreamExt;
-use pryx_llm::catalog::{TokenUsage, check_request, cost_usd, estimate_tokens};
+use pryx_catalog::{TokenUsage, check_request, cost_usd, estimate_tokens};
 use pryx_llm::{ChatRequest, Message, ResponseCollector, StreamEvent, ToolSpec, Usage};
 use pryx_protocol::EventKind;
 use pryx_store::{MessageUsage, NewMessage, Role, SpanEnd, SpanKind, SpanStatus};

@@ -4,7 +4,7 @@
 
 use pryx_agent::approvals::{Answer, ApprovalBroker, BrokerEvent, Decision, Scope};
 use pryx_agent::{Agent, AgentError, AgentSettings, TurnStop};
-use pryx_llm::catalog::Catalog;
+use pryx_catalog::Catalog;
 use pryx_llm::{ProviderKind, ProviderSettings};
 use pryx_protocol::{ErrorCode, Surface};
 use pryx_store::{NewSession, Store};
