@@ -24,8 +24,17 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
+# Pinned: later releases need a newer rustc than the workspace's.
+if ! command -v cargo-shear >/dev/null 2>&1; then
+  log "installing cargo-shear"
+  cargo install --locked cargo-shear@1.13.0
+fi
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
+
+log "cargo shear (no unused dependencies)"
+cargo shear
 
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -109,7 +109,7 @@ fn main() {
             .unwrap_or_else(|e| panic!("{e}"));
         let mut tools = ToolRegistry::with_builtins();
         tools.register(Arc::new(Noop));
-        let mut model = pryx_llm::catalog::ModelInfo::unknown("instant", "m");
+        let mut model = pryx_catalog::ModelInfo::unknown("instant", "m");
         model.context = 1_000_000;
         let agent = Agent::new(AgentParts {
             store: store.clone(),

@@ -1,8 +1,8 @@
 //! The agent: everything one turn needs, wired once per session.
 
 use crate::approvals::ApprovalBroker;
+use pryx_catalog::ModelInfo;
 use pryx_llm::Provider;
-use pryx_llm::catalog::ModelInfo;
 use pryx_policy::Policy;
 use pryx_protocol::{Event, Surface};
 use pryx_store::Store;

@@ -6,7 +6,7 @@ pub enum AgentError {
     #[error(transparent)]
     Llm(#[from] pryx_llm::LlmError),
     #[error("{0}")]
-    Constraint(#[from] pryx_llm::catalog::ConstraintError),
+    Constraint(#[from] pryx_catalog::ConstraintError),
     #[error("the local store failed: {0}; run `pryx doctor`")]
     Store(#[from] pryx_store::StoreError),
     #[error("session {0} not found; list sessions with `pryx sessions` or start a new one")]

@@ -6,7 +6,7 @@ use crate::history::{INTERRUPTED_RESULT, dangling_calls, from_stored, title_from
 use crate::prompt::system_prompt;
 use crate::tool_call::CallEnd;
 use futures_util::StreamExt;
-use pryx_llm::catalog::{TokenUsage, check_request, cost_usd, estimate_tokens};
+use pryx_catalog::{TokenUsage, check_request, cost_usd, estimate_tokens};
 use pryx_llm::{ChatRequest, Message, ResponseCollector, StreamEvent, ToolSpec, Usage};
 use pryx_protocol::{Delta, ErrorOccurred, MessageStored, TurnEnd, TurnStarted, TurnStop};
 use pryx_store::{MessageUsage, NewMessage, Role, SpanEnd, SpanKind, SpanStatus};

@@ -7,7 +7,7 @@ use pryx_agent::approvals::{
     BrokerEvent,
 };
 use pryx_agent::{Agent, AgentError, AgentParts, AgentSettings, TurnStop};
-use pryx_llm::catalog::Catalog;
+use pryx_catalog::Catalog;
 use pryx_llm::{ProviderKind, ProviderSettings};
 use pryx_protocol::{ErrorCode, Event, EventPayload, Surface, TurnEnd};
 use pryx_store::{NewSession, Store};

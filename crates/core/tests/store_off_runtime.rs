@@ -34,7 +34,7 @@ fn a_held_write_lock_does_not_stall_the_runtime_and_every_turn_completes() {
         let _rt = rt.enter();
         let settings =
             ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, llm.base_url());
-        let mut model = pryx_llm::catalog::ModelInfo::unknown("mock", "m");
+        let mut model = pryx_catalog::ModelInfo::unknown("mock", "m");
         model.context = 100_000;
         Core::new(CoreParts {
             store: pryx_store::Store::open(&db).unwrap(),

@@ -2,7 +2,6 @@
 //! trait, and hand-written streaming clients for OpenAI-compatible Chat Completions and
 //! Anthropic Messages, with retries, timeouts, cancellation and a circuit breaker.
 
-pub mod catalog;
 pub mod client;
 pub mod error;
 pub mod event;

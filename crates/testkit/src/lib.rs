@@ -1,11 +1,13 @@
 //! Test helpers for Pryx: a scripted LLM server speaking the OpenAI Chat Completions and
 //! Anthropic Messages streaming formats, with failure modes and request recording; bus events
-//! built from the protocol types.
+//! built from the protocol types; and the report of sandbox assertions a machine cannot make.
 
 pub mod events;
 mod render;
 mod script;
 mod server;
+mod skip;
 
 pub use script::{Failure, ScriptFile, ScriptedToolCall, ScriptedUsage, Turn};
 pub use server::{RecordedRequest, ScriptedLlm};
+pub use skip::{REQUIRE_SANDBOX_ENV, skip_sandbox_assertion};

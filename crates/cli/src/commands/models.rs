@@ -2,8 +2,8 @@
 //! demand. Overrides from `models.overrides` in config.json are applied to what is shown.
 
 use anyhow::Context;
+use pryx_catalog::{Catalog, CatalogSource, LookupError, ModelInfo, ProviderInfo};
 use pryx_config::{Config, DataDir};
-use pryx_llm::catalog::{self, Catalog, CatalogSource, LookupError, ModelInfo, ProviderInfo};
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -41,7 +41,7 @@ enum Sub {
     /// Download the current catalog and keep it in the data directory (only when asked).
     Refresh {
         /// Where to download a models.dev-shaped api.json from.
-        #[arg(long, default_value = catalog::DEFAULT_URL)]
+        #[arg(long, default_value = pryx_catalog::DEFAULT_URL)]
         url: String,
     },
 }
@@ -231,10 +231,10 @@ fn refresh(url: &str) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let report = runtime.block_on(catalog::refresh(
+    let report = runtime.block_on(pryx_catalog::refresh(
         url,
         dir.root(),
-        catalog::MAX_DOWNLOAD_BYTES,
+        pryx_catalog::MAX_DOWNLOAD_BYTES,
     ))?;
     emit(&format!(
         "stored {} models from {} providers in {} ({} bytes downloaded)",

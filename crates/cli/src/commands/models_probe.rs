@@ -3,7 +3,7 @@
 use crate::setup;
 use anyhow::Context;
 use futures_util::StreamExt;
-use pryx_llm::catalog::{TokenUsage, cost_usd};
+use pryx_catalog::{TokenUsage, cost_usd};
 use pryx_llm::{ChatRequest, Message, ResponseCollector};
 use std::process::ExitCode;
 use std::time::Instant;

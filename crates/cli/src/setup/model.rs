@@ -1,8 +1,8 @@
 //! Which model to call, through which configured provider, with which key.
 
 use anyhow::{Context, anyhow, bail};
+use pryx_catalog::{Catalog, ModelInfo, ModelOverride};
 use pryx_config::{Config, DataDir, SecretStore};
-use pryx_llm::catalog::{Catalog, ModelInfo, ModelOverride};
 use pryx_llm::{Provider, ProviderKind, ProviderSettings, SecretString};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ pub async fn auto_refresh_catalog(dir: &DataDir, config: &Config) {
     if !config.models.auto_refresh {
         return;
     }
-    let path = pryx_llm::catalog::cache_path(dir.root());
+    let path = pryx_catalog::cache_path(dir.root());
     let age = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .ok()
@@ -37,10 +37,10 @@ pub async fn auto_refresh_catalog(dir: &DataDir, config: &Config) {
         return;
     }
     eprintln!("refreshing the model catalog (models.auto_refresh is on)…");
-    let result = pryx_llm::catalog::refresh(
-        pryx_llm::catalog::DEFAULT_URL,
+    let result = pryx_catalog::refresh(
+        pryx_catalog::DEFAULT_URL,
         dir.root(),
-        pryx_llm::catalog::MAX_DOWNLOAD_BYTES,
+        pryx_catalog::MAX_DOWNLOAD_BYTES,
     )
     .await;
     if let Err(e) = result {

@@ -3,9 +3,9 @@
 //! on the same port with the same core, to test reconnects.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use pryx_catalog::Catalog;
 use pryx_client::{Client, Subscription};
 use pryx_core::{Core, CoreParts, SessionBus};
-use pryx_llm::catalog::Catalog;
 use pryx_llm::{ProviderKind, ProviderSettings};
 use pryx_protocol::api::PendingApproval;
 use pryx_protocol::{ApprovalResolved, Event, EventKind, EventPayload, Surface, TurnEnd};

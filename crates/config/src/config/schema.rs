@@ -1,5 +1,7 @@
 //! The shape of `config.json` as data, and a validator that walks raw JSON against it and
 //! collects every problem (with its key path and a fix) rather than stopping at the first.
+//! Written beside the serde types in `types`; the tests in `schema_tests.rs` fail when the two
+//! stop describing the same keys.
 
 use super::path::{self, suggest};
 use super::secret_like::looks_like_secret;
@@ -451,3 +453,7 @@ fn kind_of(v: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+#[cfg(test)]
+#[path = "schema_tests.rs"]
+mod tests;

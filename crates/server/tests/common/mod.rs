@@ -3,8 +3,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::{SinkExt, StreamExt};
+use pryx_catalog::Catalog;
 use pryx_core::{Core, CoreParts, SessionBus};
-use pryx_llm::catalog::Catalog;
 use pryx_llm::{ProviderKind, ProviderSettings};
 use pryx_protocol::api::PendingApproval;
 use pryx_protocol::ws::{WsControl, WsServerMessage};

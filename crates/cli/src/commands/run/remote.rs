@@ -5,9 +5,9 @@
 use super::{Args, EXIT_CANCELLED, EXIT_LIMIT, UsageError, approve, output};
 use anyhow::anyhow;
 use pryx_agent::{TurnReport, TurnStop};
+use pryx_catalog::TokenUsage;
 use pryx_client::{Backoff, Client, ClientError, Connection, Filter};
 use pryx_config::DataDir;
-use pryx_llm::catalog::TokenUsage;
 use pryx_protocol::api::PendingApproval;
 use pryx_protocol::api::{CreateSession, Diagnostics};
 use pryx_protocol::message::Role;

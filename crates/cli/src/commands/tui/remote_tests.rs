@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::supervisor::Link;
+use pryx_catalog::Catalog;
 use pryx_core::{Core, CoreParts};
-use pryx_llm::catalog::Catalog;
 use pryx_llm::{ProviderKind, ProviderSettings};
 use pryx_protocol::{EventKind, Surface};
 use pryx_server::{Server, ServerConfig};

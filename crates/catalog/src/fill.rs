@@ -99,7 +99,7 @@ fn borrow(model: &mut ModelData, donor: ModelData) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::data::{CostData, LimitData, ProviderData};
+    use crate::data::{CostData, LimitData, ProviderData};
 
     fn full(context: u64, attachment: bool) -> ModelData {
         ModelData {

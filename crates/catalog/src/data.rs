@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex, Weak};
 use super::error::CatalogError;
 
 /// The gzip-compressed snapshot compiled into the binary.
-pub const BUNDLED_GZ: &[u8] = include_bytes!("../../data/models-catalog.json.gz");
+pub const BUNDLED_GZ: &[u8] = include_bytes!("../data/models-catalog.json.gz");
 
 /// The MIT licence of the bundled data; ship it with anything that redistributes the catalog.
-pub const BUNDLED_LICENSE: &str = include_str!("../../data/models-catalog.LICENSE");
+pub const BUNDLED_LICENSE: &str = include_str!("../data/models-catalog.LICENSE");
 
 /// Whole catalog in the compact shape.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

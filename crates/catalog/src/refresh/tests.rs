@@ -1,7 +1,7 @@
 //! Refresh against a loopback HTTP server: good, corrupt, oversize and failing downloads.
 
 use super::*;
-use crate::catalog::{Catalog, CatalogSource, cache_path};
+use crate::{Catalog, CatalogSource, cache_path};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
@@ -182,7 +182,7 @@ async fn unreachable_server_is_a_network_error() {
 
 #[test]
 fn compact_shape_is_accepted_as_is() {
-    let data = crate::catalog::data::decode_gz(crate::catalog::data::BUNDLED_GZ).unwrap();
+    let data = crate::data::decode_gz(crate::data::BUNDLED_GZ).unwrap();
     let json = serde_json::to_vec(&data).unwrap();
     let converted = convert_api_json(&json).unwrap();
     assert_eq!(converted, data);

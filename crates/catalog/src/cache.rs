@@ -78,7 +78,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CatalogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::data::{ModelData, ProviderData};
+    use crate::data::{ModelData, ProviderData};
 
     fn tiny() -> CatalogData {
         let mut provider = ProviderData {

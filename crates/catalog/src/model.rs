@@ -233,7 +233,7 @@ fn saturate(v: u64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::data::{CostData, LimitData};
+    use crate::data::{CostData, LimitData};
 
     #[test]
     fn unknown_model_gets_conservative_defaults() {

@@ -121,7 +121,7 @@ pub fn cost_usd(info: &ModelInfo, usage: &TokenUsage) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::model::Cost;
+    use crate::model::Cost;
 
     fn priced(
         input: f64,
