@@ -2,6 +2,8 @@
 //! Anthropic Messages streaming formats, with failure modes and request recording; bus events
 //! built from the protocol types; and the report of sandbox assertions a machine cannot make.
 
+#[cfg(feature = "core")]
+pub mod core_rig;
 pub mod events;
 mod render;
 mod script;

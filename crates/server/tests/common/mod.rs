@@ -3,24 +3,20 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::{SinkExt, StreamExt};
-use pryx_catalog::Catalog;
-use pryx_core::{Core, CoreParts, SessionBus};
-use pryx_llm::{ProviderKind, ProviderSettings};
+use pryx_core::Core;
 use pryx_protocol::api::PendingApproval;
 use pryx_protocol::ws::{WsControl, WsServerMessage};
-use pryx_protocol::{ApprovalResolved, Event, EventKind, EventPayload, Surface, TurnEnd};
+use pryx_protocol::{ApprovalResolved, Event, EventKind, EventPayload, TurnEnd};
 use pryx_server::{Server, ServerConfig};
+use pryx_testkit::core_rig::{CoreOptions, CoreRig, wait_turns};
+#[allow(unused_imports)]
+pub use pryx_testkit::core_rig::{TOKEN, model_loader};
 #[allow(unused_imports)]
 pub use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
-use pryx_tools::{ToolContext, ToolRegistry};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-pub const TOKEN: &str = "test-token-0123456789";
 
 pub struct Rig {
     pub llm: ScriptedLlm,
@@ -58,55 +54,23 @@ impl Rig {
     }
 
     pub async fn with(opts: Options) -> Rig {
-        let llm = ScriptedLlm::start().await;
-        let home = tempfile::tempdir().unwrap();
-        let ws = tempfile::tempdir().unwrap();
-        let db = home.path().join("pryx.db");
-        let store = pryx_store::Store::open(&db).unwrap();
-        let settings =
-            ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, llm.base_url());
-        let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
-        model.provider = "mock".into();
-        let mut policy = pryx_policy::builtin("workspace-only").unwrap();
-        policy.approval.timeout_secs = opts.approval_timeout_secs;
-        let core = Core::with_bus(
-            CoreParts {
-                store,
-                provider: pryx_llm::build_provider(settings).unwrap(),
-                model,
-                tools: Arc::new(ToolRegistry::with_builtins()),
-                policy: Arc::new(policy),
-                policy_name: "workspace-only".into(),
-                tool_ctx: ToolContext::new(ws.path()).unwrap(),
-                settings: pryx_agent::AgentSettings {
-                    surface: Surface::Core,
-                    // Approvals are answered over REST and the socket.
-                    interactive: true,
-                    ..Default::default()
-                },
-                prompt_sources: Vec::new(),
-                policy_loader: Some(Arc::new(|name: &str| {
-                    pryx_policy::builtin(name).ok_or_else(|| format!("unknown policy {name:?}"))
-                })),
-                model_loader: Some(model_loader(
-                    [
-                        Some(("mock", llm.base_url())),
-                        opts.other_llm.map(|u| ("other", u)),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .map(|(p, u)| (p.to_string(), u))
-                    .collect(),
-                )),
-            },
-            SessionBus::with_capacity(opts.bus_capacity),
-        )
-        .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let rig = CoreRig::with(CoreOptions {
+            approval_timeout_secs: opts.approval_timeout_secs,
+            bus_capacity: opts.bus_capacity,
+            other_llm: opts.other_llm,
+        })
+        .await;
         let mut config = ServerConfig::new(TOKEN);
         config.auth_failures_per_minute = opts.failures_per_minute;
-        let server = Server::start(core.clone(), listener, config).unwrap();
+        let server = rig.serve_with(config, 0).await;
         let port = server.local_addr().port();
+        let CoreRig {
+            llm,
+            core,
+            db,
+            home,
+            ws,
+        } = rig;
         Rig {
             llm,
             core,
@@ -187,89 +151,14 @@ impl Rig {
 
     /// Waits until the session's `turn.completed` is stored; returns the last one.
     pub async fn wait_completed(&self, session: &str) -> TurnEnd {
-        let mut ends = self.turn_ends(session, 1).await;
+        let mut ends = wait_turns(&self.core, session, 1).await;
         ends.pop().expect("at least one turn ended")
     }
 
     /// Waits until the session has `n` stored `turn.completed` events; returns them all, in order.
     pub async fn wait_completed_n(&self, session: &str, n: usize) -> Vec<TurnEnd> {
-        self.turn_ends(session, n).await
+        wait_turns(&self.core, session, n).await
     }
-
-    /// The session's stored turn ends and the last stored version.
-    fn stored_ends(&self, session: &str) -> (Vec<TurnEnd>, u64) {
-        let evs = self.core.store().events_since(session, 0, 100_000).unwrap();
-        let last = evs.iter().filter_map(|e| e.version).max().unwrap_or(0);
-        let ends = evs
-            .into_iter()
-            .filter_map(|e| match e.payload {
-                EventPayload::TurnCompleted(end) => Some(end),
-                _ => None,
-            })
-            .collect();
-        (ends, last)
-    }
-
-    /// Waits (on bus events, not by polling) until at least `n` turns of `session` ended.
-    /// Subscribes before reading the store, so no event falls between the two; events read from
-    /// both are counted once (by version). Panics after 30 s.
-    async fn turn_ends(&self, session: &str, n: usize) -> Vec<TurnEnd> {
-        let mut rx = self.core.bus().subscribe();
-        let wait = async {
-            let (mut ends, mut last) = self.stored_ends(session);
-            while ends.len() < n {
-                match rx.recv().await {
-                    Ok(ev) => {
-                        let e = &ev.event;
-                        if e.session_id != session {
-                            continue;
-                        }
-                        let Some(v) = e.version.filter(|v| *v > last) else {
-                            continue;
-                        };
-                        last = v;
-                        if let EventPayload::TurnCompleted(end) = &e.payload {
-                            ends.push(end.clone());
-                        }
-                    }
-                    Err(RecvError::Lagged(_)) => (ends, last) = self.stored_ends(session),
-                    Err(RecvError::Closed) => panic!("the bus closed while waiting on {session}"),
-                }
-            }
-            ends
-        };
-        match tokio::time::timeout(Duration::from_secs(30), wait).await {
-            Ok(ends) => ends,
-            Err(_) => {
-                let (ends, _) = self.stored_ends(session);
-                panic!(
-                    "{n} turn(s) in {session} did not complete within 30 s; ended: {ends:?}, session busy: {}",
-                    self.core.is_busy(session)
-                )
-            }
-        }
-    }
-}
-
-/// Resolves `provider/model` against the given providers (name, OpenAI-compatible base URL),
-/// with the catalog figures of `openai/<model>`.
-pub fn model_loader(providers: Vec<(String, String)>) -> pryx_core::ModelLoader {
-    Arc::new(move |id: &str| {
-        let (provider, name) = id.split_once('/').ok_or("no provider")?;
-        let (_, url) = providers
-            .iter()
-            .find(|(p, _)| p == provider)
-            .ok_or_else(|| format!("provider {provider:?} is not configured"))?;
-        let settings = ProviderSettings::new(provider, ProviderKind::OpenAiCompatible, url.clone());
-        let client = pryx_llm::build_provider(settings).map_err(|e| e.to_string())?;
-        let mut model = Catalog::bundled()
-            .map_err(|e| e.to_string())?
-            .resolve(&format!("openai/{name}"))
-            .info;
-        model.provider = provider.to_string();
-        model.id = name.to_string();
-        Ok((client, model, Some(format!("{provider}-secret-key"))))
-    })
 }
 
 pub async fn status_json(r: reqwest::Response) -> (u16, Value) {

@@ -2,15 +2,10 @@
 
 use super::*;
 use crate::supervisor::Link;
-use pryx_catalog::Catalog;
-use pryx_core::{Core, CoreParts};
-use pryx_llm::{ProviderKind, ProviderSettings};
-use pryx_protocol::{EventKind, Surface};
-use pryx_server::{Server, ServerConfig};
+use pryx_protocol::EventKind;
+use pryx_server::Server;
+use pryx_testkit::core_rig::{CoreRig, TOKEN};
 use pryx_testkit::{ScriptedLlm, Turn};
-use pryx_tools::{ToolContext, ToolRegistry};
-
-const TOKEN: &str = "tui-remote-test-token-0123456789";
 
 struct Rig {
     api: RemoteCore,
@@ -22,46 +17,9 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
-    let llm = ScriptedLlm::start().await;
-    let home = tempfile::tempdir().unwrap();
-    let ws = tempfile::tempdir().unwrap();
-    let store = pryx_store::Store::open(home.path().join("pryx.db")).unwrap();
-    let settings = ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, llm.base_url());
-    let base_url = llm.base_url();
-    let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
-    model.provider = "mock".into();
-    let core = Core::new(CoreParts {
-        store,
-        provider: pryx_llm::build_provider(settings).unwrap(),
-        model,
-        tools: Arc::new(ToolRegistry::with_builtins()),
-        policy: Arc::new(pryx_policy::builtin("workspace-only").unwrap()),
-        policy_name: "workspace-only".into(),
-        tool_ctx: ToolContext::new(ws.path()).unwrap(),
-        settings: pryx_agent::AgentSettings {
-            surface: Surface::Core,
-            ..Default::default()
-        },
-        prompt_sources: Vec::new(),
-        policy_loader: Some(Arc::new(|name: &str| {
-            pryx_policy::builtin(name).ok_or_else(|| format!("unknown policy {name:?}"))
-        })),
-        model_loader: Some(Arc::new(move |id: &str| {
-            let (provider, name) = id
-                .split_once('/')
-                .filter(|(p, _)| *p == "mock")
-                .ok_or_else(|| format!("no configured provider for {id:?}"))?;
-            let settings =
-                ProviderSettings::new(provider, ProviderKind::OpenAiCompatible, base_url.clone());
-            let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
-            model.provider = provider.into();
-            model.id = name.into();
-            Ok((pryx_llm::build_provider(settings).unwrap(), model, None))
-        })),
-    })
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = Server::start(core, listener, ServerConfig::new(TOKEN)).unwrap();
+    let rig = CoreRig::start().await;
+    let server = rig.serve().await;
+    let CoreRig { llm, home, ws, .. } = rig;
     let url = format!("http://127.0.0.1:{}", server.local_addr().port());
     let client = Client::new(&url, TOKEN).unwrap();
     let (link_tx, link) = watch::channel(Some(Link {
