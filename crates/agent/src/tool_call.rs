@@ -486,6 +486,7 @@ impl Agent {
                 duration_ms: Some(duration_ms),
                 status: None,
                 message: None,
+                cancelled: matches!(end, CallEnd::Cancelled),
             },
         )
         .await?;
@@ -544,6 +545,7 @@ impl Agent {
                 duration_ms: None,
                 status: Some(why),
                 message: Some(message.clone()),
+                cancelled: false,
             },
         )
         .await?;

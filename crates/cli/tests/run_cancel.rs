@@ -63,6 +63,14 @@ fn assert_cancelled(code: Option<i32>, events: &[Event], env: &Env) {
         })
         .expect("turn.completed");
     assert!(matches!(end, TurnEnd::Cancelled { .. }), "{end:?}");
+    let stopped = events
+        .iter()
+        .find_map(|e| match &e.payload {
+            EventPayload::ToolComplete(c) => Some(c),
+            _ => None,
+        })
+        .expect("tool.complete");
+    assert!(stopped.cancelled && stopped.is_error, "{stopped:?}");
     assert!(
         !events
             .iter()

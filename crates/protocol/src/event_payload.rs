@@ -278,8 +278,8 @@ pub enum NotRun {
     Denied,
 }
 
-/// `tool.complete`: the call ended. A call that ran has `duration_ms`; one that never ran has
-/// `status` and the `message` the model got.
+/// `tool.complete`: the call ended. A call that ran has `duration_ms` (and `cancelled` when the
+/// user stopped it); one that never ran has `status` and the `message` the model got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ToolCompleted {
@@ -292,6 +292,13 @@ pub struct ToolCompleted {
     pub status: Option<NotRun>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The user cancelled the turn while the call ran (it was stopped).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cancelled: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// `approval.resolved`: the approval `id` ended (answered, timed out or cancelled).

@@ -105,6 +105,7 @@ pub fn tool_ran(tool_call_id: &str, tool: &str, is_error: bool, duration_ms: u64
         duration_ms: Some(duration_ms),
         status: None,
         message: None,
+        cancelled: false,
     }
 }
 
@@ -117,6 +118,7 @@ pub fn tool_not_run(tool_call_id: &str, tool: &str, why: NotRun, message: &str) 
         duration_ms: None,
         status: Some(why),
         message: Some(message.into()),
+        cancelled: false,
     }
 }
 

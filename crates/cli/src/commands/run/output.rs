@@ -85,6 +85,7 @@ fn print_human(event: &Event, mid_line: &AtomicBool) {
                 .map(|m| format!(" ({m} ms)"))
                 .unwrap_or_default();
             match (c.is_error, c.status, c.message.as_deref()) {
+                _ if c.cancelled => eprintln!("⊘ {} cancelled{took}", c.tool),
                 (_, Some(NotRun::Denied), message) => {
                     eprintln!("✗ {} denied: {}", c.tool, message.unwrap_or_default())
                 }

@@ -68,6 +68,7 @@ impl ChatState {
             }
             EventPayload::ToolComplete(c) => {
                 let status = match (c.status, c.is_error) {
+                    _ if c.cancelled => ToolStatus::Cancelled,
                     (Some(NotRun::Denied), _) => ToolStatus::Denied,
                     (Some(NotRun::Failed), _) | (None, true) => ToolStatus::Failed,
                     (None, false) => ToolStatus::Done,

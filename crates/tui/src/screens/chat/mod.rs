@@ -26,6 +26,8 @@ pub enum ToolStatus {
     Done,
     Failed,
     Denied,
+    /// Stopped because the user cancelled the turn.
+    Cancelled,
 }
 
 impl ToolStatus {
@@ -37,6 +39,7 @@ impl ToolStatus {
             ToolStatus::Done => "ok",
             ToolStatus::Failed => "failed",
             ToolStatus::Denied => "denied",
+            ToolStatus::Cancelled => "cancelled",
         }
     }
 }

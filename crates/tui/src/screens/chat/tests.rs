@@ -341,3 +341,23 @@ fn resume_rebuilds_text_and_tool_cards() {
         matches!(&c.entries[1], Entry::Tool(t) if t.status == ToolStatus::Failed && t.args == "path=a")
     );
 }
+
+#[test]
+fn a_call_stopped_by_cancel_shows_as_cancelled_not_failed() {
+    let mut c = chat_in("s1");
+    c.apply(&ev(
+        "s1",
+        tool_request("tc9", "shell.exec", json!({"command": "sleep 20"})),
+    ));
+    c.apply(&ev("s1", tool_executing("tc9", "shell.exec")));
+    let mut stopped = tool_ran("tc9", "shell.exec", true, 1737);
+    stopped.cancelled = true;
+    c.apply(&ev("s1", stopped));
+    match c.entries.last() {
+        Some(Entry::Tool(card)) => {
+            assert_eq!(card.status, ToolStatus::Cancelled);
+            assert_eq!(card.status.label(), "cancelled");
+        }
+        other => panic!("expected a card, got {other:?}"),
+    }
+}

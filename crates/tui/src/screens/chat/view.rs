@@ -122,6 +122,7 @@ fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, w: usize, theme: &Theme
         ToolStatus::Done => ("✓", theme.ok),
         ToolStatus::Failed => ("✗", theme.error),
         ToolStatus::Denied => ("⊘", theme.error),
+        ToolStatus::Cancelled => ("⊘", theme.warn),
     };
     let dur = c
         .duration_ms
