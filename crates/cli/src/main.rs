@@ -3,6 +3,7 @@
 mod commands;
 mod setup;
 mod supervisor;
+mod term;
 
 /// Hidden first argument that turns `pryx` into the Landlock helper of `shell.exec`.
 pub const SANDBOX_ARG: &str = "__sandbox-exec";
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            term::err(&format!("error: {err:#}"));
             ExitCode::FAILURE
         }
     }

@@ -8,6 +8,7 @@ pub mod action;
 pub mod api;
 pub mod model;
 mod run;
+pub mod safe_text;
 pub mod screens;
 pub mod state;
 mod terminal;

@@ -394,3 +394,47 @@ fn no_color_theme_paints_no_colors() {
             .any(|c| c.fg != Color::Reset)
     );
 }
+
+/// A model answer, a tool's arguments and its error message carrying terminal controls (OSC 52
+/// clipboard, OSC 0 title, a screen clear, a bidi override) show escaped and marked.
+#[test]
+fn chat_hostile_text_is_shown_escaped() {
+    use pryx_protocol::NotRun;
+    use pryx_testkit::events::{
+        assistant_message, tool_not_run, tool_request, turn_completed, turn_started, user_message,
+    };
+    let mut s = connected();
+    s.on_response(Response::SessionCreated(summary("s1", "hostile", 0, 0.0)));
+    let answer = "Done.\x1b]52;c;cHduZWQ=\x07\x1b]0;EVIL\x07\x1b[2J\x1b[H Open r\u{202e}fdp.exe";
+    for e in [
+        ev("s1", user_message(1, "summarise the page")),
+        ev("s1", turn_started()),
+        ev(
+            "s1",
+            tool_request(
+                "tc1",
+                "fs.read",
+                serde_json::json!({"path": "a\x1b[31m.txt"}),
+            ),
+        ),
+        ev(
+            "s1",
+            tool_not_run(
+                "tc1",
+                "fs.read",
+                NotRun::Failed,
+                "a\x1b[31m.txt: no such file",
+            ),
+        ),
+        ev("s1", assistant_message(2, answer)),
+        ev(
+            "s1",
+            turn_completed(pryx_protocol::TurnStop::Completed, 2, 0.0),
+        ),
+    ] {
+        s.on_core(CoreUpdate::Event(e));
+    }
+    let screen = render(&s, 80, 24, &plain());
+    assert!(!format!("{screen}").contains('\x1b'), "{screen}");
+    assert_snapshot!(screen);
+}

@@ -41,17 +41,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         } => {
             for r in store.list_audit(session.as_deref(), limit)? {
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({
+                    crate::term::out_raw(&serde_json::json!({
                             "seq": r.seq, "id": r.id, "timestamp": r.timestamp, "actor": r.entry.actor,
                             "action": r.entry.action, "resource_type": r.entry.resource_type,
                             "resource_id": r.entry.resource_id, "session_id": r.entry.session_id,
                             "details": r.entry.details, "outcome": r.entry.outcome, "hash": r.hash,
-                        })
-                    );
+                        }).to_string());
                 } else {
-                    println!(
+                    crate::term::say!(
                         "{:>6}  {}  {:<20} {:<10} {}  {}",
                         r.seq,
                         r.timestamp,
@@ -71,31 +68,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Sub::Verify { json } => {
             let report = store.verify_audit()?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
+                crate::term::out_raw(&serde_json::json!({
                         "intact": report.is_intact(), "rows_checked": report.rows_checked,
                         "head_hash": report.head_hash, "append_only_guard": report.append_only_guard,
                         "problems": report.problems.iter().map(|p| serde_json::json!({
                             "seq": p.seq, "id": p.id, "kind": format!("{:?}", p.kind).to_lowercase(), "detail": p.detail,
                         })).collect::<Vec<_>>(),
-                    })
-                );
+                    }).to_string());
             } else if report.is_intact() {
-                println!(
+                crate::term::say!(
                     "✓ audit log intact: {} rows, head {}",
-                    report.rows_checked, report.head_hash
+                    report.rows_checked,
+                    report.head_hash
                 );
             } else {
-                println!("✗ audit log broken ({} rows checked):", report.rows_checked);
+                crate::term::say!("✗ audit log broken ({} rows checked):", report.rows_checked);
                 for p in &report.problems {
-                    println!(
+                    crate::term::say!(
                         "  row seq {} id {}: {:?}: {}",
-                        p.seq, p.id, p.kind, p.detail
+                        p.seq,
+                        p.id,
+                        p.kind,
+                        p.detail
                     );
                 }
                 if !report.append_only_guard {
-                    println!(
+                    crate::term::say!(
                         "  the append-only guard triggers are missing: the database was altered outside Pryx"
                     );
                 }

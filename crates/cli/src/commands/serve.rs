@@ -282,12 +282,9 @@ fn init_logging(dir: &DataDir, format: LogFormat, to: LogTo) -> anyhow::Result<(
     }
     let mut layers: Vec<Boxed> = Vec::new();
     if matches!(to, LogTo::Stderr | LogTo::Both) {
-        use std::io::IsTerminal;
-        layers.push(layer(
-            format,
-            std::io::stderr,
-            std::io::stderr().is_terminal(),
-        ));
+        // Log fields quote model text and server messages: on stderr they are shown escaped
+        // (see crate::term), so no colour codes either.
+        layers.push(layer(format, || crate::term::SafeStderr, false));
     }
     if matches!(to, LogTo::File | LogTo::Both) {
         use std::os::unix::fs::OpenOptionsExt;

@@ -3,6 +3,7 @@
 use super::{ellipsize, navigate, render_empty};
 use crate::action::Action;
 use crate::model::{McpServerView, McpTestReport};
+use crate::safe_text::escape;
 use crate::state::Effect;
 use crate::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -135,13 +136,13 @@ pub fn render(frame: &mut Frame, area: Rect, st: &McpState, theme: &Theme) {
     }
     for t in &s.tools {
         lines.push(Line::from(vec![
-            Span::styled(t.name.clone(), theme.accent),
-            Span::styled(format!("  {}", t.description), theme.dim),
+            Span::styled(escape(&t.name).into_owned(), theme.accent),
+            Span::styled(format!("  {}", escape(&t.description)), theme.dim),
         ]));
     }
     let block = Block::default()
         .borders(Borders::LEFT)
-        .title(format!(" {} tools ", s.name))
+        .title(format!(" {} tools ", escape(&s.name)))
         .border_style(theme.dim);
     frame.render_widget(
         Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),

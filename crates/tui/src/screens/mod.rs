@@ -48,8 +48,9 @@ pub fn render_empty(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, th
 
 /// Cuts `s` to `max` characters, marking the cut with `…`.
 pub fn ellipsize(s: &str, max: usize) -> String {
+    let s = crate::safe_text::escape(s);
     if s.chars().count() <= max {
-        return s.to_string();
+        return s.into_owned();
     }
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');

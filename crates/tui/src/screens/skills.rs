@@ -3,6 +3,7 @@
 use super::{ellipsize, navigate, render_empty};
 use crate::action::Action;
 use crate::model::SkillView;
+use crate::safe_text::escape;
 use crate::state::Effect;
 use crate::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -101,7 +102,7 @@ pub fn render(frame: &mut Frame, area: Rect, st: &SkillsState, theme: &Theme) {
             Cell::from(ellipsize(&s.name, 24)),
             Cell::from(mark).style(style),
             Cell::from(eligibility(s)).style(elig_style),
-            Cell::from(s.description.clone()),
+            Cell::from(escape(&s.description).into_owned()),
         ])
     });
     let widths = [
@@ -128,10 +129,10 @@ pub fn render(frame: &mut Frame, area: Rect, st: &SkillsState, theme: &Theme) {
             s.missing.join(", ")
         };
         let lines = vec![
-            Line::from(s.description.clone()),
+            Line::from(escape(&s.description).into_owned()),
             Line::from(vec![
                 Span::styled("source   ", theme.dim),
-                Span::raw(s.source.clone()),
+                Span::raw(escape(&s.source).into_owned()),
             ]),
             Line::from(vec![
                 Span::styled("enabled  ", theme.dim),
@@ -144,7 +145,7 @@ pub fn render(frame: &mut Frame, area: Rect, st: &SkillsState, theme: &Theme) {
         ];
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(format!(" {} ", s.name))
+            .title(format!(" {} ", escape(&s.name)))
             .border_style(theme.dim);
         frame.render_widget(
             Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),

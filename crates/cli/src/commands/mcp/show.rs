@@ -1,13 +1,6 @@
 //! Printing of `pryx mcp` results as text or JSON.
 
-/// `println!` that ignores a closed pipe (`pryx mcp tools x | head`) instead of panicking.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($t)*);
-    }};
-}
-pub(crate) use say;
+pub(crate) use crate::term::say;
 
 use std::sync::Arc;
 
@@ -27,7 +20,7 @@ pub fn list(status: &[ServerStatus], problems: &[ConfigProblem], json: bool) -> 
             .map(serde_json::to_value)
             .collect::<Result<_, _>>()?;
         all.extend(invalid);
-        say!("{}", serde_json::to_string_pretty(&all)?);
+        crate::term::out_raw(&serde_json::to_string_pretty(&all)?);
         return Ok(());
     }
     if status.is_empty() && problems.is_empty() {
@@ -88,7 +81,7 @@ pub fn tools(tools: &[Arc<McpTool>], json: bool) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        say!("{}", serde_json::to_string_pretty(&v)?);
+        crate::term::out_raw(&serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     for t in tools {
@@ -114,7 +107,7 @@ pub fn listing(l: Listing, json: bool) -> anyhow::Result<()> {
         Listing::Prompt(p) => serde_json::to_value(p)?,
     };
     if json {
-        say!("{}", serde_json::to_string_pretty(&v)?);
+        crate::term::out_raw(&serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     match l {

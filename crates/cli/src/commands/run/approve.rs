@@ -5,6 +5,7 @@ use pryx_agent::approvals::{
     BrokerEvent, PendingApproval,
 };
 use pryx_protocol::Surface;
+use pryx_tui::safe_text::escape;
 use std::io::{BufRead, BufReader, Write};
 
 /// Whether a controlling terminal can be opened for prompts.
@@ -53,13 +54,16 @@ pub(super) fn ask(request: &PendingApproval) -> Option<(Decision, Scope)> {
         .ok()?;
     let mut out = tty.try_clone().ok()?;
     let mut input = BufReader::new(tty);
+    // Tool names, reasons and previews quote model and extension text: shown escaped.
     let _ = writeln!(
         out,
         "\n┌─ approval needed: {} ({})",
-        request.tool, request.reason
+        escape(&request.tool),
+        escape(&request.reason)
     );
-    let _ = writeln!(out, "│ rule: {}", request.rule);
-    for line in request.preview.lines().take(60) {
+    let _ = writeln!(out, "│ rule: {}", escape(&request.rule));
+    let preview = escape(&request.preview);
+    for line in preview.lines().take(60) {
         let _ = writeln!(out, "│ {line}");
     }
     if request.preview.lines().count() > 60 {

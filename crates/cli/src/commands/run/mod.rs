@@ -56,6 +56,17 @@ pub struct Args {
     /// Run in this process even when a core (`pryx serve`) is running.
     #[arg(long)]
     local: bool,
+    /// Show terminal control characters in the answer escaped even when stdout is not a
+    /// terminal (on a terminal they always are; `--json` is JSON-escaped anyway).
+    #[arg(long)]
+    sanitize: bool,
+}
+
+impl Args {
+    /// Whether the streamed answer is shown with terminal controls escaped.
+    fn escape_answer(&self) -> bool {
+        self.sanitize || std::io::stdout().is_terminal()
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -67,7 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match runtime.block_on(run_async(args)) {
         Ok(code) => Ok(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::term::err(&format!("error: {e:#}"));
             Ok(ExitCode::from(if e.is::<UsageError>() {
                 EXIT_USAGE
             } else {
@@ -118,7 +129,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     };
     // Approvals are asked on the controlling terminal; NDJSON output is for scripts.
     let interactive = !args.json && std::io::stderr().is_terminal() && approve::tty_available();
-    let printer = output::Printer::new(args.json);
+    let printer = output::Printer::new(args.json, args.escape_answer());
     // The same core `pryx serve` hosts, without the HTTP layer, for this one run.
     let core = Core::new(CoreParts {
         store,

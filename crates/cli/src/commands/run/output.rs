@@ -1,27 +1,34 @@
 //! What `pryx run` prints: the answer on stdout, tool activity on stderr, or NDJSON events.
 
+use crate::term::say_err;
 use pryx_agent::{EventSink, TurnReport, TurnStop};
 use pryx_protocol::{Delta, Event, EventPayload, NotRun};
+use pryx_tui::safe_text::escape;
+use std::borrow::Cow;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Printer {
     json: bool,
+    /// Whether the answer on stdout is shown with terminal controls escaped (a terminal, or
+    /// `--sanitize`); otherwise scripts get the model's exact text.
+    escape_answer: bool,
     /// Whether answer text was printed without a trailing newline yet.
     mid_line: Arc<AtomicBool>,
 }
 
 impl Printer {
-    pub fn new(json: bool) -> Self {
+    pub fn new(json: bool, escape_answer: bool) -> Self {
         Printer {
             json,
+            escape_answer,
             mid_line: Arc::new(AtomicBool::new(false)),
         }
     }
 
     pub fn sink(&self) -> EventSink {
-        let json = self.json;
+        let (json, escape_answer) = (self.json, self.escape_answer);
         let mid_line = self.mid_line.clone();
         Arc::new(move |event: &Event| {
             if json {
@@ -32,7 +39,7 @@ impl Printer {
                 }
                 return;
             }
-            print_human(event, &mid_line);
+            print_human(event, &mid_line, escape_answer);
         })
     }
 
@@ -65,11 +72,16 @@ impl Printer {
     }
 }
 
-fn print_human(event: &Event, mid_line: &AtomicBool) {
+fn print_human(event: &Event, mid_line: &AtomicBool, escape_answer: bool) {
     match &event.payload {
         EventPayload::SessionDelta(Delta::Text { text }) => {
+            let shown = if escape_answer {
+                escape(text)
+            } else {
+                Cow::Borrowed(text.as_str())
+            };
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
+            let _ = out.write_all(shown.as_bytes());
             let _ = out.flush();
             mid_line.store(!text.ends_with('\n'), Ordering::SeqCst);
         }
@@ -77,7 +89,7 @@ fn print_human(event: &Event, mid_line: &AtomicBool) {
             if mid_line.swap(false, Ordering::SeqCst) {
                 println!();
             }
-            eprintln!("⚙ {} {}", r.tool, summarize(&r.arguments));
+            say_err!("⚙ {} {}", r.tool, summarize(&r.arguments));
         }
         EventPayload::ToolComplete(c) => {
             let took = c
@@ -85,18 +97,18 @@ fn print_human(event: &Event, mid_line: &AtomicBool) {
                 .map(|m| format!(" ({m} ms)"))
                 .unwrap_or_default();
             match (c.is_error, c.status, c.message.as_deref()) {
-                _ if c.cancelled => eprintln!("⊘ {} cancelled{took}", c.tool),
+                _ if c.cancelled => say_err!("⊘ {} cancelled{took}", c.tool),
                 (_, Some(NotRun::Denied), message) => {
-                    eprintln!("✗ {} denied: {}", c.tool, message.unwrap_or_default())
+                    say_err!("✗ {} denied: {}", c.tool, message.unwrap_or_default())
                 }
                 (true, _, Some(message)) if !message.is_empty() => {
-                    eprintln!("✗ {}: {message}", c.tool)
+                    say_err!("✗ {}: {message}", c.tool)
                 }
-                (true, _, _) => eprintln!("✗ {} failed{took}", c.tool),
-                (false, _, _) => eprintln!("✓ {}{took}", c.tool),
+                (true, _, _) => say_err!("✗ {} failed{took}", c.tool),
+                (false, _, _) => say_err!("✓ {}{took}", c.tool),
             }
         }
-        EventPayload::ErrorOccurred(e) => eprintln!("✗ {}: {}", e.code, e.message),
+        EventPayload::ErrorOccurred(e) => say_err!("✗ {}: {}", e.code, e.message),
         EventPayload::SessionDelta(Delta::Reasoning { .. })
         | EventPayload::SessionMessage(_)
         | EventPayload::SessionTyping(_)

@@ -33,19 +33,23 @@ pub(super) async fn find(dir: &DataDir, args: &Args, workspace: &Path) -> Option
         Ok(c) => c.with_surface(Surface::Cli),
         Err(ClientError::NotRunning { .. } | ClientError::Stale { .. }) => return None,
         Err(e) => {
-            eprintln!("note: running in-process: the core of this data dir cannot be used ({e})");
+            crate::term::say_err!(
+                "note: running in-process: the core of this data dir cannot be used ({e})"
+            );
             return None;
         }
     };
     let diag = match client.diagnostics().await {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("note: running in-process: the running core does not answer ({e})");
+            crate::term::say_err!(
+                "note: running in-process: the running core does not answer ({e})"
+            );
             return None;
         }
     };
     if let Some(why) = mismatch(args, workspace, &diag) {
-        eprintln!("note: running in-process: {why} (pass --local to skip this check)");
+        crate::term::say_err!("note: running in-process: {why} (pass --local to skip this check)");
         return None;
     }
     Some(Remote { client, diag })
@@ -106,7 +110,7 @@ pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Re
         ),
     };
     let interactive = !args.json && std::io::stderr().is_terminal() && approve::tty_available();
-    let printer = output::Printer::new(args.json);
+    let printer = output::Printer::new(args.json, args.escape_answer());
     let sink = printer.sink();
     let backoff = Backoff {
         give_up_after: Some(GIVE_UP_AFTER),
@@ -115,9 +119,10 @@ pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Re
     let filter = Filter::session(&session_id).since(&session_id, last_version);
     let mut events = client.subscribe_with(filter, backoff).await?;
     if !args.json {
-        eprintln!(
+        crate::term::say_err!(
             "session {session_id} · {} · policy {}",
-            remote.diag.model, remote.diag.policy
+            remote.diag.model,
+            remote.diag.policy
         );
     }
     let turn = client
@@ -133,9 +138,9 @@ pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Re
     let turn_id = turn.turn_id.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ncancelling…");
+            crate::term::say_err!("\ncancelling…");
             if let Err(e) = canceller.cancel_turn(&turn_id).await {
-                eprintln!("error: cannot cancel the turn: {e}");
+                crate::term::say_err!("error: cannot cancel the turn: {e}");
             }
         }
     });
@@ -168,9 +173,11 @@ pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Re
 fn on_approval(client: &Client, request: PendingApproval, interactive: bool, json: bool) {
     if !interactive {
         if !json {
-            eprintln!(
+            crate::term::say_err!(
                 "… {} needs approval ({}); waiting {} s for an answer from another surface (pryx, web UI or API), then the policy default applies",
-                request.tool, request.reason, request.timeout_secs
+                request.tool,
+                request.reason,
+                request.timeout_secs
             );
         }
         return;
@@ -189,9 +196,11 @@ fn on_approval(client: &Client, request: PendingApproval, interactive: bool, jso
         match client.answer_approval(&id, decision, scope).await {
             Ok(_) => {}
             Err(e) if e.code() == Some(ErrorCode::NotFound) => {
-                eprintln!("(that approval was already answered elsewhere or timed out)");
+                crate::term::say_err!(
+                    "(that approval was already answered elsewhere or timed out)"
+                );
             }
-            Err(e) => eprintln!("error: cannot send the answer: {e}"),
+            Err(e) => crate::term::say_err!("error: cannot send the answer: {e}"),
         }
     });
 }

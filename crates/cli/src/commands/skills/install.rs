@@ -28,16 +28,16 @@ pub fn run(
         .as_deref()
         .map(|l| format!(" - {l}"))
         .unwrap_or_default();
-    println!(
+    crate::term::say!(
         "Installing dependencies of `{name}` with installer `{}` ({}){label}:",
         spec.id,
         spec.kind.as_str()
     );
     for step in &plan.steps {
-        println!("  $ {step}");
+        crate::term::say!("  $ {step}");
     }
     if !yes && !confirm()? {
-        println!("cancelled; nothing was run");
+        crate::term::say!("cancelled; nothing was run");
         return Ok(ExitCode::FAILURE);
     }
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -45,9 +45,9 @@ pub fn run(
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(install::execute(&plan))?;
-    println!("done.");
+    crate::term::say!("done.");
     if let Some(tools) = &plan.tools_dir {
-        println!(
+        crate::term::say!(
             "downloaded tools are in {}; add it to PATH if the skill needs them there",
             tools.display()
         );
@@ -56,14 +56,16 @@ pub fn run(
     index.reload();
     let catalog = index.catalog();
     match catalog.get(name) {
-        Some(s) if s.eligibility.is_eligible() => println!("skill `{name}` is now eligible"),
+        Some(s) if s.eligibility.is_eligible() => {
+            crate::term::say!("skill `{name}` is now eligible")
+        }
         Some(s) => {
-            println!("skill `{name}` still cannot be used:");
+            crate::term::say!("skill `{name}` still cannot be used:");
             for r in &s.eligibility.reasons {
-                println!("  - {r}");
+                crate::term::say!("  - {r}");
             }
         }
-        None => println!("skill `{name}` is no longer found"),
+        None => crate::term::say!("skill `{name}` is no longer found"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -61,14 +61,14 @@ pub fn list(catalog: &Catalog, eligible_only: bool, json_out: bool) -> anyhow::R
             "invalid": if eligible_only { json!([]) } else { json!(catalog.invalid) },
             "notes": catalog.notes,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::term::out_raw(&serde_json::to_string_pretty(&doc)?);
         return Ok(ExitCode::SUCCESS);
     }
     for n in &catalog.notes {
-        eprintln!("warning: {n}");
+        crate::term::say_err!("warning: {n}");
     }
     if skills.is_empty() && (eligible_only || catalog.invalid.is_empty()) {
-        println!("no skills found");
+        crate::term::say!("no skills found");
         return Ok(ExitCode::SUCCESS);
     }
     let width = skills
@@ -78,14 +78,14 @@ pub fn list(catalog: &Catalog, eligible_only: bool, json_out: bool) -> anyhow::R
         .unwrap_or(4)
         .max(4);
     for s in &skills {
-        println!(
+        crate::term::say!(
             "{:<width$}  {:<9}  {}",
             s.name(),
             s.origin.as_str(),
             status(s)
         );
         if s.shadowed_by.is_none() {
-            println!(
+            crate::term::say!(
                 "{:<width$}  {:<9}  {}",
                 "",
                 "",
@@ -95,7 +95,7 @@ pub fn list(catalog: &Catalog, eligible_only: bool, json_out: bool) -> anyhow::R
     }
     if !eligible_only {
         for i in &catalog.invalid {
-            println!("invalid: {i}");
+            crate::term::say!("invalid: {i}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -117,7 +117,7 @@ pub fn info(catalog: &Catalog, name: &str, json_out: bool) -> anyhow::Result<Exi
                 .map(|s| json!({"origin": s.origin, "location": s.location}))
                 .collect::<Vec<_>>()
         );
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::term::out_raw(&serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     let m = &skill.manifest;
@@ -127,26 +127,26 @@ pub fn info(catalog: &Catalog, name: &str, json_out: bool) -> anyhow::Result<Exi
         .as_deref()
         .map(|e| format!("{e} "))
         .unwrap_or_default();
-    println!("{emoji}{}", m.name);
-    println!("  {}", m.description);
-    println!("source:      {} ({})", skill.origin, skill.location);
-    println!("status:      {}", status(skill));
+    crate::term::say!("{emoji}{}", m.name);
+    crate::term::say!("  {}", m.description);
+    crate::term::say!("source:      {} ({})", skill.origin, skill.location);
+    crate::term::say!("status:      {}", status(skill));
     for s in copies.iter().filter(|s| s.shadowed_by.is_some()) {
-        println!("shadows:     {} ({})", s.origin, s.location);
+        crate::term::say!("shadows:     {} ({})", s.origin, s.location);
     }
     let opt = |label: &str, v: &Option<String>| {
         if let Some(v) = v {
-            println!("{label:<12} {v}");
+            crate::term::say!("{label:<12} {v}");
         }
     };
     opt("license:", &m.license);
     opt("homepage:", &m.homepage);
     opt("compatible:", &m.compatibility);
     if !m.allowed_tools.is_empty() {
-        println!("tools:       {}", m.allowed_tools.join(" "));
+        crate::term::say!("tools:       {}", m.allowed_tools.join(" "));
     }
     if let Some(ns) = m.namespace {
-        println!("metadata:    metadata.{ns}");
+        crate::term::say!("metadata:    metadata.{ns}");
     }
     let lists = [
         ("needs bins:", &r.bins),
@@ -157,15 +157,17 @@ pub fn info(catalog: &Catalog, name: &str, json_out: bool) -> anyhow::Result<Exi
     ];
     for (label, items) in lists {
         if !items.is_empty() {
-            println!("{label:<12} {}", items.join(", "));
+            crate::term::say!("{label:<12} {}", items.join(", "));
         }
     }
     opt("primary env:", &r.primary_env);
     if r.always {
-        println!("always:      true (requirements other than os are not enforced)");
+        crate::term::say!("always:      true (requirements other than os are not enforced)");
     }
     if m.disable_model_invocation {
-        println!("prompt:      kept out of the model's skill list (disable-model-invocation)");
+        crate::term::say!(
+            "prompt:      kept out of the model's skill list (disable-model-invocation)"
+        );
     }
     for spec in &r.install {
         let label = spec
@@ -173,7 +175,7 @@ pub fn info(catalog: &Catalog, name: &str, json_out: bool) -> anyhow::Result<Exi
             .as_deref()
             .map(|l| format!(" - {l}"))
             .unwrap_or_default();
-        println!(
+        crate::term::say!(
             "installer:   {} ({} {}){label}",
             spec.id,
             spec.kind.as_str(),
@@ -181,26 +183,26 @@ pub fn info(catalog: &Catalog, name: &str, json_out: bool) -> anyhow::Result<Exi
         );
     }
     for w in &skill.warnings {
-        println!("warning:     {w}");
+        crate::term::say!("warning:     {w}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn check(catalog: &Catalog) -> ExitCode {
     for n in &catalog.notes {
-        println!("warning: {n}");
+        crate::term::say!("warning: {n}");
     }
     for s in &catalog.skills {
         for w in &s.warnings {
-            println!("warning: {}: {w}", s.location.skill_file());
+            crate::term::say!("warning: {}: {w}", s.location.skill_file());
         }
     }
     for i in &catalog.invalid {
-        println!("error: {i}");
+        crate::term::say!("error: {i}");
     }
     let valid = catalog.skills.len();
     let invalid = catalog.invalid.len();
-    println!("{valid} valid, {invalid} invalid");
+    crate::term::say!("{valid} valid, {invalid} invalid");
     if invalid > 0 {
         ExitCode::FAILURE
     } else {

@@ -1,6 +1,7 @@
 //! Drawing the Chat screen from its state.
 
 use super::{ChatState, Entry, Level, ToolCard, ToolStatus};
+use crate::safe_text::{escape, has_controls};
 use crate::screens::ellipsize;
 use crate::theme::Theme;
 use crate::ui::wrap::wrap;
@@ -52,18 +53,20 @@ pub fn transcript_lines(chat: &ChatState, width: u16, theme: &Theme) -> Vec<Line
                 } else {
                     theme.user.patch(theme.dim)
                 };
-                push_prefixed(&mut out, "› ", text, w, style, style);
+                push_prefixed(&mut out, "› ", &escape(text), w, style, style);
+                mark_controls(&mut out, text, theme);
             }
             Entry::Assistant { text, streaming } => {
                 let cursor = if *streaming { "▍" } else { "" };
                 push_prefixed(
                     &mut out,
                     "  ",
-                    &format!("{text}{cursor}"),
+                    &format!("{}{cursor}", escape(text)),
                     w,
                     theme.accent,
                     theme.base,
                 );
+                mark_controls(&mut out, text, theme);
             }
             Entry::Tool(card) => push_card(&mut out, card, w, theme),
             Entry::Notice { text, level } => {
@@ -72,7 +75,8 @@ pub fn transcript_lines(chat: &ChatState, width: u16, theme: &Theme) -> Vec<Line
                 } else {
                     theme.dim
                 };
-                push_prefixed(&mut out, "· ", text, w, style, style);
+                push_prefixed(&mut out, "· ", &escape(text), w, style, style);
+                mark_controls(&mut out, text, theme);
             }
         }
         out.push(Line::default());
@@ -93,6 +97,16 @@ pub fn transcript_lines(chat: &ChatState, width: u16, theme: &Theme) -> Vec<Line
         ));
     }
     out
+}
+
+/// Under a message that held terminal control characters: a note that they are shown escaped.
+fn mark_controls(out: &mut Vec<Line<'static>>, text: &str, theme: &Theme) {
+    if has_controls(text) {
+        out.push(Line::styled(
+            "  ⚠ held terminal control characters, shown escaped (␛, ‹U+…›)",
+            theme.warn,
+        ));
+    }
 }
 
 fn push_prefixed(
@@ -130,13 +144,13 @@ fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, w: usize, theme: &Theme
         .unwrap_or_default();
     out.push(Line::from(vec![
         Span::styled("  ╭ ", theme.dim),
-        Span::styled(format!("⚙ {}", c.tool), theme.title),
+        Span::styled(format!("⚙ {}", escape(&c.tool)), theme.title),
         Span::styled(format!(" · {mark} {}{dur}", c.status.label()), style),
     ]));
     let args = if c.args.is_empty() {
         "(no arguments)".to_string()
     } else {
-        c.args.clone()
+        escape(&c.args).into_owned()
     };
     let last = c.message.is_none();
     let corner = if last { "  ╰ " } else { "  │ " };
@@ -147,7 +161,7 @@ fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, w: usize, theme: &Theme
     if let Some(m) = &c.message {
         out.push(Line::from(vec![
             Span::styled("  ╰ ", theme.dim),
-            Span::styled(ellipsize(m, w.saturating_sub(4)), theme.error),
+            Span::styled(ellipsize(&escape(m), w.saturating_sub(4)), theme.error),
         ]));
     }
 }
@@ -187,7 +201,7 @@ fn render_approval(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Them
         .borders(Borders::ALL)
         .border_style(theme.warn)
         .title(Span::styled(
-            format!(" Approve {}?{from}{more} ", a.tool),
+            format!(" Approve {}?{from}{more} ", escape(&a.tool)),
             theme.warn,
         ))
         .title_bottom(Line::from(vec![
@@ -203,14 +217,18 @@ fn render_approval(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Them
             Span::raw(" scroll "),
         ]));
     let mut lines = vec![Line::from(vec![
-        Span::styled(a.reason.clone(), theme.base),
+        Span::styled(escape(&a.reason).into_owned(), theme.base),
         Span::styled(
-            format!("  [rule {} · times out in {}s]", a.rule, a.timeout_secs),
+            format!(
+                "  [rule {} · times out in {}s]",
+                escape(&a.rule),
+                a.timeout_secs
+            ),
             theme.dim,
         ),
     ])];
     lines.extend(
-        a.preview
+        escape(&a.preview)
             .lines()
             .map(|l| Line::styled(l.to_string(), theme.accent)),
     );
