@@ -79,11 +79,14 @@ pub struct Agent {
     /// Recent tool calls, for the policy's per-tool rate limits; they belong to the policy that
     /// counted them, so every new agent starts with an empty ledger.
     pub(crate) rate: std::sync::Mutex<pryx_policy::RateLedger>,
+    /// Where store calls run (off the async runtime).
+    pub(crate) store_worker: Option<crate::store_worker::StoreWorker>,
 }
 
 impl Agent {
     pub fn new(parts: AgentParts) -> Agent {
         Agent {
+            store_worker: crate::store_worker::StoreWorker::start(parts.store.clone()),
             parts,
             rate: Default::default(),
         }

@@ -7,6 +7,7 @@ pub mod history;
 pub mod prompt;
 mod recorder;
 pub mod redact;
+mod store_worker;
 mod tool_call;
 mod turn;
 

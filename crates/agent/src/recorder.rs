@@ -1,23 +1,75 @@
 //! Persisting and broadcasting what happens during a turn: events, spans and audit rows.
 //!
-//! Every store call runs on the blocking pool ([`Agent::db`]): SQLite may wait up to its busy
-//! timeout for a lock, and that wait must never hold an async worker that other sessions' turns
-//! (and the API) run on.
+//! Every store call runs off the async runtime ([`Agent::db`], on the agent's store thread):
+//! SQLite may wait up to its busy timeout for a lock, and that wait must never hold an async
+//! worker that other sessions' turns (and the API) run on.
 
 use crate::agent::Agent;
 use crate::error::AgentError;
 use crate::redact::redact_json;
-use pryx_protocol::{Event, EventPayload};
+use pryx_protocol::{Event, EventPayload, Surface};
 use pryx_store::{AuditEntry, NewSpan, SpanEnd, SpanKind, SpanStatus, Store, StoreError};
 use serde_json::Value;
 
+/// Several store writes of one step, run in one hop to the store thread (each hop costs a
+/// thread hand-off). The events it appends reach the sink afterwards, in order, even when a
+/// later write failed.
+pub(crate) struct Batch<'a> {
+    pub store: &'a Store,
+    session: &'a str,
+    surface: Surface,
+    secrets: &'a [String],
+    events: Vec<Event>,
+}
+
+impl Batch<'_> {
+    /// The session the batch records for.
+    pub fn session(&self) -> &str {
+        self.session
+    }
+
+    /// Stores an event; it is handed to the sink when the batch ends.
+    pub fn emit(&mut self, payload: impl Into<EventPayload>) -> Result<(), StoreError> {
+        let event = self
+            .store
+            .append_event(self.session, self.surface, &payload.into())?;
+        self.events.push(event);
+        Ok(())
+    }
+
+    /// Appends an audit row about tool call `resource_id`, secrets masked in `details`.
+    pub fn audit(
+        &mut self,
+        action: &str,
+        resource_id: &str,
+        details: &Value,
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .append_audit(&AuditEntry {
+                actor: format!("agent:{}", self.surface.as_str()),
+                action: action.to_string(),
+                resource_type: "tool_call".to_string(),
+                resource_id: Some(resource_id.to_string()),
+                session_id: Some(self.session.to_string()),
+                details: redact_json(details, self.secrets),
+                outcome: outcome.to_string(),
+            })
+            .map(|_| ())
+    }
+}
+
 impl Agent {
-    /// Runs `f` against the store on the blocking pool and waits for it.
+    /// Runs `f` against the store on the agent's store thread (or, without one, the runtime's
+    /// blocking pool) and waits for it.
     pub(crate) async fn db<T, F>(&self, f: F) -> Result<T, AgentError>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
+        if let Some(worker) = &self.store_worker {
+            return worker.run(f).await;
+        }
         let store = self.parts.store.clone();
         match tokio::task::spawn_blocking(move || f(&store)).await {
             Ok(result) => Ok(result?),
@@ -27,22 +79,42 @@ impl Agent {
         }
     }
 
+    /// Runs `f` with a [`Batch`] for `session_id` on the store thread, then hands the events it
+    /// stored to the sink.
+    pub(crate) async fn batch<T, F>(&self, session_id: &str, f: F) -> Result<T, AgentError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Batch<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (sid, surface) = (session_id.to_string(), self.parts.settings.surface);
+        let secrets = self.parts.settings.known_secrets.clone();
+        let (events, result) = self
+            .db(move |store| {
+                let mut b = Batch {
+                    store,
+                    session: &sid,
+                    surface,
+                    secrets: &secrets,
+                    events: Vec::new(),
+                };
+                let result = f(&mut b);
+                Ok((b.events, result))
+            })
+            .await?;
+        for event in &events {
+            (self.parts.sink)(event);
+        }
+        Ok(result?)
+    }
+
     /// Stores a persistent event (it gets its per-session version) and hands it to the sink.
     pub(crate) async fn emit(
         &self,
         session_id: &str,
         payload: impl Into<EventPayload>,
     ) -> Result<(), AgentError> {
-        let (sid, surface, payload) = (
-            session_id.to_string(),
-            self.parts.settings.surface,
-            payload.into(),
-        );
-        let event = self
-            .db(move |s| s.append_event(&sid, surface, &payload))
-            .await?;
-        (self.parts.sink)(&event);
-        Ok(())
+        let payload = payload.into();
+        self.batch(session_id, move |b| b.emit(payload)).await
     }
 
     /// Hands an ephemeral event (token deltas) to the sink without storing it.
@@ -97,15 +169,14 @@ impl Agent {
         details: Value,
         outcome: &str,
     ) -> Result<(), AgentError> {
-        let entry = AuditEntry {
-            actor: format!("agent:{}", self.parts.settings.surface.as_str()),
-            action: action.to_string(),
-            resource_type: "tool_call".to_string(),
-            resource_id: Some(resource_id.to_string()),
-            session_id: Some(session_id.to_string()),
-            details: redact_json(&details, &self.parts.settings.known_secrets),
-            outcome: outcome.to_string(),
-        };
-        self.db(move |s| s.append_audit(&entry).map(|_| ())).await
+        let (action, resource_id, outcome) = (
+            action.to_string(),
+            resource_id.to_string(),
+            outcome.to_string(),
+        );
+        self.batch(session_id, move |b| {
+            b.audit(&action, &resource_id, &details, &outcome)
+        })
+        .await
     }
 }

@@ -11,7 +11,8 @@ use crate::turn::TurnCtx;
 use pryx_policy::{Action, CallContext, Decision, RateState, ToolHints, evaluate};
 use pryx_protocol::{ApprovalResolved, NotRun, ToolCompleted, ToolExecuting, ToolRequested};
 use pryx_store::{
-    GrantScope, NewGrant, NewToolCall, SpanKind, SpanStatus, ToolCallStatus, ToolCallUpdate,
+    GrantScope, NewGrant, NewSpan, NewToolCall, SpanEnd, SpanKind, SpanStatus, ToolCallStatus,
+    ToolCallUpdate,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -132,22 +133,20 @@ impl Agent {
             tool_name: call.name.clone(),
             arguments: redacted.clone(),
         };
-        let row = self.db(move |s| s.insert_tool_call(&new)).await?;
-        let cx = CallCtx {
-            turn,
-            row: row.id,
-            call,
-        };
-        self.emit(
-            cx.session(),
-            ToolRequested {
-                tool_call_id: cx.row.clone(),
-                call_id: call.id.clone(),
-                tool: call.name.clone(),
-                arguments: redacted,
-            },
-        )
-        .await?;
+        let (call_id, tool_name) = (call.id.clone(), call.name.clone());
+        let row = self
+            .batch(turn.session_id, move |b| {
+                let row = b.store.insert_tool_call(&new)?;
+                b.emit(ToolRequested {
+                    tool_call_id: row.id.clone(),
+                    call_id,
+                    tool: tool_name,
+                    arguments: redacted,
+                })?;
+                Ok(row.id)
+            })
+            .await?;
+        let cx = CallCtx { turn, row, call };
 
         let args = match parsed {
             Ok(v) if v.is_object() => v,
@@ -195,14 +194,18 @@ impl Agent {
             });
             evaluate(&self.parts.policy, &ctx)
         };
-        self.audit(
-            cx.session(),
-            "tool.decision",
-            &cx.row,
-            json!({"tool": call.name, "arguments": args, "decision": decision.action, "rule": decision.rule, "reason": decision.reason}),
-            decision.action.as_str(),
-        )
-        .await?;
+        let decision_audit = json!({"tool": call.name, "arguments": args, "decision": decision.action, "rule": decision.rule, "reason": decision.reason});
+        // An allowed call records its decision with its start (one store hop less).
+        if decision.action != Action::Allow {
+            self.audit(
+                cx.session(),
+                "tool.decision",
+                &cx.row,
+                decision_audit.clone(),
+                decision.action.as_str(),
+            )
+            .await?;
+        }
         let approved = match decision.action {
             Action::Allow => None,
             Action::Deny => {
@@ -235,7 +238,9 @@ impl Agent {
                 }
             },
         };
-        self.run_tool(&cx, args, &tool, &decision, approved).await
+        let allowed = (decision.action == Action::Allow).then_some(decision_audit);
+        self.run_tool(&cx, args, &tool, &decision, approved, allowed)
+            .await
     }
 
     /// Settles an `ask`: an existing grant, the user's answer, or the policy default.
@@ -399,39 +404,41 @@ impl Agent {
         tool: &Arc<dyn pryx_tools::Tool>,
         decision: &Decision,
         approved: Option<Approved>,
+        decision_audit: Option<Value>,
     ) -> Result<CallResult, AgentError> {
         let call = cx.call;
-        self.update_call(
-            cx,
-            ToolCallUpdate {
-                status: Some(ToolCallStatus::Running),
-                decision: Some(decision.action.as_str().to_string()),
-                rule: Some(decision.rule.clone()),
-                approval_scope: approved.map(|a| a.as_str().to_string()),
-                ..Default::default()
-            },
-        )
-        .await?;
         self.rate
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .record(&call.name, now_millis());
-        self.emit(
-            cx.session(),
-            ToolExecuting {
-                tool_call_id: cx.row.clone(),
-                tool: call.name.clone(),
-            },
-        )
-        .await?;
+        let running = ToolCallUpdate {
+            status: Some(ToolCallStatus::Running),
+            decision: Some(decision.action.as_str().to_string()),
+            rule: Some(decision.rule.clone()),
+            approval_scope: approved.map(|a| a.as_str().to_string()),
+            ..Default::default()
+        };
+        let span = NewSpan {
+            trace_id: Some(cx.turn.span.trace_id.clone()),
+            parent_id: Some(cx.turn.span.id.clone()),
+            session_id: Some(cx.session().to_string()),
+            kind: SpanKind::ToolCall,
+            name: call.name.clone(),
+            attributes: json!({}),
+        };
+        let (row, tool_name, action) = (cx.row.clone(), call.name.clone(), decision.action);
         let span = self
-            .start_span(
-                cx.session(),
-                Some(cx.turn.span),
-                SpanKind::ToolCall,
-                &call.name,
-                json!({}),
-            )
+            .batch(cx.session(), move |b| {
+                if let Some(details) = &decision_audit {
+                    b.audit("tool.decision", &row, details, action.as_str())?;
+                }
+                b.store.update_tool_call(b.session(), &row, &running)?;
+                b.emit(ToolExecuting {
+                    tool_call_id: row.clone(),
+                    tool: tool_name,
+                })?;
+                b.store.start_span(&span)
+            })
             .await?;
         let started = Instant::now();
         let outcome = tool.execute(args, self.call_ctx(cx.turn.cancel)).await;
@@ -448,47 +455,39 @@ impl Agent {
         } else {
             ToolCallStatus::Completed
         };
-        self.update_call(
-            cx,
-            ToolCallUpdate {
-                status: Some(status),
-                result: Some(content.clone()),
-                is_error: Some(is_error),
-                ..Default::default()
-            },
-        )
-        .await?;
+        let finished = ToolCallUpdate {
+            status: Some(status),
+            result: Some(content.clone()),
+            is_error: Some(is_error),
+            ..Default::default()
+        };
         let span_status = match (&end, is_error) {
             (CallEnd::Cancelled, _) => SpanStatus::Cancelled,
             (CallEnd::Fatal(_), _) | (CallEnd::Continue, true) => SpanStatus::Error,
             (CallEnd::Continue, false) => SpanStatus::Ok,
         };
-        self.end_span_status(&span.id, span_status).await?;
         let audit_outcome = match (&end, is_error) {
             (CallEnd::Cancelled, _) => "cancelled",
             (_, true) => "failure",
             (_, false) => "success",
         };
-        self.audit(
-            cx.session(),
-            "tool.call",
-            &cx.row,
-            json!({"tool": call.name, "duration_ms": duration_ms, "is_error": is_error, "result_sha256": sha256_hex(&content)}),
-            audit_outcome,
-        )
-        .await?;
-        self.emit(
-            cx.session(),
-            ToolCompleted {
-                tool_call_id: cx.row.clone(),
-                tool: call.name.clone(),
-                is_error,
-                duration_ms: Some(duration_ms),
-                status: None,
-                message: None,
-                cancelled: matches!(end, CallEnd::Cancelled),
-            },
-        )
+        let audit = json!({"tool": call.name, "duration_ms": duration_ms, "is_error": is_error, "result_sha256": sha256_hex(&content)});
+        let completed = ToolCompleted {
+            tool_call_id: cx.row.clone(),
+            tool: call.name.clone(),
+            is_error,
+            duration_ms: Some(duration_ms),
+            status: None,
+            message: None,
+            cancelled: matches!(end, CallEnd::Cancelled),
+        };
+        let row = cx.row.clone();
+        self.batch(cx.session(), move |b| {
+            b.store.update_tool_call(b.session(), &row, &finished)?;
+            b.store.end_span(&span.id, &SpanEnd::status(span_status))?;
+            b.audit("tool.call", &row, &audit, audit_outcome)?;
+            b.emit(completed)
+        })
         .await?;
         let content = if is_error {
             content

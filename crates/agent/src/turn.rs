@@ -324,8 +324,6 @@ impl Agent {
         report.usage.add(&usage);
         report.cost_usd += cost;
         let (sid, input, output) = (session_id.to_string(), usage.total_input(), usage.output);
-        self.db(move |s| s.add_session_usage(&sid, input, output, cost))
-            .await?;
         let mut end = SpanEnd::status(SpanStatus::Ok);
         end.tokens_in = Some(usage.total_input());
         end.tokens_out = Some(usage.output);
@@ -334,7 +332,11 @@ impl Agent {
             "stop_reason".to_string(),
             serde_json::to_value(&response.stop_reason).unwrap_or_default(),
         )]));
-        self.end_span(&span.id, end).await?;
+        self.db(move |s| {
+            s.add_session_usage(&sid, input, output, cost)?;
+            s.end_span(&span.id, &end).map(|_| ())
+        })
+        .await?;
         Ok((response, (usage, cost)))
     }
 
@@ -395,18 +397,18 @@ impl Agent {
             model: (role == Role::Assistant).then(|| self.model_id()),
             usage,
         };
-        let stored = self.db(move |s| s.append_message(&new)).await?;
-        self.emit(
-            session_id,
-            MessageStored {
+        let message = message.clone();
+        self.batch(session_id, move |b| {
+            let stored = b.store.append_message(&new)?;
+            b.emit(MessageStored {
                 message_id: stored.id.clone(),
                 seq: stored.seq,
                 role: message.role(),
-                content: message.clone(),
-            },
-        )
-        .await?;
-        Ok(stored)
+                content: message,
+            })?;
+            Ok(stored)
+        })
+        .await
     }
 }
 
