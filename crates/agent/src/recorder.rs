@@ -37,6 +37,22 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Stores a message and emits its `session.message`.
+    pub fn message(
+        &mut self,
+        new: &pryx_store::NewMessage,
+        message: pryx_protocol::message::Message,
+    ) -> Result<pryx_store::Message, StoreError> {
+        let stored = self.store.append_message(new)?;
+        self.emit(pryx_protocol::MessageStored {
+            message_id: stored.id.clone(),
+            seq: stored.seq,
+            role: message.role(),
+            content: message,
+        })?;
+        Ok(stored)
+    }
+
     /// Appends an audit row about tool call `resource_id`, secrets masked in `details`.
     pub fn audit(
         &mut self,

@@ -8,8 +8,8 @@ use crate::tool_call::CallEnd;
 use futures_util::StreamExt;
 use pryx_catalog::{TokenUsage, check_request, cost_usd, estimate_tokens};
 use pryx_llm::{ChatRequest, Message, ResponseCollector, StreamEvent, ToolSpec, Usage};
-use pryx_protocol::{Delta, ErrorOccurred, MessageStored, TurnEnd, TurnStarted, TurnStop};
-use pryx_store::{MessageUsage, NewMessage, Role, SpanEnd, SpanKind, SpanStatus};
+use pryx_protocol::{Delta, ErrorOccurred, TurnEnd, TurnStarted, TurnStop};
+use pryx_store::{MessageUsage, NewMessage, NewSpan, Role, SpanEnd, SpanKind, SpanStatus};
 use serde::Serialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -48,41 +48,45 @@ impl Agent {
         prompt: &str,
         cancel: CancellationToken,
     ) -> Result<TurnReport, AgentError> {
+        // Store work is batched into few hops to the store thread (each costs a wake-up).
         let sid = session_id.to_string();
-        let session = self
-            .db(move |s| s.get_session(&sid))
-            .await?
-            .ok_or_else(|| AgentError::SessionNotFound(session_id.to_string()))?;
-        let mut history = self.recover(session_id).await?;
+        let (session, stored) = self
+            .db(move |s| {
+                let session = s.get_session(&sid)?;
+                s.mark_interrupted(&sid)?;
+                Ok((session, s.list_messages(&sid)?))
+            })
+            .await?;
+        let session = session.ok_or_else(|| AgentError::SessionNotFound(session_id.to_string()))?;
+        let mut history = self.recover(session_id, &stored).await?;
         let (sid, model_id) = (session_id.to_string(), self.model_id());
         let title =
             (history.is_empty() && session.title.is_empty()).then(|| title_from_prompt(prompt));
-        self.db(move |s| {
-            if let Some(title) = title {
-                s.set_session_title(&sid, &title)?;
-            }
-            s.set_session_model(&sid, &model_id)
-        })
-        .await?;
-
-        let turn_span = self
-            .start_span(
-                session_id,
-                None,
-                SpanKind::Turn,
-                "turn",
-                json!({"model": self.model_id(), "surface": self.parts.settings.surface.as_str()}),
-            )
-            .await?;
-        self.emit(
-            session_id,
-            TurnStarted {
-                span_id: turn_span.id.clone(),
-            },
-        )
-        .await?;
+        let span = NewSpan {
+            trace_id: None,
+            parent_id: None,
+            session_id: Some(session_id.to_string()),
+            kind: SpanKind::Turn,
+            name: "turn".to_string(),
+            attributes: json!({"model": self.model_id(), "surface": self.parts.settings.surface.as_str()}),
+        };
         let user = Message::user(prompt);
-        self.persist_message(session_id, &user, None, None).await?;
+        let new_user = self.new_message(session_id, &user, None, None)?;
+        let stored_user = user.clone();
+        let turn_span = self
+            .batch(session_id, move |b| {
+                if let Some(title) = title {
+                    b.store.set_session_title(&sid, &title)?;
+                }
+                b.store.set_session_model(&sid, &model_id)?;
+                let span = b.store.start_span(&span)?;
+                b.emit(TurnStarted {
+                    span_id: span.id.clone(),
+                })?;
+                b.message(&new_user, stored_user)?;
+                Ok(span)
+            })
+            .await?;
         history.push(user);
 
         let mut report = TurnReport {
@@ -109,19 +113,28 @@ impl Agent {
         end.tokens_in = Some(report.usage.total_input());
         end.tokens_out = Some(report.usage.output);
         end.cost_usd = Some(report.cost_usd);
-        self.end_span(&turn_span.id, end).await?;
-        let completed = match &result {
-            Ok(()) => TurnEnd::finished(report.stop, report.steps, report.cost_usd),
-            Err(e) => {
-                self.emit(session_id, ErrorOccurred::new(e.code(), e.to_string()))
-                    .await?;
+        let (failed, completed) = match &result {
+            Ok(()) => (
+                None,
+                TurnEnd::finished(report.stop, report.steps, report.cost_usd),
+            ),
+            Err(e) => (
+                Some(ErrorOccurred::new(e.code(), e.to_string())),
                 TurnEnd::Error {
                     code: e.code(),
                     message: e.to_string(),
-                }
-            }
+                },
+            ),
         };
-        self.emit(session_id, completed).await?;
+        let span_id = turn_span.id.clone();
+        self.batch(session_id, move |b| {
+            b.store.end_span(&span_id, &end)?;
+            if let Some(failed) = failed {
+                b.emit(failed)?;
+            }
+            b.emit(completed)
+        })
+        .await?;
         result.map(|()| report)
     }
 
@@ -341,15 +354,12 @@ impl Agent {
     }
 
     /// Loads the conversation, closing any tool call a crash left without a result.
-    async fn recover(&self, session_id: &str) -> Result<Vec<Message>, AgentError> {
-        let sid = session_id.to_string();
-        let stored = self
-            .db(move |s| {
-                s.mark_interrupted(&sid)?;
-                s.list_messages(&sid)
-            })
-            .await?;
-        let mut history = from_stored(&stored);
+    async fn recover(
+        &self,
+        session_id: &str,
+        stored: &[pryx_store::Message],
+    ) -> Result<Vec<Message>, AgentError> {
+        let mut history = from_stored(stored);
         for (call_id, tool) in dangling_calls(&history) {
             let result = Message::tool_result(call_id.clone(), INTERRUPTED_RESULT, true);
             self.persist_message(session_id, &result, None, Some(&call_id))
@@ -374,6 +384,20 @@ impl Agent {
         usage: Option<&(TokenUsage, f64)>,
         tool_call_id: Option<&str>,
     ) -> Result<pryx_store::Message, AgentError> {
+        let new = self.new_message(session_id, message, usage, tool_call_id)?;
+        let message = message.clone();
+        self.batch(session_id, move |b| b.message(&new, message))
+            .await
+    }
+
+    /// The row to store for `message`.
+    fn new_message(
+        &self,
+        session_id: &str,
+        message: &Message,
+        usage: Option<&(TokenUsage, f64)>,
+        tool_call_id: Option<&str>,
+    ) -> Result<NewMessage, AgentError> {
         let role = match message {
             Message::User { .. } => Role::User,
             Message::Assistant { .. } => Role::Assistant,
@@ -388,7 +412,7 @@ impl Agent {
         });
         let content =
             serde_json::to_value(message).map_err(|e| AgentError::Internal(e.to_string()))?;
-        let new = NewMessage {
+        Ok(NewMessage {
             session_id: session_id.to_string(),
             role,
             content,
@@ -396,19 +420,7 @@ impl Agent {
             tool_call_id: tool_call_id.map(str::to_string),
             model: (role == Role::Assistant).then(|| self.model_id()),
             usage,
-        };
-        let message = message.clone();
-        self.batch(session_id, move |b| {
-            let stored = b.store.append_message(&new)?;
-            b.emit(MessageStored {
-                message_id: stored.id.clone(),
-                seq: stored.seq,
-                role: message.role(),
-                content: message,
-            })?;
-            Ok(stored)
         })
-        .await
     }
 }
 

@@ -182,3 +182,27 @@ pub fn trace_event(key: &str, value: impl Into<serde_json::Value>) -> TraceEvent
     attributes.insert(key.into(), value.into());
     TraceEvent { attributes }
 }
+
+/// The question of an `approval.needed` event (panics on any other event).
+pub fn approval_of(e: &Event) -> &PendingApproval {
+    match &e.payload {
+        EventPayload::ApprovalNeeded(a) => a,
+        other => panic!("expected approval.needed, got {} {other:?}", e.name()),
+    }
+}
+
+/// The payload of an `approval.resolved` event (panics on any other event).
+pub fn resolved_of(e: &Event) -> &ApprovalResolved {
+    match &e.payload {
+        EventPayload::ApprovalResolved(r) => r,
+        other => panic!("expected approval.resolved, got {} {other:?}", e.name()),
+    }
+}
+
+/// The end of a `turn.completed` event (panics on any other event).
+pub fn end_of(e: &Event) -> &TurnEnd {
+    match &e.payload {
+        EventPayload::TurnCompleted(end) => end,
+        other => panic!("expected turn.completed, got {} {other:?}", e.name()),
+    }
+}

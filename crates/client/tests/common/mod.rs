@@ -5,11 +5,12 @@
 
 use pryx_client::{Client, Subscription};
 use pryx_core::Core;
-use pryx_protocol::api::PendingApproval;
-use pryx_protocol::{ApprovalResolved, Event, EventKind, EventPayload, TurnEnd};
+use pryx_protocol::{Event, EventKind, TurnEnd};
 use pryx_server::{Server, ServerConfig};
 pub use pryx_testkit::core_rig::TOKEN;
 use pryx_testkit::core_rig::{CoreOptions, CoreRig, serve, wait_turns};
+#[allow(unused_imports)]
+pub use pryx_testkit::events::{approval_of, resolved_of};
 #[allow(unused_imports)]
 pub use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
 use serde_json::Value;
@@ -127,22 +128,6 @@ pub async fn wait_pending(client: &Client, id: &str) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("approval {id} never became pending");
-}
-
-/// The question of an `approval.needed` event (panics on any other event).
-pub fn approval_of(e: &Event) -> &PendingApproval {
-    match &e.payload {
-        EventPayload::ApprovalNeeded(a) => a,
-        other => panic!("expected approval.needed, got {} {other:?}", e.name()),
-    }
-}
-
-/// The payload of an `approval.resolved` event (panics on any other event).
-pub fn resolved_of(e: &Event) -> &ApprovalResolved {
-    match &e.payload {
-        EventPayload::ApprovalResolved(r) => r,
-        other => panic!("expected approval.resolved, got {} {other:?}", e.name()),
-    }
 }
 
 pub fn call(id: &str, name: &str, args: Value) -> ScriptedToolCall {

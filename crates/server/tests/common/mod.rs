@@ -4,13 +4,14 @@
 
 use futures_util::{SinkExt, StreamExt};
 use pryx_core::Core;
-use pryx_protocol::api::PendingApproval;
 use pryx_protocol::ws::{WsControl, WsServerMessage};
-use pryx_protocol::{ApprovalResolved, Event, EventKind, EventPayload, TurnEnd};
+use pryx_protocol::{Event, EventKind, TurnEnd};
 use pryx_server::{Server, ServerConfig};
 use pryx_testkit::core_rig::{CoreOptions, CoreRig, wait_turns};
 #[allow(unused_imports)]
 pub use pryx_testkit::core_rig::{TOKEN, model_loader};
+#[allow(unused_imports)]
+pub use pryx_testkit::events::{approval_of, end_of, resolved_of};
 #[allow(unused_imports)]
 pub use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
 use serde_json::{Value, json};
@@ -175,30 +176,6 @@ pub fn call(id: &str, name: &str, args: Value) -> ScriptedToolCall {
         id: id.into(),
         name: name.into(),
         arguments: args.to_string(),
-    }
-}
-
-/// The question of an `approval.needed` event (panics on any other event).
-pub fn approval_of(e: &Event) -> &PendingApproval {
-    match &e.payload {
-        EventPayload::ApprovalNeeded(a) => a,
-        other => panic!("expected approval.needed, got {} {other:?}", e.name()),
-    }
-}
-
-/// The payload of an `approval.resolved` event (panics on any other event).
-pub fn resolved_of(e: &Event) -> &ApprovalResolved {
-    match &e.payload {
-        EventPayload::ApprovalResolved(r) => r,
-        other => panic!("expected approval.resolved, got {} {other:?}", e.name()),
-    }
-}
-
-/// The end of a `turn.completed` event (panics on any other event).
-pub fn end_of(e: &Event) -> &TurnEnd {
-    match &e.payload {
-        EventPayload::TurnCompleted(end) => end,
-        other => panic!("expected turn.completed, got {} {other:?}", e.name()),
     }
 }
 
