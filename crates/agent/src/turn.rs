@@ -398,11 +398,7 @@ impl Agent {
         usage: Option<&(TokenUsage, f64)>,
         tool_call_id: Option<&str>,
     ) -> Result<NewMessage, AgentError> {
-        let role = match message {
-            Message::User { .. } => Role::User,
-            Message::Assistant { .. } => Role::Assistant,
-            Message::Tool(_) => Role::Tool,
-        };
+        let role = Role::from(message.role());
         let usage = usage.map_or_else(MessageUsage::default, |(u, cost)| MessageUsage {
             tokens_in: Some(u.input),
             tokens_out: Some(u.output),

@@ -75,16 +75,7 @@ fn agent_task(kind: &str, model: &str) {
     );
     assert!(stderr.contains("✓ fs.read"), "{stderr}");
     let store = env.store();
-    let session = store
-        .list_sessions(
-            None,
-            pryx_store::Page {
-                limit: 1,
-                offset: 0,
-            },
-        )
-        .unwrap()
-        .remove(0);
+    let session = newest_session(&store);
     let calls = store.list_tool_calls(&session.id).unwrap();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].tool_name, "fs.read");

@@ -80,16 +80,7 @@ async fn shell_exec_blocks_until_approved_on_the_terminal() {
     // Blocked: nothing ran while the question is open. The call is recorded before the
     // question is shown, so the database already holds it, still pending and never started.
     let store = env.store();
-    let session = store
-        .list_sessions(
-            None,
-            pryx_store::Page {
-                limit: 1,
-                offset: 0,
-            },
-        )
-        .unwrap()
-        .remove(0);
+    let session = newest_session(&store);
     let calls = store.list_tool_calls(&session.id).unwrap();
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].tool_name, "shell.exec");

@@ -157,16 +157,7 @@ async fn without_a_tty_an_ask_is_denied_with_the_setting_that_would_allow_it() {
     assert!(results[0].1.contains("tools.allowed"), "{results:?}");
     assert!(results[0].1.contains("needs approval"), "{results:?}");
     let store = env.store();
-    let session = store
-        .list_sessions(
-            None,
-            pryx_store::Page {
-                limit: 1,
-                offset: 0,
-            },
-        )
-        .unwrap()
-        .remove(0);
+    let session = newest_session(&store);
     let calls = store.list_tool_calls(&session.id).unwrap();
     assert_eq!(calls[0].status, pryx_store::ToolCallStatus::Denied);
 }
@@ -350,16 +341,7 @@ async fn a_provider_failure_is_a_clear_error_and_the_prompt_is_kept() {
         "{stderr}"
     );
     let store = env.store();
-    let session = store
-        .list_sessions(
-            None,
-            pryx_store::Page {
-                limit: 1,
-                offset: 0,
-            },
-        )
-        .unwrap()
-        .remove(0);
+    let session = newest_session(&store);
     let messages = store.list_messages(&session.id).unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].text, "hello");

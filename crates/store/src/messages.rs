@@ -66,6 +66,17 @@ impl From<Role> for pryx_protocol::message::Role {
     }
 }
 
+impl From<pryx_protocol::message::Role> for Role {
+    fn from(r: pryx_protocol::message::Role) -> Self {
+        match r {
+            pryx_protocol::message::Role::User => Role::User,
+            pryx_protocol::message::Role::Assistant => Role::Assistant,
+            pryx_protocol::message::Role::Tool => Role::Tool,
+            pryx_protocol::message::Role::System => Role::System,
+        }
+    }
+}
+
 impl Message {
     /// The conversation message held in `content`. A row that does not decode (written by an
     /// older or newer version) is rebuilt from its role and plain text, so it still shows.

@@ -106,6 +106,20 @@ pub fn tool_results(server: &ScriptedLlm, n: usize) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The most recently created session of a data dir (the one a test's run just used).
+pub fn newest_session(store: &pryx_store::Store) -> pryx_store::Session {
+    store
+        .list_sessions(
+            None,
+            pryx_store::Page {
+                limit: 1,
+                offset: 0,
+            },
+        )
+        .unwrap()
+        .remove(0)
+}
+
 pub fn testdeps() -> PathBuf {
     match std::env::var_os("PRYX_TESTDEPS") {
         Some(dir) => PathBuf::from(dir),
