@@ -8,7 +8,9 @@
 #   5. GET /api/v1/sessions throughput and latency with wrk (Debian package)
 #
 # Goals: ready <= 50 ms, idle RSS <= 15 MB, p99 overhead <= 5 ms at 500 concurrent with zero
-# errors, fan-out p99 <= 2 ms. Usage: bench/gateway.sh [--debug]
+# errors, fan-out p99 <= 2 ms. With BENCH_AGENTS=N (default 10) the config holds N agent
+# profiles, each with its own workspace, and the load spreads its sessions over them.
+# Usage: bench/gateway.sh [--debug]
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -48,10 +50,21 @@ llm_url="http://127.0.0.1:$llm_port"
 
 export PRYX_HOME="$work/home" PRYX_SECRET_BACKEND=file
 mkdir -p "$PRYX_HOME" "$work/ws"
+n_agents="${BENCH_AGENTS:-10}"
+agents_json=""
+GATEWAY_AGENTS=""
+for i in $(seq 1 "$n_agents"); do
+  mkdir -p "$work/ws$i"
+  agents_json="$agents_json${agents_json:+,} \"a$i\": {\"workspace\": \"$work/ws$i\"}"
+  GATEWAY_AGENTS="$GATEWAY_AGENTS${GATEWAY_AGENTS:+,}a$i"
+done
+export GATEWAY_AGENTS
 cat >"$PRYX_HOME/config.json" <<EOF
 {"providers": {"mock": {"kind": "openai-compatible", "base_url": "$llm_url/v1", "catalog_id": "openai"}},
- "defaults": {"model": "mock/gpt-4o"}, "models": {"auto_refresh": false}}
+ "defaults": {"model": "mock/gpt-4o"}, "models": {"auto_refresh": false},
+ "agents": {$agents_json}}
 EOF
+echo "$n_agents agent profiles configured; sessions spread over them"
 cd "$work/ws"
 
 echo "== pryx serve ($profile build) =="

@@ -138,6 +138,7 @@ fn main() {
                     workspace_id: Some(ws.id.clone()),
                     title: String::new(),
                     model: None,
+                    ..Default::default()
                 })
                 .unwrap_or_else(|e| panic!("{e}"));
             let start = Instant::now();

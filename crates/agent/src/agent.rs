@@ -85,11 +85,20 @@ pub struct Agent {
 
 impl Agent {
     pub fn new(parts: AgentParts) -> Agent {
+        // The store masks these in everything it writes, for every agent sharing it.
+        parts
+            .store
+            .add_secrets(parts.settings.known_secrets.iter().cloned());
         Agent {
             store_worker: crate::store_worker::StoreWorker::start(parts.store.clone()),
             parts,
             rate: Default::default(),
         }
+    }
+
+    /// Masks the secrets in use; the same one the store writes through.
+    pub(crate) fn redactor(&self) -> pryx_telemetry::Redactor {
+        self.parts.store.redactor()
     }
 
     /// The canonical workspace root.

@@ -6,7 +6,6 @@
 
 use crate::agent::Agent;
 use crate::error::AgentError;
-use crate::redact::redact_json;
 use pryx_protocol::{Event, EventPayload, Surface};
 use pryx_store::{AuditEntry, NewSpan, SpanEnd, SpanKind, SpanStatus, Store, StoreError};
 use serde_json::Value;
@@ -18,7 +17,7 @@ pub(crate) struct Batch<'a> {
     pub store: &'a Store,
     session: &'a str,
     surface: Surface,
-    secrets: &'a [String],
+    redactor: pryx_telemetry::Redactor,
     events: Vec<Event>,
 }
 
@@ -68,7 +67,7 @@ impl Batch<'_> {
                 resource_type: "tool_call".to_string(),
                 resource_id: Some(resource_id.to_string()),
                 session_id: Some(self.session.to_string()),
-                details: redact_json(details, self.secrets),
+                details: self.redactor.json(details),
                 outcome: outcome.to_string(),
             })
             .map(|_| ())
@@ -103,14 +102,14 @@ impl Agent {
         F: FnOnce(&mut Batch<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let (sid, surface) = (session_id.to_string(), self.parts.settings.surface);
-        let secrets = self.parts.settings.known_secrets.clone();
+        let redactor = self.redactor();
         let (events, result) = self
             .db(move |store| {
                 let mut b = Batch {
                     store,
                     session: &sid,
                     surface,
-                    secrets: &secrets,
+                    redactor,
                     events: Vec::new(),
                 };
                 let result = f(&mut b);
@@ -135,6 +134,11 @@ impl Agent {
 
     /// Hands an ephemeral event (token deltas) to the sink without storing it.
     pub(crate) fn emit_ephemeral(&self, session_id: &str, payload: impl Into<EventPayload>) {
+        let payload = payload.into();
+        // A secret split across two deltas is not caught here; the stored message is masked.
+        let Ok(payload) = self.parts.store.mask_payload(&payload) else {
+            return;
+        };
         let event = Event::new(
             session_id,
             self.parts.settings.surface,

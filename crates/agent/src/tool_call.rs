@@ -6,7 +6,6 @@ use crate::approvals::{
 };
 use crate::error::AgentError;
 use crate::prompt::untrusted;
-use crate::redact::{redact_json, redact_text};
 use crate::turn::TurnCtx;
 use pryx_policy::{Action, CallContext, Decision, RateState, ToolHints, evaluate};
 use pryx_protocol::{ApprovalResolved, NotRun, ToolCompleted, ToolExecuting, ToolRequested};
@@ -125,7 +124,7 @@ impl Agent {
             .as_ref()
             .cloned()
             .unwrap_or_else(|_| Value::String(call.arguments.clone()));
-        let redacted = redact_json(&args, &self.parts.settings.known_secrets);
+        let redacted = self.redactor().json(&args);
         let new = NewToolCall {
             session_id: turn.session_id.to_string(),
             id: uuid::Uuid::now_v7().to_string(),
@@ -291,17 +290,17 @@ impl Agent {
             Ok(Some(p)) => p,
             _ => preview_of(&call.name, args),
         };
-        let secrets = &self.parts.settings.known_secrets;
+        let redactor = self.redactor();
         let request = PendingApproval {
             id: uuid::Uuid::now_v7().to_string(),
             session_id: cx.session().to_string(),
             tool_call_id: cx.row.clone(),
             tool: call.name.clone(),
-            arguments: redact_json(args, secrets),
+            arguments: redactor.json(args),
             fingerprint: fp.clone(),
             rule: decision.rule.clone(),
-            reason: decision.reason.clone(),
-            preview: redact_text(&preview, secrets),
+            reason: redactor.text(&decision.reason).into_owned(),
+            preview: redactor.text(&preview).into_owned(),
             timeout_secs: self.parts.policy.approval_timeout_secs(),
             created_at: pryx_store::now_ts(),
         };
@@ -449,7 +448,7 @@ impl Agent {
             Err(e) if e.is_fatal() => (e.to_string(), true, CallEnd::Fatal(e.to_string())),
             Err(e) => (e.to_string(), true, CallEnd::Continue),
         };
-        let content = redact_text(&content, &self.parts.settings.known_secrets);
+        let content = self.redactor().text(&content).into_owned();
         let status = if is_error {
             ToolCallStatus::Failed
         } else {
@@ -513,6 +512,8 @@ impl Agent {
             NotRun::Failed => ToolCallStatus::Failed,
             NotRun::Denied => ToolCallStatus::Denied,
         };
+        // Denial texts quote the arguments; the model gets them back masked like any result.
+        let message = self.redactor().text(&message).into_owned();
         self.update_call(
             cx,
             ToolCallUpdate {

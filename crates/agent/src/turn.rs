@@ -38,6 +38,21 @@ pub(crate) struct TurnCtx<'a> {
     pub cancel: &'a CancellationToken,
 }
 
+/// A turn whose start is durable: the user message, the turn span and `turn.started` are
+/// committed. Finish it with [`Agent::finish_turn`].
+pub struct BegunTurn {
+    session_id: String,
+    history: Vec<Message>,
+    span: pryx_store::Span,
+}
+
+impl BegunTurn {
+    /// The turn span's id (the turn's trace).
+    pub fn span_id(&self) -> &str {
+        &self.span.id
+    }
+}
+
 impl Agent {
     /// Runs one user turn in `session_id` to its end. Everything is stored as it happens.
     /// Cancelling `cancel` ends the turn with [`TurnStop::Cancelled`], also in the middle of a
@@ -48,6 +63,17 @@ impl Agent {
         prompt: &str,
         cancel: CancellationToken,
     ) -> Result<TurnReport, AgentError> {
+        let begun = self.begin_turn(session_id, prompt).await?;
+        self.finish_turn(begun, cancel).await
+    }
+
+    /// Commits the start of a turn (the user message, the turn span, `turn.started`) and returns
+    /// once it is durable, so whoever acknowledges the message to a client can promise it is kept.
+    pub async fn begin_turn(
+        &self,
+        session_id: &str,
+        prompt: &str,
+    ) -> Result<BegunTurn, AgentError> {
         // Store work is batched into few hops to the store thread (each costs a wake-up).
         let sid = session_id.to_string();
         let (session, stored) = self
@@ -88,7 +114,25 @@ impl Agent {
             })
             .await?;
         history.push(user);
+        Ok(BegunTurn {
+            session_id: session_id.to_string(),
+            history,
+            span: turn_span,
+        })
+    }
 
+    /// Runs a begun turn to its end.
+    pub async fn finish_turn(
+        &self,
+        begun: BegunTurn,
+        cancel: CancellationToken,
+    ) -> Result<TurnReport, AgentError> {
+        let BegunTurn {
+            session_id,
+            mut history,
+            span: turn_span,
+        } = begun;
+        let session_id = session_id.as_str();
         let mut report = TurnReport {
             session_id: session_id.to_string(),
             stop: TurnStop::Completed,

@@ -59,6 +59,7 @@ fn rig(server: &ScriptedLlm, policy: pryx_policy::Policy, interactive: bool) -> 
             workspace_id: Some(w.id),
             title: String::new(),
             model: None,
+            ..Default::default()
         })
         .unwrap()
         .id;

@@ -1,6 +1,7 @@
 //! `pryx`: the command-line entry point. Each subcommand lives in its own module under `commands/`.
 
 mod commands;
+mod masked_log;
 mod setup;
 mod supervisor;
 mod term;
@@ -43,6 +44,8 @@ enum Command {
     Skills(commands::skills::Args),
     /// Manage MCP servers whose tools the agent can use.
     Mcp(commands::mcp::Args),
+    /// Agent profiles: named workspace + model + policy combinations for sessions.
+    Agents(commands::agents::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Some(Command::Audit(args)) => commands::audit::run(args),
         Some(Command::Skills(args)) => commands::skills::run(args),
         Some(Command::Mcp(args)) => commands::mcp::run(args),
+        Some(Command::Agents(args)) => commands::agents::run(args),
     };
     match result {
         Ok(code) => code,

@@ -9,13 +9,15 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const CHECKS: [&str; 11] = [
+const CHECKS: [&str; 13] = [
     "data_dir",
     "permissions",
     "config",
     "database",
     "audit_log",
     "secret_store",
+    "model",
+    "workspace",
     "disk_space",
     "sandbox",
     "core",
@@ -24,7 +26,8 @@ const CHECKS: [&str; 11] = [
 ];
 
 /// Checks whose outcome depends on the machine (free space, kernel), not on the data dir.
-const MACHINE: [&str; 2] = ["disk_space", "sandbox"];
+/// (`workspace` judges the directory the test runs in.)
+const MACHINE: [&str; 3] = ["disk_space", "sandbox", "workspace"];
 
 fn pryx(home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pryx"));
@@ -63,7 +66,12 @@ fn fresh_home_passes_and_is_created_private() {
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     for name in CHECKS {
         let l = line(&stdout, name);
-        if !MACHINE.contains(&name) {
+        if name == "model" {
+            assert!(
+                l.starts_with('!') && l.contains("no model configured yet"),
+                "{l}"
+            );
+        } else if !MACHINE.contains(&name) {
             assert!(l.starts_with('✓'), "{l}");
         }
     }
@@ -285,6 +293,17 @@ fn edited_audit_row_fails_naming_the_row() {
     let db = home.join("pryx.db");
     {
         let store = pryx_store::Store::open(&db).unwrap();
+        let dir = pryx_config::DataDir::at(&home);
+        let secrets =
+            pryx_config::SecretStore::open_backend(&dir, pryx_config::Backend::File).unwrap();
+        store.set_audit_seal(pryx_store::AuditSeal {
+            key: pryx_core::setup::audit_key(
+                &secrets,
+                &store,
+                pryx_core::setup::AuditKeyUse::Append,
+            ),
+            anchor: Some(dir.audit_anchor_file()),
+        });
         for note in ["first-entry-aaaa", "second-entry-bbb"] {
             store
                 .append_audit(&pryx_store::AuditEntry {
@@ -328,5 +347,56 @@ fn edited_audit_row_fails_naming_the_row() {
         fs::read(&db).unwrap(),
         bytes,
         "doctor must not touch the database"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_model_is_checked_offline_and_called_with_online() {
+    let llm = pryx_testkit::ScriptedLlm::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs::create_dir_all(&home).unwrap();
+    let config = serde_json::json!({
+        "providers": {"local": {"kind": "openai-compatible", "base_url": llm.base_url()}},
+        "defaults": {"model": "local/llama3"},
+    });
+    fs::write(home.join("config.json"), config.to_string()).unwrap();
+    let run = |args: &[&str]| {
+        let out = pryx(&home).args(args).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let offline = run(&["doctor"]);
+    assert!(line(&offline, "model").starts_with('✓'), "{offline}");
+    assert!(
+        line(&offline, "model").contains("local/llama3"),
+        "{offline}"
+    );
+    assert!(llm.requests().is_empty(), "offline makes no call");
+
+    llm.push(pryx_testkit::Turn::text("pong"));
+    let online = run(&["doctor", "--online"]);
+    assert!(line(&online, "model").contains("answered in"), "{online}");
+    assert_eq!(llm.requests().len(), 1);
+
+    llm.push(pryx_testkit::Turn::status(401, None, "bad key"));
+    let out = pryx(&home).args(["doctor", "--online"]).output().unwrap();
+    assert!(
+        !out.status.success(),
+        "a provider that refuses fails doctor"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(line(&text, "model").starts_with('✗'), "{text}");
+
+    // A model of a provider that is not configured fails with the fix.
+    let config = serde_json::json!({
+        "providers": {"local": {"kind": "openai-compatible", "base_url": llm.base_url()}},
+        "defaults": {"model": "gone/x"},
+    });
+    fs::write(home.join("config.json"), config.to_string()).unwrap();
+    let text = run(&["doctor"]);
+    assert!(line(&text, "model").starts_with('✗'), "{text}");
+    assert!(
+        line(&text, "model").contains("does not name a configured provider"),
+        "{text}"
     );
 }

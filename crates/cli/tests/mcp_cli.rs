@@ -97,6 +97,10 @@ fn add_test_tools_list_remove() {
         .find(|s| s["name"] == "every")
         .unwrap();
     assert_eq!(every["status"], "connected");
+    assert_eq!(
+        every["trusted"], false,
+        "servers are untrusted unless marked"
+    );
     assert!(every["tool_count"].as_u64().unwrap() >= 10);
     let broken = list
         .as_array()

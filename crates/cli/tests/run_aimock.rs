@@ -5,61 +5,11 @@
 mod common;
 
 use common::*;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-struct Aimock {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Aimock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn start_aimock() -> Aimock {
-    let cli = testdeps().join("@copilotkit/aimock/dist/cli.js");
-    assert!(
-        cli.exists(),
-        "aimock is not installed at {}; run scripts/test.sh",
-        cli.display()
-    );
-    let fixtures =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aimock");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mock = Aimock {
-        child: Command::new("node")
-            .arg(&cli)
-            .args([
-                "-p",
-                &port.to_string(),
-                "-h",
-                "127.0.0.1",
-                "--log-level",
-                "warn",
-                "-f",
-            ])
-            .arg(&fixtures)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("node must be on PATH"),
-        port,
-    };
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return mock;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("aimock did not start on port {port}");
+    Aimock::start(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aimock"),
+    )
 }
 
 fn agent_task(kind: &str, model: &str) {

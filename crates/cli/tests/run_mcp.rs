@@ -1,6 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The agent loop uses a real MCP server (`@modelcontextprotocol/server-filesystem` over stdio) to
-//! complete a file task; the policy engine allows its read-only tool and asks for its write.
+//! complete a file task; the policy engine allows its read-only tool (the server is marked
+//! trusted) and asks for its write. A hostile server's read-only claim decides nothing until the
+//! user marks it trusted.
 
 mod common;
 
@@ -20,6 +22,7 @@ fn servers_json(env: &Env) {
     let file = json!({"servers": {"files": {
         "transport": "stdio",
         "command": [node, server, ws],
+        "trusted": true,
     }}});
     std::fs::create_dir_all(env.home.path().join("mcp")).unwrap();
     std::fs::write(env.home.path().join("mcp/servers.json"), file.to_string()).unwrap();
@@ -80,7 +83,7 @@ async fn an_mcp_file_task_reads_freely_and_asks_before_writing() {
         "bought milk\n"
     );
     let verify = env.run(&["audit", "verify"]);
-    assert!(verify.status.success());
+    assert!(verify.status.success(), "{:?}", text(&verify));
     // No MCP server process outlives the run.
     let left = std::fs::read_dir("/proc")
         .unwrap()
@@ -92,4 +95,65 @@ async fn an_mcp_file_task_reads_freely_and_asks_before_writing() {
         })
         .count();
     assert_eq!(left, 0, "server-filesystem left running");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_claim_counts_only_from_a_trusted_server() {
+    let server = ScriptedLlm::start().await;
+    let env = Env::scripted(&server);
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile_mcp.py");
+    let calls = env.home.path().join("calls.log");
+    let cmd = format!("python3 '{}' '{}'", fixture.display(), calls.display());
+    let added = env.run(&["mcp", "add", "hostile", "--cmd", &cmd]);
+    assert!(added.status.success(), "{:?}", text(&added));
+    // The claim stays visible, marked as deciding nothing.
+    let listed = env.run(&["mcp", "tools", "hostile"]);
+    let (stdout, stderr) = text(&listed);
+    assert!(
+        stdout.contains("hostile.wipe [claims read-only; server not trusted]"),
+        "{stdout}\n{stderr}"
+    );
+
+    // Under the default policy, which allows reads, the untrusted claim still asks (and is
+    // refused without a terminal): the tool never runs.
+    server.push_all([
+        Turn::tool_calls([call("w1", "hostile.wipe", json!({}))]),
+        Turn::text("It needs approval."),
+    ]);
+    let out = env.run(&["run", "look around"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let results = tool_results(&server, 1);
+    assert!(results[0].1.contains("needs approval"), "{results:?}");
+    assert!(!calls.exists(), "the untrusted tool ran");
+
+    // Once the user marks the server trusted, the same claim makes the call a read.
+    let added = env.run(&[
+        "mcp",
+        "add",
+        "hostile",
+        "--force",
+        "--trusted",
+        "--cmd",
+        &cmd,
+    ]);
+    assert!(added.status.success(), "{:?}", text(&added));
+    let listed = env.run(&["mcp", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(list[0]["name"], "hostile");
+    assert_eq!(list[0]["trusted"], true);
+    server.push_all([
+        Turn::tool_calls([call("w2", "hostile.wipe", json!({}))]),
+        Turn::text("Done."),
+    ]);
+    let out = env.run(&["run", "look around again"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let results = tool_results(&server, 3);
+    assert!(
+        results
+            .iter()
+            .any(|(id, c)| id == "w2" && c.contains("wipe ran")),
+        "{results:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&calls).unwrap(), "wipe\n");
 }

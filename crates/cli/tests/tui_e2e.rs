@@ -57,7 +57,10 @@ async fn prompt_streams_approved_shell_card_completes_and_quit_leaves_nothing() 
 
     tmux.keys(&["C-q"]);
     tui_harness::wait_none(home, Duration::from_secs(3)).await;
-    assert!(!tmux.alive(), "the window closes with the TUI");
+    assert!(
+        tmux.wait_closed(Duration::from_secs(3)).await,
+        "the window closes with the TUI"
+    );
     assert_eq!(tui_harness::state_of(core.pid), None, "the core was reaped");
     // A clean stop removes metadata.json.
     assert!(!home.join("metadata.json").exists());

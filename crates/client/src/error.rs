@@ -94,6 +94,10 @@ mod tests {
         assert_eq!(e.code(), Some(ErrorCode::NotFound));
         assert_eq!(e.status(), Some(404));
         assert_eq!(e.to_string(), "NOT_FOUND (404): session x not found");
+        let text = r#"{"error":{"code":"PROVIDER_NOT_CONFIGURED","message":"no provider is configured; run pryx setup","timestamp":"t"}}"#;
+        let e = ClientError::from_status(409, text);
+        assert_eq!(e.code(), Some(ErrorCode::ProviderNotConfigured));
+        assert_eq!(e.status(), Some(409));
         let e = ClientError::from_status(502, "<html>bad gateway</html>");
         assert_eq!(e.code(), None);
         assert!(e.to_string().contains("502"), "{e}");

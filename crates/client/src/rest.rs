@@ -1,4 +1,7 @@
-//! [`Client`] and one typed method per REST endpoint of `/api/v1`.
+//! [`Client`] and one typed method per REST endpoint of `/api/v1`. The endpoints that configure
+//! a running core (providers, models, agents, a session's settings) are in [`setup`].
+
+mod setup;
 
 use crate::error::ClientError;
 use pryx_protocol::Surface;
@@ -134,6 +137,16 @@ impl Client {
         decode(what, &text)
     }
 
+    /// Sends `req` and expects a success without a body (`204`).
+    async fn call_empty(&self, what: &str, req: RequestBuilder) -> Result<(), ClientError> {
+        let (status, text) = self.send(what, req).await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(ClientError::from_status(status.as_u16(), &text))
+        }
+    }
+
     /// `GET /health`: the process answers (no token needed).
     pub async fn health(&self) -> Result<Health, ClientError> {
         self.call("GET /health", self.request(Method::GET, "/health"))
@@ -163,12 +176,10 @@ impl Client {
         .await
     }
 
-    /// `GET /models`.
+    /// `GET /models`: the models of the configured providers, configured first; `default` marks
+    /// the model new sessions run on. [`Client::models_for`] lists one provider's.
     pub async fn models(&self) -> Result<Vec<ModelView>, ClientError> {
-        let list: pryx_protocol::api::ModelList = self
-            .call("GET /models", self.request(Method::GET, "/models"))
-            .await?;
-        Ok(list.models)
+        self.models_for(None).await
     }
 
     /// `GET /tools`.
@@ -251,14 +262,8 @@ impl Client {
     /// `DELETE /sessions/{id}` (refused with `CONFLICT` while a turn runs there).
     pub async fn delete_session(&self, id: &str) -> Result<(), ClientError> {
         let path = format!("/sessions/{}", encode(id));
-        let (status, text) = self
-            .send("DELETE /sessions/{id}", self.request(Method::DELETE, &path))
-            .await?;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(ClientError::from_status(status.as_u16(), &text))
-        }
+        self.call_empty("DELETE /sessions/{id}", self.request(Method::DELETE, &path))
+            .await
     }
 
     /// `POST /sessions/{id}/messages`: starts a turn and returns at once; its events follow
@@ -315,9 +320,10 @@ impl Client {
         .await
     }
 
-    /// `PUT /policy`: the policy turns started from now on run under (a built-in mode or a file
-    /// stem in the core's `policies/`); an unknown name fails with `NOT_FOUND`,
-    /// a path or malformed name with `VALIDATION_FAILED`.
+    /// `PUT /policy`: the core's default policy, which new sessions run under (a built-in mode or
+    /// a file stem in the core's `policies/`); the core keeps it across restarts. An unknown name
+    /// fails with `NOT_FOUND`, a path or malformed name with `VALIDATION_FAILED`. One session's
+    /// policy is changed with [`Client::update_session`].
     pub async fn set_policy(&self, name: &str) -> Result<PolicyChoice, ClientError> {
         let body = PolicyChoice {
             name: name.to_string(),
@@ -329,9 +335,10 @@ impl Client {
         .await
     }
 
-    /// `PUT /model`: the model (`provider/model`) turns started from now on run on, in every
-    /// session; answers the full id in use. An unknown provider or model fails with `NOT_FOUND`,
-    /// a malformed id with `VALIDATION_FAILED`.
+    /// `PUT /model`: the core's default model (`provider/model`), which new sessions run on; the
+    /// core keeps it across restarts and answers the full id in use. An unknown provider or model
+    /// fails with `NOT_FOUND`, a malformed id with `VALIDATION_FAILED`. One session's model is
+    /// changed with [`Client::update_session`].
     pub async fn set_model(&self, id: &str) -> Result<ModelChoice, ClientError> {
         let body = ModelChoice { id: id.to_string() };
         self.call(

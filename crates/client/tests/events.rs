@@ -66,9 +66,9 @@ async fn server_restart_replays_exactly_what_was_missed() {
         .unwrap();
     // While no server listens, two turns run in the core: they are stored, nobody hears them.
     rig.llm.push_all([Turn::text("two"), Turn::text("three")]);
-    rig.core.start_turn(&s.id, "second").unwrap();
+    rig.core.start_turn(&s.id, "second").await.unwrap();
     rig.wait_completed(&s.id, 2).await;
-    rig.core.start_turn(&s.id, "third").unwrap();
+    rig.core.start_turn(&s.id, "third").await.unwrap();
     rig.wait_completed(&s.id, 3).await;
     rig.start_server().await;
     state

@@ -24,9 +24,13 @@ async fn system_endpoints() {
     assert_eq!(d.model, "mock/gpt-4o");
     assert_eq!(d.components.database, "ok");
     let models = c.models().await.unwrap();
-    assert_eq!(models.len(), 1);
     assert_eq!(models[0].id, "mock/gpt-4o");
     assert!(models[0].default);
+    assert!(
+        models[1..]
+            .iter()
+            .all(|m| !m.default && m.provider == "mock")
+    );
     let tools = c.tools().await.unwrap();
     assert!(tools.iter().any(|t| t.name == "shell.exec"), "{tools:?}");
     assert!(c.audit(None, Some(10)).await.unwrap().entries.is_empty());

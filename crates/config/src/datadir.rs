@@ -91,6 +91,11 @@ impl DataDir {
     pub fn database_file(&self) -> PathBuf {
         self.root.join("pryx.db")
     }
+    /// The head of the audit chain, kept outside the database so that cutting rows from the end
+    /// of the log, or replacing the database, shows.
+    pub fn audit_anchor_file(&self) -> PathBuf {
+        self.root.join("audit.anchor")
+    }
     /// MCP configuration directory.
     pub fn mcp_dir(&self) -> PathBuf {
         self.root.join("mcp")

@@ -1,59 +1,39 @@
-//! [`Core`]: one agent wired to the session bus and the approval broker, running turns in the
-//! background.
+//! [`Core`]: the gateway. It owns the store, the session bus, the approval broker and the agents
+//! (one per profile, workspace, model and policy in use), and runs turns in the background.
 
+use crate::agents::{Pool, Spec};
 use crate::bus::SessionBus;
 use crate::error::CoreError;
+use crate::live::{Live, Overrides, Snapshot};
+use crate::mcp_host::McpHost;
+use crate::profiles::{self, Profile};
+use crate::setup::SetupError;
 use crate::turns::Turns;
 use pryx_agent::approvals::ApprovalBroker;
-use pryx_agent::{Agent, AgentParts, AgentSettings, EventSink, PromptSource, TurnReport};
-use pryx_catalog::ModelInfo;
-use pryx_llm::Provider;
-use pryx_policy::Policy;
+use pryx_agent::{Agent, AgentSettings, BegunTurn, EventSink, TurnReport};
+use pryx_config::{Config, DataDir, MAIN_AGENT};
 use pryx_protocol::{ErrorOccurred, EventPayload, TurnEnd};
-use pryx_store::{NewSession, Session, Store};
-use pryx_tools::{ToolContext, ToolRegistry};
+use pryx_store::{Session, Store};
+use pryx_tools::SandboxLauncher;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// What the core is built from; the command line resolves these from config (the same way for
-/// `pryx serve` and `pryx run`).
+/// What the core is built from. Everything else (providers, models, policies, tools, agent
+/// profiles) it reads from the data dir, and re-reads when that changes.
 pub struct CoreParts {
+    pub dir: DataDir,
+    /// `config.json` as validated at start-up.
+    pub config: Config,
     pub store: Store,
-    pub provider: Arc<dyn Provider>,
-    pub model: ModelInfo,
-    pub tools: Arc<ToolRegistry>,
-    pub policy: Arc<Policy>,
-    /// How the policy was named (`workspace-only`, a file stem), for diagnostics.
-    pub policy_name: String,
-    pub tool_ctx: ToolContext,
-    /// `interactive`: whether some surface can answer approvals (on for `pryx serve`; for an
-    /// in-process `pryx run`, whether it has a terminal to ask on).
+    /// Surface and interactivity (on for `pryx serve`; for an in-process `pryx run`, whether it
+    /// has a terminal to ask on). Limits come from the agent profile.
     pub settings: AgentSettings,
-    /// Appended to the system prompt at the start of each turn (skills).
-    pub prompt_sources: Vec<PromptSource>,
-    /// Resolves a policy by name (built-in mode or file in the data dir) for
-    /// [`Core::set_policy_by_name`]; without it the policy cannot be switched by name.
-    pub policy_loader: Option<PolicyLoader>,
-    /// Resolves a `provider/model` id to a provider client, the model's catalog figures and the
-    /// provider's key, for [`Core::set_model_by_name`]; without it the model cannot be switched.
-    pub model_loader: Option<ModelLoader>,
-}
-
-/// Loads a policy by name; the error says why the name was refused.
-pub type PolicyLoader = Arc<dyn Fn(&str) -> Result<Policy, String> + Send + Sync>;
-
-/// Loads a model by `provider/model` id: the provider client, the model's catalog figures and the
-/// key to mask in records. The error says why the id was refused.
-pub type ModelLoader = Arc<
-    dyn Fn(&str) -> Result<(Arc<dyn Provider>, ModelInfo, Option<String>), String> + Send + Sync,
->;
-
-/// The agent new turns start with (its model and policy), and how its policy was named.
-struct Active {
-    agent: Arc<Agent>,
-    policy_name: String,
+    /// Command-line choices for the `main` profile.
+    pub overrides: Overrides,
+    /// How shell commands are sandboxed, when the platform can.
+    pub sandbox: Option<SandboxLauncher>,
 }
 
 /// A turn that was accepted and runs in the background.
@@ -66,15 +46,15 @@ pub struct StartedTurn {
 }
 
 struct Inner {
-    active: RwLock<Active>,
+    live: Live,
+    discovery: crate::providers::Discovery,
+    pool: Pool,
+    mcp: McpHost,
     store: Store,
     broker: ApprovalBroker,
-    policy_loader: Option<PolicyLoader>,
-    model_loader: Option<ModelLoader>,
     bus: SessionBus,
     observer: Arc<OnceLock<EventSink>>,
     turns: Arc<Turns>,
-    workspace_id: String,
     started: Instant,
     started_at: String,
     shutting_down: AtomicBool,
@@ -87,7 +67,8 @@ pub struct Core {
 }
 
 impl Core {
-    /// Wires the agent to a new bus and broker. The owner of the data dir then calls
+    /// Wires a new bus and broker. Nothing needs to be configured: without a provider the core
+    /// runs and a turn says how to set one up. The owner of the data dir then calls
     /// [`Core::recover_interrupted`].
     pub fn new(parts: CoreParts) -> Result<Core, CoreError> {
         Self::with_bus(parts, SessionBus::default())
@@ -100,34 +81,29 @@ impl Core {
         let turns: Arc<Turns> = Arc::default();
         let (observe, running) = (observer.clone(), turns.clone());
         let sink: EventSink = Arc::new(move |e| deliver(&running, &observe, &publisher, e));
-        let workspace = parts.store.upsert_workspace(&parts.tool_ctx.workspace)?;
         let broker = ApprovalBroker::new();
-        let agent = Agent::new(AgentParts {
-            store: parts.store.clone(),
-            provider: parts.provider,
-            model: parts.model,
-            tools: parts.tools,
-            policy: parts.policy,
-            broker: broker.clone(),
+        // Everything the core writes (and logs) masks the stored secrets from the start.
+        parts
+            .store
+            .add_secrets(crate::setup::stored_secrets(&parts.dir));
+        let pool = Pool::new(
+            parts.store.clone(),
+            broker.clone(),
             sink,
-            tool_ctx: parts.tool_ctx,
-            settings: parts.settings,
-            prompt_sources: parts.prompt_sources,
-        });
+            parts.settings,
+            parts.sandbox,
+        );
         Ok(Core {
             inner: Arc::new(Inner {
-                active: RwLock::new(Active {
-                    agent: Arc::new(agent),
-                    policy_name: parts.policy_name,
-                }),
+                live: Live::new(parts.dir, parts.config, parts.overrides),
+                discovery: Default::default(),
+                pool,
+                mcp: McpHost::default(),
                 store: parts.store,
                 broker,
-                policy_loader: parts.policy_loader,
-                model_loader: parts.model_loader,
                 bus,
                 observer,
                 turns,
-                workspace_id: workspace.id,
                 started: Instant::now(),
                 started_at: pryx_store::now_ts(),
                 shutting_down: AtomicBool::new(false),
@@ -136,17 +112,35 @@ impl Core {
     }
 
     /// Crash recovery for the one core that owns the data dir (it holds the core lock): tool
-    /// calls a previous process left running are marked interrupted. Not for an in-process
+    /// calls, spans and turns a previous process left running are closed as interrupted. Not for an in-process
     /// `pryx run`, which may run beside other runs of the same data dir.
     pub fn recover_interrupted(&self) -> Result<usize, CoreError> {
-        let interrupted = self.store().mark_all_interrupted()?;
+        let store = self.store();
+        let interrupted = store.mark_all_interrupted()?;
         if interrupted > 0 {
             tracing::info!(
                 interrupted,
                 "marked tool calls of a previous run as interrupted"
             );
         }
-        Ok(interrupted)
+        // Turns cut short end with a replayable `turn.completed`, so every surface (and a client
+        // that reconnects later) learns the session is free again.
+        let sessions = store.close_interrupted_spans()?;
+        for sid in &sessions {
+            let e = store.append_event(
+                sid,
+                pryx_protocol::Surface::Core,
+                &EventPayload::TurnCompleted(TurnEnd::Interrupted),
+            )?;
+            deliver(&self.inner.turns, &self.inner.observer, &self.inner.bus, &e);
+        }
+        if !sessions.is_empty() {
+            tracing::info!(
+                turns = sessions.len(),
+                "closed turns a previous run left open"
+            );
+        }
+        Ok(interrupted + sessions.len())
     }
 
     pub fn store(&self) -> &Store {
@@ -165,67 +159,127 @@ impl Core {
     pub fn broker(&self) -> &ApprovalBroker {
         &self.inner.broker
     }
-    /// The agent new turns start with (model, tools, policy, workspace).
-    pub fn agent(&self) -> Arc<Agent> {
-        self.active().agent.clone()
-    }
-    /// How the current policy was named.
-    pub fn policy_name(&self) -> String {
-        self.active().policy_name.clone()
+    pub fn dir(&self) -> &DataDir {
+        self.inner.live.dir()
     }
 
-    fn active(&self) -> std::sync::RwLockReadGuard<'_, Active> {
-        // The lock only guards a swap of two fields, which cannot leave them half-written.
-        self.inner.active.read().unwrap_or_else(|e| e.into_inner())
+    /// The settings as they are now (re-read if a file changed).
+    pub fn settings(&self) -> Arc<Snapshot> {
+        self.inner.live.snapshot()
     }
 
-    /// Switches the policy for turns started from now on; running turns keep the one they
-    /// started with.
-    pub fn set_policy(&self, name: String, policy: Policy) {
-        let mut active = self.inner.active.write().unwrap_or_else(|e| e.into_inner());
-        let agent = active.agent.with_policy(Arc::new(policy));
-        *active = Active {
-            agent: Arc::new(agent),
-            policy_name: name,
+    pub(crate) fn live(&self) -> &Live {
+        &self.inner.live
+    }
+
+    pub(crate) fn discovery(&self) -> &crate::providers::Discovery {
+        &self.inner.discovery
+    }
+
+    /// Agent profile `id` (default `main`) with every default filled in.
+    pub fn profile(&self, id: Option<&str>) -> Result<Profile, CoreError> {
+        let snap = self.settings();
+        let live = &self.inner.live;
+        Ok(profiles::resolve(
+            live.dir(),
+            &snap.config,
+            &live.overrides(),
+            id.unwrap_or(MAIN_AGENT),
+        )?)
+    }
+
+    /// Every agent profile, `main` first. A profile whose workspace is unusable is left out and
+    /// logged (sessions cannot be created in it).
+    pub fn profiles(&self) -> Vec<Profile> {
+        let snap = self.settings();
+        profiles::ids(&snap.config)
+            .iter()
+            .filter_map(|id| match self.profile(Some(id)) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::warn!(agent = %id, error = %e, "agent profile unusable");
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// The agent a turn of `session` runs with now: the session's workspace, model and policy,
+    /// its profile's limits and tool filters. Without a model the answer is
+    /// [`SetupError::NotConfigured`] with what to do.
+    pub async fn agent_for(&self, session: &Session) -> Result<Arc<Agent>, CoreError> {
+        self.agent_with(
+            session.agent.as_deref(),
+            session.workspace_id.as_deref(),
+            session.model.clone(),
+            session.policy.clone(),
+        )
+        .await
+    }
+
+    /// The agent profile `agent` (default `main`) runs with now, e.g. to list its tools.
+    pub async fn profile_agent(&self, agent: Option<&str>) -> Result<Arc<Agent>, CoreError> {
+        self.agent_with(agent, None, None, None).await
+    }
+
+    async fn agent_with(
+        &self,
+        agent: Option<&str>,
+        workspace_id: Option<&str>,
+        model: Option<String>,
+        policy: Option<String>,
+    ) -> Result<Arc<Agent>, CoreError> {
+        let snap = self.settings();
+        let live = &self.inner.live;
+        let overrides = live.overrides();
+        let named = agent.unwrap_or(MAIN_AGENT);
+        let profile = match profiles::resolve(live.dir(), &snap.config, &overrides, named) {
+            Ok(p) => p,
+            // A deleted profile (or one whose workspace went away): the session's own settings
+            // still say where and how it runs; `main` supplies the limits.
+            Err(e) if named != MAIN_AGENT => {
+                tracing::warn!(agent = %named, error = %e, "session's agent profile unusable; using main's limits");
+                profiles::resolve(live.dir(), &snap.config, &overrides, MAIN_AGENT)?
+            }
+            Err(e) => return Err(e.into()),
         };
+        let workspace = match workspace_id {
+            Some(id) => match self.store().get_workspace(id)? {
+                Some(w) => profiles::check_workspace(
+                    live.dir(),
+                    std::path::Path::new(&w.path),
+                    &snap.config.agent.broad_workspaces,
+                )?,
+                None => profile.workspace.clone(),
+            },
+            None => profile.workspace.clone(),
+        };
+        let model = model
+            .or_else(|| profile.model.clone())
+            .ok_or_else(|| {
+                SetupError::NotConfigured(if snap.config.providers.is_empty() {
+                    "no LLM provider is configured yet: set one up in the TUI (`pryx`, then `/setup`), with \
+                     PUT /api/v1/providers/{id}, or with `pryx config set providers.NAME.kind openai-compatible`"
+                        .to_string()
+                } else {
+                    "no model chosen: set a default with PUT /api/v1/model, `/model` in the TUI or \
+                     `pryx config set defaults.model PROVIDER/MODEL`"
+                        .to_string()
+                })
+            })?;
+        let spec = Spec {
+            agent: profile.id.clone(),
+            workspace,
+            model,
+            policy: policy.unwrap_or_else(|| profile.policy.clone()),
+        };
+        Ok(self
+            .inner
+            .pool
+            .agent(live, &self.inner.mcp, &snap, &profile, &spec)
+            .await?)
     }
 
-    /// Loads the named policy with the core's loader and switches to it. A name the loader
-    /// refuses is [`CoreError::Unknown`], with the loader's message.
-    pub fn set_policy_by_name(&self, name: &str) -> Result<(), CoreError> {
-        let loader = self.inner.policy_loader.as_ref().ok_or_else(|| {
-            CoreError::Invalid(
-                "this core cannot load policies by name; restart it with --policy".into(),
-            )
-        })?;
-        let policy = loader(name).map_err(CoreError::Unknown)?;
-        self.set_policy(name.to_string(), policy);
-        Ok(())
-    }
-
-    /// Switches the model (one for all sessions) for turns started from now on; running turns
-    /// keep the one they started with. New sessions may only name this model.
-    pub fn set_model(&self, provider: Arc<dyn Provider>, model: ModelInfo, key: Option<String>) {
-        let mut active = self.inner.active.write().unwrap_or_else(|e| e.into_inner());
-        let agent = active.agent.with_model(provider, model, key);
-        active.agent = Arc::new(agent);
-    }
-
-    /// Loads the `provider/model` id with the core's loader and switches to it; returns the full
-    /// id now in use. An id the loader refuses is [`CoreError::Unknown`], with its message.
-    pub fn set_model_by_name(&self, id: &str) -> Result<String, CoreError> {
-        let loader = self.inner.model_loader.as_ref().ok_or_else(|| {
-            CoreError::Invalid("this core cannot switch models; restart it with --model".into())
-        })?;
-        let (provider, model, key) = loader(id).map_err(CoreError::Unknown)?;
-        let full_id = model.full_id();
-        self.set_model(provider, model, key);
-        Ok(full_id)
-    }
-    /// The store id of the core's workspace.
-    pub fn workspace_id(&self) -> &str {
-        &self.inner.workspace_id
-    }
     pub fn uptime(&self) -> Duration {
         self.inner.started.elapsed()
     }
@@ -243,38 +297,6 @@ impl Core {
         self.inner.shutting_down.load(Ordering::SeqCst)
     }
 
-    /// Creates a session in the core's workspace (or `workspace_id`). `model`, when given, must be
-    /// the core's current model: one core runs one model at a time (see [`Core::set_model`]).
-    pub fn create_session(
-        &self,
-        title: Option<&str>,
-        model: Option<&str>,
-        workspace_id: Option<&str>,
-    ) -> Result<Session, CoreError> {
-        let current = self.agent().model_id();
-        if let Some(m) = model.filter(|m| *m != current) {
-            return Err(CoreError::Unknown(format!(
-                "model {m:?} is not available in this core; use {current:?} (see GET /api/v1/models)"
-            )));
-        }
-        let workspace = match workspace_id {
-            Some(id) => {
-                self.store()
-                    .get_workspace(id)?
-                    .ok_or_else(|| {
-                        CoreError::Unknown(format!("workspace {id:?} is unknown to this core"))
-                    })?
-                    .id
-            }
-            None => self.inner.workspace_id.clone(),
-        };
-        Ok(self.store().create_session(&NewSession {
-            workspace_id: Some(workspace),
-            title: title.unwrap_or_default().to_string(),
-            model: Some(current),
-        })?)
-    }
-
     /// Deletes a session and everything in it; refused while a turn runs there.
     pub fn delete_session(&self, id: &str) -> Result<(), CoreError> {
         if self.is_busy(id) {
@@ -287,15 +309,23 @@ impl Core {
         }
     }
 
-    /// Starts a turn in the background and returns at once. Its events go to the bus, ending with
-    /// `turn.completed` (preceded by `error.occurred` when it fails).
-    pub fn start_turn(&self, session_id: &str, prompt: &str) -> Result<StartedTurn, CoreError> {
+    /// Starts a turn in the background and returns once it is accepted. Its events go to the
+    /// bus, ending with `turn.completed` (preceded by `error.occurred` when it fails). A session
+    /// whose agent cannot be built (no provider yet, a key that does not resolve) is refused here,
+    /// before anything is recorded.
+    pub async fn start_turn(
+        &self,
+        session_id: &str,
+        prompt: &str,
+    ) -> Result<StartedTurn, CoreError> {
         let cancel = CancellationToken::new();
-        let (started, agent) = self.reserve_turn(session_id, prompt, cancel.clone())?;
+        let (started, agent, begun) = self
+            .reserve_turn(session_id, prompt, cancel.clone())
+            .await?;
         let core = self.clone();
-        let (run, text) = (started.clone(), prompt.to_string());
+        let run = started.clone();
         let handle = tokio::spawn(async move {
-            let _ = core.drive(agent, &run, &text, cancel).await;
+            let _ = core.drive(agent, &run, begun, cancel).await;
         });
         self.inner
             .turns
@@ -312,26 +342,31 @@ impl Core {
         prompt: &str,
         cancel: CancellationToken,
     ) -> Result<TurnReport, CoreError> {
-        let (core, sid, text, token) = (
-            self.clone(),
-            session_id.to_string(),
-            prompt.to_string(),
-            cancel.clone(),
-        );
-        let (started, agent) =
-            tokio::task::spawn_blocking(move || core.reserve_turn(&sid, &text, token))
-                .await
-                .map_err(|e| CoreError::Internal(format!("the turn could not start: {e}")))??;
-        Ok(self.drive(agent, &started, prompt, cancel).await?)
+        let (started, agent, begun) = self
+            .reserve_turn(session_id, prompt, cancel.clone())
+            .await?;
+        Ok(self.drive(agent, &started, begun, cancel).await?)
     }
 
-    /// Validates a new turn and reserves its session (one turn per session at a time).
-    fn reserve_turn(
+    /// Runs store work off the async workers (SQLite may wait for a lock).
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Core) -> Result<T, CoreError> + Send + 'static,
+    ) -> Result<T, CoreError> {
+        let core = self.clone();
+        tokio::task::spawn_blocking(move || work(&core))
+            .await
+            .map_err(|e| CoreError::Internal(format!("a store task failed: {e}")))?
+    }
+
+    /// Validates a new turn, builds its agent, reserves its session (one turn per session at a
+    /// time) and commits the turn's start.
+    async fn reserve_turn(
         &self,
         session_id: &str,
         prompt: &str,
         cancel: CancellationToken,
-    ) -> Result<(StartedTurn, Arc<Agent>), CoreError> {
+    ) -> Result<(StartedTurn, Arc<Agent>, BegunTurn), CoreError> {
         if self.is_shutting_down() {
             return Err(CoreError::ShuttingDown);
         }
@@ -340,26 +375,44 @@ impl Core {
                 "the message content is empty; send some text".into(),
             ));
         }
-        if self.store().get_session(session_id)?.is_none() {
-            return Err(CoreError::SessionNotFound(session_id.to_string()));
-        }
-        let turn_id = uuid::Uuid::now_v7().to_string();
-        if !self.inner.turns.reserve(session_id, &turn_id, cancel) {
-            return Err(CoreError::SessionBusy(session_id.to_string()));
-        }
-        let after_version = match self.store().last_event_version(session_id) {
-            Ok(v) => v,
+        let sid = session_id.to_string();
+        let session = self
+            .blocking(move |core| {
+                core.store()
+                    .get_session(&sid)?
+                    .ok_or(CoreError::SessionNotFound(sid))
+            })
+            .await?;
+        let agent = self.agent_for(&session).await?;
+        let sid = session_id.to_string();
+        let started = self
+            .blocking(move |core| {
+                let turn_id = uuid::Uuid::now_v7().to_string();
+                if !core.inner.turns.reserve(&sid, &turn_id, cancel) {
+                    return Err(CoreError::SessionBusy(sid));
+                }
+                match core.store().last_event_version(&sid) {
+                    Ok(after_version) => Ok(StartedTurn {
+                        turn_id,
+                        session_id: sid,
+                        after_version,
+                    }),
+                    Err(e) => {
+                        core.inner.turns.finish(&sid, &turn_id);
+                        Err(e.into())
+                    }
+                }
+            })
+            .await?;
+        // The user message and `turn.started` are committed before the turn is acknowledged:
+        // whatever happens after, an accepted message is never lost.
+        match agent.begin_turn(session_id, prompt).await {
+            Ok(begun) => Ok((started, agent, begun)),
             Err(e) => {
-                self.inner.turns.finish(session_id, &turn_id);
-                return Err(e.into());
+                self.inner.turns.finish(session_id, &started.turn_id);
+                Err(e.into())
             }
-        };
-        let started = StartedTurn {
-            turn_id,
-            session_id: session_id.to_string(),
-            after_version,
-        };
-        Ok((started, self.agent()))
+        }
     }
 
     /// Runs a reserved turn and releases its session, making sure it ends with `turn.completed`.
@@ -367,11 +420,11 @@ impl Core {
         &self,
         agent: Arc<Agent>,
         turn: &StartedTurn,
-        prompt: &str,
+        begun: BegunTurn,
         cancel: CancellationToken,
     ) -> Result<TurnReport, pryx_agent::AgentError> {
         let (sid, tid) = (&turn.session_id, &turn.turn_id);
-        let result = agent.run_turn(sid, prompt, cancel).await;
+        let result = agent.finish_turn(begun, cancel).await;
         match &result {
             Ok(report) => {
                 tracing::info!(session = %sid, turn = %tid, stop = ?report.stop, steps = report.steps, "turn ended")
@@ -410,7 +463,7 @@ impl Core {
         if done {
             return;
         }
-        let surface = self.agent().settings().surface;
+        let surface = self.inner.pool.base.surface;
         let payloads = [
             EventPayload::ErrorOccurred(ErrorOccurred::new(code, message)),
             EventPayload::TurnCompleted(TurnEnd::Error {
@@ -449,6 +502,7 @@ impl Core {
                 "turns did not finish within the shutdown grace period"
             );
         }
+        self.inner.mcp.shutdown().await;
     }
 }
 

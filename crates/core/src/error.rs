@@ -21,6 +21,12 @@ pub enum CoreError {
     /// A turn run in this task ([`crate::Core::run_turn`]) failed.
     #[error(transparent)]
     Turn(#[from] pryx_agent::AgentError),
+    /// A setting could not be used (no provider yet, an unknown name, a bad workspace).
+    #[error(transparent)]
+    Setup(#[from] crate::setup::SetupError),
+    /// Writing `config.json` failed or was refused.
+    #[error(transparent)]
+    Config(#[from] pryx_config::ConfigError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -37,6 +43,14 @@ impl CoreError {
             CoreError::Invalid(_) => ErrorCode::ValidationFailed,
             CoreError::Store(e) => e.code(),
             CoreError::Turn(e) => e.code(),
+            CoreError::Setup(e) => e.code(),
+            CoreError::Config(pryx_config::ConfigError::Stale { .. }) => ErrorCode::Conflict,
+            CoreError::Config(
+                pryx_config::ConfigError::Rejected { .. }
+                | pryx_config::ConfigError::BadKey { .. }
+                | pryx_config::ConfigError::NoSuchKey { .. },
+            ) => ErrorCode::ValidationFailed,
+            CoreError::Config(_) => ErrorCode::ConfigInvalid,
             CoreError::Internal(_) => ErrorCode::Internal,
         }
     }

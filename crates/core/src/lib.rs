@@ -1,12 +1,24 @@
-//! The Pryx gateway: the one owner of a data dir's live state. It runs agent turns in the
-//! background, fans their events out on the session bus and puts approvals to every surface.
-//! Surfaces (the HTTP/WebSocket server, `pryx run` in-process) are thin layers over [`Core`].
+//! The Pryx gateway: the one owner of a data dir's live state. It hosts many agents (named
+//! profiles: workspace, model, policy, limits), runs their turns in the background, fans events
+//! out on the session bus, puts approvals to every surface, and is configured while it runs
+//! (providers, defaults, profiles) — starting with nothing configured at all. Surfaces (the
+//! HTTP/WebSocket server, `pryx run` in-process) are thin layers over [`Core`].
 
+mod agents;
 mod bus;
 mod core;
 mod error;
+mod live;
+mod mcp_host;
+pub mod profiles;
+mod providers;
+mod session_settings;
+pub mod setup;
 mod turns;
 
 pub use bus::{BUS_CAPACITY, BusEvent, SessionBus};
-pub use core::{Core, CoreParts, ModelLoader, PolicyLoader, StartedTurn};
+pub use core::{Core, CoreParts, StartedTurn};
 pub use error::CoreError;
+pub use live::{Overrides, Snapshot};
+pub use profiles::Profile;
+pub use session_settings::{SessionChange, SessionRequest};

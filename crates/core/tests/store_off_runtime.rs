@@ -4,13 +4,10 @@
 //! else (streams, the API, other timers). Once the lock is released every turn completes.
 
 use pryx_agent::AgentSettings;
-use pryx_core::{Core, CoreParts};
-use pryx_llm::{ProviderKind, ProviderSettings};
+use pryx_core::{Core, CoreParts, Overrides, SessionRequest};
 use pryx_protocol::{EventPayload, Surface, TurnEnd};
 use pryx_testkit::{ScriptedLlm, Turn};
-use pryx_tools::{ToolContext, ToolRegistry};
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -32,30 +29,33 @@ fn a_held_write_lock_does_not_stall_the_runtime_and_every_turn_completes() {
     llm.push_all((0..TURNS).map(|i| Turn::text(format!("answer {i}"))));
     let core = {
         let _rt = rt.enter();
-        let settings =
-            ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, llm.base_url());
-        let mut model = pryx_catalog::ModelInfo::unknown("mock", "m");
-        model.context = 100_000;
+        let dir = pryx_config::DataDir::at(home.path());
+        dir.ensure().unwrap();
+        let config = serde_json::json!({
+            "providers": {"mock": {"kind": "openai-compatible", "base_url": llm.base_url(), "catalog_id": "openai"}},
+            "defaults": {"model": "mock/gpt-4o"},
+            "skills": {"enabled": false},
+        });
+        std::fs::write(dir.config_file(), config.to_string()).unwrap();
+        let config = pryx_config::Config::load(&dir).unwrap();
         Core::new(CoreParts {
+            dir,
+            config,
             store: pryx_store::Store::open(&db).unwrap(),
-            provider: pryx_llm::build_provider(settings).unwrap(),
-            model,
-            tools: Arc::new(ToolRegistry::with_builtins()),
-            policy: Arc::new(pryx_policy::builtin("workspace-only").unwrap()),
-            policy_name: "workspace-only".into(),
-            tool_ctx: ToolContext::new(ws.path()).unwrap(),
             settings: AgentSettings {
                 surface: Surface::Core,
                 ..AgentSettings::default()
             },
-            prompt_sources: Vec::new(),
-            policy_loader: None,
-            model_loader: None,
+            overrides: Overrides {
+                workspace: Some(std::fs::canonicalize(ws.path()).unwrap()),
+                ..Overrides::default()
+            },
+            sandbox: None,
         })
         .unwrap()
     };
     let sessions: Vec<String> = (0..TURNS)
-        .map(|_| core.create_session(None, None, None).unwrap().id)
+        .map(|_| core.create_session(&SessionRequest::default()).unwrap().id)
         .collect();
     let mut events = core.bus().subscribe();
 
@@ -63,10 +63,10 @@ fn a_held_write_lock_does_not_stall_the_runtime_and_every_turn_completes() {
     let holder = rusqlite::Connection::open(&db).unwrap();
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
 
-    // Start every turn (off the runtime: starting one reads the store).
+    // Start every turn (starting one reads the store, off the runtime's workers).
     for sid in &sessions {
         let (core, sid) = (core.clone(), sid.clone());
-        rt.spawn_blocking(move || core.start_turn(&sid, "hello").unwrap());
+        rt.spawn(async move { core.start_turn(&sid, "hello").await.unwrap() });
     }
     // The runtime keeps serving a timer while the turns wait for the lock.
     let (tick_tx, ticks) = mpsc::channel();

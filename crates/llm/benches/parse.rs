@@ -52,7 +52,9 @@ fn parse(input: &[u8], parser: &mut dyn StreamParser) -> usize {
     let mut events = Vec::new();
     for chunk in input.chunks(1024) {
         sse.clear();
-        decoder.push(chunk, &mut sse);
+        if decoder.push(chunk, &mut sse).is_err() {
+            return 0;
+        }
         for e in &sse {
             if parser.on_event(e, &mut events).is_err() {
                 return 0;
@@ -60,7 +62,9 @@ fn parse(input: &[u8], parser: &mut dyn StreamParser) -> usize {
         }
     }
     sse.clear();
-    decoder.finish(&mut sse);
+    if decoder.finish(&mut sse).is_err() {
+        return 0;
+    }
     for e in &sse {
         let _ = parser.on_event(e, &mut events);
     }

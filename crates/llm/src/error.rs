@@ -46,7 +46,7 @@ pub enum LlmError {
         "could not reach provider {provider}: {message}; check the network and the provider's base URL"
     )]
     Network { provider: String, message: String },
-    #[error("provider {provider} did not {phase} within {}s; try again or raise the timeout in the provider settings", .after.as_secs_f64())]
+    #[error("provider {provider} {}; try again, or raise `{}` in the provider settings", .phase.what_happened(*.after), .phase.setting())]
     Timeout {
         provider: String,
         phase: TimeoutPhase,
@@ -70,6 +70,31 @@ pub enum LlmError {
 pub enum TimeoutPhase {
     Connect,
     FirstToken,
+    /// The answer had started streaming, then nothing usable arrived for too long.
+    Idle,
+}
+
+impl TimeoutPhase {
+    /// The provider setting that bounds this wait, so the message can say what to raise.
+    pub fn setting(&self) -> &'static str {
+        match self {
+            TimeoutPhase::Connect => "connect_timeout_ms",
+            TimeoutPhase::FirstToken => "first_token_timeout_ms",
+            TimeoutPhase::Idle => "stream_idle_timeout_ms",
+        }
+    }
+
+    fn what_happened(&self, after: Duration) -> String {
+        let secs = after.as_secs_f64();
+        match self {
+            TimeoutPhase::Connect | TimeoutPhase::FirstToken => {
+                format!("did not {self} within {secs}s")
+            }
+            TimeoutPhase::Idle => {
+                format!("stopped sending in the middle of its answer (nothing for {secs}s)")
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for TimeoutPhase {
@@ -77,6 +102,7 @@ impl std::fmt::Display for TimeoutPhase {
         f.write_str(match self {
             TimeoutPhase::Connect => "accept the connection",
             TimeoutPhase::FirstToken => "start answering",
+            TimeoutPhase::Idle => "keep streaming its answer",
         })
     }
 }

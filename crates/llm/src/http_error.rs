@@ -7,6 +7,11 @@ use crate::error::LlmError;
 /// Longest provider message kept in an error.
 const MAX_MESSAGE: usize = 400;
 
+/// Most bytes of a non-success answer's body that are read. Real error bodies are a few hundred
+/// bytes; the rest of a larger one is never read, so a broken or hostile server cannot make the
+/// client buffer an arbitrarily large body just to classify an error.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
 /// Phrases providers use when the prompt does not fit the model's context window.
 const CONTEXT_PHRASES: &[&str] = &[
     "context length",
@@ -37,6 +42,7 @@ pub fn extract_message(body: &str) -> (String, String) {
                 .or_else(|| e.as_str())
         })
         .map(str::to_string)
+        .or_else(|| parsed.is_none().then(|| cut_message(body)).flatten())
         .unwrap_or_else(|| body.trim().to_string());
     let kind = err
         .and_then(|e| e.get("type").or_else(|| e.get("code")))
@@ -46,6 +52,36 @@ pub fn extract_message(body: &str) -> (String, String) {
         })
         .unwrap_or_default();
     (message, kind)
+}
+
+/// The `"message"` string of a JSON body that does not parse, typically because it was cut at
+/// [`MAX_ERROR_BODY`]: decoded up to its closing quote, or as far as the body goes.
+fn cut_message(body: &str) -> Option<String> {
+    const KEY: &str = "\"message\"";
+    let at = body.find(KEY)? + KEY.len();
+    let rest = body[at..].trim_start().strip_prefix(':')?.trim_start();
+    let mut chars = rest.strip_prefix('"')?.chars();
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('b' | 'f') => out.push(' '),
+                Some('u') => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    let decoded = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
+                    out.push(decoded.unwrap_or(char::REPLACEMENT_CHARACTER));
+                }
+                Some(other) => out.push(other),
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 /// Cuts a message to a sane length and removes the API key should the provider echo it.
@@ -248,6 +284,27 @@ mod tests {
             from_stream_error("p", "", "maximum context length exceeded", None).code(),
             ErrorCode::LlmContextExceeded
         );
+    }
+
+    #[test]
+    fn a_json_body_cut_short_still_yields_its_message_and_class() {
+        let mut body =
+            r#"{"error":{"message":"This model's maximum context length is 8192 tokens \"really\" \u00e9"#
+                .to_string();
+        body.push_str(&"x".repeat(MAX_ERROR_BODY));
+        let err = from_status("p", 400, &body, None, None);
+        assert_eq!(err.code(), ErrorCode::LlmContextExceeded);
+        let text = err.to_string();
+        assert!(
+            text.contains("maximum context length is 8192 tokens \"really\" é"),
+            "{text}"
+        );
+        assert!(!text.contains("{\"error\""), "{text}");
+        assert!(text.len() < 700, "{}", text.len());
+        let (message, _) = extract_message(r#"{"type":"error","error":{"message":"overloaded"#);
+        assert_eq!(message, "overloaded");
+        let (message, _) = extract_message("<html>bad gateway</html>");
+        assert_eq!(message, "<html>bad gateway</html>");
     }
 
     #[test]

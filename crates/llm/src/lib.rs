@@ -16,7 +16,9 @@ pub mod wire;
 pub use client::Client;
 pub use error::{LlmError, TimeoutPhase};
 pub use event::{EventStream, ResponseCollector, StreamEvent, collect, collect_events};
-pub use provider::{Provider, ProviderKind, ProviderSettings, SecretString, build_provider};
+pub use provider::{
+    Provider, ProviderKind, ProviderSettings, SecretString, build_provider, build_provider_with,
+};
 pub use resilience::RetryPolicy;
 pub use types::{
     AssistantPart, ChatRequest, ChatResponse, ImageData, Message, StopReason, ToolCall, ToolResult,

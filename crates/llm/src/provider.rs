@@ -23,6 +23,12 @@ pub trait Provider: Send + Sync {
         let stream = self.stream(request);
         Box::pin(collect(stream))
     }
+
+    /// The model ids the provider serves (`GET …/models`), for servers whose models the catalog
+    /// cannot know (Ollama, LM Studio, vLLM). Providers that cannot list answer with none.
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// Which wire format the provider speaks.
@@ -76,10 +82,17 @@ pub struct ProviderSettings {
     pub connect_timeout: Duration,
     /// Longest wait from sending the request to the first streamed event.
     pub first_token_timeout: Duration,
+    /// Longest silence once the answer has started: after the first event, the call fails with
+    /// [`TimeoutPhase::Idle`](crate::TimeoutPhase::Idle) when no complete line of the stream
+    /// arrives for this long. Bytes that do not finish a line do not count, so a server
+    /// dribbling an endless line cannot keep a turn alive. Never retried: output already
+    /// reached the caller, and a second attempt would repeat it.
+    pub stream_idle_timeout: Duration,
 }
 
 impl ProviderSettings {
-    /// Settings with default timeouts (10 s connect, 120 s first token) and no extra headers.
+    /// Settings with default timeouts (10 s connect, 120 s first token, 60 s idle mid-stream)
+    /// and no extra headers.
     pub fn new(id: impl Into<String>, kind: ProviderKind, base_url: impl Into<String>) -> Self {
         ProviderSettings {
             id: id.into(),
@@ -89,6 +102,7 @@ impl ProviderSettings {
             headers: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             first_token_timeout: Duration::from_secs(120),
+            stream_idle_timeout: Duration::from_secs(60),
         }
     }
 
@@ -100,6 +114,15 @@ impl ProviderSettings {
 
 /// Builds the client for these settings with the default retry policy and real clock.
 pub fn build_provider(settings: ProviderSettings) -> Result<Arc<dyn Provider>, LlmError> {
-    let client = crate::client::Client::new(settings, crate::resilience::RetryPolicy::default())?;
+    build_provider_with(settings, crate::resilience::RetryPolicy::default())
+}
+
+/// As [`build_provider`], with another retry policy (e.g. [`crate::RetryPolicy::none`] for a
+/// connection test).
+pub fn build_provider_with(
+    settings: ProviderSettings,
+    policy: crate::resilience::RetryPolicy,
+) -> Result<Arc<dyn Provider>, LlmError> {
+    let client = crate::client::Client::new(settings, policy)?;
     Ok(Arc::new(client))
 }

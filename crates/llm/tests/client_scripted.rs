@@ -262,3 +262,28 @@ async fn build_provider_gives_a_shareable_trait_object() {
         "no key, no auth header"
     );
 }
+
+#[tokio::test]
+async fn lists_the_models_a_server_serves_and_classifies_refusals() {
+    let server = ScriptedLlm::start().await;
+    server.set_models(["llama3:8b", "qwen2.5-coder"]);
+    let (c, _) = client(ProviderKind::OpenAiCompatible, &server.base_url());
+    assert_eq!(
+        c.list_models().await.unwrap(),
+        vec!["llama3:8b".to_string(), "qwen2.5-coder".to_string()]
+    );
+    let asked = server.requests();
+    assert!(
+        asked.is_empty(),
+        "listing is not a recorded chat request: {asked:?}"
+    );
+    // A server that does not list models is a clear error, not an empty answer.
+    let nothing = pryx_llm::build_provider(pryx_llm::ProviderSettings::new(
+        "gone",
+        ProviderKind::OpenAiCompatible,
+        format!("{}/nowhere", server.base_url()),
+    ))
+    .unwrap();
+    let e = nothing.list_models().await.unwrap_err();
+    assert_eq!(e.code(), pryx_protocol::ErrorCode::LlmBadRequest, "{e}");
+}

@@ -95,6 +95,11 @@ pub struct ServerConfig {
     /// Seconds one request may take.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
+    /// The user vouches for this server's tool annotations. The MCP specification calls them
+    /// untrusted hints, so only then may a tool's `readOnlyHint` let a policy treat its calls
+    /// as reads; from any other server the hint is shown but decides nothing.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub trusted: bool,
 }
 
 fn enabled_default() -> bool {
@@ -103,6 +108,10 @@ fn enabled_default() -> bool {
 
 fn is_true(b: &bool) -> bool {
     *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl ServerConfig {
@@ -135,6 +144,7 @@ impl ServerConfig {
             auth: None,
             enabled: true,
             timeout: None,
+            trusted: false,
         }
     }
 
@@ -246,6 +256,17 @@ pub fn is_server_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !is_reserved_name(name)
+}
+
+/// Prefixes of Pryx's own tools (`fs.read`, `http.request`…): a server under one of these
+/// names could offer a tool that passes for a built-in one.
+pub const RESERVED_SERVER_NAMES: &[&str] = &["fs", "shell", "http", "skills", "pryx"];
+
+fn is_reserved_name(name: &str) -> bool {
+    RESERVED_SERVER_NAMES
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
 }
 
 /// An entry that was skipped, with the JSON path of the problem.
@@ -348,7 +369,10 @@ impl ServersFile {
             if !is_server_name(name) {
                 self.problems.push(problem(
                     None,
-                    "invalid server name: use 1-64 letters, digits, `_` or `-`".into(),
+                    format!(
+                        "invalid server name: use 1-64 letters, digits, `_` or `-`, other than {}",
+                        RESERVED_SERVER_NAMES.join(", ")
+                    ),
                 ));
                 continue;
             }
@@ -474,9 +498,29 @@ mod tests {
             linear.oauth_token_ref("linear").as_deref(),
             Some("secret:linear-token")
         );
+        assert!(!linear.trusted, "servers are untrusted unless marked");
         let custom = &f.servers()["custom-tool"];
         assert_eq!(custom.command, ["node", "./my-mcp-server.js"]);
         assert_eq!(custom.timeout(), Duration::from_secs(DEFAULT_TIMEOUT_SECS));
+    }
+
+    #[test]
+    fn a_server_cannot_take_the_prefix_of_a_built_in_tool() {
+        let f = parse(
+            r#"{"servers": {
+              "http": {"transport": "stdio", "command": ["x"]},
+              "FS": {"transport": "stdio", "command": ["x"]},
+              "https-proxy": {"transport": "stdio", "command": ["x"]}
+            }}"#,
+        );
+        assert_eq!(f.servers().len(), 1, "{:?}", f.servers().keys());
+        assert!(f.servers().contains_key("https-proxy"));
+        assert_eq!(f.problems().len(), 2);
+        assert!(
+            f.problems()[0]
+                .message
+                .contains("other than fs, shell, http")
+        );
     }
 
     #[test]
@@ -543,6 +587,17 @@ mod tests {
         again.save().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("broken") && !text.contains("web"), "{text}");
+    }
+
+    #[test]
+    fn trust_is_written_only_when_given() {
+        let f = parse(r#"{"servers": {"mine": {"command": ["srv"], "trusted": true}}}"#);
+        assert!(f.servers()["mine"].trusted);
+        let plain = serde_json::to_value(ServerConfig::stdio(vec!["srv".into()])).unwrap();
+        assert!(plain.get("trusted").is_none(), "{plain}");
+        let mut trusted = ServerConfig::stdio(vec!["srv".into()]);
+        trusted.trusted = true;
+        assert_eq!(serde_json::to_value(trusted).unwrap()["trusted"], true);
     }
 
     #[test]

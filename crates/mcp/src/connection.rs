@@ -45,6 +45,8 @@ pub struct ServerStatus {
     pub name: String,
     pub transport: TransportKind,
     pub enabled: bool,
+    /// The user trusts the server's tool annotations (see [`ServerConfig::trusted`]).
+    pub trusted: bool,
     /// `connected`, `idle` (not started yet), `failed` or `disabled`.
     pub status: &'static str,
     /// The wire actually used: `stdio`, `streamable-http` or `sse`.
@@ -89,6 +91,7 @@ impl ServerConnection {
             name: name.to_owned(),
             transport: config.transport_kind(),
             enabled: config.enabled,
+            trusted: config.trusted,
             status: if config.enabled { "idle" } else { "disabled" },
             wire: None,
             tool_count: None,

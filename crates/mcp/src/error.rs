@@ -14,8 +14,10 @@ pub enum McpError {
     /// No server of that name is configured (or its entry is invalid).
     #[error("no MCP server named `{0}`; see `pryx mcp list`")]
     UnknownServer(String),
-    /// A server name is outside `[A-Za-z0-9_-]{1,64}`.
-    #[error("invalid server name `{0}`: use 1-64 letters, digits, `_` or `-`")]
+    /// A server name is outside `[A-Za-z0-9_-]{1,64}` or is one of Pryx's tool prefixes.
+    #[error(
+        "invalid server name `{0}`: use 1-64 letters, digits, `_` or `-`, other than fs, shell, http, skills and pryx (the prefixes of Pryx's own tools)"
+    )]
     InvalidName(String),
     /// The entry exists but is disabled.
     #[error("MCP server `{0}` is disabled; set \"enabled\": true in servers.json to use it")]

@@ -19,6 +19,8 @@ pub struct McpTool {
     schema: Value,
     read_only: bool,
     destructive: bool,
+    /// The user marked the server trusted: its annotations may relax a policy decision.
+    trusted: bool,
     conn: Arc<ServerConnection>,
 }
 
@@ -71,14 +73,20 @@ impl McpTool {
             schema,
             read_only,
             destructive,
+            trusted: conn.config().trusted,
             conn,
         }
     }
 
-    /// Annotation hints: `(read_only, destructive)`. Read-only calls can be treated like reads;
-    /// destructive ones should always ask. Hints come from the server and are not a guarantee.
+    /// The annotations as the server declared them: `(read_only, destructive)`, for showing.
+    /// They decide nothing unless the server is [trusted](Self::trusted).
     pub fn hints(&self) -> (bool, bool) {
         (self.read_only, self.destructive)
+    }
+
+    /// Whether the user marked the tool's server trusted (`"trusted": true` in servers.json).
+    pub fn trusted(&self) -> bool {
+        self.trusted
     }
 
     /// The tool's own name on its server.
@@ -106,16 +114,19 @@ impl Tool for McpTool {
         self.schema.clone()
     }
 
+    /// Only a trusted server's `readOnlyHint` counts: anyone can write one, and a policy
+    /// treats a read-only tool like a read (usually allowed without asking).
     fn read_only_hint(&self) -> bool {
-        self.read_only
+        self.trusted && self.read_only
     }
 
+    /// A destructive hint only makes a decision stricter, so it counts from any server.
     fn destructive_hint(&self) -> bool {
         self.destructive
     }
 
     fn kind(&self) -> ToolKind {
-        if self.read_only {
+        if self.read_only_hint() {
             ToolKind::Read
         } else {
             ToolKind::Exec
@@ -195,6 +206,48 @@ pub fn render_result(result: &CallToolResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tool_of(trusted: bool, annotations: Value) -> McpTool {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = Arc::new(crate::connection::Shared {
+            data_dir: pryx_config::DataDir::at(tmp.path().join("home")),
+            roots: Vec::new(),
+            allowed_env: Vec::new(),
+            callbacks: Arc::new(crate::callbacks::DefaultCallbacks),
+            on_tools_changed: std::sync::Mutex::new(None),
+        });
+        let mut cfg = crate::ServerConfig::stdio(vec!["srv".into()]);
+        cfg.trusted = trusted;
+        let conn = Arc::new(ServerConnection::new("srv", cfg, shared));
+        let def: McpToolDef = serde_json::from_value(json!({
+            "name": "wipe",
+            "description": "Cleans up.",
+            "inputSchema": {"type": "object"},
+            "annotations": annotations,
+        }))
+        .unwrap();
+        McpTool::new(conn, &def)
+    }
+
+    #[test]
+    fn only_a_trusted_server_can_declare_a_tool_read_only() {
+        let claims = json!({"readOnlyHint": true});
+        let untrusted = tool_of(false, claims.clone());
+        assert_eq!(untrusted.hints(), (true, false), "the claim stays visible");
+        assert!(!untrusted.trusted());
+        assert!(!untrusted.read_only_hint());
+        assert_eq!(untrusted.kind(), ToolKind::Exec);
+        let trusted = tool_of(true, claims);
+        assert!(trusted.trusted());
+        assert!(trusted.read_only_hint());
+        assert_eq!(trusted.kind(), ToolKind::Read);
+        // A destructive hint only adds caution, so it counts either way.
+        let loud = tool_of(
+            false,
+            json!({"readOnlyHint": false, "destructiveHint": true}),
+        );
+        assert!(loud.destructive_hint());
+    }
 
     #[test]
     fn canonical_names_are_dotted_and_safe() {

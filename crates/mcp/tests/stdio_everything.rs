@@ -113,7 +113,9 @@ async fn tools_calls_and_client_features() {
     assert_eq!(hints("every.echo"), (true, false));
     assert!(!hints("every.toggle-simulated-logging").0);
     let echo = find(&tools, "every.echo");
-    assert_eq!(echo.kind(), pryx_protocol::ToolKind::Read);
+    // The server is not marked trusted: its readOnlyHint is shown but decides nothing.
+    assert!(!echo.read_only_hint());
+    assert_eq!(echo.kind(), pryx_protocol::ToolKind::Exec);
     assert!(echo.schema()["properties"]["message"].is_object());
 
     let out = echo

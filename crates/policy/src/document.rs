@@ -6,6 +6,8 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::decision::Action;
+use crate::network::LocalAddress;
+use crate::pattern::tool_matches;
 
 /// A complete policy. Parse with [`crate::parse_policy`] (which also validates) or take a
 /// built-in from [`crate::builtin`].
@@ -128,7 +130,8 @@ pub struct Constraints {
     /// Command names or word prefixes (`python`, `git status`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
-    /// Host names; `*.example.com` matches subdomains only.
+    /// Host names; `*.example.com` matches subdomains only. A local address matches only
+    /// when written exactly, with its port (`127.0.0.1:11434`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub domains: Vec<String>,
     /// Globs over workspace-relative paths (or absolute paths for those outside).
@@ -175,7 +178,9 @@ impl<'de> Deserialize<'de> for ToolRule {
     }
 }
 
-/// Domains every network tool may reach without asking.
+/// Domains every network tool may reach without asking. Wildcards never cover this machine or
+/// the local network: such an address is listed exactly, host and port (`127.0.0.1:11434`,
+/// `localhost:3000`; without a port, the scheme's default port).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkRules {
@@ -242,6 +247,27 @@ impl Policy {
     /// What an unanswered approval becomes (always deny today).
     pub fn approval_default(&self) -> Action {
         self.approval.default
+    }
+
+    /// The exact local addresses `tool` may reach without asking: those in `network.domains` and
+    /// in the domains of `tools.allowed` rules for the tool. `http.request` is handed these so
+    /// it connects to a local address only when the policy named that very address.
+    pub fn local_addresses(&self, tool: &str) -> Vec<LocalAddress> {
+        let ruled = self
+            .tools
+            .allowed
+            .iter()
+            .filter(|r| tool_matches(&r.pattern, tool))
+            .flat_map(|r| &r.constraints.domains);
+        let mut out: Vec<LocalAddress> = Vec::new();
+        for entry in self.network.domains.iter().chain(ruled) {
+            if let Ok(Some(a)) = LocalAddress::parse(entry)
+                && !out.contains(&a)
+            {
+                out.push(a);
+            }
+        }
+        out
     }
 
     /// The policy's workspace root with `~` expanded, if it names one.

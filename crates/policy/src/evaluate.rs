@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::context::CallContext;
 use crate::decision::{Action, Decision};
 use crate::document::{Policy, ToolRule};
-use crate::judge::{Judge, bad_args};
+use crate::judge::{Findings, Judge, bad_args, local_entry_names};
 use crate::pattern::{domain_matches, tool_matches};
 use crate::shell::PathRole;
 
@@ -122,7 +122,7 @@ fn judge_args(
         }
         "http.request" => {
             let url = required("url")?;
-            judge.url(url);
+            judge.url(url, ctx.tool);
             if let Some(method) = str_arg(ctx.args, "method").map_err(bad)?
                 && !matches!(
                     method.to_ascii_uppercase().as_str(),
@@ -142,7 +142,7 @@ fn judge_args(
             let write = !ctx.hints.read_only || ctx.hints.destructive;
             judge.unknown_args(ctx.args, write, 0);
             if let Ok(Some(url)) = str_arg(ctx.args, "url") {
-                judge.url(url);
+                judge.url(url, ctx.tool);
             }
         }
     }
@@ -178,7 +178,7 @@ fn baseline(
                 .network
                 .domains
                 .iter()
-                .any(|p| host_allowed(p, &host, judge.found.local_host));
+                .any(|p| host_allowed(p, &judge.found));
             if listed {
                 Decision::new(
                     Action::Allow,
@@ -223,11 +223,13 @@ fn baseline(
     }
 }
 
-fn host_allowed(pattern: &str, host: &str, local: bool) -> bool {
-    if local {
-        pattern.eq_ignore_ascii_case(host)
-    } else {
-        domain_matches(pattern, host)
+/// Whether a domain entry covers the call's host: a local host only by an exact local address
+/// (host and port), any other host by [`domain_matches`].
+fn host_allowed(pattern: &str, found: &Findings) -> bool {
+    match (&found.host, &found.url) {
+        (Some(_), Some(url)) if found.local_host => local_entry_names(pattern, url),
+        (Some(host), _) => domain_matches(pattern, host),
+        (None, _) => false,
     }
 }
 
@@ -281,10 +283,7 @@ fn constraints_match(rule: &ToolRule, judge: &Judge<'_>, allowing: bool) -> bool
         }
     }
     if !c.domains.is_empty() {
-        let ok = f
-            .host
-            .as_deref()
-            .is_some_and(|h| c.domains.iter().any(|p| host_allowed(p, h, f.local_host)));
+        let ok = c.domains.iter().any(|p| host_allowed(p, f));
         if !ok {
             return false;
         }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::decision::{Action, Decision};
 use crate::document::Policy;
-use crate::network::{Target, classify_url};
+use crate::network::{LocalAddress, Target, classify_url};
 use crate::path::{PathProblem, has_other_links, resolve_path};
 use crate::shell::{PathRole, ShellFacts, analyze};
 
@@ -23,6 +23,8 @@ pub(crate) struct Findings {
     pub host: Option<String>,
     /// The host is loopback / private (never matched by wildcard allow-lists).
     pub local_host: bool,
+    /// The URL of a network call, for matching exact local addresses (host and port).
+    pub url: Option<url::Url>,
 }
 
 pub(crate) struct Judge<'a> {
@@ -61,6 +63,7 @@ impl<'a> Judge<'a> {
                 commands: Vec::new(),
                 host: None,
                 local_host: false,
+                url: None,
             },
         }
     }
@@ -266,37 +269,45 @@ impl<'a> Judge<'a> {
         self.found.commands = facts.commands;
     }
 
-    /// Judges a URL: scheme, forbidden and local addresses. Returns false if unusable.
-    pub fn url(&mut self, raw: &str) {
-        match classify_url(raw) {
+    /// Judges a URL given to `tool`: scheme, forbidden and local addresses. A local address
+    /// passes without asking only when the policy lists it exactly, host and port
+    /// ([`Policy::local_addresses`]).
+    pub fn url(&mut self, raw: &str, tool: &str) {
+        let (target, url) = match classify_url(raw) {
+            Ok(parsed) => parsed,
             Err(reason) => {
                 let d =
                     Decision::new(Action::Deny, self.rule("invalid url"), reason).with("url", raw);
                 self.flag(d);
+                return;
             }
-            Ok(Target::Forbidden(host)) => {
+        };
+        match target {
+            Target::Forbidden(host, why) => {
                 let d = Decision::new(
                     Action::Deny,
                     self.rule("forbidden address"),
-                    format!("`{host}` is a link-local or metadata address"),
+                    format!("`{host}` is never reachable ({why})"),
                 )
                 .with("url", raw)
                 .with("host", host.clone());
                 self.flag(d);
                 self.found.host = Some(host);
             }
-            Ok(Target::Local(host)) => {
+            Target::Local(host, why) => {
                 let listed = self
                     .policy
-                    .network
-                    .domains
+                    .local_addresses(tool)
                     .iter()
-                    .any(|d| d.eq_ignore_ascii_case(&host));
+                    .any(|a| a.names(&url));
                 if !listed {
+                    let port = url.port_or_known_default().unwrap_or(0);
                     let d = Decision::new(
                         Action::Ask,
                         self.rule("local address"),
-                        format!("`{host}` is this machine or the local network"),
+                        format!(
+                            "`{host}` is on this machine or the local network ({why}); list `{host}:{port}` in network.domains to reach exactly that address without asking"
+                        ),
                     )
                     .with("url", raw)
                     .with("host", host.clone());
@@ -305,8 +316,9 @@ impl<'a> Judge<'a> {
                 self.found.local_host = true;
                 self.found.host = Some(host);
             }
-            Ok(Target::Host(host)) => self.found.host = Some(host),
+            Target::Host(host) => self.found.host = Some(host),
         }
+        self.found.url = Some(url);
     }
 
     /// Judges any path-like value in the arguments of a tool that is not built in.
@@ -387,4 +399,9 @@ pub(crate) fn bad_args(policy: &Policy, tool: &str, what: &str) -> Decision {
         format!("`{tool}`: {what}"),
     )
     .with("tool", json!(tool))
+}
+
+/// Whether a domain entry is an exact local address naming `url`'s host and port.
+pub(crate) fn local_entry_names(entry: &str, url: &url::Url) -> bool {
+    matches!(LocalAddress::parse(entry), Ok(Some(a)) if a.names(url))
 }

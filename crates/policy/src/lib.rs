@@ -4,7 +4,8 @@
 //!
 //! Defaults (`workspace-only`): reads inside the workspace are allowed, writes inside ask, shell
 //! asks, network to domains not on an allow-list asks, tools that are not built in ask unless they
-//! declare themselves read-only, and anything outside the workspace is denied.
+//! declare themselves read-only (and come from a server the user trusts), and anything outside
+//! the workspace is denied. Addresses are classed in [`network`], which `http.request` shares.
 
 mod builtin;
 mod context;
@@ -13,7 +14,7 @@ mod document;
 mod evaluate;
 mod judge;
 mod load;
-mod network;
+pub mod network;
 mod path;
 mod pattern;
 mod rate;

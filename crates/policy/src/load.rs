@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::builtin::BUILTIN_NAMES;
 use crate::decision::Action;
 use crate::document::{Policy, ToolRule};
+use crate::network::LocalAddress;
 use crate::pattern::{valid_domain_pattern, valid_tool_pattern};
 
 /// Why a policy file was rejected. Each names the file and, where known, the line.
@@ -175,11 +176,7 @@ fn validate(p: &Policy) -> Result<(), String> {
         }
     }
     for d in &p.network.domains {
-        if !valid_domain_pattern(d) {
-            return Err(format!(
-                "network.domains: `{d}` is not a host name or `*.domain` pattern"
-            ));
-        }
+        check_domain(d).map_err(|e| format!("network.domains: {e}"))?;
     }
     for pat in p.rate_limits.tools.keys() {
         if !valid_tool_pattern(pat) {
@@ -200,6 +197,16 @@ fn validate(p: &Policy) -> Result<(), String> {
     Ok(())
 }
 
+/// A domain entry: a host name, `*.domain`, `*`, or an address with an optional port.
+fn check_domain(d: &str) -> Result<(), String> {
+    if !valid_domain_pattern(d) {
+        return Err(format!(
+            "`{d}` is not a host name, `*.domain` pattern or `host:port` address"
+        ));
+    }
+    LocalAddress::parse(d).map(|_| ())
+}
+
 fn validate_rule(list: &str, rule: &ToolRule) -> Result<(), String> {
     let at = format!("tools.{list}[{}]", rule.pattern);
     if !valid_tool_pattern(&rule.pattern) {
@@ -209,11 +216,7 @@ fn validate_rule(list: &str, rule: &ToolRule) -> Result<(), String> {
         ));
     }
     for d in &rule.constraints.domains {
-        if !valid_domain_pattern(d) {
-            return Err(format!(
-                "{at}: domain `{d}` is not a host name or `*.domain` pattern"
-            ));
-        }
+        check_domain(d).map_err(|e| format!("{at}: {e}"))?;
     }
     for c in &rule.constraints.commands {
         if c.trim().is_empty() {
@@ -351,6 +354,20 @@ approval:
             parse("name: x\nnetwork: {domains: ['http://x']}\n"),
             Err(PolicyError::Invalid { .. })
         ));
+        for bad in ["127.0.0.1:99999", "169.254.169.254", "'::1'", "'[::1'"] {
+            let err = parse(&format!("name: x\nnetwork: {{domains: [{bad}]}}\n")).unwrap_err();
+            assert!(err.to_string().contains("network.domains"), "{bad}: {err}");
+            let err = parse(&format!(
+                "name: x\ntools: {{ask: [{{http.request: {{domains: [{bad}]}}}}]}}\n"
+            ))
+            .unwrap_err();
+            assert!(err.to_string().contains("tools.ask"), "{bad}: {err}");
+        }
+        let ok = parse(
+            "name: x\nnetwork: {domains: ['127.0.0.1:11434', '[::1]:8080', 'localhost:3000', '*.example.com']}\n",
+        )
+        .unwrap();
+        assert_eq!(ok.local_addresses("http.request").len(), 3);
         assert!(matches!(
             parse("name: x\nworkspace: {root: relative/dir}\n"),
             Err(PolicyError::Invalid { .. })

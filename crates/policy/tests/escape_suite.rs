@@ -209,6 +209,61 @@ fn escapes_are_never_allowed() {
             json!({"url": "http://2130706433/"}),
         ),
         (
+            "http ipv4-mapped",
+            "http.request",
+            json!({"url": "http://[::ffff:127.0.0.1]/"}),
+        ),
+        (
+            "http ipv4-translated",
+            "http.request",
+            json!({"url": "http://[::ffff:0:7f00:1]/"}),
+        ),
+        (
+            "http ipv4-compatible",
+            "http.request",
+            json!({"url": "http://[::127.0.0.1]/"}),
+        ),
+        (
+            "http nat64",
+            "http.request",
+            json!({"url": "http://[64:ff9b::7f00:1]/"}),
+        ),
+        (
+            "http 6to4",
+            "http.request",
+            json!({"url": "http://[2002:7f00:1::]/"}),
+        ),
+        (
+            "http teredo",
+            "http.request",
+            json!({"url": "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/"}),
+        ),
+        (
+            "http unspecified v4",
+            "http.request",
+            json!({"url": "http://0.0.0.0:8080/"}),
+        ),
+        (
+            "http unspecified v6",
+            "http.request",
+            json!({"url": "http://[::]:8080/"}),
+        ),
+        (
+            "http hex ip",
+            "http.request",
+            json!({"url": "http://0x7f.1/"}),
+        ),
+        (
+            "http octal ip",
+            "http.request",
+            json!({"url": "http://017700000001/"}),
+        ),
+        (
+            "http private via 6to4",
+            "http.request",
+            json!({"url": "http://[2002:c0a8:101::]/"}),
+        ),
+        (
             "http file scheme",
             "http.request",
             json!({"url": "file:///etc/passwd"}),
@@ -320,6 +375,18 @@ fn outside_paths_are_denied_not_just_asked() {
         ("shell.exec", json!({"command": "sh -c 'cat /etc/shadow'"})),
         ("shell.exec", json!({"command": "sudo ls"})),
         ("http.request", json!({"url": "http://169.254.169.254/"})),
+        ("http.request", json!({"url": "http://[::ffff:a9fe:a9fe]/"})),
+        (
+            "http.request",
+            json!({"url": "http://[::ffff:0:a9fe:a9fe]/"}),
+        ),
+        (
+            "http.request",
+            json!({"url": "http://[64:ff9b::a9fe:a9fe]/"}),
+        ),
+        ("http.request", json!({"url": "http://[2002:a9fe:a9fe::]/"})),
+        ("http.request", json!({"url": "http://0xa9fea9fe/"})),
+        ("http.request", json!({"url": "http://100.100.100.200/"})),
     ];
     for (name, args) in deny_cases {
         let d = run(&e, "workspace-only", name, &args);
@@ -333,6 +400,43 @@ fn outside_paths_are_denied_not_just_asked() {
     );
     assert_eq!(d.rule, "workspace-only: path outside workspace");
     assert_eq!(d.details["attempted_path"], "/etc/passwd");
+}
+
+#[test]
+fn an_allowed_local_address_allows_nothing_beside_it() {
+    let e = env();
+    let p = pryx_policy::parse_policy(
+        "name: ollama\nnetwork: {domains: ['127.0.0.1:11434', '*']}\n",
+        Path::new("ollama.yaml"),
+    )
+    .unwrap();
+    let get = |url: &str| {
+        let args = json!({ "url": url });
+        let ctx = CallContext::new(
+            "http.request",
+            ToolKind::Network,
+            &args,
+            &e.ws,
+            Some(&e.home),
+        );
+        evaluate(&p, &ctx)
+    };
+    assert_eq!(get("http://127.0.0.1:11434/api/tags").action, Action::Allow);
+    for url in [
+        "http://127.0.0.1:22/",
+        "http://127.0.0.1/",
+        "http://127.0.0.1:11435/",
+        "http://localhost:11434/",
+        "http://127.0.0.2:11434/",
+        "http://[::1]:11434/",
+        "http://0.0.0.0:11434/",
+        "http://[::]:11434/",
+        "http://[2002:7f00:1::]:11434/",
+        "http://10.0.0.1:11434/",
+        "http://169.254.169.254:11434/",
+    ] {
+        assert_ne!(get(url).action, Action::Allow, "{url}");
+    }
 }
 
 #[test]

@@ -522,3 +522,56 @@ fn malformed_arguments_are_denied() {
         Action::Deny
     );
 }
+
+#[test]
+fn an_exact_local_address_is_allowed_and_nothing_beside_it() {
+    let (_d, root) = ws();
+    let w = root.join("w");
+    let get = |p: &Policy, url: &str| {
+        eval(
+            p,
+            &w,
+            "http.request",
+            ToolKind::Network,
+            json!({ "url": url }),
+        )
+    };
+    for p in [
+        policy("name: ollama\nnetwork: {domains: ['127.0.0.1:11434']}\n"),
+        policy(
+            "name: ollama\ntools:\n  allowed:\n    - http.request: {domains: ['127.0.0.1:11434']}\n",
+        ),
+    ] {
+        for url in [
+            "http://127.0.0.1:11434/api/tags",
+            "http://2130706433:11434/",
+            "http://[::ffff:127.0.0.1]:11434/",
+        ] {
+            assert_eq!(get(&p, url).action, Action::Allow, "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:22/",
+            "http://127.0.0.1/",
+            "http://localhost:11434/",
+            "http://127.0.0.2:11434/",
+            "http://[::1]:11434/",
+            "http://0.0.0.0:11434/",
+        ] {
+            let d = get(&p, url);
+            assert_eq!(d.action, Action::Ask, "{url}: {d:?}");
+            assert!(d.reason.contains("network.domains"), "{url}: {}", d.reason);
+        }
+        assert_eq!(
+            get(&p, "http://169.254.169.254:11434/").action,
+            Action::Deny
+        );
+    }
+    // Wildcards never reach this machine; an ask rule for one address still asks.
+    let p = policy(
+        "name: t\ndefaults: {network: deny}\nnetwork: {domains: ['*', '127.0.0.1:11434']}\ntools:\n  ask:\n    - http.request: {domains: ['127.0.0.1:11434']}\n",
+    );
+    assert_eq!(get(&p, "http://[::1]:11434/").action, Action::Deny);
+    assert_eq!(get(&p, "http://127.0.0.1:11434/").action, Action::Ask);
+    assert_eq!(get(&p, "https://example.com/").action, Action::Allow);
+    assert_eq!(p.local_addresses("http.request").len(), 1);
+}

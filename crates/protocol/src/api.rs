@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use crate::api_setup::*;
+
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
@@ -18,6 +20,19 @@ pub struct SessionSummary {
     pub status: String,
     #[serde(default)]
     pub model: Option<String>,
+    /// The agent profile the session was created from.
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// The policy its turns run under.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Canonical path of its workspace.
+    #[serde(default)]
+    pub workspace: Option<String>,
+    /// Set when the workspace is the root or home directory, or holds the data dir (the user
+    /// confirmed it): every tool reaches all of it except Pryx's data dir. Surfaces show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_warning: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub total_tokens_in: u64,
@@ -40,7 +55,8 @@ pub struct SessionList {
     pub offset: u32,
 }
 
-/// `POST /sessions`. Every field is optional: the core's workspace and model are the defaults.
+/// `POST /sessions`. Every field is optional: the agent profile (default `main`) supplies the
+/// workspace, model and policy the request does not name. The session keeps them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -48,11 +64,42 @@ pub struct CreateSession {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub title: Option<String>,
-    /// `provider/model`; must be one of `GET /models`.
+    /// An agent profile (`GET /agents`).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+    )]
+    pub agent: Option<String>,
+    /// `provider/model` with a configured provider.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 3,
+            max_length = 256,
+            pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._:@+/-]*$"
+        )
+    )]
     pub model: Option<String>,
-    /// A workspace id known to the core (default: the core's workspace).
+    /// A built-in mode or a policy file's name.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[A-Za-z0-9][A-Za-z0-9_-]*$"
+        )
+    )]
+    pub policy: Option<String>,
+    /// An absolute directory path or a workspace id known to the core.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4096))]
+    pub workspace: Option<String>,
+    /// A workspace id known to the core (kept for older clients; prefer `workspace`).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4096))]
     pub workspace_id: Option<String>,
 }
 

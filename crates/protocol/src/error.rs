@@ -32,6 +32,8 @@ pub enum ErrorCode {
     BudgetExceeded,
     StepLimitReached,
     Cancelled,
+    /// No provider (or no model) is configured yet: set one up, then retry.
+    ProviderNotConfigured,
 }
 
 impl ErrorCode {
@@ -65,6 +67,7 @@ impl ErrorCode {
             ErrorCode::BudgetExceeded => "BUDGET_EXCEEDED",
             ErrorCode::StepLimitReached => "STEP_LIMIT_REACHED",
             ErrorCode::Cancelled => "CANCELLED",
+            ErrorCode::ProviderNotConfigured => "PROVIDER_NOT_CONFIGURED",
         }
     }
 }

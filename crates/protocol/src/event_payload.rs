@@ -210,6 +210,9 @@ pub enum TurnEnd {
         code: ErrorCode,
         message: String,
     },
+    /// The process running the turn stopped (crash, kill) before it ended; recorded when the
+    /// core starts again. The user message and everything the turn stored stay.
+    Interrupted,
 }
 
 impl TurnEnd {
@@ -230,7 +233,7 @@ impl TurnEnd {
             TurnEnd::StepLimit { .. } => Some(TurnStop::StepLimit),
             TurnEnd::BudgetExceeded { .. } => Some(TurnStop::BudgetExceeded),
             TurnEnd::Cancelled { .. } => Some(TurnStop::Cancelled),
-            TurnEnd::Error { .. } => None,
+            TurnEnd::Error { .. } | TurnEnd::Interrupted => None,
         }
     }
 
@@ -241,7 +244,7 @@ impl TurnEnd {
             | TurnEnd::StepLimit { cost_usd, .. }
             | TurnEnd::BudgetExceeded { cost_usd, .. }
             | TurnEnd::Cancelled { cost_usd, .. } => *cost_usd,
-            TurnEnd::Error { .. } => 0.0,
+            TurnEnd::Error { .. } | TurnEnd::Interrupted => 0.0,
         }
     }
 }

@@ -19,4 +19,5 @@ pub use event_payload::{
 mod tool;
 pub use tool::ToolKind;
 pub mod api;
+mod api_setup;
 pub mod ws;

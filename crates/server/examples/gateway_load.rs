@@ -157,11 +157,23 @@ async fn socket(port: u16, token: &str, subscribe: Value) -> Socket {
     }
 }
 
+/// Sessions are spread over the agent profiles named in `GATEWAY_AGENTS` (comma-separated), so
+/// turns run in several workspaces at once; without it every session uses `main`.
 async fn new_session(http: &reqwest::Client, port: u16, token: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let agents: Vec<String> = std::env::var("GATEWAY_AGENTS")
+        .map(|v| v.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let body = if agents.is_empty() {
+        json!({})
+    } else {
+        let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        json!({"agent": agents[i % agents.len()]})
+    };
     let r = http
         .post(format!("http://127.0.0.1:{port}/api/v1/sessions"))
         .bearer_auth(token)
-        .json(&json!({}))
+        .json(&body)
         .send()
         .await
         .unwrap();

@@ -1,5 +1,6 @@
-//! Who may talk to the core (DESIGN.md §5.1): the Host header must name this gateway (no DNS
-//! rebinding), an Origin must be the gateway's own (no cross-site requests or WebSockets), and
+//! Who may talk to the core (DESIGN.md §5.1): the Host header — exactly one — and an
+//! absolute-form request target must name this gateway (no DNS rebinding, no smuggled
+//! authority), an Origin must be the gateway's own (no cross-site requests or WebSockets), and
 //! every call but the health probes and the OpenAPI document carries the bearer token. Failed
 //! authentication is logged and, past a threshold per client address, answered with 429.
 
@@ -169,6 +170,28 @@ pub async fn check(
 ) -> Response {
     let guard = &state.guard;
     let headers = req.headers();
+    // Two Host headers let whatever sits in front of the gateway read one and the gateway the
+    // other; HTTP says such a request is bad (RFC 9112 §3.2).
+    if headers.get_all(header::HOST).iter().nth(1).is_some() {
+        tracing::warn!(peer = %peer, "refused a request with more than one Host header");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationFailed,
+            "the request has more than one Host header; send exactly one, naming this gateway (127.0.0.1 or localhost with the gateway's port)",
+        );
+    }
+    // An absolute-form target (`GET http://host/path`) carries its own authority, which HTTP
+    // says takes the place of Host, so it must name this gateway as well.
+    if let Some(authority) = req.uri().authority()
+        && !guard.host_ok(authority.as_str())
+    {
+        tracing::warn!(peer = %peer, authority = %authority, "refused a request target naming a foreign host");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationFailed,
+            "the request target names another host; send a path (`GET /api/v1/…`) or this gateway's own address",
+        );
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())

@@ -60,7 +60,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api_router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(routes::sessions::list, routes::sessions::create))
-        .routes(routes!(routes::sessions::get, routes::sessions::delete))
+        .routes(routes!(
+            routes::sessions::get,
+            routes::sessions::delete,
+            routes::sessions::update
+        ))
         .routes(routes!(routes::sessions::send))
         .routes(routes!(routes::sessions::spans))
         .routes(routes!(routes::turns::cancel))
@@ -74,6 +78,15 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::system::audit))
         .routes(routes!(routes::policy::set))
         .routes(routes!(routes::model::set))
+        .routes(routes!(routes::agents::list))
+        .routes(routes!(routes::providers::presets))
+        .routes(routes!(routes::providers::list))
+        .routes(routes!(
+            routes::providers::get,
+            routes::providers::put,
+            routes::providers::delete
+        ))
+        .routes(routes!(routes::providers::test))
         .routes(routes!(ws::upgrade))
 }
 

@@ -235,7 +235,11 @@ async fn busy_session_conflicts_and_cancel_records_cancelled() {
 async fn audit_lists_tool_calls_and_openapi_covers_every_route() {
     let rig = Rig::start().await;
     let s = rig.new_session().await;
-    std::fs::write(rig.core.agent().workspace().join("a.txt"), "alpha").unwrap();
+    std::fs::write(
+        rig.core.profile(None).unwrap().workspace.join("a.txt"),
+        "alpha",
+    )
+    .unwrap();
     rig.llm.push_all([
         Turn::tool_calls([call("c1", "fs__read", json!({"path": "a.txt"}))]),
         Turn::text("read it"),

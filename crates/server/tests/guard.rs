@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Every refusal of the guard: no token, wrong token, foreign Host, foreign Origin, WebSocket
-//! without a token or from a foreign Origin; and the failed-auth rate limit.
+//! Every refusal of the guard: no token, wrong token, foreign Host, two Hosts, a request target
+//! naming a foreign host, foreign Origin, WebSocket without a token or from a foreign Origin; and
+//! the failed-auth rate limit.
 
 mod common;
 
@@ -206,4 +207,85 @@ async fn failed_auth_is_rate_limited() {
     assert_eq!(status, 401);
     let (status, _) = raw_status(&rig, "/health", &[]).await;
     assert_eq!(status, 200);
+}
+
+/// Writes `request` as raw bytes to the gateway and reads the whole answer (the request asks
+/// for `Connection: close`): status and JSON body.
+async fn raw_bytes(port: u16, request: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    sock.write_all(request.as_bytes()).await.unwrap();
+    let mut resp = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        sock.read_to_end(&mut resp),
+    )
+    .await
+    .expect("the gateway answers and closes")
+    .unwrap();
+    let resp = String::from_utf8(resp).unwrap();
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {resp:?}"));
+    let body = resp.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_foreign_request_targets_and_repeated_hosts() {
+    let rig = Rig::start().await;
+    let port = rig.port;
+    let ours = format!("127.0.0.1:{port}");
+    let request = |target: &str, hosts: &[&str]| {
+        let mut r = format!("GET {target} HTTP/1.1\r\n");
+        for h in hosts {
+            r.push_str(&format!("Host: {h}\r\n"));
+        }
+        r.push_str(&format!(
+            "Authorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+        ));
+        r
+    };
+    let refused = [
+        request("http://evil.example/api/v1/sessions", &[&ours]),
+        request(
+            &format!("http://evil.example:{port}/api/v1/sessions"),
+            &[&ours],
+        ),
+        request("http://evil.example/api/v1/health", &[&ours]),
+        request(&format!("http://user@{ours}/api/v1/sessions"), &[&ours]),
+        request(
+            &format!("http://127.0.0.1:{}/api/v1/sessions", port + 1),
+            &[&ours],
+        ),
+        request("/api/v1/sessions", &[&ours, "evil.example"]),
+        request("/api/v1/sessions", &["evil.example", &ours]),
+        request("/api/v1/sessions", &[&ours, &format!("localhost:{port}")]),
+        request("/api/v1/health", &[&ours, &ours]),
+    ];
+    for req in &refused {
+        let (status, body) = raw_bytes(port, req).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("VALIDATION_FAILED")),
+            "{req}"
+        );
+        assert!(body["error"]["request_id"].is_string(), "{body}");
+    }
+    // The gateway's own names, in either form, still pass.
+    for req in [
+        request("/api/v1/sessions", &[&ours]),
+        request(&format!("http://{ours}/api/v1/sessions"), &[&ours]),
+        request(
+            &format!("http://localhost:{port}/api/v1/sessions"),
+            &[&ours],
+        ),
+    ] {
+        let (status, _) = raw_bytes(port, &req).await;
+        assert_eq!(status, 200, "{req}");
+    }
 }

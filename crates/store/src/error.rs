@@ -53,6 +53,10 @@ pub enum StoreError {
     #[error("stored data is malformed: {0}")]
     Decode(String),
 
+    /// The audit key could not be made, read or used.
+    #[error("audit key: {0}")]
+    AuditKey(String),
+
     /// File-system work around the database (creating it, setting its mode) failed.
     #[error("I/O error on {path}: {source}")]
     Io {

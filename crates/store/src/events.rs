@@ -46,6 +46,7 @@ impl Store {
                 detail: format!("{kind} is ephemeral and is never stored"),
             });
         }
+        let payload = &self.mask_payload(payload)?;
         let body = serde_json::to_string(payload)?;
         let now = now_ts();
         let version = self.with_tx(|tx| {
@@ -71,6 +72,14 @@ impl Store {
         let mut event = Event::new(session_id, surface, payload.clone(), now);
         event.version = Some(to_u64(version));
         Ok(event)
+    }
+
+    /// `payload` with the known secrets masked in all its strings; what gets stored, and what
+    /// ephemeral events (never stored) carry too.
+    pub fn mask_payload(&self, payload: &EventPayload) -> Result<EventPayload> {
+        let mut body = serde_json::to_value(payload)?;
+        self.redactor().strings(&mut body);
+        Ok(EventPayload::decode(payload.name(), body))
     }
 
     /// Events of a session with a version greater than `after_version`, in order; at most `limit`.

@@ -19,7 +19,8 @@ mod util;
 mod workspaces;
 
 pub use audit::{
-    AuditEntry, AuditProblem, AuditProblemKind, AuditRecord, AuditReport, GENESIS_HASH,
+    AuditEntry, AuditKey, AuditKeyState, AuditKeyStatus, AuditProblem, AuditRecord, AuditReport,
+    AuditSeal, GENESIS_HASH,
 };
 pub use error::{Result, StoreError};
 pub use grants::{ApprovalGrant, GrantScope, NewGrant};

@@ -145,7 +145,11 @@ impl Store {
             opt_i64("cache_read_tokens", u.cache_read_tokens)?,
             opt_i64("cache_write_tokens", u.cache_write_tokens)?,
         );
-        let content = serde_json::to_string(&new.content)?;
+        let redactor = self.redactor();
+        let mut masked = new.content.clone();
+        redactor.strings(&mut masked);
+        let content = serde_json::to_string(&masked)?;
+        let text = redactor.text(&new.text);
         let id = new_id();
         let now = now_ts();
         self.with_tx(|tx| {
@@ -166,7 +170,7 @@ impl Store {
                     seq,
                     new.role,
                     content,
-                    new.text,
+                    text,
                     new.tool_call_id,
                     new.model,
                     usage.0,
@@ -182,8 +186,8 @@ impl Store {
                 session_id: new.session_id.clone(),
                 seq: to_u64(seq),
                 role: new.role,
-                content: new.content.clone(),
-                text: new.text.clone(),
+                content: masked.clone(),
+                text: text.clone().into_owned(),
                 tool_call_id: new.tool_call_id.clone(),
                 model: new.model.clone(),
                 usage: new.usage,

@@ -8,7 +8,12 @@ use crate::error::{Result, StoreError};
 /// Migration `i` (0-based) takes the schema from version `i` to `i + 1`. Append only; never edit
 /// a released entry. Foreign keys are enforced while migrations run (the pragma cannot change
 /// inside a transaction), so a step that rebuilds a table must copy rows in dependency order.
-const MIGRATIONS: &[&str] = &[include_str!("schema/v1.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("schema/v1.sql"),
+    include_str!("schema/v2.sql"),
+    include_str!("schema/v3.sql"),
+    include_str!("schema/v4.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -23,7 +28,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     migrate_with(conn, MIGRATIONS)
 }
 
-fn migrate_with(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
+pub(crate) fn migrate_with(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
     let known = i64::try_from(migrations.len()).unwrap_or(i64::MAX);
     let current = user_version(conn)?;
     if current > known {

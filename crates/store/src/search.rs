@@ -5,7 +5,7 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::sessions::{SESSION_COLS, Session, session_from_row};
+use crate::sessions::{SESSION_COL_COUNT, SESSION_COLS, Session, session_from_row};
 use crate::store::Store;
 
 /// Marks the start of a matched term in [`SearchHit::snippet`].
@@ -79,7 +79,7 @@ impl Store {
                  LIMIT ?2 OFFSET ?3"
             ))?;
             let rows = stmt.query_map(params![fts, limit, offset, SNIPPET_OPEN, SNIPPET_CLOSE], |r| {
-                Ok(SearchHit { session: session_from_row(r)?, message_id: r.get(10)?, snippet: r.get(11)? })
+                Ok(SearchHit { session: session_from_row(r)?, message_id: r.get(SESSION_COL_COUNT)?, snippet: r.get(SESSION_COL_COUNT + 1)? })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })

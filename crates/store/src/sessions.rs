@@ -20,6 +20,10 @@ pub struct Session {
     pub title: String,
     pub status: SessionStatus,
     pub model: Option<String>,
+    /// The agent profile it was created from (`None`: sessions older than profiles, i.e. `main`).
+    pub agent: Option<String>,
+    /// The policy its turns run under (`None`: the core's default).
+    pub policy: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub total_tokens_in: u64,
@@ -33,6 +37,8 @@ pub struct NewSession {
     pub workspace_id: Option<String>,
     pub title: String,
     pub model: Option<String>,
+    pub agent: Option<String>,
+    pub policy: Option<String>,
 }
 
 /// A window into a listing.
@@ -52,9 +58,12 @@ impl Default for Page {
 }
 
 pub(crate) const SESSION_COLS: &str = "s.id, s.workspace_id, s.title, s.status, s.model, s.created_at, s.updated_at, \
-     s.total_tokens_in, s.total_tokens_out, s.total_cost_usd";
+     s.total_tokens_in, s.total_tokens_out, s.total_cost_usd, s.agent, s.policy";
 
-/// Maps the first ten columns (as in [`SESSION_COLS`]) of a row.
+/// How many columns [`SESSION_COLS`] selects.
+pub(crate) const SESSION_COL_COUNT: usize = 12;
+
+/// Maps the first [`SESSION_COL_COUNT`] columns (as in [`SESSION_COLS`]) of a row.
 pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     Ok(Session {
         id: r.get(0)?,
@@ -67,6 +76,8 @@ pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
         total_tokens_in: to_u64(r.get(7)?),
         total_tokens_out: to_u64(r.get(8)?),
         total_cost_usd: r.get(9)?,
+        agent: r.get(10)?,
+        policy: r.get(11)?,
     })
 }
 
@@ -90,11 +101,12 @@ impl Store {
     pub fn create_session(&self, new: &NewSession) -> Result<Session> {
         let id = new_id();
         let now = now_ts();
+        let title = self.redactor().text(&new.title).into_owned();
         self.with_tx(|tx| {
             tx.execute(
-                "INSERT INTO sessions (id, workspace_id, title, status, model, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?5)",
-                params![id, new.workspace_id, new.title, new.model, now],
+                "INSERT INTO sessions (id, workspace_id, title, status, model, created_at, updated_at, agent, policy)
+                 VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?5, ?6, ?7)",
+                params![id, new.workspace_id, title, new.model, now, new.agent, new.policy],
             )?;
             Ok(tx.query_row(&format!("SELECT {SESSION_COLS} FROM sessions s WHERE s.id = ?1"), [&id], session_from_row)?)
         })
@@ -147,10 +159,11 @@ impl Store {
 
     /// Renames a session.
     pub fn set_session_title(&self, id: &str, title: &str) -> Result<()> {
+        let title = self.redactor().text(title);
         self.with_conn(|c| {
             let n = c.execute(
                 "UPDATE sessions SET title = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, title, now_ts()],
+                params![id, title.as_ref(), now_ts()],
             )?;
             expect_one(n, id)
         })
@@ -173,6 +186,17 @@ impl Store {
             let n = c.execute(
                 "UPDATE sessions SET model = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id, model, now_ts()],
+            )?;
+            expect_one(n, id)
+        })
+    }
+
+    /// Records the policy a session's later turns run under.
+    pub fn set_session_policy(&self, id: &str, policy: &str) -> Result<()> {
+        self.with_conn(|c| {
+            let n = c.execute(
+                "UPDATE sessions SET policy = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, policy, now_ts()],
             )?;
             expect_one(n, id)
         })
@@ -232,6 +256,7 @@ mod tests {
             workspace_id: Some(ws.to_string()),
             title: title.to_string(),
             model: Some("m1".into()),
+            ..Default::default()
         }
     }
 

@@ -20,7 +20,14 @@ str_enum! {
 
 str_enum! {
     /// How a span ended (`Running` until it does).
-    pub enum SpanStatus { Running => "running", Ok => "ok", Error => "error", Cancelled => "cancelled" }
+    pub enum SpanStatus {
+        Running => "running",
+        Ok => "ok",
+        Error => "error",
+        Cancelled => "cancelled",
+        /// The process stopped while the span ran (closed at the next start).
+        Interrupted => "interrupted",
+    }
 }
 
 /// A span to start.
@@ -131,7 +138,9 @@ impl Store {
         let attrs = if new.attributes.is_null() {
             "{}".to_string()
         } else {
-            serde_json::to_string(&new.attributes)?
+            let mut masked = new.attributes.clone();
+            self.redactor().strings(&mut masked);
+            serde_json::to_string(&masked)?
         };
         let id = new_id();
         let now = now_ts();
@@ -161,6 +170,7 @@ impl Store {
             .map(|n| to_i64("tokens_out", n))
             .transpose()?;
         let now = now_ts();
+        let redactor = self.redactor();
         self.with_tx(|tx| {
             let current = load(tx, id)?.ok_or_else(|| missing(id))?;
             let mut attrs = match current.attributes {
@@ -168,7 +178,11 @@ impl Store {
                 _ => serde_json::Map::new(),
             };
             if let Some(extra) = &end.attributes {
-                attrs.extend(extra.clone());
+                let mut extra = serde_json::Value::Object(extra.clone());
+                redactor.strings(&mut extra);
+                if let serde_json::Value::Object(extra) = extra {
+                    attrs.extend(extra);
+                }
             }
             tx.execute(
                 "UPDATE spans SET ended_at = ?2, status = ?3, tokens_in = COALESCE(?4, tokens_in),
@@ -199,6 +213,30 @@ impl Store {
                 .query_map([value], raw_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             raws.into_iter().map(finish).collect()
+        })
+    }
+}
+
+impl Store {
+    /// Crash recovery at start-up: every span a previous process left running ends now as
+    /// `interrupted`. Returns the sessions whose turn was cut short, once each, so the caller can
+    /// record how those turns ended.
+    pub fn close_interrupted_spans(&self) -> Result<Vec<String>> {
+        let now = now_ts();
+        self.with_tx(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT DISTINCT session_id FROM spans
+                 WHERE kind = 'turn' AND status = 'running' AND session_id IS NOT NULL",
+            )?;
+            let sessions = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            drop(stmt);
+            tx.execute(
+                "UPDATE spans SET ended_at = ?1, status = 'interrupted' WHERE status = 'running'",
+                [&now],
+            )?;
+            Ok(sessions)
         })
     }
 }

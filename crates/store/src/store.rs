@@ -7,12 +7,15 @@
 //! commits, and even then the database stays consistent. `FULL` would fsync on every commit and cost
 //! ~40x per agent tool round trip (about 45 ms instead of 1 ms on this project's reference disk).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
+use pryx_telemetry::Redactor;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use crate::audit::AuditState;
 use crate::error::{Result, StoreError};
 use crate::migrate;
 
@@ -29,6 +32,15 @@ pub struct Store {
 struct Inner {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
+    secrets: RwLock<Secrets>,
+    audit: AuditState,
+}
+
+/// Secret values masked in everything written, and the redactor built from them.
+#[derive(Default)]
+struct Secrets {
+    values: BTreeSet<String>,
+    redactor: Redactor,
 }
 
 impl std::fmt::Debug for Store {
@@ -62,8 +74,40 @@ impl Store {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
                 path: Some(path.to_path_buf()),
+                secrets: RwLock::default(),
+                audit: AuditState::default(),
             }),
         })
+    }
+
+    /// Adds secret values to mask in every string written from now on: messages and their
+    /// search index, tool calls, events, spans and session titles. Secrets are never
+    /// forgotten while the store is open (history may hold an old key).
+    pub fn add_secrets<I, S>(&self, secrets: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut guard = self
+            .inner
+            .secrets
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = guard.values.len();
+        guard.values.extend(secrets.into_iter().map(Into::into));
+        if guard.values.len() != before {
+            guard.redactor = Redactor::new(&guard.values);
+        }
+    }
+
+    /// The redactor every write goes through.
+    pub fn redactor(&self) -> Redactor {
+        self.inner
+            .secrets
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .redactor
+            .clone()
     }
 
     /// A private database that lives as long as the handle; for tests.
@@ -75,6 +119,8 @@ impl Store {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
                 path: None,
+                secrets: RwLock::default(),
+                audit: AuditState::default(),
             }),
         })
     }
@@ -99,6 +145,10 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(lines.join("\n"))
         })
+    }
+
+    pub(crate) fn audit_state(&self) -> &AuditState {
+        &self.inner.audit
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

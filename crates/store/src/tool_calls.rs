@@ -119,7 +119,7 @@ fn millis_between(start: &str, end: &str) -> Result<i64> {
 impl Store {
     /// Records a call as `pending`.
     pub fn insert_tool_call(&self, new: &NewToolCall) -> Result<ToolCall> {
-        let args = serde_json::to_string(&new.arguments)?;
+        let args = serde_json::to_string(&self.redactor().json(&new.arguments))?;
         let now = now_ts();
         self.with_tx(|tx| {
             tx.execute(
@@ -139,6 +139,10 @@ impl Store {
         update: &ToolCallUpdate,
     ) -> Result<ToolCall> {
         let now = now_ts();
+        let result = update
+            .result
+            .as_deref()
+            .map(|r| self.redactor().text(r).into_owned());
         self.with_tx(|tx| {
             let current = load(tx, session_id, id)?.ok_or_else(|| missing(session_id, id))?;
             let status = update.status.unwrap_or(current.status);
@@ -163,7 +167,7 @@ impl Store {
                     update.decision,
                     update.rule,
                     update.approval_scope,
-                    update.result,
+                    result,
                     update.is_error,
                     started_at,
                     completed_at,

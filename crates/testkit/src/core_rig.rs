@@ -3,13 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 use crate::ScriptedLlm;
-use pryx_core::{Core, CoreParts, ModelLoader, SessionBus};
-use pryx_llm::{ProviderKind, ProviderSettings};
+use pryx_core::{Core, CoreParts, Overrides, SessionBus};
 use pryx_protocol::{EventPayload, Surface, TurnEnd};
 use pryx_server::{Server, ServerConfig};
-use pryx_tools::{ToolContext, ToolRegistry};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -52,8 +49,9 @@ impl CoreRig {
     }
 
     /// Model `mock/gpt-4o` (the catalog figures of `openai/gpt-4o`) on the scripted server,
-    /// policy `workspace-only`; policies switch among the built-ins, models among `mock/*`
-    /// (and `other/*` with [`CoreOptions::other_llm`]).
+    /// policy `workspace-only`, all set in the data dir's `config.json` the way a user would;
+    /// policies switch among the built-ins, models among `mock/*` (and `other/*` with
+    /// [`CoreOptions::other_llm`]).
     pub async fn with(opts: CoreOptions) -> CoreRig {
         let llm = ScriptedLlm::start().await;
         let home = tempfile::tempdir().unwrap();
@@ -61,29 +59,30 @@ impl CoreRig {
         let db = home.path().join("pryx.db");
         let mut providers = vec![("mock".to_string(), llm.base_url())];
         providers.extend(opts.other_llm.map(|u| ("other".to_string(), u)));
-        let loader = model_loader(providers);
-        let (provider, model, _) = loader("mock/gpt-4o").unwrap();
-        let mut policy = pryx_policy::builtin("workspace-only").unwrap();
-        policy.approval.timeout_secs = opts.approval_timeout_secs;
+        let config = rig_config(&providers, opts.approval_timeout_secs);
+        let dir = pryx_config::DataDir::at(home.path());
+        dir.ensure().unwrap();
+        std::fs::write(
+            dir.config_file(),
+            serde_json::to_vec_pretty(&config).unwrap(),
+        )
+        .unwrap();
+        let config = pryx_config::Config::load(&dir).unwrap();
         let core = Core::with_bus(
             CoreParts {
+                dir,
+                config,
                 store: pryx_store::Store::open(&db).unwrap(),
-                provider,
-                model,
-                tools: Arc::new(ToolRegistry::with_builtins()),
-                policy: Arc::new(policy),
-                policy_name: "workspace-only".into(),
-                tool_ctx: ToolContext::new(ws.path()).unwrap(),
                 settings: pryx_agent::AgentSettings {
                     surface: Surface::Core,
                     interactive: true,
                     ..Default::default()
                 },
-                prompt_sources: Vec::new(),
-                policy_loader: Some(Arc::new(|name: &str| {
-                    pryx_policy::builtin(name).ok_or_else(|| format!("unknown policy {name:?}"))
-                })),
-                model_loader: Some(loader),
+                overrides: Overrides {
+                    workspace: Some(std::fs::canonicalize(ws.path()).unwrap()),
+                    ..Overrides::default()
+                },
+                sandbox: None,
             },
             SessionBus::with_capacity(opts.bus_capacity),
         )
@@ -182,23 +181,22 @@ fn stored_ends(core: &Core, session: &str) -> (Vec<TurnEnd>, u64) {
     (ends, last)
 }
 
-/// Resolves `provider/model` against the given providers (name, OpenAI-compatible base URL),
-/// with the catalog figures of `openai/<model>`; the key to mask is `<provider>-secret-key`.
-pub fn model_loader(providers: Vec<(String, String)>) -> ModelLoader {
-    Arc::new(move |id: &str| {
-        let (provider, name) = id.split_once('/').ok_or("no provider")?;
-        let (_, url) = providers
-            .iter()
-            .find(|(p, _)| p == provider)
-            .ok_or_else(|| format!("provider {provider:?} is not configured"))?;
-        let settings = ProviderSettings::new(provider, ProviderKind::OpenAiCompatible, url.clone());
-        let client = pryx_llm::build_provider(settings).map_err(|e| e.to_string())?;
-        let mut model = pryx_catalog::Catalog::bundled()
-            .map_err(|e| e.to_string())?
-            .resolve(&format!("openai/{name}"))
-            .info;
-        model.provider = provider.to_string();
-        model.id = name.to_string();
-        Ok((client, model, Some(format!("{provider}-secret-key"))))
+/// A `config.json` with the given providers (name, OpenAI-compatible base URL, priced as
+/// `openai/*`), default model `mock/gpt-4o` and the given approval timeout.
+pub fn rig_config(providers: &[(String, String)], approval_timeout_secs: u64) -> serde_json::Value {
+    let providers: serde_json::Map<String, serde_json::Value> = providers
+        .iter()
+        .map(|(name, url)| {
+            (
+                name.clone(),
+                serde_json::json!({"kind": "openai-compatible", "base_url": url, "catalog_id": "openai"}),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "providers": providers,
+        "defaults": {"model": "mock/gpt-4o"},
+        "agent": {"approval_timeout_secs": approval_timeout_secs},
+        "skills": {"enabled": false},
     })
 }

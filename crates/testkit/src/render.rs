@@ -1,4 +1,4 @@
-//! Renders a scripted turn as the SSE frames of either wire format.
+//! Renders a scripted turn as the SSE frames of either wire format, or as one JSON document.
 
 use serde_json::{Value, json};
 
@@ -187,6 +187,115 @@ pub(crate) fn anthropic(turn: &Turn, model: &str) -> Vec<String> {
     ));
     out.push(an("message_stop", json!({ "type": "message_stop" })));
     out
+}
+
+/// Index of the frame carrying the first piece of content (the first one a client turns into
+/// an event), so failure modes can strike right after the answer has started.
+pub(crate) fn first_content(anthropic: bool, turn: &Turn) -> usize {
+    match (anthropic, turn.reasoning.is_some() || turn.text.is_some()) {
+        // The role chunk, then content.
+        (false, _) => 1,
+        // `message_start`, `ping`, the block start, then its first delta.
+        (true, true) => 3,
+        // A tool call's block start is its first event.
+        (true, false) => 2,
+    }
+}
+
+/// The whole reply as one Chat Completions `chat.completion` document.
+pub(crate) fn openai_document(turn: &Turn, model: &str) -> Value {
+    let mut message = json!({ "role": "assistant", "content": turn.text });
+    if let Some(r) = &turn.reasoning {
+        message["reasoning_content"] = json!(r);
+    }
+    if !turn.tool_calls.is_empty() {
+        message["tool_calls"] = turn
+            .tool_calls
+            .iter()
+            .map(|c| json!({ "id": c.id, "type": "function", "function": { "name": c.name, "arguments": c.arguments } }))
+            .collect();
+    }
+    let default_finish = if turn.tool_calls.is_empty() {
+        "stop"
+    } else {
+        "tool_calls"
+    };
+    let finish = turn.finish_reason.as_deref().unwrap_or(default_finish);
+    json!({
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [{ "index": 0, "message": message, "finish_reason": finish }],
+        "usage": openai_usage(&turn.usage.unwrap_or_default()),
+    })
+}
+
+/// The whole reply as one Messages `message` document.
+pub(crate) fn anthropic_document(turn: &Turn, model: &str) -> Value {
+    let mut content = Vec::new();
+    if let Some(r) = &turn.reasoning {
+        let sig = turn.signature.as_deref().unwrap_or("c2lnbmF0dXJl");
+        content.push(json!({ "type": "thinking", "thinking": r, "signature": sig }));
+    }
+    if let Some(t) = &turn.text {
+        content.push(json!({ "type": "text", "text": t }));
+    }
+    for c in &turn.tool_calls {
+        let input: Value = serde_json::from_str(&c.arguments).unwrap_or_else(|_| json!({}));
+        content.push(json!({ "type": "tool_use", "id": c.id, "name": c.name, "input": input }));
+    }
+    let default_stop = if turn.tool_calls.is_empty() {
+        "end_turn"
+    } else {
+        "tool_use"
+    };
+    let u = turn.usage.unwrap_or_default();
+    json!({
+        "id": "msg_scripted", "type": "message", "role": "assistant", "model": model,
+        "content": content,
+        "stop_reason": turn.finish_reason.as_deref().unwrap_or(default_stop),
+        "stop_sequence": null,
+        "usage": {
+            "input_tokens": u.input_tokens, "output_tokens": u.output_tokens,
+            "cache_creation_input_tokens": u.cache_write_tokens, "cache_read_input_tokens": u.cache_read_tokens,
+        },
+    })
+}
+
+/// Stands in for padding in a rendered frame or body, to split it into what comes before and
+/// after the padding.
+const PAD_MARK: &str = "PRYXPADDINGMARK";
+
+/// A huge error body as (prefix, suffix): `message` then padding go inside its message string.
+pub(crate) fn huge_error_parts(anthropic: bool, status: u16, message: &str) -> (String, String) {
+    split_at_mark(error_body(anthropic, status, &format!("{message} {PAD_MARK}")).to_string())
+}
+
+/// The frames of a reply whose text is one piece of padding, as (frames before the padded
+/// frame, its prefix, its suffix, frames after).
+pub(crate) fn huge_line_parts(
+    anthropic: bool,
+    model: &str,
+) -> (Vec<String>, String, String, Vec<String>) {
+    let turn = Turn::text(PAD_MARK).with_chunk_chars(PAD_MARK.len());
+    let mut frames = if anthropic {
+        self::anthropic(&turn, model)
+    } else {
+        openai(&turn, model)
+    };
+    let at = first_content(anthropic, &turn);
+    let after = frames.split_off(at + 1);
+    let padded = frames.pop().unwrap_or_default();
+    let (prefix, suffix) = split_at_mark(padded);
+    (frames, prefix, suffix, after)
+}
+
+fn split_at_mark(s: String) -> (String, String) {
+    match s.split_once(PAD_MARK) {
+        Some((a, b)) => (a.to_string(), b.to_string()),
+        None => (s, String::new()),
+    }
 }
 
 /// Error frame inside a stream.

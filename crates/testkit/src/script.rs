@@ -20,8 +20,12 @@ pub struct Turn {
     pub chunk_chars: Option<usize>,
     /// Delay between the response headers and the first event.
     pub first_token_delay_ms: u64,
+    /// Delay between two frames of the stream (a steady, slow stream).
+    pub frame_delay_ms: u64,
     /// Overrides `finish_reason` / `stop_reason`.
     pub finish_reason: Option<String>,
+    /// Overrides the `Content-Type` of a successful answer, as servers that mislabel it do.
+    pub content_type: Option<String>,
     pub failure: Option<Failure>,
 }
 
@@ -81,6 +85,25 @@ pub enum Failure {
         #[serde(default)]
         error_type: Option<String>,
     },
+    /// The reply up to its first piece of content, then silence for `stall_ms` with the
+    /// connection open, then the rest.
+    Stall { stall_ms: u64 },
+    /// The reply up to its first piece of content, then the rest one byte every `interval_ms`.
+    Trickle { interval_ms: u64 },
+    /// An HTTP error answer whose provider-style body is `bytes` long (a huge message),
+    /// generated piece by piece as the client reads, never held whole.
+    HugeError {
+        status: u16,
+        bytes: u64,
+        #[serde(default)]
+        message: Option<String>,
+    },
+    /// A 200 stream whose second line is a `data:` line `bytes` long that never ends in time,
+    /// generated piece by piece.
+    HugeLine { bytes: u64 },
+    /// The reply as one `application/json` document (a chat completion or a message), as a
+    /// server ignoring `stream: true` sends it.
+    PlainJson,
 }
 
 impl Turn {
@@ -158,6 +181,76 @@ impl Turn {
             }),
             ..Turn::default()
         }
+    }
+
+    /// Streams `text` up to its first piece, then stays silent (connection open) for `stall`
+    /// before sending the rest.
+    pub fn stall_after(text: impl Into<String>, stall: Duration) -> Self {
+        Turn {
+            text: Some(text.into()),
+            failure: Some(Failure::Stall {
+                stall_ms: stall.as_millis() as u64,
+            }),
+            ..Turn::default()
+        }
+    }
+
+    /// Streams `text` up to its first piece, then the rest one byte per `interval`.
+    pub fn trickle(text: impl Into<String>, interval: Duration) -> Self {
+        Turn {
+            text: Some(text.into()),
+            failure: Some(Failure::Trickle {
+                interval_ms: interval.as_millis() as u64,
+            }),
+            ..Turn::default()
+        }
+    }
+
+    /// An HTTP error answer with a provider-style body of `bytes` bytes, generated while sent.
+    pub fn huge_error(status: u16, bytes: u64) -> Self {
+        Turn {
+            failure: Some(Failure::HugeError {
+                status,
+                bytes,
+                message: None,
+            }),
+            ..Turn::default()
+        }
+    }
+
+    /// A 200 stream with one `data:` line of `bytes` bytes, generated while sent.
+    pub fn huge_line(bytes: u64) -> Self {
+        Turn {
+            failure: Some(Failure::HugeLine { bytes }),
+            ..Turn::default()
+        }
+    }
+
+    /// This reply as one `application/json` document instead of a stream
+    /// (`Turn::text("hi").plain_json()`, or `Turn::plain_json(turn)`).
+    pub fn plain_json(mut self) -> Self {
+        self.failure = Some(Failure::PlainJson);
+        self
+    }
+
+    /// Sets the message at the start of a [`Failure::HugeError`] body.
+    pub fn with_error_message(mut self, text: impl Into<String>) -> Self {
+        if let Some(Failure::HugeError { message, .. } | Failure::Status { message, .. }) =
+            &mut self.failure
+        {
+            *message = Some(text.into());
+        }
+        self
+    }
+
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    pub fn with_frame_delay(mut self, delay: Duration) -> Self {
+        self.frame_delay_ms = delay.as_millis() as u64;
+        self
     }
 
     pub fn with_text(mut self, text: impl Into<String>) -> Self {

@@ -39,6 +39,8 @@ impl RecordedRequest {
 struct Shared {
     turns: Mutex<VecDeque<Turn>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// What `GET /v1/models` lists.
+    models: Mutex<Vec<String>>,
 }
 
 /// A running scripted server on `127.0.0.1`; stops when dropped.
@@ -73,6 +75,8 @@ impl ScriptedLlm {
             .route("/chat/completions", post(openai))
             .route("/v1/messages", post(anthropic))
             .route("/messages", post(anthropic))
+            .route("/v1/models", get(list_models))
+            .route("/models", get(list_models))
             .route("/_requests", get(list_requests))
             .route("/_turns", post(push_turns))
             .with_state(shared.clone());
@@ -105,6 +109,16 @@ impl ScriptedLlm {
         self
     }
 
+    /// Sets the ids `GET /v1/models` lists (none by default), as Ollama or vLLM would.
+    pub fn set_models(&self, ids: impl IntoIterator<Item = impl Into<String>>) -> &Self {
+        *self
+            .shared
+            .models
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Turns not served yet.
     pub fn remaining(&self) -> usize {
         self.shared
@@ -131,6 +145,19 @@ impl ScriptedLlm {
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
+}
+
+async fn list_models(State(shared): State<Arc<Shared>>) -> Response {
+    let ids = shared
+        .models
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let data: Vec<_> = ids
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "object": "model", "owned_by": "scripted"}))
+        .collect();
+    axum::Json(serde_json::json!({"object": "list", "data": data})).into_response()
 }
 
 async fn list_requests(State(shared): State<Arc<Shared>>) -> Response {
@@ -219,29 +246,75 @@ fn answer(
         );
         return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
     };
-    if let Some(Failure::Status {
-        status,
-        retry_after_secs,
-        message,
-    }) = &turn.failure
-    {
-        let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = render::error_body(
-            is_anthropic,
-            *status,
-            message.as_deref().unwrap_or("scripted failure"),
-        );
-        let mut resp = (code, axum::Json(body)).into_response();
-        if let Some(v) = retry_after_secs.and_then(|secs| secs.to_string().parse().ok()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
+    let delay = Duration::from_millis(turn.first_token_delay_ms);
+    match &turn.failure {
+        Some(Failure::Status {
+            status,
+            retry_after_secs,
+            message,
+        }) => {
+            let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = render::error_body(
+                is_anthropic,
+                *status,
+                message.as_deref().unwrap_or("scripted failure"),
+            );
+            let mut resp = (code, axum::Json(body)).into_response();
+            if let Some(v) = retry_after_secs.and_then(|secs| secs.to_string().parse().ok()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return resp;
         }
-        return resp;
+        Some(Failure::HugeError {
+            status,
+            bytes,
+            message,
+        }) => {
+            let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let message = message.as_deref().unwrap_or("scripted huge failure");
+            let (prefix, suffix) = render::huge_error_parts(is_anthropic, *status, message);
+            let padding = bytes.saturating_sub((prefix.len() + suffix.len()) as u64);
+            let pieces = vec![
+                Piece::Frame(prefix),
+                Piece::Padding(padding),
+                Piece::Frame(suffix),
+            ];
+            return body_response(code, "application/json".into(), pieces, delay);
+        }
+        Some(Failure::HugeLine { bytes }) => {
+            let (before, prefix, suffix, after) = render::huge_line_parts(is_anthropic, &model);
+            let padding = bytes.saturating_sub((prefix.len() + suffix.len()) as u64);
+            let mut pieces: Vec<Piece> = before.into_iter().map(Piece::Frame).collect();
+            pieces.extend([
+                Piece::Frame(prefix),
+                Piece::Padding(padding),
+                Piece::Frame(suffix),
+            ]);
+            pieces.extend(after.into_iter().map(Piece::Frame));
+            return body_response(StatusCode::OK, ok_type(&turn, SSE), pieces, delay);
+        }
+        Some(Failure::PlainJson) => {
+            let doc = if is_anthropic {
+                render::anthropic_document(&turn, &model)
+            } else {
+                render::openai_document(&turn, &model)
+            };
+            let pieces = vec![Piece::Frame(doc.to_string())];
+            return body_response(
+                StatusCode::OK,
+                ok_type(&turn, "application/json"),
+                pieces,
+                delay,
+            );
+        }
+        _ => {}
     }
     let full = if is_anthropic {
         render::anthropic(&turn, &model)
     } else {
         render::openai(&turn, &model)
     };
+    let head = render::first_content(is_anthropic, &turn) + 1;
     let frames = match &turn.failure {
         Some(Failure::MalformedSse) => {
             let event = is_anthropic.then_some("message_start");
@@ -269,29 +342,109 @@ fn answer(
             ));
             frames
         }
+        Some(Failure::Stall { stall_ms }) => {
+            let mut pieces = Vec::new();
+            for (i, f) in full.into_iter().enumerate() {
+                if i == head {
+                    pieces.push(Piece::Pause(Duration::from_millis(*stall_ms)));
+                }
+                pieces.push(Piece::Frame(f));
+            }
+            return body_response(StatusCode::OK, ok_type(&turn, SSE), pieces, delay);
+        }
+        Some(Failure::Trickle { interval_ms }) => {
+            let interval = Duration::from_millis(*interval_ms);
+            let mut pieces = Vec::new();
+            for (i, f) in full.into_iter().enumerate() {
+                if i < head {
+                    pieces.push(Piece::Frame(f));
+                    continue;
+                }
+                for b in f.into_bytes() {
+                    pieces.push(Piece::Pause(interval));
+                    pieces.push(Piece::Byte(b));
+                }
+            }
+            return body_response(StatusCode::OK, ok_type(&turn, SSE), pieces, delay);
+        }
         _ => full,
     };
-    stream_response(frames, Duration::from_millis(turn.first_token_delay_ms))
+    let gap = Duration::from_millis(turn.frame_delay_ms);
+    let mut pieces = Vec::new();
+    for (i, f) in frames.into_iter().enumerate() {
+        if i > 0 && !gap.is_zero() {
+            pieces.push(Piece::Pause(gap));
+        }
+        pieces.push(Piece::Frame(f));
+    }
+    body_response(StatusCode::OK, ok_type(&turn, SSE), pieces, delay)
 }
 
-fn stream_response(frames: Vec<String>, delay: Duration) -> Response {
+const SSE: &str = "text/event-stream";
+
+/// The content type of a successful answer: the turn's override, or the right one.
+fn ok_type(turn: &Turn, default: &str) -> String {
+    turn.content_type
+        .clone()
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// One step of writing a response body.
+enum Piece {
+    Frame(String),
+    Byte(u8),
+    /// This many bytes of `x`, produced in 64 KiB pieces as the client reads.
+    Padding(u64),
+    Pause(Duration),
+}
+
+/// Size of one padding piece; the channel holds at most 16, so a huge body costs the server
+/// about 1 MiB however large it is.
+const PAD_PIECE: usize = 64 * 1024;
+
+/// A response whose body is written piece by piece after `delay`; the writer stops as soon as
+/// the client goes away.
+fn body_response(
+    status: StatusCode,
+    content_type: String,
+    pieces: Vec<Piece>,
+    delay: Duration,
+) -> Response {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     tokio::spawn(async move {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        for f in frames {
-            if tx.send(Ok(Bytes::from(f))).await.is_err() {
+        let pad = Bytes::from(vec![b'x'; PAD_PIECE]);
+        for piece in pieces {
+            let sent = match piece {
+                Piece::Frame(f) => tx.send(Ok(Bytes::from(f))).await,
+                Piece::Byte(b) => tx.send(Ok(Bytes::copy_from_slice(&[b]))).await,
+                Piece::Pause(d) => {
+                    tokio::time::sleep(d).await;
+                    Ok(())
+                }
+                Piece::Padding(mut left) => {
+                    let mut sent = Ok(());
+                    while left > 0 && sent.is_ok() {
+                        let n = usize::try_from(left).unwrap_or(PAD_PIECE).min(PAD_PIECE);
+                        sent = tx.send(Ok(pad.slice(..n))).await;
+                        left -= n as u64;
+                    }
+                    sent
+                }
+            };
+            if sent.is_err() {
                 return;
             }
         }
     });
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/event-stream"),
-    );
+    *resp.status_mut() = status;
+    if let Ok(v) = header::HeaderValue::from_str(&content_type) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-cache"),

@@ -19,6 +19,14 @@ pub enum ToolError {
     #[error("{path} is outside the workspace; use a path inside {workspace}")]
     OutsideWorkspace { path: String, workspace: PathBuf },
 
+    #[error("{path} is inside Pryx's data directory, which no tool may read or change")]
+    Protected { path: String },
+
+    #[error(
+        "{path} has other hard links; Pryx will not write through a hard link because it may be a file outside the workspace"
+    )]
+    HardLinked { path: String },
+
     #[error("{path}: {message}")]
     Io { path: String, message: String },
 
@@ -88,6 +96,26 @@ impl ToolError {
                 path: path.to_owned(),
                 message: err.to_string(),
             }
+        }
+    }
+
+    /// Maps an error of an open beneath the workspace handle. The path was canonical when it
+    /// was checked, so a link met while opening it (ELOOP) or a concurrent rename the kernel
+    /// gave up on (EAGAIN) means the path changed in between.
+    pub(crate) fn open(path: &str, err: &std::io::Error) -> Self {
+        let changed = [rustix::io::Errno::LOOP, rustix::io::Errno::AGAIN]
+            .iter()
+            .any(|e| err.raw_os_error() == Some(e.raw_os_error()));
+        if changed {
+            ToolError::Io {
+                path: path.to_owned(),
+                message: "changed while it was being opened (a symbolic link appeared in the path, \
+                          and file tools never follow one that was not there when the path was checked); \
+                          check the path and try again"
+                    .into(),
+            }
+        } else {
+            Self::io(path, err)
         }
     }
 }

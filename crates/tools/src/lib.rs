@@ -3,8 +3,9 @@
 //!
 //! The policy engine decides whether a call may run; the tools still defend themselves: paths
 //! are confined to the workspace, commands run with a cleared environment in their own process
-//! group (and under Landlock on Linux), HTTP refuses private addresses.
+//! group (and under Landlock on Linux), HTTP refuses private addresses the policy did not list.
 
+mod beneath;
 mod error;
 pub mod fs;
 pub mod http;
@@ -34,7 +35,7 @@ pub fn builtins() -> Vec<Arc<dyn Tool>> {
         Arc::new(fs::FsRead),
         Arc::new(fs::FsSearch),
         Arc::new(fs::FsWrite),
-        Arc::new(http::HttpRequest),
+        Arc::new(http::HttpRequest::default()),
         Arc::new(shell::ShellExec),
     ]
 }

@@ -90,6 +90,17 @@ pub fn resolve(workspace: &Path, arg: &str) -> Result<WorkspacePath, ToolError> 
     Ok(WorkspacePath { abs, rel, exists })
 }
 
+/// Refuses a resolved path inside one of the `protected` directories (canonical). This is the
+/// friendly first check; the file tools check again on what they actually opened.
+pub fn refuse_protected(protected: &[PathBuf], wp: &WorkspacePath) -> Result<(), ToolError> {
+    if protected.iter().any(|p| wp.abs.starts_with(p)) {
+        return Err(ToolError::Protected {
+            path: wp.rel.clone(),
+        });
+    }
+    Ok(())
+}
+
 /// Lexical `..`/`.` removal; `None` when `..` climbs above the root.
 fn normalize(path: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();

@@ -3,8 +3,11 @@
 //! commands go through a helper: the `pryx` binary re-executed with a hidden argument, whose
 //! handler calls [`sandbox_exec_main`] to restrict itself and `exec` `sh -c`.
 
+#[cfg(target_os = "linux")]
+mod holes;
+
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How well the running kernel supports the Landlock rule set the sandbox uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,21 +43,58 @@ pub fn landlock_status() -> LandlockStatus {
     STATUS.get_or_init(imp::probe).clone()
 }
 
+/// What the sandbox helper is told to do.
+#[derive(Debug, PartialEq, Eq)]
+struct HelperArgs {
+    workspace: PathBuf,
+    command: OsString,
+    /// Directories the command may neither read nor write (Pryx's data directory).
+    protected: Vec<PathBuf>,
+}
+
+const HELPER_USAGE: &str = "sandbox: expected <workspace> <command> [<protected dir>...], every directory an absolute path";
+
+/// Parses `<workspace> <command> [<protected dir>...]`.
+fn parse_helper_args(args: impl IntoIterator<Item = OsString>) -> Option<HelperArgs> {
+    let mut args = args.into_iter();
+    let workspace = PathBuf::from(args.next()?);
+    let command = args.next()?;
+    let protected: Vec<PathBuf> = args.map(PathBuf::from).collect();
+    if !workspace.is_absolute() || protected.iter().any(|p| !p.is_absolute()) {
+        return None;
+    }
+    Some(HelperArgs {
+        workspace,
+        command,
+        protected,
+    })
+}
+
 /// Entry point of the sandbox helper. `args` are what follows the hidden argument:
-/// `<workspace> <command>`. Restricts writes to the workspace and temp directories, then
-/// runs `/bin/sh -c <command>` as a supervised child and exits with its status. Never returns;
-/// exits 126 when the rule set cannot be applied and 127 when `sh` cannot be executed.
+/// `<workspace> <command> [<protected dir>...]`. Restricts writes to the workspace and temp
+/// directories and keeps the protected directories out of reach entirely, then runs
+/// `/bin/sh -c <command>` as a supervised child and exits with its status. Never returns;
+/// exits 2 on bad arguments, 126 when the rule set cannot be applied and 127 when `sh` cannot
+/// be executed.
 pub fn sandbox_exec_main<I>(args: I) -> !
 where
     I: IntoIterator<Item = OsString>,
 {
-    let mut args = args.into_iter();
-    let (Some(workspace), Some(command), None) = (args.next(), args.next(), args.next()) else {
-        eprintln!("sandbox: expected <workspace> <command>");
+    let Some(HelperArgs {
+        workspace,
+        command,
+        protected,
+    }) = parse_helper_args(args)
+    else {
+        eprintln!("{HELPER_USAGE}");
         std::process::exit(2);
     };
-    let workspace = PathBuf::from(workspace);
-    if let Err(e) = imp::restrict(&writable_paths(&workspace)) {
+    // Canonical like the writable roots, so each is found inside the root that holds it.
+    let protected: Vec<PathBuf> = protected
+        .into_iter()
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
+        .collect();
+    if let Err(e) = imp::restrict(&writable_paths(&workspace), &protected) {
         eprintln!("sandbox: cannot apply the Landlock rule set: {e}");
         std::process::exit(126);
     }
@@ -98,8 +138,8 @@ fn supervise(command: &std::ffi::OsStr) -> i32 {
 }
 
 /// Directories (and device files) the sandboxed command may write to.
-fn writable_paths(workspace: &std::path::Path) -> Vec<PathBuf> {
-    let mut paths = vec![
+fn writable_paths(workspace: &Path) -> Vec<PathBuf> {
+    let paths = vec![
         workspace.to_path_buf(),
         std::env::temp_dir(),
         PathBuf::from("/tmp"),
@@ -110,38 +150,91 @@ fn writable_paths(workspace: &std::path::Path) -> Vec<PathBuf> {
         PathBuf::from("/dev/full"),
         PathBuf::from("/dev/tty"),
     ];
-    paths.retain(|p| p.exists());
+    // Canonical, so the protected directories (canonical too) are found inside them.
+    let mut paths: Vec<PathBuf> = paths
+        .into_iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     paths.dedup();
     paths
 }
 
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn args(list: &[&str]) -> Option<HelperArgs> {
+        parse_helper_args(list.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn helper_arguments_are_workspace_command_and_absolute_protected_dirs() {
+        let parsed = args(&["/ws", "ls", "/home/u/.pryx", "/data"]).unwrap();
+        assert_eq!(parsed.workspace, PathBuf::from("/ws"));
+        assert_eq!(parsed.command, OsString::from("ls"));
+        assert_eq!(
+            parsed.protected,
+            vec![PathBuf::from("/home/u/.pryx"), PathBuf::from("/data")]
+        );
+        assert!(args(&["/ws", "ls"]).unwrap().protected.is_empty());
+        for bad in [
+            &["/ws"][..],
+            &[],
+            &["ws", "ls"],
+            &["/ws", "ls", "relative"],
+            &["/ws", "ls", "/ok", ""],
+        ] {
+            assert_eq!(args(bad), None, "{bad:?}");
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 mod imp {
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     use landlock::{
-        ABI, Access, AccessFs, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetError,
-        RulesetStatus, path_beneath_rules,
+        ABI, Access, AccessFs, BitFlags, PathBeneath, Ruleset, RulesetAttr, RulesetCreatedAttr,
+        RulesetError, RulesetStatus, path_beneath_rules,
     };
 
+    use super::holes::{Grant, grants_around_holes};
     use super::{LandlockStatus, LandlockSupport};
 
     const TARGET_ABI: ABI = ABI::V5;
 
-    /// Reads everywhere, writes only beneath `writable`. Best effort: on a kernel without
-    /// Landlock this succeeds without restricting anything.
-    pub(super) fn restrict(writable: &[PathBuf]) -> Result<RulesetStatus, RulesetError> {
-        let status = Ruleset::default()
+    /// Reads everywhere, writes only beneath `writable`, and neither beneath `protected`.
+    /// Best effort: on a kernel without Landlock this succeeds without restricting anything.
+    pub(super) fn restrict(
+        writable: &[PathBuf],
+        protected: &[PathBuf],
+    ) -> Result<RulesetStatus, RulesetError> {
+        let rules = |root: &Path, access: BitFlags<AccessFs>| {
+            grants_around_holes(root, protected)
+                .into_iter()
+                .map(move |g: Grant| {
+                    let access = if g.is_dir {
+                        access
+                    } else {
+                        access & AccessFs::from_file(TARGET_ABI)
+                    };
+                    Ok::<_, RulesetError>(PathBeneath::new(g.fd, access))
+                })
+        };
+        let mut ruleset = Ruleset::default()
             .handle_access(AccessFs::from_all(TARGET_ABI))?
             .create()?
-            .add_rules(path_beneath_rules(["/"], AccessFs::from_read(TARGET_ABI)))?
+            .add_rules(rules(Path::new("/"), AccessFs::from_read(TARGET_ABI)))?
             .add_rules(path_beneath_rules(
                 ["/dev"],
                 AccessFs::from_read(TARGET_ABI) | AccessFs::IoctlDev,
-            ))?
-            .add_rules(path_beneath_rules(writable, AccessFs::from_all(TARGET_ABI)))?
-            .restrict_self()?;
-        Ok(status.ruleset)
+            ))?;
+        for root in writable {
+            ruleset = ruleset.add_rules(rules(root, AccessFs::from_all(TARGET_ABI)))?;
+        }
+        Ok(ruleset.restrict_self()?.ruleset)
     }
 
     pub(super) fn probe() -> LandlockStatus {
@@ -203,7 +296,10 @@ mod imp {
 
     use super::{LandlockStatus, LandlockSupport};
 
-    pub(super) fn restrict(_writable: &[PathBuf]) -> Result<(), std::convert::Infallible> {
+    pub(super) fn restrict(
+        _writable: &[PathBuf],
+        _protected: &[PathBuf],
+    ) -> Result<(), std::convert::Infallible> {
         Ok(())
     }
 

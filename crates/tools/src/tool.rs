@@ -155,6 +155,9 @@ pub struct ToolContext {
     pub http: HttpPolicy,
     /// When set, `shell.exec` runs commands through the Landlock helper.
     pub sandbox: Option<SandboxLauncher>,
+    /// Canonical directories no tool may read, change or list (Pryx's data directory, which
+    /// holds the secret store and the policies), even when they lie inside the workspace.
+    pub protected: Vec<PathBuf>,
 }
 
 impl ToolContext {
@@ -173,6 +176,20 @@ impl ToolContext {
                 .collect(),
             http: HttpPolicy::default(),
             sandbox: None,
+            protected: Vec::new(),
         })
+    }
+
+    /// Adds directories no tool may touch. Each is canonicalised when it exists, so the
+    /// comparison with resolved paths holds; one that does not exist yet is kept as given.
+    #[must_use]
+    pub fn with_protected(mut self, dirs: impl IntoIterator<Item = PathBuf>) -> Self {
+        for dir in dirs {
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+            if !self.protected.contains(&dir) {
+                self.protected.push(dir);
+            }
+        }
+        self
     }
 }

@@ -74,9 +74,19 @@ async fn refuses_private_loopback_and_metadata_addresses() {
         "http://[::1]:8080/",
         "http://192.168.0.1/",
         "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:0:7f00:1]/",
+        "http://[::127.0.0.1]/",
+        "http://[64:ff9b::7f00:1]/",
+        "http://[2002:7f00:1::]/",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+        "http://0.0.0.0/",
+        "http://[::]/",
+        "http://2130706433/",
+        "http://0x7f.1/",
+        "http://017700000001/",
         "http://localhost/",
     ] {
-        let err = HttpRequest
+        let err = HttpRequest::default()
             .execute(json!({"url": url}), ctx.clone())
             .await
             .unwrap_err();
@@ -89,7 +99,7 @@ async fn refuses_private_loopback_and_metadata_addresses() {
 async fn local_server_is_reachable_only_with_allow_private() {
     let (base, hits) = server(None).await;
     let (_d, strict) = ctx(false);
-    let err = HttpRequest
+    let err = HttpRequest::default()
         .execute(json!({"url": format!("{base}/")}), strict)
         .await
         .unwrap_err();
@@ -97,7 +107,7 @@ async fn local_server_is_reachable_only_with_allow_private() {
     assert_eq!(hits.load(Ordering::SeqCst), 0, "no connection may be made");
 
     let (_d, open) = ctx(true);
-    let out = HttpRequest
+    let out = HttpRequest::default()
         .execute(json!({"url": format!("{base}/")}), open.clone())
         .await
         .unwrap();
@@ -108,7 +118,7 @@ async fn local_server_is_reachable_only_with_allow_private() {
     assert!(!out.is_error);
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 
-    let out = HttpRequest
+    let out = HttpRequest::default()
         .execute(
             json!({"url": format!("{base}/missing"), "method": "post", "body": "x", "headers": {"X-Test": "1"}}),
             open,
@@ -126,7 +136,7 @@ async fn allow_list_is_checked_on_every_redirect_hop() {
     let (redirector, _) = server(Some(format!("http://localhost:{port}/"))).await;
     let (_d, mut c) = ctx(true);
     c.http.allowed_domains = vec!["127.0.0.1".into()];
-    let err = HttpRequest
+    let err = HttpRequest::default()
         .execute(json!({"url": format!("{redirector}/redirect")}), c.clone())
         .await
         .unwrap_err();
@@ -137,7 +147,7 @@ async fn allow_list_is_checked_on_every_redirect_hop() {
     );
 
     c.http.allowed_domains = vec!["127.0.0.1".into(), "localhost".into()];
-    let out = HttpRequest
+    let out = HttpRequest::default()
         .execute(json!({"url": format!("{redirector}/redirect")}), c)
         .await
         .unwrap();
@@ -149,7 +159,7 @@ async fn allow_list_is_checked_on_every_redirect_hop() {
 async fn redirect_to_another_scheme_is_refused() {
     let (redirector, _) = server(Some("file:///etc/passwd".into())).await;
     let (_d, c) = ctx(true);
-    let err = HttpRequest
+    let err = HttpRequest::default()
         .execute(json!({"url": format!("{redirector}/redirect")}), c)
         .await
         .unwrap_err();
@@ -161,7 +171,7 @@ async fn response_body_is_capped() {
     let (base, _) = server(None).await;
     let (_d, mut c) = ctx(true);
     c.limits.max_response_bytes = 1_000;
-    let out = HttpRequest
+    let out = HttpRequest::default()
         .execute(json!({"url": format!("{base}/big")}), c)
         .await
         .unwrap();
@@ -179,7 +189,7 @@ async fn bad_urls_and_methods_are_invalid_arguments() {
         json!({"url": "http://example.com", "method": "GE T"}),
         json!({"url": "http://example.com", "headers": {"bad header": "x"}}),
     ] {
-        let err = HttpRequest
+        let err = HttpRequest::default()
             .execute(args.clone(), c.clone())
             .await
             .unwrap_err();
@@ -188,9 +198,72 @@ async fn bad_urls_and_methods_are_invalid_arguments() {
             "{args}: {err}"
         );
     }
-    let err = HttpRequest
+    let err = HttpRequest::default()
         .execute(json!({"url": "ftp://example.com/"}), c)
         .await
         .unwrap_err();
     assert!(matches!(err, ToolError::Refused(_)), "{err}");
+}
+
+fn local(entry: &str) -> pryx_tools::http::addr::LocalAddress {
+    pryx_tools::http::addr::LocalAddress::parse(entry)
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_exact_local_address_is_reachable_and_nothing_beside_it() {
+    let (allowed, allowed_hits) = server(None).await;
+    let (other, other_hits) = server(None).await;
+    let port = allowed.rsplit(':').next().unwrap();
+    let tool = HttpRequest::reaching(vec![local(&format!("127.0.0.1:{port}"))]);
+    let (_d, c) = ctx(false);
+
+    let out = tool
+        .execute(json!({"url": format!("{allowed}/")}), c.clone())
+        .await
+        .unwrap();
+    assert!(out.content.ends_with("hello"), "{}", out.content);
+    assert_eq!(allowed_hits.load(Ordering::SeqCst), 1);
+    // Another spelling of the same address is the same address.
+    let decimal = format!("http://2130706433:{port}/");
+    tool.execute(json!({ "url": decimal }), c.clone())
+        .await
+        .unwrap();
+    assert_eq!(allowed_hits.load(Ordering::SeqCst), 2);
+
+    // Another port on the same host is not.
+    let err = tool
+        .execute(json!({"url": format!("{other}/")}), c.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ToolError::Refused(_)), "{err}");
+    assert!(err.to_string().contains("loopback"), "{err}");
+    assert_eq!(
+        other_hits.load(Ordering::SeqCst),
+        0,
+        "no connection may be made"
+    );
+
+    // Metadata addresses stay out of reach whatever is listed.
+    let err = tool
+        .execute(json!({"url": "http://169.254.169.254/"}), c.clone())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("never reachable"), "{err}");
+}
+
+#[tokio::test]
+async fn a_redirect_from_a_listed_local_address_is_checked_again() {
+    let (other, other_hits) = server(None).await;
+    let (redirector, _) = server(Some(format!("{other}/"))).await;
+    let port = redirector.rsplit(':').next().unwrap();
+    let tool = HttpRequest::reaching(vec![local(&format!("127.0.0.1:{port}"))]);
+    let (_d, c) = ctx(false);
+    let err = tool
+        .execute(json!({"url": format!("{redirector}/redirect")}), c)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ToolError::Refused(_)), "{err}");
+    assert_eq!(other_hits.load(Ordering::SeqCst), 0);
 }

@@ -64,3 +64,81 @@ fn helper_blocks_writes_next_to_the_workspace_when_supported() {
     assert!(!out.status.success());
     assert!(!target.exists());
 }
+
+#[test]
+fn helper_refuses_a_relative_protected_dir() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pryx-sandbox-exec"))
+        .args(["/", "true", "relative/dir"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("absolute path"));
+}
+
+#[test]
+fn helper_keeps_a_protected_dir_inside_the_workspace_out_of_reach() {
+    let base = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let ws = tempfile::tempdir_in(base).unwrap();
+    let w = std::fs::canonicalize(ws.path()).unwrap();
+    let data = w.join(".pryx");
+    std::fs::create_dir_all(data.join("policies")).unwrap();
+    std::fs::write(data.join("secrets.key"), "SECRET-KEY").unwrap();
+    std::fs::create_dir(w.join("src")).unwrap();
+    std::fs::write(w.join("notes.txt"), "hello\n").unwrap();
+    std::os::unix::fs::symlink(&data, w.join("data-link")).unwrap();
+    let run = |command: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pryx-sandbox-exec"))
+            .arg(&w)
+            .arg(command)
+            .arg(&data)
+            .current_dir(&w)
+            .output()
+            .unwrap()
+    };
+    if landlock_status().support == LandlockSupport::Unsupported {
+        pryx_testkit::skip_sandbox_assertion(
+            "helper_keeps_a_protected_dir_inside_the_workspace_out_of_reach",
+            &landlock_status().detail,
+        );
+        return;
+    }
+
+    for attack in [
+        "cat .pryx/secrets.key",
+        "cat \"$PWD/.pryx/secrets.key\"",
+        "cat data-link/secrets.key",
+        "cat src/../.pryx/secrets.key",
+        "ls .pryx",
+        "touch .pryx/new",
+        "echo 'rules: []' > .pryx/policies/open.yaml",
+        "echo x >> .pryx/secrets.key",
+    ] {
+        let out = run(attack);
+        assert!(!out.status.success(), "{attack} succeeded");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("SECRET"),
+            "{attack}"
+        );
+    }
+    assert!(!data.join("new").exists());
+    assert!(!data.join("policies/open.yaml").exists());
+    assert_eq!(
+        std::fs::read_to_string(data.join("secrets.key")).unwrap(),
+        "SECRET-KEY"
+    );
+
+    // The rest of the workspace is as usable as before.
+    let out = run(
+        "cat notes.txt && echo more >> notes.txt && mkdir -p src/a && echo y > src/a/f && cat src/a/f && ls src",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"hello\ny\na\n");
+    assert_eq!(
+        std::fs::read_to_string(w.join("notes.txt")).unwrap(),
+        "hello\nmore\n"
+    );
+}

@@ -1,11 +1,14 @@
 //! Requests the UI makes of the core ([`Action`]) and what comes back ([`Response`]). Key presses
 //! produce actions; a background task performs them, so the UI never waits on the network.
 
-use crate::api::CoreApi;
-use crate::model::{ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
+use crate::api::{ApiError, CoreApi};
+use crate::model::{
+    ChannelView, ExportFormat, McpServerView, McpTestReport, ProviderSetup, SkillView, SpanView,
+};
+use pryx_protocol::ErrorCode;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, SessionDetail, SessionSummary,
-    TurnAccepted,
+    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, ProviderPreset,
+    ProviderTestReport, ProviderView, SessionDetail, SessionSummary, TurnAccepted, UpdateSession,
 };
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -44,13 +47,31 @@ pub enum Action {
         id: String,
     },
     LoadApprovals,
-    LoadModels,
-    SetModel {
-        session_id: Option<String>,
+    /// Lists models: the configured providers' (for the `/model` picker) or one provider's.
+    LoadModels {
+        provider: Option<String>,
+    },
+    /// The core's default model, for new sessions.
+    SetDefaultModel {
         model: String,
     },
-    SetPolicy {
+    /// The core's default policy, for new sessions.
+    SetDefaultPolicy {
         policy: String,
+    },
+    /// Changes the model or policy of an open session's later turns.
+    UpdateSession {
+        session_id: String,
+        model: Option<String>,
+        policy: Option<String>,
+    },
+    LoadProviders,
+    LoadPresets,
+    /// Creates or replaces a provider (the setup screen's save).
+    SaveProvider(ProviderSetup),
+    TestProvider {
+        id: String,
+        model: Option<String>,
     },
     LoadSkills,
     ToggleSkill {
@@ -87,9 +108,23 @@ pub enum Response {
         id: String,
     },
     Approvals(Vec<PendingApproval>),
-    Models(Vec<ModelView>),
-    ModelSet(String),
-    PolicySet(String),
+    Models {
+        provider: Option<String>,
+        models: Vec<ModelView>,
+    },
+    DefaultModelSet(String),
+    DefaultPolicySet(String),
+    SessionUpdated(SessionSummary),
+    Providers(Vec<ProviderView>),
+    Presets(Vec<ProviderPreset>),
+    ProviderSaved(ProviderView),
+    ProviderTested {
+        id: String,
+        report: ProviderTestReport,
+    },
+    /// A prompt could not run because the core has no provider yet; the core's words on how to
+    /// fix it.
+    NeedsSetup(String),
     Skills(Vec<SkillView>),
     SkillToggled {
         name: String,
@@ -118,6 +153,16 @@ fn failed(what: &str, e: impl std::fmt::Display) -> Response {
     }
 }
 
+/// A failed prompt or session creation: the setup hint when the core has no provider yet.
+fn failed_turn(what: &str, e: ApiError) -> Response {
+    match e {
+        ApiError::Api { code, message } if code == ErrorCode::ProviderNotConfigured.as_str() => {
+            Response::NeedsSetup(message)
+        }
+        e => failed(what, e),
+    }
+}
+
 /// Performs one action against the core, sending each response as soon as it is known (a prompt
 /// without a session reports the new session before the turn starts).
 pub async fn perform<A: CoreApi + ?Sized>(
@@ -139,12 +184,12 @@ pub async fn perform<A: CoreApi + ?Sized>(
                         send(Response::SessionCreated(s));
                         id
                     }
-                    Err(e) => return send(failed(CREATE_SESSION, e)),
+                    Err(e) => return send(failed_turn(CREATE_SESSION, e)),
                 },
             };
             send(match api.send_prompt(&id, &text).await {
                 Ok(t) => Response::PromptAccepted(t),
-                Err(e) => failed(SEND_PROMPT, e),
+                Err(e) => failed_turn(SEND_PROMPT, e),
             });
         }
         Action::AnswerApproval {
@@ -161,7 +206,7 @@ pub async fn perform<A: CoreApi + ?Sized>(
         }),
         Action::NewSession => send(match api.create_session().await {
             Ok(s) => Response::SessionCreated(s),
-            Err(e) => failed(CREATE_SESSION, e),
+            Err(e) => failed_turn(CREATE_SESSION, e),
         }),
         Action::ResumeSession { id } => send(match api.load_session(&id).await {
             Ok(d) => Response::SessionLoaded(d),
@@ -187,20 +232,53 @@ pub async fn perform<A: CoreApi + ?Sized>(
             Ok(a) => Response::Approvals(a),
             Err(e) => failed("load pending approvals", e),
         }),
-        Action::LoadModels => send(match api.list_models().await {
-            Ok(m) => Response::Models(m),
-            Err(e) => failed("list models", e),
+        Action::LoadModels { provider } => send(match api.list_models(provider.as_deref()).await {
+            Ok(models) => Response::Models { provider, models },
+            Err(e) => failed(LIST_MODELS, e),
         }),
-        Action::SetModel { session_id, model } => {
-            send(match api.set_model(session_id.as_deref(), &model).await {
-                Ok(()) => Response::ModelSet(model),
-                Err(e) => failed("switch the model", e),
+        Action::SetDefaultModel { model } => send(match api.set_default_model(&model).await {
+            Ok(()) => Response::DefaultModelSet(model),
+            Err(e) => failed(SET_DEFAULT_MODEL, e),
+        }),
+        Action::SetDefaultPolicy { policy } => send(match api.set_default_policy(&policy).await {
+            Ok(()) => Response::DefaultPolicySet(policy),
+            Err(e) => failed("switch the default policy", e),
+        }),
+        Action::UpdateSession {
+            session_id,
+            model,
+            policy,
+        } => {
+            let update = UpdateSession {
+                title: None,
+                model,
+                policy,
+            };
+            send(match api.update_session(&session_id, &update).await {
+                Ok(s) => Response::SessionUpdated(s),
+                Err(e) => failed("change the session", e),
             })
         }
-        Action::SetPolicy { policy } => send(match api.set_policy(&policy).await {
-            Ok(()) => Response::PolicySet(policy),
-            Err(e) => failed("switch the policy", e),
+        Action::LoadProviders => send(match api.list_providers().await {
+            Ok(p) => Response::Providers(p),
+            Err(e) => failed(LIST_PROVIDERS, e),
         }),
+        Action::LoadPresets => send(match api.list_presets().await {
+            Ok(p) => Response::Presets(p),
+            Err(e) => failed(LIST_PRESETS, e),
+        }),
+        Action::SaveProvider(setup) => {
+            send(match api.put_provider(&setup.id, &setup.to_put()).await {
+                Ok(p) => Response::ProviderSaved(p),
+                Err(e) => failed(SAVE_PROVIDER, e),
+            })
+        }
+        Action::TestProvider { id, model } => {
+            send(match api.test_provider(&id, model.as_deref()).await {
+                Ok(report) => Response::ProviderTested { id, report },
+                Err(e) => failed(TEST_PROVIDER, e),
+            })
+        }
         Action::LoadSkills => send(match api.list_skills().await {
             Ok(s) => Response::Skills(s),
             Err(e) => failed("list skills", e),
@@ -238,3 +316,15 @@ pub async fn perform<A: CoreApi + ?Sized>(
 pub const SEND_PROMPT: &str = "send the prompt";
 /// `what` of a failed session creation.
 pub const CREATE_SESSION: &str = "create a session";
+/// `what` of a failed [`Action::LoadModels`].
+pub const LIST_MODELS: &str = "list models";
+/// `what` of a failed [`Action::SetDefaultModel`].
+pub const SET_DEFAULT_MODEL: &str = "set the default model";
+/// `what` of a failed [`Action::LoadProviders`].
+pub const LIST_PROVIDERS: &str = "list providers";
+/// `what` of a failed [`Action::LoadPresets`].
+pub const LIST_PRESETS: &str = "list the provider presets";
+/// `what` of a failed [`Action::SaveProvider`].
+pub const SAVE_PROVIDER: &str = "save the provider";
+/// `what` of a failed [`Action::TestProvider`].
+pub const TEST_PROVIDER: &str = "test the provider";

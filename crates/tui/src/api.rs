@@ -6,8 +6,9 @@ use crate::model::{ChannelView, ExportFormat, McpServerView, McpTestReport, Skil
 use futures_util::stream::BoxStream;
 use pryx_protocol::Event;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, SessionDetail, SessionSummary,
-    TurnAccepted,
+    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, ProviderPreset,
+    ProviderTestReport, ProviderView, PutProvider, SessionDetail, SessionSummary, TurnAccepted,
+    UpdateSession,
 };
 use std::future::Future;
 
@@ -85,15 +86,41 @@ pub trait CoreApi: Send + Sync + 'static {
         scope: ApprovalScope,
     ) -> impl Future<Output = ApiResult<()>> + Send;
 
-    fn list_models(&self) -> impl Future<Output = ApiResult<Vec<ModelView>>> + Send;
-    /// Switches the model turns run on. A core runs one model for all its sessions, so the session
-    /// id only says where the request came from.
-    fn set_model(
+    /// Models the core can run. Without a provider: the configured providers' models first, with
+    /// `default` marking the core's default; with one, that provider's models only.
+    fn list_models(
         &self,
-        session_id: Option<&str>,
-        model: &str,
-    ) -> impl Future<Output = ApiResult<()>> + Send;
-    fn set_policy(&self, policy: &str) -> impl Future<Output = ApiResult<()>> + Send;
+        provider: Option<&str>,
+    ) -> impl Future<Output = ApiResult<Vec<ModelView>>> + Send;
+    /// Sets the core's default model (`provider/model`), which new sessions run on; the core
+    /// keeps it across restarts. Open sessions keep theirs.
+    fn set_default_model(&self, model: &str) -> impl Future<Output = ApiResult<()>> + Send;
+    /// Sets the core's default policy for new sessions (kept across restarts).
+    fn set_default_policy(&self, policy: &str) -> impl Future<Output = ApiResult<()>> + Send;
+    /// Changes the model, policy or title of one session's later turns; absent fields stay.
+    fn update_session(
+        &self,
+        session_id: &str,
+        update: &UpdateSession,
+    ) -> impl Future<Output = ApiResult<SessionSummary>> + Send;
+
+    /// The configured providers (an empty list opens the setup screen).
+    fn list_providers(&self) -> impl Future<Output = ApiResult<Vec<ProviderView>>> + Send;
+    /// The providers the core knows how to set up.
+    fn list_presets(&self) -> impl Future<Output = ApiResult<Vec<ProviderPreset>>> + Send;
+    /// Creates or replaces provider `id`. A key in `body` is stored by the core, never returned.
+    fn put_provider(
+        &self,
+        id: &str,
+        body: &PutProvider,
+    ) -> impl Future<Output = ApiResult<ProviderView>> + Send;
+    /// One tiny real call to provider `id`, on `model` or the provider's default. A call the
+    /// provider refused is `Ok` with `ok: false`.
+    fn test_provider(
+        &self,
+        id: &str,
+        model: Option<&str>,
+    ) -> impl Future<Output = ApiResult<ProviderTestReport>> + Send;
 
     fn list_skills(&self) -> impl Future<Output = ApiResult<Vec<SkillView>>> + Send;
     fn set_skill_enabled(

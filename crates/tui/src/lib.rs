@@ -10,6 +10,7 @@ pub mod model;
 mod run;
 pub mod safe_text;
 pub mod screens;
+pub mod secret;
 pub mod state;
 mod terminal;
 pub mod theme;

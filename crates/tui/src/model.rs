@@ -1,6 +1,7 @@
 //! What the screens show besides the protocol's own DTOs. A client fills these from the API; the
 //! TUI never computes them itself.
 
+use pryx_protocol::api::PutProvider;
 use serde::{Deserialize, Serialize};
 
 /// A skill as the Skills screen lists it.
@@ -100,6 +101,49 @@ impl ExportFormat {
         match self {
             ExportFormat::Markdown => "markdown",
             ExportFormat::Json => "json",
+        }
+    }
+}
+
+/// Where a provider's key comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeySource {
+    /// The provider needs none (it runs on this machine).
+    None,
+    /// Typed or pasted by the user; stored by the core in its secret store.
+    Typed(crate::secret::Secret),
+    /// This environment variable of the core, chosen by the user.
+    Env(String),
+}
+
+/// A provider as the setup screen configures it. `Debug` never shows a typed key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderSetup {
+    /// The provider id, which is the preset's.
+    pub id: String,
+    pub preset: String,
+    pub key: KeySource,
+    /// Set only when the user changed the preset's.
+    pub base_url: Option<String>,
+    /// The model a request naming only the provider runs on (the bare model name).
+    pub default_model: Option<String>,
+}
+
+impl ProviderSetup {
+    /// The `PUT /providers/{id}` body.
+    pub fn to_put(&self) -> PutProvider {
+        let (api_key, api_key_env) = match &self.key {
+            KeySource::None => (None, None),
+            KeySource::Typed(k) => (Some(k.expose().to_string()), None),
+            KeySource::Env(var) => (None, Some(var.clone())),
+        };
+        PutProvider {
+            preset: Some(self.preset.clone()),
+            kind: None,
+            base_url: self.base_url.clone(),
+            api_key,
+            api_key_env,
+            default_model: self.default_model.clone(),
         }
     }
 }

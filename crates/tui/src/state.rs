@@ -5,6 +5,7 @@
 use crate::action::{Action, Response};
 use crate::api::{ConnectionState, CoreUpdate};
 use crate::screens::chat::{ChatState, Level};
+use crate::screens::setup::{Outcome, SetupState};
 use crate::screens::{
     integrations::IntegrationsState, mcp::McpState, sessions::SessionsState, skills::SkillsState,
     telemetry::TelemetryState,
@@ -71,6 +72,8 @@ pub enum Effect {
     Quit,
     Show(Screen),
     Flash(String),
+    /// Open the provider setup (`/setup`).
+    OpenSetup,
 }
 
 /// A one-line message in the status bar until the next key.
@@ -89,6 +92,8 @@ pub struct AppState {
     pub skills: SkillsState,
     pub mcp: McpState,
     pub telemetry: TelemetryState,
+    /// The provider setup, while it is open; it covers the screens until done or skipped.
+    pub setup: Option<SetupState>,
     /// `Some(scroll)` while the help overlay is open.
     pub help: Option<u16>,
     pub connection: ConnectionState,
@@ -100,6 +105,8 @@ pub struct AppState {
     /// Something changed since the last draw.
     pub dirty: bool,
     resume: Option<String>,
+    /// The core's providers were listed once (setup opens by itself only on the first look).
+    providers_checked: bool,
 }
 
 impl AppState {
@@ -113,6 +120,7 @@ impl AppState {
             skills: SkillsState::default(),
             mcp: McpState::default(),
             telemetry: TelemetryState::default(),
+            setup: None,
             help: None,
             connection: ConnectionState::Connecting,
             error_hidden: false,
@@ -121,6 +129,7 @@ impl AppState {
             quit: false,
             dirty: true,
             resume,
+            providers_checked: false,
         }
     }
 
@@ -166,6 +175,9 @@ impl AppState {
                 if now_up && !was_up {
                     // Approvals raised while we were away still wait for an answer.
                     let mut out = vec![Action::LoadApprovals];
+                    if !self.providers_checked {
+                        out.push(Action::LoadProviders);
+                    }
                     out.extend(self.load_for(self.screen));
                     return out;
                 }
@@ -177,8 +189,12 @@ impl AppState {
     pub fn on_response(&mut self, r: Response) -> Vec<Action> {
         self.dirty = true;
         match r {
-            Response::SessionCreated(s) => self.chat.on_session_created(s),
+            Response::SessionCreated(s) => {
+                self.adopt_policy(&s);
+                self.chat.on_session_created(s);
+            }
             Response::SessionLoaded(d) => {
+                self.adopt_policy(&d.session);
                 self.chat.load(d);
                 self.screen = Screen::Chat;
             }
@@ -203,23 +219,74 @@ impl AppState {
                     }
                 }
             }
-            Response::Models(models) => {
-                let mut text = String::from("Models (switch with /model <id>):");
-                for m in &models {
-                    let mark = if m.default { " (default)" } else { "" };
-                    text.push_str(&format!("\n  {}{mark}", m.id));
+            Response::Models { provider, models } => match &mut self.setup {
+                Some(s) if s.wants_models(provider.as_deref()) => s.on_models(models),
+                // A `/model` list arriving after setup opened would pop up behind it.
+                Some(_) => {}
+                None => self.chat.open_picker(models),
+            },
+            Response::DefaultModelSet(m) => {
+                if self.setup.as_ref().is_some_and(SetupState::finishing) {
+                    self.finish_setup(Some(m));
+                } else {
+                    self.chat.notice(
+                        format!("New sessions now run on {m} (open sessions keep theirs)."),
+                        Level::Info,
+                    );
+                    if self.chat.session_id.is_none() {
+                        self.chat.model = Some(m);
+                    }
                 }
-                self.chat.notice(text, Level::Info);
             }
-            Response::ModelSet(m) => {
-                self.chat
-                    .notice(format!("Model switched to {m}."), Level::Info);
-                self.chat.model = Some(m);
+            Response::DefaultPolicySet(p) => {
+                self.chat.notice(
+                    format!("New sessions now run under policy {p}."),
+                    Level::Info,
+                );
+                if self.chat.session_id.is_none() {
+                    self.policy = Some(p);
+                }
             }
-            Response::PolicySet(p) => {
+            Response::SessionUpdated(s) => {
+                if self.chat.session_id.as_deref() == Some(s.id.as_str()) {
+                    let model = s.model.as_deref().unwrap_or("the default model");
+                    let policy = s.policy.as_deref().unwrap_or("the default policy");
+                    self.chat.notice(
+                        format!("This session now runs on {model} under policy {policy}."),
+                        Level::Info,
+                    );
+                    self.chat.model = s.model.clone();
+                    self.adopt_policy(&s);
+                }
+            }
+            Response::Providers(list) => {
+                let first_look = !self.providers_checked;
+                self.providers_checked = true;
+                if first_look && list.is_empty() && self.setup.is_none() {
+                    return self.open_setup(true);
+                }
+            }
+            Response::Presets(p) => {
+                if let Some(s) = &mut self.setup {
+                    s.on_presets(p);
+                }
+            }
+            Response::ProviderSaved(p) => {
+                if let Some(s) = &mut self.setup {
+                    return s.on_saved(&p);
+                }
+            }
+            Response::ProviderTested { id, report } => {
+                if let Some(s) = &mut self.setup {
+                    s.on_tested(&id, report);
+                }
+            }
+            Response::NeedsSetup(message) => {
+                self.chat.turn_running = false;
+                self.chat.awaiting_session = false;
+                self.chat.notice(message, Level::Error);
                 self.chat
-                    .notice(format!("Policy switched to {p}."), Level::Info);
-                self.policy = Some(p);
+                    .notice("Type /setup to set up a model provider here.", Level::Info);
             }
             Response::Skills(s) => self.skills.on_list(s),
             Response::SkillToggled { name, enabled } => self.skills.on_toggled(&name, enabled),
@@ -231,11 +298,81 @@ impl AppState {
                 if what == crate::action::SEND_PROMPT || what == crate::action::CREATE_SESSION {
                     self.chat.turn_running = false;
                     self.chat.awaiting_session = false;
+                    // The whole text where the prompt was, not cut to the status bar: it says
+                    // what to do (e.g. how to confirm a broad workspace).
+                    self.chat.notice(
+                        format!("Could not {what}: {error}"),
+                        crate::screens::chat::Level::Error,
+                    );
                 }
-                self.flash(format!("Could not {what}: {error}"), true);
+                if what == crate::action::LIST_PROVIDERS {
+                    self.providers_checked = true;
+                }
+                let shown = self
+                    .setup
+                    .as_mut()
+                    .is_some_and(|s| s.on_failed(&what, &error));
+                if !shown {
+                    self.flash(format!("Could not {what}: {error}"), true);
+                }
             }
         }
         vec![]
+    }
+
+    /// The status bar shows the open session's policy.
+    fn adopt_policy(&mut self, s: &pryx_protocol::api::SessionSummary) {
+        if s.policy.is_some() {
+            self.policy = s.policy.clone();
+        }
+    }
+
+    /// Opens the provider setup over the screens; `first_run` when the core has none.
+    pub fn open_setup(&mut self, first_run: bool) -> Vec<Action> {
+        let (setup, load) = SetupState::open(first_run);
+        self.setup = Some(setup);
+        self.screen = Screen::Chat;
+        vec![load]
+    }
+
+    fn finish_setup(&mut self, model: Option<String>) {
+        let provider = self
+            .setup
+            .take()
+            .and_then(|s| s.preset().map(|p| p.name.clone()))
+            .unwrap_or_else(|| "The provider".to_string());
+        let text = match &model {
+            Some(m) => format!(
+                "Setup done: {provider} answers, and new sessions run on {m}. /model switches models, /setup adds another provider."
+            ),
+            None => format!("Setup done: {provider} answers. /setup adds another provider."),
+        };
+        self.chat.notice(text, Level::Info);
+        if self.chat.session_id.is_none() && model.is_some() {
+            self.chat.model = model;
+        }
+    }
+
+    fn setup_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        let Some(setup) = &mut self.setup else {
+            return vec![];
+        };
+        match setup.handle_key(key) {
+            Outcome::Stay(actions) => actions,
+            Outcome::Skip => {
+                self.setup = None;
+                self.chat.notice(
+                    "Setup skipped. Type /setup when you want to set up a model provider.",
+                    Level::Info,
+                );
+                vec![]
+            }
+            Outcome::Done => {
+                self.finish_setup(None);
+                vec![]
+            }
+            Outcome::Quit => self.run_effects(vec![Effect::Quit]),
+        }
     }
 
     fn flash(&mut self, text: String, error: bool) {
@@ -269,6 +406,11 @@ impl AppState {
     /// never sends the message.
     pub fn on_paste(&mut self, text: &str) {
         if self.help.is_some() || self.error_panel_open() {
+            return;
+        }
+        if let Some(setup) = &mut self.setup {
+            setup.on_paste(text);
+            self.dirty = true;
             return;
         }
         match self.screen {
@@ -354,6 +496,9 @@ impl AppState {
                 _ => vec![],
             };
         }
+        if self.setup.is_some() {
+            return self.setup_key(key);
+        }
         match key.code {
             KeyCode::Tab => return self.show(self.screen.offset(1)),
             KeyCode::BackTab => return self.show(self.screen.offset(-1)),
@@ -409,6 +554,7 @@ impl AppState {
                 Effect::Quit => self.quit = true,
                 Effect::Show(s) => out.extend(self.show(s)),
                 Effect::Flash(text) => self.flash(text, false),
+                Effect::OpenSetup => out.extend(self.open_setup(false)),
             }
         }
         out

@@ -13,6 +13,10 @@ fn summary(id: &str, title: &str) -> SessionSummary {
         title: title.into(),
         status: "idle".into(),
         model: None,
+        agent: None,
+        policy: None,
+        workspace: None,
+        workspace_warning: None,
         created_at: "2026-01-27T12:00:00Z".into(),
         updated_at: "2026-01-27T12:00:00Z".into(),
         total_tokens_in: 0,
@@ -123,9 +127,14 @@ fn error_panel_retries_hides_and_clears_on_reconnect() {
     s.handle_key(key(KeyCode::Esc));
     assert!(!s.error_panel_open());
     let actions = s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
-    assert_eq!(actions, vec![Action::LoadApprovals]);
+    assert_eq!(actions, vec![Action::LoadApprovals, Action::LoadProviders]);
     s.on_core(CoreUpdate::Connection(down()));
     assert!(s.error_panel_open(), "a new outage shows the panel again");
+    s.on_response(Response::Providers(vec![]));
+    s.setup = None;
+    // Providers are looked at once: a reconnect does not reopen setup.
+    let actions = s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
+    assert_eq!(actions, vec![Action::LoadApprovals]);
 }
 
 #[test]
@@ -312,4 +321,185 @@ fn pasted_newlines_stay_in_the_input() {
     s.handle_key(key(KeyCode::Char('/')));
     s.on_paste("data\nbase");
     assert_eq!(s.sessions.query, "data base");
+}
+
+#[test]
+fn an_empty_provider_list_opens_setup_and_a_full_run_saves_tests_and_sets_the_model() {
+    use crate::model::{KeySource, ProviderSetup};
+    use crate::screens::setup::tests::{presets, report};
+    use crate::secret::Secret;
+    let mut s = AppState::new(None);
+    let actions = s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
+    assert!(actions.contains(&Action::LoadProviders));
+    assert_eq!(
+        s.on_response(Response::Providers(vec![])),
+        vec![Action::LoadPresets]
+    );
+    assert!(s.setup.is_some());
+    s.on_response(Response::Presets(presets()));
+    // Every action the run asks for, in order.
+    let mut asked = Vec::new();
+    asked.extend(s.handle_key(key(KeyCode::Enter)));
+    s.on_paste("sk-live-0123456789");
+    asked.extend(s.handle_key(key(KeyCode::Enter)));
+    let view = pryx_protocol::api::ProviderView {
+        id: "openai".into(),
+        kind: "openai-compatible".into(),
+        base_url: None,
+        default_model: Some("openai-small".into()),
+        key_ref: Some("secret:openai".into()),
+        key_ok: true,
+        local: false,
+    };
+    asked.extend(s.on_response(Response::ProviderSaved(view)));
+    s.on_response(Response::ProviderTested {
+        id: "openai".into(),
+        report: report(true),
+    });
+    asked.extend(s.handle_key(key(KeyCode::Enter)));
+    let model = |id: &str, default| pryx_protocol::api::ModelView {
+        id: id.into(),
+        provider: "openai".into(),
+        name: id.into(),
+        context: 128_000,
+        output: 16_000,
+        tool_call: true,
+        reasoning: false,
+        input_cost: 0.15,
+        output_cost: 0.6,
+        default,
+    };
+    s.on_response(Response::Models {
+        provider: Some("openai".into()),
+        models: vec![
+            model("openai/openai-small", false),
+            model("openai/o3", true),
+        ],
+    });
+    asked.extend(s.handle_key(key(KeyCode::Down)));
+    asked.extend(s.handle_key(key(KeyCode::Enter)));
+    assert_eq!(
+        asked,
+        vec![
+            Action::SaveProvider(ProviderSetup {
+                id: "openai".into(),
+                preset: "openai".into(),
+                key: KeySource::Typed(Secret::new("sk-live-0123456789")),
+                base_url: None,
+                default_model: Some("openai-small".into()),
+            }),
+            Action::TestProvider {
+                id: "openai".into(),
+                model: None
+            },
+            Action::LoadModels {
+                provider: Some("openai".into())
+            },
+            Action::SetDefaultModel {
+                model: "openai/o3".into()
+            },
+        ]
+    );
+    s.on_response(Response::DefaultModelSet("openai/o3".into()));
+    assert!(s.setup.is_none(), "setup is done");
+    assert_eq!(s.chat.model.as_deref(), Some("openai/o3"));
+    assert!(matches!(
+        s.chat.entries.last(),
+        Some(crate::screens::chat::Entry::Notice { text, .. }) if text.contains("Setup done")
+    ));
+}
+
+#[test]
+fn esc_skips_setup_and_slash_setup_reopens_it() {
+    let mut s = AppState::new(None);
+    s.on_response(Response::Providers(vec![]));
+    assert!(s.setup.is_some());
+    s.handle_key(key(KeyCode::Char('x')));
+    assert!(s.chat.input.is_empty(), "keys go to setup, not the chat");
+    s.handle_key(key(KeyCode::Esc));
+    assert!(s.setup.is_none());
+    assert!(matches!(
+        s.chat.entries.last(),
+        Some(crate::screens::chat::Entry::Notice { text, .. }) if text.contains("/setup")
+    ));
+    for c in "/setup".chars() {
+        s.handle_key(key(KeyCode::Char(c)));
+    }
+    assert_eq!(s.handle_key(key(KeyCode::Enter)), vec![Action::LoadPresets]);
+    assert!(s.setup.as_ref().is_some_and(|x| !x.first_run));
+    // A core with providers opens nothing.
+    let mut s = AppState::new(None);
+    s.on_response(Response::Providers(vec![
+        pryx_protocol::api::ProviderView {
+            id: "openai".into(),
+            kind: "openai-compatible".into(),
+            base_url: None,
+            default_model: None,
+            key_ref: None,
+            key_ok: true,
+            local: false,
+        },
+    ]));
+    assert!(s.setup.is_none());
+}
+
+#[test]
+fn model_in_an_open_session_updates_that_session() {
+    let mut s = AppState::new(None);
+    s.on_response(Response::SessionCreated(summary("s1", "a")));
+    for c in "/model".chars() {
+        s.handle_key(key(KeyCode::Char(c)));
+    }
+    assert_eq!(
+        s.handle_key(key(KeyCode::Enter)),
+        vec![Action::LoadModels { provider: None }]
+    );
+    let model = |id: &str, default| pryx_protocol::api::ModelView {
+        id: id.into(),
+        provider: "openai".into(),
+        name: id.into(),
+        context: 128_000,
+        output: 16_000,
+        tool_call: true,
+        reasoning: false,
+        input_cost: 0.15,
+        output_cost: 0.6,
+        default,
+    };
+    s.on_response(Response::Models {
+        provider: None,
+        models: vec![model("openai/gpt-4o", true), model("openai/o3", false)],
+    });
+    s.handle_key(key(KeyCode::Down));
+    assert_eq!(
+        s.handle_key(key(KeyCode::Enter)),
+        vec![Action::UpdateSession {
+            session_id: "s1".into(),
+            model: Some("openai/o3".into()),
+            policy: None,
+        }]
+    );
+    let mut updated = summary("s1", "a");
+    updated.model = Some("openai/o3".into());
+    updated.policy = Some("read-only".into());
+    s.on_response(Response::SessionUpdated(updated));
+    assert_eq!(s.chat.model.as_deref(), Some("openai/o3"));
+    assert_eq!(s.policy.as_deref(), Some("read-only"));
+}
+
+#[test]
+fn a_prompt_without_a_provider_points_to_setup() {
+    let mut s = AppState::new(None);
+    for c in "hi".chars() {
+        s.handle_key(key(KeyCode::Char(c)));
+    }
+    s.handle_key(key(KeyCode::Enter));
+    s.on_response(Response::NeedsSetup(
+        "No model provider is configured: run pryx setup.".into(),
+    ));
+    assert!(!s.chat.turn_running);
+    assert!(matches!(
+        s.chat.entries.last(),
+        Some(crate::screens::chat::Entry::Notice { text, .. }) if text.contains("/setup")
+    ));
 }

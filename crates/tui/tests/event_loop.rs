@@ -171,3 +171,92 @@ async fn a_closed_event_stream_shows_the_error_panel_and_retry_reaches_the_core(
     let screen = terminal.backend().to_string();
     assert!(screen.contains("The core is not running"), "{screen}");
 }
+
+/// Where the UI is, as the frame probe last saw it.
+fn phase(s: &AppState) -> &'static str {
+    use pryx_tui::screens::setup::Step;
+    let Some(setup) = &s.setup else {
+        return "chat";
+    };
+    match &setup.step {
+        Step::Presets if setup.presets.is_some() => "presets",
+        Step::Key { .. } => "key",
+        Step::Tested(r) if r.ok => "tested",
+        Step::Models(Some(_)) => "models",
+        _ => "busy",
+    }
+}
+
+#[tokio::test]
+async fn first_run_setup_saves_tests_and_sets_the_default_model_in_order() {
+    use pryx_tui::{FrameProbe, drive_probed};
+    let (core, updates) = FakeCore::unconfigured();
+    let calls = core.calls.clone();
+    let (keys, key_rx) = mpsc::unbounded_channel();
+    let input = Box::pin(stream::unfold(key_rx, |mut rx| async move {
+        rx.recv().await.map(|k| (k, rx))
+    }));
+    let (seen_tx, mut seen) = tokio::sync::watch::channel("");
+    let probe = FrameProbe(Arc::new(move |s: &AppState| {
+        seen_tx.send_replace(phase(s));
+        false
+    }));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut state = AppState::new(None);
+    let script = async {
+        updates
+            .send(CoreUpdate::Connection(ConnectionState::Connected))
+            .unwrap();
+        let mut reach = async |want: &str| {
+            seen.wait_for(|p| *p == want).await.unwrap();
+        };
+        reach("presets").await;
+        press(&keys, KeyCode::Enter, KeyModifiers::NONE);
+        reach("key").await;
+        type_text(&keys, "sk-good");
+        press(&keys, KeyCode::Enter, KeyModifiers::NONE);
+        reach("tested").await;
+        press(&keys, KeyCode::Enter, KeyModifiers::NONE);
+        reach("models").await;
+        press(&keys, KeyCode::Down, KeyModifiers::NONE);
+        press(&keys, KeyCode::Enter, KeyModifiers::NONE);
+        reach("chat").await;
+        press(&keys, KeyCode::Char('q'), KeyModifiers::CONTROL);
+    };
+    let theme = Theme::plain();
+    let run = drive_probed(
+        &mut terminal,
+        Arc::new(core),
+        &mut state,
+        input,
+        &theme,
+        Duration::from_secs(3600),
+        Some(&probe),
+    );
+    let (result, ()) =
+        tokio::time::timeout(Duration::from_secs(30), async { tokio::join!(run, script) })
+            .await
+            .unwrap_or_else(|_| panic!("setup should finish; calls: {:?}", calls.lock().unwrap()));
+    result.unwrap();
+    let calls = calls.lock().unwrap().clone();
+    let setup_calls: Vec<&str> = calls
+        .iter()
+        .map(String::as_str)
+        .filter(|c| {
+            ["put_provider", "test_provider", "set_default_model"]
+                .iter()
+                .any(|p| c.starts_with(p))
+        })
+        .collect();
+    assert_eq!(
+        setup_calls,
+        [
+            "put_provider openai preset=openai key=sk-good env=- base_url=- model=gpt-4o-mini",
+            "test_provider openai -",
+            "set_default_model openai/o3",
+        ]
+    );
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("Setup done: OpenAI answers"), "{screen}");
+    assert!(!screen.contains("sk-good"), "{screen}");
+}

@@ -1,7 +1,12 @@
-//! `pryx audit list|verify`: read and check the hash-chained audit log.
+//! `pryx audit list|verify`: read and check the keyed, anchored audit log.
 
 use crate::setup;
+use pryx_core::setup::AuditKeyUse;
+use pryx_store::AuditReport;
 use std::process::ExitCode;
+
+/// Problems printed as text; `--json` lists all (a replaced key fails every keyed row).
+const SHOWN_PROBLEMS: usize = 50;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,8 +28,11 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
-    /// Recompute the hash chain; names every edited, deleted or reordered row. Exits 1 if broken.
+    /// Check the whole log: hash chain, MACs, the anchor and the append-only triggers. Names
+    /// every edited, forged, deleted or malformed row, a cut or wiped log and altered triggers.
+    /// Exits 1 if anything is wrong.
     Verify {
+        /// One JSON object: the counts and every problem with its kind, seq and message.
         #[arg(long)]
         json: bool,
     },
@@ -32,7 +40,9 @@ enum Sub {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (dir, _config) = setup::load_home()?;
-    let store = setup::open_store(&dir)?;
+    // Reading never creates the audit key: a new key would make every row keyed with a lost one
+    // look forged instead of reporting the key as missing.
+    let store = setup::open_store_with(&dir, AuditKeyUse::Verify)?;
     match args.command {
         Sub::List {
             session,
@@ -68,35 +78,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Sub::Verify { json } => {
             let report = store.verify_audit()?;
             if json {
-                crate::term::out_raw(&serde_json::json!({
-                        "intact": report.is_intact(), "rows_checked": report.rows_checked,
-                        "head_hash": report.head_hash, "append_only_guard": report.append_only_guard,
-                        "problems": report.problems.iter().map(|p| serde_json::json!({
-                            "seq": p.seq, "id": p.id, "kind": format!("{:?}", p.kind).to_lowercase(), "detail": p.detail,
-                        })).collect::<Vec<_>>(),
-                    }).to_string());
-            } else if report.is_intact() {
-                crate::term::say!(
-                    "✓ audit log intact: {} rows, head {}",
-                    report.rows_checked,
-                    report.head_hash
-                );
+                crate::term::out_raw(&report_json(&report).to_string());
             } else {
-                crate::term::say!("✗ audit log broken ({} rows checked):", report.rows_checked);
-                for p in &report.problems {
-                    crate::term::say!(
-                        "  row seq {} id {}: {:?}: {}",
-                        p.seq,
-                        p.id,
-                        p.kind,
-                        p.detail
-                    );
-                }
-                if !report.append_only_guard {
-                    crate::term::say!(
-                        "  the append-only guard triggers are missing: the database was altered outside Pryx"
-                    );
-                }
+                print_report(&report);
             }
             Ok(if report.is_intact() {
                 ExitCode::SUCCESS
@@ -104,5 +88,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+    }
+}
+
+fn report_json(report: &AuditReport) -> serde_json::Value {
+    let mut v = serde_json::to_value(report).unwrap_or_default();
+    v["intact"] = report.is_intact().into();
+    if let Some(list) = v["problems"].as_array_mut() {
+        for (p, problem) in list.iter_mut().zip(&report.problems) {
+            p["message"] = problem.to_string().into();
+        }
+    }
+    v
+}
+
+fn print_report(report: &AuditReport) {
+    let rows = format!(
+        "{} rows ({} legacy unkeyed, {} keyed)",
+        report.rows_checked, report.legacy_rows, report.keyed_rows
+    );
+    if report.is_intact() {
+        let anchored = report
+            .anchored_seq
+            .map_or_else(String::new, |s| format!(", anchored at seq {s}"));
+        crate::term::say!(
+            "✓ audit log intact: {rows}, head seq {} {}{anchored}",
+            report.head_seq,
+            report.head_hash
+        );
+        return;
+    }
+    crate::term::say!(
+        "✗ audit log broken: {} problem(s) in {rows}:",
+        report.problems.len()
+    );
+    for p in report.problems.iter().take(SHOWN_PROBLEMS) {
+        crate::term::say!("  - {p}");
+    }
+    if report.problems.len() > SHOWN_PROBLEMS {
+        crate::term::say!(
+            "  … and {} more (`pryx audit verify --json` lists all)",
+            report.problems.len() - SHOWN_PROBLEMS
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! `pryx doctor`: checks the data directory, config, database, audit log, secret store, disk
-//! space, sandbox and the running core (API token, exposure), printing one line per check. It never repairs anything: a bad config,
+//! space, the default model (`--online`: a real call), sandbox and the running core (API token, exposure), printing one line per check. It never repairs anything: a bad config,
 //! a damaged database or loose permissions are reported with a fix and left as they are. The
 //! only write is first-use creation of a missing data directory and database.
 
@@ -7,8 +7,10 @@ mod database;
 mod db_file;
 mod files;
 mod gateway;
+mod model;
 mod report;
 mod system;
+mod workspace;
 
 use pryx_config::DataDir;
 use report::Check;
@@ -19,10 +21,13 @@ pub struct Args {
     /// Print a JSON array of {name, status: ok|warn|fail, message, hint}.
     #[arg(long)]
     json: bool,
+    /// Also make one tiny real call to the default model's provider.
+    #[arg(long)]
+    online: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let checks = run_checks();
+    let checks = run_checks(args.online);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&checks)?);
     } else {
@@ -36,7 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Every check, in report order.
-fn run_checks() -> Vec<Check> {
+fn run_checks(online: bool) -> Vec<Check> {
     let dir = match DataDir::locate() {
         Ok(dir) => dir,
         Err(e) => {
@@ -52,6 +57,8 @@ fn run_checks() -> Vec<Check> {
     checks.push(config_check);
     checks.extend(database::check(&dir));
     checks.push(files::secrets(&dir, config.as_ref()));
+    checks.push(model::check(&dir, config.as_ref(), online));
+    checks.push(workspace::check(&dir, config.as_ref()));
     checks.push(system::disk(dir.root()));
     checks.push(system::sandbox());
     checks.extend(gateway::checks(&dir));

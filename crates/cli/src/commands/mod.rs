@@ -1,5 +1,6 @@
 //! One module per top-level subcommand.
 
+pub mod agents;
 pub mod audit;
 pub mod config;
 pub mod doctor;

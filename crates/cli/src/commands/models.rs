@@ -74,6 +74,18 @@ fn load() -> anyhow::Result<(Catalog, CatalogSource)> {
 
 fn list(provider: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     let (cat, _) = load()?;
+    // The user's own providers come first; a configured provider id also names its catalog one.
+    let configured: HashMap<String, String> = DataDir::locate()
+        .ok()
+        .and_then(|d| Config::load(&d).ok())
+        .map(|c| {
+            c.providers
+                .iter()
+                .map(|(id, p)| (id.clone(), p.catalog_id(id).to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let provider = provider.map(|p| configured.get(p).map_or(p, String::as_str));
     if let Some(p) = provider
         && cat.provider(p).is_none()
     {
@@ -82,7 +94,8 @@ fn list(provider: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
             provider_ids(&cat)
         );
     }
-    let models = cat.models(provider);
+    let mut models = cat.models(provider);
+    models.sort_by_key(|m| !configured.values().any(|c| *c == m.provider));
     if json {
         return emit(&serde_json::to_string_pretty(&models)?);
     }

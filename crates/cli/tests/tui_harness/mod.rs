@@ -92,6 +92,19 @@ impl Tmux {
             .is_ok_and(|o| o.status.success())
     }
 
+    /// Waits until the window is gone (tmux notices its program's exit a moment after it);
+    /// false if it is still open after `timeout`.
+    pub async fn wait_closed(&self, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        while self.alive() {
+            if Instant::now() > end {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
     /// Closes the window: the program gets SIGHUP as when a terminal is closed.
     pub fn close(&self) {
         let _ = self.cmd().args(["kill-session", "-t", "main"]).output();

@@ -75,7 +75,7 @@ impl Config {
             (_, Ok(v)) => v,
             (_, Err(_)) => Value::String(raw.to_string()),
         };
-        update(dir, key, |doc| {
+        update(dir, key, None, |doc| {
             insert(doc, &segments, value).map_err(|()| not_an_object(key))
         })
     }
@@ -88,8 +88,38 @@ impl Config {
         if schema::root().lookup(&segments).is_none() {
             return Err(no_such_key(key, &segments));
         }
-        update(dir, key, |doc| {
+        update(dir, key, None, |doc| {
             remove(doc, &segments);
+            Ok(())
+        })
+    }
+
+    /// The one writer of `config.json` for programs (the API, the TUI, the dashboard): applies
+    /// `edits` in order, validates the whole document, bumps `revision` and writes atomically
+    /// under the config lock. With `base`, the write is refused ([`ConfigError::Stale`]) unless
+    /// the file is still at that revision. On any error the file is left unchanged.
+    pub fn edit(dir: &DataDir, base: Option<u64>, edits: &[Edit]) -> Result<Config, ConfigError> {
+        let mut parsed = Vec::with_capacity(edits.len());
+        for edit in edits {
+            let key = edit.key();
+            let segments = path::parse(key).ok_or_else(|| ConfigError::BadKey {
+                key: key.to_string(),
+            })?;
+            if schema::root().lookup(&segments).is_none() {
+                return Err(no_such_key(key, &segments));
+            }
+            parsed.push((edit, segments));
+        }
+        let label = edits.first().map_or("", Edit::key);
+        update(dir, label, base, |doc| {
+            for (edit, segments) in parsed {
+                match edit {
+                    Edit::Set(key, value) => {
+                        insert(doc, &segments, value.clone()).map_err(|()| not_an_object(key))?
+                    }
+                    Edit::Unset(_) => remove(doc, &segments),
+                }
+            }
             Ok(())
         })
     }
@@ -108,6 +138,7 @@ impl Config {
 fn update(
     dir: &DataDir,
     key: &str,
+    base: Option<u64>,
     change: impl FnOnce(&mut Value) -> Result<(), ConfigError>,
 ) -> Result<Config, ConfigError> {
     dir.ensure()?;
@@ -120,7 +151,14 @@ fn update(
         ))
     })?;
     let mut doc = read_document(&file)?.unwrap_or_else(|| Value::Object(Map::new()));
+    let current = doc.get("revision").and_then(Value::as_u64).unwrap_or(0);
+    if let Some(base) = base.filter(|b| *b != current) {
+        return Err(ConfigError::Stale { base, current });
+    }
     change(&mut doc)?;
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("revision".into(), Value::from(current.saturating_add(1)));
+    }
     let problems = check(&doc);
     if !problems.is_empty() {
         return Err(ConfigError::Rejected {
@@ -133,6 +171,24 @@ fn update(
     bytes.push(b'\n');
     fsutil::atomic_write(&file, &bytes)?;
     Ok(config)
+}
+
+/// One change made by [`Config::edit`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// Sets the dotted key to a JSON value.
+    Set(String, Value),
+    /// Removes the key (it falls back to its default).
+    Unset(String),
+}
+
+impl Edit {
+    /// The dotted key path it changes.
+    pub fn key(&self) -> &str {
+        match self {
+            Edit::Set(k, _) | Edit::Unset(k) => k,
+        }
+    }
 }
 
 fn read_document(file: &Path) -> Result<Option<Value>, ConfigError> {

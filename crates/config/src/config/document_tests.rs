@@ -204,3 +204,75 @@ fn masked_hides_credential_like_values() {
     assert_eq!(m["skills"]["entries"]["s"]["env"]["MODE"], "fast");
     assert_eq!(m["skills"]["entries"]["s"]["apiKey"], "env:S_KEY");
 }
+
+#[test]
+fn every_write_bumps_the_revision_and_a_stale_base_is_refused() {
+    let (_t, d) = dir();
+    let c = Config::set_path(&d, "defaults.policy", "read-only").unwrap();
+    assert_eq!(c.revision, 1);
+    let c = Config::edit(
+        &d,
+        Some(1),
+        &[
+            Edit::Set("agents.research.model".into(), serde_json::json!("a/b")),
+            Edit::Set(
+                "agents.research.workspace".into(),
+                serde_json::json!("/tmp"),
+            ),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.revision, 2);
+    assert_eq!(c.agents["research"].model.as_deref(), Some("a/b"));
+    let before = std::fs::read(d.config_file()).unwrap();
+    let e = Config::edit(
+        &d,
+        Some(1),
+        &[Edit::Set(
+            "defaults.policy".into(),
+            serde_json::json!("workspace-only"),
+        )],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::Stale {
+                base: 1,
+                current: 2
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("changed elsewhere"), "{e}");
+    assert_eq!(std::fs::read(d.config_file()).unwrap(), before);
+    // Invalid values and unknown keys leave the file as it was, with the usual hints.
+    let e = Config::edit(
+        &d,
+        None,
+        &[Edit::Set(
+            "agents.research.polcy".into(),
+            serde_json::json!("x"),
+        )],
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("did you mean `agents.research.policy`"),
+        "{e}"
+    );
+    let e = Config::edit(
+        &d,
+        None,
+        &[Edit::Set(
+            "agents.research.model".into(),
+            serde_json::json!("no-slash"),
+        )],
+    )
+    .unwrap_err();
+    assert!(matches!(e, ConfigError::Rejected { .. }), "{e}");
+    assert_eq!(std::fs::read(d.config_file()).unwrap(), before);
+    let c = Config::edit(&d, Some(2), &[Edit::Unset("agents.research".into())]).unwrap();
+    assert!(c.agents.is_empty());
+    assert_eq!(c.revision, 3);
+}

@@ -7,7 +7,8 @@ pub(crate) mod schema;
 pub(crate) mod secret_like;
 mod types;
 
-pub use schema::{POLICY_PRESETS, PROVIDER_KINDS, Problem};
+pub use document::Edit;
+pub use schema::{POLICY_PRESETS, PROVIDER_KINDS, Problem, is_name};
 pub use secret_like::looks_like_secret;
 pub use types::*;
 
@@ -66,6 +67,16 @@ pub enum ConfigError {
         key: String,
         /// "; did you mean ...?" or empty.
         hint: String,
+    },
+    /// The file changed since the revision the write was based on; nothing was written.
+    #[error(
+        "config.json changed elsewhere (revision {current}, this change was based on {base}); reload it and try again"
+    )]
+    Stale {
+        /// The revision the change was based on.
+        base: u64,
+        /// The file's revision now.
+        current: u64,
     },
     /// Serialising the document failed.
     #[error("cannot serialise the config: {0}")]

@@ -196,6 +196,7 @@ pub fn root() -> Node {
                     f("headers", map(Str::Any, s(Str::Any))),
                     f("connect_timeout_ms", count()),
                     f("first_token_timeout_ms", count()),
+                    f("stream_idle_timeout_ms", count()),
                     f("catalog_id", opt(s(Str::Any))),
                 ]),
             ),
@@ -235,7 +236,38 @@ pub fn root() -> Node {
                 ),
                 f("session_budget_usd", opt(Node::Num { min: 0.0, max: 1e9 })),
                 f("approval_timeout_secs", count()),
+                f("broad_workspaces", Node::Array(Box::new(s(Str::Any)))),
             ]),
+        ),
+        f(
+            "agents",
+            map(
+                Str::Name,
+                Node::Object(vec![
+                    f("workspace", opt(s(Str::Any))),
+                    f("model", opt(s(Str::ModelRef))),
+                    f("fallbacks", Node::Array(Box::new(s(Str::ModelRef)))),
+                    f("policy", opt(s(Str::OneOfOrName(POLICY_PRESETS)))),
+                    f("instructions", opt(s(Str::Any))),
+                    f("skills", opt(Node::Array(Box::new(s(Str::Name))))),
+                    f("tools", opt(Node::Array(Box::new(s(Str::Any))))),
+                    f(
+                        "max_steps",
+                        opt(Node::Int {
+                            min: 1,
+                            max: 10_000,
+                        }),
+                    ),
+                    f("session_budget_usd", opt(Node::Num { min: 0.0, max: 1e9 })),
+                ]),
+            ),
+        ),
+        f(
+            "revision",
+            Node::Int {
+                min: 0,
+                max: u64::MAX,
+            },
         ),
     ])
 }
@@ -369,8 +401,14 @@ pub fn validate(node: &Node, value: &Value, at: &mut Vec<String>, out: &mut Vec<
 fn check_str(rule: Str, s: &str) -> Option<String> {
     match rule {
         Str::Any => None,
-        Str::Url => (!(s.starts_with("http://") || s.starts_with("https://")) || s.len() < 10)
-            .then(|| "must be an http:// or https:// URL".to_string()),
+        Str::Url => {
+            // Parsed, not just prefix-checked: `http://[::1` must not reach a client.
+            let ok = url::Url::parse(s).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some_and(|h| !h.is_empty())
+            });
+            (!ok).then(|| "must be an http:// or https:// URL with a host".to_string())
+        }
         Str::ModelRef => {
             let ok = s
                 .split_once('/')

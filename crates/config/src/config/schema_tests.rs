@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::config::{
-    Agent, CONFIG_VERSION, Config, Defaults, Mcp, ModelOverride, Models, Provider, ProviderKind,
-    SkillEntry, Skills, Telemetry, Ui, Updates,
+    Agent, AgentProfile, CONFIG_VERSION, Config, Defaults, Mcp, ModelOverride, Models, Provider,
+    ProviderKind, SkillEntry, Skills, Telemetry, Ui, Updates,
 };
 use serde_json::{Map, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -76,6 +76,7 @@ fn every_key() -> Config {
                     headers: BTreeMap::from([("X-Title".to_string(), "pryx".to_string())]),
                     connect_timeout_ms: 1_000,
                     first_token_timeout_ms: 2_000,
+                    stream_idle_timeout_ms: 3_000,
                     catalog_id: Some("openai".into()),
                 };
                 (format!("p{i}"), provider)
@@ -102,7 +103,23 @@ fn every_key() -> Config {
             max_steps: 20,
             session_budget_usd: Some(5.0),
             approval_timeout_secs: 60,
+            broad_workspaces: vec!["~".into()],
         },
+        agents: BTreeMap::from([(
+            "research".to_string(),
+            AgentProfile {
+                workspace: Some("~/research".into()),
+                model: Some("anthropic/claude-sonnet-4".into()),
+                fallbacks: vec!["openai/gpt-4o".into()],
+                policy: Some("read-only".into()),
+                instructions: Some("AGENTS.md".into()),
+                skills: Some(vec!["pdf".into()]),
+                tools: Some(vec!["fs.read".into(), "github.*".into()]),
+                max_steps: Some(10),
+                session_budget_usd: Some(2.5),
+            },
+        )]),
+        revision: 7,
     }
 }
 
@@ -247,4 +264,30 @@ fn the_schema_and_the_types_know_the_same_keys() {
     );
     // The walk saw the whole tree, down to the per-model overrides.
     assert!(from_schema.contains("models.overrides.*.cache_write_cost"));
+}
+
+#[test]
+fn urls_must_parse_with_a_host() {
+    let doc =
+        |url: &str| json!({"providers": {"p": {"kind": "openai-compatible", "base_url": url}}});
+    for good in [
+        "http://127.0.0.1:11434/v1",
+        "https://api.x.ai/v1",
+        "http://[::1]:8080",
+    ] {
+        assert_eq!(problems(&doc(good)), Vec::new(), "{good}");
+    }
+    for bad in [
+        "http://[::1",
+        "https://[ÜI",
+        "ftp://example.com",
+        "http://",
+        "example.com",
+    ] {
+        let p = problems(&doc(bad));
+        assert!(
+            p.iter().any(|p| p.message.contains("with a host")),
+            "{bad}: {p:?}"
+        );
+    }
 }

@@ -28,6 +28,12 @@ pub struct Config {
     pub models: Models,
     /// Agent loop limits.
     pub agent: Agent,
+    /// Named agent profiles keyed by id. `main` exists without an entry (the defaults); an entry
+    /// named `main` overrides them.
+    pub agents: BTreeMap<String, AgentProfile>,
+    /// Bumped by every write through [`Config::edit`]; a write based on an older revision is
+    /// refused instead of overwriting a change made elsewhere.
+    pub revision: u64,
 }
 
 /// Current (and only accepted) config schema version.
@@ -46,6 +52,8 @@ impl Default for Config {
             providers: BTreeMap::new(),
             models: Models::default(),
             agent: Agent::default(),
+            agents: BTreeMap::new(),
+            revision: 0,
         }
     }
 }
@@ -238,6 +246,10 @@ pub struct Provider {
     /// Time allowed until the first streamed token.
     #[serde(default = "default_first_token_timeout")]
     pub first_token_timeout_ms: u64,
+    /// Longest silence allowed in the middle of a streamed answer, once it has started; a
+    /// server that stops sending would otherwise hold the turn forever.
+    #[serde(default = "default_stream_idle_timeout")]
+    pub stream_idle_timeout_ms: u64,
     /// models.dev provider id used for prices; defaults to the provider's key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
@@ -247,6 +259,9 @@ fn default_connect_timeout() -> u64 {
     10_000
 }
 fn default_first_token_timeout() -> u64 {
+    60_000
+}
+fn default_stream_idle_timeout() -> u64 {
     60_000
 }
 
@@ -311,6 +326,10 @@ pub struct Agent {
     pub session_budget_usd: Option<f64>,
     /// Unanswered approvals are denied after this long.
     pub approval_timeout_secs: u64,
+    /// Workspaces the user confirmed although they are the root directory, the home directory
+    /// or hold the data dir: every tool reaches all of such a directory (except the data dir).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub broad_workspaces: Vec<String>,
 }
 
 impl Default for Agent {
@@ -319,6 +338,45 @@ impl Default for Agent {
             max_steps: 50,
             session_budget_usd: None,
             approval_timeout_secs: 300,
+            broad_workspaces: Vec::new(),
         }
     }
+}
+
+/// The profile every session gets when it names none.
+pub const MAIN_AGENT: &str = "main";
+
+/// One named agent: where its sessions work, on which model, under which policy and limits.
+/// Unset fields fall back to `defaults` and `agent`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentProfile {
+    /// Workspace directory (`~` allowed); default: `defaults.workspace`, else the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    /// `provider/model`; default: `defaults.model`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Models tried in order when the model fails (`provider/model`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<String>,
+    /// Policy preset or file name; default: `defaults.policy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// A file (relative to the workspace) whose text joins the system prompt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// Only these skills are offered (all when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skills: Option<Vec<String>>,
+    /// Only these tools are offered: names, or `server.*` for all tools of an MCP server (all
+    /// when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<String>>,
+    /// Model/tool round trips per turn; default: `agent.max_steps`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<u32>,
+    /// Spend cap per session in USD; default: `agent.session_budget_usd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_budget_usd: Option<f64>,
 }

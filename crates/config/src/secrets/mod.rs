@@ -96,6 +96,23 @@ pub enum SecretError {
     Lock(#[from] lock::LockError),
 }
 
+/// Secrets Pryx keeps for itself. Their names lie outside the names users can give (see
+/// [`is_secret_name`]), so `pryx secrets list|set|remove` and `secret:` references never reach
+/// them: a provider entry cannot be pointed at the audit key to send it out in a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InternalSecret {
+    /// The key that seals the audit log (HMAC over every row and over the anchor file).
+    AuditKey,
+}
+
+impl InternalSecret {
+    fn name(self) -> &'static str {
+        match self {
+            InternalSecret::AuditKey => "pryx:audit-key",
+        }
+    }
+}
+
 /// Which backend holds the secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -180,6 +197,11 @@ impl SecretStore {
     pub fn set(&self, name: &str, value: &Secret) -> Result<bool, SecretError> {
         check_name(name)?;
         let _guard = lock::lock_blocking(&self.dir.lock_file("secrets"))?;
+        self.set_locked(name, value)
+    }
+
+    /// [`SecretStore::set`] for a caller that holds the store lock and checked the name.
+    fn set_locked(&self, name: &str, value: &Secret) -> Result<bool, SecretError> {
         let existed = match self.backend {
             Backend::File => file::set(&self.dir, name, value)?,
             Backend::Keychain => {
@@ -194,9 +216,34 @@ impl SecretStore {
         Ok(existed)
     }
 
+    /// Reads one of Pryx's own secrets; `None` if it was never stored.
+    pub fn get_internal(&self, which: InternalSecret) -> Result<Option<Secret>, SecretError> {
+        self.get_unchecked(which.name())
+    }
+
+    /// Reads one of Pryx's own secrets, storing `candidate` first if there is none. Runs under
+    /// the store lock, so processes starting at the same moment all end up with the one value
+    /// that was stored first.
+    pub fn get_or_insert_internal(
+        &self,
+        which: InternalSecret,
+        candidate: &Secret,
+    ) -> Result<Secret, SecretError> {
+        let _guard = lock::lock_blocking(&self.dir.lock_file("secrets"))?;
+        if let Some(existing) = self.get_unchecked(which.name())? {
+            return Ok(existing);
+        }
+        self.set_locked(which.name(), candidate)?;
+        Ok(candidate.clone())
+    }
+
     /// Reads a secret; `None` if it is not stored.
     pub fn get(&self, name: &str) -> Result<Option<Secret>, SecretError> {
         check_name(name)?;
+        self.get_unchecked(name)
+    }
+
+    fn get_unchecked(&self, name: &str) -> Result<Option<Secret>, SecretError> {
         match self.backend {
             Backend::File => file::get(&self.dir, name),
             Backend::Keychain => keychain::get(&self.dir, name),
@@ -218,12 +265,13 @@ impl SecretStore {
         Ok(existed)
     }
 
-    /// Names of the stored secrets, sorted.
+    /// Names of the secrets users stored, sorted (Pryx's own are not listed).
     pub fn list(&self) -> Result<Vec<String>, SecretError> {
-        match self.backend {
-            Backend::File => file::names(&self.dir),
-            Backend::Keychain => Ok(Index::load(&self.dir)?.names(Backend::Keychain)),
-        }
+        let names = match self.backend {
+            Backend::File => file::names(&self.dir)?,
+            Backend::Keychain => Index::load(&self.dir)?.names(Backend::Keychain),
+        };
+        Ok(names.into_iter().filter(|n| is_secret_name(n)).collect())
     }
 
     /// Resolves `secret:NAME` from the store or `env:VAR` from the environment.

@@ -140,3 +140,39 @@ fn resolve_references() {
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+
+#[test]
+fn internal_secrets_are_created_once_and_out_of_users_reach() {
+    let (_t, dir, s) = store();
+    assert!(s.get_internal(InternalSecret::AuditKey).unwrap().is_none());
+    let first = s
+        .get_or_insert_internal(InternalSecret::AuditKey, &Secret::new("key-one-plaintext"))
+        .unwrap();
+    assert_eq!(first.expose(), "key-one-plaintext");
+    // A second candidate (another process starting at the same time) does not replace it.
+    let again = SecretStore::open_backend(&dir, Backend::File).unwrap();
+    let second = again
+        .get_or_insert_internal(InternalSecret::AuditKey, &Secret::new("key-two"))
+        .unwrap();
+    assert_eq!(second.expose(), "key-one-plaintext");
+    assert_eq!(
+        again
+            .get_internal(InternalSecret::AuditKey)
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "key-one-plaintext"
+    );
+    // Sealed like every other secret, and invisible to the user-facing calls.
+    assert!(!contains(&all_bytes(&dir), b"key-one-plaintext"));
+    s.set("OPENAI", &Secret::new("x")).unwrap();
+    assert_eq!(s.list().unwrap(), ["OPENAI"]);
+    let name = "pryx:audit-key";
+    assert!(matches!(s.get(name), Err(SecretError::InvalidName)));
+    assert!(matches!(
+        s.resolve(&format!("secret:{name}")),
+        Err(SecretError::InvalidName)
+    ));
+    assert!(matches!(s.remove(name), Err(SecretError::InvalidName)));
+    assert!(health_check(&dir).problems.is_empty());
+}

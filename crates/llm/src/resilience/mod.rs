@@ -8,7 +8,7 @@ use std::time::Duration;
 pub use breaker::{Admission, CircuitBreaker};
 pub use clock::{Clock, ManualClock, SystemClock};
 
-use crate::error::LlmError;
+use crate::error::{LlmError, TimeoutPhase};
 
 /// How failed attempts are retried. Retries only happen before any output reached the caller.
 #[derive(Debug, Clone)]
@@ -40,6 +40,19 @@ impl Default for RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// No retries: one attempt, its failure reported as it is (a connection test wants to know
+    /// what the provider said, not wait through backoff).
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_rate_limit_retries: 0,
+            max_server_retries: 0,
+            max_network_retries: 0,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
 /// Which budget a failure draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FailureClass {
@@ -51,10 +64,18 @@ pub(crate) enum FailureClass {
 }
 
 impl FailureClass {
+    /// An idle timeout mid-stream is final: it is only armed once an event reached the caller,
+    /// and a retry would send that output twice. (The driver stops retrying after output
+    /// anyway; this keeps the rule true should the timeout ever fire earlier.) Connect and
+    /// first-token timeouts come before any output and are retried like network errors.
     pub(crate) fn of(err: &LlmError) -> Self {
         match err {
             LlmError::RateLimited { .. } => FailureClass::RateLimit,
             LlmError::Server { .. } => FailureClass::Server,
+            LlmError::Timeout {
+                phase: TimeoutPhase::Idle,
+                ..
+            } => FailureClass::Final,
             LlmError::Network { .. } | LlmError::Timeout { .. } => FailureClass::Network,
             _ => FailureClass::Final,
         }
@@ -173,6 +194,26 @@ mod tests {
         };
         assert_eq!(
             s.next_delay(&policy, &no_hint),
+            Some(Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn idle_timeouts_are_final_but_earlier_timeouts_retry() {
+        let policy = RetryPolicy::default();
+        let timeout = |phase| LlmError::Timeout {
+            provider: "p".into(),
+            phase,
+            after: Duration::from_secs(1),
+        };
+        let mut s = RetryState::default();
+        assert_eq!(s.next_delay(&policy, &timeout(TimeoutPhase::Idle)), None);
+        assert_eq!(
+            s.next_delay(&policy, &timeout(TimeoutPhase::FirstToken)),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            s.next_delay(&policy, &timeout(TimeoutPhase::Connect)),
             Some(Duration::from_secs(2))
         );
     }

@@ -15,6 +15,11 @@ pub trait StreamParser: Send {
     /// The body ended; emits what is still pending or reports a stream cut short.
     fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), LlmError>;
 
+    /// The server ignored `stream: true` and answered with one JSON document (a whole chat
+    /// completion or message): emits the events a stream of that answer would have carried
+    /// and completes the response.
+    fn on_document(&mut self, body: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError>;
+
     /// The provider said the response is complete; later bytes are ignored.
     fn is_done(&self) -> bool;
 }

@@ -23,7 +23,9 @@ pub fn run_parser(
     let mut sse = Vec::new();
     for chunk in input.chunks(piece.max(1)) {
         sse.clear();
-        dec.push(chunk, &mut sse);
+        if let Err(e) = dec.push(chunk, &mut sse) {
+            return (events, Some(too_large(e)));
+        }
         for e in &sse {
             if parser.is_done() {
                 break;
@@ -34,7 +36,9 @@ pub fn run_parser(
         }
     }
     sse.clear();
-    dec.finish(&mut sse);
+    if let Err(e) = dec.finish(&mut sse) {
+        return (events, Some(too_large(e)));
+    }
     for e in &sse {
         if let Err(err) = parser.on_event(e, &mut events) {
             return (events, Some(err));
@@ -42,6 +46,14 @@ pub fn run_parser(
     }
     let err = parser.finish(&mut events).err();
     (events, err)
+}
+
+/// The error the client reports for an oversized SSE line or event.
+fn too_large(e: pryx_llm::sse::SseTooLarge) -> LlmError {
+    LlmError::Protocol {
+        provider: "test".into(),
+        message: e.to_string(),
+    }
 }
 
 pub fn ctx() -> ParserContext {

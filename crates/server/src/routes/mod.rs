@@ -1,8 +1,10 @@
 //! REST handlers of `/api/v1`, one module per resource.
 
+pub mod agents;
 pub mod approvals;
 pub mod model;
 pub mod policy;
+pub mod providers;
 pub mod sessions;
 pub mod system;
 pub mod turns;

@@ -7,16 +7,16 @@ use axum::Json;
 use axum::extract::State;
 use pryx_protocol::ErrorEnvelope;
 use pryx_protocol::api::ModelChoice;
-use pryx_store::AuditEntry;
 use std::sync::Arc;
 
-/// Switches the model by `provider/model` id. The core runs one model for all sessions: turns
-/// started from now on (in any session) use it, turns already running keep theirs, and new
-/// sessions may only name it. A provider that is not configured is 404.
+/// Sets the default model of new sessions (`defaults.model`, persisted in config, so it
+/// survives a restart). Existing sessions keep theirs (change one with `PATCH /sessions/{id}`).
+/// A provider that is not configured is 404.
 #[utoipa::path(put, path = "/api/v1/model", tag = "system",
     request_body = ModelChoice,
     responses((status = 200, body = ModelChoice), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 404, description = "no configured provider or model of that id", body = ErrorEnvelope), (status = 415, body = ErrorEnvelope)))]
+        (status = 404, description = "no configured provider or model of that id", body = ErrorEnvelope),
+        (status = 409, description = "no provider is configured yet (PROVIDER_NOT_CONFIGURED)", body = ErrorEnvelope), (status = 415, body = ErrorEnvelope)))]
 pub async fn set(
     State(st): State<Arc<AppState>>,
     ApiJson(body): ApiJson<ModelChoice>,
@@ -25,17 +25,7 @@ pub async fn set(
     check_id(&requested)?;
     let core = st.core.clone();
     blocking(move || {
-        let previous = core.agent().model_id();
-        let id = core.set_model_by_name(&requested)?;
-        core.store().append_audit(&AuditEntry {
-            actor: "api".into(),
-            action: "model.changed".into(),
-            resource_type: "model".into(),
-            resource_id: Some(id.clone()),
-            session_id: None,
-            details: serde_json::json!({"from": previous, "to": id}),
-            outcome: "success".into(),
-        })?;
+        let id = core.set_default_model(&requested, "api")?;
         Ok(Json(ModelChoice { id }))
     })
     .await
@@ -43,19 +33,14 @@ pub async fn set(
 
 /// `provider/model` as the schema's pattern describes it: a plain provider name, then a model
 /// name that starts with a letter or digit.
-fn check_id(id: &str) -> Result<(), ApiError> {
-    let starts_plain = |s: &str| s.starts_with(|c: char| c.is_ascii_alphanumeric());
+pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
     let valid = id.len() <= 256
         && id.split_once('/').is_some_and(|(provider, model)| {
-            starts_plain(provider)
-                && starts_plain(model)
+            provider.starts_with(|c: char| c.is_ascii_alphanumeric())
                 && provider
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-                && model.chars().all(|c| {
-                    c.is_ascii_alphanumeric()
-                        || matches!(c, '.' | '_' | ':' | '@' | '+' | '/' | '-')
-                })
+                && model_name(model)
         });
     if valid {
         Ok(())
@@ -64,6 +49,15 @@ fn check_id(id: &str) -> Result<(), ApiError> {
             "model id {id:?} is not valid; use PROVIDER/MODEL with a configured provider (see GET /api/v1/models)"
         )))
     }
+}
+
+/// A model id as a provider knows it: starts with a letter or digit, no spaces, ≤ 256 bytes.
+pub(crate) fn model_name(m: &str) -> bool {
+    m.len() <= 256
+        && m.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && m.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '@' | '+' | '/' | '-')
+        })
 }
 
 #[cfg(test)]

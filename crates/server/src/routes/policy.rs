@@ -7,11 +7,11 @@ use axum::Json;
 use axum::extract::State;
 use pryx_protocol::ErrorEnvelope;
 use pryx_protocol::api::PolicyChoice;
-use pryx_store::AuditEntry;
 use std::sync::Arc;
 
-/// Switches the policy by name. Turns already running keep the policy they started with. A
-/// name that is not a built-in mode nor a loadable file in `policies/` is 404.
+/// Sets the default policy of new sessions (`defaults.policy`, persisted in config). Existing
+/// sessions keep theirs (change one with `PATCH /sessions/{id}`). A name that is not a built-in
+/// mode nor a loadable file in `policies/` is 404.
 #[utoipa::path(put, path = "/api/v1/policy", tag = "system",
     request_body = PolicyChoice,
     responses((status = 200, body = PolicyChoice), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
@@ -24,24 +24,14 @@ pub async fn set(
     check_name(&name)?;
     let core = st.core.clone();
     blocking(move || {
-        let previous = core.policy_name();
-        core.set_policy_by_name(&name)?;
-        core.store().append_audit(&AuditEntry {
-            actor: "api".into(),
-            action: "policy.changed".into(),
-            resource_type: "policy".into(),
-            resource_id: Some(name.clone()),
-            session_id: None,
-            details: serde_json::json!({"from": previous, "to": name}),
-            outcome: "success".into(),
-        })?;
+        let name = core.set_default_policy(&name, "api")?;
         Ok(Json(PolicyChoice { name }))
     })
     .await
 }
 
 /// Only names are accepted here, never paths: a file policy must live in the data dir.
-fn check_name(name: &str) -> Result<(), ApiError> {
+pub(crate) fn check_name(name: &str) -> Result<(), ApiError> {
     let plain = name.len() <= 128
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name

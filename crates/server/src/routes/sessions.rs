@@ -8,14 +8,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use pryx_core::Core;
+use pryx_core::{Core, SessionChange, SessionRequest};
 use pryx_protocol::ErrorEnvelope;
 use pryx_protocol::api::{
     CreateSession, MessageView, SendMessage, SessionDetail, SessionList, SessionSummary, SpanInfo,
-    SpanList, TurnAccepted,
+    SpanList, TurnAccepted, UpdateSession,
 };
 use pryx_store::{Page, Session};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
@@ -35,7 +36,38 @@ pub struct ListQuery {
     pub offset: Option<u32>,
 }
 
+/// Workspace paths by id, read once for a whole listing.
+pub(crate) fn workspace_paths(core: &Core) -> HashMap<String, String> {
+    core.store()
+        .list_workspaces()
+        .map(|all| all.into_iter().map(|w| (w.id, w.path)).collect())
+        .unwrap_or_default()
+}
+
+/// One session's summary (its workspace read by id).
 pub(crate) fn summary(core: &Core, s: Session, snippet: Option<String>) -> SessionSummary {
+    let paths: HashMap<String, String> = s
+        .workspace_id
+        .as_deref()
+        .and_then(|id| core.store().get_workspace(id).ok().flatten())
+        .map(|w| (w.id, w.path))
+        .into_iter()
+        .collect();
+    summary_with(core, s, snippet, &paths)
+}
+
+pub(crate) fn summary_with(
+    core: &Core,
+    s: Session,
+    snippet: Option<String>,
+    paths: &HashMap<String, String>,
+) -> SessionSummary {
+    let workspace = s
+        .workspace_id
+        .as_deref()
+        .and_then(|id| paths.get(id))
+        .cloned();
+    let workspace_warning = workspace.as_deref().and_then(|w| core.workspace_warning(w));
     SessionSummary {
         busy: core.is_busy(&s.id),
         id: s.id,
@@ -43,6 +75,10 @@ pub(crate) fn summary(core: &Core, s: Session, snippet: Option<String>) -> Sessi
         title: s.title,
         status: s.status.as_str().to_string(),
         model: s.model,
+        agent: s.agent,
+        policy: s.policy,
+        workspace,
+        workspace_warning,
         created_at: s.created_at,
         updated_at: s.updated_at,
         total_tokens_in: s.total_tokens_in,
@@ -75,16 +111,17 @@ pub async fn list(
     let core = st.core.clone();
     let sessions = blocking(move || {
         let store = core.store();
+        let paths = workspace_paths(&core);
         Ok(match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
             Some(text) => store
                 .search_sessions(text, limit, offset)?
                 .into_iter()
-                .map(|h| summary(&core, h.session, Some(h.snippet)))
+                .map(|h| summary_with(&core, h.session, Some(h.snippet), &paths))
                 .collect(),
             None => store
                 .list_sessions(None, Page { limit, offset })?
                 .into_iter()
-                .map(|s| summary(&core, s, None))
+                .map(|s| summary_with(&core, s, None, &paths))
                 .collect(),
         })
     })
@@ -96,10 +133,12 @@ pub async fn list(
     }))
 }
 
-/// Creates a session in the core's workspace.
+/// Creates a session from an agent profile (default `main`); `workspace`, `model` and `policy`
+/// override the profile's. The session keeps them for its later turns.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = CreateSession,
-    responses((status = 201, body = SessionSummary), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 404, description = "the model or workspace is unknown to this core", body = ErrorEnvelope), (status = 415, body = ErrorEnvelope)))]
+    responses((status = 201, body = SessionSummary), (status = 400, description = "a workspace that does not exist, is not a directory or is the data dir", body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 404, description = "the agent, provider, model, policy or workspace id is unknown to this core", body = ErrorEnvelope),
+        (status = 409, description = "no provider is configured yet (PROVIDER_NOT_CONFIGURED)", body = ErrorEnvelope), (status = 415, body = ErrorEnvelope)))]
 pub async fn create(
     State(st): State<Arc<AppState>>,
     ApiJson(body): ApiJson<CreateSession>,
@@ -109,17 +148,76 @@ pub async fn create(
             "title must be at most 500 characters",
         ));
     }
+    if let Some(m) = &body.model {
+        super::model::check_id(m)?;
+    }
+    if let Some(p) = &body.policy {
+        super::policy::check_name(p)?;
+    }
+    if let Some(a) = &body.agent
+        && !pryx_config::is_name(a)
+    {
+        return Err(ApiError::bad_request(format!(
+            "agent {a:?} is not valid; use 1–64 letters, digits, '.', '_' or '-' (see GET /api/v1/agents)"
+        )));
+    }
+    for w in [&body.workspace, &body.workspace_id].into_iter().flatten() {
+        if w.is_empty() || w.len() > 4096 {
+            return Err(ApiError::bad_request(
+                "workspace must be an absolute directory path or a workspace id (1–4096 bytes)",
+            ));
+        }
+    }
+    let request = SessionRequest {
+        title: body.title,
+        agent: body.agent,
+        workspace: body.workspace.or(body.workspace_id),
+        model: body.model,
+        policy: body.policy,
+    };
     let core = st.core.clone();
     let s = blocking(move || {
-        let s = core.create_session(
-            body.title.as_deref(),
-            body.model.as_deref(),
-            body.workspace_id.as_deref(),
-        )?;
+        let s = core.create_session(&request)?;
         Ok(summary(&core, s, None))
     })
     .await?;
     Ok((StatusCode::CREATED, Json(s)).into_response())
+}
+
+/// Changes a session's title, model or policy for its later turns (a running turn keeps its
+/// own). Model and policy changes are audited.
+#[utoipa::path(patch, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "session id")),
+    request_body = UpdateSession,
+    responses((status = 200, body = SessionSummary), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 404, description = "no such session, or the model or policy is unknown", body = ErrorEnvelope),
+        (status = 409, description = "no provider is configured yet (PROVIDER_NOT_CONFIGURED)", body = ErrorEnvelope), (status = 415, body = ErrorEnvelope)))]
+pub async fn update(
+    State(st): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateSession>,
+) -> Result<Json<SessionSummary>, ApiError> {
+    if body.title.as_ref().is_some_and(|t| t.chars().count() > 500) {
+        return Err(ApiError::bad_request(
+            "title must be at most 500 characters",
+        ));
+    }
+    if let Some(m) = &body.model {
+        super::model::check_id(m)?;
+    }
+    if let Some(p) = &body.policy {
+        super::policy::check_name(p)?;
+    }
+    let change = SessionChange {
+        title: body.title,
+        model: body.model,
+        policy: body.policy,
+    };
+    let core = st.core.clone();
+    blocking(move || {
+        let s = core.update_session(&id, &change, "api")?;
+        Ok(Json(summary(&core, s, None)))
+    })
+    .await
 }
 
 /// A session with its messages.
@@ -267,8 +365,7 @@ pub async fn send(
     }
     // Subscribe before the turn starts so the stream misses nothing.
     let rx = q.stream.map(|_| st.core.bus().subscribe());
-    let core = st.core.clone();
-    let started = blocking(move || Ok(core.start_turn(&id, &body.content)?)).await?;
+    let started = st.core.start_turn(&id, &body.content).await?;
     match rx {
         Some(rx) => Ok(sse::turn_stream(rx, started, st.shutdown.clone()).into_response()),
         None => Ok((

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use pryx_protocol::ErrorEnvelope;
 use pryx_protocol::api::{
-    AuditList, AuditView, Components, Diagnostics, Health, ModelList, ModelView, ToolList, ToolView,
+    AuditList, AuditView, Components, Diagnostics, Health, ModelList, ToolList, ToolView,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -62,7 +62,7 @@ pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnos
         })
     })
     .await?;
-    let agent = st.core.agent();
+    let main = st.core.profile(None).ok();
     let status = if database == "ok" {
         "healthy"
     } else {
@@ -78,9 +78,15 @@ pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnos
             integrations: BTreeMap::new(),
         },
         pid: std::process::id(),
-        model: agent.model_id(),
-        policy: st.core.policy_name(),
-        workspace: agent.workspace().display().to_string(),
+        model: main
+            .as_ref()
+            .and_then(|p| p.model.clone())
+            .unwrap_or_default(),
+        policy: main.as_ref().map(|p| p.policy.clone()).unwrap_or_default(),
+        workspace: main
+            .as_ref()
+            .map(|p| p.workspace.display().to_string())
+            .unwrap_or_default(),
         running_turns: u32::try_from(st.core.running_turns()).unwrap_or(u32::MAX),
         pending_approvals: u32::try_from(st.core.broker().pending().len()).unwrap_or(u32::MAX),
         ws_clients: u32::try_from(st.ws_clients.load(Ordering::Relaxed)).unwrap_or(u32::MAX),
@@ -88,37 +94,37 @@ pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnos
     }))
 }
 
-/// The models this core runs.
-#[utoipa::path(get, path = "/api/v1/models", tag = "system",
-    responses((status = 200, body = ModelList), (status = 401, body = ErrorEnvelope)))]
-pub async fn models(State(st): State<Arc<AppState>>) -> Json<ModelList> {
-    let agent = st.core.agent();
-    let m = agent.model();
-    Json(ModelList {
-        models: vec![ModelView {
-            id: m.full_id(),
-            provider: m.provider.clone(),
-            name: m.name.clone(),
-            context: m.context,
-            output: m.output,
-            tool_call: m.tool_call,
-            reasoning: m.reasoning,
-            input_cost: m.cost.input,
-            output_cost: m.cost.output,
-            default: true,
-        }],
-    })
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ModelsQuery {
+    /// Only this configured provider's models.
+    #[param(max_length = 64)]
+    pub provider: Option<String>,
+}
+
+/// Models of the configured providers (catalog figures; local providers cost nothing), the
+/// default model first and marked.
+#[utoipa::path(get, path = "/api/v1/models", tag = "system", params(ModelsQuery),
+    responses((status = 200, body = ModelList), (status = 401, body = ErrorEnvelope), (status = 404, description = "the provider is not configured", body = ErrorEnvelope)))]
+pub async fn models(
+    State(st): State<Arc<AppState>>,
+    ApiQuery(q): ApiQuery<ModelsQuery>,
+) -> Result<Json<ModelList>, ApiError> {
+    Ok(Json(ModelList {
+        models: st.core.models(q.provider.as_deref()).await?,
+    }))
 }
 
 /// The tools the agent may call (subject to policy).
 #[utoipa::path(get, path = "/api/v1/tools", tag = "system",
     responses((status = 200, body = ToolList), (status = 401, body = ErrorEnvelope)))]
 pub async fn tools(State(st): State<Arc<AppState>>) -> Json<ToolList> {
-    let tools = st
-        .core
-        .agent()
-        .tools()
-        .definitions()
+    // Without a provider there is no agent yet; its tools are the built-ins.
+    let definitions = match st.core.profile_agent(None).await {
+        Ok(agent) => agent.tools().definitions(),
+        Err(_) => pryx_tools::ToolRegistry::with_builtins().definitions(),
+    };
+    let tools = definitions
         .into_iter()
         .map(|d| ToolView {
             name: d.name,

@@ -7,9 +7,9 @@ use pryx_core::Core;
 use pryx_protocol::ws::{WsControl, WsServerMessage};
 use pryx_protocol::{Event, EventKind, TurnEnd};
 use pryx_server::{Server, ServerConfig};
-use pryx_testkit::core_rig::{CoreOptions, CoreRig, wait_turns};
 #[allow(unused_imports)]
-pub use pryx_testkit::core_rig::{TOKEN, model_loader};
+pub use pryx_testkit::core_rig::TOKEN;
+use pryx_testkit::core_rig::{CoreOptions, CoreRig, wait_turns};
 #[allow(unused_imports)]
 pub use pryx_testkit::events::{approval_of, end_of, resolved_of};
 #[allow(unused_imports)]
@@ -88,38 +88,43 @@ impl Rig {
         format!("http://127.0.0.1:{}/api/v1{path}", self.port)
     }
 
+    /// One authorised API call, with a JSON body when given.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(TOKEN);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        status_json(req.send().await.unwrap()).await
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap();
-        status_json(r).await
+        self.call(reqwest::Method::GET, path, None).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        status_json(r).await
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PATCH, path, Some(body)).await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .delete(self.url(path))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap();
-        status_json(r).await
+        self.call(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// The data dir of the core.
+    pub fn home(&self) -> &std::path::Path {
+        self._home.path()
     }
 
     pub async fn new_session(&self) -> String {

@@ -5,7 +5,8 @@ use pryx_protocol::ToolKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{atomic_write, blocking, parse_args, read_text, unified_diff};
+use super::confined::Confined;
+use super::{blocking, parse_args, unified_diff};
 use crate::{Tool, ToolContext, ToolError, ToolOutput, path, trim_output};
 
 const NAME: &str = "fs.edit";
@@ -26,14 +27,13 @@ struct Args {
 pub struct FsEdit;
 
 struct Planned {
-    rel: String,
-    abs: std::path::PathBuf,
+    wp: path::WorkspacePath,
     new: String,
     diff: String,
     replacements: usize,
 }
 
-fn plan(args: Args, ctx: &ToolContext) -> Result<Planned, ToolError> {
+fn plan(args: Args, ctx: &ToolContext, conf: &Confined) -> Result<Planned, ToolError> {
     if args.old_text.is_empty() {
         return Err(ToolError::invalid(
             NAME,
@@ -41,10 +41,11 @@ fn plan(args: Args, ctx: &ToolContext) -> Result<Planned, ToolError> {
         ));
     }
     let wp = path::resolve(&ctx.workspace, &args.path)?;
+    conf.refuse_protected(&wp)?;
     if !wp.exists {
         return Err(ToolError::NotFound { path: wp.rel });
     }
-    let old = read_text(&wp.abs, &wp.rel, ctx.limits.max_file_bytes)?;
+    let old = conf.read_text_to_replace(&wp, ctx.limits.max_file_bytes)?;
     let count = old.matches(&args.old_text).count();
     if count == 0 {
         return Err(ToolError::OldTextNotFound { path: wp.rel });
@@ -58,8 +59,7 @@ fn plan(args: Args, ctx: &ToolContext) -> Result<Planned, ToolError> {
     let new = old.replace(&args.old_text, &args.new_text);
     let diff = unified_diff(&wp.rel, &old, &new);
     Ok(Planned {
-        rel: wp.rel,
-        abs: wp.abs,
+        wp,
         new,
         diff,
         replacements: count,
@@ -71,7 +71,7 @@ fn plan(args: Args, ctx: &ToolContext) -> Result<Planned, ToolError> {
 pub async fn preview_edit(args: Value, ctx: ToolContext) -> Result<String, ToolError> {
     let args: Args = parse_args(NAME, args)?;
     let cap = ctx.limits.output_cap_bytes;
-    let planned = blocking(move || plan(args, &ctx)).await?;
+    let planned = blocking(move || plan(args, &ctx, &Confined::new(&ctx)?)).await?;
     Ok(trim_output(&planned.diff, cap).into_owned())
 }
 
@@ -107,8 +107,9 @@ impl Tool for FsEdit {
         let args: Args = parse_args(NAME, args)?;
         let cap = ctx.limits.output_cap_bytes;
         let planned = blocking(move || {
-            let p = plan(args, &ctx)?;
-            atomic_write(&p.abs, &p.rel, p.new.as_bytes())?;
+            let conf = Confined::new(&ctx)?;
+            let p = plan(args, &ctx, &conf)?;
+            conf.write_atomic(&p.wp, p.new.as_bytes())?;
             Ok(p)
         })
         .await?;
@@ -117,11 +118,14 @@ impl Tool for FsEdit {
         } else {
             "replacements"
         };
-        let head = format!("edited {} ({} {noun})\n", planned.rel, planned.replacements);
+        let head = format!(
+            "edited {} ({} {noun})\n",
+            planned.wp.rel, planned.replacements
+        );
         let body = trim_output(&planned.diff, cap.saturating_sub(head.len()));
         Ok(
             ToolOutput::text(format!("{head}{body}")).with_metadata(json!({
-                "path": planned.rel,
+                "path": planned.wp.rel,
                 "replacements": planned.replacements,
                 "diff": trim_output(&planned.diff, cap),
             })),

@@ -5,7 +5,8 @@ use pryx_protocol::ToolKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{blocking, parse_args};
+use super::confined::{Confined, Opened};
+use super::{blocking, parse_args, walk};
 use crate::{Tool, ToolContext, ToolError, ToolOutput, path, trim_output};
 
 const NAME: &str = "fs.list";
@@ -24,7 +25,8 @@ fn dot() -> String {
 }
 
 /// Lists a directory: one workspace-relative path per line, `/` after directories and `@` after
-/// symlinks (which are never followed). Recursive listing skips `.git` and ignored files.
+/// symlinks (which are never followed). Recursive listing skips `.git` and ignored files;
+/// protected directories are left out without a trace.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FsList;
 
@@ -56,49 +58,45 @@ impl Tool for FsList {
     async fn execute(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
         let args: Args = parse_args(NAME, args)?;
         let wp = path::resolve(&ctx.workspace, &args.path)?;
-        if !wp.exists {
-            return Err(ToolError::NotFound { path: wp.rel });
-        }
-        if !wp.abs.is_dir() {
-            return Err(ToolError::Io {
-                path: wp.rel,
-                message: "is not a directory; use fs.read".into(),
-            });
-        }
         let max = ctx.limits.max_results;
         let cap = ctx.limits.output_cap_bytes;
-        let ws = ctx.workspace.clone();
         let cancel = ctx.cancel.clone();
         let (entries, total) = blocking(move || {
+            let conf = Confined::new(&ctx)?;
+            conf.refuse_protected(&wp)?;
+            if !wp.exists {
+                return Err(ToolError::NotFound { path: wp.rel });
+            }
+            let dir = match conf.open_dir_or_file(&wp)? {
+                Opened::Dir(dir) => dir,
+                Opened::File(..) => {
+                    return Err(ToolError::Io {
+                        path: wp.rel,
+                        message: "is not a directory; use fs.read".into(),
+                    });
+                }
+            };
+            let opts = walk::Options {
+                max_depth: if args.recursive { None } else { Some(1) },
+                hidden: true,
+                skip_names: &[".git"],
+                overrides: None,
+            };
             let mut lines = Vec::new();
             let mut total = 0usize;
-            let walker = ignore::WalkBuilder::new(&wp.abs)
-                .max_depth(if args.recursive { None } else { Some(1) })
-                .hidden(false)
-                .require_git(false)
-                .follow_links(false)
-                .filter_entry(|e| e.file_name() != ".git")
-                .sort_by_file_name(|a, b| a.cmp(b))
-                .build();
-            for entry in walker {
-                if cancel.is_cancelled() {
-                    return Err(ToolError::Cancelled);
-                }
-                let Ok(entry) = entry else { continue };
-                if entry.depth() == 0 {
-                    continue;
-                }
+            walk::walk(&conf, &dir, &wp.abs, &opts, &cancel, &mut |entry| {
                 total += 1;
                 if lines.len() < max {
-                    let ft = entry.file_type();
-                    let suffix = match ft {
-                        Some(t) if t.is_symlink() => "@",
-                        Some(t) if t.is_dir() => "/",
-                        _ => "",
+                    let suffix = match entry.kind {
+                        walk::Kind::Symlink => "@",
+                        walk::Kind::Dir => "/",
+                        walk::Kind::File | walk::Kind::Other => "",
                     };
-                    lines.push(format!("{}{suffix}", path::display_rel(&ws, entry.path())));
+                    let rel = path::display_rel(conf.workspace(), entry.abs);
+                    lines.push(format!("{rel}{suffix}"));
                 }
-            }
+                Ok(())
+            })?;
             Ok((lines, total))
         })
         .await?;

@@ -7,7 +7,8 @@ use pryx_protocol::ToolKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{blocking, looks_binary, open_regular, parse_args, read_text};
+use super::confined::{Confined, read_text_from};
+use super::{blocking, looks_binary, parse_args};
 use crate::{Tool, ToolContext, ToolError, ToolOutput, path, trim_output};
 
 const NAME: &str = "fs.read";
@@ -70,13 +71,12 @@ impl Tool for FsRead {
         let end = args.end_line;
         let rel = wp.rel.clone();
         let (text, total_lines) = blocking(move || {
-            let size = std::fs::metadata(&wp.abs)
-                .map_err(|e| ToolError::io(&wp.rel, &e))?
-                .len();
-            if ranged && size > max {
-                read_range_streaming(&wp.abs, &wp.rel, start, end)
+            let conf = Confined::new(&ctx)?;
+            let (file, meta) = conf.open_file(&wp)?;
+            if ranged && meta.len() > max {
+                read_range_streaming(file, &wp.rel, start, end)
             } else {
-                let all = read_text(&wp.abs, &wp.rel, max)?;
+                let all = read_text_from(file, &meta, &wp.rel, max)?;
                 select_lines(&all, &wp.rel, start, end)
             }
         })
@@ -122,12 +122,11 @@ fn select_lines(
 /// Reads a line range of a file too large to load whole; the line count it reports is the
 /// last line read when it stops early.
 fn read_range_streaming(
-    abs: &std::path::Path,
+    file: std::fs::File,
     rel: &str,
     start: usize,
     end: Option<usize>,
 ) -> Result<(String, usize), ToolError> {
-    let file = open_regular(abs, rel)?;
     let mut reader = std::io::BufReader::new(file);
     let first = reader.fill_buf().map_err(|e| ToolError::io(rel, &e))?;
     if looks_binary(first) {

@@ -7,7 +7,8 @@ use pryx_protocol::ToolKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{blocking, looks_binary, parse_args};
+use super::confined::{Confined, Opened};
+use super::{blocking, looks_binary, parse_args, walk};
 use crate::{Tool, ToolContext, ToolError, ToolOutput, path, trim_output};
 
 const NAME: &str = "fs.search";
@@ -28,7 +29,7 @@ fn dot() -> String {
 }
 
 /// Searches file contents with a regex; prints `path:line: text` per match. Hidden and ignored
-/// files are skipped, as are binary and oversized files.
+/// files are skipped, as are binary and oversized files and protected directories.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FsSearch;
 
@@ -64,47 +65,60 @@ impl Tool for FsSearch {
         let re = regex::Regex::new(&args.pattern)
             .map_err(|e| ToolError::invalid(NAME, format!("bad regex: {e}")))?;
         let wp = path::resolve(&ctx.workspace, &args.path)?;
-        if !wp.exists {
-            return Err(ToolError::NotFound { path: wp.rel });
-        }
-        let mut builder = ignore::WalkBuilder::new(&wp.abs);
-        builder
-            .require_git(false)
-            .follow_links(false)
-            .sort_by_file_name(|a, b| a.cmp(b));
-        if let Some(glob) = &args.glob {
-            let mut ov = ignore::overrides::OverrideBuilder::new(&wp.abs);
-            ov.add(glob)
-                .map_err(|e| ToolError::invalid(NAME, format!("bad glob: {e}")))?;
-            let ov = ov
-                .build()
-                .map_err(|e| ToolError::invalid(NAME, format!("bad glob: {e}")))?;
-            builder.overrides(ov);
-        }
+        let overrides = match &args.glob {
+            Some(glob) => {
+                let mut ov = ignore::overrides::OverrideBuilder::new(&wp.abs);
+                ov.add(glob)
+                    .map_err(|e| ToolError::invalid(NAME, format!("bad glob: {e}")))?;
+                Some(
+                    ov.build()
+                        .map_err(|e| ToolError::invalid(NAME, format!("bad glob: {e}")))?,
+                )
+            }
+            None => None,
+        };
         let max = ctx.limits.max_results;
         let max_file = ctx.limits.max_file_bytes;
         let cap = ctx.limits.output_cap_bytes;
-        let ws = ctx.workspace.clone();
         let cancel = ctx.cancel.clone();
         let (lines, total, files) = blocking(move || {
+            let conf = Confined::new(&ctx)?;
+            conf.refuse_protected(&wp)?;
+            if !wp.exists {
+                return Err(ToolError::NotFound { path: wp.rel });
+            }
             let mut lines = Vec::new();
             let mut total = 0usize;
             let mut files = 0usize;
-            for entry in builder.build() {
-                if cancel.is_cancelled() {
-                    return Err(ToolError::Cancelled);
+            let mut search = |file: std::fs::File, meta: &std::fs::Metadata, rel: &str| {
+                if meta.len() > max_file {
+                    return;
                 }
-                let Ok(entry) = entry else { continue };
-                if !entry.file_type().is_some_and(|t| t.is_file()) {
-                    continue;
-                }
-                if entry.metadata().map_or(true, |m| m.len() > max_file) {
-                    continue;
-                }
-                let rel = path::display_rel(&ws, entry.path());
-                let found = search_file(entry.path(), &re, &rel, &mut lines, max);
+                let found = search_file(file, &re, rel, &mut lines, max);
                 total += found;
                 files += usize::from(found > 0);
+            };
+            match conf.open_dir_or_file(&wp)? {
+                Opened::File(file, meta) => search(file, &meta, &wp.rel),
+                Opened::Dir(dir) => {
+                    let opts = walk::Options {
+                        max_depth: None,
+                        hidden: false,
+                        skip_names: &[],
+                        overrides,
+                    };
+                    walk::walk(&conf, &dir, &wp.abs, &opts, &cancel, &mut |entry| {
+                        if entry.kind != walk::Kind::File {
+                            return Ok(());
+                        }
+                        let rel = path::display_rel(conf.workspace(), entry.abs);
+                        // Unreadable, special, protected or swapped files are skipped quietly.
+                        if let Ok((file, meta)) = conf.open_file_at(entry.dir, entry.name, &rel) {
+                            search(file, &meta, &rel);
+                        }
+                        Ok(())
+                    })?;
+                }
             }
             Ok((lines, total, files))
         })
@@ -130,15 +144,12 @@ impl Tool for FsSearch {
 
 /// Appends matches of one file to `out` (up to `max` lines overall); returns the match count.
 fn search_file(
-    abs: &std::path::Path,
+    file: std::fs::File,
     re: &regex::Regex,
     rel: &str,
     out: &mut Vec<String>,
     max: usize,
 ) -> usize {
-    let Ok(file) = std::fs::File::open(abs) else {
-        return 0;
-    };
     let mut reader = std::io::BufReader::new(file);
     match reader.fill_buf() {
         Ok(head) if !looks_binary(head) => {}

@@ -5,7 +5,8 @@ use pryx_protocol::ToolKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{atomic_write, blocking, parse_args, read_text, unified_diff};
+use super::confined::Confined;
+use super::{blocking, parse_args, unified_diff};
 use crate::{Tool, ToolContext, ToolError, ToolOutput, path, trim_output};
 
 const NAME: &str = "fs.write";
@@ -26,20 +27,24 @@ pub async fn preview_write(args: Value, ctx: ToolContext) -> Result<String, Tool
     let args: Args = parse_args(NAME, args)?;
     let wp = path::resolve(&ctx.workspace, &args.path)?;
     let max = ctx.limits.max_file_bytes;
+    let cap = ctx.limits.output_cap_bytes;
     let diff = blocking(move || {
-        let old = current_text(&wp, max)?;
+        let conf = Confined::new(&ctx)?;
+        let old = current_text(&conf, &wp, max)?;
         Ok(unified_diff(&wp.rel, &old, &args.content))
     })
     .await?;
-    Ok(trim_output(&diff, ctx.limits.output_cap_bytes).into_owned())
+    Ok(trim_output(&diff, cap).into_owned())
 }
 
-/// Existing text of the target, empty when it does not exist yet.
-fn current_text(wp: &path::WorkspacePath, max: u64) -> Result<String, ToolError> {
+/// Existing text of the target, empty when it does not exist yet. Refuses what the write
+/// would refuse (a protected file, one with other hard links), so no approval is asked for a
+/// write that cannot happen.
+fn current_text(conf: &Confined, wp: &path::WorkspacePath, max: u64) -> Result<String, ToolError> {
     if wp.exists {
-        read_text(&wp.abs, &wp.rel, max)
+        conf.read_text_to_replace(wp, max)
     } else {
-        Ok(String::new())
+        conf.refuse_protected(wp).map(|()| String::new())
     }
 }
 
@@ -75,7 +80,8 @@ impl Tool for FsWrite {
         let rel = wp.rel.clone();
         let bytes = args.content.len();
         let created =
-            blocking(move || atomic_write(&wp.abs, &wp.rel, args.content.as_bytes())).await?;
+            blocking(move || Confined::new(&ctx)?.write_atomic(&wp, args.content.as_bytes()))
+                .await?;
         let verb = if created { "created" } else { "overwrote" };
         Ok(
             ToolOutput::text(format!("{verb} {rel} ({bytes} bytes)")).with_metadata(json!({

@@ -1,6 +1,8 @@
 //! `http.request`: one HTTP(S) request to a public host, with the host checked against the
 //! allow-list and every resolved address checked before connecting to exactly those addresses.
-//! Redirects are followed by hand so each hop is checked the same way.
+//! An address on this machine or the local network is reached only when the policy listed that
+//! exact address (host and port). Redirects are followed by hand so each hop is checked the
+//! same way.
 
 pub mod addr;
 
@@ -16,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::fs::parse_args;
 use crate::{HttpPolicy, Tool, ToolContext, ToolError, ToolOutput, trim_output};
+use addr::{AddressClass, LocalAddress};
 
 const NAME: &str = "http.request";
 const MAX_REDIRECTS: usize = 5;
@@ -35,8 +38,20 @@ struct Args {
 }
 
 /// Makes an HTTP request and returns status, a few headers and the (capped) body.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct HttpRequest;
+#[derive(Debug, Default, Clone)]
+pub struct HttpRequest {
+    /// The exact local addresses the policy lets this tool reach.
+    local: Vec<LocalAddress>,
+}
+
+impl HttpRequest {
+    /// A tool that may also reach these exact local addresses, as the agent's policy lists them
+    /// ([`pryx_policy::Policy::local_addresses`]). The policy engine judges the call; the tool
+    /// holds the same line at connect time, against what the host name resolved to.
+    pub fn reaching(local: Vec<LocalAddress>) -> Self {
+        Self { local }
+    }
+}
 
 #[async_trait]
 impl Tool for HttpRequest {
@@ -79,7 +94,7 @@ impl Tool for HttpRequest {
         let mut body = args.body;
 
         for hop in 0..=MAX_REDIRECTS {
-            let addrs = check_target(&url, &ctx.http).await?;
+            let addrs = check_target(&url, &ctx.http, &self.local).await?;
             let client = client_for(&url, &addrs, &ctx)?;
             let mut req = client
                 .request(method.clone(), url.clone())
@@ -138,8 +153,13 @@ fn header_map(headers: &BTreeMap<String, String>) -> Result<HeaderMap, ToolError
 }
 
 /// Checks scheme, host allow-list and every address the host resolves to; returns the
-/// addresses to connect to.
-pub async fn check_target(url: &Url, policy: &HttpPolicy) -> Result<Vec<SocketAddr>, ToolError> {
+/// addresses to connect to. A non-public address passes only when `local` lists it (or the
+/// context allows private addresses); link-local and metadata addresses never pass otherwise.
+pub async fn check_target(
+    url: &Url,
+    policy: &HttpPolicy,
+    local: &[LocalAddress],
+) -> Result<Vec<SocketAddr>, ToolError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ToolError::Refused(format!(
             "scheme {:?} is not supported; use http or https",
@@ -172,11 +192,21 @@ pub async fn check_target(url: &Url, policy: &HttpPolicy) -> Result<Vec<SocketAd
     }
     if !policy.allow_private {
         for a in &addrs {
-            if let Some(reason) = addr::non_public_reason(a.ip()) {
-                return Err(ToolError::Refused(format!(
-                    "{bare_host} resolves to {}, a {reason} address; only public addresses are reachable",
-                    a.ip()
-                )));
+            match addr::classify_ip(a.ip()) {
+                AddressClass::Public => {}
+                AddressClass::Local(_) if local.iter().any(|l| l.permits(url, a.ip())) => {}
+                AddressClass::Local(reason) => {
+                    return Err(ToolError::Refused(format!(
+                        "{bare_host} resolves to {} ({reason}); only public addresses are reachable, and a local one only when the policy lists that exact address and port (e.g. `127.0.0.1:11434` in network.domains)",
+                        a.ip()
+                    )));
+                }
+                AddressClass::Forbidden(reason) => {
+                    return Err(ToolError::Refused(format!(
+                        "{bare_host} resolves to {} ({reason}), which is never reachable",
+                        a.ip()
+                    )));
+                }
             }
         }
     }

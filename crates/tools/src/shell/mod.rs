@@ -74,6 +74,7 @@ impl Tool for ShellExec {
             None => ctx.limits.default_timeout,
         };
         let cwd = path::resolve(&ctx.workspace, args.cwd.as_deref().unwrap_or("."))?;
+        path::refuse_protected(&ctx.protected, &cwd)?;
         if !cwd.abs.is_dir() {
             return Err(ToolError::Io {
                 path: cwd.rel,
@@ -86,7 +87,8 @@ impl Tool for ShellExec {
                 let mut c = tokio::process::Command::new(&launcher.program);
                 c.args(&launcher.args)
                     .arg(&ctx.workspace)
-                    .arg(&args.command);
+                    .arg(&args.command)
+                    .args(&ctx.protected);
                 (c, landlock_status().support)
             }
             None => {

@@ -3,7 +3,9 @@
 pub mod chat;
 pub mod integrations;
 pub mod mcp;
+pub mod model_pick;
 pub mod sessions;
+pub mod setup;
 pub mod skills;
 pub mod telemetry;
 

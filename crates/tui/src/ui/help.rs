@@ -25,6 +25,12 @@ pub const KEYMAP: &[(&str, &str, &str)] = &[
     ("Chat", "Esc", "cancel the running turn"),
     ("Chat", "Ctrl-C", "cancel the turn / clear the input / quit"),
     ("Chat", "PgUp / PgDn / wheel", "scroll the transcript"),
+    (
+        "Model picker",
+        "↑ / ↓ / Enter",
+        "choose the model (after /model)",
+    ),
+    ("Model picker", "Esc", "close without switching"),
     ("Approval", "y", "approve this call once"),
     ("Approval", "s", "approve for the rest of the session"),
     ("Approval", "a", "always approve (until it expires)"),
@@ -48,6 +54,23 @@ pub const KEYMAP: &[(&str, &str, &str)] = &[
     ("MCP", "r", "refresh"),
     ("Telemetry", "↑ / ↓", "select a span"),
     ("Telemetry", "r", "refresh the timeline"),
+    (
+        "Setup",
+        "↑ / ↓ / Enter",
+        "choose a provider, key source or model",
+    ),
+    (
+        "Setup",
+        "type / paste",
+        "the key (only its length shows) or address",
+    ),
+    ("Setup", "Ctrl-U", "clear the field"),
+    ("Setup", "r", "test the provider again / reload the models"),
+    (
+        "Setup",
+        "Esc",
+        "one step back; on the first step, skip setup",
+    ),
     ("Core down", "r", "retry now"),
     ("Core down", "Esc", "hide the panel"),
     ("Help", "↑ / ↓ / PgUp / PgDn", "scroll; Esc or ? closes"),
@@ -64,11 +87,16 @@ fn section_of(screen: Screen) -> &'static str {
     }
 }
 
-/// The help text: global keys, then the current screen's, then the rest, then slash commands.
-pub fn lines(screen: Screen, theme: &Theme) -> Vec<Line<'static>> {
-    let mut order: Vec<&str> = vec!["Everywhere", section_of(screen)];
+/// The help text: global keys, then the current screen's (setup's while it is open), then the
+/// rest, then slash commands.
+pub fn lines(screen: Screen, setup: bool, theme: &Theme) -> Vec<Line<'static>> {
+    let mut order: Vec<&str> = vec!["Everywhere"];
+    if setup {
+        order.push("Setup");
+    }
+    order.push(section_of(screen));
     if screen == Screen::Chat {
-        order.push("Approval");
+        order.extend(["Model picker", "Approval"]);
     }
     for (s, _, _) in KEYMAP {
         if !order.contains(s) {
@@ -95,10 +123,16 @@ pub fn lines(screen: Screen, theme: &Theme) -> Vec<Line<'static>> {
     out
 }
 
-pub fn render(frame: &mut Frame, area: Rect, screen: Screen, scroll: u16, theme: &Theme) {
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    (screen, setup): (Screen, bool),
+    scroll: u16,
+    theme: &Theme,
+) {
     let popup = super::centered(area, area.width.saturating_sub(2).min(76), area.height);
     frame.render_widget(Clear, popup);
-    let lines = lines(screen, theme);
+    let lines = lines(screen, setup, theme);
     let max = u16::try_from(lines.len())
         .unwrap_or(u16::MAX)
         .saturating_sub(popup.height.saturating_sub(2));

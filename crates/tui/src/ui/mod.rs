@@ -27,22 +27,26 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
     ])
     .areas(area);
     render_tabs(frame, tabs, state, theme);
-    match state.screen {
-        Screen::Chat => screens::chat::render(frame, body, &state.chat, theme),
-        Screen::Sessions => screens::sessions::render(frame, body, &state.sessions, theme),
-        Screen::Integrations => {
+    match (&state.setup, state.screen) {
+        (Some(setup), _) => screens::setup::render(frame, body, setup, theme),
+        (None, Screen::Chat) => screens::chat::render(frame, body, &state.chat, theme),
+        (None, Screen::Sessions) => screens::sessions::render(frame, body, &state.sessions, theme),
+        (None, Screen::Integrations) => {
             screens::integrations::render(frame, body, &state.integrations, theme)
         }
-        Screen::Skills => screens::skills::render(frame, body, &state.skills, theme),
-        Screen::Mcp => screens::mcp::render(frame, body, &state.mcp, theme),
-        Screen::Telemetry => screens::telemetry::render(frame, body, &state.telemetry, theme),
+        (None, Screen::Skills) => screens::skills::render(frame, body, &state.skills, theme),
+        (None, Screen::Mcp) => screens::mcp::render(frame, body, &state.mcp, theme),
+        (None, Screen::Telemetry) => {
+            screens::telemetry::render(frame, body, &state.telemetry, theme)
+        }
     }
     render_status(frame, status, state, theme);
     if state.error_panel_open() {
         error_panel::render(frame, body, &state.connection, theme);
     }
     if let Some(scroll) = state.help {
-        help::render(frame, body, state.screen, scroll, theme);
+        let on = (state.screen, state.setup.is_some());
+        help::render(frame, body, on, scroll, theme);
     }
 }
 

@@ -2,8 +2,9 @@
 
 use futures_util::stream::{self, BoxStream, StreamExt};
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, SessionDetail, SessionSummary,
-    TurnAccepted,
+    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, ProviderPreset,
+    ProviderTestReport, ProviderView, PutProvider, SessionDetail, SessionSummary, TurnAccepted,
+    UpdateSession,
 };
 use pryx_tui::model::{
     ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView,
@@ -18,8 +19,13 @@ pub struct FakeCore {
     pub called: Arc<Notify>,
     /// One permit each time the UI takes an update from the event stream (or sees it end).
     pub pulled: Arc<Semaphore>,
+    /// What `list_providers` answers: one configured provider unless the test says otherwise.
+    pub providers: Mutex<Vec<ProviderView>>,
     events: Mutex<Option<mpsc::UnboundedReceiver<CoreUpdate>>>,
 }
+
+/// The key the fake's providers refuse.
+pub const BAD_KEY: &str = "sk-wrong";
 
 impl FakeCore {
     pub fn new() -> (FakeCore, mpsc::UnboundedSender<CoreUpdate>) {
@@ -28,8 +34,16 @@ impl FakeCore {
             calls: Arc::default(),
             called: Arc::default(),
             pulled: Arc::new(Semaphore::new(0)),
+            providers: Mutex::new(vec![provider("openai")]),
             events: Mutex::new(Some(rx)),
         };
+        (core, tx)
+    }
+
+    /// A core without any provider: the TUI opens setup.
+    pub fn unconfigured() -> (FakeCore, mpsc::UnboundedSender<CoreUpdate>) {
+        let (core, tx) = Self::new();
+        core.providers.lock().unwrap().clear();
         (core, tx)
     }
 
@@ -51,6 +65,22 @@ pub async fn wait_for_call(calls: &Mutex<Vec<String>>, called: &Notify, want: &s
 
 fn session(id: &str) -> SessionSummary {
     super::summary(id, "Fake session", 2000, 0.02)
+}
+
+fn provider(id: &str) -> ProviderView {
+    ProviderView {
+        id: id.into(),
+        kind: "openai-compatible".into(),
+        base_url: None,
+        default_model: None,
+        key_ref: Some(format!("secret:{id}")),
+        key_ok: true,
+        local: false,
+    }
+}
+
+fn opt(v: Option<&str>) -> &str {
+    v.unwrap_or("-")
 }
 
 impl CoreApi for FakeCore {
@@ -123,18 +153,75 @@ impl CoreApi for FakeCore {
         ));
         Ok(())
     }
-    async fn list_models(&self) -> ApiResult<Vec<ModelView>> {
-        Ok(vec![])
+    async fn list_models(&self, provider: Option<&str>) -> ApiResult<Vec<ModelView>> {
+        self.record(format!("list_models {}", opt(provider)));
+        let all = super::models();
+        Ok(match provider {
+            Some(p) => all.into_iter().filter(|m| m.provider == p).collect(),
+            None => all,
+        })
     }
-    async fn set_model(&self, _session_id: Option<&str>, model: &str) -> ApiResult<()> {
-        self.record(format!("set_model {model}"));
+    async fn set_default_model(&self, model: &str) -> ApiResult<()> {
+        self.record(format!("set_default_model {model}"));
         Ok(())
     }
-    async fn set_policy(&self, policy: &str) -> ApiResult<()> {
+    async fn set_default_policy(&self, policy: &str) -> ApiResult<()> {
         Err(ApiError::Api {
             code: "POLICY_NOT_FOUND".into(),
             message: format!("no policy named {policy}"),
         })
+    }
+    async fn update_session(
+        &self,
+        session_id: &str,
+        update: &UpdateSession,
+    ) -> ApiResult<SessionSummary> {
+        self.record(format!(
+            "update_session {session_id} model={} policy={}",
+            opt(update.model.as_deref()),
+            opt(update.policy.as_deref())
+        ));
+        let mut s = session(session_id);
+        if update.model.is_some() {
+            s.model = update.model.clone();
+        }
+        s.policy = update.policy.clone();
+        Ok(s)
+    }
+    async fn list_providers(&self) -> ApiResult<Vec<ProviderView>> {
+        self.record("list_providers".into());
+        Ok(self.providers.lock().unwrap().clone())
+    }
+    async fn list_presets(&self) -> ApiResult<Vec<ProviderPreset>> {
+        self.record("list_presets".into());
+        Ok(super::presets())
+    }
+    async fn put_provider(&self, id: &str, body: &PutProvider) -> ApiResult<ProviderView> {
+        self.record(format!(
+            "put_provider {id} preset={} key={} env={} base_url={} model={}",
+            opt(body.preset.as_deref()),
+            opt(body.api_key.as_deref()),
+            opt(body.api_key_env.as_deref()),
+            opt(body.base_url.as_deref()),
+            opt(body.default_model.as_deref()),
+        ));
+        let bad = body.api_key.as_deref() == Some(BAD_KEY);
+        let mut p = provider(id);
+        p.key_ok = !bad;
+        self.providers.lock().unwrap().push(p.clone());
+        Ok(p)
+    }
+    async fn test_provider(&self, id: &str, model: Option<&str>) -> ApiResult<ProviderTestReport> {
+        self.record(format!("test_provider {id} {}", opt(model)));
+        let ok = self
+            .providers
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|p| p.id == id)
+            .is_some_and(|p| p.key_ok);
+        Ok(super::test_report(ok))
     }
     async fn list_skills(&self) -> ApiResult<Vec<SkillView>> {
         Ok(vec![])

@@ -3,7 +3,10 @@
 
 pub mod fake;
 
-use pryx_protocol::api::{PendingApproval, SessionSummary};
+use pryx_protocol::ErrorCode;
+use pryx_protocol::api::{
+    ModelView, PendingApproval, ProviderPreset, ProviderTestReport, SessionSummary,
+};
 use pryx_protocol::{Event, EventPayload};
 use pryx_testkit::events::{
     event, text_delta, tool_executing, tool_ran, tool_request, turn_started, user_message,
@@ -25,6 +28,10 @@ pub fn summary(id: &str, title: &str, tokens: u64, cost: f64) -> SessionSummary 
         title: title.into(),
         status: "idle".into(),
         model: Some("anthropic/claude-sonnet-4".into()),
+        agent: None,
+        policy: None,
+        workspace: None,
+        workspace_warning: None,
         created_at: "2026-01-27T12:00:00Z".into(),
         updated_at: "2026-01-27T14:05:09Z".into(),
         total_tokens_in: tokens,
@@ -102,4 +109,82 @@ pub fn streaming_chat() -> AppState {
         s.apply(e);
     }
     s
+}
+
+fn preset(id: &str, name: &str, base_url: &str, env_found: Option<&str>) -> ProviderPreset {
+    ProviderPreset {
+        id: id.into(),
+        name: name.into(),
+        kind: "openai-compatible".into(),
+        base_url: base_url.into(),
+        env: vec![format!("{}_API_KEY", id.to_uppercase())],
+        env_found: env_found.map(Into::into),
+        needs_key: true,
+        local: false,
+        suggested_model: None,
+    }
+}
+
+/// What a core offers to set up: two cloud providers (OpenAI's key is in the environment) and a
+/// local one.
+pub fn presets() -> Vec<ProviderPreset> {
+    let mut openai = preset(
+        "openai",
+        "OpenAI",
+        "https://api.openai.com/v1",
+        Some("OPENAI_API_KEY"),
+    );
+    openai.suggested_model = Some("gpt-4o-mini".into());
+    let mut anthropic = preset("anthropic", "Anthropic", "https://api.anthropic.com", None);
+    anthropic.kind = "anthropic".into();
+    anthropic.suggested_model = Some("claude-sonnet-4".into());
+    let mut ollama = preset("ollama", "Ollama", "http://localhost:11434/v1", None);
+    ollama.needs_key = false;
+    ollama.local = true;
+    ollama.env = vec![];
+    vec![openai, anthropic, ollama]
+}
+
+fn model(provider: &str, name: &str, cost: (f64, f64), default: bool) -> ModelView {
+    ModelView {
+        id: format!("{provider}/{name}"),
+        provider: provider.into(),
+        name: name.into(),
+        context: 128_000,
+        output: 16_384,
+        tool_call: true,
+        reasoning: false,
+        input_cost: cost.0,
+        output_cost: cost.1,
+        default,
+    }
+}
+
+/// The models a core lists: configured providers' first, the default marked.
+pub fn models() -> Vec<ModelView> {
+    vec![
+        model("openai", "gpt-4o", (2.5, 10.0), true),
+        model("openai", "gpt-4o-mini", (0.15, 0.6), false),
+        model("openai", "o3", (2.0, 8.0), false),
+        model("anthropic", "claude-sonnet-4", (3.0, 15.0), false),
+    ]
+}
+
+/// The report of a test call: a quick answer, or OpenAI's words for a wrong key.
+pub fn test_report(ok: bool) -> ProviderTestReport {
+    ProviderTestReport {
+        ok,
+        model: "openai/gpt-4o-mini".into(),
+        latency_ms: if ok { 412 } else { 98 },
+        tokens_in: if ok { 12 } else { 0 },
+        tokens_out: if ok { 3 } else { 0 },
+        cost_usd: if ok { 0.000_003_6 } else { 0.0 },
+        error_code: (!ok).then_some(ErrorCode::LlmAuth),
+        error: (!ok).then(|| {
+            "Incorrect API key provided: sk-wron****. You can find your API key at \
+             https://platform.openai.com/account/api-keys. (401 Unauthorized, request \
+             req_8f2c1d0e9b7a4c3e)"
+                .to_string()
+        }),
+    }
 }

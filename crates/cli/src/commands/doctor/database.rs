@@ -5,6 +5,7 @@
 use super::db_file::{self, Verdict};
 use super::report::Check;
 use pryx_config::DataDir;
+use pryx_core::setup::AuditKeyUse;
 use pryx_store::{AuditReport, SCHEMA_VERSION, Store};
 use std::path::Path;
 
@@ -15,7 +16,12 @@ const AUDIT: &str = "audit_log";
 pub fn check(dir: &DataDir) -> [Check; 2] {
     let path = dir.database_file();
     let store = match open(&path) {
-        Ok(store) => store,
+        Ok(store) => {
+            // Only read the audit key: doctor never creates one.
+            let seal = pryx_core::setup::audit_seal(dir, &store, AuditKeyUse::Verify);
+            store.set_audit_seal(seal);
+            store
+        }
         Err(db) => {
             let audit = Check::warn(
                 AUDIT,
@@ -130,20 +136,17 @@ fn audit_check(report: &AuditReport) -> Check {
         };
         return Check::fail(
             AUDIT,
-            format!("chain broken at {first}{more}"),
-            "the log was changed outside Pryx: keep a copy of the database as evidence and restore a backup to continue with an intact chain",
+            format!("{first}{more}"),
+            "run `pryx audit verify` for every problem; if the log was changed outside Pryx, keep a copy of the data directory as evidence",
         );
     }
-    if !report.append_only_guard {
-        return Check::fail(
-            AUDIT,
-            "the triggers that keep the audit log append-only are missing",
-            "the database was altered outside Pryx: keep a copy as evidence and restore a backup",
-        );
-    }
+    let legacy = match report.legacy_rows {
+        0 => String::new(),
+        n => format!(", {n} legacy unkeyed"),
+    };
     Check::ok(
         AUDIT,
-        format!("{} row(s), chain intact", report.rows_checked),
+        format!("{} row(s){legacy}, chain intact", report.rows_checked),
     )
 }
 
@@ -171,33 +174,40 @@ fn damaged_hint(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pryx_store::{AuditProblem, AuditProblemKind, GENESIS_HASH};
+    use pryx_store::{AuditKeyStatus, AuditProblem, GENESIS_HASH};
 
-    fn report(problems: Vec<AuditProblem>, guard: bool) -> AuditReport {
+    fn report(problems: Vec<AuditProblem>, legacy_rows: u64) -> AuditReport {
         AuditReport {
             rows_checked: 4,
+            legacy_rows,
+            keyed_rows: 4 - legacy_rows,
+            head_seq: 4,
             head_hash: GENESIS_HASH.to_string(),
-            append_only_guard: guard,
+            anchored_seq: Some(4),
+            key: AuditKeyStatus::Present,
             problems,
         }
     }
 
     #[test]
     fn audit_failure_names_the_row() {
-        let problem = AuditProblem {
+        let problem = AuditProblem::MacMismatch {
             seq: 3,
             id: "row-3".into(),
-            kind: AuditProblemKind::Edited,
-            detail: "contents do not match".into(),
         };
-        let c = audit_check(&report(vec![problem.clone(), problem], true));
+        let c = audit_check(&report(vec![problem.clone(), problem], 0));
         assert_eq!(c.status, super::super::report::Status::Fail);
         assert!(c.message.contains("seq 3 (id row-3)"), "{}", c.message);
         assert!(c.message.contains("and 1 more"), "{}", c.message);
-        let c = audit_check(&report(vec![], false));
+        let guard = AuditProblem::GuardAltered {
+            name: "audit_log_no_delete".into(),
+        };
+        let c = audit_check(&report(vec![guard], 0));
         assert!(c.message.contains("append-only"), "{}", c.message);
-        let c = audit_check(&report(vec![], true));
+        let c = audit_check(&report(vec![], 0));
         assert_eq!(c.message, "4 row(s), chain intact");
+        let c = audit_check(&report(vec![], 1));
+        assert_eq!(c.message, "4 row(s), 1 legacy unkeyed, chain intact");
     }
 
     #[test]

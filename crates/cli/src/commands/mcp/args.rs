@@ -83,6 +83,11 @@ pub(super) struct AddArgs {
     /// Request timeout in seconds.
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// Trust the server's tool annotations: a tool it marks read-only is then judged like a
+    /// read (which most policies allow without asking). Only for servers you control; without
+    /// it the annotations are shown but decide nothing.
+    #[arg(long)]
+    pub trusted: bool,
     /// Replace an existing entry of the same name.
     #[arg(long)]
     pub force: bool,
@@ -114,6 +119,7 @@ impl AddArgs {
             _ => bail!("give either --url or --cmd"),
         };
         cfg.timeout = self.timeout;
+        cfg.trusted = self.trusted;
         Ok(cfg)
     }
 }

@@ -73,9 +73,14 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
             file.upsert(&add.name, &cfg)?;
             file.save()?;
             say!(
-                "Added MCP server `{}` ({}). Check it with `pryx mcp test {}`.",
+                "Added MCP server `{}` ({}{}). Check it with `pryx mcp test {}`.",
                 add.name,
                 cfg.transport_kind().as_str(),
+                if cfg.trusted {
+                    ", trusted: its read-only tools are judged like reads"
+                } else {
+                    ""
+                },
                 add.name
             );
             Ok(ExitCode::SUCCESS)

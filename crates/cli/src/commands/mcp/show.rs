@@ -30,11 +30,12 @@ pub fn list(status: &[ServerStatus], problems: &[ConfigProblem], json: bool) -> 
         return Ok(());
     }
     say!(
-        "{:<20} {:<6} {:<10} {:>5}  LAST ERROR",
+        "{:<20} {:<6} {:<10} {:>5}  {:<7}  LAST ERROR",
         "NAME",
         "TRANS",
         "STATUS",
-        "TOOLS"
+        "TOOLS",
+        "TRUSTED"
     );
     for s in status {
         let tools = s
@@ -43,19 +44,21 @@ pub fn list(status: &[ServerStatus], problems: &[ConfigProblem], json: bool) -> 
             .unwrap_or_else(|| "-".into());
         let err = s.last_error.as_deref().map(first_line).unwrap_or("");
         say!(
-            "{:<20} {:<6} {:<10} {:>5}  {err}",
+            "{:<20} {:<6} {:<10} {:>5}  {:<7}  {err}",
             s.name,
             s.transport.as_str(),
             s.status,
-            tools
+            tools,
+            if s.trusted { "yes" } else { "no" }
         );
     }
     for p in problems {
         say!(
-            "{:<20} {:<6} {:<10} {:>5}  {p}",
+            "{:<20} {:<6} {:<10} {:>5}  {:<7}  {p}",
             p.server.as_deref().unwrap_or("-"),
             "-",
             "invalid",
+            "-",
             "-"
         );
     }
@@ -77,6 +80,7 @@ pub fn tools(tools: &[Arc<McpTool>], json: bool) -> anyhow::Result<()> {
                     "description": t.description(),
                     "read_only": read_only,
                     "destructive": destructive,
+                    "trusted": t.trusted(),
                     "input_schema": t.schema(),
                 })
             })
@@ -86,7 +90,12 @@ pub fn tools(tools: &[Arc<McpTool>], json: bool) -> anyhow::Result<()> {
     }
     for t in tools {
         let (read_only, _) = t.hints();
-        let tag = if read_only { " [read-only]" } else { "" };
+        // The claim is shown either way; only a trusted server's claim changes a decision.
+        let tag = match (read_only, t.trusted()) {
+            (false, _) => "",
+            (true, true) => " [read-only]",
+            (true, false) => " [claims read-only; server not trusted]",
+        };
         say!("{}{tag}\n    {}", t.name(), first_line(t.description()));
     }
     Ok(())

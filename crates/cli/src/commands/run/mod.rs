@@ -12,13 +12,11 @@ mod remote;
 use crate::setup::{self, UsageError, usage, workspace_root};
 use anyhow::{Context, bail};
 use pryx_agent::{AgentSettings, TurnStop};
-use pryx_core::{Core, CoreParts};
+use pryx_core::{Core, CoreError, Overrides, SessionChange, SessionRequest};
 use pryx_protocol::Surface;
-use pryx_store::NewSession;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// Exit code when the step limit or the budget ended the turn.
@@ -53,6 +51,11 @@ pub struct Args {
     /// Most model calls in this turn (default: config agent.max_steps).
     #[arg(long)]
     max_steps: Option<u32>,
+    /// Confirm a workspace that is the root directory, your home directory or one holding the
+    /// data dir (saved in config `agent.broad_workspaces`); tools then reach all of it except
+    /// the data dir.
+    #[arg(long)]
+    allow_broad_workspace: bool,
     /// Run in this process even when a core (`pryx serve`) is running.
     #[arg(long)]
     local: bool,
@@ -92,65 +95,35 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let prompt = read_prompt(&args.prompt).map_err(usage)?;
     let (dir, config) = setup::load_home().map_err(usage)?;
     let workspace = workspace_root(args.workspace.as_deref()).map_err(usage)?;
+    let config = setup::confirm_workspace(&dir, config, &workspace, args.allow_broad_workspace)
+        .map_err(usage)?;
     if !args.local
-        && let Some(core) = remote::find(&dir, &args, &workspace).await
+        && let Some(core) = remote::find(&dir, &args).await
     {
-        return remote::run(core, &args, &prompt).await;
+        return remote::run(core, &args, &workspace, &prompt).await;
     }
-    let choices = setup::Choices {
-        workspace: Some(&workspace),
-        model: args.model.as_deref(),
-        policy: args.policy.as_deref(),
-    };
-    let setup::Prepared {
-        choice,
-        provider,
-        key,
-        policy,
-        policy_name,
-        store,
-        tool_ctx,
-        tools,
-        mut ext,
-        ..
-    } = setup::prepare(&dir, &config, choices).await?;
-    let ws = store.upsert_workspace(&workspace)?;
-    let session = match (&args.session, args.continue_latest) {
-        (Some(id), _) => store.get_session(id)?.ok_or_else(|| {
-            usage(anyhow::anyhow!(
-                "session {id} not found; see `pryx audit list` or start without --session"
-            ))
-        })?,
-        (None, true) => match store.latest_session(&ws.id)? {
-            Some(s) => s,
-            None => new_session(&store, &ws.id, &choice.info.full_id())?,
-        },
-        (None, false) => new_session(&store, &ws.id, &choice.info.full_id())?,
-    };
     // Approvals are asked on the controlling terminal; NDJSON output is for scripts.
     let interactive = !args.json && std::io::stderr().is_terminal() && approve::tty_available();
     let printer = output::Printer::new(args.json, args.escape_answer());
     // The same core `pryx serve` hosts, without the HTTP layer, for this one run.
-    let core = Core::new(CoreParts {
-        store,
-        provider,
-        model: choice.info.clone(),
-        tools: Arc::new(tools),
-        policy: Arc::new(policy),
-        policy_name: policy_name.clone(),
-        tool_ctx,
-        settings: AgentSettings {
-            max_steps: args.max_steps.unwrap_or(config.agent.max_steps),
-            session_budget_usd: config.agent.session_budget_usd,
+    let core = setup::build_core(
+        &dir,
+        &config,
+        AgentSettings {
             surface: Surface::Cli,
-            known_secrets: key.into_iter().collect(),
             interactive,
             ..AgentSettings::default()
         },
-        prompt_sources: std::mem::take(&mut ext.prompt_sources),
-        policy_loader: None,
-        model_loader: None,
-    })?;
+        Overrides {
+            workspace: Some(workspace.clone()),
+            model: args.model.clone(),
+            policy: args.policy.clone(),
+            max_steps: args.max_steps,
+        },
+    )?;
+    setup::auto_refresh_catalog(&dir, &config).await;
+    let session = local_session(&core, &args, &workspace).map_err(setup_usage)?;
+    let agent = core.agent_for(&session).await.map_err(setup_usage)?;
     core.set_observer(printer.sink());
     if interactive {
         approve::spawn_prompter(core.broker().clone());
@@ -164,15 +137,17 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         }
     });
     if !args.json {
-        eprintln!(
-            "session {} · {} · policy {policy_name}",
+        crate::term::say_err!(
+            "session {} · {} · policy {}",
             session.id,
-            choice.info.full_id()
+            agent.model_id(),
+            session.policy.as_deref().unwrap_or("workspace-only")
         );
     }
+    drop(agent);
     let report = core.run_turn(&session.id, &prompt, cancel).await;
-    ext.shutdown().await;
-    let report = report?;
+    core.shutdown(std::time::Duration::from_secs(2)).await;
+    let report = report.map_err(setup_usage)?;
     printer.finish(&report);
     Ok(ExitCode::from(match report.stop {
         TurnStop::Completed => 0,
@@ -181,16 +156,54 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn new_session(
-    store: &pryx_store::Store,
-    workspace_id: &str,
-    model: &str,
-) -> anyhow::Result<pryx_store::Session> {
-    Ok(store.create_session(&NewSession {
-        workspace_id: Some(workspace_id.to_string()),
-        title: String::new(),
-        model: Some(model.to_string()),
-    })?)
+/// The session this run continues or starts. `--model`/`--policy` with a continued session
+/// change that session's later turns.
+fn local_session(
+    core: &Core,
+    args: &Args,
+    workspace: &std::path::Path,
+) -> Result<pryx_store::Session, CoreError> {
+    let store = core.store();
+    let existing = match (&args.session, args.continue_latest) {
+        (Some(id), _) => Some(
+            store
+                .get_session(id)?
+                .ok_or_else(|| CoreError::SessionNotFound(id.clone()))?,
+        ),
+        (None, true) => {
+            let ws = store.upsert_workspace(workspace)?;
+            store.latest_session(&ws.id)?
+        }
+        (None, false) => None,
+    };
+    match existing {
+        Some(s) if args.model.is_some() || args.policy.is_some() => core.update_session(
+            &s.id,
+            &SessionChange {
+                title: None,
+                model: args.model.clone(),
+                policy: args.policy.clone(),
+            },
+            "cli",
+        ),
+        Some(s) => Ok(s),
+        None => core.create_session(&SessionRequest {
+            workspace: Some(workspace.display().to_string()),
+            ..SessionRequest::default()
+        }),
+    }
+}
+
+/// Settings the run cannot use (an unknown model, no provider yet, a missing session) are usage
+/// errors; everything else is a failure of the run.
+fn setup_usage(e: CoreError) -> anyhow::Error {
+    match e {
+        CoreError::Setup(_) | CoreError::SessionNotFound(_) | CoreError::Invalid(_) => {
+            usage(e.into())
+        }
+        CoreError::Unknown(_) => usage(e.into()),
+        other => other.into(),
+    }
 }
 
 fn read_prompt(arg: &str) -> anyhow::Result<String> {

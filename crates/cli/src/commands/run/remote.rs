@@ -9,7 +9,7 @@ use pryx_catalog::TokenUsage;
 use pryx_client::{Backoff, Client, ClientError, Connection, Filter};
 use pryx_config::DataDir;
 use pryx_protocol::api::PendingApproval;
-use pryx_protocol::api::{CreateSession, Diagnostics};
+use pryx_protocol::api::{CreateSession, Diagnostics, SessionSummary, UpdateSession};
 use pryx_protocol::message::Role;
 use pryx_protocol::{ErrorCode, EventPayload, Surface, TurnEnd};
 use std::io::IsTerminal;
@@ -28,7 +28,7 @@ pub(super) struct Remote {
 
 /// The running core of `dir`, when there is one and it can run this turn as asked. `None` means
 /// run in-process (with a note on stderr when a core runs but differs from what was asked).
-pub(super) async fn find(dir: &DataDir, args: &Args, workspace: &Path) -> Option<Remote> {
+pub(super) async fn find(dir: &DataDir, args: &Args) -> Option<Remote> {
     let client = match Client::discover(dir).await {
         Ok(c) => c.with_surface(Surface::Cli),
         Err(ClientError::NotRunning { .. } | ClientError::Stale { .. }) => return None,
@@ -48,7 +48,7 @@ pub(super) async fn find(dir: &DataDir, args: &Args, workspace: &Path) -> Option
             return None;
         }
     };
-    if let Some(why) = mismatch(args, workspace, &diag) {
+    if let Some(why) = mismatch(args) {
         crate::term::say_err!("note: running in-process: {why} (pass --local to skip this check)");
         return None;
     }
@@ -56,59 +56,87 @@ pub(super) async fn find(dir: &DataDir, args: &Args, workspace: &Path) -> Option
 }
 
 /// Why the running core cannot run this turn as asked.
-fn mismatch(args: &Args, workspace: &Path, diag: &Diagnostics) -> Option<String> {
-    let core_ws =
-        std::fs::canonicalize(&diag.workspace).unwrap_or_else(|_| diag.workspace.clone().into());
-    if core_ws != workspace {
-        return Some(format!(
-            "the running core serves workspace {}",
-            diag.workspace
-        ));
+fn mismatch(args: &Args) -> Option<String> {
+    args.max_steps
+        .is_some()
+        .then(|| "--max-steps applies to in-process runs only".into())
+}
+
+/// The session this run continues (changed to `--model`/`--policy` when given) or a new one
+/// in the workspace. Returns it with its last event version and message number.
+async fn session(
+    client: &Client,
+    args: &Args,
+    workspace: &Path,
+) -> anyhow::Result<(SessionSummary, u64, u64)> {
+    let continued = match (&args.session, args.continue_latest) {
+        (Some(id), _) => Some(id.clone()),
+        (None, true) => {
+            let here = workspace.display().to_string();
+            client
+                .list_sessions(Some(200), None)
+                .await?
+                .sessions
+                .into_iter()
+                .find(|s| s.workspace.as_deref() == Some(here.as_str()) && s.status != "archived")
+                .map(|s| s.id)
+        }
+        (None, false) => None,
+    };
+    let Some(id) = continued else {
+        let body = CreateSession {
+            workspace: Some(workspace.display().to_string()),
+            model: args.model.clone(),
+            policy: args.policy.clone(),
+            ..CreateSession::default()
+        };
+        return Ok((client.create_session(&body).await.map_err(usage_of)?, 0, 0));
+    };
+    let detail = match client.get_session(&id).await {
+        Ok(d) => d,
+        Err(e) if e.code() == Some(ErrorCode::NotFound) => {
+            return Err(anyhow::Error::new(UsageError(format!(
+                "session {id} not found; see `pryx audit list` or start without --session"
+            ))));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let last_seq = detail.messages.last().map_or(0, |m| m.seq);
+    let mut summary = detail.session;
+    if args.model.is_some() || args.policy.is_some() {
+        let change = UpdateSession {
+            title: None,
+            model: args.model.clone(),
+            policy: args.policy.clone(),
+        };
+        summary = client
+            .update_session(&id, &change)
+            .await
+            .map_err(usage_of)?;
     }
-    if let Some(m) = args.model.as_deref().filter(|m| *m != diag.model) {
-        return Some(format!(
-            "the running core uses model {}, not {m}",
-            diag.model
-        ));
+    Ok((summary, detail.last_version, last_seq))
+}
+
+/// The core refusing a name or a setting is a usage error, as in-process.
+fn usage_of(e: ClientError) -> anyhow::Error {
+    match e.code() {
+        Some(
+            ErrorCode::NotFound | ErrorCode::ValidationFailed | ErrorCode::ProviderNotConfigured,
+        ) => anyhow::Error::new(UsageError(e.to_string())),
+        _ => e.into(),
     }
-    if let Some(p) = args.policy.as_deref().filter(|p| *p != diag.policy) {
-        return Some(format!(
-            "the running core uses policy {}, not {p}",
-            diag.policy
-        ));
-    }
-    if args.max_steps.is_some() {
-        return Some("--max-steps applies to in-process runs only".into());
-    }
-    if args.continue_latest {
-        return Some("--continue picks the workspace's latest session in-process".into());
-    }
-    None
 }
 
 /// Runs the turn in the core and prints it; the exit code follows the in-process run's.
-pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(
+    remote: Remote,
+    args: &Args,
+    workspace: &Path,
+    prompt: &str,
+) -> anyhow::Result<ExitCode> {
     let client = &remote.client;
-    let (session_id, last_version, last_seq) = match &args.session {
-        Some(id) => match client.get_session(id).await {
-            Ok(d) => (
-                d.session.id,
-                d.last_version,
-                d.messages.last().map_or(0, |m| m.seq),
-            ),
-            Err(e) if e.code() == Some(ErrorCode::NotFound) => {
-                return Err(anyhow::Error::new(UsageError(format!(
-                    "session {id} not found; see `pryx audit list` or start without --session"
-                ))));
-            }
-            Err(e) => return Err(e.into()),
-        },
-        None => (
-            client.create_session(&CreateSession::default()).await?.id,
-            0,
-            0,
-        ),
-    };
+    let (summary, last_version, last_seq) = session(client, args, workspace).await?;
+    let session_id = summary.id.clone();
     let interactive = !args.json && std::io::stderr().is_terminal() && approve::tty_available();
     let printer = output::Printer::new(args.json, args.escape_answer());
     let sink = printer.sink();
@@ -121,8 +149,8 @@ pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Re
     if !args.json {
         crate::term::say_err!(
             "session {session_id} · {} · policy {}",
-            remote.diag.model,
-            remote.diag.policy
+            summary.model.as_deref().unwrap_or(&remote.diag.model),
+            summary.policy.as_deref().unwrap_or(&remote.diag.policy)
         );
     }
     let turn = client
@@ -132,7 +160,7 @@ pub(super) async fn run(remote: Remote, args: &Args, prompt: &str) -> anyhow::Re
             Some(ErrorCode::Conflict) => anyhow!(
                 "a turn is already running in session {session_id}; wait for it or cancel it"
             ),
-            _ => e.into(),
+            _ => usage_of(e),
         })?;
     let canceller = client.clone();
     let turn_id = turn.turn_id.clone();
@@ -219,6 +247,11 @@ async fn finish(
         TurnEnd::BudgetExceeded { steps, .. } => (TurnStop::BudgetExceeded, *steps),
         TurnEnd::Cancelled { steps, .. } => (TurnStop::Cancelled, *steps),
         TurnEnd::Error { message, .. } => return Err(anyhow!("{message}")),
+        TurnEnd::Interrupted => {
+            return Err(anyhow!(
+                "the turn was interrupted: the core stopped while it ran (the message is kept in session {session_id})"
+            ));
+        }
     };
     let mut report = TurnReport {
         session_id: session_id.to_string(),

@@ -196,8 +196,12 @@ fn init_logging(dir: &DataDir) {
     let Ok(file) = file else { return };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PRYX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Masked like the core's log: a line may quote a server's error or a tool argument.
+    let mask = crate::masked_log::LogMask::new(pryx_telemetry::Redactor::new(
+        pryx_core::setup::stored_secrets(dir),
+    ));
     let _ = tracing_subscriber::fmt()
-        .with_writer(Mutex::new(file))
+        .with_writer(mask.wrap(Mutex::new(file)))
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init();

@@ -10,8 +10,9 @@ use futures_util::stream::BoxStream;
 use pryx_client::{Client, ClientError};
 use pryx_config::DataDir;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, CreateSession, ModelView, PendingApproval, SessionDetail,
-    SessionSummary, TurnAccepted,
+    ApprovalDecision, ApprovalScope, CreateSession, ModelView, PendingApproval, ProviderPreset,
+    ProviderTestReport, ProviderView, PutProvider, SessionDetail, SessionSummary, TestProvider,
+    TurnAccepted, UpdateSession,
 };
 use pryx_tui::model::{
     ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView,
@@ -107,7 +108,7 @@ impl CoreApi for RemoteCore {
     }
 
     async fn create_session(&self) -> ApiResult<SessionSummary> {
-        // Sessions run on the core's current model (see `set_model`).
+        // The core's default agent supplies the model, policy and workspace.
         let body = CreateSession::default();
         self.client()
             .await?
@@ -199,13 +200,15 @@ impl CoreApi for RemoteCore {
             .map_err(api_error)
     }
 
-    async fn list_models(&self) -> ApiResult<Vec<ModelView>> {
-        self.client().await?.models().await.map_err(api_error)
+    async fn list_models(&self, provider: Option<&str>) -> ApiResult<Vec<ModelView>> {
+        self.client()
+            .await?
+            .models_for(provider)
+            .await
+            .map_err(api_error)
     }
 
-    /// Switches the core's model. The core runs one model for all sessions, so with or without
-    /// a session the switch applies to every turn started from now on, in any session.
-    async fn set_model(&self, _session_id: Option<&str>, model: &str) -> ApiResult<()> {
+    async fn set_default_model(&self, model: &str) -> ApiResult<()> {
         self.client()
             .await?
             .set_model(model)
@@ -214,12 +217,55 @@ impl CoreApi for RemoteCore {
             .map_err(api_error)
     }
 
-    async fn set_policy(&self, policy: &str) -> ApiResult<()> {
+    async fn set_default_policy(&self, policy: &str) -> ApiResult<()> {
         self.client()
             .await?
             .set_policy(policy)
             .await
             .map(|_| ())
+            .map_err(api_error)
+    }
+
+    async fn update_session(
+        &self,
+        session_id: &str,
+        update: &UpdateSession,
+    ) -> ApiResult<SessionSummary> {
+        self.client()
+            .await?
+            .update_session(session_id, update)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn list_providers(&self) -> ApiResult<Vec<ProviderView>> {
+        self.client().await?.providers().await.map_err(api_error)
+    }
+
+    async fn list_presets(&self) -> ApiResult<Vec<ProviderPreset>> {
+        self.client()
+            .await?
+            .provider_presets()
+            .await
+            .map_err(api_error)
+    }
+
+    async fn put_provider(&self, id: &str, body: &PutProvider) -> ApiResult<ProviderView> {
+        self.client()
+            .await?
+            .put_provider(id, body)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn test_provider(&self, id: &str, model: Option<&str>) -> ApiResult<ProviderTestReport> {
+        let body = TestProvider {
+            model: model.map(str::to_string),
+        };
+        self.client()
+            .await?
+            .test_provider(id, &body)
+            .await
             .map_err(api_error)
     }
 

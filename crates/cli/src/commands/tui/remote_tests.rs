@@ -141,7 +141,7 @@ async fn a_running_turn_is_cancelled_by_the_session_it_runs_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn models_approvals_and_what_the_api_cannot_do_yet() {
     let r = rig().await;
-    let models = r.api.list_models().await.unwrap();
+    let models = r.api.list_models(None).await.unwrap();
     let default = models.iter().find(|m| m.default).unwrap().id.clone();
     assert!(r.api.pending_approvals().await.unwrap().is_empty());
     let e = r
@@ -149,30 +149,32 @@ async fn models_approvals_and_what_the_api_cannot_do_yet() {
         .answer_approval("nope", ApprovalDecision::Approve, ApprovalScope::Once);
     assert!(matches!(e.await, Err(ApiError::Api { .. })));
 
-    let e = r.api.set_model(None, "nobody/none").await.unwrap_err();
+    let e = r.api.set_default_model("nobody/none").await.unwrap_err();
     assert!(
         matches!(&e, ApiError::Api { code, message } if code == "NOT_FOUND" && message.contains("nobody")),
         "{e}"
     );
-    let e = r.api.set_model(None, "no provider").await.unwrap_err();
+    let e = r.api.set_default_model("no provider").await.unwrap_err();
     assert!(
         matches!(&e, ApiError::Api { code, .. } if code == "VALIDATION_FAILED"),
         "{e}"
     );
-    r.api.set_model(None, &default).await.unwrap();
+    r.api.set_default_model(&default).await.unwrap();
     let s = r.api.create_session().await.unwrap();
     assert_eq!(s.model.as_deref(), Some(default.as_str()));
-    // With a session the switch is the core's too: new sessions get the new model.
-    r.api
-        .set_model(Some(&s.id), "mock/gpt-4o-mini")
-        .await
-        .unwrap();
-    let models = r.api.list_models().await.unwrap();
-    assert_eq!(models[0].id, "mock/gpt-4o-mini");
+    // The default is for new sessions.
+    r.api.set_default_model("mock/gpt-4o-mini").await.unwrap();
+    let models = r.api.list_models(None).await.unwrap();
+    let marked = models.iter().find(|m| m.default).map(|m| m.id.as_str());
+    assert_eq!(marked, Some("mock/gpt-4o-mini"));
     let s2 = r.api.create_session().await.unwrap();
     assert_eq!(s2.model.as_deref(), Some("mock/gpt-4o-mini"));
-    r.api.set_policy("read-only").await.unwrap();
-    let e = r.api.set_policy("no-such-policy").await.unwrap_err();
+    r.api.set_default_policy("read-only").await.unwrap();
+    let e = r
+        .api
+        .set_default_policy("no-such-policy")
+        .await
+        .unwrap_err();
     assert!(
         matches!(&e, ApiError::Api { code, message } if code == "NOT_FOUND" && message.contains("no-such-policy")),
         "{e}"
@@ -204,4 +206,38 @@ async fn the_telemetry_timeline_comes_from_the_api() {
         assert_eq!(span.status, "ok");
     }
     assert_eq!(spans[1].parent_id.as_deref(), Some(spans[0].id.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_settings_and_provider_setup_go_through_the_api() {
+    use pryx_protocol::api::{PutProvider, UpdateSession};
+    let r = rig().await;
+    let s = r.api.create_session().await.unwrap();
+    let update = UpdateSession {
+        model: Some("mock/gpt-4o-mini".into()),
+        policy: Some("read-only".into()),
+        ..UpdateSession::default()
+    };
+    let changed = r.api.update_session(&s.id, &update).await.unwrap();
+    assert_eq!(changed.model.as_deref(), Some("mock/gpt-4o-mini"));
+    assert_eq!(changed.policy.as_deref(), Some("read-only"));
+    // Only that session changed: a new one still gets the default.
+    let other = r.api.create_session().await.unwrap();
+    assert_ne!(other.model.as_deref(), Some("mock/gpt-4o-mini"));
+
+    assert!(!r.api.list_presets().await.unwrap().is_empty());
+    // A provider nobody listens for: saved, and its test reports the failure in the report.
+    let body = PutProvider {
+        kind: Some("openai-compatible".into()),
+        base_url: Some("http://127.0.0.1:9/v1".into()),
+        default_model: Some("nothing".into()),
+        ..PutProvider::default()
+    };
+    let p = r.api.put_provider("nowhere", &body).await.unwrap();
+    assert_eq!(p.id, "nowhere");
+    let providers = r.api.list_providers().await.unwrap();
+    assert!(providers.iter().any(|p| p.id == "nowhere"), "{providers:?}");
+    let report = r.api.test_provider("nowhere", None).await.unwrap();
+    assert!(!report.ok, "{report:?}");
+    assert!(report.error.is_some(), "{report:?}");
 }

@@ -2,7 +2,8 @@
 //!
 //! Events: `message_start`, `content_block_start` / `_delta` / `_stop` (`text_delta`,
 //! `input_json_delta`, `thinking_delta`, `signature_delta`), `message_delta`, `message_stop`,
-//! `ping`, `error`.
+//! `ping`, `error`. A whole message (from a server that ignored `stream: true`) is replayed
+//! block by block as the same events.
 
 use std::collections::HashMap;
 
@@ -47,6 +48,21 @@ enum WireEvent {
     },
     #[serde(other)]
     Unknown,
+}
+
+/// A whole Messages answer (or an error object), as sent by servers that ignore `stream: true`.
+#[derive(Debug, Deserialize)]
+struct WholeMessage {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    content: Option<Vec<Value>>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    error: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,6 +251,19 @@ impl AnthropicParser {
     }
 }
 
+impl AnthropicParser {
+    fn stream_error(&self, error: &Value) -> LlmError {
+        let (message, kind) =
+            http_error::extract_message(&serde_json::json!({ "error": error }).to_string());
+        http_error::from_stream_error(
+            &self.ctx.provider,
+            &kind,
+            &message,
+            self.ctx.api_key.as_deref(),
+        )
+    }
+}
+
 impl StreamParser for AnthropicParser {
     fn on_event(&mut self, event: &SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
         if self.done {
@@ -283,16 +312,7 @@ impl StreamParser for AnthropicParser {
                 self.done = true;
             }
             WireEvent::Ping | WireEvent::Unknown => {}
-            WireEvent::Error { error } => {
-                let (message, kind) =
-                    http_error::extract_message(&serde_json::json!({ "error": error }).to_string());
-                return Err(http_error::from_stream_error(
-                    &self.ctx.provider,
-                    &kind,
-                    &message,
-                    self.ctx.api_key.as_deref(),
-                ));
-            }
+            WireEvent::Error { error } => return Err(self.stream_error(&error)),
         }
         Ok(())
     }
@@ -310,6 +330,52 @@ impl StreamParser for AnthropicParser {
                 .ctx
                 .protocol("the stream ended before any message started"))
         }
+    }
+
+    fn on_document(&mut self, body: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+        if self.done {
+            return Ok(());
+        }
+        const WHAT: &str = "the answer came as one JSON document instead of a stream";
+        let doc: WholeMessage = serde_json::from_slice(body).map_err(|e| {
+            self.ctx
+                .protocol(format!("{WHAT}, and it is not a Messages answer ({e})"))
+        })?;
+        if let Some(error) = &doc.error {
+            return Err(self.stream_error(error));
+        }
+        let Some(content) = doc.content.filter(|_| doc.kind.as_deref() != Some("error")) else {
+            return Err(self.ctx.protocol(format!(
+                "{WHAT}, and it is not a Messages answer (no content)"
+            )));
+        };
+        self.started = true;
+        for (index, block) in content.iter().enumerate() {
+            self.block_start(index, block, out);
+            match self.blocks.get(&index) {
+                Some(Block::ToolUse { call }) => {
+                    out.push(StreamEvent::ToolCallEnd { index: *call });
+                }
+                Some(Block::Thinking) => {
+                    if let Some(sig) = block
+                        .get("signature")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                    {
+                        out.push(StreamEvent::ReasoningSignature(sig.to_string()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(u) = &doc.usage {
+            self.merge_usage(u);
+        }
+        out.push(StreamEvent::Usage(self.usage));
+        let stop = doc.stop_reason.as_deref().map(stop_reason);
+        out.push(StreamEvent::Stop(stop.unwrap_or(StopReason::EndTurn)));
+        self.done = true;
+        Ok(())
     }
 
     fn is_done(&self) -> bool {

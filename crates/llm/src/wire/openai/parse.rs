@@ -2,7 +2,8 @@
 //!
 //! Handles parallel tool calls whose fragments interleave by `index`, reasoning in
 //! `reasoning_content` or `reasoning`, the usage-only final chunk, legacy `function_call`
-//! deltas, and `{"error": ...}` objects arriving inside the stream.
+//! deltas, and `{"error": ...}` objects arriving inside the stream. A whole `chat.completion`
+//! (from a server that ignored `stream: true`) is read as one chunk whose deltas are its messages.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,26 @@ struct Chunk {
     usage: Option<WireUsage>,
     #[serde(default)]
     error: Option<serde_json::Value>,
+}
+
+/// A whole `chat.completion`, as sent by servers that ignore `stream: true`.
+#[derive(Debug, Deserialize)]
+struct Completion {
+    #[serde(default)]
+    choices: Option<Vec<CompletionChoice>>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompletionChoice {
+    /// The whole message has the fields of a stream delta, all at once.
+    #[serde(default)]
+    message: Option<Delta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -352,6 +373,48 @@ impl StreamParser for OpenAiParser {
         Err(self
             .ctx
             .protocol("the stream was cut off before the answer finished"))
+    }
+
+    fn on_document(&mut self, body: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), LlmError> {
+        if self.done {
+            return Ok(());
+        }
+        const WHAT: &str = "the answer came as one JSON document instead of a stream";
+        let doc: Completion = serde_json::from_slice(body).map_err(|e| {
+            self.ctx
+                .protocol(format!("{WHAT}, and it is not a chat completion ({e})"))
+        })?;
+        if doc.error.is_none() && doc.choices.as_ref().is_none_or(Vec::is_empty) {
+            return Err(self
+                .ctx
+                .protocol(format!("{WHAT}, and it holds no choices")));
+        }
+        let choices = doc
+            .choices
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| {
+                let mut delta = c.message;
+                // A message's tool calls carry no `index`; their order is the index.
+                if let Some(d) = delta.as_mut() {
+                    for (i, tc) in d.tool_calls.iter_mut().flatten().enumerate() {
+                        tc.index.get_or_insert(i);
+                    }
+                }
+                Choice {
+                    delta,
+                    finish_reason: c.finish_reason,
+                }
+            })
+            .collect();
+        let chunk = Chunk {
+            choices: Some(choices),
+            usage: doc.usage,
+            error: doc.error,
+        };
+        self.chunk(chunk, out)?;
+        self.complete(out);
+        Ok(())
     }
 
     fn is_done(&self) -> bool {

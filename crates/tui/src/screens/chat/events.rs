@@ -181,6 +181,10 @@ impl ChatState {
             TurnEnd::BudgetExceeded { .. } => {
                 self.notice("Stopped: the cost budget was reached.", Level::Error)
             }
+            TurnEnd::Interrupted => self.notice(
+                "The turn was interrupted: the core stopped while it ran. Your message is kept; send it again to retry.",
+                Level::Error,
+            ),
             TurnEnd::Completed { .. } | TurnEnd::Error { .. } => {}
         }
         match &self.session_id {

@@ -8,10 +8,11 @@ mod view;
 pub use view::render;
 
 use crate::action::Action;
+use crate::screens::model_pick::{ModelPicker, Pick};
 use crate::state::Effect;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, PendingApproval, SessionDetail, SessionSummary,
+    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, SessionDetail, SessionSummary,
 };
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Borders};
@@ -104,6 +105,8 @@ pub struct ChatState {
     /// Lines scrolled up from the bottom of the transcript (0 follows the stream).
     pub scroll_back: u16,
     pub spinner: usize,
+    /// The `/model` picker, while open.
+    pub picker: Option<ModelPicker>,
 }
 
 impl Default for ChatState {
@@ -129,6 +132,7 @@ impl ChatState {
             cost_usd: 0.0,
             scroll_back: 0,
             spinner: 0,
+            picker: None,
         }
     }
 
@@ -153,10 +157,19 @@ impl ChatState {
         }
         self.awaiting_session = false;
         self.set_totals(&s);
+        self.warn_workspace(&s);
         self.session_id = Some(s.id);
         self.title = Some(s.title);
         self.model = s.model;
         self.scroll_back = 0;
+    }
+
+    /// A workspace broader than a project (confirmed by the user) is said at the top of its
+    /// conversation.
+    fn warn_workspace(&mut self, s: &SessionSummary) {
+        if let Some(w) = &s.workspace_warning {
+            self.notice(format!("⚠ {w}"), Level::Error);
+        }
     }
 
     pub fn set_totals(&mut self, s: &SessionSummary) {
@@ -169,6 +182,7 @@ impl ChatState {
     pub fn load(&mut self, d: SessionDetail) {
         self.entries = events::entries_from_messages(&d.messages);
         self.set_totals(&d.session);
+        self.warn_workspace(&d.session);
         self.turn_running = d.session.busy;
         self.awaiting_session = false;
         self.session_id = Some(d.session.id);
@@ -179,11 +193,72 @@ impl ChatState {
 
     /// Whether typed characters go into the input (so digits and `?` are text, not keys).
     pub fn captures_text(&self) -> bool {
-        self.approvals.is_empty()
+        self.approvals.is_empty() && self.picker.is_none()
+    }
+
+    /// Opens the `/model` picker on the models the core listed, at the model in use.
+    pub fn open_picker(&mut self, models: Vec<ModelView>) {
+        if models.is_empty() {
+            self.notice(
+                "The core lists no models yet: /setup sets up a model provider.",
+                Level::Error,
+            );
+            return;
+        }
+        let current = self.session_id.as_ref().and(self.model.clone());
+        self.picker = Some(ModelPicker::new(models, self.model.as_deref(), current));
+    }
+
+    /// Switching to `model`: the open session's, or the core's default when none is open.
+    pub fn model_action(&self, model: String) -> Action {
+        match &self.session_id {
+            Some(id) => Action::UpdateSession {
+                session_id: id.clone(),
+                model: Some(model),
+                policy: None,
+            },
+            None => Action::SetDefaultModel { model },
+        }
+    }
+
+    /// Switching to `policy`: the open session's, or the core's default when none is open.
+    pub fn policy_action(&self, policy: String) -> Action {
+        match &self.session_id {
+            Some(id) => Action::UpdateSession {
+                session_id: id.clone(),
+                model: None,
+                policy: Some(policy),
+            },
+            None => Action::SetDefaultPolicy { policy },
+        }
+    }
+
+    fn picker_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let picker = self.picker.as_mut()?;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => {}
+            KeyCode::Char('c') if ctrl => {}
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Char('?') | KeyCode::F(_) => return None,
+            _ => {
+                return Some(match picker.handle_key(&key) {
+                    Pick::Chosen(model) => {
+                        self.picker = None;
+                        vec![Effect::Do(self.model_action(model))]
+                    }
+                    Pick::Stay | Pick::Ignored => vec![],
+                });
+            }
+        }
+        self.picker = None;
+        Some(vec![])
     }
 
     /// Handles a key on the Chat screen; `None` leaves it to the global keys.
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        if self.picker.is_some() {
+            return self.picker_key(key);
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => return Some(self.cancel_turn().into_iter().collect()),

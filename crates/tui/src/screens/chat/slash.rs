@@ -8,8 +8,15 @@ use crate::state::Effect;
 /// The commands, for `/help` and completion hints.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("/new", "start a new session"),
-    ("/model [id]", "list models, or switch this session to one"),
-    ("/policy <name>", "switch the policy"),
+    (
+        "/model [id]",
+        "pick this session's model (the default when none is open)",
+    ),
+    (
+        "/policy <name>",
+        "switch this session's policy (the default when none is open)",
+    ),
+    ("/setup", "set up a model provider"),
     (
         "/export [md|json]",
         "export this session (Markdown by default)",
@@ -26,21 +33,17 @@ pub fn run(chat: &mut ChatState, line: &str) -> Vec<Effect> {
     match cmd {
         "/new" => vec![Effect::Do(Action::NewSession)],
         "/model" => match arg {
-            None => vec![Effect::Do(Action::LoadModels)],
-            Some(m) => vec![Effect::Do(Action::SetModel {
-                session_id: chat.session_id.clone(),
-                model: m.to_string(),
-            })],
+            None => vec![Effect::Do(Action::LoadModels { provider: None })],
+            Some(m) => vec![Effect::Do(chat.model_action(m.to_string()))],
         },
         "/policy" => match arg {
             None => {
                 chat.notice("Usage: /policy <name>", Level::Error);
                 vec![]
             }
-            Some(p) => vec![Effect::Do(Action::SetPolicy {
-                policy: p.to_string(),
-            })],
+            Some(p) => vec![Effect::Do(chat.policy_action(p.to_string()))],
         },
+        "/setup" => vec![Effect::OpenSetup],
         "/export" => {
             let format = match arg {
                 None | Some("md" | "markdown") => ExportFormat::Markdown,

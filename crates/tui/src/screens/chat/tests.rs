@@ -259,20 +259,28 @@ fn slash_commands() {
         c.handle_key(key(KeyCode::Enter)).unwrap_or_default()
     };
     assert_eq!(run(&mut c, "/new"), vec![Effect::Do(Action::NewSession)]);
-    assert_eq!(run(&mut c, "/model"), vec![Effect::Do(Action::LoadModels)]);
+    assert_eq!(
+        run(&mut c, "/model"),
+        vec![Effect::Do(Action::LoadModels { provider: None })]
+    );
+    // With a session open, /model and /policy change that session.
     assert_eq!(
         run(&mut c, "/model openai/gpt-5"),
-        vec![Effect::Do(Action::SetModel {
-            session_id: Some("s1".into()),
-            model: "openai/gpt-5".into()
+        vec![Effect::Do(Action::UpdateSession {
+            session_id: "s1".into(),
+            model: Some("openai/gpt-5".into()),
+            policy: None,
         })]
     );
     assert_eq!(
         run(&mut c, "/policy strict"),
-        vec![Effect::Do(Action::SetPolicy {
-            policy: "strict".into()
+        vec![Effect::Do(Action::UpdateSession {
+            session_id: "s1".into(),
+            model: None,
+            policy: Some("strict".into()),
         })]
     );
+    assert_eq!(run(&mut c, "/setup"), vec![Effect::OpenSetup]);
     assert_eq!(
         run(&mut c, "/export json"),
         vec![Effect::Do(Action::ExportSession {
@@ -316,6 +324,10 @@ fn resume_rebuilds_text_and_tool_cards() {
             title: "Old".into(),
             status: "idle".into(),
             model: Some("m".into()),
+            agent: None,
+            policy: None,
+            workspace: None,
+            workspace_warning: None,
             created_at: "t".into(),
             updated_at: "t".into(),
             total_tokens_in: 100,
@@ -360,4 +372,74 @@ fn a_call_stopped_by_cancel_shows_as_cancelled_not_failed() {
         }
         other => panic!("expected a card, got {other:?}"),
     }
+}
+
+#[test]
+fn without_a_session_model_and_policy_set_the_core_defaults() {
+    let mut c = ChatState::new();
+    let mut run = |line: &str| {
+        type_text(&mut c, line);
+        c.handle_key(key(KeyCode::Enter)).unwrap_or_default()
+    };
+    assert_eq!(
+        run("/model openai/gpt-5"),
+        vec![Effect::Do(Action::SetDefaultModel {
+            model: "openai/gpt-5".into()
+        })]
+    );
+    assert_eq!(
+        run("/policy strict"),
+        vec![Effect::Do(Action::SetDefaultPolicy {
+            policy: "strict".into()
+        })]
+    );
+}
+
+fn model_view(id: &str, default: bool) -> pryx_protocol::api::ModelView {
+    pryx_protocol::api::ModelView {
+        id: id.into(),
+        provider: id.split('/').next().unwrap_or_default().into(),
+        name: id.into(),
+        context: 128_000,
+        output: 16_000,
+        tool_call: true,
+        reasoning: false,
+        input_cost: 1.0,
+        output_cost: 2.0,
+        default,
+    }
+}
+
+#[test]
+fn the_model_picker_switches_the_open_session_and_keeps_keys_from_the_input() {
+    let mut c = chat_in("s1");
+    c.model = Some("openai/gpt-4o".into());
+    c.open_picker(vec![
+        model_view("openai/gpt-4o-mini", true),
+        model_view("openai/gpt-4o", false),
+        model_view("anthropic/claude-sonnet-4", false),
+    ]);
+    let p = c.picker.as_ref().unwrap();
+    assert_eq!(p.selected, 1, "opens at the model in use");
+    assert!(!c.captures_text());
+    assert_eq!(c.handle_key(key(KeyCode::Char('j'))), Some(vec![]));
+    assert!(c.input.is_empty(), "picker keys are not typed");
+    assert_eq!(
+        c.handle_key(key(KeyCode::Enter)),
+        Some(vec![Effect::Do(Action::UpdateSession {
+            session_id: "s1".into(),
+            model: Some("anthropic/claude-sonnet-4".into()),
+            policy: None,
+        })])
+    );
+    assert!(c.picker.is_none());
+    // Esc closes it without switching; an empty list says how to get models.
+    c.open_picker(vec![model_view("openai/gpt-4o", true)]);
+    assert_eq!(c.handle_key(key(KeyCode::Esc)), Some(vec![]));
+    assert!(c.picker.is_none());
+    c.open_picker(vec![]);
+    assert!(c.picker.is_none());
+    assert!(
+        matches!(c.entries.last(), Some(Entry::Notice { text, .. }) if text.contains("/setup"))
+    );
 }

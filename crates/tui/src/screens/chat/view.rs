@@ -3,13 +3,14 @@
 use super::{ChatState, Entry, Level, ToolCard, ToolStatus};
 use crate::safe_text::{escape, has_controls};
 use crate::screens::ellipsize;
+use crate::screens::model_pick::ModelPicker;
 use crate::theme::Theme;
 use crate::ui::wrap::wrap;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
@@ -28,6 +29,33 @@ pub fn render(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Theme) {
     } else {
         render_approval(frame, bottom_area, chat, theme);
     }
+    if let Some(p) = &chat.picker {
+        render_picker(frame, area, p, chat.session_id.is_some(), theme);
+    }
+}
+
+/// The `/model` picker over the transcript.
+fn render_picker(frame: &mut Frame, area: Rect, p: &ModelPicker, session: bool, theme: &Theme) {
+    let rows = u16::try_from(p.models.len()).unwrap_or(u16::MAX);
+    let popup = crate::ui::centered(
+        area,
+        area.width.saturating_sub(2).min(76),
+        rows.saturating_add(3).min(area.height),
+    );
+    let title = if session {
+        " Model for this session "
+    } else {
+        " Default model for new sessions "
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.accent)
+        .title(Span::styled(title, theme.title))
+        .title_bottom(" ↑↓ choose · Enter switch · Esc close ");
+    let inner = block.inner(popup);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(block, popup);
+    p.render(frame, inner, theme);
 }
 
 fn approval_height(chat: &ChatState, area: Rect) -> u16 {

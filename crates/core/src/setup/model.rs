@@ -1,6 +1,6 @@
 //! Which model to call, through which configured provider, with which key.
 
-use anyhow::{Context, anyhow, bail};
+use super::SetupError;
 use pryx_catalog::{Catalog, ModelInfo, ModelOverride};
 use pryx_config::{Config, DataDir, SecretStore};
 use pryx_llm::{Provider, ProviderKind, ProviderSettings, SecretString};
@@ -23,7 +23,7 @@ pub struct ModelChoice {
 const AUTO_REFRESH_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// When the user turned `models.auto_refresh` on and the refreshed copy is missing or a week old,
-/// fetches a new one (saying so on stderr). A failure is a warning: the current copy stays in use.
+/// fetches a new one (saying so in the log). A failure is a warning: the current copy stays in use.
 pub async fn auto_refresh_catalog(dir: &DataDir, config: &Config) {
     if !config.models.auto_refresh {
         return;
@@ -36,7 +36,7 @@ pub async fn auto_refresh_catalog(dir: &DataDir, config: &Config) {
     if age.is_some_and(|a| a < AUTO_REFRESH_AFTER) {
         return;
     }
-    eprintln!("refreshing the model catalog (models.auto_refresh is on)…");
+    tracing::info!("refreshing the model catalog (models.auto_refresh is on)");
     let result = pryx_catalog::refresh(
         pryx_catalog::DEFAULT_URL,
         dir.root(),
@@ -44,15 +44,16 @@ pub async fn auto_refresh_catalog(dir: &DataDir, config: &Config) {
     )
     .await;
     if let Err(e) = result {
-        eprintln!("warning: catalog refresh failed, keeping the current copy: {e}");
+        tracing::warn!(error = %e, "catalog refresh failed, keeping the current copy");
     }
 }
 
 /// The catalog in use (a refreshed copy when valid) with the user's overrides applied.
-pub fn load_catalog(dir: &DataDir, config: &Config) -> anyhow::Result<Catalog> {
-    let loaded = Catalog::load(dir.root()).context("cannot load the model catalog")?;
+pub fn load_catalog(dir: &DataDir, config: &Config) -> Result<Catalog, SetupError> {
+    let loaded = Catalog::load(dir.root())
+        .map_err(|e| SetupError::Failed(format!("cannot load the model catalog: {e}")))?;
     if let Some(w) = &loaded.warning {
-        eprintln!("warning: {w}");
+        tracing::warn!("{w}");
     }
     let overrides = catalog_overrides(config);
     Ok(loaded.catalog.with_overrides(overrides))
@@ -88,7 +89,7 @@ pub fn choose_model(
     config: &Config,
     catalog: &Catalog,
     requested: Option<&str>,
-) -> anyhow::Result<ModelChoice> {
+) -> Result<ModelChoice, SetupError> {
     let spec = match requested
         .map(str::to_string)
         .or_else(|| config.defaults.model.clone())
@@ -100,10 +101,20 @@ pub fn choose_model(
             .find_map(|(id, p)| p.default_model.as_ref().map(|m| format!("{id}/{m}")))
         {
             Some(s) => s,
-            None => bail!(
-                "no model chosen: pass --model PROVIDER/MODEL or set one with \
-                 `pryx config set defaults.model PROVIDER/MODEL` (configure providers under `providers`)"
-            ),
+            None if config.providers.is_empty() => {
+                return Err(SetupError::NotConfigured(
+                    "no LLM provider is configured yet: set one up in the TUI (`pryx`, or `/setup`), \
+                     with PUT /api/v1/providers/{id}, or with `pryx config set providers.NAME.kind openai-compatible`"
+                        .into(),
+                ));
+            }
+            None => {
+                return Err(SetupError::NotConfigured(
+                    "no model chosen: pass --model PROVIDER/MODEL or set a default with \
+                     `pryx config set defaults.model PROVIDER/MODEL` (or PUT /api/v1/model)"
+                        .into(),
+                ));
+            }
         },
     };
     let (provider_id, model) = match spec.split_once('/') {
@@ -116,7 +127,7 @@ pub fn choose_model(
             Some(m) => (spec.clone(), m),
             None => {
                 let known: Vec<&str> = config.providers.keys().map(String::as_str).collect();
-                bail!(
+                let message = format!(
                     "model {spec:?} does not name a configured provider (configured: {}); use PROVIDER/MODEL \
                      and add providers with `pryx config set providers.NAME.kind openai-compatible`",
                     if known.is_empty() {
@@ -124,29 +135,63 @@ pub fn choose_model(
                     } else {
                         known.join(", ")
                     }
-                )
+                );
+                return Err(if known.is_empty() {
+                    SetupError::NotConfigured(message)
+                } else {
+                    SetupError::Unknown(message)
+                });
             }
         },
     };
-    let provider = config
-        .providers
-        .get(&provider_id)
-        .cloned()
-        .ok_or_else(|| anyhow!("provider {provider_id} vanished"))?;
+    let provider =
+        config.providers.get(&provider_id).cloned().ok_or_else(|| {
+            SetupError::Unknown(format!("provider {provider_id} is not configured"))
+        })?;
     let catalog_provider = provider
         .catalog_id
         .clone()
         .unwrap_or_else(|| provider_id.clone());
     let resolved = catalog.resolve(&format!("{catalog_provider}/{model}"));
     let mut info = resolved.info;
+    let mut warning = resolved.warning;
     info.provider = provider_id.clone();
     info.id = model;
+    // A model served on this machine (Ollama, LM Studio, vLLM) is free and rarely in the
+    // catalog: no "unknown model" warning on every run, and its cost is a known zero.
+    if warning.is_some() && provider.base_url.as_deref().is_some_and(is_local_url) {
+        warning = None;
+        info.cost = pryx_catalog::Cost {
+            known: true,
+            ..pryx_catalog::Cost::default()
+        };
+    }
     Ok(ModelChoice {
         provider_id,
         provider,
         info,
-        warning: resolved.warning,
+        warning,
     })
+}
+
+/// A base URL on this machine (no key needed, no cost).
+pub fn is_local_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Builds the provider client; the API key comes from the config's secret reference, else from
@@ -156,7 +201,26 @@ pub fn build_provider(
     dir: &DataDir,
     catalog: &Catalog,
     choice: &ModelChoice,
-) -> anyhow::Result<(Arc<dyn Provider>, Option<String>)> {
+) -> Result<(Arc<dyn Provider>, Option<String>), SetupError> {
+    build_with(dir, catalog, choice, pryx_llm::RetryPolicy::default())
+}
+
+/// As [`build_provider`], for a connection test: one attempt, no retries, so the answer is what
+/// the provider said, at once.
+pub fn build_probe_provider(
+    dir: &DataDir,
+    catalog: &Catalog,
+    choice: &ModelChoice,
+) -> Result<(Arc<dyn Provider>, Option<String>), SetupError> {
+    build_with(dir, catalog, choice, pryx_llm::RetryPolicy::none())
+}
+
+fn build_with(
+    dir: &DataDir,
+    catalog: &Catalog,
+    choice: &ModelChoice,
+    policy: pryx_llm::RetryPolicy,
+) -> Result<(Arc<dyn Provider>, Option<String>), SetupError> {
     let p = &choice.provider;
     let catalog_id = p
         .catalog_id
@@ -165,12 +229,13 @@ pub fn build_provider(
     let catalog_provider = catalog.provider(&catalog_id);
     let key = match &p.api_key {
         Some(reference) => {
-            let store = SecretStore::open(dir).context("cannot open the secret store")?;
-            let secret = store.resolve(reference).with_context(|| {
-                format!(
-                    "cannot read the API key of provider {} ({reference})",
+            let store = SecretStore::open(dir)
+                .map_err(|e| SetupError::Failed(format!("cannot open the secret store: {e}")))?;
+            let secret = store.resolve(reference).map_err(|e| {
+                SetupError::Failed(format!(
+                    "cannot read the API key of provider {} ({reference}): {e}",
                     choice.provider_id
-                )
+                ))
             })?;
             Some(secret.expose().to_string())
         }
@@ -201,6 +266,12 @@ pub fn build_provider(
         .collect();
     settings.connect_timeout = Duration::from_millis(p.connect_timeout_ms);
     settings.first_token_timeout = Duration::from_millis(p.first_token_timeout_ms);
-    let provider = pryx_llm::build_provider(settings)?;
+    settings.stream_idle_timeout = Duration::from_millis(p.stream_idle_timeout_ms);
+    let provider = pryx_llm::build_provider_with(settings, policy).map_err(|e| {
+        SetupError::Failed(format!(
+            "cannot set up provider {}: {e}",
+            choice.provider_id
+        ))
+    })?;
     Ok((provider, key))
 }

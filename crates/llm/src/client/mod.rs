@@ -16,10 +16,12 @@ use crate::provider::{Provider, ProviderKind, ProviderSettings};
 use crate::resilience::{
     Admission, CircuitBreaker, Clock, FailureClass, RetryPolicy, RetryState, SystemClock,
 };
-use crate::sse::{SseDecoder, SseEvent};
+use crate::sse::{MAX_EVENT_BYTES, SseDecoder, SseEvent};
 use crate::tool_names::ToolNameMap;
 use crate::types::{AssistantPart, ChatRequest, Message};
 use crate::wire::{ParserContext, StreamParser, anthropic, openai};
+
+mod model_list;
 
 /// A provider client for either wire format.
 #[derive(Debug, Clone)]
@@ -156,9 +158,52 @@ fn name_map(req: &ChatRequest) -> ToolNameMap {
     ToolNameMap::new(declared.chain(history))
 }
 
+/// Reads at most `cap` bytes of a body and leaves the rest unread (the connection is dropped
+/// with the response). A broken connection or `deadline` ends the read quietly: this is only
+/// used to explain an error, and a partial explanation beats none.
+async fn read_capped(response: &mut reqwest::Response, cap: usize, deadline: Instant) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < cap {
+        match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => {
+                let room = cap - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            _ => break,
+        }
+    }
+    body
+}
+
+/// How the body of a successful answer is decoded, chosen from its content type.
+enum Decoding {
+    /// An event stream (also anything not declared as JSON, as servers mislabel streams).
+    Sse(SseDecoder),
+    /// `application/json`: the server ignored `stream: true` and sends the whole answer as one
+    /// document, collected here (at most [`MAX_EVENT_BYTES`]) and parsed at its end. A body
+    /// that does not start with `{` is an event stream mislabelled as JSON and is decoded as one.
+    Document(Vec<u8>),
+}
+
+/// True for `application/json` and `application/*+json`, parameters aside.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
 impl Provider for Client {
     fn id(&self) -> &str {
         &self.shared.settings.id
+    }
+
+    fn list_models(&self) -> futures_util::future::BoxFuture<'_, Result<Vec<String>, LlmError>> {
+        Box::pin(self.fetch_models())
     }
 
     fn stream(&self, request: ChatRequest) -> EventStream {
@@ -182,11 +227,13 @@ impl Provider for Client {
             names,
             cancel: request.cancel,
             response: None,
-            decoder: SseDecoder::new(),
+            decoding: Decoding::Sse(SseDecoder::new()),
+            content_type: None,
             parser: None,
             pending: VecDeque::new(),
             sse: Vec::new(),
             deadline: Instant::now(),
+            progress_at: Instant::now(),
             started: false,
             finished: false,
             retry: RetryState::default(),
@@ -209,12 +256,17 @@ struct Driver {
     names: ToolNameMap,
     cancel: CancellationToken,
     response: Option<reqwest::Response>,
-    decoder: SseDecoder,
+    decoding: Decoding,
+    /// The content type of the current answer, for naming it in errors.
+    content_type: Option<String>,
     parser: Option<Box<dyn StreamParser>>,
     pending: VecDeque<StreamEvent>,
     sse: Vec<SseEvent>,
     /// First-token deadline of the current attempt.
     deadline: Instant,
+    /// When the stream last made progress (completed a line). Once output started, the next
+    /// progress is due within `stream_idle_timeout` of this.
+    progress_at: Instant,
     /// An event reached the caller: no more retries.
     started: bool,
     finished: bool,
@@ -295,7 +347,7 @@ impl Driver {
             _ = self.cancel.cancelled() => return Some(LlmError::Cancelled),
             _ = sleep => {}
         }
-        self.decoder = SseDecoder::new();
+        self.decoding = Decoding::Sse(SseDecoder::new());
         self.parser = None;
         None
     }
@@ -330,11 +382,24 @@ impl Driver {
         }
     }
 
-    fn first_token_timeout(&self) -> LlmError {
+    fn timeout(&self, phase: TimeoutPhase) -> LlmError {
+        let s = &self.shared.settings;
+        let after = match phase {
+            TimeoutPhase::Connect => s.connect_timeout,
+            TimeoutPhase::FirstToken => s.first_token_timeout,
+            TimeoutPhase::Idle => s.stream_idle_timeout,
+        };
         LlmError::Timeout {
             provider: self.provider(),
-            phase: TimeoutPhase::FirstToken,
-            after: self.shared.settings.first_token_timeout,
+            phase,
+            after,
+        }
+    }
+
+    fn protocol(&self, message: String) -> LlmError {
+        LlmError::Protocol {
+            provider: self.provider(),
+            message,
         }
     }
 
@@ -362,10 +427,10 @@ impl Driver {
             .headers(self.shared.headers.clone())
             .body(self.body.clone())
             .send();
-        let response = tokio::select! {
+        let mut response = tokio::select! {
             _ = self.cancel.cancelled() => return Err(LlmError::Cancelled),
             r = tokio::time::timeout_at(self.deadline, send) => match r {
-                Err(_) => return Err(self.first_token_timeout()),
+                Err(_) => return Err(self.timeout(TimeoutPhase::FirstToken)),
                 Ok(Err(e)) => return Err(self.map_reqwest(&e)),
                 Ok(Ok(resp)) => resp,
             },
@@ -383,43 +448,74 @@ impl Driver {
                 header("retry-after").as_deref(),
                 header("retry-after-ms").as_deref(),
             );
-            let text = tokio::select! {
+            let body = tokio::select! {
                 _ = self.cancel.cancelled() => return Err(LlmError::Cancelled),
-                r = tokio::time::timeout_at(self.deadline, response.text()) => r.ok().and_then(Result::ok).unwrap_or_default(),
+                b = read_capped(&mut response, http_error::MAX_ERROR_BODY, self.deadline) => b,
             };
+            // Dropping the response here abandons whatever of the body was not read.
+            drop(response);
             let key = self.shared.settings.api_key.as_ref().map(|k| k.expose());
             return Err(http_error::from_status(
                 &self.provider(),
                 status.as_u16(),
-                &text,
+                &String::from_utf8_lossy(&body),
                 retry_after,
                 key,
             ));
         }
+        self.content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            // Only ever quoted in messages; a header can be long.
+            .map(|v| v.trim().chars().take(100).collect());
+        self.decoding = match self.content_type.as_deref() {
+            Some(ct) if is_json(ct) => Decoding::Document(Vec::new()),
+            _ => Decoding::Sse(SseDecoder::new()),
+        };
         self.response = Some(response);
-        self.decoder = SseDecoder::new();
         self.parser = Some(self.new_parser());
         Ok(())
     }
 
+    /// Says what the server declared when its answer could not be read as an event stream.
+    fn name_content_type(&self, err: LlmError) -> LlmError {
+        match (err, self.content_type.as_deref()) {
+            (LlmError::Protocol { provider, message }, Some(ct))
+                if !ct.to_ascii_lowercase().starts_with("text/event-stream") =>
+            {
+                LlmError::Protocol {
+                    provider,
+                    message: format!(
+                        "{message} (the answer's content type is `{ct}`, not `text/event-stream`)"
+                    ),
+                }
+            }
+            (err, _) => err,
+        }
+    }
+
     /// Reads one body chunk and parses what it completes.
+    ///
+    /// Before output starts, the wait is bounded by the first-token deadline; after, by
+    /// `stream_idle_timeout` counted from the last progress (a completed line), so a server
+    /// that goes silent mid-answer, or dribbles bytes that never finish a line, ends the call.
     async fn pump(&mut self) -> Result<(), LlmError> {
+        let (until, phase) = if self.started {
+            let idle = self.shared.settings.stream_idle_timeout;
+            (self.progress_at + idle, TimeoutPhase::Idle)
+        } else {
+            (self.deadline, TimeoutPhase::FirstToken)
+        };
         let Some(response) = self.response.as_mut() else {
             return Ok(());
         };
-        let chunk = if self.started {
-            tokio::select! {
-                _ = self.cancel.cancelled() => return Err(LlmError::Cancelled),
-                c = response.chunk() => c,
-            }
-        } else {
-            tokio::select! {
-                _ = self.cancel.cancelled() => return Err(LlmError::Cancelled),
-                c = tokio::time::timeout_at(self.deadline, response.chunk()) => match c {
-                    Ok(c) => c,
-                    Err(_) => return Err(self.first_token_timeout()),
-                },
-            }
+        let chunk = tokio::select! {
+            _ = self.cancel.cancelled() => return Err(LlmError::Cancelled),
+            c = tokio::time::timeout_at(until, response.chunk()) => match c {
+                Ok(c) => c,
+                Err(_) => return Err(self.timeout(phase)),
+            },
         };
         let chunk = match chunk {
             Ok(c) => c,
@@ -432,25 +528,11 @@ impl Driver {
             }
         };
         let mut events = Vec::new();
-        let Some(parser) = self.parser.as_mut() else {
-            return Ok(());
+        let result = match self.decoding {
+            Decoding::Sse(_) => self.parse_stream(chunk.as_deref(), &mut events),
+            Decoding::Document(_) => self.parse_document(chunk.as_deref(), &mut events),
         };
-        self.sse.clear();
-        match &chunk {
-            Some(bytes) => self.decoder.push(bytes, &mut self.sse),
-            None => self.decoder.finish(&mut self.sse),
-        }
-        let mut result = Ok(());
-        for sse in &self.sse {
-            result = parser.on_event(sse, &mut events);
-            if result.is_err() || parser.is_done() {
-                break;
-            }
-        }
-        if result.is_ok() && chunk.is_none() && !parser.is_done() {
-            result = parser.finish(&mut events);
-        }
-        if parser.is_done() {
+        if self.parser.as_ref().is_some_and(|p| p.is_done()) {
             self.finished = true;
             self.response = None;
         }
@@ -464,6 +546,80 @@ impl Driver {
             Ok(()) => {
                 self.pending.extend(events);
                 Ok(())
+            }
+        }
+    }
+
+    /// Decodes a chunk of an event stream (`None`: the body ended) and parses its events.
+    fn parse_stream(
+        &mut self,
+        chunk: Option<&[u8]>,
+        events: &mut Vec<StreamEvent>,
+    ) -> Result<(), LlmError> {
+        let (Decoding::Sse(decoder), Some(parser)) = (&mut self.decoding, self.parser.as_mut())
+        else {
+            return Ok(());
+        };
+        self.sse.clear();
+        let lines = decoder.lines();
+        let decoded = match chunk {
+            Some(bytes) => decoder.push(bytes, &mut self.sse),
+            None => decoder.finish(&mut self.sse),
+        };
+        if decoder.lines() > lines {
+            self.progress_at = Instant::now();
+        }
+        // Events completed before an oversized line still count.
+        let mut result = Ok(());
+        for sse in &self.sse {
+            result = parser.on_event(sse, events);
+            if result.is_err() || parser.is_done() {
+                break;
+            }
+        }
+        let done = parser.is_done();
+        if result.is_ok() && !done {
+            if let Err(too_large) = decoded {
+                return Err(self.protocol(too_large.to_string()));
+            }
+            if chunk.is_none() {
+                result = parser.finish(events);
+            }
+        }
+        result.map_err(|e| self.name_content_type(e))
+    }
+
+    /// Collects a JSON document answer (`None`: the body ended, so parse it).
+    fn parse_document(
+        &mut self,
+        chunk: Option<&[u8]>,
+        events: &mut Vec<StreamEvent>,
+    ) -> Result<(), LlmError> {
+        let (Decoding::Document(doc), Some(parser)) = (&mut self.decoding, self.parser.as_mut())
+        else {
+            return Ok(());
+        };
+        match chunk {
+            Some(bytes) if doc.len() + bytes.len() > MAX_EVENT_BYTES => {
+                let ct = self.content_type.clone().unwrap_or_default();
+                Err(self.protocol(format!(
+                    "the answer came as one `{ct}` document instead of a stream, and it is larger than the {} MiB limit",
+                    MAX_EVENT_BYTES / (1024 * 1024)
+                )))
+            }
+            Some(bytes) => {
+                doc.extend_from_slice(bytes);
+                let first = doc.iter().find(|b| !b.is_ascii_whitespace());
+                if first.is_some_and(|b| *b != b'{') {
+                    let buffered = std::mem::take(doc);
+                    self.decoding = Decoding::Sse(SseDecoder::new());
+                    return self.parse_stream(Some(&buffered), events);
+                }
+                Ok(())
+            }
+            None => {
+                let doc = std::mem::take(doc);
+                parser.on_document(&doc, events)
             }
         }
     }

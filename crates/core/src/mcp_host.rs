@@ -1,0 +1,96 @@
+//! The core's MCP servers: one manager for the servers file as it is now, replaced (and the old
+//! servers stopped) when the file changes, so `pryx mcp add` reaches the next turn of a running
+//! core.
+
+use crate::live::{FileStamp, Live, Snapshot};
+use pryx_mcp::{McpManager, McpOptions};
+use pryx_tools::Tool;
+use std::path::Path;
+use std::sync::Arc;
+
+struct Loaded {
+    stamp: Option<FileStamp>,
+    enabled: bool,
+    manager: Option<Arc<McpManager>>,
+}
+
+/// Holder of the current MCP manager.
+#[derive(Default)]
+pub struct McpHost {
+    loaded: tokio::sync::Mutex<Option<Loaded>>,
+}
+
+/// What [`McpHost::tools`] found.
+pub struct McpTools {
+    pub tools: Vec<Arc<dyn Tool>>,
+    /// Some server could not list its tools (they are missing until a later try).
+    pub incomplete: bool,
+}
+
+impl McpHost {
+    /// The tools of every enabled server under the current settings. A servers file that
+    /// changed since the last call replaces the manager; the old one's servers are stopped.
+    pub async fn tools(&self, live: &Live, snap: &Snapshot, workspace: &Path) -> McpTools {
+        let enabled = snap.config.mcp.enabled;
+        let manager = {
+            let mut loaded = self.loaded.lock().await;
+            let fresh = loaded
+                .as_ref()
+                .is_some_and(|l| l.stamp == snap.mcp_stamp && l.enabled == enabled);
+            if !fresh {
+                let old = loaded.take().and_then(|l| l.manager);
+                let manager = load(live, enabled, workspace).map(Arc::new);
+                *loaded = Some(Loaded {
+                    stamp: snap.mcp_stamp.clone(),
+                    enabled,
+                    manager,
+                });
+                if let Some(old) = old {
+                    tokio::spawn(async move { old.shutdown().await });
+                }
+            }
+            loaded.as_ref().and_then(|l| l.manager.clone())
+        };
+        match manager {
+            Some(m) => {
+                let tools = m.tools().await;
+                McpTools {
+                    tools,
+                    incomplete: !m.last_failures().is_empty(),
+                }
+            }
+            None => McpTools {
+                tools: Vec::new(),
+                incomplete: false,
+            },
+        }
+    }
+
+    /// Stops every server.
+    pub async fn shutdown(&self) {
+        let manager = self.loaded.lock().await.take().and_then(|l| l.manager);
+        if let Some(m) = manager {
+            m.shutdown().await;
+        }
+    }
+}
+
+fn load(live: &Live, enabled: bool, workspace: &Path) -> Option<McpManager> {
+    let dir = live.dir();
+    if !enabled || !dir.mcp_servers_file().exists() {
+        return None;
+    }
+    let options = McpOptions::new(dir.clone()).with_roots(vec![workspace.to_path_buf()]);
+    match McpManager::load(options) {
+        Ok(m) => {
+            for problem in m.problems() {
+                tracing::warn!("mcp/servers.json: {problem}");
+            }
+            Some(m)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "MCP servers not loaded");
+            None
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The secret values Pryx holds, so everything it writes can mask them.
+
+use pryx_config::{DataDir, SecretStore};
+
+/// Every value in the secret store. A store that cannot be opened yields nothing (the caller
+/// still masks the keys it resolved itself); one unreadable entry does not hide the others.
+pub fn stored_secrets(dir: &DataDir) -> Vec<String> {
+    let Ok(store) = SecretStore::open(dir) else {
+        return Vec::new();
+    };
+    let names = store.list().unwrap_or_default();
+    names
+        .iter()
+        .filter_map(|name| store.get(name).ok().flatten())
+        .map(|secret| secret.expose().to_string())
+        .collect()
+}

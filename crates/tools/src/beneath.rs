@@ -1,0 +1,249 @@
+//! Opening paths beneath a directory handle without following a symbolic link at any step.
+//!
+//! A path can be checked and then changed before it is opened (a directory swapped for a link
+//! to elsewhere), so checking is not enough: the open itself must refuse to leave the handle.
+//! The paths given here are canonical already (links resolved while checking), so a link met
+//! while opening can only be one that appeared since, and the open fails on it.
+//!
+//! Linux `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS` does this
+//! in one call. Where it is missing (kernels before 5.6) or refused (seccomp filters answer
+//! ENOSYS or EPERM) the same is done one component at a time with `openat(O_NOFOLLOW)`.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+
+/// How a path is resolved beneath the handle; [`Strategy::Walk`] is also forced by tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strategy {
+    /// `openat2` when the kernel has it, else [`Strategy::Walk`].
+    Auto,
+    /// One `openat(O_NOFOLLOW)` per component.
+    #[cfg(test)]
+    Walk,
+}
+
+/// Set once `openat2` answered ENOSYS, so later opens go straight to the walk.
+static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
+
+/// How often `openat2` is retried when the kernel reports a concurrent rename (EAGAIN).
+const RENAME_RETRIES: usize = 8;
+
+/// Opens the directory `path` itself (a handle to open beneath). The path is trusted: it is the
+/// workspace or another root the caller chose, not an argument the model wrote.
+pub(crate) fn open_root(path: &Path) -> io::Result<OwnedFd> {
+    Ok(rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Opens `rel` beneath `dir` with `flags` (and `mode` when creating). `rel` must be relative and
+/// made of plain names (`.` is ignored, `..` refused); empty means `dir` itself. A symbolic link
+/// anywhere on the way, the last component included, fails the open with ELOOP.
+pub(crate) fn open_beneath(
+    dir: BorrowedFd<'_>,
+    rel: &Path,
+    flags: OFlags,
+    mode: Mode,
+) -> io::Result<OwnedFd> {
+    open_beneath_with(Strategy::Auto, dir, rel, flags, mode)
+}
+
+pub(crate) fn open_beneath_with(
+    strategy: Strategy,
+    dir: BorrowedFd<'_>,
+    rel: &Path,
+    flags: OFlags,
+    mode: Mode,
+) -> io::Result<OwnedFd> {
+    let names = plain_names(rel)?;
+    let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    if strategy == Strategy::Auto && !NO_OPENAT2.load(Ordering::Relaxed) {
+        match openat2_beneath(dir, &names, flags, mode) {
+            Err(Errno::NOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
+            // A seccomp filter may refuse the call itself; the walk gives the real answer.
+            Err(Errno::PERM) => {}
+            other => return Ok(other?),
+        }
+    }
+    walk(dir, &names, flags, mode)
+}
+
+/// Opens the directory `rel` beneath `dir` (as an `O_PATH` handle), creating missing
+/// components one `mkdirat` at a time, each beneath the one before. Existing components must be
+/// real directories, not links.
+pub(crate) fn create_dirs_beneath(dir: BorrowedFd<'_>, rel: &Path) -> io::Result<OwnedFd> {
+    let names = plain_names(rel)?;
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut cur = rustix::fs::openat(dir, ".", flags, Mode::empty())?;
+    for name in names {
+        let next = match rustix::fs::openat(&cur, name, flags, Mode::empty()) {
+            Err(Errno::NOENT) => {
+                match rustix::fs::mkdirat(&cur, name, Mode::from_raw_mode(0o777)) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                rustix::fs::openat(&cur, name, flags, Mode::empty())?
+            }
+            other => other?,
+        };
+        cur = next;
+    }
+    Ok(cur)
+}
+
+/// Where an open descriptor really is, from `/proc/self/fd` (Linux). `None` when that cannot be
+/// read (no `/proc`, other systems); the open beneath the handle is then the only guarantee.
+pub(crate) fn real_path(fd: BorrowedFd<'_>) -> Option<PathBuf> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    use std::os::fd::AsRawFd as _;
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()
+}
+
+/// The components of `rel` as names; refuses anything but plain names and `.`.
+fn plain_names(rel: &Path) -> io::Result<Vec<&std::ffi::OsStr>> {
+    rel.components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::Normal(name) => Ok(name),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "path to open beneath a directory must be relative, without `..`",
+            )),
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+fn openat2_beneath(
+    dir: BorrowedFd<'_>,
+    names: &[&std::ffi::OsStr],
+    flags: OFlags,
+    mode: Mode,
+) -> Result<OwnedFd, Errno> {
+    use rustix::fs::ResolveFlags;
+    let joined: PathBuf = if names.is_empty() {
+        PathBuf::from(".")
+    } else {
+        names.iter().collect()
+    };
+    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+    let mut tries = 0;
+    loop {
+        match rustix::fs::openat2(dir, &joined, flags, mode, resolve) {
+            Err(Errno::AGAIN) if tries < RENAME_RETRIES => tries += 1,
+            other => return other,
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn openat2_beneath(
+    _dir: BorrowedFd<'_>,
+    _names: &[&std::ffi::OsStr],
+    _flags: OFlags,
+    _mode: Mode,
+) -> Result<OwnedFd, Errno> {
+    Err(Errno::NOSYS)
+}
+
+/// The component-by-component open: every directory on the way with `O_NOFOLLOW |
+/// O_DIRECTORY`, the last one with the caller's flags (which include `O_NOFOLLOW`).
+fn walk(
+    dir: BorrowedFd<'_>,
+    names: &[&std::ffi::OsStr],
+    flags: OFlags,
+    mode: Mode,
+) -> io::Result<OwnedFd> {
+    let Some((last, parents)) = names.split_last() else {
+        return Ok(rustix::fs::openat(dir, ".", flags, mode)?);
+    };
+    let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut cur: Option<OwnedFd> = None;
+    for name in parents {
+        let at = cur.as_ref().map_or(dir, AsFd::as_fd);
+        cur = Some(rustix::fs::openat(at, *name, dir_flags, Mode::empty())?);
+    }
+    let at = cur.as_ref().map_or(dir, AsFd::as_fd);
+    Ok(rustix::fs::openat(at, *last, flags, mode)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    const STRATEGIES: [Strategy; 2] = [Strategy::Auto, Strategy::Walk];
+
+    fn tree() -> (tempfile::TempDir, tempfile::TempDir, PathBuf) {
+        let ws = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let w = ws.path();
+        std::fs::create_dir_all(w.join("a/b")).unwrap();
+        std::fs::write(w.join("a/b/f"), "inside").unwrap();
+        std::fs::write(out.path().join("f"), "outside").unwrap();
+        symlink(out.path(), w.join("out")).unwrap();
+        symlink(w.join("a"), w.join("abs-in")).unwrap();
+        symlink("a", w.join("rel-in")).unwrap();
+        symlink(out.path().join("f"), w.join("a/file-out")).unwrap();
+        let canon = std::fs::canonicalize(w).unwrap();
+        (ws, out, canon)
+    }
+
+    fn read(strategy: Strategy, root: &OwnedFd, rel: &str) -> io::Result<String> {
+        let fd = open_beneath_with(
+            strategy,
+            root.as_fd(),
+            Path::new(rel),
+            OFlags::RDONLY,
+            Mode::empty(),
+        )?;
+        std::io::read_to_string(std::fs::File::from(fd))
+    }
+
+    #[test]
+    fn plain_paths_open_and_every_link_or_climb_is_refused() {
+        let (_ws, _out, w) = tree();
+        let root = open_root(&w).unwrap();
+        for strategy in STRATEGIES {
+            assert_eq!(read(strategy, &root, "a/b/f").unwrap(), "inside");
+            assert_eq!(read(strategy, &root, "./a/./b/f").unwrap(), "inside");
+            // Links are refused even when they point inside: paths given here are canonical.
+            for attack in [
+                "out/f",
+                "a/file-out",
+                "abs-in/b/f",
+                "rel-in/b/f",
+                "../f",
+                "a/../a/b/f",
+                "/etc/passwd",
+            ] {
+                let err = read(strategy, &root, attack).unwrap_err();
+                assert_ne!(err.kind(), io::ErrorKind::NotFound, "{strategy:?} {attack}");
+            }
+        }
+    }
+
+    #[test]
+    fn creating_directories_stops_at_a_link() {
+        let (_ws, out, w) = tree();
+        let root = open_root(&w).unwrap();
+        let made = create_dirs_beneath(root.as_fd(), Path::new("new/deep/dir")).unwrap();
+        assert!(w.join("new/deep/dir").is_dir());
+        assert_eq!(real_path(made.as_fd()).unwrap(), w.join("new/deep/dir"));
+        assert!(create_dirs_beneath(root.as_fd(), Path::new("out/x")).is_err());
+        assert!(create_dirs_beneath(root.as_fd(), Path::new("rel-in/x")).is_err());
+        assert!(!out.path().join("x").exists());
+        assert!(!w.join("a/x").exists());
+    }
+}
