@@ -6,7 +6,7 @@ mod setup;
 mod supervisor;
 mod term;
 
-/// Hidden first argument that turns `pryx` into the Landlock helper of `shell.exec`.
+/// Hidden first argument that turns `pryx` into the sandbox helper of `shell.exec`.
 pub const SANDBOX_ARG: &str = "__sandbox-exec";
 
 use clap::{Parser, Subcommand};
@@ -53,6 +53,9 @@ fn main() -> ExitCode {
     if args.nth(1).is_some_and(|a| a == SANDBOX_ARG) {
         pryx_tools::sandbox_exec_main(args);
     }
+    // Commands run by tools cannot read this process's memory or environment through /proc.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
     let cli = Cli::parse();
     let result = match cli.command {
         None => commands::tui::run(cli.tui),

@@ -20,7 +20,10 @@ use std::sync::Arc;
 
 pub use error::ToolError;
 pub use registry::ToolRegistry;
-pub use sandbox::{LandlockStatus, LandlockSupport, landlock_status, sandbox_exec_main};
+pub use sandbox::{
+    Assume, LandlockStatus, LandlockSupport, NamespaceStatus, Network, containment_gap,
+    landlock_status, namespace_status, sandbox_exec_main,
+};
 pub use tool::{
     DEFAULT_ALLOWED_ENV, HttpPolicy, Limits, SandboxLauncher, Tool, ToolContext, ToolDefinition,
     ToolOutput,

@@ -118,13 +118,15 @@ pub struct HttpPolicy {
     pub allow_private: bool,
 }
 
-/// How `shell.exec` starts the sandbox helper: `program args… -- <workspace> <command>`.
+/// How `shell.exec` starts the sandbox helper: `program args… <spec as JSON>`.
 /// Usually the running `pryx` binary with a hidden subcommand that calls
 /// [`crate::sandbox_exec_main`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SandboxLauncher {
     pub program: PathBuf,
     pub args: Vec<String>,
+    /// Kernel features to treat as missing (from `PRYX_SANDBOX_ASSUME`).
+    pub assume: crate::Assume,
 }
 
 impl SandboxLauncher {
@@ -133,6 +135,7 @@ impl SandboxLauncher {
         Ok(Self {
             program: std::env::current_exe()?,
             args: vec![hidden_arg.to_owned()],
+            assume: crate::Assume::from_env(),
         })
     }
 }
@@ -153,7 +156,9 @@ pub struct ToolContext {
     /// Names of environment variables `shell.exec` passes through; all others are cleared.
     pub allowed_env: Vec<String>,
     pub http: HttpPolicy,
-    /// When set, `shell.exec` runs commands through the Landlock helper.
+    /// Network `shell.exec` commands may reach in this call; none unless the policy granted it.
+    pub network: crate::Network,
+    /// When set, `shell.exec` runs commands through the sandbox helper.
     pub sandbox: Option<SandboxLauncher>,
     /// Canonical directories no tool may read, change or list (Pryx's data directory, which
     /// holds the secret store and the policies), even when they lie inside the workspace.
@@ -175,6 +180,7 @@ impl ToolContext {
                 .map(|s| (*s).to_owned())
                 .collect(),
             http: HttpPolicy::default(),
+            network: crate::Network::None,
             sandbox: None,
             protected: Vec::new(),
         })

@@ -28,12 +28,13 @@ pub fn build_core(
     overrides: Overrides,
 ) -> anyhow::Result<Core> {
     let store = super::open_store(dir)?;
-    let sandbox =
-        if pryx_tools::landlock_status().support != pryx_tools::LandlockSupport::Unsupported {
-            Some(SandboxLauncher::current_exe(crate::SANDBOX_ARG)?)
-        } else {
-            None
-        };
+    // Always through the helper on Linux: even without Landlock it adds namespaces, the
+    // seccomp filter and the reaping of what a command leaves behind.
+    let sandbox = if cfg!(target_os = "linux") {
+        Some(SandboxLauncher::current_exe(crate::SANDBOX_ARG)?)
+    } else {
+        None
+    };
     Ok(Core::new(CoreParts {
         dir: dir.clone(),
         config: config.clone(),

@@ -175,14 +175,14 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #![proptest_config(ProptestConfig::with_cases(500))]
         /// Whatever the published pattern admits, the handler accepts: a client that follows
         /// the OpenAPI document never gets a 400 for the base URL.
         #[test]
         fn every_url_the_pattern_admits_is_accepted(url in admitted()) {
-            prop_assume!(url.len() <= 2000);
             let body = PutProvider { base_url: Some(url.clone()), ..PutProvider::default() };
-            prop_assert!(check_put(&body).is_ok(), "refused {url}");
+            // The schema's maxLength (2000) is the one other limit.
+            prop_assert_eq!(check_put(&body).is_ok(), url.len() <= 2000, "{}", url);
         }
     }
 

@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::fs::parse_args;
-use crate::sandbox::{LandlockSupport, landlock_status};
+use crate::sandbox::{
+    LandlockSupport, Spec, Stage, code_bearing, landlock_status, namespace_status, read_roots,
+};
 use crate::{Tool, ToolContext, ToolError, ToolOutput, path};
 use process::Ending;
 
@@ -84,17 +86,23 @@ impl Tool for ShellExec {
 
         let (mut cmd, sandbox) = match &ctx.sandbox {
             Some(launcher) => {
+                let spec = sandbox_spec(&ctx, launcher, &args.command, &cwd.abs);
+                let spec = serde_json::to_string(&spec).map_err(|e| {
+                    ToolError::Internal(format!("cannot describe the sandbox: {e}"))
+                })?;
                 let mut c = tokio::process::Command::new(&launcher.program);
-                c.args(&launcher.args)
-                    .arg(&ctx.workspace)
-                    .arg(&args.command)
-                    .args(&ctx.protected);
-                (c, landlock_status().support)
+                c.args(&launcher.args).arg(spec);
+                let label = if namespace_status(launcher).available {
+                    "namespaces"
+                } else {
+                    landlock_status().support.as_str()
+                };
+                (c, label)
             }
             None => {
                 let mut c = tokio::process::Command::new("/bin/sh");
                 c.arg("-c").arg(&args.command);
-                (c, LandlockSupport::Unsupported)
+                (c, LandlockSupport::Unsupported.as_str())
             }
         };
         cmd.current_dir(&cwd.abs).env_clear();
@@ -138,8 +146,37 @@ impl Tool for ShellExec {
                 "output_bytes": done.bytes,
                 "truncated": done.truncated,
                 "cwd": cwd.rel,
-                "sandbox": sandbox.as_str(),
+                "sandbox": sandbox,
             }),
         })
+    }
+}
+
+/// What the sandbox helper needs for one call: the workspace and what to keep out of or
+/// read-only in it, what else may be read, and the network the call was granted.
+fn sandbox_spec(
+    ctx: &ToolContext,
+    launcher: &crate::SandboxLauncher,
+    command: &str,
+    cwd: &std::path::Path,
+) -> Spec {
+    let path_var = ctx
+        .allowed_env
+        .iter()
+        .any(|n| n == "PATH")
+        .then(|| std::env::var_os("PATH"))
+        .flatten();
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    Spec {
+        workspace: ctx.workspace.clone(),
+        cwd: cwd.to_path_buf(),
+        command: command.to_owned(),
+        protected: ctx.protected.clone(),
+        read_only: code_bearing(&ctx.workspace),
+        read_roots: read_roots(path_var.as_deref(), home.as_deref(), &ctx.protected),
+        network: ctx.network.clone(),
+        assume: launcher.assume,
+        stage: Stage::Outer,
+        ids: None,
     }
 }

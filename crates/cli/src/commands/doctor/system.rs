@@ -46,21 +46,34 @@ fn human(bytes: u64) -> String {
     }
 }
 
-/// Whether shell commands can be confined with Landlock; a warning, not a failure, when not.
+/// How shell commands are contained: namespaces (private filesystem view, PID and network
+/// namespaces) and Landlock. A warning naming what is missing, not a failure, when degraded.
 pub fn sandbox() -> Check {
     const NAME: &str = "sandbox";
     let status = pryx_tools::landlock_status();
-    match status.support {
-        LandlockSupport::Supported => Check::ok(NAME, status.detail),
-        LandlockSupport::Partial => Check::warn(
+    let namespaces = pryx_tools::SandboxLauncher::current_exe(crate::SANDBOX_ARG)
+        .map(|l| pryx_tools::namespace_status(&l))
+        .unwrap_or_else(|e| pryx_tools::NamespaceStatus {
+            available: false,
+            detail: format!("cannot find the pryx binary to probe namespaces: {e}"),
+        });
+    let detail = format!("{}; {}", namespaces.detail, status.detail);
+    match (namespaces.available, status.support) {
+        (true, LandlockSupport::Supported) => Check::ok(NAME, detail),
+        (true, LandlockSupport::Partial | LandlockSupport::Unsupported) => Check::warn(
             NAME,
-            status.detail,
-            "a newer kernel (6.7 or later) confines shell commands fully",
+            detail,
+            "files, processes and network are contained by namespaces; a kernel with Landlock ABI 6 (Linux 6.7 or later) adds signal and socket scoping",
         ),
-        LandlockSupport::Unsupported => Check::warn(
+        (false, LandlockSupport::Supported | LandlockSupport::Partial) => Check::warn(
             NAME,
-            status.detail,
-            "use a Linux kernel 5.13 or later with Landlock enabled (`lsm=landlock` on the kernel command line); until then shell commands are guarded by approvals only",
+            detail,
+            "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0) so commands get a private filesystem view; until then chmod/utime outside the workspace and, below Landlock ABI 4/6, network and signals are not contained, so shell commands always ask",
+        ),
+        (false, LandlockSupport::Unsupported) => Check::warn(
+            NAME,
+            detail,
+            "use a Linux kernel 5.13 or later with Landlock enabled and user namespaces allowed; until then shell commands are guarded by approvals only and always ask",
         ),
     }
 }

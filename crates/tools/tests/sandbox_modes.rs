@@ -1,0 +1,234 @@
+//! What a sandboxed command can reach, in each mode the sandbox has: namespaces + Landlock,
+//! Landlock alone (no user namespaces), and Landlock ABI 3 alone (an older kernel). Each mode
+//! must do what docs/security.md says for it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::os::unix::fs::MetadataExt as _;
+use std::path::Path;
+
+use pryx_tools::shell::ShellExec;
+use pryx_tools::{Assume, LandlockSupport, SandboxLauncher, Tool, ToolContext, landlock_status};
+use serde_json::json;
+
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Namespaces,
+    LandlockOnly,
+    OldLandlock,
+}
+
+impl Mode {
+    fn assume(self) -> Assume {
+        match self {
+            Mode::Namespaces => Assume::default(),
+            Mode::LandlockOnly => Assume {
+                no_userns: true,
+                landlock_abi: None,
+            },
+            Mode::OldLandlock => Assume {
+                no_userns: true,
+                landlock_abi: Some(3),
+            },
+        }
+    }
+}
+
+struct Setup {
+    _dirs: Vec<tempfile::TempDir>,
+    workspace: std::path::PathBuf,
+    data: std::path::PathBuf,
+    outside: std::path::PathBuf,
+    ctx: ToolContext,
+}
+
+/// A workspace, a protected data dir holding a key, and an outside file, none of them under a
+/// temp dir the host shares.
+fn setup(mode: Mode) -> Option<Setup> {
+    if landlock_status().support == LandlockSupport::Unsupported {
+        pryx_testkit::skip_sandbox_assertion("sandbox_modes", &landlock_status().detail);
+        return None;
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let ws = tempfile::tempdir_in(base).unwrap();
+    let data = tempfile::tempdir_in(base).unwrap();
+    let outside = tempfile::tempdir_in(base).unwrap();
+    std::fs::write(data.path().join("secrets.key"), "KEY-MATERIAL-0451").unwrap();
+    std::fs::write(outside.path().join("file.txt"), "outside-text-7731").unwrap();
+    let workspace = std::fs::canonicalize(ws.path()).unwrap();
+    let data_path = std::fs::canonicalize(data.path()).unwrap();
+    let mut ctx = ToolContext::new(&workspace).unwrap();
+    ctx.protected = vec![data_path.clone()];
+    ctx.sandbox = Some(SandboxLauncher {
+        program: env!("CARGO_BIN_EXE_pryx-sandbox-exec").into(),
+        args: Vec::new(),
+        assume: mode.assume(),
+    });
+    if matches!(mode, Mode::Namespaces)
+        && !pryx_tools::namespace_status(ctx.sandbox.as_ref().unwrap()).available
+    {
+        pryx_testkit::skip_sandbox_assertion(
+            "sandbox_modes namespaces",
+            &pryx_tools::namespace_status(ctx.sandbox.as_ref().unwrap()).detail,
+        );
+        return None;
+    }
+    Some(Setup {
+        workspace,
+        data: data_path,
+        outside: std::fs::canonicalize(outside.path()).unwrap(),
+        ctx,
+        _dirs: vec![ws, data, outside],
+    })
+}
+
+async fn sh(ctx: &ToolContext, command: &str) -> String {
+    ShellExec
+        .execute(json!({ "command": command }), ctx.clone())
+        .await
+        .unwrap()
+        .content
+}
+
+async fn files_and_metadata(mode: Mode) {
+    let Some(s) = setup(mode) else { return };
+    let key = s.data.join("secrets.key");
+    let file = s.outside.join("file.txt");
+    let before = std::fs::metadata(&file).unwrap();
+    let out = sh(
+        &s.ctx,
+        &format!(
+            "cat '{key}'; cat '{file}'; ls '{data}'; chmod 777 '{file}'; touch -d 2001-01-01 '{file}'; \
+             echo x > '{outside}/new.txt'; echo inside > in.txt; t=$(mktemp) && echo tmp-ok > $t && cat $t; cat /etc/passwd >/dev/null && echo etc-ok",
+            key = key.display(),
+            file = file.display(),
+            data = s.data.display(),
+            outside = s.outside.display(),
+        ),
+    )
+    .await;
+    assert!(!out.contains("KEY-MATERIAL-0451"), "{mode:?}: {out}");
+    assert!(!out.contains("outside-text-7731"), "{mode:?}: {out}");
+    let after = std::fs::metadata(&file).unwrap();
+    // Landlock has no rights for metadata: without namespaces, an outside file the command
+    // can name keeps no protection against chmod and utime (documented).
+    if matches!(mode, Mode::Namespaces) {
+        assert_eq!(before.mode(), after.mode(), "{mode:?}: chmod went through");
+        assert_eq!(
+            before.mtime(),
+            after.mtime(),
+            "{mode:?}: utime went through"
+        );
+    }
+    assert!(!s.outside.join("new.txt").exists(), "{mode:?}");
+    assert_eq!(
+        std::fs::read_to_string(s.workspace.join("in.txt")).unwrap(),
+        "inside\n"
+    );
+    assert!(out.contains("tmp-ok"), "{mode:?}: {out}");
+    assert!(out.contains("etc-ok"), "{mode:?}: {out}");
+}
+
+/// A process the test starts beside the sandbox cannot be signalled from it, except where
+/// neither a PID namespace nor Landlock's signal scoping exists (ABI < 6 without namespaces).
+async fn signals(mode: Mode) {
+    let Some(s) = setup(mode) else { return };
+    let mut sibling = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let out = sh(&s.ctx, &format!("kill -TERM {}; echo rc=$?", sibling.id())).await;
+    let alive = sibling.try_wait().unwrap().is_none();
+    let _ = sibling.kill();
+    let _ = sibling.wait();
+    match mode {
+        Mode::Namespaces | Mode::LandlockOnly => assert!(alive, "{mode:?}: {out}"),
+        Mode::OldLandlock => assert!(!alive, "{mode:?}: documented as not confined: {out}"),
+    }
+}
+
+/// A loopback listener opened by the test receives no connection, except under an old
+/// Landlock ABI without namespaces (documented).
+async fn network(mode: Mode) {
+    let Some(s) = setup(mode) else { return };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let out = sh(
+        &s.ctx,
+        &format!("/bin/bash -c 'echo hi > /dev/tcp/127.0.0.1/{port}' && echo connected"),
+    )
+    .await;
+    // The command has returned: a connection it made is already queued.
+    let got = listener.accept().is_ok();
+    match mode {
+        Mode::Namespaces | Mode::LandlockOnly => assert!(!got, "{mode:?}: {out}"),
+        Mode::OldLandlock => assert!(got, "{mode:?}: documented as not confined: {out}"),
+    }
+}
+
+/// `setsid` and a double fork do not keep a process alive past the call.
+async fn nothing_outlives(mode: Mode) {
+    let Some(s) = setup(mode) else { return };
+    let marker = match mode {
+        Mode::Namespaces => "3001.25",
+        Mode::LandlockOnly => "3002.25",
+        Mode::OldLandlock => "3003.25",
+    };
+    let out = sh(
+        &s.ctx,
+        &format!("setsid sleep {marker} & (sh -c 'sleep {marker} &' &); echo started"),
+    )
+    .await;
+    assert!(out.contains("started"), "{out}");
+    assert!(
+        running_with_arg(marker).is_empty(),
+        "{mode:?}: left running: {:?}",
+        running_with_arg(marker)
+    );
+}
+
+/// Live (non-zombie) processes with `arg` on their command line.
+fn running_with_arg(arg: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+            !zombie
+                && cmdline
+                    .split(|b| *b == 0)
+                    .any(|part| part == arg.as_bytes())
+        })
+        .collect()
+}
+
+macro_rules! per_mode {
+    ($check:ident) => {
+        mod $check {
+            use super::*;
+            #[tokio::test]
+            async fn with_namespaces() {
+                super::$check(Mode::Namespaces).await;
+            }
+            #[tokio::test]
+            async fn with_landlock_only() {
+                super::$check(Mode::LandlockOnly).await;
+            }
+            #[tokio::test]
+            async fn with_landlock_abi_3_only() {
+                super::$check(Mode::OldLandlock).await;
+            }
+        }
+    };
+}
+
+per_mode!(files_and_metadata);
+per_mode!(signals);
+per_mode!(network);
+per_mode!(nothing_outlives);
