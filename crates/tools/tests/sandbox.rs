@@ -2,6 +2,7 @@
 
 use std::process::Command;
 
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
 use pryx_tools::{LandlockSupport, landlock_status};
@@ -157,4 +158,61 @@ fn protected_dir_stays_out_of_reach(w: &Path, data: &Path, no_userns: bool) {
     );
     assert!(out.stdout.starts_with(b"hello\n"), "{out:?}");
     assert!(w.join("notes.txt").exists());
+}
+
+/// As an unprivileged user (the test drops root with `setpriv`), both modes give the same
+/// containment: the caller's own identity, writes only in the workspace, nothing of root's home.
+#[test]
+fn an_unprivileged_user_gets_the_same_containment() {
+    if !rustix::process::getuid().is_root() || which("setpriv").is_none() {
+        pryx_testkit::skip_sandbox_assertion(
+            "an_unprivileged_user_gets_the_same_containment",
+            "needs root to switch to an unprivileged user with setpriv",
+        );
+        return;
+    }
+    if landlock_status().support == LandlockSupport::Unsupported {
+        pryx_testkit::skip_sandbox_assertion(
+            "an_unprivileged_user_gets_the_same_containment",
+            &landlock_status().detail,
+        );
+        return;
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let ws = tempfile::tempdir_in(base).unwrap();
+    let ws = std::fs::canonicalize(ws.path()).unwrap();
+    std::os::unix::fs::chown(&ws, Some(65534), Some(65534)).unwrap();
+    let outside = tempfile::tempdir_in(base).unwrap();
+    std::fs::set_permissions(outside.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    for no_userns in [false, true] {
+        let spec = json!({
+            "workspace": ws,
+            "cwd": ws,
+            "command": format!("id -u; echo in > f && echo wrote; echo out > '{}/x'; ls /root", outside.path().display()),
+            "read_roots": ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"],
+            "assume": {"no_userns": no_userns},
+        });
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_pryx-sandbox-exec"))
+            .arg(spec.to_string())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .current_dir(&ws)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.starts_with("65534\nwrote\n"),
+            "no_userns={no_userns}: {out:?}"
+        );
+        assert!(!outside.path().join("x").exists(), "no_userns={no_userns}");
+        assert!(!out.status.success(), "`ls /root` worked: {out:?}");
+    }
+}
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
