@@ -6,7 +6,7 @@
 
 use crate::agent::Agent;
 use crate::error::AgentError;
-use pryx_protocol::{Event, EventPayload, Surface};
+use pryx_protocol::{Delta, Event, EventPayload, Surface};
 use pryx_store::{AuditEntry, NewSpan, SpanEnd, SpanKind, SpanStatus, Store, StoreError};
 use serde_json::Value;
 
@@ -133,16 +133,14 @@ impl Agent {
     }
 
     /// Hands an ephemeral event (token deltas) to the sink without storing it.
-    pub(crate) fn emit_ephemeral(&self, session_id: &str, payload: impl Into<EventPayload>) {
-        let payload = payload.into();
+    /// Streams a piece of the answer to live surfaces (not stored), masked like what is stored.
+    pub(crate) fn emit_delta(&self, session_id: &str, text: &str, make: fn(String) -> Delta) {
         // A secret split across two deltas is not caught here; the stored message is masked.
-        let Ok(payload) = self.parts.store.mask_payload(&payload) else {
-            return;
-        };
+        let masked = self.parts.store.redactor().text(text).into_owned();
         let event = Event::new(
             session_id,
             self.parts.settings.surface,
-            payload,
+            EventPayload::from(make(masked)),
             pryx_store::now_ts(),
         );
         (self.parts.sink)(&event);

@@ -183,6 +183,11 @@ impl Agent {
             read_only: tool.read_only_hint(),
             destructive: tool.destructive_hint(),
         };
+        // Only commands need the machine's containment (probed once, on the first one).
+        let gap = (tool.kind() == pryx_protocol::ToolKind::Exec)
+            .then(|| pryx_tools::containment_gap(self.parts.tool_ctx.sandbox.as_ref()))
+            .flatten();
+        ctx.uncontained_shell = gap.as_deref();
         let now_ms = now_millis();
         let decision = {
             let mut ledger = self.rate.lock().unwrap_or_else(|e| e.into_inner());
@@ -193,7 +198,6 @@ impl Agent {
             });
             evaluate(&self.parts.policy, &ctx)
         };
-        let decision = self.stricter_when_uncontained(&call.name, decision);
         let decision_audit = json!({"tool": call.name, "arguments": args, "decision": decision.action, "rule": decision.rule, "reason": decision.reason});
         // An allowed call records its decision with its start (one store hop less).
         if decision.action != Action::Allow {
@@ -241,22 +245,6 @@ impl Agent {
         let allowed = (decision.action == Action::Allow).then_some(decision_audit);
         self.run_tool(&cx, args, &tool, &decision, approved, allowed)
             .await
-    }
-
-    /// Where this machine cannot contain shell commands (no user namespaces), a command the
-    /// policy allows is asked about instead: the policy was written for a contained shell.
-    fn stricter_when_uncontained(&self, tool: &str, decision: Decision) -> Decision {
-        if decision.action != Action::Allow || tool != "shell.exec" {
-            return decision;
-        }
-        match pryx_tools::containment_gap(self.parts.tool_ctx.sandbox.as_ref()) {
-            None => decision,
-            Some(gap) => Decision::new(
-                Action::Ask,
-                "sandbox",
-                format!("shell commands always ask on this machine: {gap}"),
-            ),
-        }
     }
 
     /// Settles an `ask`: an existing grant, the user's answer, or the policy default.

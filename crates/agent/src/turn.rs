@@ -343,14 +343,13 @@ impl Agent {
                 Ok(event) => {
                     match &event {
                         StreamEvent::TextDelta(t) => {
-                            self.emit_ephemeral(session_id, Delta::Text { text: t.clone() })
+                            self.emit_delta(session_id, t, |text| Delta::Text { text })
                         }
-                        StreamEvent::ReasoningDelta(t) => self.emit_ephemeral(
-                            session_id,
-                            Delta::Reasoning {
-                                reasoning: t.clone(),
-                            },
-                        ),
+                        StreamEvent::ReasoningDelta(t) => {
+                            self.emit_delta(session_id, t, |reasoning| Delta::Reasoning {
+                                reasoning,
+                            })
+                        }
                         _ => {}
                     }
                     collector.push(&event);

@@ -2,17 +2,10 @@
 //! `pryx agents` through the real binary: profiles are added, shown, listed and removed in
 //! config.json, validated like every other write.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
-use std::path::Path;
+mod common;
+use common::pryx;
 
-fn pryx(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pryx"));
-    cmd.env("PRYX_HOME", home)
-        .env("PRYX_SECRET_BACKEND", "file")
-        .env_remove("HOME");
-    cmd
-}
+use predicates::prelude::*;
 
 #[test]
 fn profiles_are_added_shown_listed_and_removed() {

@@ -13,20 +13,6 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::process::Output;
 
-/// A copy of `from` (files and directories) at `to`.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 fn verify(home: &Path, ws: &Path, json: bool) -> Output {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_pryx"));
     c.env("PRYX_HOME", home)

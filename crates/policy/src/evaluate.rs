@@ -66,10 +66,20 @@ pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
     let baseline = baseline(policy, ctx, kind, &judge);
     let ruled = rules(policy, ctx.tool, &judge).unwrap_or(baseline);
     let hard = judge.found.verdict;
-    if hard.action >= ruled.action && hard.action != Action::Allow {
+    let decision = if hard.action >= ruled.action && hard.action != Action::Allow {
         hard
     } else {
         ruled
+    };
+    match ctx.uncontained_shell {
+        Some(gap) if decision.action == Action::Allow && kind == Some(ToolKind::Exec) => {
+            Decision::new(
+                Action::Ask,
+                "sandbox",
+                format!("shell commands always ask on this machine: {gap}"),
+            )
+        }
+        _ => decision,
     }
 }
 

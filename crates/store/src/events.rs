@@ -76,7 +76,7 @@ impl Store {
 
     /// `payload` with the known secrets masked in all its strings; what gets stored, and what
     /// ephemeral events (never stored) carry too.
-    pub fn mask_payload(&self, payload: &EventPayload) -> Result<EventPayload> {
+    fn mask_payload(&self, payload: &EventPayload) -> Result<EventPayload> {
         let mut body = serde_json::to_value(payload)?;
         self.redactor().strings(&mut body);
         Ok(EventPayload::decode(payload.name(), body))

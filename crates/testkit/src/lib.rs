@@ -5,11 +5,13 @@
 #[cfg(feature = "core")]
 pub mod core_rig;
 pub mod events;
+mod procs;
 mod render;
 mod script;
 mod server;
 mod skip;
 
+pub use procs::live_process_with_arg;
 pub use script::{Failure, ScriptFile, ScriptedToolCall, ScriptedUsage, Turn};
 pub use server::{RecordedRequest, ScriptedLlm};
 pub use skip::{REQUIRE_SANDBOX_ENV, skip_sandbox_assertion};

@@ -182,30 +182,9 @@ async fn nothing_outlives(mode: Mode) {
     .await;
     assert!(out.contains("started"), "{out}");
     assert!(
-        running_with_arg(marker).is_empty(),
-        "{mode:?}: left running: {:?}",
-        running_with_arg(marker)
+        !pryx_testkit::live_process_with_arg(marker),
+        "{mode:?}: a `sleep {marker}` was left running"
     );
-}
-
-/// Live (non-zombie) processes with `arg` on their command line.
-fn running_with_arg(arg: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let zombie = stat
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
-            !zombie
-                && cmdline
-                    .split(|b| *b == 0)
-                    .any(|part| part == arg.as_bytes())
-        })
-        .collect()
 }
 
 macro_rules! per_mode {

@@ -3,7 +3,7 @@
 //! running core sees every change from its next session or turn.
 
 use crate::term::say;
-use anyhow::{Context, bail};
+use anyhow::bail;
 use pryx_config::{Config, DataDir, Edit, MAIN_AGENT};
 use pryx_core::Overrides;
 use pryx_core::profiles::{self, Profile};
@@ -121,8 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let key = |field: &str| format!("agents[\"{id}\"].{field}");
             let mut edits = Vec::new();
             if let Some(w) = workspace {
-                let path = std::fs::canonicalize(&w)
-                    .with_context(|| format!("workspace {} does not exist", w.display()))?;
+                let path = crate::setup::workspace_root(Some(&w))?;
                 let confirmed = Config::load(&dir)?.agent.broad_workspaces;
                 profiles::check_workspace(&dir, &path, &confirmed)?;
                 edits.push(Edit::Set(

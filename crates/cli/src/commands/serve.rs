@@ -116,8 +116,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e).context("cannot take the core lock"),
     };
-    let config = match setup::workspace_root(args.workspace.as_deref()) {
-        Ok(ws) => setup::confirm_workspace(&dir, config, &ws, args.allow_broad_workspace)?,
+    let ws = setup::workspace_root(args.workspace.as_deref());
+    let config = match &ws {
+        Ok(ws) => setup::confirm_workspace(&dir, config, ws, args.allow_broad_workspace)?,
         Err(_) => config,
     };
     let core = setup::build_core(
@@ -129,8 +130,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             ..AgentSettings::default()
         },
         Overrides {
-            workspace: match &args.workspace {
-                Some(w) => Some(setup::workspace_root(Some(w)).map_err(setup::usage)?),
+            // Only a directory given on the command line overrides the profiles' workspaces.
+            workspace: match args.workspace {
+                Some(_) => Some(ws.map_err(setup::usage)?),
                 None => None,
             },
             model: args.model.clone(),

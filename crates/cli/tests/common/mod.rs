@@ -57,6 +57,24 @@ impl Env {
             .unwrap()
     }
 
+    /// `pryx secrets set NAME` with the value on stdin, as a user would; asserts it worked.
+    pub fn set_secret(&self, name: &str, value: &str) {
+        use std::io::Write as _;
+        let mut child = self
+            .cmd()
+            .args(["secrets", "set", name])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(value.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+
     /// Writes `policies/NAME.yaml`.
     pub fn policy(&self, name: &str, yaml: &str) {
         let dir = self.home.path().join("policies");
@@ -70,6 +88,30 @@ impl Env {
 
     pub fn db_path(&self) -> PathBuf {
         self.home.path().join("pryx.db")
+    }
+}
+
+/// `pryx` (as an `assert_cmd` command) on the data dir `home`, with the file secret store and
+/// no `HOME`, for the CLI tests that need no model.
+pub fn pryx(home: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_pryx"));
+    cmd.env("PRYX_HOME", home)
+        .env("PRYX_SECRET_BACKEND", "file")
+        .env_remove("HOME");
+    cmd
+}
+
+/// A copy of `from` (files and directories) at `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
     }
 }
 

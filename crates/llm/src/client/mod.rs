@@ -370,11 +370,7 @@ impl Driver {
 
     fn map_reqwest(&self, e: &reqwest::Error) -> LlmError {
         if e.is_timeout() {
-            return LlmError::Timeout {
-                provider: self.provider(),
-                phase: TimeoutPhase::Connect,
-                after: self.shared.settings.connect_timeout,
-            };
+            return self.timeout(TimeoutPhase::Connect);
         }
         LlmError::Network {
             provider: self.provider(),

@@ -2,14 +2,7 @@
 //! [`pryx_policy::network`], the code the policy engine judges URLs with, so the tool refuses
 //! every form (IPv4 inside IPv6, odd IPv4 spellings) the engine sees through.
 
-use std::net::IpAddr;
-
 pub use pryx_policy::network::{AddressClass, LocalAddress, classify_ip};
-
-/// Why an address is not public, or `None` when it is.
-pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
-    classify_ip(ip).reason()
-}
 
 /// Whether `host` is allowed by `allowed` (`example.com` exact, `*.example.com` subdomains).
 /// An empty list allows every host.
@@ -25,7 +18,7 @@ mod tests {
     use super::*;
 
     fn blocked(s: &str) -> bool {
-        non_public_reason(s.parse().unwrap()).is_some()
+        classify_ip(s.parse().unwrap()).reason().is_some()
     }
 
     #[test]

@@ -198,10 +198,8 @@ mod imp {
                         "not built into the kernel".to_owned()
                     }
                 };
-                let full = status.ruleset == RulesetStatus::FullyEnforced
-                    && target == super::rules::TARGET_ABI;
                 match status.ruleset {
-                    RulesetStatus::FullyEnforced | RulesetStatus::PartiallyEnforced if full => {
+                    RulesetStatus::FullyEnforced if target == super::rules::TARGET_ABI => {
                         LandlockStatus {
                             support: LandlockSupport::Supported,
                             detail: format!("Landlock enforced ({kernel})"),

@@ -12,14 +12,13 @@ use super::rules::{Grants, abi_at_most, restrict};
 use super::spec::{Ids, Network, Spec, Stage};
 use super::{seccomp, view};
 
-const DEVICES: &[&str] = &[
-    "/dev/null",
-    "/dev/zero",
-    "/dev/full",
-    "/dev/random",
-    "/dev/urandom",
-    "/dev/tty",
-];
+/// The device files commands may read and write, as host paths.
+fn devices() -> Vec<PathBuf> {
+    view::DEVICES
+        .iter()
+        .map(|name| PathBuf::from("/dev").join(name))
+        .collect()
+}
 
 /// Runs the stage `spec` names and returns the exit status for the helper.
 pub(crate) fn run(spec: Spec) -> i32 {
@@ -108,7 +107,7 @@ fn inner(spec: Spec) -> i32 {
         PathBuf::from("/tmp"),
         PathBuf::from("/dev/shm"),
     ];
-    let devices: Vec<PathBuf> = DEVICES.iter().map(PathBuf::from).collect();
+    let devices = devices();
     let grants = Grants {
         read: &read,
         write: &write,
@@ -176,7 +175,7 @@ fn degraded(spec: Spec) -> i32 {
         PathBuf::from("/dev"),
     ]);
     let write = [spec.workspace.clone(), tmp.path().to_path_buf()];
-    let devices: Vec<PathBuf> = DEVICES.iter().map(PathBuf::from).collect();
+    let devices = devices();
     let protected: Vec<PathBuf> = spec
         .protected
         .iter()

@@ -59,8 +59,8 @@ const ETC_SECRET_DIRS: &[&str] = &[
     "NetworkManager/system-connections",
 ];
 
-/// Device files a command may use.
-const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+/// Device files a command may use (names under `/dev`).
+pub(super) const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
 
 /// Writes the single-ID maps of a user namespace just created by this process: `inside` maps
 /// to `outside`, and `setgroups` is refused (needed to map a group without privilege).

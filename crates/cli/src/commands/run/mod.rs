@@ -201,7 +201,6 @@ fn setup_usage(e: CoreError) -> anyhow::Error {
         CoreError::Setup(_) | CoreError::SessionNotFound(_) | CoreError::Invalid(_) => {
             usage(e.into())
         }
-        CoreError::Unknown(_) => usage(e.into()),
         other => other.into(),
     }
 }
