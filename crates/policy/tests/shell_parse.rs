@@ -75,7 +75,9 @@ fn problems_for_what_is_not_understood() {
         "echo $(x",
         "for i in a; do b; done",
         "a )",
-        "f() { x; }",
+        "f() x",
+        "f() { x;",
+        "function { x; }",
         "echo `x",
     ] {
         assert!(!parse(line).problems.is_empty(), "{line}");
@@ -92,4 +94,41 @@ fn analysis_looks_through_wrappers() {
     assert!(!analyze("bash script.sh").asks.is_empty());
     assert!(!analyze("curl x | sh").asks.is_empty());
     assert!(!analyze("bash -c \"$CMD\"").asks.is_empty());
+}
+
+#[test]
+fn function_definitions() {
+    let s = parse("f() { id; cat x; }; f a");
+    assert!(s.problems.is_empty(), "{:?}", s.problems);
+    assert_eq!(names("f() { id; cat x; }; f a"), ["cat", "f", "id"]);
+    assert_eq!(s.functions.len(), 1);
+    assert_eq!((s.functions[0].name.as_str(), s.functions[0].at), ("f", 0));
+    assert!(s.functions[0].unconditional);
+    // Bodies are read wherever they are; a definition is certain only at the top level of this
+    // shell, not piped, backgrounded, grouped or conditional.
+    for (line, unconditional) in [
+        ("f() ( id ); f", true),
+        ("f()\n{\n id\n}\nf", true),
+        ("f() { id; } && f", true),
+        ("f() { id; } || x; f", true),
+        ("x; f() { id; }", true),
+        ("x & f() { id; }", true),
+        ("true && f() { id; }", false),
+        ("false || f() { id; }", false),
+        ("(f() { id; }); f", false),
+        ("x | f() { id; }", false),
+        ("f() { id; } | x", false),
+        ("f() { id; } & f", false),
+        ("if true; then f() { id; }; fi", false),
+        ("{ f() { id; }; }", false),
+        ("g() { f() { id; }; }", false),
+        ("echo $(f() { id; })", false),
+        ("function f { id; }", false),
+        ("function f() { id; }", false),
+    ] {
+        let s = parse(line);
+        assert!(s.problems.is_empty(), "{line}: {:?}", s.problems);
+        let f = s.functions.iter().find(|f| f.name == "f").unwrap();
+        assert_eq!(f.unconditional, unconditional, "{line}");
+    }
 }

@@ -8,4 +8,4 @@ mod word;
 
 pub use analyze::{PathRole, PathUse, ShellFacts, analyze};
 pub use parser::parse;
-pub use word::{Redirect, RedirectKind, Script, SimpleCommand, Word};
+pub use word::{FunctionDef, Redirect, RedirectKind, Script, SimpleCommand, Word};
