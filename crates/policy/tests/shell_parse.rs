@@ -132,3 +132,51 @@ fn function_definitions() {
         assert_eq!(f.unconditional, unconditional, "{line}");
     }
 }
+
+/// Names of the commands a line runs, as judged.
+fn runs(line: &str) -> Vec<String> {
+    analyze(line)
+        .commands
+        .iter()
+        .map(|c| c.first().cloned().unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn function_calls() {
+    assert_eq!(runs("f() { id; }; f; f"), ["id"]);
+    assert_eq!(runs("f; f() { id; }"), ["f", "id"]);
+    assert_eq!(runs("function f { id; }; f"), ["id", "f"]);
+    assert_eq!(runs("(f() { id; }); f"), ["id", "f"]);
+    assert_eq!(runs("f() { id; }; unset -f f; f"), ["id", "unset", "f"]);
+    assert_eq!(
+        runs("f() { id; }; eval 'unset -f f'; f"),
+        ["id", "unset", "f"]
+    );
+    assert_eq!(runs("eval() { :; }; eval 'rm -rf /'"), [":", "rm"]);
+    assert_eq!(runs("f() { id; }; command f"), ["id", "f"]);
+    assert_eq!(runs("f() { id; }; f > out"), ["id"]);
+    assert!(
+        analyze("f() { id; }; f > /etc/x")
+            .paths
+            .iter()
+            .any(|p| p.raw == "/etc/x")
+    );
+}
+
+#[test]
+fn trap_alias_and_eval_text_is_judged() {
+    assert_eq!(runs("trap 'rm -rf x' EXIT; ls"), ["rm", "ls"]);
+    assert_eq!(runs("trap -- 'id' INT TERM"), ["id"]);
+    assert!(runs("trap - EXIT; trap '' INT; trap -p; trap -l; trap EXIT").is_empty());
+    assert!(!analyze("trap \"$X\" EXIT").asks.is_empty());
+    assert_eq!(runs("alias ll='ls -la' x='id; cat y'"), ["ls", "id", "cat"]);
+    assert!(runs("alias; alias -p").is_empty());
+    assert!(!analyze("alias x=\"$Y\"").asks.is_empty());
+    assert_eq!(runs("eval 'trap \"awk 1\" EXIT'"), ["awk"]);
+    // Nesting is bounded.
+    let deep = "eval ".repeat(40) + "id";
+    assert!(!analyze(&deep).asks.is_empty());
+    // A dangerous variable keeps its value for the commands that follow.
+    assert!(!analyze("PATH=/tmp; ls").asks.is_empty());
+}

@@ -1,11 +1,16 @@
 //! From parsed commands to what the policy judges: the commands run (wrappers like `env`,
-//! `nohup`, `bash -c` looked through), the paths they touch, and the doubts that force a person
-//! to look (`ask`) or a refusal (`deny`).
+//! `nohup`, `bash -c` looked through; `eval`, `trap` and `alias` text and function bodies read
+//! as commands), the paths they touch, and the doubts that force a person to look (`ask`) or a
+//! refusal (`deny`).
 
 use super::parser::parse;
 use super::word::{RedirectKind, Script, SimpleCommand, Word};
 
+mod builtins;
+mod env;
 mod wrappers;
+use builtins::{alias, callable_functions, trap};
+use env::assignment;
 use wrappers::{change_dir, find, shell, skip_options, wrapper, wrapper_env};
 
 /// How a command uses a path.
@@ -134,41 +139,6 @@ const FILE_READ: &[&str] = &[
 const SHELLS: &[&str] = &[
     "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox",
 ];
-/// Environment variables that change what a command loads or runs.
-const DANGEROUS_ENV: &[&str] = &[
-    "PATH",
-    "BASH_ENV",
-    "ENV",
-    "IFS",
-    "SHELLOPTS",
-    "BASHOPTS",
-    "PS4",
-    "PROMPT_COMMAND",
-    "CDPATH",
-    "HOME",
-    "EDITOR",
-    "VISUAL",
-    "PAGER",
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_SSH",
-    "GIT_SSH_COMMAND",
-    "GIT_EXEC_PATH",
-    "GIT_CONFIG",
-    "GIT_CONFIG_GLOBAL",
-];
-const DANGEROUS_ENV_PREFIXES: &[&str] = &[
-    "LD_",
-    "DYLD_",
-    "PYTHON",
-    "NODE_",
-    "PERL5",
-    "PERL_",
-    "RUBY",
-    "JAVA_TOOL",
-    "_JAVA",
-];
-
 /// Analyses a command line.
 pub fn analyze(line: &str) -> ShellFacts {
     let mut facts = ShellFacts::default();
@@ -180,12 +150,20 @@ fn script(s: &Script, facts: &mut ShellFacts, depth: usize) {
     for p in &s.problems {
         facts.ask(format!("shell syntax not understood: {p}"));
     }
-    for cmd in &s.commands {
-        simple(cmd, facts, depth);
+    let functions = callable_functions(s);
+    for (i, cmd) in s.commands.iter().enumerate() {
+        let call = cmd.words.first().is_some_and(|w| {
+            functions
+                .iter()
+                .any(|(name, at)| *at <= i && w.literal && w.text == *name)
+        });
+        simple(cmd, facts, depth, call);
     }
 }
 
-fn simple(cmd: &SimpleCommand, facts: &mut ShellFacts, depth: usize) {
+/// One simple command; `function_call` when its name is a function defined earlier in the same
+/// line (whose body is judged where it is defined).
+fn simple(cmd: &SimpleCommand, facts: &mut ShellFacts, depth: usize, function_call: bool) {
     for a in &cmd.assignments {
         assignment(&a.text, facts, !cmd.words.is_empty());
     }
@@ -222,23 +200,8 @@ fn simple(cmd: &SimpleCommand, facts: &mut ShellFacts, depth: usize) {
             RedirectKind::Descriptor | RedirectKind::HereDoc | RedirectKind::HereString => {}
         }
     }
-    if !cmd.words.is_empty() {
+    if !cmd.words.is_empty() && !function_call {
         command(&cmd.words, facts, depth);
-    }
-}
-
-fn assignment(text: &str, facts: &mut ShellFacts, prefix: bool) {
-    let (name, value) = text.split_once('=').unwrap_or((text, ""));
-    if prefix
-        && (DANGEROUS_ENV.contains(&name)
-            || DANGEROUS_ENV_PREFIXES.iter().any(|p| name.starts_with(p)))
-    {
-        facts.ask(format!(
-            "environment variable `{name}` changes what the command loads or runs"
-        ));
-    }
-    if looks_like_path(value) {
-        facts.path(value, PathRole::Read, &format!("{name}="), false, false);
     }
 }
 
@@ -308,6 +271,8 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
             }
             return;
         }
+        "trap" => return trap(rest, facts, depth),
+        "alias" => return alias(rest, facts, depth),
         "cd" | "pushd" | "popd" => return change_dir(base, rest, facts),
         "find" => return find(rest, facts, depth),
         _ if SHELLS.contains(&base) => return shell(base, rest, facts, depth),
