@@ -9,7 +9,7 @@ use crate::decision::{Action, Decision};
 use crate::document::Policy;
 use crate::network::{LocalAddress, Target, classify_url};
 use crate::path::{PathProblem, has_other_links, resolve_path};
-use crate::shell::{PathRole, ShellFacts, analyze};
+use crate::shell::{PathRole, ShellCommand, ShellFacts, analyze};
 
 /// Everything learned about a call, for the hard verdict and for rule constraints.
 pub(crate) struct Findings {
@@ -17,8 +17,8 @@ pub(crate) struct Findings {
     pub verdict: Decision,
     /// Resolved paths, as shown to path globs (workspace-relative inside, absolute outside).
     pub paths: Vec<String>,
-    /// Commands of a shell line (words; empty if the name is computed).
-    pub commands: Vec<Vec<String>>,
+    /// Commands of a shell line, with what each can do.
+    pub commands: Vec<ShellCommand>,
     /// Host of a network call.
     pub host: Option<String>,
     /// The host is loopback / private (never matched by wildcard allow-lists).

@@ -1,7 +1,7 @@
 //! The shell reader finds every command and redirection.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pryx_policy::shell::{RedirectKind, analyze, parse};
+use pryx_policy::shell::{Capability, RedirectKind, analyze, parse};
 
 fn names(line: &str) -> Vec<String> {
     let mut v: Vec<String> = parse(line)
@@ -87,7 +87,7 @@ fn problems_for_what_is_not_understood() {
 #[test]
 fn analysis_looks_through_wrappers() {
     let f = analyze("env -i A=1 nohup timeout -s KILL 5 nice -n 3 bash -c 'git status && cat x'");
-    let names: Vec<_> = f.commands.iter().map(|c| c[0].clone()).collect();
+    let names: Vec<_> = f.commands.iter().map(|c| c.words[0].clone()).collect();
     assert_eq!(names, ["git", "cat"]);
     assert!(f.asks.is_empty(), "{:?}", f.asks);
     assert!(analyze("sudo -u root ls").denies.len() == 1);
@@ -138,7 +138,7 @@ fn runs(line: &str) -> Vec<String> {
     analyze(line)
         .commands
         .iter()
-        .map(|c| c.first().cloned().unwrap_or_default())
+        .map(|c| c.words.first().cloned().unwrap_or_default())
         .collect()
 }
 
@@ -179,4 +179,29 @@ fn trap_alias_and_eval_text_is_judged() {
     assert!(!analyze(&deep).asks.is_empty());
     // A dangerous variable keeps its value for the commands that follow.
     assert!(!analyze("PATH=/tmp; ls").asks.is_empty());
+}
+
+#[test]
+fn capabilities_are_typed_and_placed_on_their_command() {
+    let f = analyze("nice find . -exec awk 'BEGIN{system(1)}' {} + | sort");
+    let caps: Vec<(String, Vec<Capability>)> = f
+        .commands
+        .iter()
+        .map(|c| {
+            (
+                c.words[0].clone(),
+                c.powers.iter().map(|p| p.capability).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        caps,
+        [
+            ("find".to_string(), vec![Capability::Exec]),
+            ("awk".to_string(), vec![Capability::Exec]),
+            ("sort".to_string(), vec![]),
+        ]
+    );
+    assert_eq!(Capability::parse("fetch"), Some(Capability::Fetch));
+    assert_eq!(Capability::Write.to_string(), "write");
 }

@@ -1,15 +1,18 @@
 //! From parsed commands to what the policy judges: the commands run (wrappers like `env`,
 //! `nohup`, `bash -c` looked through; `eval`, `trap` and `alias` text and function bodies read
-//! as commands), the paths they touch, and the doubts that force a person to look (`ask`) or a
-//! refusal (`deny`).
+//! as commands), what each can do beyond its name ([`Capability`], from the table in `code`),
+//! the paths they touch, and the doubts that force a person to look (`ask`) or a refusal
+//! (`deny`).
 
 use super::parser::parse;
 use super::word::{RedirectKind, Script, SimpleCommand, Word};
 
 mod builtins;
+mod code;
 mod env;
 mod wrappers;
 use builtins::{alias, callable_functions, trap};
+pub use code::{Capability, Power};
 use env::assignment;
 use wrappers::{change_dir, find, shell, skip_options, wrapper, wrapper_env};
 
@@ -36,11 +39,21 @@ pub struct PathUse {
     pub glob: bool,
 }
 
+/// One command that runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShellCommand {
+    /// Its words (wrappers removed); empty if the name is not literal.
+    pub words: Vec<String>,
+    /// What it can do beyond what its name says: run code, write files the path rules do not
+    /// see, reach the network. An allow-list entry must name each (`awk:exec`).
+    pub powers: Vec<Power>,
+}
+
 /// What a command line would do, for judging.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShellFacts {
-    /// The words of every command that runs (wrappers removed); empty if the name is not literal.
-    pub commands: Vec<Vec<String>>,
+    /// Every command that runs.
+    pub commands: Vec<ShellCommand>,
     pub paths: Vec<PathUse>,
     /// Reasons a person must approve.
     pub asks: Vec<String>,
@@ -60,6 +73,13 @@ impl ShellFacts {
         if !self.denies.contains(&r) {
             self.denies.push(r);
         }
+    }
+    /// Records a command that runs.
+    fn run(&mut self, words: Vec<String>) {
+        self.commands.push(ShellCommand {
+            words,
+            powers: Vec::new(),
+        });
     }
     fn path(&mut self, raw: &str, role: PathRole, command: &str, strict: bool, glob: bool) {
         self.paths.push(PathUse {
@@ -221,7 +241,7 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
             "command name `{}` is computed at run time",
             first.text
         ));
-        facts.commands.push(Vec::new());
+        facts.run(Vec::new());
         generic_args(&words[1..], "?", facts, false);
         return;
     }
@@ -242,6 +262,8 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
             facts.ask(format!(
                 "`{base}` runs a command on arguments read at run time"
             ));
+            facts.run(vec![name.to_string()]);
+            code::inspect(base, rest, facts);
             let inner = skip_options(
                 rest,
                 &[
@@ -283,7 +305,16 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
     }
     let mut words_out = vec![name.to_string()];
     words_out.extend(rest.iter().map(|w| w.text.clone()));
-    facts.commands.push(words_out);
+    facts.run(words_out);
+    // awk and sed programs are text, not file names.
+    let programs = code::program_words(base, rest);
+    let file_args: Vec<Word> = rest
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !programs.contains(i))
+        .map(|(_, w)| w.clone())
+        .collect();
+    let rest = file_args.as_slice();
     if FILE_WRITE.contains(&base) {
         generic_args(rest, base, facts, true);
         mark_role(facts, PathRole::Write);
@@ -301,6 +332,7 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
     } else {
         generic_args(rest, base, facts, false);
     }
+    code::inspect(base, &words[1..], facts);
 }
 
 /// Sets the role of the paths just added by the current command (those still `Write` by default).
@@ -308,7 +340,7 @@ fn mark_role(facts: &mut ShellFacts, role: PathRole) {
     let Some(last_cmd) = facts
         .commands
         .last()
-        .and_then(|c| c.first())
+        .and_then(|c| c.words.first())
         .map(|n| basename(n).to_string())
     else {
         return;
