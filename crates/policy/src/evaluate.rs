@@ -66,18 +66,19 @@ pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
     }
     let baseline = baseline(policy, ctx, kind, &judge);
     let ruling = rules(policy, ctx.tool, &judge);
-    let ruled = match ruling.matched {
-        Some((d, _)) => d,
+    let (ruled, allowed_by) = match ruling.matched {
+        Some(m) => m,
         None => match ruling.short {
             // An allowed rule named every command but not all they can do: say how to allow it.
             Some(short) if baseline.action != Action::Allow => {
                 let mut d = short;
                 d.action = baseline.action;
-                d
+                (d, None)
             }
-            _ => baseline,
+            _ => (baseline, None),
         },
     };
+    code_writes(&mut judge, allowed_by);
     let hard = judge.found.verdict;
     if hard.action >= ruled.action && hard.action != Action::Allow {
         hard
@@ -363,6 +364,37 @@ fn constraints_fit(rule: &ToolRule, judge: &Judge<'_>, allowing: bool) -> Fit {
     } else {
         Fit::Short(reasons.join("; "), needed)
     }
+}
+
+/// Writes to code-bearing files ask, unless the `allowed` rule that allows the call names each
+/// in its `paths` (see [`crate::code_files::names`]: `**` does not name `Makefile`).
+fn code_writes(judge: &mut Judge<'_>, allowed_by: Option<&ToolRule>) {
+    let globs: Vec<(&str, globset::GlobMatcher)> = allowed_by
+        .map(|r| r.constraints.paths.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|g| Some((g.as_str(), glob(g).ok()?.compile_matcher())))
+        .collect();
+    let writes = std::mem::take(&mut judge.found.code_writes);
+    for w in &writes {
+        let named = globs
+            .iter()
+            .any(|(text, m)| m.is_match(&w.shown) && crate::code_files::names(text, &w.shown));
+        if !named {
+            let d = Decision::new(
+                Action::Ask,
+                format!("{}: code-bearing file", judge.policy.name),
+                format!(
+                    "writing `{}` makes other commands run code ({}); name it in the `paths` of an allowed rule to let it pass",
+                    w.shown, w.runs
+                ),
+            )
+            .with("attempted_path", w.raw.as_str())
+            .with("path", w.shown.as_str());
+            judge.flag(d);
+        }
+    }
+    judge.found.code_writes = writes;
 }
 
 fn glob(g: &str) -> Result<globset::Glob, globset::Error> {

@@ -1,5 +1,6 @@
 //! Commands that run code, write files the path rules do not see, or reach the network pass an
-//! allow-list only when it names that capability (`awk:exec`).
+//! allow-list only when it names that capability (`awk:exec`); writes to files that make other
+//! commands run code ask unless the allowing rule names them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,14 @@ fn shell(p: &Policy, ws: &Path, cmd: &str) -> Decision {
     evaluate(
         p,
         &CallContext::new("shell.exec", ToolKind::Exec, &args, ws, None),
+    )
+}
+
+fn write(p: &Policy, ws: &Path, path: &str) -> Decision {
+    let args = json!({ "path": path, "content": "" });
+    evaluate(
+        p,
+        &CallContext::new("fs.write", ToolKind::Write, &args, ws, None),
     )
 }
 
@@ -251,5 +260,75 @@ fn deny_and_ask_rules_still_win() {
     assert_eq!(
         (d.action, d.rule.as_str()),
         (Action::Ask, "t: tools.ask[shell.exec]")
+    );
+}
+
+#[test]
+fn writing_code_bearing_files_asks_unless_named() {
+    let (_d, w) = ws();
+    let p = policy(EVERYDAY);
+    for cmd in [
+        "echo x > .git/hooks/pre-commit",
+        "echo '[core] fsmonitor = id' >> .git/config",
+        "echo x | tee .envrc",
+        "cp f package.json",
+        "mv f .github/workflows/ci.yml",
+        "sed -i s/a/b/ Makefile",
+        "sed -ni p Makefile",
+        "awk '{print > \"build.rs\"}' f",
+        "sort -o .gitattributes f",
+        "dd if=f of=.gitmodules",
+        "cp f .git/hooks/*",
+        "echo x > sub/GNUmakefile",
+        "echo x > .pre-commit-config.yaml",
+        "cp --target-directory=.git f",
+        "uniq f Makefile",
+        "xxd -r f build.rs",
+    ] {
+        let d = shell(&p, &w, cmd);
+        assert_eq!(d.action, Action::Ask, "{cmd}: {d:?}");
+        assert_eq!(d.rule, "t: code-bearing file", "{cmd}: {d:?}");
+        assert!(
+            d.reason.contains("makes other commands run code"),
+            "{cmd}: {}",
+            d.reason
+        );
+    }
+    // A link that leads to a code-bearing file counts as that file, also behind a wildcard.
+    std::os::unix::fs::symlink(w.join(".git/config"), w.join("cfg")).unwrap();
+    for cmd in ["echo x > cfg", "echo x > c?g"] {
+        let d = shell(&p, &w, cmd);
+        assert_eq!(d.action, Action::Ask, "{cmd}: {d:?}");
+    }
+    let anywhere = policy("name: t\ntools:\n  allowed:\n    - fs.write: {paths: ['**']}\n");
+    for path in [
+        "Makefile",
+        ".github/workflows/ci.yml",
+        ".git/config",
+        "a/package.json",
+    ] {
+        let d = write(&anywhere, &w, path);
+        assert_eq!(d.action, Action::Ask, "{path}: {d:?}");
+    }
+    assert_eq!(write(&anywhere, &w, "src/lib.rs").action, Action::Allow);
+    let named = policy(
+        "name: t\ntools:\n  allowed:\n    - fs.write: {paths: ['**', Makefile, '.github/workflows/*']}\n",
+    );
+    assert_eq!(write(&named, &w, "Makefile").action, Action::Allow);
+    assert_eq!(
+        write(&named, &w, ".github/workflows/ci.yml").action,
+        Action::Allow
+    );
+    assert_eq!(write(&named, &w, "package.json").action, Action::Ask);
+    let shell_named = policy(
+        "name: t\ntools:\n  allowed:\n    - shell.exec: {commands: [echo], paths: ['**', Makefile]}\n",
+    );
+    assert_eq!(
+        shell(&shell_named, &w, "echo 'all:' > Makefile").action,
+        Action::Allow
+    );
+    assert_eq!(
+        shell(&shell_named, &w, "echo x > .envrc").action,
+        Action::Ask
     );
 }

@@ -403,7 +403,7 @@ fn generic_args(args: &[Word], command: &str, facts: &mut ShellFacts, strict: bo
             } else {
                 ""
             };
-            if looks_like_path(value) {
+            if looks_like_path(value) || (strict && code_bearing(value)) {
                 facts.path(value, PathRole::Write, command, strict, w.glob);
             }
             continue;
@@ -411,7 +411,7 @@ fn generic_args(args: &[Word], command: &str, facts: &mut ShellFacts, strict: bo
         if !t.starts_with('/')
             && let Some((key, v)) = t.split_once('=')
             && !key.contains('/')
-            && looks_like_path(v)
+            && (looks_like_path(v) || (strict && code_bearing(v)))
         {
             facts.path(v, PathRole::Write, command, strict, w.glob);
             continue;
@@ -422,4 +422,10 @@ fn generic_args(args: &[Word], command: &str, facts: &mut ShellFacts, strict: bo
 
 fn looks_like_path(v: &str) -> bool {
     v.contains('/') || v.starts_with('~') || v == ".." || v == "."
+}
+
+/// A bare name like `Makefile` or `.envrc`: for a file command, an option value naming one is a
+/// file it may write (`cp --target-directory=.git`).
+fn code_bearing(v: &str) -> bool {
+    crate::code_files::code_file(v, false).is_some()
 }
