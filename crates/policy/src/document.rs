@@ -127,7 +127,14 @@ impl ToolRule {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Constraints {
-    /// Command names or word prefixes (`python`, `git status`).
+    /// Command names or word prefixes (`python`, `git status`), or a command name with one
+    /// capability it may show: `awk:exec` (runs code), `sed:write` (writes files the path rules
+    /// cannot see), `curl:fetch` (reaches the network). In an `allowed` rule, a command that
+    /// shows a capability passes only if an entry naming it grants that capability: its
+    /// `name:capability`, or a word prefix that spells the word showing it (`python3 -c`).
+    /// `name:capability` also allows the plain command. In `ask`/`denied`, `awk:exec` matches
+    /// only an `awk` that shows `exec`. The commands and options behind each capability are in
+    /// `docs/security.md`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
     /// Host names; `*.example.com` matches subdomains only. A local address matches only

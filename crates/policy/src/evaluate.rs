@@ -4,6 +4,7 @@
 use pryx_protocol::ToolKind;
 use serde_json::Value;
 
+use crate::commands::{Coverage, allow_coverage, missing_reason, triggers};
 use crate::context::CallContext;
 use crate::decision::{Action, Decision};
 use crate::document::{Policy, ToolRule};
@@ -64,7 +65,20 @@ pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
         return *d;
     }
     let baseline = baseline(policy, ctx, kind, &judge);
-    let ruled = rules(policy, ctx.tool, &judge).unwrap_or(baseline);
+    let ruling = rules(policy, ctx.tool, &judge);
+    let (ruled, allowed_by) = match ruling.matched {
+        Some(m) => m,
+        None => match ruling.short {
+            // An allowed rule named every command but not all they can do: say how to allow it.
+            Some(short) if baseline.action != Action::Allow => {
+                let mut d = short;
+                d.action = baseline.action;
+                (d, None)
+            }
+            _ => (baseline, None),
+        },
+    };
+    code_writes(&mut judge, allowed_by);
     let hard = judge.found.verdict;
     let decision = if hard.action >= ruled.action && hard.action != Action::Allow {
         hard
@@ -243,64 +257,108 @@ fn host_allowed(pattern: &str, found: &Findings) -> bool {
     }
 }
 
+/// What the tool rules say.
+struct Ruling<'p> {
+    /// The first matching rule's decision, and the rule when it is an `allowed` one.
+    matched: Option<(Decision, Option<&'p ToolRule>)>,
+    /// An `allowed` rule that matched but for capabilities its commands do not grant.
+    short: Option<Decision>,
+}
+
 /// The first matching rule in `denied`, then `ask`, then `allowed`.
-fn rules(policy: &Policy, tool: &str, judge: &Judge<'_>) -> Option<Decision> {
+fn rules<'p>(policy: &'p Policy, tool: &str, judge: &Judge<'_>) -> Ruling<'p> {
     let lists: [(&str, &Vec<ToolRule>, Action); 3] = [
         ("denied", &policy.tools.denied, Action::Deny),
         ("ask", &policy.tools.ask, Action::Ask),
         ("allowed", &policy.tools.allowed, Action::Allow),
     ];
+    let mut short = None;
     for (list, rules, action) in lists {
         for r in rules.iter().filter(|r| tool_matches(&r.pattern, tool)) {
-            if constraints_match(r, judge, action == Action::Allow) {
-                let verb = match action {
-                    Action::Allow => "allows",
-                    Action::Ask => "asks for",
-                    Action::Deny => "denies",
-                };
-                return Some(
-                    Decision::new(
-                        action,
-                        format!("{}: tools.{list}[{}]", policy.name, r.pattern),
-                        format!("the policy {verb} `{tool}`"),
-                    )
-                    .with("tool", tool),
-                );
+            let rule = format!("{}: tools.{list}[{}]", policy.name, r.pattern);
+            match constraints_fit(r, judge, action == Action::Allow) {
+                Fit::Yes => {
+                    let verb = match action {
+                        Action::Allow => "allows",
+                        Action::Ask => "asks for",
+                        Action::Deny => "denies",
+                    };
+                    let d = Decision::new(action, rule, format!("the policy {verb} `{tool}`"))
+                        .with("tool", tool);
+                    let allowed_by = (action == Action::Allow).then_some(r);
+                    return Ruling {
+                        matched: Some((d, allowed_by)),
+                        short,
+                    };
+                }
+                Fit::Short(reason, needed) if short.is_none() => {
+                    short = Some(
+                        Decision::new(Action::Ask, rule, reason)
+                            .with("tool", tool)
+                            .with("capabilities", needed),
+                    );
+                }
+                Fit::Short(..) | Fit::No => {}
             }
         }
     }
-    None
+    Ruling {
+        matched: None,
+        short,
+    }
+}
+
+/// How a rule's constraints fit a call.
+enum Fit {
+    Yes,
+    No,
+    /// Everything fits but capabilities of named commands: why, and the entries that would
+    /// grant them (`awk:exec`).
+    Short(String, Vec<String>),
 }
 
 /// Kinds of constraint combine with AND. Within a kind, an `allowed` rule needs every command,
-/// host and path covered; an `ask`/`denied` rule needs any one to match.
-fn constraints_match(rule: &ToolRule, judge: &Judge<'_>, allowing: bool) -> bool {
+/// host and path covered (a command's capabilities included); an `ask`/`denied` rule needs any
+/// one to match.
+fn constraints_fit(rule: &ToolRule, judge: &Judge<'_>, allowing: bool) -> Fit {
     let c = &rule.constraints;
     let f = &judge.found;
+    let mut reasons = Vec::new();
+    let mut needed = Vec::new();
     if !c.commands.is_empty() {
-        let hit = |cmd: &Vec<String>| {
-            c.commands
-                .iter()
-                .any(|entry| command_matches(entry, cmd, allowing))
-        };
-        let ok = if allowing {
-            !f.commands.is_empty() && f.commands.iter().all(hit)
-        } else {
-            f.commands.iter().any(hit)
-        };
-        if !ok {
-            return false;
+        if allowing {
+            if f.commands.is_empty() {
+                return Fit::No;
+            }
+            for cmd in &f.commands {
+                match allow_coverage(&c.commands, cmd) {
+                    Coverage::Allowed => {}
+                    Coverage::NotNamed => return Fit::No,
+                    Coverage::Missing(missing) => {
+                        let name = cmd.words.first().map_or("", String::as_str);
+                        reasons.push(missing_reason(name, &missing));
+                        for p in missing {
+                            let entry = format!("{name}:{}", p.capability);
+                            if !needed.contains(&entry) {
+                                needed.push(entry);
+                            }
+                        }
+                    }
+                }
+            }
+        } else if !f.commands.iter().any(|cmd| triggers(&c.commands, cmd)) {
+            return Fit::No;
         }
     }
     if !c.domains.is_empty() {
         let ok = c.domains.iter().any(|p| host_allowed(p, f));
         if !ok {
-            return false;
+            return Fit::No;
         }
     }
     if !c.paths.is_empty() {
         let Ok(set) = build_globs(&c.paths) else {
-            return false;
+            return Fit::No;
         };
         let ok = if allowing {
             !f.paths.is_empty() && f.paths.iter().all(|p| set.is_match(p))
@@ -308,38 +366,57 @@ fn constraints_match(rule: &ToolRule, judge: &Judge<'_>, allowing: bool) -> bool
             f.paths.iter().any(|p| set.is_match(p))
         };
         if !ok {
-            return false;
+            return Fit::No;
         }
     }
-    true
+    if reasons.is_empty() {
+        Fit::Yes
+    } else {
+        Fit::Short(reasons.join("; "), needed)
+    }
+}
+
+/// Writes to code-bearing files ask, unless the `allowed` rule that allows the call names each
+/// in its `paths` (see [`crate::code_files::names`]: `**` does not name `Makefile`).
+fn code_writes(judge: &mut Judge<'_>, allowed_by: Option<&ToolRule>) {
+    let globs: Vec<(&str, globset::GlobMatcher)> = allowed_by
+        .map(|r| r.constraints.paths.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|g| Some((g.as_str(), glob(g).ok()?.compile_matcher())))
+        .collect();
+    let writes = std::mem::take(&mut judge.found.code_writes);
+    for w in &writes {
+        let named = globs
+            .iter()
+            .any(|(text, m)| m.is_match(&w.shown) && crate::code_files::names(text, &w.shown));
+        if !named {
+            let d = Decision::new(
+                Action::Ask,
+                format!("{}: code-bearing file", judge.policy.name),
+                format!(
+                    "writing `{}` makes other commands run code ({}); name it in the `paths` of an allowed rule to let it pass",
+                    w.shown, w.runs
+                ),
+            )
+            .with("attempted_path", w.raw.as_str())
+            .with("path", w.shown.as_str());
+            judge.flag(d);
+        }
+    }
+    judge.found.code_writes = writes;
+}
+
+fn glob(g: &str) -> Result<globset::Glob, globset::Error> {
+    globset::GlobBuilder::new(g).literal_separator(true).build()
 }
 
 fn build_globs(globs: &[String]) -> Result<globset::GlobSet, globset::Error> {
     let mut b = globset::GlobSetBuilder::new();
     for g in globs {
-        b.add(
-            globset::GlobBuilder::new(g)
-                .literal_separator(true)
-                .build()?,
-        );
+        b.add(glob(g)?);
     }
     b.build()
-}
-
-/// `entry` is a command name or word prefix (`git status`). To allow, the name must match as
-/// written (so `/tmp/python` is not `python`); to deny or ask, the base name is enough.
-fn command_matches(entry: &str, cmd: &[String], allowing: bool) -> bool {
-    let want: Vec<&str> = entry.split_whitespace().collect();
-    let (Some(first), Some(name)) = (want.first(), cmd.first()) else {
-        return false;
-    };
-    let name_ok = if allowing {
-        name == first
-    } else {
-        let base = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
-        base(name) == base(first)
-    };
-    name_ok && want.len() <= cmd.len() && want[1..].iter().zip(&cmd[1..]).all(|(w, c)| w == c)
 }
 
 fn rate_limit(policy: &Policy, ctx: &CallContext<'_>) -> Option<Decision> {

@@ -9,7 +9,7 @@ use crate::decision::{Action, Decision};
 use crate::document::Policy;
 use crate::network::{LocalAddress, Target, classify_url};
 use crate::path::{PathProblem, has_other_links, resolve_path};
-use crate::shell::{PathRole, ShellFacts, analyze};
+use crate::shell::{PathRole, ShellCommand, ShellFacts, analyze};
 
 /// Everything learned about a call, for the hard verdict and for rule constraints.
 pub(crate) struct Findings {
@@ -17,14 +17,25 @@ pub(crate) struct Findings {
     pub verdict: Decision,
     /// Resolved paths, as shown to path globs (workspace-relative inside, absolute outside).
     pub paths: Vec<String>,
-    /// Commands of a shell line (words; empty if the name is computed).
-    pub commands: Vec<Vec<String>>,
+    /// Commands of a shell line, with what each can do.
+    pub commands: Vec<ShellCommand>,
+    /// Code-bearing files written; they ask unless the allowing rule names them.
+    pub code_writes: Vec<CodeWrite>,
     /// Host of a network call.
     pub host: Option<String>,
     /// The host is loopback / private (never matched by wildcard allow-lists).
     pub local_host: bool,
     /// The URL of a network call, for matching exact local addresses (host and port).
     pub url: Option<url::Url>,
+}
+
+/// A write to a file that makes other commands run code.
+pub(crate) struct CodeWrite {
+    pub raw: String,
+    /// As shown to path globs.
+    pub shown: String,
+    /// What runs it.
+    pub runs: &'static str,
 }
 
 pub(crate) struct Judge<'a> {
@@ -61,6 +72,7 @@ impl<'a> Judge<'a> {
                 ),
                 paths: Vec::new(),
                 commands: Vec::new(),
+                code_writes: Vec::new(),
                 host: None,
                 local_host: false,
                 url: None,
@@ -111,11 +123,7 @@ impl<'a> Judge<'a> {
                 return None;
             }
         };
-        let shown = match resolved.strip_prefix(&self.workspace) {
-            Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
-            Ok(rel) => rel.to_string_lossy().into_owned(),
-            Err(_) => resolved.to_string_lossy().into_owned(),
-        };
+        let shown = self.shown(&resolved);
         self.found.paths.push(shown.clone());
         let details = |d: Decision| {
             d.with("attempted_path", raw)
@@ -136,13 +144,8 @@ impl<'a> Judge<'a> {
                 );
                 self.flag(details(d));
             }
-            if writing && (shown.starts_with(".git/hooks") || shown == ".git/config") {
-                let d = Decision::new(
-                    Action::Ask,
-                    self.rule("git hooks and config"),
-                    format!("writing `{shown}` can make git run commands"),
-                );
-                self.flag(details(d));
+            if writing && strict {
+                self.code_write(raw, &shown, glob.then_some(resolved.as_path()));
             }
             return Some(resolved);
         }
@@ -168,6 +171,9 @@ impl<'a> Judge<'a> {
                 );
                 self.flag(details(d));
             }
+            if writing && strict {
+                self.code_write(raw, &shown, glob.then_some(resolved.as_path()));
+            }
             return Some(resolved);
         }
         let (action, reason) = if strict {
@@ -181,6 +187,48 @@ impl<'a> Judge<'a> {
         let d = Decision::new(action, self.rule("path outside workspace"), reason);
         self.flag(details(d));
         None
+    }
+
+    /// Notes a write to a code-bearing file. A path with wildcards (`glob`: the resolved
+    /// pattern) counts as itself (what the shell uses when nothing matches) and as each existing
+    /// file it matches; if it matches too many to list, as any code-bearing file it could match.
+    fn code_write(&mut self, raw: &str, shown: &str, glob: Option<&Path>) {
+        let mut found: Vec<(String, &'static str)> = crate::code_files::code_file(shown, false)
+            .map(|runs| (shown.to_string(), runs))
+            .into_iter()
+            .collect();
+        match glob.map(expand_glob) {
+            Some(Some(matches)) => found.extend(matches.iter().filter_map(|m| {
+                // A match may be a link: what counts is where the write lands.
+                let real = resolve_path(&m.to_string_lossy(), &self.workspace, self.home)
+                    .unwrap_or_else(|_| m.clone());
+                let shown = self.shown(&real);
+                let runs = crate::code_files::code_file(&shown, false)?;
+                Some((shown, runs))
+            })),
+            Some(None) => found.extend(
+                crate::code_files::code_file(shown, true).map(|runs| (shown.to_string(), runs)),
+            ),
+            None => {}
+        }
+        for (shown, runs) in found {
+            if !self.found.code_writes.iter().any(|w| w.shown == shown) {
+                self.found.code_writes.push(CodeWrite {
+                    raw: raw.to_string(),
+                    shown,
+                    runs,
+                });
+            }
+        }
+    }
+
+    /// A resolved path as path globs see it: workspace-relative inside, absolute outside.
+    fn shown(&self, resolved: &Path) -> String {
+        match resolved.strip_prefix(&self.workspace) {
+            Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+            Ok(rel) => rel.to_string_lossy().into_owned(),
+            Err(_) => resolved.to_string_lossy().into_owned(),
+        }
     }
 
     /// A wildcard could match a symlink leading elsewhere: ask if its directory holds any.
@@ -389,6 +437,48 @@ impl<'a> Judge<'a> {
             self.path(s, role, strict, false, ws);
         }
     }
+}
+
+/// The existing files a resolved path with wildcards matches (a superset: `*` also matches
+/// names starting with `.`); `None` if there are too many to list.
+fn expand_glob(pattern: &Path) -> Option<Vec<PathBuf>> {
+    const MAX: usize = 4096;
+    let mut current = vec![PathBuf::from("/")];
+    for comp in pattern.components().skip(1) {
+        let part = comp.as_os_str();
+        let text = part.to_string_lossy();
+        if !text.contains(['*', '?', '[']) {
+            for p in &mut current {
+                p.push(part);
+            }
+            continue;
+        }
+        let Ok(glob) = globset::Glob::new(&text) else {
+            return None;
+        };
+        let m = glob.compile_matcher();
+        let mut next = Vec::new();
+        for dir in &current {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if m.is_match(e.file_name()) {
+                    next.push(dir.join(e.file_name()));
+                    if next.len() > MAX {
+                        return None;
+                    }
+                }
+            }
+        }
+        current = next;
+    }
+    Some(
+        current
+            .into_iter()
+            .filter(|p| p.exists() || p.is_symlink())
+            .collect(),
+    )
 }
 
 /// A decision for malformed arguments.

@@ -8,6 +8,8 @@
 //! the workspace is denied. Addresses are classed in [`network`], which `http.request` shares.
 
 mod builtin;
+mod code_files;
+mod commands;
 mod context;
 mod decision;
 mod document;

@@ -219,9 +219,7 @@ fn validate_rule(list: &str, rule: &ToolRule) -> Result<(), String> {
         check_domain(d).map_err(|e| format!("{at}: {e}"))?;
     }
     for c in &rule.constraints.commands {
-        if c.trim().is_empty() {
-            return Err(format!("{at}: empty command"));
-        }
+        crate::commands::CommandEntry::parse(c).map_err(|e| format!("{at}: {e}"))?;
     }
     for g in &rule.constraints.paths {
         if let Err(e) = globset::Glob::new(g) {
@@ -392,6 +390,21 @@ approval:
             parse("name: x\ntools: {allowed: [{fs.read: {paths: ['a[']}}]}\n"),
             Err(PolicyError::Invalid { .. })
         ));
+        for bad in ["awk:run", "':exec'", "'git:exec status'", "' '"] {
+            let err = parse(&format!(
+                "name: x\ntools: {{allowed: [{{shell.exec: {{commands: [{bad}]}}}}]}}\n"
+            ))
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("tools.allowed[shell.exec]"),
+                "{bad}: {err}"
+            );
+        }
+        let ok = parse(
+            "name: x\ntools: {allowed: [{shell.exec: {commands: [awk, 'awk:exec', 'curl:fetch', 'sed:write']}}]}\n",
+        )
+        .unwrap();
+        assert_eq!(ok.tools.allowed[0].constraints.commands.len(), 4);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The shell reader finds every command and redirection.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pryx_policy::shell::{RedirectKind, analyze, parse};
+use pryx_policy::shell::{Capability, RedirectKind, analyze, parse};
 
 fn names(line: &str) -> Vec<String> {
     let mut v: Vec<String> = parse(line)
@@ -75,7 +75,9 @@ fn problems_for_what_is_not_understood() {
         "echo $(x",
         "for i in a; do b; done",
         "a )",
-        "f() { x; }",
+        "f() x",
+        "f() { x;",
+        "function { x; }",
         "echo `x",
     ] {
         assert!(!parse(line).problems.is_empty(), "{line}");
@@ -85,11 +87,121 @@ fn problems_for_what_is_not_understood() {
 #[test]
 fn analysis_looks_through_wrappers() {
     let f = analyze("env -i A=1 nohup timeout -s KILL 5 nice -n 3 bash -c 'git status && cat x'");
-    let names: Vec<_> = f.commands.iter().map(|c| c[0].clone()).collect();
+    let names: Vec<_> = f.commands.iter().map(|c| c.words[0].clone()).collect();
     assert_eq!(names, ["git", "cat"]);
     assert!(f.asks.is_empty(), "{:?}", f.asks);
     assert!(analyze("sudo -u root ls").denies.len() == 1);
     assert!(!analyze("bash script.sh").asks.is_empty());
     assert!(!analyze("curl x | sh").asks.is_empty());
     assert!(!analyze("bash -c \"$CMD\"").asks.is_empty());
+}
+
+#[test]
+fn function_definitions() {
+    let s = parse("f() { id; cat x; }; f a");
+    assert!(s.problems.is_empty(), "{:?}", s.problems);
+    assert_eq!(names("f() { id; cat x; }; f a"), ["cat", "f", "id"]);
+    assert_eq!(s.functions.len(), 1);
+    assert_eq!((s.functions[0].name.as_str(), s.functions[0].at), ("f", 0));
+    assert!(s.functions[0].unconditional);
+    // Bodies are read wherever they are; a definition is certain only at the top level of this
+    // shell, not piped, backgrounded, grouped or conditional.
+    for (line, unconditional) in [
+        ("f() ( id ); f", true),
+        ("f()\n{\n id\n}\nf", true),
+        ("f() { id; } && f", true),
+        ("f() { id; } || x; f", true),
+        ("x; f() { id; }", true),
+        ("x & f() { id; }", true),
+        ("true && f() { id; }", false),
+        ("false || f() { id; }", false),
+        ("(f() { id; }); f", false),
+        ("x | f() { id; }", false),
+        ("f() { id; } | x", false),
+        ("f() { id; } & f", false),
+        ("if true; then f() { id; }; fi", false),
+        ("{ f() { id; }; }", false),
+        ("g() { f() { id; }; }", false),
+        ("echo $(f() { id; })", false),
+        ("function f { id; }", false),
+        ("function f() { id; }", false),
+    ] {
+        let s = parse(line);
+        assert!(s.problems.is_empty(), "{line}: {:?}", s.problems);
+        let f = s.functions.iter().find(|f| f.name == "f").unwrap();
+        assert_eq!(f.unconditional, unconditional, "{line}");
+    }
+}
+
+/// Names of the commands a line runs, as judged.
+fn runs(line: &str) -> Vec<String> {
+    analyze(line)
+        .commands
+        .iter()
+        .map(|c| c.words.first().cloned().unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn function_calls() {
+    assert_eq!(runs("f() { id; }; f; f"), ["id"]);
+    assert_eq!(runs("f; f() { id; }"), ["f", "id"]);
+    assert_eq!(runs("function f { id; }; f"), ["id", "f"]);
+    assert_eq!(runs("(f() { id; }); f"), ["id", "f"]);
+    assert_eq!(runs("f() { id; }; unset -f f; f"), ["id", "unset", "f"]);
+    assert_eq!(
+        runs("f() { id; }; eval 'unset -f f'; f"),
+        ["id", "unset", "f"]
+    );
+    assert_eq!(runs("eval() { :; }; eval 'rm -rf /'"), [":", "rm"]);
+    assert_eq!(runs("f() { id; }; command f"), ["id", "f"]);
+    assert_eq!(runs("f() { id; }; f > out"), ["id"]);
+    assert!(
+        analyze("f() { id; }; f > /etc/x")
+            .paths
+            .iter()
+            .any(|p| p.raw == "/etc/x")
+    );
+}
+
+#[test]
+fn trap_alias_and_eval_text_is_judged() {
+    assert_eq!(runs("trap 'rm -rf x' EXIT; ls"), ["rm", "ls"]);
+    assert_eq!(runs("trap -- 'id' INT TERM"), ["id"]);
+    assert!(runs("trap - EXIT; trap '' INT; trap -p; trap -l; trap EXIT").is_empty());
+    assert!(!analyze("trap \"$X\" EXIT").asks.is_empty());
+    assert_eq!(runs("alias ll='ls -la' x='id; cat y'"), ["ls", "id", "cat"]);
+    assert!(runs("alias; alias -p").is_empty());
+    assert!(!analyze("alias x=\"$Y\"").asks.is_empty());
+    assert_eq!(runs("eval 'trap \"awk 1\" EXIT'"), ["awk"]);
+    // Nesting is bounded.
+    let deep = "eval ".repeat(40) + "id";
+    assert!(!analyze(&deep).asks.is_empty());
+    // A dangerous variable keeps its value for the commands that follow.
+    assert!(!analyze("PATH=/tmp; ls").asks.is_empty());
+}
+
+#[test]
+fn capabilities_are_typed_and_placed_on_their_command() {
+    let f = analyze("nice find . -exec awk 'BEGIN{system(1)}' {} + | sort");
+    let caps: Vec<(String, Vec<Capability>)> = f
+        .commands
+        .iter()
+        .map(|c| {
+            (
+                c.words[0].clone(),
+                c.powers.iter().map(|p| p.capability).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        caps,
+        [
+            ("find".to_string(), vec![Capability::Exec]),
+            ("awk".to_string(), vec![Capability::Exec]),
+            ("sort".to_string(), vec![]),
+        ]
+    );
+    assert_eq!(Capability::parse("fetch"), Some(Capability::Fetch));
+    assert_eq!(Capability::Write.to_string(), "write");
 }

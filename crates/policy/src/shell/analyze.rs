@@ -1,11 +1,19 @@
 //! From parsed commands to what the policy judges: the commands run (wrappers like `env`,
-//! `nohup`, `bash -c` looked through), the paths they touch, and the doubts that force a person
-//! to look (`ask`) or a refusal (`deny`).
+//! `nohup`, `bash -c` looked through; `eval`, `trap` and `alias` text and function bodies read
+//! as commands), what each can do beyond its name ([`Capability`], from the table in `code`),
+//! the paths they touch, and the doubts that force a person to look (`ask`) or a refusal
+//! (`deny`).
 
 use super::parser::parse;
 use super::word::{RedirectKind, Script, SimpleCommand, Word};
 
+mod builtins;
+mod code;
+mod env;
 mod wrappers;
+use builtins::{alias, callable_functions, trap};
+pub use code::{Capability, Power};
+use env::assignment;
 use wrappers::{change_dir, find, shell, skip_options, wrapper, wrapper_env};
 
 /// How a command uses a path.
@@ -31,11 +39,21 @@ pub struct PathUse {
     pub glob: bool,
 }
 
+/// One command that runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShellCommand {
+    /// Its words (wrappers removed); empty if the name is not literal.
+    pub words: Vec<String>,
+    /// What it can do beyond what its name says: run code, write files the path rules do not
+    /// see, reach the network. An allow-list entry must name each (`awk:exec`).
+    pub powers: Vec<Power>,
+}
+
 /// What a command line would do, for judging.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShellFacts {
-    /// The words of every command that runs (wrappers removed); empty if the name is not literal.
-    pub commands: Vec<Vec<String>>,
+    /// Every command that runs.
+    pub commands: Vec<ShellCommand>,
     pub paths: Vec<PathUse>,
     /// Reasons a person must approve.
     pub asks: Vec<String>,
@@ -55,6 +73,13 @@ impl ShellFacts {
         if !self.denies.contains(&r) {
             self.denies.push(r);
         }
+    }
+    /// Records a command that runs.
+    fn run(&mut self, words: Vec<String>) {
+        self.commands.push(ShellCommand {
+            words,
+            powers: Vec::new(),
+        });
     }
     fn path(&mut self, raw: &str, role: PathRole, command: &str, strict: bool, glob: bool) {
         self.paths.push(PathUse {
@@ -134,41 +159,6 @@ const FILE_READ: &[&str] = &[
 const SHELLS: &[&str] = &[
     "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox",
 ];
-/// Environment variables that change what a command loads or runs.
-const DANGEROUS_ENV: &[&str] = &[
-    "PATH",
-    "BASH_ENV",
-    "ENV",
-    "IFS",
-    "SHELLOPTS",
-    "BASHOPTS",
-    "PS4",
-    "PROMPT_COMMAND",
-    "CDPATH",
-    "HOME",
-    "EDITOR",
-    "VISUAL",
-    "PAGER",
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_SSH",
-    "GIT_SSH_COMMAND",
-    "GIT_EXEC_PATH",
-    "GIT_CONFIG",
-    "GIT_CONFIG_GLOBAL",
-];
-const DANGEROUS_ENV_PREFIXES: &[&str] = &[
-    "LD_",
-    "DYLD_",
-    "PYTHON",
-    "NODE_",
-    "PERL5",
-    "PERL_",
-    "RUBY",
-    "JAVA_TOOL",
-    "_JAVA",
-];
-
 /// Analyses a command line.
 pub fn analyze(line: &str) -> ShellFacts {
     let mut facts = ShellFacts::default();
@@ -180,12 +170,20 @@ fn script(s: &Script, facts: &mut ShellFacts, depth: usize) {
     for p in &s.problems {
         facts.ask(format!("shell syntax not understood: {p}"));
     }
-    for cmd in &s.commands {
-        simple(cmd, facts, depth);
+    let functions = callable_functions(s);
+    for (i, cmd) in s.commands.iter().enumerate() {
+        let call = cmd.words.first().is_some_and(|w| {
+            functions
+                .iter()
+                .any(|(name, at)| *at <= i && w.literal && w.text == *name)
+        });
+        simple(cmd, facts, depth, call);
     }
 }
 
-fn simple(cmd: &SimpleCommand, facts: &mut ShellFacts, depth: usize) {
+/// One simple command; `function_call` when its name is a function defined earlier in the same
+/// line (whose body is judged where it is defined).
+fn simple(cmd: &SimpleCommand, facts: &mut ShellFacts, depth: usize, function_call: bool) {
     for a in &cmd.assignments {
         assignment(&a.text, facts, !cmd.words.is_empty());
     }
@@ -222,23 +220,8 @@ fn simple(cmd: &SimpleCommand, facts: &mut ShellFacts, depth: usize) {
             RedirectKind::Descriptor | RedirectKind::HereDoc | RedirectKind::HereString => {}
         }
     }
-    if !cmd.words.is_empty() {
+    if !cmd.words.is_empty() && !function_call {
         command(&cmd.words, facts, depth);
-    }
-}
-
-fn assignment(text: &str, facts: &mut ShellFacts, prefix: bool) {
-    let (name, value) = text.split_once('=').unwrap_or((text, ""));
-    if prefix
-        && (DANGEROUS_ENV.contains(&name)
-            || DANGEROUS_ENV_PREFIXES.iter().any(|p| name.starts_with(p)))
-    {
-        facts.ask(format!(
-            "environment variable `{name}` changes what the command loads or runs"
-        ));
-    }
-    if looks_like_path(value) {
-        facts.path(value, PathRole::Read, &format!("{name}="), false, false);
     }
 }
 
@@ -258,7 +241,7 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
             "command name `{}` is computed at run time",
             first.text
         ));
-        facts.commands.push(Vec::new());
+        facts.run(Vec::new());
         generic_args(&words[1..], "?", facts, false);
         return;
     }
@@ -279,6 +262,8 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
             facts.ask(format!(
                 "`{base}` runs a command on arguments read at run time"
             ));
+            facts.run(vec![name.to_string()]);
+            code::inspect(base, rest, facts);
             let inner = skip_options(
                 rest,
                 &[
@@ -308,6 +293,8 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
             }
             return;
         }
+        "trap" => return trap(rest, facts, depth),
+        "alias" => return alias(rest, facts, depth),
         "cd" | "pushd" | "popd" => return change_dir(base, rest, facts),
         "find" => return find(rest, facts, depth),
         _ if SHELLS.contains(&base) => return shell(base, rest, facts, depth),
@@ -318,7 +305,16 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
     }
     let mut words_out = vec![name.to_string()];
     words_out.extend(rest.iter().map(|w| w.text.clone()));
-    facts.commands.push(words_out);
+    facts.run(words_out);
+    // awk and sed programs are text, not file names.
+    let programs = code::program_words(base, rest);
+    let file_args: Vec<Word> = rest
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !programs.contains(i))
+        .map(|(_, w)| w.clone())
+        .collect();
+    let rest = file_args.as_slice();
     if FILE_WRITE.contains(&base) {
         generic_args(rest, base, facts, true);
         mark_role(facts, PathRole::Write);
@@ -336,6 +332,7 @@ fn command(words: &[Word], facts: &mut ShellFacts, depth: usize) {
     } else {
         generic_args(rest, base, facts, false);
     }
+    code::inspect(base, &words[1..], facts);
 }
 
 /// Sets the role of the paths just added by the current command (those still `Write` by default).
@@ -343,7 +340,7 @@ fn mark_role(facts: &mut ShellFacts, role: PathRole) {
     let Some(last_cmd) = facts
         .commands
         .last()
-        .and_then(|c| c.first())
+        .and_then(|c| c.words.first())
         .map(|n| basename(n).to_string())
     else {
         return;
@@ -406,7 +403,7 @@ fn generic_args(args: &[Word], command: &str, facts: &mut ShellFacts, strict: bo
             } else {
                 ""
             };
-            if looks_like_path(value) {
+            if looks_like_path(value) || (strict && code_bearing(value)) {
                 facts.path(value, PathRole::Write, command, strict, w.glob);
             }
             continue;
@@ -414,7 +411,7 @@ fn generic_args(args: &[Word], command: &str, facts: &mut ShellFacts, strict: bo
         if !t.starts_with('/')
             && let Some((key, v)) = t.split_once('=')
             && !key.contains('/')
-            && looks_like_path(v)
+            && (looks_like_path(v) || (strict && code_bearing(v)))
         {
             facts.path(v, PathRole::Write, command, strict, w.glob);
             continue;
@@ -425,4 +422,10 @@ fn generic_args(args: &[Word], command: &str, facts: &mut ShellFacts, strict: bo
 
 fn looks_like_path(v: &str) -> bool {
     v.contains('/') || v.starts_with('~') || v == ".." || v == "."
+}
+
+/// A bare name like `Makefile` or `.envrc`: for a file command, an option value naming one is a
+/// file it may write (`cp --target-directory=.git`).
+fn code_bearing(v: &str) -> bool {
+    crate::code_files::code_file(v, false).is_some()
 }

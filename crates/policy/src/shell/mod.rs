@@ -6,6 +6,6 @@ mod analyze;
 mod parser;
 mod word;
 
-pub use analyze::{PathRole, PathUse, ShellFacts, analyze};
+pub use analyze::{Capability, PathRole, PathUse, Power, ShellCommand, ShellFacts, analyze};
 pub use parser::parse;
-pub use word::{Redirect, RedirectKind, Script, SimpleCommand, Word};
+pub use word::{FunctionDef, Redirect, RedirectKind, Script, SimpleCommand, Word};

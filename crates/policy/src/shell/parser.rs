@@ -1,7 +1,10 @@
 //! A recursive-descent reader of POSIX sh syntax, enough to find every command a line runs.
 //! It does not execute or expand anything; what it cannot follow becomes a problem (→ ask).
 
-use super::word::{Redirect, RedirectKind, Script, SimpleCommand, Word};
+use super::word::{Redirect, RedirectKind, Script, SimpleCommand};
+
+mod function;
+mod lex;
 
 const MAX_DEPTH: usize = 32;
 const MAX_LEN: usize = 64 * 1024;
@@ -13,8 +16,18 @@ pub fn parse(src: &str) -> Script {
         p.problem("command line is too long to analyse");
         return p.out;
     }
-    p.list(false);
+    p.list(End::Eof);
     p.out
+}
+
+/// Where a list of commands ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Eof,
+    /// The matching `)`.
+    Paren,
+    /// The `}` that brings the open braces below this count (a function body).
+    Brace(usize),
 }
 
 struct Parser {
@@ -26,6 +39,15 @@ struct Parser {
     pending: Vec<(String, bool, bool)>,
     /// Whether the here-doc operator just read was `<<-`.
     last_heredoc_strip: bool,
+    /// `{` groups open.
+    braces: usize,
+    /// `if`/`while`/`until` open.
+    compound: usize,
+    /// Function bodies open.
+    in_function: usize,
+    /// The next command starts a new list item (after the start, `;`, a newline or `&`), not
+    /// after `&&`, `||` or `|`.
+    seq_start: bool,
 }
 
 fn is_meta(c: char) -> bool {
@@ -38,9 +60,8 @@ fn is_meta(c: char) -> bool {
 const RESERVED_SKIP: &[&str] = &[
     "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time",
 ];
-const RESERVED_UNSUPPORTED: &[&str] = &[
-    "for", "case", "esac", "select", "function", "[[", "]]", "coproc", "in",
-];
+const RESERVED_UNSUPPORTED: &[&str] =
+    &["for", "case", "esac", "select", "[[", "]]", "coproc", "in"];
 
 impl Parser {
     fn new(src: &str, depth: usize) -> Self {
@@ -51,6 +72,10 @@ impl Parser {
             out: Script::default(),
             pending: Vec::new(),
             last_heredoc_strip: false,
+            braces: 0,
+            compound: 0,
+            in_function: 0,
+            seq_start: true,
         }
     }
 
@@ -81,18 +106,26 @@ impl Parser {
         }
     }
 
-    /// A list of commands up to the end, or (when `in_parens`) up to the matching `)`.
-    fn list(&mut self, in_parens: bool) {
+    /// A list of commands up to `end`.
+    fn list(&mut self, end: End) {
         if self.depth > MAX_DEPTH {
             self.problem("command nests too deeply to analyse");
             self.i = self.s.len();
             return;
         }
+        self.seq_start = true;
         loop {
+            if let End::Brace(level) = end
+                && self.braces < level
+            {
+                return;
+            }
             self.skip_blanks();
             let Some(c) = self.peek() else {
-                if in_parens {
-                    self.problem("unclosed `(`");
+                match end {
+                    End::Paren => self.problem("unclosed `(`"),
+                    End::Brace(_) => self.problem("unclosed `{`"),
+                    End::Eof => {}
                 }
                 if !self.pending.is_empty() {
                     self.problem("here-document without a body");
@@ -104,6 +137,7 @@ impl Parser {
                 '\n' => {
                     self.i += 1;
                     self.heredoc_bodies();
+                    self.seq_start = true;
                 }
                 ';' => {
                     self.i += 1;
@@ -111,11 +145,22 @@ impl Parser {
                         self.problem("`;;` (case syntax) is not supported");
                         self.i += 1;
                     }
+                    self.seq_start = true;
                 }
-                '&' | '|' => self.i += 1,
+                '&' => {
+                    // `&&` continues an and-or list; a lone `&` ends a list item.
+                    let and = self.peek_at(1) == Some('&');
+                    self.i += if and { 2 } else { 1 };
+                    self.seq_start = !and;
+                }
+                '|' => {
+                    let two = matches!(self.peek_at(1), Some('|' | '&'));
+                    self.i += if two { 2 } else { 1 };
+                    self.seq_start = false;
+                }
                 ')' => {
                     self.i += 1;
-                    if in_parens {
+                    if end == End::Paren {
                         return;
                     }
                     self.problem("unbalanced `)`");
@@ -123,15 +168,19 @@ impl Parser {
                 '(' => {
                     self.i += 1;
                     self.depth += 1;
-                    self.list(true);
+                    self.list(End::Paren);
                     self.depth -= 1;
+                    self.seq_start = false;
                 }
                 '#' => {
                     while self.peek().is_some_and(|c| c != '\n') {
                         self.i += 1;
                     }
                 }
-                _ => self.simple_command(),
+                _ => {
+                    self.simple_command();
+                    self.seq_start = false;
+                }
             }
         }
     }
@@ -185,10 +234,13 @@ impl Parser {
             }
             if is_meta(c) {
                 if c == '(' {
-                    self.problem("`(` inside a command (function definition?) is not supported");
+                    if self.posix_function(&cmd) {
+                        return;
+                    }
+                    self.problem("`(` inside a command is not supported");
                     self.i += 1;
                     self.depth += 1;
-                    self.list(true);
+                    self.list(End::Paren);
                     self.depth -= 1;
                     continue;
                 }
@@ -199,7 +251,12 @@ impl Parser {
             if cmd.words.is_empty() {
                 let raw: String = self.s[start..self.i].iter().collect();
                 if RESERVED_SKIP.contains(&raw.as_str()) {
+                    self.reserved(&raw);
                     continue;
+                }
+                if raw == "function" {
+                    self.keyword_function();
+                    return;
                 }
                 if RESERVED_UNSUPPORTED.contains(&raw.as_str()) {
                     self.problem(format!("`{raw}` syntax is not supported"));
@@ -287,284 +344,6 @@ impl Parser {
             if !quoted && (body.contains('`') || body.contains("$(") || body.contains("${")) {
                 self.problem("here-document with an unquoted delimiter runs substitutions");
             }
-        }
-    }
-
-    /// One word up to an unquoted metacharacter.
-    fn word(&mut self) -> Word {
-        let mut w = Word {
-            literal: true,
-            ..Word::default()
-        };
-        let start = self.i;
-        let mut brace_open = false;
-        while let Some(c) = self.peek() {
-            if (c == '<' || c == '>') && self.peek_at(1) == Some('(') && self.i == start {
-                self.i += 2;
-                self.substitution();
-                w.process_substitution = true;
-                w.literal = false;
-                w.text.push_str("<(…)");
-                continue;
-            }
-            if is_meta(c) {
-                break;
-            }
-            match c {
-                '\\' => {
-                    self.i += 1;
-                    match self.peek() {
-                        Some('\n') => self.i += 1,
-                        Some(n) => {
-                            w.text.push(n);
-                            w.quoted = true;
-                            self.i += 1;
-                        }
-                        None => {}
-                    }
-                }
-                '\'' => {
-                    self.i += 1;
-                    w.quoted = true;
-                    match self.s[self.i..].iter().position(|&c| c == '\'') {
-                        Some(n) => {
-                            w.text.extend(&self.s[self.i..self.i + n]);
-                            self.i += n + 1;
-                        }
-                        None => {
-                            self.problem("unclosed single quote");
-                            self.i = self.s.len();
-                        }
-                    }
-                }
-                '"' => {
-                    self.i += 1;
-                    w.quoted = true;
-                    self.double_quoted(&mut w);
-                }
-                '`' => {
-                    self.i += 1;
-                    self.backtick();
-                    w.literal = false;
-                    w.text.push_str("`…`");
-                }
-                '$' => self.dollar(&mut w),
-                '~' if self.i == start => {
-                    w.tilde = true;
-                    w.text.push('~');
-                    self.i += 1;
-                }
-                '*' | '?' | '[' => {
-                    w.glob = true;
-                    w.text.push(c);
-                    self.i += 1;
-                }
-                '{' => {
-                    brace_open = true;
-                    w.text.push(c);
-                    self.i += 1;
-                }
-                ',' if brace_open => {
-                    w.brace = true;
-                    w.text.push(c);
-                    self.i += 1;
-                }
-                '.' if brace_open && self.peek_at(1) == Some('.') => {
-                    w.brace = true;
-                    w.text.push_str("..");
-                    self.i += 2;
-                }
-                _ => {
-                    w.text.push(c);
-                    self.i += 1;
-                }
-            }
-        }
-        w
-    }
-
-    fn double_quoted(&mut self, w: &mut Word) {
-        loop {
-            let Some(c) = self.peek() else {
-                self.problem("unclosed double quote");
-                return;
-            };
-            match c {
-                '"' => {
-                    self.i += 1;
-                    return;
-                }
-                '\\' => {
-                    self.i += 1;
-                    match self.peek() {
-                        Some(n @ ('$' | '`' | '"' | '\\')) => {
-                            w.text.push(n);
-                            self.i += 1;
-                        }
-                        Some('\n') => self.i += 1,
-                        _ => w.text.push('\\'),
-                    }
-                }
-                '`' => {
-                    self.i += 1;
-                    self.backtick();
-                    w.literal = false;
-                    w.text.push_str("`…`");
-                }
-                '$' => self.dollar(w),
-                _ => {
-                    w.text.push(c);
-                    self.i += 1;
-                }
-            }
-        }
-    }
-
-    /// `$` at the cursor: a parameter, `${…}`, `$(…)`, `$((…))`, `$'…'` or a plain `$`.
-    fn dollar(&mut self, w: &mut Word) {
-        self.i += 1;
-        match self.peek() {
-            Some('(') if self.peek_at(1) == Some('(') => {
-                self.problem("arithmetic expansion `$((…))` is not supported");
-                w.literal = false;
-                w.text.push_str("$((…))");
-                self.i += 2;
-                let mut depth = 2usize;
-                while let Some(c) = self.peek() {
-                    self.i += 1;
-                    match c {
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Some('(') => {
-                self.i += 1;
-                self.substitution();
-                w.literal = false;
-                w.text.push_str("$(…)");
-            }
-            Some('{') => {
-                self.i += 1;
-                let mut depth = 1usize;
-                let mut inner = String::new();
-                while let Some(c) = self.peek() {
-                    self.i += 1;
-                    match c {
-                        '{' => depth += 1,
-                        '}' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    inner.push(c);
-                }
-                if depth != 0 {
-                    self.problem("unclosed `${`");
-                }
-                if inner.contains('`') || inner.contains("$(") {
-                    self.problem("command substitution inside `${…}` is not supported");
-                }
-                w.literal = false;
-                w.text.push_str(&format!("${{{inner}}}"));
-            }
-            Some('\'') => {
-                self.i += 1;
-                w.quoted = true;
-                let mut escaped = false;
-                let mut closed = false;
-                while let Some(c) = self.peek() {
-                    self.i += 1;
-                    if escaped {
-                        escaped = false;
-                        w.text.push(c);
-                        continue;
-                    }
-                    match c {
-                        '\\' => {
-                            escaped = true;
-                            w.literal = false;
-                        }
-                        '\'' => {
-                            closed = true;
-                            break;
-                        }
-                        _ => w.text.push(c),
-                    }
-                }
-                if !closed {
-                    self.problem("unclosed `$'`");
-                }
-            }
-            Some('"') => {
-                // Locale translation: treated as a plain double-quoted string.
-            }
-            Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
-                w.literal = false;
-                w.text.push('$');
-                while let Some(c) = self
-                    .peek()
-                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-                {
-                    w.text.push(c);
-                    self.i += 1;
-                }
-            }
-            Some(c @ ('@' | '*' | '#' | '?' | '-' | '$' | '!')) => {
-                w.literal = false;
-                w.text.push('$');
-                w.text.push(c);
-                self.i += 1;
-            }
-            _ => w.text.push('$'),
-        }
-    }
-
-    /// `$(…)` / `<(…)` body: commands up to the matching `)`.
-    fn substitution(&mut self) {
-        self.depth += 1;
-        self.list(true);
-        self.depth -= 1;
-    }
-
-    /// Backtick body: unescape `` \` ``, `\\`, `\$` and parse it as its own line.
-    fn backtick(&mut self) {
-        let mut inner = String::new();
-        let mut closed = false;
-        while let Some(c) = self.peek() {
-            self.i += 1;
-            match c {
-                '\\' => match self.peek() {
-                    Some(n @ ('`' | '\\' | '$')) => {
-                        inner.push(n);
-                        self.i += 1;
-                    }
-                    _ => inner.push('\\'),
-                },
-                '`' => {
-                    closed = true;
-                    break;
-                }
-                _ => inner.push(c),
-            }
-        }
-        if !closed {
-            self.problem("unclosed backtick");
-        }
-        let mut sub = Parser::new(&inner, self.depth + 1);
-        sub.list(false);
-        self.out.commands.extend(sub.out.commands);
-        for p in sub.out.problems {
-            self.problem(p);
         }
     }
 }

@@ -50,10 +50,26 @@ pub struct SimpleCommand {
     pub redirects: Vec<Redirect>,
 }
 
-/// Every simple command in a line (including those inside substitutions), and anything the
-/// parser did not understand. A non-empty `problems` means the line must not be allowed.
+/// A function definition (`name() { …; }`). Its body's commands are in [`Script::commands`] like
+/// any others, from index `at` on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionDef {
+    pub name: String,
+    /// Index in [`Script::commands`] of the first command after the definition started.
+    pub at: usize,
+    /// Defined in the shell that runs the rest of the line for certain: the POSIX `name()` form
+    /// at the top level, not in a subshell, substitution, group, loop, condition, pipeline,
+    /// background job or after `&&`/`||`. Only such a name may be taken for the function when
+    /// it is called later; otherwise a call may run a program of that name.
+    pub unconditional: bool,
+}
+
+/// Every simple command in a line (including those inside substitutions and function bodies),
+/// the functions it defines, and anything the parser did not understand. A non-empty
+/// `problems` means the line must not be allowed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Script {
     pub commands: Vec<SimpleCommand>,
+    pub functions: Vec<FunctionDef>,
     pub problems: Vec<String>,
 }

@@ -1,6 +1,6 @@
 //! Commands that run other commands or change directory: looked through, or asked about.
 
-use super::{PathRole, ShellFacts, assignment, command, looks_like_path, script};
+use super::{PathRole, ShellFacts, assignment, code, command, looks_like_path, script};
 use crate::shell::parser::parse;
 use crate::shell::word::Word;
 
@@ -38,9 +38,7 @@ pub(super) fn wrapper(base: &str, rest: &[Word], facts: &mut ShellFacts, depth: 
         _ => &[],
     };
     if base == "command" && rest.iter().any(|w| w.text == "-v" || w.text == "-V") {
-        facts
-            .commands
-            .push(vec!["command".to_string(), "-v".to_string()]);
+        facts.run(vec!["command".to_string(), "-v".to_string()]);
         return;
     }
     if base == "ionice"
@@ -55,14 +53,14 @@ pub(super) fn wrapper(base: &str, rest: &[Word], facts: &mut ShellFacts, depth: 
     let mut idx = match skipped.first_index {
         Some(i) => i,
         None => {
-            facts.commands.push(vec![base.to_string()]);
+            facts.run(vec![base.to_string()]);
             return;
         }
     };
     if base == "timeout" {
         idx += 1; // the duration
         if idx >= rest.len() {
-            facts.commands.push(vec![base.to_string()]);
+            facts.run(vec![base.to_string()]);
             return;
         }
     }
@@ -102,7 +100,7 @@ pub(super) fn wrapper_env(rest: &[Word], facts: &mut ShellFacts, depth: usize) {
     if i < rest.len() {
         command(&rest[i..], facts, depth + 1);
     } else {
-        facts.commands.push(vec!["env".to_string()]);
+        facts.run(vec!["env".to_string()]);
     }
 }
 
@@ -150,7 +148,7 @@ pub(super) fn shell(base: &str, rest: &[Word], facts: &mut ShellFacts, depth: us
         }
         return;
     }
-    facts.commands.push(vec![base.to_string()]);
+    facts.run(vec![base.to_string()]);
     match rest.get(i) {
         Some(w) => {
             facts.ask(format!("`{base}` runs a script file the policy cannot see"));
@@ -163,7 +161,7 @@ pub(super) fn shell(base: &str, rest: &[Word], facts: &mut ShellFacts, depth: us
 }
 
 pub(super) fn change_dir(base: &str, rest: &[Word], facts: &mut ShellFacts) {
-    facts.commands.push(
+    facts.run(
         std::iter::once(base.to_string())
             .chain(rest.iter().map(|w| w.text.clone()))
             .collect(),
@@ -191,11 +189,13 @@ pub(super) fn change_dir(base: &str, rest: &[Word], facts: &mut ShellFacts) {
 }
 
 pub(super) fn find(rest: &[Word], facts: &mut ShellFacts, depth: usize) {
-    facts.commands.push(
+    facts.run(
         std::iter::once("find".to_string())
             .chain(rest.iter().map(|w| w.text.clone()))
             .collect(),
     );
+    // `-exec` and the like run commands, `-delete` removes, `-fprint` writes: from the table.
+    code::inspect("find", rest, facts);
     let mut i = 0;
     let mut writes = false;
     // Starting points come before the first expression.
@@ -226,7 +226,6 @@ pub(super) fn find(rest: &[Word], facts: &mut ShellFacts, depth: usize) {
         }
         match t {
             "-exec" | "-execdir" | "-ok" | "-okdir" => {
-                facts.ask(format!("`find {t}` runs a command on every match"));
                 let start = i + 1;
                 let mut end = start;
                 while rest
@@ -247,12 +246,7 @@ pub(super) fn find(rest: &[Word], facts: &mut ShellFacts, depth: usize) {
                 writes = true;
                 i += 1;
             }
-            "-fprint" | "-fprint0" | "-fprintf" | "-fls" => {
-                if let Some(f) = rest.get(i + 1) {
-                    facts.path(&f.text, PathRole::Write, "find", true, f.glob);
-                }
-                i += 2;
-            }
+            "-fprint" | "-fprint0" | "-fprintf" | "-fls" => i += 2,
             _ => {
                 if looks_like_path(t) && !t.starts_with('-') {
                     facts.path(t, PathRole::Read, "find", false, w.glob);
@@ -262,7 +256,6 @@ pub(super) fn find(rest: &[Word], facts: &mut ShellFacts, depth: usize) {
         }
     }
     if writes {
-        facts.ask("`find -delete` removes every match");
         for p in facts.paths.iter_mut().filter(|p| p.command == "find") {
             p.role = PathRole::Write;
         }
