@@ -2,8 +2,8 @@
 
 use crate::term::say_err;
 use pryx_agent::{EventSink, TurnReport, TurnStop};
+use pryx_protocol::safe_text::escape;
 use pryx_protocol::{Delta, Event, EventPayload, NotRun};
-use pryx_tui::safe_text::escape;
 use std::borrow::Cow;
 use std::io::Write;
 use std::sync::Arc;
