@@ -75,7 +75,7 @@ async fn the_hidden_touch_is_in_the_preview_the_stored_call_the_events_and_the_a
         let needed = events
             .iter()
             .find_map(|e| match &e.payload {
-                EventPayload::ApprovalNeeded(a) => Some(a.clone()),
+                EventPayload::ApprovalNeeded(a) => Some((**a).clone()),
                 _ => None,
             })
             .expect("approval.needed");

@@ -69,7 +69,7 @@ fn timeout(asked_ms: Option<u64>, default: Duration, max: Duration) -> String {
 
 fn secs(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{:.3} s", d.as_secs_f64())
