@@ -92,6 +92,11 @@ async fn escape_sequences_in_a_command_are_shown_escaped_and_noted() {
         screen.contains("⚙ shell.exec touch x ␛[2K␛[1G│ $ echo hello"),
         "{screen}"
     );
+    // The activity line keeps the carriage return visible too.
+    assert!(
+        screen.contains("⚙ shell.exec echo ‹U+202E›gnp.exe‹U+200B› ␍ echo done"),
+        "{screen}"
+    );
     assert!(
         screen.contains("│ $ echo ‹U+202E›gnp.exe‹U+200B› ␍\n│ echo done"),
         "{screen}"
