@@ -445,7 +445,9 @@ impl Agent {
             })
             .await?;
         let started = Instant::now();
-        let outcome = tool.execute(args, self.call_ctx(cx.turn.cancel)).await;
+        let mut tool_ctx = self.call_ctx(cx.turn.cancel);
+        tool_ctx.network = granted_network(tool.kind(), &args);
+        let outcome = tool.execute(args, tool_ctx).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (content, is_error, end) = match outcome {
             Ok(out) => (out.content, out.is_error, CallEnd::Continue),
@@ -571,6 +573,16 @@ impl Agent {
         let mut ctx = self.parts.tool_ctx.clone();
         ctx.cancel = cancel.child_token();
         ctx
+    }
+}
+
+/// The network a command gets once allowed: none, unless a command in it fetches (which the
+/// policy granted or the user approved), then TCP to the ports its arguments name.
+fn granted_network(kind: pryx_protocol::ToolKind, args: &Value) -> pryx_tools::Network {
+    let command = args.get("command").and_then(Value::as_str);
+    match (kind, command.and_then(pryx_policy::shell_network)) {
+        (pryx_protocol::ToolKind::Exec, Some(ports)) => pryx_tools::Network::Ports { ports },
+        _ => pryx_tools::Network::None,
     }
 }
 

@@ -314,6 +314,11 @@ impl<'a> Judge<'a> {
                 }
             }
         }
+        for remote in crate::shell_network::remotes(&facts.commands) {
+            if let Some(target) = crate::network::classify_host(&remote.url) {
+                self.address(&target, &remote.url, &remote.raw, "shell.exec");
+            }
+        }
         self.found.commands = facts.commands;
     }
 
@@ -330,6 +335,20 @@ impl<'a> Judge<'a> {
                 return;
             }
         };
+        self.address(&target, &url, raw, tool);
+        match target {
+            Target::Forbidden(host, _) | Target::Host(host) => self.found.host = Some(host),
+            Target::Local(host, _) => {
+                self.found.local_host = true;
+                self.found.host = Some(host);
+            }
+        }
+        self.found.url = Some(url);
+    }
+
+    /// The address rules shared by every tool that connects: forbidden addresses are denied,
+    /// local ones ask unless the policy lists that exact address for `tool`.
+    fn address(&mut self, target: &Target, url: &url::Url, raw: &str, tool: &str) {
         match target {
             Target::Forbidden(host, why) => {
                 let d = Decision::new(
@@ -340,14 +359,13 @@ impl<'a> Judge<'a> {
                 .with("url", raw)
                 .with("host", host.clone());
                 self.flag(d);
-                self.found.host = Some(host);
             }
             Target::Local(host, why) => {
                 let listed = self
                     .policy
                     .local_addresses(tool)
                     .iter()
-                    .any(|a| a.names(&url));
+                    .any(|a| a.names(url));
                 if !listed {
                     let port = url.port_or_known_default().unwrap_or(0);
                     let d = Decision::new(
@@ -361,12 +379,9 @@ impl<'a> Judge<'a> {
                     .with("host", host.clone());
                     self.flag(d);
                 }
-                self.found.local_host = true;
-                self.found.host = Some(host);
             }
-            Target::Host(host) => self.found.host = Some(host),
+            Target::Host(_) => {}
         }
-        self.found.url = Some(url);
     }
 
     /// Judges any path-like value in the arguments of a tool that is not built in.

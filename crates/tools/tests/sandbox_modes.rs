@@ -82,6 +82,26 @@ fn setup(mode: Mode) -> Option<Setup> {
     })
 }
 
+/// A command setting an extended attribute on `file` (Python: no xattr tool is assumed).
+fn set_xattr(file: &Path, name: &str) -> String {
+    format!(
+        "/usr/bin/python3 -c \"import os; os.setxattr('{}', '{name}', b'1')\"",
+        file.display()
+    )
+}
+
+/// Whether the host lets this process set a user extended attribute in `dir` (the control
+/// for the setxattr assertion).
+fn xattrs_work(dir: &Path) -> bool {
+    let probe = dir.join("xattr-probe");
+    std::fs::write(&probe, "x").unwrap();
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(set_xattr(&probe, "user.pryx.control"))
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 async fn sh(ctx: &ToolContext, command: &str) -> String {
     ShellExec
         .execute(json!({ "command": command }), ctx.clone())
@@ -98,12 +118,13 @@ async fn files_and_metadata(mode: Mode) {
     let out = sh(
         &s.ctx,
         &format!(
-            "cat '{key}'; cat '{file}'; ls '{data}'; chmod 777 '{file}'; touch -d 2001-01-01 '{file}'; \
+            "cat '{key}'; cat '{file}'; ls '{data}'; chmod 777 '{file}'; touch -d 2001-01-01 '{file}'; {setxattr} && echo XATTR-OK; \
              echo x > '{outside}/new.txt'; echo inside > in.txt; t=$(mktemp) && echo tmp-ok > $t && cat $t; cat /etc/passwd >/dev/null && echo etc-ok",
             key = key.display(),
             file = file.display(),
             data = s.data.display(),
             outside = s.outside.display(),
+            setxattr = set_xattr(&file, "user.pryx.sandboxed"),
         ),
     )
     .await;
@@ -119,6 +140,20 @@ async fn files_and_metadata(mode: Mode) {
             after.mtime(),
             "{mode:?}: utime went through"
         );
+        if xattrs_work(&s.outside) {
+            assert!(
+                !out.contains("XATTR-OK"),
+                "{mode:?}: setxattr went through: {out}"
+            );
+        } else {
+            pryx_testkit::skip_sandbox_assertion(
+                "setxattr outside the workspace",
+                "the test's file system does not take user extended attributes",
+            );
+        }
+    } else if xattrs_work(&s.outside) {
+        // Documented as not confined: the same command does set it here.
+        assert!(out.contains("XATTR-OK"), "{mode:?}: {out}");
     }
     assert!(!s.outside.join("new.txt").exists(), "{mode:?}");
     assert_eq!(
@@ -167,6 +202,35 @@ async fn network(mode: Mode) {
     }
 }
 
+/// A call granted network for one port reaches a listener on that port and no other, except
+/// under an old Landlock ABI without namespaces (documented: not confined).
+async fn granted_network(mode: Mode) {
+    let Some(mut s) = setup(mode) else { return };
+    let granted = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    granted.set_nonblocking(true).unwrap();
+    other.set_nonblocking(true).unwrap();
+    let (p1, p2) = (
+        granted.local_addr().unwrap().port(),
+        other.local_addr().unwrap().port(),
+    );
+    s.ctx.network = pryx_tools::Network::Ports { ports: vec![p1] };
+    let out = sh(
+        &s.ctx,
+        &format!(
+            "/bin/bash -c 'echo hi > /dev/tcp/127.0.0.1/{p1}' && echo one; \
+             /bin/bash -c 'echo hi > /dev/tcp/127.0.0.1/{p2}' && echo two"
+        ),
+    )
+    .await;
+    assert!(granted.accept().is_ok(), "{mode:?}: granted port: {out}");
+    let reached_other = other.accept().is_ok();
+    match mode {
+        Mode::Namespaces | Mode::LandlockOnly => assert!(!reached_other, "{mode:?}: {out}"),
+        Mode::OldLandlock => assert!(reached_other, "{mode:?}: documented as not confined: {out}"),
+    }
+}
+
 /// `setsid` and a double fork do not keep a process alive past the call.
 async fn nothing_outlives(mode: Mode) {
     let Some(s) = setup(mode) else { return };
@@ -210,4 +274,5 @@ macro_rules! per_mode {
 per_mode!(files_and_metadata);
 per_mode!(signals);
 per_mode!(network);
+per_mode!(granted_network);
 per_mode!(nothing_outlives);
