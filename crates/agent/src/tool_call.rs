@@ -495,10 +495,10 @@ impl Agent {
             b.emit(completed)
         })
         .await?;
-        let content = if is_error {
-            content
-        } else {
-            untrusted(&call.name, &content)
+        // Errors carry the tool's (or server's) words too; a cancel is Pryx's own.
+        let content = match end {
+            CallEnd::Cancelled => content,
+            CallEnd::Continue | CallEnd::Fatal(_) => untrusted(&call.name, &content),
         };
         Ok(CallResult {
             content,
