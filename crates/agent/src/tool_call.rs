@@ -411,6 +411,7 @@ impl Agent {
         decision_audit: Option<Value>,
     ) -> Result<CallResult, AgentError> {
         let call = cx.call;
+        let was_approved = approved.is_some();
         self.rate
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -447,6 +448,7 @@ impl Agent {
         let started = Instant::now();
         let mut tool_ctx = self.call_ctx(cx.turn.cancel);
         tool_ctx.network = granted_network(tool.kind(), &args);
+        tool_ctx.code_files_writable = was_approved || decision.writes_code_files;
         let outcome = tool.execute(args, tool_ctx).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (content, is_error, end) = match outcome {

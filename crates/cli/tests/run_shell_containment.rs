@@ -372,3 +372,50 @@ async fn a_command_granted_network_reaches_only_what_the_policy_lists() {
     );
     assert!(unlisted.accept().is_err(), "the unlisted port was reached");
 }
+
+/// A write to a code-bearing file that the allowing rule names passes the policy and the
+/// sandbox; the same write under a rule that does not name it asks and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_bearing_file_named_by_the_policy_can_be_written() {
+    let server = ScriptedLlm::start().await;
+    let env = Env::scripted(&server);
+    env.policy(
+        "named",
+        "name: named\ntools:\n  allowed:\n    - shell.exec: {commands: [sort], paths: [.git/config, '*.txt']}\n",
+    );
+    env.policy(
+        "unnamed",
+        "name: unnamed\ntools:\n  allowed:\n    - shell.exec: {commands: [sort]}\n",
+    );
+    let git = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(env.ws())
+        .status()
+        .unwrap();
+    assert!(git.success());
+    std::fs::write(env.ws().join("f.txt"), "[core]\n\tbare = false\n").unwrap();
+    let command = json!({"command": "sort -o .git/config f.txt"});
+    server.push_all([
+        Turn::tool_calls([call("a", "shell.exec", command.clone())]),
+        Turn::text("done"),
+        Turn::tool_calls([call("b", "shell.exec", command)]),
+        Turn::text("done"),
+    ]);
+    let before = std::fs::read_to_string(env.ws().join(".git/config")).unwrap();
+    let out = env.run(&["run", "--policy", "unnamed", "sort it"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let asked = &tool_results(&server, 1)[0].1;
+    assert!(asked.contains("needs approval"), "{asked}");
+    assert_eq!(
+        std::fs::read_to_string(env.ws().join(".git/config")).unwrap(),
+        before
+    );
+    let out = env.run(&["run", "--policy", "named", "sort it"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let ran = &tool_results(&server, 3);
+    assert!(!ran.last().unwrap().1.contains("needs approval"), "{ran:?}");
+    assert_eq!(
+        std::fs::read_to_string(env.ws().join(".git/config")).unwrap(),
+        "\tbare = false\n[core]\n"
+    );
+}

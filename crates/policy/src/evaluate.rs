@@ -80,11 +80,14 @@ pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
     };
     code_writes(&mut judge, allowed_by);
     let hard = judge.found.verdict;
-    let decision = if hard.action >= ruled.action && hard.action != Action::Allow {
+    let mut decision = if hard.action >= ruled.action && hard.action != Action::Allow {
         hard
     } else {
         ruled
     };
+    // Allowed with code-bearing writes: the rule named every one (else it would ask).
+    decision.writes_code_files =
+        decision.action == Action::Allow && !judge.found.code_writes.is_empty();
     match ctx.uncontained_shell {
         Some(gap) if decision.action == Action::Allow && kind == Some(ToolKind::Exec) => {
             Decision::new(

@@ -163,6 +163,9 @@ pub struct ToolContext {
     /// Canonical directories no tool may read, change or list (Pryx's data directory, which
     /// holds the secret store and the policies), even when they lie inside the workspace.
     pub protected: Vec<PathBuf>,
+    /// Code-bearing files in the workspace (`.git/config`, hooks, `Makefile`…) stay writable
+    /// for `shell.exec`: a person approved the call, or the policy named the files it writes.
+    pub code_files_writable: bool,
 }
 
 impl ToolContext {
@@ -183,6 +186,7 @@ impl ToolContext {
             network: crate::Network::None,
             sandbox: None,
             protected: Vec::new(),
+            code_files_writable: false,
         })
     }
 

@@ -231,6 +231,34 @@ async fn granted_network(mode: Mode) {
     }
 }
 
+/// Existing code-bearing files are read-only to a command unless the call may write them (a
+/// person approved it, or the policy named them); without namespaces they are not confined
+/// (documented: commands ask there).
+async fn code_files(mode: Mode) {
+    let Some(mut s) = setup(mode) else { return };
+    std::fs::create_dir_all(s.workspace.join(".git")).unwrap();
+    std::fs::write(s.workspace.join(".git/config"), "[core]\n").unwrap();
+    std::fs::write(s.workspace.join("Makefile"), "all:\n").unwrap();
+    let plant = "echo '\tfsmonitor = x' >> .git/config; echo 'x:' >> Makefile; echo done";
+    let out = sh(&s.ctx, plant).await;
+    let config = std::fs::read_to_string(s.workspace.join(".git/config")).unwrap();
+    let makefile = std::fs::read_to_string(s.workspace.join("Makefile")).unwrap();
+    match mode {
+        Mode::Namespaces => {
+            assert_eq!(config, "[core]\n", "{out}");
+            assert_eq!(makefile, "all:\n", "{out}");
+        }
+        Mode::LandlockOnly | Mode::OldLandlock => assert!(config.contains("fsmonitor"), "{out}"),
+    }
+    s.ctx.code_files_writable = true;
+    let out = sh(&s.ctx, "echo '\tbare = false' >> .git/config; echo done").await;
+    let config = std::fs::read_to_string(s.workspace.join(".git/config")).unwrap();
+    assert!(
+        config.contains("bare = false"),
+        "{mode:?}: an allowed write failed: {out}"
+    );
+}
+
 /// `setsid` and a double fork do not keep a process alive past the call.
 async fn nothing_outlives(mode: Mode) {
     let Some(s) = setup(mode) else { return };
@@ -275,4 +303,5 @@ per_mode!(files_and_metadata);
 per_mode!(signals);
 per_mode!(network);
 per_mode!(granted_network);
+per_mode!(code_files);
 per_mode!(nothing_outlives);
