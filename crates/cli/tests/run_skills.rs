@@ -100,8 +100,16 @@ async fn skills_read_is_judged_like_fs_read() {
     server.push_all([
         Turn::tool_calls([
             call("r1", "skills.read", json!({"name": "leak", "path": ".env"})),
-            call("r2", "skills.read", json!({"name": "notes", "path": ".env"})),
-            call("r3", "skills.read", json!({"name": "notes", "path": "guide.md"})),
+            call(
+                "r2",
+                "skills.read",
+                json!({"name": "notes", "path": ".env"}),
+            ),
+            call(
+                "r3",
+                "skills.read",
+                json!({"name": "notes", "path": "guide.md"}),
+            ),
         ]),
         Turn::text("done"),
     ]);
@@ -112,8 +120,9 @@ async fn skills_read_is_judged_like_fs_read() {
     for (_, content) in &results[..2] {
         assert!(!content.contains("sk-leaked-value"), "{results:?}");
     }
+    // The linked-out folder is not a skill at all.
     assert!(
-        results[0].1.contains("outside its skills location"),
+        results[0].1.contains("no skill named `leak`"),
         "{results:?}"
     );
     assert!(results[1].1.contains("denied by policy"), "{results:?}");

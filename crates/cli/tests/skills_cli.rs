@@ -341,7 +341,7 @@ fn install_shows_commands_refuses_without_tty_and_runs_with_yes() {
     // A fake npm that "installs" gemini into the prefix it is given (its only writable place).
     executable(
         &e.bin.join("npm"),
-        "#!/bin/sh\necho \"$@\" > \"$4/npm.log\"\nmkdir -p \"$4/bin\"\nprintf '#!/bin/sh\\n' > \"$4/bin/gemini\"\n",
+        "#!/bin/sh\necho \"$@\" > \"$4/npm.log\"\n/bin/mkdir -p \"$4/bin\"\nprintf '#!/bin/sh\\n' > \"$4/bin/gemini\"\n",
     );
     let prefix = e.home.join("tools/gemini");
     pryx(&e)
@@ -352,8 +352,12 @@ fn install_shows_commands_refuses_without_tty_and_runs_with_yes() {
             "npm install -g --prefix {} @google/gemini-cli",
             prefix.display()
         )))
-        .stdout(predicate::str::contains("postinstall) will run, inside the sandbox"))
-        .stdout(predicate::str::contains("code from the package itself will run"))
+        .stdout(predicate::str::contains(
+            "postinstall) will run, inside the sandbox",
+        ))
+        .stdout(predicate::str::contains(
+            "code from the package itself will run",
+        ))
         .stderr(predicate::str::contains("stdin is not a terminal"))
         .stderr(predicate::str::contains("--yes"));
     assert!(!prefix.exists(), "nothing may run without approval");
@@ -376,7 +380,10 @@ fn install_shows_commands_refuses_without_tty_and_runs_with_yes() {
         )));
     assert_eq!(
         fs::read_to_string(prefix.join("npm.log")).unwrap().trim(),
-        format!("install -g --prefix {} @google/gemini-cli", prefix.display())
+        format!(
+            "install -g --prefix {} @google/gemini-cli",
+            prefix.display()
+        )
     );
     assert!(prefix.join("bin/gemini").is_file());
     pryx(&e)
@@ -401,18 +408,22 @@ fn install_scripts_do_not_see_provider_keys() {
     executable(
         &e.bin.join("npm"),
         &format!(
-            "#!/bin/sh\nmkdir -p \"$4\"\nenv > \"$4/postinstall-env\"\necho \"key=[$ANTHROPIC_API_KEY]\"\necho stolen > {} 2>/dev/null\nexit 0\n",
+            "#!/bin/sh\n/bin/mkdir -p \"$4\"\n/usr/bin/env > \"$4/postinstall-env\"\necho \"key=[$ANTHROPIC_API_KEY]\"\necho stolen > {} 2>/dev/null\nexit 0\n",
             escaped.display()
         ),
     );
     let out = pryx(&e)
         .env("ANTHROPIC_API_KEY", "sk-ant-must-not-leak")
         .env("OPENAI_API_KEY", "sk-openai-must-not-leak")
-        .args(["install", "gemini", "--id", "npm", "--yes"])
+        .args(["install", "gemini", "--id", "node", "--yes"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("key=[]"), "{stdout}");
     let seen = fs::read_to_string(e.home.join("tools/gemini/postinstall-env")).unwrap();
     assert!(!seen.contains("must-not-leak"), "{seen}");
@@ -439,12 +450,23 @@ fn install_plan_shows_hostile_text_escaped() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
     for bad in ['\u{1b}', '\r', '\u{202e}', '\u{200b}'] {
-        assert!(!stdout.contains(bad), "{bad:?} reached the terminal: {stdout:?}");
+        assert!(
+            !stdout.contains(bad),
+            "{bad:?} reached the terminal: {stdout:?}"
+        );
     }
-    assert!(stdout.contains("https://evil.example/x␛[2K␍https://good.example/‹U+202E›exe.‹U+200B›tool"), "{stdout}");
-    assert!(stdout.contains("safe␊  $ download https://good.example/tool"), "{stdout}");
     assert!(
-        !stdout.lines().any(|l| l.trim_start().starts_with("$ download https://good")),
+        stdout.contains("https://evil.example/x␛[2K␍https://good.example/‹U+202E›exe.‹U+200B›tool"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("safe␊  $ download https://good.example/tool"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("$ download https://good")),
         "{stdout}"
     );
 }
@@ -477,7 +499,10 @@ fn hostile_skill_keys_are_refused() {
         .iter()
         .filter_map(|s| s["name"].as_str())
         .collect();
-    assert!(!active.contains(&"abs-key") && !active.contains(&"up-key"), "{active:?}");
+    assert!(
+        !active.contains(&"abs-key") && !active.contains(&"up-key"),
+        "{active:?}"
+    );
     for name in ["abs-key", "up-key"] {
         pryx(&e)
             .args(["install", name, "--yes"])
@@ -528,7 +553,10 @@ fn install_download_verifies_the_checksum() {
         .stdout(predicate::str::contains(format!("verify sha256 {sha}")))
         .stdout(predicate::str::contains("add it to PATH"));
     assert!(e.home.join("tools").read_dir().unwrap().all(|d| {
-        !d.unwrap().file_name().to_string_lossy().starts_with(".staging")
+        !d.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".staging")
     }));
     assert_eq!(fs::read(&dest).unwrap(), body);
 }

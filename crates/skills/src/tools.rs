@@ -109,11 +109,13 @@ impl Tool for SkillsLoad {
             Location::Dir(_) => Some(folder(&catalog, skill)?),
             Location::Bundled(_) => None,
         };
-        Ok(ToolOutput::text(render_skill(skill, root.as_deref())).with_metadata(json!({
-            "skill": skill.name(),
-            "origin": skill.origin.as_str(),
-            "location": skill.location.to_string(),
-        })))
+        Ok(
+            ToolOutput::text(render_skill(skill, root.as_deref())).with_metadata(json!({
+                "skill": skill.name(),
+                "origin": skill.origin.as_str(),
+                "location": skill.location.to_string(),
+            })),
+        )
     }
 }
 

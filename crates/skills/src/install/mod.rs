@@ -418,7 +418,10 @@ pub fn plan(
 impl Plan {
     /// Whether install code of the package itself runs (not only the package manager).
     pub fn runs_package_code(&self) -> bool {
-        matches!(self.spec.kind, InstallKind::Node | InstallKind::Uv | InstallKind::Brew)
+        matches!(
+            self.spec.kind,
+            InstallKind::Node | InstallKind::Uv | InstallKind::Brew
+        )
     }
 }
 
@@ -441,11 +444,7 @@ fn file_name(url: &str) -> String {
 
 /// Runs every step in order and returns what package managers printed. `tools/<skillKey>` is
 /// replaced only when `replace` is set; package managers run through `runner` (the sandbox).
-pub async fn execute(
-    plan: &Plan,
-    runner: &Runner,
-    replace: bool,
-) -> Result<String, InstallError> {
+pub async fn execute(plan: &Plan, runner: &Runner, replace: bool) -> Result<String, InstallError> {
     let exists = std::fs::symlink_metadata(&plan.dest).is_ok();
     if exists && !replace {
         return Err(InstallError::Exists(plan.dest.clone()));

@@ -143,8 +143,7 @@ fn refused_entry(line: &str) -> Option<String> {
     let mut chars = line.chars();
     let kind = chars.next()?;
     let perms: String = chars.take(9).collect();
-    let looks_like_mode =
-        perms.len() == 9 && perms.chars().all(|c| "rwxsStTl-".contains(c));
+    let looks_like_mode = perms.len() == 9 && perms.chars().all(|c| "rwxsStTl-".contains(c));
     if !looks_like_mode {
         return None;
     }
@@ -165,14 +164,19 @@ fn only_plain_files(root: &Path) -> Result<(), String> {
     let mut stack = vec![root.to_path_buf()];
     let mut seen = 0usize;
     while let Some(dir) = stack.pop() {
-        let entries = fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        let entries =
+            fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
         for entry in entries.flatten() {
             seen += 1;
             if seen > MAX_ENTRIES {
                 return Err(format!("it unpacks to more than {MAX_ENTRIES} entries"));
             }
             let path = entry.path();
-            let rel = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
             let meta = fs::symlink_metadata(&path).map_err(|e| format!("{rel}: {e}"))?;
             let ft = meta.file_type();
             if ft.is_dir() {

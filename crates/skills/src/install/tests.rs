@@ -83,16 +83,24 @@ fn each_kind_becomes_the_exact_command() {
         )),
         "{npm}"
     );
-    assert!(npm.contains("postinstall) will run, inside the sandbox"), "{npm}");
+    assert!(
+        npm.contains("postinstall) will run, inside the sandbox"),
+        "{npm}"
+    );
     let go = shown("go");
     assert!(
-        go.contains(&format!("GOBIN={h}/bin GOPATH={h}/go GOCACHE={h}/.cache/go")),
+        go.contains(&format!(
+            "GOBIN={h}/bin GOPATH={h}/go GOCACHE={h}/.cache/go"
+        )),
         "{go}"
     );
     assert!(go.contains("install example.org/tool@latest"), "{go}");
     let uv = shown("uv");
     assert!(uv.contains(&format!("UV_TOOL_BIN_DIR={h}/bin")), "{uv}");
-    assert!(uv.contains("tool install tool (a package without a prebuilt wheel runs its build scripts"), "{uv}");
+    assert!(
+        uv.contains("tool install tool (a package without a prebuilt wheel runs its build scripts"),
+        "{uv}"
+    );
     assert_eq!(
         shown("dl"),
         format!(
@@ -182,11 +190,17 @@ fn archives_are_unpacked_with_tar() {
     let p = plan(&s, spec, &host, &DataDir::at(tmp.path().join("h"))).unwrap();
     assert_eq!(p.steps.len(), 3);
     assert!(
-        p.steps[1].to_string().starts_with("unpack t-1.0.tar.gz (tar.gz) with "),
+        p.steps[1]
+            .to_string()
+            .starts_with("unpack t-1.0.tar.gz (tar.gz) with "),
         "{}",
         p.steps[1]
     );
-    assert!(p.steps[1].to_string().ends_with("links and special files are refused"));
+    assert!(
+        p.steps[1]
+            .to_string()
+            .ends_with("links and special files are refused")
+    );
     let no_tar = tempfile::tempdir().unwrap();
     let host = host_with(&[], no_tar.path());
     assert!(matches!(
@@ -269,7 +283,10 @@ async fn package_managers_run_with_a_cleared_environment_in_their_folder() {
     let p = plan(&s, spec, &host, &data).unwrap();
     let out = execute(&p, &Runner::default(), true).await.unwrap();
     assert!(out.contains("args: install -g --prefix"), "{out}");
-    assert!(out.contains(&format!("home: {}", p.dest.join(".home").display())), "{out}");
+    assert!(
+        out.contains(&format!("home: {}", p.dest.join(".home").display())),
+        "{out}"
+    );
     let env = fs::read_to_string(p.dest.join("seen-env")).unwrap();
     for line in env.lines() {
         let name = line.split('=').next().unwrap_or("");
@@ -287,7 +304,9 @@ async fn package_managers_run_with_a_cleared_environment_in_their_folder() {
 fn bad_keys_never_name_a_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let host = host_with(&[], tmp.path());
-    let mut s = skill(r#"{"pryx": {"install": [{"id": "d", "kind": "download", "url": "https://example.org/t"}]}}"#);
+    let mut s = skill(
+        r#"{"pryx": {"install": [{"id": "d", "kind": "download", "url": "https://example.org/t"}]}}"#,
+    );
     for key in ["/abs", "../up", "a/b", ".", ".."] {
         s.manifest.requirements.skill_key = Some(key.into());
         let spec = choose(&s, None, &host).unwrap().clone();

@@ -221,12 +221,17 @@ async fn the_tools_report_the_real_files_they_read() {
         Some(Ok(vec![dir.join("SKILL.md")]))
     );
     assert_eq!(
-        read.resolved_reads(&json!({"name": "skill-authoring", "path": "references/frontmatter.md"})),
+        read.resolved_reads(
+            &json!({"name": "skill-authoring", "path": "references/frontmatter.md"})
+        ),
         Some(Ok(Vec::new())),
         "compiled-in files are not on disk"
     );
     let r = read.resolved_reads(&json!({"name": "pdf", "path": "../../outside.txt"}));
-    assert!(matches!(r, Some(Err(ref e)) if e.contains("not inside the skill folder")), "{r:?}");
+    assert!(
+        matches!(r, Some(Err(ref e)) if e.contains("not inside the skill folder")),
+        "{r:?}"
+    );
 }
 
 /// A workspace `.pryx/skills` that is itself a link out of the workspace is ignored.

@@ -50,12 +50,19 @@ async fn a_tar_that_plants_a_link_is_refused_and_leaves_nothing() {
     // empty folder, and its own link-then-write trick is refused before unpacking.
     fs::create_dir_all(t.join("b/evil")).unwrap();
     fs::write(t.join("b/evil/payload"), "pwned").unwrap();
-    sh(t, "tar -cf b.tar -C a evil && tar -rf b.tar -C b evil/payload && gzip b.tar");
+    sh(
+        t,
+        "tar -cf b.tar -C a evil && tar -rf b.tar -C b evil/payload && gzip b.tar",
+    );
     let url = serve(fs::read(t.join("b.tar.gz")).unwrap());
     let p = archive_plan(t, &url, "tar.gz", "second");
     let err = execute(&p, &Runner::default(), false).await.unwrap_err();
     assert!(matches!(err, InstallError::Archive { .. }), "{err}");
-    assert_eq!(fs::read_dir(&outside).unwrap().count(), 0, "nothing written outside");
+    assert_eq!(
+        fs::read_dir(&outside).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
 }
 
 #[tokio::test]
@@ -100,6 +107,9 @@ async fn a_plain_archive_is_placed_and_replaced_only_when_asked() {
     execute(&p, &Runner::default(), true).await.unwrap();
     assert!(p.dest.join("bin/tool").is_file());
     assert!(!p.dest.join("old-marker").exists(), "replaced as a whole");
-    let left: Vec<_> = fs::read_dir(t.join("data/tools")).unwrap().flatten().collect();
+    let left: Vec<_> = fs::read_dir(t.join("data/tools"))
+        .unwrap()
+        .flatten()
+        .collect();
     assert_eq!(left.len(), 1, "no staging left: {left:?}");
 }
