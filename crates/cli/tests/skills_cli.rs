@@ -469,6 +469,18 @@ fn install_plan_shows_hostile_text_escaped() {
             .any(|l| l.trim_start().starts_with("$ download https://good")),
         "{stdout}"
     );
+    let info = pryx(&e).args(["info", "sneaky"]).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains("safe␊  $ download https://good.example/tool"),
+        "{info}"
+    );
+    for bad in ['\u{1b}', '\r', '\u{202e}', '\u{200b}'] {
+        assert!(
+            !info.contains(bad),
+            "{bad:?} reached the terminal: {info:?}"
+        );
+    }
 }
 
 /// A `skillKey` that is absolute or climbs out is refused with what to use; the skill is not

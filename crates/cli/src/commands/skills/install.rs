@@ -104,7 +104,7 @@ pub fn run(
 /// Untrusted text (URLs, package names, labels) on one line: terminal controls, bidi and
 /// zero-width characters are shown escaped by the printer, and line breaks and tabs here, so
 /// a plan line cannot pose as another.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.replace('\n', "\u{240a}").replace('\t', "\u{2409}")
 }
 
