@@ -188,6 +188,9 @@ impl Agent {
             .then(|| pryx_tools::containment_gap(self.parts.tool_ctx.sandbox.as_ref()))
             .flatten();
         ctx.uncontained_shell = gap.as_deref();
+        // Tools that read files of their own (skills) say which; they are judged by those.
+        let reads = tool.resolved_reads(&args);
+        ctx.reads = reads.as_ref().map(|r| r.as_deref().map_err(String::as_str));
         let now_ms = now_millis();
         let decision = {
             let mut ledger = self.rate.lock().unwrap_or_else(|e| e.into_inner());

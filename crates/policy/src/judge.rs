@@ -88,7 +88,7 @@ impl<'a> Judge<'a> {
         self.found.verdict = v.stricter(d);
     }
 
-    fn rule(&self, what: &str) -> String {
+    pub(crate) fn rule(&self, what: &str) -> String {
         format!("{}: {what}", self.policy.name)
     }
 
@@ -223,7 +223,7 @@ impl<'a> Judge<'a> {
     }
 
     /// A resolved path as path globs see it: workspace-relative inside, absolute outside.
-    fn shown(&self, resolved: &Path) -> String {
+    pub(crate) fn shown(&self, resolved: &Path) -> String {
         match resolved.strip_prefix(&self.workspace) {
             Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
             Ok(rel) => rel.to_string_lossy().into_owned(),

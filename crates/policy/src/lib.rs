@@ -22,6 +22,7 @@ mod pattern;
 mod rate;
 pub mod shell;
 mod shell_network;
+mod tool_reads;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_POLICY, builtin};
 pub use context::{CallContext, RateState, ToolHints};

@@ -37,6 +37,14 @@ pub trait Tool: Send + Sync {
     fn destructive_hint(&self) -> bool {
         false
     }
+    /// For a tool whose path arguments are not workspace paths (`skills.read` names a file in a
+    /// skill's folder): the real files the call would read, resolved by the tool with symlinks
+    /// followed, so the policy judges each as `fs.read` of that path. `None` when the tool reads
+    /// no files of its own; `Err` (what to do) when the call cannot be resolved, which the
+    /// policy denies.
+    fn resolved_reads(&self, _args: &Value) -> Option<Result<Vec<PathBuf>, String>> {
+        None
+    }
 }
 
 /// The result handed back to the model (`content`) plus structured data for traces and UIs.
