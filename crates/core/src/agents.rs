@@ -151,16 +151,14 @@ impl Pool {
         let mut tools = ToolRegistry::with_builtins();
         // The policy's exact local addresses are the only ones on this machine or the local
         // network that `http.request` will connect to.
-        tools.register(Arc::new(pryx_tools::http::HttpRequest::reaching(
+        tools.replace(Arc::new(pryx_tools::http::HttpRequest::reaching(
             policy.local_addresses("http.request"),
         )));
         for tool in offered {
             // An extension never replaces a tool already offered (a built-in above all).
-            if tools.get(tool.name()).is_some() {
-                tracing::warn!(tool = %tool.name(), "a skill or MCP tool has the name of a tool already offered; it is left out");
-                continue;
+            if let Err(e) = tools.register(tool) {
+                tracing::warn!("a skill or MCP tool is left out: {e}");
             }
-            tools.register(tool);
         }
         if let Some(allowed) = &profile.tools {
             let names: Vec<String> = tools.names().map(str::to_string).collect();
