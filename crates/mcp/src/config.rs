@@ -259,14 +259,24 @@ pub fn is_server_name(name: &str) -> bool {
         && !is_reserved_name(name)
 }
 
-/// Prefixes of Pryx's own tools (`fs.read`, `http.request`…): a server under one of these
-/// names could offer a tool that passes for a built-in one.
-pub const RESERVED_SERVER_NAMES: &[&str] = &["fs", "shell", "http", "skills", "pryx"];
+/// Namespaces of Pryx's own tools (`fs.read`, `http.request`, `process.*`…) and Pryx itself: a
+/// server under one of these names could offer a tool that passes for a built-in one.
+pub const RESERVED_SERVER_NAMES: &[&str] =
+    &["fs", "shell", "http", "skills", "process", "mcp", "pryx"];
+
+/// The form two names are compared in: case and `-`/`_` do not tell servers apart.
+pub fn normalized_name(name: &str) -> String {
+    name.to_ascii_lowercase().replace('-', "_")
+}
 
 fn is_reserved_name(name: &str) -> bool {
-    RESERVED_SERVER_NAMES
-        .iter()
-        .any(|r| r.eq_ignore_ascii_case(name))
+    let n = normalized_name(name);
+    RESERVED_SERVER_NAMES.iter().any(|r| normalized_name(r) == n)
+        || pryx_tools::builtins().iter().any(|t| {
+            t.name()
+                .split_once('.')
+                .is_some_and(|(ns, _)| normalized_name(ns) == n)
+        })
 }
 
 /// An entry that was skipped, with the JSON path of the problem.
@@ -357,6 +367,7 @@ impl ServersFile {
                 });
             }
         };
+        let mut taken: BTreeMap<String, String> = BTreeMap::new();
         for (name, raw) in entries {
             let problem = |field: Option<&str>, message: String| ConfigProblem {
                 server: Some(name.clone()),
@@ -376,6 +387,15 @@ impl ServersFile {
                 ));
                 continue;
             }
+            if let Some(first) = taken.get(&normalized_name(name)) {
+                self.problems.push(problem(
+                    None,
+                    format!(
+                        "the name collides with server `{first}` (case, `-` and `_` do not tell servers apart); rename one of them"
+                    ),
+                ));
+                continue;
+            }
             let cfg: ServerConfig = match serde_json::from_value(raw.clone()) {
                 Ok(c) => c,
                 Err(e) => {
@@ -387,6 +407,7 @@ impl ServersFile {
                 self.problems.push(problem(Some(&field), message));
                 continue;
             }
+            taken.insert(normalized_name(name), name.clone());
             self.servers.insert(name.clone(), cfg);
         }
         Ok(())
@@ -419,6 +440,21 @@ impl ServersFile {
     pub fn upsert(&mut self, name: &str, cfg: &ServerConfig) -> Result<bool, McpError> {
         if !is_server_name(name) {
             return Err(McpError::InvalidName(name.to_owned()));
+        }
+        let other = self
+            .doc
+            .get("servers")
+            .and_then(Value::as_object)
+            .and_then(|m| {
+                m.keys()
+                    .find(|k| *k != name && normalized_name(k) == normalized_name(name))
+                    .cloned()
+            });
+        if let Some(other) = other {
+            return Err(McpError::NameCollision {
+                name: name.to_owned(),
+                other,
+            });
         }
         cfg.validate()
             .map_err(|(field, message)| McpError::InvalidEntry {
@@ -521,6 +557,31 @@ mod tests {
                 .message
                 .contains("other than fs, shell, http")
         );
+        for reserved in ["fs", "Shell", "PROCESS", "mcp", "skills", "pryx", "http"] {
+            assert!(!is_server_name(reserved), "{reserved}");
+        }
+    }
+
+    #[test]
+    fn names_that_differ_only_in_case_or_dashes_collide() {
+        let f = parse(
+            r#"{"servers": {
+              "my-server": {"command": ["a"]},
+              "My_Server": {"command": ["b"]}
+            }}"#,
+        );
+        assert_eq!(f.servers().len(), 1, "{:?}", f.servers().keys());
+        assert!(
+            f.problems()[0].message.contains("collides with server"),
+            "{:?}",
+            f.problems()
+        );
+        let mut f = parse(r#"{"servers": {"my-server": {"command": ["a"]}}}"#);
+        let err = f
+            .upsert("MY_SERVER", &ServerConfig::stdio(vec!["b".into()]))
+            .unwrap_err();
+        assert!(err.to_string().contains("`my-server`"), "{err}");
+        assert!(f.upsert("my-server", &ServerConfig::stdio(vec!["b".into()])).unwrap());
     }
 
     #[test]
