@@ -35,7 +35,8 @@ pub struct Pool {
     /// Surface, interactivity and home; limits come from the profile.
     pub base: AgentSettings,
     pub sandbox: Option<SandboxLauncher>,
-    built: Mutex<(u64, HashMap<Spec, Arc<Agent>>)>,
+    /// Agents by spec, for (settings generation, MCP tool-list changes).
+    built: Mutex<((u64, u64), HashMap<Spec, Arc<Agent>>)>,
 }
 
 impl Pool {
@@ -52,7 +53,7 @@ impl Pool {
             sink,
             base,
             sandbox,
-            built: Mutex::new((0, HashMap::new())),
+            built: Mutex::new(((0, 0), HashMap::new())),
         }
     }
 
@@ -65,10 +66,12 @@ impl Pool {
         profile: &Profile,
         spec: &Spec,
     ) -> Result<Arc<Agent>, SetupError> {
+        // A server that changed its tools makes every agent built before offer stale ones.
+        let generation = (snap.generation, mcp.changes());
         {
             let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
-            if built.0 != snap.generation {
-                *built = (snap.generation, HashMap::new());
+            if built.0 != generation {
+                *built = (generation, HashMap::new());
             }
             if let Some(a) = built.1.get(spec) {
                 return Ok(a.clone());
@@ -79,7 +82,7 @@ impl Pool {
         // With a server missing, the next turn builds again (and tries that server again).
         if !mcp_tools.incomplete {
             let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
-            if built.0 == snap.generation {
+            if built.0 == generation {
                 built.1.insert(spec.clone(), agent.clone());
             }
         }
