@@ -153,11 +153,10 @@ impl CappedChild {
 
     fn fail_waiting(&mut self, bytes: usize) {
         let message = format!(
-            "MCP server `{}` sent a message of more than {bytes} bytes, over the {} MB limit; it was discarded and the request failed (ask for less, e.g. a smaller range)",
-            self.server,
+            "its answer was more than {bytes} bytes, over the {} MB limit for one message; it was discarded and the request failed (ask for less, e.g. a smaller range)",
             MAX_MESSAGE_BYTES / (1024 * 1024)
         );
-        tracing::warn!("{message}");
+        tracing::warn!(server = %self.server, "{message}");
         for id in self.waiting.drain() {
             let error = ErrorData::new(ErrorCode::INTERNAL_ERROR, message.clone(), None);
             self.failed

@@ -142,8 +142,10 @@ impl CappedLog {
             }
             let room = usize::try_from(self.cap - self.size).unwrap_or(usize::MAX);
             let (now, rest) = bytes.split_at(bytes.len().min(room));
+            // tokio's File hands writes to a blocking thread: flush so the bytes are in the
+            // file before it is renamed (and before a reader looks).
             if let Some(f) = self.file.as_mut()
-                && f.write_all(now).await.is_err()
+                && (f.write_all(now).await.is_err() || f.flush().await.is_err())
             {
                 self.file = None;
             }
