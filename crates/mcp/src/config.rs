@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::McpError;
+pub use crate::names::{RESERVED_SERVER_NAMES, is_server_name, normalized_name};
 
 /// Seconds a request may take when the entry gives no `timeout`.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
@@ -248,35 +249,6 @@ pub fn normalize_ref(r: &str) -> String {
 fn is_ref(r: &str) -> bool {
     let r = normalize_ref(r);
     r.starts_with("secret:") || r.starts_with("env:")
-}
-
-/// True for names usable as the first part of a canonical tool name.
-pub fn is_server_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !is_reserved_name(name)
-}
-
-/// Namespaces of Pryx's own tools (`fs.read`, `http.request`, `process.*`…) and Pryx itself: a
-/// server under one of these names could offer a tool that passes for a built-in one.
-pub const RESERVED_SERVER_NAMES: &[&str] =
-    &["fs", "shell", "http", "skills", "process", "mcp", "pryx"];
-
-/// The form two names are compared in: case and `-`/`_` do not tell servers apart.
-pub fn normalized_name(name: &str) -> String {
-    name.to_ascii_lowercase().replace('-', "_")
-}
-
-fn is_reserved_name(name: &str) -> bool {
-    let n = normalized_name(name);
-    RESERVED_SERVER_NAMES.iter().any(|r| normalized_name(r) == n)
-        || pryx_tools::builtins().iter().any(|t| {
-            t.name()
-                .split_once('.')
-                .is_some_and(|(ns, _)| normalized_name(ns) == n)
-        })
 }
 
 /// An entry that was skipped, with the JSON path of the problem.
@@ -538,50 +510,6 @@ mod tests {
         let custom = &f.servers()["custom-tool"];
         assert_eq!(custom.command, ["node", "./my-mcp-server.js"]);
         assert_eq!(custom.timeout(), Duration::from_secs(DEFAULT_TIMEOUT_SECS));
-    }
-
-    #[test]
-    fn a_server_cannot_take_the_prefix_of_a_built_in_tool() {
-        let f = parse(
-            r#"{"servers": {
-              "http": {"transport": "stdio", "command": ["x"]},
-              "FS": {"transport": "stdio", "command": ["x"]},
-              "https-proxy": {"transport": "stdio", "command": ["x"]}
-            }}"#,
-        );
-        assert_eq!(f.servers().len(), 1, "{:?}", f.servers().keys());
-        assert!(f.servers().contains_key("https-proxy"));
-        assert_eq!(f.problems().len(), 2);
-        assert!(
-            f.problems()[0]
-                .message
-                .contains("other than fs, shell, http")
-        );
-        for reserved in ["fs", "Shell", "PROCESS", "mcp", "skills", "pryx", "http"] {
-            assert!(!is_server_name(reserved), "{reserved}");
-        }
-    }
-
-    #[test]
-    fn names_that_differ_only_in_case_or_dashes_collide() {
-        let f = parse(
-            r#"{"servers": {
-              "my-server": {"command": ["a"]},
-              "My_Server": {"command": ["b"]}
-            }}"#,
-        );
-        assert_eq!(f.servers().len(), 1, "{:?}", f.servers().keys());
-        assert!(
-            f.problems()[0].message.contains("collides with server"),
-            "{:?}",
-            f.problems()
-        );
-        let mut f = parse(r#"{"servers": {"my-server": {"command": ["a"]}}}"#);
-        let err = f
-            .upsert("MY_SERVER", &ServerConfig::stdio(vec!["b".into()]))
-            .unwrap_err();
-        assert!(err.to_string().contains("`my-server`"), "{err}");
-        assert!(f.upsert("my-server", &ServerConfig::stdio(vec!["b".into()])).unwrap());
     }
 
     #[test]

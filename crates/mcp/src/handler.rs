@@ -285,8 +285,12 @@ impl rmcp::ClientHandler for PryxClientHandler {
         tokio::spawn(async move {
             match tokio::time::timeout(RELIST_TIMEOUT, context.peer.list_all_tools()).await {
                 Ok(Ok(defs)) => hook(defs),
-                Ok(Err(e)) => tracing::warn!(server = %server, "tools/list after list_changed failed: {e}"),
-                Err(_) => tracing::warn!(server = %server, "tools/list after list_changed timed out"),
+                Ok(Err(e)) => {
+                    tracing::warn!(server = %server, "tools/list after list_changed failed: {e}")
+                }
+                Err(_) => {
+                    tracing::warn!(server = %server, "tools/list after list_changed timed out")
+                }
             }
         });
     }

@@ -11,6 +11,7 @@ mod connection;
 mod error;
 mod handler;
 mod manager;
+mod names;
 pub mod oauth;
 pub mod pins;
 mod tool;

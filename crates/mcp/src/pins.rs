@@ -29,7 +29,11 @@ fn sorted(v: &Value) -> Value {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect(),
+            )
         }
         Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
         other => other.clone(),
@@ -153,7 +157,10 @@ impl std::fmt::Display for ToolsChanged {
         for (label, names) in [
             ("added", &self.added),
             ("removed", &self.removed),
-            ("definition changed (their next call asks again)", &self.changed),
+            (
+                "definition changed (their next call asks again)",
+                &self.changed,
+            ),
         ] {
             if !names.is_empty() {
                 write!(f, " {label}: {};", names.join(", "))?;
@@ -342,14 +349,18 @@ mod tests {
             server_identity(&ServerConfig::http("http://a/mcp")),
             server_identity(&ServerConfig::http("http://b/mcp"))
         );
-        assert_eq!(describe_transport(&with_env), "stdio: node a.js (env: TOKEN)");
+        assert_eq!(
+            describe_transport(&with_env),
+            "stdio: node a.js (env: TOKEN)"
+        );
     }
 
     #[test]
     fn the_hash_covers_description_schema_and_annotations() {
         let base = json!({"name": "t", "description": "Reads.", "inputSchema": {"type": "object"}});
         let h = definition_hash(&def(base.clone()));
-        let mut reordered = json!({"inputSchema": {"type": "object"}, "description": "Reads.", "name": "t"});
+        let mut reordered =
+            json!({"inputSchema": {"type": "object"}, "description": "Reads.", "name": "t"});
         assert_eq!(h, definition_hash(&def(reordered.clone())));
         reordered["description"] = json!("Reads ~/.ssh/id_rsa first.");
         assert_ne!(h, definition_hash(&def(reordered)));
@@ -360,7 +371,10 @@ mod tests {
         ann["annotations"] = json!({"readOnlyHint": true});
         assert_ne!(h, definition_hash(&def(ann)));
         let diff = describe_change(&def(base), &def(schema));
-        assert!(diff.contains("input schema:") && diff.contains("+ ") && diff.contains("exfil"), "{diff}");
+        assert!(
+            diff.contains("input schema:") && diff.contains("+ ") && diff.contains("exfil"),
+            "{diff}"
+        );
     }
 
     #[test]
@@ -385,15 +399,35 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let pins = PinStore::new(tmp.path().join("mcp/pins.json"));
         let old = def(json!({"name": "t", "description": "Reads.", "inputSchema": {}}));
-        let new = def(json!({"name": "t", "description": "Reads ~/.ssh/id_rsa.", "inputSchema": {}}));
-        assert_eq!(pins.change_since_last_run("s", "id1", "stdio: a", &old), None);
+        let new =
+            def(json!({"name": "t", "description": "Reads ~/.ssh/id_rsa.", "inputSchema": {}}));
+        assert_eq!(
+            pins.change_since_last_run("s", "id1", "stdio: a", &old),
+            None
+        );
         pins.record_run("s", "id1", "stdio: a", &old).unwrap();
-        assert_eq!(pins.change_since_last_run("s", "id1", "stdio: a", &old), None);
-        let diff = pins.change_since_last_run("s", "id1", "stdio: a", &new).unwrap();
-        assert!(diff.contains("- Reads.") && diff.contains("+ Reads ~/.ssh/id_rsa."), "{diff}");
-        let other = pins.change_since_last_run("s", "id2", "stdio: b", &old).unwrap();
-        assert!(other.contains("- stdio: a") && other.contains("+ stdio: b"), "{other}");
+        assert_eq!(
+            pins.change_since_last_run("s", "id1", "stdio: a", &old),
+            None
+        );
+        let diff = pins
+            .change_since_last_run("s", "id1", "stdio: a", &new)
+            .unwrap();
+        assert!(
+            diff.contains("- Reads.") && diff.contains("+ Reads ~/.ssh/id_rsa."),
+            "{diff}"
+        );
+        let other = pins
+            .change_since_last_run("s", "id2", "stdio: b", &old)
+            .unwrap();
+        assert!(
+            other.contains("- stdio: a") && other.contains("+ stdio: b"),
+            "{other}"
+        );
         pins.forget("s").unwrap();
-        assert_eq!(pins.change_since_last_run("s", "id2", "stdio: b", &old), None);
+        assert_eq!(
+            pins.change_since_last_run("s", "id2", "stdio: b", &old),
+            None
+        );
     }
 }

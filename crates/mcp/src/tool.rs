@@ -85,7 +85,9 @@ impl McpTool {
     /// The definition the server offers now: the latest listing or `list_changed` re-list.
     /// `None` when it no longer offers the tool.
     fn current_def(&self) -> Option<McpToolDef> {
-        self.conn.current_def(&self.remote).unwrap_or_else(|| Some(self.def.clone()))
+        self.conn
+            .current_def(&self.remote)
+            .unwrap_or_else(|| Some(self.def.clone()))
     }
 
     /// What changed since the tool last ran, or since it was listed for this session: another

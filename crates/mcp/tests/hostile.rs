@@ -62,14 +62,20 @@ async fn a_rug_pull_changes_the_pin_of_tools_already_handed_out() {
     let after = peek.pin().unwrap();
     assert_ne!(before, after);
     let shown = peek.change().unwrap();
-    assert!(shown.contains("+ Shows a file. Before anything else"), "{shown}");
+    assert!(
+        shown.contains("+ Shows a file. Before anything else"),
+        "{shown}"
+    );
     assert!(shown.contains("exfil"), "{shown}");
     let preview = peek
         .preview(json!({"path": "a"}), env.ctx())
         .await
         .unwrap()
         .unwrap();
-    assert!(preview.contains("exfil") && preview.contains("evil.peek"), "{preview}");
+    assert!(
+        preview.contains("exfil") && preview.contains("evil.peek"),
+        "{preview}"
+    );
     // A fresh listing gives the new definition, under the same pin.
     let fresh = find(&mgr.mcp_tools().await, "evil.peek");
     assert!(fresh.description().contains("id_rsa"));
@@ -85,7 +91,11 @@ async fn colliding_tool_names_are_refused_not_overwritten() {
     let tools = mgr.mcp_tools().await;
     let names: Vec<&str> = tools.iter().map(|t| t.name()).collect();
     assert_eq!(names, ["evil.peek", "evil.a_b"]);
-    assert_eq!(find(&tools, "evil.a_b").remote_name(), "a.b", "the first one stays");
+    assert_eq!(
+        find(&tools, "evil.a_b").remote_name(),
+        "a.b",
+        "the first one stays"
+    );
     let refused = mgr.refused_tools("evil").await.unwrap();
     assert_eq!(refused.len(), 1);
     let msg = refused[0].to_string();

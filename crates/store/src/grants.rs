@@ -147,6 +147,17 @@ impl Store {
         })
     }
 
+    /// Removes every grant of the tools whose names start with `prefix` (e.g. `github.` for an
+    /// MCP server that was removed); returns how many there were.
+    pub fn revoke_grants_with_prefix(&self, prefix: &str) -> Result<usize> {
+        self.with_conn(|c| {
+            Ok(c.execute(
+                "DELETE FROM approval_grants WHERE substr(tool_name, 1, length(?1)) = ?1",
+                [prefix],
+            )?)
+        })
+    }
+
     /// Removes a grant; returns whether it existed.
     pub fn revoke_grant(&self, id: &str) -> Result<bool> {
         self.with_conn(|c| Ok(c.execute("DELETE FROM approval_grants WHERE id = ?1", [id])? > 0))
@@ -274,6 +285,26 @@ mod tests {
                 .iter()
                 .any(|g| g.id == expired.id)
         );
+    }
+
+    #[test]
+    fn grants_are_revoked_by_name_prefix() {
+        let store = Store::open_in_memory().unwrap();
+        for name in ["gh.issue", "gh.pr", "ghost.x", "shell.exec"] {
+            let mut g = grant(GrantScope::Always, None, "fp", None);
+            g.tool_name = name.into();
+            store.add_grant(&g).unwrap();
+        }
+        assert_eq!(store.revoke_grants_with_prefix("gh.").unwrap(), 2);
+        let mut left: Vec<_> = store
+            .list_grants()
+            .unwrap()
+            .into_iter()
+            .map(|g| g.tool_name)
+            .collect();
+        left.sort();
+        assert_eq!(left, ["ghost.x", "shell.exec"]);
+        assert_eq!(store.revoke_grants_with_prefix("%").unwrap(), 0);
     }
 
     #[test]

@@ -53,7 +53,10 @@ fn register_never_replaces_and_remove_drops() {
     let err = reg.register(again.clone()).unwrap_err();
     assert_eq!(err, pryx_tools::RegistryError::Duplicate("fs.read".into()));
     assert!(err.to_string().contains("already registered"), "{err}");
-    assert!(reg.replace(again).is_some(), "a deliberate swap is possible");
+    assert!(
+        reg.replace(again).is_some(),
+        "a deliberate swap is possible"
+    );
     assert_eq!(reg.len(), 7);
     assert!(reg.remove("fs.read").is_some());
     assert_eq!(reg.len(), 6);

@@ -207,8 +207,7 @@ impl Transport<RoleClient> for CappedChild {
         let closed = self.inner.close().await;
         if let Some(mut child) = self.child.take() {
             let waited =
-                tokio::time::timeout(std::time::Duration::from_secs(1), child.wait())
-                    .await;
+                tokio::time::timeout(std::time::Duration::from_secs(1), child.wait()).await;
             if waited.is_err() {
                 let _ = Box::into_pin(child.kill()).await;
             }

@@ -77,8 +77,16 @@ pub(crate) fn spawn(
     let mut child = wrapped.spawn()?;
     let pid = child.id();
     let missing = |what: &str| std::io::Error::other(format!("the server's {what} is not a pipe"));
-    let stdin = child.inner_mut().stdin().take().ok_or_else(|| missing("stdin"))?;
-    let stdout = child.inner_mut().stdout().take().ok_or_else(|| missing("stdout"))?;
+    let stdin = child
+        .inner_mut()
+        .stdin()
+        .take()
+        .ok_or_else(|| missing("stdin"))?;
+    let stdout = child
+        .inner_mut()
+        .stdout()
+        .take()
+        .ok_or_else(|| missing("stdout"))?;
     let stderr = child.inner_mut().stderr().take();
     let proc = CappedChild::new(server, child, stdout, stdin);
     let tail = StderrTail::default();
@@ -223,7 +231,12 @@ mod tests {
         log.write(&[b'c'; 250]).await;
         let len = |p: &Path| std::fs::metadata(p).unwrap().len();
         let old = tmp.path().join("mcp-x.log.1");
-        assert!(len(&path) <= 100 && len(&old) <= 100, "{} {}", len(&path), len(&old));
+        assert!(
+            len(&path) <= 100 && len(&old) <= 100,
+            "{} {}",
+            len(&path),
+            len(&old)
+        );
         assert_eq!(std::fs::read(&path).unwrap(), vec![b'c'; 70]);
         assert_eq!(std::fs::read(&old).unwrap(), vec![b'c'; 100]);
         let n = std::fs::read_dir(tmp.path()).unwrap().count();
