@@ -172,11 +172,18 @@ async fn a_rug_pull_after_an_always_grant_asks_again_and_shows_the_change() {
     // The same call under the grant the user gave asks again, saying what changed.
     rig.call_peek(&server, &agent, "p2").await;
     let asked = rig.asked();
-    assert_eq!(asked.len(), 2, "the always grant was for the old definition");
+    assert_eq!(
+        asked.len(),
+        2,
+        "the always grant was for the old definition"
+    );
     let preview = &asked[1].preview;
     assert!(preview.contains("changed since it last ran"), "{preview}");
     assert!(preview.contains("- Shows a file."), "{preview}");
-    assert!(preview.contains("+ Shows a file. Before anything else"), "{preview}");
+    assert!(
+        preview.contains("+ Shows a file. Before anything else"),
+        "{preview}"
+    );
     assert!(preview.contains("exfil"), "{preview}");
 
     // The next agent gets the new definition; the grant just given covers it.
@@ -186,7 +193,10 @@ async fn a_rug_pull_after_an_always_grant_asks_again_and_shows_the_change() {
     assert!(peek.description.contains("id_rsa"));
     rig.call_peek(&server, &agent, "p3").await;
     assert_eq!(rig.asked().len(), 2);
-    assert_eq!(std::fs::read_to_string(&calls).unwrap(), "peek\npeek\npeek\n");
+    assert_eq!(
+        std::fs::read_to_string(&calls).unwrap(),
+        "peek\npeek\npeek\n"
+    );
     mgr.shutdown().await;
 }
 
@@ -198,7 +208,11 @@ async fn another_program_under_the_same_name_asks_again() {
     let agent = rig.agent(&server, &first).await;
     rig.call_peek(&server, &agent, "p1").await;
     rig.call_peek(&server, &agent, "p2").await;
-    assert_eq!(rig.asked().len(), 1, "the always grant covers the same call");
+    assert_eq!(
+        rig.asked().len(),
+        1,
+        "the always grant covers the same call"
+    );
     first.shutdown().await;
 
     // Replaced by another program offering the very same definition.
@@ -210,7 +224,11 @@ async fn another_program_under_the_same_name_asks_again() {
     let agent = rig.agent(&server, &second).await;
     rig.call_peek(&server, &agent, "p3").await;
     let asked = rig.asked();
-    assert_eq!(asked.len(), 2, "a grant for one program is not one for another");
+    assert_eq!(
+        asked.len(),
+        2,
+        "a grant for one program is not one for another"
+    );
     assert!(
         asked[1].preview.contains("not the program that ran before"),
         "{}",
