@@ -27,6 +27,9 @@ pub struct Spec {
 /// Largest instructions file taken into the prompt.
 const INSTRUCTIONS_CAP: usize = 32 * 1024;
 
+/// Agents by spec, for one (settings generation, MCP tool-list changes).
+type Built = ((u64, u64), HashMap<Spec, Arc<Agent>>);
+
 /// Everything agents share, and the agents built so far for the current settings.
 pub struct Pool {
     pub store: Store,
@@ -35,8 +38,7 @@ pub struct Pool {
     /// Surface, interactivity and home; limits come from the profile.
     pub base: AgentSettings,
     pub sandbox: Option<SandboxLauncher>,
-    /// Agents by spec, for (settings generation, MCP tool-list changes).
-    built: Mutex<((u64, u64), HashMap<Spec, Arc<Agent>>)>,
+    built: Mutex<Built>,
 }
 
 impl Pool {
