@@ -259,7 +259,7 @@ impl Agent {
         decision: &Decision,
     ) -> Result<Asked, AgentError> {
         let call = cx.call;
-        let fp = fingerprint(&call.name, args);
+        let fp = fingerprint(&call.name, tool.pin().as_deref(), args);
         let (name, fp_q, sid) = (call.name.clone(), fp.clone(), cx.session().to_string());
         let grant = self
             .db(move |s| s.find_active_grant(&name, &fp_q, Some(&sid)))

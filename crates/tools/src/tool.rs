@@ -45,6 +45,13 @@ pub trait Tool: Send + Sync {
     fn resolved_reads(&self, _args: &Value) -> Option<Result<Vec<PathBuf>, String>> {
         None
     }
+    /// The identity of what the user approves when it is more than the name: for an MCP tool,
+    /// its server's identity and a hash of its definition. Approvals and grants bind to it, so
+    /// a changed definition or another server under the same name asks again. `None` for tools
+    /// whose name says it all (the built-ins).
+    fn pin(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The result handed back to the model (`content`) plus structured data for traces and UIs.
