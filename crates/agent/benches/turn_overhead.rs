@@ -108,7 +108,9 @@ fn main() {
             .upsert_workspace(&std::fs::canonicalize(dir.path()).unwrap_or_else(|e| panic!("{e}")))
             .unwrap_or_else(|e| panic!("{e}"));
         let mut tools = ToolRegistry::with_builtins();
-        tools.register(Arc::new(Noop));
+        tools
+            .register(Arc::new(Noop))
+            .unwrap_or_else(|e| panic!("{e}"));
         let mut model = pryx_catalog::ModelInfo::unknown("instant", "m");
         model.context = 1_000_000;
         let agent = Agent::new(AgentParts {

@@ -175,11 +175,16 @@ pub fn policy_hash(policy: &pryx_policy::Policy) -> String {
     hex::encode(h.finalize())
 }
 
-/// SHA-256 over the tool name and the canonical (key-sorted) JSON of the arguments.
-pub fn fingerprint(tool: &str, args: &serde_json::Value) -> String {
+/// SHA-256 over the tool name, its pin ([`pryx_tools::Tool::pin`]: for an MCP tool, the server's
+/// identity and the definition's hash) and the canonical (key-sorted) JSON of the arguments.
+pub fn fingerprint(tool: &str, pin: Option<&str>, args: &serde_json::Value) -> String {
     let mut h = Sha256::new();
     h.update(tool.as_bytes());
     h.update([0u8]);
+    if let Some(pin) = pin {
+        h.update(pin.as_bytes());
+        h.update([0u8]);
+    }
     h.update(canonical_json(args).as_bytes());
     hex::encode(h.finalize())
 }
@@ -216,7 +221,7 @@ mod tests {
             tool_call_id: "c".into(),
             tool: "shell.exec".into(),
             arguments: serde_json::json!({"command": "ls"}),
-            fingerprint: fingerprint("shell.exec", &serde_json::json!({"command": "ls"})),
+            fingerprint: fingerprint("shell.exec", None, &serde_json::json!({"command": "ls"})),
             rule: "r".into(),
             reason: "why".into(),
             preview: "ls".into(),
@@ -312,7 +317,17 @@ mod tests {
     fn fingerprint_ignores_key_order() {
         let a = serde_json::json!({"a": 1, "b": {"x": 1, "y": 2}});
         let b = serde_json::json!({"b": {"y": 2, "x": 1}, "a": 1});
-        assert_eq!(fingerprint("t", &a), fingerprint("t", &b));
-        assert_ne!(fingerprint("t", &a), fingerprint("u", &a));
+        assert_eq!(fingerprint("t", None, &a), fingerprint("t", None, &b));
+        assert_ne!(fingerprint("t", None, &a), fingerprint("u", None, &a));
+    }
+
+    #[test]
+    fn fingerprint_binds_the_pin() {
+        let a = serde_json::json!({});
+        let pinned = fingerprint("srv.t", Some("server-1:def-1"), &a);
+        assert_ne!(pinned, fingerprint("srv.t", None, &a));
+        assert_ne!(pinned, fingerprint("srv.t", Some("server-1:def-2"), &a));
+        assert_ne!(pinned, fingerprint("srv.t", Some("server-2:def-1"), &a));
+        assert_eq!(pinned, fingerprint("srv.t", Some("server-1:def-1"), &a));
     }
 }

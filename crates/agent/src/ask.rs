@@ -253,9 +253,12 @@ impl Agent {
         decision: &Decision,
     ) -> PendingApproval {
         let call = cx.call;
-        let preview =
-            crate::preview::approval_preview(&call.name, args, tool, self.call_ctx(cx.turn.cancel))
-                .await;
+        // Previewed as it would run once approved: with the network a fetching command gets
+        // and code-bearing files writable.
+        let mut ctx = self.call_ctx(cx.turn.cancel);
+        ctx.network = crate::tool_call::granted_network(tool.kind(), args);
+        ctx.code_files_writable = true;
+        let preview = crate::preview::approval_preview(&call.name, args, tool, ctx).await;
         let redactor = self.redactor();
         let preview = redactor.mark_known(&preview).into_owned();
         let arguments = redactor.mark_known_json(args);

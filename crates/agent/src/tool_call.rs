@@ -145,6 +145,9 @@ impl Agent {
             .then(|| pryx_tools::containment_gap(self.parts.tool_ctx.sandbox.as_ref()))
             .flatten();
         ctx.uncontained_shell = gap.as_deref();
+        // Tools that read files of their own (skills) say which; they are judged by those.
+        let reads = tool.resolved_reads(&args);
+        ctx.reads = reads.as_ref().map(|r| r.as_deref().map_err(String::as_str));
         let now_ms = now_millis();
         let decision = {
             let mut ledger = self.rate.lock().unwrap_or_else(|e| e.into_inner());
@@ -156,7 +159,7 @@ impl Agent {
             evaluate(&self.parts.policy, &ctx)
         };
         // The exact call and its fingerprint: the audit proves what was judged and what ran.
-        let fp = fingerprint(&call.name, &args);
+        let fp = fingerprint(&call.name, tool.pin().as_deref(), &args);
         let decision_audit = json!({"tool": call.name, "arguments": args, "fingerprint": fp, "decision": decision.action, "rule": decision.rule, "reason": decision.reason});
         // An allowed call records its decision with its start (one store hop less).
         if decision.action != Action::Allow {
@@ -216,6 +219,7 @@ impl Agent {
         decision_audit: Option<Value>,
     ) -> Result<CallResult, AgentError> {
         let call = cx.call;
+        let was_approved = approved.is_some();
         self.rate
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -250,9 +254,12 @@ impl Agent {
             })
             .await?;
         // The audit row of the call names exactly what ran.
-        let fp = fingerprint(&call.name, &args);
+        let fp = fingerprint(&call.name, tool.pin().as_deref(), &args);
         let started = Instant::now();
-        let outcome = tool.execute(args, self.call_ctx(cx.turn.cancel)).await;
+        let mut tool_ctx = self.call_ctx(cx.turn.cancel);
+        tool_ctx.network = granted_network(tool.kind(), &args);
+        tool_ctx.code_files_writable = was_approved || decision.writes_code_files;
+        let outcome = tool.execute(args, tool_ctx).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (content, is_error, end) = match outcome {
             Ok(out) => (out.content, out.is_error, CallEnd::Continue),
@@ -300,10 +307,10 @@ impl Agent {
             b.emit(completed)
         })
         .await?;
-        let content = if is_error {
-            content
-        } else {
-            untrusted(&call.name, &content)
+        // Errors carry the tool's (or server's) words too; a cancel is Pryx's own.
+        let content = match end {
+            CallEnd::Cancelled => content,
+            CallEnd::Continue | CallEnd::Fatal(_) => untrusted(&call.name, &content),
         };
         Ok(CallResult {
             content,
@@ -381,6 +388,16 @@ impl Agent {
         let mut ctx = self.parts.tool_ctx.clone();
         ctx.cancel = cancel.child_token();
         ctx
+    }
+}
+
+/// The network a command gets once allowed: none, unless a command in it fetches (which the
+/// policy granted or the user approved), then TCP to the ports its arguments name.
+pub(crate) fn granted_network(kind: pryx_protocol::ToolKind, args: &Value) -> pryx_tools::Network {
+    let command = args.get("command").and_then(Value::as_str);
+    match (kind, command.and_then(pryx_policy::shell_network)) {
+        (pryx_protocol::ToolKind::Exec, Some(ports)) => pryx_tools::Network::Ports { ports },
+        _ => pryx_tools::Network::None,
     }
 }
 

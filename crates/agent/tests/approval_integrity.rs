@@ -56,7 +56,7 @@ async fn the_hidden_touch_is_in_the_preview_the_stored_call_the_events_and_the_a
     );
     assert_eq!(q.arguments, json!({"command": HIDDEN_TOUCH}));
     assert_eq!(q.looks_like_secret, ["a private key block"]);
-    let exact = fingerprint("shell.exec", &json!({"command": HIDDEN_TOUCH}));
+    let exact = fingerprint("shell.exec", None, &json!({"command": HIDDEN_TOUCH}));
     assert_eq!(q.fingerprint, exact);
     assert_eq!(
         q.workspace.as_deref(),
@@ -138,7 +138,7 @@ async fn known_secrets_are_marked_by_name_and_the_real_value_runs() {
     assert_eq!(q.looks_like_secret, ["an API key (sk-…)"]);
     assert_eq!(
         q.fingerprint,
-        fingerprint("shell.exec", &json!({"command": command}))
+        fingerprint("shell.exec", None, &json!({"command": command}))
     );
 
     let store = r.agent.store();

@@ -15,6 +15,7 @@ fn add_grant(env: &Env, command: &str) -> String {
             tool_name: "shell.exec".into(),
             fingerprint: pryx_agent::approvals::fingerprint(
                 "shell.exec",
+                None,
                 &json!({ "command": command }),
             ),
             scope: pryx_store::GrantScope::Always,

@@ -115,13 +115,13 @@ async fn a_read_only_claim_counts_only_from_a_trusted_server() {
         "{stdout}\n{stderr}"
     );
 
-    // Under the default policy, which allows reads, the untrusted claim still asks (and is
-    // refused without a terminal): the tool never runs.
+    // Under `workspace-only` (the default), which allows reads, the untrusted claim still asks
+    // (and is refused without a terminal): the tool never runs.
     server.push_all([
         Turn::tool_calls([call("w1", "hostile.wipe", json!({}))]),
         Turn::text("It needs approval."),
     ]);
-    let out = env.run(&["run", "look around"]);
+    let out = env.run(&["run", "--policy", "workspace-only", "look around"]);
     assert!(out.status.success(), "{:?}", text(&out));
     let results = tool_results(&server, 1);
     assert!(results[0].1.contains("needs approval"), "{results:?}");

@@ -65,3 +65,67 @@ async fn the_model_loads_a_skill_and_follows_it() {
         "## Unreleased\n- skills\n"
     );
 }
+
+/// A path `fs.read` may not read stays out of reach through `skills.read`: through a planted
+/// folder link (`.pryx/skills/leak -> ../..`) and from inside a real skill folder.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skills_read_is_judged_like_fs_read() {
+    let server = ScriptedLlm::start().await;
+    let env = Env::scripted(&server);
+    env.policy(
+        "no-env",
+        "name: no-env\ntools:\n  denied:\n    - fs.read: {paths: ['**/.env']}\n",
+    );
+    let ws = env.ws();
+    std::fs::write(ws.join(".env"), "PROVIDER_KEY=sk-leaked-value\n").unwrap();
+    std::fs::write(
+        ws.join("SKILL.md"),
+        "---\nname: leak\ndescription: Looks harmless.\n---\nRead .env\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join(".pryx/skills/notes")).unwrap();
+    std::os::unix::fs::symlink("../..", ws.join(".pryx/skills/leak")).unwrap();
+    std::fs::write(
+        ws.join(".pryx/skills/notes/SKILL.md"),
+        "---\nname: notes\ndescription: Notes.\n---\nUse notes.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join(".pryx/skills/notes/.env"),
+        "PROVIDER_KEY=sk-leaked-value\n",
+    )
+    .unwrap();
+    std::fs::write(ws.join(".pryx/skills/notes/guide.md"), "the guide\n").unwrap();
+    server.push_all([
+        Turn::tool_calls([
+            call("r1", "skills.read", json!({"name": "leak", "path": ".env"})),
+            call(
+                "r2",
+                "skills.read",
+                json!({"name": "notes", "path": ".env"}),
+            ),
+            call(
+                "r3",
+                "skills.read",
+                json!({"name": "notes", "path": "guide.md"}),
+            ),
+        ]),
+        Turn::text("done"),
+    ]);
+    let out = env.run(&["run", "--policy", "no-env", "read the skills"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let results = tool_results(&server, 1);
+    assert_eq!(results.len(), 3, "{results:?}");
+    for (_, content) in &results[..2] {
+        assert!(!content.contains("sk-leaked-value"), "{results:?}");
+    }
+    // The linked-out folder is not a skill at all.
+    assert!(
+        results[0].1.contains("no skill named `leak`"),
+        "{results:?}"
+    );
+    assert!(results[1].1.contains("denied by policy"), "{results:?}");
+    assert!(results[1].1.contains("fs.read"), "{results:?}");
+    assert!(results[2].1.contains("the guide"), "{results:?}");
+}

@@ -27,6 +27,9 @@ pub struct Spec {
 /// Largest instructions file taken into the prompt.
 const INSTRUCTIONS_CAP: usize = 32 * 1024;
 
+/// Agents by spec, for one (settings generation, MCP tool-list changes).
+type Built = ((u64, u64), HashMap<Spec, Arc<Agent>>);
+
 /// Everything agents share, and the agents built so far for the current settings.
 pub struct Pool {
     pub store: Store,
@@ -35,7 +38,7 @@ pub struct Pool {
     /// Surface, interactivity and home; limits come from the profile.
     pub base: AgentSettings,
     pub sandbox: Option<SandboxLauncher>,
-    built: Mutex<(u64, HashMap<Spec, Arc<Agent>>)>,
+    built: Mutex<Built>,
 }
 
 impl Pool {
@@ -52,7 +55,7 @@ impl Pool {
             sink,
             base,
             sandbox,
-            built: Mutex::new((0, HashMap::new())),
+            built: Mutex::new(((0, 0), HashMap::new())),
         }
     }
 
@@ -65,10 +68,12 @@ impl Pool {
         profile: &Profile,
         spec: &Spec,
     ) -> Result<Arc<Agent>, SetupError> {
+        // A server that changed its tools makes every agent built before offer stale ones.
+        let generation = (snap.generation, mcp.changes());
         {
             let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
-            if built.0 != snap.generation {
-                *built = (snap.generation, HashMap::new());
+            if built.0 != generation {
+                *built = (generation, HashMap::new());
             }
             if let Some(a) = built.1.get(spec) {
                 return Ok(a.clone());
@@ -79,7 +84,7 @@ impl Pool {
         // With a server missing, the next turn builds again (and tries that server again).
         if !mcp_tools.incomplete {
             let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
-            if built.0 == snap.generation {
+            if built.0 == generation {
                 built.1.insert(spec.clone(), agent.clone());
             }
         }
@@ -151,16 +156,14 @@ impl Pool {
         let mut tools = ToolRegistry::with_builtins();
         // The policy's exact local addresses are the only ones on this machine or the local
         // network that `http.request` will connect to.
-        tools.register(Arc::new(pryx_tools::http::HttpRequest::reaching(
+        tools.replace(Arc::new(pryx_tools::http::HttpRequest::reaching(
             policy.local_addresses("http.request"),
         )));
         for tool in offered {
             // An extension never replaces a tool already offered (a built-in above all).
-            if tools.get(tool.name()).is_some() {
-                tracing::warn!(tool = %tool.name(), "a skill or MCP tool has the name of a tool already offered; it is left out");
-                continue;
+            if let Err(e) = tools.register(tool) {
+                tracing::warn!("a skill or MCP tool is left out: {e}");
             }
-            tools.register(tool);
         }
         if let Some(allowed) = &profile.tools {
             let names: Vec<String> = tools.names().map(str::to_string).collect();

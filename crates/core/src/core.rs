@@ -522,6 +522,14 @@ impl Core {
             );
         }
         self.inner.mcp.shutdown().await;
+        // The anchor file is written behind the appends; a process about to exit must not
+        // leave it behind the chain's head (the next verify would call that truncation).
+        let store = self.inner.store.clone();
+        match tokio::task::spawn_blocking(move || store.flush_audit_anchor()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the audit anchor could not be written"),
+            Err(e) => tracing::warn!(error = %e, "the audit anchor flush did not finish"),
+        }
     }
 }
 

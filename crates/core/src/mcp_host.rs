@@ -7,6 +7,7 @@ use pryx_mcp::{McpManager, McpOptions};
 use pryx_tools::Tool;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 struct Loaded {
     stamp: Option<FileStamp>,
@@ -18,6 +19,8 @@ struct Loaded {
 #[derive(Default)]
 pub struct McpHost {
     loaded: tokio::sync::Mutex<Option<Loaded>>,
+    /// Counts tool-list changes announced by servers; agents built before one are rebuilt.
+    changes: Arc<AtomicU64>,
 }
 
 /// What [`McpHost::tools`] found.
@@ -40,6 +43,12 @@ impl McpHost {
             if !fresh {
                 let old = loaded.take().and_then(|l| l.manager);
                 let manager = load(live, enabled, workspace).map(Arc::new);
+                if let Some(m) = &manager {
+                    let changes = self.changes.clone();
+                    m.on_tools_changed(move |_| {
+                        changes.fetch_add(1, Ordering::SeqCst);
+                    });
+                }
                 *loaded = Some(Loaded {
                     stamp: snap.mcp_stamp.clone(),
                     enabled,
@@ -69,6 +78,12 @@ impl McpHost {
                 incomplete: false,
             },
         }
+    }
+
+    /// How many tool-list changes servers announced so far; an agent built under an older
+    /// count offers stale tools.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
     }
 
     /// Stops every server.

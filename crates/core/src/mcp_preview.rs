@@ -34,15 +34,29 @@ impl Tool for Previewed {
         self.0.execute(args, ctx).await
     }
 
-    async fn preview(&self, args: Value, _ctx: ToolContext) -> Result<Option<String>, ToolError> {
+    /// The tool's own preview says what changed since the definition was pinned (above its
+    /// arguments); that note comes first, then the server, the tool and every argument.
+    async fn preview(&self, args: Value, ctx: ToolContext) -> Result<Option<String>, ToolError> {
+        let changed = self.0.preview(args.clone(), ctx).await?.map(|p| {
+            // Its arguments are shown below; keep only the note.
+            let tail = format!("\n{} ", self.0.name());
+            match p.rsplit_once(&tail) {
+                Some((note, _)) => note.to_string(),
+                None => p,
+            }
+        });
         let (read_only, destructive) = self.0.hints();
-        Ok(Some(describe(
+        let described = describe(
             self.0.server(),
             self.0.remote_name(),
             self.0.trusted(),
             (read_only, destructive),
             &args,
-        )))
+        );
+        Ok(Some(match changed {
+            Some(note) => format!("{note}\n{described}"),
+            None => described,
+        }))
     }
 
     fn read_only_hint(&self) -> bool {
@@ -51,6 +65,15 @@ impl Tool for Previewed {
 
     fn destructive_hint(&self) -> bool {
         self.0.destructive_hint()
+    }
+
+    fn resolved_reads(&self, args: &Value) -> Option<Result<Vec<std::path::PathBuf>, String>> {
+        self.0.resolved_reads(args)
+    }
+
+    /// Approvals bind to the server's identity and the tool's definition: never lose it.
+    fn pin(&self) -> Option<String> {
+        self.0.pin()
     }
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::McpError;
+pub use crate::names::{RESERVED_SERVER_NAMES, is_server_name, normalized_name};
 
 /// Seconds a request may take when the entry gives no `timeout`.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
@@ -250,25 +251,6 @@ fn is_ref(r: &str) -> bool {
     r.starts_with("secret:") || r.starts_with("env:")
 }
 
-/// True for names usable as the first part of a canonical tool name.
-pub fn is_server_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !is_reserved_name(name)
-}
-
-/// Prefixes of Pryx's own tools (`fs.read`, `http.request`…): a server under one of these
-/// names could offer a tool that passes for a built-in one.
-pub const RESERVED_SERVER_NAMES: &[&str] = &["fs", "shell", "http", "skills", "pryx"];
-
-fn is_reserved_name(name: &str) -> bool {
-    RESERVED_SERVER_NAMES
-        .iter()
-        .any(|r| r.eq_ignore_ascii_case(name))
-}
-
 /// An entry that was skipped, with the JSON path of the problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfigProblem {
@@ -357,6 +339,7 @@ impl ServersFile {
                 });
             }
         };
+        let mut taken: BTreeMap<String, String> = BTreeMap::new();
         for (name, raw) in entries {
             let problem = |field: Option<&str>, message: String| ConfigProblem {
                 server: Some(name.clone()),
@@ -376,6 +359,15 @@ impl ServersFile {
                 ));
                 continue;
             }
+            if let Some(first) = taken.get(&normalized_name(name)) {
+                self.problems.push(problem(
+                    None,
+                    format!(
+                        "the name collides with server `{first}` (case, `-` and `_` do not tell servers apart); rename one of them"
+                    ),
+                ));
+                continue;
+            }
             let cfg: ServerConfig = match serde_json::from_value(raw.clone()) {
                 Ok(c) => c,
                 Err(e) => {
@@ -387,6 +379,7 @@ impl ServersFile {
                 self.problems.push(problem(Some(&field), message));
                 continue;
             }
+            taken.insert(normalized_name(name), name.clone());
             self.servers.insert(name.clone(), cfg);
         }
         Ok(())
@@ -419,6 +412,21 @@ impl ServersFile {
     pub fn upsert(&mut self, name: &str, cfg: &ServerConfig) -> Result<bool, McpError> {
         if !is_server_name(name) {
             return Err(McpError::InvalidName(name.to_owned()));
+        }
+        let other = self
+            .doc
+            .get("servers")
+            .and_then(Value::as_object)
+            .and_then(|m| {
+                m.keys()
+                    .find(|k| *k != name && normalized_name(k) == normalized_name(name))
+                    .cloned()
+            });
+        if let Some(other) = other {
+            return Err(McpError::NameCollision {
+                name: name.to_owned(),
+                other,
+            });
         }
         cfg.validate()
             .map_err(|(field, message)| McpError::InvalidEntry {
@@ -502,25 +510,6 @@ mod tests {
         let custom = &f.servers()["custom-tool"];
         assert_eq!(custom.command, ["node", "./my-mcp-server.js"]);
         assert_eq!(custom.timeout(), Duration::from_secs(DEFAULT_TIMEOUT_SECS));
-    }
-
-    #[test]
-    fn a_server_cannot_take_the_prefix_of_a_built_in_tool() {
-        let f = parse(
-            r#"{"servers": {
-              "http": {"transport": "stdio", "command": ["x"]},
-              "FS": {"transport": "stdio", "command": ["x"]},
-              "https-proxy": {"transport": "stdio", "command": ["x"]}
-            }}"#,
-        );
-        assert_eq!(f.servers().len(), 1, "{:?}", f.servers().keys());
-        assert!(f.servers().contains_key("https-proxy"));
-        assert_eq!(f.problems().len(), 2);
-        assert!(
-            f.problems()[0]
-                .message
-                .contains("other than fs, shell, http")
-        );
     }
 
     #[test]

@@ -22,13 +22,14 @@ use crate::McpError;
 use crate::callbacks::ClientCallbacks;
 use crate::config::{ServerConfig, TransportKind};
 use crate::handler::{PryxClientHandler, token_key};
+use crate::pins::{CurrentDefs, PinStore, ToolsChanged};
 use crate::transport::{self, ConnectEnv, Live};
 
 /// Longest wait before restarting a server that keeps failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Hook called with a server name when its tool list changed.
-pub(crate) type ChangeHook = Arc<dyn Fn(&str) + Send + Sync>;
+/// Hook called when a server's tool list changed.
+pub(crate) type ChangeHook = Arc<dyn Fn(&ToolsChanged) + Send + Sync>;
 
 /// What every connection shares with the manager.
 pub(crate) struct Shared {
@@ -37,6 +38,8 @@ pub(crate) struct Shared {
     pub allowed_env: Vec<String>,
     pub callbacks: Arc<dyn ClientCallbacks>,
     pub on_tools_changed: Mutex<Option<ChangeHook>>,
+    /// What each tool was when it last ran (`mcp/pins.json`).
+    pub pins: PinStore,
 }
 
 /// A snapshot for `pryx mcp list` and the UIs.
@@ -54,6 +57,9 @@ pub struct ServerStatus {
     pub tool_count: Option<usize>,
     pub last_error: Option<String>,
     pub pid: Option<u32>,
+    /// The last change of its tool list (or tools refused for colliding names), for showing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 #[derive(Default)]
@@ -71,9 +77,15 @@ struct State {
 pub struct ServerConnection {
     name: String,
     config: ServerConfig,
+    /// Hash of the transport (see [`crate::pins::server_identity`]).
+    identity: String,
+    /// The transport, for people.
+    transport: String,
+    /// The definitions the server offers now.
+    current: Arc<CurrentDefs>,
     shared: Arc<Shared>,
     state: tokio::sync::Mutex<State>,
-    snapshot: Mutex<ServerStatus>,
+    snapshot: Arc<Mutex<ServerStatus>>,
 }
 
 /// Delay before the next start after `failures` consecutive failures.
@@ -97,13 +109,17 @@ impl ServerConnection {
             tool_count: None,
             last_error: None,
             pid: None,
+            notice: None,
         };
         Self {
             name: name.to_owned(),
+            identity: crate::pins::server_identity(&config),
+            transport: crate::pins::describe_transport(&config),
+            current: Arc::new(CurrentDefs::default()),
             config,
             shared,
             state: tokio::sync::Mutex::new(State::default()),
-            snapshot: Mutex::new(snapshot),
+            snapshot: Arc::new(Mutex::new(snapshot)),
         }
     }
 
@@ -115,6 +131,62 @@ impl ServerConnection {
     /// The entry this connection was made from.
     pub fn config(&self) -> &ServerConfig {
         &self.config
+    }
+
+    /// The server's identity: a hash of its transport.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// The transport, for people (`stdio: node server.js`).
+    pub fn transport(&self) -> &str {
+        &self.transport
+    }
+
+    pub(crate) fn pins(&self) -> &PinStore {
+        &self.shared.pins
+    }
+
+    /// The server's current definition of `tool` (`Some(None)`: withdrawn); `None` before
+    /// the first listing.
+    pub(crate) fn current_def(&self, tool: &str) -> Option<Option<McpToolDef>> {
+        self.current.get(tool)
+    }
+
+    /// Books a new tool list: replaces the current definitions and, when they changed, tells
+    /// the host and keeps the notice for the status.
+    fn book_tools(
+        name: &str,
+        current: &CurrentDefs,
+        hook: Option<&ChangeHook>,
+        snapshot: &Mutex<ServerStatus>,
+        defs: &[McpToolDef],
+    ) {
+        let change = current.replace(name, defs);
+        if change.is_empty() {
+            return;
+        }
+        tracing::warn!("{change}");
+        snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .notice = Some(change.to_string());
+        if let Some(hook) = hook {
+            hook(&change);
+        }
+    }
+
+    fn hook(&self) -> Option<ChangeHook> {
+        self.shared
+            .on_tools_changed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Shows a notice in the status (e.g. tools refused for colliding names).
+    pub(crate) fn set_notice(&self, notice: Option<String>) {
+        self.update(|s| s.notice = notice);
     }
 
     /// Current status without touching the server.
@@ -177,19 +249,16 @@ impl ServerConnection {
             self.shared.roots.clone(),
             self.shared.callbacks.clone(),
         );
-        let hook = self
-            .shared
-            .on_tools_changed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if let Some(hook) = hook {
-            let name = self.name.clone();
+        {
+            let (name, current, hook) = (self.name.clone(), self.current.clone(), self.hook());
+            let snapshot = self.snapshot.clone();
             *handler
                 .events
                 .on_change
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(move || hook(&name)));
+                .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(move |defs| {
+                Self::book_tools(&name, &current, hook.as_ref(), &snapshot, &defs);
+            }));
         }
         let env = ConnectEnv {
             data_dir: &self.shared.data_dir,
@@ -289,6 +358,13 @@ impl ServerConnection {
             return Ok(tools);
         }
         let tools = self.bounded(None, peer.list_all_tools()).await?;
+        Self::book_tools(
+            &self.name,
+            &self.current,
+            self.hook().as_ref(),
+            &self.snapshot,
+            &tools,
+        );
         self.state.lock().await.tools = Some(tools.clone());
         let n = tools.len();
         self.update(|s| s.tool_count = Some(n));

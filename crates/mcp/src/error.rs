@@ -16,9 +16,24 @@ pub enum McpError {
     UnknownServer(String),
     /// A server name is outside `[A-Za-z0-9_-]{1,64}` or is one of Pryx's tool prefixes.
     #[error(
-        "invalid server name `{0}`: use 1-64 letters, digits, `_` or `-`, other than fs, shell, http, skills and pryx (the prefixes of Pryx's own tools)"
+        "invalid server name `{0}`: use 1-64 letters, digits, `_` or `-`, other than fs, shell, http, skills, process, mcp and pryx (the namespaces of Pryx's own tools)"
     )]
     InvalidName(String),
+    /// The name equals another server's once case and `-`/`_` are ignored.
+    #[error(
+        "server name `{name}` collides with server `{other}` (case, `-` and `_` do not tell servers apart); choose another name or remove `{other}` first"
+    )]
+    NameCollision { name: String, other: String },
+    /// Two of a server's tools have the same name once made safe (`a.b` and `a_b`).
+    #[error(
+        "MCP server `{server}` offers tool `{tool}`, whose name collides with its tool `{first}` as `{canonical}`; `{tool}` is refused (ask the server's author to rename one)"
+    )]
+    ToolCollision {
+        server: String,
+        tool: String,
+        first: String,
+        canonical: String,
+    },
     /// The entry exists but is disabled.
     #[error("MCP server `{0}` is disabled; set \"enabled\": true in servers.json to use it")]
     Disabled(String),

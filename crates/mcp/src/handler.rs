@@ -23,6 +23,12 @@ use crate::callbacks::{
     SamplingRequest, schema_defaults,
 };
 
+/// Receives a server's tool list, fetched again after it announced a change.
+pub(crate) type RelistHook = Arc<dyn Fn(Vec<rmcp::model::Tool>) + Send + Sync>;
+
+/// Longest wait for the tool list fetched after `notifications/tools/list_changed`.
+const RELIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// State shared between a connection and its handler.
 #[derive(Default)]
 pub(crate) struct SessionEvents {
@@ -30,8 +36,8 @@ pub(crate) struct SessionEvents {
     pub tools_stale: AtomicBool,
     /// Progress tokens of our own calls → canonical tool name.
     pub progress_tools: Mutex<HashMap<String, String>>,
-    /// Called after a list change so the host can refresh its tool set.
-    pub on_change: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
+    /// Called with the server's new tool list after `notifications/tools/list_changed`.
+    pub on_change: Mutex<Option<RelistHook>>,
 }
 
 impl SessionEvents {
@@ -264,7 +270,9 @@ impl rmcp::ClientHandler for PryxClientHandler {
         self.callbacks.log(&self.server, &level, &params.data);
     }
 
-    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+    /// The list is fetched again at once (in a task of its own: the session's loop must stay
+    /// free to read the answer), so tools made earlier pin what the server offers now.
+    async fn on_tool_list_changed(&self, context: NotificationContext<RoleClient>) {
         self.events.tools_stale.store(true, Ordering::SeqCst);
         let hook = self
             .events
@@ -272,9 +280,19 @@ impl rmcp::ClientHandler for PryxClientHandler {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        if let Some(hook) = hook {
-            hook();
-        }
+        let Some(hook) = hook else { return };
+        let server = self.server.clone();
+        tokio::spawn(async move {
+            match tokio::time::timeout(RELIST_TIMEOUT, context.peer.list_all_tools()).await {
+                Ok(Ok(defs)) => hook(defs),
+                Ok(Err(e)) => {
+                    tracing::warn!(server = %server, "tools/list after list_changed failed: {e}")
+                }
+                Err(_) => {
+                    tracing::warn!(server = %server, "tools/list after list_changed timed out")
+                }
+            }
+        });
     }
 }
 

@@ -11,7 +11,9 @@ mod connection;
 mod error;
 mod handler;
 mod manager;
+mod names;
 pub mod oauth;
+pub mod pins;
 mod tool;
 pub mod transport;
 
@@ -23,7 +25,8 @@ pub use config::{AuthConfig, ConfigProblem, ServerConfig, ServersFile, Transport
 pub use connection::{ServerConnection, ServerStatus};
 pub use error::McpError;
 pub use handler::{PryxClientHandler, client_info};
-pub use manager::{McpManager, McpOptions};
+pub use manager::{McpManager, McpOptions, forget_server};
+pub use pins::ToolsChanged;
 pub use tool::{McpTool, canonical_name, render_result};
 
 /// The rmcp crate, for hosts that need its model types (resources, prompts).

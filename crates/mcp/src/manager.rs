@@ -11,7 +11,19 @@ use crate::McpError;
 use crate::callbacks::{ClientCallbacks, DefaultCallbacks};
 use crate::config::{ConfigProblem, ServersFile};
 use crate::connection::{ServerConnection, ServerStatus, Shared};
-use crate::tool::McpTool;
+use crate::pins::{PinStore, ToolsChanged};
+use crate::tool::{McpTool, canonical_name};
+
+/// `mcp/pins.json`: what each server was and each tool said when it last ran.
+fn pins_file(dir: &DataDir) -> PathBuf {
+    dir.mcp_servers_file().with_file_name("pins.json")
+}
+
+/// Forgets what a removed server's tools looked like (for `pryx mcp remove`), so a program
+/// added later under the same name starts with nothing of it.
+pub fn forget_server(dir: &DataDir, name: &str) -> Result<(), McpError> {
+    Ok(PinStore::new(pins_file(dir)).forget(name)?)
+}
 
 /// How the manager is set up by its host.
 #[derive(Clone)]
@@ -67,10 +79,12 @@ impl McpManager {
 
     /// Builds the manager from an already parsed file.
     pub fn from_file(file: &ServersFile, options: McpOptions) -> Self {
+        let pins = PinStore::new(pins_file(&options.data_dir));
         let shared = Arc::new(Shared {
             data_dir: options.data_dir,
             roots: options.roots,
             allowed_env: options.allowed_env,
+            pins,
             callbacks: options.callbacks,
             on_tools_changed: Mutex::new(None),
         });
@@ -110,9 +124,12 @@ impl McpManager {
         self.servers.keys().map(String::as_str)
     }
 
-    /// Called with the server name after it announces `notifications/tools/list_changed`;
-    /// the next [`Self::tools`] returns the new list. Applies to sessions started afterwards.
-    pub fn on_tools_changed(&self, hook: impl Fn(&str) + Send + Sync + 'static) {
+    /// Called when a server's tool list changed: after it announced
+    /// `notifications/tools/list_changed` (the list is fetched again at once) or when a new
+    /// listing differs from the last. The next [`Self::tools`] returns the new list; tools
+    /// made earlier pin the new definitions, so their next call asks again. Applies to
+    /// sessions started afterwards.
+    pub fn on_tools_changed(&self, hook: impl Fn(&ToolsChanged) + Send + Sync + 'static) {
         *self
             .shared
             .on_tools_changed
@@ -126,10 +143,30 @@ impl McpManager {
             .server(name)
             .ok_or_else(|| McpError::UnknownServer(name.to_owned()))?;
         let defs = conn.list_tools().await?;
-        Ok(defs
-            .iter()
-            .map(|d| Arc::new(McpTool::new(conn.clone(), d)))
-            .collect())
+        let (tools, refused) = distinct_tools(&conn, &defs);
+        conn.set_notice(match refused.as_slice() {
+            [] => None,
+            errs => Some(
+                errs.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        });
+        for e in &refused {
+            tracing::warn!("{e}");
+        }
+        Ok(tools)
+    }
+
+    /// Tools a server offers whose names collide once made safe (`a.b` and `a_b`), as errors.
+    /// The first of each name is kept; the others are refused.
+    pub async fn refused_tools(&self, name: &str) -> Result<Vec<McpError>, McpError> {
+        let conn = self
+            .server(name)
+            .ok_or_else(|| McpError::UnknownServer(name.to_owned()))?;
+        let defs = conn.list_tools().await?;
+        Ok(distinct_tools(&conn, &defs).1)
     }
 
     /// Tools of every enabled server, fetched concurrently. A server that fails is left out
@@ -176,7 +213,8 @@ impl McpManager {
             .clone()
     }
 
-    /// Status of every server, without connecting.
+    /// Servers removed from the manager's view because a name collides are in
+    /// [`Self::problems`]; this is the status of every valid one, without connecting.
     pub fn status(&self) -> Vec<ServerStatus> {
         self.servers.values().map(|c| c.status()).collect()
     }
@@ -185,4 +223,30 @@ impl McpManager {
     pub async fn shutdown(&self) {
         futures_util::future::join_all(self.servers.values().map(|c| c.shutdown())).await;
     }
+}
+
+/// One tool per canonical name: the first of colliding names is kept, the others are refused
+/// with an error that names both (never silently overwritten).
+fn distinct_tools(
+    conn: &Arc<ServerConnection>,
+    defs: &[rmcp::model::Tool],
+) -> (Vec<Arc<McpTool>>, Vec<McpError>) {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut tools = Vec::new();
+    let mut refused = Vec::new();
+    for d in defs {
+        let canonical = canonical_name(conn.name(), &d.name);
+        if let Some(first) = seen.get(&canonical) {
+            refused.push(McpError::ToolCollision {
+                server: conn.name().to_owned(),
+                tool: d.name.to_string(),
+                first: first.clone(),
+                canonical,
+            });
+            continue;
+        }
+        seen.insert(canonical, d.name.to_string());
+        tools.push(Arc::new(McpTool::new(conn.clone(), d)));
+    }
+    (tools, refused)
 }

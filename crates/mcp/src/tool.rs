@@ -12,6 +12,7 @@ use crate::McpError;
 use crate::connection::ServerConnection;
 
 /// One tool of one server.
+#[derive(Clone)]
 pub struct McpTool {
     canonical: String,
     remote: String,
@@ -21,6 +22,8 @@ pub struct McpTool {
     destructive: bool,
     /// The user marked the server trusted: its annotations may relax a policy decision.
     trusted: bool,
+    /// The definition as listed when this tool was made (what the model was shown).
+    def: McpToolDef,
     conn: Arc<ServerConnection>,
 }
 
@@ -74,8 +77,45 @@ impl McpTool {
             read_only,
             destructive,
             trusted: conn.config().trusted,
+            def: def.clone(),
             conn,
         }
+    }
+
+    /// The definition the server offers now: the latest listing or `list_changed` re-list.
+    /// `None` when it no longer offers the tool.
+    fn current_def(&self) -> Option<McpToolDef> {
+        self.conn
+            .current_def(&self.remote)
+            .unwrap_or_else(|| Some(self.def.clone()))
+    }
+
+    /// What changed since the tool last ran, or since it was listed for this session: another
+    /// program under the server's name, or another definition. `None` when nothing did.
+    pub fn change(&self) -> Option<String> {
+        let Some(now) = self.current_def() else {
+            return Some(format!(
+                "MCP server `{}` no longer offers `{}`.",
+                self.server(),
+                self.remote
+            ));
+        };
+        let pins = self.conn.pins();
+        if let Some(change) = pins.change_since_last_run(
+            self.server(),
+            self.conn.identity(),
+            self.conn.transport(),
+            &now,
+        ) {
+            return Some(change);
+        }
+        (crate::pins::definition_hash(&self.def) != crate::pins::definition_hash(&now)).then(|| {
+            format!(
+                "The definition of `{}` changed after it was listed:\n{}",
+                self.remote,
+                crate::pins::describe_change(&self.def, &now)
+            )
+        })
     }
 
     /// The annotations as the server declared them: `(read_only, destructive)`, for showing.
@@ -125,6 +165,27 @@ impl Tool for McpTool {
         self.destructive
     }
 
+    /// The server's identity and the hash of the definition it offers now.
+    fn pin(&self) -> Option<String> {
+        let def = match self.current_def() {
+            Some(d) => crate::pins::definition_hash(&d),
+            None => "withdrawn".to_owned(),
+        };
+        Some(format!("mcp:{}:{def}", self.conn.identity()))
+    }
+
+    /// A changed definition or server is shown with what changed, above the arguments.
+    async fn preview(&self, args: Value, _ctx: ToolContext) -> Result<Option<String>, ToolError> {
+        let this = self.clone();
+        let change = tokio::task::spawn_blocking(move || this.change())
+            .await
+            .map_err(|e| ToolError::Internal(e.to_string()))?;
+        Ok(change.map(|c| {
+            let args = serde_json::to_string_pretty(&args).unwrap_or_default();
+            format!("{c}\n{} {args}", self.canonical)
+        }))
+    }
+
     fn kind(&self) -> ToolKind {
         if self.read_only_hint() {
             ToolKind::Read
@@ -144,6 +205,18 @@ impl Tool for McpTool {
                 });
             }
         };
+        // The definition it runs with now is what the next change is measured against.
+        if let Some(now) = self.current_def() {
+            let conn = self.conn.clone();
+            let recorded = tokio::task::spawn_blocking(move || {
+                conn.pins()
+                    .record_run(conn.name(), conn.identity(), conn.transport(), &now)
+            })
+            .await;
+            if !matches!(recorded, Ok(Ok(()))) {
+                tracing::warn!(tool = %self.canonical, "could not record the tool's definition in mcp/pins.json");
+            }
+        }
         let result = self
             .conn
             .call_tool(&self.remote, &self.canonical, args, &ctx.cancel)
@@ -215,6 +288,7 @@ mod tests {
             allowed_env: Vec::new(),
             callbacks: Arc::new(crate::callbacks::DefaultCallbacks),
             on_tools_changed: std::sync::Mutex::new(None),
+            pins: crate::pins::PinStore::new(tmp.path().join("pins.json")),
         });
         let mut cfg = crate::ServerConfig::stdio(vec!["srv".into()]);
         cfg.trusted = trusted;

@@ -333,8 +333,8 @@ async fn tool_list_changes_are_picked_up() {
     let mgr = env.manager(None);
     let changed = Arc::new(tokio::sync::Notify::new());
     let n = changed.clone();
-    mgr.on_tools_changed(move |server| {
-        assert_eq!(server, "lc");
+    mgr.on_tools_changed(move |change| {
+        assert_eq!(change.server, "lc");
         n.notify_one();
     });
     let tools = mgr.tools().await;

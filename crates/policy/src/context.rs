@@ -1,6 +1,6 @@
 //! What the caller tells the engine about one tool call.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pryx_protocol::ToolKind;
 
@@ -42,6 +42,10 @@ pub struct CallContext<'a> {
     /// Why this machine cannot contain shell commands, if it cannot: a `shell.exec` call the
     /// policy allows is then asked about, since the policy was written for a contained shell.
     pub uncontained_shell: Option<&'a str>,
+    /// What a tool that reads files of its own (`skills.read`, `skills.load`) reports it would
+    /// read: the real paths, symlinks followed, or why it cannot say. Those tools are judged by
+    /// these paths, as `fs.read` of each; without a report they are denied.
+    pub reads: Option<Result<&'a [PathBuf], &'a str>>,
 }
 
 impl<'a> CallContext<'a> {
@@ -62,6 +66,7 @@ impl<'a> CallContext<'a> {
             hints: ToolHints::default(),
             rate: None,
             uncontained_shell: None,
+            reads: None,
         }
     }
 }

@@ -38,6 +38,11 @@ pub struct Decision {
     pub reason: String,
     /// Structured facts (e.g. `attempted_path`, `resolved_path`, `command`).
     pub details: serde_json::Value,
+    /// The call is allowed to write code-bearing files (`.git/config`, `Makefile`…): the
+    /// allowing rule names each one it writes. Otherwise the shell sandbox keeps them read-only
+    /// unless a person approved the call.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub writes_code_files: bool,
 }
 
 impl Decision {
@@ -47,6 +52,7 @@ impl Decision {
             rule: rule.into(),
             reason: reason.into(),
             details: serde_json::Value::Object(serde_json::Map::new()),
+            writes_code_files: false,
         }
     }
 

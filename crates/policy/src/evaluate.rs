@@ -19,6 +19,7 @@ fn builtin_kind(tool: &str) -> Option<ToolKind> {
         "fs.write" | "fs.edit" => ToolKind::Write,
         "shell.exec" => ToolKind::Exec,
         "http.request" => ToolKind::Network,
+        t if crate::tool_reads::reads_own_files(t) => ToolKind::Read,
         _ => return None,
     })
 }
@@ -78,13 +79,24 @@ pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
             _ => (baseline, None),
         },
     };
+    // What a file-reading tool reads stays under fs.read's rules (a denied path stays denied).
+    let fs_read = crate::tool_reads::reads_own_files(ctx.tool)
+        .then(|| rules(policy, "fs.read", &judge).matched)
+        .flatten();
+    let ruled = match fs_read {
+        Some((d, _)) if d.action != Action::Allow => ruled.stricter(d),
+        _ => ruled,
+    };
     code_writes(&mut judge, allowed_by);
     let hard = judge.found.verdict;
-    let decision = if hard.action >= ruled.action && hard.action != Action::Allow {
+    let mut decision = if hard.action >= ruled.action && hard.action != Action::Allow {
         hard
     } else {
         ruled
     };
+    // Allowed with code-bearing writes: the rule named every one (else it would ask).
+    decision.writes_code_files =
+        decision.action == Action::Allow && !judge.found.code_writes.is_empty();
     match ctx.uncontained_shell {
         Some(gap) if decision.action == Action::Allow && kind == Some(ToolKind::Exec) => {
             Decision::new(
@@ -121,6 +133,9 @@ fn judge_args(
             .ok_or_else(|| bad(format!("missing `{key}`")))
     };
     match ctx.tool {
+        t if crate::tool_reads::reads_own_files(t) => {
+            crate::tool_reads::judge_reported_reads(judge, ctx);
+        }
         "fs.read" => {
             let p = required("path")?;
             judge.path(p, PathRole::Read, true, false, &ws);

@@ -88,7 +88,7 @@ impl<'a> Judge<'a> {
         self.found.verdict = v.stricter(d);
     }
 
-    fn rule(&self, what: &str) -> String {
+    pub(crate) fn rule(&self, what: &str) -> String {
         format!("{}: {what}", self.policy.name)
     }
 
@@ -223,7 +223,7 @@ impl<'a> Judge<'a> {
     }
 
     /// A resolved path as path globs see it: workspace-relative inside, absolute outside.
-    fn shown(&self, resolved: &Path) -> String {
+    pub(crate) fn shown(&self, resolved: &Path) -> String {
         match resolved.strip_prefix(&self.workspace) {
             Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
             Ok(rel) => rel.to_string_lossy().into_owned(),
@@ -314,6 +314,11 @@ impl<'a> Judge<'a> {
                 }
             }
         }
+        for remote in crate::shell_network::remotes(&facts.commands) {
+            if let Some(target) = crate::network::classify_host(&remote.url) {
+                self.address(&target, &remote.url, &remote.raw, "shell.exec");
+            }
+        }
         self.found.commands = facts.commands;
     }
 
@@ -330,6 +335,20 @@ impl<'a> Judge<'a> {
                 return;
             }
         };
+        self.address(&target, &url, raw, tool);
+        match target {
+            Target::Forbidden(host, _) | Target::Host(host) => self.found.host = Some(host),
+            Target::Local(host, _) => {
+                self.found.local_host = true;
+                self.found.host = Some(host);
+            }
+        }
+        self.found.url = Some(url);
+    }
+
+    /// The address rules shared by every tool that connects: forbidden addresses are denied,
+    /// local ones ask unless the policy lists that exact address for `tool`.
+    fn address(&mut self, target: &Target, url: &url::Url, raw: &str, tool: &str) {
         match target {
             Target::Forbidden(host, why) => {
                 let d = Decision::new(
@@ -340,14 +359,13 @@ impl<'a> Judge<'a> {
                 .with("url", raw)
                 .with("host", host.clone());
                 self.flag(d);
-                self.found.host = Some(host);
             }
             Target::Local(host, why) => {
                 let listed = self
                     .policy
                     .local_addresses(tool)
                     .iter()
-                    .any(|a| a.names(&url));
+                    .any(|a| a.names(url));
                 if !listed {
                     let port = url.port_or_known_default().unwrap_or(0);
                     let d = Decision::new(
@@ -361,12 +379,9 @@ impl<'a> Judge<'a> {
                     .with("host", host.clone());
                     self.flag(d);
                 }
-                self.found.local_host = true;
-                self.found.host = Some(host);
             }
-            Target::Host(host) => self.found.host = Some(host),
+            Target::Host(_) => {}
         }
-        self.found.url = Some(url);
     }
 
     /// Judges any path-like value in the arguments of a tool that is not built in.

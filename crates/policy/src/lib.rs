@@ -21,6 +21,8 @@ mod path;
 mod pattern;
 mod rate;
 pub mod shell;
+mod shell_network;
+mod tool_reads;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_POLICY, builtin};
 pub use context::{CallContext, RateState, ToolHints};
@@ -34,3 +36,4 @@ pub use load::{LoadReport, PolicyError, load_dir, load_file, parse_policy};
 pub use path::{PathProblem, resolve_path};
 pub use pattern::{domain_matches, tool_matches};
 pub use rate::RateLedger;
+pub use shell_network::shell_network;

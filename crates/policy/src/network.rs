@@ -172,28 +172,31 @@ pub(crate) fn classify_url(raw: &str) -> Result<(Target, url::Url), String> {
             ));
         }
     }
-    let (ip, shown) = match url.host() {
-        Some(url::Host::Domain(d)) => {
+    let target = classify_host(&url).ok_or_else(|| format!("URL `{raw}` has no host"))?;
+    Ok((target, url))
+}
+
+/// What the host of a URL of any scheme points at; `None` without a host.
+pub(crate) fn classify_host(url: &url::Url) -> Option<Target> {
+    let (ip, shown) = match url.host()? {
+        url::Host::Domain(d) => {
             let host = normalize_name(d);
-            let target = if is_localhost(&host) {
+            return Some(if is_localhost(&host) {
                 Target::Local(host, "loopback")
             } else if host == "metadata.google.internal" || host == "metadata" {
                 Target::Forbidden(host, "cloud metadata")
             } else {
                 Target::Host(host)
-            };
-            return Ok((target, url));
+            });
         }
-        Some(url::Host::Ipv4(ip)) => (IpAddr::V4(ip), ip.to_string()),
-        Some(url::Host::Ipv6(ip)) => (IpAddr::V6(ip), format!("[{ip}]")),
-        None => return Err(format!("URL `{raw}` has no host")),
+        url::Host::Ipv4(ip) => (IpAddr::V4(ip), ip.to_string()),
+        url::Host::Ipv6(ip) => (IpAddr::V6(ip), format!("[{ip}]")),
     };
-    let target = match classify_ip(ip) {
+    Some(match classify_ip(ip) {
         AddressClass::Public => Target::Host(shown),
         AddressClass::Local(why) => Target::Local(shown, why),
         AddressClass::Forbidden(why) => Target::Forbidden(shown, why),
-    };
-    Ok((target, url))
+    })
 }
 
 /// A host name lower-cased and without its trailing dot.

@@ -80,6 +80,26 @@ fn walk(origin: Origin, dir: &Path, depth: usize, budget: &mut usize, out: &mut 
     }
 }
 
+/// Where the skill folder `dir` really is, when it resolves (symlinks followed) inside one of
+/// the roots of its `origin`; otherwise why it may not be used. A folder that is a link to
+/// somewhere else (`.pryx/skills/leak -> ../..`) would let `skills.read` reach that place.
+pub fn confined_dir(dir: &Path, origin: Origin, roots: &[Root]) -> Result<PathBuf, String> {
+    let real = fs::canonicalize(dir).map_err(|e| format!("cannot open the skill folder: {e}"))?;
+    let inside = roots
+        .iter()
+        .filter(|r| r.origin == origin)
+        .filter_map(|r| fs::canonicalize(&r.path).ok())
+        .any(|root| real.starts_with(&root) && real != root);
+    if inside {
+        Ok(real)
+    } else {
+        Err(format!(
+            "the skill folder resolves to {}, outside its skills location (a symbolic link?); move the skill's files into the location instead of linking to them",
+            real.display()
+        ))
+    }
+}
+
 /// A hash of the scan, the config file's size and time, and the PATH directories' times (a
 /// binary installed into one changes it): equal fingerprints mean nothing that affects the
 /// catalog changed.

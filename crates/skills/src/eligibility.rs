@@ -253,10 +253,39 @@ impl<'a> Checker<'a> {
             reasons.push(Reason::AnyBin(req.any_bins.clone()));
         }
         for name in &req.env {
-            if self.host.var(name).is_some()
-                || entry.is_some_and(|e| e.env.get(name).is_some_and(|v| !v.is_empty()))
-            {
+            if self.host.var(name).is_some() {
                 continue;
+            }
+            // `skills.entries.<key>.env` holds secret references only: a literal value would
+            // sit in plaintext in config.json.
+            match entry
+                .and_then(|e| e.env.get(name))
+                .filter(|v| !v.is_empty())
+            {
+                Some(v) if v.starts_with("secret:") || v.starts_with("env:") => {
+                    match self.resolve(v) {
+                        Ok(()) => continue,
+                        Err(e) => {
+                            reasons.push(Reason::Env {
+                                name: name.clone(),
+                                detail: Some(format!(
+                                    "skills.entries.{config_key}.env.{name} = {v}: {e}"
+                                )),
+                            });
+                            continue;
+                        }
+                    }
+                }
+                Some(_) => {
+                    reasons.push(Reason::Env {
+                        name: name.clone(),
+                        detail: Some(format!(
+                            "skills.entries.{config_key}.env.{name} holds a literal value, which would sit in plaintext in config.json; store it with `pryx secrets set {name}` and set the entry to `secret:{name}`"
+                        )),
+                    });
+                    continue;
+                }
+                None => {}
             }
             let api_key = entry.and_then(|e| e.api_key.as_deref());
             let detail = match api_key {

@@ -20,6 +20,8 @@ pub struct Catalog {
     pub invalid: Vec<InvalidSkill>,
     /// Problems outside any one skill (e.g. an unreadable config.json).
     pub notes: Vec<String>,
+    /// The directories searched; a skill folder must resolve inside one of its origin's.
+    pub(crate) roots: Vec<Root>,
 }
 
 impl Catalog {
@@ -103,7 +105,7 @@ impl SkillIndex {
     /// folder appeared or went, or a PATH directory changed. Returns true when it rebuilt.
     pub fn refresh(&self) -> bool {
         let (config, mut notes) = self.load_config();
-        let roots = self.roots(&config);
+        let roots = self.roots(&config, &mut notes);
         let found = discover::scan(&roots);
         let config_file = self.settings.data_dir.as_ref().map(DataDir::config_file);
         let fp = discover::fingerprint(
@@ -127,7 +129,7 @@ impl SkillIndex {
                 ));
             }
         }
-        let catalog = self.build(&config, &found, notes);
+        let catalog = self.build(&config, &found, &roots, notes);
         *self.catalog.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(catalog);
         *last = Some(fp);
         true
@@ -158,19 +160,26 @@ impl SkillIndex {
     }
 
     /// Disk roots in precedence order (bundled skills sit between managed and extra).
-    fn roots(&self, config: &Config) -> Vec<Root> {
+    /// A workspace's or the data directory's skills folder that resolves outside its owner (a
+    /// planted `.pryx/skills -> ~` link) is left out with a note.
+    fn roots(&self, config: &Config, notes: &mut Vec<String>) -> Vec<Root> {
         let mut roots = Vec::new();
+        let mut anchored = |origin: Origin, path: PathBuf, owner: &Path| {
+            match (path.canonicalize(), owner.canonicalize()) {
+                (Ok(real), Ok(owner)) if !real.starts_with(&owner) => notes.push(format!(
+                    "skills folder {} resolves to {}, outside {}; its skills are ignored (replace the link with a folder)",
+                    path.display(),
+                    real.display(),
+                    owner.display()
+                )),
+                _ => roots.push(Root { origin, path }),
+            }
+        };
         if let Some(ws) = &self.settings.workspace {
-            roots.push(Root {
-                origin: Origin::Workspace,
-                path: ws.join(".pryx").join("skills"),
-            });
+            anchored(Origin::Workspace, ws.join(".pryx").join("skills"), ws);
         }
         if let Some(dir) = &self.settings.data_dir {
-            roots.push(Root {
-                origin: Origin::Managed,
-                path: dir.skills_dir(),
-            });
+            anchored(Origin::Managed, dir.skills_dir(), dir.root());
         }
         for extra in &config.skills.extra_dirs {
             roots.push(Root {
@@ -201,7 +210,18 @@ impl SkillIndex {
         }
     }
 
-    fn build(&self, config: &Config, found: &[discover::Found], notes: Vec<String>) -> Catalog {
+    fn build(
+        &self,
+        config: &Config,
+        found: &[discover::Found],
+        roots: &[Root],
+        notes: Vec<String>,
+    ) -> Catalog {
+        let load_confined = |f: &discover::Found| {
+            discover::confined_dir(&f.dir, f.origin, roots)
+                .map_err(|reason| load::LoadError { line: 1, reason })
+                .and_then(|_| load::load_dir(&f.dir))
+        };
         let mut skills = Vec::new();
         let mut invalid = Vec::new();
         let mut take =
@@ -228,11 +248,7 @@ impl SkillIndex {
         let (before, after): (Vec<_>, Vec<_>) =
             found.iter().partition(|f| f.origin < Origin::Bundled);
         for f in before {
-            take(
-                f.origin,
-                Location::Dir(f.dir.clone()),
-                load::load_dir(&f.dir),
-            );
+            take(f.origin, Location::Dir(f.dir.clone()), load_confined(f));
         }
         if self.settings.bundled {
             for b in BUNDLED {
@@ -245,11 +261,7 @@ impl SkillIndex {
             }
         }
         for f in after {
-            take(
-                f.origin,
-                Location::Dir(f.dir.clone()),
-                load::load_dir(&f.dir),
-            );
+            take(f.origin, Location::Dir(f.dir.clone()), load_confined(f));
         }
         shadow(&mut skills);
         let checker = Checker::new(&self.settings.host, config, self.settings.data_dir.as_ref());
@@ -261,6 +273,7 @@ impl SkillIndex {
             skills,
             invalid,
             notes,
+            roots: roots.to_vec(),
         }
     }
 }
@@ -282,14 +295,6 @@ fn shadow(skills: &mut [Skill]) {
             }
         }
     }
-}
-
-/// The skill folder on disk for `skill`, canonicalised (for confinement checks).
-pub fn canonical_dir(skill: &Skill) -> Option<PathBuf> {
-    skill
-        .location
-        .dir()
-        .and_then(|d| Path::new(d).canonicalize().ok())
 }
 
 #[cfg(test)]

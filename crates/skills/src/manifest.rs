@@ -210,6 +210,30 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `skillKey` names the skill's settings (`skills.entries.<key>`) and its download folder
+/// (`tools/<key>`), so it is held to the rules of a name: no `/`, no `..`, not absolute, no
+/// control characters.
+fn skill_key(raw: Option<&Value>) -> Result<Option<String>, FieldError> {
+    let key = match raw {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(fe("metadata", "`skillKey` must be a string")),
+    };
+    let ok_chars = key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if key.is_empty() || key.len() > 64 || !ok_chars || key.starts_with('.') {
+        return Err(fe(
+            "metadata",
+            format!(
+                "`skillKey` {} is not a valid key: use up to 64 letters, digits, `-`, `_` and `.` (not first), with no `/`, `..` or control characters, e.g. `log-triage`",
+                key.escape_debug()
+            ),
+        ));
+    }
+    Ok(Some(key.clone()))
+}
+
 /// True for the Agent Skills form: lowercase letters, digits, single inner hyphens.
 pub fn is_spec_name(name: &str) -> bool {
     !name.is_empty()
@@ -290,10 +314,7 @@ fn requirements(v: &Value, warnings: &mut Vec<String>) -> Result<Requirements, F
             .get("primaryEnv")
             .and_then(Value::as_str)
             .map(str::to_string),
-        skill_key: m
-            .get("skillKey")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        skill_key: skill_key(m.get("skillKey"))?,
         install,
     })
 }

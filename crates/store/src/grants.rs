@@ -301,26 +301,54 @@ impl Store {
             finish(raw).map(Some)
         })?;
         if let Some(g) = &removed {
-            self.append_audit(&AuditEntry {
-                actor: actor.to_string(),
-                action: "grant.revoked".to_string(),
-                resource_type: "approval_grant".to_string(),
-                resource_id: Some(g.id.clone()),
-                session_id: g.session_id.clone(),
-                details: serde_json::json!({
-                    "tool": g.tool_name,
-                    "scope": g.scope,
-                    "fingerprint": g.fingerprint,
-                    "workspace": g.workspace,
-                    "policy": g.policy,
-                    "policy_hash": g.policy_hash,
-                    "arguments": g.arguments,
-                    "uses": g.uses,
-                }),
-                outcome: "success".to_string(),
-            })?;
+            self.audit_revoked(g, actor)?;
         }
         Ok(removed)
+    }
+
+    /// Removes every grant of the tools whose names start with `prefix` (e.g. `github.` for an
+    /// MCP server that was removed), each audited as `grant.revoked` by `actor`; returns how
+    /// many there were.
+    pub fn revoke_grants_with_prefix(&self, prefix: &str, actor: &str) -> Result<usize> {
+        let removed = self.with_tx(|tx| {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {COLS} FROM approval_grants WHERE substr(tool_name, 1, length(?1)) = ?1"
+            ))?;
+            let raws = stmt
+                .query_map([prefix], from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tx.execute(
+                "DELETE FROM approval_grants WHERE substr(tool_name, 1, length(?1)) = ?1",
+                [prefix],
+            )?;
+            raws.into_iter().map(finish).collect::<Result<Vec<_>>>()
+        })?;
+        for g in &removed {
+            self.audit_revoked(g, actor)?;
+        }
+        Ok(removed.len())
+    }
+
+    fn audit_revoked(&self, g: &ApprovalGrant, actor: &str) -> Result<()> {
+        self.append_audit(&AuditEntry {
+            actor: actor.to_string(),
+            action: "grant.revoked".to_string(),
+            resource_type: "approval_grant".to_string(),
+            resource_id: Some(g.id.clone()),
+            session_id: g.session_id.clone(),
+            details: serde_json::json!({
+                "tool": g.tool_name,
+                "scope": g.scope,
+                "fingerprint": g.fingerprint,
+                "workspace": g.workspace,
+                "policy": g.policy,
+                "policy_hash": g.policy_hash,
+                "arguments": g.arguments,
+                "uses": g.uses,
+            }),
+            outcome: "success".to_string(),
+        })
+        .map(|_| ())
     }
 }
 

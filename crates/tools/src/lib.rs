@@ -19,7 +19,7 @@ pub mod trim;
 use std::sync::Arc;
 
 pub use error::ToolError;
-pub use registry::ToolRegistry;
+pub use registry::{RegistryError, ToolRegistry};
 pub use sandbox::{
     Assume, LandlockStatus, LandlockSupport, NamespaceStatus, Network, containment_gap,
     landlock_status, namespace_status, sandbox_exec_main,

@@ -5,6 +5,16 @@ use std::sync::Arc;
 
 use crate::{Tool, ToolDefinition};
 
+/// A tool could not be added to a registry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// Another tool already has the name; tools are never replaced silently.
+    #[error(
+        "a tool named `{0}` is already registered; rename the new one (for an MCP server: choose another server name)"
+    )]
+    Duplicate(String),
+}
+
 /// Tools by canonical name, iterated in name order so requests are deterministic.
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
@@ -26,13 +36,28 @@ impl ToolRegistry {
     pub fn with_builtins() -> Self {
         let mut reg = Self::new();
         for tool in crate::builtins() {
-            reg.register(tool);
+            reg.tools.insert(tool.name().to_owned(), tool);
         }
         reg
     }
 
-    /// Adds a tool; returns the one it replaced under the same name.
-    pub fn register(&mut self, tool: Arc<dyn Tool>) -> Option<Arc<dyn Tool>> {
+    /// Adds a tool. A name already taken is an error: nothing replaces a registered tool
+    /// behind the caller's back (see [`Self::replace`] for a deliberate swap).
+    pub fn register(&mut self, tool: Arc<dyn Tool>) -> Result<(), RegistryError> {
+        match self.tools.entry(tool.name().to_owned()) {
+            std::collections::btree_map::Entry::Occupied(e) => {
+                Err(RegistryError::Duplicate(e.key().clone()))
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(tool);
+                Ok(())
+            }
+        }
+    }
+
+    /// Puts `tool` in place of the registered tool of the same name (e.g. a built-in set up
+    /// differently); returns the one it replaced.
+    pub fn replace(&mut self, tool: Arc<dyn Tool>) -> Option<Arc<dyn Tool>> {
         self.tools.insert(tool.name().to_owned(), tool)
     }
 

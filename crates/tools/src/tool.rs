@@ -37,6 +37,21 @@ pub trait Tool: Send + Sync {
     fn destructive_hint(&self) -> bool {
         false
     }
+    /// For a tool whose path arguments are not workspace paths (`skills.read` names a file in a
+    /// skill's folder): the real files the call would read, resolved by the tool with symlinks
+    /// followed, so the policy judges each as `fs.read` of that path. `None` when the tool reads
+    /// no files of its own; `Err` (what to do) when the call cannot be resolved, which the
+    /// policy denies.
+    fn resolved_reads(&self, _args: &Value) -> Option<Result<Vec<PathBuf>, String>> {
+        None
+    }
+    /// The identity of what the user approves when it is more than the name: for an MCP tool,
+    /// its server's identity and a hash of its definition. Approvals and grants bind to it, so
+    /// a changed definition or another server under the same name asks again. `None` for tools
+    /// whose name says it all (the built-ins).
+    fn pin(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The result handed back to the model (`content`) plus structured data for traces and UIs.
@@ -163,6 +178,9 @@ pub struct ToolContext {
     /// Canonical directories no tool may read, change or list (Pryx's data directory, which
     /// holds the secret store and the policies), even when they lie inside the workspace.
     pub protected: Vec<PathBuf>,
+    /// Code-bearing files in the workspace (`.git/config`, hooks, `Makefile`…) stay writable
+    /// for `shell.exec`: a person approved the call, or the policy named the files it writes.
+    pub code_files_writable: bool,
 }
 
 impl ToolContext {
@@ -183,6 +201,7 @@ impl ToolContext {
             network: crate::Network::None,
             sandbox: None,
             protected: Vec::new(),
+            code_files_writable: false,
         })
     }
 

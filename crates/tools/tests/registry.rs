@@ -43,14 +43,20 @@ fn definitions_stay_small_and_schemas_are_objects() {
 }
 
 #[test]
-fn register_replaces_and_remove_drops() {
+fn register_never_replaces_and_remove_drops() {
     let mut reg = ToolRegistry::new();
     assert!(reg.is_empty());
     for t in pryx_tools::builtins() {
-        assert!(reg.register(t).is_none());
+        reg.register(t).unwrap();
     }
     let again = reg.get("fs.read").unwrap();
-    assert!(reg.register(again).is_some());
+    let err = reg.register(again.clone()).unwrap_err();
+    assert_eq!(err, pryx_tools::RegistryError::Duplicate("fs.read".into()));
+    assert!(err.to_string().contains("already registered"), "{err}");
+    assert!(
+        reg.replace(again).is_some(),
+        "a deliberate swap is possible"
+    );
     assert_eq!(reg.len(), 7);
     assert!(reg.remove("fs.read").is_some());
     assert_eq!(reg.len(), 6);

@@ -82,6 +82,26 @@ fn setup(mode: Mode) -> Option<Setup> {
     })
 }
 
+/// A command setting an extended attribute on `file` (Python: no xattr tool is assumed).
+fn set_xattr(file: &Path, name: &str) -> String {
+    format!(
+        "/usr/bin/python3 -c \"import os; os.setxattr('{}', '{name}', b'1')\"",
+        file.display()
+    )
+}
+
+/// Whether the host lets this process set a user extended attribute in `dir` (the control
+/// for the setxattr assertion).
+fn xattrs_work(dir: &Path) -> bool {
+    let probe = dir.join("xattr-probe");
+    std::fs::write(&probe, "x").unwrap();
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(set_xattr(&probe, "user.pryx.control"))
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 async fn sh(ctx: &ToolContext, command: &str) -> String {
     ShellExec
         .execute(json!({ "command": command }), ctx.clone())
@@ -98,12 +118,13 @@ async fn files_and_metadata(mode: Mode) {
     let out = sh(
         &s.ctx,
         &format!(
-            "cat '{key}'; cat '{file}'; ls '{data}'; chmod 777 '{file}'; touch -d 2001-01-01 '{file}'; \
+            "cat '{key}'; cat '{file}'; ls '{data}'; chmod 777 '{file}'; touch -d 2001-01-01 '{file}'; {setxattr} && echo XATTR-OK; \
              echo x > '{outside}/new.txt'; echo inside > in.txt; t=$(mktemp) && echo tmp-ok > $t && cat $t; cat /etc/passwd >/dev/null && echo etc-ok",
             key = key.display(),
             file = file.display(),
             data = s.data.display(),
             outside = s.outside.display(),
+            setxattr = set_xattr(&file, "user.pryx.sandboxed"),
         ),
     )
     .await;
@@ -119,6 +140,20 @@ async fn files_and_metadata(mode: Mode) {
             after.mtime(),
             "{mode:?}: utime went through"
         );
+        if xattrs_work(&s.outside) {
+            assert!(
+                !out.contains("XATTR-OK"),
+                "{mode:?}: setxattr went through: {out}"
+            );
+        } else {
+            pryx_testkit::skip_sandbox_assertion(
+                "setxattr outside the workspace",
+                "the test's file system does not take user extended attributes",
+            );
+        }
+    } else if xattrs_work(&s.outside) {
+        // Documented as not confined: the same command does set it here.
+        assert!(out.contains("XATTR-OK"), "{mode:?}: {out}");
     }
     assert!(!s.outside.join("new.txt").exists(), "{mode:?}");
     assert_eq!(
@@ -167,6 +202,63 @@ async fn network(mode: Mode) {
     }
 }
 
+/// A call granted network for one port reaches a listener on that port and no other, except
+/// under an old Landlock ABI without namespaces (documented: not confined).
+async fn granted_network(mode: Mode) {
+    let Some(mut s) = setup(mode) else { return };
+    let granted = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    granted.set_nonblocking(true).unwrap();
+    other.set_nonblocking(true).unwrap();
+    let (p1, p2) = (
+        granted.local_addr().unwrap().port(),
+        other.local_addr().unwrap().port(),
+    );
+    s.ctx.network = pryx_tools::Network::Ports { ports: vec![p1] };
+    let out = sh(
+        &s.ctx,
+        &format!(
+            "/bin/bash -c 'echo hi > /dev/tcp/127.0.0.1/{p1}' && echo one; \
+             /bin/bash -c 'echo hi > /dev/tcp/127.0.0.1/{p2}' && echo two"
+        ),
+    )
+    .await;
+    assert!(granted.accept().is_ok(), "{mode:?}: granted port: {out}");
+    let reached_other = other.accept().is_ok();
+    match mode {
+        Mode::Namespaces | Mode::LandlockOnly => assert!(!reached_other, "{mode:?}: {out}"),
+        Mode::OldLandlock => assert!(reached_other, "{mode:?}: documented as not confined: {out}"),
+    }
+}
+
+/// Existing code-bearing files are read-only to a command unless the call may write them (a
+/// person approved it, or the policy named them); without namespaces they are not confined
+/// (documented: commands ask there).
+async fn code_files(mode: Mode) {
+    let Some(mut s) = setup(mode) else { return };
+    std::fs::create_dir_all(s.workspace.join(".git")).unwrap();
+    std::fs::write(s.workspace.join(".git/config"), "[core]\n").unwrap();
+    std::fs::write(s.workspace.join("Makefile"), "all:\n").unwrap();
+    let plant = "echo '\tfsmonitor = x' >> .git/config; echo 'x:' >> Makefile; echo done";
+    let out = sh(&s.ctx, plant).await;
+    let config = std::fs::read_to_string(s.workspace.join(".git/config")).unwrap();
+    let makefile = std::fs::read_to_string(s.workspace.join("Makefile")).unwrap();
+    match mode {
+        Mode::Namespaces => {
+            assert_eq!(config, "[core]\n", "{out}");
+            assert_eq!(makefile, "all:\n", "{out}");
+        }
+        Mode::LandlockOnly | Mode::OldLandlock => assert!(config.contains("fsmonitor"), "{out}"),
+    }
+    s.ctx.code_files_writable = true;
+    let out = sh(&s.ctx, "echo '\tbare = false' >> .git/config; echo done").await;
+    let config = std::fs::read_to_string(s.workspace.join(".git/config")).unwrap();
+    assert!(
+        config.contains("bare = false"),
+        "{mode:?}: an allowed write failed: {out}"
+    );
+}
+
 /// `setsid` and a double fork do not keep a process alive past the call.
 async fn nothing_outlives(mode: Mode) {
     let Some(s) = setup(mode) else { return };
@@ -210,4 +302,6 @@ macro_rules! per_mode {
 per_mode!(files_and_metadata);
 per_mode!(signals);
 per_mode!(network);
+per_mode!(granted_network);
+per_mode!(code_files);
 per_mode!(nothing_outlives);

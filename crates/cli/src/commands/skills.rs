@@ -52,6 +52,9 @@ enum Sub {
         /// Run without asking for confirmation.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Replace the skill's existing tools folder (`tools/<skillKey>`) instead of refusing.
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -81,9 +84,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Sub::Enable { name } => switch(&workspace, &name, true),
         Sub::Disable { name } => switch(&workspace, &name, false),
-        Sub::Install { name, id, yes } => {
+        Sub::Install {
+            name,
+            id,
+            yes,
+            replace,
+        } => {
             let dir = DataDir::open().context("cannot prepare the data directory")?;
-            install::run(&workspace, dir, &name, id.as_deref(), yes)
+            install::run(&workspace, dir, &name, id.as_deref(), yes, replace)
         }
     }
 }

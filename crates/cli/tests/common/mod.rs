@@ -132,6 +132,22 @@ pub fn text(o: &Output) -> (String, String) {
     )
 }
 
+/// `content` with the random id of each untrusted boundary replaced by `ID`, for comparing
+/// what the model saw across runs.
+pub fn without_boundary_ids(content: &str) -> String {
+    let mut out = String::with_capacity(content.len());
+    let mut rest = content;
+    while let Some(at) = rest.find("untrusted-") {
+        let (head, tail) = rest.split_at(at + "untrusted-".len());
+        out.push_str(head);
+        let id_len = tail.chars().take_while(char::is_ascii_alphanumeric).count();
+        out.push_str("ID");
+        rest = &tail[id_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The tool-result messages the model received in request `n` (0-based), as (call id, content).
 pub fn tool_results(server: &ScriptedLlm, n: usize) -> Vec<(String, String)> {
     let reqs = server.requests();

@@ -1,7 +1,10 @@
 //! Opening a session over the configured transport.
 
+pub(crate) mod capped;
 pub mod sse;
 pub mod stdio;
+
+pub use capped::MAX_MESSAGE_BYTES;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -151,10 +151,27 @@ fn env_from_process_or_entry_env() {
         req.clone(),
     );
     assert!(matches!(&r[0], Reason::Env { name, .. } if name == "TOKEN"));
+    // A literal value would sit in plaintext in config.json: refused, with the fix.
     let mut config = Config::default();
     let mut entry = SkillEntry::default();
     entry.env.insert("TOKEN".into(), "v".into());
     config.skills.entries.insert("s".into(), entry);
+    let r = reasons(&host(&fx, &[]), &config, &fx.data, req.clone());
+    let shown = r[0].to_string();
+    assert!(shown.contains("literal value"), "{shown}");
+    assert!(shown.contains("pryx secrets set TOKEN"), "{shown}");
+    assert!(!shown.contains("= v"), "the value is not echoed: {shown}");
+    // A secret reference is resolved through the store.
+    let entry = config.skills.entries.get_mut("s").unwrap();
+    entry.env.insert("TOKEN".into(), "secret:TOKEN".into());
+    let r = reasons(&host(&fx, &[]), &config, &fx.data, req.clone());
+    assert!(
+        r[0].to_string().contains("secret `TOKEN` is not set"),
+        "{}",
+        r[0]
+    );
+    let store = SecretStore::open_backend(&fx.data, Backend::File).unwrap();
+    store.set("TOKEN", &Secret::new("v")).unwrap();
     assert!(reasons(&host(&fx, &[]), &config, &fx.data, req).is_empty());
 }
 

@@ -1,7 +1,17 @@
 //! Installing a skill's dependencies: choosing an installer, turning it into exact steps the
 //! user can read and approve, and running them.
+//!
+//! Whatever an installer writes lands in `tools/<skillKey>/` of the data directory and nowhere
+//! else: downloads and archives are unpacked in a fresh, empty staging folder (links, hard links
+//! and special files refused) and moved into place in one rename; package managers run in the
+//! shell sandbox with a cleared environment, writing only under that folder. An existing folder
+//! is replaced only when the caller says so.
 
 mod download;
+mod sandboxed;
+mod stage;
+
+pub use sandboxed::Runner;
 
 use crate::eligibility::Host;
 use crate::manifest::{InstallKind, InstallSpec};
@@ -59,43 +69,81 @@ pub enum InstallError {
     /// Writing the download failed.
     #[error("cannot write {path}: {message}")]
     Io { path: String, message: String },
+    /// The skill's key cannot name a folder.
+    #[error(
+        "skill `{skill}` has the key `{key}`, which cannot name a folder; fix its `skillKey` (letters, digits, `-`, `_`, `.`)"
+    )]
+    BadKey { skill: String, key: String },
+    /// An archive holds something that is not a plain file or folder.
+    #[error("refusing the archive from {url}: {what}; only plain files and folders are unpacked")]
+    Archive { url: String, what: String },
+    /// The skill's tools folder exists and replacing it was not confirmed.
+    #[error(
+        "{} already exists; re-run with --replace to replace it (nothing was changed)",
+        .0.display()
+    )]
+    Exists(PathBuf),
 }
 
 /// One thing an installation does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// Runs a program (resolved on PATH when planned).
-    Run { program: PathBuf, args: Vec<String> },
-    /// Fetches `url` into `dest`, checking `sha256` when given.
+    /// A package manager (resolved on PATH when planned), run in the shell sandbox with a
+    /// cleared environment plus `env`, writing only under `prefix`.
+    Package {
+        program: PathBuf,
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+        prefix: PathBuf,
+        /// What code of the package runs while it installs, said in the plan.
+        scripts: &'static str,
+    },
+    /// Fetches `url` into the staging folder as `file`, checking `sha256` when given.
     Download {
         url: String,
-        dest: PathBuf,
+        file: String,
         sha256: Option<String>,
+        /// Kept as the tool itself (marked executable) rather than unpacked.
         executable: bool,
     },
+    /// Unpacks the downloaded `file` into the staging folder with `program` (tar or unzip);
+    /// links, hard links and special files are refused.
+    Unpack {
+        program: PathBuf,
+        archive: String,
+        file: String,
+    },
+    /// Moves the staging folder to `dest` in one rename.
+    Place { dest: PathBuf },
 }
 
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Step::Run { program, args } => {
-                let name = program.file_name().map_or_else(
-                    || program.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                );
-                write!(f, "{}", quote(&name))?;
+            Step::Package {
+                program,
+                args,
+                env,
+                prefix,
+                scripts,
+            } => {
+                write!(f, "in the sandbox, writing only to {}: ", prefix.display())?;
+                for (k, v) in env {
+                    write!(f, "{k}={} ", quote(v))?;
+                }
+                write!(f, "{}", quote(&program.display().to_string()))?;
                 for a in args {
                     write!(f, " {}", quote(a))?;
                 }
-                Ok(())
+                write!(f, " ({scripts})")
             }
             Step::Download {
                 url,
-                dest,
+                file,
                 sha256,
                 executable,
             } => {
-                write!(f, "download {url} to {}", dest.display())?;
+                write!(f, "download {url} as {file}")?;
                 match sha256 {
                     Some(h) => write!(f, ", verify sha256 {h}")?,
                     None => write!(f, " (no checksum declared)")?,
@@ -105,6 +153,16 @@ impl fmt::Display for Step {
                 }
                 Ok(())
             }
+            Step::Unpack {
+                program,
+                archive,
+                file,
+            } => write!(
+                f,
+                "unpack {file} ({archive}) with {} into an empty folder; links and special files are refused",
+                program.display()
+            ),
+            Step::Place { dest } => write!(f, "move the result to {}", dest.display()),
         }
     }
 }
@@ -126,8 +184,10 @@ pub struct Plan {
     pub skill: String,
     pub spec: InstallSpec,
     pub steps: Vec<Step>,
-    /// Where downloaded tools land (add it to PATH); `None` for package-manager installs.
+    /// Where the installed programs land (add it to PATH).
     pub tools_dir: Option<PathBuf>,
+    /// `tools/<skillKey>`: the only folder the installation writes.
+    pub dest: PathBuf,
 }
 
 /// The tool an installer kind needs, and how to get it.
@@ -241,6 +301,14 @@ pub fn plan(
     host: &Host,
     data_dir: &DataDir,
 ) -> Result<Plan, InstallError> {
+    let key = skill.config_key();
+    if !safe_name(key) {
+        return Err(InstallError::BadKey {
+            skill: skill.name().to_string(),
+            key: key.to_string(),
+        });
+    }
+    let dest = data_dir.root().join("tools").join(key);
     let tool = |name: &'static str, fix: &'static str| {
         host.find_bin(name).ok_or(InstallError::ToolMissing {
             kind: spec.kind.as_str(),
@@ -249,72 +317,93 @@ pub fn plan(
         })
     };
     let (tool_name, fix) = required_tool(spec).unwrap_or(("", ""));
-    let run = |args: Vec<String>| -> Result<Vec<Step>, InstallError> {
-        Ok(vec![Step::Run {
+    let t = spec.target.clone();
+    let at = |sub: &str| dest.join(sub).display().to_string();
+    let package = |args: Vec<String>, env: Vec<(&str, String)>, scripts: &'static str| {
+        let mut env: Vec<(String, String)> =
+            env.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        env.insert(0, ("HOME".into(), at(".home")));
+        Ok::<_, InstallError>(vec![Step::Package {
             program: tool(tool_name, fix)?,
             args,
+            env,
+            prefix: dest.clone(),
+            scripts,
         }])
     };
-    let t = spec.target.clone();
-    let mut tools_dir = None;
-    let steps = match spec.kind {
-        InstallKind::Brew if spec.cask => run(vec!["install".into(), "--cask".into(), t])?,
-        InstallKind::Brew => run(vec!["install".into(), t])?,
-        InstallKind::Node => run(vec!["install".into(), "-g".into(), t])?,
+    const BREW: &str = "Homebrew runs the formula's install code; on Linux it cannot write its own prefix from the sandbox";
+    let (steps, tools_dir) = match spec.kind {
+        InstallKind::Brew => {
+            let mut args = vec!["install".to_string()];
+            if spec.cask {
+                args.push("--cask".into());
+            }
+            args.push(t);
+            let env = vec![("HOMEBREW_NO_AUTO_UPDATE", "1".to_string())];
+            (package(args, env, BREW)?, None)
+        }
+        InstallKind::Node => {
+            let args = vec![
+                "install".into(),
+                "-g".into(),
+                "--prefix".into(),
+                dest.display().to_string(),
+                t,
+            ];
+            let env = vec![("npm_config_cache", at(".cache/npm"))];
+            let scripts = "install scripts of the package and its dependencies (preinstall, install, postinstall) will run, inside the sandbox";
+            (package(args, env, scripts)?, Some(dest.join("bin")))
+        }
         InstallKind::Go => {
             let module = if t.contains('@') {
                 t
             } else {
                 format!("{t}@latest")
             };
-            run(vec!["install".into(), module])?
+            let env = vec![
+                ("GOBIN", at("bin")),
+                ("GOPATH", at("go")),
+                ("GOCACHE", at(".cache/go")),
+            ];
+            let scripts = "builds the module from source; no install scripts run, but cgo may run the C compiler";
+            let steps = package(vec!["install".into(), module], env, scripts)?;
+            (steps, Some(dest.join("bin")))
         }
-        InstallKind::Uv => run(vec!["tool".into(), "install".into(), t])?,
+        InstallKind::Uv => {
+            let env = vec![
+                ("UV_TOOL_DIR", at("uv")),
+                ("UV_TOOL_BIN_DIR", at("bin")),
+                ("UV_CACHE_DIR", at(".cache/uv")),
+                ("UV_PYTHON_INSTALL_DIR", at("python")),
+            ];
+            let scripts = "a package without a prebuilt wheel runs its build scripts (setup.py), inside the sandbox";
+            let args = vec!["tool".into(), "install".into(), t];
+            (package(args, env, scripts)?, Some(dest.join("bin")))
+        }
         InstallKind::Download => {
             if !(t.starts_with("https://") || t.starts_with("http://")) {
                 return Err(InstallError::BadUrl(t));
             }
-            let dir = data_dir.root().join("tools").join(skill.config_key());
             let archive = archive_of(spec);
             let file = match (&archive, spec.bins.as_slice()) {
                 (None, [only]) if safe_name(only) => only.clone(),
                 _ => file_name(&t),
             };
-            let dest = dir.join(&file);
             let mut steps = vec![Step::Download {
                 url: t,
-                dest: dest.clone(),
+                file: file.clone(),
                 sha256: spec.sha256.clone(),
                 executable: archive.is_none(),
             }];
             if let Some(a) = archive {
-                let args = match a.as_str() {
-                    "zip" => vec![
-                        "-o".into(),
-                        dest.display().to_string(),
-                        "-d".into(),
-                        dir.display().to_string(),
-                    ],
-                    "tar.bz2" => vec![
-                        "-xjf".into(),
-                        dest.display().to_string(),
-                        "-C".into(),
-                        dir.display().to_string(),
-                    ],
-                    _ => vec![
-                        "-xzf".into(),
-                        dest.display().to_string(),
-                        "-C".into(),
-                        dir.display().to_string(),
-                    ],
-                };
-                steps.push(Step::Run {
+                steps.push(Step::Unpack {
                     program: tool(tool_name, fix)?,
-                    args,
+                    archive: a,
+                    file,
                 });
             }
-            tools_dir = Some(dir);
-            steps
+            steps.push(Step::Place { dest: dest.clone() });
+            (steps, Some(dest.clone()))
         }
     };
     Ok(Plan {
@@ -322,7 +411,18 @@ pub fn plan(
         spec: spec.clone(),
         steps,
         tools_dir,
+        dest,
     })
+}
+
+impl Plan {
+    /// Whether install code of the package itself runs (not only the package manager).
+    pub fn runs_package_code(&self) -> bool {
+        matches!(
+            self.spec.kind,
+            InstallKind::Node | InstallKind::Uv | InstallKind::Brew
+        )
+    }
 }
 
 fn safe_name(s: &str) -> bool {
@@ -342,36 +442,52 @@ fn file_name(url: &str) -> String {
     }
 }
 
-/// Runs every step in order; commands share this terminal's output.
-pub async fn execute(plan: &Plan) -> Result<(), InstallError> {
+/// Runs every step in order and returns what package managers printed. `tools/<skillKey>` is
+/// replaced only when `replace` is set; package managers run through `runner` (the sandbox).
+pub async fn execute(plan: &Plan, runner: &Runner, replace: bool) -> Result<String, InstallError> {
+    let exists = std::fs::symlink_metadata(&plan.dest).is_ok();
+    if exists && !replace {
+        return Err(InstallError::Exists(plan.dest.clone()));
+    }
+    let mut staging: Option<stage::Staging> = None;
+    let mut output = String::new();
     for step in &plan.steps {
         match step {
-            Step::Run { program, args } => {
-                let status = tokio::process::Command::new(program)
-                    .args(args)
-                    .stdin(std::process::Stdio::null())
-                    .status()
-                    .await
-                    .map_err(|e| InstallError::Command {
-                        command: step.to_string(),
-                        message: e.to_string(),
-                    })?;
-                if !status.success() {
-                    return Err(InstallError::Command {
-                        command: step.to_string(),
-                        message: format!("exited with {status}"),
-                    });
-                }
-            }
+            Step::Package { .. } => output.push_str(&runner.run(step, &plan.dest, replace).await?),
             Step::Download {
                 url,
-                dest,
+                file,
                 sha256,
                 executable,
-            } => download::fetch(url, dest, sha256.as_deref(), *executable).await?,
+            } => {
+                let st = match &mut staging {
+                    Some(st) => st,
+                    None => staging.insert(stage::Staging::new(&plan.dest)?),
+                };
+                let dest = st.download_path(file, *executable);
+                download::fetch(url, &dest, sha256.as_deref(), *executable).await?;
+            }
+            Step::Unpack {
+                program,
+                archive,
+                file,
+            } => {
+                let st = staging.as_ref().ok_or_else(|| InstallError::Io {
+                    path: file.clone(),
+                    message: "nothing was downloaded to unpack".into(),
+                })?;
+                st.unpack(program, archive, file, &plan.spec.target).await?;
+            }
+            Step::Place { dest } => {
+                let st = staging.take().ok_or_else(|| InstallError::Io {
+                    path: dest.display().to_string(),
+                    message: "nothing was downloaded to place".into(),
+                })?;
+                st.place(dest, replace, &plan.spec.target)?;
+            }
         }
     }
-    Ok(())
+    Ok(output)
 }
 
 #[cfg(test)]

@@ -65,18 +65,47 @@ fn each_kind_becomes_the_exact_command() {
             .collect::<Vec<_>>()
             .join(" && ")
     };
-    assert_eq!(shown("brew"), "brew install tool");
-    assert_eq!(shown("npm"), "npm install -g @scope/tool");
-    assert_eq!(shown("go"), "go install example.org/tool@latest");
-    assert_eq!(shown("uv"), "uv tool install tool");
-    let dl = shown("dl");
+    let home = data.root().join("tools/tool-skill");
+    let h = home.display();
+    let bin = |name: &str| tmp.path().join("bin").join(name).display().to_string();
+    assert_eq!(
+        shown("brew"),
+        format!(
+            "in the sandbox, writing only to {h}: HOME={h}/.home HOMEBREW_NO_AUTO_UPDATE=1 {} install tool (Homebrew runs the formula's install code; on Linux it cannot write its own prefix from the sandbox)",
+            bin("brew")
+        )
+    );
+    let npm = shown("npm");
     assert!(
-        dl.starts_with("download https://example.org/tool to "),
-        "{dl}"
+        npm.contains(&format!(
+            "npm_config_cache={h}/.cache/npm {} install -g --prefix {h} @scope/tool",
+            bin("npm")
+        )),
+        "{npm}"
     );
     assert!(
-        dl.contains("tools/tool-skill/tool (no checksum declared), mark it executable"),
-        "{dl}"
+        npm.contains("postinstall) will run, inside the sandbox"),
+        "{npm}"
+    );
+    let go = shown("go");
+    assert!(
+        go.contains(&format!(
+            "GOBIN={h}/bin GOPATH={h}/go GOCACHE={h}/.cache/go"
+        )),
+        "{go}"
+    );
+    assert!(go.contains("install example.org/tool@latest"), "{go}");
+    let uv = shown("uv");
+    assert!(uv.contains(&format!("UV_TOOL_BIN_DIR={h}/bin")), "{uv}");
+    assert!(
+        uv.contains("tool install tool (a package without a prebuilt wheel runs its build scripts"),
+        "{uv}"
+    );
+    assert_eq!(
+        shown("dl"),
+        format!(
+            "download https://example.org/tool as tool (no checksum declared), mark it executable && move the result to {h}"
+        )
     );
 }
 
@@ -159,11 +188,18 @@ fn archives_are_unpacked_with_tar() {
     );
     let spec = choose(&s, None, &host).unwrap();
     let p = plan(&s, spec, &host, &DataDir::at(tmp.path().join("h"))).unwrap();
-    assert_eq!(p.steps.len(), 2);
+    assert_eq!(p.steps.len(), 3);
     assert!(
-        p.steps[1].to_string().starts_with("tar -xzf "),
+        p.steps[1]
+            .to_string()
+            .starts_with("unpack t-1.0.tar.gz (tar.gz) with "),
         "{}",
         p.steps[1]
+    );
+    assert!(
+        p.steps[1]
+            .to_string()
+            .ends_with("links and special files are refused")
     );
     let no_tar = tempfile::tempdir().unwrap();
     let host = host_with(&[], no_tar.path());
@@ -228,52 +264,55 @@ async fn download_verifies_sha256() {
 }
 
 #[tokio::test]
-async fn execute_runs_commands_and_reports_failure() {
+async fn package_managers_run_with_a_cleared_environment_in_their_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    let marker = tmp.path().join("ran");
-    let script = tmp.path().join("fake.sh");
+    let host = host_with(&[], tmp.path());
+    let npm = tmp.path().join("bin/npm");
     fs::write(
-        &script,
-        format!("#!/bin/sh\necho \"$@\" > {}\n", marker.display()),
+        &npm,
+        "#!/bin/sh\necho \"args: $*\"\necho \"home: $HOME\"\nenv > \"$HOME/../seen-env\"\n",
     )
     .unwrap();
-    #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(&npm, fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let s = skill("{}");
-    let mut p = Plan {
-        skill: "tool-skill".into(),
-        spec: InstallSpec {
-            id: "x".into(),
-            kind: InstallKind::Brew,
-            label: None,
-            target: "x".into(),
-            cask: false,
-            bins: Vec::new(),
-            sha256: None,
-            archive: None,
-            os: Vec::new(),
-        },
-        steps: vec![Step::Run {
-            program: script,
-            args: vec!["install".into(), "x".into()],
-        }],
-        tools_dir: None,
-    };
-    execute(&p).await.unwrap();
-    assert_eq!(fs::read_to_string(&marker).unwrap().trim(), "install x");
-    p.steps = vec![Step::Run {
-        program: "/bin/false".into(),
-        args: Vec::new(),
-    }];
-    let err = execute(&p).await.unwrap_err();
+    let data = DataDir::at(tmp.path().join("home"));
+    let s = skill(r#"{"pryx": {"install": [{"id": "n", "kind": "node", "package": "pkg"}]}}"#);
+    let spec = choose(&s, None, &host).unwrap();
+    let p = plan(&s, spec, &host, &data).unwrap();
+    let out = execute(&p, &Runner::default(), true).await.unwrap();
+    assert!(out.contains("args: install -g --prefix"), "{out}");
     assert!(
-        err.to_string().contains("`false` failed: exited with"),
-        "{err}"
+        out.contains(&format!("home: {}", p.dest.join(".home").display())),
+        "{out}"
     );
-    let _ = s;
+    let env = fs::read_to_string(p.dest.join("seen-env")).unwrap();
+    for line in env.lines() {
+        let name = line.split('=').next().unwrap_or("");
+        assert!(
+            pryx_tools::DEFAULT_ALLOWED_ENV.contains(&name)
+                || ["PWD", "SHLVL", "_", "npm_config_cache", "OLDPWD"].contains(&name),
+            "unexpected variable {name} in {env}"
+        );
+    }
+    let err = execute(&p, &Runner::default(), false).await.unwrap_err();
+    assert!(matches!(err, InstallError::Exists(_)), "{err}");
+}
+
+#[test]
+fn bad_keys_never_name_a_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let host = host_with(&[], tmp.path());
+    let mut s = skill(
+        r#"{"pryx": {"install": [{"id": "d", "kind": "download", "url": "https://example.org/t"}]}}"#,
+    );
+    for key in ["/abs", "../up", "a/b", ".", ".."] {
+        s.manifest.requirements.skill_key = Some(key.into());
+        let spec = choose(&s, None, &host).unwrap().clone();
+        let err = plan(&s, &spec, &host, &DataDir::at(tmp.path())).unwrap_err();
+        assert!(matches!(err, InstallError::BadKey { .. }), "{key}: {err}");
+    }
 }
 
 #[test]
@@ -282,3 +321,5 @@ fn quoting_is_shell_safe() {
     assert_eq!(quote("a b"), "'a b'");
     assert_eq!(quote("it's"), "'it'\\''s'");
 }
+
+mod archives;

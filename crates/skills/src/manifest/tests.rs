@@ -138,3 +138,34 @@ fn spec_names() {
     assert!(!is_spec_name("-a"));
     assert!(!is_spec_name("a--b"));
 }
+
+#[test]
+fn hostile_skill_keys_are_refused_with_what_to_use() {
+    for key in [
+        "/tmp/evil",
+        "../../bin",
+        "a/b",
+        "..",
+        ".hidden",
+        "",
+        "tab\there",
+        "esc\u{1b}[31m",
+        "quote\"]",
+        "\u{202e}rtl",
+    ] {
+        let v = json!({"name": "a", "description": "d", "metadata": {"pryx": {"skillKey": key}}});
+        let e = build(v).unwrap_err();
+        assert_eq!(e.key, "metadata", "{key:?}");
+        assert!(
+            e.message.contains("not a valid key"),
+            "{key:?}: {}",
+            e.message
+        );
+    }
+    let v = json!({"name": "a", "description": "d", "metadata": {"pryx": {"skillKey": 7}}});
+    assert!(build(v).is_err());
+    let v =
+        json!({"name": "a", "description": "d", "metadata": {"pryx": {"skillKey": "my.tool_2"}}});
+    let m = build(v).unwrap();
+    assert_eq!(m.requirements.skill_key.as_deref(), Some("my.tool_2"));
+}

@@ -201,3 +201,34 @@ fn scope_session_workspace_and_policy_must_be_given() {
         );
     }
 }
+
+#[test]
+fn grants_are_revoked_by_name_prefix_and_audited() {
+    let store = Store::open_in_memory().unwrap();
+    for name in ["gh.issue", "gh.pr", "ghost.x", "shell.exec"] {
+        let mut g = grant(GrantScope::Always, None, "fp", None);
+        g.tool_name = name.into();
+        store.add_grant(&g).unwrap();
+    }
+    assert_eq!(
+        store.revoke_grants_with_prefix("gh.", "user:cli").unwrap(),
+        2
+    );
+    let mut left: Vec<_> = store
+        .list_grants()
+        .unwrap()
+        .into_iter()
+        .map(|g| g.tool_name)
+        .collect();
+    left.sort();
+    assert_eq!(left, ["ghost.x", "shell.exec"]);
+    assert_eq!(store.revoke_grants_with_prefix("%", "user:cli").unwrap(), 0);
+    let audit = store.list_audit(None, 10).unwrap();
+    let tools: Vec<_> = audit
+        .iter()
+        .filter(|a| a.entry.action == "grant.revoked")
+        .map(|a| a.entry.details["tool"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(tools.len(), 2);
+    assert!(tools.iter().all(|t| t.starts_with("gh.")), "{tools:?}");
+}

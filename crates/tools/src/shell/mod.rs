@@ -184,7 +184,11 @@ fn sandbox_spec(
         cwd: cwd.to_path_buf(),
         command: command.to_owned(),
         protected: ctx.protected.clone(),
-        read_only: code_bearing(&ctx.workspace),
+        read_only: if ctx.code_files_writable {
+            Vec::new()
+        } else {
+            code_bearing(&ctx.workspace)
+        },
         read_roots: read_roots(path_var.as_deref(), home.as_deref(), &ctx.protected),
         network: ctx.network.clone(),
         assume: launcher.assume,

@@ -52,7 +52,12 @@ pub(super) fn describe(
                 .join(", ")
         ),
     };
-    out.push_str(&format!("network: {network}"));
+    out.push_str(&format!("network: {network}\n"));
+    out.push_str(if ctx.code_files_writable {
+        "code-bearing files (.git/config and hooks, Makefile, package.json, CI files…): writable"
+    } else {
+        "code-bearing files (.git/config and hooks, Makefile, package.json, CI files…): read-only"
+    });
     out
 }
 
@@ -112,7 +117,8 @@ mod tests {
             shown.contains("environment: cleared; passed through from Pryx's own: PATH, HOME"),
             "{shown}"
         );
-        assert!(shown.ends_with("network: none"), "{shown}");
+        assert!(shown.contains("\nnetwork: none\n"), "{shown}");
+        assert!(shown.ends_with("CI files…): read-only"), "{shown}");
         let capped = describe("x", None, Some(10_000_000), &ctx);
         assert!(
             capped.contains("timeout: 600 s (asked for 10000000 ms, capped)"),
@@ -120,6 +126,12 @@ mod tests {
         );
         assert!(describe("x", None, None, &ctx).contains("timeout: 120 s (the default)"));
         ctx.network = Network::Ports { ports: vec![443] };
-        assert!(describe("x", None, None, &ctx).ends_with("network: TCP connections to port 443"));
+        ctx.code_files_writable = true;
+        let granted = describe("x", None, None, &ctx);
+        assert!(
+            granted.contains("\nnetwork: TCP connections to port 443\n"),
+            "{granted}"
+        );
+        assert!(granted.ends_with("CI files…): writable"), "{granted}");
     }
 }

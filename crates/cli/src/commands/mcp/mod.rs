@@ -91,7 +91,19 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
                 bail!("no MCP server named `{name}`; see `pryx mcp list`");
             }
             file.save()?;
-            say!("Removed MCP server `{name}`.");
+            // Approvals were given to this program; another one added later under the same
+            // name starts with none.
+            pryx_mcp::forget_server(&dir, &name)?;
+            let revoked = if dir.database_file().exists() {
+                crate::setup::open_store(&dir)?
+                    .revoke_grants_with_prefix(&format!("{name}."), "user:cli")
+                    .context("cannot revoke the server's approvals")?
+            } else {
+                0
+            };
+            say!(
+                "Removed MCP server `{name}`; {revoked} remembered approval(s) of its tools revoked."
+            );
             Ok(ExitCode::SUCCESS)
         }
         Sub::Test { name } => {
@@ -131,8 +143,12 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
             let (file, mgr) = manager(&dir)?;
             known(&mgr, &file, &name)?;
             let tools = mgr.server_tools(&name).await;
+            let refused = mgr.refused_tools(&name).await.unwrap_or_default();
             mgr.shutdown().await;
             show::tools(&tools?, json)?;
+            for e in refused {
+                crate::term::say_err!("error: {e}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Sub::Resources { name, read, json } => {

@@ -147,12 +147,6 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     drop(agent);
     let report = core.run_turn(&session.id, &prompt, cancel).await;
     core.shutdown(std::time::Duration::from_secs(2)).await;
-    // The audit anchor is written by a thread of the store; the process may end before the last
-    // handle on the store is dropped, so wait here until it records the newest row.
-    let store = core.store().clone();
-    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.flush_audit_anchor()).await {
-        crate::term::say_err!("warning: the audit anchor could not be written: {e}");
-    }
     let report = report.map_err(setup_usage)?;
     printer.finish(&report);
     Ok(ExitCode::from(match report.stop {

@@ -175,12 +175,13 @@ pub fn info(catalog: &Catalog, name: &str, json_out: bool) -> anyhow::Result<Exi
             .as_deref()
             .map(|l| format!(" - {l}"))
             .unwrap_or_default();
-        crate::term::say!(
+        let line = format!(
             "installer:   {} ({} {}){label}",
             spec.id,
             spec.kind.as_str(),
             spec.target
         );
+        crate::term::say!("{}", super::install::one_line(&line));
     }
     for w in &skill.warnings {
         crate::term::say!("warning:     {w}");
