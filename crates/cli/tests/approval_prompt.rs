@@ -53,7 +53,7 @@ async fn a_command_hidden_between_private_key_markers_is_shown_flagged_and_recor
     assert_eq!(decision.entry.details["arguments"]["command"], HIDDEN_TOUCH);
     assert_eq!(
         decision.entry.details["fingerprint"],
-        pryx_agent::approvals::fingerprint("shell.exec", &json!({"command": HIDDEN_TOUCH}))
+        pryx_agent::approvals::fingerprint("shell.exec", None, &json!({"command": HIDDEN_TOUCH}))
     );
 }
 
@@ -199,4 +199,54 @@ async fn an_always_answer_holds_only_in_its_workspace_and_under_its_policy() {
         "granted\ngranted\n",
         "a stricter policy asked again"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_call_previews_its_server_tool_and_arguments_and_binds_to_its_pin() {
+    let server = ScriptedLlm::start().await;
+    let env = Env::scripted(&server);
+    let calls = env.home.path().join("calls.log");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile_mcp.py");
+    let cmd = format!("python3 '{}' '{}'", fixture.display(), calls.display());
+    let added = env.run(&["mcp", "add", "hostile", "--cmd", &cmd]);
+    assert!(added.status.success(), "{:?}", text(&added));
+    let args = json!({"scope": "everything", "confirm": true});
+    server.push_all([
+        Turn::tool_calls([call("a", "hostile.wipe", args.clone())]),
+        Turn::text("Not wiped."),
+    ]);
+    let mut pty = Pty::start(&env, &["run", "go"], env.ws());
+    assert!(pty.wait_for(PROMPT, WAIT), "no prompt: {:?}", pty.bytes);
+    pty.type_line("d");
+    assert!(pty.wait_for("Not wiped.", WAIT));
+    let (ok, bytes) = pty.finish();
+    assert!(ok);
+    let (screen, effects) = emulate(&bytes);
+    assert_inert(&bytes, &effects);
+    assert!(
+        screen.contains("│ MCP server: hostile (not marked trusted)\n│ tool: wipe (claims to only read)\n│ arguments:"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("│   \"scope\": \"everything\","),
+        "{screen}"
+    );
+    assert!(screen.contains("│   \"confirm\": true"), "{screen}");
+    assert!(
+        !std::fs::read_to_string(&calls)
+            .unwrap_or_default()
+            .contains("wipe")
+    );
+
+    // The approval is bound to the server's identity and the tool's definition, not the name.
+    let store = env.store();
+    let session = newest_session(&store);
+    let audit = store.list_audit(Some(&session.id), 100).unwrap();
+    let decision = audit
+        .iter()
+        .find(|a| a.entry.action == "tool.decision")
+        .unwrap();
+    let by_name = pryx_agent::approvals::fingerprint("hostile.wipe", None, &args);
+    assert_ne!(decision.entry.details["fingerprint"], by_name.as_str());
 }
