@@ -4,7 +4,7 @@ use pryx_telemetry::KnownSecret;
 use serde_json::json;
 use time::Duration;
 
-const WS: &str = "/work/w1";
+const WS: &str = "/home/me/w1";
 const POLICY: &str = "hash-of-workspace-only";
 
 fn grant(
@@ -78,7 +78,7 @@ fn a_grant_holds_only_in_its_workspace_and_under_its_policy() {
         Some(g)
     );
     let elsewhere = GrantQuery {
-        workspace: "/work/w2",
+        workspace: "/home/me/w2",
         ..query("fp", None)
     };
     assert_eq!(store.find_active_grant(&elsewhere).unwrap(), None);
@@ -89,7 +89,7 @@ fn a_grant_holds_only_in_its_workspace_and_under_its_policy() {
     assert_eq!(store.find_active_grant(&stricter).unwrap(), None);
     // A workspace that merely starts like the granted one is another workspace.
     let prefix = GrantQuery {
-        workspace: "/work/w1/sub",
+        workspace: "/home/me/w1/sub",
         ..query("fp", None)
     };
     assert_eq!(store.find_active_grant(&prefix).unwrap(), None);
