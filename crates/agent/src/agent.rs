@@ -28,8 +28,9 @@ pub struct AgentSettings {
     pub surface: Surface,
     /// The user's home, for `~` in paths.
     pub home: Option<PathBuf>,
-    /// Secret values in use (API keys); masked wherever arguments or results are recorded.
-    pub known_secrets: Vec<String>,
+    /// Secret values in use (API keys), by name; masked wherever results are recorded and
+    /// replaced by a marker naming them in arguments and what approvals show.
+    pub known_secrets: Vec<pryx_telemetry::KnownSecret>,
     /// Output token cap asked of the model (further capped by the model's limits).
     pub max_tokens: Option<u32>,
     /// Reasoning budget for models that support it.
@@ -76,6 +77,9 @@ pub struct AgentParts {
 /// One configured agent. Cheap to share behind an `Arc`.
 pub struct Agent {
     pub(crate) parts: AgentParts,
+    /// The identity of the policy in force ([`crate::approvals::policy_hash`]): standing
+    /// grants hold only under the policy they were given under.
+    pub(crate) policy_hash: String,
     /// Recent tool calls, for the policy's per-tool rate limits; they belong to the policy that
     /// counted them, so every new agent starts with an empty ledger.
     pub(crate) rate: std::sync::Mutex<pryx_policy::RateLedger>,
@@ -91,6 +95,7 @@ impl Agent {
             .add_secrets(parts.settings.known_secrets.iter().cloned());
         Agent {
             store_worker: crate::store_worker::StoreWorker::start(parts.store.clone()),
+            policy_hash: crate::approvals::policy_hash(&parts.policy),
             parts,
             rate: Default::default(),
         }
@@ -128,6 +133,11 @@ impl Agent {
         &self.parts.policy
     }
 
+    /// The hash identifying the policy in force, which standing grants are bound to.
+    pub fn policy_hash(&self) -> &str {
+        &self.policy_hash
+    }
+
     pub fn store(&self) -> &Store {
         &self.parts.store
     }
@@ -151,7 +161,7 @@ impl Agent {
         &self,
         provider: Arc<dyn Provider>,
         model: ModelInfo,
-        known_secret: Option<String>,
+        known_secret: Option<pryx_telemetry::KnownSecret>,
     ) -> Agent {
         let mut parts = AgentParts {
             provider,

@@ -161,6 +161,20 @@ impl ApprovalBroker {
     }
 }
 
+/// The identity of a policy: SHA-256 over its canonical JSON. Standing grants are bound to it,
+/// so another policy, or the same one edited (stricter or not), asks again.
+pub fn policy_hash(policy: &pryx_policy::Policy) -> String {
+    let text = match serde_json::to_value(policy) {
+        Ok(v) => canonical_json(&v),
+        // Not expected (the policy is plain data); its debug form still identifies it.
+        Err(_) => format!("{policy:?}"),
+    };
+    let mut h = Sha256::new();
+    h.update(b"pryx-policy-v1\0");
+    h.update(text.as_bytes());
+    hex::encode(h.finalize())
+}
+
 /// SHA-256 over the tool name, its pin ([`pryx_tools::Tool::pin`]: for an MCP tool, the server's
 /// identity and the definition's hash) and the canonical (key-sorted) JSON of the arguments.
 pub fn fingerprint(tool: &str, pin: Option<&str>, args: &serde_json::Value) -> String {
@@ -213,6 +227,9 @@ mod tests {
             preview: "ls".into(),
             timeout_secs,
             created_at: "t".into(),
+            looks_like_secret: Vec::new(),
+            workspace: None,
+            policy: None,
         }
     }
 
@@ -282,6 +299,18 @@ mod tests {
             .request(req("a3", 60), ApprovalDecision::Deny, &cancel)
             .await;
         assert_eq!(outcome, ApprovalOutcome::Cancelled);
+    }
+
+    #[test]
+    fn policy_hash_tells_policies_and_edits_apart() {
+        let ws = pryx_policy::builtin("workspace-only").unwrap();
+        let ro = pryx_policy::builtin("read-only").unwrap();
+        assert_eq!(policy_hash(&ws), policy_hash(&ws.clone()));
+        assert_ne!(policy_hash(&ws), policy_hash(&ro));
+        let mut stricter = ws.clone();
+        stricter.defaults.exec = pryx_policy::Action::Deny;
+        assert_ne!(policy_hash(&ws), policy_hash(&stricter));
+        assert_eq!(policy_hash(&ws).len(), 64);
     }
 
     #[test]

@@ -2,8 +2,10 @@
 
 mod agent;
 pub mod approvals;
+mod ask;
 mod error;
 pub mod history;
+mod preview;
 pub mod prompt;
 mod recorder;
 mod store_worker;

@@ -52,7 +52,10 @@ impl Batch<'_> {
         Ok(stored)
     }
 
-    /// Appends an audit row about tool call `resource_id`, secrets masked in `details`.
+    /// Appends an audit row about tool call `resource_id`. `details` are kept exactly, known
+    /// secret values replaced by a marker naming them: the audit proves what ran, so no
+    /// pattern-based masking may hide any of it (texts quoted in it, such as denial messages,
+    /// were masked where they were made).
     pub fn audit(
         &mut self,
         action: &str,
@@ -67,7 +70,7 @@ impl Batch<'_> {
                 resource_type: "tool_call".to_string(),
                 resource_id: Some(resource_id.to_string()),
                 session_id: Some(self.session.to_string()),
-                details: self.redactor.json(details),
+                details: self.redactor.mark_known_json(details),
                 outcome: outcome.to_string(),
             })
             .map(|_| ())
@@ -178,7 +181,7 @@ impl Agent {
         self.end_span(id, SpanEnd::status(status)).await
     }
 
-    /// Appends an audit row with secrets masked in `details`.
+    /// Appends an audit row, known secret values in `details` replaced by their marker.
     pub(crate) async fn audit(
         &self,
         session_id: &str,

@@ -1,25 +1,20 @@
 //! One tool call: judged by the policy engine, approved if it must be, run, recorded and audited.
 
 use crate::agent::Agent;
-use crate::approvals::{
-    ApprovalDecision, ApprovalOutcome, ApprovalScope, PendingApproval, fingerprint,
-};
+use crate::approvals::fingerprint;
+use crate::ask::{Approved, Asked};
 use crate::error::AgentError;
 use crate::prompt::untrusted;
 use crate::turn::TurnCtx;
 use pryx_policy::{Action, CallContext, Decision, RateState, ToolHints, evaluate};
-use pryx_protocol::{ApprovalResolved, NotRun, ToolCompleted, ToolExecuting, ToolRequested};
+use pryx_protocol::{NotRun, ToolCompleted, ToolExecuting, ToolRequested};
 use pryx_store::{
-    GrantScope, NewGrant, NewSpan, NewToolCall, SpanEnd, SpanKind, SpanStatus, ToolCallStatus,
-    ToolCallUpdate,
+    NewSpan, NewToolCall, SpanEnd, SpanKind, SpanStatus, ToolCallStatus, ToolCallUpdate,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// How long an `always` approval lasts.
-const ALWAYS_GRANT_DAYS: i64 = 30;
 
 /// What the model is told when the user cancels a call while it runs or waits for approval.
 const CANCELLED_RESULT: &str = "cancelled by the user";
@@ -51,64 +46,16 @@ impl CallResult {
 }
 
 /// One tool call of a turn: the turn's context, the stored call's id and the model's request.
-struct CallCtx<'a> {
-    turn: &'a TurnCtx<'a>,
+pub(crate) struct CallCtx<'a> {
+    pub turn: &'a TurnCtx<'a>,
     /// The stored call's id (`tool_call_id` on events).
-    row: String,
-    call: &'a pryx_llm::ToolCall,
+    pub row: String,
+    pub call: &'a pryx_llm::ToolCall,
 }
 
 impl CallCtx<'_> {
-    fn session(&self) -> &str {
+    pub fn session(&self) -> &str {
         self.turn.session_id
-    }
-}
-
-/// Why an `ask` let a call run; recorded as the call's `approval_scope`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Approved {
-    /// A standing grant from an earlier answer matched.
-    Grant(GrantScope),
-    /// The user approved it now.
-    Answer(ApprovalScope),
-    /// Nobody answered and the policy's default is to allow.
-    TimeoutDefault,
-}
-
-impl Approved {
-    fn as_str(self) -> &'static str {
-        match self {
-            Approved::Grant(scope) => scope.as_str(),
-            Approved::Answer(scope) => scope.as_str(),
-            Approved::TimeoutDefault => "timeout-default",
-        }
-    }
-}
-
-/// How an `ask` was settled.
-enum Asked {
-    Approved(Approved),
-    /// The call must not run; the message goes to the model.
-    Refused(String),
-    /// The user cancelled the turn while it waited.
-    Cancelled,
-}
-
-/// The standing grant an approval scope creates: none for `once`, the session for `session`,
-/// [`ALWAYS_GRANT_DAYS`] everywhere for `always`. Exhaustive on purpose: a new scope must decide
-/// here what it grants.
-fn grant_for(
-    scope: ApprovalScope,
-    session_id: &str,
-) -> Option<(GrantScope, Option<String>, Option<time::OffsetDateTime>)> {
-    match scope {
-        ApprovalScope::Once => None,
-        ApprovalScope::Session => Some((GrantScope::Session, Some(session_id.to_string()), None)),
-        ApprovalScope::Always => Some((
-            GrantScope::Always,
-            None,
-            Some(time::OffsetDateTime::now_utc() + time::Duration::days(ALWAYS_GRANT_DAYS)),
-        )),
     }
 }
 
@@ -124,7 +71,8 @@ impl Agent {
             .as_ref()
             .cloned()
             .unwrap_or_else(|_| Value::String(call.arguments.clone()));
-        let redacted = self.redactor().json(&args);
+        // Stored and shown exactly, known secret values replaced by a marker naming them.
+        let redacted = self.redactor().mark_known_json(&args);
         let new = NewToolCall {
             session_id: turn.session_id.to_string(),
             id: uuid::Uuid::now_v7().to_string(),
@@ -149,9 +97,18 @@ impl Agent {
 
         let args = match parsed {
             Ok(v) if v.is_object() => v,
-            Ok(_) | Err(_) => {
+            Ok(_) => {
                 let msg = format!(
                     "invalid arguments for {}: expected a JSON object",
+                    call.name
+                );
+                return self
+                    .finish_without_run(&cx, NotRun::Failed, None, msg)
+                    .await;
+            }
+            Err(e) => {
+                let msg = format!(
+                    "invalid arguments for {}: {e}. Send one JSON object with each key once.",
                     call.name
                 );
                 return self
@@ -201,7 +158,9 @@ impl Agent {
             });
             evaluate(&self.parts.policy, &ctx)
         };
-        let decision_audit = json!({"tool": call.name, "arguments": args, "decision": decision.action, "rule": decision.rule, "reason": decision.reason});
+        // The exact call and its fingerprint: the audit proves what was judged and what ran.
+        let fp = fingerprint(&call.name, tool.pin().as_deref(), &args);
+        let decision_audit = json!({"tool": call.name, "arguments": args, "fingerprint": fp, "decision": decision.action, "rule": decision.rule, "reason": decision.reason});
         // An allowed call records its decision with its start (one store hop less).
         if decision.action != Action::Allow {
             self.audit(
@@ -224,7 +183,7 @@ impl Agent {
                     .finish_without_run(&cx, NotRun::Denied, Some(&decision), msg)
                     .await;
             }
-            Action::Ask => match self.ask(&cx, &args, &tool, &decision).await? {
+            Action::Ask => match self.ask(&cx, &args, &fp, &tool, &decision).await? {
                 Asked::Approved(how) => Some(how),
                 Asked::Refused(msg) => {
                     return self
@@ -248,160 +207,6 @@ impl Agent {
         let allowed = (decision.action == Action::Allow).then_some(decision_audit);
         self.run_tool(&cx, args, &tool, &decision, approved, allowed)
             .await
-    }
-
-    /// Settles an `ask`: an existing grant, the user's answer, or the policy default.
-    async fn ask(
-        &self,
-        cx: &CallCtx<'_>,
-        args: &Value,
-        tool: &Arc<dyn pryx_tools::Tool>,
-        decision: &Decision,
-    ) -> Result<Asked, AgentError> {
-        let call = cx.call;
-        let fp = fingerprint(&call.name, tool.pin().as_deref(), args);
-        let (name, fp_q, sid) = (call.name.clone(), fp.clone(), cx.session().to_string());
-        let grant = self
-            .db(move |s| s.find_active_grant(&name, &fp_q, Some(&sid)))
-            .await?;
-        if let Some(grant) = grant {
-            self.audit(
-                cx.session(),
-                "approval.reused",
-                &cx.row,
-                json!({"grant": grant.id}),
-                "approved",
-            )
-            .await?;
-            return Ok(Asked::Approved(Approved::Grant(grant.scope)));
-        }
-        if !self.parts.settings.interactive {
-            self.audit(
-                cx.session(),
-                "approval.unavailable",
-                &cx.row,
-                json!({"rule": decision.rule}),
-                "denied",
-            )
-            .await?;
-            return Ok(Asked::Refused(format!(
-                "{} needs approval ({}: {}) but no one can answer here (non-interactive run). To allow it \
-                 without asking, put `{}` under tools.allowed in a policy file in the data dir's policies/ \
-                 folder and select it with --policy or `pryx config set defaults.policy NAME`.",
-                call.name, decision.rule, decision.reason, call.name
-            )));
-        }
-        let preview = match tool
-            .preview(args.clone(), self.call_ctx(cx.turn.cancel))
-            .await
-        {
-            Ok(Some(p)) => p,
-            _ => preview_of(&call.name, args),
-        };
-        let redactor = self.redactor();
-        let request = PendingApproval {
-            id: uuid::Uuid::now_v7().to_string(),
-            session_id: cx.session().to_string(),
-            tool_call_id: cx.row.clone(),
-            tool: call.name.clone(),
-            arguments: redactor.json(args),
-            fingerprint: fp.clone(),
-            rule: decision.rule.clone(),
-            reason: redactor.text(&decision.reason).into_owned(),
-            preview: redactor.text(&preview).into_owned(),
-            timeout_secs: self.parts.policy.approval_timeout_secs(),
-            created_at: pryx_store::now_ts(),
-        };
-        let span = self
-            .start_span(
-                cx.session(),
-                Some(cx.turn.span),
-                SpanKind::ApprovalWait,
-                &call.name,
-                json!({}),
-            )
-            .await?;
-        // Register first, then announce: whoever sees the event can answer it at once.
-        let waiter = self.parts.broker.open(request.clone());
-        self.emit(cx.session(), request.clone()).await?;
-        let default = match self.parts.policy.approval_default() {
-            Action::Allow => ApprovalDecision::Approve,
-            Action::Ask | Action::Deny => ApprovalDecision::Deny,
-        };
-        let outcome = self
-            .parts
-            .broker
-            .wait(waiter, default, cx.turn.cancel)
-            .await;
-        let span_status = match outcome {
-            ApprovalOutcome::Cancelled => SpanStatus::Cancelled,
-            ApprovalOutcome::Answered(_) | ApprovalOutcome::TimedOut { .. } => SpanStatus::Ok,
-        };
-        self.end_span_status(&span.id, span_status).await?;
-        self.emit(
-            cx.session(),
-            ApprovalResolved {
-                id: request.id.clone(),
-                tool_call_id: cx.row.clone(),
-                outcome,
-            },
-        )
-        .await?;
-        let (action, asked) = match outcome {
-            ApprovalOutcome::Answered(a) => match a.decision {
-                ApprovalDecision::Approve => {
-                    if let Some((scope, session_id, expires_at)) = grant_for(a.scope, cx.session())
-                    {
-                        let grant = NewGrant {
-                            tool_name: call.name.clone(),
-                            fingerprint: fp,
-                            scope,
-                            session_id,
-                            expires_at,
-                        };
-                        self.db(move |s| s.add_grant(&grant)).await?;
-                    }
-                    (
-                        "approval.granted",
-                        Asked::Approved(Approved::Answer(a.scope)),
-                    )
-                }
-                ApprovalDecision::Deny => (
-                    "approval.denied",
-                    Asked::Refused(format!(
-                        "the user denied {}. Do not retry it unchanged; ask or adapt.",
-                        call.name
-                    )),
-                ),
-            },
-            ApprovalOutcome::TimedOut { default } => match default {
-                ApprovalDecision::Approve => (
-                    "approval.timeout",
-                    Asked::Approved(Approved::TimeoutDefault),
-                ),
-                ApprovalDecision::Deny => (
-                    "approval.timeout",
-                    Asked::Refused(format!(
-                        "no answer within {} s; the policy default (deny) applied to {}",
-                        request.timeout_secs, call.name
-                    )),
-                ),
-            },
-            ApprovalOutcome::Cancelled => ("approval.cancelled", Asked::Cancelled),
-        };
-        let verdict = match asked {
-            Asked::Approved(_) => "approved",
-            Asked::Refused(_) | Asked::Cancelled => "denied",
-        };
-        self.audit(
-            cx.session(),
-            action,
-            &cx.row,
-            json!({"approval_id": request.id, "outcome": outcome}),
-            verdict,
-        )
-        .await?;
-        Ok(asked)
     }
 
     async fn run_tool(
@@ -448,6 +253,8 @@ impl Agent {
                 b.store.start_span(&span)
             })
             .await?;
+        // The audit row of the call names exactly what ran.
+        let fp = fingerprint(&call.name, tool.pin().as_deref(), &args);
         let started = Instant::now();
         let mut tool_ctx = self.call_ctx(cx.turn.cancel);
         tool_ctx.network = granted_network(tool.kind(), &args);
@@ -482,7 +289,7 @@ impl Agent {
             (_, true) => "failure",
             (_, false) => "success",
         };
-        let audit = json!({"tool": call.name, "duration_ms": duration_ms, "is_error": is_error, "result_sha256": sha256_hex(&content)});
+        let audit = json!({"tool": call.name, "fingerprint": fp, "duration_ms": duration_ms, "is_error": is_error, "result_sha256": sha256_hex(&content)});
         let completed = ToolCompleted {
             tool_call_id: cx.row.clone(),
             tool: call.name.clone(),
@@ -574,7 +381,10 @@ impl Agent {
             .await
     }
 
-    fn call_ctx(&self, cancel: &tokio_util::sync::CancellationToken) -> pryx_tools::ToolContext {
+    pub(crate) fn call_ctx(
+        &self,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> pryx_tools::ToolContext {
         let mut ctx = self.parts.tool_ctx.clone();
         ctx.cancel = cancel.child_token();
         ctx
@@ -583,27 +393,11 @@ impl Agent {
 
 /// The network a command gets once allowed: none, unless a command in it fetches (which the
 /// policy granted or the user approved), then TCP to the ports its arguments name.
-fn granted_network(kind: pryx_protocol::ToolKind, args: &Value) -> pryx_tools::Network {
+pub(crate) fn granted_network(kind: pryx_protocol::ToolKind, args: &Value) -> pryx_tools::Network {
     let command = args.get("command").and_then(Value::as_str);
     match (kind, command.and_then(pryx_policy::shell_network)) {
         (pryx_protocol::ToolKind::Exec, Some(ports)) => pryx_tools::Network::Ports { ports },
         _ => pryx_tools::Network::None,
-    }
-}
-
-/// What the user is asked about when the tool has no preview of its own.
-fn preview_of(tool: &str, args: &Value) -> String {
-    match (
-        tool,
-        args.get("command").and_then(Value::as_str),
-        args.get("url").and_then(Value::as_str),
-    ) {
-        (_, Some(cmd), _) => format!("$ {cmd}"),
-        (_, _, Some(url)) => {
-            let method = args.get("method").and_then(Value::as_str).unwrap_or("GET");
-            format!("{method} {url}")
-        }
-        _ => serde_json::to_string_pretty(args).unwrap_or_default(),
     }
 }
 

@@ -2,150 +2,16 @@
 //! The turn loop in process against the scripted LLM server: approvals and their scopes, limits,
 //! budget, cancellation, bad tool calls, pre-call constraints and prompt size.
 
-use pryx_agent::approvals::{
-    ApprovalAnswer, ApprovalBroker, ApprovalDecision as Decision, ApprovalScope as Scope,
-    BrokerEvent,
-};
-use pryx_agent::{Agent, AgentError, AgentParts, AgentSettings, TurnStop};
-use pryx_catalog::Catalog;
-use pryx_llm::{ProviderKind, ProviderSettings};
-use pryx_protocol::{ErrorCode, Event, EventPayload, Surface, TurnEnd};
-use pryx_store::{NewSession, Store};
+mod common;
+
+use common::*;
+use pryx_agent::approvals::{ApprovalDecision as Decision, ApprovalScope as Scope, BrokerEvent};
+use pryx_agent::{Agent, AgentError, TurnStop};
+use pryx_protocol::{ErrorCode, EventPayload, TurnEnd};
 use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
-use pryx_tools::{ToolContext, ToolRegistry};
 use serde_json::json;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-
-struct Rig {
-    agent: Agent,
-    parts: AgentParts,
-    session: String,
-    /// Every event the agent emitted, in order.
-    events: tokio::sync::mpsc::UnboundedReceiver<Event>,
-    _ws: tempfile::TempDir,
-}
-
-impl Rig {
-    /// Rebuilds the agent with changed parts (limits, model figures).
-    fn tune(&mut self, f: impl FnOnce(&mut AgentParts)) {
-        f(&mut self.parts);
-        self.agent = Agent::new(self.parts.clone());
-    }
-
-    /// Waits for the first event matching `want`.
-    async fn wait_for(&mut self, want: impl Fn(&Event) -> bool) -> Event {
-        loop {
-            let e = self
-                .events
-                .recv()
-                .await
-                .expect("the agent's sink was dropped");
-            if want(&e) {
-                return e;
-            }
-        }
-    }
-}
-
-fn rig(server: &ScriptedLlm, policy: pryx_policy::Policy, interactive: bool) -> Rig {
-    let ws = tempfile::tempdir().unwrap();
-    let store = Store::open_in_memory().unwrap();
-    let w = store
-        .upsert_workspace(&std::fs::canonicalize(ws.path()).unwrap())
-        .unwrap();
-    let session = store
-        .create_session(&NewSession {
-            workspace_id: Some(w.id),
-            title: String::new(),
-            model: None,
-            ..Default::default()
-        })
-        .unwrap()
-        .id;
-    let settings = ProviderSettings::new("mock", ProviderKind::OpenAiCompatible, server.base_url());
-    let mut model = Catalog::bundled().unwrap().resolve("openai/gpt-4o").info;
-    model.provider = "mock".into();
-    let (tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let parts = AgentParts {
-        store,
-        provider: pryx_llm::build_provider(settings).unwrap(),
-        model,
-        tools: Arc::new(ToolRegistry::with_builtins()),
-        policy: Arc::new(policy),
-        broker: ApprovalBroker::new(),
-        sink: Arc::new(move |e: &Event| {
-            let _ = tx.send(e.clone());
-        }),
-        tool_ctx: ToolContext::new(ws.path()).unwrap(),
-        settings: AgentSettings {
-            interactive,
-            surface: Surface::Cli,
-            ..AgentSettings::default()
-        },
-        prompt_sources: Vec::new(),
-    };
-    Rig {
-        agent: Agent::new(parts.clone()),
-        parts,
-        session,
-        events,
-        _ws: ws,
-    }
-}
-
-fn workspace_only() -> pryx_policy::Policy {
-    pryx_policy::builtin("workspace-only").unwrap()
-}
-
-fn call(id: &str, name: &str, args: serde_json::Value) -> ScriptedToolCall {
-    ScriptedToolCall {
-        id: id.into(),
-        name: name.into(),
-        arguments: args.to_string(),
-    }
-}
-
-/// Answers every approval with `answer`, counting how many were asked.
-fn auto_answer(
-    broker: &ApprovalBroker,
-    decision: Decision,
-    scope: Scope,
-) -> Arc<std::sync::atomic::AtomicUsize> {
-    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = asked.clone();
-    let b = broker.clone();
-    let mut events = broker.subscribe();
-    tokio::spawn(async move {
-        while let Ok(ev) = events.recv().await {
-            if let BrokerEvent::Needed(req) = ev {
-                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                b.answer(
-                    &req.id,
-                    ApprovalAnswer {
-                        decision,
-                        scope,
-                        surface: Surface::Web,
-                    },
-                )
-                .unwrap();
-            }
-        }
-    });
-    asked
-}
-
-fn last_tool_result(server: &ScriptedLlm) -> String {
-    let reqs = server.requests();
-    let msgs = reqs.last().unwrap().body["messages"]
-        .as_array()
-        .unwrap()
-        .clone();
-    msgs.iter().rev().find(|m| m["role"] == "tool").unwrap()["content"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 #[tokio::test]
 async fn session_scope_grant_is_reused_for_the_same_call_only() {

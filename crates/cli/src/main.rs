@@ -46,6 +46,8 @@ enum Command {
     Mcp(commands::mcp::Args),
     /// Agent profiles: named workspace + model + policy combinations for sessions.
     Agents(commands::agents::Args),
+    /// List and revoke standing approvals (the grants `session` and `always` answers leave).
+    Approvals(commands::approvals::Args),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Some(Command::Skills(args)) => commands::skills::run(args),
         Some(Command::Mcp(args)) => commands::mcp::run(args),
         Some(Command::Agents(args)) => commands::agents::run(args),
+        Some(Command::Approvals(args)) => commands::approvals::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,10 +1,10 @@
 //! Printing for people. Text shown on a terminal may quote untrusted sources (model answers,
 //! tool output, MCP and skill metadata, file names, errors quoting them), so every human line
-//! goes through `pryx_tui::safe_text::escape`: no control sequence in it can act on the
+//! goes through `pryx_protocol::safe_text::escape`: no control sequence in it can act on the
 //! terminal. Machine output (JSON, an answer piped to a script) is written as is with
 //! [`out_raw`]. A closed pipe (`pryx … | head`) ends the output quietly, never in a panic.
 
-use pryx_tui::safe_text::escape;
+use pryx_protocol::safe_text::escape;
 use std::io::Write;
 
 /// `println!` for human output: the line with terminal controls shown escaped.

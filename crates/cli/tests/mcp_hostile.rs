@@ -113,6 +113,10 @@ fn removing_a_server_revokes_its_grants() {
                     fingerprint: "fp".into(),
                     scope: pryx_store::GrantScope::Always,
                     session_id: None,
+                    workspace: "/w".into(),
+                    policy: "workspace-only".into(),
+                    policy_hash: "h".into(),
+                    arguments: serde_json::json!({}),
                     expires_at: None,
                 })
                 .unwrap();
@@ -134,4 +138,12 @@ fn removing_a_server_revokes_its_grants() {
         .collect();
     left.sort();
     assert_eq!(left, ["evilish.peek", "shell.exec"]);
+    // Each revoke is audited.
+    let revoked: Vec<_> = store
+        .list_audit(None, 50)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.entry.action == "grant.revoked" && a.entry.actor == "user:cli")
+        .collect();
+    assert_eq!(revoked.len(), 2, "{revoked:?}");
 }

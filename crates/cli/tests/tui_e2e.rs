@@ -38,10 +38,12 @@ async fn prompt_streams_approved_shell_card_completes_and_quit_leaves_nothing() 
 
     tmux.type_text("say hello");
     tmux.keys(&["Enter"]);
-    tmux.wait_text(
-        "Hello from the scripted model, streamed in small pieces.",
-        WAIT,
-    )
+    // The next prompt only once the turn has ended (no streaming cursor, no spinner): typed
+    // while it still runs, the TUI refuses it.
+    let answer = "Hello from the scripted model, streamed in small pieces.";
+    tmux.wait_for("the first turn to end", WAIT, |s| {
+        s.contains(answer) && !s.contains('▍') && !s.contains("working…")
+    })
     .await;
 
     tmux.type_text("run the echo");

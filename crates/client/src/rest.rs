@@ -7,8 +7,9 @@ use crate::error::ClientError;
 use pryx_protocol::Surface;
 use pryx_protocol::api::{
     AnswerApproval, ApprovalAccepted, ApprovalDecision, ApprovalScope, AuditList, CreateSession,
-    Diagnostics, Health, ModelChoice, ModelView, PendingApproval, PolicyChoice, SendMessage,
-    SessionDetail, SessionList, SessionSummary, SpanList, ToolView, TurnAccepted, TurnCancelled,
+    Diagnostics, GrantView, Health, ModelChoice, ModelView, PendingApproval, PolicyChoice,
+    SendMessage, SessionDetail, SessionList, SessionSummary, SpanList, ToolView, TurnAccepted,
+    TurnCancelled,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -316,6 +317,29 @@ impl Client {
         self.call(
             "POST /approvals/{id}",
             self.request(Method::POST, &path).json(&body),
+        )
+        .await
+    }
+
+    /// `GET /approvals/grants`: every standing grant, newest first.
+    pub async fn grants(&self) -> Result<Vec<GrantView>, ClientError> {
+        let list: pryx_protocol::api::GrantList = self
+            .call(
+                "GET /approvals/grants",
+                self.request(Method::GET, "/approvals/grants"),
+            )
+            .await?;
+        Ok(list.grants)
+    }
+
+    /// `DELETE /approvals/grants/{id}`: the next identical call asks again. Audited as revoked
+    /// by this client's surface. An unknown id fails with `NOT_FOUND`.
+    pub async fn revoke_grant(&self, id: &str) -> Result<(), ClientError> {
+        let surface = self.inner.surface.as_str();
+        let path = format!("/approvals/grants/{}?surface={surface}", encode(id));
+        self.call_empty(
+            "DELETE /approvals/grants/{id}",
+            self.request(Method::DELETE, &path),
         )
         .await
     }

@@ -174,8 +174,14 @@ impl Pool {
         let mut settings = self.base.clone();
         settings.max_steps = profile.max_steps;
         settings.session_budget_usd = profile.session_budget_usd;
-        if let Some(k) = key.filter(|k| !settings.known_secrets.contains(k)) {
-            settings.known_secrets.push(k);
+        // The provider's key is marked with the provider's id (`‹secret:openai›`).
+        if let Some(k) = key.filter(|k| !settings.known_secrets.iter().any(|s| &s.value == k)) {
+            settings
+                .known_secrets
+                .push(pryx_telemetry::KnownSecret::new(
+                    choice.provider_id.clone(),
+                    k,
+                ));
         }
         Ok(Agent::new(AgentParts {
             store: self.store.clone(),

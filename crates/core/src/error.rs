@@ -7,6 +7,10 @@ pub enum CoreError {
     SessionNotFound(String),
     #[error("turn {0} not found; it may have finished already")]
     TurnNotFound(String),
+    #[error(
+        "no standing grant with id {0}; list them with `pryx approvals list` or GET /api/v1/approvals/grants"
+    )]
+    GrantNotFound(String),
     #[error("session {0} already has a running turn; wait for turn.completed or cancel it first")]
     SessionBusy(String),
     #[error("the core is shutting down; retry against the next core")]
@@ -32,7 +36,9 @@ impl CoreError {
     /// The wire code surfaces switch on.
     pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::SessionNotFound(_) | CoreError::TurnNotFound(_) => ErrorCode::NotFound,
+            CoreError::SessionNotFound(_)
+            | CoreError::TurnNotFound(_)
+            | CoreError::GrantNotFound(_) => ErrorCode::NotFound,
             CoreError::SessionBusy(_) => ErrorCode::Conflict,
             CoreError::ShuttingDown => ErrorCode::Internal,
             CoreError::Invalid(_) => ErrorCode::ValidationFailed,

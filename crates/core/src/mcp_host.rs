@@ -62,7 +62,12 @@ impl McpHost {
         };
         match manager {
             Some(m) => {
-                let tools = m.tools().await;
+                let tools = m
+                    .mcp_tools()
+                    .await
+                    .into_iter()
+                    .map(|t| Arc::new(crate::mcp_preview::Previewed(t)) as Arc<dyn Tool>)
+                    .collect();
                 McpTools {
                     tools,
                     incomplete: !m.last_failures().is_empty(),

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use crate::api_grants::*;
 pub use crate::api_setup::*;
 
 #[cfg(feature = "openapi")]
@@ -224,7 +225,12 @@ impl ApprovalScope {
     }
 }
 
-/// A question waiting for an answer from any surface.
+/// A question waiting for an answer from any surface. What is shown is what runs: `arguments`
+/// are the exact arguments of the call and `preview` shows every one that changes its effect;
+/// only the values of known secrets (configured keys, stored secrets) are replaced, by a marker
+/// naming the secret (`‹secret:openai›`). Text that merely looks like a secret is shown as it
+/// is and named in `looks_like_secret`. Surfaces show all of it through
+/// [`crate::safe_text::escape_exact`] and say when that escaped something.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct PendingApproval {
@@ -232,13 +238,30 @@ pub struct PendingApproval {
     pub session_id: String,
     pub tool_call_id: String,
     pub tool: String,
+    /// The call's exact arguments, known secret values replaced by `‹secret:NAME›`.
     pub arguments: serde_json::Value,
+    /// SHA-256 over the tool name and the canonical form of the exact arguments.
     pub fingerprint: String,
     pub rule: String,
     pub reason: String,
+    /// What the call does, in full (the command with its working directory, environment and
+    /// timeout; the request with its headers and body; the whole diff of a write), known secret
+    /// values marked as in `arguments`.
     pub preview: String,
     pub timeout_secs: u64,
     pub created_at: String,
+    /// Kinds of well-known secret shapes found in the call (`a private key block`, …): shown,
+    /// never hidden, so the person can decide whether a secret is about to leave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub looks_like_secret: Vec<String>,
+    /// Canonical path of the workspace the call runs in; a `session` or `always` answer holds
+    /// only there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    /// The policy the call was judged under; a grant holds only while that exact policy is in
+    /// force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 /// `GET /approvals`.
@@ -248,7 +271,7 @@ pub struct ApprovalList {
     pub approvals: Vec<PendingApproval>,
 }
 
-/// `POST /approvals/{id}`: the first answer from any surface wins.
+/// `POST /approvals/{id}`: the first answer from any surface wins. A key given twice is refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]

@@ -31,8 +31,9 @@ pub enum EventPayload {
     ToolExecuting(ToolExecuting),
     /// `tool.complete`
     ToolComplete(ToolCompleted),
-    /// `approval.needed`
-    ApprovalNeeded(PendingApproval),
+    /// `approval.needed` (boxed: the question is by far the largest payload, and every other
+    /// event would otherwise carry its size)
+    ApprovalNeeded(Box<PendingApproval>),
     /// `approval.resolved`
     ApprovalResolved(ApprovalResolved),
     /// `trace.event`
@@ -96,7 +97,9 @@ impl EventPayload {
             EventKind::ToolRequest => read(p, EventPayload::ToolRequest),
             EventKind::ToolExecuting => read(p, EventPayload::ToolExecuting),
             EventKind::ToolComplete => read(p, EventPayload::ToolComplete),
-            EventKind::ApprovalNeeded => read(p, EventPayload::ApprovalNeeded),
+            EventKind::ApprovalNeeded => read(p, |a: PendingApproval| {
+                EventPayload::ApprovalNeeded(Box::new(a))
+            }),
             EventKind::ApprovalResolved => read(p, EventPayload::ApprovalResolved),
             EventKind::TraceEvent => read(p, EventPayload::TraceEvent),
             EventKind::ErrorOccurred => read(p, EventPayload::ErrorOccurred),
@@ -129,11 +132,16 @@ payload_from! {
     ToolRequested => ToolRequest,
     ToolExecuting => ToolExecuting,
     ToolCompleted => ToolComplete,
-    PendingApproval => ApprovalNeeded,
     ApprovalResolved => ApprovalResolved,
     TraceEvent => TraceEvent,
     ErrorOccurred => ErrorOccurred,
     UnknownEvent => Unknown,
+}
+
+impl From<PendingApproval> for EventPayload {
+    fn from(p: PendingApproval) -> Self {
+        EventPayload::ApprovalNeeded(Box::new(p))
+    }
 }
 
 /// `session.message`: a message was stored (the user's prompt, an answer, a tool result).

@@ -19,5 +19,8 @@ pub use event_payload::{
 mod tool;
 pub use tool::ToolKind;
 pub mod api;
+mod api_grants;
 mod api_setup;
+pub mod safe_text;
+pub mod strict_json;
 pub mod ws;

@@ -141,12 +141,13 @@ pub struct ToolCall {
 }
 
 impl ToolCall {
-    /// Parses the arguments; an empty string counts as `{}`.
+    /// Parses the arguments; an empty string counts as `{}`. A key given twice in any object
+    /// is an error (the call is refused, never run with one of the two values).
     pub fn arguments_json(&self) -> Result<serde_json::Value, serde_json::Error> {
         if self.arguments.trim().is_empty() {
             return Ok(serde_json::Value::Object(serde_json::Map::new()));
         }
-        serde_json::from_str(&self.arguments)
+        crate::strict_json::parse(&self.arguments)
     }
 }
 

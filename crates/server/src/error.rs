@@ -1,7 +1,7 @@
 //! API errors in the PRD §14.2 shape, stamped with the request's ids.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pryx_core::CoreError;
@@ -109,21 +109,6 @@ impl From<CoreError> for ApiError {
 impl From<pryx_store::StoreError> for ApiError {
     fn from(e: pryx_store::StoreError) -> Self {
         CoreError::from(e).into()
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        let status = match r {
-            JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        ApiError::new(
-            status,
-            ErrorCode::ValidationFailed,
-            format!("invalid request body: {}", r.body_text()),
-        )
     }
 }
 

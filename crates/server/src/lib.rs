@@ -70,6 +70,8 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::turns::cancel))
         .routes(routes!(routes::approvals::list))
         .routes(routes!(routes::approvals::decide))
+        .routes(routes!(routes::approvals::grants))
+        .routes(routes!(routes::approvals::revoke))
         .routes(routes!(routes::system::live))
         .routes(routes!(routes::system::ready))
         .routes(routes!(routes::system::diagnostics))

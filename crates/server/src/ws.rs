@@ -162,7 +162,8 @@ async fn handle_request(
     rx: &mut Receiver<Arc<BusEvent>>,
     text: &str,
 ) -> bool {
-    let req: WsRequest = match serde_json::from_str(text) {
+    // Strict: a request naming a key twice (two `decision`s) is refused, not read as its last.
+    let req: WsRequest = match pryx_protocol::strict_json::from_str(text) {
         Ok(r) => r,
         Err(e) => {
             let msg = error_msg(

@@ -268,6 +268,8 @@ async fn audit_lists_tool_calls_and_openapi_covers_every_route() {
         "/api/v1/turns/{id}/cancel",
         "/api/v1/approvals",
         "/api/v1/approvals/{id}",
+        "/api/v1/approvals/grants",
+        "/api/v1/approvals/grants/{id}",
         "/api/v1/health",
         "/api/v1/health/ready",
         "/api/v1/diagnostics",
@@ -281,4 +283,6 @@ async fn audit_lists_tool_calls_and_openapi_covers_every_route() {
         assert!(paths.contains_key(p), "missing {p}");
     }
     assert!(doc["components"]["schemas"]["ErrorEnvelope"].is_object());
+    assert!(doc["components"]["schemas"]["GrantList"].is_object());
+    assert!(paths["/api/v1/approvals/grants/{id}"]["delete"].is_object());
 }

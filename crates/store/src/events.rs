@@ -29,6 +29,25 @@ fn finish((session_id, version, kind, surface, payload, created_at): RawEvent) -
     Ok(event)
 }
 
+/// Whether the payload shows a tool call exactly as requested (and so is only marked, never
+/// masked). Exhaustive: a new kind must decide here.
+fn shows_a_call(payload: &EventPayload) -> bool {
+    match payload {
+        EventPayload::ToolRequest(_) | EventPayload::ApprovalNeeded(_) => true,
+        EventPayload::SessionMessage(_)
+        | EventPayload::SessionDelta(_)
+        | EventPayload::SessionTyping(_)
+        | EventPayload::TurnStarted(_)
+        | EventPayload::TurnCompleted(_)
+        | EventPayload::ToolExecuting(_)
+        | EventPayload::ToolComplete(_)
+        | EventPayload::ApprovalResolved(_)
+        | EventPayload::TraceEvent(_)
+        | EventPayload::ErrorOccurred(_)
+        | EventPayload::Unknown(_) => false,
+    }
+}
+
 impl Store {
     /// Persists an event and returns it with its version (the next one for its session, assigned
     /// in the same transaction). Ephemeral kinds (`session.delta`, `session.typing`) are refused:
@@ -75,10 +94,19 @@ impl Store {
     }
 
     /// `payload` with the known secrets masked in all its strings; what gets stored, and what
-    /// ephemeral events (never stored) carry too.
+    /// ephemeral events (never stored) carry too. What a person approves (the call as
+    /// requested, the approval question) only has known secret values replaced by their
+    /// marker: storage masking must never hide any of what runs.
     fn mask_payload(&self, payload: &EventPayload) -> Result<EventPayload> {
-        let mut body = serde_json::to_value(payload)?;
-        self.redactor().strings(&mut body);
+        let body = serde_json::to_value(payload)?;
+        let redactor = self.redactor();
+        let body = if shows_a_call(payload) {
+            redactor.mark_known_json(&body)
+        } else {
+            let mut body = body;
+            redactor.strings(&mut body);
+            body
+        };
         Ok(EventPayload::decode(payload.name(), body))
     }
 

@@ -23,7 +23,7 @@ pub use audit::{
     AuditSeal, GENESIS_HASH,
 };
 pub use error::{Result, StoreError};
-pub use grants::{ApprovalGrant, GrantScope, NewGrant};
+pub use grants::{ApprovalGrant, GrantQuery, GrantScope, NewGrant};
 pub use messages::{Message, MessageUsage, NewMessage, Role};
 pub use migrate::SCHEMA_VERSION;
 pub use search::{SNIPPET_CLOSE, SNIPPET_OPEN, SearchHit, fts_query};

@@ -391,6 +391,10 @@ mod tests {
                     fingerprint: "f".into(),
                     scope: GrantScope::Session,
                     session_id: Some(sid.clone()),
+                    workspace: "/w".into(),
+                    policy: "p".into(),
+                    policy_hash: "h".into(),
+                    arguments: serde_json::json!({}),
                     expires_at: None,
                 })
                 .unwrap();

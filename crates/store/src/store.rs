@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
-use pryx_telemetry::Redactor;
+use pryx_telemetry::{KnownSecret, Redactor};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::audit::AuditState;
@@ -36,10 +36,11 @@ struct Inner {
     audit: AuditState,
 }
 
-/// Secret values masked in everything written, and the redactor built from them.
+/// Secret values masked in everything written (each with its name, for the markers of what a
+/// person approves), and the redactor built from them.
 #[derive(Default)]
 struct Secrets {
-    values: BTreeSet<String>,
+    values: BTreeSet<KnownSecret>,
     redactor: Redactor,
 }
 
@@ -81,12 +82,12 @@ impl Store {
     }
 
     /// Adds secret values to mask in every string written from now on: messages and their
-    /// search index, tool calls, events, spans and session titles. Secrets are never
-    /// forgotten while the store is open (history may hold an old key).
-    pub fn add_secrets<I, S>(&self, secrets: I)
+    /// search index, tool results, events, spans and session titles; in the arguments of tool
+    /// calls and what approvals show they are replaced by a marker naming them. Secrets are
+    /// never forgotten while the store is open (history may hold an old key).
+    pub fn add_secrets<I>(&self, secrets: I)
     where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
+        I: IntoIterator<Item = KnownSecret>,
     {
         let mut guard = self
             .inner
@@ -94,9 +95,9 @@ impl Store {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let before = guard.values.len();
-        guard.values.extend(secrets.into_iter().map(Into::into));
+        guard.values.extend(secrets);
         if guard.values.len() != before {
-            guard.redactor = Redactor::new(&guard.values);
+            guard.redactor = Redactor::named(guard.values.iter().cloned());
         }
     }
 

@@ -117,9 +117,11 @@ fn millis_between(start: &str, end: &str) -> Result<i64> {
 }
 
 impl Store {
-    /// Records a call as `pending`.
+    /// Records a call as `pending`. Its arguments are kept exactly, known secret values
+    /// replaced by a marker naming them: they are what a person approves and what ran, so no
+    /// pattern-based masking may hide any of it.
     pub fn insert_tool_call(&self, new: &NewToolCall) -> Result<ToolCall> {
-        let args = serde_json::to_string(&self.redactor().json(&new.arguments))?;
+        let args = serde_json::to_string(&self.redactor().mark_known_json(&new.arguments))?;
         let now = now_ts();
         self.with_tx(|tx| {
             tx.execute(

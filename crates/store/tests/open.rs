@@ -277,3 +277,57 @@ fn a_first_schema_database_migrates_forward_and_its_sessions_stay_readable() {
             .any(|s| s.policy.as_deref() == Some("read-only"))
     );
 }
+
+#[test]
+fn unscoped_grants_of_schema_four_are_dropped_and_scoped_ones_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pryx.db");
+    {
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        for (i, sql) in [
+            include_str!("../src/schema/v1.sql"),
+            include_str!("../src/schema/v2.sql"),
+            include_str!("../src/schema/v3.sql"),
+            include_str!("../src/schema/v4.sql"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            raw.execute_batch(sql).unwrap();
+            raw.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap())
+                .unwrap();
+        }
+        // An `always` grant keyed by tool and fingerprint only: it held in every workspace.
+        raw.execute(
+            "INSERT INTO approval_grants (id, tool_name, fingerprint, scope, session_id, created_at, expires_at)
+             VALUES ('g-old', 'shell.exec', 'fp', 'always', NULL, '2026-01-01T00:00:00Z', NULL)",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert!(store.list_grants().unwrap().is_empty());
+    let query = pryx_store::GrantQuery {
+        tool_name: "shell.exec",
+        fingerprint: "fp",
+        workspace: "/any",
+        policy_hash: "any",
+        session_id: None,
+    };
+    assert!(store.find_active_grant(&query).unwrap().is_none());
+    let g = store
+        .add_grant(&pryx_store::NewGrant {
+            tool_name: "shell.exec".into(),
+            fingerprint: "fp".into(),
+            scope: pryx_store::GrantScope::Always,
+            session_id: None,
+            workspace: "/any".into(),
+            policy: "workspace-only".into(),
+            policy_hash: "any".into(),
+            arguments: serde_json::json!({"command": "ls"}),
+            expires_at: None,
+        })
+        .unwrap();
+    assert_eq!(store.find_active_grant(&query).unwrap(), Some(g));
+}

@@ -1,7 +1,15 @@
 //! Masking secrets in text and JSON. A [`Redactor`] knows the secret values in use (provider
-//! keys, tokens from the secret store) and the encodings a tool or a model may turn them into
-//! (base64 at any alignment, hex, URL and JSON escaping); it also masks well-known key shapes
-//! it was not told about.
+//! keys, tokens from the secret store), each by name, and the encodings a tool or a model may
+//! turn them into (base64 at any alignment, hex, URL and JSON escaping).
+//!
+//! Two jobs, kept apart:
+//! - **Storage and export** ([`Redactor::text`], [`Redactor::json`]): known values become
+//!   [`MASK`], and so do well-known key shapes it was not told about (patterns).
+//! - **What a person approves** ([`Redactor::mark_known`], [`Redactor::mark_known_json`]): only
+//!   known values are replaced, by a marker naming the secret (`‹secret:openai›`); nothing else
+//!   is hidden. Patterns may only *flag* text there ([`looks_like_secret`]): a pattern can match
+//!   far more than a secret (a private-key block swallows everything between two markers), and
+//!   hiding it would hide what runs.
 
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
@@ -36,11 +44,52 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
+/// A secret value Pryx holds, with the name a person knows it by (a provider id, a name in the
+/// secret store). `Debug` never prints the value.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KnownSecret {
+    pub name: String,
+    pub value: String,
+}
+
+impl KnownSecret {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        KnownSecret {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for KnownSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownSecret")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The marker that stands for a known secret in what a person approves: `‹secret:NAME›`, or
+/// `‹secret›` when the value came without a name.
+pub fn secret_marker(name: &str) -> String {
+    if name.is_empty() {
+        "‹secret›".to_owned()
+    } else {
+        format!("‹secret:{name}›")
+    }
+}
+
 /// Masks known secret values (and their encodings) and well-known secret shapes. Cheap to
 /// clone; build one per set of secrets and share it.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    known: Option<Arc<AhoCorasick>>,
+    known: Option<Arc<Known>>,
+}
+
+/// The automaton over every form of every known value, and the secret's name per pattern.
+struct Known {
+    ac: AhoCorasick,
+    names: Vec<String>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -53,47 +102,107 @@ impl std::fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// A redactor for these secret values. Values shorter than six characters are ignored.
+    /// A redactor for these secret values, without names (marked as `‹secret›`). Values shorter
+    /// than six characters are ignored.
     pub fn new<I, S>(secrets: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut needles: Vec<String> = Vec::new();
+        Self::named(
+            secrets
+                .into_iter()
+                .map(|s| KnownSecret::new("", s.as_ref())),
+        )
+    }
+
+    /// A redactor for these named secrets. Values shorter than six characters are ignored; a
+    /// value known under several names is marked with the first name in sort order.
+    pub fn named<I>(secrets: I) -> Self
+    where
+        I: IntoIterator<Item = KnownSecret>,
+    {
+        let mut needles: Vec<(String, String)> = Vec::new();
         for secret in secrets {
-            let s = secret.as_ref();
-            if s.chars().count() >= MIN_SECRET_LEN {
-                needles.extend(forms(s));
+            if secret.value.chars().count() >= MIN_SECRET_LEN {
+                needles.extend(
+                    forms(&secret.value)
+                        .into_iter()
+                        .map(|f| (f, secret.name.clone())),
+                );
             }
         }
         needles.sort();
-        needles.dedup();
+        needles.dedup_by(|a, b| a.0 == b.0);
         let known = if needles.is_empty() {
             None
         } else {
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::LeftmostLongest)
-                .build(&needles)
+                .build(needles.iter().map(|(f, _)| f))
                 .ok()
-                .map(Arc::new)
+                .map(|ac| {
+                    Arc::new(Known {
+                        ac,
+                        names: needles.into_iter().map(|(_, n)| n).collect(),
+                    })
+                })
         };
         Self { known }
+    }
+
+    /// Replaces every known secret value (in any of its encodings) with the marker naming it
+    /// ([`secret_marker`]) and changes nothing else: for what a person approves and the audit
+    /// of what ran. Borrows when no known value occurs.
+    pub fn mark_known<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match &self.known {
+            Some(k) if k.ac.is_match(text) => {
+                let mut marked = String::with_capacity(text.len());
+                k.ac.replace_all_with(text, &mut marked, |m, _, dst| {
+                    let name = k
+                        .names
+                        .get(m.pattern().as_usize())
+                        .map_or("", String::as_str);
+                    dst.push_str(&secret_marker(name));
+                    true
+                });
+                Cow::Owned(marked)
+            }
+            Some(_) | None => Cow::Borrowed(text),
+        }
+    }
+
+    /// [`Self::mark_known`] over every string (and object key) of `value`; keys are never
+    /// judged by name, so the shape and every other value stay exactly as they were.
+    pub fn mark_known_json(&self, value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (self.mark_known(k).into_owned(), self.mark_known_json(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.mark_known_json(v)).collect())
+            }
+            Value::String(s) => Value::String(self.mark_known(s).into_owned()),
+            Value::Null | Value::Bool(_) | Value::Number(_) => value.clone(),
+        }
     }
 
     /// Masks secrets in `text`; borrows when there is nothing to mask.
     pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
-        if let Some(ac) = &self.known
-            && ac.is_match(out.as_ref())
+        if let Some(k) = &self.known
+            && k.ac.is_match(out.as_ref())
         {
             let mut masked = String::with_capacity(text.len());
-            ac.replace_all_with(text, &mut masked, |_, _, dst| {
+            k.ac.replace_all_with(text, &mut masked, |_, _, dst| {
                 dst.push_str(MASK);
                 true
             });
             out = Cow::Owned(masked);
         }
-        for re in patterns() {
+        for (_, re) in patterns() {
             if re.is_match(out.as_ref()) {
                 out = Cow::Owned(re.replace_all(out.as_ref(), MASK).into_owned());
             }
@@ -224,20 +333,35 @@ fn is_secret_key(key: &str) -> bool {
     .any(|s| k.contains(s))
 }
 
-/// Shapes of well-known credentials, masked even when Pryx was not told the value.
-fn patterns() -> &'static [Regex] {
-    static P: OnceLock<Vec<Regex>> = OnceLock::new();
+/// What well-known secret shapes occur in `text`, by kind (`a private key block`, …), each
+/// once, in table order. Nothing is hidden: a person approving a call sees the text and this
+/// warning next to it.
+pub fn looks_like_secret(text: &str) -> Vec<&'static str> {
+    patterns()
+        .iter()
+        .filter(|(_, re)| re.is_match(text))
+        .map(|(kind, _)| *kind)
+        .collect()
+}
+
+/// Shapes of well-known credentials, masked in storage even when Pryx was not told the value,
+/// with the kind a warning names.
+fn patterns() -> &'static [(&'static str, Regex)] {
+    static P: OnceLock<Vec<(&'static str, Regex)>> = OnceLock::new();
     P.get_or_init(|| {
         [
-            r"sk-[A-Za-z0-9_\-]{16,}",
-            r"gh[pousr]_[A-Za-z0-9]{20,}",
-            r"xox[abprs]-[A-Za-z0-9\-]{10,}",
-            r"AKIA[0-9A-Z]{16}",
-            r"(?i)bearer\s+[A-Za-z0-9._\-]{12,}",
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+            ("an API key (sk-…)", r"sk-[A-Za-z0-9_\-]{16,}"),
+            ("a GitHub token", r"gh[pousr]_[A-Za-z0-9]{20,}"),
+            ("a Slack token", r"xox[abprs]-[A-Za-z0-9\-]{10,}"),
+            ("an AWS access key id", r"AKIA[0-9A-Z]{16}"),
+            ("a bearer token", r"(?i)bearer\s+[A-Za-z0-9._\-]{12,}"),
+            (
+                "a private key block",
+                r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+            ),
         ]
         .iter()
-        .filter_map(|p| Regex::new(p).ok())
+        .filter_map(|(kind, p)| Regex::new(p).ok().map(|re| (*kind, re)))
         .collect()
     })
 }

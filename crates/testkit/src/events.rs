@@ -146,6 +146,9 @@ pub fn approval(
         preview,
         timeout_secs: 300,
         created_at: "2026-01-01T00:00:00Z".into(),
+        looks_like_secret: Vec::new(),
+        workspace: None,
+        policy: None,
     }
 }
 

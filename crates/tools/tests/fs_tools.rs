@@ -434,3 +434,32 @@ async fn special_files_are_refused_without_blocking() {
         .unwrap_err();
     assert!(err.to_string().contains("use fs.list"), "{err}");
 }
+
+#[tokio::test]
+async fn previews_of_writes_and_edits_are_whole_however_small_the_output_cap() {
+    let (_d, mut ctx) = setup();
+    ctx.limits.output_cap_bytes = 100;
+    let content: String = (1..=1000).map(|i| format!("line {i}\n")).collect();
+    let diff = preview_write(json!({"path": "big.txt", "content": content}), ctx.clone())
+        .await
+        .unwrap();
+    for i in [1, 500, 1000] {
+        assert!(
+            diff.contains(&format!("+line {i}\n")),
+            "line {i} cut from the preview"
+        );
+    }
+    assert!(!diff.contains("omitted"), "{diff}");
+    fs::write(ws(&ctx).join("big.txt"), &content).unwrap();
+    let edit = preview_edit(
+        json!({"path": "big.txt", "old_text": "line", "new_text": "LINE", "replace_all": true}),
+        ctx.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        edit.matches("\n+LINE ").count(),
+        1000,
+        "every changed line is shown"
+    );
+}

@@ -7,7 +7,7 @@ use crate::model::{
 };
 use pryx_protocol::ErrorCode;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, ProviderPreset,
+    ApprovalDecision, ApprovalScope, GrantView, ModelView, PendingApproval, ProviderPreset,
     ProviderTestReport, ProviderView, SessionDetail, SessionSummary, TurnAccepted, UpdateSession,
 };
 use tokio::sync::mpsc::UnboundedSender;
@@ -47,6 +47,12 @@ pub enum Action {
         id: String,
     },
     LoadApprovals,
+    /// Lists the standing grants (`/grants`).
+    LoadGrants,
+    /// Revokes a standing grant: the next identical call asks again.
+    RevokeGrant {
+        id: String,
+    },
     /// Lists models: the configured providers' (for the `/model` picker) or one provider's.
     LoadModels {
         provider: Option<String>,
@@ -108,6 +114,10 @@ pub enum Response {
         id: String,
     },
     Approvals(Vec<PendingApproval>),
+    Grants(Vec<GrantView>),
+    GrantRevoked {
+        id: String,
+    },
     Models {
         provider: Option<String>,
         models: Vec<ModelView>,
@@ -231,6 +241,14 @@ pub async fn perform<A: CoreApi + ?Sized>(
         Action::LoadApprovals => send(match api.pending_approvals().await {
             Ok(a) => Response::Approvals(a),
             Err(e) => failed("load pending approvals", e),
+        }),
+        Action::LoadGrants => send(match api.list_grants().await {
+            Ok(g) => Response::Grants(g),
+            Err(e) => failed("list the standing approvals", e),
+        }),
+        Action::RevokeGrant { id } => send(match api.revoke_grant(&id).await {
+            Ok(()) => Response::GrantRevoked { id },
+            Err(e) => failed("revoke the grant", e),
         }),
         Action::LoadModels { provider } => send(match api.list_models(provider.as_deref()).await {
             Ok(models) => Response::Models { provider, models },

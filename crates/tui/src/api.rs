@@ -6,7 +6,7 @@ use crate::model::{ChannelView, ExportFormat, McpServerView, McpTestReport, Skil
 use futures_util::stream::BoxStream;
 use pryx_protocol::Event;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, ProviderPreset,
+    ApprovalDecision, ApprovalScope, GrantView, ModelView, PendingApproval, ProviderPreset,
     ProviderTestReport, ProviderView, PutProvider, SessionDetail, SessionSummary, TurnAccepted,
     UpdateSession,
 };
@@ -85,6 +85,11 @@ pub trait CoreApi: Send + Sync + 'static {
         decision: ApprovalDecision,
         scope: ApprovalScope,
     ) -> impl Future<Output = ApiResult<()>> + Send;
+
+    /// The standing grants, newest first.
+    fn list_grants(&self) -> impl Future<Output = ApiResult<Vec<GrantView>>> + Send;
+    /// Revokes a standing grant (audited as revoked from the TUI).
+    fn revoke_grant(&self, id: &str) -> impl Future<Output = ApiResult<()>> + Send;
 
     /// Models the core can run. Without a provider: the configured providers' models first, with
     /// `default` marking the core's default; with one, that provider's models only.

@@ -8,13 +8,15 @@ pub mod action;
 pub mod api;
 pub mod model;
 mod run;
-pub mod safe_text;
 pub mod screens;
 pub mod secret;
 pub mod state;
 mod terminal;
 pub mod theme;
 pub mod ui;
+
+/// The one sanitizer of untrusted text, shared by every surface.
+pub use pryx_protocol::safe_text;
 
 pub use action::{Action, Response, perform};
 pub use api::{ApiError, ApiResult, ConnectionState, CoreApi, CoreUpdate};

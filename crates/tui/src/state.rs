@@ -219,6 +219,20 @@ impl AppState {
                     }
                 }
             }
+            Response::Grants(list) => {
+                if let Some(view) = &mut self.chat.grants {
+                    view.on_list(list);
+                }
+            }
+            Response::GrantRevoked { id } => {
+                if let Some(view) = &mut self.chat.grants {
+                    view.on_revoked(&id);
+                }
+                self.flash(
+                    "Grant revoked: the next identical call asks again.".to_string(),
+                    false,
+                );
+            }
             Response::Models { provider, models } => match &mut self.setup {
                 Some(s) if s.wants_models(provider.as_deref()) => s.on_models(models),
                 // A `/model` list arriving after setup opened would pop up behind it.

@@ -1,6 +1,7 @@
 //! One module per top-level subcommand.
 
 pub mod agents;
+pub mod approvals;
 pub mod audit;
 pub mod config;
 pub mod doctor;

@@ -99,7 +99,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let (dir, config) = setup::load_home()?;
-    let mask = crate::masked_log::LogMask::new(pryx_telemetry::Redactor::new(
+    let mask = crate::masked_log::LogMask::new(pryx_telemetry::Redactor::named(
         pryx_core::setup::stored_secrets(&dir),
     ));
     init_logging(&dir, args.log_format, args.log_to, &mask)?;

@@ -212,8 +212,13 @@ impl Ws {
     }
 
     pub async fn send(&mut self, v: Value) {
+        self.send_text(&v.to_string()).await;
+    }
+
+    /// Sends `text` as it is (JSON a `Value` cannot hold, such as a key given twice).
+    pub async fn send_text(&mut self, text: &str) {
         self.inner
-            .send(Message::Text(v.to_string().into()))
+            .send(Message::Text(text.to_string().into()))
             .await
             .unwrap();
     }

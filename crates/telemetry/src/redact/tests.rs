@@ -115,3 +115,86 @@ proptest::proptest! {
         proptest::prop_assert!(!out.contains(KEY));
     }
 }
+
+/// The command that hid a `touch` between two private-key markers when approvals were masked.
+const HIDDEN_TOUCH: &str = "echo \"-----BEGIN RSA PRIVATE KEY-----\" >/dev/null; touch HIDDEN; \
+     echo \"-----END RSA PRIVATE KEY-----\" >/dev/null; echo ok > ok.txt";
+
+fn named() -> Redactor {
+    Redactor::named([
+        KnownSecret::new("openai", KEY),
+        KnownSecret::new("provider.openai.api_key", KEY),
+        KnownSecret::new("github", "ghp_knownknownknownknownknown"),
+    ])
+}
+
+#[test]
+fn marking_replaces_known_values_with_their_name_and_nothing_else() {
+    let text = format!(
+        "curl -H 'Authorization: Bearer {KEY}' && echo {HIDDEN_TOUCH} sk-abcdefghijklmnopqrstuv"
+    );
+    let out = named().mark_known(&text).into_owned();
+    assert_eq!(
+        out,
+        format!(
+            "curl -H 'Authorization: Bearer ‹secret:openai›' && echo {HIDDEN_TOUCH} sk-abcdefghijklmnopqrstuv"
+        )
+    );
+    // Storage masking of the same text hides the pattern matches, the touch included.
+    let stored = named().text(&text).into_owned();
+    assert!(!stored.contains("touch HIDDEN"), "{stored}");
+}
+
+#[test]
+fn marking_covers_encodings_and_unnamed_values() {
+    let red = named();
+    let b64 = STANDARD.encode(format!("user:{KEY}"));
+    let out = red.mark_known(&b64).into_owned();
+    assert!(out.contains("‹secret:openai›"), "{out}");
+    assert_eq!(
+        red.mark_known(&hex::encode(KEY)),
+        "‹secret:openai›".to_string()
+    );
+    assert_eq!(r().mark_known(KEY), "‹secret›");
+    assert!(matches!(red.mark_known("nothing"), Cow::Borrowed(_)));
+    assert!(matches!(
+        Redactor::default().mark_known(HIDDEN_TOUCH),
+        Cow::Borrowed(_)
+    ));
+}
+
+#[test]
+fn marking_json_keeps_every_key_and_every_other_value() {
+    let v = json!({
+        "password": "hunter2hunter2",
+        "headers": {"Authorization": format!("Bearer {KEY}"), KEY: 1},
+        "command": HIDDEN_TOUCH,
+        "n": 3,
+    });
+    assert_eq!(
+        named().mark_known_json(&v),
+        json!({
+            "password": "hunter2hunter2",
+            "headers": {"Authorization": "Bearer ‹secret:openai›", "‹secret:openai›": 1},
+            "command": HIDDEN_TOUCH,
+            "n": 3,
+        })
+    );
+}
+
+#[test]
+fn detectors_flag_without_hiding() {
+    assert_eq!(looks_like_secret(HIDDEN_TOUCH), ["a private key block"]);
+    assert_eq!(
+        looks_like_secret("x sk-abcdefghijklmnopqrstuv Bearer abcdefghijklmnop"),
+        ["an API key (sk-…)", "a bearer token"]
+    );
+    assert!(looks_like_secret("ls -la").is_empty());
+}
+
+#[test]
+fn debug_of_a_named_secret_shows_only_its_name() {
+    let shown = format!("{:?}", KnownSecret::new("openai", KEY));
+    assert!(shown.contains("openai") && !shown.contains(KEY), "{shown}");
+    assert_eq!(secret_marker(""), "‹secret›");
+}

@@ -70,9 +70,9 @@ fn plan(args: Args, ctx: &ToolContext, conf: &Confined) -> Result<Planned, ToolE
 /// the edit would (text absent or ambiguous).
 pub async fn preview_edit(args: Value, ctx: ToolContext) -> Result<String, ToolError> {
     let args: Args = parse_args(NAME, args)?;
-    let cap = ctx.limits.output_cap_bytes;
+    // The whole diff: a person approves every line that will be written.
     let planned = blocking(move || plan(args, &ctx, &Confined::new(&ctx)?)).await?;
-    Ok(trim_output(&planned.diff, cap).into_owned())
+    Ok(planned.diff)
 }
 
 #[async_trait]

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::confined::Confined;
 use super::{blocking, parse_args, unified_diff};
-use crate::{Tool, ToolContext, ToolError, ToolOutput, path, trim_output};
+use crate::{Tool, ToolContext, ToolError, ToolOutput, path};
 
 const NAME: &str = "fs.write";
 
@@ -27,14 +27,13 @@ pub async fn preview_write(args: Value, ctx: ToolContext) -> Result<String, Tool
     let args: Args = parse_args(NAME, args)?;
     let wp = path::resolve(&ctx.workspace, &args.path)?;
     let max = ctx.limits.max_file_bytes;
-    let cap = ctx.limits.output_cap_bytes;
-    let diff = blocking(move || {
+    // The whole diff: a person approves every line that will be written.
+    blocking(move || {
         let conf = Confined::new(&ctx)?;
         let old = current_text(&conf, &wp, max)?;
         Ok(unified_diff(&wp.rel, &old, &args.content))
     })
-    .await?;
-    Ok(trim_output(&diff, cap).into_owned())
+    .await
 }
 
 /// Existing text of the target, empty when it does not exist yet. Refuses what the write

@@ -5,6 +5,7 @@
 //! same way.
 
 pub mod addr;
+mod preview;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -79,6 +80,18 @@ impl Tool for HttpRequest {
 
     fn kind(&self) -> ToolKind {
         ToolKind::Network
+    }
+
+    /// Method, URL, every header and the whole body.
+    async fn preview(&self, args: Value, _ctx: ToolContext) -> Result<Option<String>, ToolError> {
+        let args: Args = parse_args(NAME, args)?;
+        Ok(Some(preview::describe(
+            &args.url,
+            args.method.as_deref(),
+            &args.headers,
+            args.body.as_deref(),
+            MAX_REDIRECTS,
+        )))
     }
 
     async fn execute(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {

@@ -2,6 +2,7 @@
 //! group and (when a launcher is configured) Landlock.
 
 mod capture;
+mod preview;
 mod process;
 
 use std::os::unix::process::ExitStatusExt as _;
@@ -60,6 +61,17 @@ impl Tool for ShellExec {
 
     fn kind(&self) -> ToolKind {
         ToolKind::Exec
+    }
+
+    /// The command with its working directory, timeout, environment and network.
+    async fn preview(&self, args: Value, ctx: ToolContext) -> Result<Option<String>, ToolError> {
+        let args: Args = parse_args(NAME, args)?;
+        Ok(Some(preview::describe(
+            &args.command,
+            args.cwd.as_deref(),
+            args.timeout_ms,
+            &ctx,
+        )))
     }
 
     async fn execute(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {

@@ -1,6 +1,7 @@
 //! One module per screen: its state, its keys and its rendering.
 
 pub mod chat;
+pub mod grants;
 pub mod integrations;
 pub mod mcp;
 pub mod model_pick;

@@ -33,9 +33,20 @@ pub const KEYMAP: &[(&str, &str, &str)] = &[
     ("Model picker", "Esc", "close without switching"),
     ("Approval", "y", "approve this call once"),
     ("Approval", "s", "approve for the rest of the session"),
-    ("Approval", "a", "always approve (until it expires)"),
+    (
+        "Approval",
+        "a",
+        "always: 30 days, this workspace and policy",
+    ),
     ("Approval", "n / d", "deny"),
     ("Approval", "↑ / ↓", "scroll the preview"),
+    (
+        "Grants",
+        "↑ / ↓",
+        "select a standing approval (after /grants)",
+    ),
+    ("Grants", "d / Delete", "revoke it (then y to confirm)"),
+    ("Grants", "r / Esc", "refresh / close"),
     (
         "Sessions",
         "/",
@@ -96,7 +107,7 @@ pub fn lines(screen: Screen, setup: bool, theme: &Theme) -> Vec<Line<'static>> {
     }
     order.push(section_of(screen));
     if screen == Screen::Chat {
-        order.extend(["Model picker", "Approval"]);
+        order.extend(["Model picker", "Approval", "Grants"]);
     }
     for (s, _, _) in KEYMAP {
         if !order.contains(s) {

@@ -2,7 +2,7 @@
 
 use futures_util::stream::{self, BoxStream, StreamExt};
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, ProviderPreset,
+    ApprovalDecision, ApprovalScope, GrantView, ModelView, PendingApproval, ProviderPreset,
     ProviderTestReport, ProviderView, PutProvider, SessionDetail, SessionSummary, TurnAccepted,
     UpdateSession,
 };
@@ -21,6 +21,8 @@ pub struct FakeCore {
     pub pulled: Arc<Semaphore>,
     /// What `list_providers` answers: one configured provider unless the test says otherwise.
     pub providers: Mutex<Vec<ProviderView>>,
+    /// What `list_grants` answers (revoking removes one).
+    pub grants: Mutex<Vec<GrantView>>,
     events: Mutex<Option<mpsc::UnboundedReceiver<CoreUpdate>>>,
 }
 
@@ -35,6 +37,7 @@ impl FakeCore {
             called: Arc::default(),
             pulled: Arc::new(Semaphore::new(0)),
             providers: Mutex::new(vec![provider("openai")]),
+            grants: Mutex::new(Vec::new()),
             events: Mutex::new(Some(rx)),
         };
         (core, tx)
@@ -132,6 +135,23 @@ impl CoreApi for FakeCore {
     }
     async fn cancel_turn(&self, session_id: &str) -> ApiResult<()> {
         self.record(format!("cancel {session_id}"));
+        Ok(())
+    }
+    async fn list_grants(&self) -> ApiResult<Vec<GrantView>> {
+        self.record("list_grants".into());
+        Ok(self.grants.lock().unwrap().clone())
+    }
+    async fn revoke_grant(&self, id: &str) -> ApiResult<()> {
+        self.record(format!("revoke_grant {id}"));
+        let mut grants = self.grants.lock().unwrap();
+        let before = grants.len();
+        grants.retain(|g| g.id != id);
+        if grants.len() == before {
+            return Err(ApiError::Api {
+                code: "NOT_FOUND".into(),
+                message: format!("no standing grant with id {id}"),
+            });
+        }
         Ok(())
     }
     async fn pending_approvals(&self) -> ApiResult<Vec<PendingApproval>> {

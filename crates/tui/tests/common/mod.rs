@@ -51,6 +51,9 @@ pub fn approval(id: &str, session: &str, preview: &str) -> PendingApproval {
         preview: preview.into(),
         timeout_secs: 120,
         created_at: "2026-01-27T12:00:00Z".into(),
+        looks_like_secret: Vec::new(),
+        workspace: None,
+        policy: None,
         ..pryx_testkit::events::approval(
             id,
             session,

@@ -96,7 +96,7 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
             pryx_mcp::forget_server(&dir, &name)?;
             let revoked = if dir.database_file().exists() {
                 crate::setup::open_store(&dir)?
-                    .revoke_grants_with_prefix(&format!("{name}."))
+                    .revoke_grants_with_prefix(&format!("{name}."), "user:cli")
                     .context("cannot revoke the server's approvals")?
             } else {
                 0

@@ -2,8 +2,8 @@
 
 use crate::term::say_err;
 use pryx_agent::{EventSink, TurnReport, TurnStop};
+use pryx_protocol::safe_text::{escape, escape_exact};
 use pryx_protocol::{Delta, Event, EventPayload, NotRun};
-use pryx_tui::safe_text::escape;
 use std::borrow::Cow;
 use std::io::Write;
 use std::sync::Arc;
@@ -123,7 +123,7 @@ fn print_human(event: &Event, mid_line: &AtomicBool, escape_answer: bool) {
 }
 
 /// One line describing a call's arguments (the command, path or URL when there is one), cut at
-/// 120 characters.
+/// 120 characters. The approval prompt shows the whole call; this is the activity line.
 fn summarize(args: &serde_json::Value) -> String {
     let text = match args {
         serde_json::Value::Object(m) => match ["command", "path", "url"]
@@ -135,7 +135,11 @@ fn summarize(args: &serde_json::Value) -> String {
         },
         other => other.to_string(),
     };
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Escaped first, so a carriage return shows (as ␍) instead of passing for a space.
+    let one_line = escape_exact(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut cut: String = one_line.chars().take(120).collect();
     if cut.len() < one_line.len() {
         cut.push('…');

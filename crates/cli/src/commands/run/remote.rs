@@ -188,7 +188,7 @@ pub(super) async fn run(
         sink(&event);
         match event.payload {
             EventPayload::ApprovalNeeded(request) => {
-                on_approval(client, request, interactive, args.json)
+                on_approval(client, *request, interactive, args.json)
             }
             EventPayload::TurnCompleted(end) => break end,
             _ => {}

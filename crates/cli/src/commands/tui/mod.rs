@@ -197,7 +197,7 @@ fn init_logging(dir: &DataDir) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PRYX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Masked like the core's log: a line may quote a server's error or a tool argument.
-    let mask = crate::masked_log::LogMask::new(pryx_telemetry::Redactor::new(
+    let mask = crate::masked_log::LogMask::new(pryx_telemetry::Redactor::named(
         pryx_core::setup::stored_secrets(dir),
     ));
     let _ = tracing_subscriber::fmt()

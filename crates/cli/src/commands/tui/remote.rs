@@ -178,6 +178,18 @@ impl CoreApi for RemoteCore {
             .map_err(api_error)
     }
 
+    async fn list_grants(&self) -> ApiResult<Vec<pryx_protocol::api::GrantView>> {
+        self.client().await?.grants().await.map_err(api_error)
+    }
+
+    async fn revoke_grant(&self, id: &str) -> ApiResult<()> {
+        self.client()
+            .await?
+            .revoke_grant(id)
+            .await
+            .map_err(api_error)
+    }
+
     async fn pending_approvals(&self) -> ApiResult<Vec<PendingApproval>> {
         self.client()
             .await?

@@ -20,7 +20,7 @@ impl ChatState {
                     self.set_card_status(&a.tool_call_id, ToolStatus::AwaitingApproval, None);
                 }
                 if !self.approvals.iter().any(|x| x.id == a.id) {
-                    self.approvals.push(a.clone());
+                    self.approvals.push((**a).clone());
                 }
                 return vec![];
             }

@@ -8,6 +8,7 @@ mod view;
 pub use view::render;
 
 use crate::action::Action;
+use crate::screens::grants::{GrantsKey, GrantsView};
 use crate::screens::model_pick::{ModelPicker, Pick};
 use crate::state::Effect;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -107,6 +108,8 @@ pub struct ChatState {
     pub spinner: usize,
     /// The `/model` picker, while open.
     pub picker: Option<ModelPicker>,
+    /// The `/grants` overlay, while open.
+    pub grants: Option<GrantsView>,
 }
 
 impl Default for ChatState {
@@ -133,6 +136,7 @@ impl ChatState {
             scroll_back: 0,
             spinner: 0,
             picker: None,
+            grants: None,
         }
     }
 
@@ -193,7 +197,7 @@ impl ChatState {
 
     /// Whether typed characters go into the input (so digits and `?` are text, not keys).
     pub fn captures_text(&self) -> bool {
-        self.approvals.is_empty() && self.picker.is_none()
+        self.approvals.is_empty() && self.picker.is_none() && self.grants.is_none()
     }
 
     /// Opens the `/model` picker on the models the core listed, at the model in use.
@@ -258,6 +262,16 @@ impl ChatState {
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
         if self.picker.is_some() {
             return self.picker_key(key);
+        }
+        if let Some(view) = &mut self.grants {
+            return match view.handle_key(&key) {
+                GrantsKey::Stay(effects) => Some(effects),
+                GrantsKey::Close => {
+                    self.grants = None;
+                    Some(vec![])
+                }
+                GrantsKey::Ignored => None,
+            };
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {

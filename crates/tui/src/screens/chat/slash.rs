@@ -18,6 +18,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("/setup", "set up a model provider"),
     (
+        "/grants",
+        "list and revoke standing approvals (session and always answers)",
+    ),
+    (
         "/export [md|json]",
         "export this session (Markdown by default)",
     ),
@@ -44,6 +48,11 @@ pub fn run(chat: &mut ChatState, line: &str) -> Vec<Effect> {
             Some(p) => vec![Effect::Do(chat.policy_action(p.to_string()))],
         },
         "/setup" => vec![Effect::OpenSetup],
+        "/grants" | "/approvals" => {
+            let (view, load) = crate::screens::grants::GrantsView::open();
+            chat.grants = Some(view);
+            vec![Effect::Do(load)]
+        }
         "/export" => {
             let format = match arg {
                 None | Some("md" | "markdown") => ExportFormat::Markdown,

@@ -33,6 +33,9 @@ fn approval(id: &str, session: &str) -> PendingApproval {
         preview: "rm -rf build".into(),
         timeout_secs: 60,
         created_at: "2026-01-27T12:00:00Z".into(),
+        looks_like_secret: Vec::new(),
+        workspace: None,
+        policy: None,
         ..pryx_testkit::events::approval(
             id,
             session,

@@ -1,11 +1,12 @@
 //! Drawing the Chat screen from its state.
 
 use super::{ChatState, Entry, Level, ToolCard, ToolStatus};
-use crate::safe_text::{escape, has_controls};
+use crate::safe_text::{escape, escape_exact, has_controls, has_controls_exact};
 use crate::screens::ellipsize;
 use crate::screens::model_pick::ModelPicker;
 use crate::theme::Theme;
 use crate::ui::wrap::wrap;
+use pryx_protocol::api::PendingApproval;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -19,7 +20,7 @@ pub fn render(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Theme) {
         let lines = u16::try_from(chat.input.lines().len()).unwrap_or(u16::MAX);
         lines.clamp(1, 5) + 1
     } else {
-        approval_height(chat, area)
+        approval_height(chat, area, theme)
     };
     let [transcript, bottom_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(bottom)]).areas(area);
@@ -31,6 +32,9 @@ pub fn render(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Theme) {
     }
     if let Some(p) = &chat.picker {
         render_picker(frame, area, p, chat.session_id.is_some(), theme);
+    }
+    if let Some(g) = &chat.grants {
+        crate::screens::grants::render(frame, area, g, theme);
     }
 }
 
@@ -58,15 +62,22 @@ fn render_picker(frame: &mut Frame, area: Rect, p: &ModelPicker, session: bool, 
     p.render(frame, inner, theme);
 }
 
-fn approval_height(chat: &ChatState, area: Rect) -> u16 {
-    let preview = chat
-        .approvals
-        .first()
-        .map_or(1, |a| a.preview.lines().count().max(1));
-    let want = u16::try_from(preview).unwrap_or(u16::MAX).saturating_add(5);
+fn approval_height(chat: &ChatState, area: Rect, theme: &Theme) -> u16 {
+    let rows = chat.approvals.first().map_or(1, |a| {
+        approval_rows(&approval_lines(a, theme), area.width.saturating_sub(2))
+    });
+    // The rows, two borders, and a blank row.
+    let want = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(3);
     want.min(area.height.saturating_sub(3) / 2 + 3)
         .max(5)
         .min(area.height)
+}
+
+/// How many rows the card's lines take once wrapped to `width` columns.
+fn approval_rows(lines: &[Line<'static>], width: u16) -> usize {
+    Paragraph::new(lines.to_vec())
+        .wrap(Wrap { trim: false })
+        .line_count(width)
 }
 
 /// The transcript as display lines of at most `width` columns.
@@ -225,11 +236,22 @@ fn render_approval(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Them
     } else {
         String::new()
     };
+    let lines = approval_lines(a, theme);
+    // Nothing is cut silently: a card taller than its room says how much there is.
+    let rows = approval_rows(&lines, area.width.saturating_sub(2));
+    let shown = usize::from(area.height.saturating_sub(2));
+    let size = if rows > shown {
+        let first = usize::from(chat.approval_scroll) + 1;
+        let last = (first + shown).saturating_sub(1).min(rows);
+        format!(" · rows {first}-{last} of {rows}, ↑↓ scroll")
+    } else {
+        String::new()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.warn)
         .title(Span::styled(
-            format!(" Approve {}?{from}{more} ", escape(&a.tool)),
+            format!(" Approve {}?{from}{more}{size} ", escape_exact(&a.tool)),
             theme.warn,
         ))
         .title_bottom(Line::from(vec![
@@ -244,22 +266,6 @@ fn render_approval(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Them
             Span::styled("↑↓", theme.title),
             Span::raw(" scroll "),
         ]));
-    let mut lines = vec![Line::from(vec![
-        Span::styled(escape(&a.reason).into_owned(), theme.base),
-        Span::styled(
-            format!(
-                "  [rule {} · times out in {}s]",
-                escape(&a.rule),
-                a.timeout_secs
-            ),
-            theme.dim,
-        ),
-    ])];
-    lines.extend(
-        escape(&a.preview)
-            .lines()
-            .map(|l| Line::styled(l.to_string(), theme.accent)),
-    );
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -267,4 +273,54 @@ fn render_approval(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Them
             .scroll((chat.approval_scroll, 0)),
         area,
     );
+}
+
+/// What the approval card shows: why, where a grant would hold, the notes, then the whole
+/// preview, every character escaped in its exact form (carriage returns included).
+fn approval_lines(a: &PendingApproval, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(vec![
+        Span::styled(escape_exact(&a.reason).into_owned(), theme.base),
+        Span::styled(
+            format!(
+                "  [rule {} · times out in {}s]",
+                escape_exact(&a.rule),
+                a.timeout_secs
+            ),
+            theme.dim,
+        ),
+    ])];
+    if let (Some(ws), Some(policy)) = (&a.workspace, &a.policy) {
+        lines.push(Line::styled(
+            format!(
+                "in {} · policy {} (s and a hold only there)",
+                escape_exact(ws),
+                escape_exact(policy)
+            ),
+            theme.dim,
+        ));
+    }
+    if [&a.preview, &a.tool, &a.reason, &a.rule]
+        .iter()
+        .any(|t| has_controls_exact(t))
+    {
+        lines.push(Line::styled(
+            "⚠ holds terminal control or invisible characters, shown escaped (␛, ␍, ‹U+…›)",
+            theme.warn,
+        ));
+    }
+    if !a.looks_like_secret.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                "⚠ looks like a secret: {}. Shown as it is, not hidden: check it first.",
+                a.looks_like_secret.join(", ")
+            ),
+            theme.warn,
+        ));
+    }
+    lines.extend(
+        escape_exact(&a.preview)
+            .split('\n')
+            .map(|l| Line::styled(l.to_string(), theme.accent)),
+    );
+    lines
 }
