@@ -281,6 +281,31 @@ async fn cancelling_while_the_stream_is_silent_ends_at_once() {
     assert!(matches!(next, Some(Err(LlmError::Cancelled))), "{next:?}");
 }
 
+/// Waits for the server to stop writing `n` bodies, then checks it handed over only a small part
+/// of `total`: the client stopped reading instead of buffering the rest.
+async fn assert_left_unread(server: &ScriptedLlm, n: u64, total: u64, what: &str) {
+    within("the server to stop writing", server.bodies_ended(n)).await;
+    let sent = server.body_bytes_sent();
+    assert!(
+        sent < total / 4,
+        "{what}: the server handed over {sent} of {total} bytes; the client must stop reading"
+    );
+}
+
+#[tokio::test]
+async fn a_300_mb_error_body_is_left_unread_past_its_start() {
+    const HUGE: u64 = 300 * 1024 * 1024;
+    let server = ScriptedLlm::start().await;
+    server.push(Turn::huge_error(400, HUGE).with_error_message("bad request: tools[0] is invalid"));
+    let (client, _) = common::client(ProviderKind::OpenAiCompatible, &server.base_url());
+    let err = within("300 MB error", client.complete(request()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("tools[0] is invalid"), "{err}");
+    assert!(err.to_string().len() < 1000, "{err}");
+    assert_left_unread(&server, 1, HUGE, "300 MB error body").await;
+}
+
 #[tokio::test]
 async fn a_huge_error_body_is_classified_from_its_start() {
     const HUGE: u64 = 64 * 1024 * 1024;
@@ -348,6 +373,7 @@ async fn a_huge_stream_line_is_a_protocol_error_naming_the_limit() {
         assert_eq!(err.code(), ErrorCode::LlmProtocol, "{kind:?}: {err}");
         assert!(err.to_string().contains("8 MiB"), "{kind:?}: {err}");
         assert_eq!(server.requests().len(), 1, "{kind:?}: not retried");
+        assert_left_unread(&server, 1, 64 * 1024 * 1024, &format!("{kind:?} huge line")).await;
     }
 }
 
