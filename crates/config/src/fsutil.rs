@@ -5,6 +5,8 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use pryx_protocol::regular_file::{FileReadError, SETTINGS_FILE_CAP, read_regular_file};
+
 /// A file-system operation failed; names the path and the operation.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot {op} {}: {source}", path.display())]
@@ -46,7 +48,17 @@ pub fn create_private_dir(path: &Path) -> Result<(), FsError> {
 /// Writes `bytes` to `path` atomically with mode 0600: a temp file in the same directory is
 /// written, fsynced and renamed over the target, so readers see the old or the new content, never
 /// a torn file.
+///
+/// When `path` is a symlink, its target is replaced instead of the link, so a config file kept
+/// elsewhere (a dotfiles repository) stays linked.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    let resolved;
+    let path = if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        resolved = fs::canonicalize(path).map_err(|e| FsError::new("follow the link", path, e))?;
+        resolved.as_path()
+    } else {
+        path
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -86,12 +98,18 @@ fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), FsErro
     fs::rename(tmp, path).map_err(|e| FsError::new("replace", path, e))
 }
 
-/// Reads a file, mapping "not found" to `None`.
+/// Reads a file, mapping "not found" to `None`. Only a regular file (or a symlink to one) of at
+/// most [`SETTINGS_FILE_CAP`] bytes is read: a FIFO or a device fails at once.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, FsError> {
-    match fs::read(path) {
+    match read_regular_file(path, SETTINGS_FILE_CAP) {
         Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(FsError::new("read", path, e)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(FileReadError::Io { source, .. }) => Err(FsError::new("read", path, source)),
+        Err(e) => Err(FsError::new(
+            "read",
+            path,
+            std::io::Error::other(e.to_string()),
+        )),
     }
 }
 
@@ -117,6 +135,50 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn atomic_write_through_a_symlink_replaces_the_target_and_keeps_the_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dotfiles = tmp.path().join("dotfiles");
+        fs::create_dir(&dotfiles).unwrap();
+        let target = dotfiles.join("pryx.json");
+        fs::write(&target, b"old").unwrap();
+        let link = tmp.path().join("config.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        atomic_write(&link, b"new").unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert_eq!(
+            fs::read_dir(&dotfiles).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
+
+    #[test]
+    fn read_optional_refuses_a_fifo_and_dev_zero_at_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join("config.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = read_optional(&fifo).unwrap_err().to_string();
+        assert!(
+            err.contains("FIFO") && err.contains("not a regular file"),
+            "{err}"
+        );
+        let zero = tmp.path().join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let err = read_optional(&zero).unwrap_err().to_string();
+        assert!(err.contains("character device"), "{err}");
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub enum TimeoutPhase {
     FirstToken,
     /// The answer had started streaming, then nothing usable arrived for too long.
     Idle,
+    /// The whole call (every attempt, retry waits included) ran past its overall limit, e.g. a
+    /// server that keeps sending just often enough to dodge the idle timeout.
+    Call,
 }
 
 impl TimeoutPhase {
@@ -81,6 +84,7 @@ impl TimeoutPhase {
             TimeoutPhase::Connect => "connect_timeout_ms",
             TimeoutPhase::FirstToken => "first_token_timeout_ms",
             TimeoutPhase::Idle => "stream_idle_timeout_ms",
+            TimeoutPhase::Call => "call_timeout_ms",
         }
     }
 
@@ -93,6 +97,7 @@ impl TimeoutPhase {
             TimeoutPhase::Idle => {
                 format!("stopped sending in the middle of its answer (nothing for {secs}s)")
             }
+            TimeoutPhase::Call => format!("did not finish its answer within {secs}s"),
         }
     }
 }
@@ -103,6 +108,7 @@ impl std::fmt::Display for TimeoutPhase {
             TimeoutPhase::Connect => "accept the connection",
             TimeoutPhase::FirstToken => "start answering",
             TimeoutPhase::Idle => "keep streaming its answer",
+            TimeoutPhase::Call => "finish its answer",
         })
     }
 }

@@ -88,11 +88,20 @@ pub struct ProviderSettings {
     /// dribbling an endless line cannot keep a turn alive. Never retried: output already
     /// reached the caller, and a second attempt would repeat it.
     pub stream_idle_timeout: Duration,
+    /// Longest a whole call may take, from the first request to the end of the answer, retries
+    /// and their waits included. Catches what the other limits cannot: a server that keeps
+    /// sending one token just inside the idle timeout, forever. Fails with
+    /// [`TimeoutPhase::Call`](crate::TimeoutPhase::Call), never retried.
+    pub call_timeout: Duration,
 }
 
+/// The default overall limit of one call: generous, since a long reasoning answer can take
+/// many minutes, but finite.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 impl ProviderSettings {
-    /// Settings with default timeouts (10 s connect, 120 s first token, 60 s idle mid-stream)
-    /// and no extra headers.
+    /// Settings with default timeouts (10 s connect, 120 s first token, 60 s idle mid-stream,
+    /// 30 min for the whole call) and no extra headers.
     pub fn new(id: impl Into<String>, kind: ProviderKind, base_url: impl Into<String>) -> Self {
         ProviderSettings {
             id: id.into(),
@@ -103,6 +112,7 @@ impl ProviderSettings {
             connect_timeout: Duration::from_secs(10),
             first_token_timeout: Duration::from_secs(120),
             stream_idle_timeout: Duration::from_secs(60),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
         }
     }
 

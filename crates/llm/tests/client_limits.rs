@@ -169,6 +169,93 @@ async fn a_pause_shorter_than_the_idle_timeout_is_fine() {
     assert_eq!(r.text(), "Hello there");
 }
 
+/// The overall call limit the deadline tests configure.
+const CALL: Duration = Duration::from_millis(1_200);
+
+fn deadline_client(kind: ProviderKind, server: &ScriptedLlm) -> pryx_llm::Client {
+    client_with(kind, &server.base_url(), |mut s| {
+        s.stream_idle_timeout = IDLE;
+        s.first_token_timeout = Duration::from_secs(15);
+        s.call_timeout = CALL;
+        s
+    })
+    .0
+}
+
+fn assert_call_timeout(err: Option<LlmError>, what: &str) {
+    let err = err.unwrap_or_else(|| panic!("{what}: the call must fail"));
+    assert_eq!(err.code(), ErrorCode::LlmTimeout, "{what}: {err}");
+    assert!(
+        matches!(
+            err,
+            LlmError::Timeout {
+                phase: TimeoutPhase::Call,
+                after,
+                ..
+            } if after == CALL
+        ),
+        "{what}: {err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("call_timeout_ms"), "{what}: {text}");
+    assert!(text.contains("did not finish its answer"), "{what}: {text}");
+}
+
+#[tokio::test]
+async fn a_steady_endless_trickle_ends_at_the_call_timeout() {
+    // One small frame every 60 ms keeps well inside the idle timeout, and the whole answer
+    // would take minutes: only the overall limit can end it.
+    let endless = "token ".repeat(2_000);
+    for kind in KINDS {
+        let server = ScriptedLlm::start().await;
+        server.push(
+            Turn::text(endless.clone())
+                .with_chunk_chars(6)
+                .with_frame_delay(Duration::from_millis(60)),
+        );
+        let client = deadline_client(kind, &server);
+        let started = Instant::now();
+        let (events, err) = within("endless trickle", drain(&client)).await;
+        let took = started.elapsed();
+        let text = pryx_llm::collect_events(&events).text();
+        assert!(
+            text.starts_with("token token"),
+            "{kind:?}: tokens kept arriving before the limit: {text:?}"
+        );
+        assert!(text.len() < endless.len(), "{kind:?}: the answer was cut");
+        assert_call_timeout(err, &format!("{kind:?}"));
+        assert!(took >= CALL, "{kind:?}: ended after {took:?}");
+        assert!(took < CALL * 4, "{kind:?}: ended late, after {took:?}");
+        assert_eq!(server.requests().len(), 1, "{kind:?}: not retried");
+    }
+}
+
+#[tokio::test]
+async fn the_call_timeout_also_bounds_the_wait_for_the_first_token() {
+    let server = ScriptedLlm::start().await;
+    server.push(Turn::text("late").with_first_token_delay(Duration::from_secs(60)));
+    let client = deadline_client(ProviderKind::OpenAiCompatible, &server);
+    let (events, err) = within("slow start", drain(&client)).await;
+    assert!(events.is_empty(), "{events:?}");
+    assert_call_timeout(err, "slow start");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "no retry once the call's time is spent"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_inside_the_call_timeout_completes() {
+    let server = ScriptedLlm::start().await;
+    server.push(Turn::text("quick answer").with_frame_delay(Duration::from_millis(20)));
+    let client = deadline_client(ProviderKind::Anthropic, &server);
+    let r = within("quick answer", client.complete(request()))
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "quick answer");
+}
+
 #[tokio::test]
 async fn cancelling_while_the_stream_is_silent_ends_at_once() {
     let server = ScriptedLlm::start().await;
@@ -192,6 +279,31 @@ async fn cancelling_while_the_stream_is_silent_ends_at_once() {
     cancel.cancel();
     let next = within("after cancel", stream.next()).await;
     assert!(matches!(next, Some(Err(LlmError::Cancelled))), "{next:?}");
+}
+
+/// Waits for the server to stop writing `n` bodies, then checks it handed over only a small part
+/// of `total`: the client stopped reading instead of buffering the rest.
+async fn assert_left_unread(server: &ScriptedLlm, n: u64, total: u64, what: &str) {
+    within("the server to stop writing", server.bodies_ended(n)).await;
+    let sent = server.body_bytes_sent();
+    assert!(
+        sent < total / 4,
+        "{what}: the server handed over {sent} of {total} bytes; the client must stop reading"
+    );
+}
+
+#[tokio::test]
+async fn a_300_mb_error_body_is_left_unread_past_its_start() {
+    const HUGE: u64 = 300 * 1024 * 1024;
+    let server = ScriptedLlm::start().await;
+    server.push(Turn::huge_error(400, HUGE).with_error_message("bad request: tools[0] is invalid"));
+    let (client, _) = common::client(ProviderKind::OpenAiCompatible, &server.base_url());
+    let err = within("300 MB error", client.complete(request()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("tools[0] is invalid"), "{err}");
+    assert!(err.to_string().len() < 1000, "{err}");
+    assert_left_unread(&server, 1, HUGE, "300 MB error body").await;
 }
 
 #[tokio::test]
@@ -261,6 +373,7 @@ async fn a_huge_stream_line_is_a_protocol_error_naming_the_limit() {
         assert_eq!(err.code(), ErrorCode::LlmProtocol, "{kind:?}: {err}");
         assert!(err.to_string().contains("8 MiB"), "{kind:?}: {err}");
         assert_eq!(server.requests().len(), 1, "{kind:?}: not retried");
+        assert_left_unread(&server, 1, 64 * 1024 * 1024, &format!("{kind:?} huge line")).await;
     }
 }
 

@@ -279,9 +279,10 @@ pub struct ServersFile {
 impl ServersFile {
     /// Reads and validates the file; a missing file is an empty one.
     pub fn load(path: &Path) -> Result<Self, McpError> {
-        let bytes = match std::fs::read(path) {
+        use pryx_protocol::regular_file::{SETTINGS_FILE_CAP, read_regular_file};
+        let bytes = match read_regular_file(path, SETTINGS_FILE_CAP) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) if e.is_not_found() => Vec::new(),
             Err(e) => {
                 return Err(McpError::BadFile {
                     path: path.to_path_buf(),

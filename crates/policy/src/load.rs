@@ -65,9 +65,20 @@ pub fn parse_policy(text: &str, source: &Path) -> Result<Policy, PolicyError> {
 
 /// Reads, parses and validates one file.
 pub fn load_file(path: &Path) -> Result<Policy, PolicyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
+    use pryx_protocol::regular_file::{FileReadError, SETTINGS_FILE_CAP, read_regular_file};
+    let bytes = read_regular_file(path, SETTINGS_FILE_CAP).map_err(|e| PolicyError::Io {
         path: path.to_path_buf(),
-        source,
+        source: match e {
+            FileReadError::Io { source, .. } => source,
+            other => std::io::Error::other(other.to_string()),
+        },
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| PolicyError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is not UTF-8 text; save it as UTF-8",
+        ),
     })?;
     parse_policy(&text, path)
 }

@@ -3,7 +3,6 @@
 use crate::frontmatter;
 use crate::manifest::{self, Manifest};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Largest `SKILL.md` read (also the cap of `skills.read`).
@@ -63,18 +62,15 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
 
 /// Reads a text file of at most [`MAX_SKILL_FILE_BYTES`], refusing non-UTF-8 content.
 pub fn read_capped(file: &Path) -> Result<String, LoadError> {
-    let f = fs::File::open(file).map_err(|e| at1(format!("cannot read {}: {e}", name(file))))?;
-    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    if size > MAX_SKILL_FILE_BYTES {
-        return Err(too_large(file, size));
-    }
-    let mut bytes = Vec::new();
-    f.take(MAX_SKILL_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| at1(format!("cannot read {}: {e}", name(file))))?;
-    if bytes.len() as u64 > MAX_SKILL_FILE_BYTES {
-        return Err(too_large(file, bytes.len() as u64));
-    }
+    use pryx_protocol::regular_file::{FileReadError, read_regular_file};
+    let bytes = read_regular_file(file, MAX_SKILL_FILE_BYTES).map_err(|e| match e {
+        FileReadError::TooLarge { size, .. } => too_large(file, size),
+        FileReadError::NotRegular { kind, .. } => at1(format!(
+            "{} is a {kind}, not a regular file; replace it with a regular file",
+            name(file)
+        )),
+        FileReadError::Io { source, .. } => at1(format!("cannot read {}: {source}", name(file))),
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let good = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..good].iter().filter(|b| **b == b'\n').count();

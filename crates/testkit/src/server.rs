@@ -41,6 +41,17 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     /// What `GET /v1/models` lists.
     models: Mutex<Vec<String>>,
+    meter: Arc<BodyMeter>,
+}
+
+/// How much of the answers' bodies the server handed to the connection, and how many body
+/// writers have ended (the whole body sent, or the client gone), so a test can tell a client
+/// that stopped reading from one that read everything.
+#[derive(Debug, Default)]
+struct BodyMeter {
+    bytes: std::sync::atomic::AtomicU64,
+    ended: tokio::sync::Notify,
+    ended_count: std::sync::atomic::AtomicU64,
 }
 
 /// A running scripted server on `127.0.0.1`; stops when dropped.
@@ -126,6 +137,27 @@ impl ScriptedLlm {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+
+    /// Bytes of answer bodies handed to the connection so far (streamed bodies included).
+    pub fn body_bytes_sent(&self) -> u64 {
+        self.shared
+            .meter
+            .bytes
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until `n` streamed answer bodies have ended: sent in full, or abandoned because the
+    /// client stopped reading and the connection went away.
+    pub async fn bodies_ended(&self, n: u64) {
+        let meter = &self.shared.meter;
+        loop {
+            let notified = meter.ended.notified();
+            if meter.ended_count.load(std::sync::atomic::Ordering::SeqCst) >= n {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Every request received so far, in order.
@@ -279,7 +311,13 @@ fn answer(
                 Piece::Padding(padding),
                 Piece::Frame(suffix),
             ];
-            return body_response(code, "application/json".into(), pieces, delay);
+            return body_response(
+                code,
+                "application/json".into(),
+                pieces,
+                delay,
+                &shared.meter,
+            );
         }
         Some(Failure::HugeLine { bytes }) => {
             let (before, prefix, suffix, after) = render::huge_line_parts(is_anthropic, &model);
@@ -291,7 +329,13 @@ fn answer(
                 Piece::Frame(suffix),
             ]);
             pieces.extend(after.into_iter().map(Piece::Frame));
-            return body_response(StatusCode::OK, ok_type(&turn, SSE), pieces, delay);
+            return body_response(
+                StatusCode::OK,
+                ok_type(&turn, SSE),
+                pieces,
+                delay,
+                &shared.meter,
+            );
         }
         Some(Failure::PlainJson) => {
             let doc = if is_anthropic {
@@ -305,6 +349,7 @@ fn answer(
                 ok_type(&turn, "application/json"),
                 pieces,
                 delay,
+                &shared.meter,
             );
         }
         _ => {}
@@ -350,7 +395,13 @@ fn answer(
                 }
                 pieces.push(Piece::Frame(f));
             }
-            return body_response(StatusCode::OK, ok_type(&turn, SSE), pieces, delay);
+            return body_response(
+                StatusCode::OK,
+                ok_type(&turn, SSE),
+                pieces,
+                delay,
+                &shared.meter,
+            );
         }
         Some(Failure::Trickle { interval_ms }) => {
             let interval = Duration::from_millis(*interval_ms);
@@ -365,7 +416,13 @@ fn answer(
                     pieces.push(Piece::Byte(b));
                 }
             }
-            return body_response(StatusCode::OK, ok_type(&turn, SSE), pieces, delay);
+            return body_response(
+                StatusCode::OK,
+                ok_type(&turn, SSE),
+                pieces,
+                delay,
+                &shared.meter,
+            );
         }
         _ => full,
     };
@@ -377,7 +434,13 @@ fn answer(
         }
         pieces.push(Piece::Frame(f));
     }
-    body_response(StatusCode::OK, ok_type(&turn, SSE), pieces, delay)
+    body_response(
+        StatusCode::OK,
+        ok_type(&turn, SSE),
+        pieces,
+        delay,
+        &shared.meter,
+    )
 }
 
 const SSE: &str = "text/event-stream";
@@ -409,35 +472,16 @@ fn body_response(
     content_type: String,
     pieces: Vec<Piece>,
     delay: Duration,
+    meter: &Arc<BodyMeter>,
 ) -> Response {
+    let meter = meter.clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     tokio::spawn(async move {
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        let pad = Bytes::from(vec![b'x'; PAD_PIECE]);
-        for piece in pieces {
-            let sent = match piece {
-                Piece::Frame(f) => tx.send(Ok(Bytes::from(f))).await,
-                Piece::Byte(b) => tx.send(Ok(Bytes::copy_from_slice(&[b]))).await,
-                Piece::Pause(d) => {
-                    tokio::time::sleep(d).await;
-                    Ok(())
-                }
-                Piece::Padding(mut left) => {
-                    let mut sent = Ok(());
-                    while left > 0 && sent.is_ok() {
-                        let n = usize::try_from(left).unwrap_or(PAD_PIECE).min(PAD_PIECE);
-                        sent = tx.send(Ok(pad.slice(..n))).await;
-                        left -= n as u64;
-                    }
-                    sent
-                }
-            };
-            if sent.is_err() {
-                return;
-            }
-        }
+        send_pieces(&tx, pieces, delay, &meter).await;
+        meter
+            .ended_count
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        meter.ended.notify_waiters();
     });
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     let mut resp = Response::new(Body::from_stream(stream));
@@ -450,4 +494,52 @@ fn body_response(
         header::HeaderValue::from_static("no-cache"),
     );
     resp
+}
+
+/// Feeds a body's pieces to the connection, counting what was handed over; stops when the
+/// client is gone.
+async fn send_pieces(
+    tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    pieces: Vec<Piece>,
+    delay: Duration,
+    meter: &BodyMeter,
+) {
+    let send = |bytes: Bytes| {
+        let n = bytes.len() as u64;
+        async move {
+            let sent = tx.send(Ok(bytes)).await;
+            if sent.is_ok() {
+                meter
+                    .bytes
+                    .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+            }
+            sent
+        }
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let pad = Bytes::from(vec![b'x'; PAD_PIECE]);
+    for piece in pieces {
+        let sent = match piece {
+            Piece::Frame(f) => send(Bytes::from(f)).await,
+            Piece::Byte(b) => send(Bytes::copy_from_slice(&[b])).await,
+            Piece::Pause(d) => {
+                tokio::time::sleep(d).await;
+                Ok(())
+            }
+            Piece::Padding(mut left) => {
+                let mut sent = Ok(());
+                while left > 0 && sent.is_ok() {
+                    let n = usize::try_from(left).unwrap_or(PAD_PIECE).min(PAD_PIECE);
+                    sent = send(pad.slice(..n)).await;
+                    left -= n as u64;
+                }
+                sent
+            }
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
 }

@@ -197,6 +197,7 @@ pub fn root() -> Node {
                     f("connect_timeout_ms", count()),
                     f("first_token_timeout_ms", count()),
                     f("stream_idle_timeout_ms", count()),
+                    f("call_timeout_ms", count()),
                     f("catalog_id", opt(s(Str::Any))),
                 ]),
             ),

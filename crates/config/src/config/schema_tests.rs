@@ -77,6 +77,7 @@ fn every_key() -> Config {
                     connect_timeout_ms: 1_000,
                     first_token_timeout_ms: 2_000,
                     stream_idle_timeout_ms: 3_000,
+                    call_timeout_ms: 4_000,
                     catalog_id: Some("openai".into()),
                 };
                 (format!("p{i}"), provider)

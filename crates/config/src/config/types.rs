@@ -250,6 +250,10 @@ pub struct Provider {
     /// server that stops sending would otherwise hold the turn forever.
     #[serde(default = "default_stream_idle_timeout")]
     pub stream_idle_timeout_ms: u64,
+    /// Longest a whole model call may take, retries included, however steadily the server
+    /// sends; the last guard against an answer that never ends.
+    #[serde(default = "default_call_timeout")]
+    pub call_timeout_ms: u64,
     /// models.dev provider id used for prices; defaults to the provider's key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
@@ -263,6 +267,9 @@ fn default_first_token_timeout() -> u64 {
 }
 fn default_stream_idle_timeout() -> u64 {
     60_000
+}
+fn default_call_timeout() -> u64 {
+    1_800_000
 }
 
 impl Provider {

@@ -267,6 +267,7 @@ fn build_with(
     settings.connect_timeout = Duration::from_millis(p.connect_timeout_ms);
     settings.first_token_timeout = Duration::from_millis(p.first_token_timeout_ms);
     settings.stream_idle_timeout = Duration::from_millis(p.stream_idle_timeout_ms);
+    settings.call_timeout = Duration::from_millis(p.call_timeout_ms);
     let provider = pryx_llm::build_provider_with(settings, policy).map_err(|e| {
         SetupError::Failed(format!(
             "cannot set up provider {}: {e}",

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -18,10 +18,13 @@ use crate::resilience::{
 };
 use crate::sse::{MAX_EVENT_BYTES, SseDecoder, SseEvent};
 use crate::tool_names::ToolNameMap;
-use crate::types::{AssistantPart, ChatRequest, Message};
+use crate::types::ChatRequest;
 use crate::wire::{ParserContext, StreamParser, anthropic, openai};
 
 mod model_list;
+mod request;
+
+use request::{error_chain, headers, name_map};
 
 /// A provider client for either wire format.
 #[derive(Debug, Clone)]
@@ -80,82 +83,6 @@ impl Client {
     pub fn breaker(&self) -> &CircuitBreaker {
         &self.shared.breaker
     }
-}
-
-fn headers(settings: &ProviderSettings) -> Result<HeaderMap, LlmError> {
-    let bad = |what: String| LlmError::BadRequest {
-        provider: settings.id.clone(),
-        status: 0,
-        message: what,
-    };
-    let mut map = HeaderMap::new();
-    map.insert(
-        reqwest::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    map.insert(
-        reqwest::header::ACCEPT,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    if let Some(key) = &settings.api_key {
-        let (name, value) = match settings.kind {
-            ProviderKind::OpenAiCompatible => (
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {}", key.expose()),
-            ),
-            ProviderKind::Anthropic => (
-                HeaderName::from_static("x-api-key"),
-                key.expose().to_string(),
-            ),
-        };
-        let mut value = HeaderValue::from_str(&value).map_err(|_| {
-            bad("the API key contains characters not allowed in an HTTP header; re-enter it".into())
-        })?;
-        value.set_sensitive(true);
-        map.insert(name, value);
-    }
-    if settings.kind == ProviderKind::Anthropic {
-        map.insert(
-            HeaderName::from_static("anthropic-version"),
-            HeaderValue::from_static(anthropic::ANTHROPIC_VERSION),
-        );
-    }
-    for (name, value) in &settings.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| bad(format!("extra header name `{name}` is not a valid HTTP header name; fix the provider settings")))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| bad(format!("extra header `{name}` has a value that is not valid in HTTP; fix the provider settings")))?;
-        map.insert(name, value);
-    }
-    Ok(map)
-}
-
-/// The error and its causes on one line (reqwest puts the useful part in the sources).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
-}
-
-/// Every tool name the request mentions, declared or in history.
-fn name_map(req: &ChatRequest) -> ToolNameMap {
-    let declared = req.tools.iter().map(|t| t.name.as_str());
-    let history = req.messages.iter().flat_map(|m| match m {
-        Message::Assistant { content } => content
-            .iter()
-            .filter_map(|p| match p {
-                AssistantPart::ToolCall(c) => Some(c.name.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>(),
-        _ => Vec::new(),
-    });
-    ToolNameMap::new(declared.chain(history))
 }
 
 /// Reads at most `cap` bytes of a body and leaves the rest unread (the connection is dropped
@@ -233,6 +160,7 @@ impl Provider for Client {
             pending: VecDeque::new(),
             sse: Vec::new(),
             deadline: Instant::now(),
+            call_deadline: Instant::now() + s.call_timeout,
             progress_at: Instant::now(),
             started: false,
             finished: false,
@@ -264,6 +192,8 @@ struct Driver {
     sse: Vec<SseEvent>,
     /// First-token deadline of the current attempt.
     deadline: Instant,
+    /// The end of the whole call's time (`call_timeout` from its start); every wait is cut there.
+    call_deadline: Instant,
     /// When the stream last made progress (completed a line). Once output started, the next
     /// progress is due within `stream_idle_timeout` of this.
     progress_at: Instant,
@@ -345,6 +275,9 @@ impl Driver {
         let sleep = self.shared.clock.sleep(delay);
         tokio::select! {
             _ = self.cancel.cancelled() => return Some(LlmError::Cancelled),
+            _ = tokio::time::sleep_until(self.call_deadline) => {
+                return Some(self.timeout(TimeoutPhase::Call));
+            }
             _ = sleep => {}
         }
         self.decoding = Decoding::Sse(SseDecoder::new());
@@ -384,11 +317,21 @@ impl Driver {
             TimeoutPhase::Connect => s.connect_timeout,
             TimeoutPhase::FirstToken => s.first_token_timeout,
             TimeoutPhase::Idle => s.stream_idle_timeout,
+            TimeoutPhase::Call => s.call_timeout,
         };
         LlmError::Timeout {
             provider: self.provider(),
             phase,
             after,
+        }
+    }
+
+    /// A wait until `until`, cut short by the overall call deadline when that comes first.
+    fn bounded(&self, until: Instant, phase: TimeoutPhase) -> (Instant, TimeoutPhase) {
+        if self.call_deadline <= until {
+            (self.call_deadline, TimeoutPhase::Call)
+        } else {
+            (until, phase)
         }
     }
 
@@ -423,10 +366,11 @@ impl Driver {
             .headers(self.shared.headers.clone())
             .body(self.body.clone())
             .send();
+        let (until, phase) = self.bounded(self.deadline, TimeoutPhase::FirstToken);
         let mut response = tokio::select! {
             _ = self.cancel.cancelled() => return Err(LlmError::Cancelled),
-            r = tokio::time::timeout_at(self.deadline, send) => match r {
-                Err(_) => return Err(self.timeout(TimeoutPhase::FirstToken)),
+            r = tokio::time::timeout_at(until, send) => match r {
+                Err(_) => return Err(self.timeout(phase)),
                 Ok(Err(e)) => return Err(self.map_reqwest(&e)),
                 Ok(Ok(resp)) => resp,
             },
@@ -446,7 +390,7 @@ impl Driver {
             );
             let body = tokio::select! {
                 _ = self.cancel.cancelled() => return Err(LlmError::Cancelled),
-                b = read_capped(&mut response, http_error::MAX_ERROR_BODY, self.deadline) => b,
+                b = read_capped(&mut response, http_error::MAX_ERROR_BODY, until) => b,
             };
             // Dropping the response here abandons whatever of the body was not read.
             drop(response);
@@ -496,12 +440,13 @@ impl Driver {
     /// Before output starts, the wait is bounded by the first-token deadline; after, by
     /// `stream_idle_timeout` counted from the last progress (a completed line), so a server
     /// that goes silent mid-answer, or dribbles bytes that never finish a line, ends the call.
+    /// Either wait is cut short by the overall call deadline.
     async fn pump(&mut self) -> Result<(), LlmError> {
         let (until, phase) = if self.started {
             let idle = self.shared.settings.stream_idle_timeout;
-            (self.progress_at + idle, TimeoutPhase::Idle)
+            self.bounded(self.progress_at + idle, TimeoutPhase::Idle)
         } else {
-            (self.deadline, TimeoutPhase::FirstToken)
+            self.bounded(self.deadline, TimeoutPhase::FirstToken)
         };
         let Some(response) = self.response.as_mut() else {
             return Ok(());

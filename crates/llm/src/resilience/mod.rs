@@ -67,13 +67,14 @@ impl FailureClass {
     /// An idle timeout mid-stream is final: it is only armed once an event reached the caller,
     /// and a retry would send that output twice. (The driver stops retrying after output
     /// anyway; this keeps the rule true should the timeout ever fire earlier.) Connect and
-    /// first-token timeouts come before any output and are retried like network errors.
+    /// first-token timeouts come before any output and are retried like network errors. The
+    /// overall call limit is final: the time a retry would need is already spent.
     pub(crate) fn of(err: &LlmError) -> Self {
         match err {
             LlmError::RateLimited { .. } => FailureClass::RateLimit,
             LlmError::Server { .. } => FailureClass::Server,
             LlmError::Timeout {
-                phase: TimeoutPhase::Idle,
+                phase: TimeoutPhase::Idle | TimeoutPhase::Call,
                 ..
             } => FailureClass::Final,
             LlmError::Network { .. } | LlmError::Timeout { .. } => FailureClass::Network,
