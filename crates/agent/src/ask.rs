@@ -256,7 +256,7 @@ impl Agent {
         // Previewed as it would run once approved: with the network a fetching command gets
         // and code-bearing files writable.
         let mut ctx = self.call_ctx(cx.turn.cancel);
-        ctx.network = crate::tool_call::granted_network(tool.kind(), args);
+        ctx.network = crate::tool_call::granted_network(decision);
         ctx.code_files_writable = true;
         let preview = crate::preview::approval_preview(&call.name, args, tool, ctx).await;
         let redactor = self.redactor();

@@ -257,7 +257,7 @@ impl Agent {
         let fp = fingerprint(&call.name, tool.pin().as_deref(), &args);
         let started = Instant::now();
         let mut tool_ctx = self.call_ctx(cx.turn.cancel);
-        tool_ctx.network = granted_network(tool.kind(), &args);
+        tool_ctx.network = granted_network(decision);
         tool_ctx.code_files_writable = was_approved || decision.writes_code_files;
         let outcome = tool.execute(args, tool_ctx).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -391,13 +391,14 @@ impl Agent {
     }
 }
 
-/// The network a command gets once allowed: none, unless a command in it fetches (which the
-/// policy granted or the user approved), then TCP to the ports its arguments name.
-pub(crate) fn granted_network(kind: pryx_protocol::ToolKind, args: &Value) -> pryx_tools::Network {
-    let command = args.get("command").and_then(Value::as_str);
-    match (kind, command.and_then(pryx_policy::shell_network)) {
-        (pryx_protocol::ToolKind::Exec, Some(ports)) => pryx_tools::Network::Ports { ports },
-        _ => pryx_tools::Network::None,
+/// The network a call gets once it runs: what the policy found its commands need (a fetching
+/// command, granted or approved), else none.
+pub(crate) fn granted_network(decision: &Decision) -> pryx_tools::Network {
+    match &decision.network_ports {
+        Some(ports) => pryx_tools::Network::Ports {
+            ports: ports.clone(),
+        },
+        None => pryx_tools::Network::None,
     }
 }
 

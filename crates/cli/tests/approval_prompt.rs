@@ -206,9 +206,13 @@ async fn an_mcp_call_previews_its_server_tool_and_arguments_and_binds_to_its_pin
     let server = ScriptedLlm::start().await;
     let env = Env::scripted(&server);
     let calls = env.home.path().join("calls.log");
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile_mcp.py");
-    let cmd = format!("python3 '{}' '{}'", fixture.display(), calls.display());
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../mcp/tests/fixtures/hostile_server.py");
+    let cmd = format!(
+        "python3 '{}' --escapes --calls '{}'",
+        fixture.display(),
+        calls.display()
+    );
     let added = env.run(&["mcp", "add", "hostile", "--cmd", &cmd]);
     assert!(added.status.success(), "{:?}", text(&added));
     let args = json!({"scope": "everything", "confirm": true});

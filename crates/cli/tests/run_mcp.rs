@@ -101,10 +101,14 @@ async fn an_mcp_file_task_reads_freely_and_asks_before_writing() {
 async fn a_read_only_claim_counts_only_from_a_trusted_server() {
     let server = ScriptedLlm::start().await;
     let env = Env::scripted(&server);
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile_mcp.py");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../mcp/tests/fixtures/hostile_server.py");
     let calls = env.home.path().join("calls.log");
-    let cmd = format!("python3 '{}' '{}'", fixture.display(), calls.display());
+    let cmd = format!(
+        "python3 '{}' --escapes --calls '{}'",
+        fixture.display(),
+        calls.display()
+    );
     let added = env.run(&["mcp", "add", "hostile", "--cmd", &cmd]);
     assert!(added.status.success(), "{:?}", text(&added));
     // The claim stays visible, marked as deciding nothing.

@@ -36,12 +36,7 @@ async fn prepare(unprivileged: bool) -> Attack {
     env.set_secret("PROBE", "probe-secret-value-99");
     assert!(env.home.path().join("secrets.key").exists());
     env.policy("contained", POLICY);
-    let git = std::process::Command::new("git")
-        .args(["init", "-q"])
-        .current_dir(env.ws())
-        .status()
-        .unwrap();
-    assert!(git.success());
+    git_init(env.ws());
     let git_config = std::fs::read_to_string(env.ws().join(".git/config")).unwrap();
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("file"), "x").unwrap();
@@ -224,6 +219,16 @@ fn as_user(unprivileged: bool, program: &str) -> std::process::Command {
     c
 }
 
+/// A git repository in `dir`, so its `.git/config` and hooks are there to protect.
+fn git_init(dir: &std::path::Path) {
+    let git = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(git.success());
+}
+
 fn chown_tree(dir: &std::path::Path, uid: u32) {
     let status = std::process::Command::new("chown")
         .args(["-R", &format!("{uid}:{uid}")])
@@ -269,12 +274,7 @@ async fn code_running_commands_ask_under_an_allow_list_of_their_names() {
         "names",
         &format!("name: names\ntools:\n  allowed:\n    - shell.exec: {{commands: {NAMES}}}\n"),
     );
-    let git = std::process::Command::new("git")
-        .args(["init", "-q"])
-        .current_dir(env.ws())
-        .status()
-        .unwrap();
-    assert!(git.success());
+    git_init(env.ws());
     std::fs::write(env.ws().join("f.txt"), "b\na\n").unwrap();
     std::fs::write(env.ws().join("Makefile"), "all:\n\ttouch RAN\n").unwrap();
     let mut calls: Vec<_> = examples
@@ -387,12 +387,7 @@ async fn a_code_bearing_file_named_by_the_policy_can_be_written() {
         "unnamed",
         "name: unnamed\ntools:\n  allowed:\n    - shell.exec: {commands: [sort]}\n",
     );
-    let git = std::process::Command::new("git")
-        .args(["init", "-q"])
-        .current_dir(env.ws())
-        .status()
-        .unwrap();
-    assert!(git.success());
+    git_init(env.ws());
     std::fs::write(env.ws().join("f.txt"), "[core]\n\tbare = false\n").unwrap();
     let command = json!({"command": "sort -o .git/config f.txt"});
     server.push_all([

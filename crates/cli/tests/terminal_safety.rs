@@ -6,54 +6,10 @@
 
 mod common;
 
+use common::pty::Effects;
 use common::*;
 use serde_json::json;
 use std::process::{Command, Stdio};
-
-/// What a terminal emulator was asked to do besides drawing text.
-#[derive(Default, Debug)]
-struct Effects {
-    titles: Vec<String>,
-    clipboard: Vec<String>,
-    unhandled: Vec<String>,
-}
-
-impl vt100::Callbacks for Effects {
-    fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
-        self.titles
-            .push(String::from_utf8_lossy(title).into_owned());
-    }
-    fn set_window_icon_name(&mut self, _: &mut vt100::Screen, name: &[u8]) {
-        self.titles.push(String::from_utf8_lossy(name).into_owned());
-    }
-    fn copy_to_clipboard(&mut self, _: &mut vt100::Screen, _: &[u8], data: &[u8]) {
-        self.clipboard
-            .push(String::from_utf8_lossy(data).into_owned());
-    }
-    fn unhandled_char(&mut self, _: &mut vt100::Screen, c: char) {
-        self.unhandled.push(format!("char {c:?}"));
-    }
-    fn unhandled_control(&mut self, _: &mut vt100::Screen, b: u8) {
-        self.unhandled.push(format!("control {b:#x}"));
-    }
-    fn unhandled_escape(&mut self, _: &mut vt100::Screen, i1: Option<u8>, i2: Option<u8>, b: u8) {
-        self.unhandled.push(format!("escape {i1:?} {i2:?} {b:#x}"));
-    }
-    fn unhandled_csi(
-        &mut self,
-        _: &mut vt100::Screen,
-        i1: Option<u8>,
-        i2: Option<u8>,
-        params: &[&[u16]],
-        c: char,
-    ) {
-        self.unhandled
-            .push(format!("csi {i1:?} {i2:?} {params:?} {c:?}"));
-    }
-    fn unhandled_osc(&mut self, _: &mut vt100::Screen, params: &[&[u8]]) {
-        self.unhandled.push(format!("osc {params:?}"));
-    }
-}
 
 /// Runs `pryx ARGS` under a pseudo-terminal (util-linux `script`) and returns the raw bytes the
 /// terminal received.
@@ -188,14 +144,14 @@ fn hostile_mcp_tool_descriptions_are_shown_escaped() {
         rt.block_on(ScriptedLlm::start())
     };
     let env = Env::scripted(&server);
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile_mcp.py");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../mcp/tests/fixtures/hostile_server.py");
     let added = env.run(&[
         "mcp",
         "add",
         "hostile",
         "--cmd",
-        &format!("python3 '{}'", fixture.display()),
+        &format!("python3 '{}' --escapes", fixture.display()),
     ]);
     assert!(added.status.success(), "{:?}", text(&added));
     let bytes = under_pty(&env, "mcp tools hostile");

@@ -65,22 +65,39 @@ async fn drain(client: &pryx_llm::Client) -> (Vec<StreamEvent>, Option<LlmError>
 }
 
 fn assert_idle_timeout(err: Option<LlmError>, what: &str) {
+    assert_timeout(
+        err,
+        what,
+        (TimeoutPhase::Idle, IDLE),
+        ["stream_idle_timeout_ms", "middle of its answer"],
+    );
+}
+
+/// The call failed with a timeout of `phase` after `limit`, and the message names the setting
+/// and says what happened.
+fn assert_timeout(
+    err: Option<LlmError>,
+    what: &str,
+    (phase, limit): (TimeoutPhase, Duration),
+    phrases: [&str; 2],
+) {
     let err = err.unwrap_or_else(|| panic!("{what}: the call must fail"));
     assert_eq!(err.code(), ErrorCode::LlmTimeout, "{what}: {err}");
     assert!(
         matches!(
-            err,
+            &err,
             LlmError::Timeout {
-                phase: TimeoutPhase::Idle,
+                phase: p,
                 after,
                 ..
-            } if after == IDLE
+            } if *p == phase && *after == limit
         ),
         "{what}: {err:?}"
     );
     let text = err.to_string();
-    assert!(text.contains("stream_idle_timeout_ms"), "{what}: {text}");
-    assert!(text.contains("middle of its answer"), "{what}: {text}");
+    for phrase in phrases {
+        assert!(text.contains(phrase), "{what}: {text}");
+    }
 }
 
 #[tokio::test]
@@ -183,22 +200,12 @@ fn deadline_client(kind: ProviderKind, server: &ScriptedLlm) -> pryx_llm::Client
 }
 
 fn assert_call_timeout(err: Option<LlmError>, what: &str) {
-    let err = err.unwrap_or_else(|| panic!("{what}: the call must fail"));
-    assert_eq!(err.code(), ErrorCode::LlmTimeout, "{what}: {err}");
-    assert!(
-        matches!(
-            err,
-            LlmError::Timeout {
-                phase: TimeoutPhase::Call,
-                after,
-                ..
-            } if after == CALL
-        ),
-        "{what}: {err:?}"
+    assert_timeout(
+        err,
+        what,
+        (TimeoutPhase::Call, CALL),
+        ["call_timeout_ms", "did not finish its answer"],
     );
-    let text = err.to_string();
-    assert!(text.contains("call_timeout_ms"), "{what}: {text}");
-    assert!(text.contains("did not finish its answer"), "{what}: {text}");
 }
 
 #[tokio::test]

@@ -43,6 +43,10 @@ pub struct Decision {
     /// unless a person approved the call.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub writes_code_files: bool,
+    /// For a shell call that reaches the network (a command in it shows `fetch`): the TCP
+    /// ports it may connect to once it runs, allowed or approved. `None`: no network at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_ports: Option<Vec<u16>>,
 }
 
 impl Decision {
@@ -53,6 +57,7 @@ impl Decision {
             reason: reason.into(),
             details: serde_json::Value::Object(serde_json::Map::new()),
             writes_code_files: false,
+            network_ports: None,
         }
     }
 

@@ -97,7 +97,7 @@ pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
     // Allowed with code-bearing writes: the rule named every one (else it would ask).
     decision.writes_code_files =
         decision.action == Action::Allow && !judge.found.code_writes.is_empty();
-    match ctx.uncontained_shell {
+    let mut decision = match ctx.uncontained_shell {
         Some(gap) if decision.action == Action::Allow && kind == Some(ToolKind::Exec) => {
             Decision::new(
                 Action::Ask,
@@ -106,7 +106,9 @@ pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
             )
         }
         _ => decision,
-    }
+    };
+    decision.network_ports = crate::shell_network::ports(&judge.found.commands);
+    decision
 }
 
 fn str_arg<'v>(args: &'v Value, key: &str) -> Result<Option<&'v str>, String> {

@@ -36,4 +36,3 @@ pub use load::{LoadReport, PolicyError, load_dir, load_file, parse_policy};
 pub use path::{PathProblem, resolve_path};
 pub use pattern::{domain_matches, tool_matches};
 pub use rate::RateLedger;
-pub use shell_network::shell_network;

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::shell::{Capability, ShellCommand, analyze};
+use crate::shell::{Capability, ShellCommand};
 
 /// A place a fetching command names in its arguments.
 pub(crate) struct Remote {
@@ -65,17 +65,16 @@ pub(crate) fn remotes(commands: &[ShellCommand]) -> Vec<Remote> {
     out
 }
 
-/// The TCP ports an allowed shell line may connect to, or `None` when no command in it
-/// fetches (the command then gets no network at all). Ports come from the places the
+/// The TCP ports the commands of an allowed shell line may connect to, or `None` when none of
+/// them fetches (the line then gets no network at all). Ports come from the places the
 /// arguments name (a URL's port or its scheme's default; 22 for the ssh family, 9418 for
 /// `git://`); a fetching command that names none gets the web's ports, 80 and 443.
-pub fn shell_network(line: &str) -> Option<Vec<u16>> {
-    let facts = analyze(line);
-    if !facts.commands.iter().any(fetches) {
+pub(crate) fn ports(commands: &[ShellCommand]) -> Option<Vec<u16>> {
+    if !commands.iter().any(fetches) {
         return None;
     }
     let mut ports = BTreeSet::new();
-    for cmd in facts.commands.iter().filter(|c| fetches(c)) {
+    for cmd in commands.iter().filter(|c| fetches(c)) {
         if cmd
             .words
             .first()
@@ -84,7 +83,7 @@ pub fn shell_network(line: &str) -> Option<Vec<u16>> {
             ports.insert(22);
         }
     }
-    for remote in remotes(&facts.commands) {
+    for remote in remotes(commands) {
         let port = remote
             .url
             .port_or_known_default()
@@ -104,6 +103,11 @@ pub fn shell_network(line: &str) -> Option<Vec<u16>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shell::analyze;
+
+    fn shell_network(line: &str) -> Option<Vec<u16>> {
+        ports(&analyze(line).commands)
+    }
 
     #[test]
     fn commands_that_do_not_fetch_get_no_network() {

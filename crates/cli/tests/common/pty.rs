@@ -21,9 +21,15 @@ impl vt100::Callbacks for Effects {
         self.titles
             .push(String::from_utf8_lossy(title).into_owned());
     }
+    fn set_window_icon_name(&mut self, _: &mut vt100::Screen, name: &[u8]) {
+        self.titles.push(String::from_utf8_lossy(name).into_owned());
+    }
     fn copy_to_clipboard(&mut self, _: &mut vt100::Screen, _: &[u8], data: &[u8]) {
         self.clipboard
             .push(String::from_utf8_lossy(data).into_owned());
+    }
+    fn unhandled_char(&mut self, _: &mut vt100::Screen, c: char) {
+        self.unhandled.push(format!("char {c:?}"));
     }
     fn unhandled_control(&mut self, _: &mut vt100::Screen, b: u8) {
         self.unhandled.push(format!("control {b:#x}"));
