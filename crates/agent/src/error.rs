@@ -9,6 +9,15 @@ pub enum AgentError {
     Constraint(#[from] pryx_catalog::ConstraintError),
     #[error("the local store failed: {0}; run `pryx doctor`")]
     Store(#[from] pryx_store::StoreError),
+    /// A message that cannot fit the model even alone; refused before it is stored.
+    #[error(
+        "the message is too large for {model}: with the system prompt and tool definitions it needs about {estimated} tokens and the model takes at most {limit}; shorten or split it, or pick a model with a larger context"
+    )]
+    PromptTooLarge {
+        model: String,
+        estimated: u32,
+        limit: u32,
+    },
     #[error("session {0} not found; list sessions with `pryx sessions` or start a new one")]
     SessionNotFound(String),
     #[error("tool {tool} failed fatally: {message}")]
@@ -22,6 +31,7 @@ impl AgentError {
         match self {
             AgentError::Llm(e) => e.code(),
             AgentError::Constraint(e) => e.code(),
+            AgentError::PromptTooLarge { .. } => ErrorCode::LlmContextExceeded,
             AgentError::Store(_) => ErrorCode::StoreFailed,
             AgentError::SessionNotFound(_) => ErrorCode::NotFound,
             AgentError::FatalTool { .. } => ErrorCode::ToolFailed,

@@ -74,6 +74,7 @@ impl Agent {
         session_id: &str,
         prompt: &str,
     ) -> Result<BegunTurn, AgentError> {
+        self.check_prompt_fits(prompt)?;
         // Store work is batched into few hops to the store thread (each costs a wake-up).
         let sid = session_id.to_string();
         let (session, stored) = self
@@ -119,6 +120,42 @@ impl Agent {
             history,
             span: turn_span,
         })
+    }
+
+    fn tool_specs(&self) -> Vec<ToolSpec> {
+        self.parts
+            .tools
+            .definitions()
+            .into_iter()
+            .map(|d| ToolSpec {
+                name: d.name,
+                description: d.description,
+                parameters: d.parameters,
+            })
+            .collect()
+    }
+
+    /// Refuses a prompt that could never fit the model, before it is stored: kept in the
+    /// history, it would make every later turn of the session fail the same way.
+    fn check_prompt_fits(&self, prompt: &str) -> Result<(), AgentError> {
+        let tools = serde_json::to_string(&self.tool_specs()).unwrap_or_default();
+        let text = format!("{}{tools}{prompt}", system_prompt(self.workspace()));
+        match check_request(
+            &self.parts.model,
+            estimate_tokens(&text),
+            false,
+            false,
+            None,
+        ) {
+            Err(pryx_catalog::ConstraintError::ContextExceeded { estimated, limit }) => {
+                Err(AgentError::PromptTooLarge {
+                    model: self.model_id(),
+                    estimated,
+                    limit,
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Runs a begun turn to its end.
@@ -196,17 +233,7 @@ impl Agent {
                 system.push_str(&extra);
             }
         }
-        let tools: Vec<ToolSpec> = self
-            .parts
-            .tools
-            .definitions()
-            .into_iter()
-            .map(|d| ToolSpec {
-                name: d.name,
-                description: d.description,
-                parameters: d.parameters,
-            })
-            .collect();
+        let tools = self.tool_specs();
         loop {
             if turn.cancel.is_cancelled() {
                 report.stop = TurnStop::Cancelled;

@@ -81,3 +81,114 @@ async fn an_acknowledged_message_survives_kill_9_and_its_turn_is_closed_at_the_n
     let last = serde_json::to_string(&asked.last().unwrap().body).unwrap();
     assert!(last.contains("remember me"), "{last}");
 }
+
+/// Bursts of messages from several clients, `kill -9` at a different moment of each round:
+/// every message the API acknowledged (202) is on disk afterwards, in ≥ 10 rounds and ≥ 500
+/// acknowledged messages in all. (`bench/reliability.sh` runs more rounds.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_messages_survive_kill_9_in_bursts() {
+    // `bench/reliability.sh` runs more rounds.
+    let rounds: usize = std::env::var("PRYX_KILL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    const CLIENTS: usize = 4;
+    const PER_CLIENT: usize = 40;
+    let llm = ScriptedLlm::start().await;
+    // Turns wait on their model for ever: each session stays busy, so every message needs one.
+    llm.hold();
+    let env = Env::scripted(&llm);
+    let mut acknowledged: Vec<(String, String)> = Vec::new();
+    for round in 0..rounds {
+        let serve = Serve::start(&env, &[]);
+        let api = Api::of(env.home.path(), serve.port);
+        let sessions: Vec<Vec<String>> = (0..CLIENTS)
+            .map(|_| {
+                (0..PER_CLIENT)
+                    .map(|_| {
+                        api.create_session(json!({}))["id"]
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    })
+                    .collect()
+            })
+            .collect();
+        // The kill comes after a different number of acknowledgements each round, while the
+        // clients keep posting.
+        let kill_after = 50 + (round * 13) % 60;
+        let acks = std::sync::atomic::AtomicUsize::new(0);
+        let pid = serve.child.id();
+        let round_acks: Vec<(String, String)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = sessions
+                .iter()
+                .enumerate()
+                .map(|(client, sids)| {
+                    let (api, acks) = (&api, &acks);
+                    scope.spawn(move || {
+                        let mut mine = Vec::new();
+                        for (i, sid) in sids.iter().enumerate() {
+                            let content = format!("round {round} client {client} message {i}");
+                            let Ok(reply) = api.try_call(
+                                "POST",
+                                &format!("/api/v1/sessions/{sid}/messages"),
+                                Some(&json!({ "content": content })),
+                            ) else {
+                                break;
+                            };
+                            if reply.status != 202 {
+                                break;
+                            }
+                            mine.push((sid.clone(), content));
+                            if acks.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+                                == kill_after
+                            {
+                                let _ = std::process::Command::new("kill")
+                                    .args(["-KILL", &pid.to_string()])
+                                    .status();
+                            }
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        let mut serve = serve;
+        serve.child.wait().unwrap();
+        assert!(
+            round_acks.len() >= kill_after,
+            "round {round}: the kill came after {kill_after} acknowledgements"
+        );
+        acknowledged.extend(round_acks);
+    }
+    assert!(
+        acknowledged.len() >= 500,
+        "only {} messages were acknowledged",
+        acknowledged.len()
+    );
+    let store = env.store();
+    let lost: Vec<&(String, String)> = acknowledged
+        .iter()
+        .filter(|(sid, content)| {
+            !store
+                .list_messages(sid)
+                .unwrap()
+                .iter()
+                .any(|m| &m.text == content)
+        })
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged messages were lost: {lost:?}",
+        lost.len(),
+        acknowledged.len()
+    );
+    println!(
+        "kill -9 bursts: {rounds} rounds, {} acknowledged, 0 lost",
+        acknowledged.len()
+    );
+}

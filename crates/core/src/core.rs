@@ -299,6 +299,18 @@ impl Core {
         Ok((snap, profile, spec))
     }
 
+    /// Whether the store works: `Err` with the reason when it cannot be read, or cannot be
+    /// written since a write failed (full disk, read-only). While writes fail this tries one, so
+    /// the answer turns healthy by itself once space returns. Blocking.
+    pub fn store_health(&self) -> Result<(), String> {
+        let store = self.store();
+        store.schema_version().map_err(|e| e.to_string())?;
+        if store.write_problem().is_some() {
+            store.probe_write().map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
     pub fn uptime(&self) -> Duration {
         self.inner.started.elapsed()
     }
@@ -326,6 +338,24 @@ impl Core {
         } else {
             Err(CoreError::SessionNotFound(id.to_string()))
         }
+    }
+
+    /// Takes back a session's last user message with what answered it (e.g. one too large for
+    /// the model); refused while a turn runs there. Returns how many messages went.
+    pub fn remove_last_user_message(
+        &self,
+        session_id: &str,
+        message_id: &str,
+    ) -> Result<u64, CoreError> {
+        if self.is_busy(session_id) {
+            return Err(CoreError::SessionBusy(session_id.to_string()));
+        }
+        if self.store().get_session(session_id)?.is_none() {
+            return Err(CoreError::SessionNotFound(session_id.to_string()));
+        }
+        Ok(self
+            .store()
+            .remove_last_user_message(session_id, message_id)?)
     }
 
     /// Starts a turn in the background and returns once it is accepted. Its events go to the
@@ -483,6 +513,8 @@ impl Core {
             return;
         }
         let surface = self.inner.pool.base.surface;
+        // Masked here too: an event that cannot be stored skips the store's masking.
+        let message = &*store.redactor().text(message);
         let payloads = [
             EventPayload::ErrorOccurred(ErrorOccurred::new(code, message)),
             EventPayload::TurnCompleted(TurnEnd::Error {
@@ -491,12 +523,23 @@ impl Core {
             }),
         ];
         for payload in payloads {
-            match store.append_event(session_id, surface, &payload) {
-                Ok(e) => deliver(&self.inner.turns, &self.inner.observer, &self.inner.bus, &e),
-                Err(e) => {
-                    tracing::warn!(session = %session_id, error = %e, "cannot record the end of a failed turn")
-                }
-            }
+            let event = store
+                .append_event(session_id, surface, &payload)
+                .unwrap_or_else(|e| {
+                    // Every surface must still learn that the turn is over (streams end, the
+                    // session frees): the event goes out live, marked as not stored.
+                    tracing::warn!(session = %session_id, error = %e, "cannot record the end of a failed turn; sending it unsaved");
+                    let mut event =
+                        pryx_protocol::Event::new(session_id, surface, payload, pryx_store::now_ts());
+                    event.unsaved = true;
+                    event
+                });
+            deliver(
+                &self.inner.turns,
+                &self.inner.observer,
+                &self.inner.bus,
+                &event,
+            );
         }
     }
 

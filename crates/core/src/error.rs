@@ -33,6 +33,17 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// The store could not write (full disk, read-only data dir): nothing is wrong with the
+    /// request, and it can succeed later.
+    pub fn cannot_write(&self) -> bool {
+        use pryx_store::StoreError::CannotWrite;
+        matches!(
+            self,
+            CoreError::Store(CannotWrite(_))
+                | CoreError::Turn(pryx_agent::AgentError::Store(CannotWrite(_)))
+        )
+    }
+
     /// The wire code surfaces switch on.
     pub fn code(&self) -> ErrorCode {
         match self {

@@ -187,6 +187,14 @@ pub struct TurnAccepted {
     pub after_version: u64,
 }
 
+/// The answer to `DELETE /sessions/{id}/messages/{message_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RemovedMessages {
+    /// How many messages went: the user message and what answered it.
+    pub removed: u64,
+}
+
 /// `POST /turns/{id}/cancel`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -337,6 +345,9 @@ pub struct Health {
     pub status: String,
     pub version: String,
     pub uptime_seconds: u64,
+    /// Why the core is not ready (e.g. the database cannot be written: the disk is full).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The components block of PRD §13.

@@ -121,6 +121,10 @@ pub struct Event {
     /// RFC 3339 UTC.
     pub timestamp: String,
     pub version: Option<u64>,
+    /// A persistent kind of event that could not be stored (the disk is full, the database is
+    /// read-only): delivered live so surfaces still learn how the turn ended, but it has no
+    /// version and is never replayed.
+    pub unsaved: bool,
 }
 
 impl Event {
@@ -137,6 +141,7 @@ impl Event {
             payload: payload.into(),
             timestamp: timestamp.into(),
             version: None,
+            unsaved: false,
         }
     }
 
@@ -171,6 +176,8 @@ struct WireOut<'a> {
     timestamp: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<u64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    unsaved: bool,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +192,8 @@ struct WireIn {
     timestamp: String,
     #[serde(default)]
     version: Option<u64>,
+    #[serde(default)]
+    unsaved: bool,
 }
 
 impl Serialize for Event {
@@ -197,6 +206,7 @@ impl Serialize for Event {
             payload: &self.payload,
             timestamp: &self.timestamp,
             version: self.version,
+            unsaved: self.unsaved,
         }
         .serialize(serializer)
     }
@@ -211,6 +221,7 @@ impl<'de> Deserialize<'de> for Event {
             surface: w.surface,
             timestamp: w.timestamp,
             version: w.version,
+            unsaved: w.unsaved,
         })
     }
 }
@@ -233,4 +244,7 @@ pub struct EventEnvelope {
     /// Per-session sequence number of persisted events; absent on `session.delta` and
     /// `session.typing`.
     version: Option<u64>,
+    /// Present (and true) on an event that should have been stored but could not be (full
+    /// disk, read-only database): it is never replayed.
+    unsaved: Option<bool>,
 }

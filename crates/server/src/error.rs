@@ -83,6 +83,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Forbidden | ErrorCode::ToolDenied => StatusCode::FORBIDDEN,
         ErrorCode::Conflict | ErrorCode::ProviderNotConfigured => StatusCode::CONFLICT,
         ErrorCode::LlmRateLimited => StatusCode::TOO_MANY_REQUESTS,
+        // Only ever an answer at accept time: the message cannot fit the model.
+        ErrorCode::LlmContextExceeded => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -100,6 +102,8 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         let status = match &e {
             CoreError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            // Nothing was accepted; it works again once the disk has room.
+            other if other.cannot_write() => StatusCode::SERVICE_UNAVAILABLE,
             other => status_of(other.code()),
         };
         ApiError::new(status, e.code(), e.to_string())

@@ -66,6 +66,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
             routes::sessions::update
         ))
         .routes(routes!(routes::sessions::send))
+        .routes(routes!(routes::sessions::remove_message))
         .routes(routes!(routes::sessions::spans))
         .routes(routes!(routes::turns::cancel))
         .routes(routes!(routes::approvals::list))

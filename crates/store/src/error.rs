@@ -65,6 +65,14 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    /// A write failed for a reason outside the database (a full disk, a read-only file system
+    /// or file, an I/O error); what is stored is intact, and writes work again once the cause is
+    /// gone.
+    #[error(
+        "cannot write to the database: {0}; free disk space or make the data dir writable (Pryx recovers by itself once writes succeed)"
+    )]
+    CannotWrite(String),
+
     /// Any other SQLite failure.
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
@@ -87,6 +95,13 @@ impl From<rusqlite::Error> for StoreError {
         match e.sqlite_error_code() {
             Some(C::DatabaseBusy | C::DatabaseLocked) => StoreError::Busy,
             Some(C::DatabaseCorrupt | C::NotADatabase) => StoreError::Corrupt(e.to_string()),
+            Some(C::DiskFull) => StoreError::CannotWrite("the disk is full".into()),
+            Some(C::ReadOnly) => StoreError::CannotWrite(
+                "the database is read-only (a read-only file system, or a file or directory Pryx may not write)"
+                    .into(),
+            ),
+            Some(C::PermissionDenied) => StoreError::CannotWrite("permission denied".into()),
+            Some(C::SystemIoFailure) => StoreError::CannotWrite(format!("an I/O error ({e})")),
             _ => StoreError::Sqlite(e),
         }
     }
@@ -128,5 +143,13 @@ mod tests {
         assert!(matches!(StoreError::from(busy), StoreError::Busy));
         let corrupt = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(11), None);
         assert!(matches!(StoreError::from(corrupt), StoreError::Corrupt(_)));
+        // SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR_WRITE: the data is fine, the place is not.
+        for code in [13, 8, 10 | (3 << 8)] {
+            let e = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+            assert!(
+                matches!(StoreError::from(e), StoreError::CannotWrite(_)),
+                "{code}"
+            );
+        }
     }
 }

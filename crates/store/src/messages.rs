@@ -1,7 +1,7 @@
 //! Messages of a session, in order. `content` holds the provider-neutral message (text, tool
 //! calls, tool results) as JSON; `text` is its plain text, which feeds full-text search.
 
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
@@ -209,6 +209,50 @@ impl Store {
         })
     }
 
+    /// Removes the session's last user message and everything after it (the answer and tool
+    /// results of its turn), so a message that broke the session can be taken back. Only the
+    /// last user message qualifies: earlier history is what later answers were built on.
+    /// Returns how many messages went. Spent tokens and cost stay on the session's totals.
+    pub fn remove_last_user_message(&self, session_id: &str, message_id: &str) -> Result<u64> {
+        self.with_tx(|tx| {
+            let found: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT seq, role FROM messages WHERE id = ?1 AND session_id = ?2",
+                    params![message_id, session_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((seq, role)) = found else {
+                return Err(StoreError::NotFound {
+                    what: "message",
+                    id: message_id.to_string(),
+                });
+            };
+            let last_user: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = ?1 AND role = 'user'",
+                [session_id],
+                |r| r.get(0),
+            )?;
+            if role != "user" || seq != last_user {
+                return Err(StoreError::Invalid {
+                    what: "message removal",
+                    detail: format!(
+                        "message {message_id} is not the session's last user message; only that one (with what answered it) can be removed"
+                    ),
+                });
+            }
+            let removed = tx.execute(
+                "DELETE FROM messages WHERE session_id = ?1 AND seq >= ?2",
+                params![session_id, seq],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET updated_at = ?2 WHERE id = ?1",
+                params![session_id, now_ts()],
+            )?;
+            Ok(removed as u64)
+        })
+    }
+
     /// One message by id.
     pub fn get_message(&self, id: &str) -> Result<Option<Message>> {
         self.with_conn(|c| {
@@ -287,6 +331,49 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn only_the_last_user_message_and_its_answers_can_be_removed() {
+        let store = Store::open_in_memory().unwrap();
+        let s = store.create_session(&NewSession::default()).unwrap();
+        let first = store
+            .append_message(&msg(&s.id, Role::User, "first"))
+            .unwrap();
+        let answer = store
+            .append_message(&msg(&s.id, Role::Assistant, "a1"))
+            .unwrap();
+        let huge = store
+            .append_message(&msg(&s.id, Role::User, "needle huge"))
+            .unwrap();
+        store
+            .append_message(&msg(&s.id, Role::Assistant, "a2"))
+            .unwrap();
+        for (id, why) in [(&first.id, "earlier"), (&answer.id, "not a user message")] {
+            let err = store.remove_last_user_message(&s.id, id).unwrap_err();
+            assert!(matches!(err, StoreError::Invalid { .. }), "{why}: {err}");
+        }
+        let err = store
+            .remove_last_user_message("other", &huge.id)
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+        assert_eq!(store.remove_last_user_message(&s.id, &huge.id).unwrap(), 2);
+        let left: Vec<_> = store
+            .list_messages(&s.id)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(left, vec![first.id, answer.id]);
+        assert!(
+            store.search_sessions("needle", 10, 0).unwrap().is_empty(),
+            "the search index forgets it"
+        );
+        // The next message takes the freed place in the order.
+        let next = store
+            .append_message(&msg(&s.id, Role::User, "again"))
+            .unwrap();
+        assert_eq!(next.seq, 3);
     }
 
     #[test]

@@ -22,6 +22,9 @@ use crate::migrate;
 /// How long a statement waits for another connection's lock before failing with `Busy`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Bytes of WAL kept after a checkpoint (SQLite checkpoints every 1,000 pages by default).
+const WAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
+
 /// A handle on the Pryx database. Cheap to clone; all clones share one connection. Methods are
 /// synchronous: async callers wrap them in `spawn_blocking`.
 #[derive(Clone)]
@@ -34,6 +37,9 @@ struct Inner {
     path: Option<PathBuf>,
     secrets: RwLock<Secrets>,
     audit: AuditState,
+    /// Why the last write failed for a cause outside the database (full disk, read-only);
+    /// cleared by the next write that succeeds.
+    write_problem: Mutex<Option<String>>,
 }
 
 /// Secret values masked in everything written (each with its name, for the markers of what a
@@ -77,6 +83,7 @@ impl Store {
                 path: Some(path.to_path_buf()),
                 secrets: RwLock::default(),
                 audit: AuditState::default(),
+                write_problem: Mutex::default(),
             }),
         })
     }
@@ -122,6 +129,7 @@ impl Store {
                 path: None,
                 secrets: RwLock::default(),
                 audit: AuditState::default(),
+                write_problem: Mutex::default(),
             }),
         })
     }
@@ -168,12 +176,61 @@ impl Store {
     }
 
     /// Runs `f` inside an immediate (write-locking) transaction, committing if it succeeds.
+    /// Notes whether writes work (see [`Store::write_problem`]).
     pub(crate) fn with_tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        drop(conn);
+        self.note_write(result.as_ref().err());
+        result
+    }
+
+    fn note_write(&self, error: Option<&StoreError>) {
+        let mut problem = self
+            .inner
+            .write_problem
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match error {
+            Some(StoreError::CannotWrite(why)) => {
+                if problem.is_none() {
+                    tracing::warn!(reason = %why, "the database cannot be written; turns fail until it can");
+                }
+                *problem = Some(why.clone());
+            }
+            // Refused for what was written, not for where: says nothing about the disk.
+            Some(_) => {}
+            None => {
+                if problem.take().is_some() {
+                    tracing::info!("the database can be written again");
+                }
+            }
+        }
+    }
+
+    /// Why writes currently fail (full disk, read-only file system), `None` while they work.
+    /// Set by a failed write, cleared by the next one that succeeds.
+    pub fn write_problem(&self) -> Option<String> {
+        self.inner
+            .write_problem
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Tries a real (tiny) write, so a store that could not write notices by itself that it can
+    /// again: rewrites the schema version with its own value, which commits one page.
+    pub fn probe_write(&self) -> Result<()> {
+        self.with_tx(|tx| {
+            let version = migrate::user_version(tx)?;
+            tx.pragma_update(None, "user_version", version)?;
+            Ok(())
+        })
     }
 }
 
@@ -195,6 +252,9 @@ fn configure(conn: &Connection, file: bool) -> Result<()> {
         }
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Checkpoints reset the WAL; this caps the file they leave behind, so it stays bounded
+    // however large one burst of writes made it.
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }
@@ -243,6 +303,22 @@ mod tests {
             .with_conn(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(sync, 1, "synchronous=NORMAL");
+    }
+
+    #[test]
+    fn a_write_that_cannot_reach_the_disk_is_noted_until_one_succeeds() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.write_problem(), None);
+        let full: Result<()> =
+            store.with_tx(|_| Err(StoreError::CannotWrite("the disk is full".into())));
+        assert!(full.is_err());
+        assert_eq!(store.write_problem().as_deref(), Some("the disk is full"));
+        // A refusal of what was written says nothing about the disk.
+        let _ = store.with_tx::<()>(|_| Err(StoreError::Busy));
+        assert!(store.write_problem().is_some());
+        store.probe_write().unwrap();
+        assert_eq!(store.write_problem(), None);
+        assert_eq!(store.schema_version().unwrap(), migrate::SCHEMA_VERSION);
     }
 
     #[test]

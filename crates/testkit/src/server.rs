@@ -42,6 +42,8 @@ struct Shared {
     /// What `GET /v1/models` lists.
     models: Mutex<Vec<String>>,
     meter: Arc<BodyMeter>,
+    /// While true, chat requests are recorded but not answered.
+    held: tokio::sync::watch::Sender<bool>,
 }
 
 /// How much of the answers' bodies the server handed to the connection, and how many body
@@ -99,6 +101,19 @@ impl ScriptedLlm {
             let _ = axum::serve(listener, app).await;
         });
         Ok(ScriptedLlm { addr, shared, task })
+    }
+
+    /// Holds every chat request from now on (recorded, not answered) until [`ScriptedLlm::release`],
+    /// so a test can change the world while a turn waits on its model.
+    pub fn hold(&self) -> &Self {
+        self.shared.held.send_replace(true);
+        self
+    }
+
+    /// Answers the held requests (and the ones after) again.
+    pub fn release(&self) -> &Self {
+        self.shared.held.send_replace(false);
+        self
     }
 
     /// Queues a turn; turns are served in order, one per request.
@@ -221,7 +236,7 @@ async fn openai(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    answer(&shared, false, uri, headers, body)
+    answer(&shared, false, uri, headers, body).await
 }
 
 async fn anthropic(
@@ -230,10 +245,10 @@ async fn anthropic(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    answer(&shared, true, uri, headers, body)
+    answer(&shared, true, uri, headers, body).await
 }
 
-fn answer(
+async fn answer(
     shared: &Shared,
     is_anthropic: bool,
     uri: Uri,
@@ -265,6 +280,7 @@ fn answer(
             headers,
             body: json,
         });
+    let _ = shared.held.subscribe().wait_for(|held| !held).await;
     let Some(turn) = shared
         .turns
         .lock()

@@ -141,7 +141,15 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         },
     )?;
     mask.follow(core.store().clone());
-    core.recover_interrupted()?;
+    match core.recover_interrupted() {
+        Ok(_) => {}
+        // A full disk or read-only data dir must not keep the API (and its readiness report)
+        // down; what is left open is closed at a later start.
+        Err(pryx_core::CoreError::Store(e @ pryx_store::StoreError::CannotWrite(_))) => {
+            tracing::warn!(error = %e, "cannot close the turns a previous run left open");
+        }
+        Err(e) => return Err(e.into()),
+    }
     let token = pryx_server::token::load_or_create(&dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await

@@ -18,7 +18,16 @@ pub struct Env {
 impl Env {
     /// A data dir whose config points provider `mock` (priced as OpenAI) at `base_url`.
     pub fn new(base_url: &str, kind: &str, model: &str) -> Env {
-        let home = tempfile::tempdir().unwrap();
+        Env::with_home(tempfile::tempdir().unwrap(), base_url, kind, model)
+    }
+
+    /// As [`Env::scripted`], with the data dir in `parent` (e.g. a small file system).
+    pub fn scripted_in(parent: &Path, server: &ScriptedLlm) -> Env {
+        let home = tempfile::tempdir_in(parent).unwrap();
+        Env::with_home(home, &server.base_url(), "openai-compatible", "gpt-4o")
+    }
+
+    fn with_home(home: tempfile::TempDir, base_url: &str, kind: &str, model: &str) -> Env {
         let ws = tempfile::tempdir().unwrap();
         let config = serde_json::json!({
             "providers": {"mock": {"kind": kind, "base_url": base_url, "catalog_id": if kind == "anthropic" { "anthropic" } else { "openai" }}},

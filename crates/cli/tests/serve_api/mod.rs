@@ -67,17 +67,26 @@ impl Api {
 
     /// One call; the connection is closed by the server after the answer.
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(CALL_TIMEOUT)).unwrap();
-        s.write_all(self.request(method, path, body, false).as_bytes())
-            .unwrap();
+        self.try_call(method, path, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: no complete answer: {e}"))
+    }
+
+    /// One call that may find no server (or lose it midway): an error instead of a panic.
+    pub fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> std::io::Result<Reply> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        s.set_read_timeout(Some(CALL_TIMEOUT))?;
+        s.write_all(self.request(method, path, body, false).as_bytes())?;
         let mut raw = Vec::new();
-        s.read_to_end(&mut raw)
-            .unwrap_or_else(|e| panic!("{method} {path}: no complete answer: {e}"));
+        s.read_to_end(&mut raw)?;
         let raw = String::from_utf8_lossy(&raw).into_owned();
         let (head, rest) = raw
             .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("{method} {path}: no HTTP head in {raw:?}"));
+            .ok_or_else(|| std::io::Error::other(format!("no HTTP head in {raw:?}")))?;
         let status = head
             .split_whitespace()
             .nth(1)
@@ -93,7 +102,7 @@ impl Api {
             rest.to_string()
         };
         let json = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
-        Reply { status, text, json }
+        Ok(Reply { status, text, json })
     }
 
     pub fn get(&self, path: &str) -> Reply {

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use pryx_core::{Core, SessionChange, SessionRequest};
 use pryx_protocol::ErrorEnvelope;
 use pryx_protocol::api::{
-    CreateSession, MessageView, SendMessage, SessionDetail, SessionList, SessionSummary, SpanInfo,
-    SpanList, TurnAccepted, UpdateSession,
+    CreateSession, MessageView, RemovedMessages, SendMessage, SessionDetail, SessionList,
+    SessionSummary, SpanInfo, SpanList, TurnAccepted, UpdateSession,
 };
 use pryx_store::{Page, Session};
 use serde::Deserialize;
@@ -317,6 +317,21 @@ pub async fn delete(
     let core = st.core.clone();
     blocking(move || Ok(core.delete_session(&id)?)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the session's last user message and the answer it got (for a message that cannot fit
+/// the model, or one sent by mistake). Any other message is refused with 400.
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}/messages/{message_id}", tag = "sessions",
+    params(("id" = String, Path, description = "session id"), ("message_id" = String, Path, description = "the session's last user message")),
+    responses((status = 200, body = RemovedMessages), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, description = "a turn is running in the session", body = ErrorEnvelope)))]
+pub async fn remove_message(
+    State(st): State<Arc<AppState>>,
+    ApiPath((id, message_id)): ApiPath<(String, String)>,
+) -> Result<Json<RemovedMessages>, ApiError> {
+    let core = st.core.clone();
+    let removed = blocking(move || Ok(core.remove_last_user_message(&id, &message_id)?)).await?;
+    Ok(Json(RemovedMessages { removed }))
 }
 
 /// One Server-Sent Event of a streamed turn.

@@ -18,35 +18,41 @@ use utoipa::IntoParams;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-fn health(st: &AppState, status: &str) -> Health {
+fn health(st: &AppState, status: &str, reason: Option<String>) -> Health {
     Health {
         status: status.to_string(),
         version: VERSION.to_string(),
         uptime_seconds: st.core.uptime().as_secs(),
+        reason,
     }
 }
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/api/v1/health", tag = "system", security(()), responses((status = 200, body = Health)))]
 pub async fn live(State(st): State<Arc<AppState>>) -> Json<Health> {
-    Json(health(&st, "healthy"))
+    Json(health(&st, "healthy", None))
 }
 
-/// Readiness: the database answers and the core accepts turns.
+/// Readiness: the database can be read and written and the core accepts turns. While writes
+/// fail (full disk, read-only data dir) it answers 503 `degraded` with the reason, and turns
+/// `ready` again by itself once a write succeeds.
 #[utoipa::path(get, path = "/api/v1/health/ready", tag = "system", security(()),
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn ready(State(st): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
+    if st.core.is_shutting_down() {
+        let h = health(&st, "unavailable", Some("the core is shutting down".into()));
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(h));
+    }
     let core = st.core.clone();
-    let db_ok = blocking(move || Ok(core.store().schema_version().is_ok()))
+    let store = blocking(move || Ok(core.store_health()))
         .await
-        .unwrap_or(false);
-    if db_ok && !st.core.is_shutting_down() {
-        (StatusCode::OK, Json(health(&st, "ready")))
-    } else {
-        (
+        .unwrap_or_else(|e| Err(e.message));
+    match store {
+        Ok(()) => (StatusCode::OK, Json(health(&st, "ready", None))),
+        Err(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(health(&st, "unavailable")),
-        )
+            Json(health(&st, "degraded", Some(reason))),
+        ),
     }
 }
 
@@ -56,9 +62,10 @@ pub async fn ready(State(st): State<Arc<AppState>>) -> (StatusCode, Json<Health>
 pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnostics>, ApiError> {
     let core = st.core.clone();
     let (database, schema_version) = blocking(move || {
-        Ok(match core.store().schema_version() {
-            Ok(v) => ("ok".to_string(), v),
-            Err(e) => (e.to_string(), 0),
+        let version = core.store().schema_version().unwrap_or(0);
+        Ok(match core.store_health() {
+            Ok(()) => ("ok".to_string(), version),
+            Err(reason) => (reason, version),
         })
     })
     .await?;

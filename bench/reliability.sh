@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Reliability bench: the long variants of the fault-injection tests.
+#
+#   1. kill -9 bursts: `pryx serve` killed at a different moment in each of PRYX_KILL_ROUNDS
+#      (default 50) rounds while four clients post; prints how many messages were acknowledged
+#      and that none was lost (the test fails otherwise).
+#   2. the next message right after `turn.completed`: 20 sessions x 500 turns with the scripted
+#      model answering at once, each next message posted the moment the previous turn's
+#      `turn.completed` arrives; any refusal (409 included) counts as an error. Goal: 0.
+#
+# Usage: bench/reliability.sh [--debug]
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+profile=release
+[ "${1:-}" = "--debug" ] && profile=debug
+flag=$([ "$profile" = release ] && echo --release || true)
+
+echo "== kill -9 bursts"
+PRYX_KILL_ROUNDS="${PRYX_KILL_ROUNDS:-50}" cargo test --quiet $flag -p pryx --test serve_crash \
+  acknowledged_messages_survive_kill_9_in_bursts -- --nocapture 2>&1 | grep -E "kill -9 bursts|panicked|FAILED" || true
+
+cargo build --quiet $flag -p pryx --bin pryx -p pryx-testkit --bin pryx-scripted-llm
+cargo build --quiet $flag -p pryx-server --example gateway_load
+pryx="$target/$profile/pryx"
+llm_bin="$target/$profile/pryx-scripted-llm"
+load="$target/$profile/examples/gateway_load"
+
+work="$(mktemp -d)"
+llm_pid=""
+core_pid=""
+cleanup() {
+  [ -n "$core_pid" ] && kill -TERM "$core_pid" 2>/dev/null && wait "$core_pid" 2>/dev/null || true
+  [ -n "$llm_pid" ] && kill "$llm_pid" 2>/dev/null && wait "$llm_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo '[]' >"$work/script.json"
+"$llm_bin" "$work/script.json" >"$work/llm.port" 2>/dev/null &
+llm_pid=$!
+for _ in $(seq 100); do [ -s "$work/llm.port" ] && break; sleep 0.05; done
+llm_url="http://127.0.0.1:$(head -1 "$work/llm.port")"
+
+export PRYX_HOME="$work/home" PRYX_SECRET_BACKEND=file
+mkdir -p "$PRYX_HOME" "$work/ws"
+cat >"$PRYX_HOME/config.json" <<JSON
+{"providers": {"mock": {"kind": "openai-compatible", "base_url": "$llm_url/v1", "catalog_id": "openai"}},
+ "defaults": {"model": "mock/gpt-4o"}, "models": {"auto_refresh": false}}
+JSON
+cd "$work/ws"
+"$pryx" serve --announce --log-to file >"$work/core.port" 2>/dev/null &
+core_pid=$!
+for _ in $(seq 200); do [ -s "$work/core.port" ] && break; sleep 0.05; done
+port="$(head -1 "$work/core.port")"
+token="$(cat "$PRYX_HOME/token")"
+echo "== the next message right after turn.completed"
+"$load" turns "$port" "$token" "$llm_url" 20 500
