@@ -24,11 +24,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::ValidationFailed,
-                format!("invalid request body: {}", e.body_text()),
-            )
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                crate::limits::body_too_large()
+            } else {
+                ApiError::bad_request(format!("invalid request body: {}", e.body_text()))
+            }
         })?;
         let value = pryx_protocol::strict_json::parse_slice(&bytes).map_err(|e| {
             ApiError::new(

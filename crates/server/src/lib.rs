@@ -1,10 +1,13 @@
 //! The HTTP + WebSocket API of the Pryx gateway (PRD §13, DESIGN.md §5.1 and §6): REST under
 //! `/api/v1`, the event socket at `/api/v1/ws`, and the OpenAPI document at
-//! `/api/v1/openapi.json`. Every request passes the Host/Origin/token guard.
+//! `/api/v1/openapi.json`. Every request passes the size limits of `limits` and the
+//! Host/Origin/token guard.
 
+mod conn;
 mod error;
 mod extract;
 mod guard;
+mod limits;
 mod openapi;
 mod routes;
 mod sse;
@@ -16,6 +19,7 @@ pub use error::{ApiError, RequestIds};
 pub use guard::Guard;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use pryx_core::Core;
 use state::AppState;
@@ -97,7 +101,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
 pub struct Server {
     addr: SocketAddr,
     shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
@@ -123,14 +127,7 @@ impl Server {
         });
         let app = router(state);
         let stop = shutdown.clone();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
-        });
+        let task = tokio::spawn(conn::serve(listener, app, stop));
         Ok(Server {
             addr,
             shutdown,
@@ -170,6 +167,8 @@ fn router(state: Arc<AppState>) -> Router {
         state.clone(),
         guard::check,
     ))
+    .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+    .layer(axum::middleware::from_fn(limits::check))
     .layer(axum::middleware::from_fn(guard::request_ids))
     .with_state(state)
 }

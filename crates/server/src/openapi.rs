@@ -1,5 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
+use crate::limits;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -52,8 +53,29 @@ impl Modify for BearerAuth {
                     "403",
                     "the Host or Origin header does not name this gateway",
                 );
+                add(
+                    "414",
+                    &format!(
+                        "the request target (path and query) is longer than {} KiB",
+                        limits::MAX_TARGET_BYTES / 1024
+                    ),
+                );
+                add(
+                    "431",
+                    &format!(
+                        "more than {} header fields, or more than {} KiB of them",
+                        limits::MAX_HEADERS,
+                        limits::MAX_HEADER_BYTES / 1024
+                    ),
+                );
                 if op.request_body.is_some() {
-                    add("413", "the request body is larger than 2 MB");
+                    add(
+                        "413",
+                        &format!(
+                            "the request body is larger than {} MB",
+                            limits::MAX_BODY_BYTES / (1024 * 1024)
+                        ),
+                    );
                 }
                 if !public {
                     add("401", "missing or wrong bearer token");
