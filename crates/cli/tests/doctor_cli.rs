@@ -285,33 +285,7 @@ fn edited_audit_row_fails_naming_the_row() {
     let home = tmp.path().join("home");
     pryx(&home).arg("doctor").assert().success();
     let db = home.join("pryx.db");
-    {
-        let store = pryx_store::Store::open(&db).unwrap();
-        let dir = pryx_config::DataDir::at(&home);
-        let secrets =
-            pryx_config::SecretStore::open_backend(&dir, pryx_config::Backend::File).unwrap();
-        store.set_audit_seal(pryx_store::AuditSeal {
-            key: pryx_core::setup::audit_key(
-                &secrets,
-                &store,
-                pryx_core::setup::AuditKeyUse::Append,
-            ),
-            anchor: Some(dir.audit_anchor_file()),
-        });
-        for note in ["first-entry-aaaa", "second-entry-bbb"] {
-            store
-                .append_audit(&pryx_store::AuditEntry {
-                    actor: "user:cli".into(),
-                    action: "tool.call".into(),
-                    resource_type: "tool".into(),
-                    resource_id: None,
-                    session_id: None,
-                    details: serde_json::json!({ "note": note }),
-                    outcome: "success".into(),
-                })
-                .unwrap();
-        }
-    }
+    common::append_audit_notes(&home, &["first-entry-aaaa", "second-entry-bbb"]);
     let (checks, ok) = doctor_json(&home);
     assert!(ok, "{checks:?}");
     assert_eq!(

@@ -2,6 +2,8 @@
 
 use pryx_protocol::ErrorCode;
 
+use crate::writable::WriteBlock;
+
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -10,6 +12,20 @@ pub enum StoreError {
         "cannot open the database at {path}: {detail}; check that the directory exists and is writable"
     )]
     Open { path: String, detail: String },
+
+    /// The database (or its directory, or its `-wal`/`-shm` file) cannot be written: a read-only
+    /// file system or missing permissions. Says nothing about the data, which is left as it is.
+    #[error(
+        "cannot write the database at {path}: {cause}{on}; {fix}; the file is left as it is (`pryx doctor` checks it read-only)",
+        on = refused_by(.path, .blocked),
+        fix = .cause.fix()
+    )]
+    NotWritable {
+        path: String,
+        /// The path that refused the write: the file, its directory, or a `-wal`/`-shm` file.
+        blocked: String,
+        cause: WriteBlock,
+    },
 
     /// The file exists but is not a readable SQLite database (truncated, overwritten, damaged).
     #[error(
@@ -76,6 +92,15 @@ pub enum StoreError {
     /// Any other SQLite failure.
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+}
+
+/// " (PATH)" naming what refused a write, when that is not the database file itself.
+fn refused_by(path: &str, blocked: &str) -> String {
+    if path == blocked {
+        String::new()
+    } else {
+        format!(" ({blocked})")
+    }
 }
 
 impl StoreError {

@@ -17,6 +17,7 @@ mod store;
 mod tool_calls;
 mod util;
 mod workspaces;
+mod writable;
 
 pub use audit::{
     AuditEntry, AuditKey, AuditKeyState, AuditKeyStatus, AuditProblem, AuditRecord, AuditReport,
@@ -33,3 +34,4 @@ pub use store::Store;
 pub use tool_calls::{NewToolCall, ToolCall, ToolCallStatus, ToolCallUpdate};
 pub use util::{format_ts, now_ts};
 pub use workspaces::Workspace;
+pub use writable::{WriteBlock, database_write_block};

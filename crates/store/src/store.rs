@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use pryx_telemetry::{KnownSecret, Redactor};
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::audit::AuditState;
 use crate::error::{Result, StoreError};
 use crate::migrate;
+use crate::writable::{WriteBlock, database_write_block};
 
 /// How long a statement waits for another connection's lock before failing with `Busy`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,6 +36,8 @@ pub struct Store {
 struct Inner {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
+    /// Opened read-only as an immutable snapshot (see [`Store::open_read_only`]).
+    snapshot: bool,
     secrets: RwLock<Secrets>,
     audit: AuditState,
     /// Why the last write failed for a cause outside the database (full disk, read-only);
@@ -60,32 +63,123 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (creating with mode 0600 if needed) and migrates the database at `path`.
+    ///
+    /// A database that cannot be written here (a read-only file system, missing permissions on
+    /// the file, its directory or its `-wal`/`-shm` files) fails with [`StoreError::NotWritable`]
+    /// before SQLite touches it, never with [`StoreError::NotADatabase`]: only SQLite's own
+    /// "not a database" and "corrupt" answers mean damage.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref();
         let shown = path.display().to_string();
-        create_private(path)?;
-        let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
+        let not_writable = |blocked: &Path, cause| StoreError::NotWritable {
             path: shown.clone(),
-            detail: e.to_string(),
-        })?;
+            blocked: blocked.display().to_string(),
+            cause,
+        };
+        if let Some((blocked, cause)) = database_write_block(path) {
+            return Err(not_writable(&blocked, cause));
+        }
+        // Whatever else fails, a write the OS refused (read-only, cannot open, permission, I/O)
+        // is reported as such when the file system says so; damage only when SQLite finds it.
         let on_open_error = |e: StoreError| match e {
+            StoreError::Corrupt(detail) => StoreError::NotADatabase {
+                path: shown.clone(),
+                detail,
+            },
+            other => match database_write_block(path) {
+                Some((blocked, cause)) if refused_write(&other) => not_writable(&blocked, cause),
+                _ => other,
+            },
+        };
+        create_private(path).map_err(on_open_error)?;
+        let mut conn = Connection::open(path).map_err(|e| {
+            on_open_error(StoreError::Open {
+                path: shown.clone(),
+                detail: e.to_string(),
+            })
+        })?;
+        configure(&conn, true).map_err(on_open_error)?;
+        if conn.is_readonly(MAIN_DB).unwrap_or(false) {
+            // SQLite fell back to reading only: the OS refused to open the file for writing.
+            let (blocked, cause) = database_write_block(path)
+                .unwrap_or_else(|| (path.to_path_buf(), WriteBlock::PermissionDenied));
+            return Err(not_writable(&blocked, cause));
+        }
+        migrate::migrate(&mut conn).map_err(on_open_error)?;
+        Ok(Store::from_conn(conn, Some(path.to_path_buf()), false))
+    }
+
+    /// Opens the database at `path` for reading only, for checking it where it cannot be written:
+    /// nothing is created, migrated or changed. While its `-wal` and `-shm` files exist (a writer
+    /// has it open, or was killed) SQLite reads through them. Otherwise, or when they cannot be
+    /// used, the main file is opened as an immutable snapshot, so that no `-shm` or `-wal` file
+    /// is made; changes still in a `-wal` file are then not seen, and [`Store::is_snapshot`] says
+    /// so. Every write fails.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let on_error = |e: StoreError| match e {
             StoreError::Corrupt(detail) => StoreError::NotADatabase {
                 path: shown.clone(),
                 detail,
             },
             other => other,
         };
-        configure(&conn, true).map_err(on_open_error)?;
-        migrate::migrate(&mut conn).map_err(on_open_error)?;
-        Ok(Store {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let snapshot = || -> Result<Connection> {
+            let conn = Connection::open_with_flags(
+                immutable_uri(path),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            configure(&conn, false)?;
+            Ok(conn)
+        };
+        let side = |suffix: &str| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            PathBuf::from(p).is_file()
+        };
+        if !(side("-wal") && side("-shm")) {
+            let conn = snapshot().map_err(on_error)?;
+            return Ok(Store::from_conn(conn, Some(path.to_path_buf()), true));
+        }
+        let shared = Connection::open_with_flags(path, flags)
+            .map_err(StoreError::from)
+            .and_then(|conn| configure(&conn, false).map(|()| conn));
+        match shared {
+            Ok(conn) => Ok(Store::from_conn(conn, Some(path.to_path_buf()), false)),
+            // The `-shm` file cannot be used here: SQLite says it cannot open, or (where this
+            // user may not write) that the database is read-only.
+            Err(StoreError::Sqlite(e))
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
+                ) =>
+            {
+                let conn = snapshot().map_err(on_error)?;
+                Ok(Store::from_conn(conn, Some(path.to_path_buf()), true))
+            }
+            Err(e) => Err(on_error(e)),
+        }
+    }
+
+    /// True for a store opened by [`Store::open_read_only`] as an immutable snapshot of the main
+    /// file: changes still in its `-wal` file were not read.
+    pub fn is_snapshot(&self) -> bool {
+        self.inner.snapshot
+    }
+
+    fn from_conn(conn: Connection, path: Option<PathBuf>, snapshot: bool) -> Store {
+        Store {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
-                path: Some(path.to_path_buf()),
+                path,
+                snapshot,
                 secrets: RwLock::default(),
                 audit: AuditState::default(),
                 write_problem: Mutex::default(),
             }),
-        })
+        }
     }
 
     /// Adds secret values to mask in every string written from now on: messages and their
@@ -123,15 +217,7 @@ impl Store {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn, false)?;
         migrate::migrate(&mut conn)?;
-        Ok(Store {
-            inner: Arc::new(Inner {
-                conn: Mutex::new(conn),
-                path: None,
-                secrets: RwLock::default(),
-                audit: AuditState::default(),
-                write_problem: Mutex::default(),
-            }),
-        })
+        Ok(Store::from_conn(conn, None, false))
     }
 
     /// The file behind this store, `None` for an in-memory one.
@@ -259,6 +345,42 @@ fn configure(conn: &Connection, file: bool) -> Result<()> {
     Ok(())
 }
 
+/// Whether `e` is the OS refusing a write or an open (as opposed to damage, a lock, or a bug).
+fn refused_write(e: &StoreError) -> bool {
+    match e {
+        StoreError::Open { .. } | StoreError::CannotWrite(_) => true,
+        StoreError::Io { source, .. } => matches!(
+            source.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ),
+        StoreError::Sqlite(e) => matches!(
+            e.sqlite_error_code(),
+            Some(
+                ErrorCode::ReadOnly
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::PermissionDenied
+                    | ErrorCode::SystemIoFailure
+            )
+        ),
+        _ => false,
+    }
+}
+
+/// `file:` URI for `path` with `immutable=1`, every byte outside the unreserved set escaped.
+fn immutable_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
 /// Creates the database file with owner-only permissions, so that SQLite (which copies the main
 /// file's mode onto `-wal` and `-shm`) never creates a readable file.
 fn create_private(path: &Path) -> Result<()> {
@@ -319,6 +441,38 @@ mod tests {
         store.probe_write().unwrap();
         assert_eq!(store.write_problem(), None);
         assert_eq!(store.schema_version().unwrap(), migrate::SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn immutable_uri_escapes_what_sqlite_would_parse() {
+        assert_eq!(
+            immutable_uri(Path::new("/d/my data?#%/pryx.db")),
+            "file:/d/my%20data%3F%23%25/pryx.db?immutable=1"
+        );
+    }
+
+    #[test]
+    fn refused_writes_are_told_from_damage() {
+        let sqlite = |code| {
+            StoreError::from(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        for code in [8, 14, 3, 10] {
+            // SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_IOERR
+            assert!(refused_write(&sqlite(code)), "{code}");
+        }
+        for code in [11, 26, 5] {
+            // SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_BUSY
+            assert!(!refused_write(&sqlite(code)), "{code}");
+        }
+        let io = |kind| StoreError::Io {
+            path: "p".into(),
+            source: std::io::Error::from(kind),
+        };
+        assert!(refused_write(&io(std::io::ErrorKind::ReadOnlyFilesystem)));
+        assert!(!refused_write(&io(std::io::ErrorKind::StorageFull)));
     }
 
     #[test]

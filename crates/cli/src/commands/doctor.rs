@@ -1,7 +1,9 @@
 //! `pryx doctor`: checks the data directory, config, database, audit log, secret store, disk
 //! space, the default model (`--online`: a real call), sandbox and the running core (API token, exposure), printing one line per check. It never repairs anything: a bad config,
 //! a damaged database or loose permissions are reported with a fix and left as they are. The
-//! only write is first-use creation of a missing data directory and database.
+//! only write is first-use creation of a missing data directory and database. A data dir or
+//! database it cannot write (read-only mount, permissions) is checked read-only and reported as
+//! such, never as damaged.
 
 mod database;
 mod db_file;

@@ -112,6 +112,31 @@ pub fn pryx(home: &Path) -> assert_cmd::Command {
     cmd
 }
 
+/// Appends one keyed audit entry per note to the database of the data dir `home`, creating its
+/// audit key and anchor as a running core would.
+pub fn append_audit_notes(home: &Path, notes: &[&str]) {
+    let dir = pryx_config::DataDir::at(home);
+    let store = pryx_store::Store::open(dir.database_file()).unwrap();
+    let secrets = pryx_config::SecretStore::open_backend(&dir, pryx_config::Backend::File).unwrap();
+    store.set_audit_seal(pryx_store::AuditSeal {
+        key: pryx_core::setup::audit_key(&secrets, &store, pryx_core::setup::AuditKeyUse::Append),
+        anchor: Some(dir.audit_anchor_file()),
+    });
+    for note in notes {
+        store
+            .append_audit(&pryx_store::AuditEntry {
+                actor: "user:cli".into(),
+                action: "tool.call".into(),
+                resource_type: "tool".into(),
+                resource_id: None,
+                session_id: None,
+                details: serde_json::json!({ "note": note }),
+                outcome: "success".into(),
+            })
+            .unwrap();
+    }
+}
+
 /// A copy of `from` (files and directories) at `to`.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

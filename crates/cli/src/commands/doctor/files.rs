@@ -1,11 +1,12 @@
 //! Checks of the files in the data directory that are not the database: the directory itself,
 //! permissions, `config.json` and the secret store. Reading only; the one write is creating a
-//! missing data directory (first use).
+//! missing data directory (first use), never in one that cannot be written.
 
 use super::report::Check;
 use pryx_config::{Config, ConfigError, DataDir, PermissionProblem, SecretStore};
+use pryx_store::WriteBlock;
 
-/// Confirms the data directory exists (creating it, mode 0700, on first use).
+/// Confirms the data directory exists (creating it, mode 0700, on first use) and can be written.
 pub fn data_dir(dir: &DataDir) -> Check {
     const NAME: &str = "data_dir";
     let root = dir.root();
@@ -27,6 +28,14 @@ pub fn data_dir(dir: &DataDir) -> Check {
             );
         }
     };
+    // A directory Pryx cannot write (a read-only mount, another owner) is reported, not created in.
+    if existed && let Some(cause) = WriteBlock::of(root) {
+        return Check::fail(
+            NAME,
+            format!("{} cannot be written: {cause}", root.display()),
+            cause.fix(),
+        );
+    }
     // Creates only what is missing; never changes the mode of what exists.
     if let Err(e) = dir.ensure() {
         return Check::fail(
