@@ -289,10 +289,19 @@ async fn an_oversized_context_fails_before_any_request() {
         .await
         .unwrap_err();
     // Refused before it is stored: kept, it would break every later turn of the session.
-    assert!(matches!(err, AgentError::PromptTooLarge { limit: 500, .. }), "{err}");
+    assert!(
+        matches!(err, AgentError::PromptTooLarge { limit: 500, .. }),
+        "{err}"
+    );
     assert_eq!(err.code(), ErrorCode::LlmContextExceeded);
     assert!(server.requests().is_empty());
-    assert!(r.agent.store().list_messages(&r.session).unwrap().is_empty());
+    assert!(
+        r.agent
+            .store()
+            .list_messages(&r.session)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
