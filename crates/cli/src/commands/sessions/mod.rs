@@ -4,7 +4,7 @@
 //! id or any unique start of one.
 
 mod backend;
-mod render;
+pub(crate) mod render;
 
 use crate::term::{out, out_raw, say, say_err};
 use anyhow::{Context, bail};

@@ -185,8 +185,8 @@ fn block(out: &mut String, lang: &str, text: &str) {
 }
 
 /// The whole session as Markdown: its facts, then every message in order, tool calls with
-/// their arguments and results in full.
-pub(super) fn markdown(d: &SessionDetail) -> String {
+/// their arguments and results in full. The TUI's export writes the same.
+pub(crate) fn markdown(d: &SessionDetail) -> String {
     let s = &d.session;
     let mut out = String::new();
     let title = if s.title.trim().is_empty() {
@@ -223,6 +223,7 @@ pub(super) fn markdown(d: &SessionDetail) -> String {
                 let _ = writeln!(out, "## User\n");
                 for p in content {
                     match p {
+                        UserPart::Text { text } if text.trim().is_empty() => {}
                         UserPart::Text { text } => {
                             let _ = writeln!(out, "{}\n", text.trim_end());
                         }
@@ -236,6 +237,7 @@ pub(super) fn markdown(d: &SessionDetail) -> String {
                 let _ = writeln!(out, "## Assistant\n");
                 for p in content {
                     match p {
+                        AssistantPart::Text { text } if text.trim().is_empty() => {}
                         AssistantPart::Text { text } => {
                             let _ = writeln!(out, "{}\n", text.trim_end());
                         }
@@ -257,7 +259,11 @@ pub(super) fn markdown(d: &SessionDetail) -> String {
                 let name = tools.get(&r.call_id).map_or("tool", String::as_str);
                 let failed = if r.is_error { ", failed" } else { "" };
                 let _ = writeln!(out, "### Tool result `{name}` ({}{failed})\n", r.call_id);
-                block(&mut out, "text", &r.content);
+                if r.content.trim().is_empty() {
+                    let _ = writeln!(out, "*(no output)*\n");
+                } else {
+                    block(&mut out, "text", &r.content);
+                }
             }
         }
     }
