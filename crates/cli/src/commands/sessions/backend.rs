@@ -4,6 +4,7 @@
 use crate::setup;
 use anyhow::{Context, anyhow, bail};
 use pryx_client::{Client, ClientError};
+use pryx_core::setup::AuditKeyUse;
 use pryx_protocol::api::{MessageView, SessionDetail, SessionSummary};
 use pryx_protocol::{ErrorCode, Surface};
 use pryx_store::{Page, Session, Store};
@@ -35,9 +36,10 @@ impl Backend {
         let (dir, _config) = setup::load_home()?;
         match Client::discover(&dir).await {
             Ok(c) => Ok(Backend::Core(c.with_surface(Surface::Cli))),
-            Err(ClientError::NotRunning { .. } | ClientError::Stale { .. }) => {
-                Ok(Backend::Store(setup::open_store(&dir)?))
-            }
+            // Nothing here writes an audit row, so the audit key is never created here.
+            Err(ClientError::NotRunning { .. } | ClientError::Stale { .. }) => Ok(Backend::Store(
+                setup::open_store_with(&dir, AuditKeyUse::Verify)?,
+            )),
             Err(e) => Err(anyhow!(
                 "the core of this data dir runs but cannot be reached ({e}); stop it or run `pryx doctor`"
             )),
