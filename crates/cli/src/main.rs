@@ -48,6 +48,8 @@ enum Command {
     Agents(commands::agents::Args),
     /// List and revoke standing approvals (the grants `session` and `always` answers leave).
     Approvals(commands::approvals::Args),
+    /// List, show, export, search and delete sessions (ids or any unique start of one).
+    Sessions(commands::sessions::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Some(Command::Mcp(args)) => commands::mcp::run(args),
         Some(Command::Agents(args)) => commands::agents::run(args),
         Some(Command::Approvals(args)) => commands::approvals::run(args),
+        Some(Command::Sessions(args)) => commands::sessions::run(args),
     };
     match result {
         Ok(code) => code,

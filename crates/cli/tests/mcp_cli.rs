@@ -42,6 +42,20 @@ fn add_test_tools_list_remove() {
             predicate::str::contains("`every` OK over stdio")
                 .and(predicate::str::contains("tools/list")),
         );
+    let out = pryx(&home)
+        .args(["mcp", "test", "every", "--json"])
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["name"], "every");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["wire"], "stdio");
+    assert!(report["tools"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        report["list_tools_ms"].is_u64() && report["connect_ms"].is_u64(),
+        "{report}"
+    );
+    assert!(report["error"].is_null(), "{report}");
 
     pryx(&home)
         .args(["mcp", "tools", "every"])
@@ -145,6 +159,22 @@ fn add_http_and_failures_are_reported() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("pryx secrets set webkey"));
+    // With --json the failure is an object on stdout, the exit code the same.
+    let out = pryx(&home)
+        .args(["mcp", "test", "web", "--json"])
+        .assert()
+        .code(1);
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["name"], "web");
+    assert_eq!(report["ok"], false);
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("pryx secrets set webkey"),
+        "{report}"
+    );
+    assert!(report["tools"].is_null(), "{report}");
     pryx(&home)
         .args(["mcp", "auth", "nope"])
         .assert()

@@ -2,6 +2,8 @@
 //! `pryx models` driven through the real binary with `PRYX_HOME` in a temp dir; refresh is
 //! served by a loopback HTTP server.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::io::{Read, Write};
@@ -215,4 +217,37 @@ fn corrupt_cache_falls_back_to_bundled_with_a_warning() {
             "warning: ignoring the refreshed model catalog",
         ))
         .stdout(predicate::str::contains("catalog:      built-in"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_json_reports_the_round_trip_as_one_object() {
+    let server = common::ScriptedLlm::start().await;
+    let env = common::Env::scripted(&server);
+    server.push_all([common::Turn::text("pong")]);
+    let out = env.run(&["models", "test", "mock", "--json"]);
+    let (stdout, stderr) = common::text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["provider"], "mock");
+    assert_eq!(v["kind"], "openai-compatible");
+    assert_eq!(v["model"], "gpt-4o");
+    assert_eq!(v["reply"], "pong");
+    for key in ["first_event_ms", "total_ms", "tokens_in", "tokens_out"] {
+        assert!(v[key].is_u64(), "{key}: {v}");
+    }
+    assert!(v["cost_usd"].is_f64(), "{v}");
+
+    // The text form shows the same facts.
+    server.push_all([common::Turn::text("pong")]);
+    let out = env.run(&["models", "test", "mock"]);
+    let (stdout, stderr) = common::text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for line in [
+        "provider: mock (openai-compatible)",
+        "model:    gpt-4o",
+        "reply:    pong",
+        "latency:  first event ",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in {stdout}");
+    }
 }

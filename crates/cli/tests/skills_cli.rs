@@ -205,6 +205,24 @@ fn check_passes_on_valid_skills_and_reports_warnings() {
         .stdout(predicate::str::contains(
             "release-notes/SKILL.md: line 3: frontmatter is not valid YAML",
         ));
+    let out = pryx(&e).args(["check", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["valid"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["invalid"], serde_json::json!([]));
+    assert!(
+        report["warnings"].as_array().unwrap().iter().any(|w| {
+            w["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("release-notes/SKILL.md")
+                && w["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("line 3: frontmatter is not valid YAML")
+        }),
+        "{report}"
+    );
 }
 
 #[test]
@@ -267,6 +285,22 @@ fn check_reports_each_bad_skill_with_file_and_line() {
     entry(&doc, "gemini", "managed");
     entry(&doc, "pdf-forms", "workspace");
     assert!(doc["invalid"].as_array().unwrap().len() >= 6);
+
+    // --json: the same findings as one object, the exit code unchanged.
+    let out = pryx(&e).args(["check", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let invalid = report["invalid"].as_array().unwrap();
+    assert!(invalid.len() >= 6, "{report}");
+    assert!(
+        invalid.iter().any(|i| {
+            i["file"].as_str().unwrap().ends_with("no-name/SKILL.md")
+                && i["line"] == 1
+                && i["reason"].as_str().unwrap().contains("`name` is missing")
+        }),
+        "{report}"
+    );
+    assert!(report["valid"].as_u64().unwrap() > 0, "{report}");
 }
 
 #[test]

@@ -11,5 +11,6 @@ mod models_probe;
 pub mod run;
 pub mod secrets;
 pub mod serve;
+pub mod sessions;
 pub mod skills;
 pub mod tui;

@@ -37,6 +37,9 @@ enum Sub {
     Test {
         /// Provider id from config `providers`, or PROVIDER/MODEL (default: defaults.model).
         provider: Option<String>,
+        /// Print one JSON object: provider, model, reply, latency, tokens and cost.
+        #[arg(long)]
+        json: bool,
     },
     /// Download the current catalog and keep it in the data directory (only when asked).
     Refresh {
@@ -50,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Sub::List { provider, json } => list(provider.as_deref(), json),
         Sub::Info { id, json } => info(&id, json),
-        Sub::Test { provider } => super::models_probe::run(provider.as_deref()),
+        Sub::Test { provider, json } => super::models_probe::run(provider.as_deref(), json),
         Sub::Refresh { url } => refresh(&url),
     }
 }

@@ -4,7 +4,27 @@ use crate::setup;
 use anyhow::Context;
 use std::process::ExitCode;
 
-pub fn run(provider: Option<&str>) -> anyhow::Result<ExitCode> {
+/// What `pryx models test --json` prints: the facts of the text form.
+#[derive(serde::Serialize)]
+struct ProbeReport {
+    provider: String,
+    /// The provider's kind, e.g. `openai-compatible`.
+    kind: String,
+    model: String,
+    reply: String,
+    first_event_ms: u64,
+    total_ms: u64,
+    tokens_in: u64,
+    tokens_out: u64,
+    /// `None` when the catalog has no prices for the model.
+    cost_usd: Option<f64>,
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+pub fn run(provider: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     let (dir, config) = setup::load_home()?;
     let catalog = setup::load_catalog(&dir, &config)?;
     // A bare provider id without its own default model borrows defaults.model when it names it.
@@ -36,19 +56,40 @@ pub fn run(provider: Option<&str>) -> anyhow::Result<ExitCode> {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    println!("provider: {} ({kind})", choice.provider_id);
-    println!("model:    {}", choice.info.id);
-    crate::term::say!("reply:    {}", probe.reply);
-    println!(
+    let report = ProbeReport {
+        provider: choice.provider_id.clone(),
+        kind,
+        model: choice.info.id.clone(),
+        reply: probe.reply.clone(),
+        first_event_ms: millis(probe.first_event),
+        total_ms: millis(probe.total),
+        tokens_in: usage.total_input(),
+        tokens_out: usage.output,
+        cost_usd: probe.cost_usd,
+    };
+    if json {
+        crate::term::out_raw(&serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::term::say!("provider: {} ({})", report.provider, report.kind);
+    crate::term::say!("model:    {}", report.model);
+    crate::term::say!("reply:    {}", report.reply);
+    crate::term::say!(
         "latency:  first event {} ms, total {} ms",
-        probe.first_event.as_millis(),
-        probe.total.as_millis()
+        report.first_event_ms,
+        report.total_ms
     );
-    println!("tokens:   {} in, {} out", usage.total_input(), usage.output);
-    if let Some(cost) = probe.cost_usd {
-        println!("cost:     ${cost:.8}");
+    crate::term::say!(
+        "tokens:   {} in, {} out",
+        report.tokens_in,
+        report.tokens_out
+    );
+    if let Some(cost) = report.cost_usd {
+        crate::term::say!("cost:     ${cost:.8}");
     } else {
-        println!("cost:     unknown (no catalog prices for this model; set models.overrides)");
+        crate::term::say!(
+            "cost:     unknown (no catalog prices for this model; set models.overrides)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -38,7 +38,12 @@ enum Sub {
         json: bool,
     },
     /// Validate every skill; exits non-zero if any is invalid.
-    Check,
+    Check {
+        /// Print one JSON object: the counts, every invalid skill with file, line and reason,
+        /// every warning and note.
+        #[arg(long)]
+        json: bool,
+    },
     /// Allow a skill to be used (`skills.entries.<name>.enabled = true`).
     Enable { name: String },
     /// Stop a skill from being used (`skills.entries.<name>.enabled = false`).
@@ -78,9 +83,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let (_, catalog) = load(&workspace, DataDir::locate()?);
             show::info(&catalog, &name, json)
         }
-        Sub::Check => {
+        Sub::Check { json } => {
             let (_, catalog) = load(&workspace, DataDir::locate()?);
-            Ok(show::check(&catalog))
+            show::check(&catalog, json)
         }
         Sub::Enable { name } => switch(&workspace, &name, true),
         Sub::Disable { name } => switch(&workspace, &name, false),

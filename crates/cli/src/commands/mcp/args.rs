@@ -24,7 +24,12 @@ pub(super) enum Sub {
     #[command(alias = "rm")]
     Remove { name: String },
     /// Connect, list tools and report timings.
-    Test { name: String },
+    Test {
+        name: String,
+        /// Print one JSON object: whether it worked, the wire, timings, tool count or the error.
+        #[arg(long)]
+        json: bool,
+    },
     /// List a server's tools (as the agent sees them: `<server>.<tool>`).
     Tools {
         name: String,

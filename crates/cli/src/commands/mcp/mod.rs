@@ -26,6 +26,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     runtime.block_on(dispatch(dir, args.command))
 }
 
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 fn manager(dir: &DataDir) -> anyhow::Result<(ServersFile, McpManager)> {
     let file = ServersFile::load(&dir.mcp_servers_file())?;
     let roots = std::env::current_dir().map(|d| vec![d]).unwrap_or_default();
@@ -106,7 +110,7 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Sub::Test { name } => {
+        Sub::Test { name, json } => {
             let (file, mgr) = manager(&dir)?;
             known(&mgr, &file, &name)?;
             let conn = mgr.server(&name).context("server vanished")?;
@@ -121,23 +125,32 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e),
             };
             mgr.shutdown().await;
-            match result {
-                Ok((tools, t_list)) => {
-                    let wire = conn.status().wire.unwrap_or("?");
-                    say!("`{name}` OK over {wire}");
-                    say!("  connect + initialize: {} ms", t_connect.as_millis());
-                    say!(
-                        "  tools/list:           {} ms ({} tools)",
-                        t_list.as_millis(),
-                        tools.len()
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(ExitCode::FAILURE)
-                }
-            }
+            let report = match &result {
+                Ok((tools, t_list)) => show::TestReport {
+                    name: name.clone(),
+                    ok: true,
+                    wire: conn.status().wire.map(str::to_string),
+                    connect_ms: millis(t_connect),
+                    list_tools_ms: Some(millis(*t_list)),
+                    tools: Some(tools.len()),
+                    error: None,
+                },
+                Err(e) => show::TestReport {
+                    name: name.clone(),
+                    ok: false,
+                    wire: None,
+                    connect_ms: millis(t_connect),
+                    list_tools_ms: None,
+                    tools: None,
+                    error: Some(e.to_string()),
+                },
+            };
+            show::test(&report, json)?;
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Sub::Tools { name, json } => {
             let (file, mgr) = manager(&dir)?;

@@ -161,3 +161,39 @@ pub fn listing(l: Listing, json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// What `pryx mcp test` found: the same facts as text or, with `--json`, as one object.
+#[derive(Debug, serde::Serialize)]
+pub struct TestReport {
+    pub name: String,
+    /// Whether it connected, initialized and listed its tools.
+    pub ok: bool,
+    /// The wire it answered over (as the text shows it).
+    pub wire: Option<String>,
+    /// Time to connect and initialize (until the failure when `ok` is false).
+    pub connect_ms: u64,
+    pub list_tools_ms: Option<u64>,
+    pub tools: Option<usize>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+pub fn test(r: &TestReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        crate::term::out_raw(&serde_json::to_string_pretty(r)?);
+        return Ok(());
+    }
+    match &r.error {
+        Some(e) => crate::term::say_err!("error: {e}"),
+        None => {
+            say!("`{}` OK over {}", r.name, r.wire.as_deref().unwrap_or("?"));
+            say!("  connect + initialize: {} ms", r.connect_ms);
+            say!(
+                "  tools/list:           {} ms ({} tools)",
+                r.list_tools_ms.unwrap_or(0),
+                r.tools.unwrap_or(0)
+            );
+        }
+    }
+    Ok(())
+}

@@ -189,14 +189,49 @@ pub fn info(catalog: &Catalog, name: &str, json_out: bool) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn check(catalog: &Catalog) -> ExitCode {
+/// What `pryx skills check --json` prints.
+#[derive(serde::Serialize)]
+struct CheckReport<'a> {
+    valid: usize,
+    invalid: &'a [pryx_skills::InvalidSkill],
+    warnings: Vec<CheckWarning>,
+    /// Problems outside any one skill (e.g. an unreadable config.json).
+    notes: &'a [String],
+}
+
+#[derive(serde::Serialize)]
+struct CheckWarning {
+    file: String,
+    message: String,
+}
+
+pub fn check(catalog: &Catalog, json: bool) -> anyhow::Result<ExitCode> {
+    let code = if catalog.invalid.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
+    let warnings = catalog.skills.iter().flat_map(|s| {
+        s.warnings.iter().map(|w| CheckWarning {
+            file: s.location.skill_file(),
+            message: w.clone(),
+        })
+    });
+    if json {
+        let report = CheckReport {
+            valid: catalog.skills.len(),
+            invalid: &catalog.invalid,
+            warnings: warnings.collect(),
+            notes: &catalog.notes,
+        };
+        crate::term::out_raw(&serde_json::to_string_pretty(&report)?);
+        return Ok(code);
+    }
     for n in &catalog.notes {
         crate::term::say!("warning: {n}");
     }
-    for s in &catalog.skills {
-        for w in &s.warnings {
-            crate::term::say!("warning: {}: {w}", s.location.skill_file());
-        }
+    for w in warnings {
+        crate::term::say!("warning: {}: {}", w.file, w.message);
     }
     for i in &catalog.invalid {
         crate::term::say!("error: {i}");
@@ -204,9 +239,5 @@ pub fn check(catalog: &Catalog) -> ExitCode {
     let valid = catalog.skills.len();
     let invalid = catalog.invalid.len();
     crate::term::say!("{valid} valid, {invalid} invalid");
-    if invalid > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    Ok(code)
 }

@@ -156,27 +156,12 @@ pub fn export(dir: &Path, detail: &SessionDetail, format: ExportFormat) -> ApiRe
             "json",
             serde_json::to_string_pretty(detail).map_err(|e| failed("cannot encode", e))?,
         ),
-        ExportFormat::Markdown => ("md", markdown(detail)),
+        ExportFormat::Markdown => ("md", crate::commands::sessions::render::markdown(detail)),
     };
     let path = dir.join(format!("{safe}.{ext}"));
     pryx_config::atomic_write(&path, body.as_bytes())
         .map_err(|e| failed("cannot write the export", e))?;
     Ok(path.display().to_string())
-}
-
-fn markdown(d: &SessionDetail) -> String {
-    let mut out = format!("# {}\n\n", d.session.title);
-    for m in &d.messages {
-        if m.text.trim().is_empty() {
-            continue;
-        }
-        out.push_str(&format!(
-            "## {}\n\n{}\n\n",
-            m.role.as_str(),
-            m.text.trim_end()
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -228,14 +213,17 @@ mod tests {
     }
 
     #[test]
-    fn exports_stay_in_the_folder_and_skip_empty_messages() {
+    fn exports_stay_in_the_folder_and_show_empty_results_as_such() {
         let tmp = tempfile::tempdir().unwrap();
         let path = export(tmp.path(), &detail(), ExportFormat::Markdown).unwrap();
         assert_eq!(path, tmp.path().join("s1.md").display().to_string());
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            "# Greeting\n\n## user\n\nhi\n\n## assistant\n\nhello\n\n"
+            "# Greeting\n\n- Session: `../s1`\n- Agent: main · Model: (default) · Policy: (default)\n\
+             - Created: t · Updated: t\n- Usage: 0 tokens in, 0 out · $0.0000\n\n\
+             ## User\n\nhi\n\n### Tool result `tool` (c1)\n\n*(no output)*\n\n\
+             ## Assistant\n\nhello\n"
         );
         let path = export(tmp.path(), &detail(), ExportFormat::Json).unwrap();
         let back: SessionDetail =
