@@ -56,7 +56,8 @@ port="$(head -1 "$work/core.port")"
 token="$(cat "$work/home/token")"
 
 status=0
-"$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+"$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" \
+  run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks all \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" \

@@ -58,7 +58,15 @@ impl ServerConfig {
 
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    api_parts().1
+}
+
+/// The routes and their document, completed once every route is in it (the shared answers,
+/// 401/403/413/414/431/429, are added per operation).
+fn api_parts() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    let (api, mut doc) = api_router().split_for_parts();
+    utoipa::Modify::modify(&openapi::SharedAnswers, &mut doc);
+    (api, doc)
 }
 
 fn api_router() -> OpenApiRouter<Arc<AppState>> {
@@ -152,7 +160,7 @@ impl Server {
 }
 
 fn router(state: Arc<AppState>) -> Router {
-    let (api, doc) = api_router().split_for_parts();
+    let (api, doc) = api_parts();
     let doc = Arc::new(doc);
     api.route(
         "/api/v1/openapi.json",

@@ -11,7 +11,6 @@ use utoipa::{Modify, OpenApi};
         Every call but the health probes and this document needs `Authorization: Bearer <token>` \
         with the token from the data dir's `token` file. The WebSocket also accepts `?token=` for \
         browsers, which cannot set headers on it."),
-    modifiers(&BearerAuth),
     // The WebSocket and SSE event envelope with every payload shape (not a REST body, so listed
     // here for clients to generate from).
     components(schemas(pryx_protocol::EventEnvelope)),
@@ -20,9 +19,11 @@ use utoipa::{Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
-struct BearerAuth;
+/// The bearer scheme, and the answers every operation can give (auth, host check, size limits).
+/// Applied to the finished document: routes join it after the derive runs.
+pub(crate) struct SharedAnswers;
 
-impl Modify for BearerAuth {
+impl Modify for SharedAnswers {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
