@@ -120,6 +120,7 @@ fn main() {
                 calls: AtomicUsize::new(0),
             }),
             model,
+            fallbacks: Vec::new(),
             tools: Arc::new(tools),
             policy: Arc::new(
                 pryx_policy::builtin("workspace-only").unwrap_or_else(|| panic!("policy")),

@@ -17,13 +17,29 @@ pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
 /// picks up changes on disk). Must be deterministic for unchanged inputs, for prompt caching.
 pub type PromptSource = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
+/// Spending limits in USD, checked before every model call with the call counted at its worst
+/// case (its input now and the whole output cap it asks for), so a turn stops before the call
+/// that would pass one, never after.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Budgets {
+    /// The session's total (`agent.session_budget_usd`).
+    pub session: Option<f64>,
+    /// The agent profile's spend per UTC day (`agents.NAME.daily_budget_usd`).
+    pub agent_daily: Option<f64>,
+    /// All agents per UTC day (`agent.daily_budget_usd`).
+    pub daily: Option<f64>,
+    /// All agents per UTC calendar month (`agent.monthly_budget_usd`).
+    pub monthly: Option<f64>,
+}
+
 /// Limits and identity of a run.
 #[derive(Debug, Clone)]
 pub struct AgentSettings {
+    /// The agent profile this runs as (spend is recorded and budgeted under it).
+    pub agent: String,
     /// Most model calls in one turn.
     pub max_steps: u32,
-    /// Stop the turn once the session has cost this much (USD).
-    pub session_budget_usd: Option<f64>,
+    pub budgets: Budgets,
     /// Which surface started the turn (recorded on events and audit rows).
     pub surface: Surface,
     /// The user's home, for `~` in paths.
@@ -43,8 +59,9 @@ pub struct AgentSettings {
 impl Default for AgentSettings {
     fn default() -> Self {
         AgentSettings {
+            agent: "main".to_string(),
             max_steps: 50,
-            session_budget_usd: None,
+            budgets: Budgets::default(),
             surface: Surface::Cli,
             home: std::env::var_os("HOME").map(PathBuf::from),
             known_secrets: Vec::new(),
@@ -55,6 +72,14 @@ impl Default for AgentSettings {
     }
 }
 
+/// A model a turn can run on: the agent's own, or one of its fallbacks.
+#[derive(Clone)]
+pub struct ModelChoice {
+    pub provider: Arc<dyn Provider>,
+    /// Catalog figures (limits, prices); `id` is what the provider is asked for.
+    pub model: ModelInfo,
+}
+
 /// What an agent is built from. Cloning it is cheap (shared handles), which is how the core
 /// derives an agent on another model or policy.
 #[derive(Clone)]
@@ -63,6 +88,9 @@ pub struct AgentParts {
     pub provider: Arc<dyn Provider>,
     /// Catalog figures of the model (limits, prices); `id` is what the provider is asked for.
     pub model: ModelInfo,
+    /// Models a turn goes on with, in order, when a call fails before any of its output was
+    /// shown for a reason another model may not share (the profile's `fallbacks`).
+    pub fallbacks: Vec<ModelChoice>,
     pub tools: Arc<ToolRegistry>,
     pub policy: Arc<Policy>,
     pub broker: ApprovalBroker,

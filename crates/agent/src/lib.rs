@@ -5,6 +5,7 @@ pub mod approvals;
 mod ask;
 mod error;
 pub mod history;
+mod model_call;
 mod preview;
 pub mod prompt;
 mod recorder;
@@ -12,7 +13,7 @@ mod store_worker;
 mod tool_call;
 mod turn;
 
-pub use agent::{Agent, AgentParts, AgentSettings, EventSink, PromptSource};
+pub use agent::{Agent, AgentParts, AgentSettings, Budgets, EventSink, ModelChoice, PromptSource};
 pub use error::AgentError;
 pub use pryx_protocol::TurnStop;
 pub use turn::{BegunTurn, TurnReport};

@@ -3,12 +3,12 @@
 use crate::agent::Agent;
 use crate::error::AgentError;
 use crate::history::{INTERRUPTED_RESULT, dangling_calls, from_stored, title_from_prompt};
+use crate::model_call::{Billed, Call};
 use crate::prompt::system_prompt;
 use crate::tool_call::CallEnd;
-use futures_util::StreamExt;
-use pryx_catalog::{TokenUsage, check_request, cost_usd, estimate_tokens};
-use pryx_llm::{ChatRequest, Message, ResponseCollector, StreamEvent, ToolSpec, Usage};
-use pryx_protocol::{Delta, ErrorOccurred, TurnEnd, TurnStarted, TurnStop};
+use pryx_catalog::{TokenUsage, check_request, estimate_tokens};
+use pryx_llm::{Message, ToolSpec};
+use pryx_protocol::{ErrorOccurred, TurnEnd, TurnStarted, TurnStop};
 use pryx_store::{MessageUsage, NewMessage, NewSpan, Role, SpanEnd, SpanKind, SpanStatus};
 use serde::Serialize;
 use serde_json::json;
@@ -29,13 +29,31 @@ pub struct TurnReport {
     pub tool_calls: u32,
     pub usage: TokenUsage,
     pub cost_usd: f64,
+    /// Why the turn stopped at a limit (which budget, and the setting that raises it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
 }
 
-/// What every step of one turn needs: where it runs, its span and its cancel token.
+/// What every step of one turn needs: where it runs, its span and its cancel token, the model
+/// it is on (0: the agent's own, then its fallbacks) and the budgets it has warned about.
 pub(crate) struct TurnCtx<'a> {
     pub session_id: &'a str,
     pub span: &'a pryx_store::Span,
     pub cancel: &'a CancellationToken,
+    pub model: std::sync::atomic::AtomicUsize,
+    pub warnings: std::sync::Mutex<Vec<String>>,
+}
+
+impl TurnCtx<'_> {
+    /// True the first time budget `name` is warned about in this turn.
+    pub fn warned(&self, name: &str) -> bool {
+        let mut seen = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.iter().any(|n| n == name) {
+            return false;
+        }
+        seen.push(name.to_string());
+        true
+    }
 }
 
 /// A turn whose start is durable: the user message, the turn span and `turn.started` are
@@ -178,11 +196,14 @@ impl Agent {
             tool_calls: 0,
             usage: TokenUsage::default(),
             cost_usd: 0.0,
+            stop_reason: None,
         };
         let turn = TurnCtx {
             session_id,
             span: &turn_span,
             cancel: &cancel,
+            model: Default::default(),
+            warnings: Default::default(),
         };
         let result = self.turn_steps(&turn, &mut history, &mut report).await;
         let status = match (&result, report.stop) {
@@ -197,7 +218,14 @@ impl Agent {
         let (failed, completed) = match &result {
             Ok(()) => (
                 None,
-                TurnEnd::finished(report.stop, report.steps, report.cost_usd),
+                match (report.stop, &report.stop_reason) {
+                    (TurnStop::BudgetExceeded, Some(why)) => TurnEnd::BudgetExceeded {
+                        steps: report.steps,
+                        cost_usd: report.cost_usd,
+                        message: why.clone(),
+                    },
+                    (stop, _) => TurnEnd::finished(stop, report.steps, report.cost_usd),
+                },
             ),
             Err(e) => (
                 Some(ErrorOccurred::new(e.code(), e.to_string())),
@@ -243,24 +271,18 @@ impl Agent {
                 report.stop = TurnStop::StepLimit;
                 return Ok(());
             }
-            if let Some(budget) = self.parts.settings.session_budget_usd {
-                let sid = session_id.to_string();
-                let spent = self
-                    .db(move |s| s.get_session(&sid))
-                    .await?
-                    .map(|s| s.total_cost_usd)
-                    .unwrap_or(0.0);
-                if spent >= budget {
-                    report.stop = TurnStop::BudgetExceeded;
-                    return Ok(());
-                }
-            }
             report.steps += 1;
-            let (response, usage) = match self
+            let (response, billed) = match self
                 .model_call(turn, &system, &tools, history, report)
                 .await
             {
-                Ok(r) => r,
+                Ok(Call::Answered(response, billed)) => (response, billed),
+                Ok(Call::OverBudget(why)) => {
+                    report.steps -= 1;
+                    report.stop = TurnStop::BudgetExceeded;
+                    report.stop_reason = Some(why);
+                    return Ok(());
+                }
                 Err(AgentError::Llm(pryx_llm::LlmError::Cancelled)) => {
                     report.stop = TurnStop::Cancelled;
                     return Ok(());
@@ -272,7 +294,7 @@ impl Agent {
             report.answer = response.text();
             let message = response.into_message();
             let stored = self
-                .persist_message(session_id, &message, Some(&usage), None)
+                .persist_message(session_id, &message, Some(&billed), None)
                 .await?;
             history.push(message);
             if calls.is_empty() {
@@ -314,115 +336,6 @@ impl Agent {
         }
     }
 
-    /// One streamed model call: constraint check, deltas to the sink, usage and cost recorded.
-    async fn model_call(
-        &self,
-        turn: &TurnCtx<'_>,
-        system: &str,
-        tools: &[ToolSpec],
-        history: &[Message],
-        report: &mut TurnReport,
-    ) -> Result<(pryx_llm::ChatResponse, (TokenUsage, f64)), AgentError> {
-        let session_id = turn.session_id;
-        let estimate_text = format!(
-            "{system}{}{}",
-            serde_json::to_string(tools).unwrap_or_default(),
-            serde_json::to_string(history).unwrap_or_default()
-        );
-        let has_images = history.iter().any(|m| {
-            matches!(m, Message::User { content } if content.iter().any(|p| matches!(p, pryx_llm::UserPart::Image(_))))
-        });
-        let checked = check_request(
-            &self.parts.model,
-            estimate_tokens(&estimate_text),
-            !tools.is_empty(),
-            has_images,
-            self.parts.settings.max_tokens,
-        )?;
-        let span = self
-            .start_span(
-                session_id,
-                Some(turn.span),
-                SpanKind::ModelCall,
-                &self.model_id(),
-                json!({"max_tokens": checked.max_tokens}),
-            )
-            .await?;
-        let request = ChatRequest {
-            model: self.parts.model.id.clone(),
-            system: Some(system.to_string()),
-            messages: history.to_vec(),
-            tools: tools.to_vec(),
-            max_tokens: Some(checked.max_tokens),
-            temperature: None,
-            thinking_budget: if self.parts.model.reasoning {
-                self.parts.settings.thinking_budget
-            } else {
-                None
-            },
-            cancel: turn.cancel.child_token(),
-        };
-        let mut stream = self.parts.provider.stream(request);
-        let mut collector = ResponseCollector::new();
-        let mut failure = None;
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(event) => {
-                    match &event {
-                        StreamEvent::TextDelta(t) => {
-                            self.emit_delta(session_id, t, |text| Delta::Text { text })
-                        }
-                        StreamEvent::ReasoningDelta(t) => {
-                            self.emit_delta(session_id, t, |reasoning| Delta::Reasoning {
-                                reasoning,
-                            })
-                        }
-                        _ => {}
-                    }
-                    collector.push(&event);
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        if let Some(e) = failure {
-            let status = if matches!(e, pryx_llm::LlmError::Cancelled) {
-                SpanStatus::Cancelled
-            } else {
-                SpanStatus::Error
-            };
-            let mut end = SpanEnd::status(status);
-            end.attributes = Some(serde_json::Map::from_iter([(
-                "error".to_string(),
-                json!(e.to_string()),
-            )]));
-            self.end_span(&span.id, end).await?;
-            return Err(e.into());
-        }
-        let response = collector.finish();
-        let usage = to_token_usage(&response.usage);
-        let cost = cost_usd(&self.parts.model, &usage);
-        report.usage.add(&usage);
-        report.cost_usd += cost;
-        let (sid, input, output) = (session_id.to_string(), usage.total_input(), usage.output);
-        let mut end = SpanEnd::status(SpanStatus::Ok);
-        end.tokens_in = Some(usage.total_input());
-        end.tokens_out = Some(usage.output);
-        end.cost_usd = Some(cost);
-        end.attributes = Some(serde_json::Map::from_iter([(
-            "stop_reason".to_string(),
-            serde_json::to_value(&response.stop_reason).unwrap_or_default(),
-        )]));
-        self.db(move |s| {
-            s.add_session_usage(&sid, input, output, cost)?;
-            s.end_span(&span.id, &end).map(|_| ())
-        })
-        .await?;
-        Ok((response, (usage, cost)))
-    }
-
     /// Loads the conversation, closing any tool call a crash left without a result.
     async fn recover(
         &self,
@@ -447,11 +360,11 @@ impl Agent {
         Ok(history)
     }
 
-    async fn persist_message(
+    pub(crate) async fn persist_message(
         &self,
         session_id: &str,
         message: &Message,
-        usage: Option<&(TokenUsage, f64)>,
+        usage: Option<&Billed>,
         tool_call_id: Option<&str>,
     ) -> Result<pryx_store::Message, AgentError> {
         let new = self.new_message(session_id, message, usage, tool_call_id)?;
@@ -465,16 +378,16 @@ impl Agent {
         &self,
         session_id: &str,
         message: &Message,
-        usage: Option<&(TokenUsage, f64)>,
+        billed: Option<&Billed>,
         tool_call_id: Option<&str>,
     ) -> Result<NewMessage, AgentError> {
         let role = Role::from(message.role());
-        let usage = usage.map_or_else(MessageUsage::default, |(u, cost)| MessageUsage {
-            tokens_in: Some(u.input),
-            tokens_out: Some(u.output),
-            cache_read_tokens: Some(u.cache_read),
-            cache_write_tokens: Some(u.cache_write),
-            cost_usd: Some(*cost),
+        let usage = billed.map_or_else(MessageUsage::default, |b| MessageUsage {
+            tokens_in: Some(b.usage.input),
+            tokens_out: Some(b.usage.output),
+            cache_read_tokens: Some(b.usage.cache_read),
+            cache_write_tokens: Some(b.usage.cache_write),
+            cost_usd: Some(b.cost),
         });
         let content =
             serde_json::to_value(message).map_err(|e| AgentError::Internal(e.to_string()))?;
@@ -484,18 +397,9 @@ impl Agent {
             content,
             text: message.text(),
             tool_call_id: tool_call_id.map(str::to_string),
-            model: (role == Role::Assistant).then(|| self.model_id()),
+            model: (role == Role::Assistant)
+                .then(|| billed.map_or_else(|| self.model_id(), |b| b.model.clone())),
             usage,
         })
-    }
-}
-
-fn to_token_usage(u: &Usage) -> TokenUsage {
-    TokenUsage {
-        input: u.input_tokens,
-        output: u.output_tokens,
-        cache_read: u.cache_read_tokens,
-        cache_write: u.cache_write_tokens,
-        reasoning: u.reasoning_tokens,
     }
 }

@@ -104,6 +104,7 @@ impl Rig {
             store: self.store.clone(),
             provider: pryx_llm::build_provider(settings).unwrap(),
             model,
+            fallbacks: Vec::new(),
             tools: Arc::new(tools),
             policy: Arc::new(pryx_policy::builtin("workspace-only").unwrap()),
             broker: self.broker.clone(),

@@ -212,36 +212,6 @@ async fn the_step_limit_stops_an_endless_tool_loop() {
 }
 
 #[tokio::test]
-async fn the_session_budget_stops_the_turn() {
-    let server = ScriptedLlm::start().await;
-    let mut r = rig(&server, workspace_only(), false);
-    r.tune(|p| p.settings.session_budget_usd = Some(0.001));
-    let usage = pryx_testkit::ScriptedUsage {
-        input_tokens: 1_000,
-        output_tokens: 0,
-        cache_read_tokens: 0,
-        cache_write_tokens: 0,
-        reasoning_tokens: 0,
-    };
-    server.push_all([
-        Turn::tool_calls([call("a", "fs.list", json!({}))]).with_usage(usage),
-        Turn::text("unreachable"),
-    ]);
-    let report = r
-        .agent
-        .run_turn(&r.session, "spend", CancellationToken::new())
-        .await
-        .unwrap();
-    assert_eq!(report.stop, TurnStop::BudgetExceeded);
-    assert!(
-        (report.cost_usd - 0.0025).abs() < 1e-12,
-        "{}",
-        report.cost_usd
-    );
-    assert_eq!(server.requests().len(), 1);
-}
-
-#[tokio::test]
 async fn bad_tool_calls_are_returned_to_the_model() {
     let server = ScriptedLlm::start().await;
     let r = rig(&server, workspace_only(), false);

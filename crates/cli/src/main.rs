@@ -40,6 +40,8 @@ enum Command {
     Serve(commands::serve::Args),
     /// Read and verify the hash-chained audit log.
     Audit(commands::audit::Args),
+    /// What model calls cost, by day, agent, model and session, and how much of each budget is used.
+    Costs(commands::costs::Args),
     /// Discover, check, enable and install SKILL.md skills.
     Skills(commands::skills::Args),
     /// Manage MCP servers whose tools the agent can use.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(args),
         Some(Command::Serve(args)) => commands::serve::run(args),
         Some(Command::Audit(args)) => commands::audit::run(args),
+        Some(Command::Costs(args)) => commands::costs::run(args),
         Some(Command::Skills(args)) => commands::skills::run(args),
         Some(Command::Mcp(args)) => commands::mcp::run(args),
         Some(Command::Agents(args)) => commands::agents::run(args),

@@ -172,8 +172,41 @@ impl Pool {
             }
         }
         let mut settings = self.base.clone();
+        settings.agent = profile.id.clone();
         settings.max_steps = profile.max_steps;
-        settings.session_budget_usd = profile.session_budget_usd;
+        settings.budgets = pryx_agent::Budgets {
+            session: profile.session_budget_usd,
+            agent_daily: profile.daily_budget_usd,
+            daily: config.agent.daily_budget_usd,
+            monthly: config.agent.monthly_budget_usd,
+        };
+        // A model the user chose for the session is theirs: only the profile's own model
+        // hands over to the profile's fallbacks.
+        let mut fallbacks = Vec::new();
+        if profile.model.as_deref() == Some(spec.model.as_str()) {
+            for id in &profile.fallbacks {
+                let built = setup::choose_model(config, &catalog, Some(id))
+                    .and_then(|c| setup::build_provider(dir, &catalog, &c).map(|p| (c, p)));
+                match built {
+                    Ok((c, (provider, key))) => {
+                        if let Some(k) =
+                            key.filter(|k| !settings.known_secrets.iter().any(|s| &s.value == k))
+                        {
+                            settings
+                                .known_secrets
+                                .push(pryx_telemetry::KnownSecret::new(c.provider_id.clone(), k));
+                        }
+                        fallbacks.push(pryx_agent::ModelChoice {
+                            provider,
+                            model: c.info,
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(agent = %profile.id, fallback = %id, error = %e, "fallback model left out")
+                    }
+                }
+            }
+        }
         // The provider's key is marked with the provider's id (`‹secret:openai›`).
         if let Some(k) = key.filter(|k| !settings.known_secrets.iter().any(|s| &s.value == k)) {
             settings
@@ -187,6 +220,7 @@ impl Pool {
             store: self.store.clone(),
             provider,
             model: choice.info,
+            fallbacks,
             tools: Arc::new(tools),
             policy: Arc::new(policy),
             broker: self.broker.clone(),

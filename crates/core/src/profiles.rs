@@ -22,6 +22,8 @@ pub struct Profile {
     pub tools: Option<Vec<String>>,
     pub max_steps: u32,
     pub session_budget_usd: Option<f64>,
+    /// This profile's spend cap per UTC day.
+    pub daily_budget_usd: Option<f64>,
 }
 
 /// The ids of every profile, `main` first.
@@ -87,6 +89,9 @@ pub fn resolve(
             .or(entry.max_steps)
             .unwrap_or(config.agent.max_steps),
         session_budget_usd: entry.session_budget_usd.or(config.agent.session_budget_usd),
+        daily_budget_usd: entry
+            .daily_budget_usd
+            .or(config.agent.agent_daily_budget_usd),
     })
 }
 

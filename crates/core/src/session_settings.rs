@@ -219,3 +219,68 @@ impl Core {
         Ok(())
     }
 }
+
+impl Core {
+    /// Runs the session's last user message again, as a new turn, optionally on another model
+    /// (which becomes the session's): its earlier answer, or the failure it ended in, is taken
+    /// back first. The one action after a turn failed mid-answer on a model that cannot go on.
+    pub async fn retry_last(
+        &self,
+        session_id: &str,
+        model: Option<&str>,
+        actor: &str,
+    ) -> Result<crate::StartedTurn, CoreError> {
+        if self.is_busy(session_id) {
+            return Err(CoreError::SessionBusy(session_id.to_string()));
+        }
+        let (sid, model, actor) = (
+            session_id.to_string(),
+            model.map(str::to_owned),
+            actor.to_string(),
+        );
+        let last = self
+            .blocking(move |core| {
+                if core.store().get_session(&sid)?.is_none() {
+                    return Err(CoreError::SessionNotFound(sid));
+                }
+                if model.is_some() {
+                    let change = SessionChange {
+                        model,
+                        ..SessionChange::default()
+                    };
+                    core.update_session(&sid, &change, &actor)?;
+                }
+                let messages = core.store().list_messages(&sid)?;
+                let last = messages
+                    .into_iter()
+                    .rev()
+                    .find(|m| m.role == pryx_store::Role::User)
+                    .ok_or_else(|| {
+                        CoreError::Invalid(format!(
+                            "session {sid} has no message to retry; send one with POST /api/v1/sessions/{sid}/messages"
+                        ))
+                    })?;
+                core.remove_last_user_message(&sid, &last.id)?;
+                Ok(last)
+            })
+            .await?;
+        match self.start_turn(session_id, &last.text).await {
+            Ok(started) => Ok(started),
+            Err(e) => {
+                // Nothing ran: the message goes back where it was, without its old answer.
+                let store = self.store().clone();
+                let new = pryx_store::NewMessage {
+                    session_id: session_id.to_string(),
+                    role: pryx_store::Role::User,
+                    content: last.content.clone(),
+                    text: last.text.clone(),
+                    tool_call_id: None,
+                    model: None,
+                    usage: pryx_store::MessageUsage::default(),
+                };
+                let _ = tokio::task::spawn_blocking(move || store.append_message(&new)).await;
+                Err(e)
+            }
+        }
+    }
+}

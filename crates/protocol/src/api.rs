@@ -187,6 +187,16 @@ pub struct TurnAccepted {
     pub after_version: u64,
 }
 
+/// `POST /sessions/{id}/retry`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RetryTurn {
+    /// `provider/model` to run on from now on (default: the session's model).
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
 /// The answer to `DELETE /sessions/{id}/messages/{message_id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

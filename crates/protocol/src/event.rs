@@ -59,11 +59,15 @@ pub enum EventKind {
     TraceEvent,
     #[serde(rename = "error.occurred")]
     ErrorOccurred,
+    #[serde(rename = "model.fallback")]
+    ModelFallback,
+    #[serde(rename = "budget.warning")]
+    BudgetWarning,
 }
 
 impl EventKind {
-    /// Every kind, in the order of PRD §8.3.
-    pub const ALL: [EventKind; 12] = [
+    /// Every kind, in the order of PRD §8.3, then later additions.
+    pub const ALL: [EventKind; 14] = [
         EventKind::SessionMessage,
         EventKind::SessionDelta,
         EventKind::SessionTyping,
@@ -76,6 +80,8 @@ impl EventKind {
         EventKind::ApprovalResolved,
         EventKind::TraceEvent,
         EventKind::ErrorOccurred,
+        EventKind::ModelFallback,
+        EventKind::BudgetWarning,
     ];
 
     /// Ephemeral events are broadcast but neither stored nor replayed.
@@ -98,6 +104,8 @@ impl EventKind {
             EventKind::ApprovalResolved => "approval.resolved",
             EventKind::TraceEvent => "trace.event",
             EventKind::ErrorOccurred => "error.occurred",
+            EventKind::ModelFallback => "model.fallback",
+            EventKind::BudgetWarning => "budget.warning",
         }
     }
 

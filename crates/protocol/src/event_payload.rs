@@ -40,6 +40,10 @@ pub enum EventPayload {
     TraceEvent(TraceEvent),
     /// `error.occurred`
     ErrorOccurred(ErrorOccurred),
+    /// `model.fallback`
+    ModelFallback(ModelFallback),
+    /// `budget.warning`
+    BudgetWarning(BudgetWarning),
     /// An event from a newer core (unknown name) or a payload this build cannot read.
     Unknown(UnknownEvent),
 }
@@ -60,6 +64,8 @@ impl EventPayload {
             EventPayload::ApprovalResolved(_) => EventKind::ApprovalResolved,
             EventPayload::TraceEvent(_) => EventKind::TraceEvent,
             EventPayload::ErrorOccurred(_) => EventKind::ErrorOccurred,
+            EventPayload::ModelFallback(_) => EventKind::ModelFallback,
+            EventPayload::BudgetWarning(_) => EventKind::BudgetWarning,
             EventPayload::Unknown(_) => return None,
         })
     }
@@ -103,6 +109,8 @@ impl EventPayload {
             EventKind::ApprovalResolved => read(p, EventPayload::ApprovalResolved),
             EventKind::TraceEvent => read(p, EventPayload::TraceEvent),
             EventKind::ErrorOccurred => read(p, EventPayload::ErrorOccurred),
+            EventKind::ModelFallback => read(p, EventPayload::ModelFallback),
+            EventKind::BudgetWarning => read(p, EventPayload::BudgetWarning),
         });
         known.unwrap_or_else(|| {
             EventPayload::Unknown(UnknownEvent {
@@ -135,6 +143,8 @@ payload_from! {
     ApprovalResolved => ApprovalResolved,
     TraceEvent => TraceEvent,
     ErrorOccurred => ErrorOccurred,
+    ModelFallback => ModelFallback,
+    BudgetWarning => BudgetWarning,
     UnknownEvent => Unknown,
 }
 
@@ -208,6 +218,9 @@ pub enum TurnEnd {
     BudgetExceeded {
         steps: u32,
         cost_usd: f64,
+        /// Which budget stopped the turn and the setting that raises it.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        message: String,
     },
     Cancelled {
         steps: u32,
@@ -229,7 +242,11 @@ impl TurnEnd {
         match stop {
             TurnStop::Completed => TurnEnd::Completed { steps, cost_usd },
             TurnStop::StepLimit => TurnEnd::StepLimit { steps, cost_usd },
-            TurnStop::BudgetExceeded => TurnEnd::BudgetExceeded { steps, cost_usd },
+            TurnStop::BudgetExceeded => TurnEnd::BudgetExceeded {
+                steps,
+                cost_usd,
+                message: String::new(),
+            },
             TurnStop::Cancelled => TurnEnd::Cancelled { steps, cost_usd },
         }
     }
@@ -356,6 +373,35 @@ impl ErrorOccurred {
             message: message.into(),
         }
     }
+}
+
+/// `model.fallback`: the model call failed before any of its output was shown, for a reason
+/// another model may not share (rate limit, server error, timeout, unreachable), and the turn
+/// goes on with the next model of the agent's fallbacks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ModelFallback {
+    /// `provider/model` that failed.
+    pub from: String,
+    /// `provider/model` the turn goes on with.
+    pub to: String,
+    /// Why `from` failed.
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// `budget.warning`: a spending limit is 80 % used (counting the next call at its worst case).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BudgetWarning {
+    /// Which limit, as the user set it (e.g. `session`, `agent main per day`, `per day`,
+    /// `per month`).
+    pub budget: String,
+    /// The setting that holds it, to raise it (e.g. `agent.daily_budget_usd`).
+    pub setting: String,
+    pub limit_usd: f64,
+    /// Spent so far, plus the next call at its worst case.
+    pub spent_usd: f64,
 }
 
 /// An event this build does not know, kept as it came. Serializes as its payload alone.

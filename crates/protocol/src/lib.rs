@@ -13,9 +13,9 @@ pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use event::EventEnvelope;
 pub use event::{EnvelopeType, Event, EventKind, Surface};
 pub use event_payload::{
-    ApprovalResolved, Delta, ErrorOccurred, ErrorStop, EventPayload, MessageStored, NotRun,
-    ToolCompleted, ToolExecuting, ToolRequested, TraceEvent, TurnEnd, TurnStarted, TurnStop,
-    Typing, UnknownEvent,
+    ApprovalResolved, BudgetWarning, Delta, ErrorOccurred, ErrorStop, EventPayload, MessageStored,
+    ModelFallback, NotRun, ToolCompleted, ToolExecuting, ToolRequested, TraceEvent, TurnEnd,
+    TurnStarted, TurnStop, Typing, UnknownEvent,
 };
 mod tool;
 pub use tool::ToolKind;

@@ -81,6 +81,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::sessions::remove_message))
         .routes(routes!(routes::sessions::spans))
         .routes(routes!(routes::turns::cancel))
+        .routes(routes!(routes::turns::retry))
         .routes(routes!(routes::approvals::list))
         .routes(routes!(routes::approvals::decide))
         .routes(routes!(routes::approvals::grants))

@@ -93,3 +93,57 @@ async fn the_last_user_message_and_its_answer_can_be_removed() {
     );
     assert!(!asked.contains("second"), "{asked}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_that_failed_mid_answer_is_retried_on_another_model_in_one_call() {
+    let other = ScriptedLlm::start().await;
+    let rig = Rig::with(Options {
+        other_llm: Some(other.base_url()),
+        ..Options::default()
+    })
+    .await;
+    let sid = rig.new_session().await;
+    rig.llm.push(Turn::cut_mid_stream("half of an answer"));
+    rig.send(&sid, "tell me a story").await;
+    let end = rig.wait_completed(&sid).await;
+    assert!(
+        matches!(end, pryx_protocol::TurnEnd::Error { .. }),
+        "{end:?}"
+    );
+    let kept = messages(&rig, &sid).await;
+    assert_eq!(
+        kept.len(),
+        2,
+        "the part of the answer already shown is kept: {kept:?}"
+    );
+    assert_eq!(kept[1]["role"], "assistant");
+    assert!("half of an answer".starts_with(kept[1]["text"].as_str().unwrap()));
+
+    other.push(Turn::text("a whole story"));
+    let (status, body) = rig
+        .post(
+            &format!("/sessions/{sid}/retry"),
+            json!({"model": "other/gpt-4o-mini"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let ends = rig.wait_completed_n(&sid, 2).await;
+    assert!(
+        matches!(ends[1], pryx_protocol::TurnEnd::Completed { .. }),
+        "{ends:?}"
+    );
+    let listed = messages(&rig, &sid).await;
+    let texts: Vec<&str> = listed.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["tell me a story", "a whole story"]);
+    assert_eq!(listed[1]["model"], "other/gpt-4o-mini");
+    let asked = serde_json::to_string(&other.requests()[0].body).unwrap();
+    assert!(asked.contains("tell me a story"), "{asked}");
+
+    let (status, body) = rig.post("/sessions/nope/retry", json!({})).await;
+    assert_eq!(status, 404, "{body}");
+    let empty = rig.new_session().await;
+    let (status, body) = rig
+        .post(&format!("/sessions/{empty}/retry"), json!({}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+}

@@ -204,3 +204,48 @@ async fn bad_requests_get_an_error_and_the_socket_stays_open() {
     .await;
     assert!(end.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_warning_and_a_budget_stop_reach_a_websocket_client() {
+    let rig = Rig::start().await;
+    // gpt-4o at its full output cap may cost ~$0.17 a call: 80 % of a $0.20 session budget.
+    let path = rig.home().join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    config["agent"]["session_budget_usd"] = json!(0.20);
+    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    let s = rig.new_session().await;
+    let mut ws = rig.ws().await;
+    ws.subscribe(json!({"sessions": [s]})).await;
+    let spent = pryx_testkit::ScriptedUsage {
+        input_tokens: 20_000,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+        reasoning_tokens: 0,
+    };
+    rig.llm.push(Turn::text("one").with_usage(spent));
+    rig.send(&s, "first").await;
+    let evs = ws.until(EventKind::TurnCompleted).await;
+    let warning = evs
+        .iter()
+        .find_map(|e| match &e.payload {
+            EventPayload::BudgetWarning(w) => Some(w.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no budget.warning in {evs:#?}"));
+    assert_eq!(warning.budget, "session");
+    assert_eq!(warning.setting, "agent.session_budget_usd");
+    assert_eq!(warning.limit_usd, 0.20);
+
+    // $0.05 spent: the next call could pass the budget, so the next turn stops before it.
+    rig.send(&s, "second").await;
+    let evs = ws.until(EventKind::TurnCompleted).await;
+    match &evs.last().unwrap().payload {
+        EventPayload::TurnCompleted(pryx_protocol::TurnEnd::BudgetExceeded { message, .. }) => {
+            assert!(message.contains("session budget of $0.20"), "{message}");
+            assert!(message.contains("agent.session_budget_usd"), "{message}");
+        }
+        other => panic!("expected budget_exceeded, got {other:?}"),
+    }
+}

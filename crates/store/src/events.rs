@@ -44,6 +44,8 @@ fn shows_a_call(payload: &EventPayload) -> bool {
         | EventPayload::ApprovalResolved(_)
         | EventPayload::TraceEvent(_)
         | EventPayload::ErrorOccurred(_)
+        | EventPayload::ModelFallback(_)
+        | EventPayload::BudgetWarning(_)
         | EventPayload::Unknown(_) => false,
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
 use crate::store::Store;
-use crate::util::{new_id, now_ts, str_enum, to_i64, to_u64};
+use crate::util::{new_id, now_ts, str_enum, to_u64};
 
 str_enum! {
     /// Whether a session is in use, resting, or put away.
@@ -81,7 +81,7 @@ pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
-fn not_found(id: &str) -> StoreError {
+pub(crate) fn not_found(id: &str) -> StoreError {
     StoreError::NotFound {
         what: "session",
         id: id.to_string(),
@@ -202,37 +202,6 @@ impl Store {
         })
     }
 
-    /// Adds one model call's usage to the session totals. Kept apart from
-    /// [`Store::append_message`] so that usage is counted exactly once, where the caller decides.
-    pub fn add_session_usage(
-        &self,
-        id: &str,
-        tokens_in: u64,
-        tokens_out: u64,
-        cost_usd: f64,
-    ) -> Result<()> {
-        let (tin, tout) = (
-            to_i64("tokens_in", tokens_in)?,
-            to_i64("tokens_out", tokens_out)?,
-        );
-        if !cost_usd.is_finite() {
-            return Err(StoreError::Invalid {
-                what: "cost_usd",
-                detail: format!("{cost_usd} is not a number"),
-            });
-        }
-        self.with_conn(|c| {
-            let n = c.execute(
-                "UPDATE sessions SET total_tokens_in = total_tokens_in + ?2,
-                    total_tokens_out = total_tokens_out + ?3, total_cost_usd = total_cost_usd + ?4,
-                    updated_at = ?5
-                 WHERE id = ?1",
-                params![id, tin, tout, cost_usd, now_ts()],
-            )?;
-            expect_one(n, id)
-        })
-    }
-
     /// Deletes a session with its messages, tool calls, grants, spans and events. The audit log
     /// keeps its entries. Returns whether the session existed.
     pub fn delete_session(&self, id: &str) -> Result<bool> {
@@ -273,8 +242,8 @@ mod tests {
             .set_session_status(&s.id, SessionStatus::Idle)
             .unwrap();
         store.set_session_model(&s.id, "m2").unwrap();
-        store.add_session_usage(&s.id, 10, 5, 0.25).unwrap();
-        store.add_session_usage(&s.id, 1, 2, 0.5).unwrap();
+        store.record_call_cost(&cost(&s.id, 10, 5, 0.25)).unwrap();
+        store.record_call_cost(&cost(&s.id, 1, 2, 0.5)).unwrap();
         let got = store.get_session(&s.id).unwrap().unwrap();
         assert_eq!(
             (got.title.as_str(), got.status, got.model.as_deref()),
@@ -289,10 +258,21 @@ mod tests {
             Err(StoreError::NotFound { .. })
         ));
         assert!(matches!(
-            store.add_session_usage(&s.id, 1, 1, f64::NAN),
+            store.record_call_cost(&cost(&s.id, 1, 1, f64::NAN)),
             Err(StoreError::Invalid { .. })
         ));
         assert!(store.get_session("missing").unwrap().is_none());
+    }
+
+    fn cost(session: &str, tokens_in: u64, tokens_out: u64, cost_usd: f64) -> crate::CallCost {
+        crate::CallCost {
+            session_id: session.to_string(),
+            agent: "main".into(),
+            model: "p/m".into(),
+            tokens_in,
+            tokens_out,
+            cost_usd,
+        }
     }
 
     #[test]

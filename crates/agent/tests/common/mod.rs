@@ -69,6 +69,7 @@ pub fn rig(server: &ScriptedLlm, policy: pryx_policy::Policy, interactive: bool)
         store,
         provider: pryx_llm::build_provider(settings).unwrap(),
         model,
+        fallbacks: Vec::new(),
         tools: Arc::new(ToolRegistry::with_builtins()),
         policy: Arc::new(policy),
         broker: ApprovalBroker::new(),

@@ -4,6 +4,7 @@ pub mod agents;
 pub mod approvals;
 pub mod audit;
 pub mod config;
+pub mod costs;
 pub mod doctor;
 pub mod mcp;
 pub mod models;

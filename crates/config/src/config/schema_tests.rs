@@ -103,6 +103,9 @@ fn every_key() -> Config {
         agent: Agent {
             max_steps: 20,
             session_budget_usd: Some(5.0),
+            agent_daily_budget_usd: Some(3.0),
+            daily_budget_usd: Some(10.0),
+            monthly_budget_usd: Some(30.0),
             approval_timeout_secs: 60,
             broad_workspaces: vec!["~".into()],
         },
@@ -118,6 +121,7 @@ fn every_key() -> Config {
                 tools: Some(vec!["fs.read".into(), "github.*".into()]),
                 max_steps: Some(10),
                 session_budget_usd: Some(2.5),
+                daily_budget_usd: Some(1.0),
             },
         )]),
         revision: 7,

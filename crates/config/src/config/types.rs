@@ -331,6 +331,15 @@ pub struct Agent {
     /// Spend cap per session in USD.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_budget_usd: Option<f64>,
+    /// Spend cap per agent profile per UTC day in USD (a profile may set its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_daily_budget_usd: Option<f64>,
+    /// Spend cap of all agents together per UTC day in USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_budget_usd: Option<f64>,
+    /// Spend cap of all agents together per UTC calendar month in USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_budget_usd: Option<f64>,
     /// Unanswered approvals are denied after this long.
     pub approval_timeout_secs: u64,
     /// Workspaces the user confirmed although they are the root directory, the home directory
@@ -344,6 +353,9 @@ impl Default for Agent {
         Self {
             max_steps: 50,
             session_budget_usd: None,
+            agent_daily_budget_usd: None,
+            daily_budget_usd: None,
+            monthly_budget_usd: None,
             approval_timeout_secs: 300,
             broad_workspaces: Vec::new(),
         }
@@ -386,4 +398,7 @@ pub struct AgentProfile {
     /// Spend cap per session in USD; default: `agent.session_budget_usd`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_budget_usd: Option<f64>,
+    /// This profile's spend cap per UTC day in USD; default: `agent.agent_daily_budget_usd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_budget_usd: Option<f64>,
 }

@@ -51,15 +51,15 @@ impl Printer {
         if self.mid_line.swap(false, Ordering::SeqCst) {
             println!();
         }
-        let stop = match report.stop {
-            TurnStop::Completed => "done",
-            TurnStop::StepLimit => {
+        let stop = match (report.stop, &report.stop_reason) {
+            (TurnStop::Completed, _) => "done".to_string(),
+            (TurnStop::StepLimit, _) => {
                 "stopped: step limit reached (raise it with --max-steps or agent.max_steps)"
+                    .to_string()
             }
-            TurnStop::BudgetExceeded => {
-                "stopped: session budget reached (agent.session_budget_usd)"
-            }
-            TurnStop::Cancelled => "cancelled",
+            (TurnStop::BudgetExceeded, Some(why)) => format!("stopped: {why}"),
+            (TurnStop::BudgetExceeded, None) => "stopped: a budget was reached".to_string(),
+            (TurnStop::Cancelled, _) => "cancelled".to_string(),
         };
         eprintln!(
             "── {stop} · {} steps · {} tool calls · {} in / {} out tokens · ${:.6}",
@@ -109,6 +109,19 @@ fn print_human(event: &Event, mid_line: &AtomicBool, escape_answer: bool) {
             }
         }
         EventPayload::ErrorOccurred(e) => say_err!("✗ {}: {}", e.code, e.message),
+        EventPayload::ModelFallback(f) => {
+            if mid_line.swap(false, Ordering::SeqCst) {
+                println!();
+            }
+            say_err!("↷ {} failed ({}); continuing on {}", f.from, f.code, f.to)
+        }
+        EventPayload::BudgetWarning(b) => say_err!(
+            "! budget {}: ${:.4} of ${:.2} used (raise `{}` to allow more)",
+            b.budget,
+            b.spent_usd,
+            b.limit_usd,
+            b.setting
+        ),
         EventPayload::SessionDelta(Delta::Reasoning { .. })
         | EventPayload::SessionMessage(_)
         | EventPayload::SessionTyping(_)

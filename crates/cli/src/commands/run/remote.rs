@@ -241,10 +241,14 @@ async fn finish(
     last_seq: u64,
     completed: &TurnEnd,
 ) -> anyhow::Result<ExitCode> {
+    let mut stop_reason = None;
     let (stop, steps) = match completed {
         TurnEnd::Completed { steps, .. } => (TurnStop::Completed, *steps),
         TurnEnd::StepLimit { steps, .. } => (TurnStop::StepLimit, *steps),
-        TurnEnd::BudgetExceeded { steps, .. } => (TurnStop::BudgetExceeded, *steps),
+        TurnEnd::BudgetExceeded { steps, message, .. } => {
+            stop_reason = Some(message.clone()).filter(|m| !m.is_empty());
+            (TurnStop::BudgetExceeded, *steps)
+        }
         TurnEnd::Cancelled { steps, .. } => (TurnStop::Cancelled, *steps),
         TurnEnd::Error { message, .. } => return Err(anyhow!("{message}")),
         TurnEnd::Interrupted => {
@@ -261,6 +265,7 @@ async fn finish(
         tool_calls: 0,
         usage: TokenUsage::default(),
         cost_usd: completed.cost_usd(),
+        stop_reason,
     };
     // Token counts come from the messages this turn stored.
     if let Ok(detail) = client.get_session(session_id).await {

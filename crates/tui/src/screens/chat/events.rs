@@ -81,6 +81,22 @@ impl ChatState {
             EventPayload::ErrorOccurred(e) => {
                 self.notice(format!("{}: {}", e.code, e.message), Level::Error);
             }
+            EventPayload::ModelFallback(f) => {
+                self.finish_streaming();
+                self.notice(
+                    format!("{} failed ({}); continuing on {}.", f.from, f.code, f.to),
+                    Level::Info,
+                );
+            }
+            EventPayload::BudgetWarning(b) => {
+                self.notice(
+                    format!(
+                        "Budget {}: ${:.4} of ${:.2} used; raise `{}` to allow more.",
+                        b.budget, b.spent_usd, b.limit_usd, b.setting
+                    ),
+                    Level::Info,
+                );
+            }
             EventPayload::SessionTyping(_)
             | EventPayload::TraceEvent(_)
             | EventPayload::Unknown(_)
