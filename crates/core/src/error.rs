@@ -13,6 +13,9 @@ pub enum CoreError {
     GrantNotFound(String),
     #[error("session {0} already has a running turn; wait for turn.completed or cancel it first")]
     SessionBusy(String),
+    /// The request is fine but the session's state does not allow it now.
+    #[error("{0}")]
+    Conflict(String),
     #[error("the core is shutting down; retry against the next core")]
     ShuttingDown,
     #[error("{0}")]
@@ -50,7 +53,7 @@ impl CoreError {
             CoreError::SessionNotFound(_)
             | CoreError::TurnNotFound(_)
             | CoreError::GrantNotFound(_) => ErrorCode::NotFound,
-            CoreError::SessionBusy(_) => ErrorCode::Conflict,
+            CoreError::SessionBusy(_) | CoreError::Conflict(_) => ErrorCode::Conflict,
             CoreError::ShuttingDown => ErrorCode::Internal,
             CoreError::Invalid(_) => ErrorCode::ValidationFailed,
             CoreError::Store(e) => e.code(),

@@ -256,7 +256,7 @@ impl Core {
                     .rev()
                     .find(|m| m.role == pryx_store::Role::User)
                     .ok_or_else(|| {
-                        CoreError::Invalid(format!(
+                        CoreError::Conflict(format!(
                             "session {sid} has no message to retry; send one with POST /api/v1/sessions/{sid}/messages"
                         ))
                     })?;

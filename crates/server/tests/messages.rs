@@ -145,5 +145,5 @@ async fn a_turn_that_failed_mid_answer_is_retried_on_another_model_in_one_call()
     let (status, body) = rig
         .post(&format!("/sessions/{empty}/retry"), json!({}))
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 409, "{body}");
 }

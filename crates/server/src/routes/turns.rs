@@ -32,7 +32,8 @@ pub async fn cancel(
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/retry", tag = "sessions",
     params(("id" = String, Path, description = "session id")), request_body = RetryTurn,
     responses((status = 202, body = TurnAccepted), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 503, body = ErrorEnvelope)))]
+        (status = 404, body = ErrorEnvelope), (status = 409, description = "a turn runs there, or there is no message to retry", body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope), (status = 503, body = ErrorEnvelope)))]
 pub async fn retry(
     State(st): State<Arc<AppState>>,
     ApiPath(id): ApiPath<String>,
