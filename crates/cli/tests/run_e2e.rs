@@ -340,6 +340,11 @@ async fn a_provider_failure_is_a_clear_error_and_the_prompt_is_kept() {
         stderr.contains("LLM_AUTH") || stderr.to_lowercase().contains("key"),
         "{stderr}"
     );
+    assert_eq!(
+        stderr.matches("invalid api key").count(),
+        1,
+        "the provider's error is printed once: {stderr}"
+    );
     let store = env.store();
     let session = newest_session(&store);
     let messages = store.list_messages(&session.id).unwrap();

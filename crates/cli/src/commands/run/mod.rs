@@ -147,7 +147,12 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     drop(agent);
     let report = core.run_turn(&session.id, &prompt, cancel).await;
     core.shutdown(std::time::Duration::from_secs(2)).await;
-    let report = report.map_err(setup_usage)?;
+    let report = match report {
+        Ok(r) => r,
+        // Already printed as `✗ CODE: message`: once is enough.
+        Err(_) if printer.shown_error() => return Ok(ExitCode::FAILURE),
+        Err(e) => return Err(setup_usage(e)),
+    };
     printer.finish(&report);
     Ok(ExitCode::from(match report.stop {
         TurnStop::Completed => 0,

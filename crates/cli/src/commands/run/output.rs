@@ -16,6 +16,8 @@ pub struct Printer {
     escape_answer: bool,
     /// Whether answer text was printed without a trailing newline yet.
     mid_line: Arc<AtomicBool>,
+    /// Whether a turn's error was printed (`✗ CODE: message`), so it is not printed twice.
+    shown_error: Arc<AtomicBool>,
 }
 
 impl Printer {
@@ -24,12 +26,19 @@ impl Printer {
             json,
             escape_answer,
             mid_line: Arc::new(AtomicBool::new(false)),
+            shown_error: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// True once a turn's error was shown to a person (not in `--json` mode, where the event
+    /// is data and the error still goes to stderr).
+    pub fn shown_error(&self) -> bool {
+        self.shown_error.load(Ordering::SeqCst)
     }
 
     pub fn sink(&self) -> EventSink {
         let (json, escape_answer) = (self.json, self.escape_answer);
-        let mid_line = self.mid_line.clone();
+        let (mid_line, shown_error) = (self.mid_line.clone(), self.shown_error.clone());
         Arc::new(move |event: &Event| {
             if json {
                 if let Ok(line) = serde_json::to_string(event) {
@@ -38,6 +47,9 @@ impl Printer {
                     let _ = out.flush();
                 }
                 return;
+            }
+            if matches!(event.payload, EventPayload::ErrorOccurred(_)) {
+                shown_error.store(true, Ordering::SeqCst);
             }
             print_human(event, &mid_line, escape_answer);
         })

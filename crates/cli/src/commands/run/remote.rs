@@ -250,6 +250,8 @@ async fn finish(
             (TurnStop::BudgetExceeded, *steps)
         }
         TurnEnd::Cancelled { steps, .. } => (TurnStop::Cancelled, *steps),
+        // Already printed as `✗ CODE: message` from its `error.occurred`: once is enough.
+        TurnEnd::Error { .. } if printer.shown_error() => return Ok(ExitCode::FAILURE),
         TurnEnd::Error { message, .. } => return Err(anyhow!("{message}")),
         TurnEnd::Interrupted => {
             return Err(anyhow!(
