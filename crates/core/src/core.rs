@@ -340,24 +340,6 @@ impl Core {
         }
     }
 
-    /// Takes back a session's last user message with what answered it (e.g. one too large for
-    /// the model); refused while a turn runs there. Returns how many messages went.
-    pub fn remove_last_user_message(
-        &self,
-        session_id: &str,
-        message_id: &str,
-    ) -> Result<u64, CoreError> {
-        if self.is_busy(session_id) {
-            return Err(CoreError::SessionBusy(session_id.to_string()));
-        }
-        if self.store().get_session(session_id)?.is_none() {
-            return Err(CoreError::SessionNotFound(session_id.to_string()));
-        }
-        Ok(self
-            .store()
-            .remove_last_user_message(session_id, message_id)?)
-    }
-
     /// Starts a turn in the background and returns once it is accepted. Its events go to the
     /// bus, ending with `turn.completed` (preceded by `error.occurred` when it fails). A session
     /// whose agent cannot be built (no provider yet, a key that does not resolve) is refused here,

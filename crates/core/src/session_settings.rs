@@ -221,6 +221,24 @@ impl Core {
 }
 
 impl Core {
+    /// Takes back a session's last user message with what answered it (e.g. one too large for
+    /// the model); refused while a turn runs there. Returns how many messages went.
+    pub fn remove_last_user_message(
+        &self,
+        session_id: &str,
+        message_id: &str,
+    ) -> Result<u64, CoreError> {
+        if self.is_busy(session_id) {
+            return Err(CoreError::SessionBusy(session_id.to_string()));
+        }
+        if self.store().get_session(session_id)?.is_none() {
+            return Err(CoreError::SessionNotFound(session_id.to_string()));
+        }
+        Ok(self
+            .store()
+            .remove_last_user_message(session_id, message_id)?)
+    }
+
     /// Runs the session's last user message again, as a new turn, optionally on another model
     /// (which becomes the session's): its earlier answer, or the failure it ended in, is taken
     /// back first. The one action after a turn failed mid-answer on a model that cannot go on.
