@@ -530,8 +530,12 @@ fn chat_expanded_tool_card_caps_a_long_output() {
         "s1",
         tool_result_message(6, "call-tc2", out.trim_end(), false),
     ));
+    // Closed, the last card says how to open it.
+    let closed = words(&render(&s, 80, 24, &plain()));
+    assert!(closed.contains("2310 ms Ctrl-O output"), "{closed}");
     s.handle_key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL));
     let screen = render(&s, 80, 24, &plain());
+    assert!(!words(&screen).contains("Ctrl-O output"));
     assert!(
         words(&screen).contains("… 28 more lines"),
         "{}",

@@ -85,7 +85,11 @@ fn approval_rows(lines: &[Line<'static>], width: u16) -> usize {
 pub fn transcript_lines(chat: &ChatState, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let w = usize::from(width.max(4));
     let mut out: Vec<Line<'static>> = Vec::new();
-    for e in &chat.entries {
+    let last_card = chat
+        .entries
+        .iter()
+        .rposition(|e| matches!(e, Entry::Tool(_)));
+    for (i, e) in chat.entries.iter().enumerate() {
         match e {
             Entry::User { text, confirmed } => {
                 let style = if *confirmed {
@@ -108,7 +112,7 @@ pub fn transcript_lines(chat: &ChatState, width: u16, theme: &Theme) -> Vec<Line
                 );
                 mark_controls(&mut out, text, theme);
             }
-            Entry::Tool(card) => push_card(&mut out, card, w, theme),
+            Entry::Tool(card) => push_card(&mut out, card, Some(i) == last_card, w, theme),
             Entry::Notice { text, level } => {
                 let style = if *level == Level::Error {
                     theme.error
@@ -168,7 +172,8 @@ fn push_prefixed(
     }
 }
 
-fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, w: usize, theme: &Theme) {
+/// `last`: the card Ctrl-O opens, which says so while it is closed and has output.
+fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, last: bool, w: usize, theme: &Theme) {
     let (mark, style) = match c.status {
         ToolStatus::Requested => ("…", theme.dim),
         ToolStatus::AwaitingApproval => ("?", theme.warn),
@@ -182,18 +187,22 @@ fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, w: usize, theme: &Theme
         .duration_ms
         .map(|d| format!(" · {d} ms"))
         .unwrap_or_default();
-    out.push(Line::from(vec![
+    let mut header = vec![
         Span::styled("  ╭ ", theme.dim),
         Span::styled(format!("⚙ {}", escape(&c.tool)), theme.title),
         Span::styled(format!(" · {mark} {}{dur}", c.status.label()), style),
-    ]));
+    ];
+    if last && !c.expanded && c.output.is_some() {
+        header.push(Span::styled(" · Ctrl-O output", theme.dim));
+    }
+    out.push(Line::from(header));
     let args = if c.args.is_empty() {
         "(no arguments)".to_string()
     } else {
         escape(&c.args).into_owned()
     };
-    let last = c.message.is_none() && !c.expanded;
-    let corner = if last { "  ╰ " } else { "  │ " };
+    let closes = c.message.is_none() && !c.expanded;
+    let corner = if closes { "  ╰ " } else { "  │ " };
     out.push(Line::from(vec![
         Span::styled(corner, theme.dim),
         Span::styled(ellipsize(&args, w.saturating_sub(4)), theme.dim),
