@@ -67,7 +67,7 @@ async fn shell_exec_blocks_until_approved_on_the_terminal() {
         }
     });
     assert!(
-        read_until(&seen, "[o]nce", Duration::from_secs(20)),
+        read_until(&seen, "y once", Duration::from_secs(20)),
         "no prompt: {}",
         seen.lock().unwrap()
     );
@@ -94,7 +94,7 @@ async fn shell_exec_blocks_until_approved_on_the_terminal() {
     assert!(!env.ws().join("proof.txt").exists());
     assert_eq!(server.requests().len(), 1);
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"o\n").unwrap();
+    stdin.write_all(b"y\n").unwrap();
     stdin.flush().unwrap();
     assert!(
         read_until(&seen, "Wrote the proof.", Duration::from_secs(20)),

@@ -303,7 +303,7 @@ async fn on_a_terminal_the_approval_is_asked_and_answered_through_the_api() {
         }
         panic!("no {needle:?} in: {}", seen.lock().unwrap());
     };
-    wait_for("[o]nce");
+    wait_for("y once");
     let screen = seen.lock().unwrap().clone();
     assert!(screen.contains("approval needed: shell.exec"), "{screen}");
     assert!(!env.ws().join("proof.txt").exists(), "nothing ran yet");

@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod api;
+pub mod approval_keys;
 pub mod model;
 mod run;
 pub mod screens;

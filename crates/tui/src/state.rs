@@ -100,6 +100,8 @@ pub struct AppState {
     /// The error panel was dismissed for the current outage.
     pub error_hidden: bool,
     pub flash: Option<Flash>,
+    /// A failed action's whole error, shown in a panel until Esc (the flash holds its start).
+    pub error_detail: Option<String>,
     pub policy: Option<String>,
     pub quit: bool,
     /// Something changed since the last draw.
@@ -125,6 +127,7 @@ impl AppState {
             connection: ConnectionState::Connecting,
             error_hidden: false,
             flash: None,
+            error_detail: None,
             policy: None,
             quit: false,
             dirty: true,
@@ -309,7 +312,9 @@ impl AppState {
             Response::Channels(c) => self.integrations.on_list(c),
             Response::Spans { session_id, spans } => self.telemetry.on_spans(&session_id, spans),
             Response::Failed { what, error } => {
-                if what == crate::action::SEND_PROMPT || what == crate::action::CREATE_SESSION {
+                let in_transcript =
+                    what == crate::action::SEND_PROMPT || what == crate::action::CREATE_SESSION;
+                if in_transcript {
                     self.chat.turn_running = false;
                     self.chat.awaiting_session = false;
                     // The whole text where the prompt was, not cut to the status bar: it says
@@ -327,7 +332,14 @@ impl AppState {
                     .as_mut()
                     .is_some_and(|s| s.on_failed(&what, &error));
                 if !shown {
-                    self.flash(format!("Could not {what}: {error}"), true);
+                    let text = format!("Could not {what}: {error}");
+                    // The transcript holds a failed prompt whole; anything else gets the panel,
+                    // unless the core is down (its own panel says so).
+                    let down = matches!(self.connection, ConnectionState::Down { .. });
+                    if !in_transcript && !down {
+                        self.error_detail = Some(text.clone());
+                    }
+                    self.flash(text, true);
                 }
             }
         }
@@ -419,7 +431,7 @@ impl AppState {
     /// Pasted text (bracketed paste): goes into the focused text field as is, so a pasted newline
     /// never sends the message.
     pub fn on_paste(&mut self, text: &str) {
-        if self.help.is_some() || self.error_panel_open() {
+        if self.help.is_some() || self.error_panel_open() || self.error_detail.is_some() {
             return;
         }
         if let Some(setup) = &mut self.setup {
@@ -494,6 +506,14 @@ impl AppState {
                 KeyCode::Up | KeyCode::Char('k') => self.help = Some(scroll.saturating_sub(1)),
                 KeyCode::PageDown => self.help = Some(scroll.saturating_add(10)),
                 KeyCode::PageUp => self.help = Some(scroll.saturating_sub(10)),
+                _ => {}
+            }
+            return vec![];
+        }
+        if self.error_detail.is_some() {
+            match key.code {
+                KeyCode::Esc | KeyCode::Enter => self.error_detail = None,
+                KeyCode::Char('c') if ctrl => return self.run_effects(vec![Effect::Quit]),
                 _ => {}
             }
             return vec![];

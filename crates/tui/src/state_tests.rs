@@ -503,3 +503,39 @@ fn a_prompt_without_a_provider_points_to_setup() {
         Some(crate::screens::chat::Entry::Notice { text, .. }) if text.contains("/setup")
     ));
 }
+
+#[test]
+fn a_failed_action_shows_its_whole_error_until_esc() {
+    let mut s = AppState::new(None);
+    s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
+    let error = format!(
+        "{} Set providers.openai.base_url to fix it.",
+        "x".repeat(300)
+    );
+    s.on_response(Response::Failed {
+        what: "resume the session".into(),
+        error: error.clone(),
+    });
+    let shown = s.error_detail.clone().unwrap_or_default();
+    assert!(
+        shown.ends_with("Set providers.openai.base_url to fix it."),
+        "{shown}"
+    );
+    assert!(s.flash.as_ref().is_some_and(|f| f.error));
+    // Keys do not reach the screen behind it; Esc closes it.
+    s.handle_key(key(KeyCode::Char('x')));
+    assert!(s.chat.input.is_empty());
+    assert!(s.error_detail.is_some());
+    s.handle_key(key(KeyCode::Esc));
+    assert!(s.error_detail.is_none());
+    // A failed prompt is said in the transcript, not in the panel.
+    s.on_response(Response::Failed {
+        what: crate::action::SEND_PROMPT.into(),
+        error: error.clone(),
+    });
+    assert!(s.error_detail.is_none());
+    assert!(matches!(
+        s.chat.entries.last(),
+        Some(crate::screens::chat::Entry::Notice { text, .. }) if text.ends_with("to fix it.")
+    ));
+}

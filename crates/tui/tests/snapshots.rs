@@ -438,3 +438,124 @@ fn chat_hostile_text_is_shown_escaped() {
     assert!(!format!("{screen}").contains('\x1b'), "{screen}");
     assert_snapshot!(screen);
 }
+
+/// The rows of a rendered screen as one line of words (wrapping breaks lines at spaces).
+fn words(screen: &ratatui::backend::TestBackend) -> String {
+    let buf = screen.buffer();
+    let mut rows = Vec::new();
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        rows.push(row);
+    }
+    rows.join(" ")
+        .split(|c: char| c.is_whitespace() || "│·".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A provider's error of 300 characters, with the setting to change at its end.
+const PROVIDER_ERROR: &str = "The provider refused the request (401 Unauthorized): Incorrect API key provided: sk-proj-****7f3a. The key read from OPENAI_API_KEY is not valid for https://api.openai.com/v1. To fix it, export a valid key in OPENAI_API_KEY or set providers.openai.api_key_env to the variable that holds one, then send the message again.";
+
+/// A failed turn says its error once, wrapped whole in the transcript, the fix included.
+#[test]
+fn chat_long_provider_error_is_shown_whole_and_once() {
+    use pryx_protocol::ErrorCode;
+    use pryx_testkit::events::{error_occurred, turn_failed, turn_started, user_message};
+    assert!(PROVIDER_ERROR.chars().count() >= 300);
+    let mut s = connected();
+    s.on_response(Response::SessionCreated(summary("s1", "Hello", 0, 0.0)));
+    for e in [
+        ev("s1", user_message(1, "Hello")),
+        ev("s1", turn_started()),
+        ev("s1", error_occurred(ErrorCode::LlmAuth, PROVIDER_ERROR)),
+        ev("s1", turn_failed(ErrorCode::LlmAuth, PROVIDER_ERROR)),
+    ] {
+        s.on_core(CoreUpdate::Event(e));
+    }
+    let screen = render(&s, 80, 24, &plain());
+    let seen = words(&screen);
+    assert!(seen.contains(&words_of(PROVIDER_ERROR)), "{seen}");
+    assert_eq!(seen.matches("Incorrect API key").count(), 1, "{seen}");
+    assert_snapshot!(screen);
+}
+
+fn words_of(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A failed action's error is cut in the status bar; the panel over the screen holds it whole
+/// until Esc.
+#[test]
+fn a_failed_action_shows_its_whole_error_in_a_panel() {
+    let mut s = streaming_chat();
+    s.on_response(Response::Failed {
+        what: "set the default model".into(),
+        error: PROVIDER_ERROR.into(),
+    });
+    let screen = render(&s, 80, 24, &plain());
+    assert!(words(&screen).contains(&words_of(PROVIDER_ERROR)));
+    assert_snapshot!(screen);
+    s.handle_key(key(KeyCode::Esc));
+    assert!(!words(&render(&s, 80, 24, &plain())).contains("send the message again"));
+}
+
+/// Ctrl-O opens the last tool card: the tool's stored result, escaped, under its arguments.
+#[test]
+fn chat_expanded_tool_card_shows_its_output() {
+    use pryx_testkit::events::tool_result_message;
+    let mut s = streaming_chat();
+    let result = "<untrusted-0123456789abcdef source=\"fs.read\">\n[workspace]\nmembers = [\"crates/*\", \"tools/gen\"]\nresolver = \"2\"\x1b[2J\n</untrusted-0123456789abcdef>";
+    s.apply(&ev("s1", tool_result_message(5, "call-tc1", result, false)));
+    // The first card is not the last one: Alt-O opens every card, Ctrl-O then closes the last.
+    s.handle_key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::ALT));
+    s.handle_key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL));
+    let screen = render(&s, 80, 24, &plain());
+    assert!(!format!("{screen:?}").contains('\x1b'));
+    assert_snapshot!(screen);
+}
+
+/// A long output shows its first rows and how many more there are.
+#[test]
+fn chat_expanded_tool_card_caps_a_long_output() {
+    use pryx_testkit::events::{tool_ran, tool_result_message};
+    let mut s = streaming_chat();
+    s.apply(&ev("s1", tool_ran("tc2", "shell.exec", false, 2310)));
+    let out: String = (1..=40)
+        .map(|i| format!("test module_{i:02}::works ... ok\n"))
+        .collect();
+    s.apply(&ev(
+        "s1",
+        tool_result_message(6, "call-tc2", out.trim_end(), false),
+    ));
+    // Closed, the last card says how to open it.
+    let closed = words(&render(&s, 80, 24, &plain()));
+    assert!(closed.contains("2310 ms Ctrl-O output"), "{closed}");
+    s.handle_key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL));
+    let screen = render(&s, 80, 24, &plain());
+    assert!(!words(&screen).contains("Ctrl-O output"));
+    assert!(
+        words(&screen).contains("… 28 more lines"),
+        "{}",
+        words(&screen)
+    );
+    assert_snapshot!(screen);
+}
+
+/// The approval card's hint is the shared table's, as the prompt of `pryx run` shows it.
+#[test]
+fn approval_hint_is_the_shared_one() {
+    let mut s = streaming_chat();
+    s.apply(&ev("s1", approval("a1", "s1", "cargo test")));
+    let screen = render(&s, 80, 24, &plain());
+    assert!(
+        format!("{screen:?}").contains(&format!(
+            " {} · ↑↓ scroll ",
+            pryx_tui::approval_keys::hint()
+        )),
+        "{screen:?}"
+    );
+    assert_snapshot!(screen);
+}

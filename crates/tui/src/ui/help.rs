@@ -25,13 +25,16 @@ pub const KEYMAP: &[(&str, &str, &str)] = &[
     ("Chat", "Esc", "cancel the running turn"),
     ("Chat", "Ctrl-C", "cancel the turn / clear the input / quit"),
     ("Chat", "PgUp / PgDn / wheel", "scroll the transcript"),
+    ("Chat", "Ctrl-O", "show / hide the last tool card's output"),
+    ("Chat", "Alt-O", "show / hide every tool card's output"),
+    ("Error", "Esc / Enter", "close the error panel"),
     (
         "Model picker",
         "↑ / ↓ / Enter",
         "choose the model (after /model)",
     ),
     ("Model picker", "Esc", "close without switching"),
-    ("Approval", "y", "approve this call once"),
+    ("Approval", "y / o", "approve this call once"),
     ("Approval", "s", "approve for the rest of the session"),
     (
         "Approval",
@@ -157,4 +160,27 @@ pub fn render(
             .scroll((scroll.min(max), 0)),
         popup,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::approval_keys::APPROVAL_KEYS;
+
+    #[test]
+    fn the_approval_rows_are_the_shared_keys() {
+        let rows: Vec<&str> = KEYMAP
+            .iter()
+            .filter(|(s, _, _)| *s == "Approval")
+            .map(|(_, keys, _)| *keys)
+            .collect();
+        for k in &APPROVAL_KEYS {
+            let keys = std::iter::once(k.key)
+                .chain(k.also.iter().copied())
+                .map(String::from)
+                .collect::<Vec<_>>()
+                .join(" / ");
+            assert!(rows.contains(&keys.as_str()), "{keys} not in {rows:?}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Drawing the whole UI from [`AppState`]: tab bar, the current screen, status bar, overlays.
 
+mod error_detail;
 mod error_panel;
 pub mod help;
 pub mod wrap;
@@ -43,6 +44,9 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
     render_status(frame, status, state, theme);
     if state.error_panel_open() {
         error_panel::render(frame, body, &state.connection, theme);
+    }
+    if let Some(error) = &state.error_detail {
+        error_detail::render(frame, body, error, theme);
     }
     if let Some(scroll) = state.help {
         let on = (state.screen, state.setup.is_some());

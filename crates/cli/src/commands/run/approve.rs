@@ -11,6 +11,7 @@ use pryx_agent::approvals::{
 };
 use pryx_protocol::Surface;
 use pryx_protocol::safe_text::{escape_exact, has_controls_exact};
+use pryx_tui::approval_keys;
 use std::io::{BufRead, BufReader, Write};
 
 /// Preview lines shown before asking; the rest is one `v` away.
@@ -87,15 +88,15 @@ enum Answer {
     ViewAll,
 }
 
+/// The answers are the TUI's keys (one shared table); `v` is this prompt's own.
 fn answer(line: &str) -> Option<Answer> {
-    Some(match line.trim().to_ascii_lowercase().as_str() {
-        "o" | "once" | "y" | "yes" => Answer::Decided(Decision::Approve, Scope::Once),
-        "s" | "session" => Answer::Decided(Decision::Approve, Scope::Session),
-        "a" | "always" => Answer::Decided(Decision::Approve, Scope::Always),
-        "d" | "deny" | "n" | "no" => Answer::Decided(Decision::Deny, Scope::Once),
-        "v" | "view" => Answer::ViewAll,
-        _ => return None,
-    })
+    if let Some((decision, scope)) = approval_keys::answer_for_line(line) {
+        return Some(Answer::Decided(decision, scope));
+    }
+    match line.trim().to_ascii_lowercase().as_str() {
+        "v" | "view" => Some(Answer::ViewAll),
+        _ => None,
+    }
 }
 
 /// The preview's lines, every character that could act on a terminal escaped.
@@ -119,7 +120,7 @@ fn question(request: &PendingApproval) -> String {
     out.push_str(&format!("│ rule: {}\n", escape_exact(&request.rule)));
     if let (Some(ws), Some(policy)) = (&request.workspace, &request.policy) {
         out.push_str(&format!(
-            "│ workspace: {} · policy: {}\n",
+            "│ workspace: {} · policy: {} (s and a hold only there; a for 30 days)\n",
             escape_exact(ws),
             escape_exact(policy)
         ));
@@ -160,7 +161,9 @@ fn question(request: &PendingApproval) -> String {
 /// The choices line (without a newline).
 fn choices(request: &PendingApproval) -> String {
     format!(
-        "└─ [o]nce, [s]ession, [a]lways (30 days, this workspace and policy), [d]eny, [v]iew all ({} s, then deny)? ",
+        "└─ {}{}v view all ({} s, then deny)? ",
+        approval_keys::hint(),
+        approval_keys::HINT_SEPARATOR,
         request.timeout_secs
     )
 }
@@ -235,14 +238,45 @@ mod tests {
             "{q}"
         );
         assert!(
-            q.contains("│ workspace: /w · policy: workspace-only\n"),
+            q.contains(
+                "│ workspace: /w · policy: workspace-only (s and a hold only there; a for 30 days)\n"
+            ),
             "{q}"
         );
-        assert!(choices(&r).contains("[a]lways (30 days, this workspace and policy)"));
         assert_eq!(
             answer("a"),
             Some(Answer::Decided(Decision::Approve, Scope::Always))
         );
         assert_eq!(answer("maybe"), None);
+    }
+
+    #[test]
+    fn the_answers_are_the_tuis_keys_and_so_is_the_hint() {
+        for k in &approval_keys::APPROVAL_KEYS {
+            let typed = std::iter::once(k.key.to_string())
+                .chain(k.also.iter().map(char::to_string))
+                .chain(k.words.iter().map(|w| (*w).to_string()));
+            for t in typed {
+                assert_eq!(
+                    answer(&format!("{t}\n")),
+                    Some(Answer::Decided(k.decision, k.scope)),
+                    "{t}"
+                );
+            }
+        }
+        assert_eq!(
+            answer("y"),
+            Some(Answer::Decided(Decision::Approve, Scope::Once))
+        );
+        assert_eq!(
+            answer("n"),
+            Some(Answer::Decided(Decision::Deny, Scope::Once))
+        );
+        assert_eq!(answer("1"), None);
+        assert_eq!(
+            choices(&request("x")),
+            "└─ y once · s session · a always · n deny · v view all (300 s, then deny)? "
+        );
+        assert!(choices(&request("x")).contains(&approval_keys::hint()));
     }
 }

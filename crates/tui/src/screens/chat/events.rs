@@ -59,6 +59,9 @@ impl ChatState {
                     status: ToolStatus::Requested,
                     duration_ms: None,
                     message: None,
+                    call_id: r.call_id.clone(),
+                    output: None,
+                    expanded: false,
                 };
                 self.finish_streaming();
                 self.entries.push(Entry::Tool(card));
@@ -78,9 +81,7 @@ impl ChatState {
                     card.duration_ms = c.duration_ms;
                 }
             }
-            EventPayload::ErrorOccurred(e) => {
-                self.notice(format!("{}: {}", e.code, e.message), Level::Error);
-            }
+            EventPayload::ErrorOccurred(e) => self.turn_error(&e.code.to_string(), &e.message),
             EventPayload::ModelFallback(f) => {
                 self.finish_streaming();
                 self.notice(
@@ -181,7 +182,33 @@ impl ChatState {
                     None => {}
                 }
             }
-            Role::Tool | Role::System => {}
+            Role::Tool => {
+                if let Message::Tool(r) = &m.content {
+                    let card = self.entries.iter_mut().rev().find_map(|e| match e {
+                        Entry::Tool(c) if c.call_id == r.call_id => Some(c),
+                        _ => None,
+                    });
+                    if let Some(c) = card {
+                        c.output = Some(tool_output(&r.content));
+                    }
+                }
+            }
+            Role::System => {}
+        }
+    }
+
+    /// A failed turn, said once: `error.occurred` and the `turn.completed` after it carry the
+    /// same words, and either may come alone (one missed while reconnecting).
+    fn turn_error(&mut self, code: &str, message: &str) {
+        let text = format!("{code}: {message}");
+        let said = self
+            .entries
+            .iter()
+            .rev()
+            .take_while(|e| !matches!(e, Entry::User { .. }))
+            .any(|e| matches!(e, Entry::Notice { text: t, level: Level::Error } if *t == text));
+        if !said {
+            self.notice(text, Level::Error);
         }
     }
 
@@ -201,7 +228,8 @@ impl ChatState {
                 "The turn was interrupted: the core stopped while it ran. Your message is kept; send it again to retry.",
                 Level::Error,
             ),
-            TurnEnd::Completed { .. } | TurnEnd::Error { .. } => {}
+            TurnEnd::Error { code, message } => self.turn_error(&code.to_string(), message),
+            TurnEnd::Completed { .. } => {}
         }
         match &self.session_id {
             Some(id) => vec![Action::RefreshTotals {
@@ -283,21 +311,39 @@ pub fn entries_from_messages(messages: &[MessageView]) -> Vec<Entry> {
                         status: ToolStatus::Done,
                         duration_ms: None,
                         message: None,
+                        call_id: call.id.clone(),
+                        output: None,
+                        expanded: false,
                     }));
                 }
             }
             Message::Tool(result) => {
-                if result.is_error {
-                    let card = out
-                        .iter_mut()
-                        .rev()
-                        .find(|e| matches!(e, Entry::Tool(c) if c.id == result.call_id));
-                    if let Some(Entry::Tool(c)) = card {
+                let card = out
+                    .iter_mut()
+                    .rev()
+                    .find(|e| matches!(e, Entry::Tool(c) if c.call_id == result.call_id));
+                if let Some(Entry::Tool(c)) = card {
+                    if result.is_error {
                         c.status = ToolStatus::Failed;
                     }
+                    c.output = Some(tool_output(&result.content));
                 }
             }
         }
     }
     out
+}
+
+/// A stored tool result as the user reads it: without the untrusted-content boundary the model
+/// saw it in.
+pub fn tool_output(content: &str) -> String {
+    let lines: Vec<&str> = content.lines().collect();
+    match lines.as_slice() {
+        [first, inner @ .., last]
+            if first.starts_with("<untrusted-") && last.starts_with("</untrusted-") =>
+        {
+            inner.join("\n")
+        }
+        _ => content.to_string(),
+    }
 }

@@ -8,13 +8,12 @@ mod view;
 pub use view::render;
 
 use crate::action::Action;
+use crate::approval_keys;
 use crate::screens::grants::{GrantsKey, GrantsView};
 use crate::screens::model_pick::{ModelPicker, Pick};
 use crate::state::Effect;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ModelView, PendingApproval, SessionDetail, SessionSummary,
-};
+use pryx_protocol::api::{ModelView, PendingApproval, SessionDetail, SessionSummary};
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Borders};
 use ratatui_textarea::TextArea;
@@ -58,6 +57,12 @@ pub struct ToolCard {
     pub duration_ms: Option<u64>,
     /// Why it failed or was denied.
     pub message: Option<String>,
+    /// The model's id for the call: the stored tool result names it.
+    pub call_id: String,
+    /// What the tool returned (its stored result), once known.
+    pub output: Option<String>,
+    /// Whether the card shows its output (Ctrl-O, Alt-O).
+    pub expanded: bool,
 }
 
 /// How loud a notice is.
@@ -294,6 +299,16 @@ impl ChatState {
                 self.scroll_back = self.scroll_back.saturating_sub(10);
                 return Some(vec![]);
             }
+            KeyCode::Char('o') if ctrl => {
+                if self.toggle_last_card() {
+                    return Some(vec![]);
+                }
+                return Some(vec![Effect::Flash("No tool has run here yet.".into())]);
+            }
+            KeyCode::Char('o') if key.modifiers.contains(KeyModifiers::ALT) => {
+                self.toggle_all_cards();
+                return Some(vec![]);
+            }
             _ => {}
         }
         if !self.approvals.is_empty() {
@@ -322,15 +337,35 @@ impl ChatState {
         }
     }
 
+    fn cards_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut ToolCard> {
+        self.entries.iter_mut().filter_map(|e| match e {
+            Entry::Tool(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// Shows or hides the output of the last tool card; `false` when there is none.
+    pub fn toggle_last_card(&mut self) -> bool {
+        let Some(c) = self.cards_mut().next_back() else {
+            return false;
+        };
+        c.expanded = !c.expanded;
+        true
+    }
+
+    /// Shows every tool card's output, or hides it when all show it.
+    pub fn toggle_all_cards(&mut self) {
+        let expand = self.cards_mut().any(|c| !c.expanded);
+        for c in self.cards_mut() {
+            c.expanded = expand;
+        }
+    }
+
     fn approval_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
-        let answer = |decision, scope| Some((decision, scope));
         let chosen = match key.code {
-            KeyCode::Char('y' | 'o' | '1') => {
-                answer(ApprovalDecision::Approve, ApprovalScope::Once)
+            KeyCode::Char(c) if approval_keys::answer_for_key(c).is_some() => {
+                approval_keys::answer_for_key(c)
             }
-            KeyCode::Char('s') => answer(ApprovalDecision::Approve, ApprovalScope::Session),
-            KeyCode::Char('a') => answer(ApprovalDecision::Approve, ApprovalScope::Always),
-            KeyCode::Char('n' | 'd') => answer(ApprovalDecision::Deny, ApprovalScope::Once),
             KeyCode::Up | KeyCode::Char('k') => {
                 self.approval_scroll = self.approval_scroll.saturating_sub(1);
                 None

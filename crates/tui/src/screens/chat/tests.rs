@@ -1,8 +1,9 @@
 use super::*;
 use crate::action::Action;
+use crate::approval_keys::APPROVAL_KEYS;
 use crate::state::Effect;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pryx_protocol::api::{ApprovalAnswer, ApprovalOutcome};
+use pryx_protocol::api::{ApprovalAnswer, ApprovalDecision, ApprovalOutcome, ApprovalScope};
 use pryx_protocol::{Event, EventPayload, NotRun, Surface, TurnStop};
 use pryx_testkit::events::{
     assistant_call, assistant_message, event, text_delta, tool_executing, tool_not_run, tool_ran,
@@ -158,26 +159,37 @@ fn approval_appears_once_and_disappears_when_resolved_elsewhere() {
 
 #[test]
 fn approval_keys_answer_with_the_scope() {
-    for (k, decision, scope) in [
-        ('y', ApprovalDecision::Approve, ApprovalScope::Once),
-        ('s', ApprovalDecision::Approve, ApprovalScope::Session),
-        ('a', ApprovalDecision::Approve, ApprovalScope::Always),
-        ('n', ApprovalDecision::Deny, ApprovalScope::Once),
-    ] {
-        let mut c = chat_in("s1");
-        c.apply(&ev("s1", approval("a1", "s1")));
-        let effects = c.handle_key(key(KeyCode::Char(k)));
-        assert_eq!(
-            effects,
-            Some(vec![Effect::Do(Action::AnswerApproval {
-                id: "a1".into(),
-                decision,
-                scope
-            })])
-        );
-        assert!(c.approvals.is_empty());
-        assert!(c.input.is_empty(), "approval keys must not reach the input");
+    // The card takes exactly the shared table's keys (the prompt of `pryx run` takes the same).
+    for k in &APPROVAL_KEYS {
+        for c in std::iter::once(k.key).chain(k.also.iter().copied()) {
+            let mut chat = chat_in("s1");
+            chat.apply(&ev("s1", approval("a1", "s1")));
+            let effects = chat.handle_key(key(KeyCode::Char(c)));
+            assert_eq!(
+                effects,
+                Some(vec![Effect::Do(Action::AnswerApproval {
+                    id: "a1".into(),
+                    decision: k.decision,
+                    scope: k.scope
+                })]),
+                "{c}"
+            );
+            assert!(chat.approvals.is_empty());
+            assert!(
+                chat.input.is_empty(),
+                "approval keys must not reach the input"
+            );
+        }
     }
+    assert_eq!(
+        crate::approval_keys::answer_for_key('y'),
+        Some((ApprovalDecision::Approve, ApprovalScope::Once))
+    );
+    // A digit switches screens elsewhere: on the card it answers nothing.
+    let mut chat = chat_in("s1");
+    chat.apply(&ev("s1", approval("a1", "s1")));
+    assert_eq!(chat.handle_key(key(KeyCode::Char('1'))), Some(vec![]));
+    assert_eq!(chat.approvals.len(), 1);
 }
 
 #[test]
@@ -355,6 +367,99 @@ fn resume_rebuilds_text_and_tool_cards() {
     assert!(
         matches!(&c.entries[1], Entry::Tool(t) if t.status == ToolStatus::Failed && t.args == "path=a")
     );
+    assert!(matches!(&c.entries[1], Entry::Tool(t) if t.output.as_deref() == Some("boom")));
+}
+
+#[test]
+fn the_stored_tool_result_fills_its_card_without_the_boundary() {
+    let mut c = chat_in("s1");
+    c.apply(&ev(
+        "s1",
+        tool_request("tc1", "fs.read", json!({"path": "a"})),
+    ));
+    c.apply(&ev("s1", tool_ran("tc1", "fs.read", false, 3)));
+    let wrapped = "<untrusted-0123456789abcdef source=\"fs.read\">\nline 1\nline 2\n</untrusted-0123456789abcdef>";
+    // Named by the model's call id, not the stored row's.
+    c.apply(&ev(
+        "s1",
+        tool_result_message(4, "call-tc1", wrapped, false),
+    ));
+    c.apply(&ev(
+        "s1",
+        tool_result_message(5, "tc1", "not this card's", false),
+    ));
+    let Some(Entry::Tool(card)) = c.entries.last() else {
+        panic!("{:?}", c.entries)
+    };
+    assert_eq!(card.output.as_deref(), Some("line 1\nline 2"));
+    assert!(!card.expanded);
+}
+
+#[test]
+fn ctrl_o_opens_the_last_card_and_alt_o_every_card() {
+    let mut c = chat_in("s1");
+    let ctrl_o = KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL);
+    let alt_o = KeyEvent::new(KeyCode::Char('o'), KeyModifiers::ALT);
+    assert!(matches!(
+        c.handle_key(ctrl_o).as_deref(),
+        Some([Effect::Flash(_)])
+    ));
+    for id in ["tc1", "tc2"] {
+        c.apply(&ev("s1", tool_request(id, "fs.read", json!({}))));
+    }
+    let open = |c: &ChatState| {
+        c.entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Tool(t) => Some(t.expanded),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(c.handle_key(ctrl_o), Some(vec![]));
+    assert_eq!(open(&c), [false, true]);
+    assert!(c.input.is_empty(), "Ctrl-O is not typed");
+    c.handle_key(alt_o);
+    assert_eq!(open(&c), [true, true]);
+    c.handle_key(alt_o);
+    assert_eq!(open(&c), [false, false]);
+    c.handle_key(ctrl_o);
+    c.handle_key(ctrl_o);
+    assert_eq!(open(&c), [false, false]);
+}
+
+#[test]
+fn a_failed_turn_is_said_once() {
+    use pryx_protocol::ErrorCode;
+    use pryx_testkit::events::{error_occurred, turn_failed};
+    let errors = |c: &ChatState| {
+        c.entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Entry::Notice {
+                        level: Level::Error,
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    let mut c = chat_in("s1");
+    c.apply(&ev("s1", user_message(1, "hi")));
+    c.apply(&ev("s1", turn_started()));
+    c.apply(&ev("s1", error_occurred(ErrorCode::LlmAuth, "bad key")));
+    c.apply(&ev("s1", turn_failed(ErrorCode::LlmAuth, "bad key")));
+    assert_eq!(errors(&c), 1, "{:?}", c.entries);
+    // `turn.completed` alone (its `error.occurred` missed) still says it.
+    c.apply(&ev("s1", user_message(2, "again")));
+    c.apply(&ev("s1", turn_failed(ErrorCode::LlmAuth, "bad key")));
+    assert_eq!(errors(&c), 2, "{:?}", c.entries);
+    assert!(matches!(
+        c.entries.last(),
+        Some(Entry::Notice { text, .. }) if text.ends_with(": bad key")
+    ));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Drawing the Chat screen from its state.
 
 use super::{ChatState, Entry, Level, ToolCard, ToolStatus};
+use crate::approval_keys;
 use crate::safe_text::{escape, escape_exact, has_controls, has_controls_exact};
 use crate::screens::ellipsize;
 use crate::screens::model_pick::ModelPicker;
@@ -84,7 +85,11 @@ fn approval_rows(lines: &[Line<'static>], width: u16) -> usize {
 pub fn transcript_lines(chat: &ChatState, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let w = usize::from(width.max(4));
     let mut out: Vec<Line<'static>> = Vec::new();
-    for e in &chat.entries {
+    let last_card = chat
+        .entries
+        .iter()
+        .rposition(|e| matches!(e, Entry::Tool(_)));
+    for (i, e) in chat.entries.iter().enumerate() {
         match e {
             Entry::User { text, confirmed } => {
                 let style = if *confirmed {
@@ -107,7 +112,7 @@ pub fn transcript_lines(chat: &ChatState, width: u16, theme: &Theme) -> Vec<Line
                 );
                 mark_controls(&mut out, text, theme);
             }
-            Entry::Tool(card) => push_card(&mut out, card, w, theme),
+            Entry::Tool(card) => push_card(&mut out, card, Some(i) == last_card, w, theme),
             Entry::Notice { text, level } => {
                 let style = if *level == Level::Error {
                     theme.error
@@ -167,7 +172,8 @@ fn push_prefixed(
     }
 }
 
-fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, w: usize, theme: &Theme) {
+/// `last`: the card Ctrl-O opens, which says so while it is closed and has output.
+fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, last: bool, w: usize, theme: &Theme) {
     let (mark, style) = match c.status {
         ToolStatus::Requested => ("…", theme.dim),
         ToolStatus::AwaitingApproval => ("?", theme.warn),
@@ -181,26 +187,102 @@ fn push_card(out: &mut Vec<Line<'static>>, c: &ToolCard, w: usize, theme: &Theme
         .duration_ms
         .map(|d| format!(" · {d} ms"))
         .unwrap_or_default();
-    out.push(Line::from(vec![
+    let mut header = vec![
         Span::styled("  ╭ ", theme.dim),
         Span::styled(format!("⚙ {}", escape(&c.tool)), theme.title),
         Span::styled(format!(" · {mark} {}{dur}", c.status.label()), style),
-    ]));
+    ];
+    if last && !c.expanded && c.output.is_some() {
+        header.push(Span::styled(" · Ctrl-O output", theme.dim));
+    }
+    out.push(Line::from(header));
     let args = if c.args.is_empty() {
         "(no arguments)".to_string()
     } else {
         escape(&c.args).into_owned()
     };
-    let last = c.message.is_none();
-    let corner = if last { "  ╰ " } else { "  │ " };
+    let closes = c.message.is_none() && !c.expanded;
+    let corner = if closes { "  ╰ " } else { "  │ " };
     out.push(Line::from(vec![
         Span::styled(corner, theme.dim),
         Span::styled(ellipsize(&args, w.saturating_sub(4)), theme.dim),
     ]));
+    if c.expanded {
+        push_output(out, c, w, theme);
+        return;
+    }
     if let Some(m) = &c.message {
         out.push(Line::from(vec![
             Span::styled("  ╰ ", theme.dim),
             Span::styled(ellipsize(&escape(m), w.saturating_sub(4)), theme.error),
+        ]));
+    }
+}
+
+/// Rows of output an open card shows before saying how many more there are.
+pub const OUTPUT_ROWS: usize = 12;
+
+/// An open card's body: why it failed or was denied, in full, then what the tool returned,
+/// wrapped, escaped, and cut after [`OUTPUT_ROWS`] rows with a count of the rest.
+fn push_output(out: &mut Vec<Line<'static>>, c: &ToolCard, w: usize, theme: &Theme) {
+    let body = w.saturating_sub(4).max(1);
+    let mut rows: Vec<(String, Style)> = Vec::new();
+    let mut raw = String::new();
+    // A denial or failure that never ran has its reason as its result: said once.
+    let message = c
+        .message
+        .as_ref()
+        .filter(|m| c.output.as_deref() != Some(m.as_str()));
+    if let Some(m) = message {
+        raw.push_str(m);
+        rows.extend(wrap(&escape(m), body).into_iter().map(|l| (l, theme.error)));
+    }
+    match &c.output {
+        Some(o) if o.trim().is_empty() => rows.push(("(no output)".to_string(), theme.dim)),
+        Some(o) => {
+            raw.push_str(o);
+            let style = if c.status == ToolStatus::Failed {
+                theme.error
+            } else {
+                theme.base
+            };
+            rows.extend(
+                wrap(escape(o).trim_end_matches('\n'), body)
+                    .into_iter()
+                    .map(|l| (l, style)),
+            );
+        }
+        None if message.is_some() => {}
+        None => {
+            let why = match c.status {
+                ToolStatus::Requested | ToolStatus::AwaitingApproval | ToolStatus::Running => {
+                    "(no output yet)"
+                }
+                _ => "(no output)",
+            };
+            rows.push((why.to_string(), theme.dim));
+        }
+    }
+    let more = rows.len().saturating_sub(OUTPUT_ROWS);
+    if more > 0 {
+        rows.truncate(OUTPUT_ROWS);
+        rows.push((
+            format!("… {more} more line{}", if more == 1 { "" } else { "s" }),
+            theme.dim,
+        ));
+    }
+    if has_controls(&raw) {
+        rows.push((
+            "⚠ held terminal control characters, shown escaped (␛, ‹U+…›)".to_string(),
+            theme.warn,
+        ));
+    }
+    let n = rows.len();
+    for (i, (text, style)) in rows.into_iter().enumerate() {
+        let corner = if i + 1 == n { "  ╰ " } else { "  │ " };
+        out.push(Line::from(vec![
+            Span::styled(corner, theme.dim),
+            Span::styled(text, style),
         ]));
     }
 }
@@ -254,18 +336,7 @@ fn render_approval(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Them
             format!(" Approve {}?{from}{more}{size} ", escape_exact(&a.tool)),
             theme.warn,
         ))
-        .title_bottom(Line::from(vec![
-            Span::styled(" y", theme.title),
-            Span::raw(" once  "),
-            Span::styled("s", theme.title),
-            Span::raw(" session  "),
-            Span::styled("a", theme.title),
-            Span::raw(" always  "),
-            Span::styled("n", theme.title),
-            Span::raw(" deny  "),
-            Span::styled("↑↓", theme.title),
-            Span::raw(" scroll "),
-        ]));
+        .title_bottom(approval_hint(theme));
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -273,6 +344,22 @@ fn render_approval(frame: &mut Frame, area: Rect, chat: &ChatState, theme: &Them
             .scroll((chat.approval_scroll, 0)),
         area,
     );
+}
+
+/// The answers and their keys, from the table the prompt of `pryx run` shows too, then the
+/// card's own key.
+fn approval_hint(theme: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    for (key, label) in approval_keys::hint_parts() {
+        spans.push(Span::styled(key.to_string(), theme.title));
+        spans.push(Span::raw(format!(
+            " {label}{}",
+            approval_keys::HINT_SEPARATOR
+        )));
+    }
+    spans.push(Span::styled("↑↓", theme.title));
+    spans.push(Span::raw(" scroll "));
+    Line::from(spans)
 }
 
 /// What the approval card shows: why, where a grant would hold, the notes, then the whole
