@@ -551,3 +551,44 @@ fn the_model_picker_switches_the_open_session_and_keeps_keys_from_the_input() {
         matches!(c.entries.last(), Some(Entry::Notice { text, .. }) if text.contains("/setup"))
     );
 }
+
+#[test]
+fn a_fallback_and_a_budget_warning_are_said_in_the_transcript() {
+    use pryx_protocol::{BudgetWarning, ErrorCode, ModelFallback};
+    let mut c = chat_in("s1");
+    c.apply(&ev("s1", user_message(1, "hi")));
+    c.apply(&ev("s1", turn_started()));
+    c.apply(&ev(
+        "s1",
+        ModelFallback {
+            from: "openai/gpt-4o".into(),
+            to: "anthropic/claude-sonnet-4-5".into(),
+            code: ErrorCode::LlmServer,
+            message: "503".into(),
+        },
+    ));
+    c.apply(&ev(
+        "s1",
+        BudgetWarning {
+            budget: "per day".into(),
+            setting: "agent.daily_budget_usd".into(),
+            limit_usd: 5.0,
+            spent_usd: 4.25,
+        },
+    ));
+    let notices: Vec<&str> = c
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Notice { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notices,
+        [
+            "openai/gpt-4o failed (LLM_SERVER); continuing on anthropic/claude-sonnet-4-5.",
+            "Budget per day: $4.2500 of $5.00 used; raise `agent.daily_budget_usd` to allow more."
+        ]
+    );
+}
