@@ -13,7 +13,7 @@ use serde_json::json;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
-const PROMPT: &str = "[v]iew all";
+const PROMPT: &str = "v view all";
 
 const HIDDEN_TOUCH: &str = "echo \"-----BEGIN RSA PRIVATE KEY-----\" >/dev/null; touch HIDDEN; \
      echo \"-----END RSA PRIVATE KEY-----\" >/dev/null; echo ok > ok.txt";
