@@ -286,6 +286,24 @@ impl Client {
     }
 
     /// `POST /turns/{id}/cancel`.
+    /// `POST /sessions/{id}/retry`: runs the session's last user message again as a new turn,
+    /// on `model` when given (the session moves to it), after taking back what it got.
+    pub async fn retry_last(
+        &self,
+        session_id: &str,
+        model: Option<&str>,
+    ) -> Result<TurnAccepted, ClientError> {
+        let path = format!("/sessions/{}/retry", encode(session_id));
+        let body = pryx_protocol::api::RetryTurn {
+            model: model.map(str::to_owned),
+        };
+        self.call(
+            "POST /sessions/{id}/retry",
+            self.request(Method::POST, &path).json(&body),
+        )
+        .await
+    }
+
     pub async fn cancel_turn(&self, turn_id: &str) -> Result<TurnCancelled, ClientError> {
         let path = format!("/turns/{}/cancel", encode(turn_id));
         self.call("POST /turns/{id}/cancel", self.request(Method::POST, &path))

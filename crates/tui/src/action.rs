@@ -28,6 +28,11 @@ pub enum Action {
     CancelTurn {
         session_id: String,
     },
+    /// Runs the session's last message again (`/retry`), on another model when named.
+    RetryLast {
+        session_id: String,
+        model: Option<String>,
+    },
     NewSession,
     ResumeSession {
         id: String,
@@ -214,6 +219,20 @@ pub async fn perform<A: CoreApi + ?Sized>(
             Ok(()) => Response::Done,
             Err(e) => failed("cancel the turn", e),
         }),
+        Action::RetryLast { session_id, model } => {
+            send(match api.retry_last(&session_id, model.as_deref()).await {
+                Ok(_) => Response::Done,
+                // The core put the message back: show the session as it is.
+                Err(e) => {
+                    let failure = failed_turn("retry the last message", e);
+                    send(failure);
+                    match api.load_session(&session_id).await {
+                        Ok(d) => Response::SessionLoaded(d),
+                        Err(e) => failed("open the session", e),
+                    }
+                }
+            })
+        }
         Action::NewSession => send(match api.create_session().await {
             Ok(s) => Response::SessionCreated(s),
             Err(e) => failed_turn(CREATE_SESSION, e),

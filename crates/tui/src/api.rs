@@ -76,6 +76,13 @@ pub trait CoreApi: Send + Sync + 'static {
         session_id: &str,
         text: &str,
     ) -> impl Future<Output = ApiResult<TurnAccepted>> + Send;
+    /// Runs the session's last user message again (on `model` when given), after the core
+    /// takes back the answer or failure it got.
+    fn retry_last(
+        &self,
+        session_id: &str,
+        model: Option<&str>,
+    ) -> impl Future<Output = ApiResult<TurnAccepted>> + Send;
     /// Cancels the turn running in the session, if any.
     fn cancel_turn(&self, session_id: &str) -> impl Future<Output = ApiResult<()>> + Send;
     fn pending_approvals(&self) -> impl Future<Output = ApiResult<Vec<PendingApproval>>> + Send;

@@ -133,6 +133,14 @@ impl CoreApi for FakeCore {
             after_version: 0,
         })
     }
+    async fn retry_last(&self, session_id: &str, model: Option<&str>) -> ApiResult<TurnAccepted> {
+        self.record(format!("retry {session_id} {}", model.unwrap_or("-")));
+        Ok(TurnAccepted {
+            turn_id: "t2".into(),
+            session_id: session_id.into(),
+            after_version: 0,
+        })
+    }
     async fn cancel_turn(&self, session_id: &str) -> ApiResult<()> {
         self.record(format!("cancel {session_id}"));
         Ok(())

@@ -162,6 +162,17 @@ impl CoreApi for RemoteCore {
         Ok(t)
     }
 
+    async fn retry_last(&self, session_id: &str, model: Option<&str>) -> ApiResult<TurnAccepted> {
+        let t = self
+            .client()
+            .await?
+            .retry_last(session_id, model)
+            .await
+            .map_err(api_error)?;
+        lock(&self.turns).insert(t.session_id.clone(), t.turn_id.clone());
+        Ok(t)
+    }
+
     async fn cancel_turn(&self, session_id: &str) -> ApiResult<()> {
         let turn = lock(&self.turns).get(session_id).cloned();
         let Some(turn) = turn else {

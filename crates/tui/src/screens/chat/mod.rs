@@ -219,6 +219,34 @@ impl ChatState {
     }
 
     /// Switching to `model`: the open session's, or the core's default when none is open.
+    /// `/retry`: the core takes back the last user message with what it got and runs it again;
+    /// the transcript drops the same part now, and the new turn's events fill it in again.
+    pub fn retry_action(&mut self, model: Option<String>) -> Option<Action> {
+        let Some(session_id) = self.session_id.clone() else {
+            self.notice("Nothing to retry yet: send a message first.", Level::Error);
+            return None;
+        };
+        if self.turn_running {
+            self.notice(
+                "A turn is running: wait for it or cancel it (Esc), then /retry.",
+                Level::Error,
+            );
+            return None;
+        }
+        let last_user = self
+            .entries
+            .iter()
+            .rposition(|e| matches!(e, Entry::User { .. }));
+        match last_user {
+            Some(i) => self.entries.truncate(i),
+            None => {
+                self.notice("Nothing to retry yet: send a message first.", Level::Error);
+                return None;
+            }
+        }
+        Some(Action::RetryLast { session_id, model })
+    }
+
     pub fn model_action(&self, model: String) -> Action {
         match &self.session_id {
             Some(id) => Action::UpdateSession {

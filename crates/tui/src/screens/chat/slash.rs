@@ -16,6 +16,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/policy <name>",
         "switch this session's policy (the default when none is open)",
     ),
+    (
+        "/retry [--model id]",
+        "run the last message again, on another model if named",
+    ),
     ("/setup", "set up a model provider"),
     (
         "/grants",
@@ -47,6 +51,21 @@ pub fn run(chat: &mut ChatState, line: &str) -> Vec<Effect> {
             }
             Some(p) => vec![Effect::Do(chat.policy_action(p.to_string()))],
         },
+        "/retry" => {
+            let model = match (arg, words.next()) {
+                (None, _) => None,
+                (Some("--model" | "-m"), Some(m)) => Some(m.to_string()),
+                (Some("--model" | "-m"), None) => {
+                    chat.notice("Usage: /retry [--model provider/model]", Level::Error);
+                    return vec![];
+                }
+                (Some(m), _) => Some(m.to_string()),
+            };
+            chat.retry_action(model)
+                .map(Effect::Do)
+                .into_iter()
+                .collect()
+        }
         "/setup" => vec![Effect::OpenSetup],
         "/grants" | "/approvals" => {
             let (view, load) = crate::screens::grants::GrantsView::open();

@@ -592,3 +592,47 @@ fn a_fallback_and_a_budget_warning_are_said_in_the_transcript() {
         ]
     );
 }
+
+#[test]
+fn retry_drops_the_last_exchange_and_asks_the_core_to_run_it_again() {
+    use pryx_protocol::ErrorCode;
+    use pryx_testkit::events::{assistant_message, error_occurred, turn_failed};
+    let run = |c: &mut ChatState, line: &str| {
+        type_text(c, line);
+        c.handle_key(key(KeyCode::Enter)).unwrap_or_default()
+    };
+    let mut none = ChatState::new();
+    assert!(run(&mut none, "/retry").is_empty(), "no session yet");
+    let mut c = chat_in("s1");
+    c.apply(&ev("s1", user_message(1, "first")));
+    c.apply(&ev("s1", assistant_message(2, "one")));
+    c.apply(&ev("s1", user_message(3, "tell me a story")));
+    c.apply(&ev("s1", turn_started()));
+    c.apply(&ev("s1", assistant_message(4, "half of")));
+    assert!(run(&mut c, "/retry").is_empty(), "not while the turn runs");
+    c.apply(&ev("s1", error_occurred(ErrorCode::LlmNetwork, "cut")));
+    c.apply(&ev("s1", turn_failed(ErrorCode::LlmNetwork, "cut")));
+    assert_eq!(
+        run(&mut c, "/retry --model other/gpt-4o-mini"),
+        vec![Effect::Do(Action::RetryLast {
+            session_id: "s1".into(),
+            model: Some("other/gpt-4o-mini".into()),
+        })]
+    );
+    let texts: Vec<&str> = c
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::User { text, .. } | Entry::Assistant { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["first", "one"], "{:?}", c.entries);
+    assert_eq!(
+        run(&mut c, "/retry"),
+        vec![Effect::Do(Action::RetryLast {
+            session_id: "s1".into(),
+            model: None,
+        })]
+    );
+}
