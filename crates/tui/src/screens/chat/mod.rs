@@ -244,6 +244,10 @@ impl ChatState {
                 return None;
             }
         }
+        // The core moves the session to the named model (a failed retry reloads the session).
+        if let Some(m) = &model {
+            self.model = Some(m.clone());
+        }
         Some(Action::RetryLast { session_id, model })
     }
 

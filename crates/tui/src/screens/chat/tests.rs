@@ -628,6 +628,7 @@ fn retry_drops_the_last_exchange_and_asks_the_core_to_run_it_again() {
         })
         .collect();
     assert_eq!(texts, ["first", "one"], "{:?}", c.entries);
+    assert_eq!(c.model.as_deref(), Some("other/gpt-4o-mini"));
     assert_eq!(
         run(&mut c, "/retry"),
         vec![Effect::Do(Action::RetryLast {
