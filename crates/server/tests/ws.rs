@@ -171,6 +171,40 @@ async fn slow_subscriber_is_told_to_resync_and_catches_up_from_the_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_resync_any_subscribe_resumes_where_the_socket_stopped() {
+    let rig = Rig::with(Options {
+        bus_capacity: 8,
+        ..Options::default()
+    })
+    .await;
+    let s = rig.new_session().await;
+    let mut ws = rig.ws().await;
+    ws.subscribe(json!({"sessions": [s]})).await;
+    let big = "x".repeat(64 * 1024);
+    let total = 600u64;
+    for _ in 0..total {
+        let e = rig
+            .core
+            .store()
+            .append_event(&s, Surface::Core, &trace_event("blob", big.as_str()).into())
+            .unwrap();
+        rig.core.bus().publish(&e);
+    }
+    let mut have = Vec::new();
+    loop {
+        match ws.next().await {
+            WsServerMessage::Event(e) => have.push(e.version.unwrap()),
+            WsServerMessage::Control(WsControl::Resync { .. }) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // Subscribing again without `since` still fills the gap: the socket knows what it sent.
+    let answer = ws.subscribe_answer(json!({"sessions": [s]})).await;
+    have.extend(versions_of(&answer.events, &s));
+    assert_eq!(have, (1..=total).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_an_error_and_the_socket_stays_open() {
     let rig = Rig::start().await;
     let mut ws = rig.ws().await;
@@ -248,4 +282,265 @@ async fn a_budget_warning_and_a_budget_stop_reach_a_websocket_client() {
         }
         other => panic!("expected budget_exceeded, got {other:?}"),
     }
+}
+
+/// Stored versions of a session, in order.
+fn stored_versions(rig: &Rig, session: &str) -> Vec<u64> {
+    rig.core
+        .store()
+        .events_since(session, 0, u32::MAX)
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.version)
+        .collect()
+}
+
+fn versions_of(events: &[pryx_protocol::Event], session: &str) -> Vec<u64> {
+    events
+        .iter()
+        .filter(|e| e.session_id == session)
+        .filter_map(|e| e.version)
+        .collect()
+}
+
+/// Sessions created in id order (a `since` map is replayed in that order).
+async fn sessions_in_order(rig: &Rig, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(rig.new_session().await);
+    }
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_out_of_range_since_is_refused_for_its_session_and_the_others_are_replayed() {
+    let rig = Rig::start().await;
+    let ids = sessions_in_order(&rig, 3).await;
+    for s in &ids {
+        rig.llm.push(Turn::text("answer"));
+        rig.send(s, "hello").await;
+        rig.wait_completed(s).await;
+    }
+    let mut ws = rig.ws().await;
+    // The first session (replayed first) has a version the store cannot hold; 2^64-1 for the last.
+    let answer = ws
+        .subscribe_answer(json!({"since": {
+            ids[0].clone(): 1u64 << 63,
+            ids[1].clone(): 0,
+            ids[2].clone(): u64::MAX,
+        }}))
+        .await;
+    assert_eq!(answer.errors.keys().collect::<Vec<_>>(), [&ids[0], &ids[2]]);
+    for s in [&ids[0], &ids[2]] {
+        let e = &answer.errors[s];
+        assert_eq!(e.code, pryx_protocol::ErrorCode::ValidationFailed);
+        assert!(e.message.contains("out of range"), "{}", e.message);
+    }
+    assert_eq!(
+        versions_of(&answer.events, &ids[1]),
+        stored_versions(&rig, &ids[1])
+    );
+    assert_eq!(answer.replayed as usize, answer.events.len());
+    assert!(answer.resets.is_empty());
+    // The refused sessions are still live on this socket.
+    rig.llm.push(Turn::text("again"));
+    rig.send(&ids[0], "more").await;
+    let live = ws.until(EventKind::TurnCompleted).await;
+    let stored = stored_versions(&rig, &ids[0]);
+    assert_eq!(
+        versions_of(&live, &ids[0]),
+        stored[stored.len() - live.iter().filter(|e| e.version.is_some()).count()..]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_since_past_the_stored_version_gets_a_reset_and_the_session_stays_live() {
+    let rig = Rig::start().await;
+    let s = rig.new_session().await;
+    rig.llm.push(Turn::text("one"));
+    rig.send(&s, "first").await;
+    rig.wait_completed(&s).await;
+    let stored = *stored_versions(&rig, &s).last().unwrap();
+    let mut ws = rig.ws().await;
+    let answer = ws
+        .subscribe_answer(json!({"since": {s.clone(): stored + 50, "no-such-session": 3}}))
+        .await;
+    assert_eq!(answer.resets, vec![(s.clone(), stored)]);
+    assert!(answer.events.is_empty());
+    assert_eq!(
+        answer.errors["no-such-session"].code,
+        pryx_protocol::ErrorCode::NotFound
+    );
+    // Never silence: the next turn arrives whole, right after the stored version.
+    rig.llm.push(Turn::text("two"));
+    rig.send(&s, "second").await;
+    let live = ws.until(EventKind::TurnCompleted).await;
+    let got = versions_of(&live, &s);
+    assert_eq!(got, stored_versions(&rig, &s)[stored as usize..]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribing_again_on_the_same_socket_neither_loses_nor_repeats() {
+    let rig = Rig::start().await;
+    let s = rig.new_session().await;
+    let mut ws = rig.ws().await;
+    ws.subscribe(json!({"sessions": [s]})).await;
+    let mut have = Vec::new();
+    // A whole turn is queued, unread, when the client subscribes again without `since`.
+    rig.llm.push(Turn::text("one"));
+    rig.send(&s, "first").await;
+    rig.wait_completed_n(&s, 1).await;
+    let answer = ws.subscribe_answer(json!({"sessions": [s]})).await;
+    assert_eq!(answer.replayed, 0);
+    have.extend(versions_of(&answer.events, &s));
+    assert_eq!(
+        have,
+        stored_versions(&rig, &s),
+        "queued events are delivered"
+    );
+    // Again with `since` from the start, with a second turn queued: what was sent is not repeated.
+    rig.llm.push(Turn::text("two"));
+    rig.send(&s, "second").await;
+    rig.wait_completed_n(&s, 2).await;
+    let answer = ws
+        .subscribe_answer(json!({"sessions": [s], "since": {s.clone(): 0}}))
+        .await;
+    have.extend(versions_of(&answer.events, &s));
+    assert_eq!(have, stored_versions(&rig, &s));
+    // And once more, now with nothing new: nothing at all.
+    let answer = ws.subscribe_answer(json!({"since": {s.clone(): 1}})).await;
+    assert!(answer.events.is_empty(), "{:?}", answer.events);
+    // Whatever `since` says, what was queued under the previous subscription goes out first,
+    // once.
+    rig.llm.push(Turn::text("three"));
+    rig.send(&s, "third").await;
+    rig.wait_completed_n(&s, 3).await;
+    let all = stored_versions(&rig, &s);
+    let skip_to = have.len() as u64 + 2;
+    let answer = ws
+        .subscribe_answer(json!({"sessions": [s], "since": {s.clone(): skip_to}}))
+        .await;
+    let got = versions_of(&answer.events, &s);
+    assert_eq!(got, all[have.len()..]);
+    assert_eq!(answer.replayed, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deltas_of_a_replayed_turn_are_not_delivered_after_it() {
+    let rig = Rig::start().await;
+    let ids = sessions_in_order(&rig, 2).await;
+    let (slow, s) = (&ids[0], &ids[1]);
+    // A large backlog on the session replayed first holds the server in the replay (the client
+    // does not read) while a whole turn runs on the second.
+    let big = "x".repeat(64 * 1024);
+    for _ in 0..400 {
+        rig.core
+            .store()
+            .append_event(
+                slow,
+                Surface::Core,
+                &trace_event("blob", big.as_str()).into(),
+            )
+            .unwrap();
+    }
+    let mut ws = rig.ws().await;
+    ws.send(json!({"type": "subscribe", "since": {slow.clone(): 0, s.clone(): 0}}))
+        .await;
+    // The first replayed event proves the live feed is attached.
+    let first = ws.next_event().await;
+    assert_eq!(first.version, Some(1));
+    rig.llm
+        .push(Turn::text("a long answer in many small pieces").with_chunk_chars(2));
+    rig.send(s, "hello").await;
+    rig.wait_completed(s).await;
+    let mut after_replay = Vec::new();
+    loop {
+        match ws.next().await {
+            WsServerMessage::Event(_) => {}
+            WsServerMessage::Control(WsControl::Subscribed { errors, .. }) => {
+                assert!(errors.is_empty());
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // The turn was replayed whole; nothing of it follows, until the next turn starts.
+    rig.llm.push(Turn::text("next").with_chunk_chars(2));
+    rig.send(s, "again").await;
+    loop {
+        let e = ws.next_event().await;
+        let done = e.kind() == Some(EventKind::TurnCompleted);
+        after_replay.push(e);
+        if done {
+            break;
+        }
+    }
+    let kinds: Vec<_> = after_replay.iter().filter_map(|e| e.kind()).collect();
+    let started = kinds
+        .iter()
+        .position(|k| *k == EventKind::TurnStarted)
+        .unwrap();
+    assert!(
+        !kinds[..started].contains(&EventKind::SessionDelta),
+        "stale deltas: {kinds:?}"
+    );
+    assert!(kinds[started..].contains(&EventKind::SessionDelta));
+    let stored = stored_versions(&rig, s);
+    let live = versions_of(&after_replay, s);
+    assert_eq!(live, stored[stored.len() - live.len()..]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_are_refused_with_an_error_naming_them() {
+    let rig = Rig::start().await;
+    let mut ws = rig.ws().await;
+    let since: serde_json::Map<String, serde_json::Value> =
+        (0..1001).map(|i| (format!("s{i}"), json!(0))).collect();
+    ws.send(json!({"type": "subscribe", "since": since})).await;
+    match ws.next().await {
+        WsServerMessage::Control(WsControl::Error { error }) => {
+            assert_eq!(error.code, pryx_protocol::ErrorCode::ValidationFailed);
+            assert!(error.message.contains("1000"), "{}", error.message);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    ws.send(json!({"type": "ping"})).await;
+    assert_eq!(ws.next().await, WsServerMessage::Control(WsControl::Pong));
+    // A message over 1 MiB: an error, then the socket closes as "message too big".
+    ws.send_text(&format!(
+        r#"{{"type":"ping","pad":"{}"}}"#,
+        "x".repeat(1 << 20)
+    ))
+    .await;
+    match ws.next().await {
+        WsServerMessage::Control(WsControl::Error { error }) => {
+            assert!(error.message.contains("1048576"), "{}", error.message)
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    match ws.inner.next().await {
+        Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1009)
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_close_handshake_is_answered() {
+    let rig = Rig::start().await;
+    let mut ws = rig.ws().await;
+    ws.subscribe(json!({})).await;
+    ws.inner.close(None).await.unwrap();
+    // The server's close frame completes the handshake: the stream then ends cleanly.
+    let mut answered = false;
+    while let Some(msg) = ws.inner.next().await {
+        match msg {
+            Ok(tokio_tungstenite::tungstenite::Message::Close(_)) => answered = true,
+            Ok(_) => {}
+            Err(e) => panic!("the close was not answered cleanly: {e}"),
+        }
+    }
+    assert!(answered, "no close frame came back");
 }
