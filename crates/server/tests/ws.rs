@@ -544,3 +544,356 @@ async fn the_close_handshake_is_answered() {
     }
     assert!(answered, "no close frame came back");
 }
+
+/// A small deterministic generator (SplitMix64): the same seed, the same choices.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What one randomized client holds of one session.
+#[derive(Default)]
+struct Held {
+    versions: Vec<u64>,
+    /// Whether the last turn boundary it got is a `turn.started`.
+    open: bool,
+}
+
+/// A client of the randomized test: what it got per session, and what went wrong.
+struct Client {
+    name: String,
+    mine: Vec<String>,
+    held: std::collections::HashMap<String, Held>,
+    stale_deltas: u64,
+    /// What the client did last when a stale delta came.
+    stale_after: Vec<&'static str>,
+    action: &'static str,
+    foreign: u64,
+    resets: u64,
+    refused: u64,
+    resyncs: u64,
+    /// Sessions whose `since` this client sent out of range, expected back as errors.
+    expect_errors: std::collections::BTreeSet<String>,
+    resync_asked: bool,
+}
+
+impl Client {
+    fn last(&self, session: &str) -> u64 {
+        self.held
+            .get(session)
+            .and_then(|h| h.versions.last().copied())
+            .unwrap_or(0)
+    }
+
+    fn since(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.mine
+            .iter()
+            .map(|s| (s.clone(), json!(self.last(s))))
+            .collect()
+    }
+
+    fn take(&mut self, e: pryx_protocol::Event) {
+        if !self.mine.contains(&e.session_id) {
+            self.foreign += 1;
+            return;
+        }
+        let held = self.held.entry(e.session_id.clone()).or_default();
+        match e.kind() {
+            Some(EventKind::SessionDelta) if !held.open => {
+                self.stale_deltas += 1;
+                self.stale_after.push(self.action);
+            }
+            Some(EventKind::TurnStarted) => held.open = true,
+            Some(EventKind::TurnCompleted) => held.open = false,
+            _ => {}
+        }
+        if let Some(v) = e.version {
+            held.versions.push(v);
+        }
+    }
+
+    /// A `reset`: what is held of the session is fetched again from the store, up to the version
+    /// the socket continues after.
+    fn refetch(&mut self, rig: &Rig, session: &str, upto: u64) {
+        self.resets += 1;
+        let from = self.last(session);
+        let events = rig
+            .core
+            .store()
+            .events_since(session, from, u32::MAX)
+            .unwrap();
+        for e in events {
+            if e.version.is_some_and(|v| v <= upto) {
+                self.take(e);
+            }
+        }
+    }
+
+    fn handle(&mut self, rig: &Rig, msg: WsServerMessage) -> bool {
+        match msg {
+            WsServerMessage::Event(e) => self.take(e),
+            WsServerMessage::Control(WsControl::Reset {
+                session_id,
+                last_version,
+            }) => self.refetch(rig, &session_id, last_version),
+            WsServerMessage::Control(WsControl::Resync { .. }) => {
+                self.resyncs += 1;
+                self.resync_asked = true;
+            }
+            WsServerMessage::Control(WsControl::Subscribed { errors, .. }) => {
+                let got: std::collections::BTreeSet<String> = errors.into_keys().collect();
+                assert_eq!(got, self.expect_errors, "{}: per-session errors", self.name);
+                self.refused += got.len() as u64;
+                self.expect_errors.clear();
+                return true;
+            }
+            other => panic!("{}: unexpected {other:?}", self.name),
+        }
+        false
+    }
+
+    /// Subscribes on `ws` and reads up to its `subscribed`.
+    async fn subscribe(&mut self, rig: &Rig, ws: &mut Ws, req: serde_json::Value) {
+        let mut req = req;
+        req["type"] = json!("subscribe");
+        ws.send(req).await;
+        while !self.handle(rig, ws.next().await) {}
+    }
+
+    /// The regular subscribe: its sessions, from what it holds.
+    async fn resume(&mut self, rig: &Rig, ws: &mut Ws) {
+        self.resync_asked = false;
+        let req = json!({"sessions": self.mine, "since": self.since()});
+        self.subscribe(rig, ws, req).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn randomized_clients_get_every_version_once_in_order_and_no_stale_delta() {
+    // The CI size; `bench/ws-random.sh` runs it larger.
+    let target: u64 = std::env::var("PRYX_WS_RANDOM_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let seed: u64 = std::env::var("PRYX_WS_RANDOM_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed);
+    const SESSIONS: usize = 4;
+    const CLIENTS: usize = 4;
+    let rig = std::sync::Arc::new(Rig::start().await);
+    let sessions = sessions_in_order(&rig, SESSIONS).await;
+    let stored = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+
+    // Drivers: one per session, a turn at a time, until enough events are stored.
+    let mut drivers = Vec::new();
+    for s in sessions.clone() {
+        let rig = rig.clone();
+        let stored = stored.clone();
+        drivers.push(tokio::spawn(async move {
+            let mut turns = 0;
+            let mut counted = 0;
+            while stored.load(std::sync::atomic::Ordering::Relaxed) < target {
+                rig.llm.push(
+                    Turn::text(format!("answer {turns} to {s}, in small pieces"))
+                        .with_chunk_chars(4),
+                );
+                rig.send(&s, &format!("message {turns}")).await;
+                turns += 1;
+                rig.wait_completed_n(&s, turns).await;
+                let now = rig.core.store().last_event_version(&s).unwrap();
+                stored.fetch_add(now - counted, std::sync::atomic::Ordering::Relaxed);
+                counted = now;
+            }
+            turns
+        }));
+    }
+
+    let mut clients = Vec::new();
+    for c in 0..CLIENTS {
+        let rig = rig.clone();
+        let sessions = sessions.clone();
+        let mut done = done_rx.clone();
+        clients.push(tokio::spawn(async move {
+            let mut rng = Rng(seed ^ (c as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+            // Each client follows a random non-empty subset of the sessions.
+            let mut mine: Vec<String> = sessions
+                .iter()
+                .filter(|_| rng.below(3) > 0)
+                .cloned()
+                .collect();
+            if mine.is_empty() {
+                mine.push(sessions[c % sessions.len()].clone());
+            }
+            let others: Vec<String> = sessions
+                .iter()
+                .filter(|s| !mine.contains(s))
+                .cloned()
+                .collect();
+            let mut me = Client {
+                name: format!("client {c}"),
+                mine,
+                held: Default::default(),
+                stale_deltas: 0,
+                stale_after: Vec::new(),
+                action: "first subscribe",
+                foreign: 0,
+                resets: 0,
+                refused: 0,
+                resyncs: 0,
+                expect_errors: Default::default(),
+                resync_asked: false,
+            };
+            let mut ws = rig.ws().await;
+            me.resume(&rig, &mut ws).await;
+            let mut actions = 0u64;
+            loop {
+                // Read a burst, slowly: a few messages, then let others run.
+                let burst = rng.below(40);
+                let mut finished = *done.borrow();
+                for _ in 0..burst {
+                    tokio::select! {
+                        msg = ws.next() => { me.handle(&rig, msg); }
+                        _ = done.wait_for(|d| *d) => { finished = true; break; }
+                    }
+                    if rng.below(8) == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                if finished {
+                    break;
+                }
+                if me.resync_asked {
+                    me.action = "resync";
+                    me.resume(&rig, &mut ws).await;
+                    continue;
+                }
+                actions += 1;
+                match rng.below(10) {
+                    // Again on the same socket, with what it holds.
+                    0 => {
+                        me.action = "resubscribe with since";
+                        me.resume(&rig, &mut ws).await
+                    }
+                    // Again on the same socket without `since`: nothing lost, nothing repeated.
+                    1 => {
+                        me.action = "resubscribe without since";
+                        let req = json!({"sessions": me.mine});
+                        me.subscribe(&rig, &mut ws, req).await;
+                    }
+                    // A forced disconnect, then a new socket from what it holds.
+                    2 | 3 => {
+                        me.action = "new socket";
+                        drop(ws);
+                        ws = rig.ws().await;
+                        me.resume(&rig, &mut ws).await;
+                    }
+                    // An out-of-range `since` for a session it does not follow, beside its own.
+                    4 => {
+                        me.action = "out of range";
+                        let ghost = format!("ghost-{}", rng.below(1000));
+                        let mut since = me.since();
+                        since.insert(ghost.clone(), json!((1u64 << 63) + rng.below(1 << 20)));
+                        me.expect_errors.insert(ghost.clone());
+                        let mut names = me.mine.clone();
+                        names.push(ghost);
+                        let req = json!({"sessions": names, "since": since});
+                        me.subscribe(&rig, &mut ws, req).await;
+                    }
+                    // A `since` past what is stored for one of its sessions: a reset.
+                    5 => {
+                        me.action = "reset";
+                        let mut since = me.since();
+                        let s = me.mine[rng.below(me.mine.len() as u64) as usize].clone();
+                        since.insert(s.clone(), json!(me.last(&s) + 1_000_000));
+                        let req = json!({"sessions": me.mine, "since": since});
+                        me.subscribe(&rig, &mut ws, req).await;
+                    }
+                    // A filtered `since`: sessions it does not follow are not replayed.
+                    6 => {
+                        me.action = "filtered since";
+                        let mut since = me.since();
+                        for o in &others {
+                            since.insert(o.clone(), json!(0));
+                        }
+                        let req = json!({"sessions": me.mine, "since": since});
+                        me.subscribe(&rig, &mut ws, req).await;
+                    }
+                    // Keep reading.
+                    _ => {}
+                }
+            }
+            // Catch up on a new socket once every turn is over.
+            drop(ws);
+            let mut ws = rig.ws().await;
+            me.resume(&rig, &mut ws).await;
+            (me, actions)
+        }));
+    }
+
+    let mut turns = 0;
+    for d in drivers {
+        turns += d.await.unwrap();
+    }
+    done_tx.send(true).unwrap();
+    let mut total = 0u64;
+    for c in clients {
+        let (me, actions) = c.await.unwrap();
+        for s in &me.mine {
+            let want = stored_versions(&rig, s);
+            let got = &me
+                .held
+                .get(s)
+                .map(|h| h.versions.clone())
+                .unwrap_or_default();
+            let mut dups = 0;
+            let mut reorders = 0;
+            for w in got.windows(2) {
+                if w[1] == w[0] {
+                    dups += 1;
+                } else if w[1] < w[0] {
+                    reorders += 1;
+                }
+            }
+            assert_eq!((dups, reorders), (0, 0), "{}: session {s}", me.name);
+            assert_eq!(got, &want, "{}: session {s}: gaps", me.name);
+            total += got.len() as u64;
+        }
+        assert_eq!(
+            me.stale_deltas, 0,
+            "{}: stale deltas, after {:?}",
+            me.name, me.stale_after
+        );
+        assert_eq!(
+            me.foreign, 0,
+            "{}: events of sessions not asked for",
+            me.name
+        );
+        eprintln!(
+            "{}: {} sessions, {actions} actions, {} resets, {} refused, {} resyncs",
+            me.name,
+            me.mine.len(),
+            me.resets,
+            me.refused,
+            me.resyncs
+        );
+    }
+    let all: u64 = sessions
+        .iter()
+        .map(|s| stored_versions(&rig, s).len() as u64)
+        .sum();
+    eprintln!("{turns} turns, {all} stored events, {total} checked by clients");
+    assert!(all >= target);
+}
