@@ -11,4 +11,4 @@ mod subscribe;
 pub use discover::{Discovered, TOKEN_FILE, connect_host, pid_alive, read_metadata, read_token};
 pub use error::ClientError;
 pub use rest::Client;
-pub use subscribe::{Backoff, Connection, Filter, Seen, Subscription};
+pub use subscribe::{Backoff, Connection, Filter, Notice, Seen, Subscription};

@@ -221,3 +221,46 @@ async fn a_subscription_gives_up_after_its_deadline() {
             .is_unreachable()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_continues_from_the_stored_version_and_a_refused_since_is_reported() {
+    let rig = Rig::start().await;
+    let c = &rig.client;
+    let s = c.create_session(&CreateSession::default()).await.unwrap();
+    rig.llm.push(Turn::text("one"));
+    c.send_message(&s.id, "first").await.unwrap();
+    rig.wait_completed(&s.id, 1).await;
+    let stored = *rig.stored_versions(&s.id).last().unwrap();
+    // The caller holds versions the core never stored, and one beyond what any store can hold.
+    let filter = Filter::all()
+        .since(&s.id, stored + 100)
+        .since("ghost", u64::MAX);
+    let mut sub = c.subscribe(filter).await.unwrap();
+    let mut notices = [
+        sub.next_notice().await.unwrap(),
+        sub.next_notice().await.unwrap(),
+    ];
+    notices.sort_by_key(|n| matches!(n, pryx_client::Notice::Refused { .. }));
+    assert_eq!(
+        notices[0],
+        pryx_client::Notice::Reset {
+            session_id: s.id.clone(),
+            last_version: stored
+        }
+    );
+    match &notices[1] {
+        pryx_client::Notice::Refused { session_id, error } => {
+            assert_eq!(session_id, "ghost");
+            assert_eq!(error.code, ErrorCode::ValidationFailed);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // The session goes on right after the stored version.
+    rig.llm.push(Turn::text("two"));
+    c.send_message(&s.id, "second").await.unwrap();
+    let events = until_completed(&mut sub, 1).await;
+    assert_eq!(
+        versions(&events),
+        rig.stored_versions(&s.id)[stored as usize..]
+    );
+}

@@ -4,9 +4,14 @@
 //! shared. A subscriber that falls more than [`BUS_CAPACITY`] events behind loses the oldest
 //! ones and learns how many (`RecvError::Lagged`), so memory never grows with a slow reader;
 //! it then replays persisted events from the store by version.
+//!
+//! Each event gets a bus sequence number, and the bus remembers the last version it published
+//! per session, so a subscriber can tell exactly which events a receiver attached at some point
+//! will see ([`SessionBus::attach`]).
 
 use pryx_protocol::Event;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::broadcast;
 
 /// Events kept for the slowest subscriber before it must resync.
@@ -17,12 +22,31 @@ pub const BUS_CAPACITY: usize = 4096;
 pub struct BusEvent {
     pub event: Event,
     pub json: Arc<str>,
+    /// The order of publication on this bus (0, 1, 2, …, across all sessions).
+    pub seq: u64,
+}
+
+/// A receiver and what had been published before it was attached.
+pub struct Attached {
+    pub rx: broadcast::Receiver<Arc<BusEvent>>,
+    /// The sequence number of the first event `rx` receives.
+    pub first_seq: u64,
+    /// For each asked session, the last version published before `rx` was attached (`None`:
+    /// nothing of that session was published by this process yet).
+    pub published: HashMap<String, Option<u64>>,
+}
+
+#[derive(Default)]
+struct Published {
+    next_seq: u64,
+    last_version: HashMap<String, u64>,
 }
 
 /// Cheap to clone; all clones publish to the same subscribers.
 #[derive(Clone)]
 pub struct SessionBus {
     tx: broadcast::Sender<Arc<BusEvent>>,
+    state: Arc<Mutex<Published>>,
 }
 
 impl Default for SessionBus {
@@ -34,7 +58,10 @@ impl Default for SessionBus {
 impl SessionBus {
     pub fn with_capacity(capacity: usize) -> Self {
         let (tx, _) = broadcast::channel(capacity.max(1));
-        SessionBus { tx }
+        SessionBus {
+            tx,
+            state: Arc::default(),
+        }
     }
 
     /// Sends `event` to every current subscriber (none is fine).
@@ -46,15 +73,44 @@ impl SessionBus {
                 return;
             }
         };
+        // Numbering and sending under one lock: receivers see events in `seq` order, and
+        // `attach` sees a consistent cut.
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        if let Some(v) = event.version {
+            let last = state
+                .last_version
+                .entry(event.session_id.clone())
+                .or_insert(0);
+            *last = (*last).max(v);
+        }
         let _ = self.tx.send(Arc::new(BusEvent {
             event: event.clone(),
             json,
+            seq,
         }));
     }
 
     /// Receives every event published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<BusEvent>> {
         self.tx.subscribe()
+    }
+
+    /// Receives every event published from now on, and tells for `sessions` the last version
+    /// published before (events of a session after it all reach the receiver, unless it lags).
+    pub fn attach<'a>(&self, sessions: impl IntoIterator<Item = &'a str>) -> Attached {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let rx = self.tx.subscribe();
+        let published = sessions
+            .into_iter()
+            .map(|s| (s.to_string(), state.last_version.get(s).copied()))
+            .collect();
+        Attached {
+            rx,
+            first_seq: state.next_seq,
+            published,
+        }
     }
 
     /// Subscribers currently attached.
@@ -86,5 +142,20 @@ mod tests {
         let next = rx.recv().await.unwrap();
         assert_eq!(next.event.version, Some(7));
         assert!(next.json.contains("\"version\":7"));
+        assert_eq!(next.seq, 6);
+    }
+
+    #[tokio::test]
+    async fn attach_tells_what_was_published_before() {
+        let bus = SessionBus::with_capacity(8);
+        bus.publish(&ev(1));
+        bus.publish(&ev(2));
+        let mut at = bus.attach(["s", "other"]);
+        assert_eq!(at.first_seq, 2);
+        assert_eq!(at.published["s"], Some(2));
+        assert_eq!(at.published["other"], None);
+        bus.publish(&ev(3));
+        let next = at.rx.recv().await.unwrap();
+        assert_eq!((next.seq, next.event.version), (2, Some(3)));
     }
 }

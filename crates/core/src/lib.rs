@@ -18,7 +18,7 @@ mod session_settings;
 pub mod setup;
 mod turns;
 
-pub use bus::{BUS_CAPACITY, BusEvent, SessionBus};
+pub use bus::{Attached, BUS_CAPACITY, BusEvent, SessionBus};
 pub use core::{Core, CoreParts, StartedTurn};
 pub use error::CoreError;
 pub use live::{Overrides, Snapshot};

@@ -14,8 +14,11 @@ use std::collections::BTreeMap;
 #[serde(tag = "type")]
 pub enum WsRequest {
     /// Replaces the subscription. `sessions`: only these sessions (`None`: all). `events`: only
-    /// these kinds (`None`: all). `since`: session id → the last version the client has; the
-    /// server first replays what is stored after it, then goes live without a gap or duplicate.
+    /// these kinds (`None`: all). `since`: session id → the last version the client has (at most
+    /// [`MAX_SINCE_SESSIONS`] entries); the server first replays what is stored after it, then
+    /// goes live without a gap or duplicate. Events published before the request are delivered
+    /// under the previous subscription; a socket never sends a session's version twice, so a
+    /// `since` below what this socket already sent resumes after what it sent.
     #[serde(rename = "subscribe")]
     Subscribe {
         #[serde(default)]
@@ -37,13 +40,34 @@ pub enum WsRequest {
     Ping,
 }
 
+/// The most sessions one `subscribe` may name in `since`.
+pub const MAX_SINCE_SESSIONS: usize = 1000;
+
+/// The largest message the server reads (bigger ones get an error, then the socket closes).
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
 /// Server messages that are not events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum WsControl {
     /// The subscription is in place; `replayed` stored events were sent before this message.
+    /// `errors`: the `since` entries that could not be replayed (a version out of range, an
+    /// unknown session, a store failure), by session; the other sessions were replayed.
     #[serde(rename = "subscribed")]
-    Subscribed { replayed: u64 },
+    Subscribed {
+        replayed: u64,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        errors: BTreeMap<String, ErrorBody>,
+    },
+    /// The `since` given for `session_id` is past what is stored (the client holds versions the
+    /// core does not): the client should drop what it holds of that session, fetch it again
+    /// (`GET /sessions/{id}`) and continue from `last_version`, the stored version this socket
+    /// now continues after. Sent before `subscribed`.
+    #[serde(rename = "reset")]
+    Reset {
+        session_id: String,
+        last_version: u64,
+    },
     /// The client fell behind and events were dropped: subscribe again with `since` set to the
     /// last versions it holds to get what it missed (deltas are not replayed).
     #[serde(rename = "resync")]
@@ -59,7 +83,8 @@ pub enum WsControl {
     },
     #[serde(rename = "pong")]
     Pong,
-    /// A request the server could not understand.
+    /// A request the server could not understand or refuses (a limit passed; the message names
+    /// it). After a message over [`MAX_MESSAGE_BYTES`] the socket is closed.
     #[serde(rename = "error")]
     Error { error: ErrorBody },
 }
@@ -89,6 +114,28 @@ mod tests {
             parsed,
             WsServerMessage::Control(WsControl::Resync { dropped: 7 })
         );
+        let reset = r#"{"type":"reset","session_id":"s","last_version":4}"#;
+        let parsed: WsServerMessage =
+            serde_json::from_str(reset).unwrap_or(WsServerMessage::Control(WsControl::Pong));
+        assert_eq!(
+            parsed,
+            WsServerMessage::Control(WsControl::Reset {
+                session_id: "s".into(),
+                last_version: 4
+            })
+        );
+        // `errors` is omitted when empty, and optional when read.
+        let ok = WsControl::Subscribed {
+            replayed: 2,
+            errors: BTreeMap::new(),
+        };
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap_or_default(),
+            r#"{"type":"subscribed","replayed":2}"#
+        );
+        let parsed: WsServerMessage = serde_json::from_str(r#"{"type":"subscribed","replayed":2}"#)
+            .unwrap_or(WsServerMessage::Control(WsControl::Pong));
+        assert_eq!(parsed, WsServerMessage::Control(ok));
     }
 
     #[test]

@@ -2,26 +2,34 @@
 //!
 //! Nothing is sent until the client subscribes. A `subscribe` with `since` replays the stored
 //! events after those versions, then goes live: the live feed is attached *before* the store is
-//! read, and live events at or below a version already sent are skipped, so there is neither gap
-//! nor duplicate. A client that falls more than the bus capacity behind gets `resync` and nothing
-//! more until it subscribes again with the versions it holds.
+//! read, and live events at or below a version already covered are skipped, so there is neither
+//! gap nor duplicate. The connection keeps, per session, the highest version it covered, and no
+//! sequence of subscribes sends a version twice or skips one: events published before a
+//! resubscribe still go out under the previous subscription, and a replay starts after what the
+//! connection already sent. Deltas queued behind a replayed `turn.completed` belong to a finished
+//! turn and are dropped. A `since` past what is stored gets a `reset` (never silence); one that
+//! cannot be read or replayed is reported per session in `subscribed`, the others are replayed.
+//! A client that falls more than the bus capacity behind gets `resync` and nothing more until it
+//! subscribes again with the versions it holds.
 
 use crate::error::{ApiError, blocking};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use axum::extract::State;
+use axum::extract::ws::{CloseFrame, close_code};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use pryx_core::BusEvent;
-use pryx_protocol::ws::{WsControl, WsRequest};
-use pryx_protocol::{ErrorCode, Event, EventKind, Surface};
+use pryx_protocol::ws::{MAX_MESSAGE_BYTES, MAX_SINCE_SESSIONS, WsControl, WsRequest};
+use pryx_protocol::{ErrorBody, ErrorCode, Event, EventKind, Surface};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio::sync::broadcast::Receiver;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 /// Stored events read per query while replaying.
 const REPLAY_PAGE: u32 = 500;
@@ -52,7 +60,7 @@ pub async fn upgrade(
     })?;
     let surface = q.surface.unwrap_or(Surface::Web);
     Ok(ws
-        .max_message_size(1 << 20)
+        .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| run(socket, st, surface)))
 }
 
@@ -62,30 +70,52 @@ struct Subscription {
     paused: bool,
     sessions: Option<HashSet<String>>,
     events: Option<HashSet<EventKind>>,
-    /// Highest version sent per session on this connection.
+    /// Per session, the highest version this connection has covered: sent, or passed over by
+    /// the kind filter. A version at or below it is never sent again.
     last: HashMap<String, u64>,
+    /// Per session, a version the client already has from a replay (a `turn.completed`) or will
+    /// refetch (after a `reset`) that the live feed has not reached yet: the session's deltas
+    /// before it belong to what the client has (a finished turn) and are dropped.
+    fence: HashMap<String, u64>,
 }
 
 impl Subscription {
-    fn wants(&self, e: &Event) -> bool {
-        self.sessions
-            .as_ref()
-            .is_none_or(|s| s.contains(&e.session_id))
-            && self
-                .events
-                .as_ref()
-                .is_none_or(|k| e.kind().is_some_and(|kind| k.contains(&kind)))
+    fn wants_session(&self, session: &str) -> bool {
+        self.sessions.as_ref().is_none_or(|s| s.contains(session))
     }
 
-    /// Whether a live event is new to this connection (and remembers it).
-    fn fresh(&mut self, e: &Event) -> bool {
-        let Some(v) = e.version else { return true };
-        let last = self.last.entry(e.session_id.clone()).or_insert(0);
-        if v <= *last {
+    fn wants_kind(&self, e: &Event) -> bool {
+        self.events
+            .as_ref()
+            .is_none_or(|k| e.kind().is_some_and(|kind| k.contains(&kind)))
+    }
+
+    /// Whether a live event goes out on this connection (and remembers what it covers).
+    fn live(&mut self, e: &Event) -> bool {
+        match e.version {
+            Some(v) => {
+                if self.fence.get(&e.session_id).is_some_and(|f| v >= *f) {
+                    self.fence.remove(&e.session_id);
+                }
+            }
+            None => {
+                let ephemeral = e.kind().is_some_and(EventKind::is_ephemeral);
+                if ephemeral && self.fence.contains_key(&e.session_id) {
+                    return false;
+                }
+            }
+        }
+        if !self.wants_session(&e.session_id) {
             return false;
         }
-        *last = v;
-        true
+        if let Some(v) = e.version {
+            let last = self.last.entry(e.session_id.clone()).or_insert(0);
+            if v <= *last {
+                return false;
+            }
+            *last = v;
+        }
+        self.wants_kind(e)
     }
 }
 
@@ -124,12 +154,21 @@ async fn run(socket: WebSocket, st: Arc<AppState>, surface: Surface) {
                         break;
                     }
                 }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(Message::Close(_))) => {
+                    // The close handshake: the answering close frame goes out with this flush.
+                    let _ = tx.close().await;
+                    break;
+                }
+                None => break,
+                Some(Err(e)) => {
+                    refuse_unreadable(&mut tx, e).await;
+                    break;
+                }
                 Some(Ok(_)) => {}
             },
             ev = rx.recv(), if sub.active && !sub.paused => match ev {
                 Ok(ev) => {
-                    if sub.wants(&ev.event) && sub.fresh(&ev.event)
+                    if sub.live(&ev.event)
                         && tx.send(Message::Text(ev.json.as_ref().into())).await.is_err() {
                         break;
                     }
@@ -147,10 +186,51 @@ async fn run(socket: WebSocket, st: Arc<AppState>, surface: Surface) {
     }
 }
 
-fn error_msg(code: ErrorCode, message: String) -> WsControl {
+fn error_body(code: ErrorCode, message: String) -> ErrorBody {
     let mut body = ApiError::new(crate::error::status_of(code), code, message).body();
     body.error.request_id = None;
-    WsControl::Error { error: body.error }
+    body.error
+}
+
+fn error_msg(code: ErrorCode, message: String) -> WsControl {
+    WsControl::Error {
+        error: error_body(code, message),
+    }
+}
+
+/// A message that could not be read: says why, then closes the socket (a message over the size
+/// limit with close code 1009, one that breaks the protocol with 1002). A connection that is
+/// simply gone gets nothing.
+async fn refuse_unreadable(tx: &mut Tx, e: axum::Error) {
+    use tungstenite::error::ProtocolError;
+    let (code, reason, text) = match e.into_inner().downcast::<tungstenite::Error>().map(|e| *e) {
+        Ok(tungstenite::Error::Capacity(_)) => (
+            close_code::SIZE,
+            "message too big",
+            format!(
+                "a message is limited to {MAX_MESSAGE_BYTES} bytes (1 MiB); closing the socket"
+            ),
+        ),
+        Ok(tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake))
+        | Ok(tungstenite::Error::Io(_))
+        | Ok(tungstenite::Error::ConnectionClosed)
+        | Ok(tungstenite::Error::AlreadyClosed) => return,
+        Ok(other) => (
+            close_code::PROTOCOL,
+            "unreadable message",
+            format!("cannot read a message of this socket ({other}); closing it"),
+        ),
+        Err(_) => return,
+    };
+    tracing::debug!(%text, "closing a WebSocket whose message could not be read");
+    let _ = send_json(tx, &error_msg(ErrorCode::ValidationFailed, text)).await;
+    let _ = tx
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+    let _ = tx.close().await;
 }
 
 /// Returns false when the socket is gone.
@@ -208,31 +288,188 @@ async fn handle_request(
             events,
             since,
         } => {
+            if since.len() > MAX_SINCE_SESSIONS {
+                let msg = error_msg(
+                    ErrorCode::ValidationFailed,
+                    format!(
+                        "`since` names {} sessions; a subscribe may name at most \
+                         {MAX_SINCE_SESSIONS} (subscribe to all sessions without `since`, or \
+                         in several requests)",
+                        since.len()
+                    ),
+                );
+                return send_json(tx, &msg).await;
+            }
+            let mut since = since;
+            // Attach the new live feed first: whatever is published from now on reaches it, and
+            // everything published before is already in the store.
+            let lagged = sub.paused;
+            let asked: Vec<&str> = since
+                .keys()
+                .chain(sub.fence.keys())
+                .chain(sub.last.keys().filter(|_| lagged))
+                .map(String::as_str)
+                .collect();
+            let attached = st.core.bus().attach(asked);
+            // What was published before this request and is still queued goes out under the
+            // previous subscription: a resubscribe loses nothing.
+            let mut lost = lagged;
+            if sub.active && !sub.paused {
+                match drain(tx, sub, rx, attached.first_seq).await {
+                    Drained::Gone => return false,
+                    Drained::All => {}
+                    Drained::Lagged => lost = true,
+                }
+            }
+            *rx = attached.rx;
             sub.sessions = sessions.map(|s| s.into_iter().collect());
             sub.events = events.map(|e| e.into_iter().collect());
-            // Attach the live feed first: whatever is published from now on is buffered, and
-            // everything published before is already in the store.
-            *rx = st.core.bus().subscribe();
             sub.active = true;
             sub.paused = false;
-            let Some(replayed) = replay(st, tx, sub, since).await else {
+            if lost {
+                // Events this connection owed were dropped: every session it was sending resumes
+                // from where the connection stopped, `since` or not.
+                for (session, v) in &sub.last {
+                    since.entry(session.clone()).or_insert(*v);
+                }
+            }
+            let published = attached.published;
+            // A fence the new feed will not carry was published before it: every delta the new
+            // feed brings comes after it.
+            sub.fence
+                .retain(|session, f| *f > published.get(session).copied().flatten().unwrap_or(0));
+            let Some((replayed, errors)) = replay(st, tx, sub, since, &published).await else {
                 return false;
             };
-            send_json(tx, &WsControl::Subscribed { replayed }).await
+            send_json(tx, &WsControl::Subscribed { replayed, errors }).await
         }
     }
 }
 
-/// Sends the stored events after each given version; `None` when the socket is gone.
+enum Drained {
+    All,
+    /// Some queued events were dropped (the client was told to resync).
+    Lagged,
+    Gone,
+}
+
+/// Sends what the previous subscription still had queued (events numbered below `until`).
+async fn drain(
+    tx: &mut Tx,
+    sub: &mut Subscription,
+    rx: &mut Receiver<Arc<BusEvent>>,
+    until: u64,
+) -> Drained {
+    loop {
+        match rx.try_recv() {
+            Ok(ev) if ev.seq < until => {
+                if sub.live(&ev.event)
+                    && tx
+                        .send(Message::Text(ev.json.as_ref().into()))
+                        .await
+                        .is_err()
+                {
+                    return Drained::Gone;
+                }
+            }
+            Ok(_) | Err(TryRecvError::Empty) | Err(TryRecvError::Closed) => return Drained::All,
+            Err(TryRecvError::Lagged(dropped)) => {
+                tracing::warn!(
+                    dropped,
+                    "a WebSocket client fell behind while subscribing again"
+                );
+                return if send_json(tx, &WsControl::Resync { dropped }).await {
+                    Drained::Lagged
+                } else {
+                    Drained::Gone
+                };
+            }
+        }
+    }
+}
+
+/// What the store says of a session a `since` names.
+struct Stored {
+    last_version: u64,
+    exists: bool,
+}
+
+/// Replays the stored events after each given version: `None` when the socket is gone, else how
+/// many were sent and the sessions that could not be replayed. A `since` past what is stored gets
+/// a `reset` and this connection continues after the stored version.
 async fn replay(
     st: &Arc<AppState>,
     tx: &mut Tx,
     sub: &mut Subscription,
     since: BTreeMap<String, u64>,
-) -> Option<u64> {
+    published: &HashMap<String, Option<u64>>,
+) -> Option<(u64, BTreeMap<String, ErrorBody>)> {
     let mut sent = 0u64;
-    for (session, from) in since {
-        let mut after = from;
+    let mut errors = BTreeMap::new();
+    for (session, asked) in since {
+        // Checked before anything is read, for every entry.
+        if i64::try_from(asked).is_err() {
+            let message = format!(
+                "`since` {asked} for session {session} is out of range: versions go up to {}",
+                i64::MAX
+            );
+            errors.insert(session, error_body(ErrorCode::ValidationFailed, message));
+            continue;
+        }
+        // A session the `sessions` filter leaves out is not replayed.
+        if !sub.wants_session(&session) {
+            continue;
+        }
+        let core = st.core.clone();
+        let sid = session.clone();
+        let stored = blocking(move || {
+            let store = core.store();
+            let last_version = store.last_event_version(&sid)?;
+            let exists = last_version > 0 || store.get_session(&sid)?.is_some();
+            Ok(Stored {
+                last_version,
+                exists,
+            })
+        })
+        .await;
+        let stored = match stored {
+            Ok(s) => s,
+            Err(e) => {
+                let message = format!("cannot replay session {session}: {}", e.message);
+                errors.insert(session, error_body(e.code, message));
+                continue;
+            }
+        };
+        let covered = sub.last.get(&session).copied().unwrap_or(0);
+        if asked > stored.last_version {
+            if !stored.exists {
+                let message = format!("no session {session}");
+                errors.insert(session, error_body(ErrorCode::NotFound, message));
+                continue;
+            }
+            // The client holds versions the core never stored: it must start over from what is
+            // stored, and this connection continues after it (never silence).
+            let last_version = stored.last_version.max(covered);
+            sub.last.insert(session.clone(), last_version);
+            // The client refetches up to `last_version`: deltas the live feed carries before
+            // it are in what the client fetches (or belong to a finished turn).
+            let before = published.get(&session).copied().flatten().unwrap_or(0);
+            if last_version > before {
+                let f = sub.fence.entry(session.clone()).or_insert(0);
+                *f = (*f).max(last_version);
+            }
+            let reset = WsControl::Reset {
+                session_id: session,
+                last_version,
+            };
+            if !send_json(tx, &reset).await {
+                return None;
+            }
+            continue;
+        }
+        // Never back before what this connection already covered.
+        let mut after = asked.max(covered);
+        let mut completed = None;
         loop {
             let core = st.core.clone();
             let sid = session.clone();
@@ -242,18 +479,19 @@ async fn replay(
                 {
                     Ok(p) => p,
                     Err(e) => {
-                        let msg = error_msg(
-                            e.code,
-                            format!("cannot replay session {session}: {}", e.message),
-                        );
-                        return send_json(tx, &msg).await.then_some(sent);
+                        let message = format!("cannot replay session {session}: {}", e.message);
+                        errors.insert(session.clone(), error_body(e.code, message));
+                        break;
                     }
                 };
             let full = page.len() == REPLAY_PAGE as usize;
             for e in page {
                 let v = e.version.unwrap_or(after);
                 after = after.max(v);
-                if sub.wants(&e) {
+                if matches!(e.kind(), Some(EventKind::TurnCompleted)) {
+                    completed = Some(v);
+                }
+                if sub.wants_kind(&e) {
                     if !send_json(tx, &e).await {
                         return None;
                     }
@@ -264,8 +502,14 @@ async fn replay(
                 break;
             }
         }
+        let before = published.get(&session).copied().flatten().unwrap_or(0);
+        if let Some(c) = completed.filter(|c| *c > before) {
+            // That turn's end is still ahead on the live feed, with its deltas before it.
+            let f = sub.fence.entry(session.clone()).or_insert(0);
+            *f = (*f).max(c);
+        }
         let last = sub.last.entry(session).or_insert(0);
-        *last = (*last).max(after).max(from);
+        *last = (*last).max(after);
     }
-    Some(sent)
+    Some((sent, errors))
 }

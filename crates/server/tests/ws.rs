@@ -171,6 +171,40 @@ async fn slow_subscriber_is_told_to_resync_and_catches_up_from_the_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_resync_any_subscribe_resumes_where_the_socket_stopped() {
+    let rig = Rig::with(Options {
+        bus_capacity: 8,
+        ..Options::default()
+    })
+    .await;
+    let s = rig.new_session().await;
+    let mut ws = rig.ws().await;
+    ws.subscribe(json!({"sessions": [s]})).await;
+    let big = "x".repeat(64 * 1024);
+    let total = 600u64;
+    for _ in 0..total {
+        let e = rig
+            .core
+            .store()
+            .append_event(&s, Surface::Core, &trace_event("blob", big.as_str()).into())
+            .unwrap();
+        rig.core.bus().publish(&e);
+    }
+    let mut have = Vec::new();
+    loop {
+        match ws.next().await {
+            WsServerMessage::Event(e) => have.push(e.version.unwrap()),
+            WsServerMessage::Control(WsControl::Resync { .. }) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // Subscribing again without `since` still fills the gap: the socket knows what it sent.
+    let answer = ws.subscribe_answer(json!({"sessions": [s]})).await;
+    have.extend(versions_of(&answer.events, &s));
+    assert_eq!(have, (1..=total).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_an_error_and_the_socket_stays_open() {
     let rig = Rig::start().await;
     let mut ws = rig.ws().await;
@@ -248,4 +282,618 @@ async fn a_budget_warning_and_a_budget_stop_reach_a_websocket_client() {
         }
         other => panic!("expected budget_exceeded, got {other:?}"),
     }
+}
+
+/// Stored versions of a session, in order.
+fn stored_versions(rig: &Rig, session: &str) -> Vec<u64> {
+    rig.core
+        .store()
+        .events_since(session, 0, u32::MAX)
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.version)
+        .collect()
+}
+
+fn versions_of(events: &[pryx_protocol::Event], session: &str) -> Vec<u64> {
+    events
+        .iter()
+        .filter(|e| e.session_id == session)
+        .filter_map(|e| e.version)
+        .collect()
+}
+
+/// Sessions created in id order (a `since` map is replayed in that order).
+async fn sessions_in_order(rig: &Rig, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(rig.new_session().await);
+    }
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_out_of_range_since_is_refused_for_its_session_and_the_others_are_replayed() {
+    let rig = Rig::start().await;
+    let ids = sessions_in_order(&rig, 3).await;
+    for s in &ids {
+        rig.llm.push(Turn::text("answer"));
+        rig.send(s, "hello").await;
+        rig.wait_completed(s).await;
+    }
+    let mut ws = rig.ws().await;
+    // The first session (replayed first) has a version the store cannot hold; 2^64-1 for the last.
+    let answer = ws
+        .subscribe_answer(json!({"since": {
+            ids[0].clone(): 1u64 << 63,
+            ids[1].clone(): 0,
+            ids[2].clone(): u64::MAX,
+        }}))
+        .await;
+    assert_eq!(answer.errors.keys().collect::<Vec<_>>(), [&ids[0], &ids[2]]);
+    for s in [&ids[0], &ids[2]] {
+        let e = &answer.errors[s];
+        assert_eq!(e.code, pryx_protocol::ErrorCode::ValidationFailed);
+        assert!(e.message.contains("out of range"), "{}", e.message);
+    }
+    assert_eq!(
+        versions_of(&answer.events, &ids[1]),
+        stored_versions(&rig, &ids[1])
+    );
+    assert_eq!(answer.replayed as usize, answer.events.len());
+    assert!(answer.resets.is_empty());
+    // The refused sessions are still live on this socket.
+    rig.llm.push(Turn::text("again"));
+    rig.send(&ids[0], "more").await;
+    let live = ws.until(EventKind::TurnCompleted).await;
+    let stored = stored_versions(&rig, &ids[0]);
+    assert_eq!(
+        versions_of(&live, &ids[0]),
+        stored[stored.len() - live.iter().filter(|e| e.version.is_some()).count()..]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_since_past_the_stored_version_gets_a_reset_and_the_session_stays_live() {
+    let rig = Rig::start().await;
+    let s = rig.new_session().await;
+    rig.llm.push(Turn::text("one"));
+    rig.send(&s, "first").await;
+    rig.wait_completed(&s).await;
+    let stored = *stored_versions(&rig, &s).last().unwrap();
+    let mut ws = rig.ws().await;
+    let answer = ws
+        .subscribe_answer(json!({"since": {s.clone(): stored + 50, "no-such-session": 3}}))
+        .await;
+    assert_eq!(answer.resets, vec![(s.clone(), stored)]);
+    assert!(answer.events.is_empty());
+    assert_eq!(
+        answer.errors["no-such-session"].code,
+        pryx_protocol::ErrorCode::NotFound
+    );
+    // Never silence: the next turn arrives whole, right after the stored version.
+    rig.llm.push(Turn::text("two"));
+    rig.send(&s, "second").await;
+    let live = ws.until(EventKind::TurnCompleted).await;
+    let got = versions_of(&live, &s);
+    assert_eq!(got, stored_versions(&rig, &s)[stored as usize..]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribing_again_on_the_same_socket_neither_loses_nor_repeats() {
+    let rig = Rig::start().await;
+    let s = rig.new_session().await;
+    let mut ws = rig.ws().await;
+    ws.subscribe(json!({"sessions": [s]})).await;
+    let mut have = Vec::new();
+    // A whole turn is queued, unread, when the client subscribes again without `since`.
+    rig.llm.push(Turn::text("one"));
+    rig.send(&s, "first").await;
+    rig.wait_completed_n(&s, 1).await;
+    let answer = ws.subscribe_answer(json!({"sessions": [s]})).await;
+    assert_eq!(answer.replayed, 0);
+    have.extend(versions_of(&answer.events, &s));
+    assert_eq!(
+        have,
+        stored_versions(&rig, &s),
+        "queued events are delivered"
+    );
+    // Again with `since` from the start, with a second turn queued: what was sent is not repeated.
+    rig.llm.push(Turn::text("two"));
+    rig.send(&s, "second").await;
+    rig.wait_completed_n(&s, 2).await;
+    let answer = ws
+        .subscribe_answer(json!({"sessions": [s], "since": {s.clone(): 0}}))
+        .await;
+    have.extend(versions_of(&answer.events, &s));
+    assert_eq!(have, stored_versions(&rig, &s));
+    // And once more, now with nothing new: nothing at all.
+    let answer = ws.subscribe_answer(json!({"since": {s.clone(): 1}})).await;
+    assert!(answer.events.is_empty(), "{:?}", answer.events);
+    // Whatever `since` says, what was queued under the previous subscription goes out first,
+    // once.
+    rig.llm.push(Turn::text("three"));
+    rig.send(&s, "third").await;
+    rig.wait_completed_n(&s, 3).await;
+    let all = stored_versions(&rig, &s);
+    let skip_to = have.len() as u64 + 2;
+    let answer = ws
+        .subscribe_answer(json!({"sessions": [s], "since": {s.clone(): skip_to}}))
+        .await;
+    let got = versions_of(&answer.events, &s);
+    assert_eq!(got, all[have.len()..]);
+    assert_eq!(answer.replayed, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deltas_of_a_replayed_turn_are_not_delivered_after_it() {
+    let rig = Rig::start().await;
+    let ids = sessions_in_order(&rig, 2).await;
+    let (slow, s) = (&ids[0], &ids[1]);
+    // A large backlog on the session replayed first holds the server in the replay (the client
+    // does not read) while a whole turn runs on the second.
+    let big = "x".repeat(64 * 1024);
+    for _ in 0..400 {
+        rig.core
+            .store()
+            .append_event(
+                slow,
+                Surface::Core,
+                &trace_event("blob", big.as_str()).into(),
+            )
+            .unwrap();
+    }
+    let mut ws = rig.ws().await;
+    ws.send(json!({"type": "subscribe", "since": {slow.clone(): 0, s.clone(): 0}}))
+        .await;
+    // The first replayed event proves the live feed is attached.
+    let first = ws.next_event().await;
+    assert_eq!(first.version, Some(1));
+    rig.llm
+        .push(Turn::text("a long answer in many small pieces").with_chunk_chars(2));
+    rig.send(s, "hello").await;
+    rig.wait_completed(s).await;
+    let mut after_replay = Vec::new();
+    loop {
+        match ws.next().await {
+            WsServerMessage::Event(_) => {}
+            WsServerMessage::Control(WsControl::Subscribed { errors, .. }) => {
+                assert!(errors.is_empty());
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // The turn was replayed whole; nothing of it follows, until the next turn starts.
+    rig.llm.push(Turn::text("next").with_chunk_chars(2));
+    rig.send(s, "again").await;
+    loop {
+        let e = ws.next_event().await;
+        let done = e.kind() == Some(EventKind::TurnCompleted);
+        after_replay.push(e);
+        if done {
+            break;
+        }
+    }
+    let kinds: Vec<_> = after_replay.iter().filter_map(|e| e.kind()).collect();
+    let started = kinds
+        .iter()
+        .position(|k| *k == EventKind::TurnStarted)
+        .unwrap();
+    assert!(
+        !kinds[..started].contains(&EventKind::SessionDelta),
+        "stale deltas: {kinds:?}"
+    );
+    assert!(kinds[started..].contains(&EventKind::SessionDelta));
+    let stored = stored_versions(&rig, s);
+    let live = versions_of(&after_replay, s);
+    assert_eq!(live, stored[stored.len() - live.len()..]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_are_refused_with_an_error_naming_them() {
+    let rig = Rig::start().await;
+    let mut ws = rig.ws().await;
+    let since: serde_json::Map<String, serde_json::Value> =
+        (0..1001).map(|i| (format!("s{i}"), json!(0))).collect();
+    ws.send(json!({"type": "subscribe", "since": since})).await;
+    match ws.next().await {
+        WsServerMessage::Control(WsControl::Error { error }) => {
+            assert_eq!(error.code, pryx_protocol::ErrorCode::ValidationFailed);
+            assert!(error.message.contains("1000"), "{}", error.message);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    ws.send(json!({"type": "ping"})).await;
+    assert_eq!(ws.next().await, WsServerMessage::Control(WsControl::Pong));
+    // A message over 1 MiB: an error, then the socket closes as "message too big".
+    ws.send_text(&format!(
+        r#"{{"type":"ping","pad":"{}"}}"#,
+        "x".repeat(1 << 20)
+    ))
+    .await;
+    match ws.next().await {
+        WsServerMessage::Control(WsControl::Error { error }) => {
+            assert!(error.message.contains("1048576"), "{}", error.message)
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    match ws.inner.next().await {
+        Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1009)
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_close_handshake_is_answered() {
+    let rig = Rig::start().await;
+    let mut ws = rig.ws().await;
+    ws.subscribe(json!({})).await;
+    ws.inner.close(None).await.unwrap();
+    // The server's close frame completes the handshake: the stream then ends cleanly.
+    let mut answered = false;
+    while let Some(msg) = ws.inner.next().await {
+        match msg {
+            Ok(tokio_tungstenite::tungstenite::Message::Close(_)) => answered = true,
+            Ok(_) => {}
+            Err(e) => panic!("the close was not answered cleanly: {e}"),
+        }
+    }
+    assert!(answered, "no close frame came back");
+}
+
+/// A small deterministic generator (SplitMix64): the same seed, the same choices.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What one randomized client holds of one session.
+#[derive(Default)]
+struct Held {
+    versions: Vec<u64>,
+    /// Whether the last turn boundary it got is a `turn.started`.
+    open: bool,
+}
+
+/// A client of the randomized test: what it got per session, and what went wrong.
+struct Client {
+    name: String,
+    mine: Vec<String>,
+    held: std::collections::HashMap<String, Held>,
+    stale_deltas: u64,
+    /// What the client did last when a stale delta came.
+    stale_after: Vec<&'static str>,
+    action: &'static str,
+    foreign: u64,
+    resets: u64,
+    refused: u64,
+    resyncs: u64,
+    /// Sessions whose `since` this client sent out of range, expected back as errors.
+    expect_errors: std::collections::BTreeSet<String>,
+    resync_asked: bool,
+}
+
+impl Client {
+    fn last(&self, session: &str) -> u64 {
+        self.held
+            .get(session)
+            .and_then(|h| h.versions.last().copied())
+            .unwrap_or(0)
+    }
+
+    fn since(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.mine
+            .iter()
+            .map(|s| (s.clone(), json!(self.last(s))))
+            .collect()
+    }
+
+    fn take(&mut self, e: pryx_protocol::Event) {
+        if !self.mine.contains(&e.session_id) {
+            self.foreign += 1;
+            return;
+        }
+        let held = self.held.entry(e.session_id.clone()).or_default();
+        match e.kind() {
+            Some(EventKind::SessionDelta) if !held.open => {
+                self.stale_deltas += 1;
+                self.stale_after.push(self.action);
+            }
+            Some(EventKind::TurnStarted) => held.open = true,
+            Some(EventKind::TurnCompleted) => held.open = false,
+            _ => {}
+        }
+        if let Some(v) = e.version {
+            held.versions.push(v);
+        }
+    }
+
+    /// A `reset`: what is held of the session is fetched again from the store, up to the version
+    /// the socket continues after.
+    fn refetch(&mut self, rig: &Rig, session: &str, upto: u64) {
+        self.resets += 1;
+        let from = self.last(session);
+        let events = rig
+            .core
+            .store()
+            .events_since(session, from, u32::MAX)
+            .unwrap();
+        for e in events {
+            if e.version.is_some_and(|v| v <= upto) {
+                self.take(e);
+            }
+        }
+    }
+
+    fn handle(&mut self, rig: &Rig, msg: WsServerMessage) -> bool {
+        match msg {
+            WsServerMessage::Event(e) => self.take(e),
+            WsServerMessage::Control(WsControl::Reset {
+                session_id,
+                last_version,
+            }) => self.refetch(rig, &session_id, last_version),
+            WsServerMessage::Control(WsControl::Resync { .. }) => {
+                self.resyncs += 1;
+                self.resync_asked = true;
+            }
+            WsServerMessage::Control(WsControl::Subscribed { errors, .. }) => {
+                let got: std::collections::BTreeSet<String> = errors.into_keys().collect();
+                assert_eq!(got, self.expect_errors, "{}: per-session errors", self.name);
+                self.refused += got.len() as u64;
+                self.expect_errors.clear();
+                return true;
+            }
+            other => panic!("{}: unexpected {other:?}", self.name),
+        }
+        false
+    }
+
+    /// Subscribes on `ws` and reads up to its `subscribed`.
+    async fn subscribe(&mut self, rig: &Rig, ws: &mut Ws, req: serde_json::Value) {
+        let mut req = req;
+        req["type"] = json!("subscribe");
+        ws.send(req).await;
+        while !self.handle(rig, ws.next().await) {}
+    }
+
+    /// The regular subscribe: its sessions, from what it holds.
+    async fn resume(&mut self, rig: &Rig, ws: &mut Ws) {
+        self.resync_asked = false;
+        let req = json!({"sessions": self.mine, "since": self.since()});
+        self.subscribe(rig, ws, req).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn randomized_clients_get_every_version_once_in_order_and_no_stale_delta() {
+    // The CI size; `bench/ws-random.sh` runs it larger.
+    let target: u64 = std::env::var("PRYX_WS_RANDOM_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let seed: u64 = std::env::var("PRYX_WS_RANDOM_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed);
+    const SESSIONS: usize = 4;
+    const CLIENTS: usize = 4;
+    let rig = std::sync::Arc::new(Rig::start().await);
+    let sessions = sessions_in_order(&rig, SESSIONS).await;
+    let stored = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+
+    // Drivers: one per session, a turn at a time, until enough events are stored.
+    let mut drivers = Vec::new();
+    for s in sessions.clone() {
+        let rig = rig.clone();
+        let stored = stored.clone();
+        drivers.push(tokio::spawn(async move {
+            let mut turns = 0;
+            let mut counted = 0;
+            while stored.load(std::sync::atomic::Ordering::Relaxed) < target {
+                rig.llm.push(
+                    Turn::text(format!("answer {turns} to {s}, in small pieces"))
+                        .with_chunk_chars(4),
+                );
+                rig.send(&s, &format!("message {turns}")).await;
+                turns += 1;
+                rig.wait_completed_n(&s, turns).await;
+                let now = rig.core.store().last_event_version(&s).unwrap();
+                stored.fetch_add(now - counted, std::sync::atomic::Ordering::Relaxed);
+                counted = now;
+            }
+            turns
+        }));
+    }
+
+    let mut clients = Vec::new();
+    for c in 0..CLIENTS {
+        let rig = rig.clone();
+        let sessions = sessions.clone();
+        let mut done = done_rx.clone();
+        clients.push(tokio::spawn(async move {
+            let mut rng = Rng(seed ^ (c as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+            // Each client follows a random non-empty subset of the sessions.
+            let mut mine: Vec<String> = sessions
+                .iter()
+                .filter(|_| rng.below(3) > 0)
+                .cloned()
+                .collect();
+            if mine.is_empty() {
+                mine.push(sessions[c % sessions.len()].clone());
+            }
+            let others: Vec<String> = sessions
+                .iter()
+                .filter(|s| !mine.contains(s))
+                .cloned()
+                .collect();
+            let mut me = Client {
+                name: format!("client {c}"),
+                mine,
+                held: Default::default(),
+                stale_deltas: 0,
+                stale_after: Vec::new(),
+                action: "first subscribe",
+                foreign: 0,
+                resets: 0,
+                refused: 0,
+                resyncs: 0,
+                expect_errors: Default::default(),
+                resync_asked: false,
+            };
+            let mut ws = rig.ws().await;
+            me.resume(&rig, &mut ws).await;
+            let mut actions = 0u64;
+            loop {
+                // Read a burst, slowly: a few messages, then let others run.
+                let burst = rng.below(40);
+                let mut finished = *done.borrow();
+                for _ in 0..burst {
+                    tokio::select! {
+                        msg = ws.next() => { me.handle(&rig, msg); }
+                        _ = done.wait_for(|d| *d) => { finished = true; break; }
+                    }
+                    if rng.below(8) == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                if finished {
+                    break;
+                }
+                if me.resync_asked {
+                    me.action = "resync";
+                    me.resume(&rig, &mut ws).await;
+                    continue;
+                }
+                actions += 1;
+                match rng.below(10) {
+                    // Again on the same socket, with what it holds.
+                    0 => {
+                        me.action = "resubscribe with since";
+                        me.resume(&rig, &mut ws).await
+                    }
+                    // Again on the same socket without `since`: nothing lost, nothing repeated.
+                    1 => {
+                        me.action = "resubscribe without since";
+                        let req = json!({"sessions": me.mine});
+                        me.subscribe(&rig, &mut ws, req).await;
+                    }
+                    // A forced disconnect, then a new socket from what it holds.
+                    2 | 3 => {
+                        me.action = "new socket";
+                        drop(ws);
+                        ws = rig.ws().await;
+                        me.resume(&rig, &mut ws).await;
+                    }
+                    // An out-of-range `since` for a session it does not follow, beside its own.
+                    4 => {
+                        me.action = "out of range";
+                        let ghost = format!("ghost-{}", rng.below(1000));
+                        let mut since = me.since();
+                        since.insert(ghost.clone(), json!((1u64 << 63) + rng.below(1 << 20)));
+                        me.expect_errors.insert(ghost.clone());
+                        let mut names = me.mine.clone();
+                        names.push(ghost);
+                        let req = json!({"sessions": names, "since": since});
+                        me.subscribe(&rig, &mut ws, req).await;
+                    }
+                    // A `since` past what is stored for one of its sessions: a reset.
+                    5 => {
+                        me.action = "reset";
+                        let mut since = me.since();
+                        let s = me.mine[rng.below(me.mine.len() as u64) as usize].clone();
+                        since.insert(s.clone(), json!(me.last(&s) + 1_000_000));
+                        let req = json!({"sessions": me.mine, "since": since});
+                        me.subscribe(&rig, &mut ws, req).await;
+                    }
+                    // A filtered `since`: sessions it does not follow are not replayed.
+                    6 => {
+                        me.action = "filtered since";
+                        let mut since = me.since();
+                        for o in &others {
+                            since.insert(o.clone(), json!(0));
+                        }
+                        let req = json!({"sessions": me.mine, "since": since});
+                        me.subscribe(&rig, &mut ws, req).await;
+                    }
+                    // Keep reading.
+                    _ => {}
+                }
+            }
+            // Catch up on a new socket once every turn is over.
+            drop(ws);
+            let mut ws = rig.ws().await;
+            me.resume(&rig, &mut ws).await;
+            (me, actions)
+        }));
+    }
+
+    let mut turns = 0;
+    for d in drivers {
+        turns += d.await.unwrap();
+    }
+    done_tx.send(true).unwrap();
+    let mut total = 0u64;
+    for c in clients {
+        let (me, actions) = c.await.unwrap();
+        for s in &me.mine {
+            let want = stored_versions(&rig, s);
+            let got = &me
+                .held
+                .get(s)
+                .map(|h| h.versions.clone())
+                .unwrap_or_default();
+            let mut dups = 0;
+            let mut reorders = 0;
+            for w in got.windows(2) {
+                if w[1] == w[0] {
+                    dups += 1;
+                } else if w[1] < w[0] {
+                    reorders += 1;
+                }
+            }
+            assert_eq!((dups, reorders), (0, 0), "{}: session {s}", me.name);
+            assert_eq!(got, &want, "{}: session {s}: gaps", me.name);
+            total += got.len() as u64;
+        }
+        assert_eq!(
+            me.stale_deltas, 0,
+            "{}: stale deltas, after {:?}",
+            me.name, me.stale_after
+        );
+        assert_eq!(
+            me.foreign, 0,
+            "{}: events of sessions not asked for",
+            me.name
+        );
+        eprintln!(
+            "{}: {} sessions, {actions} actions, {} resets, {} refused, {} resyncs",
+            me.name,
+            me.mine.len(),
+            me.resets,
+            me.refused,
+            me.resyncs
+        );
+    }
+    let all: u64 = sessions
+        .iter()
+        .map(|s| stored_versions(&rig, s).len() as u64)
+        .sum();
+    eprintln!("{turns} turns, {all} stored events, {total} checked by clients");
+    assert!(all >= target);
 }

@@ -2,7 +2,7 @@
 //! is lost.
 
 use super::seen::Seen;
-use super::{Backoff, Connection, Filter};
+use super::{Backoff, Connection, Filter, Notice};
 use crate::error::ClientError;
 use crate::rest::Client;
 use futures_util::stream::SplitSink;
@@ -48,6 +48,7 @@ pub(crate) struct Task {
     seen: Seen,
     backoff: Backoff,
     events: mpsc::Sender<Event>,
+    notices: mpsc::Sender<Notice>,
     commands: mpsc::Receiver<Command>,
     state: watch::Sender<Connection>,
     connects: u64,
@@ -59,6 +60,7 @@ impl Task {
         filter: Filter,
         backoff: Backoff,
         events: mpsc::Sender<Event>,
+        notices: mpsc::Sender<Notice>,
         commands: mpsc::Receiver<Command>,
         state: watch::Sender<Connection>,
     ) -> Task {
@@ -68,6 +70,7 @@ impl Task {
             filter,
             backoff,
             events,
+            notices,
             commands,
             state,
             connects: 0,
@@ -224,7 +227,13 @@ impl Task {
                     return Some(End::Stop);
                 }
             }
-            WsServerMessage::Control(WsControl::Subscribed { replayed }) => {
+            WsServerMessage::Control(WsControl::Subscribed { replayed, errors }) => {
+                for (session_id, error) in errors {
+                    tracing::warn!(session = %session_id, code = %error.code, message = %error.message, "the core could not replay a session");
+                    // Asking again would be refused again; its live events still come.
+                    self.seen.forget(&session_id);
+                    self.notify(Notice::Refused { session_id, error });
+                }
                 self.connects += 1;
                 tracing::debug!(replayed, connects = self.connects, "subscribed");
                 let _ = self.state.send(Connection::Connected {
@@ -253,9 +262,27 @@ impl Task {
             WsServerMessage::Control(WsControl::Error { error }) => {
                 tracing::warn!(code = %error.code, message = %error.message, "the core refused a socket request");
             }
+            WsServerMessage::Control(WsControl::Reset {
+                session_id,
+                last_version,
+            }) => {
+                tracing::debug!(session = %session_id, last_version, "the core reset a session");
+                self.seen.reset(&session_id, last_version);
+                self.notify(Notice::Reset {
+                    session_id,
+                    last_version,
+                });
+            }
             WsServerMessage::Control(WsControl::Pong) => {}
         }
         None
+    }
+
+    /// Tells the caller, without ever blocking the events behind a notice nobody reads.
+    fn notify(&self, notice: Notice) {
+        if let Err(e) = self.notices.try_send(notice) {
+            tracing::warn!(notice = ?e.into_inner(), "a subscription notice was not read; dropping it");
+        }
     }
 }
 

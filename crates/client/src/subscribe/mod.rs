@@ -6,6 +6,10 @@
 //! twice is dropped by `(session, version)`. A `resync` notice (the client fell behind) is
 //! answered the same way. Ephemeral events (`session.delta`, `session.typing`) are live only:
 //! those sent while disconnected are lost by design.
+//!
+//! When the core says a session's `since` is past what it stored (`reset`), the subscription
+//! continues from the stored version and tells the caller with a [`Notice`] (it should fetch the
+//! session again); a `since` the core refused is reported the same way and not asked again.
 
 mod conn;
 mod seen;
@@ -17,7 +21,7 @@ use crate::rest::Client;
 use conn::{Command, Task};
 use futures_util::Stream;
 use pryx_protocol::api::{ApprovalDecision, ApprovalScope};
-use pryx_protocol::{ErrorCode, Event, EventKind};
+use pryx_protocol::{ErrorBody, ErrorCode, Event, EventKind};
 use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -27,6 +31,27 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// Events buffered for a slow reader before the socket stops being read (the core then asks
 /// for a resync, which is handled here).
 const EVENT_BUFFER: usize = 256;
+
+/// Notices kept for a caller that does not read them (later ones are dropped and logged).
+const NOTICE_BUFFER: usize = 64;
+
+/// What the core said about one session of the subscription, besides events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// The versions held for `session_id` are past what the core stored: drop what is held of
+    /// that session and fetch it again (`Client::get_session`); events continue after
+    /// `last_version`.
+    Reset {
+        session_id: String,
+        last_version: u64,
+    },
+    /// The core could not replay `session_id` from the version asked (out of range, unknown
+    /// session, a store failure); its live events still arrive.
+    Refused {
+        session_id: String,
+        error: ErrorBody,
+    },
+}
 
 /// Which events to receive.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -108,6 +133,7 @@ pub enum Connection {
 /// A live, gap-free stream of events. Dropping it closes the socket.
 pub struct Subscription {
     events: mpsc::Receiver<Event>,
+    notices: mpsc::Receiver<Notice>,
     commands: mpsc::Sender<Command>,
     state: watch::Receiver<Connection>,
     task: tokio::task::JoinHandle<()>,
@@ -123,6 +149,17 @@ impl Subscription {
     /// The next event; `None` once the subscription gave up (see [`Subscription::state`]).
     pub async fn next(&mut self) -> Option<Event> {
         self.events.recv().await
+    }
+
+    /// The next [`Notice`] (`None` once the subscription ended). Events keep flowing whether or
+    /// not notices are read.
+    pub async fn next_notice(&mut self) -> Option<Notice> {
+        self.notices.recv().await
+    }
+
+    /// A [`Notice`] if one is waiting.
+    pub fn try_notice(&mut self) -> Option<Notice> {
+        self.notices.try_recv().ok()
     }
 
     /// Watches the connection (to show "reconnecting…" or learn why the stream ended).
@@ -189,6 +226,7 @@ impl Client {
             }
         }
         let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
+        let (notices_tx, notices) = mpsc::channel(NOTICE_BUFFER);
         let (commands, commands_rx) = mpsc::channel(16);
         let (state_tx, state) = watch::channel(Connection::Reconnecting {
             attempt: 0,
@@ -200,12 +238,14 @@ impl Client {
             filter,
             backoff,
             events_tx,
+            notices_tx,
             commands_rx,
             state_tx,
         );
         let task = tokio::spawn(task.run(first_tx));
         let sub = Subscription {
             events,
+            notices,
             commands,
             state,
             task,

@@ -29,6 +29,17 @@ impl Seen {
         true
     }
 
+    /// Continues `session` after `version`, lower than before or not (the core's `reset`).
+    pub fn reset(&mut self, session: &str, version: u64) {
+        self.last.insert(session.to_string(), version);
+    }
+
+    /// Stops asking for `session` on the next subscribe (its `since` was refused); its next
+    /// live event starts it again.
+    pub fn forget(&mut self, session: &str) {
+        self.last.remove(session);
+    }
+
     /// What to send as `since` when subscribing again.
     pub fn since(&self) -> BTreeMap<String, u64> {
         self.last.iter().map(|(k, v)| (k.clone(), *v)).collect()
@@ -60,5 +71,17 @@ mod tests {
             seen.since(),
             BTreeMap::from([("a".to_string(), 3), ("b".to_string(), 1)])
         );
+    }
+
+    #[test]
+    fn a_reset_continues_from_the_stored_version_and_a_refused_session_is_forgotten() {
+        let mut seen = Seen::with(&BTreeMap::from([
+            ("a".to_string(), 9),
+            ("b".to_string(), 2),
+        ]));
+        seen.reset("a", 4);
+        assert!(seen.accept(&ev("a", Some(5))));
+        seen.forget("b");
+        assert_eq!(seen.since(), BTreeMap::from([("a".to_string(), 5)]));
     }
 }

@@ -5,7 +5,7 @@
 use futures_util::{SinkExt, StreamExt};
 use pryx_core::Core;
 use pryx_protocol::ws::{WsControl, WsServerMessage};
-use pryx_protocol::{Event, EventKind, TurnEnd};
+use pryx_protocol::{ErrorBody, Event, EventKind, TurnEnd};
 use pryx_server::{Server, ServerConfig};
 #[allow(unused_imports)]
 pub use pryx_testkit::core_rig::TOKEN;
@@ -15,6 +15,7 @@ pub use pryx_testkit::events::{approval_of, end_of, resolved_of};
 #[allow(unused_imports)]
 pub use pryx_testkit::{ScriptedLlm, ScriptedToolCall, Turn};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -184,6 +185,15 @@ pub fn call(id: &str, name: &str, args: Value) -> ScriptedToolCall {
     }
 }
 
+/// What a `subscribe` got before and with its `subscribed`.
+#[derive(Debug, Default)]
+pub struct SubscribeAnswer {
+    pub events: Vec<Event>,
+    pub resets: Vec<(String, u64)>,
+    pub replayed: u64,
+    pub errors: BTreeMap<String, ErrorBody>,
+}
+
 type Stream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -246,15 +256,30 @@ impl Ws {
 
     /// Subscribes; returns the replayed events and the `subscribed` count.
     pub async fn subscribe(&mut self, v: Value) -> Vec<Event> {
+        let answer = self.subscribe_answer(v).await;
+        assert_eq!(answer.replayed as usize, answer.events.len());
+        assert!(answer.resets.is_empty(), "{:?}", answer.resets);
+        assert!(answer.errors.is_empty(), "{:?}", answer.errors);
+        answer.events
+    }
+
+    /// Subscribes; returns everything up to `subscribed`: events (live ones still queued under a
+    /// previous subscription, then the replayed ones), resets and per-session errors.
+    pub async fn subscribe_answer(&mut self, v: Value) -> SubscribeAnswer {
         let mut req = v;
         req["type"] = json!("subscribe");
         self.send(req).await;
-        let mut out = Vec::new();
+        let mut out = SubscribeAnswer::default();
         loop {
             match self.next().await {
-                WsServerMessage::Event(e) => out.push(e),
-                WsServerMessage::Control(WsControl::Subscribed { replayed }) => {
-                    assert_eq!(replayed as usize, out.len());
+                WsServerMessage::Event(e) => out.events.push(e),
+                WsServerMessage::Control(WsControl::Reset {
+                    session_id,
+                    last_version,
+                }) => out.resets.push((session_id, last_version)),
+                WsServerMessage::Control(WsControl::Subscribed { replayed, errors }) => {
+                    out.replayed = replayed;
+                    out.errors = errors;
                     return out;
                 }
                 other => panic!("unexpected {other:?}"),
