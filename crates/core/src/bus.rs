@@ -66,6 +66,14 @@ impl SessionBus {
 
     /// Sends `event` to every current subscriber (none is fine).
     pub fn publish(&self, event: &Event) {
+        self.publish_after(event, || {});
+    }
+
+    /// Runs `before`, then sends `event`, with no other event published in between. Freeing a
+    /// session before its `turn.completed` goes out this way means the next turn's events
+    /// (which need the session free) can only be published after it: versions reach
+    /// subscribers in order.
+    pub fn publish_after(&self, event: &Event, before: impl FnOnce()) {
         let json: Arc<str> = match serde_json::to_string(event) {
             Ok(s) => s.into(),
             Err(e) => {
@@ -76,6 +84,7 @@ impl SessionBus {
         // Numbering and sending under one lock: receivers see events in `seq` order, and
         // `attach` sees a consistent cut.
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        before();
         let seq = state.next_seq;
         state.next_seq += 1;
         if let Some(v) = event.version {

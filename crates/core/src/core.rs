@@ -558,9 +558,10 @@ impl Core {
     }
 }
 
-/// Hands an event to the observer (if any), then to every bus subscriber. A turn's session is
-/// released before its `turn.completed` goes out, so whoever reacts to it can start the next
-/// turn at once (and can no longer cancel the finished one).
+/// Hands an event to the observer (if any) and to every bus subscriber. A turn's session is
+/// released before its `turn.completed` goes out (to the bus first, then the observer), so
+/// whoever reacts to it can start the next turn at once (and can no longer cancel the finished
+/// one).
 fn deliver(
     turns: &Turns,
     observer: &OnceLock<EventSink>,
@@ -568,7 +569,13 @@ fn deliver(
     event: &pryx_protocol::Event,
 ) {
     if matches!(event.payload, EventPayload::TurnCompleted(_)) {
-        turns.release(&event.session_id);
+        // Freed and published with no other event in between: the next turn's events cannot
+        // overtake this one on the bus.
+        bus.publish_after(event, || turns.release(&event.session_id));
+        if let Some(o) = observer.get() {
+            o(event);
+        }
+        return;
     }
     if let Some(o) = observer.get() {
         o(event);
