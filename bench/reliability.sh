@@ -28,33 +28,8 @@ pryx="$target/$profile/pryx"
 llm_bin="$target/$profile/pryx-scripted-llm"
 load="$target/$profile/examples/gateway_load"
 
-work="$(mktemp -d)"
-llm_pid=""
-core_pid=""
-cleanup() {
-  [ -n "$core_pid" ] && kill -TERM "$core_pid" 2>/dev/null && wait "$core_pid" 2>/dev/null || true
-  [ -n "$llm_pid" ] && kill "$llm_pid" 2>/dev/null && wait "$llm_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo '[]' >"$work/script.json"
-"$llm_bin" "$work/script.json" >"$work/llm.port" 2>/dev/null &
-llm_pid=$!
-for _ in $(seq 100); do [ -s "$work/llm.port" ] && break; sleep 0.05; done
-llm_url="http://127.0.0.1:$(head -1 "$work/llm.port")"
-
-export PRYX_HOME="$work/home" PRYX_SECRET_BACKEND=file
-mkdir -p "$PRYX_HOME" "$work/ws"
-cat >"$PRYX_HOME/config.json" <<JSON
-{"providers": {"mock": {"kind": "openai-compatible", "base_url": "$llm_url/v1", "catalog_id": "openai"}},
- "defaults": {"model": "mock/gpt-4o"}, "models": {"auto_refresh": false}}
-JSON
-cd "$work/ws"
-"$pryx" serve --announce --log-to file >"$work/core.port" 2>/dev/null &
-core_pid=$!
-for _ in $(seq 200); do [ -s "$work/core.port" ] && break; sleep 0.05; done
-port="$(head -1 "$work/core.port")"
-token="$(cat "$PRYX_HOME/token")"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+start_scripted_core
 echo "== the next message right after turn.completed"
 "$load" turns "$port" "$token" "$llm_url" 20 500

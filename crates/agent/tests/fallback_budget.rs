@@ -58,6 +58,14 @@ fn drain(r: &mut Rig) -> Vec<Event> {
     out
 }
 
+/// Runs one turn that must not fail.
+async fn turn(r: &Rig, prompt: &str) -> pryx_agent::TurnReport {
+    r.agent
+        .run_turn(&r.session, prompt, CancellationToken::new())
+        .await
+        .unwrap()
+}
+
 fn usage(input_tokens: u64) -> ScriptedUsage {
     ScriptedUsage {
         input_tokens,
@@ -75,11 +83,7 @@ async fn a_primary_failing_after_its_retries_hands_over_to_the_fallback() {
     // The first try and its three retries.
     primary.push_all((0..4).map(|_| Turn::server_error()));
     backup.push(Turn::text("from the backup"));
-    let report = r
-        .agent
-        .run_turn(&r.session, "hello", CancellationToken::new())
-        .await
-        .unwrap();
+    let report = turn(&r, "hello").await;
     assert_eq!(report.stop, TurnStop::Completed);
     assert_eq!(report.answer, "from the backup");
     assert_eq!(primary.requests().len(), 4);
@@ -125,11 +129,7 @@ async fn a_primary_failing_after_its_retries_hands_over_to_the_fallback() {
 
     // The next turn starts on the primary again.
     primary.push(Turn::text("primary is back"));
-    let report = r
-        .agent
-        .run_turn(&r.session, "again", CancellationToken::new())
-        .await
-        .unwrap();
+    let report = turn(&r, "again").await;
     assert_eq!(report.answer, "primary is back");
 }
 
@@ -165,10 +165,7 @@ async fn a_conversation_too_large_for_the_primary_goes_to_a_fallback_that_takes_
     let (primary, backup) = (ScriptedLlm::start().await, ScriptedLlm::start().await);
     let mut r = with_fallback(&primary, &backup);
     primary.push(Turn::text("noted"));
-    r.agent
-        .run_turn(&r.session, &"word ".repeat(4_000), CancellationToken::new())
-        .await
-        .unwrap();
+    turn(&r, &"word ".repeat(4_000)).await;
     // Now the primary's window takes a short message, but not with that history.
     let specs: Vec<pryx_llm::ToolSpec> = r
         .agent
@@ -188,11 +185,7 @@ async fn a_conversation_too_large_for_the_primary_goes_to_a_fallback_that_takes_
     ));
     r.tune(|p| p.model.context = base + 2_000);
     backup.push(Turn::text("fits here"));
-    let report = r
-        .agent
-        .run_turn(&r.session, "and now?", CancellationToken::new())
-        .await
-        .unwrap();
+    let report = turn(&r, "and now?").await;
     assert_eq!(report.answer, "fits here");
     assert_eq!(
         primary.requests().len(),
@@ -215,11 +208,7 @@ async fn the_session_budget_stops_before_the_call_that_could_pass_it() {
     let mut r = rig(&server, workspace_only(), false);
     // gpt-4o at its full output cap could cost ~$0.17 a call: a cent is not enough to start.
     r.tune(|p| p.settings.budgets.session = Some(0.01));
-    let report = r
-        .agent
-        .run_turn(&r.session, "spend", CancellationToken::new())
-        .await
-        .unwrap();
+    let report = turn(&r, "spend").await;
     assert_eq!(report.stop, TurnStop::BudgetExceeded);
     assert!(server.requests().is_empty(), "stopped before the call");
     let why = report.stop_reason.unwrap();
@@ -246,11 +235,7 @@ async fn the_session_budget_stops_before_the_call_that_could_pass_it() {
         Turn::tool_calls([call("a", "fs.list", json!({}))]).with_usage(usage(100_000)),
         Turn::text("unreachable"),
     ]);
-    let report = r
-        .agent
-        .run_turn(&r.session, "spend", CancellationToken::new())
-        .await
-        .unwrap();
+    let report = turn(&r, "spend").await;
     assert_eq!(report.stop, TurnStop::BudgetExceeded);
     assert!((report.cost_usd - 0.25).abs() < 1e-9, "{}", report.cost_usd);
     assert_eq!(server.requests().len(), 1);
@@ -288,11 +273,7 @@ async fn daily_budgets_count_every_session_and_warn_at_80_percent() {
     spend(3.0, "coder");
     spend(0.85, "main");
     server.push(Turn::text("still fine"));
-    let report = r
-        .agent
-        .run_turn(&r.session, "one", CancellationToken::new())
-        .await
-        .unwrap();
+    let report = turn(&r, "one").await;
     assert_eq!(report.stop, TurnStop::Completed);
     let warnings: Vec<_> = drain(&mut r)
         .into_iter()
@@ -309,11 +290,7 @@ async fn daily_budgets_count_every_session_and_warn_at_80_percent() {
     // Past the global daily budget no new turn reaches the model.
     spend(1.2, "coder");
     let before = server.requests().len();
-    let report = r
-        .agent
-        .run_turn(&r.session, "two", CancellationToken::new())
-        .await
-        .unwrap();
+    let report = turn(&r, "two").await;
     assert_eq!(report.stop, TurnStop::BudgetExceeded);
     let why = report.stop_reason.unwrap();
     assert!(why.contains("per day budget of $5.00"), "{why}");

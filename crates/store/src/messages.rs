@@ -134,6 +134,26 @@ fn finish(raw: (Message, String)) -> Result<Message> {
     Ok(msg)
 }
 
+impl Message {
+    /// The message in the API's shape.
+    pub fn into_view(self) -> pryx_protocol::api::MessageView {
+        let content = self.conversation();
+        pryx_protocol::api::MessageView {
+            id: self.id,
+            seq: self.seq,
+            role: self.role.into(),
+            content,
+            text: self.text,
+            tool_call_id: self.tool_call_id,
+            model: self.model,
+            tokens_in: self.usage.tokens_in.unwrap_or(0),
+            tokens_out: self.usage.tokens_out.unwrap_or(0),
+            cost_usd: self.usage.cost_usd.unwrap_or(0.0),
+            created_at: self.created_at,
+        }
+    }
+}
+
 impl Store {
     /// Appends a message, assigning the next `seq` of its session, and marks the session updated.
     /// The row is durable when this returns.

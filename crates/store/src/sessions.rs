@@ -96,6 +96,35 @@ fn expect_one(changed: usize, id: &str) -> Result<()> {
     }
 }
 
+impl Session {
+    /// The API's summary of this session, with its workspace path when known. `busy` and the
+    /// broad-workspace warning are the running core's to set.
+    pub fn into_summary(
+        self,
+        workspace: Option<String>,
+        snippet: Option<String>,
+    ) -> pryx_protocol::api::SessionSummary {
+        pryx_protocol::api::SessionSummary {
+            busy: false,
+            workspace_warning: None,
+            workspace,
+            id: self.id,
+            workspace_id: self.workspace_id,
+            title: self.title,
+            status: self.status.as_str().to_string(),
+            model: self.model,
+            agent: self.agent,
+            policy: self.policy,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            total_tokens_in: self.total_tokens_in,
+            total_tokens_out: self.total_tokens_out,
+            total_cost_usd: self.total_cost_usd,
+            snippet,
+        }
+    }
+}
+
 impl Store {
     /// Starts a new, active session.
     pub fn create_session(&self, new: &NewSession) -> Result<Session> {

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use pryx_core::{Core, SessionChange, SessionRequest};
 use pryx_protocol::ErrorEnvelope;
 use pryx_protocol::api::{
-    CreateSession, MessageView, RemovedMessages, SendMessage, SessionDetail, SessionList,
-    SessionSummary, SpanInfo, SpanList, TurnAccepted, UpdateSession,
+    CreateSession, RemovedMessages, SendMessage, SessionDetail, SessionList, SessionSummary,
+    SpanInfo, SpanList, TurnAccepted, UpdateSession,
 };
 use pryx_store::{Page, Session};
 use serde::Deserialize;
@@ -67,25 +67,13 @@ pub(crate) fn summary_with(
         .as_deref()
         .and_then(|id| paths.get(id))
         .cloned();
-    let workspace_warning = workspace.as_deref().and_then(|w| core.workspace_warning(w));
-    SessionSummary {
-        busy: core.is_busy(&s.id),
-        id: s.id,
-        workspace_id: s.workspace_id,
-        title: s.title,
-        status: s.status.as_str().to_string(),
-        model: s.model,
-        agent: s.agent,
-        policy: s.policy,
-        workspace,
-        workspace_warning,
-        created_at: s.created_at,
-        updated_at: s.updated_at,
-        total_tokens_in: s.total_tokens_in,
-        total_tokens_out: s.total_tokens_out,
-        total_cost_usd: s.total_cost_usd,
-        snippet,
-    }
+    let mut summary = s.into_summary(workspace, snippet);
+    summary.workspace_warning = summary
+        .workspace
+        .as_deref()
+        .and_then(|w| core.workspace_warning(w));
+    summary.busy = core.is_busy(&summary.id);
+    summary
 }
 
 /// Lists sessions, newest first; with `q`, the sessions whose messages match, best first.
@@ -238,7 +226,7 @@ pub async fn get(
         let messages = store
             .list_messages(&id)?
             .into_iter()
-            .map(message_view)
+            .map(pryx_store::Message::into_view)
             .collect();
         let last_version = store.last_event_version(&id)?;
         Ok(SessionDetail {
@@ -287,23 +275,6 @@ pub async fn spans(
     })
     .await?;
     Ok(Json(SpanList { spans }))
-}
-
-fn message_view(m: pryx_store::Message) -> MessageView {
-    let content = m.conversation();
-    MessageView {
-        id: m.id,
-        seq: m.seq,
-        role: m.role.into(),
-        content,
-        text: m.text,
-        tool_call_id: m.tool_call_id,
-        model: m.model,
-        tokens_in: m.usage.tokens_in.unwrap_or(0),
-        tokens_out: m.usage.tokens_out.unwrap_or(0),
-        cost_usd: m.usage.cost_usd.unwrap_or(0.0),
-        created_at: m.created_at,
-    }
 }
 
 /// Deletes a session with its messages and events (refused while a turn runs in it).

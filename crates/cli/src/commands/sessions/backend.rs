@@ -5,7 +5,7 @@ use crate::setup;
 use anyhow::{Context, anyhow, bail};
 use pryx_client::{Client, ClientError};
 use pryx_core::setup::AuditKeyUse;
-use pryx_protocol::api::{MessageView, SessionDetail, SessionSummary};
+use pryx_protocol::api::{SessionDetail, SessionSummary};
 use pryx_protocol::{ErrorCode, Surface};
 use pryx_store::{Page, Session, Store};
 use std::collections::HashMap;
@@ -155,7 +155,7 @@ impl Backend {
                     let messages = s
                         .list_messages(&owned)?
                         .into_iter()
-                        .map(message_view)
+                        .map(pryx_store::Message::into_view)
                         .collect();
                     Ok(Some(SessionDetail {
                         session: summary(session, None, &paths),
@@ -233,40 +233,6 @@ fn workspace_paths(s: &Store) -> pryx_store::Result<HashMap<String, String>> {
 /// The API's summary of a stored session. Without a core no turn runs through it, and the
 /// broad-workspace warning is the core's to give.
 fn summary(s: Session, snippet: Option<String>, paths: &HashMap<String, String>) -> SessionSummary {
-    SessionSummary {
-        workspace: s.workspace_id.as_ref().and_then(|w| paths.get(w)).cloned(),
-        workspace_warning: None,
-        busy: false,
-        id: s.id,
-        workspace_id: s.workspace_id,
-        title: s.title,
-        status: s.status.as_str().to_string(),
-        model: s.model,
-        agent: s.agent,
-        policy: s.policy,
-        created_at: s.created_at,
-        updated_at: s.updated_at,
-        total_tokens_in: s.total_tokens_in,
-        total_tokens_out: s.total_tokens_out,
-        total_cost_usd: s.total_cost_usd,
-        snippet,
-    }
-}
-
-/// A stored message in the API's shape (as the server sends it).
-fn message_view(m: pryx_store::Message) -> MessageView {
-    let content = m.conversation();
-    MessageView {
-        id: m.id,
-        seq: m.seq,
-        role: m.role.into(),
-        content,
-        text: m.text,
-        tool_call_id: m.tool_call_id,
-        model: m.model,
-        tokens_in: m.usage.tokens_in.unwrap_or(0),
-        tokens_out: m.usage.tokens_out.unwrap_or(0),
-        cost_usd: m.usage.cost_usd.unwrap_or(0.0),
-        created_at: m.created_at,
-    }
+    let workspace = s.workspace_id.as_ref().and_then(|w| paths.get(w)).cloned();
+    s.into_summary(workspace, snippet)
 }
