@@ -52,6 +52,8 @@ enum Command {
     Approvals(commands::approvals::Args),
     /// List, show, export, search and delete sessions (ids or any unique start of one).
     Sessions(commands::sessions::Args),
+    /// Print (or open) a one-time login link for the web dashboard of the running core.
+    Dashboard(commands::dashboard::Args),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Some(Command::Agents(args)) => commands::agents::run(args),
         Some(Command::Approvals(args)) => commands::approvals::run(args),
         Some(Command::Sessions(args)) => commands::sessions::run(args),
+        Some(Command::Dashboard(args)) => commands::dashboard::run(args),
     };
     match result {
         Ok(code) => code,

@@ -216,6 +216,11 @@ async fn refuses_bad_tokens_foreign_hosts_and_origins() {
     no_token.push(("Origin", "http://attacker.example"));
     let query = format!("/api/v1/ws?token={}", srv.token.trim());
     assert_eq!(http(p, "GET", &query, &no_token, "").0, 403);
+    // A token in the URL is never accepted, even from the gateway's own origin.
+    let own = format!("http://127.0.0.1:{p}");
+    let mut url_token = upgrade.to_vec();
+    url_token.push(("Origin", &own));
+    assert_eq!(http(p, "GET", &query, &url_token, "").0, 401);
     let mut good = upgrade.to_vec();
     good.push(("Authorization", &auth));
     let origin = format!("http://127.0.0.1:{p}");

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 pub use crate::api_grants::*;
 pub use crate::api_setup::*;
+pub use crate::api_web::*;
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;

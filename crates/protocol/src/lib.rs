@@ -22,6 +22,7 @@ pub use tool::ToolKind;
 pub mod api;
 mod api_grants;
 mod api_setup;
+mod api_web;
 pub mod safe_text;
 pub mod strict_json;
 pub mod ws;

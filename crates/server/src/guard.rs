@@ -1,8 +1,10 @@
 //! Who may talk to the core (DESIGN.md §5.1): the Host header — exactly one — and an
 //! absolute-form request target must name this gateway (no DNS rebinding, no smuggled
 //! authority), an Origin must be the gateway's own (no cross-site requests or WebSockets), and
-//! every call but the health probes and the OpenAPI document carries the bearer token. Failed
-//! authentication is logged and, past a threshold per client address, answered with 429.
+//! every API call but the health probes and the OpenAPI document carries the bearer token or,
+//! from a signed-in dashboard browser, its cookie (plus the CSRF token when it changes
+//! something). The token is never accepted in a URL. Failed authentication is logged and, past a
+//! threshold per client address, answered with 429.
 
 use crate::error::{ApiError, REQUEST, RequestIds};
 use crate::state::AppState;
@@ -11,10 +13,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use pryx_protocol::ErrorCode;
-use std::collections::HashMap;
+use pryx_web::FailureLimiter;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Paths reachable without the token (still Host- and Origin-checked).
 const PUBLIC: [&str; 3] = [
@@ -23,6 +25,8 @@ const PUBLIC: [&str; 3] = [
     "/api/v1/openapi.json",
 ];
 const WS_PATH: &str = "/api/v1/ws";
+/// Mints browser login links: the bearer token only, never a browser's cookie.
+pub const LOGIN_LINK_PATH: &str = "/api/v1/web/login";
 
 /// What the guard accepts.
 pub struct Guard {
@@ -90,46 +94,7 @@ impl Guard {
     }
 
     fn token_ok(&self, given: &str) -> bool {
-        constant_time_eq(given.as_bytes(), self.token.as_bytes())
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Counts failed authentications per client address in a fixed window.
-struct FailureLimiter {
-    max: u32,
-    window: Duration,
-    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl FailureLimiter {
-    fn new(max: u32, window: Duration) -> Self {
-        FailureLimiter {
-            max,
-            window,
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Counts a failure; returns the failures of this address in the current window.
-    fn record(&self, ip: IpAddr) -> u32 {
-        let mut map = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 10_000 {
-            let window = self.window;
-            map.retain(|_, (start, _)| start.elapsed() < window);
-        }
-        let entry = map.entry(ip).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= self.window {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-        entry.1
+        pryx_web::auth::constant_time_eq(given.as_bytes(), self.token.as_bytes())
     }
 }
 
@@ -221,12 +186,17 @@ pub async fn check(
     if PUBLIC.contains(&path) {
         return next.run(req).await;
     }
-    let given = bearer(headers).or_else(|| {
-        (path == WS_PATH)
-            .then(|| query_token(req.uri().query()))
-            .flatten()
-    });
-    let Some(given) = given else {
+    // The dashboard's pages sign browsers in with their own cookie (pryx-web); only the API
+    // needs a credential here.
+    if !path.starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let Some(given) = bearer(headers) else {
+        if path != LOGIN_LINK_PATH
+            && let Some(browser) = state.web.browser(headers)
+        {
+            return browser_call(browser, req, next).await;
+        }
         tracing::info!(peer = %peer, %path, "refused a request without a token");
         return unauthorized(
             "missing bearer token: send `Authorization: Bearer <token>` with the token from the data dir's `token` file",
@@ -239,8 +209,8 @@ pub async fn check(
     // 429 for the rest of the window. The right token always passes, so a flood of guesses
     // from a local page cannot lock the user's own clients out.
     let failures = guard.limiter.record(peer.ip());
-    if failures > guard.limiter.max {
-        if failures == guard.limiter.max.saturating_add(1) {
+    if failures > guard.limiter.max() {
+        if failures == guard.limiter.max().saturating_add(1) {
             tracing::warn!(peer = %peer, "too many failed authentications; refusing further guesses for a minute");
         }
         return refuse(
@@ -268,12 +238,37 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-/// `?token=` is accepted on the WebSocket path only, for browsers that cannot set headers.
-fn query_token(query: Option<&str>) -> Option<String> {
-    query?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("token="))
-        .map(str::to_string)
+/// An API call from a signed-in dashboard browser: a state-changing call must echo the
+/// session's CSRF token in `x-csrf-token`, and a WebSocket upgrade must carry an Origin
+/// (browsers always send one; the Origin itself was checked above).
+async fn browser_call(browser: pryx_web::BrowserSession, req: Request, next: Next) -> Response {
+    let safe = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if req.uri().path() == WS_PATH && !req.headers().contains_key(header::ORIGIN) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "a browser WebSocket must come from the dashboard's own page",
+        );
+    }
+    if !safe {
+        let given = req
+            .headers()
+            .get(pryx_web::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !pryx_web::auth::csrf_ok(&browser, given) {
+            tracing::warn!(browser = %browser.id, path = %req.uri().path(), "refused a browser API call without the CSRF token");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "this call needs the page's CSRF token in `x-csrf-token`; reload the dashboard page",
+            );
+        }
+    }
+    next.run(req).await
 }
 
 #[cfg(test)]
@@ -311,16 +306,6 @@ mod tests {
     }
 
     #[test]
-    fn limiter_blocks_after_the_threshold() {
-        let g = guard("127.0.0.1:1");
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        for n in 1..=4 {
-            assert_eq!(g.limiter.record(ip), n);
-        }
-        assert_eq!(g.limiter.record("127.0.0.2".parse().unwrap()), 1);
-    }
-
-    #[test]
     fn tokens() {
         let g = guard("127.0.0.1:1");
         assert!(g.token_ok("secret"));
@@ -332,6 +317,5 @@ mod tests {
             HeaderValue::from_static("Bearer abc"),
         );
         assert_eq!(bearer(&h).as_deref(), Some("abc"));
-        assert_eq!(query_token(Some("a=1&token=xyz")).as_deref(), Some("xyz"));
     }
 }

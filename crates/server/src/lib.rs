@@ -104,6 +104,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         ))
         .routes(routes!(routes::providers::test))
         .routes(routes!(ws::upgrade))
+        .routes(routes!(routes::web::login_link))
 }
 
 /// A running API server.
@@ -122,6 +123,7 @@ impl Server {
     ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
+        let web = Arc::new(pryx_web::Web::new(core.clone(), addr.port()));
         let state = Arc::new(AppState {
             core,
             guard: Guard::new(
@@ -133,6 +135,7 @@ impl Server {
             shutdown: shutdown.clone(),
             ws_clients: AtomicUsize::new(0),
             keychain: config.keychain,
+            web: web.clone(),
         });
         let app = router(state);
         let stop = shutdown.clone();
@@ -170,6 +173,8 @@ fn router(state: Arc<AppState>) -> Router {
             async move { axum::Json(doc.as_ref().clone()) }
         }),
     )
+    .with_state(state.clone())
+    .merge(pryx_web::router(state.web.clone()))
     .fallback(routes::not_found)
     .method_not_allowed_fallback(routes::method_not_allowed)
     .layer(axum::middleware::from_fn_with_state(
@@ -179,5 +184,4 @@ fn router(state: Arc<AppState>) -> Router {
     .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
     .layer(axum::middleware::from_fn(limits::check))
     .layer(axum::middleware::from_fn(guard::request_ids))
-    .with_state(state)
 }

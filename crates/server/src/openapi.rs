@@ -9,8 +9,9 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Pryx gateway API", description = "REST and WebSocket API of the Pryx core. \
         Every call but the health probes and this document needs `Authorization: Bearer <token>` \
-        with the token from the data dir's `token` file. The WebSocket also accepts `?token=` for \
-        browsers, which cannot set headers on it."),
+        with the token from the data dir's `token` file (never in the URL). A browser signed in to \
+        the dashboard uses its cookie instead, and sends the page's CSRF token in `x-csrf-token` \
+        on every call that changes something."),
     // The WebSocket and SSE event envelope with every payload shape (not a REST body, so listed
     // here for clients to generate from).
     components(schemas(pryx_protocol::EventEnvelope)),

@@ -2,6 +2,7 @@
 
 use crate::guard::Guard;
 use pryx_core::Core;
+use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use tokio_util::sync::CancellationToken;
 
@@ -14,4 +15,6 @@ pub struct AppState {
     pub ws_clients: AtomicUsize,
     /// `ok`, `fallback` or what is wrong with the secret store, for diagnostics.
     pub keychain: String,
+    /// The dashboard (its browser sign-ins are accepted on the API too).
+    pub web: Arc<pryx_web::Web>,
 }

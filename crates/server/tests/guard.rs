@@ -42,7 +42,7 @@ async fn refuses_missing_and_wrong_tokens() {
     )
     .await;
     assert_eq!(status, 401);
-    // The query-string token is for the WebSocket only.
+    // A token in the URL is never accepted (it would land in logs and browser history).
     let (status, _) = raw_status(&rig, &format!("/sessions?token={TOKEN}"), &[]).await;
     assert_eq!(status, 401);
     let (status, _) = raw_status(
@@ -164,7 +164,7 @@ async fn websocket_needs_the_token_and_our_origin() {
     .err()
     .unwrap();
     assert_eq!(status_of(e), 403);
-    // Accepted: header token; query token from our own origin (browsers).
+    // Accepted: the header token only; a query token is refused even from our own origin.
     let mut ws = Ws::connect(rig.port, &[("authorization", &auth)], "")
         .await
         .unwrap();
@@ -174,9 +174,11 @@ async fn websocket_needs_the_token_and_our_origin() {
         pryx_protocol::ws::WsServerMessage::Control(pryx_protocol::ws::WsControl::Pong)
     ));
     let origin = format!("http://127.0.0.1:{}", rig.port);
-    Ws::connect(rig.port, &[("origin", &origin)], &format!("?token={TOKEN}"))
+    let e = Ws::connect(rig.port, &[("origin", &origin)], &format!("?token={TOKEN}"))
         .await
+        .err()
         .unwrap();
+    assert_eq!(status_of(e), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

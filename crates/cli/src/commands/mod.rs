@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod audit;
 pub mod config;
 pub mod costs;
+pub mod dashboard;
 pub mod doctor;
 pub mod mcp;
 pub mod models;

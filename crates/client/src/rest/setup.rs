@@ -1,11 +1,12 @@
 //! The endpoints that configure a running core: providers (with presets and a live test), the
-//! model list, agent profiles and the settings of one session.
+//! model list, agent profiles, the settings of one session, and dashboard login links.
 
 use super::{Client, encode, with_query};
 use crate::error::ClientError;
 use pryx_protocol::api::{
-    AgentList, AgentView, ModelList, ModelView, PresetList, ProviderList, ProviderPreset,
-    ProviderTestReport, ProviderView, PutProvider, SessionSummary, TestProvider, UpdateSession,
+    AgentList, AgentView, LoginLink, ModelList, ModelView, PresetList, ProviderList,
+    ProviderPreset, ProviderTestReport, ProviderView, PutProvider, SessionSummary, TestProvider,
+    UpdateSession,
 };
 use reqwest::Method;
 
@@ -125,6 +126,12 @@ impl Client {
             .call("GET /agents", self.request(Method::GET, "/agents"))
             .await?;
         Ok(list.agents)
+    }
+
+    /// `POST /web/login`: a one-time dashboard login link (works once, for two minutes).
+    pub async fn login_link(&self) -> Result<LoginLink, ClientError> {
+        self.call("POST /web/login", self.request(Method::POST, "/web/login"))
+            .await
     }
 }
 

@@ -8,6 +8,7 @@ pub mod providers;
 pub mod sessions;
 pub mod system;
 pub mod turns;
+pub mod web;
 
 use crate::error::ApiError;
 use axum::Json;

@@ -1,0 +1,66 @@
+// Shared by every dashboard page: sends the page's CSRF token with every htmx and fetch request,
+// and keeps the approvals badge in the header current. No inline script anywhere (CSP).
+"use strict";
+
+const pryx = (() => {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = meta ? meta.content : "";
+
+  /** fetch() against the gateway's API with the cookie session and the CSRF token. */
+  async function api(path, options = {}) {
+    const headers = Object.assign({ "x-csrf-token": csrf }, options.headers || {});
+    if (options.body !== undefined && typeof options.body !== "string") {
+      headers["content-type"] = "application/json";
+      options = Object.assign({}, options, { body: JSON.stringify(options.body) });
+    }
+    const res = await fetch(path, Object.assign({ credentials: "same-origin" }, options, { headers }));
+    let body = null;
+    const text = await res.text();
+    if (text) {
+      try { body = JSON.parse(text); } catch (_) { body = text; }
+    }
+    if (!res.ok) {
+      const err = new Error(body && body.error ? body.error.message : `HTTP ${res.status}`);
+      err.status = res.status;
+      err.body = body;
+      throw err;
+    }
+    return body;
+  }
+
+  /** Text → element, never HTML. */
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else node.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children) {
+      if (c === null || c === undefined) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  async function refreshBadge() {
+    const badge = document.getElementById("approvals-badge");
+    if (!badge || !csrf) return;
+    try {
+      const list = await api("/api/v1/approvals");
+      const n = Array.isArray(list) ? list.length : (list && list.approvals ? list.approvals.length : 0);
+      badge.textContent = n > 0 ? String(n) : "";
+      badge.hidden = n === 0;
+      badge.setAttribute("aria-label", `${n} pending`);
+    } catch (_) { /* the badge is a hint; the inbox page shows errors */ }
+  }
+
+  document.addEventListener("htmx:configRequest", (e) => {
+    e.detail.headers["x-csrf-token"] = csrf;
+  });
+  document.addEventListener("DOMContentLoaded", () => { refreshBadge(); });
+
+  return { api, el, csrf, refreshBadge };
+})();
+window.pryx = pryx;

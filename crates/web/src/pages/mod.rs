@@ -1,0 +1,22 @@
+//! The dashboard's pages, one module each.
+
+mod approvals;
+mod chat;
+mod home;
+mod sessions;
+mod settings;
+mod welcome;
+
+use crate::Web;
+use axum::Router;
+use std::sync::Arc;
+
+pub fn routes() -> Router<Arc<Web>> {
+    Router::new()
+        .merge(home::routes())
+        .merge(settings::routes())
+        .merge(chat::routes())
+        .merge(sessions::routes())
+        .merge(approvals::routes())
+        .merge(welcome::routes())
+}
