@@ -43,6 +43,10 @@ pub struct ServerConfig {
     pub auth_failures_per_minute: u32,
     /// `ok`, `fallback` or what is wrong with the secret store (for `/diagnostics`).
     pub keychain: String,
+    /// How long a dashboard login link works.
+    pub login_code_lifetime: Duration,
+    /// Wrong or used login links per client address per minute before refusing all of them.
+    pub login_failures_per_minute: u32,
 }
 
 impl ServerConfig {
@@ -52,6 +56,8 @@ impl ServerConfig {
             extra_hosts: Vec::new(),
             auth_failures_per_minute: 20,
             keychain: "ok".to_string(),
+            login_code_lifetime: pryx_web::auth::CODE_LIFETIME,
+            login_failures_per_minute: 10,
         }
     }
 }
@@ -123,7 +129,9 @@ impl Server {
     ) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
-        let web = Arc::new(pryx_web::Web::new(core.clone(), addr.port()));
+        let auth =
+            pryx_web::WebAuth::new(config.login_failures_per_minute, config.login_code_lifetime);
+        let web = Arc::new(pryx_web::Web::new(core.clone(), addr.port(), auth));
         let state = Arc::new(AppState {
             core,
             guard: Guard::new(

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-/// How long a login code can be redeemed.
+/// How long a login code can be redeemed (unless the gateway is configured otherwise).
 pub const CODE_LIFETIME: Duration = Duration::from_secs(120);
 /// A browser unused this long must log in again.
 const IDLE_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -98,21 +98,24 @@ struct Inner {
 /// Login codes and signed-in browsers.
 pub struct WebAuth {
     inner: Mutex<Inner>,
+    code_lifetime: Duration,
     /// Failed code redemptions per client address.
     pub failures: FailureLimiter,
 }
 
 impl Default for WebAuth {
     fn default() -> Self {
-        WebAuth::new(10)
+        WebAuth::new(10, CODE_LIFETIME)
     }
 }
 
 impl WebAuth {
-    /// `failures_per_minute`: wrong codes one address may try per minute (loopback included).
-    pub fn new(failures_per_minute: u32) -> Self {
+    /// `failures_per_minute`: wrong codes one address may try per minute (loopback included);
+    /// `code_lifetime`: how long a login code can be redeemed.
+    pub fn new(failures_per_minute: u32, code_lifetime: Duration) -> Self {
         WebAuth {
             inner: Mutex::new(Inner::default()),
+            code_lifetime,
             failures: FailureLimiter::new(failures_per_minute, Duration::from_secs(60)),
         }
     }
@@ -121,7 +124,7 @@ impl WebAuth {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A new single-use code, valid for [`CODE_LIFETIME`] (`None` without a random source).
+    /// A new single-use code (`None` without a random source).
     pub fn issue_code(&self) -> Option<LoginCode> {
         let code = random_hex(16)?;
         let now = Instant::now();
@@ -136,10 +139,10 @@ impl WebAuth {
         {
             inner.codes.remove(&oldest);
         }
-        inner.codes.insert(hash(&code), now + CODE_LIFETIME);
+        inner.codes.insert(hash(&code), now + self.code_lifetime);
         Some(LoginCode {
             code,
-            expires_at: OffsetDateTime::now_utc() + CODE_LIFETIME,
+            expires_at: OffsetDateTime::now_utc() + self.code_lifetime,
         })
     }
 
@@ -320,6 +323,13 @@ mod tests {
         assert!(auth.revoke(&session.id));
         assert!(auth.session(&cookie).is_none());
         assert!(!auth.revoke(&session.id));
+    }
+
+    #[test]
+    fn an_expired_code_is_refused() {
+        let auth = WebAuth::new(10, Duration::ZERO);
+        let code = auth.issue_code().unwrap();
+        assert!(auth.redeem(&code.code, "x").is_none());
     }
 
     #[test]

@@ -30,10 +30,10 @@ pub struct Web {
 }
 
 impl Web {
-    pub fn new(core: Core, port: u16) -> Web {
+    pub fn new(core: Core, port: u16, auth: WebAuth) -> Web {
         Web {
             core,
-            auth: WebAuth::default(),
+            auth,
             cookie_name: format!("pryx_session_{port}"),
         }
     }

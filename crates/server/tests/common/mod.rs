@@ -35,6 +35,8 @@ pub struct Options {
     pub approval_timeout_secs: u64,
     pub bus_capacity: usize,
     pub failures_per_minute: u32,
+    /// How long dashboard login links work.
+    pub login_code_lifetime: Duration,
     /// Base URL of a second scripted server, configured as provider `other`.
     pub other_llm: Option<String>,
 }
@@ -45,6 +47,7 @@ impl Default for Options {
             approval_timeout_secs: 30,
             bus_capacity: pryx_core::BUS_CAPACITY,
             failures_per_minute: 50,
+            login_code_lifetime: pryx_web::auth::CODE_LIFETIME,
             other_llm: None,
         }
     }
@@ -64,6 +67,7 @@ impl Rig {
         .await;
         let mut config = ServerConfig::new(TOKEN);
         config.auth_failures_per_minute = opts.failures_per_minute;
+        config.login_code_lifetime = opts.login_code_lifetime;
         let server = rig.serve_with(config, 0).await;
         let port = server.local_addr().port();
         let CoreRig {
