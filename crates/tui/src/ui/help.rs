@@ -20,6 +20,7 @@ pub const KEYMAP: &[(&str, &str, &str)] = &[
     ),
     ("Everywhere", "? / F1", "this help (? outside text fields)"),
     ("Everywhere", "q / Ctrl-Q", "quit (q outside text fields)"),
+    ("Everywhere", "pryx dashboard", "web UI login link (shell)"),
     ("Chat", "Enter", "send the message or /command"),
     ("Chat", "Alt-Enter / Shift-Enter", "new line (also Ctrl-J)"),
     ("Chat", "Esc", "cancel the running turn"),

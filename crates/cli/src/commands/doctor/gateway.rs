@@ -27,7 +27,7 @@ fn core(dir: &DataDir) -> (Check, Option<CoreMetadata>) {
             return (
                 Check::ok(
                     NAME,
-                    "not running (`pryx run` works in-process; `pryx serve` starts one)",
+                    "not running (`pryx run` works in-process; `pryx serve` starts one, with the web dashboard: then `pryx dashboard --open`)",
                 ),
                 None,
             );
@@ -83,7 +83,7 @@ fn core(dir: &DataDir) -> (Check, Option<CoreMetadata>) {
     }
     let ours = env!("CARGO_PKG_VERSION");
     let message = format!(
-        "running: pid {}, port {}, version {}, since {}",
+        "running: pid {}, port {}, version {}, since {}; web dashboard at {base}/ (`pryx dashboard --open` signs a browser in)",
         meta.pid, meta.port, meta.version, meta.started_at
     );
     let check = if meta.version == ours {
