@@ -183,7 +183,10 @@ fn router(state: Arc<AppState>) -> Router {
     )
     .with_state(state.clone())
     .merge(pryx_web::router(state.web.clone()))
-    .fallback(routes::not_found)
+    .fallback({
+        let web = state.web.clone();
+        move |req: axum::extract::Request| routes::not_found(web.clone(), req)
+    })
     .method_not_allowed_fallback(routes::method_not_allowed)
     .layer(axum::middleware::from_fn_with_state(
         state.clone(),

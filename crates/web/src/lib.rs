@@ -79,6 +79,20 @@ impl Web {
     }
 }
 
+/// The dashboard's "no such page" answer (with its security headers).
+pub fn not_found(web: &Web, headers: &HeaderMap) -> axum::response::Response {
+    let viewer = web.viewer(headers);
+    let mut res = page::problem(
+        web,
+        viewer.as_ref(),
+        axum::http::StatusCode::NOT_FOUND,
+        "No such page",
+        "The dashboard has no page at this address.",
+    );
+    page::set_security_headers(res.headers_mut());
+    res
+}
+
 /// The dashboard's routes (pages, forms, fragments and assets), with the security headers and
 /// the CSRF gate applied. The caller's Host/Origin guard runs in front of it.
 pub fn router(web: Arc<Web>) -> Router {

@@ -161,7 +161,11 @@ pub fn see_other(to: &str) -> Response {
 /// Adds the security headers to every dashboard response.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
+    set_security_headers(res.headers_mut());
+    res
+}
+
+pub fn set_security_headers(h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
@@ -190,7 +194,6 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    res
 }
 
 /// The CSRF gate: a state-changing request from a signed-in browser must carry the session's

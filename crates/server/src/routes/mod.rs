@@ -15,9 +15,17 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-/// Unknown paths answer in the API's error shape.
-pub async fn not_found() -> ApiError {
-    ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
+/// Unknown API paths answer in the API's error shape; any other path is a dashboard page that
+/// does not exist.
+pub async fn not_found(
+    web: std::sync::Arc<pryx_web::Web>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    if req.uri().path().starts_with("/api/") {
+        ApiError::not_found("no such endpoint; see /api/v1/openapi.json").into_response()
+    } else {
+        pryx_web::not_found(&web, req.headers())
+    }
 }
 
 /// Known paths with another method.
