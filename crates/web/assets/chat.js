@@ -349,6 +349,9 @@
     state.turn = "";
     liveBubble = null;
     notifyDone(endText(p));
+    const link = document.querySelector(`#session-list a[href="/chat/${CSS.escape(state.session)}"]`);
+    const dot = link && link.parentElement.querySelector(".busy-dot");
+    if (dot) dot.remove();
     // An ending the store could not keep is not in the fragment: keep it on screen.
     const unsaved = ev.unsaved && p.stop !== "completed" ? endText(p) : null;
     await refresh();
@@ -413,16 +416,32 @@
   }
 
   function nextApproval() {
-    if (dialog.open) dialog.close();
     state.shown = null;
+    if (dialog.open) dialog.close();
+    reopenBtn.hidden = true;
     if (state.approvals.length) showApproval(state.approvals[0]);
   }
+
+  // Esc (or the browser) may close the dialog; that never answers. The question stays pending
+  // and this button brings it back.
+  const reopenBtn = el("button", { type: "button", class: "secondary approval-reopen", id: "approval-reopen", "data-testid": "approval-reopen", hidden: true }, "An approval is waiting: review it");
+  $("turn-indicator").before(reopenBtn);
+  reopenBtn.addEventListener("click", () => {
+    reopenBtn.hidden = true;
+    if (state.approvals.length) showApproval(state.approvals[0]);
+  });
+  dialog.addEventListener("close", () => {
+    if (!state.shown) return;
+    state.shown = null;
+    reopenBtn.hidden = false;
+    reopenBtn.focus();
+  });
 
   function queueApproval(a) {
     if (a.session_id !== state.session) return;
     if (state.approvals.some((x) => x.id === a.id)) return;
     state.approvals.push(a);
-    if (!state.shown) showApproval(a);
+    if (!state.shown && reopenBtn.hidden) showApproval(a);
   }
 
   function dropApproval(id) {
@@ -459,18 +478,13 @@
   $("approve-session").addEventListener("click", () => answer("approve", "session"));
   $("approve-always").addEventListener("click", () => answer("approve", "always"));
   $("deny").addEventListener("click", () => answer("deny", "once"));
-  // Esc never answers: the question stays until a button is chosen here or elsewhere.
-  dialog.addEventListener("cancel", (e) => {
-    e.preventDefault();
-    $("approval-status").textContent = "Choose an answer: Once, This session, Always or Deny.";
-  });
 
   function onResolved(p) {
     const wasShown = state.shown && state.shown.id === p.id;
     const here = state.answeredHere.has(p.id);
     state.answeredHere.delete(p.id);
     dropApproval(p.id);
-    if (!wasShown && !state.approvals.length) return;
+    if (!state.shown && !state.approvals.length) reopenBtn.hidden = true;
     if (wasShown) {
       nextApproval();
       if (!here) {
