@@ -324,6 +324,11 @@ impl Core {
     pub fn is_busy(&self, session_id: &str) -> bool {
         self.inner.turns.is_busy(session_id)
     }
+    /// The id of the turn running in a session (what `POST /turns/{id}/cancel` takes), so a
+    /// surface that did not start it can still stop it.
+    pub fn running_turn(&self, session_id: &str) -> Option<String> {
+        self.inner.turns.turn_id(session_id)
+    }
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutting_down.load(Ordering::SeqCst)
     }

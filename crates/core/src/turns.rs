@@ -65,6 +65,11 @@ impl Turns {
         self.lock().contains_key(session_id)
     }
 
+    /// The id of the turn running in a session, if any.
+    pub fn turn_id(&self, session_id: &str) -> Option<String> {
+        self.lock().get(session_id).map(|r| r.turn_id.clone())
+    }
+
     pub fn len(&self) -> usize {
         self.lock().len()
     }
