@@ -6,7 +6,7 @@
 (() => {
   const CUSTOM_HINT = "Required: the server's API root, usually ending in /v1, e.g. http://127.0.0.1:8080/v1.";
 
-  function presetChanged(select) {
+  function presetChanged(select, byUser) {
     const option = select.selectedOptions[0];
     const base = document.getElementById("pv-base");
     const hint = document.getElementById("base-hint");
@@ -14,15 +14,29 @@
     const url = option.dataset.baseUrl || "";
     base.placeholder = url || "http://127.0.0.1:8080/v1";
     if (hint) hint.textContent = url ? `Leave empty for ${url}.` : CUSTOM_HINT;
+    if (byUser) suggestModel(option.dataset.suggested || "");
+  }
+
+  // While the model list holds only a preset's suggestion (nothing listed yet), it follows
+  // the chosen preset.
+  function suggestModel(model) {
+    const list = document.getElementById("pv-model");
+    if (!list) return;
+    const onlySuggestions = Array.from(list.options)
+      .every((o) => o.hasAttribute("data-suggested") || o.hasAttribute("data-placeholder"));
+    if (!onlySuggestions) return;
+    list.replaceChildren(model
+      ? pryx.el("option", { value: model, "data-suggested": true, selected: true }, `${model} (suggested)`)
+      : pryx.el("option", { value: "", "data-placeholder": true }, "None listed yet: test the connection, or type an id below"));
   }
 
   document.addEventListener("change", (e) => {
-    if (e.target && e.target.id === "pv-preset") presetChanged(e.target);
+    if (e.target && e.target.id === "pv-preset") presetChanged(e.target, true);
   });
 
   document.addEventListener("DOMContentLoaded", () => {
     const select = document.getElementById("pv-preset");
-    if (select) presetChanged(select);
+    if (select) presetChanged(select, false);
   });
 
   // A refused form (400) carries its errors next to the fields: show it like any answer.
@@ -35,7 +49,7 @@
 
   document.addEventListener("htmx:afterSwap", () => {
     const select = document.getElementById("pv-preset");
-    if (select) presetChanged(select);
+    if (select) presetChanged(select, false);
     const invalid = document.querySelector("#provider-step [aria-invalid=\"true\"]");
     const result = document.getElementById("test-result");
     if (invalid) invalid.focus();

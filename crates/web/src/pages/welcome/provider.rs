@@ -72,6 +72,8 @@ pub(super) struct ModelOption {
     value: String,
     label: String,
     selected: bool,
+    /// Only the preset's suggestion (scripts replace it when the preset changes).
+    suggested: bool,
 }
 
 /// What the live test found.
@@ -93,7 +95,11 @@ impl TestView {
             latency_ms: r.latency_ms,
             tokens_in: r.tokens_in,
             tokens_out: r.tokens_out,
-            cost: format!("${:.6}", r.cost_usd),
+            cost: if r.cost_usd == 0.0 {
+                "$0".to_string()
+            } else {
+                format!("${:.6}", r.cost_usd)
+            },
             error: r.error.map(|e| match r.error_code {
                 Some(code) => format!("{e} ({})", code.as_str()),
                 None => e,
@@ -123,7 +129,7 @@ fn label(m: &ModelView, local: bool) -> String {
         "context unknown".to_string()
     };
     let name = m.id.split_once('/').map_or(m.id.as_str(), |(_, n)| n);
-    if m.name.is_empty() || m.name == name {
+    if m.name.is_empty() || m.name == name || m.name == m.id {
         format!("{name} — {price}, {context}")
     } else {
         format!("{name} ({}) — {price}, {context}", m.name)
@@ -176,6 +182,7 @@ async fn model_options(web: &Web, id: &str, chosen: Option<&str>) -> Vec<ModelOp
                 selected: chosen.map_or(m.default, |c| c == value),
                 label: label(m, local),
                 value,
+                suggested: false,
             }
         })
         .collect();
@@ -188,6 +195,7 @@ async fn model_options(web: &Web, id: &str, chosen: Option<&str>) -> Vec<ModelOp
                 value: c.to_string(),
                 label: c.to_string(),
                 selected: true,
+                suggested: false,
             },
         );
     }
@@ -244,6 +252,7 @@ pub async fn show(web: &Web, viewer: &Viewer) -> Response {
                         label: format!("{m} (suggested)"),
                         value: m,
                         selected: true,
+                        suggested: true,
                     }]
                 })
                 .unwrap_or_default();
@@ -476,6 +485,7 @@ async fn again(
             value: chosen.to_string(),
             label: chosen.to_string(),
             selected: true,
+            suggested: false,
         }]
     };
     Page {

@@ -56,6 +56,7 @@ fn page(errors: FieldErrors, key_saved: bool) -> Page {
             value: "gpt-4o-mini".into(),
             label: "gpt-4o-mini — $0.15 in / $0.6 out per Mtok, 128k context".into(),
             selected: true,
+            suggested: false,
         }],
         model_custom: String::new(),
         test: None,

@@ -63,10 +63,18 @@ impl Page {
 
 pub fn show(web: &Web, viewer: &Viewer, path: Option<&str>) -> Response {
     let saved = web.core.settings().config.defaults.workspace.clone();
+    // Else the folder the gateway runs in, when it is a project (not a broad folder).
     let value = path
         .map(str::to_string)
         .or_else(|| saved.clone())
-        .or_else(home_dir)
+        .or_else(|| {
+            web.core
+                .profile(None)
+                .ok()
+                .map(|p| p.workspace)
+                .filter(|w| profiles::broad_reason(web.core.dir(), w).is_none())
+                .and_then(|w| w.to_str().map(str::to_string))
+        })
         .unwrap_or_default();
     render(
         StatusCode::OK,
@@ -84,6 +92,9 @@ fn page(
     let config = &web.core.settings().config;
     // A broad folder offers its confirmation box at once, not only after a refusal.
     let needs_confirm = needs_confirm.or_else(|| {
+        if value.trim().is_empty() {
+            return None;
+        }
         check(
             web.core.dir(),
             &config.agent.broad_workspaces,
