@@ -3,6 +3,8 @@
 //! plain HTML form (scripts only make it smoother), can be skipped and re-run with
 //! `/welcome?step=N`.
 
+#[cfg(test)]
+mod flow_tests;
 mod integrations;
 mod provider;
 mod workspace;
