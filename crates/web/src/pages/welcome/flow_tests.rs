@@ -220,6 +220,42 @@ async fn the_data_dir_is_refused_and_skipping_sends_the_front_door_to_the_chat()
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+/// As the browser test does it: no model named, so the test uses the first one the server
+/// lists, and the list offers them all.
+#[tokio::test]
+async fn a_server_that_lists_models_is_tested_without_naming_one() {
+    let rig = Rig::start().await;
+    rig.llm.set_models(["gpt-4", "gpt-4o"]);
+    rig.llm.push(Turn::text("pong"));
+    let base = rig.llm.base_url();
+    let fields = |action: &'static str, model: &'static str| {
+        [
+            ("preset", "openai-compatible"),
+            ("base_url", base.as_str()),
+            ("key", "sk-test-any"),
+            ("model", model),
+            ("action", action),
+        ]
+    };
+    let (status, _, page) = rig.post("/welcome/provider", &fields("test", "")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<code>local/gpt-4</code> answered"), "{page}");
+    assert!(
+        page.contains(r#"<option value="gpt-4" selected>"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"<option value="gpt-4o">"#), "{page}");
+    let (status, to, _) = rig
+        .post("/welcome/provider", &fields("save", "gpt-4o"))
+        .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/welcome?step=3")
+    );
+    let config: serde_json::Value = serde_json::from_str(&rig.config_text()).unwrap();
+    assert_eq!(config["defaults"]["model"], "local/gpt-4o");
+}
+
 impl Rig {
     fn config_text_exists(&self) -> bool {
         self.home.path().join("data").join("config.json").exists()

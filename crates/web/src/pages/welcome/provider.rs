@@ -476,8 +476,19 @@ async fn again(
         "" => form.model.trim(),
         typed => typed,
     };
+    // Nothing named: the model a successful test used (the first the provider listed).
+    let tested = test
+        .as_ref()
+        .filter(|t| t.ok)
+        .and_then(|t| t.model.strip_prefix(&format!("{id}/")))
+        .map(str::to_string);
+    let preferred = if chosen.is_empty() {
+        tested
+    } else {
+        Some(chosen.to_string())
+    };
     let models = if web.core.provider(&id).is_ok() {
-        model_options(web, &id, Some(chosen)).await
+        model_options(web, &id, preferred.as_deref()).await
     } else if chosen.is_empty() {
         Vec::new()
     } else {
