@@ -27,6 +27,9 @@ pub struct Web {
     /// The cookie's name carries the port: cookies are not kept apart by port, so two gateways
     /// on one machine would otherwise overwrite each other's sign-in.
     cookie_name: String,
+    /// The user skipped (part of) the onboarding wizard: `/` then goes to the chat even
+    /// without a provider. Kept for this run of the gateway only.
+    onboarding_skipped: std::sync::atomic::AtomicBool,
 }
 
 impl Web {
@@ -35,7 +38,23 @@ impl Web {
             core,
             auth,
             cookie_name: format!("pryx_session_{port}"),
+            onboarding_skipped: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether `/` should still send a browser to the onboarding wizard: no provider is set
+    /// up and the user has not skipped it.
+    pub fn wants_onboarding(&self) -> bool {
+        !self
+            .onboarding_skipped
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && self.core.providers().is_empty()
+    }
+
+    /// Remembers (for this run) that the user skipped onboarding.
+    pub fn skip_onboarding(&self) {
+        self.onboarding_skipped
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn cookie_name(&self) -> &str {

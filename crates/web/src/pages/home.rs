@@ -1,5 +1,5 @@
 //! Signing in and out, and the front door: `/` sends a signed-in browser to the onboarding
-//! wizard while no provider is set up, to the chat otherwise.
+//! wizard while no provider is set up (unless the user skipped it), to the chat otherwise.
 
 use crate::Web;
 use crate::page::{Viewer, see_other, signed_out};
@@ -23,7 +23,7 @@ async fn front(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
     if web.viewer(&headers).is_none() {
         return signed_out(&web, StatusCode::OK, None);
     }
-    if web.core.providers().is_empty() {
+    if web.wants_onboarding() {
         see_other("/welcome")
     } else {
         see_other("/chat")
