@@ -48,7 +48,14 @@ fn fill(path: &std::path::Path, sessions: usize) {
         .unwrap();
     }
     let agents = ["main", "coder", "writer", "ops"];
-    let models = ["openai/gpt-5", "anthropic/claude-sonnet-4-5", "ollama/llama3", "google/gemini-2.5", "mistral/large", "openai/gpt-5-mini"];
+    let models = [
+        "openai/gpt-5",
+        "anthropic/claude-sonnet-4-5",
+        "ollama/llama3",
+        "google/gemini-2.5",
+        "mistral/large",
+        "openai/gpt-5-mini",
+    ];
     {
         let mut s = tx
             .prepare(
@@ -153,7 +160,9 @@ fn main() {
         "filled {sessions} sessions, {} messages in {:.1} s ({} MB)",
         sessions * MESSAGES,
         start.elapsed().as_secs_f64(),
-        std::fs::metadata(&path).map(|m| m.len() / 1_000_000).unwrap_or(0)
+        std::fs::metadata(&path)
+            .map(|m| m.len() / 1_000_000)
+            .unwrap_or(0)
     );
     let store = Store::open(&path).unwrap();
     let base = ExploreQuery {
@@ -169,7 +178,10 @@ fn main() {
         ("no filter, most recent", base.clone()),
         ("page 100 (offset 4950)", with(&|q| q.offset = 4950)),
         ("agent = coder", with(&|q| q.agent = Some("coder".into()))),
-        ("agent = main (includes unset)", with(&|q| q.agent = Some("main".into()))),
+        (
+            "agent = main (includes unset)",
+            with(&|q| q.agent = Some("main".into())),
+        ),
         ("workspace", with(&|q| q.workspace_id = Some("ws7".into()))),
         ("model", with(&|q| q.model = Some("ollama/llama3".into()))),
         (
@@ -183,11 +195,23 @@ fn main() {
         ("tokens ≥ 210,000", with(&|q| q.min_tokens = Some(210_000))),
         ("messages ≥ 4", with(&|q| q.min_messages = Some(4))),
         ("sorted by cost", with(&|q| q.sort = ExploreSort::Cost)),
-        ("sorted by messages", with(&|q| q.sort = ExploreSort::Messages)),
+        (
+            "sorted by messages",
+            with(&|q| q.sort = ExploreSort::Messages),
+        ),
         ("text: rare word", with(&|q| q.text = Some(word(3990)))),
-        ("text: two mid words", with(&|q| q.text = Some(format!("{} {}", word(900), word(1500))))),
-        ("text: prefix w399*", with(&|q| q.text = Some("w399*".into()))),
-        ("text: common word (most messages)", with(&|q| q.text = Some(word(0)))),
+        (
+            "text: two mid words",
+            with(&|q| q.text = Some(format!("{} {}", word(900), word(1500)))),
+        ),
+        (
+            "text: prefix w399*",
+            with(&|q| q.text = Some("w399*".into())),
+        ),
+        (
+            "text: common word (most messages)",
+            with(&|q| q.text = Some(word(0))),
+        ),
         (
             "text + agent + workspace",
             with(&|q| {
@@ -206,6 +230,13 @@ fn main() {
         std::hint::black_box(store.explore_facets().unwrap());
     }
     let facets = start.elapsed() / RUNS as u32;
-    println!("      filter choices (agents, models, workspaces): mean {:.2} ms", ms(facets));
-    println!("worst median: {:.2} ms (goal ≤ {} ms)", ms(worst), GOAL.as_millis());
+    println!(
+        "      filter choices (agents, models, workspaces): mean {:.2} ms",
+        ms(facets)
+    );
+    println!(
+        "worst median: {:.2} ms (goal ≤ {} ms)",
+        ms(worst),
+        GOAL.as_millis()
+    );
 }

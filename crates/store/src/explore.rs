@@ -92,104 +92,104 @@ struct Built {
 }
 
 fn build(q: &ExploreQuery) -> Option<Built> {
-        let fts = match q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) => Some(fts_query(t)?),
-            None => None,
-        };
-        let mut args: Vec<Value> = Vec::new();
-        let mut wheres: Vec<String> = Vec::new();
-        let arg = |v: Value, args: &mut Vec<Value>| {
-            args.push(v);
-            format!("?{}", args.len())
-        };
-        // bm25() cannot run inside an aggregate: ranks are materialized first, then reduced to
-        // each session's best. The bare `best` takes its value from the row with the smallest
-        // rank (SQLite's rule for min()), i.e. the session's best-matching message.
-        let (with, from) = match &fts {
-            Some(f) => {
-                let p = arg(Value::Text(f.clone()), &mut args);
-                (
-                    format!(
-                        "WITH f AS MATERIALIZED (SELECT rowid AS num, bm25(messages_fts) AS r
+    let fts = match q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(fts_query(t)?),
+        None => None,
+    };
+    let mut args: Vec<Value> = Vec::new();
+    let mut wheres: Vec<String> = Vec::new();
+    let arg = |v: Value, args: &mut Vec<Value>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    // bm25() cannot run inside an aggregate: ranks are materialized first, then reduced to
+    // each session's best. The bare `best` takes its value from the row with the smallest
+    // rank (SQLite's rule for min()), i.e. the session's best-matching message.
+    let (with, from) = match &fts {
+        Some(f) => {
+            let p = arg(Value::Text(f.clone()), &mut args);
+            (
+                format!(
+                    "WITH f AS MATERIALIZED (SELECT rowid AS num, bm25(messages_fts) AS r
                          FROM messages_fts WHERE messages_fts MATCH {p})"
-                    ),
-                    "(SELECT m.session_id AS sid, min(f.r) AS rank, f.num AS best
+                ),
+                "(SELECT m.session_id AS sid, min(f.r) AS rank, f.num AS best
                       FROM f JOIN messages m ON m.num = f.num GROUP BY m.session_id) h
                      JOIN sessions s ON s.id = h.sid"
-                        .to_string(),
-                )
-            }
-            None => (String::new(), "sessions s".to_string()),
-        };
-        if let Some(a) = &q.agent {
-            let p = arg(Value::Text(a.clone()), &mut args);
-            wheres.push(if a == DEFAULT_AGENT {
-                format!("(s.agent = {p} OR s.agent IS NULL)")
-            } else {
-                format!("s.agent = {p}")
-            });
+                    .to_string(),
+            )
         }
-        if let Some(w) = &q.workspace_id {
-            let p = arg(Value::Text(w.clone()), &mut args);
-            wheres.push(format!("s.workspace_id = {p}"));
-        }
-        if let Some(m) = &q.model {
-            let p = arg(Value::Text(m.clone()), &mut args);
-            wheres.push(format!("s.model = {p}"));
-        }
-        if let Some(t) = &q.active_from {
-            let p = arg(Value::Text(t.clone()), &mut args);
-            wheres.push(format!("s.updated_at >= {p}"));
-        }
-        if let Some(t) = &q.active_before {
-            let p = arg(Value::Text(t.clone()), &mut args);
-            wheres.push(format!("s.updated_at < {p}"));
-        }
-        if let Some(c) = q.min_cost_usd {
-            let p = arg(Value::Real(c), &mut args);
-            wheres.push(format!("s.total_cost_usd >= {p}"));
-        }
-        if let Some(t) = q.min_tokens {
-            let p = arg(Value::Integer(clamp_i64(t)), &mut args);
-            wheres.push(format!("s.total_tokens_in + s.total_tokens_out >= {p}"));
-        }
-        if let Some(n) = q.min_messages {
-            let p = arg(Value::Integer(clamp_i64(n)), &mut args);
-            wheres.push(format!("{MESSAGE_COUNT} >= {p}"));
-        }
-        let tokens = "s.total_tokens_in + s.total_tokens_out";
-        let recent = ("s.updated_at", "DESC");
-        let keys: [(&str, &str); 2] = match (q.sort, fts.is_some()) {
-            (ExploreSort::Relevance, true) => [("h.rank", ""), recent],
-            (ExploreSort::Relevance | ExploreSort::Recent, _) => [recent, ("s.rowid", "DESC")],
-            (ExploreSort::Oldest, _) => [("s.updated_at", ""), ("s.rowid", "")],
-            (ExploreSort::Cost, _) => [("s.total_cost_usd", "DESC"), recent],
-            (ExploreSort::Tokens, _) => [(tokens, "DESC"), recent],
-            (ExploreSort::Messages, _) => [(MESSAGE_COUNT, "DESC"), recent],
-        };
-        let limit = arg(Value::Integer(i64::from(q.limit) + 1), &mut args);
-        let offset = arg(Value::Integer(i64::from(q.offset)), &mut args);
-        let best = if fts.is_some() { "h.best" } else { "NULL" };
-        let filter = if wheres.is_empty() {
-            String::new()
+        None => (String::new(), "sessions s".to_string()),
+    };
+    if let Some(a) = &q.agent {
+        let p = arg(Value::Text(a.clone()), &mut args);
+        wheres.push(if a == DEFAULT_AGENT {
+            format!("(s.agent = {p} OR s.agent IS NULL)")
         } else {
-            format!("WHERE {}", wheres.join(" AND "))
-        };
-        let inner_order = keys.map(|(e, d)| format!("{e} {d}")).join(", ");
-        let outer_order = format!("p.k0 {}, p.k1 {}", keys[0].1, keys[1].1);
-        // The page is chosen first on the sort keys alone; the workspace path and the message
-        // count are then read for its rows only.
-        let sql = format!(
-            "{with} SELECT {SESSION_COLS}, w.path, {MESSAGE_COUNT} AS messages, p.best
+            format!("s.agent = {p}")
+        });
+    }
+    if let Some(w) = &q.workspace_id {
+        let p = arg(Value::Text(w.clone()), &mut args);
+        wheres.push(format!("s.workspace_id = {p}"));
+    }
+    if let Some(m) = &q.model {
+        let p = arg(Value::Text(m.clone()), &mut args);
+        wheres.push(format!("s.model = {p}"));
+    }
+    if let Some(t) = &q.active_from {
+        let p = arg(Value::Text(t.clone()), &mut args);
+        wheres.push(format!("s.updated_at >= {p}"));
+    }
+    if let Some(t) = &q.active_before {
+        let p = arg(Value::Text(t.clone()), &mut args);
+        wheres.push(format!("s.updated_at < {p}"));
+    }
+    if let Some(c) = q.min_cost_usd {
+        let p = arg(Value::Real(c), &mut args);
+        wheres.push(format!("s.total_cost_usd >= {p}"));
+    }
+    if let Some(t) = q.min_tokens {
+        let p = arg(Value::Integer(clamp_i64(t)), &mut args);
+        wheres.push(format!("s.total_tokens_in + s.total_tokens_out >= {p}"));
+    }
+    if let Some(n) = q.min_messages {
+        let p = arg(Value::Integer(clamp_i64(n)), &mut args);
+        wheres.push(format!("{MESSAGE_COUNT} >= {p}"));
+    }
+    let tokens = "s.total_tokens_in + s.total_tokens_out";
+    let recent = ("s.updated_at", "DESC");
+    let keys: [(&str, &str); 2] = match (q.sort, fts.is_some()) {
+        (ExploreSort::Relevance, true) => [("h.rank", ""), recent],
+        (ExploreSort::Relevance | ExploreSort::Recent, _) => [recent, ("s.rowid", "DESC")],
+        (ExploreSort::Oldest, _) => [("s.updated_at", ""), ("s.rowid", "")],
+        (ExploreSort::Cost, _) => [("s.total_cost_usd", "DESC"), recent],
+        (ExploreSort::Tokens, _) => [(tokens, "DESC"), recent],
+        (ExploreSort::Messages, _) => [(MESSAGE_COUNT, "DESC"), recent],
+    };
+    let limit = arg(Value::Integer(i64::from(q.limit) + 1), &mut args);
+    let offset = arg(Value::Integer(i64::from(q.offset)), &mut args);
+    let best = if fts.is_some() { "h.best" } else { "NULL" };
+    let filter = if wheres.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", wheres.join(" AND "))
+    };
+    let inner_order = keys.map(|(e, d)| format!("{e} {d}")).join(", ");
+    let outer_order = format!("p.k0 {}, p.k1 {}", keys[0].1, keys[1].1);
+    // The page is chosen first on the sort keys alone; the workspace path and the message
+    // count are then read for its rows only.
+    let sql = format!(
+        "{with} SELECT {SESSION_COLS}, w.path, {MESSAGE_COUNT} AS messages, p.best
              FROM (SELECT s.rowid AS rid, {best} AS best, {k0} AS k0, {k1} AS k1
                    FROM {from} {filter} ORDER BY {inner_order} LIMIT {limit} OFFSET {offset}) p
              JOIN sessions s ON s.rowid = p.rid
              LEFT JOIN workspaces w ON w.id = s.workspace_id
              ORDER BY {outer_order}",
-            k0 = keys[0].0,
-            k1 = keys[1].0,
-        );
-        Some(Built { sql, args, fts })
+        k0 = keys[0].0,
+        k1 = keys[1].0,
+    );
+    Some(Built { sql, args, fts })
 }
 
 impl Store {

@@ -59,7 +59,10 @@ mod tests {
             .into_iter()
             .map(|r| r.entry.action)
             .collect();
-        assert_eq!(got, ["grant.revoked", "approval.denied", "approval.granted"]);
+        assert_eq!(
+            got,
+            ["grant.revoked", "approval.denied", "approval.granted"]
+        );
         assert_eq!(store.list_approval_history(1).unwrap().len(), 1);
     }
 }

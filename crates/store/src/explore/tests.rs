@@ -69,7 +69,10 @@ fn filters_combine_and_rows_carry_counts_and_paths() {
     assert_eq!(ids(&all), [b.clone(), c.clone(), a.clone()]);
     assert!(!all.more);
     let row_a = all.rows.iter().find(|r| r.session.id == a).unwrap();
-    assert_eq!((row_a.messages, row_a.workspace.as_deref()), (2, Some("/proj")));
+    assert_eq!(
+        (row_a.messages, row_a.workspace.as_deref()),
+        (2, Some("/proj"))
+    );
     assert!(row_a.snippet.is_none());
 
     let main = store
@@ -78,7 +81,11 @@ fn filters_combine_and_rows_carry_counts_and_paths() {
             ..q()
         })
         .unwrap();
-    assert_eq!(ids(&main), [c.clone(), a.clone()], "no agent counts as main");
+    assert_eq!(
+        ids(&main),
+        [c.clone(), a.clone()],
+        "no agent counts as main"
+    );
     let m2_ws = store
         .explore_sessions(&ExploreQuery {
             model: Some("m2".into()),
@@ -86,7 +93,7 @@ fn filters_combine_and_rows_carry_counts_and_paths() {
             ..q()
         })
         .unwrap();
-    assert_eq!(ids(&m2_ws), [c.clone()]);
+    assert_eq!(ids(&m2_ws), [c.as_str()]);
     let costly = store
         .explore_sessions(&ExploreQuery {
             min_cost_usd: Some(0.1),
@@ -94,14 +101,14 @@ fn filters_combine_and_rows_carry_counts_and_paths() {
             ..q()
         })
         .unwrap();
-    assert_eq!(ids(&costly), [b.clone()]);
+    assert_eq!(ids(&costly), [b.as_str()]);
     let chatty = store
         .explore_sessions(&ExploreQuery {
             min_messages: Some(2),
             ..q()
         })
         .unwrap();
-    assert_eq!(ids(&chatty), [a.clone()]);
+    assert_eq!(ids(&chatty), [a.as_str()]);
     let by_messages = store
         .explore_sessions(&ExploreQuery {
             sort: ExploreSort::Messages,
@@ -164,7 +171,7 @@ fn search_gives_one_row_per_session_with_its_snippet_and_pages() {
             ..q()
         })
         .unwrap();
-    assert_eq!(ids(&coder), [b.clone()]);
+    assert_eq!(ids(&coder), [b.as_str()]);
     let first = store
         .explore_sessions(&ExploreQuery {
             text: Some("parser".into()),
@@ -195,11 +202,13 @@ fn search_gives_one_row_per_session_with_its_snippet_and_pages() {
             "{nothing:?}"
         );
     }
-    assert!(!store
-        .explore_plan(&ExploreQuery {
-            text: Some("parser".into()),
-            ..q()
-        })
-        .unwrap()
-        .is_empty());
+    assert!(
+        !store
+            .explore_plan(&ExploreQuery {
+                text: Some("parser".into()),
+                ..q()
+            })
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -113,10 +113,19 @@ impl Past {
                 s(d.get("scope")),
                 r.entry.actor.trim_start_matches("user:").to_string(),
             ),
-            _ => (r.entry.outcome.clone(), String::new(), r.entry.actor.clone()),
+            _ => (
+                r.entry.outcome.clone(),
+                String::new(),
+                r.entry.actor.clone(),
+            ),
         };
         Past {
-            when: r.timestamp.get(..19).unwrap_or(&r.timestamp).replacen('T', " ", 1) + " UTC",
+            when: r
+                .timestamp
+                .get(..19)
+                .unwrap_or(&r.timestamp)
+                .replacen('T', " ", 1)
+                + " UTC",
             tool: s(d.get("tool")),
             workspace: s(grant
                 .and_then(|g| g.get("workspace"))
@@ -155,7 +164,11 @@ impl Grant {
             workspace: g.workspace,
             policy: g.policy,
             arguments: safe_text::escape_exact(&args).into_owned(),
-            created_at: g.created_at.get(..16).unwrap_or(&g.created_at).replacen('T', " ", 1),
+            created_at: g
+                .created_at
+                .get(..16)
+                .unwrap_or(&g.created_at)
+                .replacen('T', " ", 1),
             expires_at: g.expires_at.unwrap_or_default(),
             uses: g.uses,
             expired: g.expired,
@@ -187,10 +200,9 @@ struct Live {
 }
 
 fn age(created_at: &str, now: time::OffsetDateTime) -> String {
-    let Ok(t) = time::OffsetDateTime::parse(
-        created_at,
-        &time::format_description::well_known::Rfc3339,
-    ) else {
+    let Ok(t) =
+        time::OffsetDateTime::parse(created_at, &time::format_description::well_known::Rfc3339)
+    else {
         return String::new();
     };
     let secs = (now - t).whole_seconds().max(0);
@@ -216,14 +228,25 @@ async fn load(web: &Web) -> Result<Inbox, String> {
     .map_err(|e| format!("the query stopped early: {e}"))??;
     let signature = format!(
         "{}.{}.{}",
-        pending.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(","),
+        pending
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
         history.first().map_or(0, |h| h.seq),
-        grants.iter().map(|g| format!("{}:{}", g.id, g.uses)).collect::<Vec<_>>().join(",")
+        grants
+            .iter()
+            .map(|g| format!("{}:{}", g.id, g.uses))
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let signature = hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(signature.as_bytes())[..8]);
     let now = time::OffsetDateTime::now_utc();
     Ok(Inbox {
-        pending: pending.into_iter().map(|p| Pending::from_api(p, now)).collect(),
+        pending: pending
+            .into_iter()
+            .map(|p| Pending::from_api(p, now))
+            .collect(),
         history: history.into_iter().map(Past::from_audit).collect(),
         grants: grants.into_iter().map(Grant::from_api).collect(),
         signature,
@@ -237,7 +260,9 @@ fn failed(web: &Web, viewer: &Viewer, why: &str) -> Response {
         Some(viewer),
         StatusCode::INTERNAL_SERVER_ERROR,
         "Approvals unavailable",
-        &format!("The approvals could not be read ({why}). Run `pryx doctor` to check the database."),
+        &format!(
+            "The approvals could not be read ({why}). Run `pryx doctor` to check the database."
+        ),
     )
 }
 
@@ -333,7 +358,11 @@ async fn answer(
                 // The row is swapped for nothing: it disappears.
                 (StatusCode::OK, "").into_response()
             } else {
-                let done = if decision == ApprovalDecision::Deny { "denied" } else { "approved" };
+                let done = if decision == ApprovalDecision::Deny {
+                    "denied"
+                } else {
+                    "approved"
+                };
                 see_other(&format!("/approvals?done={done}"))
             }
         }

@@ -1,7 +1,8 @@
 use super::*;
 use crate::pages::sessions::tests::assert_inert;
 
-const HOSTILE: &str = "<script>alert(1)</script><img src=x onerror=alert(1)> javascript:alert(1) \"'";
+const HOSTILE: &str =
+    "<script>alert(1)</script><img src=x onerror=alert(1)> javascript:alert(1) \"'";
 
 fn hostile_inbox() -> Inbox {
     let pending = PendingApproval {
@@ -82,7 +83,12 @@ fn hostile_approvals_render_as_text() {
     assert!(html.contains("control characters"), "{html}");
     assert!(!html.contains('\u{1b}'));
     // History: decision, scope and surface from the audit row.
-    assert!(html.contains("<td>approve</td>") && html.contains("<td>session</td>") && html.contains("<td>web</td>"), "{html}");
+    assert!(
+        html.contains("<td>approve</td>")
+            && html.contains("<td>session</td>")
+            && html.contains("<td>web</td>"),
+        "{html}"
+    );
     assert!(html.contains("hx-get=\"/approvals/live?seen=sig\""));
 }
 

@@ -4,9 +4,9 @@
 //! without JS. Deleting goes through a confirmation page with a POST form.
 
 mod query;
-mod view;
 #[cfg(test)]
 pub(crate) mod tests;
+mod view;
 
 use crate::Web;
 use crate::page::{Layout, Viewer, problem, render, see_other};
@@ -74,7 +74,9 @@ fn store_failed(web: &Web, viewer: &Viewer, why: &str) -> Response {
         Some(viewer),
         StatusCode::INTERNAL_SERVER_ERROR,
         "Sessions unavailable",
-        &format!("The sessions could not be read ({why}). Run `pryx doctor` to check the database."),
+        &format!(
+            "The sessions could not be read ({why}). Run `pryx doctor` to check the database."
+        ),
     )
 }
 

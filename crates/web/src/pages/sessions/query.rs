@@ -78,12 +78,19 @@ impl Filters {
             notes: Vec::new(),
         };
         if !SORTS.iter().any(|(k, _)| *k == f.sort) {
-            f.sort = if f.q.is_empty() { "recent" } else { "relevance" }.into();
+            f.sort = if f.q.is_empty() {
+                "recent"
+            } else {
+                "relevance"
+            }
+            .into();
         }
         if let Some(p) = r.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             match p.parse::<u32>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => f.page = n,
-                _ => f.notes.push(format!("Page {p:?} does not exist; showing page 1.")),
+                _ => f
+                    .notes
+                    .push(format!("Page {p:?} does not exist; showing page 1.")),
             }
         }
         for (field, label) in [(&mut f.from, "From"), (&mut f.to, "To")] {
@@ -95,7 +102,10 @@ impl Filters {
             }
         }
         if !f.min_cost.is_empty()
-            && !f.min_cost.parse::<f64>().is_ok_and(|c| c.is_finite() && c >= 0.0)
+            && !f
+                .min_cost
+                .parse::<f64>()
+                .is_ok_and(|c| c.is_finite() && c >= 0.0)
         {
             f.notes.push(format!(
                 "Minimum cost {:?} was ignored: give dollars, like 0.25.",
@@ -108,8 +118,9 @@ impl Filters {
             (&mut f.min_messages, "Minimum messages"),
         ] {
             if !field.is_empty() && field.parse::<u64>().is_err() {
-                f.notes
-                    .push(format!("{label} {field:?} was ignored: give a whole number."));
+                f.notes.push(format!(
+                    "{label} {field:?} was ignored: give a whole number."
+                ));
                 field.clear();
             }
         }
@@ -178,7 +189,11 @@ impl Filters {
                 s.append_pair(k, v);
             }
         }
-        let default_sort = if self.q.is_empty() { "recent" } else { "relevance" };
+        let default_sort = if self.q.is_empty() {
+            "recent"
+        } else {
+            "relevance"
+        };
         if self.sort != default_sort {
             s.append_pair("sort", &self.sort);
         }
@@ -235,7 +250,14 @@ pub fn safe_back(back: Option<&str>) -> String {
 /// `back` with `deleted=<title>` added (the explorer says what was deleted).
 pub fn with_deleted(back: &str, title: &str) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
-    s.append_pair("deleted", if title.is_empty() { "Untitled session" } else { title });
+    s.append_pair(
+        "deleted",
+        if title.is_empty() {
+            "Untitled session"
+        } else {
+            title
+        },
+    );
     let sep = if back.contains('?') { '&' } else { '?' };
     format!("{back}{sep}{}", s.finish())
 }

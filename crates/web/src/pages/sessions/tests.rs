@@ -3,7 +3,8 @@ use super::view::{Piece, Results, Row, highlight};
 use super::*;
 use pryx_store::{ExploreRow, Session, SessionStatus};
 
-const HOSTILE: &str = "<script>alert(1)</script><img src=x onerror=alert(1)> javascript:alert(1) \"'";
+const HOSTILE: &str =
+    "<script>alert(1)</script><img src=x onerror=alert(1)> javascript:alert(1) \"'";
 
 fn row(title: &str, snippet: Option<&str>) -> Row {
     Row::from_store(
@@ -48,13 +49,31 @@ fn snippets_highlight_only_the_markers() {
     assert_eq!(
         highlight("a «b» c «d"),
         vec![
-            Piece { text: "a ".into(), mark: false },
-            Piece { text: "b".into(), mark: true },
-            Piece { text: " c ".into(), mark: false },
-            Piece { text: "d".into(), mark: true },
+            Piece {
+                text: "a ".into(),
+                mark: false
+            },
+            Piece {
+                text: "b".into(),
+                mark: true
+            },
+            Piece {
+                text: " c ".into(),
+                mark: false
+            },
+            Piece {
+                text: "d".into(),
+                mark: true
+            },
         ]
     );
-    assert_eq!(highlight("x » y"), vec![Piece { text: "x  y".into(), mark: false }]);
+    assert_eq!(
+        highlight("x » y"),
+        vec![Piece {
+            text: "x  y".into(),
+            mark: false
+        }]
+    );
     assert!(highlight("").is_empty());
 }
 
@@ -73,14 +92,23 @@ fn hostile_sessions_render_as_text() {
     for id in ["session-row", "export-md", "export-json", "delete-session"] {
         assert!(html.contains(&format!("data-testid=\"{id}\"")), "{id}");
     }
-    assert!(html.contains("href=\"/sessions/0193a1b2-c3d4-7000-8000-000000000001/export?format=md\""));
+    assert!(
+        html.contains("href=\"/sessions/0193a1b2-c3d4-7000-8000-000000000001/export?format=md\"")
+    );
     assert!(html.contains("$0.5000") && html.contains("1,234"), "{html}");
-    assert!(html.contains("hx-get=\"/sessions/results?page=2\""), "{html}");
+    assert!(
+        html.contains("hx-get=\"/sessions/results?page=2\""),
+        "{html}"
+    );
 }
 
 #[test]
 fn empty_results_say_what_to_do() {
-    let html = ResultsFragment { results: results(vec![]) }.render().unwrap();
+    let html = ResultsFragment {
+        results: results(vec![]),
+    }
+    .render()
+    .unwrap();
     assert!(html.contains("No sessions yet"), "{html}");
 }
 
@@ -102,17 +130,29 @@ fn filters_are_checked_and_round_trip() {
         f.page_url(1),
         "/sessions?q=parser+fix&agent=coder&to=2026-03-01&min_tokens=12"
     );
-    assert_eq!(f.results_url(2).split_once('?').map(|x| x.0), Some("/sessions/results"));
+    assert_eq!(
+        f.results_url(2).split_once('?').map(|x| x.0),
+        Some("/sessions/results")
+    );
 }
 
 #[test]
 fn delete_returns_only_to_the_explorer() {
     assert_eq!(safe_back(Some("/sessions?q=a")), "/sessions?q=a");
-    for bad in ["https://evil.example/", "//evil.example", "/settings", "/sessionsx", "/sessions?\r\nx"] {
+    for bad in [
+        "https://evil.example/",
+        "//evil.example",
+        "/settings",
+        "/sessionsx",
+        "/sessions?\r\nx",
+    ] {
         assert_eq!(safe_back(Some(bad)), "/sessions", "{bad}");
     }
     assert_eq!(with_deleted("/sessions", "a&b"), "/sessions?deleted=a%26b");
-    assert_eq!(with_deleted("/sessions?q=x", ""), "/sessions?q=x&deleted=Untitled+session");
+    assert_eq!(
+        with_deleted("/sessions?q=x", ""),
+        "/sessions?q=x&deleted=Untitled+session"
+    );
     assert_eq!(file_safe("ab-1/../\"x"), "ab-1x");
 }
 
@@ -124,12 +164,18 @@ fn serde_urlencoded_like(q: &str) -> Raw {
 /// No live markup from hostile text: no script or img tag, and no tag with an event handler
 /// or a `javascript:` URL (the words may appear as escaped text).
 pub(crate) fn assert_inert(html: &str) {
-    assert!(!html.contains("<script") && !html.contains("<img"), "{html}");
+    assert!(
+        !html.contains("<script") && !html.contains("<img"),
+        "{html}"
+    );
     let mut rest = html;
     while let Some(start) = rest.find('<') {
         let end = rest[start..].find('>').map_or(rest.len(), |e| start + e);
         let tag = &rest[start..end];
-        assert!(!tag.contains("onerror") && !tag.contains("javascript:"), "live tag {tag:?}");
+        assert!(
+            !tag.contains("onerror") && !tag.contains("javascript:"),
+            "live tag {tag:?}"
+        );
         rest = &rest[end..];
     }
 }

@@ -78,7 +78,10 @@ impl Row {
             title: title_of(&s.title),
             snippet: r.snippet.as_deref().map(highlight).unwrap_or_default(),
             agent: s.agent.unwrap_or_else(|| "main".into()),
-            model: s.model.filter(|m| !m.is_empty()).unwrap_or_else(|| "default".into()),
+            model: s
+                .model
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "default".into()),
             workspace: r.workspace.unwrap_or_default(),
             cost: format!("${:.4}", s.total_cost_usd),
             tokens: thousands(s.total_tokens_in.saturating_add(s.total_tokens_out)),
@@ -100,7 +103,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
