@@ -8,6 +8,7 @@ mod agents;
 mod bus;
 mod core;
 mod error;
+pub mod export;
 mod grants;
 mod live;
 mod mcp_host;

@@ -7,6 +7,7 @@
 mod audit;
 mod error;
 mod events;
+mod explore;
 mod grants;
 mod messages;
 mod migrate;
@@ -25,6 +26,7 @@ pub use audit::{
     AuditSeal, GENESIS_HASH,
 };
 pub use error::{Result, StoreError};
+pub use explore::{ExploreFacets, ExplorePage, ExploreQuery, ExploreRow, ExploreSort};
 pub use grants::{ApprovalGrant, GrantQuery, GrantScope, NewGrant};
 pub use messages::{Message, MessageUsage, NewMessage, Role};
 pub use migrate::SCHEMA_VERSION;

@@ -17,6 +17,7 @@
 //! MAC and with a warning; verification reports each such row.
 
 mod anchor;
+mod history;
 mod key;
 mod verify;
 

@@ -3,7 +3,7 @@
 mod approvals;
 mod chat;
 mod home;
-mod sessions;
+pub(crate) mod sessions;
 mod settings;
 mod welcome;
 

@@ -214,10 +214,7 @@ impl Backend {
     }
 }
 
-/// The agent a session belongs to.
-pub(super) fn agent_of(s: &SessionSummary) -> &str {
-    s.agent.as_deref().unwrap_or(pryx_config::MAIN_AGENT)
-}
+pub(super) use pryx_core::export::agent_of;
 
 fn gone(id: &str) -> anyhow::Error {
     anyhow!("session {id} no longer exists; list sessions with `pryx sessions list`")

@@ -142,8 +142,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } => {
                 let detail = backend.detail(&backend.resolve(&id).await?).await?;
                 let text = match format {
-                    Format::Md => render::markdown(&detail),
-                    Format::Json => serde_json::to_string_pretty(&detail)? + "\n",
+                    Format::Md => pryx_core::export::session_markdown(&detail),
+                    Format::Json => pryx_core::export::session_json(&detail)?,
                 };
                 match output {
                     Some(path) => {

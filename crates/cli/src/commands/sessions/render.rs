@@ -6,7 +6,6 @@ use crate::term::say;
 use pryx_protocol::api::{MessageView, SessionDetail, SessionSummary};
 use pryx_protocol::message::{AssistantPart, Message, UserPart};
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 /// A list line is at most this wide.
 const WIDTH: usize = 100;
@@ -101,22 +100,13 @@ pub(super) fn show(d: &SessionDetail) {
         s.total_tokens_out,
         s.total_cost_usd
     );
-    let tools = tool_names(&d.messages);
+    let tools = pryx_core::export::tool_names(&d.messages);
     for m in &d.messages {
         if matches!(m.content, Message::User { .. }) {
             say!("");
         }
         transcript_entry(m, &tools);
     }
-}
-
-/// Tool names by call id, to label results.
-fn tool_names(messages: &[MessageView]) -> HashMap<String, String> {
-    messages
-        .iter()
-        .flat_map(|m| m.content.tool_calls())
-        .map(|c| (c.id.clone(), c.name.clone()))
-        .collect()
 }
 
 fn transcript_entry(m: &MessageView, tools: &HashMap<String, String>) {
@@ -173,105 +163,6 @@ fn inside_boundary(content: &str) -> Vec<&str> {
     lines
 }
 
-/// A fence for `text`: more backticks than any run of them inside it.
-fn fence(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    "`".repeat(longest.max(2) + 1)
-}
-
-fn block(out: &mut String, lang: &str, text: &str) {
-    let f = fence(text);
-    let _ = writeln!(out, "{f}{lang}\n{}\n{f}\n", text.trim_end_matches('\n'));
-}
-
-/// The whole session as Markdown: its facts, then every message in order, tool calls with
-/// their arguments and results in full. The TUI's export writes the same.
-pub(crate) fn markdown(d: &SessionDetail) -> String {
-    let s = &d.session;
-    let mut out = String::new();
-    let title = if s.title.trim().is_empty() {
-        "Untitled session"
-    } else {
-        &s.title
-    };
-    let _ = writeln!(out, "# {}\n", clip(title, 200));
-    let _ = writeln!(out, "- Session: `{}`", s.id);
-    let _ = writeln!(
-        out,
-        "- Agent: {} · Model: {} · Policy: {}",
-        agent_of(s),
-        s.model.as_deref().unwrap_or("(default)"),
-        s.policy.as_deref().unwrap_or("(default)")
-    );
-    if let Some(w) = &s.workspace {
-        let _ = writeln!(out, "- Workspace: `{w}`");
-    }
-    let _ = writeln!(
-        out,
-        "- Created: {} · Updated: {}",
-        s.created_at, s.updated_at
-    );
-    let _ = writeln!(
-        out,
-        "- Usage: {} tokens in, {} out · ${:.4}\n",
-        s.total_tokens_in, s.total_tokens_out, s.total_cost_usd
-    );
-    let tools = tool_names(&d.messages);
-    for m in &d.messages {
-        match &m.content {
-            Message::User { content } => {
-                let _ = writeln!(out, "## User\n");
-                for p in content {
-                    match p {
-                        UserPart::Text { text } if text.trim().is_empty() => {}
-                        UserPart::Text { text } => {
-                            let _ = writeln!(out, "{}\n", text.trim_end());
-                        }
-                        UserPart::Image(i) => {
-                            let _ = writeln!(out, "*[image {}]*\n", i.media_type);
-                        }
-                    }
-                }
-            }
-            Message::Assistant { content } => {
-                let _ = writeln!(out, "## Assistant\n");
-                for p in content {
-                    match p {
-                        AssistantPart::Text { text } if text.trim().is_empty() => {}
-                        AssistantPart::Text { text } => {
-                            let _ = writeln!(out, "{}\n", text.trim_end());
-                        }
-                        AssistantPart::ToolCall(c) => {
-                            let _ = writeln!(out, "**Tool call** `{}` ({})\n", c.name, c.id);
-                            let args = c
-                                .arguments_json()
-                                .ok()
-                                .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                                .unwrap_or_else(|| c.arguments.clone());
-                            block(&mut out, "json", &args);
-                        }
-                        AssistantPart::Reasoning { .. }
-                        | AssistantPart::RedactedReasoning { .. } => {}
-                    }
-                }
-            }
-            Message::Tool(r) => {
-                let name = tools.get(&r.call_id).map_or("tool", String::as_str);
-                let failed = if r.is_error { ", failed" } else { "" };
-                let _ = writeln!(out, "### Tool result `{name}` ({}{failed})\n", r.call_id);
-                if r.content.trim().is_empty() {
-                    let _ = writeln!(out, "*(no output)*\n");
-                } else {
-                    block(&mut out, "text", &r.content);
-                }
-            }
-        }
-    }
-    out.truncate(out.trim_end().len());
-    out.push('\n');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,11 +179,5 @@ mod tests {
         let short = short_ids(&ids);
         assert_eq!(short[&ids[0]], ids[0]);
         assert_eq!(short[&ids[2]], "0193a1b2-c3d5");
-    }
-
-    #[test]
-    fn fences_outgrow_the_backticks_inside() {
-        assert_eq!(fence("plain"), "```");
-        assert_eq!(fence("a ```` b"), "`````");
     }
 }

@@ -156,7 +156,7 @@ pub fn export(dir: &Path, detail: &SessionDetail, format: ExportFormat) -> ApiRe
             "json",
             serde_json::to_string_pretty(detail).map_err(|e| failed("cannot encode", e))?,
         ),
-        ExportFormat::Markdown => ("md", crate::commands::sessions::render::markdown(detail)),
+        ExportFormat::Markdown => ("md", pryx_core::export::session_markdown(detail)),
     };
     let path = dir.join(format!("{safe}.{ext}"));
     pryx_config::atomic_write(&path, body.as_bytes())

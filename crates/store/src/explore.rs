@@ -1,0 +1,289 @@
+//! The sessions explorer's query: full-text search and filters (agent, workspace, model, last
+//! activity, cost, tokens, messages) in one statement built from only the filters given, so
+//! each plan can use the index that fits. Snippets are cut only for the rows of the page.
+
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter};
+
+use crate::error::Result;
+use crate::search::{SNIPPET_CLOSE, SNIPPET_OPEN, fts_query};
+use crate::sessions::{SESSION_COL_COUNT, SESSION_COLS, Session, session_from_row};
+use crate::store::Store;
+
+/// The agent sessions without one belong to (they are older than agent profiles).
+const DEFAULT_AGENT: &str = "main";
+
+/// How explorer results are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExploreSort {
+    /// Best match first (with a search text; otherwise as `Recent`).
+    #[default]
+    Relevance,
+    /// Most recently active first.
+    Recent,
+    /// Least recently active first.
+    Oldest,
+    /// Most expensive first.
+    Cost,
+    /// Most tokens (in + out) first.
+    Tokens,
+    /// Most messages first.
+    Messages,
+}
+
+/// What the explorer asks for. Every filter is optional; `None` means "any".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExploreQuery {
+    /// Free text: sessions with a message containing every word (see [`fts_query`]).
+    pub text: Option<String>,
+    /// Agent profile; sessions without one count as `main`.
+    pub agent: Option<String>,
+    pub workspace_id: Option<String>,
+    pub model: Option<String>,
+    /// Last activity at or after this timestamp (RFC 3339, compared as text).
+    pub active_from: Option<String>,
+    /// Last activity strictly before this timestamp.
+    pub active_before: Option<String>,
+    pub min_cost_usd: Option<f64>,
+    /// Tokens in + out.
+    pub min_tokens: Option<u64>,
+    pub min_messages: Option<u64>,
+    pub sort: ExploreSort,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One session of the explorer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExploreRow {
+    pub session: Session,
+    /// The workspace's path.
+    pub workspace: Option<String>,
+    pub messages: u64,
+    /// Text around the best match, terms wrapped in [`SNIPPET_OPEN`] / [`SNIPPET_CLOSE`].
+    pub snippet: Option<String>,
+}
+
+/// A page of the explorer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExplorePage {
+    pub rows: Vec<ExploreRow>,
+    /// Whether another page follows.
+    pub more: bool,
+}
+
+/// The values the explorer's filters offer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExploreFacets {
+    pub agents: Vec<String>,
+    pub models: Vec<String>,
+    /// `(id, path)`, by path.
+    pub workspaces: Vec<(String, String)>,
+}
+
+const MESSAGE_COUNT: &str = "(SELECT count(*) FROM messages m WHERE m.session_id = s.id)";
+
+/// The statement for `q`: SQL, its arguments and the full-text query; `None` when a search
+/// text has no word in it (nothing can match).
+struct Built {
+    sql: String,
+    args: Vec<Value>,
+    fts: Option<String>,
+}
+
+fn build(q: &ExploreQuery) -> Option<Built> {
+    let fts = match q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(fts_query(t)?),
+        None => None,
+    };
+    let mut args: Vec<Value> = Vec::new();
+    let mut wheres: Vec<String> = Vec::new();
+    let arg = |v: Value, args: &mut Vec<Value>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    // bm25() cannot run inside an aggregate: ranks are materialized first, then reduced to
+    // each session's best. The bare `best` takes its value from the row with the smallest
+    // rank (SQLite's rule for min()), i.e. the session's best-matching message.
+    let (with, from) = match &fts {
+        Some(f) => {
+            let p = arg(Value::Text(f.clone()), &mut args);
+            (
+                format!(
+                    "WITH f AS MATERIALIZED (SELECT rowid AS num, bm25(messages_fts) AS r
+                         FROM messages_fts WHERE messages_fts MATCH {p})"
+                ),
+                "(SELECT m.session_id AS sid, min(f.r) AS rank, f.num AS best
+                      FROM f JOIN messages m ON m.num = f.num GROUP BY m.session_id) h
+                     JOIN sessions s ON s.id = h.sid"
+                    .to_string(),
+            )
+        }
+        None => (String::new(), "sessions s".to_string()),
+    };
+    if let Some(a) = &q.agent {
+        let p = arg(Value::Text(a.clone()), &mut args);
+        wheres.push(if a == DEFAULT_AGENT {
+            format!("(s.agent = {p} OR s.agent IS NULL)")
+        } else {
+            format!("s.agent = {p}")
+        });
+    }
+    if let Some(w) = &q.workspace_id {
+        let p = arg(Value::Text(w.clone()), &mut args);
+        wheres.push(format!("s.workspace_id = {p}"));
+    }
+    if let Some(m) = &q.model {
+        let p = arg(Value::Text(m.clone()), &mut args);
+        wheres.push(format!("s.model = {p}"));
+    }
+    if let Some(t) = &q.active_from {
+        let p = arg(Value::Text(t.clone()), &mut args);
+        wheres.push(format!("s.updated_at >= {p}"));
+    }
+    if let Some(t) = &q.active_before {
+        let p = arg(Value::Text(t.clone()), &mut args);
+        wheres.push(format!("s.updated_at < {p}"));
+    }
+    if let Some(c) = q.min_cost_usd {
+        let p = arg(Value::Real(c), &mut args);
+        wheres.push(format!("s.total_cost_usd >= {p}"));
+    }
+    if let Some(t) = q.min_tokens {
+        let p = arg(Value::Integer(clamp_i64(t)), &mut args);
+        wheres.push(format!("s.total_tokens_in + s.total_tokens_out >= {p}"));
+    }
+    if let Some(n) = q.min_messages {
+        let p = arg(Value::Integer(clamp_i64(n)), &mut args);
+        wheres.push(format!("{MESSAGE_COUNT} >= {p}"));
+    }
+    let tokens = "s.total_tokens_in + s.total_tokens_out";
+    let recent = ("s.updated_at", "DESC");
+    let keys: [(&str, &str); 2] = match (q.sort, fts.is_some()) {
+        (ExploreSort::Relevance, true) => [("h.rank", ""), recent],
+        (ExploreSort::Relevance | ExploreSort::Recent, _) => [recent, ("s.rowid", "DESC")],
+        (ExploreSort::Oldest, _) => [("s.updated_at", ""), ("s.rowid", "")],
+        (ExploreSort::Cost, _) => [("s.total_cost_usd", "DESC"), recent],
+        (ExploreSort::Tokens, _) => [(tokens, "DESC"), recent],
+        (ExploreSort::Messages, _) => [(MESSAGE_COUNT, "DESC"), recent],
+    };
+    let limit = arg(Value::Integer(i64::from(q.limit) + 1), &mut args);
+    let offset = arg(Value::Integer(i64::from(q.offset)), &mut args);
+    let best = if fts.is_some() { "h.best" } else { "NULL" };
+    let filter = if wheres.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", wheres.join(" AND "))
+    };
+    let inner_order = keys.map(|(e, d)| format!("{e} {d}")).join(", ");
+    let outer_order = format!("p.k0 {}, p.k1 {}", keys[0].1, keys[1].1);
+    // The page is chosen first on the sort keys alone; the workspace path and the message
+    // count are then read for its rows only.
+    let sql = format!(
+        "{with} SELECT {SESSION_COLS}, w.path, {MESSAGE_COUNT} AS messages, p.best
+             FROM (SELECT s.rowid AS rid, {best} AS best, {k0} AS k0, {k1} AS k1
+                   FROM {from} {filter} ORDER BY {inner_order} LIMIT {limit} OFFSET {offset}) p
+             JOIN sessions s ON s.rowid = p.rid
+             LEFT JOIN workspaces w ON w.id = s.workspace_id
+             ORDER BY {outer_order}",
+        k0 = keys[0].0,
+        k1 = keys[1].0,
+    );
+    Some(Built { sql, args, fts })
+}
+
+impl Store {
+    /// One page of sessions matching `q`. A text with no word to search for matches nothing.
+    pub fn explore_sessions(&self, q: &ExploreQuery) -> Result<ExplorePage> {
+        let Some(Built { sql, args, fts }) = build(q) else {
+            return Ok(ExplorePage::default());
+        };
+        self.with_conn(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows: Vec<(ExploreRow, Option<i64>)> = stmt
+                .query_map(params_from_iter(args.iter()), |r| {
+                    let n: i64 = r.get(SESSION_COL_COUNT + 1)?;
+                    Ok((
+                        ExploreRow {
+                            session: session_from_row(r)?,
+                            workspace: r.get(SESSION_COL_COUNT)?,
+                            messages: u64::try_from(n).unwrap_or(0),
+                            snippet: None,
+                        },
+                        r.get(SESSION_COL_COUNT + 2)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let more = rows.len() > q.limit as usize;
+            rows.truncate(q.limit as usize);
+            if let Some(f) = &fts {
+                let mut snip = c.prepare_cached(
+                    "SELECT snippet(messages_fts, 0, ?3, ?4, '\u{2026}', 16) FROM messages_fts
+                     WHERE messages_fts MATCH ?1 AND rowid = ?2",
+                )?;
+                for (row, best) in &mut rows {
+                    if let Some(num) = *best {
+                        row.snippet = snip
+                            .query_row(params![f, num, SNIPPET_OPEN, SNIPPET_CLOSE], |r| r.get(0))
+                            .ok();
+                    }
+                }
+            }
+            Ok(ExplorePage {
+                rows: rows.into_iter().map(|(r, _)| r).collect(),
+                more,
+            })
+        })
+    }
+
+    /// The agents, models and workspaces sessions have, for the explorer's filters.
+    pub fn explore_facets(&self) -> Result<ExploreFacets> {
+        self.with_conn(|c| {
+            let strings = |sql: &str| -> Result<Vec<String>> {
+                let mut stmt = c.prepare_cached(sql)?;
+                Ok(stmt
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?)
+            };
+            let agents = strings(&format!(
+                "SELECT DISTINCT coalesce(agent, '{DEFAULT_AGENT}') AS a FROM sessions ORDER BY a"
+            ))?;
+            let models = strings(
+                "SELECT DISTINCT model FROM sessions WHERE model IS NOT NULL AND model <> '' ORDER BY model",
+            )?;
+            let mut stmt = c.prepare_cached(
+                "SELECT w.id, w.path FROM workspaces w
+                 WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.workspace_id = w.id) ORDER BY w.path",
+            )?;
+            let workspaces = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ExploreFacets {
+                agents,
+                models,
+                workspaces,
+            })
+        })
+    }
+
+    /// The query plan of [`Store::explore_sessions`] for `q`, one line per step (benchmarks
+    /// check that filters use indexes).
+    pub fn explore_plan(&self, q: &ExploreQuery) -> Result<Vec<String>> {
+        let Some(b) = build(q) else {
+            return Ok(Vec::new());
+        };
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {}", b.sql))?;
+            Ok(stmt
+                .query_map(params_from_iter(b.args.iter()), |r| r.get::<_, String>(3))?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}
+
+fn clamp_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests;
