@@ -11,6 +11,8 @@ command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 # `script` runs the terminal-safety tests under a pseudo-terminal; python3 runs an MCP fixture.
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# Chromium runs the dashboard's browser tests (driven by playwright-core from testdeps/).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
