@@ -19,12 +19,16 @@ const PAYLOAD = [
   "<iframe src=\"javascript:parent.__pwned='iframe'\"></iframe>",
 ].join("\n");
 
-/** What of the hostile markup made it into the page's DOM as markup (not text). */
+/** What of the hostile markup made it into the page's DOM as markup (not text): inside the
+ *  parts that show untrusted content (the page's own forms live outside them). */
 async function domHazards(page) {
   return page.evaluate(() => {
-    const main = document.querySelector("main");
     const found = [];
-    for (const el of main.querySelectorAll("*")) {
+    const shown = "#transcript, #live, #chat-title, #session-list, [data-testid=\"session-row\"], [data-testid=\"assistant-message\"], [data-testid=\"tool-card\"]";
+    const seen = new Set();
+    for (const root of document.querySelectorAll(shown)) for (const el of [root, ...root.querySelectorAll("*")]) {
+      if (seen.has(el)) continue;
+      seen.add(el);
       const tag = el.tagName.toLowerCase();
       if (["script", "iframe", "form", "object", "embed"].includes(tag)) found.push(`<${tag}>`);
       for (const a of el.attributes) {

@@ -44,7 +44,7 @@ impl Rig {
             sandbox: None,
         })
         .unwrap();
-        let web = Arc::new(Web::new(core, 0));
+        let web = Arc::new(Web::new(core, 0, crate::WebAuth::default()));
         let code = web.auth.issue_code().unwrap();
         let (cookie, session) = web.auth.redeem(&code.code, "flow test").unwrap();
         Rig {
