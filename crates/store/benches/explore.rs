@@ -6,7 +6,7 @@
 //! `PRYX_BENCH_SESSIONS=N` changes the number of sessions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pryx_store::{ExploreQuery, ExploreSort, Store};
+use pryx_store::{ExploreQuery, ExploreSort, MessageUsage, NewMessage, NewSession, Role, Store};
 use std::time::{Duration, Instant};
 
 const MESSAGES: usize = 4;
@@ -143,6 +143,45 @@ fn time(store: &Store, name: &str, q: &ExploreQuery) -> Duration {
     median
 }
 
+/// Mean cost of the store's own writes on the full store: creating a session, and appending
+/// a message (which also maintains the full-text index and the sessions' indexes).
+fn write_cost(store: &Store) -> (Duration, Duration) {
+    const WRITES: usize = 200;
+    let mut create = Duration::ZERO;
+    let mut append = Duration::ZERO;
+    for i in 0..WRITES {
+        let start = Instant::now();
+        let session = store
+            .create_session(&NewSession {
+                workspace_id: None,
+                title: format!("write {i}"),
+                model: Some("openai/gpt-5".into()),
+                agent: Some("coder".into()),
+                policy: None,
+            })
+            .unwrap();
+        create += start.elapsed();
+        let text = (0..WORDS)
+            .map(|w| word(w * 97 + i))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let start = Instant::now();
+        store
+            .append_message(&NewMessage {
+                session_id: session.id,
+                role: Role::User,
+                content: serde_json::json!([{"type": "text", "text": text}]),
+                text,
+                tool_call_id: None,
+                model: None,
+                usage: MessageUsage::default(),
+            })
+            .unwrap();
+        append += start.elapsed();
+    }
+    (create / WRITES as u32, append / WRITES as u32)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -220,6 +259,21 @@ fn main() {
                 q.workspace_id = Some("ws3".into());
             }),
         ),
+        (
+            "common word + agent + workspace",
+            with(&|q| {
+                q.text = Some(word(0));
+                q.agent = Some("coder".into());
+                q.workspace_id = Some("ws3".into());
+            }),
+        ),
+        (
+            "common word, sorted by cost",
+            with(&|q| {
+                q.text = Some(word(0));
+                q.sort = ExploreSort::Cost;
+            }),
+        ),
     ];
     let mut worst = Duration::ZERO;
     for (name, q) in &cases {
@@ -233,6 +287,12 @@ fn main() {
     println!(
         "      filter choices (agents, models, workspaces): mean {:.2} ms",
         ms(facets)
+    );
+    let (create, append) = write_cost(&store);
+    println!(
+        "      writes on the full store: new session mean {:.3} ms, new message mean {:.3} ms",
+        ms(create),
+        ms(append)
     );
     println!(
         "worst median: {:.2} ms (goal ≤ {} ms)",

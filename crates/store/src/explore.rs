@@ -10,8 +10,13 @@ use crate::search::{SNIPPET_CLOSE, SNIPPET_OPEN, fts_query};
 use crate::sessions::{SESSION_COL_COUNT, SESSION_COLS, Session, session_from_row};
 use crate::store::Store;
 
-/// The agent sessions without one belong to (they are older than agent profiles).
-const DEFAULT_AGENT: &str = "main";
+/// A session's agent; sessions without one (older than agent profiles) belong to `main`. The
+/// expression of the `sessions_by_agent` index (schema 7), spelled the same so the planner
+/// uses it.
+const AGENT: &str = "coalesce(s.agent, 'main')";
+
+/// Tokens in + out: the expression of the `sessions_by_tokens` index (schema 7).
+const TOKENS: &str = "s.total_tokens_in + s.total_tokens_out";
 
 /// How explorer results are ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -23,7 +28,7 @@ pub enum ExploreSort {
     Recent,
     /// Least recently active first.
     Oldest,
-    /// Most expensive first.
+    /// Most expensive first (ties: newest session first, as for tokens and messages).
     Cost,
     /// Most tokens (in + out) first.
     Tokens,
@@ -81,7 +86,19 @@ pub struct ExploreFacets {
     pub workspaces: Vec<(String, String)>,
 }
 
-const MESSAGE_COUNT: &str = "(SELECT count(*) FROM messages m WHERE m.session_id = s.id)";
+/// The newest matching messages a search considers (at least; deeper pages consider more):
+/// some 80 pages of 25 sessions.
+///
+/// Ranking every message that contains a common word would cost time in proportion to the
+/// store (a word in a sixth of 400,000 messages took ~300 ms), while a page shows 25 sessions.
+/// So a search walks the matches newest first (cheap: the full-text index is ordered by
+/// message), keeps the first `SEARCH_WINDOW` that pass the filters, and ranks only those. A
+/// word with fewer matches than this is ranked exactly, best match first; for a common word,
+/// "best" means best among its most recent matches, which is what a search over one's own
+/// history usually wants. Filters are applied while walking, so they never empty a window that
+/// older matches would have filled; a filter that rejects most recent matches of a common word
+/// (e.g. an old date range) walks further back and costs more.
+const SEARCH_WINDOW: u32 = 2_000;
 
 /// The statement for `q`: SQL, its arguments and the full-text query; `None` when a search
 /// text has no word in it (nothing can match).
@@ -97,90 +114,106 @@ fn build(q: &ExploreQuery) -> Option<Built> {
         None => None,
     };
     let mut args: Vec<Value> = Vec::new();
-    let mut wheres: Vec<String> = Vec::new();
     let arg = |v: Value, args: &mut Vec<Value>| {
         args.push(v);
         format!("?{}", args.len())
     };
-    // bm25() cannot run inside an aggregate: ranks are materialized first, then reduced to
-    // each session's best. The bare `best` takes its value from the row with the smallest
-    // rank (SQLite's rule for min()), i.e. the session's best-matching message.
+    let mut filters: Vec<String> = Vec::new();
+    if let Some(a) = &q.agent {
+        // The same expression as the `sessions_by_agent` index, so the filter can use it.
+        let p = arg(Value::Text(a.clone()), &mut args);
+        filters.push(format!("{AGENT} = {p}"));
+    }
+    if let Some(w) = &q.workspace_id {
+        let p = arg(Value::Text(w.clone()), &mut args);
+        filters.push(format!("s.workspace_id = {p}"));
+    }
+    if let Some(m) = &q.model {
+        let p = arg(Value::Text(m.clone()), &mut args);
+        filters.push(format!("s.model = {p}"));
+    }
+    if let Some(t) = &q.active_from {
+        let p = arg(Value::Text(t.clone()), &mut args);
+        filters.push(format!("s.updated_at >= {p}"));
+    }
+    if let Some(t) = &q.active_before {
+        let p = arg(Value::Text(t.clone()), &mut args);
+        filters.push(format!("s.updated_at < {p}"));
+    }
+    if let Some(c) = q.min_cost_usd {
+        let p = arg(Value::Real(c), &mut args);
+        filters.push(format!("s.total_cost_usd >= {p}"));
+    }
+    if let Some(t) = q.min_tokens {
+        let p = arg(Value::Integer(clamp_i64(t)), &mut args);
+        filters.push(format!("{TOKENS} >= {p}"));
+    }
+    if let Some(n) = q.min_messages {
+        let p = arg(Value::Integer(clamp_i64(n)), &mut args);
+        filters.push(format!("s.message_count >= {p}"));
+    }
+    // bm25() cannot run inside an aggregate: the window's ranks are materialized first, then
+    // reduced to each session's best. The bare `best` takes its value from the row with the
+    // smallest rank (SQLite's rule for min()), i.e. the session's best-matching message. The
+    // filters go into the window (see SEARCH_WINDOW); the outer query then has none left.
+    // CROSS JOIN keeps the full-text index the outer loop, so the walk is newest first and
+    // stops at the window's end instead of collecting every match to sort it.
     let (with, from) = match &fts {
         Some(f) => {
             let p = arg(Value::Text(f.clone()), &mut args);
+            let window = SEARCH_WINDOW.max(q.offset.saturating_add(q.limit).saturating_mul(4));
+            let w = arg(Value::Integer(i64::from(window)), &mut args);
+            // Sessions are read in the walk only when a filter needs them.
+            let sessions = if filters.is_empty() {
+                ""
+            } else {
+                "CROSS JOIN sessions s ON s.id = m.session_id"
+            };
+            let mut conds = vec![format!("messages_fts MATCH {p}")];
+            conds.append(&mut filters);
             (
                 format!(
-                    "WITH f AS MATERIALIZED (SELECT rowid AS num, bm25(messages_fts) AS r
-                         FROM messages_fts WHERE messages_fts MATCH {p})"
+                    "WITH f AS MATERIALIZED (
+                         SELECT messages_fts.rowid AS num, bm25(messages_fts) AS r, m.session_id AS sid
+                         FROM messages_fts CROSS JOIN messages m ON m.num = messages_fts.rowid
+                              {sessions}
+                         WHERE {}
+                         ORDER BY messages_fts.rowid DESC LIMIT {w})",
+                    conds.join(" AND ")
                 ),
-                "(SELECT m.session_id AS sid, min(f.r) AS rank, f.num AS best
-                      FROM f JOIN messages m ON m.num = f.num GROUP BY m.session_id) h
+                "(SELECT sid, min(r) AS rank, num AS best FROM f GROUP BY sid) h
                      JOIN sessions s ON s.id = h.sid"
                     .to_string(),
             )
         }
         None => (String::new(), "sessions s".to_string()),
     };
-    if let Some(a) = &q.agent {
-        let p = arg(Value::Text(a.clone()), &mut args);
-        wheres.push(if a == DEFAULT_AGENT {
-            format!("(s.agent = {p} OR s.agent IS NULL)")
-        } else {
-            format!("s.agent = {p}")
-        });
-    }
-    if let Some(w) = &q.workspace_id {
-        let p = arg(Value::Text(w.clone()), &mut args);
-        wheres.push(format!("s.workspace_id = {p}"));
-    }
-    if let Some(m) = &q.model {
-        let p = arg(Value::Text(m.clone()), &mut args);
-        wheres.push(format!("s.model = {p}"));
-    }
-    if let Some(t) = &q.active_from {
-        let p = arg(Value::Text(t.clone()), &mut args);
-        wheres.push(format!("s.updated_at >= {p}"));
-    }
-    if let Some(t) = &q.active_before {
-        let p = arg(Value::Text(t.clone()), &mut args);
-        wheres.push(format!("s.updated_at < {p}"));
-    }
-    if let Some(c) = q.min_cost_usd {
-        let p = arg(Value::Real(c), &mut args);
-        wheres.push(format!("s.total_cost_usd >= {p}"));
-    }
-    if let Some(t) = q.min_tokens {
-        let p = arg(Value::Integer(clamp_i64(t)), &mut args);
-        wheres.push(format!("s.total_tokens_in + s.total_tokens_out >= {p}"));
-    }
-    if let Some(n) = q.min_messages {
-        let p = arg(Value::Integer(clamp_i64(n)), &mut args);
-        wheres.push(format!("{MESSAGE_COUNT} >= {p}"));
-    }
-    let tokens = "s.total_tokens_in + s.total_tokens_out";
     let recent = ("s.updated_at", "DESC");
+    let newest = ("s.rowid", "DESC");
     let keys: [(&str, &str); 2] = match (q.sort, fts.is_some()) {
         (ExploreSort::Relevance, true) => [("h.rank", ""), recent],
-        (ExploreSort::Relevance | ExploreSort::Recent, _) => [recent, ("s.rowid", "DESC")],
+        (ExploreSort::Relevance | ExploreSort::Recent, _) => [recent, newest],
         (ExploreSort::Oldest, _) => [("s.updated_at", ""), ("s.rowid", "")],
-        (ExploreSort::Cost, _) => [("s.total_cost_usd", "DESC"), recent],
-        (ExploreSort::Tokens, _) => [(tokens, "DESC"), recent],
-        (ExploreSort::Messages, _) => [(MESSAGE_COUNT, "DESC"), recent],
+        // Ties go newest session first: the rowid is in these indexes (schema 7), updated_at
+        // is not.
+        (ExploreSort::Cost, _) => [("s.total_cost_usd", "DESC"), newest],
+        (ExploreSort::Tokens, _) => [(TOKENS, "DESC"), newest],
+        (ExploreSort::Messages, _) => [("s.message_count", "DESC"), newest],
     };
     let limit = arg(Value::Integer(i64::from(q.limit) + 1), &mut args);
     let offset = arg(Value::Integer(i64::from(q.offset)), &mut args);
     let best = if fts.is_some() { "h.best" } else { "NULL" };
-    let filter = if wheres.is_empty() {
+    let filter = if filters.is_empty() {
         String::new()
     } else {
-        format!("WHERE {}", wheres.join(" AND "))
+        format!("WHERE {}", filters.join(" AND "))
     };
     let inner_order = keys.map(|(e, d)| format!("{e} {d}")).join(", ");
     let outer_order = format!("p.k0 {}, p.k1 {}", keys[0].1, keys[1].1);
-    // The page is chosen first on the sort keys alone; the workspace path and the message
-    // count are then read for its rows only.
+    // The page is chosen first on the sort keys alone; the workspace path is then read for its
+    // rows only.
     let sql = format!(
-        "{with} SELECT {SESSION_COLS}, w.path, {MESSAGE_COUNT} AS messages, p.best
+        "{with} SELECT {SESSION_COLS}, w.path, s.message_count, p.best
              FROM (SELECT s.rowid AS rid, {best} AS best, {k0} AS k0, {k1} AS k1
                    FROM {from} {filter} ORDER BY {inner_order} LIMIT {limit} OFFSET {offset}) p
              JOIN sessions s ON s.rowid = p.rid
@@ -236,7 +269,9 @@ impl Store {
         })
     }
 
-    /// The agents, models and workspaces sessions have, for the explorer's filters.
+    /// The agents, models and workspaces sessions have, for the explorer's filters. Read
+    /// from indexes, one seek per distinct value (not one step per session), so they are cheap
+    /// at any size and always current.
     pub fn explore_facets(&self) -> Result<ExploreFacets> {
         self.with_conn(|c| {
             let strings = |sql: &str| -> Result<Vec<String>> {
@@ -245,12 +280,8 @@ impl Store {
                     .query_map([], |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?)
             };
-            let agents = strings(&format!(
-                "SELECT DISTINCT coalesce(agent, '{DEFAULT_AGENT}') AS a FROM sessions ORDER BY a"
-            ))?;
-            let models = strings(
-                "SELECT DISTINCT model FROM sessions WHERE model IS NOT NULL AND model <> '' ORDER BY model",
-            )?;
+            let agents = strings(&distinct(AGENT, "1"))?;
+            let models = strings(&distinct("s.model", "s.model > ''"))?;
             let mut stmt = c.prepare_cached(
                 "SELECT w.id, w.path FROM workspaces w
                  WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.workspace_id = w.id) ORDER BY w.path",
@@ -279,6 +310,19 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?)
         })
     }
+}
+
+/// The distinct values of `expr` over sessions where `cond` holds, in order: each step seeks
+/// the next larger value in the index on `expr` (SQLite's DISTINCT would visit every session).
+fn distinct(expr: &str, cond: &str) -> String {
+    format!(
+        "WITH RECURSIVE d(v) AS (
+             SELECT min({expr}) FROM sessions s WHERE {cond}
+             UNION ALL
+             SELECT (SELECT min({expr}) FROM sessions s WHERE {cond} AND {expr} > d.v)
+             FROM d WHERE d.v IS NOT NULL)
+         SELECT v FROM d WHERE v IS NOT NULL"
+    )
 }
 
 fn clamp_i64(n: u64) -> i64 {

@@ -212,3 +212,206 @@ fn search_gives_one_row_per_session_with_its_snippet_and_pages() {
             .is_empty()
     );
 }
+
+#[test]
+fn filter_choices_follow_new_and_deleted_sessions() {
+    let store = Store::open_in_memory().unwrap();
+    assert_eq!(store.explore_facets().unwrap(), ExploreFacets::default());
+    let a = session(&store, None, None, "m1");
+    let facets = store.explore_facets().unwrap();
+    assert_eq!(
+        (facets.agents, facets.models),
+        (vec!["main".to_string()], vec!["m1".to_string()])
+    );
+
+    // A new agent and model show up at once, in order, and only once.
+    let b = session(&store, None, Some("reviewer"), "a-model");
+    session(&store, None, Some("reviewer"), "a-model");
+    session(&store, None, Some("coder"), "");
+    let facets = store.explore_facets().unwrap();
+    assert_eq!(facets.agents, ["coder", "main", "reviewer"]);
+    assert_eq!(
+        facets.models,
+        ["a-model", "m1"],
+        "an empty model is no choice"
+    );
+
+    // A model change is seen too; the last session of a value takes it away.
+    store.set_session_model(&a, "m3").unwrap();
+    assert_eq!(store.explore_facets().unwrap().models, ["a-model", "m3"]);
+    store.delete_session(&a).unwrap();
+    store.delete_session(&b).unwrap();
+    let facets = store.explore_facets().unwrap();
+    assert_eq!(facets.agents, ["coder", "reviewer"]);
+    assert_eq!(facets.models, ["a-model"]);
+}
+
+#[test]
+fn message_counts_follow_every_write() {
+    let store = Store::open_in_memory().unwrap();
+    let a = session(&store, None, None, "m1");
+    let count = |id: &str| {
+        store
+            .explore_sessions(&q())
+            .unwrap()
+            .rows
+            .into_iter()
+            .find(|r| r.session.id == id)
+            .map(|r| r.messages)
+    };
+    assert_eq!(count(&a), Some(0));
+    say(&store, &a, "one");
+    say(&store, &a, "two");
+    let last = store
+        .append_message(&NewMessage {
+            session_id: a.clone(),
+            role: Role::User,
+            content: serde_json::json!([]),
+            text: "three".into(),
+            tool_call_id: None,
+            model: None,
+            usage: MessageUsage::default(),
+        })
+        .unwrap();
+    assert_eq!(count(&a), Some(3));
+    store.remove_last_user_message(&a, &last.id).unwrap();
+    assert_eq!(count(&a), Some(2));
+    let by_count = store
+        .explore_sessions(&ExploreQuery {
+            min_messages: Some(2),
+            sort: ExploreSort::Messages,
+            ..q()
+        })
+        .unwrap();
+    assert_eq!(ids(&by_count), [a.as_str()]);
+}
+
+/// A database as schema 6 left it: sessions and messages without stored counts.
+#[test]
+fn schema_7_fills_counts_and_indexes_for_existing_sessions() {
+    use crate::migrate::{MIGRATIONS, SCHEMA_VERSION, migrate_with};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut c = rusqlite::Connection::open(&path).unwrap();
+        migrate_with(&mut c, &MIGRATIONS[..6]).unwrap();
+        for (id, agent, model, messages) in [
+            ("s1", None, "m1", 3),
+            ("s2", Some("coder"), "m2", 1),
+            ("s3", Some("ops"), "m1", 0),
+        ] {
+            c.execute(
+                "INSERT INTO sessions (id, title, model, agent, created_at, updated_at)
+                 VALUES (?1, '', ?2, ?3, '2026-01-01T00:00:00.000000Z', ?4)",
+                params![
+                    id,
+                    model,
+                    agent,
+                    format!("2026-01-0{}T00:00:00.000000Z", messages + 1)
+                ],
+            )
+            .unwrap();
+            for seq in 0..messages {
+                c.execute(
+                    "INSERT INTO messages (id, session_id, seq, role, content, text, created_at)
+                     VALUES (?1, ?2, ?3, 'user', '[]', 'old words', '2026-01-01T00:00:00.000000Z')",
+                    params![format!("{id}-{seq}"), id, seq],
+                )
+                .unwrap();
+            }
+        }
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let page = store
+        .explore_sessions(&ExploreQuery {
+            sort: ExploreSort::Messages,
+            ..q()
+        })
+        .unwrap();
+    let counts: Vec<(String, u64)> = page
+        .rows
+        .iter()
+        .map(|r| (r.session.id.clone(), r.messages))
+        .collect();
+    assert_eq!(
+        counts,
+        [("s1".into(), 3), ("s2".into(), 1), ("s3".into(), 0)]
+    );
+    let facets = store.explore_facets().unwrap();
+    assert_eq!(facets.agents, ["coder", "main", "ops"]);
+    assert_eq!(facets.models, ["m1", "m2"]);
+    // Messages written after the upgrade are counted on top of the filled ones.
+    say(&store, "s3", "new words");
+    let s3 = store
+        .explore_sessions(&ExploreQuery {
+            text: Some("new".into()),
+            ..q()
+        })
+        .unwrap();
+    assert_eq!(
+        s3.rows
+            .iter()
+            .map(|r| (r.session.id.as_str(), r.messages))
+            .collect::<Vec<_>>(),
+        [("s3", 1)]
+    );
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn filters_and_sorts_use_indexes() {
+    let store = Store::open_in_memory().unwrap();
+    let plan = |q: ExploreQuery| store.explore_plan(&q).unwrap().join("\n");
+    for (q, index) in [
+        (
+            ExploreQuery {
+                agent: Some("main".into()),
+                ..q()
+            },
+            "sessions_by_agent",
+        ),
+        (
+            ExploreQuery {
+                agent: Some("coder".into()),
+                ..q()
+            },
+            "sessions_by_agent",
+        ),
+        (
+            ExploreQuery {
+                model: Some("m".into()),
+                ..q()
+            },
+            "sessions_by_model",
+        ),
+        (
+            ExploreQuery {
+                sort: ExploreSort::Messages,
+                ..q()
+            },
+            "sessions_by_messages",
+        ),
+        (
+            ExploreQuery {
+                sort: ExploreSort::Cost,
+                ..q()
+            },
+            "sessions_by_cost",
+        ),
+        (
+            ExploreQuery {
+                sort: ExploreSort::Tokens,
+                ..q()
+            },
+            "sessions_by_tokens",
+        ),
+    ] {
+        let p = plan(q.clone());
+        assert!(p.contains(index), "{q:?}:\n{p}");
+        assert!(
+            !p.contains("TEMP B-TREE"),
+            "{q:?} sorts every session:\n{p}"
+        );
+    }
+}
