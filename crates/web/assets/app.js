@@ -59,7 +59,11 @@ const pryx = (() => {
   document.addEventListener("htmx:configRequest", (e) => {
     e.detail.headers["x-csrf-token"] = csrf;
   });
-  document.addEventListener("DOMContentLoaded", () => { refreshBadge(); });
+  document.addEventListener("DOMContentLoaded", () => {
+    refreshBadge();
+    // Approvals asked in other sessions show up in the header within a few seconds.
+    setInterval(() => { if (document.visibilityState === "visible") refreshBadge(); }, 10000);
+  });
 
   return { api, el, csrf, refreshBadge };
 })();

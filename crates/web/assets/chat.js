@@ -1,5 +1,5 @@
 // The chat page's live parts: the event socket (resumed by version after a reconnect), the live
-// answer bubble (plain text), tool cards, sending and stopping, the approval dialog, the model
+// answer bubble (plain text), tool cards, sending and stopping, the model
 // and policy pickers and the long-running indicator. Untrusted text only ever goes into
 // textContent; the only HTML inserted is the transcript fragment the server rendered.
 "use strict";
@@ -20,9 +20,6 @@
     longShown: false,
     ws: null,
     backoff: 1000,
-    approvals: [],          // pending approvals of this session, oldest first
-    shown: null,            // the approval in the dialog
-    answeredHere: new Set(),
     sending: false,
   };
 
@@ -386,126 +383,15 @@
     $("totals-cost").textContent = body.dataset.cost;
   }
 
-  // ---- approvals -----------------------------------------------------------------------
+  // ---- approvals (chat-approval.js) ------------------------------------------------------
 
-  const dialog = $("approval-dialog");
-
-  function showApproval(a) {
-    state.shown = a;
-    $("approval-tool").textContent = a.tool;
-    $("approval-reason").textContent = `${a.reason} (rule ${a.rule})`;
-    $("approval-preview").textContent = a.preview;
-    $("approval-arguments").textContent = JSON.stringify(a.arguments, null, 2);
-    const where = [];
-    if (a.workspace) where.push(`workspace ${a.workspace}`);
-    if (a.policy) where.push(`policy ${a.policy}`);
-    if (a.timeout_secs) where.push(`denied by default after ${a.timeout_secs} s without an answer`);
-    $("approval-where").textContent = where.join(" · ");
-    const secret = $("approval-secret");
-    const looks = a.looks_like_secret || [];
-    secret.hidden = looks.length === 0;
-    secret.textContent = looks.length ? `This call contains what looks like a secret: ${looks.join(", ")}.` : "";
-    $("approval-status").textContent = "";
-    dialog.querySelectorAll(".approval-actions button").forEach((b) => { b.disabled = false; });
-    if (!dialog.open) dialog.showModal();
-    // Focus the question, not a button: Enter must not approve by accident.
-    const preview = $("approval-preview");
-    preview.setAttribute("tabindex", "0");
-    preview.focus();
-    setStep(`Waiting for approval of ${a.tool}…`);
-  }
-
-  function nextApproval() {
-    state.shown = null;
-    if (dialog.open) dialog.close();
-    reopenBtn.hidden = true;
-    if (state.approvals.length) showApproval(state.approvals[0]);
-  }
-
-  // Esc (or the browser) may close the dialog; that never answers. The question stays pending
-  // and this button brings it back.
-  const reopenBtn = el("button", { type: "button", class: "secondary approval-reopen", id: "approval-reopen", "data-testid": "approval-reopen", hidden: true }, "An approval is waiting: review it");
-  $("turn-indicator").before(reopenBtn);
-  reopenBtn.addEventListener("click", () => {
-    reopenBtn.hidden = true;
-    if (state.approvals.length) showApproval(state.approvals[0]);
+  const approvals = window.pryxApprovalDialog({
+    session: state.session,
+    setStep,
+    showNotice,
+    showError,
+    errorText,
   });
-  dialog.addEventListener("close", () => {
-    if (!state.shown) return;
-    state.shown = null;
-    reopenBtn.hidden = false;
-    reopenBtn.focus();
-  });
-
-  function queueApproval(a) {
-    if (a.session_id !== state.session) return;
-    if (state.approvals.some((x) => x.id === a.id)) return;
-    state.approvals.push(a);
-    if (!state.shown && reopenBtn.hidden) showApproval(a);
-  }
-
-  function dropApproval(id) {
-    state.approvals = state.approvals.filter((x) => x.id !== id);
-  }
-
-  async function answer(decision, scope) {
-    const a = state.shown;
-    if (!a) return;
-    dialog.querySelectorAll(".approval-actions button").forEach((b) => { b.disabled = true; });
-    state.answeredHere.add(a.id);
-    try {
-      await api(`/api/v1/approvals/${encodeURIComponent(a.id)}`, {
-        method: "POST",
-        body: { decision, scope, surface: "web" },
-      });
-      dropApproval(a.id);
-      nextApproval();
-      if (decision === "approve") setStep(`Running ${a.tool}…`);
-    } catch (err) {
-      state.answeredHere.delete(a.id);
-      if (err.status === 404) {
-        dropApproval(a.id);
-        nextApproval();
-        showNotice(`The approval for ${a.tool} was already answered elsewhere or timed out.`);
-      } else {
-        $("approval-status").textContent = `Not sent: ${errorText(err)}`;
-        dialog.querySelectorAll(".approval-actions button").forEach((b) => { b.disabled = false; });
-      }
-    }
-  }
-
-  $("approve-once").addEventListener("click", () => answer("approve", "once"));
-  $("approve-session").addEventListener("click", () => answer("approve", "session"));
-  $("approve-always").addEventListener("click", () => answer("approve", "always"));
-  $("deny").addEventListener("click", () => answer("deny", "once"));
-
-  function onResolved(p) {
-    const wasShown = state.shown && state.shown.id === p.id;
-    const here = state.answeredHere.has(p.id);
-    state.answeredHere.delete(p.id);
-    dropApproval(p.id);
-    if (!state.shown && !state.approvals.length) reopenBtn.hidden = true;
-    if (wasShown) {
-      nextApproval();
-      if (!here) {
-        const o = p.outcome || {};
-        const what = o.outcome === "answered"
-          ? `answered in ${o.surface}: ${o.decision === "approve" ? "approved" : "denied"}`
-          : o.outcome === "timed_out" ? "timed out" : "cancelled";
-        showNotice(`The approval was ${what}.`);
-      }
-    }
-  }
-
-  async function loadPending() {
-    if (!state.session) return;
-    try {
-      const list = await api("/api/v1/approvals");
-      (list.approvals || []).forEach(queueApproval);
-    } catch (err) {
-      showError(`Cannot read pending approvals: ${errorText(err)}`);
-    }
-  }
 
   // ---- the event socket ----------------------------------------------------------------
 
@@ -529,8 +415,8 @@
       case "tool.request": onToolRequest(p); break;
       case "tool.executing": onToolExecuting(p); break;
       case "tool.complete": onToolComplete(p); break;
-      case "approval.needed": queueApproval(p); break;
-      case "approval.resolved": onResolved(p); break;
+      case "approval.needed": approvals.queue(p); window.pryx.refreshBadge(); break;
+      case "approval.resolved": approvals.onResolved(p); window.pryx.refreshBadge(); break;
       case "error.occurred": showError(`The turn failed (${p.code}): ${p.message}`); break;
       case "model.fallback": showNotice(`${p.from} failed (${p.code}: ${p.message}); going on with ${p.to}.`); break;
       case "budget.warning": showNotice(`Budget warning: $${Number(p.spent_usd).toFixed(4)} of $${Number(p.limit_usd).toFixed(2)} ${p.budget} (${p.setting}).`); break;
@@ -620,7 +506,7 @@
     picker("policy-picker", "policy", "Policy");
     loadModels();
     connect();
-    loadPending();
+    approvals.loadPending();
   }
   if (window.location.hash !== "#top") window.scrollTo(0, document.body.scrollHeight);
 })();

@@ -107,6 +107,23 @@ async function approval(browser) {
   check(fs.readFileSync(path.join(cfg.workspace, "proof.txt"), "utf8").trim() === "approved", "the approved command did not run");
   await byId(page, "tool-card").filter({ hasText: "shell.exec" }).first().waitFor();
   await screenshot(page, "approval-approved");
+
+  // First answer wins across surfaces: answered elsewhere, the open dialog closes itself.
+  await script([
+    { tool_calls: [{ id: "a2", name: "shell__exec", arguments: JSON.stringify({ command: "echo again > again.txt" }) }] },
+    { text: "Not allowed, fine." },
+  ]);
+  await send(page, "write it again");
+  const second = await ws.next((m) => m.event === "approval.needed" && m.payload.id !== needed.payload.id, "a second approval.needed");
+  await dialog.waitFor({ state: "visible" });
+  await api("POST", `/approvals/${second.payload.id}`, { decision: "deny", scope: "once", surface: "tui" });
+  await dialog.waitFor({ state: "hidden" });
+  await page.getByText("answered in tui: denied").first().waitFor();
+  // Nothing waits any more: the header's approvals badge goes away.
+  await page.locator("#approvals-badge").waitFor({ state: "hidden" });
+  await byId(page, "assistant-message").filter({ hasText: "Not allowed, fine." }).waitFor();
+  check(!fs.existsSync(path.join(cfg.workspace, "again.txt")), "the command denied in the TUI ran anyway");
+  await screenshot(page, "approval-answered-elsewhere");
   ws.close();
   await context.close();
 }
