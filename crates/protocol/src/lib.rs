@@ -6,6 +6,7 @@ mod error;
 mod event;
 mod event_payload;
 pub mod message;
+pub mod openai;
 pub mod regular_file;
 
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
