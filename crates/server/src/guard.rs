@@ -3,7 +3,7 @@
 //! authority), an Origin must be the gateway's own (no cross-site requests or WebSockets), and
 //! every API call but the health probes and the OpenAPI document carries the bearer token or,
 //! from a signed-in dashboard browser, its cookie (plus the CSRF token when it changes
-//! something). The token is never accepted in a URL. Failed authentication is logged and, past a
+//! something); the OpenAI-compatible `/v1` takes the bearer token only. The token is never accepted in a URL. Failed authentication is logged and, past a
 //! threshold per client address, answered with 429.
 
 use crate::error::{ApiError, REQUEST, RequestIds};
@@ -187,12 +187,15 @@ pub async fn check(
         return next.run(req).await;
     }
     // The dashboard's pages sign browsers in with their own cookie (pryx-web); only the API
-    // needs a credential here.
-    if !path.starts_with("/api/") {
+    // needs a credential here. The OpenAI-compatible `/v1` takes the bearer token only: its
+    // clients are programs, never the dashboard's pages.
+    let openai = crate::openai::is_openai_path(path);
+    if !path.starts_with("/api/") && !openai {
         return next.run(req).await;
     }
     let Some(given) = bearer(headers) else {
         if path != LOGIN_LINK_PATH
+            && !openai
             && let Some(browser) = state.web.browser(headers)
         {
             return browser_call(browser, req, next).await;

@@ -1,6 +1,6 @@
 //! The HTTP + WebSocket API of the Pryx gateway (PRD §13, DESIGN.md §5.1 and §6): REST under
 //! `/api/v1`, the event socket at `/api/v1/ws`, and the OpenAPI document at
-//! `/api/v1/openapi.json`. Every request passes the size limits of `limits` and the
+//! `/api/v1/openapi.json`, and the OpenAI-compatible `/v1` (`openai`). Every request passes the size limits of `limits` and the
 //! Host/Origin/token guard.
 
 mod conn;
@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod guard;
 mod limits;
+mod openai;
 mod openapi;
 mod routes;
 mod sse;
@@ -181,6 +182,7 @@ fn router(state: Arc<AppState>) -> Router {
             async move { axum::Json(doc.as_ref().clone()) }
         }),
     )
+    .merge(openai::router())
     .with_state(state.clone())
     .merge(pryx_web::router(state.web.clone()))
     .fallback({
@@ -194,5 +196,6 @@ fn router(state: Arc<AppState>) -> Router {
     ))
     .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
     .layer(axum::middleware::from_fn(limits::check))
+    .layer(axum::middleware::from_fn(openai::reshape))
     .layer(axum::middleware::from_fn(guard::request_ids))
 }

@@ -21,7 +21,8 @@ pub async fn not_found(
     web: std::sync::Arc<pryx_web::Web>,
     req: axum::extract::Request,
 ) -> axum::response::Response {
-    if req.uri().path().starts_with("/api/") {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || crate::openai::is_openai_path(path) {
         ApiError::not_found("no such endpoint; see /api/v1/openapi.json").into_response()
     } else {
         pryx_web::not_found(&web, req.headers())

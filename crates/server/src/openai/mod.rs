@@ -1,0 +1,394 @@
+//! The OpenAI-compatible API at `/v1` (docs/interop.md): `GET /v1/models` lists the agents and
+//! `POST /v1/chat/completions` runs a turn of a Pryx session through the core, exactly like
+//! `POST /api/v1/sessions/{id}/messages` (policy, approvals, memory, audit). Kept out of the
+//! OpenAPI document: its contract is OpenAI's.
+
+mod error;
+mod request;
+mod stream;
+
+pub use error::{is_openai_path, reshape};
+
+use crate::error::blocking;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use error::OpenAiError;
+use pryx_core::{BusEvent, Core, SessionRequest, StartedTurn};
+use pryx_protocol::openai::{
+    AnswerMessage, ChatCompletion, ChatRequest, ChatRole, Choice, FinishReason, ModelInfo,
+    ModelList, Usage,
+};
+use pryx_protocol::{EventPayload, TurnEnd};
+use std::sync::Arc;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+/// The request and response header naming the Pryx session of a conversation.
+pub const SESSION_HEADER: &str = "x-pryx-session";
+
+pub fn router() -> axum::Router<Arc<AppState>> {
+    axum::Router::new()
+        .route("/v1/models", get(models))
+        .route("/v1/chat/completions", post(chat))
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn model_id(agent: &str) -> String {
+    format!("pryx:{agent}")
+}
+
+async fn models(State(st): State<Arc<AppState>>) -> Result<Json<ModelList>, OpenAiError> {
+    let core = st.core.clone();
+    let ids = blocking(move || Ok(core.profiles().into_iter().map(|p| p.id).collect())).await?;
+    let created = now_secs().saturating_sub(st.core.uptime().as_secs());
+    Ok(Json(list_of(ids, created)))
+}
+
+fn list_of(ids: Vec<String>, created: u64) -> ModelList {
+    ModelList {
+        object: "list".into(),
+        data: ids
+            .into_iter()
+            .map(|id| ModelInfo {
+                id: model_id(&id),
+                object: "model".into(),
+                created,
+                owned_by: "pryx".into(),
+            })
+            .collect(),
+    }
+}
+
+/// What a turn needs once the request is read.
+struct Prepared {
+    session_id: String,
+    /// Messages stored before the turn: its answer follows the next (the turn's user message).
+    stored_before: usize,
+    tokens_before: (u64, u64),
+    /// Created for this request (removed again if the turn cannot start).
+    created: bool,
+}
+
+async fn chat(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ChatRequest>,
+) -> Response {
+    let session = headers
+        .get(SESSION_HEADER)
+        .map(|v| v.to_str().map(str::to_string));
+    let session = match session {
+        Some(Err(_)) => {
+            return OpenAiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("the `{SESSION_HEADER}` header is not a session id"),
+            )
+            .into_response();
+        }
+        Some(Ok(s)) => Some(s),
+        None => None,
+    };
+    match run(st, req, session).await {
+        Ok(r) => r,
+        Err((e, sid)) => with_session(e.into_response(), sid.as_deref()),
+    }
+}
+
+fn with_session(mut res: Response, session: Option<&str>) -> Response {
+    if let Some(v) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
+        res.headers_mut().insert(SESSION_HEADER, v);
+    }
+    res
+}
+
+type Failed = (OpenAiError, Option<String>);
+
+async fn run(
+    st: Arc<AppState>,
+    req: ChatRequest,
+    session: Option<String>,
+) -> Result<Response, Failed> {
+    let fail = |e: OpenAiError| (e, None);
+    request::check_params(&req).map_err(fail)?;
+    let said = request::read_messages(&req.messages).map_err(fail)?;
+    let agent = known_agent(&st.core, &req.model).await.map_err(fail)?;
+    let model = model_id(&agent);
+    let core = st.core.clone();
+    let (prepared, prompt) = blocking(move || Ok(prepare(&core, &agent, session, &said)))
+        .await
+        .map_err(|e| fail(e.into()))?
+        .map_err(fail)?;
+    let sid = prepared.session_id.clone();
+    // Subscribe before the turn starts so nothing of it is missed.
+    let rx = st.core.bus().subscribe();
+    let started = match st.core.start_turn(&sid, &prompt).await {
+        Ok(s) => s,
+        Err(e) => {
+            if prepared.created {
+                let _ = st.core.delete_session(&sid);
+                return Err((e.into(), None));
+            }
+            return Err((e.into(), Some(sid)));
+        }
+    };
+    let id = format!("chatcmpl-{}", started.turn_id);
+    if req.stream == Some(true) {
+        let include_usage = req
+            .stream_options
+            .as_ref()
+            .and_then(|o| o.include_usage)
+            .unwrap_or(false);
+        let s = stream::Answer {
+            core: st.core.clone(),
+            id,
+            model,
+            created: now_secs(),
+            include_usage,
+            tokens_before: prepared.tokens_before,
+            turn: started,
+        };
+        let res = stream::respond(s, rx, st.shutdown.clone()).into_response();
+        return Ok(with_session(res, Some(&sid)));
+    }
+    let end = wait_end(&st.core, rx, &started)
+        .await
+        .map_err(|e| (e, Some(sid.clone())))?;
+    let finish = finish_reason(&end).map_err(|e| (e, Some(sid.clone())))?;
+    let core = st.core.clone();
+    let (text, usage) = blocking({
+        let sid = sid.clone();
+        move || answer(&core, &sid, &prepared)
+    })
+    .await
+    .map_err(|e| (e.into(), Some(sid.clone())))?;
+    let body = ChatCompletion {
+        id,
+        object: "chat.completion".into(),
+        created: now_secs(),
+        model,
+        choices: vec![Choice {
+            index: 0,
+            message: AnswerMessage {
+                role: ChatRole::Assistant,
+                content: text,
+                refusal: None,
+            },
+            finish_reason: finish,
+            logprobs: None,
+        }],
+        usage,
+        system_fingerprint: None,
+    };
+    Ok(with_session(Json(body).into_response(), Some(&sid)))
+}
+
+/// The agent the request's `model` names, if this core has it.
+async fn known_agent(core: &Core, model: &str) -> Result<String, OpenAiError> {
+    let not_found = || {
+        OpenAiError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "the model `{model}` does not exist; use `pryx` or `pryx:<agent id>` (GET /v1/models lists them)"
+            ),
+        )
+        .with_param("model")
+        .with_code("model_not_found")
+    };
+    let agent = request::agent_of(model).ok_or_else(not_found)?.to_string();
+    let core = core.clone();
+    let ids: Vec<String> =
+        blocking(move || Ok(core.profiles().into_iter().map(|p| p.id).collect())).await?;
+    if ids.contains(&agent) {
+        Ok(agent)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Finds or creates the session and works out the turn's prompt from the history.
+fn prepare(
+    core: &Core,
+    agent: &str,
+    session: Option<String>,
+    said: &[request::Said],
+) -> Result<(Prepared, String), OpenAiError> {
+    let store = core.store();
+    let Some(sid) = session else {
+        if said.iter().any(|s| s.role != ChatRole::User) {
+            return Err(OpenAiError::param(
+                "messages",
+                format!(
+                    "a new session starts from one user message; to continue a conversation, send the `{SESSION_HEADER}` header its earlier answer carried"
+                ),
+            )
+            .with_code("history_without_session"));
+        }
+        let prompt = request::new_prompt(said, &[])?;
+        let s = core.create_session(&SessionRequest {
+            agent: Some(agent.to_string()),
+            ..SessionRequest::default()
+        })?;
+        let prepared = Prepared {
+            session_id: s.id,
+            stored_before: 0,
+            tokens_before: (0, 0),
+            created: true,
+        };
+        return Ok((prepared, prompt));
+    };
+    let s = store
+        .get_session(&sid)
+        .map_err(pryx_core::CoreError::from)?
+        .ok_or_else(|| {
+            OpenAiError::new(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "session {sid} not found; leave out `{SESSION_HEADER}` to start a new session"
+                ),
+            )
+            .with_code("session_not_found")
+        })?;
+    let owner = s
+        .agent
+        .clone()
+        .unwrap_or_else(|| pryx_config::MAIN_AGENT.to_string());
+    if owner != agent {
+        return Err(OpenAiError::param(
+            "model",
+            format!(
+                "session {sid} belongs to agent `{owner}`; send `model: \"pryx:{owner}\"` to continue it"
+            ),
+        )
+        .with_code("model_mismatch"));
+    }
+    let messages = store
+        .list_messages(&sid)
+        .map_err(pryx_core::CoreError::from)?;
+    let prompt = request::new_prompt(said, &request::stored_view(&messages))?;
+    let prepared = Prepared {
+        session_id: sid,
+        stored_before: messages.len(),
+        tokens_before: (s.total_tokens_in, s.total_tokens_out),
+        created: false,
+    };
+    Ok((prepared, prompt))
+}
+
+/// Waits for the turn's `turn.completed`. A reader that fell behind reads it from the store.
+async fn wait_end(
+    core: &Core,
+    mut rx: Receiver<Arc<BusEvent>>,
+    turn: &StartedTurn,
+) -> Result<TurnEnd, OpenAiError> {
+    loop {
+        match rx.recv().await {
+            Ok(ev) => {
+                if let Some(end) = end_of_turn(&ev, turn) {
+                    return Ok(end);
+                }
+            }
+            Err(RecvError::Lagged(_)) => {
+                if let Some(end) = stored_end(core, turn).await? {
+                    return Ok(end);
+                }
+            }
+            Err(RecvError::Closed) => {
+                return Err(OpenAiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the gateway is shutting down; the turn's outcome is in its session",
+                ));
+            }
+        }
+    }
+}
+
+/// The turn's end, if `ev` is it.
+pub(crate) fn end_of_turn(ev: &BusEvent, turn: &StartedTurn) -> Option<TurnEnd> {
+    let e = &ev.event;
+    if e.session_id != turn.session_id || e.version.is_none_or(|v| v <= turn.after_version) {
+        return None;
+    }
+    match &e.payload {
+        EventPayload::TurnCompleted(end) => Some(end.clone()),
+        _ => None,
+    }
+}
+
+async fn stored_end(core: &Core, turn: &StartedTurn) -> Result<Option<TurnEnd>, OpenAiError> {
+    let (core, sid, after) = (core.clone(), turn.session_id.clone(), turn.after_version);
+    blocking(move || {
+        let events = core
+            .store()
+            .events_since(&sid, after, 10_000)
+            .map_err(pryx_core::CoreError::from)?;
+        Ok(events.into_iter().find_map(|e| match e.payload {
+            EventPayload::TurnCompleted(end) => Some(end),
+            _ => None,
+        }))
+    })
+    .await
+    .map_err(OpenAiError::from)
+}
+
+/// How an OpenAI client is told the turn ended; a failed turn is an error.
+pub(crate) fn finish_reason(end: &TurnEnd) -> Result<FinishReason, OpenAiError> {
+    match end {
+        TurnEnd::Completed { .. } | TurnEnd::Cancelled { .. } => Ok(FinishReason::Stop),
+        TurnEnd::StepLimit { .. } | TurnEnd::BudgetExceeded { .. } => Ok(FinishReason::Length),
+        TurnEnd::Error { code, message } => {
+            let status = match crate::error::status_of(*code) {
+                s if s == StatusCode::INTERNAL_SERVER_ERROR => StatusCode::BAD_GATEWAY,
+                s => s,
+            };
+            Err(
+                OpenAiError::new(status, format!("the turn failed: {message}"))
+                    .with_code(code.as_str().to_ascii_lowercase()),
+            )
+        }
+        TurnEnd::Interrupted => Err(OpenAiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the turn was interrupted (the process running it stopped); send the message again",
+        )
+        .with_code("interrupted")),
+    }
+}
+
+/// The turn's answer text and its tokens, from the store.
+fn answer(core: &Core, sid: &str, p: &Prepared) -> Result<(String, Usage), crate::ApiError> {
+    let store = core.store();
+    let messages = store.list_messages(sid)?;
+    let text = messages
+        .iter()
+        .skip(p.stored_before.saturating_add(1))
+        .take_while(|m| m.role != pryx_store::Role::User)
+        .filter(|m| m.role == pryx_store::Role::Assistant)
+        .map(|m| m.text.as_str())
+        .collect::<String>();
+    Ok((text, usage_since(core, sid, p.tokens_before)?))
+}
+
+/// Tokens the session spent since `before` (the turn's: one turn runs per session).
+pub(crate) fn usage_since(
+    core: &Core,
+    sid: &str,
+    before: (u64, u64),
+) -> Result<Usage, crate::ApiError> {
+    let s = core
+        .store()
+        .get_session(sid)?
+        .ok_or_else(|| crate::ApiError::not_found(format!("session {sid} was deleted")))?;
+    Ok(Usage::new(
+        s.total_tokens_in.saturating_sub(before.0),
+        s.total_tokens_out.saturating_sub(before.1),
+    ))
+}
