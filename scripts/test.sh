@@ -55,3 +55,5 @@ scripts/mcp-conformance.sh
 
 log "schemathesis against the gateway's OpenAPI document"
 scripts/schemathesis.sh
+log "OpenAI SDK against the gateway"
+scripts/openai-sdk.sh

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The official `openai` Python SDK against the OpenAI-compatible `/v1` of a real `pryx serve`.
+#
+# Creates a venv under target/ (pip install openai), builds pryx and the scripted LLM, starts
+# `pryx serve` on a temporary PRYX_HOME whose model is the scripted LLM, runs scripts/openai_sdk.py
+# with the API token, and stops both servers by pid. Fails when any check fails.
+#
+# Usage: scripts/openai-sdk.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+venv="$target/openai-sdk-venv"
+
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import openai' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1,<3'
+fi
+
+cargo build --quiet -p pryx --bin pryx -p pryx-testkit --bin pryx-scripted-llm
+pryx="$target/debug/pryx"
+llm_bin="$target/debug/pryx-scripted-llm"
+
+work="$(mktemp -d)"
+llm_pid=""
+core_pid=""
+cleanup() {
+  [ -n "$core_pid" ] && kill -TERM "$core_pid" 2>/dev/null && wait "$core_pid" 2>/dev/null || true
+  [ -n "$llm_pid" ] && kill "$llm_pid" 2>/dev/null && wait "$llm_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The answers, in the order the checks ask for them.
+cat >"$work/script.json" <<'EOF'
+[{"text": "Hello from Pryx.", "usage": {"input_tokens": 12, "output_tokens": 4}},
+ {"text": "A streamed answer.", "usage": {"input_tokens": 9, "output_tokens": 3}},
+ {"text": "First turn.", "usage": {"input_tokens": 5, "output_tokens": 2}},
+ {"text": "Second turn.", "usage": {"input_tokens": 8, "output_tokens": 2}}]
+EOF
+"$llm_bin" "$work/script.json" >"$work/llm.port" 2>"$work/llm.err" &
+llm_pid=$!
+for _ in $(seq 100); do [ -s "$work/llm.port" ] && break; sleep 0.05; done
+llm_port="$(head -1 "$work/llm.port")"
+
+mkdir -p "$work/home" "$work/ws"
+cat >"$work/home/config.json" <<EOF
+{"providers": {"mock": {"kind": "openai-compatible", "base_url": "http://127.0.0.1:$llm_port/v1", "catalog_id": "openai"}},
+ "defaults": {"model": "mock/gpt-4o"}}
+EOF
+PRYX_HOME="$work/home" PRYX_SECRET_BACKEND=file "$pryx" serve --announce --workspace "$work/ws" \
+  --log-to file >"$work/core.port" 2>"$work/core.err" &
+core_pid=$!
+for _ in $(seq 200); do [ -s "$work/core.port" ] && break; sleep 0.05; done
+port="$(head -1 "$work/core.port")"
+
+status=0
+PRYX_BASE_URL="http://127.0.0.1:$port/v1" PRYX_TOKEN="$(cat "$work/home/token")" \
+  "$venv/bin/python" "$root/scripts/openai_sdk.py" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "--- pryx serve log (last 40 lines)" >&2
+  tail -40 "$work/home/logs/core.log" >&2 || true
+fi
+exit "$status"

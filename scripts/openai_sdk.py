@@ -1,0 +1,132 @@
+"""Checks the official `openai` SDK against Pryx's OpenAI-compatible API (run by openai-sdk.sh).
+
+PRYX_BASE_URL is the gateway's `/v1` URL and PRYX_TOKEN its API token. Prints one line per
+check and a summary; exits 1 when any check fails.
+"""
+
+import os
+import sys
+
+import openai
+
+BASE = os.environ["PRYX_BASE_URL"]
+TOKEN = os.environ["PRYX_TOKEN"]
+client = openai.OpenAI(base_url=BASE, api_key=TOKEN, max_retries=0, timeout=30)
+results = []
+
+
+def check(name):
+    def wrap(fn):
+        try:
+            fn()
+            results.append((name, None))
+            print(f"ok    {name}")
+        except Exception as e:  # noqa: BLE001 - every failure is reported, then counted
+            results.append((name, e))
+            print(f"FAIL  {name}: {type(e).__name__}: {e}")
+        return fn
+
+    return wrap
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+@check("models lists the agents")
+def _models():
+    ids = [m.id for m in client.models.list()]
+    expect("pryx:main" in ids, f"pryx:main missing from {ids}")
+
+
+@check("a chat completion")
+def _complete():
+    raw = client.chat.completions.with_raw_response.create(
+        model="pryx:main", messages=[{"role": "user", "content": "hello"}]
+    )
+    expect(raw.headers.get("x-pryx-session"), "no x-pryx-session header")
+    c = raw.parse()
+    expect(c.object == "chat.completion", c.object)
+    expect(c.choices[0].message.content == "Hello from Pryx.", c.choices[0].message.content)
+    expect(c.choices[0].finish_reason == "stop", c.choices[0].finish_reason)
+    expect(c.usage.prompt_tokens == 12 and c.usage.completion_tokens == 4, c.usage)
+    expect(c.usage.total_tokens == 16, c.usage)
+
+
+@check("a stream with usage")
+def _stream():
+    chunks = list(
+        client.chat.completions.create(
+            model="pryx:main",
+            messages=[{"role": "user", "content": "stream please"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    expect(text == "A streamed answer.", repr(text))
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
+    expect(finishes[-1] == "stop", finishes)
+    last = chunks[-1]
+    expect(last.choices == [] and last.usage is not None, last)
+    expect(last.usage.prompt_tokens == 9 and last.usage.total_tokens == 12, last.usage)
+
+
+@check("two requests continue one session")
+def _continue():
+    history = [{"role": "user", "content": "first"}]
+    raw = client.chat.completions.with_raw_response.create(model="pryx", messages=history)
+    session = raw.headers.get("x-pryx-session")
+    first = raw.parse().choices[0].message.content
+    expect(first == "First turn.", first)
+    history += [{"role": "assistant", "content": first}, {"role": "user", "content": "second"}]
+    raw = client.chat.completions.with_raw_response.create(
+        model="pryx:main", messages=history, extra_headers={"x-pryx-session": session}
+    )
+    expect(raw.headers.get("x-pryx-session") == session, "another session answered")
+    second = raw.parse().choices[0].message.content
+    expect(second == "Second turn.", second)
+    history[1]["content"] = "something else"
+    try:
+        client.chat.completions.create(
+            model="pryx:main", messages=history, extra_headers={"x-pryx-session": session}
+        )
+        raise AssertionError("a diverging history was accepted")
+    except openai.ConflictError as e:
+        expect(e.code == "history_mismatch", e.code)
+
+
+@check("an unknown model is NotFoundError")
+def _unknown_model():
+    try:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
+        raise AssertionError("accepted")
+    except openai.NotFoundError as e:
+        expect(e.code == "model_not_found", e.code)
+
+
+@check("an unsupported parameter is BadRequestError naming it")
+def _unsupported():
+    try:
+        client.chat.completions.create(
+            model="pryx:main", messages=[{"role": "user", "content": "x"}], n=2
+        )
+        raise AssertionError("accepted")
+    except openai.BadRequestError as e:
+        expect(e.param == "n", e.param)
+
+
+@check("a wrong key is AuthenticationError")
+def _bad_key():
+    bad = openai.OpenAI(base_url=BASE, api_key="wrong", max_retries=0, timeout=30)
+    try:
+        bad.models.list()
+        raise AssertionError("accepted")
+    except openai.AuthenticationError:
+        pass
+
+
+failed = [n for n, e in results if e is not None]
+print(f"openai SDK {openai.__version__}: {len(results) - len(failed)}/{len(results)} checks passed")
+sys.exit(1 if failed else 0)
