@@ -3,8 +3,9 @@
 //! authority), an Origin must be the gateway's own (no cross-site requests or WebSockets), and
 //! every API call but the health probes and the OpenAPI document carries the bearer token or,
 //! from a signed-in dashboard browser, its cookie (plus the CSRF token when it changes
-//! something); the OpenAI-compatible `/v1` takes the bearer token only. The token is never accepted in a URL. Failed authentication is logged and, past a
-//! threshold per client address, answered with 429.
+//! something); the OpenAI-compatible `/v1` takes the bearer token only. The token is never
+//! accepted in a URL. Failed authentication is logged and, past a threshold per client address,
+//! answered with 429.
 
 use crate::error::{ApiError, REQUEST, RequestIds};
 use crate::state::AppState;
