@@ -3,7 +3,7 @@
 #
 # Creates a venv under target/ (pip install openai), builds pryx and the scripted LLM, starts
 # `pryx serve` on a temporary PRYX_HOME whose model is the scripted LLM, runs scripts/openai_sdk.py
-# with the API token, and stops both servers by pid. Fails when any check fails.
+# with the API token (and the pryx binary and PRYX_HOME, to make API keys), and stops both servers by pid. Fails when any check fails.
 #
 # Usage: scripts/openai-sdk.sh
 set -euo pipefail
@@ -37,7 +37,8 @@ cat >"$work/script.json" <<'EOF'
 [{"text": "Hello from Pryx.", "usage": {"input_tokens": 12, "output_tokens": 4}},
  {"text": "A streamed answer.", "usage": {"input_tokens": 9, "output_tokens": 3}},
  {"text": "First turn.", "usage": {"input_tokens": 5, "output_tokens": 2}},
- {"text": "Second turn.", "usage": {"input_tokens": 8, "output_tokens": 2}}]
+ {"text": "Second turn.", "usage": {"input_tokens": 8, "output_tokens": 2}},
+ {"text": "Answered for a key.", "usage": {"input_tokens": 3, "output_tokens": 2}}]
 EOF
 "$llm_bin" "$work/script.json" >"$work/llm.port" 2>"$work/llm.err" &
 llm_pid=$!
@@ -57,6 +58,7 @@ port="$(head -1 "$work/core.port")"
 
 status=0
 PRYX_BASE_URL="http://127.0.0.1:$port/v1" PRYX_TOKEN="$(cat "$work/home/token")" \
+  PRYX_BIN="$pryx" PRYX_HOME="$work/home" PRYX_SECRET_BACKEND=file \
   "$venv/bin/python" "$root/scripts/openai_sdk.py" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- pryx serve log (last 40 lines)" >&2

@@ -1,10 +1,13 @@
 """Checks the official `openai` SDK against Pryx's OpenAI-compatible API (run by openai-sdk.sh).
 
-PRYX_BASE_URL is the gateway's `/v1` URL and PRYX_TOKEN its API token. Prints one line per
+PRYX_BASE_URL is the gateway's `/v1` URL and PRYX_TOKEN its API token; PRYX_BIN and PRYX_HOME
+run `pryx api-keys` against the same data dir. Prints one line per
 check and a summary; exits 1 when any check fails.
 """
 
+import json
 import os
+import subprocess
 import sys
 
 import openai
@@ -123,6 +126,33 @@ def _bad_key():
     try:
         bad.models.list()
         raise AssertionError("accepted")
+    except openai.AuthenticationError:
+        pass
+
+
+def pryx(*args):
+    out = subprocess.run([os.environ["PRYX_BIN"], *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+@check("a key from `pryx api-keys create` works, and is AuthenticationError once revoked")
+def _api_key():
+    made = pryx("api-keys", "create", "--name", "sdk-check", "--json")
+    secret = made["secret"]
+    expect(secret.startswith("pryx-sk-"), secret)
+    keyed = openai.OpenAI(base_url=BASE, api_key=secret, max_retries=0, timeout=30)
+    expect([m.id for m in keyed.models.list()] == ["pryx:main"], "models")
+    answer = keyed.chat.completions.create(
+        model="pryx:main", messages=[{"role": "user", "content": "with a key"}]
+    )
+    expect(answer.choices[0].message.content == "Answered for a key.", answer)
+    listed = pryx("api-keys", "list", "--json")["keys"]
+    expect(listed[0]["id"] == made["key"]["id"] and listed[0]["last_used_at"], listed)
+    expect(secret not in json.dumps(listed), "the list shows the key")
+    pryx("api-keys", "revoke", made["key"]["id"], "--json")
+    try:
+        keyed.models.list()
+        raise AssertionError("a revoked key was accepted")
     except openai.AuthenticationError:
         pass
 

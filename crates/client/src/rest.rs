@@ -1,6 +1,7 @@
 //! [`Client`] and one typed method per REST endpoint of `/api/v1`. The endpoints that configure
 //! a running core (providers, models, agents, a session's settings) are in [`setup`].
 
+mod api_keys;
 mod setup;
 
 use crate::error::ClientError;

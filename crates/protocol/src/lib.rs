@@ -22,6 +22,7 @@ mod tool;
 pub use tool::ToolKind;
 pub mod api;
 mod api_grants;
+mod api_keys;
 mod api_setup;
 mod api_web;
 pub mod safe_text;

@@ -3,9 +3,10 @@
 //! authority), an Origin must be the gateway's own (no cross-site requests or WebSockets), and
 //! every API call but the health probes and the OpenAPI document carries the bearer token or,
 //! from a signed-in dashboard browser, its cookie (plus the CSRF token when it changes
-//! something); the OpenAI-compatible `/v1` takes the bearer token only. The token is never
-//! accepted in a URL. Failed authentication is logged and, past a threshold per client address,
-//! answered with 429.
+//! something); the OpenAI-compatible `/v1` takes the bearer token or a per-client API key
+//! (`pryx-sk-…`, never accepted under `/api/`). The token is never accepted in a URL. Failed
+//! authentication (wrong or revoked keys included) is logged and, past a threshold per client
+//! address, answered with 429.
 
 use crate::error::{ApiError, REQUEST, RequestIds};
 use crate::state::AppState;
@@ -28,6 +29,12 @@ const PUBLIC: [&str; 3] = [
 const WS_PATH: &str = "/api/v1/ws";
 /// Mints browser login links: the bearer token only, never a browser's cookie.
 pub const LOGIN_LINK_PATH: &str = "/api/v1/web/login";
+/// Manages API keys: the bearer token only, never a browser's cookie (nor a key).
+pub const API_KEYS_PATH: &str = "/api/v1/api-keys";
+
+/// The API key a `/v1` request authenticated with; absent when it carried the gateway token.
+#[derive(Debug, Clone)]
+pub struct ClientKey(pub Arc<pryx_store::ApiKey>);
 
 /// What the guard accepts.
 pub struct Guard {
@@ -131,7 +138,7 @@ pub async fn request_ids(req: Request, next: Next) -> Response {
 pub async fn check(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let guard = &state.guard;
@@ -183,7 +190,8 @@ pub async fn check(
             "cross-origin requests are refused; only the gateway's own pages may call it",
         );
     }
-    let path = req.uri().path();
+    let path = req.uri().path().to_string();
+    let path = path.as_str();
     if PUBLIC.contains(&path) {
         return next.run(req).await;
     }
@@ -196,6 +204,7 @@ pub async fn check(
     }
     let Some(given) = bearer(headers) else {
         if path != LOGIN_LINK_PATH
+            && !is_api_keys_path(path)
             && !openai
             && let Some(browser) = state.web.browser(headers)
         {
@@ -208,6 +217,31 @@ pub async fn check(
     };
     if guard.token_ok(&given) {
         return next.run(req).await;
+    }
+    let mut wrong = "the bearer token is wrong; read it from the data dir's `token` file";
+    if given.starts_with(pryx_store::API_KEY_PREFIX) {
+        wrong = "API keys are accepted on the OpenAI-compatible /v1 only; /api/v1 takes the token from the data dir's `token` file";
+        if openai {
+            let store = state.core.store().clone();
+            let found = tokio::task::spawn_blocking(move || store.use_api_key(&given)).await;
+            match found {
+                Ok(Ok(Some(key))) if !key.is_revoked() => {
+                    req.extensions_mut().insert(ClientKey(Arc::new(key)));
+                    return next.run(req).await;
+                }
+                Ok(Ok(Some(_))) => {
+                    wrong = "this API key was revoked; make a new one with `pryx api-keys create`"
+                }
+                Ok(Ok(None)) => {
+                    wrong = "the API key is wrong; list the valid ones with `pryx api-keys list` or make one with `pryx api-keys create`"
+                }
+                Ok(Err(e)) => return crate::ApiError::from(e).into_response(),
+                Err(e) => {
+                    return crate::ApiError::internal(format!("checking the API key failed: {e}"))
+                        .into_response();
+                }
+            }
+        }
     }
     // A wrong token is a guess: counted per address, logged until the limit, then refused with
     // 429 for the rest of the window. The right token always passes, so a flood of guesses
@@ -223,8 +257,12 @@ pub async fn check(
             "too many failed authentications from this address; wait a minute and use the token from the data dir's `token` file",
         );
     }
-    tracing::warn!(peer = %peer, %path, failures, "authentication failed: wrong token");
-    unauthorized("the bearer token is wrong; read it from the data dir's `token` file")
+    tracing::warn!(peer = %peer, %path, failures, "authentication failed: wrong token or API key");
+    unauthorized(wrong)
+}
+
+fn is_api_keys_path(path: &str) -> bool {
+    path == API_KEYS_PATH || path.starts_with("/api/v1/api-keys/")
 }
 
 fn unauthorized(message: &str) -> Response {

@@ -93,6 +93,8 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::approvals::decide))
         .routes(routes!(routes::approvals::grants))
         .routes(routes!(routes::approvals::revoke))
+        .routes(routes!(routes::api_keys::list, routes::api_keys::create))
+        .routes(routes!(routes::api_keys::revoke))
         .routes(routes!(routes::system::live))
         .routes(routes!(routes::system::ready))
         .routes(routes!(routes::system::diagnostics))

@@ -371,3 +371,26 @@ async fn a_revoked_browser_is_signed_out() {
     assert_eq!(res.headers().get(LOCATION).unwrap(), "/");
     assert_eq!(page(&rig, &cookie, "/settings").await.0, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_browser_cannot_manage_api_keys() {
+    let rig = Rig::start().await;
+    let (cookie, csrf) = sign_in(&rig).await;
+    let list = browser()
+        .get(rig.url("/api-keys"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::UNAUTHORIZED);
+    let create = browser()
+        .post(rig.url("/api-keys"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"name": "from a page"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status(), StatusCode::UNAUTHORIZED);
+    assert!(rig.core.store().list_api_keys().unwrap().is_empty());
+}

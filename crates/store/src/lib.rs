@@ -4,6 +4,7 @@
 //! [`Store`] is `Clone + Send + Sync` and its methods are synchronous; async code calls them
 //! through `spawn_blocking`. Timestamps are RFC 3339 UTC strings; ids are UUID v7 strings.
 
+mod api_keys;
 mod audit;
 mod error;
 mod events;
@@ -21,6 +22,7 @@ mod util;
 mod workspaces;
 mod writable;
 
+pub use api_keys::{API_KEY_PREFIX, ApiKey, NewApiKey};
 pub use audit::{
     AuditEntry, AuditKey, AuditKeyState, AuditKeyStatus, AuditProblem, AuditRecord, AuditReport,
     AuditSeal, GENESIS_HASH,

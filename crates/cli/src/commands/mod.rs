@@ -1,6 +1,7 @@
 //! One module per top-level subcommand.
 
 pub mod agents;
+pub mod api_keys;
 pub mod approvals;
 pub mod audit;
 pub mod config;

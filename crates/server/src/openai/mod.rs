@@ -11,12 +11,13 @@ pub use error::{is_openai_path, reshape};
 
 use crate::error::blocking;
 use crate::extract::ApiJson;
+use crate::guard::ClientKey;
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Json};
 use error::OpenAiError;
 use pryx_core::{BusEvent, Core, SessionRequest, StartedTurn};
 use pryx_protocol::openai::{
@@ -24,6 +25,7 @@ use pryx_protocol::openai::{
     ModelList, Usage,
 };
 use pryx_protocol::{EventPayload, TurnEnd};
+use pryx_store::ApiKey;
 use std::sync::Arc;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
@@ -47,9 +49,28 @@ fn model_id(agent: &str) -> String {
     format!("pryx:{agent}")
 }
 
-async fn models(State(st): State<Arc<AppState>>) -> Result<Json<ModelList>, OpenAiError> {
+/// The key a request came with, if any (the gateway token has none).
+type Caller = Option<Arc<ApiKey>>;
+
+fn caller(key: Option<Extension<ClientKey>>) -> Caller {
+    key.map(|Extension(ClientKey(k))| k)
+}
+
+async fn models(
+    State(st): State<Arc<AppState>>,
+    key: Option<Extension<ClientKey>>,
+) -> Result<Json<ModelList>, OpenAiError> {
     let core = st.core.clone();
-    let ids = blocking(move || Ok(core.profiles().into_iter().map(|p| p.id).collect())).await?;
+    let key = caller(key);
+    let ids = blocking(move || {
+        Ok(core
+            .profiles()
+            .into_iter()
+            .map(|p| p.id)
+            .filter(|id| key.as_ref().is_none_or(|k| k.allows(id)))
+            .collect())
+    })
+    .await?;
     let created = now_secs().saturating_sub(st.core.uptime().as_secs());
     Ok(Json(list_of(ids, created)))
 }
@@ -81,6 +102,7 @@ struct Prepared {
 
 async fn chat(
     State(st): State<Arc<AppState>>,
+    key: Option<Extension<ClientKey>>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<ChatRequest>,
 ) -> Response {
@@ -98,7 +120,7 @@ async fn chat(
         Some(Ok(s)) => Some(s),
         None => None,
     };
-    match run(st, req, session).await {
+    match run(st, req, session, caller(key)).await {
         Ok(r) => r,
         Err((e, sid)) => with_session(e.into_response(), sid.as_deref()),
     }
@@ -117,14 +139,17 @@ async fn run(
     st: Arc<AppState>,
     req: ChatRequest,
     session: Option<String>,
+    key: Caller,
 ) -> Result<Response, Failed> {
     let fail = |e: OpenAiError| (e, None);
     request::check_params(&req).map_err(fail)?;
     let said = request::read_messages(&req.messages).map_err(fail)?;
-    let agent = known_agent(&st.core, &req.model).await.map_err(fail)?;
+    let agent = known_agent(&st.core, &req.model, key.as_deref())
+        .await
+        .map_err(fail)?;
     let model = model_id(&agent);
     let core = st.core.clone();
-    let (prepared, prompt) = blocking(move || Ok(prepare(&core, &agent, session, &said)))
+    let (prepared, prompt) = blocking(move || Ok(prepare(&core, &agent, session, &said, key)))
         .await
         .map_err(|e| fail(e.into()))?
         .map_err(fail)?;
@@ -192,8 +217,12 @@ async fn run(
     Ok(with_session(Json(body).into_response(), Some(&sid)))
 }
 
-/// The agent the request's `model` names, if this core has it.
-async fn known_agent(core: &Core, model: &str) -> Result<String, OpenAiError> {
+/// The agent the request's `model` names, if this core has it and the caller's key may use it.
+async fn known_agent(
+    core: &Core,
+    model: &str,
+    key: Option<&ApiKey>,
+) -> Result<String, OpenAiError> {
     let not_found = || {
         OpenAiError::new(
             StatusCode::NOT_FOUND,
@@ -205,6 +234,18 @@ async fn known_agent(core: &Core, model: &str) -> Result<String, OpenAiError> {
         .with_code("model_not_found")
     };
     let agent = request::agent_of(model).ok_or_else(not_found)?.to_string();
+    if let Some(k) = key.filter(|k| !k.allows(&agent)) {
+        let allowed: Vec<String> = k.agents.iter().map(|a| model_id(a)).collect();
+        return Err(OpenAiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this API key may not use the model `{model}`; it may use {}",
+                allowed.join(", ")
+            ),
+        )
+        .with_param("model")
+        .with_code("model_not_allowed"));
+    }
     let core = core.clone();
     let ids: Vec<String> =
         blocking(move || Ok(core.profiles().into_iter().map(|p| p.id).collect())).await?;
@@ -221,6 +262,7 @@ fn prepare(
     agent: &str,
     session: Option<String>,
     said: &[request::Said],
+    key: Caller,
 ) -> Result<(Prepared, String), OpenAiError> {
     let store = core.store();
     let Some(sid) = session else {
@@ -238,6 +280,12 @@ fn prepare(
             agent: Some(agent.to_string()),
             ..SessionRequest::default()
         })?;
+        if let Some(k) = &key
+            && let Err(e) = store.set_session_api_key(&s.id, &k.id)
+        {
+            let _ = core.delete_session(&s.id);
+            return Err(pryx_core::CoreError::from(e).into());
+        }
         let prepared = Prepared {
             session_id: s.id,
             stored_before: 0,
@@ -246,18 +294,27 @@ fn prepare(
         };
         return Ok((prepared, prompt));
     };
+    let not_found = || {
+        OpenAiError::new(
+            StatusCode::NOT_FOUND,
+            format!("session {sid} not found; leave out `{SESSION_HEADER}` to start a new session"),
+        )
+        .with_code("session_not_found")
+    };
     let s = store
         .get_session(&sid)
         .map_err(pryx_core::CoreError::from)?
-        .ok_or_else(|| {
-            OpenAiError::new(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "session {sid} not found; leave out `{SESSION_HEADER}` to start a new session"
-                ),
-            )
-            .with_code("session_not_found")
-        })?;
+        .ok_or_else(not_found)?;
+    // A key continues only the sessions it started: another client's conversation is not
+    // there for it (the same answer as an unknown id). The gateway token continues any.
+    if let Some(k) = &key {
+        let owner = store
+            .session_api_key(&sid)
+            .map_err(pryx_core::CoreError::from)?;
+        if owner.as_deref() != Some(k.id.as_str()) {
+            return Err(not_found());
+        }
+    }
     let owner = s
         .agent
         .clone()

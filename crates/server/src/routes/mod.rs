@@ -1,6 +1,7 @@
 //! REST handlers of `/api/v1`, one module per resource.
 
 pub mod agents;
+pub mod api_keys;
 pub mod approvals;
 pub mod model;
 pub mod policy;
