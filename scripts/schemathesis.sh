@@ -48,8 +48,10 @@ cat >"$work/home/config.json" <<EOF
 {"providers": {"mock": {"kind": "openai-compatible", "base_url": "http://127.0.0.1:$llm_port/v1", "catalog_id": "openai"}},
  "defaults": {"model": "mock/gpt-4o"}}
 EOF
+# The invalid-auth probes of every operation must each get 401, not the 429 that protects a real
+# gateway from guessing.
 PRYX_HOME="$work/home" PRYX_SECRET_BACKEND=file "$pryx" serve --announce --workspace "$work/ws" \
-  --log-to file >"$work/core.port" 2>"$work/core.err" &
+  --auth-failures-per-minute 100000 --log-to file >"$work/core.port" 2>"$work/core.err" &
 core_pid=$!
 for _ in $(seq 200); do [ -s "$work/core.port" ] && break; sleep 0.05; done
 port="$(head -1 "$work/core.port")"

@@ -40,6 +40,14 @@ pub struct ApiKeyList {
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyCreate {
     /// Who it is for; 1–64 characters, no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[^\\u0000-\\u001f\\u007f]+$"
+        )
+    )]
     pub name: String,
     /// The agents it may use (ids as `GET /agents` lists them); empty or absent: every agent.
     #[serde(default)]

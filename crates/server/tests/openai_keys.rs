@@ -165,7 +165,7 @@ async fn a_scoped_key_uses_only_its_agents() {
     let (status, body) = rig
         .post("/api-keys", json!({"name": "x", "agents": ["nobody"]}))
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 404, "{body}");
     let (_, secret) = create_key(&rig, "coder-only", &["coder"]).await;
 
     let (status, list) = models(&rig, &secret).await;

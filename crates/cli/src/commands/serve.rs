@@ -49,6 +49,10 @@ pub struct Args {
     /// Further host names clients use to reach a remote core (checked against the Host header).
     #[arg(long = "allow-host", value_name = "NAME")]
     allow_hosts: Vec<String>,
+    /// Failed authentications one client address may make per minute before it gets 429 for
+    /// the rest of that minute (the right token always passes).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    auth_failures_per_minute: u32,
     /// Print the port as the first line on stdout once listening (for a supervising parent).
     #[arg(long)]
     announce: bool,
@@ -156,6 +160,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
     let mut server_config = ServerConfig::new(token);
     server_config.extra_hosts = args.allow_hosts.clone();
+    server_config.auth_failures_per_minute = args.auth_failures_per_minute;
     server_config.keychain = keychain_status(&dir);
     let server = Server::start(core.clone(), listener, server_config)?;
     let addr = server.local_addr();

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pryx_protocol::api::{ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRevoked};
-use pryx_protocol::{ErrorCode, ErrorEnvelope, Surface};
+use pryx_protocol::{ErrorEnvelope, Surface};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -41,7 +41,9 @@ pub async fn list(State(st): State<Arc<AppState>>) -> Result<Json<ApiKeyList>, A
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", params(SurfaceQuery),
     request_body = ApiKeyCreate,
     responses((status = 201, body = ApiKeyCreated), (status = 400, body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope)))]
+        (status = 401, body = ErrorEnvelope),
+        (status = 404, description = "an agent it names does not exist", body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope)))]
 pub async fn create(
     State(st): State<Arc<AppState>>,
     ApiQuery(q): ApiQuery<SurfaceQuery>,
@@ -55,14 +57,10 @@ pub async fn create(
             .iter()
             .find(|a| !known.contains(&a.trim().to_string()))
         {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::ValidationFailed,
-                format!(
-                    "there is no agent `{a}`; the agents are {} (GET /api/v1/agents)",
-                    known.join(", ")
-                ),
-            ));
+            return Err(ApiError::not_found(format!(
+                "there is no agent `{a}`; the agents are {} (GET /api/v1/agents)",
+                known.join(", ")
+            )));
         }
         let new = pryx_store::NewApiKey {
             name: body.name,
@@ -81,8 +79,8 @@ pub async fn create(
 /// Revokes an API key: `/v1` refuses it from now on. Audited as `api_key.revoked`.
 #[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys",
     params(("id" = String, Path, description = "API key id"), SurfaceQuery),
-    responses((status = 200, body = ApiKeyRevoked), (status = 401, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = ApiKeyRevoked), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke(
     State(st): State<Arc<AppState>>,
     ApiPath(id): ApiPath<String>,
