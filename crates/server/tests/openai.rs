@@ -10,26 +10,9 @@ use pryx_protocol::EventKind;
 use pryx_testkit::ScriptedUsage;
 use serde_json::{Value, json};
 
-fn v1(rig: &Rig, path: &str) -> String {
-    format!("http://127.0.0.1:{}/v1{path}", rig.port)
-}
-
 /// A chat request with the token; returns status, the session header and the body.
 async fn chat(rig: &Rig, body: Value, session: Option<&str>) -> (u16, Option<String>, String) {
-    let mut req = rig
-        .http
-        .post(v1(rig, "/chat/completions"))
-        .bearer_auth(TOKEN)
-        .json(&body);
-    if let Some(s) = session {
-        req = req.header("x-pryx-session", s);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let sid = res
-        .headers()
-        .get("x-pryx-session")
-        .map(|v| v.to_str().unwrap().to_string());
+    let (status, sid, res) = rig.openai_chat(TOKEN, &body, session).await;
     (status, sid, res.text().await.unwrap())
 }
 
@@ -75,7 +58,7 @@ async fn agents_are_listed_as_models() {
     let rig = Rig::start().await;
     let (status, body) = status_json(
         rig.http
-            .get(v1(&rig, "/models"))
+            .get(rig.v1("/models"))
             .bearer_auth(TOKEN)
             .send()
             .await
@@ -354,7 +337,7 @@ async fn unknown_models_and_unsupported_parameters_are_named() {
     // Bodies are read strictly: a key given twice is refused, in OpenAI's shape.
     let res = rig
         .http
-        .post(v1(&rig, "/chat/completions"))
+        .post(rig.v1("/chat/completions"))
         .bearer_auth(TOKEN)
         .header("content-type", "application/json")
         .body(r#"{"model": "pryx:main", "model": "gpt-4o", "messages": []}"#)
@@ -382,7 +365,7 @@ async fn unknown_models_and_unsupported_parameters_are_named() {
 async fn only_the_bearer_token_is_accepted() {
     let rig = Rig::start().await;
     let body = json!({"model": "pryx:main", "messages": [user("hi")]});
-    let url = v1(&rig, "/chat/completions");
+    let url = rig.v1("/chat/completions");
     let (status, err) = status_json(rig.http.post(&url).json(&body).send().await.unwrap()).await;
     assert_eq!(status, 401, "{err}");
     assert_openai_error(&err, "authentication_error");
@@ -399,7 +382,7 @@ async fn only_the_bearer_token_is_accepted() {
     assert_eq!(status, 401, "{err}");
     assert_openai_error(&err, "authentication_error");
     assert_eq!(err["error"]["code"], "invalid_api_key");
-    let (status, err) = status_json(rig.http.get(v1(&rig, "/models")).send().await.unwrap()).await;
+    let (status, err) = status_json(rig.http.get(rig.v1("/models")).send().await.unwrap()).await;
     assert_eq!(status, 401, "{err}");
 
     // A dashboard browser's cookie (and CSRF token) opens the API, never /v1.
@@ -424,7 +407,7 @@ async fn only_the_bearer_token_is_accepted() {
     assert_eq!(ok.status().as_u16(), 200, "the cookie works on the API");
     let (status, err) = status_json(
         browser
-            .get(v1(&rig, "/models"))
+            .get(rig.v1("/models"))
             .header("cookie", &pair)
             .send()
             .await
@@ -437,7 +420,7 @@ async fn only_the_bearer_token_is_accepted() {
     // Unknown /v1 paths are API errors, not dashboard pages.
     let (status, err) = status_json(
         rig.http
-            .get(v1(&rig, "/nothing"))
+            .get(rig.v1("/nothing"))
             .bearer_auth(TOKEN)
             .send()
             .await

@@ -10,30 +10,13 @@ use pryx_protocol::EventKind;
 use pryx_store::ToolCallStatus;
 use serde_json::{Value, json};
 
-fn v1(rig: &Rig, path: &str) -> String {
-    format!("http://127.0.0.1:{}/v1{path}", rig.port)
-}
-
 async fn chat(
     rig: &Rig,
     auth: &str,
     body: Value,
     session: Option<&str>,
 ) -> (u16, Option<String>, String) {
-    let mut req = rig
-        .http
-        .post(v1(rig, "/chat/completions"))
-        .bearer_auth(auth)
-        .json(&body);
-    if let Some(s) = session {
-        req = req.header("x-pryx-session", s);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let sid = res
-        .headers()
-        .get("x-pryx-session")
-        .map(|v| v.to_str().unwrap().to_string());
+    let (status, sid, res) = rig.openai_chat(auth, &body, session).await;
     (status, sid, res.text().await.unwrap())
 }
 

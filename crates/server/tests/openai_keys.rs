@@ -8,10 +8,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-fn v1(rig: &Rig, path: &str) -> String {
-    format!("http://127.0.0.1:{}/v1{path}", rig.port)
-}
-
 /// Adds agent `coder` to the data dir's config, which the core re-reads.
 fn add_coder(rig: &Rig) {
     let path = rig.home().join("config.json");
@@ -41,19 +37,8 @@ async fn chat(
     text: &str,
     session: Option<&str>,
 ) -> (u16, Option<String>, Value) {
-    let mut req = rig
-        .http
-        .post(v1(rig, "/chat/completions"))
-        .bearer_auth(auth)
-        .json(&json!({"model": model, "messages": [{"role": "user", "content": text}]}));
-    if let Some(s) = session {
-        req = req.header("x-pryx-session", s);
-    }
-    let res = req.send().await.unwrap();
-    let sid = res
-        .headers()
-        .get("x-pryx-session")
-        .map(|v| v.to_str().unwrap().to_string());
+    let body = json!({"model": model, "messages": [{"role": "user", "content": text}]});
+    let (_, sid, res) = rig.openai_chat(auth, &body, session).await;
     let (status, body) = status_json(res).await;
     (status, sid, body)
 }
@@ -61,7 +46,7 @@ async fn chat(
 async fn models(rig: &Rig, auth: &str) -> (u16, Value) {
     status_json(
         rig.http
-            .get(v1(rig, "/models"))
+            .get(rig.v1("/models"))
             .bearer_auth(auth)
             .send()
             .await

@@ -107,6 +107,35 @@ impl Rig {
         status_json(req.send().await.unwrap()).await
     }
 
+    /// A URL of the OpenAI-compatible `/v1`.
+    pub fn v1(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/v1{path}", self.port)
+    }
+
+    /// `POST /v1/chat/completions` with `auth` as the bearer and, when given, the session to
+    /// continue; returns the status, the `x-pryx-session` answer header and the raw answer.
+    pub async fn openai_chat(
+        &self,
+        auth: &str,
+        body: &Value,
+        session: Option<&str>,
+    ) -> (u16, Option<String>, reqwest::Response) {
+        let mut req = self
+            .http
+            .post(self.v1("/chat/completions"))
+            .bearer_auth(auth)
+            .json(body);
+        if let Some(s) = session {
+            req = req.header("x-pryx-session", s);
+        }
+        let res = req.send().await.unwrap();
+        let sid = res
+            .headers()
+            .get("x-pryx-session")
+            .map(|v| v.to_str().unwrap().to_string());
+        (res.status().as_u16(), sid, res)
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
