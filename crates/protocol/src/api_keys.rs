@@ -45,7 +45,7 @@ pub struct ApiKeyCreate {
         schema(
             min_length = 1,
             max_length = 64,
-            pattern = "^[^\\u0000-\\u001f\\u007f]+$"
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
         )
     )]
     pub name: String,
