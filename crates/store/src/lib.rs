@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod audit;
+mod channels;
 mod error;
 mod events;
 mod explore;
@@ -27,6 +28,7 @@ pub use audit::{
     AuditEntry, AuditKey, AuditKeyState, AuditKeyStatus, AuditProblem, AuditRecord, AuditReport,
     AuditSeal, GENESIS_HASH,
 };
+pub use channels::{OpenUpdate, Outbound, OutboxCounts, PairedSender, UpdateState, now_ms};
 pub use error::{Result, StoreError};
 pub use explore::{ExploreFacets, ExplorePage, ExploreQuery, ExploreRow, ExploreSort};
 pub use grants::{ApprovalGrant, GrantQuery, GrantScope, NewGrant};

@@ -1,12 +1,14 @@
 //! `config.json`: typed settings, strict validation that names the key and the fix, and
 //! key-path access for the CLI.
 
+mod channels;
 mod document;
 pub(crate) mod path;
 pub(crate) mod schema;
 pub(crate) mod secret_like;
 mod types;
 
+pub use channels::*;
 pub use document::Edit;
 pub use schema::{POLICY_PRESETS, PROVIDER_KINDS, Problem, is_name};
 pub use secret_like::looks_like_secret;

@@ -82,24 +82,24 @@ pub struct Field {
     pub required: bool,
 }
 
-fn f(name: &'static str, node: Node) -> Field {
+pub(crate) fn f(name: &'static str, node: Node) -> Field {
     Field {
         name,
         node,
         required: false,
     }
 }
-fn req(name: &'static str, node: Node) -> Field {
+pub(crate) fn req(name: &'static str, node: Node) -> Field {
     Field {
         name,
         node,
         required: true,
     }
 }
-fn s(rule: Str) -> Node {
+pub(crate) fn s(rule: Str) -> Node {
     Node::Str(rule)
 }
-fn opt(node: Node) -> Node {
+pub(crate) fn opt(node: Node) -> Node {
     Node::Nullable(Box::new(node))
 }
 fn map(keys: Str, value: Node) -> Node {
@@ -270,6 +270,7 @@ pub fn root() -> Node {
                 ]),
             ),
         ),
+        f("channels", map(Str::Name, super::channels::schema())),
         f(
             "revision",
             Node::Int {

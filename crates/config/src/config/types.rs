@@ -31,6 +31,8 @@ pub struct Config {
     /// Named agent profiles keyed by id. `main` exists without an entry (the defaults); an entry
     /// named `main` overrides them.
     pub agents: BTreeMap<String, AgentProfile>,
+    /// Chat channels and inbound webhooks keyed by channel id.
+    pub channels: BTreeMap<String, super::Channel>,
     /// Bumped by every write through [`Config::edit`]; a write based on an older revision is
     /// refused instead of overwriting a change made elsewhere.
     pub revision: u64,
@@ -53,6 +55,7 @@ impl Default for Config {
             models: Models::default(),
             agent: Agent::default(),
             agents: BTreeMap::new(),
+            channels: BTreeMap::new(),
             revision: 0,
         }
     }
