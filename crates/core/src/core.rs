@@ -45,7 +45,7 @@ pub struct StartedTurn {
     pub after_version: u64,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     live: Live,
     discovery: crate::providers::Discovery,
     pool: Pool,
@@ -58,12 +58,13 @@ struct Inner {
     started: Instant,
     started_at: String,
     shutting_down: AtomicBool,
+    pub(crate) channels: crate::channels::Channels,
 }
 
 /// The gateway. Cheap to clone; all clones share the same state.
 #[derive(Clone)]
 pub struct Core {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl Core {
@@ -107,6 +108,7 @@ impl Core {
                 started: Instant::now(),
                 started_at: pryx_store::now_ts(),
                 shutting_down: AtomicBool::new(false),
+                channels: Default::default(),
             }),
         })
     }
@@ -542,6 +544,7 @@ impl Core {
     /// finish their bookkeeping, at most `grace`.
     pub async fn shutdown(&self, grace: Duration) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
+        self.stop_channels().await;
         let handles = self.inner.turns.cancel_all();
         let n = handles.len();
         let all = futures_join(handles);

@@ -11,6 +11,11 @@ pub enum CoreError {
         "no standing grant with id {0}; list them with `pryx approvals list` or GET /api/v1/approvals/grants"
     )]
     GrantNotFound(String),
+    #[error("no channel with id {0}; list them with `pryx channels list`")]
+    ChannelNotFound(String),
+    /// A channel's request that did not prove where it came from (wrong secret or signature).
+    #[error("{0}")]
+    Unauthenticated(String),
     #[error("session {0} already has a running turn; wait for turn.completed or cancel it first")]
     SessionBusy(String),
     /// The request is fine but the session's state does not allow it now.
@@ -52,9 +57,11 @@ impl CoreError {
         match self {
             CoreError::SessionNotFound(_)
             | CoreError::TurnNotFound(_)
-            | CoreError::GrantNotFound(_) => ErrorCode::NotFound,
+            | CoreError::GrantNotFound(_)
+            | CoreError::ChannelNotFound(_) => ErrorCode::NotFound,
             CoreError::SessionBusy(_) | CoreError::Conflict(_) => ErrorCode::Conflict,
             CoreError::ShuttingDown => ErrorCode::Internal,
+            CoreError::Unauthenticated(_) => ErrorCode::Unauthorized,
             CoreError::Invalid(_) => ErrorCode::ValidationFailed,
             CoreError::Store(e) => e.code(),
             CoreError::Turn(e) => e.code(),

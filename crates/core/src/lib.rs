@@ -6,6 +6,7 @@
 
 mod agents;
 mod bus;
+mod channels;
 mod core;
 mod error;
 pub mod export;

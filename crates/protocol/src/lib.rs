@@ -21,6 +21,7 @@ pub use event_payload::{
 mod tool;
 pub use tool::ToolKind;
 pub mod api;
+mod api_channels;
 mod api_grants;
 mod api_keys;
 mod api_setup;

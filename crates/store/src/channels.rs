@@ -311,6 +311,18 @@ impl Store {
         })
     }
 
+    /// Where a queued reply went: its chat and, once sent, the other side's message id.
+    pub fn outbound_delivery(&self, id: i64) -> Result<Option<(String, Option<String>)>> {
+        self.with_conn(|c| {
+            Ok(c.query_row(
+                "SELECT chat_id, remote_id FROM channel_outbox WHERE id = ?1 AND state = 'sent'",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+    }
+
     /// How the channel's replies stand.
     pub fn outbox_counts(&self, channel: &str) -> Result<OutboxCounts> {
         self.with_conn(|c| {

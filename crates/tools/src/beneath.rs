@@ -98,6 +98,26 @@ pub(crate) fn create_dirs_beneath(dir: BorrowedFd<'_>, rel: &Path) -> io::Result
     Ok(cur)
 }
 
+/// Writes a new file `name` in the directory `rel` beneath `root` (creating the directories),
+/// never following a link and never replacing a file: files that arrive from outside (a chat's
+/// attachments) land inside the workspace whatever links a tool left there. Returns the path
+/// written, relative to `root`.
+pub fn write_new_beneath(root: &Path, rel: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    use std::io::Write as _;
+    let root_fd = open_root(root)?;
+    let dir = create_dirs_beneath(root_fd.as_fd(), rel)?;
+    let fd = open_beneath(
+        dir.as_fd(),
+        Path::new(name),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
+        Mode::from_raw_mode(0o644),
+    )?;
+    let mut file = std::fs::File::from(fd);
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(rel.join(name))
+}
+
 /// Where an open descriptor really is, from `/proc/self/fd` (Linux). `None` when that cannot be
 /// read (no `/proc`, other systems); the open beneath the handle is then the only guarantee.
 pub(crate) fn real_path(fd: BorrowedFd<'_>) -> Option<PathBuf> {

@@ -227,7 +227,7 @@ impl Bot {
             .map_err(|e| ApiError::Network(e.without_url().to_string()))?;
         let status = res.status().as_u16();
         let body = read_capped(res, MAX_ANSWER_BYTES).await?;
-        let env: Envelope<R> = serde_json::from_slice(&body).map_err(|e| {
+        let env: Envelope<serde_json::Value> = serde_json::from_slice(&body).map_err(|e| {
             if status >= 500 {
                 ApiError::Server {
                     code: status,
@@ -238,9 +238,11 @@ impl Bot {
             }
         })?;
         if env.ok {
-            return env
-                .result
-                .ok_or_else(|| ApiError::Protocol(format!("{method}: `ok` without a `result`")));
+            // Some servers answer an edit with `"result": null` (or none); a caller that
+            // needs a value says so when it cannot read one.
+            let result = env.result.unwrap_or(serde_json::Value::Null);
+            return serde_json::from_value(result)
+                .map_err(|e| ApiError::Protocol(format!("{method}: {e}")));
         }
         let code = env.error_code.unwrap_or(status);
         let description = env.description.unwrap_or_else(|| format!("HTTP {status}"));

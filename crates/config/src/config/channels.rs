@@ -35,6 +35,15 @@ pub enum TelegramMode {
     Webhook,
 }
 
+impl TelegramMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TelegramMode::Polling => "polling",
+            TelegramMode::Webhook => "webhook",
+        }
+    }
+}
+
 /// Who may start a conversation in a private chat.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,6 +55,16 @@ pub enum DmPolicy {
     Allowlist,
     /// Anyone who finds the bot. Doctor warns about it.
     Open,
+}
+
+impl DmPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DmPolicy::Pairing => "pairing",
+            DmPolicy::Allowlist => "allowlist",
+            DmPolicy::Open => "open",
+        }
+    }
 }
 
 /// When the bot answers in a group.

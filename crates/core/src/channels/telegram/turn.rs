@@ -1,0 +1,276 @@
+//! A chat message as a turn of the chat's session: the session is found or made (one per chat,
+//! or per thread), the turn runs with "typing…" shown, and its answer comes back cut to
+//! Telegram's size. The chat commands live here too.
+
+use super::TelegramBridge;
+use super::dispatch::Command;
+use pryx_channels::chunk;
+use pryx_channels::telegram::MAX_MESSAGE_UNITS;
+use pryx_channels::{ChatKind, Inbound, Outgoing};
+use pryx_protocol::{EventPayload, TurnEnd};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+/// The chat's key: the chat, and its thread when it has one.
+fn chat_key(m: &Inbound) -> String {
+    match &m.chat.thread {
+        Some(t) => format!("{}:{t}", m.chat.id),
+        None => m.chat.id.clone(),
+    }
+}
+
+fn title(m: &Inbound) -> String {
+    match m.chat.kind {
+        ChatKind::Private => format!("Telegram: {}", m.sender.display),
+        ChatKind::Group => format!("Telegram: {}", m.chat.title),
+    }
+}
+
+/// The chat's session, made when it has none (or with `fresh`).
+fn session_for(b: &TelegramBridge, m: &Inbound, fresh: bool) -> Result<String, String> {
+    let store = b.store();
+    let key = chat_key(m);
+    if !fresh && let Ok(Some(s)) = store.chat_session(&b.id, &key) {
+        return Ok(s);
+    }
+    let s = b
+        .core
+        .create_session(&crate::SessionRequest {
+            agent: Some(b.cfg.agent_id().to_string()),
+            title: Some(title(m)),
+            ..Default::default()
+        })
+        .map_err(|e| format!("⚠️ Cannot start a conversation: {e}"))?;
+    store
+        .set_chat_session(&b.id, &key, &s.id, &title(m))
+        .map_err(|e| format!("⚠️ Cannot start a conversation: {e}"))?;
+    Ok(s.id)
+}
+
+/// What the model gets: the text as the user wrote it; in a group, who wrote it first (the
+/// label is ours, the text after it is the sender's).
+fn prompt(m: &Inbound) -> String {
+    match m.chat.kind {
+        ChatKind::Private => m.text.clone(),
+        ChatKind::Group => format!(
+            "[Telegram group \"{}\", message from {} (user id {})]\n{}",
+            m.chat.title, m.sender.display, m.sender.id, m.text
+        ),
+    }
+}
+
+/// Answers a chat command; `None` when the text is not one of ours (it goes to the agent).
+pub(super) async fn command(
+    b: &Arc<TelegramBridge>,
+    m: &Inbound,
+    c: &Command<'_>,
+) -> Option<String> {
+    let store = b.store();
+    let session = store.chat_session(&b.id, &chat_key(m)).ok().flatten();
+    Some(match c.name.as_str() {
+        "start" | "help" => format!(
+            "Pryx agent `{}`. Send a message to talk to it.\n/new starts a new conversation\n/status shows this conversation\n/stop stops the running answer\n/approve or /deny answers the oldest pending approval",
+            b.cfg.agent_id()
+        ),
+        "new" => match session_for(b, m, true) {
+            Ok(_) => "New conversation started.".into(),
+            Err(e) => e,
+        },
+        "stop" => match session.and_then(|s| b.core.running_turn(&s)) {
+            Some(turn) => match b.core.cancel_turn(&turn) {
+                Ok(_) => "Stopping.".into(),
+                Err(_) => "Nothing is running.".into(),
+            },
+            None => "Nothing is running.".into(),
+        },
+        "status" => match session.and_then(|s| store.get_session(&s).ok().flatten()) {
+            Some(s) => format!(
+                "Conversation {}\nagent: {}\nmodel: {}\ntokens: {} in / {} out, cost ${:.4}\n{}",
+                s.id,
+                s.agent.as_deref().unwrap_or(pryx_config::MAIN_AGENT),
+                s.model.as_deref().unwrap_or("(chosen at the first turn)"),
+                s.total_tokens_in,
+                s.total_tokens_out,
+                s.total_cost_usd,
+                if b.core.is_busy(&s.id) {
+                    "working on an answer"
+                } else {
+                    "idle"
+                }
+            ),
+            None => "No conversation yet: send a message to start one.".into(),
+        },
+        "approve" | "deny" => super::approvals::by_command(b, m, c.name == "approve"),
+        _ => return None,
+    })
+}
+
+/// Runs the turn for a message; returns the update's note and the replies.
+pub(super) async fn run(b: &Arc<TelegramBridge>, m: &Inbound) -> (String, Vec<(String, Outgoing)>) {
+    let reply = |text: String| Outgoing {
+        reply_to: m.message_id.clone(),
+        thread: m.chat.thread.clone(),
+        ..Outgoing::plain(text)
+    };
+    let chat = m.chat.id.clone();
+    let sid = match session_for(b, m, false) {
+        Ok(s) => s,
+        Err(e) => return ("no session".into(), vec![(chat, reply(e))]),
+    };
+    let mut text = prompt(m);
+    match super::files::receive(b, m, &sid).await {
+        Ok(note) => text.push_str(&note),
+        Err(e) => {
+            return (
+                "attachment refused".into(),
+                vec![(chat, reply(format!("⚠️ {e}")))],
+            );
+        }
+    }
+    let rx = b.core.bus().subscribe();
+    let started = match b.core.start_turn(&sid, &text).await {
+        Ok(s) => s,
+        Err(crate::CoreError::SessionBusy(_)) => {
+            return (
+                "session busy".into(),
+                vec![(chat, reply("This conversation is busy with an answer started elsewhere; send it again when it ends.".into()))],
+            );
+        }
+        Err(e) => {
+            return (
+                "turn refused".into(),
+                vec![(chat, reply(format!("⚠️ {e}")))],
+            );
+        }
+    };
+    let typing = typing(b.clone(), chat.clone());
+    let end = wait_end(b, rx, &started).await;
+    typing.cancel();
+    let Some(end) = end else {
+        // The core is stopping: the update stays open and is answered as interrupted next time.
+        return ("stopped".into(), Vec::new());
+    };
+    let answer = answer_text(b, &started).unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    let note = match &end {
+        TurnEnd::Completed { .. } => "answered",
+        TurnEnd::Cancelled { .. } => {
+            out.push("Stopped.".into());
+            "cancelled"
+        }
+        TurnEnd::StepLimit { .. } => {
+            out.push("(stopped at the step limit)".into());
+            "step limit"
+        }
+        TurnEnd::BudgetExceeded { .. } => {
+            out.push("(stopped: the budget is spent)".into());
+            "budget"
+        }
+        TurnEnd::Error { message, .. } => {
+            out.push(format!("⚠️ The answer failed: {message}"));
+            "failed"
+        }
+        TurnEnd::Interrupted => {
+            out.push("⚠️ The answer was interrupted; send the message again.".into());
+            "interrupted"
+        }
+    };
+    let mut replies: Vec<(String, Outgoing)> = chunk::split(&answer, MAX_MESSAGE_UNITS)
+        .into_iter()
+        .map(|c| {
+            (
+                chat.clone(),
+                Outgoing {
+                    thread: m.chat.thread.clone(),
+                    ..Outgoing::markdown(c)
+                },
+            )
+        })
+        .collect();
+    if let Some((_, first)) = replies.first_mut() {
+        first.reply_to = m.message_id.clone();
+    }
+    replies.extend(out.into_iter().map(|t| (chat.clone(), reply(t))));
+    if replies.is_empty() {
+        replies.push((chat, reply("(no answer)".into())));
+    }
+    (note.into(), replies)
+}
+
+/// Shows "typing…" until cancelled (Telegram shows it for about 5 s per call).
+fn typing(b: Arc<TelegramBridge>, chat: String) -> tokio_util::sync::CancellationToken {
+    let stop = b.cancel.child_token();
+    let done = stop.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = b.bot.typing(&chat).await {
+                tracing::debug!(channel = %b.id, error = %e, "typing indicator failed");
+            }
+            tokio::select! {
+                _ = done.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(4)) => {}
+            }
+        }
+    });
+    stop
+}
+
+/// Waits for the turn's end; `None` when the core stops first.
+async fn wait_end(
+    b: &TelegramBridge,
+    mut rx: tokio::sync::broadcast::Receiver<Arc<crate::BusEvent>>,
+    turn: &crate::StartedTurn,
+) -> Option<TurnEnd> {
+    loop {
+        let ev = tokio::select! {
+            _ = b.cancel.cancelled() => return None,
+            ev = rx.recv() => ev,
+        };
+        match ev {
+            Ok(ev) => {
+                let e = &ev.event;
+                if e.session_id == turn.session_id
+                    && e.version.is_some_and(|v| v > turn.after_version)
+                    && let EventPayload::TurnCompleted(end) = &e.payload
+                {
+                    return Some(end.clone());
+                }
+            }
+            Err(RecvError::Lagged(_)) => {
+                let events = b
+                    .store()
+                    .events_since(&turn.session_id, turn.after_version, u32::MAX)
+                    .ok()?;
+                if let Some(end) = events.into_iter().find_map(|e| match e.payload {
+                    EventPayload::TurnCompleted(end) => Some(end),
+                    _ => None,
+                }) {
+                    return Some(end);
+                }
+            }
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+/// The assistant's text of the turn, from the events it stored.
+fn answer_text(b: &TelegramBridge, turn: &crate::StartedTurn) -> Option<String> {
+    let events = b
+        .store()
+        .events_since(&turn.session_id, turn.after_version, u32::MAX)
+        .ok()?;
+    let texts: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.payload {
+            EventPayload::SessionMessage(m)
+                if m.role == pryx_protocol::message::Role::Assistant =>
+            {
+                Some(m.content.text())
+            }
+            _ => None,
+        })
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    Some(texts.join("\n\n"))
+}
