@@ -41,6 +41,7 @@ pub fn testdeps() -> PathBuf {
 pub(crate) struct NodeEmulator {
     pub port: u16,
     pub log: Arc<Mutex<String>>,
+    pub pid: Option<u32>,
     _child: Child,
     _stdin: Option<ChildStdin>,
 }
@@ -91,6 +92,7 @@ impl NodeEmulator {
         Ok(NodeEmulator {
             port,
             log,
+            pid: child.id(),
             _child: child,
             _stdin: stdin,
         })

@@ -147,6 +147,8 @@ pub struct Journal {
     /// Deliveries of an update after the bot had confirmed it (an `offset` above its id):
     /// must stay empty.
     pub delivered_after_confirmed: BTreeMap<i64, u32>,
+    /// Whether a `getUpdates` is waiting at the shim now.
+    pub poll_waiting: bool,
     /// 409s served because a `getUpdates` overlapped one still pending for the same token.
     pub overlap_conflicts: u32,
     /// 409s served on request of the test ("another host polls").

@@ -21,6 +21,7 @@ pub(crate) fn overlap_conflict() -> Answer {
 
 /// Ends the pending `getUpdates`, if there is one, with a 409; true if there was.
 pub(crate) fn terminate_active_poll(state: &mut State, why: Termination) -> bool {
+    state.journal.poll_waiting = false;
     match state.active_poll.take() {
         Some(poll) => {
             state.terminated.insert(poll.id, why);
@@ -41,6 +42,7 @@ impl Drop for PollGuard<'_> {
         self.shared.update(|s| {
             if s.active_poll.as_ref().is_some_and(|p| p.id == self.id) {
                 s.active_poll = None;
+                s.journal.poll_waiting = false;
             }
             s.terminated.remove(&self.id);
         });
@@ -80,6 +82,7 @@ pub(crate) async fn get_updates(shared: &Arc<Shared>, params: &Params) -> Answer
         s.next_poll_id += 1;
         let id = s.next_poll_id;
         s.active_poll = Some(ActivePoll { id });
+        s.journal.poll_waiting = true;
         Some(id)
     });
     let Some(id) = id else {
