@@ -27,6 +27,10 @@
 //! - `deleteMessage` works; `sendDocument`/`sendPhoto` here take their message id from an
 //!   emulator text message whose `text` is the caption (the shim replaces it with the file).
 //!
+//! The shim never polls the emulator: every update enters through the user-side methods, which
+//! pull it from the emulator's `getUpdates` right after sending it (the emulator marks it read,
+//! so nothing else sees it there), and waiters wake on the shim's own change notifications.
+//!
 //! Simplifications of the shim: one bot token per emulator (others get 401); webhook URLs may
 //! be plain `http://`; webhook deliveries go one at a time; a 409 for an overlapping poll is
 //! counted when the earlier request was still pending at the shim (a client that went away
@@ -54,7 +58,7 @@ pub use faults::Outage;
 pub use node::{TESTDEPS_ENV, testdeps};
 pub use state::{
     ApiCall, BotMessage, CallbackAnswer, ChatAction, Edit, InlineButton, Journal, RetryAfterCheck,
-    SentFile, WebhookDelivery,
+    SentFile, WebhookDelivery, WebhookSecret,
 };
 pub use user::{ChatKind, TgChat, TgUser};
 
@@ -223,6 +227,11 @@ impl TelegramEmulator {
         self.shared.lock().journal.callback_answers.clone()
     }
 
+    /// How many messages (files included) the bot sent to `chat_id`, per the journal.
+    pub fn messages_sent(&self, chat_id: i64) -> usize {
+        self.shared.lock().journal.messages_to(chat_id).len()
+    }
+
     /// The ids of the updates not confirmed yet (in the queue).
     pub fn pending_updates(&self) -> Vec<i64> {
         self.shared.lock().queue.iter().map(|(id, _)| *id).collect()
@@ -282,6 +291,12 @@ impl TelegramEmulator {
             }
             s.conflicts_to_inject = left;
         });
+    }
+
+    /// Which secret header the next webhook deliveries carry (a refused delivery is retried
+    /// with whatever is chosen by then).
+    pub fn send_webhook_secret(&self, secret: WebhookSecret) {
+        self.shared.update(|s| s.webhook_secret = secret);
     }
 
     /// For `duration` from now, every call fails as `kind` says (pending polls included).

@@ -225,6 +225,18 @@ pub(crate) struct Webhook {
     pub generation: u64,
 }
 
+/// The secret header the shim sends with webhook deliveries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum WebhookSecret {
+    /// The `secret_token` the bot set (none if it set none).
+    #[default]
+    AsSet,
+    /// A forged value, as from someone who is not Telegram.
+    Wrong(String),
+    /// No header at all.
+    Missing,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct StoredFile {
     pub file_id: String,
@@ -249,6 +261,7 @@ pub(crate) struct State {
     pub webhook: Option<Webhook>,
     pub webhook_generation: u64,
     pub webhook_last_error: Option<(u64, String)>,
+    pub webhook_secret: WebhookSecret,
     pub files: HashMap<String, StoredFile>,
     pub next_file: u64,
     pub callback_ids: HashSet<String>,

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use super::params::Params;
 use super::shim::{Answer, outage_answer};
-use super::state::{ActivePoll, Shared, State, Termination, Webhook, WebhookDelivery};
+use super::state::{
+    ActivePoll, Shared, State, Termination, Webhook, WebhookDelivery, WebhookSecret,
+};
 
 const OVERLAP: &str = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
 const WEBHOOK_ACTIVE: &str = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
@@ -226,11 +228,18 @@ pub(crate) async fn webhook_loop(shared: Arc<Shared>) {
         let job = {
             let s = shared.lock();
             match (&s.webhook, s.queue.front()) {
-                (Some(hook), Some((id, update))) => Some((hook.clone(), *id, update.clone())),
+                (Some(hook), Some((id, update))) => {
+                    let secret = match &s.webhook_secret {
+                        WebhookSecret::AsSet => hook.secret.clone(),
+                        WebhookSecret::Wrong(wrong) => Some(wrong.clone()),
+                        WebhookSecret::Missing => None,
+                    };
+                    Some((hook.clone(), secret, *id, update.clone()))
+                }
                 _ => None,
             }
         };
-        let Some((hook, update_id, update)) = job else {
+        let Some((hook, secret, update_id, update)) = job else {
             if changes.changed().await.is_err() {
                 return;
             }
@@ -241,7 +250,7 @@ pub(crate) async fn webhook_loop(shared: Arc<Shared>) {
             .post(&hook.url)
             .timeout(Duration::from_secs(10))
             .json(&update);
-        if let Some(secret) = &hook.secret {
+        if let Some(secret) = &secret {
             request = request.header(SECRET_HEADER, secret);
         }
         let (status, error) = match request.send().await {
@@ -254,7 +263,7 @@ pub(crate) async fn webhook_loop(shared: Arc<Shared>) {
                 update_id,
                 status,
                 error: error.clone(),
-                secret_sent: hook.secret.clone(),
+                secret_sent: secret.clone(),
                 at: Instant::now(),
             });
             let current = s.webhook.as_ref().map(|w| w.generation) == Some(hook.generation);

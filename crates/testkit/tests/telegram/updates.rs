@@ -207,3 +207,61 @@ async fn a_webhook_gets_updates_with_the_secret_and_retries() {
         .unwrap();
     assert_eq!(ids(&bot.updates(json!({})).await), [next]);
 }
+
+#[tokio::test]
+async fn a_forged_webhook_secret_is_seen_by_the_bot() {
+    use axum::http::{HeaderMap, StatusCode};
+    use pryx_testkit::telegram::WebhookSecret;
+
+    let emu = emulator!("a_forged_webhook_secret_is_seen_by_the_bot");
+    let bot = Bot::new(&emu);
+    // The bot's endpoint takes only its own secret.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::Json<Value>| {
+            let tx = tx.clone();
+            async move {
+                match headers.get("x-telegram-bot-api-secret-token") {
+                    Some(v) if v == "right" => {
+                        tx.send(body.0).unwrap();
+                        StatusCode::OK
+                    }
+                    _ => StatusCode::UNAUTHORIZED,
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    bot.ok("setWebhook", json!({"url": url, "secret_token": "right"}))
+        .await;
+
+    emu.send_webhook_secret(WebhookSecret::Wrong("forged".into()));
+    let id = emu.send_private_text(&alice(), "forged").await.unwrap();
+    emu.wait_for("a refused forged delivery", |j| {
+        j.webhook_deliveries
+            .iter()
+            .any(|d| d.status == Some(401) && d.secret_sent.as_deref() == Some("forged"))
+            .then_some(())
+    })
+    .await;
+    emu.send_webhook_secret(WebhookSecret::Missing);
+    emu.wait_for("a refused delivery without secret", |j| {
+        j.webhook_deliveries
+            .iter()
+            .any(|d| d.status == Some(401) && d.secret_sent.is_none())
+            .then_some(())
+    })
+    .await;
+    assert!(rx.try_recv().is_err());
+    assert_eq!(emu.pending_updates(), [id]);
+    let info = bot.ok("getWebhookInfo", json!({})).await;
+    assert_eq!(info["pending_update_count"], 1);
+    assert!(info["last_error_message"].as_str().unwrap().contains("401"));
+
+    emu.send_webhook_secret(WebhookSecret::AsSet);
+    emu.wait_confirmed(id).await;
+    assert_eq!(rx.recv().await.unwrap()["update_id"], id);
+}
