@@ -52,6 +52,8 @@ enum Command {
     Approvals(commands::approvals::Args),
     /// Make, list and revoke API keys for editors and scripts on the OpenAI-compatible /v1.
     ApiKeys(commands::api_keys::Args),
+    /// Telegram bots and signed webhooks: add, list, show, test, pause, resume, remove, pair.
+    Channels(commands::channels::Args),
     /// List, show, export, search and delete sessions (ids or any unique start of one).
     Sessions(commands::sessions::Args),
     /// Print (or open) a one-time login link for the web dashboard of the running core.
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Some(Command::Agents(args)) => commands::agents::run(args),
         Some(Command::Approvals(args)) => commands::approvals::run(args),
         Some(Command::ApiKeys(args)) => commands::api_keys::run(args),
+        Some(Command::Channels(args)) => commands::channels::run(args),
         Some(Command::Sessions(args)) => commands::sessions::run(args),
         Some(Command::Dashboard(args)) => commands::dashboard::run(args),
     };

@@ -2,6 +2,7 @@
 //! a running core (providers, models, agents, a session's settings) are in [`setup`].
 
 mod api_keys;
+mod channels;
 mod setup;
 
 use crate::error::ClientError;

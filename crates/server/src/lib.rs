@@ -7,6 +7,7 @@ mod conn;
 mod error;
 mod extract;
 mod guard;
+mod hooks;
 mod limits;
 mod openai;
 mod openapi;
@@ -95,6 +96,12 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::approvals::revoke))
         .routes(routes!(routes::api_keys::list, routes::api_keys::create))
         .routes(routes!(routes::api_keys::revoke))
+        .routes(routes!(routes::channels::list, routes::channels::create))
+        .routes(routes!(routes::channels::get, routes::channels::delete))
+        .routes(routes!(routes::channels::pause))
+        .routes(routes!(routes::channels::resume))
+        .routes(routes!(routes::channels::pair))
+        .routes(routes!(routes::channels::test))
         .routes(routes!(routes::system::live))
         .routes(routes!(routes::system::ready))
         .routes(routes!(routes::system::diagnostics))
@@ -185,6 +192,7 @@ fn router(state: Arc<AppState>) -> Router {
         }),
     )
     .merge(openai::router())
+    .merge(hooks::router())
     .with_state(state.clone())
     .merge(pryx_web::router(state.web.clone()))
     .fallback({

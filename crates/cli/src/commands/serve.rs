@@ -195,6 +195,20 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     if !args.bind.is_loopback() {
         tracing::warn!(%addr, "the API is exposed beyond loopback");
     }
+    // Channels run in the core that owns the data dir; hand edits of `config.json` apply
+    // within a couple of seconds.
+    core.host_channels();
+    let watcher = core.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            if watcher.is_shutting_down() {
+                return;
+            }
+            watcher.sync_channels();
+        }
+    });
     let refresh_dir = dir.clone();
     let refresh_config = config.clone();
     tokio::spawn(async move { setup::auto_refresh_catalog(&refresh_dir, &refresh_config).await });

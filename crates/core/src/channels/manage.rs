@@ -228,6 +228,7 @@ impl Core {
             set("allow_groups", Some(ids(&body.allow_groups)));
         }
         let mut shown_secret = None;
+        let mut bot = None;
         match kind {
             ChannelKind::Telegram => {
                 let token = match (&body.token, &body.token_env) {
@@ -239,7 +240,7 @@ impl Core {
                 };
                 let reference = match (&token, &body.token_env) {
                     (Some(t), None) => {
-                        check_token(body.api_base.as_deref(), t).await?;
+                        bot = Some(check_token(body.api_base.as_deref(), t).await?);
                         let name = format!("channel.{id}.token");
                         secrets()?
                             .set(&name, &Secret::new(t.as_str()))
@@ -248,7 +249,7 @@ impl Core {
                         format!("secret:{name}")
                     }
                     (Some(t), Some(var)) => {
-                        check_token(body.api_base.as_deref(), t).await?;
+                        bot = Some(check_token(body.api_base.as_deref(), t).await?);
                         format!("env:{var}")
                     }
                     (None, _) => existing
@@ -277,8 +278,12 @@ impl Core {
         )])?;
         self.audit_channel(actor, "channel.configured", id)?;
         self.sync_channels();
+        let mut channel = self.channel(id)?;
+        if channel.bot.is_none() {
+            channel.bot = bot;
+        }
         Ok(ChannelCreated {
-            channel: self.channel(id)?,
+            channel,
             secret: shown_secret,
         })
     }

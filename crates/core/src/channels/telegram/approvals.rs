@@ -149,7 +149,9 @@ fn answer(
     decision: ApprovalDecision,
     scope: ApprovalScope,
 ) -> Result<&'static str, &'static str> {
-    if !trusted(b, &m.sender.id) {
+    let open_dm = b.cfg.dm_policy == pryx_config::DmPolicy::Open
+        && m.chat.kind == pryx_channels::ChatKind::Private;
+    if !trusted(b, &m.sender.id) && !open_dm {
         return Err("Only a paired user may answer approvals.");
     }
     let pending = b.core.broker().pending();

@@ -241,6 +241,22 @@ async fn handle_now(b: &Arc<TelegramBridge>, u: OpenUpdate<Inbound>) {
             },
         )]
     };
+    // Answering an approval needs a trusted sender wherever the press comes from.
+    if let Some(p) = &m.press
+        && !trusted(b, &m.sender.id)
+        && !(b.cfg.dm_policy == DmPolicy::Open && m.chat.kind == ChatKind::Private)
+    {
+        let why = format!(
+            "{} ({}) pressed a button but is not paired",
+            m.sender.display, m.sender.id
+        );
+        ignore(b, id, &why, true);
+        let _ = b
+            .bot
+            .answer_press(&p.id, "Only a paired user may answer this.")
+            .await;
+        return;
+    }
     match access(b, &m) {
         Access::Refused { why, visible } => {
             ignore(b, id, &why, visible);

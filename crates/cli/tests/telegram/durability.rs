@@ -1,0 +1,1 @@
+//! Nothing lost, nothing handled twice: restarts, Telegram's 429, a second poller.
