@@ -21,6 +21,7 @@ pub mod setup;
 mod turns;
 
 pub use bus::{Attached, BUS_CAPACITY, BusEvent, SessionBus};
+pub use channels::webhook;
 pub use core::{Core, CoreParts, StartedTurn};
 pub use error::CoreError;
 pub use live::{Overrides, Snapshot};

@@ -5,11 +5,14 @@
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pryx_config::ChannelKind;
 use pryx_core::CoreError;
+use pryx_core::webhook::{HookError, HookRequest, MAX_WAIT};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The path prefix the guard lets through.
 pub const HOOKS_PREFIX: &str = "/hooks/";
@@ -32,9 +35,37 @@ fn answer(status: StatusCode, message: &str) -> Response {
 async fn deliver(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let kind = st.core.settings().config.channels.get(&id).map(|c| c.kind);
+    match kind {
+        Some(ChannelKind::Telegram) => telegram(st, id, headers, body).await,
+        Some(ChannelKind::Webhook) => match wait_of(query.as_deref()) {
+            Ok(wait) => webhook(st, id, headers, body, wait).await,
+            Err(m) => answer(StatusCode::BAD_REQUEST, &m),
+        },
+        None => answer(StatusCode::NOT_FOUND, "no channel receives here"),
+    }
+}
+
+/// `?wait=30s` (or `30`): how long the caller waits for the answer.
+fn wait_of(query: Option<&str>) -> Result<Option<Duration>, String> {
+    let Some(q) = query else { return Ok(None) };
+    for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+        if k == "wait" {
+            let secs: u64 = v
+                .trim_end_matches('s')
+                .parse()
+                .map_err(|_| format!("`wait` is {v:?}; give seconds, like `wait=30s`"))?;
+            return Ok(Some(Duration::from_secs(secs).min(MAX_WAIT)));
+        }
+    }
+    Ok(None)
+}
+
+async fn telegram(st: Arc<AppState>, id: String, headers: HeaderMap, body: Bytes) -> Response {
     let secret = headers
         .get(TELEGRAM_SECRET)
         .and_then(|v| v.to_str().ok())
@@ -58,5 +89,51 @@ async fn deliver(
             )
         }
         Err(e) => answer(StatusCode::INTERNAL_SERVER_ERROR, &format!("failed: {e}")),
+    }
+}
+
+async fn webhook(
+    st: Arc<AppState>,
+    id: String,
+    headers: HeaderMap,
+    body: Bytes,
+    wait: Option<Duration>,
+) -> Response {
+    let headers = headers
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().to_ascii_lowercase(),
+                v.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect();
+    let req = HookRequest {
+        headers,
+        body: body.to_vec(),
+        wait,
+    };
+    match st.core.webhook(&id, req).await {
+        Ok(a) => {
+            let status = if a.status == "running" {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            };
+            (status, Json(a)).into_response()
+        }
+        Err(HookError::Core(c)) => crate::ApiError::from(c).into_response(),
+        Err(e) => {
+            let status = match &e {
+                HookError::NotFound(_) => StatusCode::NOT_FOUND,
+                HookError::Paused(_) => StatusCode::SERVICE_UNAVAILABLE,
+                HookError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                HookError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+                HookError::Replayed(_) => StatusCode::CONFLICT,
+                HookError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+                HookError::Core(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            answer(status, &e.to_string())
+        }
     }
 }

@@ -91,8 +91,14 @@ async fn a_429_retry_after_is_honoured_and_the_reply_still_arrives_once() {
     rig.tg.rate_limit_next("sendMessage", 1, 2);
     rig.tg.send_private_text(&ann, "hello").await.unwrap();
     rig.tg.wait_for_text(ann.id, "patient answer").await;
-    let checks = rig.tg.journal().retry_after_checks("sendMessage");
-    assert!(!checks.is_empty());
+    // The journal records the retried call once its answer is out.
+    let checks = rig
+        .tg
+        .wait_for("the retry after the 429", |j| {
+            let c = j.retry_after_checks("sendMessage");
+            (!c.is_empty() && c.iter().all(|c| c.next_call_at.is_some())).then_some(c)
+        })
+        .await;
     assert!(
         checks.iter().all(|c| c.honoured() == Some(true)),
         "{checks:?}"

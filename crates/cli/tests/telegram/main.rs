@@ -7,6 +7,7 @@ mod common;
 
 mod chat;
 mod durability;
+mod webhook_mode;
 
 use common::{Env, ScriptedLlm, Serve};
 use pryx_testkit::telegram::{TelegramEmulator, TgUser};

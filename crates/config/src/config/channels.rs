@@ -229,7 +229,7 @@ pub(crate) fn schema() -> Node {
             "max_body_bytes",
             Node::Int {
                 min: 1,
-                max: 64 * 1024 * 1024,
+                max: 2 * 1024 * 1024,
             },
         ),
     ])

@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::config::{
-    Agent, AgentProfile, CONFIG_VERSION, Config, Defaults, Mcp, ModelOverride, Models, Provider,
-    ProviderKind, SkillEntry, Skills, Telemetry, Ui, Updates,
+    Agent, AgentProfile, CONFIG_VERSION, Channel, ChannelKind, Config, Defaults, DmPolicy,
+    GroupPolicy, Mcp, ModelOverride, Models, Provider, ProviderKind, SignatureStyle, SkillEntry,
+    Skills, TelegramMode, Telemetry, Ui, Updates,
 };
 use serde_json::{Map, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -124,6 +125,42 @@ fn every_key() -> Config {
                 daily_budget_usd: Some(1.0),
             },
         )]),
+        channels: BTreeMap::from([
+            (
+                "tg".to_string(),
+                Channel {
+                    kind: ChannelKind::Telegram,
+                    enabled: false,
+                    agent: Some("research".into()),
+                    token: Some("secret:channel.tg.token".into()),
+                    mode: TelegramMode::Webhook,
+                    webhook_url: Some("https://bot.example.com/hooks/tg".into()),
+                    api_base: Some("https://tg.example.com".into()),
+                    poll_timeout_secs: 20,
+                    dm_policy: DmPolicy::Allowlist,
+                    allow_users: vec!["42".into()],
+                    group_policy: GroupPolicy::Always,
+                    allow_groups: vec!["-100".into()],
+                    rate_limit_per_minute: 5,
+                    secret: Some("secret:channel.tg.secret".into()),
+                    signature: SignatureStyle::Pryx,
+                    template: None,
+                    callback_url: None,
+                    max_body_bytes: 4096,
+                },
+            ),
+            (
+                "gh".to_string(),
+                Channel {
+                    kind: ChannelKind::Webhook,
+                    template: Some("CI says: {{body}}".into()),
+                    callback_url: Some("https://ci.example.com/cb".into()),
+                    signature: SignatureStyle::Github,
+                    secret: Some("env:GH_SECRET".into()),
+                    ..Channel::new(ChannelKind::Webhook)
+                },
+            ),
+        ]),
         revision: 7,
     }
 }

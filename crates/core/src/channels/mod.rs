@@ -8,6 +8,7 @@ mod limits;
 mod manage;
 mod status;
 mod telegram;
+pub mod webhook;
 
 use crate::core::Core;
 use pryx_config::{Channel, ChannelKind};
@@ -27,6 +28,8 @@ struct Running {
     status: Arc<StatusCell>,
     /// Telegram: where webhook updates go once the bot is known.
     intake: Arc<std::sync::OnceLock<Arc<TelegramBridge>>>,
+    /// Webhook channels: the rate limit and the callback sender's wake-up.
+    webhook: Option<Arc<webhook::WebhookRuntime>>,
 }
 
 /// The running channels, by id.
@@ -95,6 +98,7 @@ impl Core {
             .then(|| std::time::Duration::from_secs(cfg.poll_timeout_secs * 2 + 10));
         let status = Arc::new(StatusCell::new(poll_quiet));
         let intake: Arc<std::sync::OnceLock<Arc<TelegramBridge>>> = Arc::default();
+        let mut hook = None;
         let handle = if !cfg.enabled {
             status.paused();
             tokio::spawn(async {})
@@ -109,10 +113,16 @@ impl Core {
                     cancel.clone(),
                 )),
                 ChannelKind::Webhook => {
-                    status.ok("waiting for signed requests at /hooks/"
-                        .to_string()
-                        .as_str());
-                    tokio::spawn(async {})
+                    let rt = Arc::new(webhook::WebhookRuntime::new(&cfg));
+                    hook = Some(rt.clone());
+                    tokio::spawn(webhook::run(
+                        self.clone(),
+                        id.to_string(),
+                        cfg.clone(),
+                        status.clone(),
+                        rt,
+                        cancel.clone(),
+                    ))
                 }
             }
         };
@@ -122,6 +132,7 @@ impl Core {
             handle,
             status,
             intake,
+            webhook: hook,
         }
     }
 
@@ -146,6 +157,12 @@ impl Core {
         self.inner.channels.lock().get(id).map(|r| r.status.now())
     }
 
+    fn webhook_runtime(&self, id: &str) -> Option<(Arc<webhook::WebhookRuntime>, Arc<StatusCell>)> {
+        let running = self.inner.channels.lock();
+        let r = running.get(id)?;
+        Some((r.webhook.clone()?, r.status.clone()))
+    }
+
     fn telegram_intake(&self, id: &str) -> Option<Arc<TelegramBridge>> {
         self.inner
             .channels
@@ -153,4 +170,67 @@ impl Core {
             .get(id)
             .and_then(|r| r.intake.get().cloned())
     }
+}
+
+/// Waits for the turn's `turn.completed`; `None` when the core or the channel stops first.
+pub(crate) async fn wait_turn_end(
+    core: &Core,
+    mut rx: tokio::sync::broadcast::Receiver<Arc<crate::BusEvent>>,
+    turn: &crate::StartedTurn,
+    cancel: &CancellationToken,
+) -> Option<pryx_protocol::TurnEnd> {
+    use pryx_protocol::EventPayload;
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let ev = tokio::select! {
+            _ = cancel.cancelled() => return None,
+            ev = rx.recv() => ev,
+        };
+        match ev {
+            Ok(ev) => {
+                let e = &ev.event;
+                if e.session_id == turn.session_id
+                    && e.version.is_some_and(|v| v > turn.after_version)
+                    && let EventPayload::TurnCompleted(end) = &e.payload
+                {
+                    return Some(end.clone());
+                }
+            }
+            Err(RecvError::Lagged(_)) => {
+                let events = core
+                    .store()
+                    .events_since(&turn.session_id, turn.after_version, u32::MAX)
+                    .ok()?;
+                if let Some(end) = events.into_iter().find_map(|e| match e.payload {
+                    EventPayload::TurnCompleted(end) => Some(end),
+                    _ => None,
+                }) {
+                    return Some(end);
+                }
+            }
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+/// The assistant's text of a turn, from the events it stored.
+pub(crate) fn turn_answer(core: &Core, turn: &crate::StartedTurn) -> Option<String> {
+    use pryx_protocol::EventPayload;
+    let events = core
+        .store()
+        .events_since(&turn.session_id, turn.after_version, u32::MAX)
+        .ok()?;
+    let texts: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.payload {
+            EventPayload::SessionMessage(m)
+                if m.role == pryx_protocol::message::Role::Assistant =>
+            {
+                Some(m.content.text())
+            }
+            _ => None,
+        })
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    Some(texts.join("\n\n"))
 }

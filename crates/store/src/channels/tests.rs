@@ -2,7 +2,7 @@ use super::*;
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("c.db")).unwrap();
+    let store = Store::open(dir.path().join("c.db")).unwrap();
     (dir, store)
 }
 

@@ -201,7 +201,7 @@ pub(super) fn access(b: &TelegramBridge, m: &Inbound) -> Access {
                     visible: true,
                 };
             }
-            if !b.cfg.allow_groups.iter().any(|g| *g == m.chat.id) {
+            if !b.cfg.allow_groups.contains(&m.chat.id) {
                 return Access::Refused {
                     why: format!(
                         "group {} ({}) is not in allow_groups; add it with `pryx config set channels.{}.allow_groups '[\"{}\"]'`",
@@ -278,11 +278,11 @@ async fn handle_now(b: &Arc<TelegramBridge>, u: OpenUpdate<Inbound>) {
         return;
     }
     let me = b.me.username.clone().unwrap_or_default();
-    if let Some(c) = command(&m.text, &me) {
-        if let Some(text) = super::turn::command(b, &m, &c).await {
-            finish(b, id, Some(&format!("/{}", c.name)), reply(text));
-            return;
-        }
+    if let Some(c) = command(&m.text, &me)
+        && let Some(text) = super::turn::command(b, &m, &c).await
+    {
+        finish(b, id, Some(&format!("/{}", c.name)), reply(text));
+        return;
     }
     match lock(&b.limiter).check(&format!("{}:{}", m.chat.id, m.sender.id)) {
         Rate::Ok => {}

@@ -7,10 +7,9 @@ use super::dispatch::Command;
 use pryx_channels::chunk;
 use pryx_channels::telegram::MAX_MESSAGE_UNITS;
 use pryx_channels::{ChatKind, Inbound, Outgoing};
-use pryx_protocol::{EventPayload, TurnEnd};
+use pryx_protocol::TurnEnd;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 /// The chat's key: the chat, and its thread when it has one.
 fn chat_key(m: &Inbound) -> String {
@@ -48,14 +47,18 @@ fn session_for(b: &TelegramBridge, m: &Inbound, fresh: bool) -> Result<String, S
     Ok(s.id)
 }
 
-/// What the model gets: the text as the user wrote it; in a group, who wrote it first (the
-/// label is ours, the text after it is the sender's).
+/// What the model gets: in a private chat (a paired sender) the text as written; in a group,
+/// where anyone in it may write, the text inside an untrusted boundary it cannot close, with
+/// who wrote it said by Pryx outside it.
 fn prompt(m: &Inbound) -> String {
     match m.chat.kind {
         ChatKind::Private => m.text.clone(),
         ChatKind::Group => format!(
-            "[Telegram group \"{}\", message from {} (user id {})]\n{}",
-            m.chat.title, m.sender.display, m.sender.id, m.text
+            "A message in the Telegram group \"{}\" from {} (user id {}):\n{}",
+            m.chat.title,
+            m.sender.display,
+            m.sender.id,
+            pryx_agent::prompt::untrusted("telegram group message", &m.text)
         ),
     }
 }
@@ -145,13 +148,13 @@ pub(super) async fn run(b: &Arc<TelegramBridge>, m: &Inbound) -> (String, Vec<(S
         }
     };
     let typing = typing(b.clone(), chat.clone());
-    let end = wait_end(b, rx, &started).await;
+    let end = crate::channels::wait_turn_end(&b.core, rx, &started, &b.cancel).await;
     typing.cancel();
     let Some(end) = end else {
         // The core is stopping: the update stays open and is answered as interrupted next time.
         return ("stopped".into(), Vec::new());
     };
-    let answer = answer_text(b, &started).unwrap_or_default();
+    let answer = crate::channels::turn_answer(&b.core, &started).unwrap_or_default();
     let mut out: Vec<String> = Vec::new();
     let note = match &end {
         TurnEnd::Completed { .. } => "answered",
@@ -214,63 +217,4 @@ fn typing(b: Arc<TelegramBridge>, chat: String) -> tokio_util::sync::Cancellatio
         }
     });
     stop
-}
-
-/// Waits for the turn's end; `None` when the core stops first.
-async fn wait_end(
-    b: &TelegramBridge,
-    mut rx: tokio::sync::broadcast::Receiver<Arc<crate::BusEvent>>,
-    turn: &crate::StartedTurn,
-) -> Option<TurnEnd> {
-    loop {
-        let ev = tokio::select! {
-            _ = b.cancel.cancelled() => return None,
-            ev = rx.recv() => ev,
-        };
-        match ev {
-            Ok(ev) => {
-                let e = &ev.event;
-                if e.session_id == turn.session_id
-                    && e.version.is_some_and(|v| v > turn.after_version)
-                    && let EventPayload::TurnCompleted(end) = &e.payload
-                {
-                    return Some(end.clone());
-                }
-            }
-            Err(RecvError::Lagged(_)) => {
-                let events = b
-                    .store()
-                    .events_since(&turn.session_id, turn.after_version, u32::MAX)
-                    .ok()?;
-                if let Some(end) = events.into_iter().find_map(|e| match e.payload {
-                    EventPayload::TurnCompleted(end) => Some(end),
-                    _ => None,
-                }) {
-                    return Some(end);
-                }
-            }
-            Err(RecvError::Closed) => return None,
-        }
-    }
-}
-
-/// The assistant's text of the turn, from the events it stored.
-fn answer_text(b: &TelegramBridge, turn: &crate::StartedTurn) -> Option<String> {
-    let events = b
-        .store()
-        .events_since(&turn.session_id, turn.after_version, u32::MAX)
-        .ok()?;
-    let texts: Vec<String> = events
-        .iter()
-        .filter_map(|e| match &e.payload {
-            EventPayload::SessionMessage(m)
-                if m.role == pryx_protocol::message::Role::Assistant =>
-            {
-                Some(m.content.text())
-            }
-            _ => None,
-        })
-        .filter(|t| !t.trim().is_empty())
-        .collect();
-    Some(texts.join("\n\n"))
 }
