@@ -53,13 +53,13 @@ enum Sub {
         #[arg(long)]
         dm_policy: Option<String>,
         /// Telegram: a user id always allowed (repeat for several).
-        #[arg(long = "allow-user", value_name = "ID")]
+        #[arg(long = "allow-user", value_name = "ID", allow_hyphen_values = true)]
         allow_users: Vec<String>,
         /// Telegram: `mention` (default), `always` or `off`.
         #[arg(long)]
         group_policy: Option<String>,
         /// Telegram: a group chat id it answers in (repeat for several).
-        #[arg(long = "allow-group", value_name = "ID")]
+        #[arg(long = "allow-group", value_name = "ID", allow_hyphen_values = true)]
         allow_groups: Vec<String>,
         /// Webhook: `pryx` (default), `github` or `stripe` signature headers.
         #[arg(long)]
