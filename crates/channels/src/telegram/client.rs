@@ -52,6 +52,19 @@ impl ApiError {
     }
 }
 
+/// A transport error with its causes (never its URL, which holds the token).
+fn network(e: reqwest::Error) -> ApiError {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    ApiError::Network(text)
+}
+
 /// A bot: its API base and token.
 #[derive(Clone)]
 pub struct Bot {
@@ -189,7 +202,7 @@ impl Bot {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| ApiError::Network(e.without_url().to_string()))?;
+            .map_err(network)?;
         let base = base
             .unwrap_or("https://api.telegram.org")
             .trim_end_matches('/')
@@ -224,7 +237,7 @@ impl Bot {
         let res = req
             .send()
             .await
-            .map_err(|e| ApiError::Network(e.without_url().to_string()))?;
+            .map_err(network)?;
         let status = res.status().as_u16();
         let body = read_capped(res, MAX_ANSWER_BYTES).await?;
         let env: Envelope<serde_json::Value> = serde_json::from_slice(&body).map_err(|e| {
@@ -456,7 +469,7 @@ impl Bot {
             .timeout(Duration::from_secs(120))
             .send()
             .await
-            .map_err(|e| ApiError::Network(e.without_url().to_string()))?;
+            .map_err(network)?;
         if !res.status().is_success() {
             return Err(ApiError::Rejected {
                 code: res.status().as_u16(),
@@ -507,7 +520,7 @@ async fn read_capped(mut res: reqwest::Response, max: usize) -> Result<Vec<u8>, 
     while let Some(chunk) = res
         .chunk()
         .await
-        .map_err(|e| ApiError::Network(e.without_url().to_string()))?
+        .map_err(network)?
     {
         if body.len() + chunk.len() > max {
             return Err(ApiError::Protocol(format!("an answer over {max} bytes")));

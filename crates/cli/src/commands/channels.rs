@@ -160,8 +160,26 @@ fn token_from_terminal_or_stdin(
     if kind != "telegram" || token_env.is_some() || existing {
         return Ok(None);
     }
-    let secret = crate::commands::secrets::read_value("the bot token from @BotFather")?;
-    Ok(Some(secret.expose().to_string()))
+    use std::io::{IsTerminal as _, Read as _};
+    let stdin = std::io::stdin();
+    let token = if stdin.is_terminal() {
+        rpassword::prompt_password("Bot token from @BotFather (input hidden): ")
+            .context("cannot read the token from the terminal")?
+    } else {
+        let mut buf = String::new();
+        stdin
+            .lock()
+            .read_to_string(&mut buf)
+            .context("cannot read the token from stdin")?;
+        buf
+    };
+    let token = token.trim().to_string();
+    if token.is_empty() {
+        return Err(anyhow!(
+            "no bot token given: type it at the prompt, pipe it on stdin, or name a variable with --token-env VAR (BotFather gives the token when the bot is made)"
+        ));
+    }
+    Ok(Some(token))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {

@@ -5,6 +5,7 @@
 //! database it cannot write (read-only mount, permissions) is checked read-only and reported as
 //! such, never as damaged.
 
+mod channels;
 mod database;
 mod db_file;
 mod files;
@@ -64,5 +65,6 @@ fn run_checks(online: bool) -> Vec<Check> {
     checks.push(system::disk(dir.root()));
     checks.push(system::sandbox());
     checks.extend(gateway::checks(&dir));
+    checks.push(channels::check(&dir, config.as_ref()));
     checks
 }

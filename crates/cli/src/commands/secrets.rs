@@ -77,7 +77,7 @@ fn where_(backend: &str) -> &'static str {
     }
 }
 
-pub(crate) fn read_value(name: &str) -> anyhow::Result<Secret> {
+fn read_value(name: &str) -> anyhow::Result<Secret> {
     let stdin = std::io::stdin();
     let mut value = if stdin.is_terminal() {
         rpassword::prompt_password(format!("Value for {name} (input hidden): "))
