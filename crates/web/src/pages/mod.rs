@@ -3,6 +3,7 @@
 mod approvals;
 mod chat;
 mod home;
+mod integrations;
 pub(crate) mod sessions;
 mod settings;
 mod welcome;
@@ -18,5 +19,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .merge(chat::routes())
         .merge(sessions::routes())
         .merge(approvals::routes())
+        .merge(integrations::routes())
         .merge(welcome::routes())
 }
