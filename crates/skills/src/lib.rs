@@ -12,7 +12,7 @@ mod eligibility;
 mod frontmatter;
 mod index;
 pub mod install;
-mod json5;
+mod json5_text;
 mod load;
 mod manifest;
 mod prompt;
