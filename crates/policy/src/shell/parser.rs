@@ -203,9 +203,11 @@ impl Parser {
             }
             if let Some(kind) = self.redirect_op() {
                 self.skip_blanks();
+                // `#` after a redirection operator starts a comment in bash, leaving the
+                // redirection without its target: a syntax error, not a file named `#…`.
                 if self
                     .peek()
-                    .is_none_or(|c| is_meta(c) && c != '<' && c != '>')
+                    .is_none_or(|c| (is_meta(c) && c != '<' && c != '>') || c == '#')
                 {
                     self.problem("redirection without a target");
                     break;
