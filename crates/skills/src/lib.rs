@@ -10,6 +10,8 @@ mod bundled;
 mod discover;
 mod eligibility;
 mod frontmatter;
+#[cfg(test)]
+mod fuzz;
 mod index;
 pub mod install;
 mod json5_text;
