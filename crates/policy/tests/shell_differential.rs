@@ -42,20 +42,41 @@ const BRUSH_LIMITS: &[(&str, &str)] = &[
         "brush refuses a process substitution as a here-string",
     ),
     (
+        "<((",
+        "brush reads a process substitution that opens with a subshell as arithmetic",
+    ),
+    (
         "` <(",
         "brush refuses a backquoted command whose name is a process substitution",
     ),
 ];
 
+const RESERVED: &[&str] = &[
+    "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "case", "esac", "for",
+    "in", "{", "}", "!", "function", "select", "coproc", "[[", "]]",
+];
+
 /// Why brush's refusal of a line bash accepts is brush's limitation, if it is a known one.
 fn explained(line: &str, verdict: &Verdict) -> Option<&'static str> {
-    match verdict {
-        Verdict::BrushFails(_) => BRUSH_LIMITS
-            .iter()
-            .find(|(pattern, _)| line.contains(pattern))
-            .map(|(_, why)| *why),
-        _ => None,
+    let Verdict::BrushFails(_) = verdict else {
+        return None;
+    };
+    let reserved_as_program = shell_diff::ours(line).0.iter().any(|c| {
+        (!c.assigns.is_empty() || !c.redirects.is_empty())
+            && c.words
+                .first()
+                .is_some_and(|w| RESERVED.contains(&w.as_str()))
+    });
+    if reserved_as_program {
+        return Some(
+            "brush refuses a reserved word after an assignment or redirection; bash runs a \
+             program of that name, and ours judges it",
+        );
     }
+    BRUSH_LIMITS
+        .iter()
+        .find(|(pattern, _)| line.contains(pattern))
+        .map(|(_, why)| *why)
 }
 
 #[derive(Default, Debug)]

@@ -214,3 +214,17 @@ fn a_hash_after_a_redirection_operator_is_a_comment_not_a_target() {
     }
     assert!(parse("echo a#b >x#y").problems.is_empty());
 }
+
+#[test]
+fn a_reserved_word_after_an_assignment_or_redirection_is_a_program() {
+    // bash runs a program named `fi` here; skipping it as syntax would hide a command.
+    for (line, name) in [
+        ("A=1 fi", "fi"),
+        (">/dev/null do x", "do"),
+        ("B=2 if rm -rf /", "if"),
+    ] {
+        let s = parse(line);
+        assert_eq!(s.commands[0].words[0].text, name, "{line}");
+    }
+    assert_eq!(names("if a; then b; fi"), ["a", "b"]);
+}

@@ -252,15 +252,18 @@ impl Parser {
             let w = self.word();
             if cmd.words.is_empty() {
                 let raw: String = self.s[start..self.i].iter().collect();
-                if RESERVED_SKIP.contains(&raw.as_str()) {
+                // A reserved word counts only as the first word: after an assignment or a
+                // redirection bash runs a program of that name (`A=1 fi` runs `fi`).
+                let first = cmd.assignments.is_empty() && cmd.redirects.is_empty();
+                if first && RESERVED_SKIP.contains(&raw.as_str()) {
                     self.reserved(&raw);
                     continue;
                 }
-                if raw == "function" {
+                if first && raw == "function" {
                     self.keyword_function();
                     return;
                 }
-                if RESERVED_UNSUPPORTED.contains(&raw.as_str()) {
+                if first && RESERVED_UNSUPPORTED.contains(&raw.as_str()) {
                     self.problem(format!("`{raw}` syntax is not supported"));
                     continue;
                 }
