@@ -34,7 +34,7 @@ run() {
   local name="$1" exe="$2" filter="$3"
   shift 3
   local verdict=PASS
-  env "$@" /usr/bin/time -f '%M %e' -o "$work/time" "$exe" "$filter" --test-threads 1 \
+  env "$@" /usr/bin/time -f '%M %e' -o "$work/time" "$exe" "$filter" --test-threads 1 --nocapture \
     >"$work/out" 2>"$work/err" || verdict=FAIL
   read -r kib secs < <(tail -1 "$work/time")
   local mb
