@@ -205,3 +205,26 @@ fn capabilities_are_typed_and_placed_on_their_command() {
     assert_eq!(Capability::parse("fetch"), Some(Capability::Fetch));
     assert_eq!(Capability::Write.to_string(), "write");
 }
+
+#[test]
+fn a_hash_after_a_redirection_operator_is_a_comment_not_a_target() {
+    // bash: `echo >#c` is a syntax error (the `#` starts a comment), not a write to `#c`.
+    for line in ["echo >#c", "cat <<<#c", "ls &>#c; rm -rf /"] {
+        assert!(!parse(line).problems.is_empty(), "{line}");
+    }
+    assert!(parse("echo a#b >x#y").problems.is_empty());
+}
+
+#[test]
+fn a_reserved_word_after_an_assignment_or_redirection_is_a_program() {
+    // bash runs a program named `fi` here; skipping it as syntax would hide a command.
+    for (line, name) in [
+        ("A=1 fi", "fi"),
+        (">/dev/null do x", "do"),
+        ("B=2 if rm -rf /", "if"),
+    ] {
+        let s = parse(line);
+        assert_eq!(s.commands[0].words[0].text, name, "{line}");
+    }
+    assert_eq!(names("if a; then b; fi"), ["a", "b"]);
+}

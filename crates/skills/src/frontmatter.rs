@@ -4,7 +4,7 @@
 //! `description: Use when: ...`, or a JSON5 `metadata` block with trailing commas), so a strict
 //! line reader follows: top-level `key: value` lines, with indented blocks read as JSON5.
 
-use crate::json5;
+use crate::json5_text;
 use serde_json::{Map, Value};
 
 /// The two parts of a `SKILL.md`.
@@ -167,7 +167,7 @@ fn block_value(block: &str, key_line: usize) -> Result<Value, FrontmatterError> 
     if block.trim().is_empty() {
         return Ok(Value::Null);
     }
-    json5::parse(block).map_err(|e| FrontmatterError {
+    json5_text::parse(block).map_err(|e| FrontmatterError {
         line: key_line + e.line,
         message: format!("invalid JSON5 block: {}", e.message),
     })
@@ -175,14 +175,15 @@ fn block_value(block: &str, key_line: usize) -> Result<Value, FrontmatterError> 
 
 fn scalar(value: &str) -> Result<Value, String> {
     if value.starts_with(['{', '[']) {
-        return json5::parse(value).map_err(|e| format!("invalid inline value: {}", e.message));
+        return json5_text::parse(value)
+            .map_err(|e| format!("invalid inline value: {}", e.message));
     }
     for q in ['"', '\''] {
         if let Some(rest) = value.strip_prefix(q) {
             return match rest.strip_suffix(q) {
-                Some(inner) if q == '"' => json5::parse(value)
+                Some(inner) if q == '"' => json5_text::parse(value)
                     .or_else(|_| Ok(Value::String(inner.to_string())))
-                    .map_err(|e: json5::Json5Error| e.message),
+                    .map_err(|e: json5_text::Json5Error| e.message),
                 Some(inner) => Ok(Value::String(inner.replace("''", "'"))),
                 None => Err("unterminated quoted value".into()),
             };

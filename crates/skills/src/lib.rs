@@ -10,9 +10,11 @@ mod bundled;
 mod discover;
 mod eligibility;
 mod frontmatter;
+#[cfg(test)]
+mod fuzz;
 mod index;
 pub mod install;
-mod json5;
+mod json5_text;
 mod load;
 mod manifest;
 mod prompt;

@@ -5,7 +5,7 @@
 //! namespace present wins, in that order. Namespace values, or `metadata` itself, may be a
 //! string holding JSON5.
 
-use crate::json5;
+use crate::json5_text;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -248,7 +248,7 @@ pub fn is_spec_name(name: &str) -> bool {
 fn decode_metadata(raw: Option<&Value>) -> Result<Value, FieldError> {
     let mut meta = match raw {
         None | Some(Value::Null) => return Ok(Value::Object(Map::new())),
-        Some(Value::String(s)) => json5::parse(s).map_err(|e| {
+        Some(Value::String(s)) => json5_text::parse(s).map_err(|e| {
             fe(
                 "metadata",
                 format!("`metadata` is a string but not JSON5 ({e})"),
@@ -261,7 +261,7 @@ fn decode_metadata(raw: Option<&Value>) -> Result<Value, FieldError> {
     };
     for ns in NAMESPACES {
         if let Some(Value::String(s)) = map.get(ns) {
-            let decoded = json5::parse(s).map_err(|e| {
+            let decoded = json5_text::parse(s).map_err(|e| {
                 fe(
                     "metadata",
                     format!("`metadata.{ns}` is a string but not JSON5 ({e})"),

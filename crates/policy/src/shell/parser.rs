@@ -203,9 +203,11 @@ impl Parser {
             }
             if let Some(kind) = self.redirect_op() {
                 self.skip_blanks();
+                // `#` after a redirection operator starts a comment in bash, leaving the
+                // redirection without its target: a syntax error, not a file named `#…`.
                 if self
                     .peek()
-                    .is_none_or(|c| is_meta(c) && c != '<' && c != '>')
+                    .is_none_or(|c| (is_meta(c) && c != '<' && c != '>') || c == '#')
                 {
                     self.problem("redirection without a target");
                     break;
@@ -250,15 +252,18 @@ impl Parser {
             let w = self.word();
             if cmd.words.is_empty() {
                 let raw: String = self.s[start..self.i].iter().collect();
-                if RESERVED_SKIP.contains(&raw.as_str()) {
+                // A reserved word counts only as the first word: after an assignment or a
+                // redirection bash runs a program of that name (`A=1 fi` runs `fi`).
+                let first = cmd.assignments.is_empty() && cmd.redirects.is_empty();
+                if first && RESERVED_SKIP.contains(&raw.as_str()) {
                     self.reserved(&raw);
                     continue;
                 }
-                if raw == "function" {
+                if first && raw == "function" {
                     self.keyword_function();
                     return;
                 }
-                if RESERVED_UNSUPPORTED.contains(&raw.as_str()) {
+                if first && RESERVED_UNSUPPORTED.contains(&raw.as_str()) {
                     self.problem(format!("`{raw}` syntax is not supported"));
                     continue;
                 }
