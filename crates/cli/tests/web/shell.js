@@ -10,6 +10,7 @@ const PAGES = [
   ["chat", "/chat"],
   ["sessions", "/sessions"],
   ["approvals", "/approvals"],
+  ["integrations", "/integrations"],
   ["welcome", "/welcome"],
   ["settings", "/settings"],
 ];

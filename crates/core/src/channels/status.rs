@@ -67,6 +67,13 @@ impl StatusCell {
         s.last_ok = Some((Instant::now(), pryx_store::now_ts()));
     }
 
+    /// Ready to receive, with no traffic yet (a webhook nobody called).
+    pub fn ready(&self, detail: &str) {
+        let mut s = self.lock();
+        s.state = ChannelState::Connected;
+        s.detail = detail.to_string();
+    }
+
     /// It runs but something fails; it keeps trying.
     pub fn degraded(&self, error: &str) {
         let mut s = self.lock();

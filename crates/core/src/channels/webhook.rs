@@ -292,7 +292,7 @@ pub(crate) async fn run(
     runtime: Arc<WebhookRuntime>,
     cancel: CancellationToken,
 ) {
-    status.ok("waiting for signed requests");
+    status.ready("waiting for signed requests");
     let Some(url) = cfg.callback_url.clone() else {
         cancel.cancelled().await;
         return;
