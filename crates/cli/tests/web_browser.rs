@@ -90,7 +90,11 @@ async fn scripted(name: &'static str) {
     let llm = ScriptedLlm::start().await;
     let env = Env::scripted(&llm);
     // A channel, so the Integrations page has one to show.
-    assert!(env.run(&["channels", "add", "ci", "--kind", "webhook"]).status.success());
+    assert!(
+        env.run(&["channels", "add", "ci", "--kind", "webhook"])
+            .status
+            .success()
+    );
     let serve = Serve::start(&env, &[]);
     let llm_url = llm.base_url();
     let outcome = tokio::task::spawn_blocking(move || {

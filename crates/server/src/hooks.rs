@@ -115,7 +115,7 @@ async fn webhook(
     };
     match st.core.webhook(&id, req).await {
         Ok(a) => {
-            let status = if a.status == "running" {
+            let status = if a.status == "accepted" {
                 StatusCode::ACCEPTED
             } else {
                 StatusCode::OK

@@ -129,6 +129,26 @@ impl Store {
         })
     }
 
+    /// Stores an update that comes without an id of its own (a webhook request), numbered one
+    /// past the channel's last; returns its number.
+    pub fn append_update<T: Serialize>(
+        &self,
+        channel: &str,
+        chat_id: &str,
+        payload: &T,
+    ) -> Result<i64> {
+        let body = json(payload)?;
+        self.with_conn(|c| {
+            Ok(c.query_row(
+                "INSERT INTO channel_updates (channel, update_id, chat_id, payload, received_at)
+                 SELECT ?1, COALESCE(MAX(update_id), 0) + 1, ?2, ?3, ?4 FROM channel_updates WHERE channel = ?1
+                 RETURNING update_id",
+                params![channel, chat_id, body, now_ts()],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
     /// Updates not yet done (new or running), oldest first.
     pub fn open_updates<T: DeserializeOwned>(&self, channel: &str) -> Result<Vec<OpenUpdate<T>>> {
         let rows: Vec<(i64, String, String, String)> = self.with_conn(|c| {

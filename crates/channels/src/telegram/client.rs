@@ -234,10 +234,7 @@ impl Bot {
         method: &str,
         req: reqwest::RequestBuilder,
     ) -> Result<R, ApiError> {
-        let res = req
-            .send()
-            .await
-            .map_err(network)?;
+        let res = req.send().await.map_err(network)?;
         let status = res.status().as_u16();
         let body = read_capped(res, MAX_ANSWER_BYTES).await?;
         let env: Envelope<serde_json::Value> = serde_json::from_slice(&body).map_err(|e| {
@@ -517,11 +514,7 @@ async fn read_capped(mut res: reqwest::Response, max: usize) -> Result<Vec<u8>, 
         return Err(ApiError::Protocol(format!("an answer over {max} bytes")));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = res
-        .chunk()
-        .await
-        .map_err(network)?
-    {
+    while let Some(chunk) = res.chunk().await.map_err(network)? {
         if body.len() + chunk.len() > max {
             return Err(ApiError::Protocol(format!("an answer over {max} bytes")));
         }

@@ -154,6 +154,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     }
+    // Channels run in the core that owns the data dir, from before the port is announced (a
+    // webhook delivered at once finds its channel running).
+    core.host_channels();
     let token = pryx_server::token::load_or_create(&dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
@@ -195,9 +198,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     if !args.bind.is_loopback() {
         tracing::warn!(%addr, "the API is exposed beyond loopback");
     }
-    // Channels run in the core that owns the data dir; hand edits of `config.json` apply
-    // within a couple of seconds.
-    core.host_channels();
+    // Hand edits of `config.json` apply to channels within a couple of seconds.
     let watcher = core.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));

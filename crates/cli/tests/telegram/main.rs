@@ -8,6 +8,7 @@ mod common;
 mod chat;
 mod durability;
 mod escape;
+mod soak;
 mod webhook_mode;
 
 use common::{Env, ScriptedLlm, Serve};

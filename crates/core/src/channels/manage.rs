@@ -277,7 +277,7 @@ impl Core {
             Value::Object(entry),
         )])?;
         self.audit_channel(actor, "channel.configured", id)?;
-        self.sync_channels();
+        self.restart_channel(id);
         let mut channel = self.channel(id)?;
         if channel.bot.is_none() {
             channel.bot = bot;

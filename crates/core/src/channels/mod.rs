@@ -91,6 +91,15 @@ impl Core {
         }
     }
 
+    /// Stops a channel so the next [`Core::sync_channels`] starts it afresh (its token or
+    /// secret changed under the same reference).
+    pub(crate) fn restart_channel(&self, id: &str) {
+        if let Some(r) = self.inner.channels.lock().remove(id) {
+            r.cancel.cancel();
+        }
+        self.sync_channels();
+    }
+
     fn start_channel(&self, id: &str, cfg: Channel) -> Running {
         let cancel = CancellationToken::new();
         let poll_quiet = (cfg.kind == ChannelKind::Telegram
@@ -113,7 +122,7 @@ impl Core {
                     cancel.clone(),
                 )),
                 ChannelKind::Webhook => {
-                    let rt = Arc::new(webhook::WebhookRuntime::new(&cfg));
+                    let rt = Arc::new(webhook::WebhookRuntime::new(&cfg, self.dir()));
                     hook = Some(rt.clone());
                     tokio::spawn(webhook::run(
                         self.clone(),

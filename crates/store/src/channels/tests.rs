@@ -147,3 +147,16 @@ fn a_chat_keeps_its_session_until_it_is_deleted() {
     assert!(s.delete_session(&sess.id).unwrap());
     assert_eq!(s.chat_session("tg", "7").unwrap(), None);
 }
+
+#[test]
+fn appended_updates_are_numbered_in_order_per_channel() {
+    let (_d, s) = store();
+    assert_eq!(s.append_update("hook", "r1", &"a").unwrap(), 1);
+    assert_eq!(s.append_update("hook", "r2", &"b").unwrap(), 2);
+    assert_eq!(s.append_update("other", "r1", &"c").unwrap(), 1);
+    let open: Vec<OpenUpdate<String>> = s.open_updates("hook").unwrap();
+    assert_eq!(
+        open.iter().map(|u| u.chat_id.as_str()).collect::<Vec<_>>(),
+        ["r1", "r2"]
+    );
+}

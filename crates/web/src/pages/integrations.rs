@@ -71,7 +71,13 @@ async fn show(State(web): State<Arc<Web>>, viewer: Viewer) -> Response {
 }
 
 fn internal(web: &Web, e: &str) -> Response {
-    problem(web, None, StatusCode::INTERNAL_SERVER_ERROR, "Something failed", e)
+    problem(
+        web,
+        None,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something failed",
+        e,
+    )
 }
 
 fn actor() -> &'static str {
@@ -82,7 +88,13 @@ async fn pair(State(web): State<Arc<Web>>, viewer: Viewer, Path(id): Path<String
     let w = web.clone();
     tokio::task::spawn_blocking(move || match w.core.pair_code(&id, actor()) {
         Ok(code) => page(&w, &viewer, Some(code), None),
-        Err(e) => problem(&w, Some(&viewer), StatusCode::BAD_REQUEST, "No pairing code", &e.to_string()),
+        Err(e) => problem(
+            &w,
+            Some(&viewer),
+            StatusCode::BAD_REQUEST,
+            "No pairing code",
+            &e.to_string(),
+        ),
     })
     .await
     .unwrap_or_else(|e| internal(&web, &e.to_string()))
@@ -90,13 +102,21 @@ async fn pair(State(web): State<Arc<Web>>, viewer: Viewer, Path(id): Path<String
 
 async fn set_enabled(web: Arc<Web>, viewer: Viewer, id: String, enabled: bool) -> Response {
     let w = web.clone();
-    tokio::task::spawn_blocking(move || match w.core.set_channel_enabled(&id, enabled, actor()) {
-        Ok(c) => {
-            let what = if enabled { "resumed" } else { "paused" };
-            page(&w, &viewer, None, Some(format!("{} {what}.", c.id)))
-        }
-        Err(e) => problem(&w, Some(&viewer), StatusCode::BAD_REQUEST, "Not changed", &e.to_string()),
-    })
+    tokio::task::spawn_blocking(
+        move || match w.core.set_channel_enabled(&id, enabled, actor()) {
+            Ok(c) => {
+                let what = if enabled { "resumed" } else { "paused" };
+                page(&w, &viewer, None, Some(format!("{} {what}.", c.id)))
+            }
+            Err(e) => problem(
+                &w,
+                Some(&viewer),
+                StatusCode::BAD_REQUEST,
+                "Not changed",
+                &e.to_string(),
+            ),
+        },
+    )
     .await
     .unwrap_or_else(|e| internal(&web, &e.to_string()))
 }
