@@ -113,6 +113,25 @@ fn states_are_coloured() {
     assert!(colours("paused ").contains(&Color::DarkGray));
 }
 
+/// A sender's name is a stranger's text: terminal controls in it show escaped.
+#[test]
+fn a_filtered_senders_name_cannot_drive_the_terminal() {
+    let mut list = channels();
+    list[0].last_filtered = Some("\x1b]0;EVIL\x07\x1b[2JMallory (5550123) is not paired".into());
+    list[0].paired[0].display = "Ana\x1b[31m".into();
+    let mut s = connected();
+    s.show(Screen::Integrations);
+    s.on_response(Response::Channels(list));
+    let screen = render(&s, 80, 24, &plain()).to_string();
+    assert!(!screen.contains('\x1b'), "{screen}");
+    // Shown, not dropped: the user sees that something was there.
+    assert!(
+        screen.contains("␛]0;EVIL␇␛[2JMallory (5550123)"),
+        "{screen}"
+    );
+    assert!(screen.contains("Ana␛[31m"), "{screen}");
+}
+
 #[test]
 fn every_size_renders_without_panicking() {
     let mut pairing = integrations_state();
