@@ -1,6 +1,7 @@
-//! End to end: the real `pryx` TUI in tmux over a sidecar core and a scripted model. A prompt
-//! streams its answer, a `shell.exec` waits for approval and completes once approved, and
-//! quitting leaves no pryx process behind.
+//! End to end: the real `pryx` TUI in tmux over a sidecar core and a scripted model. A channel
+//! added from another terminal shows up on the Integrations screen, a prompt streams its answer,
+//! a `shell.exec` waits for approval and completes once approved, and quitting leaves no pryx
+//! process behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -35,6 +36,19 @@ async fn prompt_streams_approved_shell_card_completes_and_quit_leaves_nothing() 
     let tmux = Tmux::start(home, env.ws(), &[], &[]);
     tmux.wait_connected(WAIT).await;
     let core = tui_harness::wait_core(home, None, WAIT).await;
+
+    // The Integrations screen over the real core: the empty state says how to add a channel,
+    // and one added from another terminal shows up without a key press.
+    tmux.keys(&["M-3"]);
+    tmux.wait_text("pryx channels add tg", WAIT).await;
+    let added = env.run(&["channels", "add", "hook", "--kind", "webhook"]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    tmux.wait_text("› hook", WAIT).await;
+    tmux.keys(&["M-1"]);
 
     tmux.type_text("say hello");
     tmux.keys(&["Enter"]);

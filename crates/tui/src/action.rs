@@ -3,12 +3,13 @@
 
 use crate::api::{ApiError, CoreApi};
 use crate::model::{
-    ChannelView, ExportFormat, McpServerView, McpTestReport, ProviderSetup, SkillView, SpanView,
+    ExportFormat, McpServerView, McpTestReport, ProviderSetup, SkillView, SpanView,
 };
 use pryx_protocol::ErrorCode;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, GrantView, ModelView, PendingApproval, ProviderPreset,
-    ProviderTestReport, ProviderView, SessionDetail, SessionSummary, TurnAccepted, UpdateSession,
+    ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, PairingCode,
+    PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, SessionDetail,
+    SessionSummary, TurnAccepted, UpdateSession,
 };
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -94,6 +95,15 @@ pub enum Action {
         name: String,
     },
     LoadChannels,
+    /// A pairing code for one new sender of a Telegram channel.
+    PairChannel {
+        id: String,
+    },
+    /// Pauses (`enabled: false`) or resumes a channel.
+    SetChannelEnabled {
+        id: String,
+        enabled: bool,
+    },
     LoadTimeline {
         session_id: String,
     },
@@ -148,6 +158,9 @@ pub enum Response {
     McpServers(Vec<McpServerView>),
     McpTested(McpTestReport),
     Channels(Vec<ChannelView>),
+    ChannelPaired(PairingCode),
+    /// A channel was paused or resumed: its status now.
+    ChannelChanged(ChannelView),
     Spans {
         session_id: String,
         spans: Vec<SpanView>,
@@ -336,8 +349,19 @@ pub async fn perform<A: CoreApi + ?Sized>(
         }),
         Action::LoadChannels => send(match api.list_channels().await {
             Ok(c) => Response::Channels(c),
-            Err(e) => failed("list channels", e),
+            Err(e) => failed(LIST_CHANNELS, e),
         }),
+        Action::PairChannel { id } => send(match api.pair_channel(&id).await {
+            Ok(code) => Response::ChannelPaired(code),
+            Err(e) => failed(PAIR_CHANNEL, e),
+        }),
+        Action::SetChannelEnabled { id, enabled } => {
+            send(match api.set_channel_enabled(&id, enabled).await {
+                Ok(c) => Response::ChannelChanged(c),
+                Err(e) if enabled => failed(RESUME_CHANNEL, e),
+                Err(e) => failed(PAUSE_CHANNEL, e),
+            })
+        }
         Action::LoadTimeline { session_id } => send(match api.session_spans(&session_id).await {
             Ok(spans) => Response::Spans { session_id, spans },
             Err(e) => failed("load the timeline", e),
@@ -365,3 +389,11 @@ pub const LIST_PRESETS: &str = "list the provider presets";
 pub const SAVE_PROVIDER: &str = "save the provider";
 /// `what` of a failed [`Action::TestProvider`].
 pub const TEST_PROVIDER: &str = "test the provider";
+/// `what` of a failed [`Action::LoadChannels`].
+pub const LIST_CHANNELS: &str = "list channels";
+/// `what` of a failed [`Action::PairChannel`].
+pub const PAIR_CHANNEL: &str = "make a pairing code";
+/// `what` of a failed pause ([`Action::SetChannelEnabled`]).
+pub const PAUSE_CHANNEL: &str = "pause the channel";
+/// `what` of a failed resume ([`Action::SetChannelEnabled`]).
+pub const RESUME_CHANNEL: &str = "resume the channel";

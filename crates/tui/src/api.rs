@@ -2,13 +2,13 @@
 //! [`CoreApi`]; tests implement it with a fake. Every method is called from a background task, so
 //! a slow core never blocks typing.
 
-use crate::model::{ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
+use crate::model::{ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
 use futures_util::stream::BoxStream;
 use pryx_protocol::Event;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, GrantView, ModelView, PendingApproval, ProviderPreset,
-    ProviderTestReport, ProviderView, PutProvider, SessionDetail, SessionSummary, TurnAccepted,
-    UpdateSession,
+    ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, PairingCode,
+    PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider, SessionDetail,
+    SessionSummary, TurnAccepted, UpdateSession,
 };
 use std::future::Future;
 
@@ -144,7 +144,16 @@ pub trait CoreApi: Send + Sync + 'static {
     fn list_mcp_servers(&self) -> impl Future<Output = ApiResult<Vec<McpServerView>>> + Send;
     fn test_mcp_server(&self, name: &str) -> impl Future<Output = ApiResult<McpTestReport>> + Send;
 
+    /// The chat channels and webhooks the core hosts, with their live status.
     fn list_channels(&self) -> impl Future<Output = ApiResult<Vec<ChannelView>>> + Send;
+    /// A single-use code that lets one new sender talk to a Telegram channel.
+    fn pair_channel(&self, id: &str) -> impl Future<Output = ApiResult<PairingCode>> + Send;
+    /// Pauses (`false`) or resumes (`true`) a channel; answers with its new status.
+    fn set_channel_enabled(
+        &self,
+        id: &str,
+        enabled: bool,
+    ) -> impl Future<Output = ApiResult<ChannelView>> + Send;
     fn session_spans(
         &self,
         session_id: &str,

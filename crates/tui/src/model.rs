@@ -52,18 +52,6 @@ pub struct McpTestReport {
     pub latency_ms: u64,
 }
 
-/// A channel integration (Telegram, Discord, Slack, webhook).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChannelView {
-    pub name: String,
-    /// `telegram`, `discord`, `slack`, `webhook`, ….
-    pub kind: String,
-    /// `connected`, `disconnected`, `error`, ….
-    pub status: String,
-    #[serde(default)]
-    pub detail: Option<String>,
-}
-
 /// One span of a session's trace, for the telemetry timeline. Times are Unix epoch milliseconds so
 /// the TUI needs no date parsing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

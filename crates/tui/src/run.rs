@@ -173,7 +173,7 @@ where
                     }))
                 }
             },
-            _ = ticker.tick() => { state.on_tick(); vec![] }
+            _ = ticker.tick() => state.on_tick(),
         };
         send(actions);
     };

@@ -4,6 +4,7 @@
 
 use crate::action::{Action, Response};
 use crate::api::{ConnectionState, CoreUpdate};
+pub use crate::screens::Screen;
 use crate::screens::chat::{ChatState, Level};
 use crate::screens::setup::{Outcome, SetupState};
 use crate::screens::{
@@ -12,57 +13,6 @@ use crate::screens::{
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use pryx_protocol::Event;
-
-/// The six screens, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Chat,
-    Sessions,
-    Integrations,
-    Skills,
-    Mcp,
-    Telemetry,
-}
-
-impl Screen {
-    pub const ALL: [Screen; 6] = [
-        Screen::Chat,
-        Screen::Sessions,
-        Screen::Integrations,
-        Screen::Skills,
-        Screen::Mcp,
-        Screen::Telemetry,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Screen::Chat => "Chat",
-            Screen::Sessions => "Sessions",
-            Screen::Integrations => "Integrations",
-            Screen::Skills => "Skills",
-            Screen::Mcp => "MCP",
-            Screen::Telemetry => "Telemetry",
-        }
-    }
-
-    fn index(self) -> usize {
-        Screen::ALL.iter().position(|s| *s == self).unwrap_or(0)
-    }
-
-    fn offset(self, by: isize) -> Screen {
-        let n = Screen::ALL.len() as isize;
-        let i = (self.index() as isize + by).rem_euclid(n) as usize;
-        Screen::ALL[i]
-    }
-
-    /// `'1'`..`'6'`.
-    fn from_digit(c: char) -> Option<Screen> {
-        let d = c.to_digit(10)? as usize;
-        (1..=Screen::ALL.len())
-            .contains(&d)
-            .then(|| Screen::ALL[d - 1])
-    }
-}
 
 /// What a key on a screen asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -310,8 +260,16 @@ impl AppState {
             Response::McpServers(s) => self.mcp.on_list(s),
             Response::McpTested(r) => self.mcp.on_tested(r),
             Response::Channels(c) => self.integrations.on_list(c),
+            Response::ChannelPaired(code) => self.integrations.on_paired(code),
+            Response::ChannelChanged(c) => {
+                let text = self.integrations.on_changed(c);
+                self.flash(text, false);
+            }
             Response::Spans { session_id, spans } => self.telemetry.on_spans(&session_id, spans),
             Response::Failed { what, error } => {
+                if self.integrations.on_failed(&what, &error) {
+                    return vec![];
+                }
                 let in_transcript =
                     what == crate::action::SEND_PROMPT || what == crate::action::CREATE_SESSION;
                 if in_transcript {
@@ -405,10 +363,24 @@ impl AppState {
         self.flash = Some(Flash { text, error });
     }
 
-    /// Advances animations; marks the state dirty only when something moves.
-    pub fn on_tick(&mut self) {
+    /// Advances animations (the state is dirty only when something moves) and asks again for
+    /// what a live screen shows.
+    pub fn on_tick(&mut self) -> Vec<Action> {
+        self.on_tick_at(std::time::Instant::now())
+    }
+
+    /// [`AppState::on_tick`] at `now`.
+    pub fn on_tick_at(&mut self, now: std::time::Instant) -> Vec<Action> {
         if self.chat.on_tick() {
             self.dirty = true;
+        }
+        let live = self.screen == Screen::Integrations
+            && self.setup.is_none()
+            && self.connection == ConnectionState::Connected;
+        if live {
+            self.integrations.refresh_due(now).into_iter().collect()
+        } else {
+            vec![]
         }
     }
 

@@ -10,9 +10,7 @@ use insta::assert_snapshot;
 use pryx_protocol::Surface;
 use pryx_protocol::api::{ApprovalAnswer, ApprovalDecision, ApprovalOutcome, ApprovalScope};
 use pryx_testkit::events::approval_resolved;
-use pryx_tui::model::{
-    ChannelView, McpServerView, McpTestReport, McpToolView, SkillView, SpanView,
-};
+use pryx_tui::model::{McpServerView, McpTestReport, McpToolView, SkillView, SpanView};
 use pryx_tui::{AppState, ConnectionState, CoreUpdate, Response, Screen, Theme};
 use ratatui::style::Color;
 
@@ -164,35 +162,6 @@ fn sessions_search_empty_result() {
 fn sessions_delete_confirmation() {
     let mut s = sessions_state();
     s.handle_key(key(KeyCode::Char('d')));
-    assert_snapshot!(render(&s, 80, 24, &plain()));
-}
-
-#[test]
-fn integrations_empty_state() {
-    let mut s = connected();
-    s.show(Screen::Integrations);
-    s.on_response(Response::Channels(vec![]));
-    assert_snapshot!(render(&s, 80, 24, &plain()));
-}
-
-#[test]
-fn integrations_with_channels() {
-    let mut s = connected();
-    s.show(Screen::Integrations);
-    s.on_response(Response::Channels(vec![
-        ChannelView {
-            name: "family-bot".into(),
-            kind: "telegram".into(),
-            status: "connected".into(),
-            detail: Some("3 paired chats".into()),
-        },
-        ChannelView {
-            name: "ops".into(),
-            kind: "slack".into(),
-            status: "error".into(),
-            detail: Some("token revoked".into()),
-        },
-    ]));
     assert_snapshot!(render(&s, 80, 24, &plain()));
 }
 

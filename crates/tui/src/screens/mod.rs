@@ -17,6 +17,57 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
+/// The six screens, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Chat,
+    Sessions,
+    Integrations,
+    Skills,
+    Mcp,
+    Telemetry,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 6] = [
+        Screen::Chat,
+        Screen::Sessions,
+        Screen::Integrations,
+        Screen::Skills,
+        Screen::Mcp,
+        Screen::Telemetry,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Chat => "Chat",
+            Screen::Sessions => "Sessions",
+            Screen::Integrations => "Integrations",
+            Screen::Skills => "Skills",
+            Screen::Mcp => "MCP",
+            Screen::Telemetry => "Telemetry",
+        }
+    }
+
+    fn index(self) -> usize {
+        Screen::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    pub(crate) fn offset(self, by: isize) -> Screen {
+        let n = Screen::ALL.len() as isize;
+        let i = (self.index() as isize + by).rem_euclid(n) as usize;
+        Screen::ALL[i]
+    }
+
+    /// `'1'`..`'6'`.
+    pub(crate) fn from_digit(c: char) -> Option<Screen> {
+        let d = c.to_digit(10)? as usize;
+        (1..=Screen::ALL.len())
+            .contains(&d)
+            .then(|| Screen::ALL[d - 1])
+    }
+}
+
 /// Moves a list selection with the usual keys; `true` when the key was a navigation key.
 pub fn navigate(selected: &mut usize, len: usize, key: &KeyEvent) -> bool {
     let last = len.saturating_sub(1);

@@ -2,13 +2,11 @@
 
 use futures_util::stream::{self, BoxStream, StreamExt};
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, GrantView, ModelView, PendingApproval, ProviderPreset,
-    ProviderTestReport, ProviderView, PutProvider, SessionDetail, SessionSummary, TurnAccepted,
-    UpdateSession,
+    ApprovalDecision, ApprovalScope, ChannelState, ChannelView, GrantView, ModelView, PairingCode,
+    PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider, SessionDetail,
+    SessionSummary, TurnAccepted, UpdateSession,
 };
-use pryx_tui::model::{
-    ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView,
-};
+use pryx_tui::model::{ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
 use pryx_tui::{ApiError, ApiResult, CoreApi, CoreUpdate};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, Semaphore, mpsc};
@@ -23,6 +21,8 @@ pub struct FakeCore {
     pub providers: Mutex<Vec<ProviderView>>,
     /// What `list_grants` answers (revoking removes one).
     pub grants: Mutex<Vec<GrantView>>,
+    /// What `list_channels` answers (pausing and resuming change it).
+    pub channels: Mutex<Vec<ChannelView>>,
     events: Mutex<Option<mpsc::UnboundedReceiver<CoreUpdate>>>,
 }
 
@@ -38,6 +38,7 @@ impl FakeCore {
             pulled: Arc::new(Semaphore::new(0)),
             providers: Mutex::new(vec![provider("openai")]),
             grants: Mutex::new(Vec::new()),
+            channels: Mutex::new(Vec::new()),
             events: Mutex::new(Some(rx)),
         };
         (core, tx)
@@ -264,7 +265,46 @@ impl CoreApi for FakeCore {
         Err(ApiError::Unreachable(format!("cannot reach {name}")))
     }
     async fn list_channels(&self) -> ApiResult<Vec<ChannelView>> {
-        Ok(vec![])
+        self.record("list_channels".into());
+        Ok(self.channels.lock().unwrap().clone())
+    }
+    async fn pair_channel(&self, id: &str) -> ApiResult<PairingCode> {
+        self.record(format!("pair_channel {id}"));
+        let channels = self.channels.lock().unwrap();
+        match channels.iter().find(|c| c.id == id) {
+            Some(c) if c.kind == "telegram" => Ok(super::pairing_code(id)),
+            Some(_) => Err(ApiError::Api {
+                code: "VALIDATION_FAILED".into(),
+                message: format!("channel {id} is a webhook; only chat channels pair senders"),
+            }),
+            None => Err(ApiError::Api {
+                code: "NOT_FOUND".into(),
+                message: format!("no channel {id}"),
+            }),
+        }
+    }
+    async fn set_channel_enabled(&self, id: &str, enabled: bool) -> ApiResult<ChannelView> {
+        self.record(format!("set_channel_enabled {id} {enabled}"));
+        let mut channels = self.channels.lock().unwrap();
+        let Some(c) = channels.iter_mut().find(|c| c.id == id) else {
+            return Err(ApiError::Api {
+                code: "NOT_FOUND".into(),
+                message: format!("no channel {id}"),
+            });
+        };
+        c.enabled = enabled;
+        c.state = if enabled {
+            ChannelState::Starting
+        } else {
+            ChannelState::Paused
+        };
+        c.detail = if enabled {
+            "starting"
+        } else {
+            "paused; `pryx channels resume` starts it again"
+        }
+        .into();
+        Ok(c.clone())
     }
     async fn session_spans(&self, _session_id: &str) -> ApiResult<Vec<SpanView>> {
         Ok(vec![])

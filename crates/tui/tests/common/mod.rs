@@ -5,7 +5,8 @@ pub mod fake;
 
 use pryx_protocol::ErrorCode;
 use pryx_protocol::api::{
-    ModelView, PendingApproval, ProviderPreset, ProviderTestReport, SessionSummary,
+    ChannelOutbox, ChannelState, ChannelView, ModelView, PairedSenderView, PairingCode,
+    PendingApproval, ProviderPreset, ProviderTestReport, SessionSummary,
 };
 use pryx_protocol::{Event, EventPayload};
 use pryx_testkit::events::{
@@ -189,5 +190,89 @@ pub fn test_report(ok: bool) -> ProviderTestReport {
              req_8f2c1d0e9b7a4c3e)"
                 .to_string()
         }),
+    }
+}
+
+fn channel(id: &str, kind: &str, state: ChannelState, detail: &str) -> ChannelView {
+    let telegram = kind == "telegram";
+    ChannelView {
+        id: id.into(),
+        kind: kind.into(),
+        enabled: state != ChannelState::Paused,
+        agent: "main".into(),
+        mode: telegram.then(|| "polling".into()),
+        dm_policy: telegram.then(|| "pairing".into()),
+        state,
+        detail: detail.into(),
+        bot: None,
+        last_ok_at: None,
+        last_error: None,
+        last_filtered: None,
+        outbox: ChannelOutbox::default(),
+        paired: vec![],
+    }
+}
+
+/// A core's channels: a bot that works and has paired senders, one whose polls fail, a paused
+/// one and a webhook.
+pub fn channels() -> Vec<ChannelView> {
+    let mut family = channel("family", "telegram", ChannelState::Connected, "polling");
+    family.bot = Some("@family_pryx_bot".into());
+    family.last_ok_at = Some("2026-01-27T14:05:09Z".into());
+    family.last_filtered =
+        Some("Mallory (5550123) is not paired; they were told how to pair".into());
+    family.outbox = ChannelOutbox {
+        queued: 1,
+        sent: 42,
+        failed: 0,
+        maybe_duplicate: 2,
+    };
+    family.paired = vec![
+        PairedSenderView {
+            sender_id: "1234567".into(),
+            display: "Ana (@ana)".into(),
+            paired_at: "2026-01-20T09:00:00Z".into(),
+        },
+        PairedSenderView {
+            sender_id: "7654321".into(),
+            display: "Bo".into(),
+            paired_at: "2026-01-22T18:30:00Z".into(),
+        },
+    ];
+    let mut work = channel(
+        "work",
+        "telegram",
+        ChannelState::Degraded,
+        "getUpdates failed: 502 Bad Gateway; retrying",
+    );
+    work.bot = Some("@work_pryx_bot".into());
+    work.last_ok_at = Some("2026-01-27T13:58:00Z".into());
+    work.last_error = Some("getUpdates failed: 502 Bad Gateway".into());
+    work.outbox.failed = 1;
+    let mut old = channel(
+        "old-bot",
+        "telegram",
+        ChannelState::Paused,
+        "paused; `pryx channels resume` starts it again",
+    );
+    old.bot = Some("@old_pryx_bot".into());
+    let mut hook = channel(
+        "github",
+        "webhook",
+        ChannelState::Connected,
+        "receiving signed requests",
+    );
+    hook.last_ok_at = Some("2026-01-27T12:00:00Z".into());
+    hook.outbox.sent = 7;
+    vec![family, work, old, hook]
+}
+
+/// The code the fake core pairs with.
+pub fn pairing_code(channel: &str) -> PairingCode {
+    PairingCode {
+        channel: channel.into(),
+        code: "K7QM-3XPA".into(),
+        expires_at: "2026-01-27T14:15:09Z".into(),
+        instructions: "Send K7QM-3XPA to @family_pryx_bot on Telegram within 10 minutes (once; the code then stops working).".into(),
     }
 }

@@ -10,13 +10,11 @@ use futures_util::stream::BoxStream;
 use pryx_client::{Client, ClientError};
 use pryx_config::DataDir;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, CreateSession, ModelView, PendingApproval, ProviderPreset,
-    ProviderTestReport, ProviderView, PutProvider, SessionDetail, SessionSummary, TestProvider,
-    TurnAccepted, UpdateSession,
+    ApprovalDecision, ApprovalScope, ChannelView, CreateSession, ModelView, PairingCode,
+    PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider, SessionDetail,
+    SessionSummary, TestProvider, TurnAccepted, UpdateSession,
 };
-use pryx_tui::model::{
-    ChannelView, ExportFormat, McpServerView, McpTestReport, SkillView, SpanView,
-};
+use pryx_tui::model::{ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
 use pryx_tui::{ApiError, ApiResult, CoreApi, CoreUpdate};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -315,7 +313,23 @@ impl CoreApi for RemoteCore {
     }
 
     async fn list_channels(&self) -> ApiResult<Vec<ChannelView>> {
-        Ok(Vec::new())
+        self.client().await?.channels().await.map_err(api_error)
+    }
+
+    async fn pair_channel(&self, id: &str) -> ApiResult<PairingCode> {
+        self.client()
+            .await?
+            .pair_channel(id)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn set_channel_enabled(&self, id: &str, enabled: bool) -> ApiResult<ChannelView> {
+        self.client()
+            .await?
+            .set_channel_enabled(id, enabled)
+            .await
+            .map_err(api_error)
     }
 
     async fn session_spans(&self, session_id: &str) -> ApiResult<Vec<SpanView>> {

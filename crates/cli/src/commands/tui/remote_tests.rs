@@ -241,3 +241,47 @@ async fn session_settings_and_provider_setup_go_through_the_api() {
     assert!(!report.ok, "{report:?}");
     assert!(report.error.is_some(), "{report:?}");
 }
+
+/// The Integrations screen's calls reach the core's channels: a webhook is listed with its
+/// status, refuses pairing, and pauses and resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_are_listed_paused_and_resumed_through_the_api() {
+    use pryx_protocol::api::{ChannelCreate, ChannelState};
+    let r = rig().await;
+    let body = ChannelCreate {
+        id: "hook".into(),
+        kind: "webhook".into(),
+        ..ChannelCreate::default()
+    };
+    r.api
+        .client()
+        .await
+        .unwrap()
+        .create_channel(&body)
+        .await
+        .unwrap();
+    let list = r.api.list_channels().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].id.as_str(), list[0].kind.as_str()),
+        ("hook", "webhook")
+    );
+
+    let e = r.api.pair_channel("hook").await.unwrap_err();
+    assert!(
+        matches!(&e, ApiError::Api { message, .. } if message.contains("webhook")),
+        "{e}"
+    );
+    let e = r.api.pair_channel("absent").await.unwrap_err();
+    assert!(
+        matches!(&e, ApiError::Api { code, .. } if code == "NOT_FOUND"),
+        "{e}"
+    );
+
+    let paused = r.api.set_channel_enabled("hook", false).await.unwrap();
+    assert!(!paused.enabled);
+    assert_eq!(paused.state, ChannelState::Paused);
+    let resumed = r.api.set_channel_enabled("hook", true).await.unwrap();
+    assert!(resumed.enabled);
+    assert_ne!(resumed.state, ChannelState::Paused);
+}
