@@ -149,6 +149,49 @@ impl Store {
         })
     }
 
+    /// Accepts webhook requests in one transaction (one commit for many concurrent requests):
+    /// each request id not seen inside `window_ms` is remembered and its payload stored as the
+    /// channel's next update (its number returned); a replayed one gets `None`.
+    pub fn accept_requests<T: Serialize>(
+        &self,
+        channel: &str,
+        window_ms: i64,
+        items: &[(String, T)],
+    ) -> Result<Vec<Option<i64>>> {
+        let bodies = items
+            .iter()
+            .map(|(id, p)| Ok((id.clone(), json(p)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let now = now_ms();
+        self.with_tx(|tx| {
+            tx.execute(
+                "DELETE FROM webhook_requests WHERE channel = ?1 AND received_ms < ?2",
+                params![channel, now.saturating_sub(window_ms)],
+            )?;
+            let ts = now_ts();
+            let mut out = Vec::with_capacity(bodies.len());
+            for (rid, body) in &bodies {
+                let fresh = tx.execute(
+                    "INSERT OR IGNORE INTO webhook_requests (channel, request_id, received_ms) VALUES (?1, ?2, ?3)",
+                    params![channel, rid, now],
+                )? > 0;
+                if !fresh {
+                    out.push(None);
+                    continue;
+                }
+                let n: i64 = tx.query_row(
+                    "INSERT INTO channel_updates (channel, update_id, chat_id, payload, received_at)
+                     SELECT ?1, COALESCE(MAX(update_id), 0) + 1, ?2, ?3, ?4 FROM channel_updates WHERE channel = ?1
+                     RETURNING update_id",
+                    params![channel, rid, body, ts],
+                    |r| r.get(0),
+                )?;
+                out.push(Some(n));
+            }
+            Ok(out)
+        })
+    }
+
     /// Updates not yet done (new or running), oldest first.
     pub fn open_updates<T: DeserializeOwned>(&self, channel: &str) -> Result<Vec<OpenUpdate<T>>> {
         let rows: Vec<(i64, String, String, String)> = self.with_conn(|c| {

@@ -160,3 +160,30 @@ fn appended_updates_are_numbered_in_order_per_channel() {
         ["r1", "r2"]
     );
 }
+
+#[test]
+fn accepted_requests_are_stored_once_and_replays_refused_in_one_step() {
+    let (_d, s) = store();
+    let got = s
+        .accept_requests(
+            "hook",
+            60_000,
+            &[
+                ("a".to_string(), "x"),
+                ("b".to_string(), "y"),
+                ("a".to_string(), "z"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(got, [Some(1), Some(2), None]);
+    assert_eq!(
+        s.accept_requests("hook", 60_000, &[("b".to_string(), "again")])
+            .unwrap(),
+        [None]
+    );
+    let open: Vec<OpenUpdate<String>> = s.open_updates("hook").unwrap();
+    assert_eq!(
+        open.iter().map(|u| u.payload.as_str()).collect::<Vec<_>>(),
+        ["x", "y"]
+    );
+}

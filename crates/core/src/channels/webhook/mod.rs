@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 /// How far a signed timestamp may be from this clock.
@@ -86,6 +86,16 @@ pub(crate) struct WebhookRuntime {
     /// The signing secret, resolved once when the channel starts (a changed secret restarts
     /// the channel).
     secret: Option<pryx_config::Secret>,
+    /// Requests to store: one writer commits all that arrived together in one transaction.
+    intake: mpsc::UnboundedSender<Intake>,
+    intake_rx: Mutex<Option<mpsc::UnboundedReceiver<Intake>>>,
+}
+
+/// A verified request waiting to be stored; told its update number, or `None` for a replay.
+struct Intake {
+    job: Job,
+    window_ms: i64,
+    reply: oneshot::Sender<Result<Option<i64>, String>>,
 }
 
 /// How a request's turn ended.
@@ -102,12 +112,15 @@ impl WebhookRuntime {
             .secret
             .as_deref()
             .and_then(|r| SecretStore::open(dir).ok()?.resolve(r).ok());
+        let (intake, rx) = mpsc::unbounded_channel();
         WebhookRuntime {
             limiter: Mutex::new(RateLimiter::new(cfg.rate_limit_per_minute)),
             wake_jobs: Notify::new(),
             wake_callbacks: Notify::new(),
             waiters: Mutex::default(),
             secret,
+            intake,
+            intake_rx: Mutex::new(Some(rx)),
         }
     }
 
@@ -223,23 +236,7 @@ impl Core {
             status.filtered(&msg);
             HookError::Unauthenticated(e.to_string())
         })?;
-        let window = if cfg.signature == SignatureStyle::Github {
-            GITHUB_REPLAY_MS
-        } else {
-            WINDOW_SECS * 2000
-        };
-        let rid = verified.request_id.clone();
-        let owned = id.to_string();
-        let fresh = self
-            .blocking(move |c| Ok(c.store().remember_request(&owned, &rid, window)?))
-            .await?;
-        if !fresh {
-            status.filtered(&format!(
-                "refused a replayed request ({})",
-                verified.request_id
-            ));
-            return Err(HookError::Replayed(verified.request_id));
-        }
+        // Over the limit before it is remembered: the sender may deliver it again later.
         match runtime
             .limiter
             .lock()
@@ -252,7 +249,11 @@ impl Core {
                 return Err(HookError::RateLimited(cfg.rate_limit_per_minute));
             }
         }
-        // Stored before it is acknowledged: a crash from here on loses nothing.
+        let window_ms = if cfg.signature == SignatureStyle::Github {
+            GITHUB_REPLAY_MS
+        } else {
+            WINDOW_SECS * 2000
+        };
         let job = Job {
             request_id: verified.request_id.clone(),
             prompt: prompt(id, &cfg, &req),
@@ -262,16 +263,33 @@ impl Core {
             runtime.waiters().insert(job.request_id.clone(), tx);
             rx
         });
-        let (owned, stored) = (id.to_string(), job.clone());
-        let appended = self
-            .blocking(move |c| {
-                Ok(c.store()
-                    .append_update(&owned, &stored.request_id, &stored)?)
-            })
-            .await;
-        if let Err(e) = appended {
-            runtime.waiters().remove(&job.request_id);
-            return Err(e.into());
+        // Stored (and its id remembered) before it is acknowledged: a crash from here on loses
+        // nothing, and a replay is refused even after a restart.
+        let (reply, stored) = oneshot::channel();
+        let sent = runtime.intake.send(Intake {
+            job: job.clone(),
+            window_ms,
+            reply,
+        });
+        let outcome = match sent {
+            Ok(()) => stored
+                .await
+                .unwrap_or_else(|_| Err("the channel stopped".into())),
+            Err(_) => Err("the channel stopped".into()),
+        };
+        match outcome {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                runtime.waiters().remove(&job.request_id);
+                status.filtered(&format!("refused a replayed request ({})", job.request_id));
+                return Err(HookError::Replayed(job.request_id));
+            }
+            Err(e) => {
+                runtime.waiters().remove(&job.request_id);
+                return Err(HookError::Core(CoreError::Internal(format!(
+                    "the request could not be stored: {e}; deliver it again"
+                ))));
+            }
         }
         runtime.wake_jobs.notify_one();
         status.ok("receiving signed requests");
@@ -308,7 +326,58 @@ pub(crate) async fn run(
 ) {
     status.ready("waiting for signed requests");
     tokio::join!(
+        store_requests(&core, &id, &runtime, &cancel),
         jobs::run(&core, &id, &cfg, &status, &runtime, &cancel),
         callbacks::run(&core, &id, &cfg, &status, &runtime, &cancel),
     );
+}
+
+/// The one writer of a channel's requests: what arrived together is stored in one transaction
+/// (one commit), so many concurrent requests are acknowledged about as fast as one.
+async fn store_requests(
+    core: &Core,
+    id: &str,
+    runtime: &WebhookRuntime,
+    cancel: &CancellationToken,
+) {
+    let taken = runtime
+        .intake_rx
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    let Some(mut rx) = taken else { return };
+    loop {
+        let first = tokio::select! {
+            _ = cancel.cancelled() => return,
+            m = rx.recv() => match m { Some(m) => m, None => return },
+        };
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        let window = batch.iter().map(|b| b.window_ms).max().unwrap_or(0);
+        let items: Vec<(String, Job)> = batch
+            .iter()
+            .map(|b| (b.job.request_id.clone(), b.job.clone()))
+            .collect();
+        let owned = id.to_string();
+        let result = core
+            .blocking(move |c| Ok(c.store().accept_requests(&owned, window, &items)?))
+            .await;
+        match result {
+            Ok(ids) => {
+                for (b, n) in batch.into_iter().zip(ids) {
+                    let _ = b.reply.send(Ok(n));
+                }
+            }
+            Err(e) => {
+                for b in batch {
+                    let _ = b.reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
 }
