@@ -11,7 +11,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const CHECKS: [&str; 13] = [
+const CHECKS: [&str; 14] = [
     "data_dir",
     "permissions",
     "config",
@@ -25,6 +25,7 @@ const CHECKS: [&str; 13] = [
     "core",
     "api_token",
     "exposure",
+    "channels",
 ];
 
 /// Checks whose outcome depends on the machine (free space, kernel), not on the data dir.

@@ -40,7 +40,9 @@ pub(super) async fn run(b: Arc<TelegramBridge>) {
                 continue;
             }
             if is_immediate(&b, &u.payload) {
+                let id = u.update_id;
                 handle_now(&b, u).await;
+                lock(&b.busy).remove(&id);
                 continue;
             }
             let chat = u.chat_id.clone();
@@ -312,8 +314,11 @@ async fn handle_now(b: &Arc<TelegramBridge>, u: OpenUpdate<Inbound>) {
     {
         tracing::warn!(channel = %b.id, error = %e, "cannot mark an update as running");
     }
-    let (note, replies) = turn::run(b, &m).await;
-    finish(b, id, Some(&note), replies);
+    // `None`: the core is stopping mid-turn; the update stays running and is answered as
+    // interrupted by the next start.
+    if let Some((note, replies)) = turn::run(b, &m).await {
+        finish(b, id, Some(&note), replies);
+    }
 }
 
 /// An unknown sender under the pairing policy: a code pairs them; anything else gets the

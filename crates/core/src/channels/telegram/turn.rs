@@ -109,8 +109,12 @@ pub(super) async fn command(
     })
 }
 
-/// Runs the turn for a message; returns the update's note and the replies.
-pub(super) async fn run(b: &Arc<TelegramBridge>, m: &Inbound) -> (String, Vec<(String, Outgoing)>) {
+/// Runs the turn for a message; returns the update's note and the replies, or `None` when
+/// the core stopped before the turn ended.
+pub(super) async fn run(
+    b: &Arc<TelegramBridge>,
+    m: &Inbound,
+) -> Option<(String, Vec<(String, Outgoing)>)> {
     let reply = |text: String| Outgoing {
         reply_to: m.message_id.clone(),
         thread: m.chat.thread.clone(),
@@ -119,41 +123,38 @@ pub(super) async fn run(b: &Arc<TelegramBridge>, m: &Inbound) -> (String, Vec<(S
     let chat = m.chat.id.clone();
     let sid = match session_for(b, m, false) {
         Ok(s) => s,
-        Err(e) => return ("no session".into(), vec![(chat, reply(e))]),
+        Err(e) => return Some(("no session".into(), vec![(chat, reply(e))])),
     };
     let mut text = prompt(m);
     match super::files::receive(b, m, &sid).await {
         Ok(note) => text.push_str(&note),
         Err(e) => {
-            return (
+            return Some((
                 "attachment refused".into(),
                 vec![(chat, reply(format!("⚠️ {e}")))],
-            );
+            ));
         }
     }
     let rx = b.core.bus().subscribe();
     let started = match b.core.start_turn(&sid, &text).await {
         Ok(s) => s,
         Err(crate::CoreError::SessionBusy(_)) => {
-            return (
-                "session busy".into(),
-                vec![(chat, reply("This conversation is busy with an answer started elsewhere; send it again when it ends.".into()))],
-            );
+            let busy = "This conversation is busy with an answer started elsewhere; send it again when it ends.";
+            return Some(("session busy".into(), vec![(chat, reply(busy.into()))]));
         }
         Err(e) => {
-            return (
+            return Some((
                 "turn refused".into(),
                 vec![(chat, reply(format!("⚠️ {e}")))],
-            );
+            ));
         }
     };
     let typing = typing(b.clone(), chat.clone());
     let end = crate::channels::wait_turn_end(&b.core, rx, &started, &b.cancel).await;
     typing.cancel();
-    let Some(end) = end else {
-        // The core is stopping: the update stays open and is answered as interrupted next time.
-        return ("stopped".into(), Vec::new());
-    };
+    // `None`: the core is stopping; the update stays open and is answered as interrupted next
+    // time.
+    let end = end?;
     let answer = crate::channels::turn_answer(&b.core, &started).unwrap_or_default();
     let mut out: Vec<String> = Vec::new();
     let note = match &end {
@@ -198,7 +199,7 @@ pub(super) async fn run(b: &Arc<TelegramBridge>, m: &Inbound) -> (String, Vec<(S
     if replies.is_empty() {
         replies.push((chat, reply("(no answer)".into())));
     }
-    (note.into(), replies)
+    Some((note.into(), replies))
 }
 
 /// Shows "typing…" until cancelled (Telegram shows it for about 5 s per call).
