@@ -3,7 +3,22 @@
 //! works (from its traffic, not from being started), and the pairing codes that let a new
 //! sender in. Tokens and signing keys go in and never come back out.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A whole number also when written `737.0` (JSON does not tell them apart).
+fn whole_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let Some(f) = Option::<f64>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) {
+        Ok(Some(f as u32))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{f} is not a whole number from 0 to {}",
+            u32::MAX
+        )))
+    }
+}
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -95,50 +110,111 @@ pub struct ChannelList {
 #[serde(deny_unknown_fields)]
 pub struct ChannelCreate {
     /// 1–64 letters, digits, `.`, `_` or `-`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+    )]
     pub id: String,
     /// `telegram` or `webhook`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(telegram|webhook)$"))]
     pub kind: String,
-    /// Telegram: the bot token from @BotFather.
+    /// Telegram: the bot token from @BotFather; write-only.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 256,
+            pattern = "^[\\x21-\\x7e]+$",
+            write_only
+        )
+    )]
     pub token: Option<String>,
-    /// Telegram: read the token from this environment variable instead.
+    /// Telegram: read the token from this environment variable of the core instead.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 128, pattern = "^[A-Za-z_][A-Za-z0-9_]*$")
+    )]
     pub token_env: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")
+    )]
     pub agent: Option<String>,
     /// Telegram: `polling` (default) or `webhook`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(polling|webhook)$"))]
     pub mode: Option<String>,
     /// Telegram webhook mode: the public HTTPS URL that reaches `/hooks/<id>` here.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2000,
+            pattern = "^https?://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9._~%/-]*)?$"
+        )
+    )]
     pub webhook_url: Option<String>,
     /// Telegram: another Bot API server.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2000,
+            pattern = "^https?://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9._~%/-]*)?$"
+        )
+    )]
     pub api_base: Option<String>,
     /// Telegram: `pairing` (default), `allowlist` or `open`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(pairing|allowlist|open)$"))]
     pub dm_policy: Option<String>,
+    /// Telegram user ids.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub allow_users: Vec<String>,
     /// Telegram: `mention` (default), `always` or `off`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(mention|always|off)$"))]
     pub group_policy: Option<String>,
+    /// Telegram group chat ids.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub allow_groups: Vec<String>,
-    /// Webhook: the HMAC key (generated when absent).
+    /// Webhook: the HMAC key (generated when absent); write-only.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 16,
+            max_length = 1024,
+            pattern = "^[\\x21-\\x7e]+$",
+            write_only
+        )
+    )]
     pub secret: Option<String>,
     /// Webhook: `pryx` (default), `github` or `stripe`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(pryx|github|stripe)$"))]
     pub signature: Option<String>,
     /// Webhook: the prompt, with `{{body}}` filled in.
     #[serde(default)]
     pub template: Option<String>,
     /// Webhook: where answers are POSTed.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2000,
+            pattern = "^https?://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9._~%/-]*)?$"
+        )
+    )]
     pub callback_url: Option<String>,
     /// Messages per sender per minute.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
     pub rate_limit_per_minute: Option<u32>,
 }
 
@@ -150,6 +226,9 @@ pub struct ChannelCreated {
     /// Webhook: the signing secret when Pryx generated it, shown this once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Saved, but something could not be checked yet (Telegram unreachable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// `POST /channels/{id}/pair` answer: a single-use code for one new sender.

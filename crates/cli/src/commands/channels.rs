@@ -214,6 +214,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 } else {
                     let c = &created.channel;
                     say!("added {} ({}{})", c.id, c.kind, c.bot.as_deref().map(|b| format!(", {b}")).unwrap_or_default());
+                    if let Some(w) = &created.warning {
+                        say!("warning: {w}");
+                    }
                     if let Some(secret) = &created.secret {
                         out_raw(secret);
                         say!("the signing secret above is shown only now; sign requests to /hooks/{} with it", c.id);

@@ -229,18 +229,24 @@ impl Core {
         }
         let mut shown_secret = None;
         let mut bot = None;
+        let mut warning = None;
         match kind {
             ChannelKind::Telegram => {
                 let token = match (&body.token, &body.token_env) {
                     (Some(t), _) => Some(t.trim().to_string()),
                     (None, Some(var)) => Some(std::env::var(var).map_err(|_| {
-                        invalid(format!("the environment variable {var} is not set"))
+                        CoreError::from(SetupError::Unknown(format!(
+                            "the environment variable {var} is not set in the core's environment"
+                        )))
                     })?),
                     (None, None) => None,
                 };
                 let reference = match (&token, &body.token_env) {
                     (Some(t), None) => {
-                        bot = Some(check_token(body.api_base.as_deref(), t).await?);
+                        match check_token(body.api_base.as_deref(), t).await? {
+                            TokenCheck::Works(b) => bot = Some(b),
+                            TokenCheck::Unchecked(w) => warning = Some(w),
+                        }
                         let name = format!("channel.{id}.token");
                         secrets()?
                             .set(&name, &Secret::new(t.as_str()))
@@ -249,13 +255,20 @@ impl Core {
                         format!("secret:{name}")
                     }
                     (Some(t), Some(var)) => {
-                        bot = Some(check_token(body.api_base.as_deref(), t).await?);
+                        match check_token(body.api_base.as_deref(), t).await? {
+                            TokenCheck::Works(b) => bot = Some(b),
+                            TokenCheck::Unchecked(w) => warning = Some(w),
+                        }
                         format!("env:{var}")
                     }
                     (None, _) => existing
                         .as_ref()
                         .and_then(|c| c.token.clone())
-                        .ok_or_else(|| invalid("a Telegram channel needs the bot token from @BotFather (`token` or `token_env`)"))?,
+                        .ok_or_else(|| {
+                            CoreError::from(SetupError::Unknown(format!(
+                                "channel {id} has no bot token yet: give the one from @BotFather (`token` or `token_env`)"
+                            )))
+                        })?,
                 };
                 entry.insert("token".into(), Value::String(reference));
                 if body.mode.as_deref() == Some("webhook") {
@@ -285,6 +298,7 @@ impl Core {
         Ok(ChannelCreated {
             channel,
             secret: shown_secret,
+            warning,
         })
     }
 
@@ -376,7 +390,7 @@ impl Core {
             .cloned()
             .ok_or_else(|| CoreError::ChannelNotFound(id.to_string()))?;
         if c.kind != ChannelKind::Telegram {
-            return Err(invalid(format!(
+            return Err(CoreError::Conflict(format!(
                 "channel {id} is a webhook; only chat channels pair senders"
             )));
         }
@@ -431,10 +445,15 @@ impl Core {
                             .map_err(|e| invalid(format!("the bot token cannot be read: {e}")))
                     })?;
                 match check_token(c.api_base.as_deref(), token.expose()).await {
-                    Ok(bot) => Ok(ChannelTestReport {
+                    Ok(TokenCheck::Works(bot)) => Ok(ChannelTestReport {
                         ok: true,
                         message: format!("the token works: {bot}"),
                         bot: Some(bot),
+                    }),
+                    Ok(TokenCheck::Unchecked(w)) => Ok(ChannelTestReport {
+                        ok: false,
+                        bot: None,
+                        message: w,
                     }),
                     Err(e) => Ok(ChannelTestReport {
                         ok: false,
@@ -475,10 +494,22 @@ impl Core {
 }
 
 /// `getMe` with `token`: the bot's `@username`, or why the token does not work.
-async fn check_token(api_base: Option<&str>, token: &str) -> Result<String, CoreError> {
+/// What checking a token with `getMe` found.
+enum TokenCheck {
+    /// The bot's `@username`.
+    Works(String),
+    /// Telegram could not be reached: not the token's fault; the channel checks it again when
+    /// it starts and says so in its status.
+    Unchecked(String),
+}
+
+async fn check_token(api_base: Option<&str>, token: &str) -> Result<TokenCheck, CoreError> {
     let bot = Bot::new(api_base, token).map_err(|e| invalid(e.to_string()))?;
     match bot.get_me().await {
-        Ok(me) => Ok(me.display()),
+        Ok(me) => Ok(TokenCheck::Works(me.display())),
+        Err(e) if e.is_transient() => Ok(TokenCheck::Unchecked(format!(
+            "the bot token could not be checked now ({e}); the channel checks it when it starts — see `pryx channels show`"
+        ))),
         Err(e) => Err(invalid(format!("the bot token does not work: {e}"))),
     }
 }

@@ -29,7 +29,8 @@ pub async fn list(State(st): State<Arc<AppState>>) -> Result<Json<ChannelList>, 
     Ok(Json(ChannelList { channels }))
 }
 
-/// Adds or replaces a channel. A Telegram token is checked with `getMe` first and stored in
+/// Adds or replaces a channel. A Telegram token is checked with `getMe` first (refused when
+/// Telegram refuses it; saved with a `warning` when Telegram cannot be reached) and stored in
 /// the secret store; a webhook's signing secret is generated when not given and answered once.
 #[utoipa::path(post, path = "/api/v1/channels", tag = "channels", params(SurfaceQuery),
     request_body = ChannelCreate,
@@ -110,7 +111,8 @@ pub async fn resume(
 #[utoipa::path(post, path = "/api/v1/channels/{id}/pair", tag = "channels",
     params(("id" = String, Path, description = "channel id"), SurfaceQuery),
     responses((status = 200, body = PairingCode), (status = 400, body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+        (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "a webhook channel pairs nobody", body = ErrorEnvelope)))]
 pub async fn pair(
     State(st): State<Arc<AppState>>,
     ApiPath(id): ApiPath<String>,
