@@ -118,7 +118,7 @@ fn schema_8_adds_keys_and_leaves_existing_sessions_untagged() {
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert!(SCHEMA_VERSION >= 8);
+    const { assert!(SCHEMA_VERSION >= 8) };
     assert!(store.get_session("s1").unwrap().is_some());
     assert_eq!(store.session_api_key("s1").unwrap(), None);
     let (key, secret) = store.create_api_key(&new("a", &[]), "user:cli").unwrap();
