@@ -102,6 +102,18 @@ pub enum TextFormat {
     Plain,
 }
 
+/// A file under a directory (a session's workspace), read beneath it when it is sent — never
+/// through a link that appeared there since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// The directory, absolute.
+    pub root: String,
+    /// The file, relative to `root`.
+    pub path: String,
+    /// The name the receiver sees.
+    pub name: String,
+}
+
 /// A message to send: text (already cut to the channel's size), buttons, or a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outgoing {
@@ -118,9 +130,9 @@ pub struct Outgoing {
     /// Answer this message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
-    /// A file to send (path in the workspace), with `text` as its caption.
+    /// A file to send, with `text` as its caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    pub file: Option<FileRef>,
     /// A topic/thread inside the chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<String>,

@@ -118,14 +118,13 @@ pub struct ChannelCreate {
     /// `telegram` or `webhook`.
     #[cfg_attr(feature = "openapi", schema(pattern = "^(telegram|webhook)$"))]
     pub kind: String,
-    /// Telegram: the bot token from @BotFather; write-only.
+    /// Telegram: the bot token from @BotFather (`<bot id>:<secret>`); write-only.
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
         schema(
-            min_length = 1,
             max_length = 256,
-            pattern = "^[\\x21-\\x7e]+$",
+            pattern = "^[0-9]{1,20}:[A-Za-z0-9_-]{1,200}$",
             write_only
         )
     )]

@@ -118,6 +118,32 @@ pub fn write_new_beneath(root: &Path, rel: &Path, name: &str, bytes: &[u8]) -> i
     Ok(rel.join(name))
 }
 
+/// Reads the file `rel` beneath `root` without following a link at any step, refusing one
+/// larger than `max` bytes: files a chat channel sends back come from the workspace, whatever
+/// links a tool left there.
+pub fn read_beneath(root: &Path, rel: &Path, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let root_fd = open_root(root)?;
+    let fd = open_beneath(root_fd.as_fd(), rel, OFlags::RDONLY, Mode::empty())?;
+    let file = std::fs::File::from(fd);
+    let len = file.metadata()?.len();
+    if len > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} is larger than {max} bytes", rel.display()),
+        ));
+    }
+    let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut out)?;
+    if out.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} grew past {max} bytes while it was read", rel.display()),
+        ));
+    }
+    Ok(out)
+}
+
 /// Where an open descriptor really is, from `/proc/self/fd` (Linux). `None` when that cannot be
 /// read (no `/proc`, other systems); the open beneath the handle is then the only guarantee.
 pub(crate) fn real_path(fd: BorrowedFd<'_>) -> Option<PathBuf> {

@@ -18,7 +18,7 @@ pub mod trim;
 
 use std::sync::Arc;
 
-pub use beneath::write_new_beneath;
+pub use beneath::{read_beneath, write_new_beneath};
 pub use error::ToolError;
 pub use registry::{RegistryError, ToolRegistry};
 pub use sandbox::{

@@ -316,9 +316,10 @@ impl Bot {
     /// Sends (or, with `out.edit`, edits) a text message: Markdown goes as Telegram HTML and,
     /// when Telegram rejects that, again as the plain text.
     pub async fn send(&self, chat_id: &str, out: &Outgoing) -> Result<Sent, ApiError> {
-        if let Some(path) = &out.file {
+        if let Some(f) = &out.file {
             return Err(ApiError::Protocol(format!(
-                "{path}: files are sent with `send_document`"
+                "{}: files are sent with `send_document`",
+                f.path
             )));
         }
         match out.format {

@@ -220,3 +220,89 @@ async fn an_approval_is_answered_from_the_chat_button_and_only_by_a_paired_user(
     let result = common::tool_results(&rig.llm, 1);
     assert!(result[0].1.contains("approved-run"), "{result:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_go_both_ways_through_the_workspace_never_through_a_link() {
+    let Some(rig) = Rig::start("telegram::chat::files").await else {
+        return;
+    };
+    rig.llm.push_all([
+        Turn::text("got your file"),
+        Turn::text("here is the report"),
+    ]);
+    let _serve = rig.serve().await;
+    let ann = ann();
+    rig.pair(&ann).await;
+
+    // In: a document lands beneath the workspace, and the prompt names it.
+    rig.tg
+        .send_document(
+            &pryx_testkit::telegram::TgChat::private(&ann),
+            &ann,
+            "../notes.txt",
+            b"hello file".to_vec(),
+            Some("read this"),
+        )
+        .await
+        .unwrap();
+    rig.tg.wait_for_text(ann.id, "got your file").await;
+    let inbox = rig.env.ws().join(".pryx/inbox");
+    let saved: Vec<_> = std::fs::read_dir(&inbox)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(std::fs::read(&saved[0]).unwrap(), b"hello file");
+    assert!(
+        saved[0]
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .ends_with("_notes.txt")
+    );
+    assert!(
+        rig.llm.requests()[0]
+            .body
+            .to_string()
+            .contains(".pryx/inbox/")
+    );
+
+    // Out: what the turn leaves in .pryx/outbox/ is sent after the answer; a link is not.
+    rig.llm.hold();
+    rig.tg
+        .send_private_text(&ann, "make me a report")
+        .await
+        .unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), b"not yours").unwrap();
+    let outbox = rig.env.ws().join(".pryx/outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    std::fs::write(outbox.join("report.txt"), b"the report").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), outbox.join("link.txt")).unwrap();
+    rig.llm.release();
+    let sent = rig
+        .tg
+        .wait_for("the report sent back", |j| {
+            j.messages_to(ann.id)
+                .iter()
+                .find_map(|m| m.file.clone().filter(|f| f.file_name == "report.txt"))
+        })
+        .await;
+    assert_eq!(sent.bytes, b"the report");
+    assert!(
+        rig.tg
+            .bot_messages(ann.id)
+            .iter()
+            .all(|m| m.file.as_ref().is_none_or(|f| f.bytes != b"not yours")),
+        "a link's target is never sent"
+    );
+    assert!(
+        !outbox.join("report.txt").exists(),
+        "moved out of the outbox"
+    );
+    assert!(
+        outbox.join("link.txt").is_symlink(),
+        "the link is left alone"
+    );
+}

@@ -26,7 +26,7 @@ pub struct Rig {
 impl Rig {
     /// `None` (reported as skipped) when the emulator is not installed.
     pub async fn start(test: &str) -> Option<Rig> {
-        let tg = TelegramEmulator::start_or_skip(test).await?;
+        let tg = TelegramEmulator::start_with_token_or_skip(test, &token_for(test)).await?;
         let llm = ScriptedLlm::start().await;
         let env = Env::scripted(&llm);
         let rig = Rig { tg, llm, env };
@@ -87,6 +87,19 @@ impl Rig {
         self.tg.send_private_text(user, &code).await.unwrap();
         self.tg.wait_for_text(user.id, "Paired").await;
     }
+}
+
+/// A bot token of its own for each test: Pryx polls one token from one process per machine, and
+/// the tests run side by side.
+pub fn token_for(test: &str) -> String {
+    let n: u64 = test.bytes().fold(7_000_000_001_u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    }) % 9_000_000_000
+        + 1_000_000_000;
+    format!(
+        "{n}:AAEpryx-test-token_{}",
+        test.replace("::", "-").replace('_', "-")
+    )
 }
 
 pub fn ann() -> TgUser {

@@ -15,7 +15,9 @@ fn free_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_mode_answers_telegram_and_refuses_a_wrong_secret() {
-    let Some(tg) = TelegramEmulator::start_or_skip("telegram::webhook_mode").await else {
+    let test = "telegram::webhook_mode";
+    let Some(tg) = TelegramEmulator::start_with_token_or_skip(test, &crate::token_for(test)).await
+    else {
         return;
     };
     let llm = crate::common::ScriptedLlm::start().await;

@@ -160,7 +160,13 @@ impl TelegramEmulator {
     /// [`TESTDEPS_ENV`] set (as `scripts/test.sh` does) a missing package fails the test, so
     /// the suite cannot pass without running these tests.
     pub async fn start_or_skip(test: &str) -> Option<TelegramEmulator> {
-        match Self::start().await {
+        Self::start_with_token_or_skip(test, DEFAULT_TOKEN).await
+    }
+
+    /// As [`TelegramEmulator::start_or_skip`], serving `token` (bots under test that must not
+    /// share a token — one poller per token on a machine — each get their own).
+    pub async fn start_with_token_or_skip(test: &str, token: &str) -> Option<TelegramEmulator> {
+        match Self::start_with_token(token).await {
             Ok(emulator) => Some(emulator),
             Err(e @ TelegramError::NotInstalled(_)) if std::env::var_os(TESTDEPS_ENV).is_none() => {
                 eprintln!("SKIPPED: {test}: {e}");

@@ -70,7 +70,10 @@ async fn deliver(b: &TelegramBridge, row: &Outbound<Outgoing>, backoff: &mut Bac
         b.status.degraded(&format!("cannot update the outbox: {e}"));
         return false;
     }
-    let result = b.bot.send(&row.chat_id, &row.body).await;
+    let result = match &row.body.file {
+        Some(f) => send_file(b, &row.chat_id, f, &row.body.text).await,
+        None => b.bot.send(&row.chat_id, &row.body).await,
+    };
     let outcome = match result {
         Ok(sent) => {
             backoff.reset();
@@ -116,4 +119,28 @@ async fn deliver(b: &TelegramBridge, row: &Outbound<Outgoing>, backoff: &mut Bac
         tracing::warn!(channel = %b.id, error = %e, "cannot record a delivery");
     }
     true
+}
+
+/// Reads a file beneath its workspace (no link followed) and sends it as a document.
+async fn send_file(
+    b: &TelegramBridge,
+    chat: &str,
+    f: &pryx_channels::FileRef,
+    caption: &str,
+) -> Result<pryx_channels::telegram::Sent, ApiError> {
+    let (root, path) = (f.root.clone(), f.path.clone());
+    let bytes = tokio::task::spawn_blocking(move || {
+        pryx_tools::read_beneath(
+            std::path::Path::new(&root),
+            std::path::Path::new(&path),
+            super::files::MAX_SENT_BYTES,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Protocol(format!("reading the file stopped: {e}")))?
+    .map_err(|e| ApiError::Rejected {
+        code: 400,
+        description: format!("{} cannot be read from the workspace: {e}", f.path),
+    })?;
+    b.bot.send_document(chat, &f.name, bytes, caption).await
 }

@@ -26,12 +26,12 @@ fn title(m: &Inbound) -> String {
     }
 }
 
-/// The chat's session, made when it has none (or with `fresh`).
-fn session_for(b: &TelegramBridge, m: &Inbound, fresh: bool) -> Result<String, String> {
+/// The chat's session, made when it has none (or with `fresh`); `true` when it was made now.
+fn session_for(b: &TelegramBridge, m: &Inbound, fresh: bool) -> Result<(String, bool), String> {
     let store = b.store();
     let key = chat_key(m);
     if !fresh && let Ok(Some(s)) = store.chat_session(&b.id, &key) {
-        return Ok(s);
+        return Ok((s, false));
     }
     let s = b
         .core
@@ -44,7 +44,7 @@ fn session_for(b: &TelegramBridge, m: &Inbound, fresh: bool) -> Result<String, S
     store
         .set_chat_session(&b.id, &key, &s.id, &title(m))
         .map_err(|e| format!("⚠️ Cannot start a conversation: {e}"))?;
-    Ok(s.id)
+    Ok((s.id, true))
 }
 
 /// What the model gets: in a private chat (a paired sender) the text as written; in a group,
@@ -121,11 +121,14 @@ pub(super) async fn run(
         ..Outgoing::plain(text)
     };
     let chat = m.chat.id.clone();
-    let sid = match session_for(b, m, false) {
+    let (sid, new) = match session_for(b, m, false) {
         Ok(s) => s,
         Err(e) => return Some(("no session".into(), vec![(chat, reply(e))])),
     };
     let mut text = prompt(m);
+    if new {
+        text.push_str(super::files::OUTBOX_HINT);
+    }
     match super::files::receive(b, m, &sid).await {
         Ok(note) => text.push_str(&note),
         Err(e) => {
@@ -196,6 +199,19 @@ pub(super) async fn run(
         first.reply_to = m.message_id.clone();
     }
     replies.extend(out.into_iter().map(|t| (chat.clone(), reply(t))));
+    replies.extend(
+        super::files::outgoing(b, &sid, m.update_id)
+            .into_iter()
+            .map(|o| {
+                (
+                    chat.clone(),
+                    Outgoing {
+                        thread: m.chat.thread.clone(),
+                        ..o
+                    },
+                )
+            }),
+    );
     if replies.is_empty() {
         replies.push((chat, reply("(no answer)".into())));
     }
