@@ -302,7 +302,7 @@ impl Core {
         if let (Some(wait), Some(rx)) = (req.wait, waiter) {
             match tokio::time::timeout(wait.min(MAX_WAIT), rx).await {
                 Ok(Ok(f)) => {
-                    out.session_id = Some(f.session_id);
+                    out.session_id = (!f.session_id.is_empty()).then_some(f.session_id);
                     out.status = f.status;
                     out.answer = Some(f.answer);
                 }
