@@ -272,7 +272,7 @@ pub async fn perform<A: CoreApi + ?Sized>(
         }),
         Action::LoadApprovals => send(match api.pending_approvals().await {
             Ok(a) => Response::Approvals(a),
-            Err(e) => failed("load pending approvals", e),
+            Err(e) => failed(LOAD_APPROVALS, e),
         }),
         Action::LoadGrants => send(match api.list_grants().await {
             Ok(g) => Response::Grants(g),
@@ -375,6 +375,8 @@ pub async fn perform<A: CoreApi + ?Sized>(
 
 /// `what` of a failed [`Action::SendPrompt`] send.
 pub const SEND_PROMPT: &str = "send the prompt";
+/// `what` of the pending-approvals load the TUI makes by itself (at start and reconnect).
+pub const LOAD_APPROVALS: &str = "load pending approvals";
 /// `what` of a failed session creation.
 pub const CREATE_SESSION: &str = "create a session";
 /// `what` of a failed [`Action::LoadModels`].

@@ -294,7 +294,11 @@ impl AppState {
                     // The transcript holds a failed prompt whole; anything else gets the panel,
                     // unless the core is down (its own panel says so).
                     let down = matches!(self.connection, ConnectionState::Down { .. });
-                    if !in_transcript && !down {
+                    // A load the TUI made by itself (at a reconnect, while the core may still
+                    // be coming up) must not open a panel that takes the next keys: approvals
+                    // also arrive as events, and the status bar says it failed.
+                    let background = what == crate::action::LOAD_APPROVALS;
+                    if !in_transcript && !down && !background {
                         self.error_detail = Some(text.clone());
                     }
                     self.flash(text, true);
