@@ -18,6 +18,7 @@ pub mod profiles;
 mod providers;
 mod session_settings;
 pub mod setup;
+mod turn_end;
 mod turns;
 
 pub use bus::{Attached, BUS_CAPACITY, BusEvent, SessionBus};

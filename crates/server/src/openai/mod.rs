@@ -19,15 +19,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json};
 use error::OpenAiError;
-use pryx_core::{BusEvent, Core, SessionRequest, StartedTurn};
+use pryx_core::{Core, SessionRequest};
+use pryx_protocol::TurnEnd;
 use pryx_protocol::openai::{
     AnswerMessage, ChatCompletion, ChatRequest, ChatRole, Choice, FinishReason, ModelInfo,
     ModelList, Usage,
 };
-use pryx_protocol::{EventPayload, TurnEnd};
 use pryx_store::ApiKey;
 use std::sync::Arc;
-use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 /// The request and response header naming the Pryx session of a conversation.
 pub const SESSION_HEADER: &str = "x-pryx-session";
@@ -185,9 +184,21 @@ async fn run(
         let res = stream::respond(s, rx, st.shutdown.clone()).into_response();
         return Ok(with_session(res, Some(&sid)));
     }
-    let end = wait_end(&st.core, rx, &started)
+    let end = st
+        .core
+        // Not cut short by the server's shutdown: the core cancels the turn, and its end
+        // (cancelled) still answers the request.
+        .wait_turn_end(rx, &started, &tokio_util::sync::CancellationToken::new())
         .await
-        .map_err(|e| (e, Some(sid.clone())))?;
+        .ok_or_else(|| {
+            (
+                OpenAiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the gateway is shutting down; the turn's outcome is in its session",
+                ),
+                Some(sid.clone()),
+            )
+        })?;
     let finish = finish_reason(&end).map_err(|e| (e, Some(sid.clone())))?;
     let core = st.core.clone();
     let (text, usage) = blocking({
@@ -339,62 +350,6 @@ fn prepare(
         created: false,
     };
     Ok((prepared, prompt))
-}
-
-/// Waits for the turn's `turn.completed`. A reader that fell behind reads it from the store.
-async fn wait_end(
-    core: &Core,
-    mut rx: Receiver<Arc<BusEvent>>,
-    turn: &StartedTurn,
-) -> Result<TurnEnd, OpenAiError> {
-    loop {
-        match rx.recv().await {
-            Ok(ev) => {
-                if let Some(end) = end_of_turn(&ev, turn) {
-                    return Ok(end);
-                }
-            }
-            Err(RecvError::Lagged(_)) => {
-                if let Some(end) = stored_end(core, turn).await? {
-                    return Ok(end);
-                }
-            }
-            Err(RecvError::Closed) => {
-                return Err(OpenAiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the gateway is shutting down; the turn's outcome is in its session",
-                ));
-            }
-        }
-    }
-}
-
-/// The turn's end, if `ev` is it.
-pub(crate) fn end_of_turn(ev: &BusEvent, turn: &StartedTurn) -> Option<TurnEnd> {
-    let e = &ev.event;
-    if e.session_id != turn.session_id || e.version.is_none_or(|v| v <= turn.after_version) {
-        return None;
-    }
-    match &e.payload {
-        EventPayload::TurnCompleted(end) => Some(end.clone()),
-        _ => None,
-    }
-}
-
-async fn stored_end(core: &Core, turn: &StartedTurn) -> Result<Option<TurnEnd>, OpenAiError> {
-    let (core, sid, after) = (core.clone(), turn.session_id.clone(), turn.after_version);
-    blocking(move || {
-        let events = core
-            .store()
-            .events_since(&sid, after, 10_000)
-            .map_err(pryx_core::CoreError::from)?;
-        Ok(events.into_iter().find_map(|e| match e.payload {
-            EventPayload::TurnCompleted(end) => Some(end),
-            _ => None,
-        }))
-    })
-    .await
-    .map_err(OpenAiError::from)
 }
 
 /// How an OpenAI client is told the turn ended; a failed turn is an error.

@@ -153,12 +153,12 @@ pub(super) async fn run(
         }
     };
     let typing = typing(b.clone(), chat.clone());
-    let end = crate::channels::wait_turn_end(&b.core, rx, &started, &b.cancel).await;
+    let end = b.core.wait_turn_end(rx, &started, &b.cancel).await;
     typing.cancel();
     // `None`: the core is stopping; the update stays open and is answered as interrupted next
     // time.
     let end = end?;
-    let answer = crate::channels::turn_answer(&b.core, &started).unwrap_or_default();
+    let answer = b.core.turn_answer(&started).unwrap_or_default();
     let mut out: Vec<String> = Vec::new();
     let note = match &end {
         TurnEnd::Completed { .. } => "answered",

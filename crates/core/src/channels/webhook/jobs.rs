@@ -136,13 +136,13 @@ async fn one(
             return done(core, id, cfg, runtime, u, Some(&session.id), f);
         }
     };
-    let Some(end) = crate::channels::wait_turn_end(core, rx, &started, cancel).await else {
+    let Some(end) = core.wait_turn_end(rx, &started, cancel).await else {
         return;
     };
     let f = Finished {
         session_id: session.id.clone(),
         status: status_of(&end).into(),
-        answer: crate::channels::turn_answer(core, &started).unwrap_or_default(),
+        answer: core.turn_answer(&started).unwrap_or_default(),
     };
     done(core, id, cfg, runtime, u, Some(&session.id), f);
 }
