@@ -129,26 +129,6 @@ impl Store {
         })
     }
 
-    /// Stores an update that comes without an id of its own (a webhook request), numbered one
-    /// past the channel's last; returns its number.
-    pub fn append_update<T: Serialize>(
-        &self,
-        channel: &str,
-        chat_id: &str,
-        payload: &T,
-    ) -> Result<i64> {
-        let body = json(payload)?;
-        self.with_conn(|c| {
-            Ok(c.query_row(
-                "INSERT INTO channel_updates (channel, update_id, chat_id, payload, received_at)
-                 SELECT ?1, COALESCE(MAX(update_id), 0) + 1, ?2, ?3, ?4 FROM channel_updates WHERE channel = ?1
-                 RETURNING update_id",
-                params![channel, chat_id, body, now_ts()],
-                |r| r.get(0),
-            )?)
-        })
-    }
-
     /// Accepts webhook requests in one transaction (one commit for many concurrent requests):
     /// each request id not seen inside `window_ms` is remembered and its payload stored as the
     /// channel's next update (its number returned); a replayed one gets `None`.
@@ -550,27 +530,6 @@ impl Store {
             )?;
         }
         Ok(n > 0)
-    }
-
-    /// Remembers a webhook request id; `false` when it was seen before (a replay). Ids older
-    /// than `window_ms` are forgotten (their timestamps are refused as stale anyway).
-    pub fn remember_request(
-        &self,
-        channel: &str,
-        request_id: &str,
-        window_ms: i64,
-    ) -> Result<bool> {
-        let now = now_ms();
-        self.with_conn(|c| {
-            c.execute(
-                "DELETE FROM webhook_requests WHERE channel = ?1 AND received_ms < ?2",
-                params![channel, now.saturating_sub(window_ms)],
-            )?;
-            Ok(c.execute(
-                "INSERT OR IGNORE INTO webhook_requests (channel, request_id, received_ms) VALUES (?1, ?2, ?3)",
-                params![channel, request_id, now],
-            )? > 0)
-        })
     }
 
     /// Forgets everything a removed channel kept (its sessions stay).
