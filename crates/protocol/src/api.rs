@@ -7,6 +7,7 @@ pub use crate::api_channels::*;
 pub use crate::api_grants::*;
 pub use crate::api_keys::*;
 pub use crate::api_setup::*;
+pub use crate::api_tasks::*;
 pub use crate::api_web::*;
 
 #[cfg(feature = "openapi")]

@@ -25,6 +25,7 @@ mod api_channels;
 mod api_grants;
 mod api_keys;
 mod api_setup;
+mod api_tasks;
 mod api_web;
 pub mod safe_text;
 pub mod strict_json;

@@ -18,6 +18,7 @@ mod sessions;
 mod spans;
 mod spend;
 mod store;
+mod tasks;
 mod tool_calls;
 mod util;
 mod workspaces;
@@ -39,6 +40,10 @@ pub use sessions::{NewSession, Page, Session, SessionStatus};
 pub use spans::{NewSpan, Span, SpanEnd, SpanKind, SpanStatus};
 pub use spend::{CallCost, SpendRow};
 pub use store::Store;
+pub use tasks::{
+    AfterRun, Claim, DASHBOARD, NewNotification, Notification, NotificationState, RUNS_KEPT, Retry,
+    RunEnd, TaskRow, ms_to_ts,
+};
 pub use tool_calls::{NewToolCall, ToolCall, ToolCallStatus, ToolCallUpdate};
 pub use util::{format_ts, now_ts};
 pub use workspaces::Workspace;
