@@ -54,6 +54,8 @@ enum Command {
     ApiKeys(commands::api_keys::Args),
     /// Telegram bots and signed webhooks: add, list, show, test, pause, resume, remove, pair.
     Channels(commands::channels::Args),
+    /// Scheduled tasks: prompts run on a schedule, on file changes, on a webhook or by hand.
+    Tasks(commands::tasks::Args),
     /// List, show, export, search and delete sessions (ids or any unique start of one).
     Sessions(commands::sessions::Args),
     /// Print (or open) a one-time login link for the web dashboard of the running core.
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Some(Command::Approvals(args)) => commands::approvals::run(args),
         Some(Command::ApiKeys(args)) => commands::api_keys::run(args),
         Some(Command::Channels(args)) => commands::channels::run(args),
+        Some(Command::Tasks(args)) => commands::tasks::run(args),
         Some(Command::Sessions(args)) => commands::sessions::run(args),
         Some(Command::Dashboard(args)) => commands::dashboard::run(args),
     };

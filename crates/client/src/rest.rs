@@ -4,6 +4,7 @@
 mod api_keys;
 mod channels;
 mod setup;
+mod tasks;
 
 use crate::error::ClientError;
 use pryx_protocol::Surface;

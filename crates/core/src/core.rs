@@ -59,6 +59,7 @@ pub(crate) struct Inner {
     started_at: String,
     shutting_down: AtomicBool,
     pub(crate) channels: crate::channels::Channels,
+    pub(crate) tasks: crate::tasks::Tasks,
 }
 
 /// The gateway. Cheap to clone; all clones share the same state.
@@ -109,6 +110,7 @@ impl Core {
                 started_at: pryx_store::now_ts(),
                 shutting_down: AtomicBool::new(false),
                 channels: Default::default(),
+                tasks: Default::default(),
             }),
         })
     }
@@ -545,6 +547,7 @@ impl Core {
     pub async fn shutdown(&self, grace: Duration) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
         self.stop_channels().await;
+        self.stop_tasks().await;
         let handles = self.inner.turns.cancel_all();
         let n = handles.len();
         let all = futures_join(handles);

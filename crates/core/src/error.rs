@@ -13,6 +13,12 @@ pub enum CoreError {
     GrantNotFound(String),
     #[error("no channel with id {0}; list them with `pryx channels list`")]
     ChannelNotFound(String),
+    #[error("no task with id or name {0}; list them with `pryx tasks list`")]
+    TaskNotFound(String),
+    /// Well-formed, but it cannot be done as asked (a cron expression that does not parse, a
+    /// time in the past, an unknown agent or channel): HTTP 422.
+    #[error("{0}")]
+    Unusable(String),
     /// A channel's request that did not prove where it came from (wrong secret or signature).
     #[error("{0}")]
     Unauthenticated(String),
@@ -58,11 +64,12 @@ impl CoreError {
             CoreError::SessionNotFound(_)
             | CoreError::TurnNotFound(_)
             | CoreError::GrantNotFound(_)
-            | CoreError::ChannelNotFound(_) => ErrorCode::NotFound,
+            | CoreError::ChannelNotFound(_)
+            | CoreError::TaskNotFound(_) => ErrorCode::NotFound,
             CoreError::SessionBusy(_) | CoreError::Conflict(_) => ErrorCode::Conflict,
             CoreError::ShuttingDown => ErrorCode::Internal,
             CoreError::Unauthenticated(_) => ErrorCode::Unauthorized,
-            CoreError::Invalid(_) => ErrorCode::ValidationFailed,
+            CoreError::Invalid(_) | CoreError::Unusable(_) => ErrorCode::ValidationFailed,
             CoreError::Store(e) => e.code(),
             CoreError::Turn(e) => e.code(),
             CoreError::Setup(e) => e.code(),

@@ -18,6 +18,7 @@ pub mod profiles;
 mod providers;
 mod session_settings;
 pub mod setup;
+mod tasks;
 mod turn_end;
 mod turns;
 
@@ -28,3 +29,4 @@ pub use error::CoreError;
 pub use live::{Overrides, Snapshot};
 pub use profiles::Profile;
 pub use session_settings::{SessionChange, SessionRequest};
+pub use tasks::{MAX_TASK_HOOK_BODY, TaskHookError, TaskHookRequest};

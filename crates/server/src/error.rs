@@ -102,6 +102,7 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         let status = match &e {
             CoreError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            CoreError::Unusable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             // Nothing was accepted; it works again once the disk has room.
             other if other.cannot_write() => StatusCode::SERVICE_UNAVAILABLE,
             other => status_of(other.code()),

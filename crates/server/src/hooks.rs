@@ -9,8 +9,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pryx_config::ChannelKind;
-use pryx_core::CoreError;
 use pryx_core::webhook::{HookError, HookRequest, MAX_WAIT};
+use pryx_core::{CoreError, TaskHookError, TaskHookRequest};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +21,51 @@ pub const HOOKS_PREFIX: &str = "/hooks/";
 const TELEGRAM_SECRET: &str = "x-telegram-bot-api-secret-token";
 
 pub fn router() -> axum::Router<Arc<AppState>> {
-    axum::Router::new().route("/hooks/{id}", axum::routing::post(deliver))
+    axum::Router::new()
+        .route("/hooks/{id}", axum::routing::post(deliver))
+        .route("/hooks/tasks/{id}", axum::routing::post(task))
+}
+
+fn lower_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().to_ascii_lowercase(),
+                v.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// `POST /hooks/tasks/<id>`: a signed request that runs a webhook-triggered task (202: queued).
+async fn task(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req = TaskHookRequest {
+        headers: lower_headers(&headers),
+        body: body.to_vec(),
+    };
+    let core = st.core.clone();
+    match tokio::task::spawn_blocking(move || core.task_hook(&id, req)).await {
+        Ok(Ok(())) => answer(StatusCode::ACCEPTED, "queued"),
+        Ok(Err(e)) => {
+            let status = match &e {
+                TaskHookError::NotFound(_) => StatusCode::NOT_FOUND,
+                TaskHookError::NotActive(_) | TaskHookError::Unavailable(_) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                TaskHookError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                TaskHookError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+                TaskHookError::Replayed(_) => StatusCode::CONFLICT,
+            };
+            answer(status, &e.to_string())
+        }
+        Err(e) => answer(StatusCode::INTERNAL_SERVER_ERROR, &format!("failed: {e}")),
+    }
 }
 
 fn answer(status: StatusCode, message: &str) -> Response {
@@ -99,17 +143,8 @@ async fn webhook(
     body: Bytes,
     wait: Option<Duration>,
 ) -> Response {
-    let headers = headers
-        .iter()
-        .filter_map(|(k, v)| {
-            Some((
-                k.as_str().to_ascii_lowercase(),
-                v.to_str().ok()?.to_string(),
-            ))
-        })
-        .collect();
     let req = HookRequest {
-        headers,
+        headers: lower_headers(&headers),
         body: body.to_vec(),
         wait,
     };

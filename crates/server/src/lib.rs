@@ -102,6 +102,19 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::channels::resume))
         .routes(routes!(routes::channels::pair))
         .routes(routes!(routes::channels::test))
+        .routes(routes!(routes::tasks::list, routes::tasks::create))
+        .routes(routes!(routes::tasks::templates))
+        .routes(routes!(
+            routes::tasks::get,
+            routes::tasks::put,
+            routes::tasks::delete
+        ))
+        .routes(routes!(routes::tasks::pause))
+        .routes(routes!(routes::tasks::resume))
+        .routes(routes!(routes::tasks::run))
+        .routes(routes!(routes::tasks::runs))
+        .routes(routes!(routes::tasks::notifications))
+        .routes(routes!(routes::tasks::read))
         .routes(routes!(routes::system::live))
         .routes(routes!(routes::system::ready))
         .routes(routes!(routes::system::diagnostics))

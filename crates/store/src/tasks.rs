@@ -79,6 +79,8 @@ pub struct Claim {
     /// The claim consumes the waiting retry / event.
     pub clears_retry: bool,
     pub clears_event: bool,
+    /// A run asked for by hand runs whatever the task's status.
+    pub any_status: bool,
 }
 
 /// How a finished run went.
@@ -427,7 +429,8 @@ impl Store {
             if status != TaskStatus::Active {
                 tx.execute(
                     "UPDATE tasks SET retry_ms = NULL, retry_attempt = NULL, retry_run = NULL,
-                     retry_slot_ms = NULL, event_ms = NULL, event_reason = NULL WHERE id = ?1",
+                     retry_slot_ms = NULL, event_ms = NULL, event_reason = NULL, event_body = NULL
+                     WHERE id = ?1",
                     [id],
                 )?;
             }
@@ -442,14 +445,36 @@ impl Store {
         Ok(())
     }
 
-    /// Records an event trigger for the scheduler to run (the earliest waiting one is kept).
-    pub fn set_task_event(&self, id: &str, at_ms: i64, reason: RunReason) -> Result<bool> {
+    /// Records an event trigger for the scheduler to run, with what it carried (a webhook's
+    /// body). Events that come while one waits make one run: the earliest time and the latest
+    /// body are kept. `false` when the task is not active.
+    pub fn set_task_event(
+        &self,
+        id: &str,
+        at_ms: i64,
+        reason: RunReason,
+        body: Option<&str>,
+    ) -> Result<bool> {
         self.with_conn(|c| {
             Ok(c.execute(
-                "UPDATE tasks SET event_ms = MIN(COALESCE(event_ms, ?2), ?2), event_reason = COALESCE(event_reason, ?3)
+                "UPDATE tasks SET event_ms = MIN(COALESCE(event_ms, ?2), ?2),
+                 event_reason = COALESCE(event_reason, ?3), event_body = COALESCE(?4, event_body)
                  WHERE id = ?1 AND status = 'active'",
-                params![id, at_ms, reason_str(reason)],
+                params![id, at_ms, reason_str(reason), body],
             )? > 0)
+        })
+    }
+
+    /// What the event that started a run carried.
+    pub fn run_input(&self, run_id: &str) -> Result<Option<String>> {
+        self.with_conn(|c| {
+            Ok(
+                c.query_row("SELECT input FROM task_runs WHERE id = ?1", [run_id], |r| {
+                    r.get(0)
+                })
+                .optional()?
+                .flatten(),
+            )
         })
     }
 
@@ -475,8 +500,8 @@ impl Store {
         let claimed = self.with_tx(|tx| {
             let runs: Option<i64> = tx
                 .query_row(
-                    "SELECT runs FROM tasks WHERE id = ?1 AND status = 'active'",
-                    [task_id],
+                    "SELECT runs FROM tasks WHERE id = ?1 AND (status = 'active' OR ?2)",
+                    params![task_id, claim.any_status],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -527,7 +552,11 @@ impl Store {
             }
             if claim.clears_event {
                 tx.execute(
-                    "UPDATE tasks SET event_ms = NULL, event_reason = NULL WHERE id = ?1",
+                    "UPDATE task_runs SET input = (SELECT event_body FROM tasks WHERE id = ?2) WHERE id = ?1",
+                    params![id, task_id],
+                )?;
+                tx.execute(
+                    "UPDATE tasks SET event_ms = NULL, event_reason = NULL, event_body = NULL WHERE id = ?1",
                     [task_id],
                 )?;
             }

@@ -2,18 +2,16 @@
 //! the core hosts. Through the running core when there is one (its live status included),
 //! otherwise on the data dir directly (the channel starts with the next `pryx serve`).
 
-use crate::setup;
+use super::backend::{Backend, local};
 use crate::term::{out_raw, say};
 use anyhow::{Context, anyhow};
-use pryx_agent::AgentSettings;
-use pryx_client::{Client, ClientError};
-use pryx_core::{Core, Overrides};
-use pryx_protocol::Surface;
 use pryx_protocol::api::{
     ChannelCreate, ChannelCreated, ChannelList, ChannelState, ChannelTestReport, ChannelView,
     PairingCode,
 };
 use std::process::ExitCode;
+
+const ACTOR: &str = "user:cli";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -106,50 +104,6 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// The running core over its API, or a core on the data dir in this process.
-enum Backend {
-    Remote(Client),
-    Local(Core),
-}
-
-impl Backend {
-    async fn open() -> anyhow::Result<Backend> {
-        let (dir, config) = setup::load_home()?;
-        match Client::discover(&dir).await {
-            Ok(c) => Ok(Backend::Remote(c.with_surface(Surface::Cli))),
-            Err(ClientError::NotRunning { .. } | ClientError::Stale { .. }) => {
-                let settings = AgentSettings {
-                    surface: Surface::Cli,
-                    interactive: false,
-                    ..AgentSettings::default()
-                };
-                Ok(Backend::Local(setup::build_core(
-                    &dir,
-                    &config,
-                    settings,
-                    Overrides::default(),
-                )?))
-            }
-            Err(e) => Err(anyhow!(
-                "the core of this data dir runs but cannot be reached ({e}); stop it or run `pryx doctor`"
-            )),
-        }
-    }
-}
-
-const ACTOR: &str = "user:cli";
-
-/// Runs a core call off the async thread (it reads the store).
-async fn local<T: Send + 'static>(
-    core: &Core,
-    f: impl FnOnce(&Core) -> Result<T, pryx_core::CoreError> + Send + 'static,
-) -> anyhow::Result<T> {
-    let core = core.clone();
-    Ok(tokio::task::spawn_blocking(move || f(&core))
-        .await
-        .context("the command stopped early")??)
 }
 
 fn token_from_terminal_or_stdin(

@@ -157,6 +157,8 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // Channels run in the core that owns the data dir, from before the port is announced (a
     // webhook delivered at once finds its channel running).
     core.host_channels();
+    // Scheduled tasks too: a run a previous process left going is marked interrupted first.
+    core.host_tasks();
     let token = pryx_server::token::load_or_create(&dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await

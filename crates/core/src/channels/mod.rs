@@ -172,6 +172,34 @@ impl Core {
         Some((r.webhook.clone()?, r.status.clone()))
     }
 
+    /// Queues a message to a chat of a Telegram channel (a task's notification); returns its
+    /// outbox row, whose state says when it was sent. A paused channel keeps it queued.
+    pub(crate) fn queue_channel_message(
+        &self,
+        channel: &str,
+        chat: &str,
+        text: &str,
+    ) -> Result<i64, crate::CoreError> {
+        match self.settings().config.channels.get(channel) {
+            Some(c) if c.kind == ChannelKind::Telegram => {}
+            Some(_) => {
+                return Err(crate::CoreError::Unusable(format!(
+                    "channel {channel} is not a Telegram channel"
+                )));
+            }
+            None => return Err(crate::CoreError::ChannelNotFound(channel.to_string())),
+        }
+        let row = self.store().enqueue_outbound(
+            channel,
+            chat,
+            &pryx_channels::Outgoing::markdown(text),
+        )?;
+        if let Some(b) = self.telegram_intake(channel) {
+            b.wake_outbox();
+        }
+        Ok(row)
+    }
+
     fn telegram_intake(&self, id: &str) -> Option<Arc<TelegramBridge>> {
         self.inner
             .channels

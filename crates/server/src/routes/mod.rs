@@ -9,6 +9,7 @@ pub mod policy;
 pub mod providers;
 pub mod sessions;
 pub mod system;
+pub mod tasks;
 pub mod turns;
 pub mod web;
 

@@ -19,6 +19,7 @@ CREATE TABLE tasks (
     retry_slot_ms   INTEGER,
     event_ms        INTEGER,
     event_reason    TEXT,
+    event_body      TEXT,
     runs            INTEGER NOT NULL DEFAULT 0,
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL
@@ -45,6 +46,8 @@ CREATE TABLE task_runs (
     summary     TEXT,
     error       TEXT,
     denied      TEXT NOT NULL DEFAULT '[]',
+    -- What the event that started it carried (a webhook's body), for `{{body}}`.
+    input       TEXT,
     UNIQUE (task_id, slot_ms, attempt)
 );
 CREATE INDEX task_runs_by_task ON task_runs (task_id, started_ms);
@@ -63,6 +66,8 @@ CREATE TABLE task_notifications (
     state      TEXT NOT NULL DEFAULT 'queued',
     reason     TEXT,
     attempts   INTEGER NOT NULL DEFAULT 0,
+    -- A channel target: the outbox row that carries it (delivered when that row is sent).
+    outbox_id  INTEGER,
     read       INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL

@@ -50,6 +50,8 @@ pub struct Notification {
     pub title: String,
     pub body: String,
     pub attempts: u32,
+    /// A channel target once queued in the channel's outbox.
+    pub outbox_id: Option<i64>,
 }
 
 pub(crate) fn insert(
@@ -90,10 +92,19 @@ pub(crate) fn insert(
 impl Store {
     /// Notifications still to be delivered (not the dashboard's), oldest first.
     pub fn queued_notifications(&self) -> Result<Vec<Notification>> {
-        type Raw = (i64, String, String, String, String, String, String, u32);
+        type Raw = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            (u32, Option<i64>),
+        );
         let rows: Vec<Raw> = self.with_conn(|c| {
             let mut st = c.prepare(
-                "SELECT id, run_id, task_id, target, run_status, title, body, attempts
+                "SELECT id, run_id, task_id, target, run_status, title, body, attempts, outbox_id
                  FROM task_notifications WHERE state = 'queued' ORDER BY id",
             )?;
             let rows = st
@@ -106,7 +117,7 @@ impl Store {
                         r.get(4)?,
                         r.get(5)?,
                         r.get(6)?,
-                        r.get(7)?,
+                        (r.get(7)?, r.get(8)?),
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -114,7 +125,7 @@ impl Store {
         })?;
         rows.into_iter()
             .map(
-                |(id, run_id, task_id, target, status, title, body, attempts)| {
+                |(id, run_id, task_id, target, status, title, body, (attempts, outbox_id))| {
                     Ok(Notification {
                         id,
                         run_id,
@@ -124,6 +135,7 @@ impl Store {
                         title,
                         body,
                         attempts,
+                        outbox_id,
                     })
                 },
             )
@@ -142,6 +154,17 @@ impl Store {
                 "UPDATE task_notifications SET state = ?2, reason = ?3, attempts = attempts + 1,
                  updated_at = ?4 WHERE id = ?1",
                 params![id, state.as_str(), reason, now_ts()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Notes the outbox row that carries a channel notification.
+    pub fn set_notification_outbox(&self, id: i64, outbox_id: i64) -> Result<()> {
+        self.with_conn(|c| {
+            c.execute(
+                "UPDATE task_notifications SET outbox_id = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, outbox_id, now_ts()],
             )?;
             Ok(())
         })

@@ -26,6 +26,7 @@ fn slot(slot_ms: i64, next: i64) -> Claim {
         next_run_ms: Some(Some(next)),
         clears_retry: false,
         clears_event: false,
+        any_status: false,
     }
 }
 
@@ -138,6 +139,7 @@ fn a_retry_keeps_its_run_number_and_a_crash_leaves_interrupted() {
         next_run_ms: None,
         clears_retry: true,
         clears_event: false,
+        any_status: false,
     };
     let r2 = s.claim_run(&t.id, &again, 70_000).unwrap().unwrap();
     assert_eq!(

@@ -47,6 +47,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl TelegramBridge {
+    /// New replies were queued from outside the channel (a task's notification).
+    pub(crate) fn wake_outbox(&self) {
+        self.wake_outbox.notify_one();
+    }
+
     fn store(&self) -> &pryx_store::Store {
         self.core.store()
     }

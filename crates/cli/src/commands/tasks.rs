@@ -1,0 +1,635 @@
+//! `pryx tasks add|list|show|edit|pause|resume|run|rm|history|templates`: prompts an agent runs
+//! on a schedule (`--every 4h`, `--cron '0 */2 * * *' --tz Europe/Berlin`, `--at 2026-12-01T09:00`),
+//! when files change (`--on-change 'logs/*.log'`), on a signed webhook, or by hand. Through the
+//! running core when there is one, otherwise on the data dir (the schedule runs with `pryx serve`;
+//! `run` then runs the task right here and waits for it).
+
+use super::backend::{Backend, local};
+use crate::term::{out_raw, say};
+use anyhow::{Context, anyhow, bail};
+use pryx_protocol::api::{
+    CatchUp, NotifyTarget, NotifyWhen, OnFailure, RetryPolicy, RunStatus, TaskList, TaskRunList,
+    TaskRunView, TaskSpec, TaskStatus, TaskTemplateList, TaskTrigger, TaskView,
+};
+use pryx_scheduler::parse_every;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+/// What a task is; on `edit`, only what is given changes.
+#[derive(Debug, Default, clap::Args)]
+struct SpecArgs {
+    /// What the agent is asked (`{{name}}` is filled from --var name=VALUE).
+    #[arg(long)]
+    prompt: Option<String>,
+    /// Start from a built-in template (`pryx tasks templates` lists them).
+    #[arg(long, value_name = "ID")]
+    template: Option<String>,
+    /// A template variable, `name=value` (repeat for several).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Run every interval: `30m`, `4h`, `1d`, `1h30m`.
+    #[arg(long, value_name = "INTERVAL", group = "trigger")]
+    every: Option<String>,
+    /// Run on a 5-field cron expression (or `@hourly`, `@daily`, …).
+    #[arg(long, value_name = "EXPR", group = "trigger")]
+    cron: Option<String>,
+    /// Run once at a time: `2026-12-01T09:00` (in --tz) or RFC 3339.
+    #[arg(long, value_name = "TIME", group = "trigger")]
+    at: Option<String>,
+    /// Run when files matching this pattern (relative to the workspace) change.
+    #[arg(long, value_name = "GLOB", group = "trigger")]
+    on_change: Option<String>,
+    /// Run on a signed POST to /hooks/tasks/<id> (the signing key is shown once).
+    #[arg(long, group = "trigger")]
+    webhook: bool,
+    /// Run only with `pryx tasks run`.
+    #[arg(long, group = "trigger")]
+    manual: bool,
+    /// The time zone of --cron and --at (an IANA name; default: this machine's).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// With --on-change: how long changes must be quiet before it runs (default 2s).
+    #[arg(long, value_name = "DURATION")]
+    debounce: Option<String>,
+    /// The agent profile that runs it (default `main`).
+    #[arg(long)]
+    agent: Option<String>,
+    /// Runs missed while Pryx was down: `skip`, `run-once` (default) or `run-all`.
+    #[arg(long, value_name = "POLICY")]
+    catch_up: Option<String>,
+    /// Retries of a failed run (default 3).
+    #[arg(long)]
+    retries: Option<u32>,
+    /// The first retry's wait, doubled each time (default 1m).
+    #[arg(long, value_name = "DURATION")]
+    backoff: Option<String>,
+    /// After the last retry fails: `notify` (default), `pause` or `disable`.
+    #[arg(long, value_name = "ACTION")]
+    on_failure: Option<String>,
+    /// Which runs notify: `always` (default), `failure`, `success` or `never`.
+    #[arg(long, value_name = "WHEN")]
+    notify: Option<String>,
+    /// Also notify a Telegram chat: `CHANNEL:CHAT_ID` (repeat for several).
+    #[arg(
+        long = "notify-telegram",
+        value_name = "CHANNEL:CHAT",
+        allow_hyphen_values = true
+    )]
+    notify_telegram: Vec<String>,
+    /// Also POST notifications to this URL (repeat for several).
+    #[arg(long = "notify-url", value_name = "URL")]
+    notify_urls: Vec<String>,
+    /// A run going longer is stopped and counts as failed (default 30m).
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// Add a task.
+    Add {
+        name: String,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tasks with their status, next run and last result.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One task in full.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a task (what is not given stays); its schedule starts again from now.
+    Edit {
+        name: String,
+        /// A new name.
+        #[arg(long)]
+        rename: Option<String>,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop running a task until resumed.
+    Pause { name: String },
+    /// Run a paused (or disabled) task again; its next run is computed from now.
+    Resume { name: String },
+    /// Run a task now.
+    Run {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a task and its history (its runs' sessions stay).
+    Rm { name: String },
+    /// A task's runs, newest first: status, duration, tokens, cost, result.
+    History {
+        name: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The built-in templates.
+    Templates {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn secs(what: &str, v: &str) -> anyhow::Result<u64> {
+    parse_every(v).with_context(|| format!("--{what}"))
+}
+
+fn pick<T: Copy>(what: &str, v: &str, options: &[(&str, T)]) -> anyhow::Result<T> {
+    options
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(v))
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            anyhow!("--{what} {v:?}: use {}", names.join(", "))
+        })
+}
+
+impl SpecArgs {
+    fn trigger(&self) -> anyhow::Result<Option<TaskTrigger>> {
+        let debounce_ms = match &self.debounce {
+            Some(d) => match d.trim().strip_suffix("ms") {
+                Some(n) => n
+                    .trim()
+                    .parse()
+                    .map_err(|_| anyhow!("--debounce {d:?}: write e.g. 500ms, 2s or 1m"))?,
+                None => secs("debounce", d)? * 1000,
+            },
+            None => 2000,
+        };
+        Ok(if let Some(e) = &self.every {
+            Some(TaskTrigger::Every {
+                seconds: secs("every", e)?,
+            })
+        } else if let Some(expr) = &self.cron {
+            Some(TaskTrigger::Cron {
+                expr: expr.clone(),
+                tz: self.tz.clone(),
+            })
+        } else if let Some(at) = &self.at {
+            Some(TaskTrigger::At {
+                at: at.clone(),
+                tz: self.tz.clone(),
+            })
+        } else if let Some(glob) = &self.on_change {
+            Some(TaskTrigger::FileChange {
+                glob: glob.clone(),
+                debounce_ms,
+            })
+        } else if self.webhook {
+            Some(TaskTrigger::Webhook)
+        } else if self.manual {
+            Some(TaskTrigger::Manual)
+        } else {
+            None
+        })
+    }
+
+    fn vars(&self) -> anyhow::Result<BTreeMap<String, String>> {
+        self.vars
+            .iter()
+            .map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                    .ok_or_else(|| anyhow!("--var {kv:?}: write it as name=value"))
+            })
+            .collect()
+    }
+
+    /// Applies what was given to `spec`.
+    fn apply(&self, spec: &mut TaskSpec) -> anyhow::Result<()> {
+        if let Some(p) = &self.prompt {
+            spec.prompt = p.clone();
+        }
+        spec.vars.extend(self.vars()?);
+        if let Some(t) = self.trigger()? {
+            spec.trigger = t;
+        } else if let (Some(tz), TaskTrigger::Cron { tz: z, .. } | TaskTrigger::At { tz: z, .. }) =
+            (&self.tz, &mut spec.trigger)
+        {
+            *z = Some(tz.clone());
+        }
+        if let Some(a) = &self.agent {
+            spec.agent = Some(a.clone());
+        }
+        if let Some(c) = &self.catch_up {
+            spec.catch_up = pick(
+                "catch-up",
+                c,
+                &[
+                    ("skip", CatchUp::Skip),
+                    ("run-once", CatchUp::RunOnce),
+                    ("run-all", CatchUp::RunAll),
+                ],
+            )?;
+        }
+        if let Some(r) = self.retries {
+            spec.retry.max_retries = r;
+        }
+        if let Some(b) = &self.backoff {
+            spec.retry.backoff_secs = secs("backoff", b)?;
+            spec.retry.max_backoff_secs = spec.retry.max_backoff_secs.max(spec.retry.backoff_secs);
+        }
+        if let Some(f) = &self.on_failure {
+            spec.on_failure = pick(
+                "on-failure",
+                f,
+                &[
+                    ("notify", OnFailure::Notify),
+                    ("pause", OnFailure::Pause),
+                    ("disable", OnFailure::Disable),
+                ],
+            )?;
+        }
+        if let Some(n) = &self.notify {
+            spec.notify = pick(
+                "notify",
+                n,
+                &[
+                    ("always", NotifyWhen::Always),
+                    ("failure", NotifyWhen::Failure),
+                    ("success", NotifyWhen::Success),
+                    ("never", NotifyWhen::Never),
+                ],
+            )?;
+        }
+        for t in &self.notify_telegram {
+            let (channel, chat) = t
+                .rsplit_once(':')
+                .ok_or_else(|| anyhow!("--notify-telegram {t:?}: write it as CHANNEL:CHAT_ID"))?;
+            spec.notify_targets.push(NotifyTarget::Channel {
+                channel: channel.to_string(),
+                chat: chat.to_string(),
+            });
+        }
+        for url in &self.notify_urls {
+            spec.notify_targets
+                .push(NotifyTarget::Webhook { url: url.clone() });
+        }
+        if let Some(t) = &self.timeout {
+            spec.timeout_secs = secs("timeout", t)?;
+        }
+        Ok(())
+    }
+
+    /// A new task's spec: the template's (when given) with what was given over it.
+    fn new_spec(&self, name: &str) -> anyhow::Result<TaskSpec> {
+        let mut spec = TaskSpec {
+            name: name.to_string(),
+            prompt: String::new(),
+            vars: BTreeMap::new(),
+            agent: None,
+            trigger: TaskTrigger::Manual,
+            catch_up: CatchUp::default(),
+            retry: RetryPolicy::default(),
+            on_failure: OnFailure::default(),
+            notify: NotifyWhen::default(),
+            notify_targets: Vec::new(),
+            timeout_secs: 1800,
+        };
+        let mut has_trigger = false;
+        if let Some(id) = &self.template {
+            let t = pryx_scheduler::templates::find(id)
+                .ok_or_else(|| anyhow!("no template {id:?}; `pryx tasks templates` lists them"))?;
+            spec.vars = pryx_scheduler::templates::vars_for(&t, &self.vars()?)?;
+            spec.prompt = t.prompt;
+            spec.trigger = t.trigger;
+            has_trigger = true;
+        }
+        self.apply(&mut spec)?;
+        has_trigger |= self.trigger()?.is_some();
+        if spec.prompt.trim().is_empty() {
+            bail!("give the task's --prompt (or a --template)");
+        }
+        if !has_trigger {
+            bail!(
+                "say when it runs: --every 4h, --cron '0 9 * * *', --at 2026-12-01T09:00, \
+                 --on-change 'logs/*.log', --webhook or --manual"
+            );
+        }
+        Ok(spec)
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let backend = Backend::open().await?;
+        match args.command {
+            Sub::Add { name, spec, json } => {
+                let spec = spec.new_spec(&name)?;
+                let created = match &backend {
+                    Backend::Remote(c) => c.create_task(&spec).await?,
+                    Backend::Local(core) => local(core, move |c| c.task_create(spec)).await?,
+                };
+                if json {
+                    out_raw(&serde_json::to_string(&created)?);
+                } else {
+                    let t = &created.task;
+                    say!("added {} — {}", t.spec.name, t.schedule);
+                    if let Some(n) = &t.next_run_at {
+                        say!("next run: {n}");
+                    }
+                    if let Some(secret) = &created.secret {
+                        out_raw(secret);
+                        say!(
+                            "the signing key above is shown only now; sign POSTs to /hooks/tasks/{} with it",
+                            t.id
+                        );
+                    }
+                    if matches!(backend, Backend::Local(_)) {
+                        say!("it runs while `pryx serve` (or the core `pryx` starts) runs");
+                    }
+                }
+            }
+            Sub::List { json } => {
+                let tasks = list(&backend).await?;
+                if json {
+                    out_raw(&serde_json::to_string(&TaskList { tasks })?);
+                } else if tasks.is_empty() {
+                    say!("no tasks; add one with `pryx tasks add NAME --prompt '…' --every 4h` or from `pryx tasks templates`");
+                } else {
+                    for t in &tasks {
+                        say!(
+                            "{}  {}  {}  next {}  last {}  ${:.4} this month",
+                            t.spec.name,
+                            status_name(t.status),
+                            t.schedule,
+                            t.next_run_at.as_deref().unwrap_or("—"),
+                            t.last_run.as_ref().map(run_word).unwrap_or("never"),
+                            t.cost_this_month_usd
+                        );
+                    }
+                }
+            }
+            Sub::Show { name, json } => {
+                let t = get(&backend, &name).await?;
+                if json {
+                    out_raw(&serde_json::to_string(&t)?);
+                } else {
+                    show(&t);
+                }
+            }
+            Sub::Edit { name, rename, spec: given, json } => {
+                let current = get(&backend, &name).await?;
+                let mut spec = current.spec.clone();
+                if let Some(n) = rename {
+                    spec.name = n;
+                }
+                given.apply(&mut spec)?;
+                let t = match &backend {
+                    Backend::Remote(c) => c.update_task(&current.id, &spec).await?,
+                    Backend::Local(core) => {
+                        let id = current.id.clone();
+                        local(core, move |c| c.task_update(&id, spec)).await?
+                    }
+                };
+                if json {
+                    out_raw(&serde_json::to_string(&t)?);
+                } else {
+                    say!("changed {} — {}; next run {}", t.spec.name, t.schedule, t.next_run_at.as_deref().unwrap_or("—"));
+                }
+            }
+            Sub::Pause { name } => {
+                let t = set_active(&backend, &name, false).await?;
+                say!("paused {}; `pryx tasks resume {}` runs it again", t.spec.name, t.spec.name);
+            }
+            Sub::Resume { name } => {
+                let t = set_active(&backend, &name, true).await?;
+                say!("resumed {}; next run {}", t.spec.name, t.next_run_at.as_deref().unwrap_or("—"));
+            }
+            Sub::Run { name, json } => {
+                let run = match &backend {
+                    Backend::Remote(c) => c.run_task(&name).await?,
+                    Backend::Local(core) => core.task_run_here(&name).await?,
+                };
+                if json {
+                    out_raw(&serde_json::to_string(&run)?);
+                } else if run.status == RunStatus::Running {
+                    say!("run #{} started; its session is {}", run.run_number, run.session_id.as_deref().unwrap_or("being made"));
+                    say!("`pryx tasks history {name}` shows how it went");
+                } else {
+                    print_run(&run);
+                }
+                if matches!(run.status, RunStatus::Failed | RunStatus::Interrupted) {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            Sub::Rm { name } => {
+                match &backend {
+                    Backend::Remote(c) => c.delete_task(&name).await?,
+                    Backend::Local(core) => {
+                        let owned = name.clone();
+                        local(core, move |c| c.task_delete(&owned)).await?
+                    }
+                }
+                say!("removed {name}; the sessions of its runs stay");
+            }
+            Sub::History { name, limit, json } => {
+                let runs = match &backend {
+                    Backend::Remote(c) => c.task_runs(&name, limit.clamp(1, 100)).await?,
+                    Backend::Local(core) => {
+                        let owned = name.clone();
+                        local(core, move |c| c.task_runs(&owned, limit.clamp(1, 100))).await?
+                    }
+                };
+                if json {
+                    out_raw(&serde_json::to_string(&TaskRunList { runs })?);
+                } else if runs.is_empty() {
+                    say!("{name} has not run yet");
+                } else {
+                    for r in &runs {
+                        print_run(r);
+                    }
+                }
+            }
+            Sub::Templates { json } => {
+                let templates = match &backend {
+                    Backend::Remote(c) => c.task_templates().await?,
+                    Backend::Local(core) => core.task_templates(),
+                };
+                if json {
+                    out_raw(&serde_json::to_string(&TaskTemplateList { templates })?);
+                } else {
+                    for t in &templates {
+                        say!("{} — {}: {}", t.id, t.title, t.description);
+                        for v in &t.vars {
+                            let d = v.default.as_deref().map(|d| format!(" (default {d})")).unwrap_or_default();
+                            say!("    --var {}=…  {}{d}", v.name, v.description);
+                        }
+                        say!("    allow for unattended runs: {}", t.suggested_tools.join(", "));
+                    }
+                    say!("use one with `pryx tasks add NAME --template ID --var name=value`");
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn list(backend: &Backend) -> anyhow::Result<Vec<TaskView>> {
+    Ok(match backend {
+        Backend::Remote(c) => c.tasks().await?,
+        Backend::Local(core) => local(core, |c| c.task_list()).await?,
+    })
+}
+
+async fn get(backend: &Backend, name: &str) -> anyhow::Result<TaskView> {
+    Ok(match backend {
+        Backend::Remote(c) => c.task(name).await?,
+        Backend::Local(core) => {
+            let owned = name.to_string();
+            local(core, move |c| c.task_show(&owned)).await?
+        }
+    })
+}
+
+async fn set_active(backend: &Backend, name: &str, resume: bool) -> anyhow::Result<TaskView> {
+    Ok(match backend {
+        Backend::Remote(c) => c.set_task_active(name, resume).await?,
+        Backend::Local(core) => {
+            let owned = name.to_string();
+            if resume {
+                local(core, move |c| c.task_resume(&owned)).await?
+            } else {
+                local(core, move |c| c.task_pause(&owned)).await?
+            }
+        }
+    })
+}
+
+fn status_name(s: TaskStatus) -> &'static str {
+    match s {
+        TaskStatus::Active => "active",
+        TaskStatus::Paused => "paused",
+        TaskStatus::Failed => "failed",
+        TaskStatus::Disabled => "disabled",
+    }
+}
+
+fn run_word(r: &TaskRunView) -> &'static str {
+    match r.status {
+        RunStatus::Running => "running",
+        RunStatus::Succeeded => "succeeded",
+        RunStatus::Failed => "failed",
+        RunStatus::Interrupted => "interrupted",
+    }
+}
+
+fn print_run(r: &TaskRunView) {
+    let took = r
+        .duration_ms
+        .map(|d| format!("{:.1}s", d as f64 / 1000.0))
+        .unwrap_or_else(|| "—".into());
+    let retry = if r.attempt > 0 {
+        format!(" (retry {})", r.attempt)
+    } else {
+        String::new()
+    };
+    say!(
+        "#{}{retry}  {}  {}  {took}  {} in / {} out  ${:.4}  {:?}",
+        r.run_number,
+        run_word(r),
+        r.started_at,
+        r.tokens_in,
+        r.tokens_out,
+        r.cost_usd,
+        r.reason
+    );
+    if let Some(e) = &r.error {
+        say!("    error: {e}");
+    }
+    for d in &r.denied {
+        say!("    needed approval: {d}");
+    }
+    if let Some(s) = &r.summary {
+        say!("    {}", s.lines().next().unwrap_or_default());
+    }
+    for n in &r.notifications {
+        say!(
+            "    notified {}: {}{}",
+            n.target,
+            n.state,
+            n.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(s) = &r.session_id {
+        say!("    session {s}");
+    }
+}
+
+fn show(t: &TaskView) {
+    say!(
+        "{} ({}) — {}",
+        t.spec.name,
+        status_name(t.status),
+        t.schedule
+    );
+    if let Some(e) = &t.error {
+        say!("  error: {e}");
+    }
+    say!("  id: {}", t.id);
+    say!("  agent: {}", t.spec.agent.as_deref().unwrap_or("main"));
+    say!("  next run: {}", t.next_run_at.as_deref().unwrap_or("—"));
+    say!("  prompt: {}", t.spec.prompt);
+    for (k, v) in &t.spec.vars {
+        say!("  var {k} = {v}");
+    }
+    let r = &t.spec.retry;
+    say!(
+        "  retries: {} (first after {}s, at most {}s apart); on failure: {:?}; catch-up: {:?}",
+        r.max_retries,
+        r.backoff_secs,
+        r.max_backoff_secs,
+        t.spec.on_failure,
+        t.spec.catch_up
+    );
+    say!(
+        "  notify: {:?}, to the dashboard{}",
+        t.spec.notify,
+        t.spec
+            .notify_targets
+            .iter()
+            .map(|n| match n {
+                NotifyTarget::Channel { channel, chat } => format!(", telegram {channel}:{chat}"),
+                NotifyTarget::Webhook { url } => format!(", {url}"),
+            })
+            .collect::<String>()
+    );
+    say!(
+        "  runs: {}; cost this month ${:.4}",
+        t.runs,
+        t.cost_this_month_usd
+    );
+    if let Some(r) = &t.last_run {
+        say!("  last run:");
+        print_run(r);
+    }
+}
