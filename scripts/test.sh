@@ -57,3 +57,5 @@ log "schemathesis against the gateway's OpenAPI document"
 scripts/schemathesis.sh
 log "OpenAI SDK against the gateway"
 scripts/openai-sdk.sh
+log "croniter against the cron arithmetic"
+scripts/croniter.sh
