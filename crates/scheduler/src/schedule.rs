@@ -15,6 +15,10 @@ pub enum Schedule {
         cron: Box<Cron>,
         tz: Tz,
         expr: String,
+        /// Minute and hour are both without `*` (`30 2`, `0,30 9-17`): a job at set times of
+        /// day, which runs once when DST skips or repeats its time (like Vixie cron), where an
+        /// interval job (`*/15 2`, `0 *`) just follows the clock.
+        fixed: bool,
     },
     /// Every `period` after `anchor` (not at the anchor itself).
     Every {
@@ -69,6 +73,7 @@ impl Schedule {
                 let zone = input::parse_zone(tz.as_deref().unwrap_or("UTC"))?;
                 let cron = parse_cron(expr)?;
                 let s = Schedule::Cron {
+                    fixed: is_fixed(&cron),
                     cron: Box::new(cron),
                     tz: zone,
                     expr: expr.trim().to_string(),
@@ -105,10 +110,30 @@ impl Schedule {
     /// The first time strictly after `t`.
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
-            Schedule::Cron { cron, tz, .. } => cron
-                .find_next_occurrence(&t.with_timezone(tz), false)
-                .ok()
-                .map(|n| n.with_timezone(&Utc)),
+            Schedule::Cron {
+                cron, tz, fixed, ..
+            } => {
+                let next = |after: DateTime<Utc>| {
+                    cron.find_next_occurrence(&after.with_timezone(tz), false)
+                        .ok()
+                        .map(|n| n.with_timezone(&Utc))
+                };
+                let mut n = next(t)?;
+                if !fixed {
+                    return Some(n);
+                }
+                // A set time the clocks skipped runs once, at the first instant after the gap.
+                if let Some(g) = dst::gap_between(*tz, t, n)
+                    && dst::gap_names_a_time(cron, *tz, g)
+                {
+                    return Some(g);
+                }
+                // A set time the clocks repeat runs at the first of its two instants only.
+                while dst::second_of_repeated(*tz, n).is_some_and(|first| first <= t) {
+                    n = next(n)?;
+                }
+                Some(n)
+            }
             Schedule::Every { period, anchor } => {
                 let k = if t < *anchor {
                     1
@@ -125,10 +150,33 @@ impl Schedule {
     /// The last time at or before `t`.
     pub fn last_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
-            Schedule::Cron { cron, tz, .. } => cron
+            Schedule::Cron {
+                fixed: false,
+                cron,
+                tz,
+                ..
+            } => cron
                 .find_previous_occurrence(&t.with_timezone(tz), true)
                 .ok()
                 .map(|n| n.with_timezone(&Utc)),
+            // The times `next_after` gives (DST moves some of a fixed job's): walked from a
+            // run a few hours before `t`.
+            Schedule::Cron { cron, tz, .. } => {
+                let start = cron
+                    .find_previous_occurrence(&(t - TimeDelta::hours(3)).with_timezone(tz), true)
+                    .ok()?
+                    .with_timezone(&Utc);
+                let mut cur = start - TimeDelta::seconds(1);
+                let mut last = None;
+                while let Some(n) = self.next_after(cur) {
+                    if n > t {
+                        break;
+                    }
+                    last = Some(n);
+                    cur = n;
+                }
+                last
+            }
             Schedule::Every { period, anchor } => {
                 let k = steps(*anchor, t, *period);
                 (t >= *anchor && k >= 1)
@@ -172,13 +220,25 @@ impl Schedule {
     /// The trigger in words.
     pub fn describe(&self) -> String {
         match self {
-            Schedule::Cron { cron, tz, expr } => {
+            Schedule::Cron { cron, tz, expr, .. } => {
                 format!("{} — `{expr}` ({})", cron.describe(), tz.name())
             }
             Schedule::Every { period, .. } => format!("every {}", words(*period)),
             Schedule::At(at) => format!("once at {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
             Schedule::Event => String::new(),
         }
+    }
+}
+
+/// Minute and hour fields both without a wildcard.
+fn is_fixed(cron: &Cron) -> bool {
+    let text = cron.pattern.to_string();
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    // croner's pattern text may lead with seconds; the minute and hour are the two fields
+    // before the last three.
+    fields.len() >= 5 && {
+        let n = fields.len();
+        !fields[n - 5].contains('*') && !fields[n - 4].contains('*')
     }
 }
 
@@ -200,5 +260,6 @@ fn words(d: TimeDelta) -> String {
     out
 }
 
+mod dst;
 #[cfg(test)]
 mod tests;

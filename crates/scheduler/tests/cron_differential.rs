@@ -137,10 +137,6 @@ impl Field {
     fn is_star(&self) -> bool {
         self.text == "*"
     }
-    /// A single plain number, the only form croner counts as a fixed time of day.
-    fn is_plain_value(&self) -> bool {
-        self.text.bytes().all(|b| b.is_ascii_digit())
-    }
 }
 
 struct Expr {
@@ -185,10 +181,10 @@ impl Expr {
         self.matches_day(t.date()) && self.hour.has(t.hour()) && self.minute.has(t.minute())
     }
 
-    /// One minute and one hour, both plain numbers: what croner (and cron) calls a fixed-time
-    /// job, as opposed to an interval or wildcard job.
+    /// Minute and hour both without `*`: what Vixie cron (and pryx) calls a fixed-time job,
+    /// as opposed to an interval or wildcard job.
     fn fixed_time(&self) -> bool {
-        self.minute.is_plain_value() && self.hour.is_plain_value()
+        !self.minute.text.contains('*') && !self.hour.text.contains('*')
     }
 
     /// Some date ever matches (not e.g. the 30th of February alone).
@@ -433,23 +429,24 @@ fn transitions(tz: Tz, from_year: i32, to_year: i32) -> Vec<Transition> {
     out
 }
 
-/// The two DST cases where pryx (croner) and croniter define different behaviour on purpose.
+/// The two DST cases where pryx and croniter define different behaviour on purpose.
 /// A zone query is excluded when one of them falls between its start and the later of the two
 /// implementations' last compared run; every other zone query must agree exactly.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Exclusion {
     /// Spring forward: the expression names a wall-clock time in the skipped hour of that day
-    /// but not the first one after it (03:00), it is not a fixed-time job (one plain minute
-    /// and one plain hour) and its hour field does not cover all 24 hours (e.g.
-    /// `30 2,14 * * *`, `*/15 2 * * *`, `* 1-2 * * *`). pryx (croner) skips the nonexistent
-    /// times of every job that is not a single fixed time; croniter moves the first of them to
-    /// the end of the gap and runs it there whenever the hour field is restricted. Compared,
-    /// because both define the same: a fixed-time job (it runs once, at the first instant
-    /// after the gap), an hour field covering every hour (the times are skipped), and a job
-    /// that names 03:00 as well (croniter's moved run is that same instant).
+    /// but not the first one after it (03:00), it is an interval job (its minute or hour field
+    /// has a `*`) and its hour field does not cover all 24 hours (e.g. `*/15 2 * * *`,
+    /// `* 1-2 * * *`). pryx, like Vixie cron, skips an interval job's nonexistent times;
+    /// croniter moves the first of them to the end of the gap whenever the hour field is
+    /// restricted. Compared, because both define the same: a fixed-time job (minute and hour
+    /// without `*`, e.g. `30 2,14 * * *`: it runs once, at the first instant after the gap),
+    /// an hour field covering every hour (the times are skipped), and a job that names 03:00
+    /// as well (croniter's moved run is that same instant).
     GapIntervalJob,
     /// Fall back: the expression is a fixed-time job whose time of day falls in the repeated
-    /// hour of that day (e.g. `30 2 * * *` in Berlin, `30 1 * * *` in New York). pryx, like
+    /// hour of that day (e.g. `30 2 * * *` or `30 2,14 * * *` in Berlin, `30 1 * * *` in New
+    /// York). pryx, like
     /// Vixie cron, runs it once, at the first of the two instants; croniter runs it at both.
     /// Compared, because both define the same: interval and wildcard jobs, which run at both.
     OverlapFixedTime,
@@ -459,7 +456,7 @@ impl Exclusion {
     fn words(self) -> &'static str {
         match self {
             Exclusion::GapIntervalJob => {
-                "spring-forward gap, interval/wildcard job with a restricted hour field \
+                "spring-forward gap, interval job with a restricted hour field \
                  (pryx skips the nonexistent times, croniter runs at the gap's end)"
             }
             Exclusion::OverlapFixedTime => {

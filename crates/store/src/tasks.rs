@@ -678,8 +678,10 @@ impl Store {
         })?;
         let now = now_ts();
         let error = "Pryx stopped while this run was going; it is not run again";
+        // Made before the transaction: `notify` may read the store.
+        let notes: Vec<Vec<NewNotification>> = running.iter().map(&notify).collect();
         self.with_tx(|tx| {
-            for run in &running {
+            for (run, notes) in running.iter().zip(&notes) {
                 tx.execute(
                     "UPDATE task_runs SET status = 'interrupted', finished_at = ?2, error = ?3 WHERE id = ?1",
                     params![run.id, now, error],
@@ -689,7 +691,7 @@ impl Store {
                     &run.id,
                     &run.task_id,
                     RunStatus::Interrupted,
-                    &notify(run),
+                    notes,
                     &now,
                 )?;
             }

@@ -128,6 +128,50 @@ fn a_skipped_local_hour_runs_once_and_a_repeated_one_once() {
 }
 
 #[test]
+fn a_set_time_the_clocks_skip_or_repeat_runs_once_whatever_its_fields() {
+    // Lists are set times too (Vixie cron's rule): 02:30 is skipped in Berlin on 2026-03-29,
+    // so it runs at 03:00 CEST, once, and 14:30 stays.
+    let s = cron("30 2,14 * * *", "Europe/Berlin");
+    assert_eq!(
+        next_n(&s, "2026-03-28T14:00:00Z", 4),
+        [
+            "2026-03-29T01:00:00Z",
+            "2026-03-29T12:30:00Z",
+            "2026-03-30T00:30:00Z",
+            "2026-03-30T12:30:00Z"
+        ]
+    );
+    // 02:30 happens twice on 2026-10-25: the first only.
+    assert_eq!(
+        next_n(&s, "2026-10-24T14:00:00Z", 3),
+        [
+            "2026-10-25T00:30:00Z",
+            "2026-10-25T13:30:00Z",
+            "2026-10-26T01:30:00Z"
+        ]
+    );
+    // The walk back agrees with the walk forward around both.
+    for (t, last) in [
+        ("2026-03-29T01:30:00Z", "2026-03-29T01:00:00Z"),
+        ("2026-10-25T01:45:00Z", "2026-10-25T00:30:00Z"),
+    ] {
+        assert_eq!(s.last_at_or_before(utc(t)), Some(utc(last)), "{t}");
+    }
+    // An interval job follows the clock: every quarter hour of 02:xx, none that day.
+    let s = cron("*/15 2 * * *", "Europe/Berlin");
+    assert_eq!(
+        next_n(&s, "2026-03-28T00:50:00Z", 5),
+        [
+            "2026-03-28T01:00:00Z",
+            "2026-03-28T01:15:00Z",
+            "2026-03-28T01:30:00Z",
+            "2026-03-28T01:45:00Z",
+            "2026-03-30T00:00:00Z"
+        ]
+    );
+}
+
+#[test]
 fn intervals_count_from_their_anchor() {
     let anchor = utc("2026-03-01T10:00:00Z");
     let s = Schedule::new(&TaskTrigger::Every { seconds: 4 * 3600 }, anchor).unwrap();
