@@ -536,6 +536,13 @@ impl Store {
                     "UPDATE tasks SET runs = ?2 WHERE id = ?1",
                     params![task_id, number],
                 )?;
+            } else {
+                // A retry runs on what its first attempt was given (a webhook's body).
+                tx.execute(
+                    "UPDATE task_runs SET input = (SELECT input FROM task_runs WHERE task_id = ?2
+                     AND run_number = ?3 AND input IS NOT NULL ORDER BY attempt LIMIT 1) WHERE id = ?1",
+                    params![id, task_id, number],
+                )?;
             }
             if let Some(next) = claim.next_run_ms {
                 tx.execute(

@@ -166,8 +166,8 @@ fn pick<T: Copy>(what: &str, v: &str, options: &[(&str, T)]) -> anyhow::Result<T
 }
 
 impl SpecArgs {
-    fn trigger(&self) -> anyhow::Result<Option<TaskTrigger>> {
-        let debounce_ms = match &self.debounce {
+    fn debounce_ms(&self) -> anyhow::Result<u64> {
+        Ok(match &self.debounce {
             Some(d) => match d.trim().strip_suffix("ms") {
                 Some(n) => n
                     .trim()
@@ -176,7 +176,11 @@ impl SpecArgs {
                 None => secs("debounce", d)? * 1000,
             },
             None => 2000,
-        };
+        })
+    }
+
+    fn trigger(&self) -> anyhow::Result<Option<TaskTrigger>> {
+        let debounce_ms = self.debounce_ms()?;
         Ok(if let Some(e) = &self.every {
             Some(TaskTrigger::Every {
                 seconds: secs("every", e)?,
@@ -224,10 +228,17 @@ impl SpecArgs {
         spec.vars.extend(self.vars()?);
         if let Some(t) = self.trigger()? {
             spec.trigger = t;
-        } else if let (Some(tz), TaskTrigger::Cron { tz: z, .. } | TaskTrigger::At { tz: z, .. }) =
-            (&self.tz, &mut spec.trigger)
-        {
-            *z = Some(tz.clone());
+        } else {
+            // Without a new trigger, --tz and --debounce change the one it has (a template's).
+            match (&mut spec.trigger, &self.tz, &self.debounce) {
+                (TaskTrigger::Cron { tz, .. } | TaskTrigger::At { tz, .. }, Some(z), _) => {
+                    *tz = Some(z.clone());
+                }
+                (TaskTrigger::FileChange { debounce_ms, .. }, _, Some(_)) => {
+                    *debounce_ms = self.debounce_ms()?;
+                }
+                _ => {}
+            }
         }
         if let Some(a) = &self.agent {
             spec.agent = Some(a.clone());

@@ -105,7 +105,9 @@ impl Core {
         self.task_create_at(spec, Utc::now())
     }
 
-    pub(super) fn task_create_at(
+    /// [`Core::task_create`] as if the wall clock said `now` (tests drive the scheduler's
+    /// clock through these `_at` methods).
+    pub fn task_create_at(
         &self,
         spec: TaskSpec,
         now: DateTime<Utc>,
@@ -198,11 +200,8 @@ impl Core {
         self.task_resume_at(id, Utc::now())
     }
 
-    pub(super) fn task_resume_at(
-        &self,
-        id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<TaskView, CoreError> {
+    /// [`Core::task_resume`] as if the wall clock said `now`.
+    pub fn task_resume_at(&self, id: &str, now: DateTime<Utc>) -> Result<TaskView, CoreError> {
         let t = self.find_task(id)?;
         let schedule = Schedule::new(&t.spec.trigger, now)?;
         let next = match &schedule {

@@ -47,7 +47,7 @@ pub(super) async fn run(core: Core, stop: CancellationToken) {
         let now = Utc::now();
         let c = core.clone();
         let next = tokio::task::spawn_blocking(move || {
-            c.tick(now);
+            c.tick_tasks_at(now);
             c.store().next_due_ms()
         })
         .await;
@@ -80,8 +80,9 @@ pub(super) async fn run(core: Core, stop: CancellationToken) {
 }
 
 impl Core {
-    /// Claims and starts every run due at `now`. Store work: call off the async workers.
-    pub(super) fn tick(&self, now: DateTime<Utc>) -> Vec<TaskRunView> {
+    /// Claims and starts every run due at `now` (the timer loop calls it with the wall clock;
+    /// tests with any time). Store work: call off the async workers.
+    pub fn tick_tasks_at(&self, now: DateTime<Utc>) -> Vec<TaskRunView> {
         let due = match self.store().due_tasks(ms(now)) {
             Ok(d) => d,
             Err(e) => {
