@@ -3,22 +3,7 @@
 //! works (from its traffic, not from being started), and the pairing codes that let a new
 //! sender in. Tokens and signing keys go in and never come back out.
 
-use serde::{Deserialize, Deserializer, Serialize};
-
-/// A whole number also when written `737.0` (JSON does not tell them apart).
-fn whole_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    let Some(f) = Option::<f64>::deserialize(d)? else {
-        return Ok(None);
-    };
-    if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) {
-        Ok(Some(f as u32))
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "{f} is not a whole number from 0 to {}",
-            u32::MAX
-        )))
-    }
-}
+use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -212,7 +197,7 @@ pub struct ChannelCreate {
     )]
     pub callback_url: Option<String>,
     /// Messages per sender per minute.
-    #[serde(default, deserialize_with = "whole_u32")]
+    #[serde(default, deserialize_with = "crate::whole::option_u32")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
     pub rate_limit_per_minute: Option<u32>,
 }

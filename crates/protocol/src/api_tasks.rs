@@ -29,6 +29,7 @@ pub enum TaskTrigger {
     },
     /// Every `seconds`, counted from when the task was created (or resumed).
     Every {
+        #[serde(deserialize_with = "crate::whole::u64")]
         #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31_536_000))]
         seconds: u64,
     },
@@ -45,7 +46,10 @@ pub enum TaskTrigger {
     FileChange {
         #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
         glob: String,
-        #[serde(default = "default_debounce_ms")]
+        #[serde(
+            default = "default_debounce_ms",
+            deserialize_with = "crate::whole::u64"
+        )]
         #[cfg_attr(feature = "openapi", schema(minimum = 100, maximum = 3_600_000))]
         debounce_ms: u64,
     },
@@ -92,10 +96,13 @@ pub enum OnFailure {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
+    #[serde(deserialize_with = "crate::whole::u32")]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 20))]
     pub max_retries: u32,
+    #[serde(deserialize_with = "crate::whole::u64")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 86_400))]
     pub backoff_secs: u64,
+    #[serde(deserialize_with = "crate::whole::u64")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 604_800))]
     pub max_backoff_secs: u64,
 }
@@ -196,7 +203,10 @@ pub struct TaskSpec {
     #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub notify_targets: Vec<NotifyTarget>,
     /// A run still going after this long is cancelled and counts as failed.
-    #[serde(default = "default_timeout_secs")]
+    #[serde(
+        default = "default_timeout_secs",
+        deserialize_with = "crate::whole::u64"
+    )]
     #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 86_400))]
     pub timeout_secs: u64,
 }
@@ -414,7 +424,7 @@ pub struct NotificationList {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NotificationsRead {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::vec_i64")]
     #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub ids: Vec<i64>,
 }

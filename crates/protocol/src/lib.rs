@@ -29,4 +29,5 @@ mod api_tasks;
 mod api_web;
 pub mod safe_text;
 pub mod strict_json;
+mod whole;
 pub mod ws;

@@ -27,6 +27,7 @@ pub(crate) struct SharedAnswers;
 impl Modify for SharedAnswers {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
+        closed_variants(components, &["TaskTrigger", "NotifyTarget"]);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
@@ -82,6 +83,21 @@ impl Modify for SharedAnswers {
                 if !public {
                     add("401", "missing or wrong bearer token");
                     add("429", "too many failed authentications from this address");
+                }
+            }
+        }
+    }
+}
+
+/// Tagged enums refuse unknown keys in each variant (`deny_unknown_fields`), which the derived
+/// schema does not say: each variant object is closed here.
+fn closed_variants(components: &mut utoipa::openapi::Components, names: &[&str]) {
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    for name in names {
+        if let Some(RefOr::T(Schema::OneOf(one))) = components.schemas.get_mut(*name) {
+            for item in &mut one.items {
+                if let RefOr::T(Schema::Object(o)) = item {
+                    o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
                 }
             }
         }

@@ -88,6 +88,49 @@ async fn a_burst_of_changes_runs_once_and_the_runs_own_writes_do_not_trigger_it(
     );
 }
 
+#[test]
+fn a_file_change_task_against_aimock_reads_the_log_and_reports() {
+    let mock = common::Aimock::start(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aimock-tasks"),
+    );
+    let env = Env::new(
+        &format!("http://127.0.0.1:{}/v1", mock.port),
+        "openai-compatible",
+        "gpt-4o-mini",
+    );
+    std::fs::create_dir(env.ws().join("logs")).unwrap();
+    add(
+        &env,
+        &[
+            "app-log",
+            "--prompt",
+            "The app log changed: read logs/app.log and report errors",
+            "--on-change",
+            "logs/app.log",
+            "--debounce",
+            "300ms",
+        ],
+    );
+    let _serve = Serve::start(&env, &[]);
+    std::fs::write(env.ws().join("logs/app.log"), "10:02 ERROR disk full\n").unwrap();
+    let done = wait_for("the run", Duration::from_secs(30), || {
+        let r = runs(&env, "app-log");
+        r.first()
+            .filter(|r| r.status != RunStatus::Running)
+            .cloned()
+    });
+    assert_eq!(done.status, RunStatus::Succeeded, "{done:#?}");
+    assert_eq!(done.reason, RunReason::FileChange);
+    assert_eq!(done.summary.as_deref(), Some("1 error: the disk is full."));
+    assert!(done.tokens_in > 0, "aimock's usage is recorded: {done:#?}");
+    let store = env.store();
+    let calls = store
+        .list_tool_calls(done.session_id.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].result.as_deref().unwrap().contains("disk full"));
+}
+
 /// Notifications POSTed to the test: their bodies.
 async fn notice_server(got: Arc<Mutex<Vec<serde_json::Value>>>) -> String {
     let app = axum::Router::new().route(
