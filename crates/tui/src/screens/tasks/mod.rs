@@ -101,7 +101,12 @@ impl TasksState {
 
     pub fn on_runs(&mut self, id: &str, runs: Vec<TaskRunView>) {
         if let Some(h) = self.history.as_mut().filter(|h| h.task_id == id) {
-            let current = h.runs.get(h.selected).map(|r| r.id.clone());
+            // The newest run stays selected as newer ones come; an older one follows its run.
+            let current = h
+                .runs
+                .get(h.selected)
+                .filter(|_| h.selected > 0)
+                .map(|r| r.id.clone());
             h.loading = false;
             h.listed = true;
             h.answered_at = Some(Instant::now());

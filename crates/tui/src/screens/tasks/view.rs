@@ -108,6 +108,13 @@ fn duration(ms: u64) -> String {
     }
 }
 
+/// When an active task runs next (a paused one's old time does not come back on resume).
+fn next_run(t: &TaskView) -> Option<&str> {
+    t.next_run_at
+        .as_deref()
+        .filter(|_| t.status == TaskStatus::Active)
+}
+
 fn field(label: &str, value: impl Into<String>, style: Style, theme: &Theme) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{label:<LABEL$}"), theme.dim),
@@ -188,11 +195,7 @@ fn render_table(frame: &mut Frame, area: Rect, st: &TasksState, theme: &Theme) {
             Some((_, false)) => ("pausing…", theme.warn),
             None => (status_name(t.status), status_style(t.status, theme)),
         };
-        let next = t
-            .next_run_at
-            .as_deref()
-            .map(short)
-            .unwrap_or_else(|| "—".into());
+        let next = next_run(t).map(short).unwrap_or_else(|| "—".into());
         Row::new(vec![
             Cell::from(ellipsize(&t.spec.name, 12)),
             Cell::from(status).style(style),
@@ -259,7 +262,12 @@ fn render_pane(frame: &mut Frame, area: Rect, t: &TaskView, stale: Option<&str>,
         lines.push(field("problem", plain(e), theme.error, theme));
     }
     lines.push(field("schedule", plain(&t.schedule), theme.base, theme));
-    let next = t.next_run_at.as_deref().map_or("none".to_string(), when);
+    let next = match (next_run(t), t.status) {
+        (Some(n), _) => when(n),
+        (None, TaskStatus::Active) => "none".to_string(),
+        // Resuming computes it again from then.
+        (None, _) => format!("none while {}", status_name(t.status)),
+    };
     lines.push(field("next run", next, theme.base, theme));
     match &t.last_run {
         Some(r) => {
