@@ -72,7 +72,9 @@ fn when(ts: &str, now: time::OffsetDateTime) -> When {
         3600..=172_799 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
         _ => format!("{} days", s / 86_400),
     };
-    let rel = if secs >= 0 {
+    let rel = if secs == 0 {
+        "just now".to_string()
+    } else if secs > 0 {
         format!("in {}", span(secs))
     } else {
         format!("{} ago", span(-secs))

@@ -153,6 +153,7 @@ fn times_read_like_people_say_them() {
         when("2026-12-01T19:45:08.422000Z", now()).text,
         "2026-12-01 19:45:08 UTC"
     );
+    assert_eq!(when("2026-12-01T19:45:00.4Z", now()).rel, "just now");
     assert_eq!(when("garbage", now()).rel, "");
 }
 
