@@ -275,3 +275,16 @@ async fn toasts_pauses_runs_and_refreshes_itself() {
     let row = screen.lines().find(|l| l.contains("demo "));
     assert!(row.is_some_and(|r| r.contains("paused")), "{screen}");
 }
+
+/// A paused task's old next time does not come back on resume, so it is not shown.
+#[test]
+fn a_paused_task_shows_no_next_run() {
+    let mut list = tasks();
+    list[0].status = TaskStatus::Paused;
+    let mut s = connected();
+    s.show(Screen::Tasks);
+    s.on_response(Response::Tasks(list));
+    let screen = render(&s, 100, 30, &plain()).to_string();
+    assert!(screen.contains("none while paused"), "{screen}");
+    assert!(!screen.contains("19:45"), "{screen}");
+}
