@@ -274,18 +274,12 @@ impl AppState {
                 self.flash(text, false);
             }
             Response::Spans { session_id, spans } => self.telemetry.on_spans(&session_id, spans),
-            Response::Tasks(t) => self.tasks.on_list(t),
-            Response::TaskChanged(t) => {
-                let text = self.tasks.on_changed(*t);
-                self.flash(text, false);
-            }
-            Response::TaskRunStarted(run) => {
-                let text = self.tasks.on_run_started(&run);
-                self.flash(text, false);
-            }
-            Response::TaskRuns { id, runs } => self.tasks.on_runs(&id, runs),
-            Response::Notifications(list) => self.notify.on_list(list, std::time::Instant::now()),
-            Response::NotificationsUnsupported => self.notify.on_unsupported(),
+            r @ (Response::Tasks(_)
+            | Response::TaskChanged(_)
+            | Response::TaskRunStarted(_)
+            | Response::TaskRuns { .. }
+            | Response::Notifications(_)
+            | Response::NotificationsUnsupported) => self.on_tasks_response(r),
             Response::Failed { what, error } => {
                 if self.integrations.on_failed(&what, &error) || self.tasks.on_failed(&what, &error)
                 {
@@ -407,18 +401,7 @@ impl AppState {
         if self.notify.expire(now) {
             self.dirty = true;
         }
-        if self.connection != ConnectionState::Connected {
-            return vec![];
-        }
-        let mut out: Vec<Action> = self.notify.poll_due(now).into_iter().collect();
-        if self.setup.is_none() {
-            match self.screen {
-                Screen::Integrations => out.extend(self.integrations.refresh_due(now)),
-                Screen::Tasks => out.extend(self.tasks.refresh_due(now)),
-                _ => {}
-            }
-        }
-        out
+        self.timed_loads(now)
     }
 
     pub fn on_mouse(&mut self, m: MouseEvent) {
@@ -611,6 +594,9 @@ impl AppState {
         out
     }
 }
+
+#[path = "state_tasks.rs"]
+mod tasks_state;
 
 #[cfg(test)]
 #[path = "state_tests.rs"]
