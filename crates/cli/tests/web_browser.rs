@@ -95,6 +95,12 @@ async fn scripted(name: &'static str) {
             .status
             .success()
     );
+    // A task, so the Tasks page has one to show.
+    assert!(
+        env.run(&["tasks", "add", "ci-digest", "--prompt", "hi", "--manual"])
+            .status
+            .success()
+    );
     let serve = Serve::start(&env, &[]);
     let llm_url = llm.base_url();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -159,6 +165,11 @@ async fn approvals_inbox_lists_and_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_content_runs_no_script() {
     scripted("hostile").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_page_runs_a_task_and_shows_its_run_and_notification() {
+    scripted("tasks").await;
 }
 
 /// First start: no provider yet; the wizard sets one up against aimock.

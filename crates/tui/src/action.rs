@@ -7,9 +7,9 @@ use crate::model::{
 };
 use pryx_protocol::ErrorCode;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, PairingCode,
-    PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, SessionDetail,
-    SessionSummary, TurnAccepted, UpdateSession,
+    ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, NotificationList,
+    PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, SessionDetail,
+    SessionSummary, TaskRunView, TaskView, TurnAccepted, UpdateSession,
 };
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -107,6 +107,26 @@ pub enum Action {
     LoadTimeline {
         session_id: String,
     },
+    LoadTasks,
+    /// Pauses (`resume: false`) or resumes a task.
+    SetTaskActive {
+        id: String,
+        resume: bool,
+    },
+    /// Runs a task now.
+    RunTask {
+        id: String,
+    },
+    /// A task's run history.
+    LoadTaskRuns {
+        id: String,
+    },
+    /// The notifications inbox (polled while connected).
+    LoadNotifications,
+    /// Marks these notifications read (all when empty).
+    MarkNotificationsRead {
+        ids: Vec<i64>,
+    },
     Retry,
 }
 
@@ -165,6 +185,19 @@ pub enum Response {
         session_id: String,
         spans: Vec<SpanView>,
     },
+    Tasks(Vec<TaskView>),
+    /// A task was paused or resumed: how it is now.
+    TaskChanged(Box<TaskView>),
+    /// A run asked for by hand started.
+    TaskRunStarted(TaskRunView),
+    TaskRuns {
+        id: String,
+        runs: Vec<TaskRunView>,
+    },
+    /// The notifications inbox (after a poll or after marking some read).
+    Notifications(NotificationList),
+    /// The core has no notifications inbox: polling stops.
+    NotificationsUnsupported,
     /// The action succeeded and has nothing to show.
     Done,
     /// The action failed; `what` names it for the user.
@@ -366,6 +399,36 @@ pub async fn perform<A: CoreApi + ?Sized>(
             Ok(spans) => Response::Spans { session_id, spans },
             Err(e) => failed("load the timeline", e),
         }),
+        Action::LoadTasks => send(match api.list_tasks().await {
+            Ok(t) => Response::Tasks(t),
+            Err(e) => failed(LIST_TASKS, e),
+        }),
+        Action::SetTaskActive { id, resume } => {
+            send(match api.set_task_active(&id, resume).await {
+                Ok(t) => Response::TaskChanged(Box::new(t)),
+                Err(e) if resume => failed(RESUME_TASK, e),
+                Err(e) => failed(PAUSE_TASK, e),
+            })
+        }
+        Action::RunTask { id } => send(match api.run_task(&id).await {
+            Ok(run) => Response::TaskRunStarted(run),
+            Err(e) => failed(RUN_TASK, e),
+        }),
+        Action::LoadTaskRuns { id } => send(match api.task_runs(&id, TASK_RUNS).await {
+            Ok(runs) => Response::TaskRuns { id, runs },
+            Err(e) => failed(LIST_TASK_RUNS, e),
+        }),
+        Action::LoadNotifications => send(match api.notifications(NOTIFICATIONS).await {
+            Ok(list) => Response::Notifications(list),
+            Err(ApiError::Unsupported(_)) => Response::NotificationsUnsupported,
+            Err(e) => failed(LOAD_NOTIFICATIONS, e),
+        }),
+        Action::MarkNotificationsRead { ids } => {
+            send(match api.mark_notifications_read(&ids).await {
+                Ok(list) => Response::Notifications(list),
+                Err(e) => failed(MARK_READ, e),
+            })
+        }
         Action::Retry => send(match api.retry().await {
             Ok(()) => Response::Done,
             Err(e) => failed("retry", e),
@@ -399,3 +462,21 @@ pub const PAIR_CHANNEL: &str = "make a pairing code";
 pub const PAUSE_CHANNEL: &str = "pause the channel";
 /// `what` of a failed resume ([`Action::SetChannelEnabled`]).
 pub const RESUME_CHANNEL: &str = "resume the channel";
+/// `what` of a failed [`Action::LoadTasks`].
+pub const LIST_TASKS: &str = "list tasks";
+/// `what` of a failed pause ([`Action::SetTaskActive`]).
+pub const PAUSE_TASK: &str = "pause the task";
+/// `what` of a failed resume ([`Action::SetTaskActive`]).
+pub const RESUME_TASK: &str = "resume the task";
+/// `what` of a failed [`Action::RunTask`].
+pub const RUN_TASK: &str = "run the task";
+/// `what` of a failed [`Action::LoadTaskRuns`].
+pub const LIST_TASK_RUNS: &str = "load the task's runs";
+/// `what` of a failed [`Action::LoadNotifications`] (a background poll: never a panel).
+pub const LOAD_NOTIFICATIONS: &str = "load notifications";
+/// `what` of a failed [`Action::MarkNotificationsRead`].
+pub const MARK_READ: &str = "mark notifications read";
+/// Runs the history shows.
+pub const TASK_RUNS: u32 = 50;
+/// Notifications each poll reads (the unread count covers all of them).
+pub const NOTIFICATIONS: u32 = 20;

@@ -6,9 +6,9 @@ use crate::model::{ExportFormat, McpServerView, McpTestReport, SkillView, SpanVi
 use futures_util::stream::BoxStream;
 use pryx_protocol::Event;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, PairingCode,
-    PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider, SessionDetail,
-    SessionSummary, TurnAccepted, UpdateSession,
+    ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, NotificationList,
+    PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider,
+    SessionDetail, SessionSummary, TaskRunView, TaskView, TurnAccepted, UpdateSession,
 };
 use std::future::Future;
 
@@ -158,6 +158,51 @@ pub trait CoreApi: Send + Sync + 'static {
         &self,
         session_id: &str,
     ) -> impl Future<Output = ApiResult<Vec<SpanView>>> + Send;
+
+    /// The scheduled tasks, by name, with their status, next run and last result. A link that
+    /// does not serve tasks yet says so ([`ApiError::Unsupported`]).
+    fn list_tasks(&self) -> impl Future<Output = ApiResult<Vec<TaskView>>> + Send {
+        async { Err(ApiError::Unsupported("scheduled tasks".into())) }
+    }
+    /// Pauses (`resume: false`) or resumes a task; answers with how it is now.
+    fn set_task_active(
+        &self,
+        id: &str,
+        resume: bool,
+    ) -> impl Future<Output = ApiResult<TaskView>> + Send {
+        let _ = (id, resume);
+        async { Err(ApiError::Unsupported("scheduled tasks".into())) }
+    }
+    /// Runs a task now (refused with a conflict while a run of it goes).
+    fn run_task(&self, id: &str) -> impl Future<Output = ApiResult<TaskRunView>> + Send {
+        let _ = id;
+        async { Err(ApiError::Unsupported("scheduled tasks".into())) }
+    }
+    /// A task's last `limit` runs, newest first.
+    fn task_runs(
+        &self,
+        id: &str,
+        limit: u32,
+    ) -> impl Future<Output = ApiResult<Vec<TaskRunView>>> + Send {
+        let _ = (id, limit);
+        async { Err(ApiError::Unsupported("scheduled tasks".into())) }
+    }
+    /// The newest `limit` notifications of finished runs, with how many are unread.
+    fn notifications(
+        &self,
+        limit: u32,
+    ) -> impl Future<Output = ApiResult<NotificationList>> + Send {
+        let _ = limit;
+        async { Err(ApiError::Unsupported("notifications".into())) }
+    }
+    /// Marks these notifications read (all when `ids` is empty).
+    fn mark_notifications_read(
+        &self,
+        ids: &[i64],
+    ) -> impl Future<Output = ApiResult<NotificationList>> + Send {
+        let _ = ids;
+        async { Err(ApiError::Unsupported("notifications".into())) }
+    }
 
     /// Asks the supervisor to restart or reconnect to the core now.
     fn retry(&self) -> impl Future<Output = ApiResult<()>> + Send;

@@ -8,6 +8,7 @@ pub mod action;
 pub mod api;
 pub mod approval_keys;
 pub mod model;
+pub mod notify;
 mod run;
 pub mod screens;
 pub mod secret;

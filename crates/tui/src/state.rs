@@ -4,12 +4,13 @@
 
 use crate::action::{Action, Response};
 use crate::api::{ConnectionState, CoreUpdate};
+use crate::notify::NotifyState;
 pub use crate::screens::Screen;
 use crate::screens::chat::{ChatState, Level};
 use crate::screens::setup::{Outcome, SetupState};
 use crate::screens::{
     integrations::IntegrationsState, mcp::McpState, sessions::SessionsState, skills::SkillsState,
-    telemetry::TelemetryState,
+    tasks::TasksState, telemetry::TelemetryState,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use pryx_protocol::Event;
@@ -24,6 +25,8 @@ pub enum Effect {
     Flash(String),
     /// Open the provider setup (`/setup`).
     OpenSetup,
+    /// Mark the task notifications read.
+    MarkRead,
 }
 
 /// A one-line message in the status bar until the next key.
@@ -42,6 +45,9 @@ pub struct AppState {
     pub skills: SkillsState,
     pub mcp: McpState,
     pub telemetry: TelemetryState,
+    pub tasks: TasksState,
+    /// Notifications of finished task runs: the unread badge and the toast.
+    pub notify: NotifyState,
     /// The provider setup, while it is open; it covers the screens until done or skipped.
     pub setup: Option<SetupState>,
     /// `Some(scroll)` while the help overlay is open.
@@ -72,6 +78,8 @@ impl AppState {
             skills: SkillsState::default(),
             mcp: McpState::default(),
             telemetry: TelemetryState::default(),
+            tasks: TasksState::default(),
+            notify: NotifyState::default(),
             setup: None,
             help: None,
             connection: ConnectionState::Connecting,
@@ -266,8 +274,20 @@ impl AppState {
                 self.flash(text, false);
             }
             Response::Spans { session_id, spans } => self.telemetry.on_spans(&session_id, spans),
+            r @ (Response::Tasks(_)
+            | Response::TaskChanged(_)
+            | Response::TaskRunStarted(_)
+            | Response::TaskRuns { .. }
+            | Response::Notifications(_)
+            | Response::NotificationsUnsupported) => self.on_tasks_response(r),
             Response::Failed { what, error } => {
-                if self.integrations.on_failed(&what, &error) {
+                if self.integrations.on_failed(&what, &error) || self.tasks.on_failed(&what, &error)
+                {
+                    return vec![];
+                }
+                if what == crate::action::LOAD_NOTIFICATIONS {
+                    // A poll every few seconds: the badge keeps what it had.
+                    self.notify.on_failed(std::time::Instant::now());
                     return vec![];
                 }
                 let in_transcript =
@@ -378,14 +398,10 @@ impl AppState {
         if self.chat.on_tick() {
             self.dirty = true;
         }
-        let live = self.screen == Screen::Integrations
-            && self.setup.is_none()
-            && self.connection == ConnectionState::Connected;
-        if live {
-            self.integrations.refresh_due(now).into_iter().collect()
-        } else {
-            vec![]
+        if self.notify.expire(now) {
+            self.dirty = true;
         }
+        self.timed_loads(now)
     }
 
     pub fn on_mouse(&mut self, m: MouseEvent) {
@@ -449,6 +465,12 @@ impl AppState {
                 .load(self.chat.session_id.as_deref())
                 .into_iter()
                 .collect(),
+            // Seeing the tasks is seeing what their notifications said.
+            Screen::Tasks => {
+                let mut out = self.tasks.load();
+                out.extend(self.notify.mark_read());
+                out
+            }
         }
     }
 
@@ -528,6 +550,7 @@ impl AppState {
             Screen::Telemetry => self
                 .telemetry
                 .handle_key(key, self.chat.session_id.as_deref()),
+            Screen::Tasks => self.tasks.handle_key(key),
         };
         if let Some(effects) = handled {
             return self.run_effects(effects);
@@ -565,11 +588,15 @@ impl AppState {
                 Effect::Show(s) => out.extend(self.show(s)),
                 Effect::Flash(text) => self.flash(text, false),
                 Effect::OpenSetup => out.extend(self.open_setup(false)),
+                Effect::MarkRead => out.extend(self.notify.mark_read()),
             }
         }
         out
     }
 }
+
+#[path = "state_tasks.rs"]
+mod tasks_state;
 
 #[cfg(test)]
 #[path = "state_tests.rs"]

@@ -63,10 +63,14 @@ fn tab_and_numbers_switch_screens_and_load_them() {
     assert_eq!(s.screen, Screen::Telemetry);
     s.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
     assert_eq!(s.screen, Screen::Mcp);
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('7'))),
+        vec![Action::LoadTasks]
+    );
     s.handle_key(key(KeyCode::Char('1')));
     assert_eq!(s.screen, Screen::Chat);
     s.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
-    assert_eq!(s.screen, Screen::Telemetry, "Shift-Tab wraps around");
+    assert_eq!(s.screen, Screen::Tasks, "Shift-Tab wraps around");
 }
 
 #[test]

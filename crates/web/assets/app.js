@@ -1,5 +1,5 @@
 // Shared by every dashboard page: sends the page's CSRF token with every htmx and fetch request,
-// and keeps the approvals badge in the header current. No inline script anywhere (CSP).
+// and keeps the approvals and notifications badges in the header current. No inline script anywhere (CSP).
 "use strict";
 
 const pryx = (() => {
@@ -56,15 +56,34 @@ const pryx = (() => {
     } catch (_) { /* the badge is a hint; the inbox page shows errors */ }
   }
 
+  /** The bell in the header: notifications of finished task runs nobody has read. */
+  async function refreshTasksBadge() {
+    const badge = document.getElementById("tasks-badge");
+    if (!badge || !csrf) return;
+    try {
+      const inbox = await api("/api/v1/notifications?limit=1");
+      const n = inbox && typeof inbox.unread === "number" ? inbox.unread : 0;
+      badge.textContent = n > 0 ? String(n) : "";
+      badge.hidden = n === 0;
+      badge.setAttribute("aria-label", `${n} unread notifications`);
+    } catch (_) { /* the badge is a hint; the tasks page shows errors */ }
+  }
+
   document.addEventListener("htmx:configRequest", (e) => {
     e.detail.headers["x-csrf-token"] = csrf;
   });
   document.addEventListener("DOMContentLoaded", () => {
     refreshBadge();
-    // Approvals asked in other sessions show up in the header within a few seconds.
-    setInterval(() => { if (document.visibilityState === "visible") refreshBadge(); }, 10000);
+    refreshTasksBadge();
+    // Approvals asked in other sessions and finished task runs show up in the header within a
+    // few seconds.
+    setInterval(() => {
+      if (document.visibilityState !== "visible") return;
+      refreshBadge();
+      refreshTasksBadge();
+    }, 10000);
   });
 
-  return { api, el, csrf, refreshBadge };
+  return { api, el, csrf, refreshBadge, refreshTasksBadge };
 })();
 window.pryx = pryx;

@@ -56,7 +56,8 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Layout fields every page template has.
 pub struct Layout {
     pub title: String,
-    /// Which nav entry is current (`chat`, `sessions`, `approvals`, `settings`, `welcome`).
+    /// Which nav entry is current (`chat`, `sessions`, `approvals`, `tasks`, `integrations`,
+    /// `settings`, `welcome`).
     pub nav: &'static str,
     pub csrf: String,
     /// `system`, `light` or `dark` (config `ui.theme`).

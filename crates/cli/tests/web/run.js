@@ -11,6 +11,7 @@ const scenarios = {
   ...require("./security.js"),
   ...require("./flows.js"),
   ...require("./hostile.js"),
+  ...require("./tasks.js"),
 };
 
 /** Screenshots of every open page, to see where a failed scenario stood. */

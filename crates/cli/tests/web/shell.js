@@ -11,6 +11,7 @@ const PAGES = [
   ["sessions", "/sessions"],
   ["approvals", "/approvals"],
   ["integrations", "/integrations"],
+  ["tasks", "/tasks"],
   ["welcome", "/welcome"],
   ["settings", "/settings"],
 ];

@@ -8,6 +8,7 @@ pub mod model_pick;
 pub mod sessions;
 pub mod setup;
 pub mod skills;
+pub mod tasks;
 pub mod telemetry;
 
 use crate::theme::Theme;
@@ -17,7 +18,7 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-/// The six screens, in tab order.
+/// The seven screens, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Chat,
@@ -26,16 +27,18 @@ pub enum Screen {
     Skills,
     Mcp,
     Telemetry,
+    Tasks,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 6] = [
+    pub const ALL: [Screen; 7] = [
         Screen::Chat,
         Screen::Sessions,
         Screen::Integrations,
         Screen::Skills,
         Screen::Mcp,
         Screen::Telemetry,
+        Screen::Tasks,
     ];
 
     pub fn title(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Screen {
             Screen::Skills => "Skills",
             Screen::Mcp => "MCP",
             Screen::Telemetry => "Telemetry",
+            Screen::Tasks => "Tasks",
         }
     }
 
@@ -59,7 +63,7 @@ impl Screen {
         Screen::ALL[i]
     }
 
-    /// `'1'`..`'6'`.
+    /// `'1'`..`'7'`.
     pub(crate) fn from_digit(c: char) -> Option<Screen> {
         let d = c.to_digit(10)? as usize;
         (1..=Screen::ALL.len())

@@ -12,10 +12,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 /// `(section, keys, what they do)`.
 pub const KEYMAP: &[(&str, &str, &str)] = &[
     ("Everywhere", "Tab / Shift-Tab", "next / previous screen"),
-    ("Everywhere", "1–6", "go to a screen (outside text fields)"),
+    ("Everywhere", "1–7", "go to a screen (outside text fields)"),
     (
         "Everywhere",
-        "Alt-1–6",
+        "Alt-1–7",
         "go to a screen (also while typing)",
     ),
     ("Everywhere", "? / F1", "this help (? outside text fields)"),
@@ -82,6 +82,15 @@ pub const KEYMAP: &[(&str, &str, &str)] = &[
     ("Telemetry", "↑ / ↓", "select a span"),
     ("Telemetry", "r", "refresh the timeline"),
     (
+        "Tasks",
+        "↑ / ↓ / j / k",
+        "select a task (the list refreshes every 3 s)",
+    ),
+    ("Tasks", "Enter", "the task's run history (Esc back)"),
+    ("Tasks", "Space", "pause / resume the task"),
+    ("Tasks", "r", "run it now"),
+    ("Tasks", "m", "mark the task notifications read"),
+    (
         "Setup",
         "↑ / ↓ / Enter",
         "choose a provider, key source or model",
@@ -111,6 +120,7 @@ fn section_of(screen: Screen) -> &'static str {
         Screen::Skills => "Skills",
         Screen::Mcp => "MCP",
         Screen::Telemetry => "Telemetry",
+        Screen::Tasks => "Tasks",
     }
 }
 

@@ -40,6 +40,9 @@ pub fn draw(frame: &mut Frame, state: &AppState, theme: &Theme) {
         (None, Screen::Telemetry) => {
             screens::telemetry::render(frame, body, &state.telemetry, theme)
         }
+        (None, Screen::Tasks) => {
+            screens::tasks::render(frame, body, &state.tasks, state.notify.unread, theme)
+        }
     }
     render_status(frame, status, state, theme);
     if state.error_panel_open() {
@@ -71,8 +74,9 @@ fn render_tabs(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme) {
         .select(selected)
         .style(theme.dim)
         .highlight_style(theme.selected)
-        .divider("│")
-        .padding(" ", " ");
+        // Seven tabs fit 80 columns only without padding around each title.
+        .divider(" │ ")
+        .padding("", "");
     frame.render_widget(tabs, area);
 }
 
@@ -89,12 +93,22 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme)
         compact(chat.tokens_out),
         money(chat.cost_usd)
     );
-    let left_w = usize::from(area.width).saturating_sub(right.chars().count() + 1);
+    // The bell: task notifications nobody has looked at (the Tasks screen marks them read).
+    let bell = match state.notify.unread {
+        0 => String::new(),
+        n => format!(" ✉ {n} unread ·"),
+    };
+    let right_w = right.chars().count() + bell.chars().count();
+    let left_w = usize::from(area.width).saturating_sub(right_w + 1);
+    let text_w = left_w.saturating_sub(dot.chars().count() + 1);
     let mut left = vec![Span::styled(dot, dot_style), Span::raw(" ")];
     if let Some(f) = &state.flash {
         let style = if f.error { theme.error } else { theme.ok };
+        left.push(Span::styled(ellipsize(&f.text, text_w), style));
+    } else if let Some(t) = &state.notify.toast {
+        let style = if t.failed { theme.error } else { theme.ok };
         left.push(Span::styled(
-            ellipsize(&f.text, left_w.saturating_sub(dot.chars().count() + 1)),
+            ellipsize(&format!("✉ {}", t.text), text_w),
             style,
         ));
     } else {
@@ -124,11 +138,17 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme)
     }
     let [l, r] = Layout::horizontal([
         Constraint::Min(1),
-        Constraint::Length(right.chars().count() as u16),
+        Constraint::Length(u16::try_from(right_w).unwrap_or(u16::MAX)),
     ])
     .areas(area);
     frame.render_widget(Line::from(left), l);
-    frame.render_widget(Line::styled(right, theme.dim), r);
+    frame.render_widget(
+        Line::from(vec![
+            Span::styled(bell, theme.warn),
+            Span::styled(right, theme.dim),
+        ]),
+        r,
+    );
 }
 
 /// A `w`×`h` rectangle centred in `area` (clipped to it).

@@ -2,9 +2,10 @@
 
 use futures_util::stream::{self, BoxStream, StreamExt};
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ChannelState, ChannelView, GrantView, ModelView, PairingCode,
-    PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider, SessionDetail,
-    SessionSummary, TurnAccepted, UpdateSession,
+    ApprovalDecision, ApprovalScope, ChannelState, ChannelView, GrantView, ModelView,
+    NotificationList, PairingCode, PendingApproval, ProviderPreset, ProviderTestReport,
+    ProviderView, PutProvider, RunStatus, SessionDetail, SessionSummary, TaskRunView, TaskStatus,
+    TaskView, TurnAccepted, UpdateSession,
 };
 use pryx_tui::model::{ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
 use pryx_tui::{ApiError, ApiResult, CoreApi, CoreUpdate};
@@ -23,6 +24,10 @@ pub struct FakeCore {
     pub grants: Mutex<Vec<GrantView>>,
     /// What `list_channels` answers (pausing and resuming change it).
     pub channels: Mutex<Vec<ChannelView>>,
+    /// What `list_tasks` answers (pausing, resuming and running change it).
+    pub tasks: Mutex<Vec<TaskView>>,
+    /// What `notifications` answers (marking read changes it).
+    pub inbox: Mutex<NotificationList>,
     events: Mutex<Option<mpsc::UnboundedReceiver<CoreUpdate>>>,
 }
 
@@ -39,6 +44,11 @@ impl FakeCore {
             providers: Mutex::new(vec![provider("openai")]),
             grants: Mutex::new(Vec::new()),
             channels: Mutex::new(Vec::new()),
+            tasks: Mutex::new(Vec::new()),
+            inbox: Mutex::new(NotificationList {
+                notifications: vec![],
+                unread: 0,
+            }),
             events: Mutex::new(Some(rx)),
         };
         (core, tx)
@@ -282,6 +292,72 @@ impl CoreApi for FakeCore {
                 message: format!("no channel {id}"),
             }),
         }
+    }
+    async fn list_tasks(&self) -> ApiResult<Vec<TaskView>> {
+        self.record("list_tasks".into());
+        Ok(self.tasks.lock().unwrap().clone())
+    }
+    async fn set_task_active(&self, id: &str, resume: bool) -> ApiResult<TaskView> {
+        self.record(format!("set_task_active {id} {resume}"));
+        let mut tasks = self.tasks.lock().unwrap();
+        let t = tasks.iter_mut().find(|t| t.id == id).ok_or(ApiError::Api {
+            code: "TASK_NOT_FOUND".into(),
+            message: format!("no task {id}"),
+        })?;
+        t.status = if resume {
+            TaskStatus::Active
+        } else {
+            TaskStatus::Paused
+        };
+        Ok(t.clone())
+    }
+    async fn run_task(&self, id: &str) -> ApiResult<TaskRunView> {
+        self.record(format!("run_task {id}"));
+        let mut tasks = self.tasks.lock().unwrap();
+        let t = tasks.iter_mut().find(|t| t.id == id).ok_or(ApiError::Api {
+            code: "TASK_NOT_FOUND".into(),
+            message: format!("no task {id}"),
+        })?;
+        if t.last_run
+            .as_ref()
+            .is_some_and(|r| r.status == RunStatus::Running)
+        {
+            return Err(ApiError::Api {
+                code: "CONFLICT".into(),
+                message: format!(
+                    "task {} is running now; wait for that run to end",
+                    t.spec.name
+                ),
+            });
+        }
+        t.runs += 1;
+        let run = super::task_run(id, t.runs, RunStatus::Running);
+        t.last_run = Some(run.clone());
+        Ok(run)
+    }
+    async fn task_runs(&self, id: &str, _limit: u32) -> ApiResult<Vec<TaskRunView>> {
+        self.record(format!("task_runs {id}"));
+        let tasks = self.tasks.lock().unwrap();
+        Ok(tasks
+            .iter()
+            .filter(|t| t.id == id)
+            .filter_map(|t| t.last_run.clone())
+            .collect())
+    }
+    async fn notifications(&self, _limit: u32) -> ApiResult<NotificationList> {
+        self.record("notifications".into());
+        Ok(self.inbox.lock().unwrap().clone())
+    }
+    async fn mark_notifications_read(&self, ids: &[i64]) -> ApiResult<NotificationList> {
+        self.record(format!("mark_read {ids:?}"));
+        let mut inbox = self.inbox.lock().unwrap();
+        for n in &mut inbox.notifications {
+            if ids.is_empty() || ids.contains(&n.id) {
+                n.read = true;
+            }
+        }
+        inbox.unread = inbox.notifications.iter().filter(|n| !n.read).count() as u64;
+        Ok(inbox.clone())
     }
     async fn set_channel_enabled(&self, id: &str, enabled: bool) -> ApiResult<ChannelView> {
         self.record(format!("set_channel_enabled {id} {enabled}"));

@@ -5,8 +5,10 @@ pub mod fake;
 
 use pryx_protocol::ErrorCode;
 use pryx_protocol::api::{
-    ChannelOutbox, ChannelState, ChannelView, ModelView, PairedSenderView, PairingCode,
-    PendingApproval, ProviderPreset, ProviderTestReport, SessionSummary,
+    ChannelOutbox, ChannelState, ChannelView, ModelView, NotificationDelivery, NotificationView,
+    PairedSenderView, PairingCode, PendingApproval, ProviderPreset, ProviderTestReport,
+    RetryPolicy, RunReason, RunStatus, SessionSummary, TaskRunView, TaskSpec, TaskStatus,
+    TaskTrigger, TaskView,
 };
 use pryx_protocol::{Event, EventPayload};
 use pryx_testkit::events::{
@@ -274,5 +276,142 @@ pub fn pairing_code(channel: &str) -> PairingCode {
         code: "K7QM-3XPA".into(),
         expires_at: "2026-01-27T14:15:09Z".into(),
         instructions: "Send K7QM-3XPA to @family_pryx_bot on Telegram within 10 minutes (once; the code then stops working).".into(),
+    }
+}
+
+/// A task that runs `hi` on `trigger`, described as `schedule`.
+pub fn task(id: &str, name: &str, status: TaskStatus, schedule: &str) -> TaskView {
+    TaskView {
+        id: id.into(),
+        spec: TaskSpec {
+            name: name.into(),
+            prompt: "Summarise the new issues\nand post the list".into(),
+            vars: Default::default(),
+            agent: None,
+            trigger: TaskTrigger::Every { seconds: 10 },
+            catch_up: Default::default(),
+            retry: RetryPolicy::default(),
+            on_failure: Default::default(),
+            notify: Default::default(),
+            notify_targets: vec![],
+            timeout_secs: 1800,
+        },
+        status,
+        error: None,
+        next_run_at: Some("2026-12-01T19:45:10Z".into()),
+        schedule: schedule.into(),
+        last_run: None,
+        runs: 0,
+        cost_this_month_usd: 0.0,
+        created_at: "2026-12-01T19:00:00Z".into(),
+        updated_at: "2026-12-01T19:00:00Z".into(),
+    }
+}
+
+/// Run `n` of task `task_id`, started by hand at 19:45:00.
+pub fn task_run(task_id: &str, n: u64, status: RunStatus) -> TaskRunView {
+    TaskRunView {
+        id: format!("{task_id}-r{n}"),
+        task_id: task_id.into(),
+        run_number: n,
+        attempt: 0,
+        reason: RunReason::Manual,
+        slot: None,
+        status,
+        started_at: "2026-12-01T19:45:00Z".into(),
+        finished_at: None,
+        duration_ms: None,
+        session_id: None,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost_usd: 0.0,
+        summary: None,
+        error: None,
+        denied: vec![],
+        notifications: vec![],
+    }
+}
+
+/// A finished run with tokens, cost, an answer and its dashboard notification.
+pub fn finished_run(task_id: &str, n: u64, ok: bool) -> TaskRunView {
+    let mut r = task_run(
+        task_id,
+        n,
+        if ok {
+            RunStatus::Succeeded
+        } else {
+            RunStatus::Failed
+        },
+    );
+    r.started_at = format!("2026-12-01T19:{:02}:00Z", 30 + n);
+    r.finished_at = Some(format!("2026-12-01T19:{:02}:02Z", 30 + n));
+    r.duration_ms = Some(2150);
+    r.reason = RunReason::Schedule;
+    r.tokens_in = 1234;
+    r.tokens_out = 310;
+    r.cost_usd = 0.0042;
+    r.session_id = Some(format!("ses-{n}"));
+    if ok {
+        r.summary = Some("Three new issues: #12 crash on start\n#13 docs".into());
+    } else {
+        r.error = Some("the model refused: rate limited (429)".into());
+        r.denied = vec!["shell.exec: curl https://example.com".into()];
+    }
+    r.notifications = vec![NotificationDelivery {
+        target: "dashboard".into(),
+        state: "delivered".into(),
+        reason: None,
+        at: format!("2026-12-01T19:{:02}:03Z", 30 + n),
+    }];
+    r
+}
+
+/// An active task with two runs, a paused one and a failed one.
+pub fn tasks() -> Vec<TaskView> {
+    let mut demo = task("t1", "demo", TaskStatus::Active, "every 10s");
+    demo.last_run = Some(finished_run("t1", 2, true));
+    demo.runs = 2;
+    demo.cost_this_month_usd = 0.0084;
+    let mut digest = task(
+        "t2",
+        "digest",
+        TaskStatus::Paused,
+        "at 09:00 on Monday (Europe/Berlin)",
+    );
+    digest.next_run_at = None;
+    digest.last_run = Some(finished_run("t2", 1, false));
+    digest.runs = 1;
+    digest.cost_this_month_usd = 0.0042;
+    let mut watch = task(
+        "t3",
+        "watch-notes",
+        TaskStatus::Failed,
+        "when `notes/*.md` changes",
+    );
+    watch.next_run_at = None;
+    watch.error = Some("the watch could not be set up: no such directory notes".into());
+    vec![demo, digest, watch]
+}
+
+/// A notification of task `demo`'s run `n`.
+pub fn notification(id: i64, ok: bool, read: bool) -> NotificationView {
+    NotificationView {
+        id,
+        task_id: "t1".into(),
+        task_name: "demo".into(),
+        run_id: format!("t1-r{id}"),
+        status: if ok {
+            RunStatus::Succeeded
+        } else {
+            RunStatus::Failed
+        },
+        title: if ok {
+            format!("Task demo ran (run #{id})")
+        } else {
+            format!("Task demo failed (run #{id})")
+        },
+        body: String::new(),
+        created_at: "2026-12-01T19:45:03Z".into(),
+        read,
     }
 }

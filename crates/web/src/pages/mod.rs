@@ -6,6 +6,7 @@ mod home;
 mod integrations;
 pub(crate) mod sessions;
 mod settings;
+mod tasks;
 mod welcome;
 
 use crate::Web;
@@ -20,5 +21,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .merge(sessions::routes())
         .merge(approvals::routes())
         .merge(integrations::routes())
+        .merge(tasks::routes())
         .merge(welcome::routes())
 }

@@ -41,6 +41,8 @@ fn code() -> PairingCode {
 fn on_screen() -> AppState {
     let mut s = AppState::new(None);
     s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
+    // The notifications poll runs on every screen; its own tests are the Tasks screen's.
+    s.notify.on_unsupported();
     assert_eq!(s.show(Screen::Integrations), vec![Action::LoadChannels]);
     s.on_response(Response::Channels(vec![
         channel("tg", "telegram", ChannelState::Connected),
