@@ -10,9 +10,10 @@ use futures_util::stream::BoxStream;
 use pryx_client::{Client, ClientError};
 use pryx_config::DataDir;
 use pryx_protocol::api::{
-    ApprovalDecision, ApprovalScope, ChannelView, CreateSession, ModelView, PairingCode,
-    PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider, SessionDetail,
-    SessionSummary, TestProvider, TurnAccepted, UpdateSession,
+    ApprovalDecision, ApprovalScope, ChannelView, CreateSession, ModelView, NotificationList,
+    PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider,
+    SessionDetail, SessionSummary, TaskRunView, TaskView, TestProvider, TurnAccepted,
+    UpdateSession,
 };
 use pryx_tui::model::{ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
 use pryx_tui::{ApiError, ApiResult, CoreApi, CoreUpdate};
@@ -340,6 +341,46 @@ impl CoreApi for RemoteCore {
             .await
             .map_err(api_error)?;
         Ok(list.spans.into_iter().map(span_view).collect())
+    }
+
+    async fn list_tasks(&self) -> ApiResult<Vec<TaskView>> {
+        self.client().await?.tasks().await.map_err(api_error)
+    }
+
+    async fn set_task_active(&self, id: &str, resume: bool) -> ApiResult<TaskView> {
+        self.client()
+            .await?
+            .set_task_active(id, resume)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn run_task(&self, id: &str) -> ApiResult<TaskRunView> {
+        self.client().await?.run_task(id).await.map_err(api_error)
+    }
+
+    async fn task_runs(&self, id: &str, limit: u32) -> ApiResult<Vec<TaskRunView>> {
+        self.client()
+            .await?
+            .task_runs(id, limit)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn notifications(&self, limit: u32) -> ApiResult<NotificationList> {
+        self.client()
+            .await?
+            .notifications(limit)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn mark_notifications_read(&self, ids: &[i64]) -> ApiResult<NotificationList> {
+        self.client()
+            .await?
+            .mark_notifications_read(ids)
+            .await
+            .map_err(api_error)
     }
 
     async fn retry(&self) -> ApiResult<()> {
