@@ -366,6 +366,18 @@ impl Store {
         })
     }
 
+    /// A queued reply's state (`queued`, `sending`, `sent`, `failed`) and its last error.
+    pub fn outbound_state(&self, id: i64) -> Result<Option<(String, Option<String>)>> {
+        self.with_conn(|c| {
+            Ok(c.query_row(
+                "SELECT state, last_error FROM channel_outbox WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+    }
+
     /// How the channel's replies stand.
     pub fn outbox_counts(&self, channel: &str) -> Result<OutboxCounts> {
         self.with_conn(|c| {

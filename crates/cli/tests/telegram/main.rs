@@ -9,6 +9,7 @@ mod chat;
 mod durability;
 mod escape;
 mod soak;
+mod task_notice;
 mod webhook_mode;
 
 use common::{Env, ScriptedLlm, Serve};

@@ -208,7 +208,7 @@ async fn deliver(core: &Core, http: &reqwest::Client, n: &Notification) -> Optio
                 }
             };
         };
-        return match store.outbound_delivery(row) {
+        return match store.outbound_state(row) {
             Ok(Some((state, error))) => match state.as_str() {
                 "sent" => {
                     record(NotificationState::Delivered, None);
