@@ -221,7 +221,8 @@ impl Schedule {
     pub fn describe(&self) -> String {
         match self {
             Schedule::Cron { cron, tz, expr, .. } => {
-                format!("{} — `{expr}` ({})", cron.describe(), tz.name())
+                let words = cron.describe();
+                format!("{} — `{expr}` ({})", words.trim_end_matches('.'), tz.name())
             }
             Schedule::Every { period, .. } => format!("every {}", words(*period)),
             Schedule::At(at) => format!("once at {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
