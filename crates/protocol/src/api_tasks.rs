@@ -211,6 +211,10 @@ pub struct TaskSpec {
     pub timeout_secs: u64,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 fn default_timeout_secs() -> u64 {
     1800
 }
@@ -327,6 +331,13 @@ pub struct TaskView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<TaskRunView>,
     pub runs: u64,
+    /// A run of it is going now.
+    #[serde(default)]
+    pub running: bool,
+    /// File-change tasks: changes seen while (or just after) its own run went, which did not
+    /// trigger it again (since Pryx started).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub own_changes_ignored: u64,
     /// What its runs cost since the first of this month (UTC).
     pub cost_this_month_usd: f64,
     pub created_at: String,

@@ -375,10 +375,17 @@ fn show(t: &TaskView) {
             .collect::<String>()
     );
     say!(
-        "  runs: {}; cost this month ${:.4}",
+        "  runs: {}{}; cost this month ${:.4}",
         t.runs,
+        if t.running { " (one is going now)" } else { "" },
         t.cost_this_month_usd
     );
+    if t.own_changes_ignored > 0 {
+        say!(
+            "  changes its own runs made, not run again for: {}",
+            t.own_changes_ignored
+        );
+    }
     if let Some(r) = &t.last_run {
         say!("  last run:");
         print_run(r);

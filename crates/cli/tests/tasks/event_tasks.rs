@@ -81,6 +81,12 @@ async fn a_burst_of_changes_runs_once_and_the_runs_own_writes_do_not_trigger_it(
         (r.len() == 2 && r[0].status == RunStatus::Succeeded).then_some(r)
     });
     assert_eq!(second[0].summary.as_deref(), Some("no errors"));
+    let shown: pryx_protocol::api::TaskView = json(&env, &["tasks", "show", "logs"]);
+    assert!(
+        shown.own_changes_ignored >= 1,
+        "its own write was seen and ignored: {shown:#?}"
+    );
+    assert!(!shown.running);
     assert_eq!(
         llm.requests().len(),
         3,

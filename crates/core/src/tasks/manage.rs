@@ -8,7 +8,8 @@ use crate::error::CoreError;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use pryx_config::{Secret, SecretStore};
 use pryx_protocol::api::{
-    RunReason, TaskCreated, TaskRunView, TaskSpec, TaskStatus, TaskTemplate, TaskTrigger, TaskView,
+    RunReason, RunStatus, TaskCreated, TaskRunView, TaskSpec, TaskStatus, TaskTemplate,
+    TaskTrigger, TaskView,
 };
 use pryx_scheduler::Schedule;
 use pryx_store::{Claim, TaskRow, ms_to_ts};
@@ -69,7 +70,17 @@ impl Core {
         } else {
             t.next_run_ms
         });
+        let running = self.tasks().is_running(&t.id)
+            || last_run
+                .as_ref()
+                .is_some_and(|r| r.status == RunStatus::Running);
+        let own_changes_ignored = super::lock(&self.tasks().own_changes)
+            .get(&t.id)
+            .copied()
+            .unwrap_or(0);
         Ok(TaskView {
+            running,
+            own_changes_ignored,
             next_run_at: next.map(ms_to_ts),
             id: t.id,
             spec: t.spec,

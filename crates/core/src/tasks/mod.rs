@@ -38,6 +38,8 @@ pub(crate) struct Tasks {
     ended: Mutex<HashMap<String, std::time::Instant>>,
     /// File watches, by task id.
     watches: Mutex<HashMap<String, watch::Watch>>,
+    /// File-change tasks: changes their own runs made, ignored (by task id).
+    own_changes: Mutex<HashMap<String, u64>>,
     /// Signed webhook request ids seen recently (replays are refused).
     seen_hooks: Mutex<HashMap<String, i64>>,
     stop: CancellationToken,

@@ -158,15 +158,16 @@ async fn debounce_loop(
     filter: Filter,
     quiet: Duration,
 ) {
-    let mut ignored_own = 0u64;
     loop {
         let Some(first) = rx.recv().await else { return };
         if !filter.wants(&first) {
             continue;
         }
         if core.tasks().is_running(&id) || core.tasks().ended_recently(&id, quiet) {
-            ignored_own += 1;
-            tracing::debug!(task = %id, ignored_own, "a change made while the task's own run went is ignored");
+            *lock(&core.tasks().own_changes)
+                .entry(id.clone())
+                .or_default() += 1;
+            tracing::debug!(task = %id, "a change made while the task's own run went is ignored");
             continue;
         }
         let mut deadline = Instant::now() + quiet;

@@ -302,6 +302,8 @@ pub fn task(id: &str, name: &str, status: TaskStatus, schedule: &str) -> TaskVie
         schedule: schedule.into(),
         last_run: None,
         runs: 0,
+        running: false,
+        own_changes_ignored: 0,
         cost_this_month_usd: 0.0,
         created_at: "2026-12-01T19:00:00Z".into(),
         updated_at: "2026-12-01T19:00:00Z".into(),

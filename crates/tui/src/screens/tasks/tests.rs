@@ -34,6 +34,8 @@ fn task(id: &str, name: &str, status: TaskStatus) -> TaskView {
         schedule: "every 10s".into(),
         last_run: None,
         runs: 0,
+        running: false,
+        own_changes_ignored: 0,
         cost_this_month_usd: 0.0,
         created_at: "2026-12-01T19:00:00Z".into(),
         updated_at: "2026-12-01T19:00:00Z".into(),

@@ -63,6 +63,8 @@ fn task(status: TaskStatus) -> TaskView {
         schedule: "every 10s".into(),
         last_run: Some(run()),
         runs: 3,
+        running: false,
+        own_changes_ignored: 0,
         cost_this_month_usd: 0.0126,
         created_at: "2026-12-01T19:00:00Z".into(),
         updated_at: "2026-12-01T19:00:00Z".into(),
