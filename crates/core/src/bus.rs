@@ -8,10 +8,17 @@
 //! Each event gets a bus sequence number, and the bus remembers the last version it published
 //! per session, so a subscriber can tell exactly which events a receiver attached at some point
 //! will see ([`SessionBus::attach`]).
+//!
+//! Stored events also have a bus-wide position in the store. The bus tells the store which
+//! stored events it published, under the lock that attaches receivers, so an attach can say
+//! the position below which every stored event was published before it
+//! ([`Attached::position`]): a client holding that position after a replay holds everything
+//! stored up to it, whatever order sessions' events were published in.
 
 use pryx_protocol::Event;
+use pryx_store::Store;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use tokio::sync::broadcast;
 
 /// Events kept for the slowest subscriber before it must resync.
@@ -34,6 +41,9 @@ pub struct Attached {
     /// For each asked session, the last version published before `rx` was attached (`None`:
     /// nothing of that session was published by this process yet).
     pub published: HashMap<String, Option<u64>>,
+    /// Every event stored at or below this bus-wide position was published before `rx` was
+    /// attached (0 for a bus without a store).
+    pub position: u64,
 }
 
 #[derive(Default)]
@@ -47,6 +57,8 @@ struct Published {
 pub struct SessionBus {
     tx: broadcast::Sender<Arc<BusEvent>>,
     state: Arc<Mutex<Published>>,
+    /// The store whose events this bus publishes (told of each one, asked for positions).
+    store: Arc<OnceLock<Store>>,
 }
 
 impl Default for SessionBus {
@@ -61,7 +73,13 @@ impl SessionBus {
         SessionBus {
             tx,
             state: Arc::default(),
+            store: Arc::default(),
         }
+    }
+
+    /// Tells `store` of every stored event this bus publishes (the core's store; set once).
+    pub fn track_positions(&self, store: Store) {
+        let _ = self.store.set(store);
     }
 
     /// Sends `event` to every current subscriber (none is fine).
@@ -93,6 +111,9 @@ impl SessionBus {
                 .entry(event.session_id.clone())
                 .or_insert(0);
             *last = (*last).max(v);
+            if let Some(store) = self.store.get() {
+                store.event_published(&event.session_id, v);
+            }
         }
         let _ = self.tx.send(Arc::new(BusEvent {
             event: event.clone(),
@@ -115,10 +136,31 @@ impl SessionBus {
             .into_iter()
             .map(|s| (s.to_string(), state.last_version.get(s).copied()))
             .collect();
+        let position = self.store.get().map_or(0, Store::published_position);
         Attached {
             rx,
             first_seq: state.next_seq,
             published,
+            position,
+        }
+    }
+
+    /// As [`SessionBus::attach`], telling the last version published of every session this bus
+    /// has published (a subscriber that will replay sessions it cannot name yet).
+    pub fn attach_all(&self) -> Attached {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let rx = self.tx.subscribe();
+        let published = state
+            .last_version
+            .iter()
+            .map(|(s, v)| (s.clone(), Some(*v)))
+            .collect();
+        let position = self.store.get().map_or(0, Store::published_position);
+        Attached {
+            rx,
+            first_seq: state.next_seq,
+            published,
+            position,
         }
     }
 
@@ -166,5 +208,26 @@ mod tests {
         bus.publish(&ev(3));
         let next = at.rx.recv().await.unwrap();
         assert_eq!((next.seq, next.event.version), (2, Some(3)));
+    }
+
+    #[tokio::test]
+    async fn attach_tells_the_position_every_stored_event_below_was_published_at() {
+        use pryx_protocol::Surface;
+        let store = Store::open_in_memory().unwrap();
+        let bus = SessionBus::with_capacity(8);
+        bus.track_positions(store.clone());
+        let a = store.create_session(&Default::default()).unwrap().id;
+        let b = store.create_session(&Default::default()).unwrap().id;
+        let trace = |n: u64| -> pryx_protocol::EventPayload {
+            pryx_testkit::events::trace_event("n", n).into()
+        };
+        let ea = store.append_event(&a, Surface::Core, &trace(1)).unwrap();
+        let eb = store.append_event(&b, Surface::Core, &trace(2)).unwrap();
+        // b's event (position 2) goes out first: the position waits for a's (1).
+        bus.publish(&eb);
+        assert_eq!(bus.attach(["x"]).position, 0);
+        bus.publish(&ea);
+        assert_eq!(bus.attach(["x"]).position, 2);
+        assert_eq!(bus.attach_all().published[&b], Some(1));
     }
 }

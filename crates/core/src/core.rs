@@ -78,6 +78,7 @@ impl Core {
 
     /// As [`Core::new`], on a given bus (tests use a small one to exercise resyncs).
     pub fn with_bus(parts: CoreParts, bus: SessionBus) -> Result<Core, CoreError> {
+        bus.track_positions(parts.store.clone());
         let publisher = bus.clone();
         let observer: Arc<OnceLock<EventSink>> = Arc::default();
         let turns: Arc<Turns> = Arc::default();

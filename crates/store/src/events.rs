@@ -50,6 +50,15 @@ fn shows_a_call(payload: &EventPayload) -> bool {
     }
 }
 
+/// What [`Store::stored_after_position`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAfter {
+    /// Session id and the version its events after the position follow, oldest first.
+    pub sessions: Vec<(String, u64)>,
+    /// The highest position ever handed out.
+    pub last_position: u64,
+}
+
 impl Store {
     /// Persists an event and returns it with its version (the next one for its session, assigned
     /// in the same transaction). Ephemeral kinds (`session.delta`, `session.typing`) are refused:
@@ -70,16 +79,22 @@ impl Store {
         let payload = &self.mask_payload(payload)?;
         let body = serde_json::to_string(payload)?;
         let now = now_ts();
-        let version = self.with_tx(|tx| {
+        let mut position = None;
+        let result = self.with_tx(|tx| {
             let version: i64 = tx.query_row(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE session_id = ?1",
                 [session_id],
                 |r| r.get(0),
             )?;
+            let seq: i64 = tx.query_row(
+                "UPDATE event_seq SET last = last + 1 WHERE id = 1 RETURNING last",
+                [],
+                |r| r.get(0),
+            )?;
             tx.execute(
-                "INSERT INTO events (session_id, version, kind, surface, payload, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![session_id, version, kind, surface.as_str(), body, now],
+                "INSERT INTO events (session_id, version, kind, surface, payload, created_at, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![session_id, version, kind, surface.as_str(), body, now, seq],
             )
             .map_err(|e| match e.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::NotFound {
@@ -88,8 +103,27 @@ impl Store {
                 },
                 _ => e.into(),
             })?;
+            // Pending before the commit: the published position never passes it unseen.
+            let seq = to_u64(seq);
+            self.positions_lock()
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .stored(seq, session_id, to_u64(version));
+            position = Some(seq);
             Ok(version)
-        })?;
+        });
+        let version = match result {
+            Ok(v) => v,
+            Err(e) => {
+                if let Some(seq) = position {
+                    self.positions_lock()
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .rolled_back(seq);
+                }
+                return Err(e);
+            }
+        };
         let mut event = Event::new(session_id, surface, payload.clone(), now);
         event.version = Some(to_u64(version));
         Ok(event)
@@ -129,6 +163,32 @@ impl Store {
                 .query_map(params![session_id, after, limit], raw_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             raws.into_iter().map(finish).collect()
+        })
+    }
+
+    /// The sessions with events stored after bus-wide position `position`, oldest first, each
+    /// with the version its events after it follow (replay after that version), and the last
+    /// position stored. Positions only grow, so a session's events after `position` are exactly
+    /// those after the version given.
+    pub fn stored_after_position(&self, position: u64) -> Result<StoredAfter> {
+        let after = to_i64("position", position)?;
+        self.with_conn(|c| {
+            let last: i64 =
+                c.query_row("SELECT last FROM event_seq WHERE id = 1", [], |r| r.get(0))?;
+            let mut stmt = c.prepare(
+                "SELECT session_id, MIN(version) - 1 FROM events WHERE seq > ?1
+                 GROUP BY session_id ORDER BY MIN(seq)",
+            )?;
+            let sessions = stmt
+                .query_map([after], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .map(|r| r.map(|(s, v)| (s, to_u64(v))))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(StoredAfter {
+                sessions,
+                last_position: to_u64(last),
+            })
         })
     }
 
@@ -192,6 +252,33 @@ mod tests {
         assert!(store.events_since(&a.id, 4, 100).unwrap().is_empty());
         let only_b = store.events_since(&b.id, 0, 100).unwrap();
         assert_eq!(only_b, vec![eb]);
+    }
+
+    #[test]
+    fn positions_span_sessions_never_go_back_and_track_publication() {
+        let store = Store::open_in_memory().unwrap();
+        let a = store.create_session(&NewSession::default()).unwrap();
+        let b = store.create_session(&NewSession::default()).unwrap();
+        store.append_event(&a.id, Surface::Cli, &trace(0)).unwrap();
+        let start = store.published_position();
+        assert_eq!(start, 0, "the event is stored, not published");
+        store.event_published(&a.id, 1);
+        assert_eq!(store.published_position(), 1);
+        store.append_event(&b.id, Surface::Cli, &trace(1)).unwrap();
+        store.append_event(&a.id, Surface::Cli, &trace(2)).unwrap();
+        store.event_published(&a.id, 2);
+        assert_eq!(store.published_position(), 1, "b's event is not out yet");
+        store.event_published(&b.id, 1);
+        assert_eq!(store.published_position(), 3);
+        let after = store.stored_after_position(1).unwrap();
+        assert_eq!(after.sessions, vec![(b.id.clone(), 0), (a.id.clone(), 1)]);
+        assert_eq!(after.last_position, 3);
+        // Deleting the session holding the last positions does not hand them out again.
+        store.delete_session(&a.id).unwrap();
+        store.append_event(&b.id, Surface::Cli, &trace(3)).unwrap();
+        let after = store.stored_after_position(3).unwrap();
+        assert_eq!(after.sessions, vec![(b.id.clone(), 1)]);
+        assert_eq!(after.last_position, 4);
     }
 
     #[test]

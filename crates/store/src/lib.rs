@@ -13,6 +13,7 @@ mod explore;
 mod grants;
 mod messages;
 mod migrate;
+mod positions;
 mod search;
 mod sessions;
 mod spans;
@@ -31,6 +32,7 @@ pub use audit::{
 };
 pub use channels::{OpenUpdate, Outbound, OutboxCounts, PairedSender, UpdateState, now_ms};
 pub use error::{Result, StoreError};
+pub use events::StoredAfter;
 pub use explore::{ExploreFacets, ExplorePage, ExploreQuery, ExploreRow, ExploreSort};
 pub use grants::{ApprovalGrant, GrantQuery, GrantScope, NewGrant};
 pub use messages::{Message, MessageUsage, NewMessage, Role};

@@ -43,6 +43,8 @@ struct Inner {
     /// Why the last write failed for a cause outside the database (full disk, read-only);
     /// cleared by the next write that succeeds.
     write_problem: Mutex<Option<String>>,
+    /// Event positions stored and not yet published (see `positions.rs`).
+    positions: Mutex<crate::positions::Positions>,
 }
 
 /// Secret values masked in everything written (each with its name, for the markers of what a
@@ -170,6 +172,10 @@ impl Store {
     }
 
     fn from_conn(conn: Connection, path: Option<PathBuf>, snapshot: bool) -> Store {
+        // A snapshot of an older schema has no `event_seq`: it stores nothing anyway.
+        let last: i64 = conn
+            .query_row("SELECT last FROM event_seq WHERE id = 1", [], |r| r.get(0))
+            .unwrap_or(0);
         Store {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
@@ -178,6 +184,9 @@ impl Store {
                 secrets: RwLock::default(),
                 audit: AuditState::default(),
                 write_problem: Mutex::default(),
+                positions: crate::positions::Positions::starting_at(
+                    u64::try_from(last).unwrap_or(0),
+                ),
             }),
         }
     }
@@ -256,6 +265,10 @@ impl Store {
     }
 
     /// Runs `f` with the connection (autocommit: each statement is its own transaction).
+    pub(crate) fn positions_lock(&self) -> &Mutex<crate::positions::Positions> {
+        &self.inner.positions
+    }
+
     pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.lock();
         f(&conn)
