@@ -264,3 +264,70 @@ async fn a_reset_continues_from_the_stored_version_and_a_refused_since_is_report
         rig.stored_versions(&s.id)[stored as usize..]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_created_while_the_core_was_away_arrive_without_being_listed() {
+    let mut rig = Rig::start().await;
+    let c = rig.client.clone();
+    let known = c.create_session(&CreateSession::default()).await.unwrap();
+    let mut sub = c.subscribe(Filter::all()).await.unwrap();
+    rig.llm.push(Turn::text("one"));
+    c.send_message(&known.id, "first").await.unwrap();
+    let mut got = until_completed(&mut sub, 1).await;
+    let mut state = sub.state();
+    rig.stop_server().await;
+    state
+        .wait_for(|s| matches!(s, Connection::Reconnecting { .. }))
+        .await
+        .unwrap();
+    // While no server listens, a session nobody has heard of gets a turn.
+    let new = rig
+        .core
+        .create_session(&pryx_core::SessionRequest::default())
+        .unwrap();
+    rig.llm.push(Turn::text("hello"));
+    rig.core.start_turn(&new.id, "hi").await.unwrap();
+    rig.wait_completed(&new.id, 1).await;
+    rig.start_server().await;
+    got.extend(until_completed(&mut sub, 1).await);
+    let of = |id: &str| -> Vec<u64> {
+        got.iter()
+            .filter(|e| e.session_id == id)
+            .filter_map(|e| e.version)
+            .collect()
+    };
+    assert_eq!(of(&new.id), rig.stored_versions(&new.id));
+    assert_eq!(of(&known.id), rig.stored_versions(&known.id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_subscription_resumes_exactly_where_the_read_events_end() {
+    let rig = Rig::start().await;
+    let c = &rig.client;
+    let a = c.create_session(&CreateSession::default()).await.unwrap();
+    let mut sub = c.subscribe(Filter::all()).await.unwrap();
+    rig.llm.push(Turn::text("one"));
+    c.send_message(&a.id, "first").await.unwrap();
+    let mut got = until_completed(&mut sub, 1).await;
+    // A second turn is queued for the reader, unread, when the subscription is dropped (as when
+    // the TUI moves to a restarted core); a new session gets a turn meanwhile.
+    rig.llm.push(Turn::text("two"));
+    c.send_message(&a.id, "second").await.unwrap();
+    rig.wait_completed(&a.id, 2).await;
+    let resume = sub.resume(Filter::all());
+    drop(sub);
+    let b = c.create_session(&CreateSession::default()).await.unwrap();
+    rig.llm.push(Turn::text("three"));
+    c.send_message(&b.id, "third").await.unwrap();
+    rig.wait_completed(&b.id, 1).await;
+    let mut sub = c.subscribe(resume).await.unwrap();
+    got.extend(until_completed(&mut sub, 2).await);
+    let of = |id: &str| -> Vec<u64> {
+        got.iter()
+            .filter(|e| e.session_id == id)
+            .filter_map(|e| e.version)
+            .collect()
+    };
+    assert_eq!(of(&a.id), rig.stored_versions(&a.id));
+    assert_eq!(of(&b.id), rig.stored_versions(&b.id));
+}

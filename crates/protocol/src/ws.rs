@@ -19,6 +19,11 @@ pub enum WsRequest {
     /// goes live without a gap or duplicate. Events published before the request are delivered
     /// under the previous subscription; a socket never sends a session's version twice, so a
     /// `since` below what this socket already sent resumes after what it sent.
+    ///
+    /// `cursor`: the `cursor` of an earlier [`WsControl::Subscribed`]. Every session the filters
+    /// let through that `since` does not name and that has events stored after it is replayed
+    /// from its first such event: sessions created while the client was away are offered without
+    /// being listed. A cursor past what is stored (the data dir was restored) counts as 0.
     #[serde(rename = "subscribe")]
     Subscribe {
         #[serde(default)]
@@ -27,6 +32,8 @@ pub enum WsRequest {
         events: Option<Vec<EventKind>>,
         #[serde(default)]
         since: BTreeMap<String, u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cursor: Option<u64>,
     },
     /// Answers an approval (PRD §13 `tool.response`); the first answer from any surface wins.
     #[serde(rename = "tool.response")]
@@ -53,11 +60,17 @@ pub enum WsControl {
     /// The subscription is in place; `replayed` stored events were sent before this message.
     /// `errors`: the `since` entries that could not be replayed (a version out of range, an
     /// unknown session, a store failure), by session; the other sessions were replayed.
+    /// `cursor`: a bus-wide position; the client now holds every stored event at or below it
+    /// of the sessions and kinds this subscription follows (or chose not to have them: a
+    /// session without `since` or `cursor` starts live). Keep it and send it with the next
+    /// subscribe, on this socket or a new one.
     #[serde(rename = "subscribed")]
     Subscribed {
         replayed: u64,
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         errors: BTreeMap<String, ErrorBody>,
+        #[serde(default)]
+        cursor: u64,
     },
     /// The `since` given for `session_id` is past what is stored (the client holds versions the
     /// core does not): the client should drop what it holds of that session, fetch it again
@@ -128,13 +141,15 @@ mod tests {
         let ok = WsControl::Subscribed {
             replayed: 2,
             errors: BTreeMap::new(),
+            cursor: 9,
         };
         assert_eq!(
             serde_json::to_string(&ok).unwrap_or_default(),
-            r#"{"type":"subscribed","replayed":2}"#
+            r#"{"type":"subscribed","replayed":2,"cursor":9}"#
         );
-        let parsed: WsServerMessage = serde_json::from_str(r#"{"type":"subscribed","replayed":2}"#)
-            .unwrap_or(WsServerMessage::Control(WsControl::Pong));
+        let parsed: WsServerMessage =
+            serde_json::from_str(r#"{"type":"subscribed","replayed":2,"cursor":9}"#)
+                .unwrap_or(WsServerMessage::Control(WsControl::Pong));
         assert_eq!(parsed, WsServerMessage::Control(ok));
     }
 
@@ -155,7 +170,16 @@ mod tests {
         let s: WsRequest = serde_json::from_str(r#"{"type":"subscribe","since":{"s1":4}}"#)
             .unwrap_or(WsRequest::Ping);
         assert!(
-            matches!(s, WsRequest::Subscribe { sessions: None, events: None, ref since } if since["s1"] == 4)
+            matches!(s, WsRequest::Subscribe { sessions: None, events: None, ref since, cursor: None } if since["s1"] == 4)
         );
+        let s: WsRequest =
+            serde_json::from_str(r#"{"type":"subscribe","cursor":12}"#).unwrap_or(WsRequest::Ping);
+        assert!(matches!(
+            s,
+            WsRequest::Subscribe {
+                cursor: Some(12),
+                ..
+            }
+        ));
     }
 }

@@ -11,8 +11,14 @@
 //! cannot be read or replayed is reported per session in `subscribed`, the others are replayed.
 //! A client that falls more than the bus capacity behind gets `resync` and nothing more until it
 //! subscribes again with the versions it holds.
+//!
+//! A `cursor` (a bus-wide position from an earlier `subscribed`) also replays every session
+//! `since` does not name that has events stored after it, so a client learns of sessions created
+//! while it was away. The store is asked which sessions those are only after the live feed is
+//! attached: an event stored later is published later, so it comes live. The cursor answered is
+//! the bus's position at the attach, below which every stored event was published before it.
 
-use crate::error::{ApiError, blocking};
+use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use axum::extract::State;
@@ -25,14 +31,14 @@ use pryx_core::BusEvent;
 use pryx_protocol::ws::{MAX_MESSAGE_BYTES, MAX_SINCE_SESSIONS, WsControl, WsRequest};
 use pryx_protocol::{ErrorBody, ErrorCode, Event, EventKind, Surface};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-/// Stored events read per query while replaying.
-const REPLAY_PAGE: u32 = 500;
+mod replay;
+use replay::{fill, replay, sessions_after};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -77,6 +83,9 @@ struct Subscription {
     /// refetch (after a `reset`) that the live feed has not reached yet: the session's deltas
     /// before it belong to what the client has (a finished turn) and are dropped.
     fence: HashMap<String, u64>,
+    /// The cursor this connection last answered: what a subscribe after a lag resumes new
+    /// sessions from when it names none.
+    cursor: Option<u64>,
 }
 
 impl Subscription {
@@ -88,6 +97,17 @@ impl Subscription {
         self.events
             .as_ref()
             .is_none_or(|k| e.kind().is_some_and(|kind| k.contains(&kind)))
+    }
+
+    /// The version this connection covered of `e`'s session when `e` comes live more than one
+    /// version after it: the versions between never came on the bus.
+    fn missing_before(&self, e: &Event) -> Option<u64> {
+        let v = e.version?;
+        if !self.wants_session(&e.session_id) {
+            return None;
+        }
+        let last = *self.last.get(&e.session_id)?;
+        (v > last.saturating_add(1)).then_some(last)
     }
 
     /// Whether a live event goes out on this connection (and remembers what it covers).
@@ -168,8 +188,7 @@ async fn run(socket: WebSocket, st: Arc<AppState>, surface: Surface) {
             },
             ev = rx.recv(), if sub.active && !sub.paused => match ev {
                 Ok(ev) => {
-                    if sub.live(&ev.event)
-                        && tx.send(Message::Text(ev.json.as_ref().into())).await.is_err() {
+                    if !forward(&st, &mut tx, &mut sub, &ev).await {
                         break;
                     }
                 }
@@ -287,6 +306,7 @@ async fn handle_request(
             sessions,
             events,
             since,
+            cursor,
         } => {
             if since.len() > MAX_SINCE_SESSIONS {
                 let msg = error_msg(
@@ -310,12 +330,18 @@ async fn handle_request(
                 .chain(sub.last.keys().filter(|_| lagged))
                 .map(String::as_str)
                 .collect();
-            let attached = st.core.bus().attach(asked);
+            // A cursor (this one, or the connection's own after a lag) replays sessions nobody
+            // can name yet: the published versions of all.
+            let attached = if cursor.is_some() || sub.cursor.is_some() {
+                st.core.bus().attach_all()
+            } else {
+                st.core.bus().attach(asked)
+            };
             // What was published before this request and is still queued goes out under the
             // previous subscription: a resubscribe loses nothing.
             let mut lost = lagged;
             if sub.active && !sub.paused {
-                match drain(tx, sub, rx, attached.first_seq).await {
+                match drain(st, tx, sub, rx, attached.first_seq).await {
                     Drained::Gone => return false,
                     Drained::All => {}
                     Drained::Lagged => lost = true,
@@ -326,24 +352,92 @@ async fn handle_request(
             sub.events = events.map(|e| e.into_iter().collect());
             sub.active = true;
             sub.paused = false;
+            let mut cursor = cursor;
             if lost {
                 // Events this connection owed were dropped: every session it was sending resumes
-                // from where the connection stopped, `since` or not.
+                // from where the connection stopped, `since` or not, and sessions it never sent
+                // from the cursor it last answered.
                 for (session, v) in &sub.last {
                     since.entry(session.clone()).or_insert(*v);
                 }
+                cursor = cursor.or(sub.cursor);
             }
-            let published = attached.published;
+            let published = &attached.published;
             // A fence the new feed will not carry was published before it: every delta the new
             // feed brings comes after it.
             sub.fence
                 .retain(|session, f| *f > published.get(session).copied().flatten().unwrap_or(0));
-            let Some((replayed, errors)) = replay(st, tx, sub, since, &published).await else {
+            let published = attached.published;
+            // Read after the feed is attached: a session whose events after the cursor are
+            // published later is either found here or comes live.
+            let mut after_cursor = Vec::new();
+            let mut cursor_failed = false;
+            if let Some(c) = cursor {
+                match sessions_after(st, c).await {
+                    Ok(found) => {
+                        after_cursor = found
+                            .into_iter()
+                            .filter(|(s, _)| !since.contains_key(s))
+                            .collect()
+                    }
+                    Err(e) => {
+                        cursor_failed = true;
+                        let msg = error_msg(
+                            e.code,
+                            format!(
+                                "cannot replay what was stored after cursor {c}: {}",
+                                e.message
+                            ),
+                        );
+                        if !send_json(tx, &msg).await {
+                            return false;
+                        }
+                    }
+                }
+            }
+            let entries = since.into_iter().chain(after_cursor);
+            let Some((replayed, errors)) = replay(st, tx, sub, entries, &published).await else {
                 return false;
             };
-            send_json(tx, &WsControl::Subscribed { replayed, errors }).await
+            // The new cursor says the client holds everything stored up to it; where a replay
+            // failed for want of the store, it must not pass what the client was given before.
+            let store_failed = cursor_failed
+                || errors
+                    .values()
+                    .any(|e| !matches!(e.code, ErrorCode::ValidationFailed | ErrorCode::NotFound));
+            let cursor = match cursor {
+                Some(c) if store_failed => c.min(attached.position),
+                _ => attached.position,
+            };
+            sub.cursor = Some(cursor);
+            send_json(
+                tx,
+                &WsControl::Subscribed {
+                    replayed,
+                    errors,
+                    cursor,
+                },
+            )
+            .await
         }
     }
+}
+
+/// Sends a live event if this connection owes it; false when the socket is gone. Versions of
+/// its session that never came on the bus (stored by another process on the same data dir,
+/// `pryx run --local` say) go out first, from the store: the client never sees a version jump.
+async fn forward(st: &Arc<AppState>, tx: &mut Tx, sub: &mut Subscription, ev: &BusEvent) -> bool {
+    if let (Some(after), Some(upto)) = (sub.missing_before(&ev.event), ev.event.version)
+        && !fill(st, tx, sub, &ev.event.session_id, after, upto).await
+    {
+        return false;
+    }
+    if !sub.live(&ev.event) {
+        return true;
+    }
+    tx.send(Message::Text(ev.json.as_ref().into()))
+        .await
+        .is_ok()
 }
 
 enum Drained {
@@ -355,6 +449,7 @@ enum Drained {
 
 /// Sends what the previous subscription still had queued (events numbered below `until`).
 async fn drain(
+    st: &Arc<AppState>,
     tx: &mut Tx,
     sub: &mut Subscription,
     rx: &mut Receiver<Arc<BusEvent>>,
@@ -363,12 +458,7 @@ async fn drain(
     loop {
         match rx.try_recv() {
             Ok(ev) if ev.seq < until => {
-                if sub.live(&ev.event)
-                    && tx
-                        .send(Message::Text(ev.json.as_ref().into()))
-                        .await
-                        .is_err()
-                {
+                if !forward(st, tx, sub, &ev).await {
                     return Drained::Gone;
                 }
             }
@@ -386,130 +476,4 @@ async fn drain(
             }
         }
     }
-}
-
-/// What the store says of a session a `since` names.
-struct Stored {
-    last_version: u64,
-    exists: bool,
-}
-
-/// Replays the stored events after each given version: `None` when the socket is gone, else how
-/// many were sent and the sessions that could not be replayed. A `since` past what is stored gets
-/// a `reset` and this connection continues after the stored version.
-async fn replay(
-    st: &Arc<AppState>,
-    tx: &mut Tx,
-    sub: &mut Subscription,
-    since: BTreeMap<String, u64>,
-    published: &HashMap<String, Option<u64>>,
-) -> Option<(u64, BTreeMap<String, ErrorBody>)> {
-    let mut sent = 0u64;
-    let mut errors = BTreeMap::new();
-    for (session, asked) in since {
-        // Checked before anything is read, for every entry.
-        if i64::try_from(asked).is_err() {
-            let message = format!(
-                "`since` {asked} for session {session} is out of range: versions go up to {}",
-                i64::MAX
-            );
-            errors.insert(session, error_body(ErrorCode::ValidationFailed, message));
-            continue;
-        }
-        // A session the `sessions` filter leaves out is not replayed.
-        if !sub.wants_session(&session) {
-            continue;
-        }
-        let core = st.core.clone();
-        let sid = session.clone();
-        let stored = blocking(move || {
-            let store = core.store();
-            let last_version = store.last_event_version(&sid)?;
-            let exists = last_version > 0 || store.get_session(&sid)?.is_some();
-            Ok(Stored {
-                last_version,
-                exists,
-            })
-        })
-        .await;
-        let stored = match stored {
-            Ok(s) => s,
-            Err(e) => {
-                let message = format!("cannot replay session {session}: {}", e.message);
-                errors.insert(session, error_body(e.code, message));
-                continue;
-            }
-        };
-        let covered = sub.last.get(&session).copied().unwrap_or(0);
-        if asked > stored.last_version {
-            if !stored.exists {
-                let message = format!("no session {session}");
-                errors.insert(session, error_body(ErrorCode::NotFound, message));
-                continue;
-            }
-            // The client holds versions the core never stored: it must start over from what is
-            // stored, and this connection continues after it (never silence).
-            let last_version = stored.last_version.max(covered);
-            sub.last.insert(session.clone(), last_version);
-            // The client refetches up to `last_version`: deltas the live feed carries before
-            // it are in what the client fetches (or belong to a finished turn).
-            let before = published.get(&session).copied().flatten().unwrap_or(0);
-            if last_version > before {
-                let f = sub.fence.entry(session.clone()).or_insert(0);
-                *f = (*f).max(last_version);
-            }
-            let reset = WsControl::Reset {
-                session_id: session,
-                last_version,
-            };
-            if !send_json(tx, &reset).await {
-                return None;
-            }
-            continue;
-        }
-        // Never back before what this connection already covered.
-        let mut after = asked.max(covered);
-        let mut completed = None;
-        loop {
-            let core = st.core.clone();
-            let sid = session.clone();
-            let page =
-                match blocking(move || Ok(core.store().events_since(&sid, after, REPLAY_PAGE)?))
-                    .await
-                {
-                    Ok(p) => p,
-                    Err(e) => {
-                        let message = format!("cannot replay session {session}: {}", e.message);
-                        errors.insert(session.clone(), error_body(e.code, message));
-                        break;
-                    }
-                };
-            let full = page.len() == REPLAY_PAGE as usize;
-            for e in page {
-                let v = e.version.unwrap_or(after);
-                after = after.max(v);
-                if matches!(e.kind(), Some(EventKind::TurnCompleted)) {
-                    completed = Some(v);
-                }
-                if sub.wants_kind(&e) {
-                    if !send_json(tx, &e).await {
-                        return None;
-                    }
-                    sent += 1;
-                }
-            }
-            if !full {
-                break;
-            }
-        }
-        let before = published.get(&session).copied().flatten().unwrap_or(0);
-        if let Some(c) = completed.filter(|c| *c > before) {
-            // That turn's end is still ahead on the live feed, with its deltas before it.
-            let f = sub.fence.entry(session.clone()).or_insert(0);
-            *f = (*f).max(c);
-        }
-        let last = sub.last.entry(session).or_insert(0);
-        *last = (*last).max(after);
-    }
-    Some((sent, errors))
 }

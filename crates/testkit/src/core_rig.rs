@@ -67,26 +67,7 @@ impl CoreRig {
             serde_json::to_vec_pretty(&config).unwrap(),
         )
         .unwrap();
-        let config = pryx_config::Config::load(&dir).unwrap();
-        let core = Core::with_bus(
-            CoreParts {
-                dir,
-                config,
-                store: pryx_store::Store::open(&db).unwrap(),
-                settings: pryx_agent::AgentSettings {
-                    surface: Surface::Core,
-                    interactive: true,
-                    ..Default::default()
-                },
-                overrides: Overrides {
-                    workspace: Some(std::fs::canonicalize(ws.path()).unwrap()),
-                    ..Overrides::default()
-                },
-                sandbox: None,
-            },
-            SessionBus::with_capacity(opts.bus_capacity),
-        )
-        .unwrap();
+        let core = open_core(home.path(), ws.path(), opts.bus_capacity);
         CoreRig {
             llm,
             core,
@@ -110,6 +91,33 @@ impl CoreRig {
     pub async fn wait_turns(&self, session: &str, n: usize) -> Vec<TurnEnd> {
         wait_turns(&self.core, session, n).await
     }
+}
+
+/// A core on the data dir `home` as it is (its config and database), with workspace
+/// `workspace`: what [`CoreRig::with`] starts, and what a restart of `pryx serve` opens again
+/// once the previous core has shut down.
+pub fn open_core(home: &std::path::Path, workspace: &std::path::Path, bus_capacity: usize) -> Core {
+    let dir = pryx_config::DataDir::at(home);
+    let config = pryx_config::Config::load(&dir).unwrap();
+    Core::with_bus(
+        CoreParts {
+            dir,
+            config,
+            store: pryx_store::Store::open(home.join("pryx.db")).unwrap(),
+            settings: pryx_agent::AgentSettings {
+                surface: Surface::Core,
+                interactive: true,
+                ..Default::default()
+            },
+            overrides: Overrides {
+                workspace: Some(std::fs::canonicalize(workspace).unwrap()),
+                ..Overrides::default()
+            },
+            sandbox: None,
+        },
+        SessionBus::with_capacity(bus_capacity),
+    )
+    .unwrap()
 }
 
 /// Serves `core` on loopback `port` (0: any free one). A port just released by a stopped server

@@ -2,14 +2,14 @@
 //! is lost.
 
 use super::seen::Seen;
-use super::{Backoff, Connection, Filter, Notice};
+use super::{Backoff, Connection, Filter, Item, Notice};
 use crate::error::ClientError;
 use crate::rest::Client;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use pryx_protocol::api::{ApprovalDecision, ApprovalScope};
-use pryx_protocol::ws::{WsControl, WsRequest, WsServerMessage};
-use pryx_protocol::{ErrorBody, ErrorCode, Event};
+use pryx_protocol::ws::{MAX_SINCE_SESSIONS, WsControl, WsRequest, WsServerMessage};
+use pryx_protocol::{ErrorBody, ErrorCode};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -46,8 +46,10 @@ pub(crate) struct Task {
     client: Client,
     filter: Filter,
     seen: Seen,
+    /// The core's cursor from the last subscribe (or the caller's): sent with every subscribe.
+    cursor: Option<u64>,
     backoff: Backoff,
-    events: mpsc::Sender<Event>,
+    events: mpsc::Sender<Item>,
     notices: mpsc::Sender<Notice>,
     commands: mpsc::Receiver<Command>,
     state: watch::Sender<Connection>,
@@ -59,13 +61,14 @@ impl Task {
         client: Client,
         filter: Filter,
         backoff: Backoff,
-        events: mpsc::Sender<Event>,
+        events: mpsc::Sender<Item>,
         notices: mpsc::Sender<Notice>,
         commands: mpsc::Receiver<Command>,
         state: watch::Sender<Connection>,
     ) -> Task {
         Task {
             seen: Seen::with(&filter.since),
+            cursor: filter.cursor,
             client,
             filter,
             backoff,
@@ -198,10 +201,20 @@ impl Task {
     }
 
     async fn send_subscribe(&self, tx: &mut SplitSink<Ws, Message>) -> Result<(), String> {
+        // The core names at most MAX_SINCE_SESSIONS sessions per subscribe: past that, the
+        // ones heard from last are named and a cursor brings the others' new events (from 0
+        // when none is known yet; what is already held is dropped as duplicate).
+        let since = self.seen.since_at_most(MAX_SINCE_SESSIONS);
+        let cursor = if since.len() < self.seen.len() {
+            Some(self.cursor.unwrap_or(0))
+        } else {
+            self.cursor
+        };
         let req = WsRequest::Subscribe {
             sessions: self.filter.sessions.clone(),
             events: self.filter.events.clone(),
-            since: self.seen.since(),
+            since,
+            cursor,
         };
         send(tx, &req).await
     }
@@ -223,16 +236,34 @@ impl Task {
         };
         match msg {
             WsServerMessage::Event(e) => {
-                if self.seen.accept(&e) && self.events.send(e).await.is_err() {
+                if self.seen.accept(&e) && self.events.send(Item::Event(e)).await.is_err() {
                     return Some(End::Stop);
                 }
             }
-            WsServerMessage::Control(WsControl::Subscribed { replayed, errors }) => {
+            WsServerMessage::Control(WsControl::Subscribed {
+                replayed,
+                errors,
+                cursor,
+            }) => {
                 for (session_id, error) in errors {
                     tracing::warn!(session = %session_id, code = %error.code, message = %error.message, "the core could not replay a session");
                     // Asking again would be refused again; its live events still come.
                     self.seen.forget(&session_id);
+                    if self
+                        .events
+                        .send(Item::Forget(session_id.clone()))
+                        .await
+                        .is_err()
+                    {
+                        return Some(End::Stop);
+                    }
                     self.notify(Notice::Refused { session_id, error });
+                }
+                // Everything stored up to the cursor has been handed over (the replay came
+                // first): from now on a reconnect also offers sessions stored after it.
+                self.cursor = Some(cursor);
+                if self.events.send(Item::Cursor(cursor)).await.is_err() {
+                    return Some(End::Stop);
                 }
                 self.connects += 1;
                 tracing::debug!(replayed, connects = self.connects, "subscribed");
@@ -268,6 +299,14 @@ impl Task {
             }) => {
                 tracing::debug!(session = %session_id, last_version, "the core reset a session");
                 self.seen.reset(&session_id, last_version);
+                if self
+                    .events
+                    .send(Item::Reset(session_id.clone(), last_version))
+                    .await
+                    .is_err()
+                {
+                    return Some(End::Stop);
+                }
                 self.notify(Notice::Reset {
                     session_id,
                     last_version,

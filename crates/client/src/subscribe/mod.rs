@@ -10,6 +10,12 @@
 //! When the core says a session's `since` is past what it stored (`reset`), the subscription
 //! continues from the stored version and tells the caller with a [`Notice`] (it should fetch the
 //! session again); a `since` the core refused is reported the same way and not asked again.
+//!
+//! Every subscribe after the first also carries the core's `cursor` (a bus-wide position), so
+//! sessions created while the socket was down are replayed whole, not only the sessions the
+//! client already knew. What a caller needs to go on in a later subscription (after the core
+//! moved, say) is [`Subscription::resume`]: the versions and cursor of exactly the events it
+//! has read.
 
 mod conn;
 mod seen;
@@ -63,6 +69,10 @@ pub struct Filter {
     /// Session → the last version the caller already has; stored events after it are replayed
     /// first. Listed sessions missing here start at their current last version.
     pub since: BTreeMap<String, u64>,
+    /// A cursor from an earlier subscription ([`Subscription::resume`]): sessions with events
+    /// stored after it that `since` does not name are replayed from there. `None`: sessions
+    /// not in `since` start live.
+    pub cursor: Option<u64>,
 }
 
 impl Filter {
@@ -82,6 +92,12 @@ impl Filter {
     /// Replays `session`'s stored events after `version` first.
     pub fn since(mut self, session: impl Into<String>, version: u64) -> Filter {
         self.since.insert(session.into(), version);
+        self
+    }
+
+    /// Replays every session with events stored after `cursor` that `since` does not name.
+    pub fn after_cursor(mut self, cursor: u64) -> Filter {
+        self.cursor = Some(cursor);
         self
     }
 
@@ -130,9 +146,25 @@ pub enum Connection {
     Closed { error: String },
 }
 
+/// What the task hands the reader, in order: events, and the changes to where a later
+/// subscription must resume that come between them.
+#[derive(Debug)]
+pub(crate) enum Item {
+    Event(Event),
+    /// The core reset a session: the caller holds it up to this version from now on.
+    Reset(String, u64),
+    /// The core refused a session's `since`: it is not asked again.
+    Forget(String),
+    /// The core's cursor after a subscribe: everything before it has been handed over.
+    Cursor(u64),
+}
+
 /// A live, gap-free stream of events. Dropping it closes the socket.
 pub struct Subscription {
-    events: mpsc::Receiver<Event>,
+    events: mpsc::Receiver<Item>,
+    /// Where a later subscription resumes, from the events read so far.
+    read: Seen,
+    cursor: Option<u64>,
     notices: mpsc::Receiver<Notice>,
     commands: mpsc::Sender<Command>,
     state: watch::Receiver<Connection>,
@@ -148,7 +180,38 @@ impl Drop for Subscription {
 impl Subscription {
     /// The next event; `None` once the subscription gave up (see [`Subscription::state`]).
     pub async fn next(&mut self) -> Option<Event> {
-        self.events.recv().await
+        loop {
+            let item = self.events.recv().await?;
+            if let Some(e) = self.read_item(item) {
+                return Some(e);
+            }
+        }
+    }
+
+    /// Notes what `item` changes of where to resume; the event, if it is one.
+    fn read_item(&mut self, item: Item) -> Option<Event> {
+        match item {
+            Item::Event(e) => {
+                self.read.accept(&e);
+                return Some(e);
+            }
+            Item::Reset(session, version) => self.read.reset(&session, version),
+            Item::Forget(session) => self.read.forget(&session),
+            Item::Cursor(c) => self.cursor = Some(c),
+        }
+        None
+    }
+
+    /// The filter a later subscription (on another core link, say) continues this one with:
+    /// `filter`'s sessions and kinds, from the versions and cursor of the events read so far,
+    /// so that subscription neither repeats nor skips one, and offers the sessions created in
+    /// between.
+    pub fn resume(&self, filter: Filter) -> Filter {
+        Filter {
+            since: self.read.since(),
+            cursor: self.cursor,
+            ..filter
+        }
     }
 
     /// The next [`Notice`] (`None` once the subscription ended). Events keep flowing whether or
@@ -194,7 +257,17 @@ impl Subscription {
 impl Stream for Subscription {
     type Item = Event;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.events.poll_recv(cx)
+        loop {
+            match self.events.poll_recv(cx) {
+                Poll::Ready(Some(item)) => {
+                    if let Some(e) = self.read_item(item) {
+                        return Poll::Ready(Some(e));
+                    }
+                }
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 
@@ -233,6 +306,8 @@ impl Client {
             error: "connecting".into(),
         });
         let (first_tx, first) = oneshot::channel();
+        let read = Seen::with(&filter.since);
+        let cursor = filter.cursor;
         let task = Task::new(
             self.clone(),
             filter,
@@ -245,6 +320,8 @@ impl Client {
         let task = tokio::spawn(task.run(first_tx));
         let sub = Subscription {
             events,
+            read,
+            cursor,
             notices,
             commands,
             state,
@@ -283,5 +360,6 @@ mod tests {
         assert_eq!(f.since["s"], 4);
         assert_eq!(f.events, Some(vec![EventKind::TurnCompleted]));
         assert_eq!(Filter::all().sessions, None);
+        assert_eq!(Filter::all().after_cursor(7).cursor, Some(7));
     }
 }

@@ -8,6 +8,10 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Debug, Default)]
 pub struct Seen {
     last: HashMap<String, u64>,
+    /// When each session last advanced (a counter), to choose which to name when a subscribe
+    /// cannot name them all.
+    touched: HashMap<String, u64>,
+    clock: u64,
 }
 
 impl Seen {
@@ -15,6 +19,7 @@ impl Seen {
     pub fn with(since: &BTreeMap<String, u64>) -> Seen {
         Seen {
             last: since.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            ..Seen::default()
         }
     }
 
@@ -26,6 +31,8 @@ impl Seen {
             return false;
         }
         *last = v;
+        self.clock += 1;
+        self.touched.insert(e.session_id.clone(), self.clock);
         true
     }
 
@@ -38,11 +45,39 @@ impl Seen {
     /// live event starts it again.
     pub fn forget(&mut self, session: &str) {
         self.last.remove(session);
+        self.touched.remove(session);
+    }
+
+    /// How many sessions are held.
+    pub fn len(&self) -> usize {
+        self.last.len()
+    }
+
+    /// Whether no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.last.is_empty()
     }
 
     /// What to send as `since` when subscribing again.
     pub fn since(&self) -> BTreeMap<String, u64> {
         self.last.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
+    /// At most `max` entries of [`Seen::since`]: the sessions that advanced most recently. The
+    /// others must then come back through a cursor (from their first event after it; what is
+    /// held of them is dropped as duplicate).
+    pub fn since_at_most(&self, max: usize) -> BTreeMap<String, u64> {
+        if self.last.len() <= max {
+            return self.since();
+        }
+        let mut by_recency: Vec<(&String, &u64)> = self.last.iter().collect();
+        by_recency
+            .sort_by_key(|(s, _)| std::cmp::Reverse(self.touched.get(*s).copied().unwrap_or(0)));
+        by_recency
+            .into_iter()
+            .take(max)
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
     }
 }
 
@@ -70,6 +105,23 @@ mod tests {
         assert_eq!(
             seen.since(),
             BTreeMap::from([("a".to_string(), 3), ("b".to_string(), 1)])
+        );
+    }
+
+    #[test]
+    fn a_capped_since_keeps_the_sessions_that_advanced_last() {
+        let mut seen = Seen::with(&BTreeMap::from([("old".to_string(), 7)]));
+        assert!(seen.accept(&ev("a", Some(1))));
+        assert!(seen.accept(&ev("b", Some(1))));
+        assert!(seen.accept(&ev("a", Some(2))));
+        assert_eq!(seen.since_at_most(3), seen.since());
+        assert_eq!(
+            seen.since_at_most(2),
+            BTreeMap::from([("a".to_string(), 2), ("b".to_string(), 1)])
+        );
+        assert_eq!(
+            seen.since_at_most(1),
+            BTreeMap::from([("a".to_string(), 2)])
         );
     }
 

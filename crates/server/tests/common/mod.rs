@@ -157,6 +157,11 @@ impl Rig {
     }
 
     /// The data dir of the core.
+    /// The workspace sessions are created in.
+    pub fn workspace(&self) -> &std::path::Path {
+        self._ws.path()
+    }
+
     pub fn home(&self) -> &std::path::Path {
         self._home.path()
     }
@@ -225,6 +230,7 @@ pub struct SubscribeAnswer {
     pub resets: Vec<(String, u64)>,
     pub replayed: u64,
     pub errors: BTreeMap<String, ErrorBody>,
+    pub cursor: u64,
 }
 
 type Stream =
@@ -280,6 +286,18 @@ impl Ws {
         }
     }
 
+    /// The next server message, or `None` once the socket is closed or broken (a server that
+    /// went away); no timeout.
+    pub async fn try_next(&mut self) -> Option<WsServerMessage> {
+        loop {
+            match self.inner.next().await? {
+                Ok(Message::Text(t)) => return Some(serde_json::from_str(t.as_str()).unwrap()),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
     pub async fn next_event(&mut self) -> Event {
         match self.next().await {
             WsServerMessage::Event(e) => e,
@@ -310,9 +328,14 @@ impl Ws {
                     session_id,
                     last_version,
                 }) => out.resets.push((session_id, last_version)),
-                WsServerMessage::Control(WsControl::Subscribed { replayed, errors }) => {
+                WsServerMessage::Control(WsControl::Subscribed {
+                    replayed,
+                    errors,
+                    cursor,
+                }) => {
                     out.replayed = replayed;
                     out.errors = errors;
+                    out.cursor = cursor;
                     return out;
                 }
                 other => panic!("unexpected {other:?}"),
@@ -332,4 +355,23 @@ impl Ws {
             }
         }
     }
+}
+
+/// Stored versions of a session, in order.
+pub fn stored_versions(rig: &Rig, session: &str) -> Vec<u64> {
+    rig.core
+        .store()
+        .events_since(session, 0, u32::MAX)
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.version)
+        .collect()
+}
+
+pub fn versions_of(events: &[pryx_protocol::Event], session: &str) -> Vec<u64> {
+    events
+        .iter()
+        .filter(|e| e.session_id == session)
+        .filter_map(|e| e.version)
+        .collect()
 }
