@@ -148,7 +148,7 @@ impl Core {
             secret = Some(s);
         }
         self.audit_task("task.created", &row.id, &spec.name);
-        self.tasks_changed();
+        self.tasks_changed(&[&spec.trigger]);
         Ok(TaskCreated {
             task: self.task_view_of(row, now)?,
             secret,
@@ -174,7 +174,7 @@ impl Core {
         self.store()
             .update_task(&t.id, &spec, ms(now), first_slot(&schedule, now))?;
         self.audit_task("task.updated", &t.id, &spec.name);
-        self.tasks_changed();
+        self.tasks_changed(&[&t.spec.trigger, &spec.trigger]);
         self.task_show(&t.id)
     }
 
@@ -191,7 +191,7 @@ impl Core {
             let _ = s.remove(&hook_secret_name(&t.id));
         }
         self.audit_task("task.deleted", &t.id, &t.spec.name);
-        self.tasks_changed();
+        self.tasks_changed(&[&t.spec.trigger]);
         Ok(())
     }
 
@@ -201,7 +201,7 @@ impl Core {
         self.store()
             .set_task_status(&t.id, TaskStatus::Paused, None, None, None)?;
         self.audit_task("task.paused", &t.id, &t.spec.name);
-        self.tasks_changed();
+        self.tasks_changed(&[&t.spec.trigger]);
         self.task_show(&t.id)
     }
 
@@ -223,7 +223,7 @@ impl Core {
         self.store()
             .set_task_status(&t.id, TaskStatus::Active, None, Some(next), Some(ms(now)))?;
         self.audit_task("task.resumed", &t.id, &t.spec.name);
-        self.tasks_changed();
+        self.tasks_changed(&[&t.spec.trigger]);
         self.task_view_of(self.find_task(&t.id)?, now)
     }
 
@@ -288,10 +288,14 @@ impl Core {
         pryx_scheduler::templates::all()
     }
 
-    /// After any change: the timer loop looks again and the watches follow.
-    fn tasks_changed(&self) {
+    /// After any change: the timer loop looks again, and the watches follow when a file-change
+    /// task was (or now is) involved.
+    fn tasks_changed(&self, triggers: &[&TaskTrigger]) {
         self.wake_tasks();
-        if self.hosts_tasks() {
+        let watched = triggers
+            .iter()
+            .any(|t| matches!(t, TaskTrigger::FileChange { .. }));
+        if watched && self.hosts_tasks() {
             self.sync_watches();
         }
     }
