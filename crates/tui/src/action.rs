@@ -38,6 +38,10 @@ pub enum Action {
     ResumeSession {
         id: String,
     },
+    /// Loads the open session again without moving to the Chat screen (the core reset it).
+    ReloadSession {
+        id: String,
+    },
     /// Reloads the token and cost totals of a session.
     RefreshTotals {
         session_id: String,
@@ -135,6 +139,8 @@ pub enum Action {
 pub enum Response {
     SessionCreated(SessionSummary),
     SessionLoaded(SessionDetail),
+    /// The open session as stored now ([`Action::ReloadSession`]).
+    SessionReloaded(SessionDetail),
     Totals(SessionSummary),
     PromptAccepted(TurnAccepted),
     Sessions {
@@ -286,6 +292,10 @@ pub async fn perform<A: CoreApi + ?Sized>(
         Action::ResumeSession { id } => send(match api.load_session(&id).await {
             Ok(d) => Response::SessionLoaded(d),
             Err(e) => failed("open the session", e),
+        }),
+        Action::ReloadSession { id } => send(match api.load_session(&id).await {
+            Ok(d) => Response::SessionReloaded(d),
+            Err(e) => failed("reload the session", e),
         }),
         Action::RefreshTotals { session_id } => send(match api.load_session(&session_id).await {
             Ok(d) => Response::Totals(d.session),

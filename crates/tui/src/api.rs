@@ -46,6 +46,11 @@ pub enum ConnectionState {
 pub enum CoreUpdate {
     Event(Event),
     Connection(ConnectionState),
+    /// The core holds less of this session than was shown (its data dir was restored): what is
+    /// shown of it must be loaded again.
+    Reset {
+        session_id: String,
+    },
 }
 
 /// Result type of [`CoreApi`] calls.

@@ -144,6 +144,13 @@ impl AppState {
                 }
                 vec![]
             }
+            CoreUpdate::Reset { session_id } => {
+                if self.chat.session_id.as_deref() == Some(session_id.as_str()) {
+                    vec![Action::ReloadSession { id: session_id }]
+                } else {
+                    vec![]
+                }
+            }
         }
     }
 
@@ -158,6 +165,12 @@ impl AppState {
                 self.adopt_policy(&d.session);
                 self.chat.load(d);
                 self.screen = Screen::Chat;
+            }
+            Response::SessionReloaded(d) => {
+                // Only if the user did not open another session meanwhile.
+                if self.chat.session_id.as_deref() == Some(d.session.id.as_str()) {
+                    self.chat.load(d);
+                }
             }
             Response::Totals(s) => {
                 if self.chat.session_id.as_deref() == Some(s.id.as_str()) {

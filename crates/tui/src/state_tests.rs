@@ -564,3 +564,42 @@ fn a_failed_background_load_at_a_reconnect_takes_no_keys() {
         "the key reached the input"
     );
 }
+
+#[test]
+fn a_reset_of_the_open_session_reloads_it_where_the_user_is() {
+    let mut s = AppState::new(None);
+    s.on_response(Response::SessionCreated(summary("s1", "open")));
+    assert!(
+        s.on_core(CoreUpdate::Reset {
+            session_id: "other".into()
+        })
+        .is_empty()
+    );
+    assert_eq!(
+        s.on_core(CoreUpdate::Reset {
+            session_id: "s1".into()
+        }),
+        vec![Action::ReloadSession { id: "s1".into() }]
+    );
+    s.show(Screen::Sessions);
+    s.on_response(Response::SessionReloaded(
+        pryx_protocol::api::SessionDetail {
+            session: summary("s1", "renamed"),
+            messages: vec![],
+            last_version: 9,
+        },
+    ));
+    assert_eq!(s.screen, Screen::Sessions);
+    assert_eq!(s.chat.title.as_deref(), Some("renamed"));
+    assert_eq!(s.chat.loaded_version, 9);
+    // A reload of a session no longer open changes nothing.
+    s.on_response(Response::SessionCreated(summary("s2", "new")));
+    s.on_response(Response::SessionReloaded(
+        pryx_protocol::api::SessionDetail {
+            session: summary("s1", "late"),
+            messages: vec![],
+            last_version: 10,
+        },
+    ));
+    assert_eq!(s.chat.session_id.as_deref(), Some("s2"));
+}

@@ -220,6 +220,12 @@ impl Subscription {
         self.notices.recv().await
     }
 
+    /// The notices as a stream of their own, to read them alongside [`Subscription::next`]
+    /// (in one `select!`, say); [`Subscription::next_notice`] has none after this.
+    pub fn take_notices(&mut self) -> mpsc::Receiver<Notice> {
+        std::mem::replace(&mut self.notices, mpsc::channel(1).1)
+    }
+
     /// A [`Notice`] if one is waiting.
     pub fn try_notice(&mut self) -> Option<Notice> {
         self.notices.try_recv().ok()

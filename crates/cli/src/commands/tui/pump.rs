@@ -2,10 +2,11 @@
 //! subscription that resumes where the previous one's read events left off (versions per
 //! session and the core's cursor), so events published while the core was away (or by its
 //! previous run) are replayed once and never duplicated, and sessions created meanwhile are
-//! offered too.
+//! offered too. A session the core holds less of than was shown (a restored data dir) is
+//! loaded again.
 
 use crate::supervisor::Link;
-use pryx_client::{Backoff, Connection, Filter};
+use pryx_client::{Backoff, Connection, Filter, Notice};
 use pryx_tui::{ConnectionState, CoreUpdate};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -14,9 +15,17 @@ use tokio::sync::{mpsc, watch};
 const RESUBSCRIBE: Duration = Duration::from_millis(300);
 
 /// Runs until the UI's receiver is gone.
-pub async fn run(mut link: watch::Receiver<Option<Link>>, out: mpsc::UnboundedSender<CoreUpdate>) {
+pub async fn run(link: watch::Receiver<Option<Link>>, out: mpsc::UnboundedSender<CoreUpdate>) {
     // Live from the first subscription on; each later one resumes the previous.
-    let mut filter = Filter::all();
+    run_from(Filter::all(), link, out).await
+}
+
+/// [`run`], the first subscription made with `filter`.
+async fn run_from(
+    mut filter: Filter,
+    mut link: watch::Receiver<Option<Link>>,
+    out: mpsc::UnboundedSender<CoreUpdate>,
+) {
     loop {
         let current = link.borrow_and_update().clone();
         let Some(current) = current else {
@@ -59,6 +68,7 @@ pub async fn run(mut link: watch::Receiver<Option<Link>>, out: mpsc::UnboundedSe
         }
         let mut state = sub.state();
         state.borrow_and_update();
+        let mut notices = sub.take_notices();
         loop {
             tokio::select! {
                 ev = sub.next() => match ev {
@@ -68,6 +78,16 @@ pub async fn run(mut link: watch::Receiver<Option<Link>>, out: mpsc::UnboundedSe
                         }
                     }
                     None => break,
+                },
+                Some(notice) = notices.recv() => match notice {
+                    Notice::Reset { session_id, .. } => {
+                        if out.send(CoreUpdate::Reset { session_id }).is_err() {
+                            return;
+                        }
+                    }
+                    Notice::Refused { session_id, error } => {
+                        tracing::warn!(session = %session_id, error = %error.message, "the core could not replay a session's events");
+                    }
                 },
                 r = state.changed() => {
                     if r.is_err() { break }
@@ -177,5 +197,34 @@ mod tests {
         };
         assert_eq!(versions(&got, &known), stored(&known));
         assert_eq!(versions(&got, &new), stored(&new));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn versions_past_what_the_core_stored_ask_the_ui_to_reload_that_session() {
+        let rig = CoreRig::start().await;
+        let server = rig.serve().await;
+        let s = rig.core.create_session(&Default::default()).unwrap().id;
+        rig.llm.push(Turn::text("one"));
+        rig.core.start_turn(&s, "first").await.unwrap();
+        rig.wait_turns(&s, 1).await;
+        let stored = rig.core.store().events_since(&s, 0, u32::MAX).unwrap();
+        let last = stored.iter().filter_map(|e| e.version).max().unwrap();
+        // What a UI holds after the data dir was restored from an older copy.
+        let (_link_tx, link_rx) = watch::channel(link(&server, 1));
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        tokio::spawn(run_from(Filter::all().since(&s, last + 5), link_rx, tx));
+        let reset = async {
+            loop {
+                match rx.recv().await {
+                    Some(CoreUpdate::Reset { session_id }) => break session_id,
+                    Some(_) => {}
+                    None => panic!("the pump ended"),
+                }
+            }
+        };
+        let got = tokio::time::timeout(Duration::from_secs(20), reset)
+            .await
+            .unwrap();
+        assert_eq!(got, s);
     }
 }

@@ -14,6 +14,15 @@ impl ChatState {
     /// Applies one event. Approvals count from every session (an approval raised anywhere can be
     /// answered here); everything else only for the open session.
     pub fn apply(&mut self, ev: &Event) -> Vec<Action> {
+        let approval = matches!(
+            ev.payload,
+            EventPayload::ApprovalNeeded(_) | EventPayload::ApprovalResolved(_)
+        );
+        // Loaded with the session already (approvals are kept by id, so they need no such care).
+        if !approval && self.is_current(ev) && ev.version.is_some_and(|v| v <= self.loaded_version)
+        {
+            return vec![];
+        }
         match &ev.payload {
             EventPayload::ApprovalNeeded(a) => {
                 if self.is_current(ev) {

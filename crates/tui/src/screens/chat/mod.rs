@@ -115,6 +115,9 @@ pub struct ChatState {
     pub picker: Option<ModelPicker>,
     /// The `/grants` overlay, while open.
     pub grants: Option<GrantsView>,
+    /// The session's last stored version when it was loaded: events of it up to there are in
+    /// the transcript already and are not applied again.
+    pub loaded_version: u64,
 }
 
 impl Default for ChatState {
@@ -142,6 +145,7 @@ impl ChatState {
             spinner: 0,
             picker: None,
             grants: None,
+            loaded_version: 0,
         }
     }
 
@@ -171,6 +175,7 @@ impl ChatState {
         self.title = Some(s.title);
         self.model = s.model;
         self.scroll_back = 0;
+        self.loaded_version = 0;
     }
 
     /// A workspace broader than a project (confirmed by the user) is said at the top of its
@@ -198,6 +203,7 @@ impl ChatState {
         self.title = Some(d.session.title);
         self.model = d.session.model;
         self.scroll_back = 0;
+        self.loaded_version = d.last_version;
     }
 
     /// Whether typed characters go into the input (so digits and `?` are text, not keys).

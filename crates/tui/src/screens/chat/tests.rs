@@ -371,6 +371,51 @@ fn resume_rebuilds_text_and_tool_cards() {
 }
 
 #[test]
+fn events_already_in_a_loaded_session_are_not_applied_again() {
+    let mut c = chat_in("s1");
+    c.load(SessionDetail {
+        messages: vec![],
+        last_version: 4,
+        ..detail_of("s1")
+    });
+    // A message the load already holds (version 4) and a new one (version 5).
+    c.apply(&event("s1", Some(4), user_message(4, "old")));
+    assert!(c.entries.is_empty(), "{:?}", c.entries);
+    c.apply(&event("s1", Some(5), user_message(5, "new")));
+    assert_eq!(c.entries.len(), 1);
+    // Another session resets what counts as loaded.
+    c.on_session_created(detail_of("s2").session);
+    c.apply(&event("s2", Some(1), user_message(1, "first")));
+    assert_eq!(c.entries.len(), 1);
+}
+
+/// A stored session without messages.
+fn detail_of(id: &str) -> SessionDetail {
+    SessionDetail {
+        session: SessionSummary {
+            id: id.into(),
+            workspace_id: None,
+            title: "t".into(),
+            status: "idle".into(),
+            model: None,
+            agent: None,
+            policy: None,
+            workspace: None,
+            workspace_warning: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            total_tokens_in: 0,
+            total_tokens_out: 0,
+            total_cost_usd: 0.0,
+            busy: false,
+            snippet: None,
+        },
+        messages: vec![],
+        last_version: 0,
+    }
+}
+
+#[test]
 fn the_stored_tool_result_fills_its_card_without_the_boundary() {
     let mut c = chat_in("s1");
     c.apply(&ev(
