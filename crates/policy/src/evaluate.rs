@@ -181,7 +181,7 @@ fn judge_args(
         }
         _ => {
             let write = !ctx.hints.read_only || ctx.hints.destructive;
-            judge.unknown_args(ctx.args, write, 0);
+            judge.unknown_args(ctx.args, write);
             if let Ok(Some(url)) = str_arg(ctx.args, "url") {
                 judge.url(url, ctx.tool);
             }

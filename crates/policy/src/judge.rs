@@ -48,6 +48,9 @@ pub(crate) struct Judge<'a> {
 
 const MAX_CWDS: usize = 16;
 
+/// How deep the arguments of a tool that is not built in are looked into; deeper ones ask.
+const MAX_ARG_DEPTH: usize = 8;
+
 impl<'a> Judge<'a> {
     pub fn new(policy: &'a Policy, workspace: PathBuf, home: Option<&'a Path>) -> Self {
         let outside = policy
@@ -384,8 +387,26 @@ impl<'a> Judge<'a> {
         }
     }
 
-    /// Judges any path-like value in the arguments of a tool that is not built in.
-    pub fn unknown_args(&mut self, args: &serde_json::Value, write: bool, depth: usize) {
+    /// Judges any path-like value in the arguments of a tool that is not built in: values of
+    /// path-like keys strictly, other strings when they look like a path outside.
+    pub fn unknown_args(&mut self, args: &serde_json::Value, write: bool) {
+        let role = if write {
+            PathRole::Write
+        } else {
+            PathRole::Read
+        };
+        self.unknown_value(args, role, false, 0);
+    }
+
+    /// `depth`: how many objects and arrays hold `value`.
+    fn unknown_value(
+        &mut self,
+        value: &serde_json::Value,
+        role: PathRole,
+        strict: bool,
+        depth: usize,
+    ) {
+        use serde_json::Value;
         const KEYS: &[&str] = &[
             "path",
             "paths",
@@ -408,35 +429,35 @@ impl<'a> Judge<'a> {
             "input",
             "location",
         ];
-        if depth > 8 {
+        if matches!(value, Value::Array(_) | Value::Object(_)) && depth > MAX_ARG_DEPTH {
+            let d = Decision::new(
+                Action::Ask,
+                self.rule("arguments"),
+                format!(
+                    "arguments nested deeper than {MAX_ARG_DEPTH} levels are not inspected for paths"
+                ),
+            );
+            self.flag(d);
             return;
         }
-        let role = if write {
-            PathRole::Write
-        } else {
-            PathRole::Read
-        };
-        let ws = self.workspace.clone();
-        if let serde_json::Value::Object(map) = args {
-            for (k, v) in map {
-                let key = k.to_ascii_lowercase();
-                let strict =
-                    KEYS.contains(&key.as_str()) || key.ends_with("_path") || key.ends_with("path");
-                match v {
-                    serde_json::Value::String(s) => self.unknown_string(s, role, strict, &ws),
-                    serde_json::Value::Array(items) => {
-                        for item in items {
-                            match item {
-                                serde_json::Value::String(s) => {
-                                    self.unknown_string(s, role, strict, &ws)
-                                }
-                                other => self.unknown_args(other, write, depth + 1),
-                            }
-                        }
-                    }
-                    other => self.unknown_args(other, write, depth + 1),
+        match value {
+            Value::String(s) => {
+                let ws = self.workspace.clone();
+                self.unknown_string(s, role, strict, &ws);
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.unknown_value(item, role, strict, depth + 1);
                 }
             }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let key = k.to_ascii_lowercase();
+                    let strict = KEYS.contains(&key.as_str()) || key.ends_with("path");
+                    self.unknown_value(v, role, strict, depth + 1);
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
 
@@ -457,7 +478,7 @@ impl<'a> Judge<'a> {
 /// The existing files a resolved path with wildcards matches (a superset: `*` also matches
 /// names starting with `.`); `None` if there are too many to list.
 fn expand_glob(pattern: &Path) -> Option<Vec<PathBuf>> {
-    const MAX: usize = 4096;
+    const MAX: usize = 1024;
     let mut current = vec![PathBuf::from("/")];
     for comp in pattern.components().skip(1) {
         let part = comp.as_os_str();

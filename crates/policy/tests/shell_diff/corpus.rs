@@ -13,7 +13,7 @@ fn root() -> PathBuf {
 
 /// The shell lines of the escape suite (`("label", "command")` rows of its `shell_cases`).
 pub fn escape_suite() -> Vec<String> {
-    let src = include_str!("../escape_suite.rs");
+    let src = include_str!("../judging/escape_suite.rs");
     let Some(start) = src.find("let shell_cases") else {
         return Vec::new();
     };

@@ -1,7 +1,6 @@
 //! Commands that run code, write files the path rules do not see, or reach the network pass an
 //! allow-list only when it names that capability (`awk:exec`); writes to files that make other
 //! commands run code ask unless the allowing rule names them.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

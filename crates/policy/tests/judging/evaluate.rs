@@ -1,5 +1,4 @@
 //! Built-in policies, rule precedence, constraints, rate limits and hints.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,5 @@
 //! Tools that read files of their own (`skills.read`, `skills.load`) are judged by the real
 //! paths they report, under the same rules as `fs.read`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
