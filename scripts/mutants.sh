@@ -15,6 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 min="${PRYX_MUTANTS_MIN:-90}"
+# Each mutant changes one function: incremental builds reuse the rest (CI turns them off).
+export CARGO_INCREMENTAL=1
+# The mutated copies build into this checkout's target dir, so the dependencies the test suite
+# built already are reused (only the workspace's own crates are built again, once per copy path).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 version="27.1.0"
 if ! cargo mutants --version 2>/dev/null | grep -qF "$version"; then
   echo "==> installing cargo-mutants $version"

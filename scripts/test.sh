@@ -59,3 +59,11 @@ log "OpenAI SDK against the gateway"
 scripts/openai-sdk.sh
 log "croniter against the cron arithmetic"
 scripts/croniter.sh
+
+# The policy engine's tests must fail whenever its logic changes (docs/testing.md).
+if [ "${PRYX_SKIP_MUTANTS:-}" = "1" ]; then
+  log "mutation testing of the core security modules: SKIPPED (PRYX_SKIP_MUTANTS=1)"
+else
+  log "mutation testing of the core security modules (fails below 90 %)"
+  scripts/mutants.sh
+fi
