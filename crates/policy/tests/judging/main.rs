@@ -8,5 +8,6 @@ mod capabilities;
 mod escape_suite;
 mod evaluate;
 mod hard_checks;
+mod path_props;
 mod resolve_path;
 mod tool_reads;
