@@ -61,7 +61,7 @@ log "croniter against the cron arithmetic"
 scripts/croniter.sh
 
 # The policy engine's tests must fail whenever its logic changes (docs/testing.md). Opt-in for
-# now: on two cores the run takes ~15 minutes (cargo-mutants' own build included), more than this
+# now: on two cores the run takes ~15 minutes (plus building cargo-mutants), more than this
 # suite's time budget allows.
 if [ "${PRYX_MUTANTS:-}" = "1" ]; then
   log "mutation testing of the core security modules (fails below 90 %)"
