@@ -9,8 +9,8 @@
 #   scripts/mutants.sh --full   all of pryx-policy and the containment modules of pryx-tools
 #
 # Missed mutants are listed at the end of each set and in
-# target/mutants/<set>/mutants.out/missed.txt. Mutants that change nothing observable are
-# excluded in .cargo/mutants.toml, each with its reason (docs/testing.md lists them).
+# target/mutants/<set>/mutants.out/missed.txt. A mutant that changes nothing observable would be
+# excluded in .cargo/mutants.toml with its reason, listed in docs/testing.md (none is today).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
