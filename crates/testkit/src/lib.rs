@@ -14,6 +14,7 @@ mod render;
 mod script;
 mod server;
 mod skip;
+pub mod tasks;
 #[cfg(feature = "telegram")]
 pub mod telegram;
 

@@ -6,9 +6,8 @@ pub mod fake;
 use pryx_protocol::ErrorCode;
 use pryx_protocol::api::{
     ChannelOutbox, ChannelState, ChannelView, ModelView, NotificationDelivery, NotificationView,
-    PairedSenderView, PairingCode, PendingApproval, ProviderPreset, ProviderTestReport,
-    RetryPolicy, RunReason, RunStatus, SessionSummary, TaskRunView, TaskSpec, TaskStatus,
-    TaskTrigger, TaskView,
+    PairedSenderView, PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, RunReason,
+    RunStatus, SessionSummary, TaskRunView, TaskStatus, TaskView,
 };
 use pryx_protocol::{Event, EventPayload};
 use pryx_testkit::events::{
@@ -279,60 +278,7 @@ pub fn pairing_code(channel: &str) -> PairingCode {
     }
 }
 
-/// A task that runs `hi` on `trigger`, described as `schedule`.
-pub fn task(id: &str, name: &str, status: TaskStatus, schedule: &str) -> TaskView {
-    TaskView {
-        id: id.into(),
-        spec: TaskSpec {
-            name: name.into(),
-            prompt: "Summarise the new issues\nand post the list".into(),
-            vars: Default::default(),
-            agent: None,
-            trigger: TaskTrigger::Every { seconds: 10 },
-            catch_up: Default::default(),
-            retry: RetryPolicy::default(),
-            on_failure: Default::default(),
-            notify: Default::default(),
-            notify_targets: vec![],
-            timeout_secs: 1800,
-        },
-        status,
-        error: None,
-        next_run_at: Some("2026-12-01T19:45:10Z".into()),
-        schedule: schedule.into(),
-        last_run: None,
-        runs: 0,
-        running: false,
-        own_changes_ignored: 0,
-        cost_this_month_usd: 0.0,
-        created_at: "2026-12-01T19:00:00Z".into(),
-        updated_at: "2026-12-01T19:00:00Z".into(),
-    }
-}
-
-/// Run `n` of task `task_id`, started by hand at 19:45:00.
-pub fn task_run(task_id: &str, n: u64, status: RunStatus) -> TaskRunView {
-    TaskRunView {
-        id: format!("{task_id}-r{n}"),
-        task_id: task_id.into(),
-        run_number: n,
-        attempt: 0,
-        reason: RunReason::Manual,
-        slot: None,
-        status,
-        started_at: "2026-12-01T19:45:00Z".into(),
-        finished_at: None,
-        duration_ms: None,
-        session_id: None,
-        tokens_in: 0,
-        tokens_out: 0,
-        cost_usd: 0.0,
-        summary: None,
-        error: None,
-        denied: vec![],
-        notifications: vec![],
-    }
-}
+pub use pryx_testkit::tasks::{task, task_run};
 
 /// A finished run with tokens, cost, an answer and its dashboard notification.
 pub fn finished_run(task_id: &str, n: u64, ok: bool) -> TaskRunView {

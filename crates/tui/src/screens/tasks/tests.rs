@@ -4,65 +4,15 @@ use crate::api::{ConnectionState, CoreUpdate};
 use crate::notify::{POLL, TOAST};
 use crate::state::{AppState, Screen};
 use crossterm::event::KeyModifiers;
-use pryx_protocol::api::{
-    NotificationList, NotificationView, RetryPolicy, RunReason, RunStatus, TaskSpec, TaskTrigger,
-};
+use pryx_protocol::api::{NotificationList, NotificationView, RunStatus};
+use pryx_testkit::tasks::task_run as run;
 
 fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
 fn task(id: &str, name: &str, status: TaskStatus) -> TaskView {
-    TaskView {
-        id: id.into(),
-        spec: TaskSpec {
-            name: name.into(),
-            prompt: "hi".into(),
-            vars: Default::default(),
-            agent: None,
-            trigger: TaskTrigger::Every { seconds: 10 },
-            catch_up: Default::default(),
-            retry: RetryPolicy::default(),
-            on_failure: Default::default(),
-            notify: Default::default(),
-            notify_targets: vec![],
-            timeout_secs: 1800,
-        },
-        status,
-        error: None,
-        next_run_at: Some("2026-12-01T19:45:10Z".into()),
-        schedule: "every 10s".into(),
-        last_run: None,
-        runs: 0,
-        running: false,
-        own_changes_ignored: 0,
-        cost_this_month_usd: 0.0,
-        created_at: "2026-12-01T19:00:00Z".into(),
-        updated_at: "2026-12-01T19:00:00Z".into(),
-    }
-}
-
-fn run(task_id: &str, n: u64, status: RunStatus) -> TaskRunView {
-    TaskRunView {
-        id: format!("r{n}"),
-        task_id: task_id.into(),
-        run_number: n,
-        attempt: 0,
-        reason: RunReason::Manual,
-        slot: None,
-        status,
-        started_at: "2026-12-01T19:45:00Z".into(),
-        finished_at: None,
-        duration_ms: None,
-        session_id: None,
-        tokens_in: 0,
-        tokens_out: 0,
-        cost_usd: 0.0,
-        summary: None,
-        error: None,
-        denied: vec![],
-        notifications: vec![],
-    }
+    pryx_testkit::tasks::task(id, name, status, "every 10s")
 }
 
 fn note(id: i64, title: &str, status: RunStatus, read: bool) -> NotificationView {
