@@ -72,7 +72,7 @@ async fn download(url: &str, max_bytes: u64) -> Result<Vec<u8>, RefreshError> {
         url: url.to_string(),
         message: e.to_string(),
     };
-    let client = reqwest::Client::builder()
+    let client = pryx_http::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
         .user_agent(concat!("pryx/", env!("CARGO_PKG_VERSION")))

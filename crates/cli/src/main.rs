@@ -70,6 +70,8 @@ fn main() -> ExitCode {
     // Commands run by tools cannot read this process's memory or environment through /proc.
     #[cfg(target_os = "linux")]
     let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+    // Before any HTTP client exists (libraries such as rmcp build their own).
+    pryx_http::install();
     let cli = Cli::parse();
     let result = match cli.command {
         None => commands::tui::run(cli.tui),

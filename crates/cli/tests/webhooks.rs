@@ -105,7 +105,7 @@ async fn refused_requests_run_nothing_and_a_good_one_answers_and_calls_back_sign
     assert!(out.status.success(), "{:?}", common::text(&out));
     let serve = Serve::start(&env, &[]);
     let hook = Hook {
-        http: reqwest::Client::new(),
+        http: pryx_http::client().expect("an HTTP client"),
         url: format!("http://127.0.0.1:{}/hooks/hook", serve.port),
         secret,
     };
@@ -208,7 +208,7 @@ async fn github_signatures_are_accepted_as_a_preset() {
     let env = Env::scripted(&llm);
     let secret = add_webhook(&env, &["--signature", "github"]);
     let serve = Serve::start(&env, &[]);
-    let http = reqwest::Client::new();
+    let http = pryx_http::client().expect("an HTTP client");
     let url = format!("http://127.0.0.1:{}/hooks/hook?wait=30", serve.port);
     let body = br#"{"ref":"refs/heads/main"}"#;
     use hmac::{Hmac, KeyInit, Mac};

@@ -72,7 +72,7 @@ impl Client {
         if rest.is_empty() || rest.contains('/') {
             return Err(invalid("expected http://HOST:PORT"));
         }
-        let http = reqwest::Client::builder()
+        let http = pryx_http::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .build()

@@ -135,6 +135,7 @@ pub async fn manager_from_store(
     url: &str,
     store: TokenStore,
 ) -> Result<Option<AuthorizationManager>, AuthError> {
+    pryx_http::install(); // rmcp builds its own clients
     let mut manager = AuthorizationManager::new(url).await?;
     manager.set_credential_store(store);
     if manager.initialize_from_store().await? {
@@ -171,6 +172,7 @@ pub async fn authorize(
         }
         None => "http://localhost:3000/callback".to_owned(),
     };
+    pryx_http::install(); // rmcp builds its own clients
     let mut manager = AuthorizationManager::new(url).await?;
     manager.set_credential_store(store);
     let mut state = OAuthState::Unauthorized(manager);
@@ -250,7 +252,10 @@ async fn legacy_issuer_fallback(
     let Ok(meta_url) = server.join("/.well-known/oauth-authorization-server") else {
         return Err(err);
     };
-    let metadata: AuthorizationMetadata = match reqwest::get(meta_url).await {
+    let Ok(http) = pryx_http::client() else {
+        return Err(err);
+    };
+    let metadata: AuthorizationMetadata = match http.get(meta_url).send().await {
         Ok(r) if r.status().is_success() => match r.json().await {
             Ok(m) => m,
             Err(_) => return Err(err),
@@ -279,7 +284,8 @@ pub async fn probe_challenge(url: &str) -> Option<String> {
             "clientInfo": {"name": "pryx", "version": env!("CARGO_PKG_VERSION")}
         }
     });
-    let resp = reqwest::Client::new()
+    let resp = pryx_http::client()
+        .ok()?
         .post(url)
         .header(
             reqwest::header::ACCEPT,
@@ -303,7 +309,7 @@ pub async fn probe_challenge(url: &str) -> Option<String> {
 
 /// Visits the authorization URL without a person and returns the redirect target.
 pub async fn headless_visit(auth_url: &str) -> Result<String, AuthError> {
-    let http = reqwest::Client::builder()
+    let http = pryx_http::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| AuthError::InternalError(e.to_string()))?;
@@ -450,7 +456,7 @@ mod tests {
             .unwrap();
         let port = listener.local_addr().unwrap().port();
         let client = tokio::spawn(async move {
-            let http = reqwest::Client::new();
+            let http = pryx_http::client().expect("an HTTP client");
             let _ = http
                 .get(format!("http://127.0.0.1:{port}/favicon.ico"))
                 .send()

@@ -122,7 +122,8 @@ async fn push_turns(llm: &str, n: usize, text: &str) {
     let turns: Vec<Value> = (0..n)
         .map(|_| json!({"text": text, "chunk_chars": 64}))
         .collect();
-    let r = reqwest::Client::new()
+    let r = pryx_http::client()
+        .expect("an HTTP client")
         .post(format!("{llm}/_turns"))
         .json(&turns)
         .send()
@@ -144,7 +145,12 @@ async fn socket(port: u16, token: &str, subscribe: Value) -> Socket {
         .unwrap();
     req.headers_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    // Like pryx-client: a small read buffer (zeroed on every read) and no Nagle delay.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(16 * 1024);
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
+        .await
+        .unwrap();
     ws.send(Message::Text(subscribe.to_string().into()))
         .await
         .unwrap();
@@ -187,7 +193,7 @@ type Waiters = Arc<Mutex<HashMap<String, oneshot::Sender<Instant>>>>;
 
 async fn turns(port: u16, token: &str, llm: &str, sessions: usize, rounds: usize) {
     push_turns(llm, sessions * rounds, "ok").await;
-    let http = reqwest::Client::builder()
+    let http = pryx_http::builder()
         .pool_max_idle_per_host(sessions)
         .build()
         .unwrap();
@@ -267,8 +273,17 @@ async fn turns(port: u16, token: &str, llm: &str, sessions: usize, rounds: usize
     println!("  throughput {:.0} turns/s", n as f64 / total.as_secs_f64());
 }
 
+/// The `timestamp` field of an event's JSON text ("" when absent).
+fn timestamp_of(text: &str) -> &str {
+    const KEY: &str = "\"timestamp\":\"";
+    text.find(KEY)
+        .map(|i| &text[i + KEY.len()..])
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+}
+
 async fn fanout(port: u16, token: &str, llm: &str, subscribers: usize) {
-    let http = reqwest::Client::new();
+    let http = pryx_http::client().expect("an HTTP client");
     let sid = new_session(&http, port, token).await;
     let sub = json!({"type": "subscribe", "sessions": [sid], "events": ["session.delta"]});
     let mut sockets = Vec::new();
@@ -277,17 +292,21 @@ async fn fanout(port: u16, token: &str, llm: &str, subscribers: usize) {
     }
     let rounds = 50;
     let samples = Arc::new(Mutex::new(Vec::new()));
+    // One permit per delta read, whatever its timestamp.
+    let arrived = Arc::new(tokio::sync::Semaphore::new(0));
     let mut readers = Vec::new();
     for mut ws in sockets {
         let samples = samples.clone();
+        let arrived = arrived.clone();
         readers.push(tokio::spawn(async move {
             for _ in 0..rounds {
                 let Some(Ok(Message::Text(t))) = ws.next().await else {
                     break;
                 };
                 let now = time::OffsetDateTime::now_utc();
-                let v: Value = serde_json::from_str(t.as_str()).unwrap_or_default();
-                let ts = v["timestamp"].as_str().unwrap_or_default();
+                // A substring, not a JSON parse: 100 parses on the readers' core would be
+                // measured as fan-out delay.
+                let ts = timestamp_of(t.as_str());
                 if let Ok(sent) =
                     time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
                 {
@@ -297,10 +316,19 @@ async fn fanout(port: u16, token: &str, llm: &str, subscribers: usize) {
                         .unwrap()
                         .push(Duration::from_micros(d.whole_microseconds().max(0) as u64));
                 }
+                arrived.add_permits(1);
             }
         }));
     }
-    // One delta per turn (the text fits one chunk), one turn at a time.
+    // One delta per turn (the text fits one chunk), one turn at a time. The next message goes
+    // out when the turn has completed (a control socket) and every reader has its delta: no
+    // polling of the core while it fans out.
+    let mut control = socket(
+        port,
+        token,
+        json!({"type": "subscribe", "sessions": [sid], "events": ["turn.completed"]}),
+    )
+    .await;
     push_turns(llm, rounds, "x").await;
     for _ in 0..rounds {
         let r = http
@@ -313,21 +341,14 @@ async fn fanout(port: u16, token: &str, llm: &str, subscribers: usize) {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 202);
-        loop {
-            let d: Value = http
-                .get(format!("http://127.0.0.1:{port}/api/v1/sessions/{sid}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if d["session"]["busy"] == false {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        while !matches!(control.next().await, Some(Ok(Message::Text(t))) if t.contains("turn.completed"))
+        {
         }
+        arrived
+            .acquire_many(subscribers as u32)
+            .await
+            .unwrap()
+            .forget();
     }
     for r in readers {
         let _ = tokio::time::timeout(Duration::from_secs(10), r).await;

@@ -387,7 +387,7 @@ async fn only_the_bearer_token_is_accepted() {
 
     // A dashboard browser's cookie (and CSRF token) opens the API, never /v1.
     let (_, link) = rig.post("/web/login", json!({})).await;
-    let browser = reqwest::Client::builder()
+    let browser = pryx_http::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// A client that does not follow redirects (we look at them) and keeps no cookies (we pass ours).
 fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
+    pryx_http::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

@@ -199,7 +199,7 @@ impl Bot {
                 "it is empty or has characters a token never has".into(),
             ));
         }
-        let http = reqwest::Client::builder()
+        let http = pryx_http::builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(network)?;

@@ -197,7 +197,7 @@ async fn a_signed_webhook_runs_its_task_which_retries_and_notifies() {
     llm.push(Turn::status(400, None, "the model refused the request"));
     llm.push(Turn::text("v2.3 went out to 3 hosts"));
     let serve = Serve::start(&env, &[]);
-    let http = reqwest::Client::new();
+    let http = pryx_http::client().expect("an HTTP client");
     let hook = format!("http://127.0.0.1:{}/hooks/tasks/{id}", serve.port);
     let body = r#"{"version":"2.3","hosts":3}"#;
     let post = |secret: String, ts: i64, body: &'static str| {
@@ -277,7 +277,8 @@ async fn a_signed_webhook_runs_its_task_which_retries_and_notifies() {
 /// `GET /notifications` of the running core.
 async fn inbox(serve: &Serve, env: &Env) -> NotificationList {
     let token = std::fs::read_to_string(env.home.path().join("token")).unwrap();
-    reqwest::Client::new()
+    pryx_http::client()
+        .expect("an HTTP client")
         .get(format!(
             "http://127.0.0.1:{}/api/v1/notifications",
             serve.port

@@ -127,7 +127,7 @@ pub(super) fn interrupted(core: &Core, run: &TaskRunView) -> Vec<NewNotification
 
 /// Delivers queued notifications until stopped.
 pub(super) async fn run(core: Core, stop: CancellationToken) {
-    let http = reqwest::Client::builder()
+    let http = pryx_http::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap_or_default();

@@ -54,7 +54,7 @@ impl Client {
         policy: RetryPolicy,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, LlmError> {
-        let http = reqwest::Client::builder()
+        let http = pryx_http::builder()
             .connect_timeout(settings.connect_timeout)
             .build()
             .map_err(|e| LlmError::Network {

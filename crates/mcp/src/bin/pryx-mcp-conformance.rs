@@ -159,7 +159,7 @@ async fn run_auth(url: &str, options: AuthOptions) -> anyhow::Result<()> {
         )
         .await?;
         let transport = StreamableHttpClientTransport::with_client(
-            AuthClient::new(reqwest::Client::new(), manager),
+            AuthClient::new(pryx_http::client()?, manager),
             StreamableHttpClientTransportConfig::with_uri(url),
         );
         let handler = PryxClientHandler::new("conf", Vec::new(), Arc::new(AcceptAll));
@@ -207,7 +207,7 @@ async fn run_client_credentials(url: &str, ctx: ScenarioContext) -> anyhow::Resu
         .into_authorization_manager()
         .context("client credentials did not authorize")?;
     let transport = StreamableHttpClientTransport::with_client(
-        AuthClient::new(reqwest::Client::new(), manager),
+        AuthClient::new(pryx_http::client()?, manager),
         StreamableHttpClientTransportConfig::with_uri(url),
     );
     let handler = PryxClientHandler::new("conf", Vec::new(), Arc::new(AcceptAll));
@@ -242,6 +242,7 @@ async fn run(scenario: &str, url: &str) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    pryx_http::install();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -168,7 +168,7 @@ fn header_map(
 }
 
 fn http_client(server: &str) -> Result<reqwest::Client, McpError> {
-    reqwest::Client::builder()
+    pryx_http::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         .build()
         .map_err(|e| connect_err(server, e))

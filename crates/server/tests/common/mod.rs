@@ -82,7 +82,7 @@ impl Rig {
             core,
             server: Some(server),
             port,
-            http: reqwest::Client::new(),
+            http: pryx_http::client().expect("an HTTP client"),
             db,
             _home: home,
             _ws: ws,

@@ -25,7 +25,7 @@ pub async fn fetch(
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| io(dir, e))?;
-    let client = reqwest::Client::builder()
+    let client = pryx_http::builder()
         .connect_timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(|e| fail(e.to_string()))?;

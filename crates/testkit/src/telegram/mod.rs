@@ -128,7 +128,7 @@ impl TelegramEmulator {
 
     pub async fn start_with_token(token: &str) -> Result<TelegramEmulator, TelegramError> {
         let node = node::NodeEmulator::start().await?;
-        let http = reqwest::Client::builder()
+        let http = pryx_http::builder()
             .no_proxy()
             .build()
             .map_err(|e| TelegramError::Emulator(e.to_string()))?;

@@ -33,7 +33,7 @@ async fn outages_answer_5xx_or_reset_connections() {
         .await;
     emu.outage(Outage::DropConnections, Duration::from_secs(600));
     assert!(pending.await.unwrap().is_err());
-    let fresh = reqwest::Client::builder().no_proxy().build().unwrap();
+    let fresh = pryx_http::builder().no_proxy().build().unwrap();
     assert!(
         fresh
             .post(format!("{}/getMe", bot.base))
@@ -56,7 +56,7 @@ async fn outages_answer_5xx_or_reset_connections() {
 #[tokio::test]
 async fn other_tokens_are_unauthorized_and_the_emulator_dies_with_the_handle() {
     let emu = emulator!("other_tokens_are_unauthorized_and_the_emulator_dies_with_the_handle");
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = pryx_http::builder().no_proxy().build().unwrap();
     let response = http
         .post(format!("{}/bot1:wrong/getMe", emu.api_base()))
         .send()

@@ -28,7 +28,7 @@ pub struct Bot {
 impl Bot {
     pub fn new(emulator: &TelegramEmulator) -> Bot {
         Bot {
-            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            http: pryx_http::builder().no_proxy().build().unwrap(),
             base: format!("{}/bot{}", emulator.api_base(), emulator.token()),
         }
     }

@@ -233,7 +233,7 @@ fn client_for(
     addrs: &[SocketAddr],
     ctx: &ToolContext,
 ) -> Result<reqwest::Client, ToolError> {
-    let mut builder = reqwest::Client::builder()
+    let mut builder = pryx_http::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .timeout(ctx.limits.http_timeout)

@@ -28,7 +28,7 @@ pub(super) async fn run(
     let Some(url) = cfg.callback_url.clone() else {
         return;
     };
-    let http = match reqwest::Client::builder()
+    let http = match pryx_http::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .build()
