@@ -122,6 +122,12 @@ impl SessionBus {
         }));
     }
 
+    /// How many receivers are attached. Each keeps every event it has not read yet alive (up
+    /// to the capacity), so a surface attaches one only while it reads.
+    pub fn receivers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     /// Receives every event published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<BusEvent>> {
         self.tx.subscribe()

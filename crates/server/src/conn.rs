@@ -35,6 +35,11 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: CancellationTok
                 continue;
             }
         };
+        // Events go out as many small writes; Nagle's algorithm would hold each one back until
+        // the previous one is acknowledged. Responses are one write each, so nothing is lost.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(peer = %peer, "cannot disable Nagle's algorithm: {e}");
+        }
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));

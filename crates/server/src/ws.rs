@@ -40,6 +40,9 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 mod replay;
 use replay::{fill, replay, sessions_after};
 
+/// A socket's read buffer; longer messages (up to [`MAX_MESSAGE_BYTES`]) still arrive whole.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WsQuery {
@@ -66,6 +69,10 @@ pub async fn upgrade(
     })?;
     let surface = q.surface.unwrap_or(Surface::Web);
     Ok(ws
+        // Clients send small requests. The read buffer is zeroed up to this size on every read
+        // attempt, and each socket is polled for reading after every event it is sent: at the
+        // default 128 KiB, zeroing dominated fan-out to many sockets (docs/benchmarks.md).
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| run(socket, st, surface)))
 }
@@ -160,7 +167,9 @@ async fn run(socket: WebSocket, st: Arc<AppState>, surface: Surface) {
     let _count = ClientCount(st.clone());
     let (mut tx, mut incoming) = socket.split();
     let mut sub = Subscription::default();
-    let mut rx: Receiver<Arc<BusEvent>> = st.core.bus().subscribe();
+    // Attached at the first subscribe and dropped at a lag: a receiver that is not read keeps
+    // the bus's whole ring of events alive.
+    let mut rx: Option<Receiver<Arc<BusEvent>>> = None;
     loop {
         tokio::select! {
             biased;
@@ -186,7 +195,7 @@ async fn run(socket: WebSocket, st: Arc<AppState>, surface: Surface) {
                 }
                 Some(Ok(_)) => {}
             },
-            ev = rx.recv(), if sub.active && !sub.paused => match ev {
+            ev = next_live(&mut rx), if rx.is_some() => match ev {
                 Ok(ev) => {
                     if !forward(&st, &mut tx, &mut sub, &ev).await {
                         break;
@@ -195,6 +204,7 @@ async fn run(socket: WebSocket, st: Arc<AppState>, surface: Surface) {
                 Err(RecvError::Lagged(dropped)) => {
                     tracing::warn!(dropped, "a WebSocket client fell behind; asking it to resync");
                     sub.paused = true;
+                    rx = None;
                     if !send_json(&mut tx, &WsControl::Resync { dropped }).await {
                         break;
                     }
@@ -202,6 +212,14 @@ async fn run(socket: WebSocket, st: Arc<AppState>, surface: Surface) {
                 Err(RecvError::Closed) => break,
             },
         }
+    }
+}
+
+/// The next live event, or never when no feed is attached.
+async fn next_live(rx: &mut Option<Receiver<Arc<BusEvent>>>) -> Result<Arc<BusEvent>, RecvError> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -258,7 +276,7 @@ async fn handle_request(
     surface: Surface,
     tx: &mut Tx,
     sub: &mut Subscription,
-    rx: &mut Receiver<Arc<BusEvent>>,
+    rx: &mut Option<Receiver<Arc<BusEvent>>>,
     text: &str,
 ) -> bool {
     // Strict: a request naming a key twice (two `decision`s) is refused, not read as its last.
@@ -340,14 +358,14 @@ async fn handle_request(
             // What was published before this request and is still queued goes out under the
             // previous subscription: a resubscribe loses nothing.
             let mut lost = lagged;
-            if sub.active && !sub.paused {
+            if let Some(rx) = rx.as_mut().filter(|_| sub.active && !sub.paused) {
                 match drain(st, tx, sub, rx, attached.first_seq).await {
                     Drained::Gone => return false,
                     Drained::All => {}
                     Drained::Lagged => lost = true,
                 }
             }
-            *rx = attached.rx;
+            *rx = Some(attached.rx);
             sub.sessions = sessions.map(|s| s.into_iter().collect());
             sub.events = events.map(|e| e.into_iter().collect());
             sub.active = true;

@@ -170,6 +170,59 @@ async fn slow_subscriber_is_told_to_resync_and_catches_up_from_the_store() {
     assert_eq!(have, (1..=total).collect::<Vec<_>>());
 }
 
+/// A receiver that is not read keeps the bus's whole ring of events alive: a socket holds one
+/// only from its subscribe until it falls behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_holds_a_bus_receiver_only_while_it_reads() {
+    let rig = Rig::with(Options {
+        bus_capacity: 8,
+        ..Options::default()
+    })
+    .await;
+    let s = rig.new_session().await;
+    let before = rig.core.bus().receivers();
+    let mut ws = rig.ws().await;
+    ws.send(json!({"type": "ping"})).await;
+    assert!(matches!(
+        ws.next().await,
+        WsServerMessage::Control(WsControl::Pong)
+    ));
+    assert_eq!(
+        rig.core.bus().receivers(),
+        before,
+        "none before a subscribe"
+    );
+    ws.subscribe(json!({"sessions": [s]})).await;
+    assert_eq!(rig.core.bus().receivers(), before + 1);
+    let big = "x".repeat(64 * 1024);
+    for _ in 0..600 {
+        let e = rig
+            .core
+            .store()
+            .append_event(&s, Surface::Core, &trace_event("blob", big.as_str()).into())
+            .unwrap();
+        rig.core.bus().publish(&e);
+    }
+    loop {
+        match ws.next().await {
+            WsServerMessage::Event(_) => {}
+            WsServerMessage::Control(WsControl::Resync { .. }) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        rig.core.bus().receivers(),
+        before,
+        "none after falling behind"
+    );
+    ws.subscribe(json!({"sessions": [s]})).await;
+    assert_eq!(
+        rig.core.bus().receivers(),
+        before + 1,
+        "one again after resubscribing"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_resync_any_subscribe_resumes_where_the_socket_stopped() {
     let rig = Rig::with(Options {

@@ -372,7 +372,10 @@ async fn connect(client: &Client) -> Result<Ws, ClientError> {
             ClientError::WebSocket("the API token has characters a header cannot hold".into())
         })?;
     req.headers_mut().insert("authorization", auth);
-    match tokio_tungstenite::connect_async(req).await {
+    // The read buffer is zeroed up to its size on every read; events are small, so a small one.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(16 * 1024);
+    match tokio_tungstenite::connect_async_with_config(req, Some(config), true).await {
         Ok((ws, _)) => Ok(ws),
         Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
             let status = res.status().as_u16();
