@@ -230,11 +230,35 @@ async fn usage_errors_keep_their_exit_code_and_mismatches_run_in_process() {
     let out = env.run(&["run", "--session", "nope", "hi"]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("session nope not found"), "{stderr}");
+    assert!(
+        stderr.contains("no session id is or starts with \"nope\"")
+            && stderr.contains("`pryx sessions list`"),
+        "{stderr}"
+    );
     assert!(
         !stderr.contains("in-process"),
         "answered by the core: {stderr}"
     );
+
+    // `--session` takes the short id `pryx sessions list` shows.
+    llm.push_all([Turn::text("first"), Turn::text("second")]);
+    let out = env.run(&["run", "one"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let store = env.store();
+    let newest = store.list_sessions(
+        None,
+        pryx_store::Page {
+            limit: 1,
+            offset: 0,
+        },
+    );
+    let id = newest.unwrap()[0].id.clone();
+    let out = env.run(&["run", "--session", &id[..8], "two"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout, "second\n");
+    let messages = store.list_messages(&id).unwrap();
+    assert_eq!(messages.len(), 4, "both turns in one session: {messages:?}");
 
     // What the core cannot honour runs here, and says so.
     llm.push(Turn::text("local answer"));

@@ -91,9 +91,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
     let prompt = read_prompt(&args.prompt).map_err(usage)?;
     let (dir, config) = setup::load_home().map_err(usage)?;
+    if let Some(id) = &args.session {
+        args.session = Some(
+            crate::commands::sessions::resolve_id(id)
+                .await
+                .map_err(usage)?,
+        );
+    }
     let workspace = workspace_root(args.workspace.as_deref()).map_err(usage)?;
     let config = setup::confirm_workspace(&dir, config, &workspace, args.allow_broad_workspace)
         .map_err(usage)?;

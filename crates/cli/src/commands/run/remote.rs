@@ -96,7 +96,7 @@ async fn session(
         Ok(d) => d,
         Err(e) if e.code() == Some(ErrorCode::NotFound) => {
             return Err(anyhow::Error::new(UsageError(format!(
-                "session {id} not found; see `pryx audit list` or start without --session"
+                "session {id} not found; list sessions with `pryx sessions list` or start without --session"
             ))));
         }
         Err(e) => return Err(e.into()),

@@ -94,6 +94,13 @@ enum Format {
     Json,
 }
 
+/// The full id of the one session whose id is or starts with `id`, through the running core
+/// when there is one, otherwise the database: commands that take a session accept the short ids
+/// `pryx sessions list` shows.
+pub(crate) async fn resolve_id(id: &str) -> anyhow::Result<String> {
+    backend::Backend::open().await?.resolve(id).await
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
