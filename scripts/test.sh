@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '\n==> %s\n' "$*"; }
+log() { printf '\n==> [%s s] %s\n' "$SECONDS" "$*"; }
 
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
