@@ -32,6 +32,18 @@ rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 rss() { # name goal_mb: the core's RSS against the goal, then its split
   verdict "$1" "$(rss_mb "$core_pid")" "$2"
   awk '/^Rss|^Anonymous|^Pss_File/ {printf "  %-14s %7.1f MB\n", $1, $2/1024}' "/proc/$core_pid/smaps_rollup"
+  # Where the anonymous part is: glibc's main heap, the largest other anonymous mapping (a
+  # thread's arena, typically) and the binary's relocated pages; then the thread count.
+  awk -v bin="$(readlink -f "$pryx")" '
+    /^[0-9a-f]+-[0-9a-f]+ / { name = ($6 == "") ? "[anon]" : $6; next }
+    /^Anonymous:/ {
+      if (name == "[heap]") heap += $2
+      else if (name == bin) reloc += $2
+      else if (name == "[anon]" && $2 > big) big = $2
+    }
+    END { printf "  %-14s %7.1f MB   largest other anonymous %.1f MB   binary relocated %.1f MB\n", "[heap]", heap/1024, big/1024, reloc/1024 }
+  ' "/proc/$core_pid/smaps"
+  printf '  %-14s %7d\n' "threads" "$(ls "/proc/$core_pid/task" | wc -l)"
 }
 
 cp "$pryx" "$work/pryx-stripped"
