@@ -79,7 +79,7 @@ pub async fn upgrade(
 
 #[derive(Default)]
 struct Subscription {
-    active: bool,
+    /// Fell behind the bus since its last subscribe (its live feed is dropped meanwhile).
     paused: bool,
     sessions: Option<HashSet<String>>,
     events: Option<HashSet<EventKind>>,
@@ -358,7 +358,7 @@ async fn handle_request(
             // What was published before this request and is still queued goes out under the
             // previous subscription: a resubscribe loses nothing.
             let mut lost = lagged;
-            if let Some(rx) = rx.as_mut().filter(|_| sub.active && !sub.paused) {
+            if let Some(rx) = rx.as_mut() {
                 match drain(st, tx, sub, rx, attached.first_seq).await {
                     Drained::Gone => return false,
                     Drained::All => {}
@@ -368,7 +368,6 @@ async fn handle_request(
             *rx = Some(attached.rx);
             sub.sessions = sessions.map(|s| s.into_iter().collect());
             sub.events = events.map(|e| e.into_iter().collect());
-            sub.active = true;
             sub.paused = false;
             let mut cursor = cursor;
             if lost {

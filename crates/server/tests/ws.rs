@@ -137,16 +137,8 @@ async fn slow_subscriber_is_told_to_resync_and_catches_up_from_the_store() {
     ws.subscribe(json!({"sessions": [s]})).await;
     // Large events that the client does not read: socket buffers fill, the server's send blocks,
     // and the bus ring (8 events) overflows for this subscriber.
-    let big = "x".repeat(64 * 1024);
     let total = 600u64;
-    for _ in 0..total {
-        let e = rig
-            .core
-            .store()
-            .append_event(&s, Surface::Core, &trace_event("blob", big.as_str()).into())
-            .unwrap();
-        rig.core.bus().publish(&e);
-    }
+    publish_large_events(&rig, &s, total);
     let mut have = Vec::new();
     let dropped = loop {
         match ws.next().await {
@@ -194,15 +186,7 @@ async fn a_socket_holds_a_bus_receiver_only_while_it_reads() {
     );
     ws.subscribe(json!({"sessions": [s]})).await;
     assert_eq!(rig.core.bus().receivers(), before + 1);
-    let big = "x".repeat(64 * 1024);
-    for _ in 0..600 {
-        let e = rig
-            .core
-            .store()
-            .append_event(&s, Surface::Core, &trace_event("blob", big.as_str()).into())
-            .unwrap();
-        rig.core.bus().publish(&e);
-    }
+    publish_large_events(&rig, &s, 600);
     loop {
         match ws.next().await {
             WsServerMessage::Event(_) => {}
@@ -233,16 +217,8 @@ async fn after_a_resync_any_subscribe_resumes_where_the_socket_stopped() {
     let s = rig.new_session().await;
     let mut ws = rig.ws().await;
     ws.subscribe(json!({"sessions": [s]})).await;
-    let big = "x".repeat(64 * 1024);
     let total = 600u64;
-    for _ in 0..total {
-        let e = rig
-            .core
-            .store()
-            .append_event(&s, Surface::Core, &trace_event("blob", big.as_str()).into())
-            .unwrap();
-        rig.core.bus().publish(&e);
-    }
+    publish_large_events(&rig, &s, total);
     let mut have = Vec::new();
     loop {
         match ws.next().await {
@@ -334,6 +310,24 @@ async fn a_budget_warning_and_a_budget_stop_reach_a_websocket_client() {
             assert!(message.contains("agent.session_budget_usd"), "{message}");
         }
         other => panic!("expected budget_exceeded, got {other:?}"),
+    }
+}
+
+/// Stores and publishes `n` events of 64 KiB on `session`: a client that does not read them fills
+/// its socket's buffers, and a small bus ring overflows for it.
+fn publish_large_events(rig: &Rig, session: &str, n: u64) {
+    let big = "x".repeat(64 * 1024);
+    for _ in 0..n {
+        let e = rig
+            .core
+            .store()
+            .append_event(
+                session,
+                Surface::Core,
+                &trace_event("blob", big.as_str()).into(),
+            )
+            .unwrap();
+        rig.core.bus().publish(&e);
     }
 }
 

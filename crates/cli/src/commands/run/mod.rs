@@ -210,11 +210,17 @@ fn local_session(
 /// errors; everything else is a failure of the run.
 fn setup_usage(e: CoreError) -> anyhow::Error {
     match e {
-        CoreError::Setup(_) | CoreError::SessionNotFound(_) | CoreError::Invalid(_) => {
-            usage(e.into())
-        }
+        CoreError::SessionNotFound(id) => session_not_found(&id),
+        CoreError::Setup(_) | CoreError::Invalid(_) => usage(e.into()),
         other => other.into(),
     }
+}
+
+/// `--session` names no session (in-process or through the core: the same words).
+fn session_not_found(id: &str) -> anyhow::Error {
+    anyhow::Error::new(UsageError(format!(
+        "session {id} not found; list sessions with `pryx sessions list` or start without --session"
+    )))
 }
 
 fn read_prompt(arg: &str) -> anyhow::Result<String> {

@@ -95,9 +95,7 @@ async fn session(
     let detail = match client.get_session(&id).await {
         Ok(d) => d,
         Err(e) if e.code() == Some(ErrorCode::NotFound) => {
-            return Err(anyhow::Error::new(UsageError(format!(
-                "session {id} not found; list sessions with `pryx sessions list` or start without --session"
-            ))));
+            return Err(super::session_not_found(&id));
         }
         Err(e) => return Err(e.into()),
     };

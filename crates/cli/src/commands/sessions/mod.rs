@@ -98,8 +98,16 @@ enum Format {
 /// when there is one, otherwise the database: commands that take a session accept the short ids
 /// `pryx sessions list` shows.
 pub(crate) async fn resolve_id(id: &str) -> anyhow::Result<String> {
+    // A whole id is the only one it can start: no need to list every session to find it (the
+    // caller reports one that does not exist).
+    if id.trim().len() >= FULL_ID_LEN {
+        return Ok(id.trim().to_ascii_lowercase());
+    }
     backend::Backend::open().await?.resolve(id).await
 }
+
+/// Length of a session id (a hyphenated UUID).
+const FULL_ID_LEN: usize = 36;
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
