@@ -85,5 +85,5 @@ PY
 echo "== telegram (debug build, Bot API emulator): $restarts restarts, then update -> first reply"
 (cd testdeps && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 PRYX_TESTDEPS="$root/testdeps/node_modules" PRYX_SOAK_RESTARTS="$restarts" \
-  cargo nextest run --no-fail-fast -p pryx --test telegram --run-ignored only --no-capture 2>&1 \
+  cargo nextest run --no-fail-fast -p pryx --test e2e --run-ignored only --no-capture telegram:: 2>&1 \
   | grep -E '^(restarts|update ->)|FAIL|panicked'

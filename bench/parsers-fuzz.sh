@@ -47,7 +47,7 @@ run() {
 
 echo "cases per property: $cases, differential lines generated: $lines"
 run skills-fuzz "$(bin pryx_skills)" fuzz:: PRYX_FUZZ_CASES="$cases"
-run sse-fuzz "$(bin sse_fuzz)" '' PRYX_FUZZ_CASES="$cases"
+run sse-fuzz "$(bin integration)" sse_fuzz:: PRYX_FUZZ_CASES="$cases"
 run shell-fuzz "$(bin shell_fuzz)" '' PRYX_FUZZ_CASES="$cases"
 run shell-differential "$(bin shell_differential)" '' PRYX_SHELL_DIFF_GENERATED="$lines"
 

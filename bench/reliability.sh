@@ -19,8 +19,8 @@ profile=release
 flag=$([ "$profile" = release ] && echo --release || true)
 
 echo "== kill -9 bursts"
-PRYX_KILL_ROUNDS="${PRYX_KILL_ROUNDS:-50}" cargo test --quiet $flag -p pryx --test serve_crash \
-  acknowledged_messages_survive_kill_9_in_bursts -- --nocapture 2>&1 | grep -E "kill -9 bursts|panicked|FAILED" || true
+PRYX_KILL_ROUNDS="${PRYX_KILL_ROUNDS:-50}" cargo test --quiet $flag -p pryx --test e2e \
+  serve_crash::acknowledged_messages_survive_kill_9_in_bursts -- --nocapture 2>&1 | grep -E "kill -9 bursts|panicked|FAILED" || true
 
 cargo build --quiet $flag -p pryx --bin pryx -p pryx-testkit --bin pryx-scripted-llm
 cargo build --quiet $flag -p pryx-server --example gateway_load

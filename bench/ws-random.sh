@@ -6,7 +6,7 @@
 # and live through two restarts of the server and its core; every client's versions are
 # compared with the store (no gap, duplicate or reorder, no stale delta).
 #
-#   PRYX_WS_RANDOM_EVENTS  stored events to reach (default here 50000; the CI test uses 10000)
+#   PRYX_WS_RANDOM_EVENTS  stored events to reach (default here 50000; the suite's test uses 4000)
 #   PRYX_WS_RANDOM_SEED    the seed of the clients' choices (default the test's own)
 #
 # Usage: bench/ws-random.sh [--debug]
@@ -19,7 +19,7 @@ flag=--release
 
 export PRYX_WS_RANDOM_EVENTS="${PRYX_WS_RANDOM_EVENTS:-50000}"
 start=$(date +%s)
-cargo test --quiet $flag -p pryx-server --test ws_exact \
-  every_client_gets_each_stored_version_once_in_order_across_restarts -- --nocapture 2>&1 \
+cargo test --quiet $flag -p pryx-server --test gateway \
+  ws_exact::every_client_gets_each_stored_version_once_in_order_across_restarts -- --nocapture 2>&1 \
   | grep -E "^client|turns on|panicked|FAILED|test result" || true
 echo "took $(( $(date +%s) - start )) s (build included)"

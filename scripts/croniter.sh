@@ -25,5 +25,8 @@ assert version("croniter").startswith("7.0.")' 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "$spec" tzdata
 fi
 
+# With the workspace selected, as the test suite builds it (one package alone would resolve its
+# dependencies' features differently and compile them again).
 PRYX_CRONITER_PYTHON="$venv/bin/python" \
-  cargo nextest run --locked -p pryx-scheduler --test cron_differential --no-capture
+  cargo nextest run --locked --workspace -E 'binary_id(pryx-scheduler::cron_differential)' \
+  --no-capture

@@ -13,7 +13,9 @@ if [[ ! -x "$node" || ! -f "$suite" ]]; then
   exit 1
 fi
 
-cargo build --quiet -p pryx-mcp --bin pryx-mcp-conformance
+# The whole workspace's binaries, as the test suite builds them: building one package alone
+# resolves its dependencies' features differently and compiles them all again.
+cargo build --quiet --locked --workspace --bins
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 client="$target_dir/debug/pryx-mcp-conformance"
 

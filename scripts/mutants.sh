@@ -5,8 +5,9 @@
 # and the score (caught and timed-out over all viable mutants), and fails below
 # PRYX_MUTANTS_MIN (default 90).
 #
-#   scripts/mutants.sh          the core security modules (scripts/test.sh runs this)
-#   scripts/mutants.sh --full   all of pryx-policy and the containment modules of pryx-tools
+#   scripts/mutants.sh           the core security modules (scripts/test.sh runs this)
+#   scripts/mutants.sh --full    all of pryx-policy and the containment modules of pryx-tools
+#   scripts/mutants.sh --install only install cargo-mutants when it is missing
 #
 # Missed mutants are listed at the end of each set and in
 # target/mutants/<set>/mutants.out/missed.txt. A mutant that changes nothing observable would be
@@ -23,8 +24,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 version="27.1.0"
 if ! cargo mutants --version 2>/dev/null | grep -qF "$version"; then
   echo "==> installing cargo-mutants $version"
-  cargo install --locked "cargo-mutants@$version"
+  # Its own build directory: never the checkout's target dir set above.
+  install_dir="$(mktemp -d)"
+  cargo install --locked --target-dir "$install_dir" "cargo-mutants@$version"
+  rm -rf "$install_dir"
 fi
+if [ "${1:-}" = "--install" ]; then exit 0; fi
 
 total_caught=0 total_missed=0 total_timeout=0 total_unviable=0
 

@@ -18,7 +18,9 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import openai' 2>/dev
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1,<3'
 fi
 
-cargo build --quiet -p pryx --bin pryx -p pryx-testkit --bin pryx-scripted-llm
+# The whole workspace's binaries, as the test suite builds them: building one package alone
+# resolves its dependencies' features differently and compiles them all again.
+cargo build --quiet --locked --workspace --bins
 pryx="$target/debug/pryx"
 llm_bin="$target/debug/pryx-scripted-llm"
 

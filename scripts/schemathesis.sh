@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Property-based API tests: schemathesis against the OpenAPI document of a real `pryx serve`.
 #
-# Creates a venv under target/ (pip install schemathesis), builds pryx and the scripted LLM,
+# Creates a venv under target/ (pip install schemathesis), builds the workspace's binaries,
 # starts `pryx serve` on a temporary PRYX_HOME whose model is the scripted LLM, runs schemathesis
 # with the API token, and stops both servers by pid. Fails on any 5xx or schema violation.
 #
@@ -19,7 +19,9 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5'
 fi
 
-cargo build --quiet -p pryx --bin pryx -p pryx-testkit --bin pryx-scripted-llm
+# The whole workspace's binaries, as the test suite builds them: building one package alone
+# resolves its dependencies' features differently and compiles them all again.
+cargo build --quiet --locked --workspace --bins
 pryx="$target/debug/pryx"
 llm_bin="$target/debug/pryx-scripted-llm"
 

@@ -1,0 +1,52 @@
+//! The `pryx` binary end to end, as one test binary (one link instead of one per file): each
+//! module drives the real binary, its core and its surfaces from outside.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod serve_api;
+mod tui_harness;
+
+mod agents_cli;
+mod approval_prompt;
+mod approvals_cli;
+mod audit_cli;
+mod config_cli;
+mod costs_cli;
+mod doctor_cli;
+mod doctor_core;
+mod doctor_unwritable;
+mod hostile_files;
+mod mcp_cli;
+mod mcp_hostile;
+mod models_cli;
+mod run_aimock;
+mod run_approval_tty;
+mod run_broad_workspace;
+mod run_cancel;
+mod run_containment_race;
+mod run_e2e;
+mod run_mcp;
+mod run_remote;
+mod run_secrets_masked;
+mod run_shell_containment;
+mod run_skills;
+mod run_untrusted_boundary;
+mod secrets_cli;
+mod serve_bus_kill;
+mod serve_crash;
+mod serve_disk_full;
+mod serve_e2e;
+mod serve_first_start;
+mod serve_live_config;
+mod serve_log_masked;
+mod serve_profiles;
+mod sessions_cli;
+mod skills_cli;
+mod tasks;
+mod telegram;
+mod terminal_safety;
+mod tui_e2e;
+mod tui_setup_e2e;
+mod tui_supervision;
+mod web_browser;
+mod webhooks;

