@@ -6,40 +6,73 @@
 # PRYX_MUTANTS_MIN (default 90).
 #
 #   scripts/mutants.sh           the core security modules (scripts/test.sh runs this)
+#   scripts/mutants.sh --shell   the shell analysis (what a command line runs and touches)
 #   scripts/mutants.sh --full    all of pryx-policy and the containment modules of pryx-tools
 #   scripts/mutants.sh --install only install cargo-mutants when it is missing
+#   scripts/mutants.sh --prepare install it and build the default set's dependencies (the test
+#                                suite does this in the background while its tests run)
 #
 # Missed mutants are listed at the end of each set and in
-# target/mutants/<set>/mutants.out/missed.txt. A mutant that changes nothing observable would be
-# excluded in .cargo/mutants.toml with its reason, listed in docs/testing.md (none is today).
+# target/mutants/<set>/mutants.out/missed.txt. A mutant that changes nothing observable is
+# excluded in .cargo/mutants.toml with its reason, listed in docs/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 min="${PRYX_MUTANTS_MIN:-90}"
-# Each mutant changes one function: incremental builds reuse the rest (CI turns them off).
-export CARGO_INCREMENTAL=1
-# The mutated copies build into this checkout's target dir, so the dependencies the test suite
-# built already are reused (only the workspace's own crates are built again, once per copy path).
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 version="27.1.0"
 if ! cargo mutants --version 2>/dev/null | grep -qF "$version"; then
   echo "==> installing cargo-mutants $version"
-  # Its own build directory: never the checkout's target dir set above.
   install_dir="$(mktemp -d)"
   cargo install --locked --target-dir "$install_dir" "cargo-mutants@$version"
   rm -rf "$install_dir"
 fi
 if [ "${1:-}" = "--install" ]; then exit 0; fi
 
+# Each mutant changes one function: incremental builds reuse the rest (CI turns them off).
+export CARGO_INCREMENTAL=1
+# Mutated copies build one at a time into one build dir of their own (one job: two would share
+# the two cores' builds anyway), with the `mutants` profile (no debug info). Building one package
+# resolves its dependencies' features unlike the workspace, so they are built once for it here.
+export CARGO_TARGET_DIR="$PWD/target/mutants-build"
+# The policy's test targets that judge calls and read shell lines (the parser's differential
+# and fuzz tests only matter for the parser, and are most of the time).
+policy_tests=(judging shell_parse)
+if [ "${1:-}" = "--prepare" ]; then
+  cargo test --locked --no-run --profile mutants --package pryx-policy \
+    "${policy_tests[@]/#/--test=}"
+  exit 0
+fi
+
+# The copies and the tests' temporary files go on a tmpfs when one can be mounted (as root, in a
+# private mount namespace that takes it away at the end): on a journaling disk, creating and
+# removing the thousand files one test needs costs about a second per mutant. (/dev/shm will not
+# do: the policy judges paths under /dev.)
+if [ -z "${PRYX_MUTANTS_NS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null &&
+  unshare --mount --propagation private true 2>/dev/null; then
+  exec env PRYX_MUTANTS_NS=1 unshare --mount --propagation private "$PWD/scripts/mutants.sh" "$@"
+fi
+TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/pryx-mutants.XXXXXX")"
+export TMPDIR
+trap 'umount "$TMPDIR" 2>/dev/null || true; rm -rf "$TMPDIR"' EXIT
+if [ "${PRYX_MUTANTS_NS:-}" = 1 ] && mount -t tmpfs -o size=2g,mode=0700 pryx-mutants "$TMPDIR"; then
+  echo "==> mutated copies on a tmpfs"
+fi
+
 total_caught=0 total_missed=0 total_timeout=0 total_unviable=0
 
-# run_set NAME PACKAGE FILES [-- TEST-ARGS...]: FILES is a space-separated list of globs (for
-# cargo-mutants, not the shell; "-" for the whole package); TEST-ARGS pick the test targets.
+# run_set NAME PACKAGE FILES [TEST-TARGET...]: FILES is a space-separated list of globs (for
+# cargo-mutants, not the shell; "-" for the whole package); the test targets named are the only
+# ones built and run for each mutant (all of the package's when none is).
 run_set() {
   local name="$1" package="$2" files="$3"
   shift 3
   local out="target/mutants/$name" args=() f
   mkdir -p "$out"
+  local target
+  for target in "$@"; do args+=(-C "--test=$target"); done
+  # The named policy test binaries take about a second, so a mutant still running after ten
+  # has made a test loop (counted as caught); other sets keep cargo-mutants' own limit.
+  if [ $# -gt 0 ]; then args+=(--timeout "${PRYX_MUTANTS_TIMEOUT:-10}"); fi
   if [ "$files" != "-" ]; then
     set -f
     for f in $files; do args+=(--file "$f"); done
@@ -49,8 +82,9 @@ run_set() {
   local start status=0
   start=$(date +%s)
   # Exit 2 means "mutants missed", 3 "timeouts": the counts below decide.
-  cargo mutants --package "$package" "${args[@]}" --test-tool nextest --jobs 2 --no-shuffle \
-    --output "$out" --colors never "$@" >"$out/run.log" 2>&1 || status=$?
+  # `cargo test` starts a test binary quicker than nextest.
+  cargo mutants --package "$package" "${args[@]}" --profile mutants --test-tool cargo \
+    --no-shuffle --output "$out" --colors never >"$out/run.log" 2>&1 || status=$?
   if [ "$status" -ne 0 ] && [ "$status" -ne 2 ] && [ "$status" -ne 3 ]; then
     tail -n 30 "$out/run.log" >&2
     echo "cargo mutants failed (exit $status): see $out/run.log" >&2
@@ -69,19 +103,27 @@ PY
   total_timeout=$((total_timeout + timeout)) total_unviable=$((total_unviable + unviable))
 }
 
-# The policy tests that judge paths, commands and arguments, in one binary (the parser's
-# differential and fuzz tests only matter for the parser, and are most of the test time).
-policy_tests=(-- --test judging)
-
-if [ "${1:-}" = "--full" ]; then
-  run_set policy pryx-policy -
-  run_set tools-containment pryx-tools "crates/tools/src/path.rs crates/tools/src/beneath.rs \
+case "${1:-}" in
+  --full)
+    run_set policy pryx-policy -
+    run_set tools-containment pryx-tools "crates/tools/src/path.rs crates/tools/src/beneath.rs \
 crates/tools/src/fs/confined.rs crates/tools/src/sandbox/*.rs crates/tools/src/shell/process.rs \
 crates/tools/src/http/addr.rs"
-else
-  run_set policy-core pryx-policy "crates/policy/src/judge.rs crates/policy/src/path.rs" \
-    "${policy_tests[@]}"
-fi
+    ;;
+  --shell)
+    run_set shell-analysis pryx-policy "crates/policy/src/shell/analyze.rs" "${policy_tests[@]}"
+    ;;
+  "")
+    # The hard checks on paths, shell lines, URLs and foreign tools' arguments, and resolving
+    # a path the way the kernel will.
+    run_set policy-core pryx-policy "crates/policy/src/judge.rs crates/policy/src/path.rs" \
+      "${policy_tests[@]}"
+    ;;
+  *)
+    echo "usage: scripts/mutants.sh [--shell | --full | --install | --prepare]" >&2
+    exit 2
+    ;;
+esac
 
 viable=$((total_caught + total_missed + total_timeout))
 if [ "$viable" -eq 0 ]; then echo "no viable mutants" >&2; exit 1; fi

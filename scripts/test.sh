@@ -20,15 +20,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# cargo-mutants (for the last step) builds in the background at the lowest priority: it takes
-# the cycles the builds and tests leave idle instead of minutes of its own at the end.
+# cargo-mutants and the dependencies of what the last step mutates build in the background at
+# the lowest priority: they take the cycles the builds and tests leave idle instead of minutes
+# of their own at the end.
 # Its own process group (job control on for the launch), so a failing step stops the whole build.
 mkdir -p target
 set -m
-nice -n 19 scripts/mutants.sh --install >target/mutants-install.log 2>&1 &
-mutants_install=$!
+ionice -c 3 nice -n 19 scripts/mutants.sh --prepare >target/mutants-prepare.log 2>&1 &
+mutants_prepare=$!
 set +m
-trap 'kill -- "-$mutants_install" 2>/dev/null || true' EXIT
+trap 'kill -- "-$mutants_prepare" 2>/dev/null || true' EXIT
 
 log "installing npm test peers (testdeps/)"
 (cd testdeps && npm ci --no-audit --no-fund --loglevel=error)
@@ -72,8 +73,8 @@ scripts/croniter.sh
 
 # The security code's tests must fail whenever its logic changes (docs/testing.md).
 log "mutation testing of the core security modules (fails below 90 %)"
-if ! wait "$mutants_install"; then
-  cat target/mutants-install.log >&2
+if ! wait "$mutants_prepare"; then
+  cat target/mutants-prepare.log >&2
   exit 1
 fi
 scripts/mutants.sh

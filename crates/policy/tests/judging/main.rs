@@ -10,4 +10,5 @@ mod evaluate;
 mod hard_checks;
 mod path_props;
 mod resolve_path;
+mod shell_facts;
 mod tool_reads;

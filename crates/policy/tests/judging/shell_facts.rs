@@ -1,0 +1,220 @@
+//! What the shell analysis reports for a command line: the commands that run, the paths they
+//! touch and how, and the doubts that make a person look. Each test names the behaviour it
+//! protects; they were written against mutants of `shell/analyze.rs` that no test noticed.
+
+use pryx_policy::shell::{PathRole, ShellFacts, analyze};
+
+fn paths(f: &ShellFacts) -> Vec<(&str, PathRole)> {
+    f.paths.iter().map(|p| (p.raw.as_str(), p.role)).collect()
+}
+
+/// The roles `raw` is recorded with (the sed and sort tables may record a path again).
+fn roles(f: &ShellFacts, raw: &str) -> Vec<PathRole> {
+    let mut r: Vec<PathRole> = Vec::new();
+    for p in f.paths.iter().filter(|p| p.raw == raw) {
+        if !r.contains(&p.role) {
+            r.push(p.role);
+        }
+    }
+    r
+}
+
+fn asks_with(f: &ShellFacts, needle: &str) -> bool {
+    f.asks.iter().any(|a| a.contains(needle))
+}
+
+#[test]
+fn an_environment_assignment_says_whether_it_changes_this_command_or_later_ones() {
+    let prefix = analyze("PATH=/opt/evil ls");
+    assert!(
+        asks_with(&prefix, "changes what the command loads or runs"),
+        "{prefix:?}"
+    );
+    let alone = analyze("PATH=/opt/evil");
+    assert!(
+        asks_with(&alone, "changes what later commands load or run"),
+        "{alone:?}"
+    );
+}
+
+#[test]
+fn a_redirection_target_computed_at_run_time_asks() {
+    for line in ["date > $OUT", "date > out{1,2}", "wc < $IN"] {
+        let f = analyze(line);
+        assert!(asks_with(&f, "redirection target"), "{line}: {:?}", f.asks);
+        assert!(f.paths.is_empty(), "{line}: {:?}", f.paths);
+    }
+}
+
+#[test]
+fn only_the_standard_streams_are_harmless_redirection_targets() {
+    // Reading standard input or writing to /dev/null touches no file.
+    assert!(analyze("wc < /dev/stdin").paths.is_empty());
+    assert!(analyze("date > /dev/null 2> /dev/stderr").paths.is_empty());
+    // Reading from an output stream, or writing to the input one, is a path like any other.
+    assert_eq!(
+        paths(&analyze("wc < /dev/stdout")),
+        [("/dev/stdout", PathRole::Read)]
+    );
+    assert_eq!(
+        paths(&analyze("date > /dev/stdin")),
+        [("/dev/stdin", PathRole::Write)]
+    );
+}
+
+/// `eval` nested `levels` deep around `touch deep`.
+fn nested_eval(levels: usize) -> String {
+    let mut line = "touch deep".to_string();
+    for _ in 0..levels {
+        line = format!("eval '{}'", line.replace('\'', r"'\''"));
+    }
+    line
+}
+
+#[test]
+fn commands_nested_up_to_the_limit_are_analysed_and_one_more_asks() {
+    // `eval` is analysed at depth 0 and each level adds one; the limit is 8.
+    let within = analyze(&nested_eval(8));
+    assert!(!asks_with(&within, "nest too deeply"), "{within:?}");
+    assert_eq!(paths(&within), [("deep", PathRole::Write)]);
+    let beyond = analyze(&nested_eval(9));
+    assert!(asks_with(&beyond, "nest too deeply"), "{beyond:?}");
+}
+
+#[test]
+fn xargs_chains_count_towards_the_nesting_limit() {
+    let chain = format!("{}rm victim", "xargs ".repeat(12));
+    let f = analyze(&chain);
+    assert!(asks_with(&f, "nest too deeply"), "{f:?}");
+}
+
+#[test]
+fn xargs_asks_and_the_command_it_runs_is_analysed() {
+    let f = analyze("find . -name '*.o' | xargs rm -f");
+    assert!(
+        asks_with(&f, "`xargs` runs a command on arguments read at run time"),
+        "{f:?}"
+    );
+    let names: Vec<&str> = f
+        .commands
+        .iter()
+        .filter_map(|c| c.words.first().map(String::as_str))
+        .collect();
+    assert!(
+        names.contains(&"xargs") && names.contains(&"rm"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn a_command_name_computed_at_run_time_asks() {
+    for line in [
+        "$TOOL --go",
+        "/usr/bin/e*o hi",
+        "{rm,x} victim",
+        "~/bin/tool run",
+    ] {
+        let f = analyze(line);
+        assert!(asks_with(&f, "is computed at run time"), "{line}: {f:?}");
+    }
+    assert!(analyze("echo hi").asks.is_empty());
+}
+
+#[test]
+fn sourcing_a_script_asks_both_ways_it_is_spelled() {
+    for line in ["source ./env.sh", ". ./env.sh"] {
+        let f = analyze(line);
+        assert!(asks_with(&f, "sourcing a script"), "{line}: {f:?}");
+    }
+}
+
+#[test]
+fn only_sed_with_in_place_editing_writes_the_files_it_reads() {
+    for line in [
+        "sed -i s/a/b/ notes.txt",
+        "sed --in-place=.bak s/a/b/ notes.txt",
+    ] {
+        assert_eq!(
+            roles(&analyze(line), "notes.txt"),
+            [PathRole::Write],
+            "{line}"
+        );
+    }
+    assert_eq!(
+        roles(&analyze("sed s/a/b/ notes.txt"), "notes.txt"),
+        [PathRole::Read]
+    );
+    // `-i` means something else to other readers.
+    assert_eq!(
+        paths(&analyze("grep -i todo notes.txt")),
+        [("todo", PathRole::Read), ("notes.txt", PathRole::Read)]
+    );
+}
+
+#[test]
+fn a_reader_after_a_writer_leaves_the_writers_paths_written() {
+    assert_eq!(
+        paths(&analyze("cp a b; cat c")),
+        [
+            ("a", PathRole::Write),
+            ("b", PathRole::Write),
+            ("c", PathRole::Read)
+        ]
+    );
+}
+
+#[test]
+fn empty_arguments_and_a_lone_dash_are_not_paths() {
+    assert!(analyze("cat '' -").paths.is_empty());
+}
+
+#[test]
+fn options_are_not_paths_until_a_double_dash() {
+    assert_eq!(
+        paths(&analyze("rm -f notes.txt")),
+        [("notes.txt", PathRole::Write)]
+    );
+    assert_eq!(paths(&analyze("rm -- -f")), [("-f", PathRole::Write)]);
+}
+
+#[test]
+fn an_option_value_that_names_a_path_is_a_path() {
+    // Attached to a short option, after `=` of a long one; a long option alone is no value.
+    assert_eq!(
+        paths(&analyze("tool -o/etc/out")),
+        [("/etc/out", PathRole::Write)]
+    );
+    assert_eq!(
+        paths(&analyze("tool --out=/etc/out")),
+        [("/etc/out", PathRole::Write)]
+    );
+    assert!(analyze("tool --a/b").paths.is_empty());
+    // `.` and `..` name directories as much as anything with a slash does.
+    assert_eq!(
+        paths(&analyze("tool --from=.. --to=.")),
+        [("..", PathRole::Write), (".", PathRole::Write)]
+    );
+}
+
+#[test]
+fn a_key_value_argument_is_judged_by_its_value_unless_the_key_is_a_path() {
+    assert_eq!(
+        paths(&analyze("tool out=/etc/out")),
+        [("/etc/out", PathRole::Write)]
+    );
+    // `dir/a=b/c` is a file name with `=` in it.
+    assert_eq!(
+        paths(&analyze("cat dir/a=b/c")),
+        [("dir/a=b/c", PathRole::Read)]
+    );
+    // A value that is neither a path nor a code-bearing name leaves the whole word a path.
+    assert_eq!(
+        paths(&analyze("cp key=value dest")),
+        [("key=value", PathRole::Write), ("dest", PathRole::Write)]
+    );
+    // For a command that is not a file command, a code-bearing name alone is not a path.
+    assert_eq!(
+        paths(&analyze("tool target=Makefile")),
+        [("target=Makefile", PathRole::Write)]
+    );
+}
