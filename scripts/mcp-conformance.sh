@@ -13,9 +13,10 @@ if [[ ! -x "$node" || ! -f "$suite" ]]; then
   exit 1
 fi
 
-# The whole workspace's binaries, as the test suite builds them: building one package alone
-# resolves its dependencies' features differently and compiles them all again.
-cargo build --quiet --locked --workspace --bins
+# The workspace's binaries exactly as the test suite builds them (the `test` profile, the whole
+# workspace selected), so after `cargo nextest run` nothing is built again: one package alone
+# resolves its dependencies' features differently, and the `dev` profile is built apart.
+cargo build --quiet --locked --workspace --bins --profile test
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 client="$target_dir/debug/pryx-mcp-conformance"
 

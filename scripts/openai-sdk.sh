@@ -18,9 +18,10 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import openai' 2>/dev
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1,<3'
 fi
 
-# The whole workspace's binaries, as the test suite builds them: building one package alone
-# resolves its dependencies' features differently and compiles them all again.
-cargo build --quiet --locked --workspace --bins
+# The workspace's binaries exactly as the test suite builds them (the `test` profile, the whole
+# workspace selected), so after `cargo nextest run` nothing is built again: one package alone
+# resolves its dependencies' features differently, and the `dev` profile is built apart.
+cargo build --quiet --locked --workspace --bins --profile test
 pryx="$target/debug/pryx"
 llm_bin="$target/debug/pryx-scripted-llm"
 
