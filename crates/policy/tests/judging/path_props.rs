@@ -1,6 +1,7 @@
 //! Random paths through a workspace with links leading out, `..`, missing parts and absolute
 //! jumps: resolving never panics, a path that resolves outside is never allowed, and a path is
-//! judged the same as the place it resolves to.
+//! judged the same as the place it resolves to; a shell line of allowed commands touching such a
+//! path is never allowed either.
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
@@ -111,6 +112,74 @@ fn outside_is_never_allowed_and_a_path_is_judged_as_where_it_leads() {
                 }
                 Err(_) => prop_assert_ne!(d.action, Action::Allow, "{} {}: {:?}", tool, raw, d),
             }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// A shell line of allowed file commands whose path arguments are spelled from the parts above,
+/// the first one sometimes written through a redirection.
+fn shell_line() -> impl Strategy<Value = (&'static str, Vec<(u8, Vec<&'static str>)>, bool)> {
+    (
+        prop::sample::select(vec![
+            "cat",
+            "ls",
+            "cp",
+            "touch",
+            "rm",
+            "sed -i s/a/b/",
+            "head",
+        ]),
+        prop::collection::vec(raw_path(), 1..4),
+        any::<bool>(),
+    )
+}
+
+#[test]
+fn a_shell_line_touching_a_path_outside_is_never_allowed() {
+    let t = tree();
+    let policy = parse_policy(
+        "name: t\ntools:\n  allowed:\n    - shell.exec: {commands: [cat, ls, cp, touch, rm, sed, head], paths: ['**']}\n",
+        Path::new("t.yaml"),
+    )
+    .unwrap();
+    // 64 lines by default: this binary runs once per mutant (scripts/mutants.sh), and each line
+    // is a full evaluation. `PROPTEST_CASES` runs more (4,000 found nothing).
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
+    let result = runner.run(&shell_line(), |(command, raw_paths, redirect)| {
+        let spelled: Vec<String> = raw_paths
+            .iter()
+            .map(|(start, parts)| spell(&t, *start, parts))
+            .collect();
+        let line = if redirect {
+            format!("{command} {} > {}", spelled[1..].join(" "), spelled[0])
+        } else {
+            format!("{command} {}", spelled.join(" "))
+        };
+        let outside = spelled.iter().find(|raw| {
+            resolve_path(raw, &t.ws, Some(&t.home)).map_or(true, |p| !p.starts_with(&t.ws))
+        });
+        if let Some(raw) = outside {
+            let args = json!({ "command": line });
+            let d = evaluate(
+                &policy,
+                &CallContext::new("shell.exec", ToolKind::Exec, &args, &t.ws, Some(&t.home)),
+            );
+            prop_assert_ne!(
+                d.action,
+                Action::Allow,
+                "{} ({} is outside): {:?}",
+                line,
+                raw,
+                d
+            );
         }
         Ok(())
     });
