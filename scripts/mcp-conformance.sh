@@ -13,11 +13,7 @@ if [[ ! -x "$node" || ! -f "$suite" ]]; then
   exit 1
 fi
 
-# The workspace's binaries built exactly as the test suite builds them (`cargo test --no-run`
-# on the whole workspace is what nextest runs), so after it nothing is built again: one package
-# alone, bins alone (without the dev-dependencies' features) or the `dev` profile each resolve
-# or build the dependencies differently and compile them all again.
-cargo test --quiet --locked --workspace --no-run
+"$root/scripts/build-test-binaries.sh"
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 client="$target_dir/debug/pryx-mcp-conformance"
 

@@ -18,11 +18,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import openai' 2>/dev
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1,<3'
 fi
 
-# The workspace's binaries built exactly as the test suite builds them (`cargo test --no-run`
-# on the whole workspace is what nextest runs), so after it nothing is built again: one package
-# alone, bins alone (without the dev-dependencies' features) or the `dev` profile each resolve
-# or build the dependencies differently and compile them all again.
-cargo test --quiet --locked --workspace --no-run
+"$root/scripts/build-test-binaries.sh"
 pryx="$target/debug/pryx"
 llm_bin="$target/debug/pryx-scripted-llm"
 

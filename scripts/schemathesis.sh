@@ -19,11 +19,7 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5'
 fi
 
-# The workspace's binaries built exactly as the test suite builds them (`cargo test --no-run`
-# on the whole workspace is what nextest runs), so after it nothing is built again: one package
-# alone, bins alone (without the dev-dependencies' features) or the `dev` profile each resolve
-# or build the dependencies differently and compile them all again.
-cargo test --quiet --locked --workspace --no-run
+"$root/scripts/build-test-binaries.sh"
 pryx="$target/debug/pryx"
 llm_bin="$target/debug/pryx-scripted-llm"
 
