@@ -7,7 +7,13 @@
 #
 #   scripts/mutants.sh           the core security modules (scripts/test.sh runs this)
 #   scripts/mutants.sh --shell   the shell analysis (what a command line runs and touches)
+#   scripts/mutants.sh --containment  the containment modules of pryx-tools (path resolution,
+#                                confined file access, the sandbox, process groups, addresses)
+#   scripts/mutants.sh --rules   the rest of pryx-policy but the shell parser (rules, patterns,
+#                                networks, what known programs and code interpreters do)
+#   scripts/mutants.sh --parser  the shell parser (with the fuzz and differential tests)
 #   scripts/mutants.sh --full    all of pryx-policy and the containment modules of pryx-tools
+#                                (the five sets above; hours on 2 cores)
 #   scripts/mutants.sh --install only install cargo-mutants when it is missing
 #   scripts/mutants.sh --prepare install it and build the default set's dependencies (the test
 #                                suite does this in the background while its tests run)
@@ -33,7 +39,8 @@ export CARGO_INCREMENTAL=1
 # Mutated copies build one at a time into one build dir of their own (one job: two would share
 # the two cores' builds anyway), with the `mutants` profile (no debug info). Building one package
 # resolves its dependencies' features unlike the workspace, so they are built once for it here.
-export CARGO_TARGET_DIR="$PWD/target/mutants-build"
+# Two sets run at once need a build dir each (PRYX_MUTANTS_TARGET_DIR).
+export CARGO_TARGET_DIR="${PRYX_MUTANTS_TARGET_DIR:-$PWD/target/mutants-build}"
 # The policy's test targets that judge calls and read shell lines (the parser's differential
 # and fuzz tests only matter for the parser, and are most of the time).
 policy_tests=(judging shell_parse)
@@ -61,21 +68,29 @@ fi
 total_caught=0 total_missed=0 total_timeout=0 total_unviable=0
 
 # run_set NAME PACKAGE FILES [TEST-TARGET...]: FILES is a space-separated list of globs (for
-# cargo-mutants, not the shell; "-" for the whole package); the test targets named are the only
-# ones built and run for each mutant (all of the package's when none is).
+# cargo-mutants, not the shell; "-" for the whole package; one starting with ! is left out); the
+# test targets named are the only ones built and run for each mutant (all of the package's when
+# none is; "lib" is the unit tests).
 run_set() {
   local name="$1" package="$2" files="$3"
   shift 3
   local out="target/mutants/$name" args=() f
   mkdir -p "$out"
   local target
-  for target in "$@"; do args+=(-C "--test=$target"); done
+  for target in "$@"; do
+    if [ "$target" = lib ]; then args+=(-C --lib); else args+=(-C "--test=$target"); fi
+  done
   # The named policy test binaries take about a second, so a mutant still running after ten
   # has made a test loop (counted as caught); other sets keep cargo-mutants' own limit.
   if [ $# -gt 0 ]; then args+=(--timeout "${PRYX_MUTANTS_TIMEOUT:-10}"); fi
   if [ "$files" != "-" ]; then
     set -f
-    for f in $files; do args+=(--file "$f"); done
+    for f in $files; do
+      case "$f" in
+        !*) args+=(--exclude "${f#!}") ;;
+        *) args+=(--file "$f") ;;
+      esac
+    done
     set +f
   fi
   echo "==> cargo mutants: $name ($package)"
@@ -103,24 +118,49 @@ PY
   total_timeout=$((total_timeout + timeout)) total_unviable=$((total_unviable + unviable))
 }
 
-case "${1:-}" in
-  --full)
-    run_set policy pryx-policy -
-    run_set tools-containment pryx-tools "crates/tools/src/path.rs crates/tools/src/beneath.rs \
+containment_files="crates/tools/src/path.rs crates/tools/src/beneath.rs \
 crates/tools/src/fs/confined.rs crates/tools/src/sandbox/*.rs crates/tools/src/shell/process.rs \
 crates/tools/src/http/addr.rs"
+core_files="crates/policy/src/judge.rs crates/policy/src/path.rs"
+analysis_files="crates/policy/src/shell/analyze.rs"
+parser_files="crates/policy/src/shell/parser.rs crates/policy/src/shell/parser/*.rs"
+rules_files="crates/policy/src/**/*.rs"
+for f in $core_files $analysis_files $parser_files; do rules_files+=" !$f"; done
+# The parser's differential test compares its fixed corpus and a few generated lines with
+# another parser; the fuzz test tries a few hundred lines (the bench scripts run far more).
+parser_set() {
+  PRYX_SHELL_DIFF_GENERATED="${PRYX_SHELL_DIFF_GENERATED:-100}" \
+    PRYX_FUZZ_CASES="${PRYX_FUZZ_CASES:-100}" \
+    run_set shell-parser pryx-policy "$parser_files" lib "${policy_tests[@]}" shell_fuzz \
+    shell_differential
+}
+case "${1:-}" in
+  --full)
+    run_set policy-core pryx-policy "$core_files" "${policy_tests[@]}"
+    run_set shell-analysis pryx-policy "$analysis_files" "${policy_tests[@]}"
+    run_set policy-rules pryx-policy "$rules_files" lib "${policy_tests[@]}"
+    parser_set
+    run_set tools-containment pryx-tools "$containment_files"
+    ;;
+  --rules)
+    run_set policy-rules pryx-policy "$rules_files" lib "${policy_tests[@]}"
+    ;;
+  --parser)
+    parser_set
+    ;;
+  --containment)
+    run_set tools-containment pryx-tools "$containment_files"
     ;;
   --shell)
-    run_set shell-analysis pryx-policy "crates/policy/src/shell/analyze.rs" "${policy_tests[@]}"
+    run_set shell-analysis pryx-policy "$analysis_files" "${policy_tests[@]}"
     ;;
   "")
     # The hard checks on paths, shell lines, URLs and foreign tools' arguments, and resolving
     # a path the way the kernel will.
-    run_set policy-core pryx-policy "crates/policy/src/judge.rs crates/policy/src/path.rs" \
-      "${policy_tests[@]}"
+    run_set policy-core pryx-policy "$core_files" "${policy_tests[@]}"
     ;;
   *)
-    echo "usage: scripts/mutants.sh [--shell | --full | --install | --prepare]" >&2
+    echo "usage: scripts/mutants.sh [--shell | --containment | --rules | --parser | --full | --install | --prepare]" >&2
     exit 2
     ;;
 esac

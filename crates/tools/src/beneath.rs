@@ -33,14 +33,17 @@ static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
 /// How often `openat2` is retried when the kernel reports a concurrent rename (EAGAIN).
 const RENAME_RETRIES: usize = 8;
 
+/// A handle to a directory that paths are opened beneath (never read itself).
+const DIR_HANDLE: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
+/// Each directory on the way down: a directory handle that is not a link.
+const DIR_STEP: OFlags = DIR_HANDLE.union(OFlags::NOFOLLOW);
+/// A file that must not exist yet.
+const NEW_FILE: OFlags = OFlags::WRONLY.union(OFlags::CREATE).union(OFlags::EXCL);
+
 /// Opens the directory `path` itself (a handle to open beneath). The path is trusted: it is the
 /// workspace or another root the caller chose, not an argument the model wrote.
 pub(crate) fn open_root(path: &Path) -> io::Result<OwnedFd> {
-    Ok(rustix::fs::open(
-        path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?)
+    Ok(rustix::fs::open(path, DIR_HANDLE, Mode::empty())?)
 }
 
 /// Opens `rel` beneath `dir` with `flags` (and `mode` when creating). `rel` must be relative and
@@ -64,7 +67,7 @@ pub(crate) fn open_beneath_with(
 ) -> io::Result<OwnedFd> {
     let names = plain_names(rel)?;
     let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    if strategy == Strategy::Auto && !NO_OPENAT2.load(Ordering::Relaxed) {
+    if tries_openat2(strategy) {
         match openat2_beneath(dir, &names, flags, mode) {
             Err(Errno::NOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
             // A seccomp filter may refuse the call itself; the walk gives the real answer.
@@ -75,12 +78,17 @@ pub(crate) fn open_beneath_with(
     walk(dir, &names, flags, mode)
 }
 
+/// Whether `openat2` is tried first: for [`Strategy::Auto`] unless the kernel lacks it.
+fn tries_openat2(strategy: Strategy) -> bool {
+    strategy == Strategy::Auto && !NO_OPENAT2.load(Ordering::Relaxed)
+}
+
 /// Opens the directory `rel` beneath `dir` (as an `O_PATH` handle), creating missing
 /// components one `mkdirat` at a time, each beneath the one before. Existing components must be
 /// real directories, not links.
 pub(crate) fn create_dirs_beneath(dir: BorrowedFd<'_>, rel: &Path) -> io::Result<OwnedFd> {
     let names = plain_names(rel)?;
-    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let flags = DIR_STEP;
     let mut cur = rustix::fs::openat(dir, ".", flags, Mode::empty())?;
     for name in names {
         let next = match rustix::fs::openat(&cur, name, flags, Mode::empty()) {
@@ -109,7 +117,7 @@ pub fn write_new_beneath(root: &Path, rel: &Path, name: &str, bytes: &[u8]) -> i
     let fd = open_beneath(
         dir.as_fd(),
         Path::new(name),
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
+        NEW_FILE,
         Mode::from_raw_mode(0o644),
     )?;
     let mut file = std::fs::File::from(fd);
@@ -181,10 +189,19 @@ fn openat2_beneath(
     } else {
         names.iter().collect()
     };
-    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+    const RESOLVE: ResolveFlags = ResolveFlags::BENEATH
+        .union(ResolveFlags::NO_SYMLINKS)
+        .union(ResolveFlags::NO_MAGICLINKS);
+    retry_on_rename(|| rustix::fs::openat2(dir, &joined, flags, mode, RESOLVE))
+}
+
+/// Calls `open` again, up to [`RENAME_RETRIES`] more times, while it reports EAGAIN (a rename
+/// elsewhere in the tree raced the lookup); any other answer is returned as is.
+#[cfg(target_os = "linux")]
+fn retry_on_rename<T>(mut open: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
     let mut tries = 0;
     loop {
-        match rustix::fs::openat2(dir, &joined, flags, mode, resolve) {
+        match open() {
             Err(Errno::AGAIN) if tries < RENAME_RETRIES => tries += 1,
             other => return other,
         }
@@ -212,7 +229,7 @@ fn walk(
     let Some((last, parents)) = names.split_last() else {
         return Ok(rustix::fs::openat(dir, ".", flags, mode)?);
     };
-    let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let dir_flags = DIR_STEP;
     let mut cur: Option<OwnedFd> = None;
     for name in parents {
         let at = cur.as_ref().map_or(dir, AsFd::as_fd);
@@ -281,6 +298,107 @@ mod tests {
     }
 
     #[test]
+    fn caller_flags_never_turn_off_no_follow_or_close_on_exec() {
+        let (_ws, _out, w) = tree();
+        let root = open_root(&w).unwrap();
+        // Callers often pass these flags themselves; adding them again must keep them set.
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        for strategy in STRATEGIES {
+            let open = |rel: &str| {
+                open_beneath_with(strategy, root.as_fd(), Path::new(rel), flags, Mode::empty())
+            };
+            assert!(
+                open("a/file-out").is_err(),
+                "{strategy:?}: a final link is followed"
+            );
+            let fd = open("a/b/f").unwrap();
+            let fd_flags = rustix::io::fcntl_getfd(&fd).unwrap();
+            assert!(
+                fd_flags.contains(rustix::io::FdFlags::CLOEXEC),
+                "{strategy:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_walk_is_what_tests_forcing_it_exercise() {
+        assert!(!tries_openat2(Strategy::Walk));
+        if cfg!(target_os = "linux") {
+            assert!(tries_openat2(Strategy::Auto) || NO_OPENAT2.load(Ordering::Relaxed));
+        }
+    }
+
+    #[test]
+    fn a_root_must_be_a_directory() {
+        let (_ws, _out, w) = tree();
+        let err = open_root(&w.join("a/b/f")).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(Errno::NOTDIR.raw_os_error()));
+        // The handle only opens beneath; it cannot read the directory itself.
+        let root = open_root(&w).unwrap();
+        assert!(rustix::fs::fstat(&root).is_ok());
+        assert_eq!(
+            rustix::io::read(&root, &mut [0u8; 1]).unwrap_err(),
+            Errno::BADF
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_raced_lookup_is_retried_a_bounded_number_of_times() {
+        let mut calls = 0;
+        let got = retry_on_rename(|| {
+            calls += 1;
+            if calls <= RENAME_RETRIES {
+                Err(Errno::AGAIN)
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(got, Ok(RENAME_RETRIES + 1));
+        let mut calls = 0;
+        let got: Result<(), Errno> = retry_on_rename(|| {
+            calls += 1;
+            Err(Errno::AGAIN)
+        });
+        assert_eq!((got, calls), (Err(Errno::AGAIN), RENAME_RETRIES + 1));
+        let mut calls = 0;
+        let got: Result<(), Errno> = retry_on_rename(|| {
+            calls += 1;
+            Err(Errno::LOOP)
+        });
+        assert_eq!((got, calls), (Err(Errno::LOOP), 1));
+    }
+
+    #[test]
+    fn a_new_file_is_written_beneath_and_never_replaces_or_follows() {
+        let (_ws, out, w) = tree();
+        let rel = write_new_beneath(&w, Path::new(".pryx/inbox"), "photo.jpg", b"jpeg").unwrap();
+        assert_eq!(rel, Path::new(".pryx/inbox/photo.jpg"));
+        assert_eq!(std::fs::read(w.join(&rel)).unwrap(), b"jpeg");
+        let again = write_new_beneath(&w, Path::new(".pryx/inbox"), "photo.jpg", b"other");
+        assert_eq!(again.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(w.join(&rel)).unwrap(), b"jpeg");
+        // A link where the directory or the file would go is never followed.
+        assert!(write_new_beneath(&w, Path::new("out"), "x", b"x").is_err());
+        assert!(write_new_beneath(&w, Path::new("a"), "file-out", b"x").is_err());
+        assert_eq!(std::fs::read(out.path().join("f")).unwrap(), b"outside");
+        assert!(!out.path().join("x").exists());
+        // Neither is a file where a directory is expected.
+        assert!(write_new_beneath(&w, Path::new("a/b/f"), "x", b"x").is_err());
+    }
+
+    #[test]
+    fn a_file_is_read_beneath_up_to_its_limit() {
+        let (_ws, _out, w) = tree();
+        assert_eq!(read_beneath(&w, Path::new("a/b/f"), 6).unwrap(), b"inside");
+        let err = read_beneath(&w, Path::new("a/b/f"), 5).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(read_beneath(&w, Path::new("a/file-out"), 100).is_err());
+        assert!(read_beneath(&w, Path::new("out/f"), 100).is_err());
+        assert!(read_beneath(&w, Path::new("../f"), 100).is_err());
+    }
+
+    #[test]
     fn creating_directories_stops_at_a_link() {
         let (_ws, out, w) = tree();
         let root = open_root(&w).unwrap();
@@ -291,5 +409,8 @@ mod tests {
         assert!(create_dirs_beneath(root.as_fd(), Path::new("rel-in/x")).is_err());
         assert!(!out.path().join("x").exists());
         assert!(!w.join("a/x").exists());
+        // A file is not a directory to create beneath.
+        let err = create_dirs_beneath(root.as_fd(), Path::new("a/b/f")).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(Errno::NOTDIR.raw_os_error()));
     }
 }

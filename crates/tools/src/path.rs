@@ -53,23 +53,24 @@ pub fn resolve(workspace: &Path, arg: &str) -> Result<WorkspacePath, ToolError> 
         let prefix: PathBuf = components[..split].iter().collect();
         match std::fs::canonicalize(&prefix) {
             Ok(canon) => break (canon, split == components.len()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && split > 0 => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if std::fs::symlink_metadata(&prefix).is_ok() {
                     return Err(ToolError::Io {
                         path: arg.to_owned(),
                         message: "is a symlink whose target does not exist".into(),
                     });
                 }
-                split -= 1;
+                // `/` exists, so this only runs out for a workspace that is not absolute.
+                split = split.checked_sub(1).ok_or_else(outside)?;
             }
             Err(e) => return Err(ToolError::io(arg, &e)),
         }
     };
     let mut abs = base;
     for comp in &components[split..] {
+        // An absolute path's components hold no `.` (only a leading one is kept).
         match comp {
             Component::Normal(name) => abs.push(name),
-            Component::CurDir => {}
             // The kernel fails the same way: `..` after a directory that does not exist.
             Component::ParentDir => {
                 return Err(ToolError::NotFound {
@@ -208,5 +209,14 @@ mod tests {
         assert_eq!(resolve(&ws, "alias/f").unwrap().abs, ws.join("real/f"));
         std::os::unix::fs::symlink("/nonexistent/target", ws.join("dangling")).unwrap();
         assert!(resolve(&ws, "dangling").is_err());
+    }
+
+    #[test]
+    fn a_path_beneath_a_file_is_an_error_not_a_missing_path() {
+        let (_d, ws) = ws();
+        std::fs::write(ws.join("file.txt"), "x").unwrap();
+        // Only a missing component means "does not exist yet"; any other failure is reported.
+        let err = resolve(&ws, "file.txt/new").unwrap_err();
+        assert!(matches!(err, ToolError::Io { .. }), "{err:?}");
     }
 }

@@ -25,6 +25,10 @@ use crate::{ToolContext, ToolError, beneath};
 /// in them (the secret store, the database, the config) are always taken first.
 const MAX_PROTECTED_ENTRIES: usize = 100_000;
 
+/// Reading a directory or a file without blocking on a FIFO (`open_beneath` adds
+/// `O_NOFOLLOW | O_CLOEXEC`).
+const READ: OFlags = OFlags::RDONLY.union(OFlags::NONBLOCK);
+
 /// `(device, inode)`: what a file is, whatever name reaches it.
 type FileId = (u64, u64);
 
@@ -140,13 +144,8 @@ impl Confined {
     /// Opens a directory (to read its entries) or a regular file, whichever `wp` is.
     pub(crate) fn open_dir_or_file(&self, wp: &WorkspacePath) -> Result<Opened, ToolError> {
         let rel = self.rel(wp)?;
-        let fd = beneath::open_beneath(
-            self.root.as_fd(),
-            rel,
-            OFlags::RDONLY | OFlags::NONBLOCK,
-            Mode::empty(),
-        )
-        .map_err(|e| ToolError::open(&wp.rel, &e))?;
+        let fd = beneath::open_beneath(self.root.as_fd(), rel, READ, Mode::empty())
+            .map_err(|e| ToolError::open(&wp.rel, &e))?;
         self.checked(File::from(fd), &wp.rel)
     }
 
@@ -362,4 +361,76 @@ fn collect_file_ids(dirs: &[PathBuf]) -> HashSet<FileId> {
         }
     }
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// A workspace holding a protected directory (Pryx's data directory may lie inside it) and
+    /// a directory outside it.
+    fn setup() -> (tempfile::TempDir, tempfile::TempDir, Confined) {
+        let ws = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        std::fs::create_dir(ws.path().join("home")).unwrap();
+        std::fs::write(ws.path().join("home/secrets"), "key").unwrap();
+        std::fs::write(ws.path().join("notes"), "notes").unwrap();
+        std::fs::write(out.path().join("f"), "outside").unwrap();
+        let ctx = ToolContext::new(ws.path())
+            .unwrap()
+            .with_protected([ws.path().join("home")]);
+        let confined = Confined::new(&ctx).unwrap();
+        (ws, out, confined)
+    }
+
+    fn open(path: &Path) -> File {
+        File::open(path).unwrap()
+    }
+
+    // The path checks come first and refuse all of these; what is checked here is the second
+    // line: what was actually opened, whatever name reached it (a rename or mount in between).
+    #[test]
+    fn what_was_opened_is_checked_for_where_it_really_is() {
+        let (ws, out, c) = setup();
+        let inside = open(&ws.path().join("notes"));
+        assert!(c.verify_location(inside.as_fd(), "notes").is_ok());
+        let secret = open(&ws.path().join("home/secrets"));
+        assert!(matches!(
+            c.verify_location(secret.as_fd(), "x").unwrap_err(),
+            ToolError::Protected { .. }
+        ));
+        let outside = open(&out.path().join("f"));
+        assert!(matches!(
+            c.verify_location(outside.as_fd(), "x").unwrap_err(),
+            ToolError::OutsideWorkspace { .. }
+        ));
+        assert!(matches!(
+            c.checked(open(&out.path().join("f")), "x"),
+            Err(ToolError::OutsideWorkspace { .. })
+        ));
+    }
+
+    #[test]
+    fn a_protected_directory_is_known_by_identity_not_name() {
+        let (ws, _out, c) = setup();
+        let home = std::fs::metadata(ws.path().join("home")).unwrap();
+        let root = std::fs::metadata(ws.path()).unwrap();
+        assert!(c.is_protected_dir(&home));
+        assert!(!c.is_protected_dir(&root));
+    }
+
+    #[test]
+    fn a_hard_link_to_a_protected_file_is_refused() {
+        let (ws, _out, c) = setup();
+        std::fs::hard_link(ws.path().join("home/secrets"), ws.path().join("alias")).unwrap();
+        let file = open(&ws.path().join("alias"));
+        assert!(matches!(
+            c.checked(file, "alias"),
+            Err(ToolError::Protected { .. })
+        ));
+        let notes = open(&ws.path().join("notes"));
+        assert!(matches!(c.checked(notes, "notes"), Ok(Opened::File(..))));
+    }
 }

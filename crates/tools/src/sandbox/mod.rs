@@ -188,39 +188,7 @@ mod imp {
             String::new()
         };
         match outcome {
-            Ok(Ok(status)) => {
-                let kernel = match status.landlock {
-                    landlock::LandlockStatus::Available { effective_abi, .. } => {
-                        format!("kernel ABI {effective_abi}{capped}")
-                    }
-                    landlock::LandlockStatus::NotEnabled => "disabled at boot".to_owned(),
-                    landlock::LandlockStatus::NotImplemented => {
-                        "not built into the kernel".to_owned()
-                    }
-                };
-                match status.ruleset {
-                    RulesetStatus::FullyEnforced if target == super::rules::TARGET_ABI => {
-                        LandlockStatus {
-                            support: LandlockSupport::Supported,
-                            detail: format!("Landlock enforced ({kernel})"),
-                        }
-                    }
-                    RulesetStatus::FullyEnforced | RulesetStatus::PartiallyEnforced => {
-                        LandlockStatus {
-                            support: LandlockSupport::Partial,
-                            detail: format!(
-                                "Landlock partially enforced: older ABI ({kernel}); files are confined, but TCP (ABI 4) and signal scoping (ABI 6) may not be"
-                            ),
-                        }
-                    }
-                    RulesetStatus::NotEnforced => LandlockStatus {
-                        support: LandlockSupport::Unsupported,
-                        detail: format!(
-                            "Landlock not available ({kernel}); shell commands run without filesystem confinement. Enable the landlock LSM (Linux 5.13+) to confine them"
-                        ),
-                    },
-                }
-            }
+            Ok(Ok(status)) => support(status.landlock, status.ruleset, target, &capped),
             Ok(Err(e)) => LandlockStatus {
                 support: LandlockSupport::Unsupported,
                 detail: format!("Landlock rule set could not be applied: {e}"),
@@ -231,32 +199,135 @@ mod imp {
             },
         }
     }
+
+    /// What the kernel did with a rule set for ABI `target`: enforcing all of it is full
+    /// support only when `target` is the ABI the sandbox is written for.
+    pub(super) fn support(
+        landlock: landlock::LandlockStatus,
+        ruleset: RulesetStatus,
+        target: ABI,
+        capped: &str,
+    ) -> LandlockStatus {
+        let kernel = match landlock {
+            landlock::LandlockStatus::Available { effective_abi, .. } => {
+                format!("kernel ABI {effective_abi}{capped}")
+            }
+            landlock::LandlockStatus::NotEnabled => "disabled at boot".to_owned(),
+            landlock::LandlockStatus::NotImplemented => "not built into the kernel".to_owned(),
+        };
+        match ruleset {
+            RulesetStatus::FullyEnforced if target == super::rules::TARGET_ABI => LandlockStatus {
+                support: LandlockSupport::Supported,
+                detail: format!("Landlock enforced ({kernel})"),
+            },
+            RulesetStatus::FullyEnforced | RulesetStatus::PartiallyEnforced => LandlockStatus {
+                support: LandlockSupport::Partial,
+                detail: format!(
+                    "Landlock partially enforced: older ABI ({kernel}); files are confined, but TCP (ABI 4) and signal scoping (ABI 6) may not be"
+                ),
+            },
+            RulesetStatus::NotEnforced => LandlockStatus {
+                support: LandlockSupport::Unsupported,
+                detail: format!(
+                    "Landlock not available ({kernel}); shell commands run without filesystem confinement. Enable the landlock LSM (Linux 5.13+) to confine them"
+                ),
+            },
+        }
+    }
 }
 
+// Not built where the tests run (Linux): .cargo/mutants.toml leaves it out.
 #[cfg(not(target_os = "linux"))]
-mod imp {
-    use super::{LandlockStatus, LandlockSupport, Spec};
+#[path = "unsupported.rs"]
+mod imp;
 
-    pub(super) fn run(spec: Spec) -> i32 {
-        match std::process::Command::new("/bin/sh")
-            .arg("-c")
-            .arg(&spec.command)
-            .current_dir(&spec.cwd)
-            .status()
-        {
-            Ok(s) => s.code().unwrap_or(1),
-            Err(e) => {
-                eprintln!("sandbox: cannot run /bin/sh: {e}");
-                127
-            }
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn launcher(program: &str) -> crate::SandboxLauncher {
+        crate::SandboxLauncher {
+            program: program.into(),
+            args: Vec::new(),
+            assume: Assume::default(),
         }
     }
 
-    pub(super) fn probe(_assumed: Option<u8>) -> LandlockStatus {
-        LandlockStatus {
-            support: LandlockSupport::Unsupported,
-            detail: "Landlock is Linux-only; shell commands run without filesystem confinement"
-                .into(),
-        }
+    #[test]
+    fn the_namespace_probe_reports_what_the_helper_answered() {
+        assert!(probe_namespaces(&launcher("/bin/true")).available);
+        let refused = probe_namespaces(&launcher("/bin/false"));
+        assert!(!refused.available);
+        assert!(
+            refused.detail.starts_with("cannot create user namespaces"),
+            "{}",
+            refused.detail
+        );
+        let missing = probe_namespaces(&launcher("/nonexistent/pryx-helper"));
+        assert!(!missing.available);
+        assert!(
+            missing.detail.starts_with("cannot run the sandbox helper"),
+            "{}",
+            missing.detail
+        );
+    }
+
+    #[test]
+    fn commands_without_namespaces_have_a_containment_gap_to_ask_about() {
+        // No launcher: the embedder runs commands unconfined on purpose.
+        assert_eq!(containment_gap(None), None);
+        let mut no_userns = launcher("/bin/true");
+        no_userns.assume.no_userns = true;
+        let gap = containment_gap(Some(&no_userns)).unwrap();
+        assert!(gap.contains("user namespaces assumed unavailable"), "{gap}");
+    }
+
+    #[test]
+    fn support_labels_are_the_ones_tool_metadata_shows() {
+        let labels = [
+            LandlockSupport::Supported,
+            LandlockSupport::Partial,
+            LandlockSupport::Unsupported,
+        ]
+        .map(LandlockSupport::as_str);
+        assert_eq!(labels, ["landlock", "landlock-partial", "none"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_the_whole_rule_set_enforced_is_full_landlock_support() {
+        use landlock::{ABI, RulesetStatus};
+        let kernel = landlock::LandlockStatus::Available {
+            effective_abi: ABI::V6,
+            kernel_abi: None,
+        };
+        let support = |ruleset, target| imp::support(kernel, ruleset, target, "").support;
+        let target = rules::TARGET_ABI;
+        assert_eq!(
+            support(RulesetStatus::FullyEnforced, target),
+            LandlockSupport::Supported
+        );
+        // Capped below the ABI the sandbox is written for: TCP or signal scoping is missing.
+        assert_eq!(
+            support(RulesetStatus::FullyEnforced, ABI::V3),
+            LandlockSupport::Partial
+        );
+        assert_eq!(
+            support(RulesetStatus::PartiallyEnforced, target),
+            LandlockSupport::Partial
+        );
+        assert_eq!(
+            support(RulesetStatus::NotEnforced, target),
+            LandlockSupport::Unsupported
+        );
+        let off = imp::support(
+            landlock::LandlockStatus::NotEnabled,
+            RulesetStatus::NotEnforced,
+            target,
+            "",
+        );
+        assert!(off.detail.contains("disabled at boot"), "{}", off.detail);
     }
 }
