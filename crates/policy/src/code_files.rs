@@ -165,6 +165,9 @@ mod tests {
             ".husky/pre-commit",
             "/home/u/.bashrc",
             "./.git/config",
+            // Empty and `.` components are not names: they hide nothing.
+            "a//.git/./config",
+            ".git//hooks/pre-commit",
         ] {
             assert!(code_file(p, false).is_some(), "{p}");
         }

@@ -78,3 +78,20 @@ impl Decision {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_named_the_way_policy_files_write_them() {
+        for (action, name) in [
+            (Action::Allow, "allow"),
+            (Action::Ask, "ask"),
+            (Action::Deny, "deny"),
+        ] {
+            assert_eq!(action.as_str(), name);
+            assert_eq!(action.to_string(), name);
+        }
+    }
+}

@@ -146,12 +146,6 @@ pub struct Constraints {
     pub paths: Vec<String>,
 }
 
-impl Constraints {
-    pub fn is_empty(&self) -> bool {
-        self.commands.is_empty() && self.domains.is_empty() && self.paths.is_empty()
-    }
-}
-
 impl<'de> Deserialize<'de> for ToolRule {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct RuleVisitor;

@@ -84,8 +84,8 @@ pub fn evaluate(policy: &Policy, ctx: &CallContext<'_>) -> Decision {
         .then(|| rules(policy, "fs.read", &judge).matched)
         .flatten();
     let ruled = match fs_read {
-        Some((d, _)) if d.action != Action::Allow => ruled.stricter(d),
-        _ => ruled,
+        Some((d, _)) => ruled.stricter(d),
+        None => ruled,
     };
     code_writes(&mut judge, allowed_by);
     let hard = judge.found.verdict;

@@ -419,6 +419,42 @@ approval:
     }
 
     #[test]
+    fn malformed_values_say_what_was_expected() {
+        for (text, expected) in [
+            (
+                "name: x\ntools: {allowed: [42]}\n",
+                "a tool pattern like `fs.*`",
+            ),
+            (
+                "name: x\nworkspace: {allow_outside: 42}\n",
+                "`false` or a list of paths",
+            ),
+            (
+                "name: x\nworkspace: {allow_outside: [42]}\n",
+                "a path or `{path: ..., write: true|false}`",
+            ),
+            (
+                "name: x\napproval: {timeout: [1]}\n",
+                "seconds as a number, or a duration",
+            ),
+            ("name: x\napproval: {timeout: -5}\n", "must not be negative"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_approval_section_without_a_timeout_waits_five_minutes() {
+        let p = parse("name: x\napproval: {default: deny}\n").unwrap();
+        assert_eq!(p.approval.timeout_secs, 300);
+        let p = parse("name: x\napproval: {timeout: 45}\n").unwrap();
+        assert_eq!(p.approval.timeout_secs, 45);
+        let p = parse("name: x\nworkspace: {allow_outside: ~}\n").unwrap();
+        assert!(p.workspace.allow_outside.is_empty());
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(crate::document::parse_duration("90"), Some(90));
         assert_eq!(crate::document::parse_duration("90s"), Some(90));

@@ -151,6 +151,21 @@ fn read_only_denies_writes_exec_and_unsafe_methods() {
         eval(&p, &w, "srv.mutate", ToolKind::Write, json!({})).action,
         Action::Deny
     );
+    // A foreign tool that only says it reads, without declaring itself read-only, may still
+    // change things: read-only mode refuses it.
+    let foreign = eval(&p, &w, "srv.lookup", ToolKind::Read, json!({}));
+    assert_eq!(foreign.action, Action::Deny);
+    assert_eq!(foreign.rule, "read-only: defaults.unknown");
+}
+
+#[test]
+fn a_workspace_that_is_not_a_directory_denies_everything() {
+    let (_d, root) = ws();
+    let file = root.join("w/src/main.rs");
+    let p = builtin("workspace-only").unwrap();
+    let d = eval(&p, &file, "fs.read", ToolKind::Read, json!({"path": "."}));
+    assert_eq!(d.action, Action::Deny);
+    assert_eq!(d.rule, "workspace-only: workspace");
 }
 
 #[test]

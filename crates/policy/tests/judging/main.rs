@@ -1,9 +1,10 @@
-//! How calls are judged: built-in policies and rule precedence, the hard checks on paths,
-//! shell lines and foreign tools' arguments, command capabilities, escape attempts, and resolving
-//! paths the way the kernel will. One test binary, so a mutation run (scripts/mutants.sh)
-//! rebuilds one.
+//! How calls are judged: built-in policies and rule precedence, what decides besides the
+//! rules, the hard checks on paths, shell lines and foreign tools' arguments, command
+//! capabilities, escape attempts, and resolving paths the way the kernel will. One test binary,
+//! so a mutation run (scripts/mutants.sh) rebuilds one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod after_rules;
 mod capabilities;
 mod escape_suite;
 mod evaluate;

@@ -22,6 +22,14 @@ pub(crate) struct Grant {
     pub(crate) is_dir: bool,
 }
 
+/// A grant: a handle that names a file for Landlock without opening it for reading (a FIFO
+/// would block, an unreadable file would fail).
+const HANDLE: OFlags = OFlags::PATH.union(OFlags::CLOEXEC);
+/// A directory read for its entries.
+const READ_DIR: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC);
+
 /// The grants that cover everything beneath `root` except what is beneath any of `holes`
 /// (canonical paths). A root inside a hole gets nothing; a root with no hole inside it is one
 /// grant; a root that does not exist is none.
@@ -29,7 +37,7 @@ pub(crate) fn grants_around_holes(root: &Path, holes: &[PathBuf]) -> Vec<Grant> 
     if holes.iter().any(|h| root.starts_with(h)) {
         return Vec::new();
     }
-    let Ok(fd) = rustix::fs::open(root, OFlags::PATH | OFlags::CLOEXEC, Mode::empty()) else {
+    let Ok(fd) = rustix::fs::open(root, HANDLE, Mode::empty()) else {
         return Vec::new();
     };
     let inside: Vec<&Path> = holes
@@ -49,12 +57,7 @@ pub(crate) fn grants_around_holes(root: &Path, holes: &[PathBuf]) -> Vec<Grant> 
 /// Grants every entry of the directory `dir` (at `dir_path`) but the holes, splitting the
 /// entries that lead to one.
 fn split(dir: &OwnedFd, dir_path: &Path, holes: &[&Path], out: &mut Vec<Grant>) {
-    let Ok(readable) = rustix::fs::openat(
-        dir,
-        ".",
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    ) else {
+    let Ok(readable) = rustix::fs::openat(dir, ".", READ_DIR, Mode::empty()) else {
         return;
     };
     let Ok(entries) = rustix::fs::Dir::new(readable) else {
@@ -69,12 +72,8 @@ fn split(dir: &OwnedFd, dir_path: &Path, holes: &[&Path], out: &mut Vec<Grant>) 
         if holes.iter().any(|h| *h == child) {
             continue;
         }
-        let Ok(fd) = rustix::fs::openat(
-            dir,
-            name,
-            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) else {
+        let Ok(fd) = rustix::fs::openat(dir, name, HANDLE.union(OFlags::NOFOLLOW), Mode::empty())
+        else {
             continue;
         };
         let is_dir = match kind(&fd) {
@@ -162,6 +161,23 @@ mod tests {
             2,
             "top.txt and a/file"
         );
+    }
+
+    #[test]
+    fn grants_are_path_handles_that_never_open_what_they_name() {
+        let d = tempfile::tempdir().unwrap();
+        let r = std::fs::canonicalize(d.path()).unwrap();
+        std::fs::create_dir_all(r.join("a/hole")).unwrap();
+        std::fs::write(r.join("a/f"), "").unwrap();
+        let whole = grants_around_holes(&r, &[]);
+        let split = grants_around_holes(&r, &[r.join("a/hole")]);
+        assert_eq!(paths(&split), vec![r.join("a/f").display().to_string()]);
+        for g in whole.iter().chain(&split) {
+            let flags = rustix::fs::fcntl_getfl(&g.fd).unwrap();
+            assert!(flags.contains(OFlags::PATH), "{flags:?}");
+            let fd_flags = rustix::io::fcntl_getfd(&g.fd).unwrap();
+            assert!(fd_flags.contains(rustix::io::FdFlags::CLOEXEC));
+        }
     }
 
     #[test]
