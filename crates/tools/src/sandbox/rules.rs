@@ -43,6 +43,12 @@ pub(super) struct Grants<'a> {
     pub network: &'a Network,
 }
 
+/// What a device node may be used for: a file's rights but running it. (Nothing runs a device
+/// node anyway; the rights kept apart are the ones a file has.)
+fn device_access(abi: ABI) -> BitFlags<AccessFs> {
+    AccessFs::from_file(abi) & !AccessFs::Execute
+}
+
 /// Applies the rule set to this thread (and so to everything it starts). On a kernel without
 /// Landlock this succeeds without restricting anything; the status says so.
 pub(super) fn restrict(g: &Grants<'_>, abi: ABI) -> Result<RulesetStatus, RulesetError> {
@@ -74,7 +80,7 @@ pub(super) fn restrict(g: &Grants<'_>, abi: ABI) -> Result<RulesetStatus, Rulese
     for root in g.write {
         created = created.add_rules(rules(root, all))?;
     }
-    let device = AccessFs::from_file(abi) & !AccessFs::Execute;
+    let device = device_access(abi);
     for dev in g.devices {
         created = created.add_rules(rules(dev, device))?;
     }

@@ -294,5 +294,41 @@ mod tests {
         assert!(!roots.contains(&home), "{roots:?}");
         assert!(!roots.contains(&data), "{roots:?}");
         assert!(roots.contains(&PathBuf::from("/usr")));
+        // `/` on PATH would grant everything: never a root, with or without a home.
+        let path = std::env::join_paths(["/", "/opt/tools/bin"]).unwrap();
+        for home in [None, Some(home.as_path())] {
+            let roots = read_roots(Some(&path), home, &[]);
+            assert!(!roots.contains(&PathBuf::from("/")), "{roots:?}");
+        }
+    }
+
+    /// Runs as a child of the test below, with `PRYX_SANDBOX_ASSUME` set.
+    #[test]
+    fn assumptions_child() {
+        if let Ok(expected) = std::env::var("PRYX_TEST_EXPECT_ASSUME") {
+            assert_eq!(format!("{:?}", Assume::from_env()), expected);
+        }
+    }
+
+    #[test]
+    fn the_assumptions_come_from_the_environment() {
+        // The environment of this process is shared by its test threads: a child gets its own.
+        let expected = Assume {
+            no_userns: true,
+            landlock_abi: Some(3),
+        };
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "sandbox::spec::tests::assumptions_child"])
+            .env("PRYX_SANDBOX_ASSUME", "no-userns,landlock-abi=3")
+            .env("PRYX_TEST_EXPECT_ASSUME", format!("{expected:?}"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("1 passed"), "{stdout}");
     }
 }

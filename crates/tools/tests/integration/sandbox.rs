@@ -8,14 +8,30 @@ use std::path::Path;
 use pryx_tools::{LandlockSupport, landlock_status};
 use serde_json::json;
 
+/// The system trees the tests' commands read.
+const SYSTEM_ROOTS: [&str; 6] = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"];
+
 /// Runs the helper with a spec for `command` in `ws`, `protected` kept out of reach.
 fn helper(ws: &Path, command: &str, protected: &[&Path], no_userns: bool) -> std::process::Output {
+    helper_reading(ws, command, protected, &[], no_userns)
+}
+
+/// [`helper`] with `extra_roots` readable besides the system trees.
+fn helper_reading(
+    ws: &Path,
+    command: &str,
+    protected: &[&Path],
+    extra_roots: &[&Path],
+    no_userns: bool,
+) -> std::process::Output {
+    let mut read_roots: Vec<&Path> = SYSTEM_ROOTS.iter().map(Path::new).collect();
+    read_roots.extend_from_slice(extra_roots);
     let spec = json!({
         "workspace": ws,
         "cwd": ws,
         "command": command,
         "protected": protected,
-        "read_roots": ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"],
+        "read_roots": read_roots,
         "assume": {"no_userns": no_userns},
     });
     Command::new(env!("CARGO_BIN_EXE_pryx-sandbox-exec"))
@@ -215,4 +231,69 @@ fn which(name: &str) -> Option<std::path::PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
+}
+
+/// The system calls that reach past the sandbox fail inside it (`unshare` and `io_uring_setup`
+/// with EPERM, `clone3` with ENOSYS so the C library falls back to `clone`, whose namespace
+/// flags the filter can see). Outside it the same calls fail differently or succeed.
+#[test]
+fn helper_refuses_system_calls_that_reach_past_the_sandbox() {
+    if which("perl").is_none() {
+        pryx_testkit::skip_sandbox_assertion(
+            "helper_refuses_system_calls_that_reach_past_the_sandbox",
+            "needs perl to make raw system calls",
+        );
+        return;
+    }
+    let ws = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let ws = std::fs::canonicalize(ws.path()).unwrap();
+    // unshare(0) changes nothing and succeeds; the others get null arguments.
+    let calls = [
+        libc::SYS_unshare,
+        libc::SYS_io_uring_setup,
+        libc::SYS_clone3,
+    ];
+    let script = format!(
+        "perl -e 'for $n ({}) {{ $! = 0; syscall($n, 0, 0); print $!+0, \" \" }}'",
+        calls.map(|n| n.to_string()).join(", ")
+    );
+    let expected = format!("{} {} {} ", libc::EPERM, libc::EPERM, libc::ENOSYS);
+    let outside = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+    assert_ne!(String::from_utf8_lossy(&outside.stdout), expected);
+    for no_userns in [false, true] {
+        let out = helper(&ws, &script, &[], no_userns);
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "no_userns: {no_userns}"
+        );
+    }
+}
+
+/// A file given as a read root is readable and nothing more, even to root.
+#[test]
+fn a_file_granted_for_reading_cannot_be_written() {
+    if landlock_status().support == LandlockSupport::Unsupported {
+        pryx_testkit::skip_sandbox_assertion(
+            "a_file_granted_for_reading_cannot_be_written",
+            &landlock_status().detail,
+        );
+        return;
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let ws = tempfile::tempdir_in(base).unwrap();
+    let ws = std::fs::canonicalize(ws.path()).unwrap();
+    let outside = tempfile::tempdir_in(base).unwrap();
+    let file = std::fs::canonicalize(outside.path())
+        .unwrap()
+        .join("tool.conf");
+    std::fs::write(&file, "setting\n").unwrap();
+    let command = format!("cat '{0}' && echo changed >> '{0}'", file.display());
+    for no_userns in [false, true] {
+        let out = helper_reading(&ws, &command, &[], &[&file], no_userns);
+        assert_eq!(out.stdout, b"setting\n", "{out:?}");
+        assert!(!out.status.success(), "no_userns: {no_userns}: {out:?}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "setting\n");
 }
