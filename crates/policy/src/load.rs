@@ -45,8 +45,8 @@ pub fn parse_policy(text: &str, source: &Path) -> Result<Policy, PolicyError> {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
         // The library appends " at line X column Y"; we print the location in front instead.
         let message = e.to_string();
-        let message = match message.rfind(" at line ") {
-            Some(i) if line > 0 => message[..i].to_string(),
+        let message = match (e.location(), message.rfind(" at line ")) {
+            (Some(_), Some(i)) => message[..i].to_string(),
             _ => message,
         };
         PolicyError::Syntax {
@@ -339,6 +339,8 @@ approval:
         assert!(msg.contains("bogus"), "{msg}");
         let err = parse("name: x\nbogus: 1\n").unwrap_err().to_string();
         assert!(err.starts_with("p.yaml:2:"), "{err}");
+        // The location is said once, in front.
+        assert!(!err.contains(" at line "), "{err}");
     }
 
     #[test]
@@ -383,6 +385,10 @@ approval:
         ));
         assert!(matches!(
             parse("name: x\nworkspace: {allow_outside: [/a/../etc]}\n"),
+            Err(PolicyError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse("name: x\nworkspace: {allow_outside: [\"/tmp/a\\0b\"]}\n"),
             Err(PolicyError::Invalid { .. })
         ));
         assert!(matches!(
@@ -484,5 +490,8 @@ approval:
         assert_eq!(paths, vec!["b.yaml", "c.yml", "d.yaml"]);
         assert!(report.errors[0].to_string().contains("extra"));
         assert!(load_dir(&dir.path().join("missing")).errors.is_empty());
+        // Anything but a missing directory is reported.
+        let not_a_dir = load_dir(&dir.path().join("a.yaml"));
+        assert!(matches!(not_a_dir.errors[..], [PolicyError::Io { .. }]));
     }
 }

@@ -558,6 +558,51 @@ mod tests {
         assert!(!lan.permits(&url("http://other.lan:11434/"), ip("192.168.1.5")));
     }
 
+    /// The edges of each special range, and public neighbours that share one of its octets.
+    #[test]
+    fn each_range_ends_where_it_should() {
+        use AddressClass::{Forbidden, Local, Public};
+        for (ip, want) in [
+            ("100.64.0.1", Local("shared address space")),
+            ("100.127.255.254", Local("shared address space")),
+            ("100.63.0.1", Public),
+            ("100.128.0.1", Public),
+            ("8.64.0.1", Public),
+            ("192.0.0.8", Local("special-purpose")),
+            ("192.1.0.1", Public),
+            ("192.0.1.1", Public),
+            ("198.18.0.1", Local("benchmarking")),
+            ("198.19.255.1", Local("benchmarking")),
+            ("198.20.0.1", Public),
+            ("8.18.0.1", Public),
+            ("fd00::1", Local("unique local (private)")),
+            ("fd00:ec2::254", Forbidden("cloud metadata")),
+            ("fc00:ec2::1", Local("unique local (private)")),
+            ("2001:ff9b::1", Public),
+            ("2606:4700:1::1", Public),
+            ("64:1234:1::1", Public),
+            // Local-use NAT64 is local, or whatever stricter class the address it carries has.
+            ("64:ff9b:1::8.8.8.8", Local("local-use NAT64")),
+            ("64:ff9b:1::10.0.0.1", Local("local-use NAT64")),
+            (
+                "64:ff9b:1::169.254.169.254",
+                Forbidden("link-local (cloud metadata)"),
+            ),
+        ] {
+            assert_eq!(class(ip), want, "{ip}");
+        }
+    }
+
+    #[test]
+    fn a_class_names_why_an_address_is_not_public() {
+        assert_eq!(class("8.8.8.8").reason(), None);
+        assert_eq!(class("127.0.0.1").reason(), Some("loopback"));
+        assert_eq!(
+            class("169.254.169.254").reason(),
+            Some("link-local (cloud metadata)")
+        );
+    }
+
     #[test]
     fn ip_literals() {
         assert!(is_ip_literal("127.0.0.1"));
