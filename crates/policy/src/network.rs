@@ -503,19 +503,39 @@ mod tests {
         assert_eq!(local("LOCALHOST.").to_string(), "localhost");
         assert_eq!(local("ollama.lan:11434").to_string(), "ollama.lan:11434");
         assert_eq!(local("10.0.0.5").to_string(), "10.0.0.5");
-        for public in ["example.com", "*.example.com", "*", "8.8.8.8", "8.8.8.8:53"] {
+        assert_eq!(local("[::1]").to_string(), "[::1]");
+        assert_eq!(local("localhost").to_string(), "localhost");
+        // A pattern names no one address, with a port or without.
+        for public in [
+            "example.com",
+            "*.example.com",
+            "*.example.com:8080",
+            "*",
+            "8.8.8.8",
+            "8.8.8.8:53",
+        ] {
             assert_eq!(LocalAddress::parse(public), Ok(None), "{public}");
         }
         for bad in [
             "::1",
             "[::1",
             "[::1]x",
+            "[::1]?x",
+            "[::1]#x",
+            "user@127.0.0.1",
+            ":secret@127.0.0.1",
+            "127.0.0.1/x",
             "127.0.0.1:99999",
             "169.254.169.254:80",
             "[fe80::1]:80",
         ] {
             assert!(LocalAddress::parse(bad).is_err(), "{bad}");
         }
+        let unbracketed = LocalAddress::parse("::1").unwrap_err();
+        assert!(
+            unbracketed.contains("write IPv6 in brackets"),
+            "{unbracketed}"
+        );
     }
 
     #[test]
@@ -578,6 +598,15 @@ mod tests {
             ("fd00::1", Local("unique local (private)")),
             ("fd00:ec2::254", Forbidden("cloud metadata")),
             ("fc00:ec2::1", Local("unique local (private)")),
+            ("fec0::1", Local("site-local")),
+            ("fe80::1", Forbidden("link-local")),
+            ("febf::1", Forbidden("link-local")),
+            ("ff02::1", Forbidden("multicast")),
+            ("2001:db8::1", Forbidden("documentation")),
+            ("2001:4860:4860::8888", Public),
+            ("2600:db8::1", Public),
+            // Teredo inverts all 32 bits of the client: 100.100.100.200, a metadata service.
+            ("2001:0:808:808::9b9b:9b37", Forbidden("cloud metadata")),
             ("2001:ff9b::1", Public),
             ("2606:4700:1::1", Public),
             ("64:1234:1::1", Public),
