@@ -149,6 +149,17 @@ pub fn read_roots(
     home: Option<&Path>,
     protected: &[PathBuf],
 ) -> Vec<PathBuf> {
+    let rustup_env = std::env::var_os("RUSTUP_HOME");
+    roots_of(path_var, home, protected, rustup_env.as_deref())
+}
+
+/// [`read_roots`] with the value of `RUSTUP_HOME` given.
+fn roots_of(
+    path_var: Option<&std::ffi::OsStr>,
+    home: Option<&Path>,
+    protected: &[PathBuf],
+    rustup_env: Option<&std::ffi::OsStr>,
+) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = SYSTEM_ROOTS.iter().map(PathBuf::from).collect();
     let dirs: Vec<PathBuf> = path_var
         .map(|p| std::env::split_paths(p).collect())
@@ -161,7 +172,7 @@ pub fn read_roots(
             continue;
         };
         if dir.join("rustup").is_file()
-            && let Some(toolchains) = rustup_home(&dir, home)
+            && let Some(toolchains) = rustup_home(&dir, home, rustup_env)
         {
             push_root(&mut out, toolchains, home, protected);
         }
@@ -188,8 +199,12 @@ fn push_root(out: &mut Vec<PathBuf>, dir: PathBuf, home: Option<&Path>, protecte
 }
 
 /// `RUSTUP_HOME`, else `~/.rustup`, for a `…/.cargo/bin` full of rustup proxies.
-fn rustup_home(bin: &Path, home: Option<&Path>) -> Option<PathBuf> {
-    if let Some(h) = std::env::var_os("RUSTUP_HOME") {
+fn rustup_home(
+    bin: &Path,
+    home: Option<&Path>,
+    rustup_env: Option<&std::ffi::OsStr>,
+) -> Option<PathBuf> {
+    if let Some(h) = rustup_env {
         return std::fs::canonicalize(h).ok();
     }
     let guess = bin.parent()?.parent()?.join(".rustup");
@@ -300,6 +315,29 @@ mod tests {
             let roots = read_roots(Some(&path), home, &[]);
             assert!(!roots.contains(&PathBuf::from("/")), "{roots:?}");
         }
+    }
+
+    #[test]
+    fn rustup_proxies_on_path_bring_their_toolchains() {
+        let home = tempfile::tempdir().unwrap();
+        let home = std::fs::canonicalize(home.path()).unwrap();
+        let bin = home.join(".cargo/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(bin.join("rustup"), "").unwrap();
+        let guessed = home.join(".rustup");
+        std::fs::create_dir_all(&guessed).unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let elsewhere = std::fs::canonicalize(elsewhere.path()).unwrap();
+        let path = std::env::join_paths([bin.clone()]).unwrap();
+        let roots = roots_of(Some(&path), Some(&home), &[], None);
+        assert!(roots.contains(&guessed), "{roots:?}");
+        let roots = roots_of(Some(&path), Some(&home), &[], Some(elsewhere.as_os_str()));
+        assert!(roots.contains(&elsewhere), "{roots:?}");
+        assert!(!roots.contains(&guessed), "{roots:?}");
+        // Without the proxy, no toolchain is added.
+        std::fs::remove_file(bin.join("rustup")).unwrap();
+        let roots = roots_of(Some(&path), Some(&home), &[], None);
+        assert!(!roots.contains(&guessed), "{roots:?}");
     }
 
     /// Runs as a child of the test below, with `PRYX_SANDBOX_ASSUME` set.

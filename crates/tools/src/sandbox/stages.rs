@@ -35,16 +35,19 @@ pub(crate) fn run(spec: Spec) -> i32 {
     }
 }
 
+/// The namespaces every command gets (a network one too unless it was granted network).
+const NAMESPACES: CloneFlags = CloneFlags::CLONE_NEWUSER
+    .union(CloneFlags::CLONE_NEWNS)
+    .union(CloneFlags::CLONE_NEWPID)
+    .union(CloneFlags::CLONE_NEWIPC)
+    .union(CloneFlags::CLONE_NEWUTS);
+
 fn namespaces(network: &Network) -> CloneFlags {
-    let mut flags = CloneFlags::CLONE_NEWUSER
-        | CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWPID
-        | CloneFlags::CLONE_NEWIPC
-        | CloneFlags::CLONE_NEWUTS;
     if *network == Network::None {
-        flags |= CloneFlags::CLONE_NEWNET;
+        NAMESPACES.union(CloneFlags::CLONE_NEWNET)
+    } else {
+        NAMESPACES
     }
-    flags
 }
 
 fn outer(spec: Spec) -> i32 {

@@ -297,3 +297,36 @@ fn a_file_granted_for_reading_cannot_be_written() {
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "setting\n");
 }
+
+/// With user namespaces, a command shares none of this process's namespaces: its own user,
+/// mount, PID, IPC, UTS and (without granted network) network namespace.
+#[test]
+fn helper_gives_commands_namespaces_of_their_own() {
+    let launcher = pryx_tools::SandboxLauncher {
+        program: env!("CARGO_BIN_EXE_pryx-sandbox-exec").into(),
+        args: Vec::new(),
+        assume: pryx_tools::Assume::default(),
+    };
+    if !pryx_tools::namespace_status(&launcher).available {
+        pryx_testkit::skip_sandbox_assertion(
+            "helper_gives_commands_namespaces_of_their_own",
+            &pryx_tools::namespace_status(&launcher).detail,
+        );
+        return;
+    }
+    let ws = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let ws = std::fs::canonicalize(ws.path()).unwrap();
+    let kinds = ["user", "mnt", "pid", "ipc", "uts", "net"];
+    let script = kinds
+        .map(|k| format!("readlink /proc/self/ns/{k}"))
+        .join("; ");
+    let out = helper(&ws, &script, &[], false);
+    assert!(out.status.success(), "{out:?}");
+    let inside = String::from_utf8_lossy(&out.stdout);
+    let inside: Vec<&str> = inside.lines().collect();
+    assert_eq!(inside.len(), kinds.len(), "{inside:?}");
+    for (kind, seen) in kinds.iter().zip(inside) {
+        let ours = std::fs::read_link(format!("/proc/self/ns/{kind}")).unwrap();
+        assert_ne!(seen, ours.display().to_string(), "{kind}");
+    }
+}
