@@ -10,20 +10,22 @@ pub fn tool_matches(pattern: &str, tool: &str) -> bool {
 }
 
 fn wildcard(p: &[u8], s: &[u8]) -> bool {
-    // Iterative glob with backtracking to the last `*`.
+    // Iterative glob with backtracking to the last `*`: `resume` is where matching goes on
+    // after it (pattern and text positions) when what follows fails.
     let (mut pi, mut si) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
+    let mut resume: Option<(usize, usize)> = None;
     while si < s.len() {
         if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, si));
             pi += 1;
+            resume = Some((pi, si));
         } else if pi < p.len() && p[pi] == s[si] {
             pi += 1;
             si += 1;
-        } else if let Some((sp, ss)) = star {
-            pi = sp + 1;
-            si = ss + 1;
-            star = Some((sp, ss + 1));
+        } else if let Some((rp, rs)) = resume {
+            // The `*` takes one more character.
+            let next = rs + 1;
+            resume = Some((rp, next));
+            (pi, si) = (rp, next);
         } else {
             return false;
         }
@@ -97,6 +99,8 @@ mod tests {
         assert!(domain_matches("*.example.com", "api.example.com"));
         assert!(domain_matches("*.example.com", "a.b.example.com"));
         assert!(!domain_matches("*.example.com", "example.com"));
+        // A wildcard stands for at least one label, not an empty one.
+        assert!(!domain_matches("*.example.com", ".example.com"));
         assert!(!domain_matches("*.example.com", "evilexample.com"));
         assert!(!domain_matches("*.example.com", "example.com.evil.net"));
         assert!(domain_matches("*", "example.com"));
