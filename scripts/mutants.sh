@@ -39,8 +39,15 @@ export CARGO_INCREMENTAL=1
 # Mutated copies build one at a time into one build dir of their own (one job: two would share
 # the two cores' builds anyway), with the `mutants` profile (no debug info). Building one package
 # resolves its dependencies' features unlike the workspace, so they are built once for it here.
-# Two sets run at once need a build dir each (PRYX_MUTANTS_TARGET_DIR).
-export CARGO_TARGET_DIR="${PRYX_MUTANTS_TARGET_DIR:-$PWD/target/mutants-build}"
+# Two sets run at once need a build dir each (PRYX_MUTANTS_TARGET_DIR). PRYX_MUTANTS_JOBS=N
+# tests N mutants at once, each copy in a build dir of its own (cargo would otherwise build
+# one copy at a time): for the long sets, where linking and waiting leave cores idle.
+jobs="${PRYX_MUTANTS_JOBS:-1}"
+if [ "$jobs" -gt 1 ]; then
+  unset CARGO_TARGET_DIR
+else
+  export CARGO_TARGET_DIR="${PRYX_MUTANTS_TARGET_DIR:-$PWD/target/mutants-build}"
+fi
 # The policy's test targets that judge calls and read shell lines (the parser's differential
 # and fuzz tests only matter for the parser, and are most of the time).
 policy_tests=(judging shell_parse)
@@ -61,7 +68,7 @@ fi
 TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/pryx-mutants.XXXXXX")"
 export TMPDIR
 trap 'umount "$TMPDIR" 2>/dev/null || true; rm -rf "$TMPDIR"' EXIT
-if [ "${PRYX_MUTANTS_NS:-}" = 1 ] && mount -t tmpfs -o size=2g,mode=0700 pryx-mutants "$TMPDIR"; then
+if [ "${PRYX_MUTANTS_NS:-}" = 1 ] && mount -t tmpfs -o "size=$((jobs > 1 ? 4 * jobs : 2))g,mode=0700" pryx-mutants "$TMPDIR"; then
   echo "==> mutated copies on a tmpfs"
 fi
 
@@ -106,7 +113,7 @@ run_set() {
   # Exit 2 means "mutants missed", 3 "timeouts": the counts below decide.
   # `cargo test` starts a test binary quicker than nextest.
   cargo mutants --package "$package" "${args[@]}" --profile mutants --test-tool cargo \
-    --no-shuffle --output "$out" --colors never >"$out/run.log" 2>&1 || status=$?
+    --jobs "$jobs" --no-shuffle --output "$out" --colors never >"$out/run.log" 2>&1 || status=$?
   if [ "$status" -ne 0 ] && [ "$status" -ne 2 ] && [ "$status" -ne 3 ]; then
     tail -n 30 "$out/run.log" >&2
     echo "cargo mutants failed (exit $status): see $out/run.log" >&2

@@ -72,6 +72,9 @@ fn helper_runs_the_command_and_passes_its_exit_code() {
         let out = helper(&ws, "echo hi; exit 7", &[], no_userns);
         assert_eq!(out.status.code(), Some(7), "{out:?}");
         assert_eq!(out.stdout, b"hi\n");
+        // A command killed by a signal exits as a shell reports it: 128 + the signal.
+        let out = helper(&ws, "kill -9 $$", &[], no_userns);
+        assert_eq!(out.status.code(), Some(128 + 9), "{out:?}");
     }
 }
 
