@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use landlock::{
     ABI, Access, AccessFs, AccessNet, BitFlags, NetPort, PathBeneath, Ruleset, RulesetAttr,
-    RulesetCreatedAttr, RulesetError, RulesetStatus, Scope,
+    RulesetCreatedAttr, RulesetError, RulesetStatus, Scope, make_bitflags,
 };
 
 use super::holes::{Grant, grants_around_holes};
@@ -43,6 +43,11 @@ pub(super) struct Grants<'a> {
     pub network: &'a Network,
 }
 
+/// Binding and connecting TCP ports (Landlock ABI 4).
+const TCP: BitFlags<AccessNet> = make_bitflags!(AccessNet::{BindTcp | ConnectTcp});
+/// Abstract UNIX sockets and signals stay inside the sandbox (ABI 6).
+const SCOPES: BitFlags<Scope> = make_bitflags!(Scope::{AbstractUnixSocket | Signal});
+
 /// What a device node may be used for: a file's rights but running it. (Nothing runs a device
 /// node anyway; the rights kept apart are the ones a file has.)
 fn device_access(abi: ABI) -> BitFlags<AccessFs> {
@@ -68,10 +73,10 @@ pub(super) fn restrict(g: &Grants<'_>, abi: ABI) -> Result<RulesetStatus, Rulese
     let all = AccessFs::from_all(abi);
     let mut ruleset = Ruleset::default().handle_access(all)?;
     if abi >= ABI::V4 {
-        ruleset = ruleset.handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)?;
+        ruleset = ruleset.handle_access(TCP)?;
     }
     if abi >= ABI::V6 {
-        ruleset = ruleset.scope(Scope::AbstractUnixSocket | Scope::Signal)?;
+        ruleset = ruleset.scope(SCOPES)?;
     }
     let mut created = ruleset.create()?;
     for root in g.read {
