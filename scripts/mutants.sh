@@ -66,9 +66,11 @@ if [ -z "${PRYX_MUTANTS_NS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >
   exec env PRYX_MUTANTS_NS=1 unshare --mount --propagation private "$PWD/scripts/mutants.sh" "$@"
 fi
 TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/pryx-mutants.XXXXXX")"
+# Searchable by others: a test runs the sandbox helper built there as an unprivileged user.
+chmod 0755 "$TMPDIR"
 export TMPDIR
 trap 'umount "$TMPDIR" 2>/dev/null || true; rm -rf "$TMPDIR"' EXIT
-if [ "${PRYX_MUTANTS_NS:-}" = 1 ] && mount -t tmpfs -o "size=$((jobs > 1 ? 4 * jobs : 2))g,mode=0700" pryx-mutants "$TMPDIR"; then
+if [ "${PRYX_MUTANTS_NS:-}" = 1 ] && mount -t tmpfs -o "size=$((jobs > 1 ? 4 * jobs : 2))g,mode=0755" pryx-mutants "$TMPDIR"; then
   echo "==> mutated copies on a tmpfs"
 fi
 
