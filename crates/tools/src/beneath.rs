@@ -33,6 +33,8 @@ static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
 /// How often `openat2` is retried when the kernel reports a concurrent rename (EAGAIN).
 const RENAME_RETRIES: usize = 8;
 
+/// Added to the flags of every open beneath a handle.
+const EVERY_OPEN: OFlags = OFlags::NOFOLLOW.union(OFlags::CLOEXEC);
 /// A handle to a directory that paths are opened beneath (never read itself).
 const DIR_HANDLE: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
 /// Each directory on the way down: a directory handle that is not a link.
@@ -66,7 +68,7 @@ pub(crate) fn open_beneath_with(
     mode: Mode,
 ) -> io::Result<OwnedFd> {
     let names = plain_names(rel)?;
-    let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let flags = flags | EVERY_OPEN;
     if tries_openat2(strategy) {
         match openat2_beneath(dir, &names, flags, mode) {
             Err(Errno::NOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
@@ -391,8 +393,10 @@ mod tests {
     fn a_file_is_read_beneath_up_to_its_limit() {
         let (_ws, _out, w) = tree();
         assert_eq!(read_beneath(&w, Path::new("a/b/f"), 6).unwrap(), b"inside");
+        // Refused from its size, before a byte is read.
         let err = read_beneath(&w, Path::new("a/b/f"), 5).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("is larger than 5 bytes"), "{err}");
         assert!(read_beneath(&w, Path::new("a/file-out"), 100).is_err());
         assert!(read_beneath(&w, Path::new("out/f"), 100).is_err());
         assert!(read_beneath(&w, Path::new("../f"), 100).is_err());
