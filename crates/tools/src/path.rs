@@ -212,6 +212,14 @@ mod tests {
     }
 
     #[test]
+    fn the_workspace_itself_is_shown_as_a_dot() {
+        let (_d, ws) = ws();
+        assert_eq!(display_rel(&ws, &ws), ".");
+        assert_eq!(display_rel(&ws, &ws.join("a/b")), "a/b");
+        assert_eq!(display_rel(&ws, Path::new("/etc")), "/etc");
+    }
+
+    #[test]
     fn a_path_beneath_a_file_is_an_error_not_a_missing_path() {
         let (_d, ws) = ws();
         std::fs::write(ws.join("file.txt"), "x").unwrap();

@@ -28,6 +28,14 @@ const MAX_PROTECTED_ENTRIES: usize = 100_000;
 /// Reading a directory or a file without blocking on a FIFO (`open_beneath` adds
 /// `O_NOFOLLOW | O_CLOEXEC`).
 const READ: OFlags = OFlags::RDONLY.union(OFlags::NONBLOCK);
+/// Reading a file met in a directory: as [`READ`], never through a link, not inherited.
+const READ_ENTRY: OFlags = READ.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
+/// A temporary file that must be new (never a link or an existing file).
+const NEW_TEMP: OFlags = OFlags::WRONLY
+    .union(OFlags::CREATE)
+    .union(OFlags::EXCL)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
 
 /// `(device, inode)`: what a file is, whatever name reaches it.
 type FileId = (u64, u64);
@@ -157,13 +165,8 @@ impl Confined {
         name: &OsStr,
         rel: &str,
     ) -> Result<(File, Metadata), ToolError> {
-        let fd = rustix::fs::openat(
-            dir,
-            name,
-            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| ToolError::open(rel, &e.into()))?;
+        let fd = rustix::fs::openat(dir, name, READ_ENTRY, Mode::empty())
+            .map_err(|e| ToolError::open(rel, &e.into()))?;
         match self.checked(File::from(fd), rel)? {
             Opened::File(file, meta) => Ok((file, meta)),
             Opened::Dir(_) => Err(ToolError::Io {
@@ -300,9 +303,17 @@ pub(crate) fn read_text_from(
         });
     }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(max_bytes + 1)
+    file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| ToolError::io(rel, &e))?;
+    // It grew since its size was read.
+    if bytes.len() as u64 > max_bytes {
+        return Err(ToolError::TooLarge {
+            path: rel.to_owned(),
+            size: bytes.len() as u64,
+            limit: max_bytes,
+        });
+    }
     if looks_binary(&bytes) {
         return Err(ToolError::BinaryFile {
             path: rel.to_owned(),
@@ -323,12 +334,7 @@ fn create_temp(dir: BorrowedFd<'_>) -> std::io::Result<(String, File)> {
     for _ in 0..16 {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!(".pryx-write-{}-{nanos:x}-{n}", std::process::id());
-        match rustix::fs::openat(
-            dir,
-            name.as_str(),
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        ) {
+        match rustix::fs::openat(dir, name.as_str(), NEW_TEMP, Mode::from_raw_mode(0o600)) {
             Ok(fd) => return Ok((name, File::from(fd))),
             Err(Errno::EXIST) => last = Errno::EXIST,
             Err(e) => return Err(e.into()),
@@ -419,6 +425,64 @@ mod tests {
         let root = std::fs::metadata(ws.path()).unwrap();
         assert!(c.is_protected_dir(&home));
         assert!(!c.is_protected_dir(&root));
+    }
+
+    fn wp(ws: &Path, rel: &str) -> WorkspacePath {
+        let abs = std::fs::canonicalize(ws).unwrap().join(rel);
+        WorkspacePath {
+            exists: abs.exists(),
+            abs,
+            rel: rel.to_owned(),
+        }
+    }
+
+    #[test]
+    fn text_is_read_up_to_its_limit_even_when_the_file_grows() {
+        let (ws, _out, _c) = setup();
+        let notes = ws.path().join("notes");
+        let meta = std::fs::metadata(&notes).unwrap();
+        assert_eq!(
+            read_text_from(open(&notes), &meta, "notes", 5).unwrap(),
+            "notes"
+        );
+        assert!(matches!(
+            read_text_from(open(&notes), &meta, "notes", 4),
+            Err(ToolError::TooLarge { size: 5, .. })
+        ));
+        // Its size said 3 bytes when it was checked; 5 are there when it is read.
+        std::fs::write(ws.path().join("small"), "abc").unwrap();
+        let small = std::fs::metadata(ws.path().join("small")).unwrap();
+        assert!(matches!(
+            read_text_from(open(&notes), &small, "notes", 4),
+            Err(ToolError::TooLarge {
+                size: 5,
+                limit: 4,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_write_never_replaces_a_directory_or_a_link() {
+        let (ws, out, c) = setup();
+        std::fs::create_dir(ws.path().join("dir")).unwrap();
+        let err = c.write_atomic(&wp(ws.path(), "dir"), b"x").unwrap_err();
+        assert!(
+            matches!(&err, ToolError::Io { message, .. } if message == "is a directory"),
+            "{err:?}"
+        );
+        // A link that appeared after the path was checked.
+        std::os::unix::fs::symlink(out.path().join("f"), ws.path().join("link")).unwrap();
+        let err = c.write_atomic(&wp(ws.path(), "link"), b"x").unwrap_err();
+        assert!(
+            matches!(&err, ToolError::Io { message, .. } if message.starts_with("changed while it was being opened")),
+            "{err:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.path().join("f")).unwrap(),
+            "outside"
+        );
+        assert!(c.write_atomic(&wp(ws.path(), "new.txt"), b"x").unwrap());
     }
 
     #[test]
