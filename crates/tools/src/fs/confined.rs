@@ -134,7 +134,7 @@ impl Confined {
 
     fn is_protected_file(&self, meta: &Metadata) -> bool {
         self.protected_files
-            .get_or_init(|| collect_file_ids(&self.protected))
+            .get_or_init(|| collect_file_ids(&self.protected, MAX_PROTECTED_ENTRIES))
             .contains(&(meta.dev(), meta.ino()))
     }
 
@@ -343,9 +343,10 @@ fn create_temp(dir: BorrowedFd<'_>) -> std::io::Result<(String, File)> {
     Err(last.into())
 }
 
-/// Identities of the regular files in `dirs` and below, not following links. Pryx owns these
-/// directories, so walking them by path is fine; the files directly in each come first.
-fn collect_file_ids(dirs: &[PathBuf]) -> HashSet<FileId> {
+/// Identities of the regular files in `dirs` and below, not following links, looking at no
+/// more than `max_entries`. Pryx owns these directories, so walking them by path is fine; the
+/// files directly in each come first.
+fn collect_file_ids(dirs: &[PathBuf], max_entries: usize) -> HashSet<FileId> {
     let mut ids = HashSet::new();
     let mut queue: std::collections::VecDeque<PathBuf> = dirs.iter().cloned().collect();
     let mut seen = 0usize;
@@ -355,7 +356,7 @@ fn collect_file_ids(dirs: &[PathBuf]) -> HashSet<FileId> {
         };
         for entry in entries.flatten() {
             seen += 1;
-            if seen > MAX_PROTECTED_ENTRIES {
+            if seen > max_entries {
                 return ids;
             }
             let Ok(meta) = entry.metadata() else { continue };
@@ -483,6 +484,24 @@ mod tests {
             "outside"
         );
         assert!(c.write_atomic(&wp(ws.path(), "new.txt"), b"x").unwrap());
+    }
+
+    #[test]
+    fn the_protected_files_are_listed_up_to_a_limit_top_level_first() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        std::fs::write(d.path().join("sub/deep"), "").unwrap();
+        std::fs::write(d.path().join("secrets"), "").unwrap();
+        let id = |p: &str| {
+            let m = std::fs::metadata(d.path().join(p)).unwrap();
+            (m.dev(), m.ino())
+        };
+        let dirs = [d.path().to_path_buf()];
+        let all = collect_file_ids(&dirs, 3);
+        assert_eq!(all, HashSet::from([id("secrets"), id("sub/deep")]));
+        // Two entries (`secrets` and `sub`, in either order) and no more.
+        let top = collect_file_ids(&dirs, 2);
+        assert_eq!(top, HashSet::from([id("secrets")]));
     }
 
     #[test]

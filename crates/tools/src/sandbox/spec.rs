@@ -309,6 +309,14 @@ mod tests {
         assert!(!roots.contains(&home), "{roots:?}");
         assert!(!roots.contains(&data), "{roots:?}");
         assert!(roots.contains(&PathBuf::from("/usr")));
+        // A directory inside the data dir, or holding it, is never a root.
+        let data_bin = data.join("bin");
+        std::fs::create_dir_all(&data_bin).unwrap();
+        let path = std::env::join_paths([data_bin.clone(), bin.clone()]).unwrap();
+        let roots = read_roots(Some(&path), None, std::slice::from_ref(&data));
+        assert!(!roots.contains(&data_bin), "{roots:?}");
+        let roots = read_roots(Some(&path), None, &[bin.join("private")]);
+        assert!(!roots.contains(&bin), "{roots:?}");
         // `/` on PATH would grant everything: never a root, with or without a home.
         let path = std::env::join_paths(["/", "/opt/tools/bin"]).unwrap();
         for home in [None, Some(home.as_path())] {
