@@ -32,3 +32,28 @@ impl RateLedger {
             .count()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_counts_for_one_minute_and_pruning_drops_only_what_no_longer_counts() {
+        let all = |_: &str| true;
+        let mut ledger = RateLedger::new();
+        ledger.record("fs.read", 1_000);
+        ledger.record("fs.read", 61_000);
+        ledger.record("shell.exec", 61_000);
+        // At 61 s the call at 1 s is a minute old and no longer counts; calls after "now" not yet.
+        assert_eq!(ledger.count_last_minute(61_000, all), 2);
+        assert_eq!(ledger.count_last_minute(60_999, all), 1);
+        assert_eq!(ledger.count_last_minute(61_000, |t| t == "shell.exec"), 1);
+        ledger.prune(61_000);
+        assert_eq!(ledger.count_last_minute(61_000, all), 2);
+        assert_eq!(
+            ledger.count_last_minute(60_999, all),
+            0,
+            "the old call was dropped"
+        );
+    }
+}

@@ -154,4 +154,14 @@ mod tests {
             .collect();
         assert_eq!(found, vec!["http://10.0.0.1:8080/x".to_string()]);
     }
+
+    #[test]
+    fn an_ssh_style_remote_needs_a_host_before_the_colon() {
+        let facts = analyze("scp ./dir/a:b :c host.example:d dest");
+        let found: Vec<String> = remotes(&facts.commands)
+            .into_iter()
+            .map(|r| r.raw)
+            .collect();
+        assert_eq!(found, vec!["host.example:d".to_string()]);
+    }
 }
