@@ -88,9 +88,22 @@ pub(super) fn map_ids(
     )
 }
 
+/// Mount propagation cut off for everything beneath.
+const PRIVATE_TREE: MsFlags = MsFlags::MS_REC.union(MsFlags::MS_PRIVATE);
+/// The scratch tmpfs the view is built on: no set-uid programs, no device nodes.
+const SCRATCH: MsFlags = MsFlags::MS_NOSUID.union(MsFlags::MS_NODEV);
+/// A bind mount with everything mounted beneath it.
+const BIND_TREE: MsFlags = MsFlags::MS_BIND.union(MsFlags::MS_REC);
+/// The PID namespace's /proc: nothing to run, no set-uid programs, no device nodes.
+const PROC: MsFlags = SCRATCH.union(MsFlags::MS_NOEXEC);
+/// Making a bind mount read-only.
+const READ_ONLY: MsFlags = MsFlags::MS_REMOUNT
+    .union(MsFlags::MS_BIND)
+    .union(MsFlags::MS_RDONLY);
+
 /// Builds the view described by `spec` and makes it this process's root.
 pub(super) fn enter(spec: &Spec) -> Result<(), ViewError> {
-    mount(NONE, "/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)
+    mount(NONE, "/", NONE, PRIVATE_TREE, NONE)
         .map_err(err("cannot make the mount namespace private"))?;
     let base = ["/tmp", "/mnt", "/run", "/var/tmp", "/media", "/srv"]
         .into_iter()
@@ -104,7 +117,7 @@ pub(super) fn enter(spec: &Spec) -> Result<(), ViewError> {
         Some("tmpfs"),
         base,
         Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        SCRATCH,
         Some("mode=0755"),
     )
     .map_err(err("cannot mount the scratch tmpfs"))?;
@@ -113,14 +126,8 @@ pub(super) fn enter(spec: &Spec) -> Result<(), ViewError> {
     }
     std::fs::write(base.join("empty"), b"").map_err(io_err("cannot create a placeholder"))?;
     let new_in_base = base.join("new");
-    mount(
-        Some(&new_in_base),
-        &new_in_base,
-        NONE,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        NONE,
-    )
-    .map_err(err("cannot bind the new root"))?;
+    mount(Some(&new_in_base), &new_in_base, NONE, BIND_TREE, NONE)
+        .map_err(err("cannot bind the new root"))?;
     nix::unistd::chdir(base).map_err(err("cannot enter the scratch tmpfs"))?;
     nix::unistd::pivot_root(".", "old").map_err(err("cannot pivot to the scratch tmpfs"))?;
     nix::unistd::chdir("/").map_err(err("cannot enter the scratch root"))?;
@@ -166,14 +173,8 @@ pub(super) fn enter(spec: &Spec) -> Result<(), ViewError> {
     }
     let proc_dir = new.join("proc");
     std::fs::create_dir_all(&proc_dir).map_err(io_err("cannot create /proc"))?;
-    mount(
-        Some("proc"),
-        &proc_dir,
-        Some("proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        NONE,
-    )
-    .map_err(err("cannot mount /proc for the PID namespace"))?;
+    mount(Some("proc"), &proc_dir, Some("proc"), PROC, NONE)
+        .map_err(err("cannot mount /proc for the PID namespace"))?;
 
     nix::unistd::chdir(new).map_err(err("cannot enter the new root"))?;
     std::fs::create_dir(".old").map_err(io_err("cannot create the old-root mount point"))?;
@@ -181,14 +182,7 @@ pub(super) fn enter(spec: &Spec) -> Result<(), ViewError> {
     umount2("/.old", MntFlags::MNT_DETACH).map_err(err("cannot detach the host tree"))?;
     nix::unistd::chdir("/").map_err(err("cannot enter the new root"))?;
     std::fs::remove_dir("/.old").map_err(io_err("cannot remove the old-root mount point"))?;
-    mount(
-        NONE,
-        "/",
-        NONE,
-        MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY,
-        NONE,
-    )
-    .map_err(err("cannot make the new root read-only"))?;
+    mount(NONE, "/", NONE, READ_ONLY, NONE).map_err(err("cannot make the new root read-only"))?;
     nix::unistd::chdir(&spec.cwd).map_err(err(format!(
         "cannot enter {} inside the sandbox",
         spec.cwd.display()
@@ -223,14 +217,8 @@ fn place(src: &Path, dst: &Path, read_only: bool) -> Result<(), ViewError> {
 
 /// Bind-mounts `src` on `dst` with everything mounted beneath it, read-only if asked.
 fn bind(src: &Path, dst: &Path, read_only: bool) -> Result<(), ViewError> {
-    mount(
-        Some(src),
-        dst,
-        NONE,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        NONE,
-    )
-    .map_err(err(format!("cannot bind {}", dst.display())))?;
+    mount(Some(src), dst, NONE, BIND_TREE, NONE)
+        .map_err(err(format!("cannot bind {}", dst.display())))?;
     if !read_only {
         return Ok(());
     }
@@ -245,7 +233,7 @@ fn bind(src: &Path, dst: &Path, read_only: bool) -> Result<(), ViewError> {
 
 /// Remounts a bind mount read-only, keeping the flags a user namespace may not clear.
 fn remount_read_only(path: &Path) -> Result<(), ViewError> {
-    let mut flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+    let mut flags = READ_ONLY;
     if let Ok(st) = statvfs(path) {
         let f = st.flags();
         for (fs, ms) in [
@@ -265,9 +253,17 @@ fn remount_read_only(path: &Path) -> Result<(), ViewError> {
         .map_err(err(format!("cannot make {} read-only", path.display())))
 }
 
-/// Mount points strictly beneath `dir`, from `/proc/self/mountinfo`.
+/// Where this process's mount table is read while the view is built: the host tree is at
+/// `/old` then, and the view's own `/proc` is not mounted yet.
+const MOUNTINFO: &str = "/old/proc/self/mountinfo";
+
+/// Mount points strictly beneath `dir`, from [`MOUNTINFO`].
 fn mounts_beneath(dir: &Path) -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string("/proc/self/mountinfo") else {
+    let Ok(text) = std::fs::read_to_string(MOUNTINFO) else {
+        tracing::debug!(
+            "cannot read {MOUNTINFO}: mounts beneath {} stay as they are",
+            dir.display()
+        );
         return Vec::new();
     };
     text.lines()
@@ -314,14 +310,8 @@ fn hide_dir(dir: &Path) -> Result<(), ViewError> {
 /// A writable tmpfs at `dir`.
 fn scratch_dir(dir: &Path, options: &str) -> Result<(), ViewError> {
     std::fs::create_dir_all(dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
-    mount(
-        Some("tmpfs"),
-        dir,
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some(options),
-    )
-    .map_err(err(format!("cannot mount a tmpfs on {}", dir.display())))
+    mount(Some("tmpfs"), dir, Some("tmpfs"), SCRATCH, Some(options))
+        .map_err(err(format!("cannot mount a tmpfs on {}", dir.display())))
 }
 
 /// `/dev` with the harmless device files, the standard links and a private `/dev/shm`.

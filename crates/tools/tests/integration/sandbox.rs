@@ -333,3 +333,85 @@ fn helper_gives_commands_namespaces_of_their_own() {
         assert_ne!(seen, ours.display().to_string(), "{kind}");
     }
 }
+
+/// With namespaces: the private `/tmp` is writable, and a file system mounted beneath a
+/// read-only root is mounted read-only too (each mount beneath is remounted; Landlock refuses
+/// the write as well), while the private `/tmp` and `/proc` forbid set-uid programs and device
+/// nodes.
+#[test]
+fn mounts_beneath_a_read_root_are_read_only_and_scratch_mounts_are_tame() {
+    let launcher = pryx_tools::SandboxLauncher {
+        program: env!("CARGO_BIN_EXE_pryx-sandbox-exec").into(),
+        args: Vec::new(),
+        assume: pryx_tools::Assume::default(),
+    };
+    if !pryx_tools::namespace_status(&launcher).available
+        || !rustix::process::getuid().is_root()
+        || which("unshare").is_none()
+    {
+        pryx_testkit::skip_sandbox_assertion(
+            "mounts_beneath_a_read_root_are_read_only_and_scratch_mounts_are_tame",
+            "needs root, unshare and user namespaces to mount beneath a read root",
+        );
+        return;
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let ws = tempfile::tempdir_in(base).unwrap();
+    let ws = std::fs::canonicalize(ws.path()).unwrap();
+    let root = tempfile::tempdir_in(base).unwrap();
+    let root = std::fs::canonicalize(root.path()).unwrap();
+    std::fs::create_dir(root.join("sub")).unwrap();
+    let mut read_roots: Vec<&Path> = SYSTEM_ROOTS.iter().map(Path::new).collect();
+    read_roots.push(&root);
+    let spec = json!({
+        "workspace": ws,
+        "cwd": ws,
+        "command": format!(
+            "echo t > /tmp/t && cat /tmp/t; grep -E ' (/tmp|/proc|{0}/sub) ' /proc/self/mountinfo",
+            root.display()
+        ),
+        "read_roots": read_roots,
+    });
+    // A private mount namespace holds the tmpfs beneath the read root, gone with it.
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount -t tmpfs scratch "$1/sub" && exec "$2" "$3""#)
+        .args([
+            "sh",
+            &root.display().to_string(),
+            env!("CARGO_BIN_EXE_pryx-sandbox-exec"),
+        ])
+        .arg(spec.to_string())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.starts_with("t\n"), "{stdout}{stderr}");
+    let sub = format!(" {}/sub ", root.display());
+    let sub_line = stdout.lines().find(|l| l.contains(&sub));
+    let sub_options = sub_line.and_then(|l| l.split(' ').nth(5)).unwrap_or("");
+    assert!(
+        sub_options.split(',').any(|o| o == "ro"),
+        "a mount beneath a read root is writable: {sub_line:?}"
+    );
+    for line in stdout
+        .lines()
+        .filter(|l| !l.contains(&sub) && l.contains(" - "))
+    {
+        let options = line.split(' ').nth(5).unwrap_or("");
+        assert!(
+            options.contains("nosuid") && options.contains("nodev"),
+            "{line}"
+        );
+        if line.contains(" /proc ") {
+            assert!(options.contains("noexec"), "{line}");
+        }
+    }
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains(" - ")).count(),
+        3,
+        "{stdout}"
+    );
+}
