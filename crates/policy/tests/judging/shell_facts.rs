@@ -82,6 +82,34 @@ fn commands_nested_up_to_the_limit_are_analysed_and_one_more_asks() {
 }
 
 #[test]
+fn trap_and_alias_bodies_count_towards_the_nesting_limit() {
+    for (word, tail) in [("trap", " EXIT"), ("alias", "")] {
+        let mut line = "touch deep".to_string();
+        for _ in 0..9 {
+            line = if word == "trap" {
+                format!("trap '{}'{tail}", line.replace('\'', r"'\''"))
+            } else {
+                format!("alias a='{}'", line.replace('\'', r"'\''"))
+            };
+        }
+        let f = analyze(&line);
+        assert!(asks_with(&f, "nest too deeply"), "{word}: {f:?}");
+    }
+}
+
+#[test]
+fn a_trap_whose_first_operand_is_a_number_only_resets_signals() {
+    for line in ["trap 1 INT", "trap 0 15", "trap - INT"] {
+        let f = analyze(line);
+        assert!(f.commands.is_empty(), "{line}: {:?}", f.commands);
+        assert!(f.asks.is_empty(), "{line}: {:?}", f.asks);
+    }
+    // A command as the action is analysed.
+    let f = analyze("trap 'rm victim' INT");
+    assert_eq!(paths(&f), [("victim", PathRole::Write)]);
+}
+
+#[test]
 fn xargs_chains_count_towards_the_nesting_limit() {
     let chain = format!("{}rm victim", "xargs ".repeat(12));
     let f = analyze(&chain);
