@@ -96,6 +96,8 @@ const SCRATCH: MsFlags = MsFlags::MS_NOSUID.union(MsFlags::MS_NODEV);
 const BIND_TREE: MsFlags = MsFlags::MS_BIND.union(MsFlags::MS_REC);
 /// The PID namespace's /proc: nothing to run, no set-uid programs, no device nodes.
 const PROC: MsFlags = SCRATCH.union(MsFlags::MS_NOEXEC);
+/// The empty, read-only tmpfs laid over a directory to hide it.
+const HIDDEN: MsFlags = PROC.union(MsFlags::MS_RDONLY);
 /// Making a bind mount read-only.
 const READ_ONLY: MsFlags = MsFlags::MS_REMOUNT
     .union(MsFlags::MS_BIND)
@@ -301,7 +303,7 @@ fn hide_dir(dir: &Path) -> Result<(), ViewError> {
         Some("tmpfs"),
         dir,
         Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_RDONLY,
+        HIDDEN,
         Some("mode=0000,size=4k"),
     )
     .map_err(err(format!("cannot hide {}", dir.display())))
