@@ -80,7 +80,8 @@ total_caught=0 total_missed=0 total_timeout=0 total_unviable=0
 # cargo-mutants, not the shell; "-" for the whole package; one starting with ! is left out); the
 # test targets named are the only ones built and run for each mutant (all of the package's when
 # none is; "lib" is the unit tests). With PRYX_MUTANTS_ONLY naming a file of mutants (as
-# cargo-mutants lists them), only those are tested.
+# cargo-mutants lists them), only those are tested, wherever they moved in their file (the
+# line and column are not compared: new code above them shifts them).
 run_set() {
   local name="$1" package="$2" files="$3"
   shift 3
@@ -106,7 +107,8 @@ run_set() {
   if [ -n "${PRYX_MUTANTS_ONLY:-}" ]; then
     local mutant
     while IFS= read -r mutant; do
-      args+=(--re "^$(printf '%s' "$mutant" | sed 's/[][\\.+*?(){}|^$]/\\&/g')\$")
+      args+=(--re "^$(printf '%s' "$mutant" | sed -e 's/[][\\.+*?(){}|^$]/\\&/g' \
+        -e 's/^\([^:]*\):[0-9]*:[0-9]*:/\1:[0-9]+:[0-9]+:/')\$")
     done <"$PRYX_MUTANTS_ONLY"
   fi
   echo "==> cargo mutants: $name ($package)"
