@@ -61,7 +61,9 @@ fi
 # private mount namespace that takes it away at the end): on a journaling disk, creating and
 # removing the thousand files one test needs costs about a second per mutant. (/dev/shm will not
 # do: the policy judges paths under /dev.)
-if [ -z "${PRYX_MUTANTS_NS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null &&
+# PRYX_MUTANTS_TMPFS=0 keeps them on disk.
+if [ -z "${PRYX_MUTANTS_NS:-}" ] && [ "${PRYX_MUTANTS_TMPFS:-1}" = 1 ] && [ "$(id -u)" -eq 0 ] &&
+  command -v unshare >/dev/null &&
   unshare --mount --propagation private true 2>/dev/null; then
   exec env PRYX_MUTANTS_NS=1 unshare --mount --propagation private "$PWD/scripts/mutants.sh" "$@"
 fi

@@ -13,3 +13,4 @@ mod path_props;
 mod resolve_path;
 mod shell_facts;
 mod tool_reads;
+mod wrappers;

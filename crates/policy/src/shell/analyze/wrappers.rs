@@ -85,7 +85,8 @@ pub(super) fn wrapper_env(rest: &[Word], facts: &mut ShellFacts, depth: usize) {
                 i += 1;
                 break;
             }
-            _ if t.starts_with("--unset=") || (t.starts_with("-u") && t.len() > 2) => i += 1,
+            // `-u` alone was matched above: here the name is attached.
+            _ if t.starts_with("--unset=") || t.starts_with("-u") => i += 1,
             _ if t.starts_with('-') => {
                 facts.ask(format!("`env {t}` is not supported"));
                 return;

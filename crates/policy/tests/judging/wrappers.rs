@@ -1,0 +1,109 @@
+//! Commands that run other commands (`nice`, `ionice`, `stdbuf`, `timeout`, `exec`, `env`,
+//! `sh -c`): the analysis looks through each spelling of their options to the command they run,
+//! asks when it cannot, and counts each wrapper towards the nesting limit.
+
+use pryx_policy::shell::{PathRole, ShellFacts, analyze};
+
+fn names(f: &ShellFacts) -> Vec<&str> {
+    f.commands
+        .iter()
+        .map(|c| c.words.first().map_or("", String::as_str))
+        .collect()
+}
+
+fn asks_with(f: &ShellFacts, needle: &str) -> bool {
+    f.asks.iter().any(|a| a.contains(needle))
+}
+
+#[test]
+fn every_spelling_of_a_wrappers_options_leads_to_the_command_it_runs() {
+    for line in [
+        "nice -n 5 rm victim",
+        "nice -- rm victim",
+        "ionice -c 3 rm victim",
+        "ionice -c3 rm victim",
+        "ionice --class 3 rm victim",
+        "stdbuf -o L rm victim",
+        "stdbuf -oL rm victim",
+        "timeout 5 rm victim",
+        "timeout -s KILL 5 rm victim",
+        "exec rm victim",
+        "exec -a name rm victim",
+        "command rm victim",
+        "env rm victim",
+        "env -i rm victim",
+        "env -u HOME rm victim",
+        "env --unset HOME rm victim",
+        "env --unset=HOME rm victim",
+        "env -uHOME rm victim",
+        "env -- rm victim",
+        "env A=1 rm victim",
+        "sh -c 'rm victim'",
+        "bash -xc 'rm victim'",
+        "sh -e -c 'rm victim'",
+        "bash -o errexit -c 'rm victim'",
+        "bash +o posix -c 'rm victim'",
+        "bash -O extglob -c 'rm victim'",
+        "bash +O extglob -c 'rm victim'",
+        "bash --rcfile x -c 'rm victim'",
+        "bash --init-file x -c 'rm victim'",
+        "bash -c -- 'rm victim'",
+    ] {
+        let f = analyze(line);
+        assert_eq!(names(&f), ["rm"], "{line}: {f:?}");
+        assert!(
+            f.paths
+                .iter()
+                .any(|p| p.raw == "victim" && p.role == PathRole::Write),
+            "{line}: {f:?}"
+        );
+        assert!(f.asks.is_empty(), "{line}: {:?}", f.asks);
+    }
+}
+
+#[test]
+fn a_wrapper_without_a_command_runs_only_itself() {
+    for (line, name) in [
+        ("nice", "nice"),
+        ("nice -n 5", "nice"),
+        ("timeout 5", "timeout"),
+        ("stdbuf -o L", "stdbuf"),
+        ("env", "env"),
+        ("env -i", "env"),
+        ("env -u HOME", "env"),
+    ] {
+        let f = analyze(line);
+        assert_eq!(names(&f), [name], "{line}: {f:?}");
+    }
+    assert_eq!(names(&analyze("command -v rm")), ["command"]);
+}
+
+#[test]
+fn what_a_wrapper_cannot_follow_asks() {
+    for (line, why) in [
+        ("ionice -p 1", "on other processes"),
+        ("ionice -c 3 -u 0", "on other processes"),
+        ("env -x rm victim", "is not supported"),
+        ("env $OPTS rm victim", "computed at run time"),
+        ("sh -c \"$CMD\"", "computed at run time"),
+        ("bash $FLAGS -c 'rm victim'", "computed at run time"),
+        ("sh -c", "without a command"),
+    ] {
+        let f = analyze(line);
+        assert!(asks_with(&f, why), "{line}: {:?}", f.asks);
+    }
+}
+
+#[test]
+fn each_wrapper_counts_towards_the_nesting_limit() {
+    for wrapper in ["nice ", "env ", "exec ", "timeout 5 "] {
+        let f = analyze(&format!("{}rm victim", wrapper.repeat(12)));
+        assert!(asks_with(&f, "nest too deeply"), "{wrapper}: {f:?}");
+    }
+    let mut line = "rm victim".to_string();
+    for _ in 0..9 {
+        line = format!("sh -c '{}'", line.replace('\'', r"'\''"));
+    }
+    let f = analyze(&line);
+    assert!(asks_with(&f, "nest too deeply"), "{f:?}");
+}
