@@ -107,3 +107,77 @@ fn each_wrapper_counts_towards_the_nesting_limit() {
     let f = analyze(&line);
     assert!(asks_with(&f, "nest too deeply"), "{f:?}");
 }
+
+fn paths(f: &ShellFacts) -> Vec<(&str, PathRole)> {
+    f.paths.iter().map(|p| (p.raw.as_str(), p.role)).collect()
+}
+
+#[test]
+fn find_reads_its_starting_points_and_writes_them_with_delete() {
+    for (line, want) in [
+        ("find", vec![(".", PathRole::Read)]),
+        ("find -name x", vec![(".", PathRole::Read)]),
+        ("find '(' -name x ')'", vec![(".", PathRole::Read)]),
+        ("find ! -name x", vec![(".", PathRole::Read)]),
+        ("find . -name '*.rs'", vec![(".", PathRole::Read)]),
+        (
+            "find a b -type f",
+            vec![("a", PathRole::Read), ("b", PathRole::Read)],
+        ),
+        (
+            "find src -newer ref/x.txt",
+            vec![("src", PathRole::Read), ("ref/x.txt", PathRole::Read)],
+        ),
+        ("find src -delete", vec![("src", PathRole::Write)]),
+        // What `-exec` runs ends at `;`; an action after it still counts.
+        (
+            "find src -exec true {} \\; -delete",
+            vec![("src", PathRole::Write)],
+        ),
+    ] {
+        let f = analyze(line);
+        assert_eq!(paths(&f), want, "{line}: {f:?}");
+    }
+    let f = analyze("find . -exec rm victim \\;");
+    assert!(names(&f).contains(&"rm"), "{f:?}");
+    assert!(paths(&f).contains(&("victim", PathRole::Write)), "{f:?}");
+    // The file `-fprint` writes is the table's to judge, not a path find reads.
+    let f = analyze("find . -fprint out/list.txt");
+    assert!(
+        !paths(&f).contains(&("out/list.txt", PathRole::Read)),
+        "{f:?}"
+    );
+    for line in ["find $DIR -name x", "find . -name $X"] {
+        let f = analyze(line);
+        assert!(
+            asks_with(&f, "computed at run time"),
+            "{line}: {:?}",
+            f.asks
+        );
+    }
+}
+
+#[test]
+fn cd_goes_where_it_says_or_asks() {
+    for (line, want) in [
+        ("cd src", "src"),
+        ("cd -P src", "src"),
+        ("cd -L -- src", "src"),
+        ("cd", "~"),
+        ("pushd src", "src"),
+    ] {
+        let f = analyze(line);
+        assert_eq!(paths(&f), [(want, PathRole::Cd)], "{line}: {f:?}");
+        assert!(f.asks.is_empty(), "{line}: {:?}", f.asks);
+    }
+    for (line, why) in [
+        ("cd $DIR", "computed at run time"),
+        ("cd {a,b}", "computed at run time"),
+        ("cd -", "returns to a directory"),
+        ("popd", "returns to a directory"),
+    ] {
+        let f = analyze(line);
+        assert!(asks_with(&f, why), "{line}: {:?}", f.asks);
+        assert!(f.paths.is_empty(), "{line}: {:?}", f.paths);
+    }
+}
