@@ -9,7 +9,7 @@ use pryx_protocol::ToolKind;
 use serde_json::json;
 
 /// The allow-list of a user who lets the agent use everyday tools.
-const EVERYDAY: &str = "name: t\ntools:\n  allowed:\n    - shell.exec: {commands: [awk, sed, sort, find, xargs, git, tar, env, nice, timeout, python3, node, perl, ruby, bash, make, vim, less, man, echo, tee, cp, mv, dd, uniq, xxd]}\n";
+const EVERYDAY: &str = "name: t\ntools:\n  allowed:\n    - shell.exec: {commands: [awk, sed, sort, find, xargs, git, tar, env, nice, timeout, python3, node, deno, perl, ruby, bash, make, vim, less, man, echo, tee, cp, mv, dd, uniq, xxd]}\n";
 
 fn ws() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -49,6 +49,8 @@ const RUN_CODE: &[&str] = &[
     "awk '{print > \"out\"}' f",
     "awk -f prog.awk f",
     "awk -- 'BEGIN{system(\"id\")}'",
+    "deno eval 'Deno.exit()'",
+    "deno repl",
     "awk \"$PROG\" f",
     "sed -n '1e id' f",
     "sed --expression 's/x/y/w out' f",
@@ -149,6 +151,7 @@ fn harmless_uses_still_pass() {
         "awk '/^#/ { print $2 }' f",
         "awk -F/ -v x=/etc '{ print $NF }' f",
         "awk -- '{ print $1 }' f",
+        "deno run main.ts",
         "sed -n '/^#/p' f",
         "sed --expression 's/a/b/' f",
         "sed -e '/x/d' -e 's|/usr|/opt|' f",

@@ -98,6 +98,24 @@ fn trap_and_alias_bodies_count_towards_the_nesting_limit() {
 }
 
 #[test]
+fn an_awk_program_reads_the_files_it_names_and_asks_about_computed_ones() {
+    let f = analyze("awk 'BEGIN { getline x < \"/etc/hosts\" }'");
+    assert_eq!(paths(&f), [("/etc/hosts", PathRole::Read)]);
+    let f = analyze("awk 'BEGIN { getline x < \"/dev/stdin\" }'");
+    assert!(f.paths.is_empty(), "{f:?}");
+    let f = analyze("awk 'BEGIN { getline x < ENVIRON[\"F\"] }'");
+    assert!(asks_with(&f, "reads a file named at run time"), "{f:?}");
+}
+
+#[test]
+fn a_capability_is_listed_once_for_each_thing_that_shows_it() {
+    let twice = analyze("awk 'BEGIN { system(\"a\"); system(\"b\") }'");
+    assert_eq!(twice.commands[0].powers.len(), 1, "{twice:?}");
+    let two_ways = analyze("awk 'BEGIN { system(\"a\"); print > \"out\" }'");
+    assert_eq!(two_ways.commands[0].powers.len(), 2, "{two_ways:?}");
+}
+
+#[test]
 fn a_trap_whose_first_operand_is_a_number_only_resets_signals() {
     for line in ["trap 1 INT", "trap 0 15", "trap - INT"] {
         let f = analyze(line);

@@ -147,6 +147,10 @@ fn find_reads_its_starting_points_and_writes_them_with_delete() {
         !paths(&f).contains(&("out/list.txt", PathRole::Read)),
         "{f:?}"
     );
+    assert!(
+        paths(&f).contains(&("out/list.txt", PathRole::Write)),
+        "{f:?}"
+    );
     for line in ["find $DIR -name x", "find . -name $X"] {
         let f = analyze(line);
         assert!(
