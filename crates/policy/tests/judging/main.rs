@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod after_rules;
+mod awk_programs;
 mod capabilities;
 mod escape_suite;
 mod evaluate;

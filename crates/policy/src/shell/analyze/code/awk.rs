@@ -163,8 +163,9 @@ pub(super) fn scan(src: &str) -> Program {
                 in_print = true;
                 depth = 0;
             }
-            Tok::Punct("(" | "[") if in_print => depth += 1,
-            Tok::Punct(")" | "]") if in_print => depth -= 1,
+            // Nesting is counted everywhere; `print` starts it again from zero.
+            Tok::Punct("(" | "[") => depth += 1,
+            Tok::Punct(")" | "]") => depth -= 1,
             Tok::Punct(";" | "{" | "}") | Tok::Newline => in_print = false,
             Tok::Punct(">" | ">>") if in_print && depth <= 0 => {
                 let target = target(&toks, k + 1);

@@ -1,0 +1,94 @@
+//! What an `awk` program does, read from its text: the files it writes and reads (`print >`,
+//! `getline <`), the network it reaches (`/inet/…`), the commands it runs — and where a `>` is
+//! a comparison rather than a redirection.
+
+use pryx_policy::shell::{Capability, PathRole, ShellFacts, analyze};
+
+fn awk(program: &str) -> ShellFacts {
+    analyze(&format!("awk '{program}' in.txt"))
+}
+
+fn paths(f: &ShellFacts) -> Vec<(&str, PathRole)> {
+    f.paths
+        .iter()
+        .filter(|p| p.raw != "in.txt")
+        .map(|p| (p.raw.as_str(), p.role))
+        .collect()
+}
+
+fn can(f: &ShellFacts, capability: Capability) -> bool {
+    f.commands
+        .iter()
+        .flat_map(|c| &c.powers)
+        .any(|p| p.capability == capability)
+}
+
+#[test]
+fn redirections_in_print_name_the_files_written_and_comparisons_do_not() {
+    for (program, want) in [
+        (r#"{ print $1 > "out" }"#, vec![("out", PathRole::Write)]),
+        (r#"{ print ($1) > "out" }"#, vec![("out", PathRole::Write)]),
+        (r#"{ print a[1] >> "out" }"#, vec![("out", PathRole::Write)]),
+        // A line continued with a backslash is still the same `print`.
+        (
+            "{ print $1 \\\n > \"out\" }",
+            vec![("out", PathRole::Write)],
+        ),
+        // After `;` or a new statement a `>` compares.
+        (r#"BEGIN { print "a"; if (x > "b") y = 1 }"#, vec![]),
+        ("BEGIN { print \"a\"\nif (x > \"b\") y = 1 }", vec![]),
+        (r#"BEGIN { print ("a" > "b") }"#, vec![]),
+        (r#"BEGIN { if ((x) > "b") print "c" }"#, vec![]),
+    ] {
+        let f = awk(program);
+        assert_eq!(paths(&f), want, "{program}: {f:?}");
+    }
+}
+
+#[test]
+fn getline_reads_the_file_it_names() {
+    for program in [
+        r#"BEGIN { getline < "f2" }"#,
+        r#"BEGIN { getline line < "f2" }"#,
+        r#"BEGIN { getline a[k] < "f2" }"#,
+        r#"BEGIN { getline a[b[1]] < "f2" }"#,
+        r#"BEGIN { getline $0 < "f2" }"#,
+    ] {
+        let f = awk(program);
+        assert_eq!(paths(&f), [("f2", PathRole::Read)], "{program}: {f:?}");
+    }
+    // The file operands are judged already; a comparison after `getline` reads nothing.
+    for program in [
+        "BEGIN { getline x < FILENAME }",
+        "BEGIN { getline x < ARGV[1] }",
+        r#"{ while ((getline line) > 0) n++ }"#,
+    ] {
+        let f = awk(program);
+        assert!(paths(&f).is_empty(), "{program}: {f:?}");
+        assert!(f.asks.is_empty(), "{program}: {:?}", f.asks);
+    }
+}
+
+#[test]
+fn inet_files_are_the_network_not_paths() {
+    for program in [
+        r#"BEGIN { getline x < "/inet/tcp/0/example.com/80" }"#,
+        r#"BEGIN { print "GET /" > "/inet/tcp/0/example.com/80" }"#,
+    ] {
+        let f = awk(program);
+        assert!(can(&f, Capability::Fetch), "{program}: {f:?}");
+        assert!(paths(&f).is_empty(), "{program}: {f:?}");
+    }
+    assert!(!can(
+        &awk(r#"BEGIN { getline x < "f2" }"#),
+        Capability::Fetch
+    ));
+}
+
+#[test]
+fn include_and_load_run_code_and_other_directives_do_not() {
+    for program in [r#"@include "lib.awk""#, r#"@load "ext""#] {
+        assert!(can(&awk(program), Capability::Exec), "{program}");
+    }
+    assert!(!can(&awk(r#"@namespace "x""#), Capability::Exec));
+}
