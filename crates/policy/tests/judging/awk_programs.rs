@@ -92,3 +92,29 @@ fn include_and_load_run_code_and_other_directives_do_not() {
     }
     assert!(!can(&awk(r#"@namespace "x""#), Capability::Exec));
 }
+
+/// Numbers, strings with escapes and regular expressions with bracket expressions are read
+/// whole: what follows them is still seen (here a write), and the program is understood.
+#[test]
+fn tricky_tokens_are_read_whole_so_what_follows_them_is_seen() {
+    for token in [
+        r#"BEGIN { x = .5 + 1.5e3 }"#,
+        r#"BEGIN { s = "a\"b\\c\/d\td" }"#,
+        "BEGIN { s = \"a\\\nb\" }",
+        r#"/[^]a]/ { n++ }"#,
+        r#"/[]a]/ { n++ }"#,
+        r#"/[[:digit:]]+/ { n++ }"#,
+        r#"/[[.a.][=e=]]/ { n++ }"#,
+        r#"/a\/b/ { n++ }"#,
+        r#"/[\]x]/ { n++ }"#,
+    ] {
+        let f = awk(&format!("{token}\n{{ print > \"out\" }}"));
+        assert_eq!(paths(&f), [("out", PathRole::Write)], "{token}: {f:?}");
+        assert!(f.asks.is_empty(), "{token}: {:?}", f.asks);
+        // A program not understood may run anything; these are understood.
+        assert!(!can(&f, Capability::Exec), "{token}: {f:?}");
+    }
+    // A `/` inside a bracket expression is read differently by different awks: not understood.
+    let f = awk(r#"/[/]/ { n++ }"#);
+    assert!(can(&f, Capability::Exec), "{f:?}");
+}
