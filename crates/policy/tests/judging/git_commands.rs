@@ -53,3 +53,83 @@ fn subcommands_that_run_commands_are_found_after_any_global_options() {
         assert!(can_exec(&analyze(line)), "{line}");
     }
 }
+
+fn can(f: &ShellFacts, capability: Capability) -> bool {
+    f.commands
+        .iter()
+        .flat_map(|c| &c.powers)
+        .any(|p| p.capability == capability)
+}
+
+#[test]
+fn config_changes_run_code_and_config_reads_do_not() {
+    for line in [
+        "git config set core.pager id",
+        "git config unset core.pager",
+        "git config core.pager id",
+        "git config --add core.pager id",
+        "git config --unset core.pager",
+        "git config --file .gitconfig core.pager id",
+        "git config -f x core.pager id",
+        "git config edit",
+    ] {
+        assert!(can(&analyze(line), Capability::Exec), "{line}");
+    }
+    for line in [
+        "git config get core.pager",
+        "git config list",
+        "git config core.pager",
+        "git config --get core.pager",
+        "git config --get=core.pager x",
+        "git config --list",
+        "git config --file .gitconfig core.pager",
+    ] {
+        assert!(!can(&analyze(line), Capability::Exec), "{line}");
+    }
+}
+
+#[test]
+fn rebase_exec_is_found_in_every_spelling() {
+    for line in [
+        "git rebase --exec id main",
+        "git rebase --exec=id main",
+        "git rebase --ex id main",
+        "git rebase -x id main",
+        "git rebase -ix id main",
+    ] {
+        assert!(can(&analyze(line), Capability::Exec), "{line}");
+    }
+    for line in [
+        "git rebase main",
+        "git rebase -i main",
+        "git rebase --e main",
+    ] {
+        assert!(!can(&analyze(line), Capability::Exec), "{line}");
+    }
+}
+
+#[test]
+fn submodules_that_fetch_and_outputs_that_write() {
+    for line in [
+        "git submodule update --init",
+        "git submodule add https://x/y",
+        "git submodule sync",
+    ] {
+        assert!(can(&analyze(line), Capability::Fetch), "{line}");
+    }
+    assert!(!can(&analyze("git submodule status"), Capability::Fetch));
+    for line in [
+        "git diff --output=out.patch",
+        "git diff --output out.patch",
+        "git log -o out.patch",
+        "git format-patch -o out.patch HEAD~1",
+    ] {
+        let f = analyze(line);
+        assert!(
+            f.paths
+                .iter()
+                .any(|p| p.raw == "out.patch" && p.role == pryx_policy::shell::PathRole::Write),
+            "{line}: {f:?}"
+        );
+    }
+}
