@@ -13,6 +13,7 @@ mod git_commands;
 mod hard_checks;
 mod path_props;
 mod resolve_path;
+mod sed_scripts;
 mod shell_facts;
 mod tool_reads;
 mod wrappers;
