@@ -2,6 +2,7 @@
 //! `getline <`), the network it reaches (`/inet/…`), the commands it runs — and where a `>` is
 //! a comparison rather than a redirection.
 
+use super::facts::can;
 use pryx_policy::shell::{Capability, PathRole, ShellFacts, analyze};
 
 fn awk(program: &str) -> ShellFacts {
@@ -14,13 +15,6 @@ fn paths(f: &ShellFacts) -> Vec<(&str, PathRole)> {
         .filter(|p| p.raw != "in.txt")
         .map(|p| (p.raw.as_str(), p.role))
         .collect()
-}
-
-fn can(f: &ShellFacts, capability: Capability) -> bool {
-    f.commands
-        .iter()
-        .flat_map(|c| &c.powers)
-        .any(|p| p.capability == capability)
 }
 
 #[test]

@@ -2,14 +2,8 @@
 //! (which can name commands to run) or a directory of git programs, and the subcommands that
 //! run commands, read through every spelling of the global options before them.
 
-use pryx_policy::shell::{Capability, ShellFacts, analyze};
-
-fn can_exec(f: &ShellFacts) -> bool {
-    f.commands
-        .iter()
-        .flat_map(|c| &c.powers)
-        .any(|p| p.capability == Capability::Exec)
-}
+use super::facts::can;
+use pryx_policy::shell::{Capability, analyze};
 
 #[test]
 fn global_options_that_set_configuration_or_programs_run_code() {
@@ -21,7 +15,7 @@ fn global_options_that_set_configuration_or_programs_run_code() {
         "git --exec-path=/tmp/x status",
         "git -C src -c core.pager=id log",
     ] {
-        assert!(can_exec(&analyze(line)), "{line}");
+        assert!(can(&analyze(line), Capability::Exec), "{line}");
     }
     // Options that take a value skip it: the value is not the subcommand.
     for line in [
@@ -32,7 +26,7 @@ fn global_options_that_set_configuration_or_programs_run_code() {
         "git --namespace ns log",
         "git -p log",
     ] {
-        assert!(!can_exec(&analyze(line)), "{line}");
+        assert!(!can(&analyze(line), Capability::Exec), "{line}");
     }
 }
 
@@ -50,15 +44,8 @@ fn subcommands_that_run_commands_are_found_after_any_global_options() {
         "git --attr-source HEAD rebase --exec id main",
         "git -c x.y=1 --no-pager instaweb",
     ] {
-        assert!(can_exec(&analyze(line)), "{line}");
+        assert!(can(&analyze(line), Capability::Exec), "{line}");
     }
-}
-
-fn can(f: &ShellFacts, capability: Capability) -> bool {
-    f.commands
-        .iter()
-        .flat_map(|c| &c.powers)
-        .any(|p| p.capability == capability)
 }
 
 #[test]

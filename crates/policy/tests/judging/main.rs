@@ -9,6 +9,7 @@ mod awk_programs;
 mod capabilities;
 mod escape_suite;
 mod evaluate;
+mod facts;
 mod git_commands;
 mod hard_checks;
 mod path_props;

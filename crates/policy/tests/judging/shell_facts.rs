@@ -2,11 +2,8 @@
 //! touch and how, and the doubts that make a person look. Each test names the behaviour it
 //! protects; they were written against mutants of `shell/analyze.rs` that no test noticed.
 
+use super::facts::{asks_with, paths};
 use pryx_policy::shell::{PathRole, ShellFacts, analyze};
-
-fn paths(f: &ShellFacts) -> Vec<(&str, PathRole)> {
-    f.paths.iter().map(|p| (p.raw.as_str(), p.role)).collect()
-}
 
 /// The roles `raw` is recorded with (the sed and sort tables may record a path again).
 fn roles(f: &ShellFacts, raw: &str) -> Vec<PathRole> {
@@ -17,10 +14,6 @@ fn roles(f: &ShellFacts, raw: &str) -> Vec<PathRole> {
         }
     }
     r
-}
-
-fn asks_with(f: &ShellFacts, needle: &str) -> bool {
-    f.asks.iter().any(|a| a.contains(needle))
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! `sh -c`): the analysis looks through each spelling of their options to the command they run,
 //! asks when it cannot, and counts each wrapper towards the nesting limit.
 
+use super::facts::{asks_with, paths};
 use pryx_policy::shell::{PathRole, ShellFacts, analyze};
 
 fn names(f: &ShellFacts) -> Vec<&str> {
@@ -9,10 +10,6 @@ fn names(f: &ShellFacts) -> Vec<&str> {
         .iter()
         .map(|c| c.words.first().map_or("", String::as_str))
         .collect()
-}
-
-fn asks_with(f: &ShellFacts, needle: &str) -> bool {
-    f.asks.iter().any(|a| a.contains(needle))
 }
 
 #[test]
@@ -106,10 +103,6 @@ fn each_wrapper_counts_towards_the_nesting_limit() {
     }
     let f = analyze(&line);
     assert!(asks_with(&f, "nest too deeply"), "{f:?}");
-}
-
-fn paths(f: &ShellFacts) -> Vec<(&str, PathRole)> {
-    f.paths.iter().map(|p| (p.raw.as_str(), p.role)).collect()
 }
 
 #[test]
