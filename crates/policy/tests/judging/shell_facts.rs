@@ -106,6 +106,15 @@ fn a_capability_is_listed_once_for_each_thing_that_shows_it() {
     assert_eq!(twice.commands[0].powers.len(), 1, "{twice:?}");
     let two_ways = analyze("awk 'BEGIN { system(\"a\"); print > \"out\" }'");
     assert_eq!(two_ways.commands[0].powers.len(), 2, "{two_ways:?}");
+    // The same option twice shows the same thing once.
+    let find = analyze("find . -exec true {} \\; -exec false {} \\;");
+    let find_powers = &find
+        .commands
+        .iter()
+        .find(|c| c.words[0] == "find")
+        .unwrap()
+        .powers;
+    assert_eq!(find_powers.len(), 1, "{find:?}");
 }
 
 #[test]
