@@ -262,7 +262,14 @@ fn helper_refuses_system_calls_that_reach_past_the_sandbox() {
     );
     let expected = format!("{} {} {} ", libc::EPERM, libc::EPERM, libc::ENOSYS);
     let outside = Command::new("sh").arg("-c").arg(&script).output().unwrap();
-    assert_ne!(String::from_utf8_lossy(&outside.stdout), expected);
+    if String::from_utf8_lossy(&outside.stdout) == expected {
+        // A filter around the tests themselves (a container's) already refuses them.
+        pryx_testkit::skip_sandbox_assertion(
+            "helper_refuses_system_calls_that_reach_past_the_sandbox",
+            "these system calls already fail outside the sandbox",
+        );
+        return;
+    }
     for no_userns in [false, true] {
         let out = helper(&ws, &script, &[], no_userns);
         assert!(out.status.success(), "{out:?}");
