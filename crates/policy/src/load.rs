@@ -42,10 +42,11 @@ impl PolicyError {
 /// Parses and validates one policy document; `source` is only used in error messages.
 pub fn parse_policy(text: &str, source: &Path) -> Result<Policy, PolicyError> {
     let policy: Policy = serde_yaml_ng::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let location = e.location();
+        let (line, column) = location.as_ref().map_or((0, 0), |l| (l.line(), l.column()));
         // The library appends " at line X column Y"; we print the location in front instead.
         let message = e.to_string();
-        let message = match (e.location(), message.rfind(" at line ")) {
+        let message = match (location, message.rfind(" at line ")) {
             (Some(_), Some(i)) => message[..i].to_string(),
             _ => message,
         };

@@ -34,13 +34,13 @@ static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
 const RENAME_RETRIES: usize = 8;
 
 /// Added to the flags of every open beneath a handle.
-const EVERY_OPEN: OFlags = OFlags::NOFOLLOW.union(OFlags::CLOEXEC);
+pub(crate) const EVERY_OPEN: OFlags = OFlags::NOFOLLOW.union(OFlags::CLOEXEC);
 /// A handle to a directory that paths are opened beneath (never read itself).
 const DIR_HANDLE: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
 /// Each directory on the way down: a directory handle that is not a link.
 const DIR_STEP: OFlags = DIR_HANDLE.union(OFlags::NOFOLLOW);
 /// A file that must not exist yet.
-const NEW_FILE: OFlags = OFlags::WRONLY.union(OFlags::CREATE).union(OFlags::EXCL);
+pub(crate) const NEW_FILE: OFlags = OFlags::WRONLY.union(OFlags::CREATE).union(OFlags::EXCL);
 
 /// Opens the directory `path` itself (a handle to open beneath). The path is trusted: it is the
 /// workspace or another root the caller chose, not an argument the model wrote.

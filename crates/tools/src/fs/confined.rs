@@ -28,14 +28,10 @@ const MAX_PROTECTED_ENTRIES: usize = 100_000;
 /// Reading a directory or a file without blocking on a FIFO (`open_beneath` adds
 /// `O_NOFOLLOW | O_CLOEXEC`).
 const READ: OFlags = OFlags::RDONLY.union(OFlags::NONBLOCK);
-/// Reading a file met in a directory: as [`READ`], never through a link, not inherited.
-const READ_ENTRY: OFlags = READ.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
-/// A temporary file that must be new (never a link or an existing file).
-const NEW_TEMP: OFlags = OFlags::WRONLY
-    .union(OFlags::CREATE)
-    .union(OFlags::EXCL)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);
+/// Reading a file met in a directory: as [`READ`] beneath a handle.
+const READ_ENTRY: OFlags = READ.union(beneath::EVERY_OPEN);
+/// A temporary file that must be new, opened as beneath a handle.
+const NEW_TEMP: OFlags = beneath::NEW_FILE.union(beneath::EVERY_OPEN);
 
 /// `(device, inode)`: what a file is, whatever name reaches it.
 type FileId = (u64, u64);

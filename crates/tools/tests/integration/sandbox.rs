@@ -16,6 +16,35 @@ fn helper(ws: &Path, command: &str, protected: &[&Path], no_userns: bool) -> std
     helper_reading(ws, command, protected, &[], no_userns)
 }
 
+/// The helper's spec for `command` in `ws`, with `extra_roots` readable besides the system trees.
+fn spec(
+    ws: &Path,
+    command: &str,
+    protected: &[&Path],
+    extra_roots: &[&Path],
+    no_userns: bool,
+) -> serde_json::Value {
+    let mut read_roots: Vec<&Path> = SYSTEM_ROOTS.iter().map(Path::new).collect();
+    read_roots.extend_from_slice(extra_roots);
+    json!({
+        "workspace": ws,
+        "cwd": ws,
+        "command": command,
+        "protected": protected,
+        "read_roots": read_roots,
+        "assume": {"no_userns": no_userns},
+    })
+}
+
+/// The helper as `shell.exec` launches it, to ask whether it can create namespaces.
+fn launcher() -> pryx_tools::SandboxLauncher {
+    pryx_tools::SandboxLauncher {
+        program: env!("CARGO_BIN_EXE_pryx-sandbox-exec").into(),
+        args: Vec::new(),
+        assume: pryx_tools::Assume::default(),
+    }
+}
+
 /// [`helper`] with `extra_roots` readable besides the system trees.
 fn helper_reading(
     ws: &Path,
@@ -24,16 +53,7 @@ fn helper_reading(
     extra_roots: &[&Path],
     no_userns: bool,
 ) -> std::process::Output {
-    let mut read_roots: Vec<&Path> = SYSTEM_ROOTS.iter().map(Path::new).collect();
-    read_roots.extend_from_slice(extra_roots);
-    let spec = json!({
-        "workspace": ws,
-        "cwd": ws,
-        "command": command,
-        "protected": protected,
-        "read_roots": read_roots,
-        "assume": {"no_userns": no_userns},
-    });
+    let spec = spec(ws, command, protected, extra_roots, no_userns);
     Command::new(env!("CARGO_BIN_EXE_pryx-sandbox-exec"))
         .arg(spec.to_string())
         .env_clear()
@@ -312,11 +332,7 @@ fn a_file_granted_for_reading_cannot_be_written() {
 /// mount, PID, IPC, UTS and (without granted network) network namespace.
 #[test]
 fn helper_gives_commands_namespaces_of_their_own() {
-    let launcher = pryx_tools::SandboxLauncher {
-        program: env!("CARGO_BIN_EXE_pryx-sandbox-exec").into(),
-        args: Vec::new(),
-        assume: pryx_tools::Assume::default(),
-    };
+    let launcher = launcher();
     if !pryx_tools::namespace_status(&launcher).available {
         pryx_testkit::skip_sandbox_assertion(
             "helper_gives_commands_namespaces_of_their_own",
@@ -347,12 +363,7 @@ fn helper_gives_commands_namespaces_of_their_own() {
 /// nodes.
 #[test]
 fn mounts_beneath_a_read_root_are_read_only_and_scratch_mounts_are_tame() {
-    let launcher = pryx_tools::SandboxLauncher {
-        program: env!("CARGO_BIN_EXE_pryx-sandbox-exec").into(),
-        args: Vec::new(),
-        assume: pryx_tools::Assume::default(),
-    };
-    if !pryx_tools::namespace_status(&launcher).available
+    if !pryx_tools::namespace_status(&launcher()).available
         || !rustix::process::getuid().is_root()
         || which("unshare").is_none()
     {
@@ -368,17 +379,11 @@ fn mounts_beneath_a_read_root_are_read_only_and_scratch_mounts_are_tame() {
     let root = tempfile::tempdir_in(base).unwrap();
     let root = std::fs::canonicalize(root.path()).unwrap();
     std::fs::create_dir(root.join("sub")).unwrap();
-    let mut read_roots: Vec<&Path> = SYSTEM_ROOTS.iter().map(Path::new).collect();
-    read_roots.push(&root);
-    let spec = json!({
-        "workspace": ws,
-        "cwd": ws,
-        "command": format!(
-            "echo t > /tmp/t && cat /tmp/t; grep -E ' (/tmp|/proc|{0}/sub) ' /proc/self/mountinfo",
-            root.display()
-        ),
-        "read_roots": read_roots,
-    });
+    let command = format!(
+        "echo t > /tmp/t && cat /tmp/t; grep -E ' (/tmp|/proc|{0}/sub) ' /proc/self/mountinfo",
+        root.display()
+    );
+    let spec = spec(&ws, &command, &[], &[&root], false);
     // A private mount namespace holds the tmpfs beneath the read root, gone with it.
     let out = Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c"])
