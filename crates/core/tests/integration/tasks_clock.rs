@@ -37,12 +37,13 @@ fn spec(name: &str, trigger: TaskTrigger) -> TaskSpec {
     }
 }
 
-/// Waits until a run has ended.
+/// Waits until a run has ended: recorded, and its task no longer counted as running (which
+/// happens just after the record, and until then a due slot is left for the next tick).
 async fn wait_run(core: &Core, id: &str) -> TaskRunView {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let r = core.store().task_run(id).unwrap().unwrap();
-        if r.status != RunStatus::Running {
+        if r.status != RunStatus::Running && !core.task_show(&r.task_id).unwrap().running {
             return r;
         }
         assert!(
