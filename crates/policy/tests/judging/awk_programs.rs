@@ -31,6 +31,10 @@ fn redirections_in_print_name_the_files_written_and_comparisons_do_not() {
         // After `;` or a new statement a `>` compares.
         (r#"BEGIN { print "a"; if (x > "b") y = 1 }"#, vec![]),
         ("BEGIN { print \"a\"\nif (x > \"b\") y = 1 }", vec![]),
+        // Also at the top level of the next statement: `;`, a new line and `}` end a `print`.
+        (r#"BEGIN { print "a"; y = x > "b" }"#, vec![]),
+        ("BEGIN { print \"a\"\ny = x > \"b\" }", vec![]),
+        (r#"{ print "a" } END { y = x > "b" }"#, vec![]),
         (r#"BEGIN { print ("a" > "b") }"#, vec![]),
         (r#"BEGIN { if ((x) > "b") print "c" }"#, vec![]),
     ] {
@@ -111,4 +115,58 @@ fn tricky_tokens_are_read_whole_so_what_follows_them_is_seen() {
     // A `/` inside a bracket expression is read differently by different awks: not understood.
     let f = awk(r#"/[/]/ { n++ }"#);
     assert!(can(&f, Capability::Exec), "{f:?}");
+}
+
+/// The reason a program is not understood, if it is not.
+fn not_understood(f: &ShellFacts) -> Option<&str> {
+    f.commands
+        .iter()
+        .flat_map(|c| &c.powers)
+        .find(|p| p.what.contains("not understood"))
+        .map(|p| p.what.as_str())
+}
+
+/// A regular expression ends at its closing `/` — after escapes, bracket expressions (whose
+/// first `]` and `^` are plain), classes and collating elements — and what follows it is read
+/// as awk reads it; wherever this is in the program.
+#[test]
+fn regular_expressions_end_where_awk_ends_them() {
+    for pattern in [
+        r"/abc[de]f/",
+        r"/abcdef\/g/",
+        r"/abcdef[\]x]/",
+        r"/abc[^]x]/",
+        r"/abc[]x]/",
+        r"/x[[:alpha:]]y/",
+        r"/[[a]/",
+        r"/[a[]/",
+        // A division after a regular expression is not another one.
+        r"/a/ / 2",
+    ] {
+        let f = awk(&format!("{pattern} {{ n++ }}\n{{ print > \"out\" }}"));
+        assert_eq!(paths(&f), [("out", PathRole::Write)], "{pattern}: {f:?}");
+        assert_eq!(not_understood(&f), None, "{pattern}");
+    }
+    // A `/` inside a bracket expression, however the bracket starts.
+    for pattern in [r"/[/x]/", r"/abc[]/]/", r"/[^]/]/", r"/[[:alpha:]/]/"] {
+        let f = awk(&format!("{pattern} {{ n++ }}"));
+        let why = not_understood(&f).unwrap_or_default();
+        assert!(
+            why.contains("`/` inside a bracket expression"),
+            "{pattern}: {f:?}"
+        );
+    }
+}
+
+#[test]
+fn a_string_s_escaped_quote_is_part_of_the_file_name() {
+    let f = awk(r#"{ print > "a\"b" }"#);
+    assert_eq!(paths(&f), [("a\"b", PathRole::Write)], "{f:?}");
+}
+
+#[test]
+fn a_backslash_outside_strings_only_continues_a_line() {
+    let f = awk(r"BEGIN { x = 1 \ 2 }");
+    let why = not_understood(&f).unwrap_or_default();
+    assert!(why.contains("unexpected `\\`"), "{f:?}");
 }

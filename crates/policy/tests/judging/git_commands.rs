@@ -3,7 +3,7 @@
 //! run commands, read through every spelling of the global options before them.
 
 use super::facts::can;
-use pryx_policy::shell::{Capability, analyze};
+use pryx_policy::shell::{Capability, PathRole, analyze};
 
 #[test]
 fn global_options_that_set_configuration_or_programs_run_code() {
@@ -68,6 +68,9 @@ fn config_changes_run_code_and_config_reads_do_not() {
         "git config core.pager",
         "git config --get core.pager",
         "git config --get=core.pager x",
+        // A value pattern after the name is a second operand, still a read.
+        "git config --get core.pager 'l.*'",
+        "git config --get-all core.pager 'l.*'",
         "git config --list",
         "git config --file .gitconfig core.pager",
     ] {
@@ -119,4 +122,68 @@ fn submodules_that_fetch_and_outputs_that_write() {
             "{line}: {f:?}"
         );
     }
+}
+
+/// A capability names the word that shows it: an allow-list prefix grants it only when it
+/// includes that word. Global options and flags before it shift it.
+#[test]
+fn a_capability_points_at_the_word_that_shows_it() {
+    for (line, word, capability) in [
+        (
+            "git -C sub submodule --quiet foreach id",
+            "foreach",
+            Capability::Exec,
+        ),
+        (
+            "git -C sub submodule --quiet update",
+            "update",
+            Capability::Fetch,
+        ),
+        (
+            "git -C sub archive -v --remote=origin HEAD",
+            "--remote=origin",
+            Capability::Fetch,
+        ),
+        (
+            "git -C sub archive -v --exec=x --remote=o HEAD",
+            "--exec=x",
+            Capability::Exec,
+        ),
+        ("git -C sub remote -v update", "update", Capability::Fetch),
+        ("git -C sub fetch -q ext::sh", "ext::sh", Capability::Exec),
+    ] {
+        let f = analyze(line);
+        let git = &f.commands[0];
+        assert!(
+            git.powers.iter().any(|p| p.capability == capability
+                && git.words.get(p.word).map(String::as_str) == Some(word)),
+            "{line}: {:?}",
+            git.powers
+        );
+    }
+}
+
+#[test]
+fn an_output_option_writes_its_value_and_nothing_else() {
+    for line in [
+        "git diff --output out.patch HEAD",
+        "git diff --output=out.patch HEAD",
+        "git log -o out.patch HEAD",
+    ] {
+        let f = analyze(line);
+        let written: Vec<_> = f
+            .paths
+            .iter()
+            .filter(|p| p.strict && p.role == PathRole::Write)
+            .map(|p| p.raw.as_str())
+            .collect();
+        assert_eq!(written, ["out.patch"], "{line}: {f:?}");
+    }
+    let f = analyze("git diff HEAD x.txt");
+    assert!(
+        f.paths
+            .iter()
+            .all(|p| !p.strict || p.role != PathRole::Write),
+        "{f:?}"
+    );
 }

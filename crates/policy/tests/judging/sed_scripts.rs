@@ -58,3 +58,51 @@ fn what_seds_read_differently_is_not_understood() {
         assert!(not_understood(&f), "{script:?}: {f:?}");
     }
 }
+
+/// The reason a script is not understood, if it is not.
+fn why_not(f: &ShellFacts) -> &str {
+    f.commands
+        .iter()
+        .flat_map(|c| &c.powers)
+        .find(|p| p.what.contains("not understood"))
+        .map_or("", |p| p.what.as_str())
+}
+
+#[test]
+fn bracket_expressions_are_read_whole_in_regular_expressions_only() {
+    for (script, why) in [
+        // However the bracket starts, a `/` in it is found.
+        ("s/[/]/w out/", "`/` inside a bracket expression"),
+        ("/[]/]/w out", "`/` inside a bracket expression"),
+        ("/[^]/]/w out", "`/` inside a bracket expression"),
+        ("/[[:alpha:]/]/w out", "`/` inside a bracket expression"),
+        ("/[[:a/]/w out", "unterminated character class"),
+        // A backslash or a new line cannot delimit.
+        ("s\\a\\b\\", "missing delimiter"),
+        ("s\na\nb\n", "missing delimiter"),
+    ] {
+        let f = sed(script);
+        assert!(why_not(&f).contains(why), "{script:?}: {f:?}");
+    }
+    for script in [
+        // `[` opens a bracket in a regular expression; in a replacement it is a character.
+        "/[[a]/w out",
+        "s/a/[/w out",
+        "y/[/x/;w out",
+        // Appended text ends at the end of its line, and so does the command.
+        "a hello\nw out",
+        "a\\\nhello\nw out",
+        "1i hello\nw out",
+    ] {
+        let f = sed(script);
+        assert!(writes_out(&f), "{script:?}: {f:?}");
+        assert_eq!(why_not(&f), "", "{script:?}");
+    }
+}
+
+#[test]
+fn text_continued_with_a_backslash_is_text() {
+    let f = sed("a hello\\\nw out");
+    assert!(!writes_out(&f), "{f:?}");
+    assert_eq!(why_not(&f), "");
+}

@@ -266,3 +266,93 @@ fn a_key_value_argument_is_judged_by_its_value_unless_the_key_is_a_path() {
         [("target=Makefile", PathRole::Write)]
     );
 }
+
+/// What the command named `name` can do, in order.
+fn whats<'f>(f: &'f ShellFacts, name: &str) -> Vec<&'f str> {
+    f.commands
+        .iter()
+        .filter(|c| c.words.first().is_some_and(|w| w == name))
+        .flat_map(|c| &c.powers)
+        .map(|p| p.what.as_str())
+        .collect()
+}
+
+#[test]
+fn two_reasons_for_the_same_capability_are_both_listed() {
+    let f = analyze("git -c core.pager=less --exec-path=/opt/git status");
+    let w = whats(&f, "git");
+    assert_eq!(w.len(), 2, "{f:?}");
+    assert!(w[0].contains("(`-c`)"), "{w:?}");
+    assert!(w[1].contains("(`--exec-path`)"), "{w:?}");
+}
+
+#[test]
+fn an_option_is_named_in_messages_as_it_was_given() {
+    let f = analyze("node --eval 'x()'");
+    assert_eq!(whats(&f, "node"), ["runs inline code (`--eval`)"], "{f:?}");
+    // Each option by its own name, not the first of its row that was given.
+    let f = analyze("node -p 1 --eval 2");
+    assert_eq!(
+        whats(&f, "node"),
+        ["runs inline code (`-p`)", "runs inline code (`--eval`)"],
+        "{f:?}"
+    );
+}
+
+#[test]
+fn a_long_option_s_separate_value_is_judged_as_its_own_word() {
+    let f = analyze("curl --output out/*.html https://example.com");
+    let out: Vec<_> = f.paths.iter().filter(|p| p.raw == "out/*.html").collect();
+    assert!(!out.is_empty(), "{f:?}");
+    assert!(
+        out.iter().all(|p| p.role == PathRole::Write && p.glob),
+        "{out:?}"
+    );
+    // A computed value is not a file name the table can judge.
+    let f = analyze("curl --output \"$F\" https://example.com");
+    assert!(!f.paths.iter().any(|p| p.raw.contains("$F")), "{f:?}");
+}
+
+/// The files curl sends are read: `-d @file`, `-F name=@file;type=…`, `-F name=<file`,
+/// `--data-urlencode name@file`, and cookies from `-b file` (a value with `=` is a cookie).
+#[test]
+fn curl_reads_the_files_it_sends() {
+    for (line, want) in [
+        ("curl -d @body.json https://x", vec!["body.json"]),
+        ("curl -F upload=@notes.txt https://x", vec!["notes.txt"]),
+        (
+            "curl -F 'upload=@notes.txt;type=text/plain' https://x",
+            vec!["notes.txt"],
+        ),
+        ("curl -F 'text=<notes.txt' https://x", vec!["notes.txt"]),
+        (
+            "curl --data-urlencode name@notes.txt https://x",
+            vec!["notes.txt"],
+        ),
+        ("curl -b cookies.txt https://x", vec!["cookies.txt"]),
+        ("curl -b a=b https://x", vec![]),
+        ("curl -d a=b https://x", vec![]),
+    ] {
+        let f = analyze(line);
+        let read: Vec<_> = f
+            .paths
+            .iter()
+            .filter(|p| p.command == "curl" && p.role == PathRole::Read)
+            .map(|p| p.raw.as_str())
+            .collect();
+        assert_eq!(read, want, "{line}: {f:?}");
+    }
+}
+
+/// A long option of a command whose short options are a list takes its value from the next
+/// word (`wget --output-document FILE`).
+#[test]
+fn a_separate_long_option_value_is_found_for_short_option_commands() {
+    let f = analyze("wget --output-document page.html https://example.com/x");
+    assert!(
+        f.paths
+            .iter()
+            .any(|p| p.raw == "page.html" && p.role == PathRole::Write),
+        "{f:?}"
+    );
+}

@@ -85,6 +85,7 @@ fn what_a_wrapper_cannot_follow_asks() {
         ("sh -c \"$CMD\"", "computed at run time"),
         ("bash $FLAGS -c 'rm victim'", "computed at run time"),
         ("sh -c", "without a command"),
+        ("sh -c -- \"$CMD\"", "`sh -c` of text computed at run time"),
     ] {
         let f = analyze(line);
         assert!(asks_with(&f, why), "{line}: {:?}", f.asks);
@@ -140,8 +141,22 @@ fn find_reads_its_starting_points_and_writes_them_with_delete() {
         !paths(&f).contains(&("out/list.txt", PathRole::Read)),
         "{f:?}"
     );
+    let written: Vec<_> = f
+        .paths
+        .iter()
+        .filter(|p| p.role == PathRole::Write)
+        .map(|p| p.raw.as_str())
+        .collect();
+    assert_eq!(written, ["out/list.txt"], "{f:?}");
+    // A computed file name is not judged as a name (the computed word asks), and a wildcard
+    // in it is seen.
+    let f = analyze("find . -fprint \"$OUT\"");
+    assert!(f.paths.iter().all(|p| !p.raw.contains("OUT")), "{f:?}");
+    let f = analyze("find . -fprint out/*.txt");
     assert!(
-        paths(&f).contains(&("out/list.txt", PathRole::Write)),
+        f.paths
+            .iter()
+            .any(|p| p.raw == "out/*.txt" && p.role == PathRole::Write && p.glob),
         "{f:?}"
     );
     for line in ["find $DIR -name x", "find . -name $X"] {
@@ -177,4 +192,50 @@ fn cd_goes_where_it_says_or_asks() {
         assert!(asks_with(&f, why), "{line}: {:?}", f.asks);
         assert!(f.paths.is_empty(), "{line}: {:?}", f.paths);
     }
+}
+
+#[test]
+fn a_shell_s_options_end_where_its_script_begins() {
+    for (line, script) in [
+        ("sh job.sh", "job.sh"),
+        // A lone `-` ends the options, as `--` does.
+        ("sh - job.sh", "job.sh"),
+        // Options without `c`, short or long, do not make the script a command line.
+        ("sh -e job.sh", "job.sh"),
+        ("bash --norc job.sh", "job.sh"),
+        ("bash --noprofile job.sh", "job.sh"),
+        // A lone `+` is a file name.
+        ("sh +", "+"),
+    ] {
+        let f = analyze(line);
+        assert_eq!(
+            names(&f),
+            [line.split(' ').next().unwrap()],
+            "{line}: {f:?}"
+        );
+        assert_eq!(paths(&f), [(script, PathRole::Read)], "{line}: {f:?}");
+        assert!(
+            asks_with(&f, "runs a script file the policy cannot see"),
+            "{line}: {f:?}"
+        );
+    }
+    // With nothing after `-` it reads its input.
+    let f = analyze("sh -");
+    assert!(asks_with(&f, "reads commands from its input"), "{f:?}");
+}
+
+#[test]
+fn find_exec_counts_towards_the_nesting_limit_and_ends_at_its_terminator() {
+    let line = format!("{}rm victim", "find . -exec ".repeat(12));
+    let f = analyze(&line);
+    assert!(asks_with(&f, "nest too deeply"), "{f:?}");
+    // The words of the command `-exec` runs are not find's own.
+    let f = analyze("find . -exec cat x/y \\; -name z");
+    let own: Vec<_> = f
+        .paths
+        .iter()
+        .filter(|p| p.command == "find")
+        .map(|p| p.raw.as_str())
+        .collect();
+    assert_eq!(own, ["."], "{f:?}");
 }

@@ -117,7 +117,8 @@ pub(super) fn shell(base: &str, rest: &[Word], facts: &mut ShellFacts, depth: us
             ));
             return;
         }
-        if t == "--" {
+        // A lone `-` ends the options too (POSIX: the first operand, then ignored).
+        if t == "--" || t == "-" {
             i += 1;
             break;
         }

@@ -201,7 +201,7 @@ fn push(v: &mut Vec<&'static str>, s: &'static str) {
 /// After `getline [var]`: the index of the token after `<`, if input is redirected.
 fn input_redirect(toks: &[Tok], mut j: usize) -> Option<usize> {
     match toks.get(j) {
-        Some(Tok::Ident(v)) if !KEYWORDS.contains(&v.as_str()) => {
+        Some(Tok::Ident(_)) => {
             j += 1;
             if toks.get(j) == Some(&Tok::Punct("[")) {
                 let mut depth = 0;
@@ -381,7 +381,10 @@ fn regex(s: &[char], mut i: usize) -> Result<usize, String> {
                     match s.get(i) {
                         None | Some('\n') => return Err("unterminated bracket expression".into()),
                         Some('/') => return Err("`/` inside a bracket expression".into()),
-                        Some(']') => break,
+                        Some(']') => {
+                            i += 1;
+                            break;
+                        }
                         Some('\\') => i += 2,
                         Some('[') if matches!(s.get(i + 1), Some(':' | '.' | '=')) => {
                             let close = s[i + 1..].iter().position(|&c| c == ']');
@@ -393,7 +396,6 @@ fn regex(s: &[char], mut i: usize) -> Result<usize, String> {
                         Some(_) => i += 1,
                     }
                 }
-                i += 1;
             }
             Some(_) => i += 1,
         }

@@ -3,11 +3,9 @@
 use super::{Args, Found};
 use crate::shell::PathRole;
 
-/// `host:path`, `user@host:path`, `host::module` or `rsync://…`: a place on another host.
+/// `host:path`, `user@host:path`, `host::module` or `rsync://…`: a place on another host. Like
+/// rsync and tar, a colon counts when it comes before any `/` (which covers every `scheme://`).
 pub(super) fn remote(t: &str) -> bool {
-    if t.starts_with("rsync://") || t.contains("://") {
-        return true;
-    }
     match t.find(':') {
         Some(colon) => colon > 0 && !t[..colon].contains('/'),
         None => false,

@@ -221,14 +221,12 @@ impl Reader {
                 }
             }
             'a' | 'i' | 'c' => {
-                // Text to the end of the line; a backslash continues it.
-                while let Some(c) = self.next() {
-                    match c {
-                        '\\' => {
-                            self.next();
-                        }
-                        '\n' => break,
-                        _ => {}
+                // Text to the end of the line (which then ends the command); a backslash
+                // continues it onto the next.
+                while let Some(c) = self.peek().filter(|&c| c != '\n') {
+                    self.i += 1;
+                    if c == '\\' {
+                        self.next();
                     }
                 }
             }
