@@ -3,6 +3,9 @@
 
 use pryx_policy::shell::{Capability, RedirectKind, analyze, parse};
 
+#[path = "shell_parse/edges.rs"]
+mod edges;
+
 fn names(line: &str) -> Vec<String> {
     let mut v: Vec<String> = parse(line)
         .commands

@@ -141,9 +141,9 @@ impl Parser {
                 }
                 ';' => {
                     self.i += 1;
+                    // The second `;` is read as a separator of its own next.
                     if self.peek() == Some(';') {
                         self.problem("`;;` (case syntax) is not supported");
-                        self.i += 1;
                     }
                     self.seq_start = true;
                 }
@@ -172,11 +172,7 @@ impl Parser {
                     self.depth -= 1;
                     self.seq_start = false;
                 }
-                '#' => {
-                    while self.peek().is_some_and(|c| c != '\n') {
-                        self.i += 1;
-                    }
-                }
+                // A comment where a command may start is one (`simple_command` skips it).
                 _ => {
                     self.simple_command();
                     self.seq_start = false;

@@ -222,16 +222,10 @@ impl Parser {
             Some('"') => {
                 // Locale translation: treated as a plain double-quoted string.
             }
+            // A name or a positional parameter: its characters are read on as the word's text.
             Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
                 w.literal = false;
                 w.text.push('$');
-                while let Some(c) = self
-                    .peek()
-                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-                {
-                    w.text.push(c);
-                    self.i += 1;
-                }
             }
             Some(c @ ('@' | '*' | '#' | '?' | '-' | '$' | '!')) => {
                 w.literal = false;
