@@ -193,7 +193,11 @@ fn function_definitions_count_as_certain_only_at_the_top_level() {
         vec![("f".to_string(), true), ("g".to_string(), true)]
     );
     // The `function` keyword, with or without `()`.
-    for line in ["function f() { b; }", "function f { b; }"] {
+    for line in [
+        "function f() { b; }",
+        "function f ( ) { b; }",
+        "function f { b; }",
+    ] {
         let s = parse(line);
         assert_eq!(names(&s), ["b"], "{line}");
         assert!(s.problems.is_empty(), "{line}: {:?}", s.problems);
@@ -272,6 +276,9 @@ fn words_read_as_the_shell_reads_them() {
         ("echo ${x}y", 1, computed("${x}y")),
         ("echo ${x:-{a}} y", 1, computed("${x:-{a}}")),
         ("echo ${x:-{a}} y", 2, plain("y")),
+        // Braces inside count, so a blank after an inner `}` is still inside.
+        ("echo ${x:-{a} b} y", 1, computed("${x:-{a} b}")),
+        ("echo ${x:-{a} b} y", 2, plain("y")),
         (
             "echo $'a\\'b' c",
             1,
