@@ -2,7 +2,7 @@
 //! `getline <`), the network it reaches (`/inet/…`), the commands it runs — and where a `>` is
 //! a comparison rather than a redirection.
 
-use super::facts::can;
+use super::facts::{can, not_understood};
 use pryx_policy::shell::{Capability, PathRole, ShellFacts, analyze};
 
 fn awk(program: &str) -> ShellFacts {
@@ -115,15 +115,6 @@ fn tricky_tokens_are_read_whole_so_what_follows_them_is_seen() {
     // A `/` inside a bracket expression is read differently by different awks: not understood.
     let f = awk(r#"/[/]/ { n++ }"#);
     assert!(can(&f, Capability::Exec), "{f:?}");
-}
-
-/// The reason a program is not understood, if it is not.
-fn not_understood(f: &ShellFacts) -> Option<&str> {
-    f.commands
-        .iter()
-        .flat_map(|c| &c.powers)
-        .find(|p| p.what.contains("not understood"))
-        .map(|p| p.what.as_str())
 }
 
 /// A regular expression ends at its closing `/` — after escapes, bracket expressions (whose

@@ -20,3 +20,12 @@ pub fn can(f: &ShellFacts, capability: Capability) -> bool {
         .flat_map(|c| &c.powers)
         .any(|p| p.capability == capability)
 }
+
+/// Why an awk program or sed script was not understood (it may then run anything), if it was not.
+pub fn not_understood(f: &ShellFacts) -> Option<&str> {
+    f.commands
+        .iter()
+        .flat_map(|c| &c.powers)
+        .find(|p| p.capability == Capability::Exec && p.what.contains("not understood"))
+        .map(|p| p.what.as_str())
+}

@@ -291,12 +291,13 @@ pub(crate) fn read_text_from(
     rel: &str,
     max_bytes: u64,
 ) -> Result<String, ToolError> {
+    let too_large = |size: u64| ToolError::TooLarge {
+        path: rel.to_owned(),
+        size,
+        limit: max_bytes,
+    };
     if meta.len() > max_bytes {
-        return Err(ToolError::TooLarge {
-            path: rel.to_owned(),
-            size: meta.len(),
-            limit: max_bytes,
-        });
+        return Err(too_large(meta.len()));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(max_bytes.saturating_add(1))
@@ -304,11 +305,7 @@ pub(crate) fn read_text_from(
         .map_err(|e| ToolError::io(rel, &e))?;
     // It grew since its size was read.
     if bytes.len() as u64 > max_bytes {
-        return Err(ToolError::TooLarge {
-            path: rel.to_owned(),
-            size: bytes.len() as u64,
-            limit: max_bytes,
-        });
+        return Err(too_large(bytes.len() as u64));
     }
     if looks_binary(&bytes) {
         return Err(ToolError::BinaryFile {
