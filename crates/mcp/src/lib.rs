@@ -14,6 +14,7 @@ mod manager;
 mod names;
 pub mod oauth;
 pub mod pins;
+pub mod serve;
 mod tool;
 pub mod transport;
 
