@@ -63,6 +63,8 @@ cargo test --workspace --locked --doc
 
 log "MCP conformance suite (client mode, all scenarios)"
 scripts/mcp-conformance.sh
+log "MCP conformance suite (server mode: the fixture set, and the real /mcp)"
+scripts/mcp-server-conformance.sh
 
 log "schemathesis against the gateway's OpenAPI document"
 scripts/schemathesis.sh

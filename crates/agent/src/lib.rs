@@ -3,6 +3,7 @@
 mod agent;
 pub mod approvals;
 mod ask;
+mod direct_call;
 mod error;
 pub mod history;
 mod model_call;
@@ -14,6 +15,7 @@ mod tool_call;
 mod turn;
 
 pub use agent::{Agent, AgentParts, AgentSettings, Budgets, EventSink, ModelChoice, PromptSource};
+pub use direct_call::ToolOutcome;
 pub use error::AgentError;
 pub use pryx_protocol::TurnStop;
 pub use turn::{BegunTurn, TurnReport};

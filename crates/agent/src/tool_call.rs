@@ -63,7 +63,7 @@ impl Agent {
     pub(crate) async fn handle_tool_call(
         &self,
         turn: &TurnCtx<'_>,
-        message_id: &str,
+        message_id: Option<&str>,
         call: &pryx_llm::ToolCall,
     ) -> Result<CallResult, AgentError> {
         let parsed = call.arguments_json();
@@ -76,7 +76,7 @@ impl Agent {
         let new = NewToolCall {
             session_id: turn.session_id.to_string(),
             id: uuid::Uuid::now_v7().to_string(),
-            message_id: Some(message_id.to_string()),
+            message_id: message_id.map(str::to_string),
             tool_name: call.name.clone(),
             arguments: redacted.clone(),
         };
@@ -310,7 +310,10 @@ impl Agent {
         // Errors carry the tool's (or server's) words too; a cancel is Pryx's own.
         let content = match end {
             CallEnd::Cancelled => content,
-            CallEnd::Continue | CallEnd::Fatal(_) => untrusted(&call.name, &content),
+            CallEnd::Continue | CallEnd::Fatal(_) if cx.turn.for_model => {
+                untrusted(&call.name, &content)
+            }
+            CallEnd::Continue | CallEnd::Fatal(_) => content,
         };
         Ok(CallResult {
             content,

@@ -42,6 +42,9 @@ pub(crate) struct TurnCtx<'a> {
     pub cancel: &'a CancellationToken,
     pub model: std::sync::atomic::AtomicUsize,
     pub warnings: std::sync::Mutex<Vec<String>>,
+    /// Tool output goes back to a model, inside an untrusted-data boundary (not for a client
+    /// that called a tool itself).
+    pub for_model: bool,
 }
 
 impl TurnCtx<'_> {
@@ -204,6 +207,7 @@ impl Agent {
             cancel: &cancel,
             model: Default::default(),
             warnings: Default::default(),
+            for_model: true,
         };
         let result = self.turn_steps(&turn, &mut history, &mut report).await;
         let status = match (&result, report.stop) {
@@ -312,7 +316,7 @@ impl Agent {
                     continue;
                 }
                 report.tool_calls += 1;
-                let outcome = self.handle_tool_call(turn, &stored.id, call).await?;
+                let outcome = self.handle_tool_call(turn, Some(&stored.id), call).await?;
                 let result =
                     Message::tool_result(call.id.clone(), outcome.content, outcome.is_error);
                 self.persist_message(session_id, &result, None, Some(&call.id))

@@ -8,6 +8,7 @@ mod agents;
 mod bus;
 mod channels;
 mod core;
+mod direct_calls;
 mod error;
 pub mod export;
 mod grants;

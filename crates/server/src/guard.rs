@@ -201,9 +201,9 @@ pub async fn check(
         return next.run(req).await;
     }
     // The dashboard's pages sign browsers in with their own cookie (pryx-web); only the API
-    // needs a credential here. The OpenAI-compatible `/v1` takes the bearer token only: its
-    // clients are programs, never the dashboard's pages.
-    let openai = crate::openai::is_openai_path(path);
+    // needs a credential here. The OpenAI-compatible `/v1` and MCP's `/mcp` take a bearer
+    // token or API key only: their clients are programs, never the dashboard's pages.
+    let openai = crate::openai::is_openai_path(path) || crate::mcp::is_mcp_path(path);
     if !path.starts_with("/api/") && !openai {
         return next.run(req).await;
     }
@@ -225,7 +225,7 @@ pub async fn check(
     }
     let mut wrong = "the bearer token is wrong; read it from the data dir's `token` file";
     if given.starts_with(pryx_store::API_KEY_PREFIX) {
-        wrong = "API keys are accepted on the OpenAI-compatible /v1 only; /api/v1 takes the token from the data dir's `token` file";
+        wrong = "API keys are accepted on the OpenAI-compatible /v1 and on /mcp only; /api/v1 takes the token from the data dir's `token` file";
         if openai {
             let store = state.core.store().clone();
             let found = tokio::task::spawn_blocking(move || store.use_api_key(&given)).await;

@@ -9,6 +9,7 @@ mod extract;
 mod guard;
 mod hooks;
 mod limits;
+mod mcp;
 mod openai;
 mod openapi;
 mod routes;
@@ -205,6 +206,7 @@ fn router(state: Arc<AppState>) -> Router {
         }),
     )
     .merge(openai::router())
+    .merge(mcp::router(&state))
     .merge(hooks::router())
     .with_state(state.clone())
     .merge(pryx_web::router(state.web.clone()))

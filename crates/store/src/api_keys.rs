@@ -236,6 +236,19 @@ impl Store {
         })
     }
 
+    /// The sessions started through key `key_id`, newest first.
+    pub fn sessions_of_api_key(&self, key_id: &str) -> Result<Vec<String>> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id FROM sessions WHERE api_key_id = ?1 ORDER BY updated_at DESC, id DESC",
+            )?;
+            let ids = stmt
+                .query_map([key_id], |r| r.get::<_, String>(0))?
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok(ids)
+        })
+    }
+
     fn audit_key(&self, k: &ApiKey, action: &str, actor: &str) -> Result<()> {
         self.append_audit(&AuditEntry {
             actor: actor.to_string(),

@@ -18,6 +18,7 @@ mod doctor_unwritable;
 mod hostile_files;
 mod mcp_cli;
 mod mcp_hostile;
+mod mcp_serve;
 mod models_cli;
 mod run_aimock;
 mod run_approval_tty;

@@ -18,7 +18,6 @@ use pryx_mcp::serve::{Asked, HttpConfig, Offer, http_service, log};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// A 1×1 PNG.
@@ -383,7 +382,7 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     let service = http_service(
-        Arc::new(Fixtures),
+        || Fixtures,
         HttpConfig {
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into()],
             ..HttpConfig::default()

@@ -21,9 +21,10 @@ pub struct HttpConfig {
 /// a tool waits for an approval.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// A service answering MCP over streamable HTTP, one [`McpServer`] per client session.
+/// A service answering MCP over streamable HTTP, one [`McpServer`] on a fresh offer from
+/// `offer` per client session.
 pub fn http_service<O: Offer>(
-    offer: Arc<O>,
+    offer: impl Fn() -> O + Send + Sync + 'static,
     config: HttpConfig,
 ) -> StreamableHttpService<McpServer<O>, LocalSessionManager> {
     let mut http = StreamableHttpServerConfig::default();
@@ -35,7 +36,7 @@ pub fn http_service<O: Offer>(
         http.with_allowed_hosts(config.allowed_hosts)
     };
     StreamableHttpService::new(
-        move || Ok(McpServer::new(offer.clone())),
+        move || Ok(McpServer::new(offer())),
         Arc::new(LocalSessionManager::default()),
         http,
     )

@@ -1,6 +1,6 @@
 //! Pryx as an MCP server: one rmcp handler, [`McpServer`], over an [`Offer`] — what the server
 //! exposes (Pryx's agent in the gateway, or the fixture set the conformance suite expects) —
-//! served over streamable HTTP ([`http_service`]) or stdio ([`serve_stdio`]).
+//! served over streamable HTTP ([`http_service`]); [`bridge_stdio`] relays stdio to it.
 //!
 //! The handler owns what every offer shares: the capabilities it declares, the log level a
 //! client sets (offers send log messages through [`log`], which honours it), and a request's
@@ -10,8 +10,10 @@
 // and the conformance suite speak.
 #![allow(deprecated)]
 
+mod bridge;
 mod http;
 
+pub use bridge::{BridgeError, bridge_stdio};
 pub use http::{HttpConfig, http_service};
 
 use rmcp::model::{
@@ -25,7 +27,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// The request a tool, resource or prompt is asked in: the client's peer (for progress, log
 /// messages, sampling and elicitation), its cancellation and, over HTTP, the request's parts.
@@ -86,12 +88,12 @@ pub trait Offer: Send + Sync + 'static {
 
 /// One client's connection to an [`Offer`]: the rmcp handler.
 pub struct McpServer<O> {
-    offer: Arc<O>,
+    offer: O,
     level: Mutex<LoggingLevel>,
 }
 
 impl<O: Offer> McpServer<O> {
-    pub fn new(offer: Arc<O>) -> Self {
+    pub fn new(offer: O) -> Self {
         McpServer {
             offer,
             level: Mutex::new(LoggingLevel::Info),
@@ -246,18 +248,4 @@ impl<O: Offer> ServerHandler for McpServer<O> {
         let info = CompletionInfo::new(values).map_err(|e| ErrorData::internal_error(e, None))?;
         Ok(CompleteResult::new(info))
     }
-}
-
-/// Serves `offer` to one client on this process's stdin and stdout until it disconnects.
-pub async fn serve_stdio<O: Offer>(offer: Arc<O>) -> Result<(), std::io::Error> {
-    use rmcp::ServiceExt;
-    let running = McpServer::new(offer)
-        .serve(rmcp::transport::stdio())
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    running
-        .waiting()
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    Ok(())
 }

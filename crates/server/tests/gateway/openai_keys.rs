@@ -82,7 +82,7 @@ async fn a_key_works_on_v1_only_and_never_shows_again() {
     )
     .await;
     assert_eq!(status, 401, "{body}");
-    assert!(body.to_string().contains("/v1 only"), "{body}");
+    assert!(body.to_string().contains("/v1 and on /mcp only"), "{body}");
     let (status, _) = status_json(
         rig.http
             .get(rig.url("/api-keys"))

@@ -61,6 +61,9 @@ pub(super) enum Sub {
         #[arg(long)]
         json: bool,
     },
+    /// Serve Pryx to an MCP client on stdin/stdout (e.g. Claude Desktop, Codex): relayed to the
+    /// running core's `/mcp`, or to a core started for as long as this runs.
+    Serve,
 }
 
 #[derive(Debug, clap::Args)]

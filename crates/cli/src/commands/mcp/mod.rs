@@ -16,6 +16,8 @@ pub use args::Args;
 use args::Sub;
 use show::say;
 
+mod serve;
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dir = DataDir::open().context("cannot prepare the data directory")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -56,6 +58,7 @@ fn known(mgr: &McpManager, file: &ServersFile, name: &str) -> anyhow::Result<()>
 
 async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
     match sub {
+        Sub::Serve => serve::run(dir).await,
         Sub::List { json } => {
             let (file, mgr) = manager(&dir)?;
             // Connecting is what tells whether a server works and how many tools it has.

@@ -1,0 +1,33 @@
+//! Tool calls a client makes itself, outside a model's turn (MCP clients of Pryx's server
+//! mode): the session's agent runs them through its policy, approvals and containment.
+
+use crate::{Core, CoreError};
+use pryx_agent::ToolOutcome;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+impl Core {
+    /// Runs tool `name` in `session_id` with the session's agent (its workspace, policy and
+    /// tools), asking for approval on every surface when the policy says so.
+    pub async fn call_tool(
+        &self,
+        session_id: &str,
+        name: &str,
+        arguments: &Value,
+        cancel: CancellationToken,
+    ) -> Result<ToolOutcome, CoreError> {
+        if self.is_shutting_down() {
+            return Err(CoreError::ShuttingDown);
+        }
+        let sid = session_id.to_string();
+        let session = self
+            .blocking(move |core| {
+                core.store()
+                    .get_session(&sid)?
+                    .ok_or(CoreError::SessionNotFound(sid))
+            })
+            .await?;
+        let agent = self.agent_for(&session).await?;
+        Ok(agent.call_tool(session_id, name, arguments, cancel).await?)
+    }
+}
