@@ -38,6 +38,9 @@ cat >"$work/script.json" <<'EOF'
  {"text": "A streamed answer.", "usage": {"input_tokens": 9, "output_tokens": 3}},
  {"text": "First turn.", "usage": {"input_tokens": 5, "output_tokens": 2}},
  {"text": "Second turn.", "usage": {"input_tokens": 8, "output_tokens": 2}},
+ {"tool_calls": [{"id": "call_w1", "name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}]},
+ {"tool_calls": [{"id": "call_w2", "name": "get_weather", "arguments": "{\"city\": \"Lyon\"}"}]},
+ {"text": "Sunny in Paris, rain in Lyon."},
  {"text": "Answered for a key.", "usage": {"input_tokens": 3, "output_tokens": 2}}]
 EOF
 "$llm_bin" "$work/script.json" >"$work/llm.port" 2>"$work/llm.err" &

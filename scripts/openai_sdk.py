@@ -100,6 +100,69 @@ def _continue():
         expect(e.code == "history_mismatch", e.code)
 
 
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+@check("pass-through tool calls round-trip (non-streamed and streamed)")
+def _client_tools():
+    history = [{"role": "user", "content": "weather in Paris and Lyon?"}]
+    raw = client.chat.completions.with_raw_response.create(
+        model="pryx:main", messages=history, tools=[WEATHER]
+    )
+    session = raw.headers.get("x-pryx-session")
+    c = raw.parse().choices[0]
+    expect(c.finish_reason == "tool_calls", c.finish_reason)
+    calls = c.message.tool_calls
+    expect(len(calls) == 1 and calls[0].id == "call_w1", calls)
+    expect(calls[0].function.name == "get_weather", calls[0].function)
+    expect(json.loads(calls[0].function.arguments) == {"city": "Paris"}, calls[0].function)
+    history += [
+        c.message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": "call_w1", "content": "sunny"},
+    ]
+    chunks = list(
+        client.chat.completions.create(
+            model="pryx:main",
+            messages=history,
+            tools=[WEATHER],
+            stream=True,
+            extra_headers={"x-pryx-session": session},
+        )
+    )
+    streamed = [tc for ch in chunks if ch.choices for tc in (ch.choices[0].delta.tool_calls or [])]
+    expect(len(streamed) == 1 and streamed[0].id == "call_w2", streamed)
+    expect(json.loads(streamed[0].function.arguments) == {"city": "Lyon"}, streamed)
+    finishes = [ch.choices[0].finish_reason for ch in chunks if ch.choices]
+    expect(finishes[-1] == "tool_calls", finishes)
+    history += [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_w2",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": streamed[0].function.arguments},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_w2", "content": "rain"},
+    ]
+    final = client.chat.completions.create(
+        model="pryx:main", messages=history, tools=[WEATHER],
+        extra_headers={"x-pryx-session": session},
+    )
+    expect(final.choices[0].finish_reason == "stop", final.choices[0].finish_reason)
+    expect(final.choices[0].message.content == "Sunny in Paris, rain in Lyon.", final)
+
+
 @check("an unknown model is NotFoundError")
 def _unknown_model():
     try:

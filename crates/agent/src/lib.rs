@@ -17,5 +17,6 @@ mod turn;
 pub use agent::{Agent, AgentParts, AgentSettings, Budgets, EventSink, ModelChoice, PromptSource};
 pub use direct_call::ToolOutcome;
 pub use error::AgentError;
+pub use pryx_llm::ToolSpec;
 pub use pryx_protocol::TurnStop;
-pub use turn::{BegunTurn, TurnReport};
+pub use turn::{BegunTurn, ClientResult, ClientTools, TurnInput, TurnReport};

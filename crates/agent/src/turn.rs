@@ -65,7 +65,29 @@ pub struct BegunTurn {
     session_id: String,
     history: Vec<Message>,
     span: pryx_store::Span,
+    client_tools: Vec<ToolSpec>,
 }
+
+/// What starts a turn: the user's message, or the results of the tools a client ran for the
+/// turn before (pass-through tools of the OpenAI-compatible endpoint).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnInput {
+    Prompt(String),
+    ToolResults(Vec<ClientResult>),
+}
+
+/// The result a client sends for one of its own tools the model called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientResult {
+    /// The id of the model's call.
+    pub call_id: String,
+    pub content: String,
+}
+
+/// Tools a client offers for one turn: the model may call them as it calls Pryx's, but Pryx
+/// does not run them. A turn whose model calls one ends there, the call left open for the client
+/// to answer with [`TurnInput::ToolResults`].
+pub type ClientTools = Vec<ToolSpec>;
 
 impl BegunTurn {
     /// The turn span's id (the turn's trace).
@@ -95,7 +117,24 @@ impl Agent {
         session_id: &str,
         prompt: &str,
     ) -> Result<BegunTurn, AgentError> {
-        self.check_prompt_fits(prompt)?;
+        self.begin_turn_with(
+            session_id,
+            TurnInput::Prompt(prompt.to_string()),
+            Vec::new(),
+        )
+        .await
+    }
+
+    /// As [`Agent::begin_turn`], from `input`, with `client_tools` offered to the model.
+    pub async fn begin_turn_with(
+        &self,
+        session_id: &str,
+        input: TurnInput,
+        client_tools: ClientTools,
+    ) -> Result<BegunTurn, AgentError> {
+        if let TurnInput::Prompt(prompt) = &input {
+            self.check_prompt_fits(prompt)?;
+        }
         // Store work is batched into few hops to the store thread (each costs a wake-up).
         let sid = session_id.to_string();
         let (session, stored) = self
@@ -106,10 +145,25 @@ impl Agent {
             })
             .await?;
         let session = session.ok_or_else(|| AgentError::SessionNotFound(session_id.to_string()))?;
-        let mut history = self.recover(session_id, &stored).await?;
+        let mut history = from_stored(&stored);
+        // The client's results close the calls it was asked to run, before anything else would
+        // close them as interrupted.
+        if let TurnInput::ToolResults(results) = &input {
+            for r in results {
+                let result = Message::tool_result(r.call_id.clone(), r.content.clone(), false);
+                self.persist_message(session_id, &result, None, Some(&r.call_id))
+                    .await?;
+                history.push(result);
+            }
+        }
+        let mut history = self.recover(session_id, history).await?;
         let (sid, model_id) = (session_id.to_string(), self.model_id());
-        let title =
-            (history.is_empty() && session.title.is_empty()).then(|| title_from_prompt(prompt));
+        let title = match &input {
+            TurnInput::Prompt(prompt) if history.is_empty() && session.title.is_empty() => {
+                Some(title_from_prompt(prompt))
+            }
+            _ => None,
+        };
         let span = NewSpan {
             trace_id: None,
             parent_id: None,
@@ -118,8 +172,13 @@ impl Agent {
             name: "turn".to_string(),
             attributes: json!({"model": self.model_id(), "surface": self.parts.settings.surface.as_str()}),
         };
-        let user = Message::user(prompt);
-        let new_user = self.new_message(session_id, &user, None, None)?;
+        let user = match &input {
+            TurnInput::Prompt(prompt) => {
+                let user = Message::user(prompt);
+                Some((self.new_message(session_id, &user, None, None)?, user))
+            }
+            TurnInput::ToolResults(_) => None,
+        };
         let stored_user = user.clone();
         let turn_span = self
             .batch(session_id, move |b| {
@@ -131,15 +190,20 @@ impl Agent {
                 b.emit(TurnStarted {
                     span_id: span.id.clone(),
                 })?;
-                b.message(&new_user, stored_user)?;
+                if let Some((new_user, user)) = stored_user {
+                    b.message(&new_user, user)?;
+                }
                 Ok(span)
             })
             .await?;
-        history.push(user);
+        if let Some((_, user)) = user {
+            history.push(user);
+        }
         Ok(BegunTurn {
             session_id: session_id.to_string(),
             history,
             span: turn_span,
+            client_tools,
         })
     }
 
@@ -189,6 +253,7 @@ impl Agent {
             session_id,
             mut history,
             span: turn_span,
+            client_tools,
         } = begun;
         let session_id = session_id.as_str();
         let mut report = TurnReport {
@@ -209,7 +274,9 @@ impl Agent {
             warnings: Default::default(),
             for_model: true,
         };
-        let result = self.turn_steps(&turn, &mut history, &mut report).await;
+        let result = self
+            .turn_steps(&turn, &mut history, &client_tools, &mut report)
+            .await;
         let status = match (&result, report.stop) {
             (Err(_), _) => SpanStatus::Error,
             (Ok(()), TurnStop::Cancelled) => SpanStatus::Cancelled,
@@ -255,6 +322,7 @@ impl Agent {
         &self,
         turn: &TurnCtx<'_>,
         history: &mut Vec<Message>,
+        client_tools: &[ToolSpec],
         report: &mut TurnReport,
     ) -> Result<(), AgentError> {
         let session_id = turn.session_id;
@@ -265,7 +333,9 @@ impl Agent {
                 system.push_str(&extra);
             }
         }
-        let tools = self.tool_specs();
+        let mut tools = self.tool_specs();
+        tools.extend(client_tools.iter().cloned());
+        let is_client = |name: &str| client_tools.iter().any(|t| t.name == name);
         loop {
             if turn.cancel.is_cancelled() {
                 report.stop = TurnStop::Cancelled;
@@ -306,6 +376,9 @@ impl Agent {
                 return Ok(());
             }
             let mut cancelled = false;
+            // The client's own tools are left open for it to run; the turn ends after Pryx's.
+            let (client_calls, calls): (Vec<_>, Vec<_>) =
+                calls.into_iter().partition(|c| is_client(&c.name));
             for call in &calls {
                 if cancelled {
                     // Every call of the message gets a result, so the conversation stays valid.
@@ -337,6 +410,10 @@ impl Agent {
                 report.stop = TurnStop::Cancelled;
                 return Ok(());
             }
+            if !client_calls.is_empty() {
+                report.stop = TurnStop::Completed;
+                return Ok(());
+            }
         }
     }
 
@@ -344,9 +421,8 @@ impl Agent {
     async fn recover(
         &self,
         session_id: &str,
-        stored: &[pryx_store::Message],
+        mut history: Vec<Message>,
     ) -> Result<Vec<Message>, AgentError> {
-        let mut history = from_stored(stored);
         for (call_id, tool) in dangling_calls(&history) {
             let result = Message::tool_result(call_id.clone(), INTERRUPTED_RESULT, true);
             self.persist_message(session_id, &result, None, Some(&call_id))

@@ -10,7 +10,7 @@ use crate::profiles::{self, Profile};
 use crate::setup::SetupError;
 use crate::turns::Turns;
 use pryx_agent::approvals::ApprovalBroker;
-use pryx_agent::{Agent, AgentSettings, BegunTurn, EventSink, TurnReport};
+use pryx_agent::{Agent, AgentSettings, BegunTurn, ClientTools, EventSink, TurnInput, TurnReport};
 use pryx_config::{Config, DataDir, MAIN_AGENT};
 use pryx_protocol::{ErrorOccurred, EventPayload, TurnEnd};
 use pryx_store::{Session, Store};
@@ -359,9 +359,25 @@ impl Core {
         session_id: &str,
         prompt: &str,
     ) -> Result<StartedTurn, CoreError> {
+        self.start_turn_with(
+            session_id,
+            TurnInput::Prompt(prompt.to_string()),
+            Vec::new(),
+        )
+        .await
+    }
+
+    /// As [`Core::start_turn`], from `input` (a message, or a client's tool results) with
+    /// `client_tools` offered to the model for this turn.
+    pub async fn start_turn_with(
+        &self,
+        session_id: &str,
+        input: TurnInput,
+        client_tools: ClientTools,
+    ) -> Result<StartedTurn, CoreError> {
         let cancel = CancellationToken::new();
         let (started, agent, begun) = self
-            .reserve_turn(session_id, prompt, cancel.clone())
+            .reserve_turn(session_id, input, client_tools, cancel.clone())
             .await?;
         let core = self.clone();
         let run = started.clone();
@@ -383,8 +399,9 @@ impl Core {
         prompt: &str,
         cancel: CancellationToken,
     ) -> Result<TurnReport, CoreError> {
+        let input = TurnInput::Prompt(prompt.to_string());
         let (started, agent, begun) = self
-            .reserve_turn(session_id, prompt, cancel.clone())
+            .reserve_turn(session_id, input, Vec::new(), cancel.clone())
             .await?;
         Ok(self.drive(agent, &started, begun, cancel).await?)
     }
@@ -405,13 +422,14 @@ impl Core {
     async fn reserve_turn(
         &self,
         session_id: &str,
-        prompt: &str,
+        input: TurnInput,
+        client_tools: ClientTools,
         cancel: CancellationToken,
     ) -> Result<(StartedTurn, Arc<Agent>, BegunTurn), CoreError> {
         if self.is_shutting_down() {
             return Err(CoreError::ShuttingDown);
         }
-        if prompt.trim().is_empty() {
+        if matches!(&input, TurnInput::Prompt(p) if p.trim().is_empty()) {
             return Err(CoreError::Invalid(
                 "the message content is empty; send some text".into(),
             ));
@@ -447,7 +465,7 @@ impl Core {
             .await?;
         // The user message and `turn.started` are committed before the turn is acknowledged:
         // whatever happens after, an accepted message is never lost.
-        match agent.begin_turn(session_id, prompt).await {
+        match agent.begin_turn_with(session_id, input, client_tools).await {
             Ok(begun) => Ok((started, agent, begun)),
             Err(e) => {
                 self.inner.turns.finish(session_id, &started.turn_id);

@@ -29,5 +29,6 @@ pub use core::{Core, CoreParts, StartedTurn};
 pub use error::CoreError;
 pub use live::{Overrides, Snapshot};
 pub use profiles::Profile;
+pub use pryx_agent::{ClientResult, ToolSpec, TurnInput};
 pub use session_settings::{SessionChange, SessionRequest};
 pub use tasks::{MAX_TASK_HOOK_BODY, TaskHookError, TaskHookRequest};

@@ -53,7 +53,14 @@ pub struct ChatRequest {
     /// Only `{"type": "text"}` is served.
     #[serde(default)]
     pub response_format: Option<ResponseFormat>,
-    /// Every other parameter (refused by name, e.g. `tools`, `logit_bias`, `stop`).
+    /// The client's own tools (pass-through): the model may call them; the calls are returned
+    /// to the client, which runs them and sends the results back.
+    #[serde(default)]
+    pub tools: Option<Vec<ClientTool>>,
+    /// Only `"auto"` (the default) and `"none"` are served.
+    #[serde(default)]
+    pub tool_choice: Option<serde_json::Value>,
+    /// Every other parameter (refused by name, e.g. `functions`, `logit_bias`, `stop`).
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }
@@ -83,7 +90,13 @@ pub struct ChatMessage {
     /// Accepted, not used.
     #[serde(default)]
     pub name: Option<String>,
-    /// `tool_calls`, `function_call`, `tool_call_id`, `refusal`, `audio`…: refused by name.
+    /// An assistant message's calls of the client's tools.
+    #[serde(default)]
+    pub tool_calls: Option<Vec<ChatToolCall>>,
+    /// A `tool` message's answer to call `tool_call_id`.
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
+    /// `function_call`, `refusal`, `audio`…: refused by name.
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
 }
@@ -110,6 +123,49 @@ impl ChatRole {
             ChatRole::Function => "function",
         }
     }
+}
+
+/// A tool the client offers (`tools[]`); only `type: "function"` exists.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClientTool {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub function: Option<FunctionDef>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FunctionDef {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// JSON Schema of the arguments (an empty object schema when left out).
+    #[serde(default)]
+    pub parameters: Option<serde_json::Value>,
+    /// Accepted; the model's provider decides how strictly it follows the schema.
+    #[serde(default)]
+    pub strict: Option<bool>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// A call of a client's tool: in an answer, and in the history the client sends back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatToolCall {
+    pub id: String,
+    /// Always `function`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub function: FunctionCall,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionCall {
+    pub name: String,
+    /// The arguments as the JSON text the model produced.
+    pub arguments: String,
 }
 
 /// A message's content: plain text or a list of parts.
@@ -154,8 +210,11 @@ pub struct Choice {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnswerMessage {
     pub role: ChatRole,
-    pub content: String,
+    /// `null` when the answer is only calls of the client's tools.
+    pub content: Option<String>,
     pub refusal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ChatToolCall>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +222,8 @@ pub struct AnswerMessage {
 pub enum FinishReason {
     Stop,
     Length,
+    /// The model called the client's tools: run them and send the results back.
+    ToolCalls,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +271,16 @@ pub struct ChunkDelta {
     pub role: Option<ChatRole>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ChunkToolCall>>,
+}
+
+/// A client tool call in a stream: sent whole, in one chunk, with its position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkToolCall {
+    pub index: u32,
+    #[serde(flatten)]
+    pub call: ChatToolCall,
 }
 
 /// `GET /v1/models`: the agents, as models.

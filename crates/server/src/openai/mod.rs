@@ -4,6 +4,7 @@
 //! OpenAPI document: its contract is OpenAI's.
 
 mod error;
+mod history;
 mod request;
 mod stream;
 
@@ -19,11 +20,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json};
 use error::OpenAiError;
-use pryx_core::{Core, SessionRequest};
+use pryx_core::{Core, SessionRequest, TurnInput};
 use pryx_protocol::TurnEnd;
 use pryx_protocol::openai::{
-    AnswerMessage, ChatCompletion, ChatRequest, ChatRole, Choice, FinishReason, ModelInfo,
-    ModelList, Usage,
+    AnswerMessage, ChatCompletion, ChatRequest, ChatRole, ChatToolCall, Choice, FinishReason,
+    ModelInfo, ModelList, Usage,
 };
 use pryx_store::ApiKey;
 use std::sync::Arc;
@@ -92,8 +93,10 @@ fn list_of(ids: Vec<String>, created: u64) -> ModelList {
 /// What a turn needs once the request is read.
 struct Prepared {
     session_id: String,
-    /// Messages stored before the turn: its answer follows the next (the turn's user message).
+    /// Messages stored before the turn: its own (input and answer) follow.
     stored_before: usize,
+    /// The client's tools offered in this request, by name.
+    client_tools: Vec<String>,
     tokens_before: (u64, u64),
     /// Created for this request (removed again if the turn cannot start).
     created: bool,
@@ -142,20 +145,27 @@ async fn run(
 ) -> Result<Response, Failed> {
     let fail = |e: OpenAiError| (e, None);
     request::check_params(&req).map_err(fail)?;
+    let tools = request::read_tools(&req).map_err(fail)?;
+    let names: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
     let said = request::read_messages(&req.messages).map_err(fail)?;
     let agent = known_agent(&st.core, &req.model, key.as_deref())
         .await
         .map_err(fail)?;
     let model = model_id(&agent);
     let core = st.core.clone();
-    let (prepared, prompt) = blocking(move || Ok(prepare(&core, &agent, session, &said, key)))
-        .await
-        .map_err(|e| fail(e.into()))?
-        .map_err(fail)?;
+    let (prepared, input) =
+        blocking(move || Ok(prepare(&core, &agent, session, &said, key, names)))
+            .await
+            .map_err(|e| fail(e.into()))?
+            .map_err(fail)?;
     let sid = prepared.session_id.clone();
     // Subscribe before the turn starts so nothing of it is missed.
     let rx = st.core.bus().subscribe();
-    let started = match st.core.start_turn(&sid, &prompt).await {
+    let input = match input {
+        history::NewInput::Prompt(p) => TurnInput::Prompt(p),
+        history::NewInput::ToolResults(r) => TurnInput::ToolResults(r),
+    };
+    let started = match st.core.start_turn_with(&sid, input, tools).await {
         Ok(s) => s,
         Err(e) => {
             if prepared.created {
@@ -179,6 +189,8 @@ async fn run(
             created: now_secs(),
             include_usage,
             tokens_before: prepared.tokens_before,
+            stored_before: prepared.stored_before,
+            client_tools: prepared.client_tools.clone(),
             turn: started,
         };
         let res = stream::respond(s, rx, st.shutdown.clone()).into_response();
@@ -201,7 +213,7 @@ async fn run(
         })?;
     let finish = finish_reason(&end).map_err(|e| (e, Some(sid.clone())))?;
     let core = st.core.clone();
-    let (text, usage) = blocking({
+    let (text, calls, usage) = blocking({
         let sid = sid.clone();
         move || answer(&core, &sid, &prepared)
     })
@@ -214,12 +226,17 @@ async fn run(
         model,
         choices: vec![Choice {
             index: 0,
+            finish_reason: if calls.is_empty() {
+                finish
+            } else {
+                FinishReason::ToolCalls
+            },
             message: AnswerMessage {
                 role: ChatRole::Assistant,
-                content: text,
+                content: (!text.is_empty() || calls.is_empty()).then_some(text),
                 refusal: None,
+                tool_calls: (!calls.is_empty()).then_some(calls),
             },
-            finish_reason: finish,
             logprobs: None,
         }],
         usage,
@@ -274,7 +291,8 @@ fn prepare(
     session: Option<String>,
     said: &[request::Said],
     key: Caller,
-) -> Result<(Prepared, String), OpenAiError> {
+    client_tools: Vec<String>,
+) -> Result<(Prepared, history::NewInput), OpenAiError> {
     let store = core.store();
     let Some(sid) = session else {
         if said.iter().any(|s| s.role != ChatRole::User) {
@@ -286,7 +304,7 @@ fn prepare(
             )
             .with_code("history_without_session"));
         }
-        let prompt = request::new_prompt(said, &[])?;
+        let input = history::new_input(said, &[])?;
         let s = core.create_session(&SessionRequest {
             agent: Some(agent.to_string()),
             ..SessionRequest::default()
@@ -300,10 +318,11 @@ fn prepare(
         let prepared = Prepared {
             session_id: s.id,
             stored_before: 0,
+            client_tools,
             tokens_before: (0, 0),
             created: true,
         };
-        return Ok((prepared, prompt));
+        return Ok((prepared, input));
     };
     let not_found = || {
         OpenAiError::new(
@@ -342,14 +361,15 @@ fn prepare(
     let messages = store
         .list_messages(&sid)
         .map_err(pryx_core::CoreError::from)?;
-    let prompt = request::new_prompt(said, &request::stored_view(&messages))?;
+    let input = history::new_input(said, &history::stored_view(&messages, &client_tools))?;
     let prepared = Prepared {
         session_id: sid,
         stored_before: messages.len(),
+        client_tools,
         tokens_before: (s.total_tokens_in, s.total_tokens_out),
         created: false,
     };
-    Ok((prepared, prompt))
+    Ok((prepared, input))
 }
 
 /// How an OpenAI client is told the turn ended; a failed turn is an error.
@@ -375,18 +395,36 @@ pub(crate) fn finish_reason(end: &TurnEnd) -> Result<FinishReason, OpenAiError> 
     }
 }
 
-/// The turn's answer text and its tokens, from the store.
-fn answer(core: &Core, sid: &str, p: &Prepared) -> Result<(String, Usage), crate::ApiError> {
-    let store = core.store();
-    let messages = store.list_messages(sid)?;
-    let text = messages
+/// The turn's answer text, the calls of the client's tools it left open, and its tokens, from
+/// the store.
+fn answer(
+    core: &Core,
+    sid: &str,
+    p: &Prepared,
+) -> Result<(String, Vec<ChatToolCall>, Usage), crate::ApiError> {
+    let (text, calls) = turn_output(core, sid, p.stored_before, &p.client_tools)?;
+    Ok((text, calls, usage_since(core, sid, p.tokens_before)?))
+}
+
+/// What a turn that began after `stored_before` messages answered: all its text, and the calls
+/// of the client's tools its last message made.
+pub(crate) fn turn_output(
+    core: &Core,
+    sid: &str,
+    stored_before: usize,
+    client_tools: &[String],
+) -> Result<(String, Vec<ChatToolCall>), crate::ApiError> {
+    let messages = core.store().list_messages(sid)?;
+    let turn = messages.get(stored_before..).unwrap_or_default();
+    let text = turn
         .iter()
-        .skip(p.stored_before.saturating_add(1))
+        .skip_while(|m| m.role != pryx_store::Role::Assistant)
         .take_while(|m| m.role != pryx_store::Role::User)
         .filter(|m| m.role == pryx_store::Role::Assistant)
         .map(|m| m.text.as_str())
         .collect::<String>();
-    Ok((text, usage_since(core, sid, p.tokens_before)?))
+    let view = history::stored_view(turn, client_tools);
+    Ok((text, history::pending_calls(&view)))
 }
 
 /// Tokens the session spent since `before` (the turn's: one turn runs per session).

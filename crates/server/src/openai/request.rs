@@ -2,8 +2,8 @@
 //! how the history the client resends lines up with the session's stored messages.
 
 use super::error::OpenAiError;
-use axum::http::StatusCode;
-use pryx_protocol::openai::{ChatContent, ChatMessage, ChatRequest, ChatRole};
+use pryx_core::ToolSpec;
+use pryx_protocol::openai::{ChatContent, ChatMessage, ChatRequest, ChatRole, ChatToolCall};
 
 /// The agent a `model` names: `pryx` (the `main` agent) or `pryx:<agent id>`.
 pub fn agent_of(model: &str) -> Option<&str> {
@@ -16,8 +16,8 @@ pub fn agent_of(model: &str) -> Option<&str> {
 /// Why a parameter Pryx does not serve is refused.
 fn refused(name: &str) -> Option<&'static str> {
     Some(match name {
-        "tools" | "functions" | "tool_choice" | "function_call" => {
-            "client-side tools are not supported yet; Pryx agents use their own tools (see GET /api/v1/tools)"
+        "functions" | "function_call" => {
+            "the deprecated functions API is not supported; send `tools` instead"
         }
         "top_logprobs" | "logprobs" => "log probabilities are not supported",
         "logit_bias" => "logit_bias is not supported",
@@ -97,15 +97,29 @@ fn unsupported(param: &str, why: &str) -> OpenAiError {
     OpenAiError::param(param, format!("`{param}`: {why}")).with_code("unsupported_parameter")
 }
 
-/// A message reduced to what Pryx compares and stores: its role and text.
+/// A message reduced to what Pryx compares and stores: its role, its text, the client tool
+/// calls of an assistant message, and the call a `tool` message answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Said {
     pub role: ChatRole,
     pub text: String,
+    pub tool_calls: Vec<ChatToolCall>,
+    pub tool_call_id: Option<String>,
 }
 
-/// The request's messages as role and text; system prompts, client tools and non-text parts
-/// are refused by name.
+impl Said {
+    pub fn new(role: ChatRole, text: impl Into<String>) -> Said {
+        Said {
+            role,
+            text: text.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+}
+
+/// The request's messages as [`Said`]; system prompts, functions and non-text parts are
+/// refused by name.
 pub fn read_messages(messages: &[ChatMessage]) -> Result<Vec<Said>, OpenAiError> {
     messages
         .iter()
@@ -126,25 +140,65 @@ fn read_message(i: usize, m: &ChatMessage) -> Result<Said, OpenAiError> {
             )
             .with_code("unsupported_value"));
         }
-        ChatRole::Tool | ChatRole::Function => {
+        ChatRole::Function => {
             return Err(OpenAiError::param(
                 format!("messages[{i}].role"),
-                format!(
-                    "{} messages are not supported yet: client-side tools are not supported; Pryx agents use their own tools",
-                    m.role.as_str()
-                ),
+                "function messages (the deprecated functions API) are not supported; send `tools` and answer with `tool` messages",
             )
             .with_code("unsupported_value"));
         }
-        ChatRole::User | ChatRole::Assistant => {}
+        ChatRole::User | ChatRole::Assistant | ChatRole::Tool => {}
     }
     if let Some((key, _)) = m.other.iter().find(|(_, v)| !v.is_null()) {
         return Err(OpenAiError::param(
             format!("messages[{i}].{key}"),
-            format!("`messages[{i}].{key}` is not supported yet; send text content only"),
+            format!("`messages[{i}].{key}` is not supported; send text content only"),
         )
         .with_code("unsupported_parameter"));
     }
+    let tool_calls = match (&m.tool_calls, m.role) {
+        (None, _) => Vec::new(),
+        (Some(calls), ChatRole::Assistant) => {
+            if let Some(j) = calls.iter().position(|c| c.kind != "function") {
+                return Err(OpenAiError::param(
+                    format!("messages[{i}].tool_calls[{j}].type"),
+                    "only `function` tool calls exist",
+                )
+                .with_code("unsupported_value"));
+            }
+            calls.clone()
+        }
+        (Some(_), role) => {
+            return Err(OpenAiError::param(
+                format!("messages[{i}].tool_calls"),
+                format!(
+                    "only assistant messages carry tool_calls, not {}",
+                    role.as_str()
+                ),
+            ));
+        }
+    };
+    let tool_call_id = match (m.role, &m.tool_call_id) {
+        (ChatRole::Tool, Some(id)) => Some(id.clone()),
+        (ChatRole::Tool, None) => {
+            return Err(OpenAiError::param(
+                format!("messages[{i}].tool_call_id"),
+                format!(
+                    "messages[{i}] is a tool result without `tool_call_id`; name the call it answers"
+                ),
+            ));
+        }
+        (_, None) => None,
+        (role, Some(_)) => {
+            return Err(OpenAiError::param(
+                format!("messages[{i}].tool_call_id"),
+                format!(
+                    "only tool messages carry tool_call_id, not {}",
+                    role.as_str()
+                ),
+            ));
+        }
+    };
     let text = match &m.content {
         Some(ChatContent::Text(t)) => t.clone(),
         Some(ChatContent::Parts(parts)) => {
@@ -166,6 +220,8 @@ fn read_message(i: usize, m: &ChatMessage) -> Result<Said, OpenAiError> {
             }
             text.join("\n")
         }
+        // An assistant message may be only tool calls.
+        None if !tool_calls.is_empty() => String::new(),
         None => {
             return Err(OpenAiError::param(
                 format!("messages[{i}].content"),
@@ -173,116 +229,93 @@ fn read_message(i: usize, m: &ChatMessage) -> Result<Said, OpenAiError> {
             ));
         }
     };
-    Ok(Said { role: m.role, text })
+    Ok(Said {
+        role: m.role,
+        text,
+        tool_calls,
+        tool_call_id,
+    })
 }
 
-/// A session's stored conversation as an OpenAI client sees it: each user message, and per
-/// turn one assistant message holding the text of all its answers (tool calls and results are
-/// Pryx's own and not shown). A turn that answered nothing has no assistant message.
-pub fn stored_view(messages: &[pryx_store::Message]) -> Vec<Said> {
-    let mut out: Vec<Said> = Vec::new();
-    for m in messages {
-        match m.role {
-            pryx_store::Role::User => out.push(Said {
-                role: ChatRole::User,
-                text: m.text.clone(),
-            }),
-            pryx_store::Role::Assistant => match out.last_mut() {
-                Some(last) if last.role == ChatRole::Assistant => last.text.push_str(&m.text),
-                _ => out.push(Said {
-                    role: ChatRole::Assistant,
-                    text: m.text.clone(),
-                }),
-            },
-            pryx_store::Role::Tool | pryx_store::Role::System => {}
-        }
-    }
-    out.retain(|s| !(s.role == ChatRole::Assistant && s.text.trim().is_empty()));
-    out
-}
-
-/// The new user message of a request whose history must start with `stored`: the history is
-/// compared message by message (role and text, surrounding whitespace aside), and exactly one
-/// new user message must follow it.
-pub fn new_prompt(said: &[Said], stored: &[Said]) -> Result<String, OpenAiError> {
-    for (i, (given, kept)) in said.iter().zip(stored).enumerate() {
-        if given.role != kept.role || given.text.trim() != kept.text.trim() {
-            let what = if given.role == kept.role {
-                "its text differs"
-            } else {
-                "its role differs"
-            };
-            return Err(mismatch(
-                i,
-                format!(
-                    "messages[{i}] ({}) does not match the session's history, where it is a {} message: {what}. Resend the session's messages unchanged, or leave out `x-pryx-session` to start a new session",
-                    given.role.as_str(),
-                    kept.role.as_str()
-                ),
+/// The client's own tools for this turn (none with `tool_choice: "none"`), refused by name
+/// when one is malformed or asks for what Pryx does not serve.
+pub fn read_tools(req: &ChatRequest) -> Result<Vec<ToolSpec>, OpenAiError> {
+    match &req.tool_choice {
+        None => {}
+        Some(serde_json::Value::String(c)) if c == "auto" => {}
+        Some(serde_json::Value::String(c)) if c == "none" => return Ok(Vec::new()),
+        Some(_) => {
+            return Err(unsupported(
+                "tool_choice",
+                "only `\"auto\"` and `\"none\"` are served; the agent decides which tools to call",
             ));
         }
     }
-    if said.len() <= stored.len() {
-        return Err(mismatch(
-            said.len(),
-            format!(
-                "the request has {} messages but the session already holds {}; end the history with one new user message",
-                said.len(),
-                stored.len()
-            ),
-        ));
+    let mut specs: Vec<ToolSpec> = Vec::new();
+    for (i, t) in req.tools.iter().flatten().enumerate() {
+        let at = |k: &str| format!("tools[{i}]{k}");
+        if t.kind != "function" {
+            return Err(unsupported(&at(".type"), "only `function` tools exist"));
+        }
+        if let Some(key) = t.other.keys().next() {
+            return Err(unsupported(&at(&format!(".{key}")), "not supported"));
+        }
+        let Some(f) = &t.function else {
+            return Err(OpenAiError::param(
+                at(".function"),
+                "a function tool needs `function`",
+            ));
+        };
+        if let Some(key) = f.other.keys().next() {
+            return Err(unsupported(
+                &at(&format!(".function.{key}")),
+                "not supported",
+            ));
+        }
+        let valid = (1..=64).contains(&f.name.len())
+            && f.name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(OpenAiError::param(
+                at(".function.name"),
+                format!(
+                    "`{}` is not a valid function name: 1 to 64 letters, digits, `_` or `-`",
+                    f.name
+                ),
+            ));
+        }
+        if specs.iter().any(|s| s.name == f.name) {
+            return Err(OpenAiError::param(
+                at(".function.name"),
+                format!("two tools are named `{}`", f.name),
+            ));
+        }
+        let parameters = match &f.parameters {
+            None => serde_json::json!({"type": "object", "properties": {}}),
+            Some(p) if p.is_object() => p.clone(),
+            Some(_) => {
+                return Err(OpenAiError::param(
+                    at(".function.parameters"),
+                    "`parameters` must be a JSON Schema object",
+                ));
+            }
+        };
+        specs.push(ToolSpec {
+            name: f.name.clone(),
+            description: f.description.clone().unwrap_or_default(),
+            parameters,
+        });
     }
-    let new = &said[stored.len()..];
-    if let Some(i) = new.iter().position(|s| s.role != ChatRole::User) {
-        let at = stored.len() + i;
-        return Err(mismatch(
-            at,
-            format!(
-                "messages[{at}] is an assistant message the session does not hold; only the new user message may follow the session's history"
-            ),
-        ));
-    }
-    match new {
-        [one] => Ok(one.text.clone()),
-        _ => Err(OpenAiError::param(
-            format!("messages[{}]", stored.len() + 1),
-            "send one new user message per request: each becomes one turn of the session",
-        )),
-    }
-}
-
-fn mismatch(i: usize, message: String) -> OpenAiError {
-    OpenAiError::new(StatusCode::CONFLICT, message)
-        .with_param(format!("messages[{i}]"))
-        .with_code("history_mismatch")
+    Ok(specs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn said(role: ChatRole, text: &str) -> Said {
-        Said {
-            role,
-            text: text.into(),
-        }
-    }
-
     #[test]
-    fn a_history_continues_with_one_user_message() {
-        let stored = vec![
-            said(ChatRole::User, "hi"),
-            said(ChatRole::Assistant, "hello"),
-        ];
-        let mut given = stored.clone();
-        given.push(said(ChatRole::User, "more"));
-        assert_eq!(new_prompt(&given, &stored).unwrap(), "more");
-        given[1].text = "other".into();
-        let e = new_prompt(&given, &stored).unwrap_err();
-        assert_eq!(e.status, StatusCode::CONFLICT);
-        assert_eq!(e.param.as_deref(), Some("messages[1]"));
-        let e = new_prompt(&stored, &stored).unwrap_err();
-        assert_eq!(e.code.as_deref(), Some("history_mismatch"));
+    fn models_name_agents() {
         assert_eq!(agent_of("pryx"), Some("main"));
         assert_eq!(agent_of("pryx:ops"), Some("ops"));
         assert_eq!(agent_of("gpt-4o"), None);

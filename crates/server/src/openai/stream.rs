@@ -7,7 +7,9 @@ use crate::error::blocking;
 use axum::response::sse::{Event as SseEvent, Sse};
 use futures_util::Stream;
 use pryx_core::{BusEvent, Core, StartedTurn};
-use pryx_protocol::openai::{ChatChunk, ChatRole, ChunkChoice, ChunkDelta, FinishReason, Usage};
+use pryx_protocol::openai::{
+    ChatChunk, ChatRole, ChunkChoice, ChunkDelta, ChunkToolCall, FinishReason, Usage,
+};
 use pryx_protocol::{Delta, EventPayload, TurnEnd};
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -27,6 +29,10 @@ pub struct Answer {
     pub created: u64,
     pub include_usage: bool,
     pub tokens_before: (u64, u64),
+    /// Messages stored before the turn, and the client's tools by name: to find the calls of
+    /// them the turn leaves open.
+    pub stored_before: usize,
+    pub client_tools: Vec<String>,
     pub turn: StartedTurn,
 }
 
@@ -49,6 +55,7 @@ pub fn respond(
         ChunkDelta {
             role: Some(ChatRole::Assistant),
             content: Some(String::new()),
+            tool_calls: None,
         },
         None,
     );
@@ -155,6 +162,7 @@ impl State {
                     ChunkDelta {
                         role: None,
                         content: Some(text.clone()),
+                        tool_calls: None,
                     },
                     None,
                 );
@@ -168,10 +176,35 @@ impl State {
     }
 
     async fn finish(&mut self, end: &TurnEnd) {
-        let reason = match super::finish_reason(end) {
+        let mut reason = match super::finish_reason(end) {
             Ok(r) => r,
             Err(e) => return self.fail(&e),
         };
+        if !self.answer.client_tools.is_empty() {
+            let (core, sid, before, names) = (
+                self.answer.core.clone(),
+                self.answer.turn.session_id.clone(),
+                self.answer.stored_before,
+                self.answer.client_tools.clone(),
+            );
+            let output = blocking(move || super::turn_output(&core, &sid, before, &names)).await;
+            let calls = match output {
+                Ok((_, calls)) => calls,
+                Err(e) => return self.fail(&e.into()),
+            };
+            if !calls.is_empty() {
+                let calls = (0..)
+                    .zip(calls)
+                    .map(|(index, call)| ChunkToolCall { index, call })
+                    .collect();
+                let delta = ChunkDelta {
+                    tool_calls: Some(calls),
+                    ..ChunkDelta::default()
+                };
+                self.out.push_back(self.answer.chunk(delta, None));
+                reason = FinishReason::ToolCalls;
+            }
+        }
         self.out
             .push_back(self.answer.chunk(ChunkDelta::default(), Some(reason)));
         if self.answer.include_usage {

@@ -280,11 +280,20 @@ async fn unknown_models_and_unsupported_parameters_are_named() {
         (json!({"audio": {"voice": "x"}}), "audio"),
         (json!({"modalities": ["text", "audio"]}), "modalities"),
         (
-            json!({"tools": [{"type": "function", "function": {"name": "f"}}]}),
-            "tools",
+            json!({"tools": [{"type": "function", "function": {"name": "fs.read"}}]}),
+            "tools[0].function.name",
+        ),
+        (json!({"tools": [{"type": "web_search"}]}), "tools[0].type"),
+        (
+            json!({"tools": [{"type": "function", "function": {"name": "f", "parameters": []}}]}),
+            "tools[0].function.parameters",
         ),
         (json!({"functions": []}), "functions"),
-        (json!({"tool_choice": "auto"}), "tool_choice"),
+        (json!({"tool_choice": "required"}), "tool_choice"),
+        (
+            json!({"tool_choice": {"type": "function", "function": {"name": "f"}}}),
+            "tool_choice",
+        ),
         (
             json!({"response_format": {"type": "json_object"}}),
             "response_format",
@@ -295,8 +304,12 @@ async fn unknown_models_and_unsupported_parameters_are_named() {
             "messages[0].role",
         ),
         (
-            json!({"messages": [{"role": "tool", "content": "1", "tool_call_id": "a"}]}),
+            json!({"messages": [{"role": "function", "content": "1", "name": "a"}]}),
             "messages[0].role",
+        ),
+        (
+            json!({"messages": [{"role": "tool", "content": "1"}]}),
+            "messages[0].tool_call_id",
         ),
         (
             json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}),
@@ -316,12 +329,12 @@ async fn unknown_models_and_unsupported_parameters_are_named() {
     }
     let (status, _, text) = chat(
         &rig,
-        json!({"model": "pryx:main", "messages": [user("hi")], "tools": []}),
+        json!({"model": "pryx:main", "messages": [user("hi")], "functions": []}),
         None,
     )
     .await;
     assert_eq!(status, 400);
-    assert!(text.contains("not supported yet"), "{text}");
+    assert!(text.contains("send `tools` instead"), "{text}");
     let (status, _, text) = chat(
         &rig,
         json!({"model": "pryx:main", "messages": [{"role": "system", "content": "x"}, user("hi")]}),
@@ -508,4 +521,80 @@ async fn a_failed_turn_is_an_openai_error() {
     assert_eq!(lines.last().map(String::as_str), Some("[DONE]"));
     let err: Value = serde_json::from_str(&lines[lines.len() - 2]).unwrap();
     assert!(err["error"]["message"].as_str().is_some(), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_tools_are_offered_returned_unrun_and_their_results_reach_the_model() {
+    let rig = Rig::start().await;
+    rig.llm.push_all([
+        Turn::tool_calls([
+            call("p1", "fs__list", json!({"path": "."})),
+            call("w1", "get_weather", json!({"city": "Paris"})),
+        ]),
+        Turn::text("Sunny in Paris."),
+    ]);
+    let weather = json!({"type": "function", "function": {"name": "get_weather",
+        "description": "The weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}});
+    let (status, sid, text) = chat(
+        &rig,
+        json!({"model": "pryx:main", "messages": [user("weather?")], "tools": [weather]}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let sid = sid.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    let choice = &body["choices"][0];
+    assert_eq!(choice["finish_reason"], "tool_calls", "{text}");
+    // Only the client's call comes back; Pryx ran its own (fs.list) itself.
+    assert_eq!(
+        choice["message"]["tool_calls"],
+        json!([{"id": "w1", "type": "function", "function": {"name": "get_weather",
+            "arguments": json!({"city": "Paris"}).to_string()}}]),
+        "{text}"
+    );
+    assert!(choice["message"]["content"].is_null(), "{text}");
+    let calls = rig.core.store().list_tool_calls(&sid).unwrap();
+    assert_eq!(calls.len(), 1, "the client's tool never runs in Pryx");
+    assert_eq!(calls[0].tool_name, "fs.list");
+    // The model was offered the client's tool beside Pryx's own.
+    let first = &rig.llm.requests()[0].body;
+    let offered: Vec<&str> = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert!(
+        offered.contains(&"get_weather") && offered.contains(&"fs__read"),
+        "{offered:?}"
+    );
+
+    let history = json!([user("weather?"), choice["message"].clone(),
+        {"role": "tool", "tool_call_id": "w1", "content": "sunny, 24 °C"}]);
+    let (status, _, text) = chat(
+        &rig,
+        json!({"model": "pryx:main", "messages": history, "tools": [weather]}),
+        Some(&sid),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["choices"][0]["message"]["content"], "Sunny in Paris.");
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+    // The client's result reached the model exactly, as the answer to its call.
+    let second = rig.llm.requests()[1].body.to_string();
+    assert!(
+        second.contains("sunny, 24 °C") && second.contains("w1"),
+        "{second}"
+    );
+    // Answering again, or with a user message while calls wait, is refused.
+    let (status, _, text) = chat(
+        &rig,
+        json!({"model": "pryx:main", "messages": history, "tools": [weather]}),
+        Some(&sid),
+    )
+    .await;
+    assert_eq!(status, 409, "{text}");
 }
