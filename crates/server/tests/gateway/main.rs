@@ -9,6 +9,7 @@ mod approval_grants;
 mod approvals;
 mod guard;
 mod limits;
+mod mcp;
 mod messages;
 mod model;
 mod openai;
