@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The official `openai` Python SDK against the OpenAI-compatible `/v1` of a real `pryx serve`.
 #
-# Creates a venv under target/ (pip install openai), builds pryx and the scripted LLM, starts
-# `pryx serve` on a temporary PRYX_HOME whose model is the scripted LLM, runs scripts/openai_sdk.py
+# Creates a venv under target/ (pip install openai), builds pryx, starts aimock and `pryx serve`
+# on a temporary PRYX_HOME whose model is aimock, runs scripts/openai_sdk.py
 # with the API token (and the pryx binary and PRYX_HOME, to make API keys), and stops both servers by pid. Fails when any check fails.
 #
 # Usage: scripts/openai-sdk.sh
@@ -20,7 +20,6 @@ fi
 
 "$root/scripts/build-test-binaries.sh"
 pryx="$target/debug/pryx"
-llm_bin="$target/debug/pryx-scripted-llm"
 
 work="$(mktemp -d)"
 llm_pid=""
@@ -32,21 +31,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The answers, in the order the checks ask for them.
-cat >"$work/script.json" <<'EOF'
-[{"text": "Hello from Pryx.", "usage": {"input_tokens": 12, "output_tokens": 4}},
- {"text": "A streamed answer.", "usage": {"input_tokens": 9, "output_tokens": 3}},
- {"text": "First turn.", "usage": {"input_tokens": 5, "output_tokens": 2}},
- {"text": "Second turn.", "usage": {"input_tokens": 8, "output_tokens": 2}},
- {"tool_calls": [{"id": "call_w1", "name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}]},
- {"tool_calls": [{"id": "call_w2", "name": "get_weather", "arguments": "{\"city\": \"Lyon\"}"}]},
- {"text": "Sunny in Paris, rain in Lyon."},
- {"text": "Answered for a key.", "usage": {"input_tokens": 3, "output_tokens": 2}}]
-EOF
-"$llm_bin" "$work/script.json" >"$work/llm.port" 2>"$work/llm.err" &
+# aimock (an npm test peer) answers as the provider, from tests/openai-sdk/aimock.json: each
+# check's message picks its answer, and the client-tool round trip is told apart by the tool
+# result it carries.
+aimock="${PRYX_TESTDEPS:-$root/testdeps/node_modules}/@copilotkit/aimock/dist/cli.js"
+if [ ! -f "$aimock" ]; then
+  echo "aimock missing at $aimock; run: cd testdeps && npm ci" >&2
+  exit 1
+fi
+llm_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+node "$aimock" -p "$llm_port" -h 127.0.0.1 --log-level warn -f "$root/tests/openai-sdk/aimock.json" \
+  >"$work/llm.out" 2>"$work/llm.err" &
 llm_pid=$!
-for _ in $(seq 100); do [ -s "$work/llm.port" ] && break; sleep 0.05; done
-llm_port="$(head -1 "$work/llm.port")"
+for _ in $(seq 200); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $llm_port), 0.2)" 2>/dev/null && break
+  sleep 0.05
+done
 
 mkdir -p "$work/home" "$work/ws"
 cat >"$work/home/config.json" <<EOF

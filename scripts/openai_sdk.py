@@ -78,12 +78,12 @@ def _stream():
 
 @check("two requests continue one session")
 def _continue():
-    history = [{"role": "user", "content": "first"}]
+    history = [{"role": "user", "content": "first question"}]
     raw = client.chat.completions.with_raw_response.create(model="pryx", messages=history)
     session = raw.headers.get("x-pryx-session")
     first = raw.parse().choices[0].message.content
     expect(first == "First turn.", first)
-    history += [{"role": "assistant", "content": first}, {"role": "user", "content": "second"}]
+    history += [{"role": "assistant", "content": first}, {"role": "user", "content": "second question"}]
     raw = client.chat.completions.with_raw_response.create(
         model="pryx:main", messages=history, extra_headers={"x-pryx-session": session}
     )
