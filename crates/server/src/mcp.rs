@@ -1,6 +1,7 @@
 //! MCP server mode at `/mcp` (docs/interop.md): another agent uses Pryx through MCP. It offers
 //! a `chat` tool (a turn of a Pryx session), the agent's own tools run through Pryx's policy,
-//! approvals and containment, the sessions it started as resources, and skills as prompts.
+//! approvals and containment, the sessions it started as resources (subscribed to, a client is
+//! told of each new message), and skills as prompts.
 //!
 //! What a connection may see: the sessions it started itself and, for a per-client API key,
 //! the sessions that key started (here or on `/v1`). Another client's conversation is not
@@ -8,6 +9,7 @@
 
 use crate::guard::ClientKey;
 use crate::state::AppState;
+use futures_util::stream::BoxStream;
 use pryx_core::{Core, CoreError, SessionRequest};
 use pryx_mcp::rmcp::ErrorData;
 use pryx_mcp::rmcp::model::{
@@ -15,10 +17,11 @@ use pryx_mcp::rmcp::model::{
     ResourceContents, ResourceTemplate, Tool,
 };
 use pryx_mcp::serve::{Asked, HttpConfig, Offer, http_service};
-use pryx_protocol::TurnEnd;
+use pryx_protocol::{EventPayload, TurnEnd};
 use pryx_store::ApiKey;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast::error::RecvError;
 
 /// Where the MCP endpoint is mounted.
 pub const MCP_PATH: &str = "/mcp";
@@ -398,6 +401,24 @@ impl Offer for PryxOffer {
         serde_json::from_value(json!([{"uri": uri, "mimeType": "application/json",
             "text": body.to_string()}]))
         .map_err(|e| ErrorData::internal_error(e.to_string(), None))
+    }
+
+    fn changes(&self) -> Option<BoxStream<'static, String>> {
+        let rx = self.core.bus().subscribe();
+        let changes = futures_util::stream::unfold(rx, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(ev) if matches!(ev.event.payload, EventPayload::SessionMessage(_)) => {
+                        let uri = format!("{SESSION_SCHEME}{}", ev.event.session_id);
+                        return Some((uri, rx));
+                    }
+                    // A reader that fell behind misses changes rather than stopping.
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        });
+        Some(Box::pin(changes))
     }
 
     async fn prompts(&self, asked: &Asked) -> Result<Vec<Prompt>, ErrorData> {

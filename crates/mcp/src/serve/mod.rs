@@ -3,8 +3,10 @@
 //! served over streamable HTTP ([`http_service`]); [`bridge_stdio`] relays stdio to it.
 //!
 //! The handler owns what every offer shares: the capabilities it declares, the log level a
-//! client sets (offers send log messages through [`log`], which honours it), and a request's
-//! cancellation. Resource subscriptions are not offered: nothing would send their updates.
+//! client sets (offers send log messages through [`log`], which honours it), a request's
+//! cancellation, and resource subscriptions: a client subscribes to a resource it can read and
+//! is sent `notifications/resources/updated` whenever the offer reports it changed
+//! ([`Offer::changes`]).
 
 // MCP logging is deprecated by the 2026 protocol but still part of 2025-11-25, which clients
 // and the conformance suite speak.
@@ -22,12 +24,14 @@ use rmcp::model::{
     JsonObject, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
     ListToolsResult, LoggingLevel, PaginatedRequestParams, Prompt, ReadResourceRequestParams,
     ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate,
-    ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams, Tool,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+use std::collections::HashSet;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The request a tool, resource or prompt is asked in: the client's peer (for progress, log
 /// messages, sampling and elicitation), its cancellation and, over HTTP, the request's parts.
@@ -79,6 +83,11 @@ pub trait Offer: Send + Sync + 'static {
         asked: &Asked,
     ) -> impl Future<Output = Result<GetPromptResult, ErrorData>> + Send;
 
+    /// The URIs of resources as they change (none by default): subscribed clients are told.
+    fn changes(&self) -> Option<futures_util::stream::BoxStream<'static, String>> {
+        None
+    }
+
     /// Completions for an argument of a prompt or resource template (none by default).
     fn complete(&self, request: &CompleteRequestParams) -> Vec<String> {
         let _ = request;
@@ -90,6 +99,9 @@ pub trait Offer: Send + Sync + 'static {
 pub struct McpServer<O> {
     offer: O,
     level: Mutex<LoggingLevel>,
+    subscribed: Arc<Mutex<HashSet<String>>>,
+    /// Tells subscribers of changes, from the first subscription until the connection ends.
+    watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl<O: Offer> McpServer<O> {
@@ -97,6 +109,44 @@ impl<O: Offer> McpServer<O> {
         McpServer {
             offer,
             level: Mutex::new(LoggingLevel::Info),
+            subscribed: Arc::default(),
+            watcher: Mutex::new(None),
+        }
+    }
+
+    fn watch(&self, asked: &Asked) {
+        let mut watcher = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
+        if watcher.is_some() {
+            return;
+        }
+        let Some(mut changes) = self.offer.changes() else {
+            return;
+        };
+        let (peer, subscribed) = (asked.peer.clone(), self.subscribed.clone());
+        *watcher = Some(tokio::spawn(async move {
+            use futures_util::StreamExt;
+            while let Some(uri) = changes.next().await {
+                let wanted = subscribed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(&uri);
+                if wanted {
+                    let params = rmcp::model::ResourceUpdatedNotificationParam::new(uri);
+                    if peer.notify_resource_updated(params).await.is_err() {
+                        // The client is gone.
+                        return;
+                    }
+                }
+            }
+        }));
+    }
+}
+
+impl<O> Drop for McpServer<O> {
+    fn drop(&mut self) {
+        let watcher = self.watcher.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(task) = watcher.take() {
+            task.abort();
         }
     }
 }
@@ -138,6 +188,7 @@ impl<O: Offer> ServerHandler for McpServer<O> {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
             .enable_resources()
+            .enable_resources_subscribe()
             .enable_prompts()
             .enable_logging()
             .enable_completions()
@@ -204,6 +255,33 @@ impl<O: Offer> ServerHandler for McpServer<O> {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let contents = self.offer.read_resource(&request.uri, &asked).await?;
         Ok(ReadResourceResult::new(contents).into())
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        asked: Asked,
+    ) -> Result<(), ErrorData> {
+        // Only what the client may read: the same answer as reading it.
+        self.offer.read_resource(&request.uri, &asked).await?;
+        self.subscribed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(request.uri);
+        self.watch(&asked);
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _asked: Asked,
+    ) -> Result<(), ErrorData> {
+        self.subscribed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&request.uri);
+        Ok(())
     }
 
     async fn list_prompts(
