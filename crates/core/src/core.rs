@@ -222,6 +222,19 @@ impl Core {
         .await
     }
 
+    /// The agent session `session_id` runs with now ([`Core::agent_for`] of the stored session).
+    pub(crate) async fn session_agent(&self, session_id: &str) -> Result<Arc<Agent>, CoreError> {
+        let sid = session_id.to_string();
+        let session = self
+            .blocking(move |core| {
+                core.store()
+                    .get_session(&sid)?
+                    .ok_or(CoreError::SessionNotFound(sid))
+            })
+            .await?;
+        self.agent_for(&session).await
+    }
+
     /// The agent profile `agent` (default `main`) runs with now, e.g. to list its tools.
     pub async fn profile_agent(&self, agent: Option<&str>) -> Result<Arc<Agent>, CoreError> {
         self.agent_with(agent, None, None, None).await
@@ -434,15 +447,7 @@ impl Core {
                 "the message content is empty; send some text".into(),
             ));
         }
-        let sid = session_id.to_string();
-        let session = self
-            .blocking(move |core| {
-                core.store()
-                    .get_session(&sid)?
-                    .ok_or(CoreError::SessionNotFound(sid))
-            })
-            .await?;
-        let agent = self.agent_for(&session).await?;
+        let agent = self.session_agent(session_id).await?;
         let sid = session_id.to_string();
         let started = self
             .blocking(move |core| {

@@ -19,15 +19,7 @@ impl Core {
         if self.is_shutting_down() {
             return Err(CoreError::ShuttingDown);
         }
-        let sid = session_id.to_string();
-        let session = self
-            .blocking(move |core| {
-                core.store()
-                    .get_session(&sid)?
-                    .ok_or(CoreError::SessionNotFound(sid))
-            })
-            .await?;
-        let agent = self.agent_for(&session).await?;
+        let agent = self.session_agent(session_id).await?;
         Ok(agent.call_tool(session_id, name, arguments, cancel).await?)
     }
 }

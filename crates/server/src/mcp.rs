@@ -16,7 +16,7 @@ use pryx_mcp::rmcp::model::{
     CallToolResult, ContentBlock, GetPromptResult, Implementation, JsonObject, Prompt, Resource,
     ResourceContents, ResourceTemplate, Tool,
 };
-use pryx_mcp::serve::{Asked, HttpConfig, Offer, http_service};
+use pryx_mcp::serve::{Asked, HttpConfig, Offer, from_json, http_service};
 use pryx_protocol::{EventPayload, TurnEnd};
 use pryx_store::ApiKey;
 use serde_json::{Value, json};
@@ -262,7 +262,7 @@ impl PryxOffer {
 }
 
 fn chat_tool() -> Result<Tool, ErrorData> {
-    serde_json::from_value(json!({
+    from_json(json!({
         "name": CHAT,
         "description": "Send a message to the Pryx agent and get its answer. The agent works in its own workspace with its own tools, under the user's policy and approvals. To continue a conversation, pass the `session` an earlier answer returned.",
         "inputSchema": {
@@ -283,7 +283,6 @@ fn chat_tool() -> Result<Tool, ErrorData> {
             "required": ["session", "answer", "end"]
         }
     }))
-    .map_err(|e| ErrorData::internal_error(e.to_string(), None))
 }
 
 impl Offer for PryxOffer {
@@ -307,10 +306,9 @@ impl Offer for PryxOffer {
             .map_err(failure)?;
         let mut tools = vec![chat_tool()?];
         for d in agent.tools().definitions() {
-            let tool = serde_json::from_value(json!({
+            let tool = from_json(json!({
                 "name": d.name, "description": d.description, "inputSchema": d.parameters,
-            }))
-            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+            }))?;
             tools.push(tool);
         }
         Ok(tools)
@@ -350,13 +348,12 @@ impl Offer for PryxOffer {
                 } else {
                     s.title.clone()
                 };
-                serde_json::from_value(json!({
+                from_json(json!({
                     "uri": format!("{SESSION_SCHEME}{}", s.id), "name": title,
                     "description": format!("Pryx session {} of agent {}", s.id,
                         s.agent.as_deref().unwrap_or(pryx_config::MAIN_AGENT)),
                     "mimeType": "application/json",
                 }))
-                .map_err(|e| ErrorData::internal_error(e.to_string(), None))
             })
             .collect()
     }
@@ -398,9 +395,8 @@ impl Offer for PryxOffer {
             "id": session.id, "title": session.title, "agent": session.agent,
             "messages": messages,
         });
-        serde_json::from_value(json!([{"uri": uri, "mimeType": "application/json",
+        from_json(json!([{"uri": uri, "mimeType": "application/json",
             "text": body.to_string()}]))
-        .map_err(|e| ErrorData::internal_error(e.to_string(), None))
     }
 
     fn changes(&self) -> Option<BoxStream<'static, String>> {
@@ -426,10 +422,9 @@ impl Offer for PryxOffer {
         skills
             .iter()
             .map(|s| {
-                serde_json::from_value(json!({
+                from_json(json!({
                     "name": s.name(), "description": s.manifest.description,
                 }))
-                .map_err(|e| ErrorData::internal_error(e.to_string(), None))
             })
             .collect()
     }
@@ -445,11 +440,10 @@ impl Offer for PryxOffer {
             .iter()
             .find(|s| s.name() == name)
             .ok_or_else(|| ErrorData::invalid_params(format!("no skill named {name}"), None))?;
-        serde_json::from_value(json!({
+        from_json(json!({
             "description": skill.manifest.description,
             "messages": [{"role": "user", "content": {"type": "text", "text": skill.body}}],
         }))
-        .map_err(|e| ErrorData::internal_error(e.to_string(), None))
     }
 }
 

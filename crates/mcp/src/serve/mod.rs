@@ -95,6 +95,12 @@ pub trait Offer: Send + Sync + 'static {
     }
 }
 
+/// Reads an MCP shape written as JSON (a tool, resource, prompt, result) into rmcp's type; a
+/// shape that does not fit is the server's own error.
+pub fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ErrorData> {
+    serde_json::from_value(value).map_err(|e| ErrorData::internal_error(e.to_string(), None))
+}
+
 /// One client's connection to an [`Offer`]: the rmcp handler.
 pub struct McpServer<O> {
     offer: O,

@@ -14,8 +14,7 @@ use pryx_mcp::rmcp::model::{
     ElicitRequestParams, GetPromptResult, Implementation, JsonObject, LoggingLevel,
     ProgressNotificationParam, Prompt, Resource, ResourceContents, ResourceTemplate, Tool,
 };
-use pryx_mcp::serve::{Asked, HttpConfig, Offer, http_service, log};
-use serde::de::DeserializeOwned;
+use pryx_mcp::serve::{Asked, HttpConfig, Offer, from_json, http_service, log};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
@@ -27,10 +26,13 @@ const IMAGE: &str =
 const AUDIO: &str = "UklGRiwAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQgAAACAgICAgICAgA==";
 const SCHEMA_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
-/// Reads one of the suite's JSON shapes into rmcp's type (the fixtures are written as the
-/// suite documents them).
-fn shape<T: DeserializeOwned>(v: Value) -> Result<T, ErrorData> {
-    serde_json::from_value(v).map_err(|e| ErrorData::internal_error(e.to_string(), None))
+/// A string argument, empty when missing.
+fn str_arg(arguments: &JsonObject, key: &str) -> String {
+    arguments
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn text(t: impl Into<String>) -> CallToolResult {
@@ -50,7 +52,7 @@ struct Fixtures;
 
 impl Fixtures {
     async fn elicit(&self, asked: &Asked, params: Value) -> Result<CallToolResult, ErrorData> {
-        let params: ElicitRequestParams = shape(params)?;
+        let params: ElicitRequestParams = from_json(params)?;
         match asked.peer.create_elicitation(params).await {
             Ok(r) => Ok(text(format!(
                 "User response: action={}, content={}",
@@ -131,7 +133,7 @@ impl Offer for Fixtures {
                     "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
                     "additionalProperties": false}}),
         ];
-        tools.into_iter().map(shape).collect()
+        tools.into_iter().map(from_json).collect()
     }
 
     async fn call_tool(
@@ -140,15 +142,9 @@ impl Offer for Fixtures {
         arguments: JsonObject,
         asked: Asked,
     ) -> Result<CallToolResult, ErrorData> {
-        let arg = |k: &str| {
-            arguments
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
+        let arg = |k: &str| str_arg(&arguments, k);
         let resource = |uri: &str, mime: &str, body: &str| -> Result<ContentBlock, ErrorData> {
-            shape(
+            from_json(
                 json!({"type": "resource", "resource": {"uri": uri, "mimeType": mime, "text": body}}),
             )
         };
@@ -197,7 +193,7 @@ impl Offer for Fixtures {
                 Ok(text("Reconnection test completed successfully."))
             }
             "test_sampling" => {
-                let params: CreateMessageRequestParams = shape(json!({
+                let params: CreateMessageRequestParams = from_json(json!({
                     "messages": [{"role": "user", "content": {"type": "text", "text": arg("prompt")}}],
                     "maxTokens": 100}))?;
                 match asked.peer.create_message(params).await {
@@ -269,12 +265,12 @@ impl Offer for Fixtures {
             ("test://watched-resource", "watched-resource", "text/plain"),
         ]
         .into_iter()
-        .map(|(uri, name, mime)| shape(json!({"uri": uri, "name": name, "mimeType": mime})))
+        .map(|(uri, name, mime)| from_json(json!({"uri": uri, "name": name, "mimeType": mime})))
         .collect()
     }
 
     fn resource_templates(&self) -> Vec<ResourceTemplate> {
-        shape(
+        from_json(
             json!([{"uriTemplate": "test://template/{id}/data", "name": "template",
             "mimeType": "application/json"}]),
         )
@@ -307,7 +303,7 @@ impl Offer for Fixtures {
                 }
             },
         };
-        Ok(vec![shape(contents)?])
+        Ok(vec![from_json(contents)?])
     }
 
     async fn prompts(&self, _asked: &Asked) -> Result<Vec<Prompt>, ErrorData> {
@@ -322,7 +318,7 @@ impl Offer for Fixtures {
             json!({"name": "test_prompt_with_image", "description": "A prompt that includes image content"}),
         ]
         .into_iter()
-        .map(shape)
+        .map(from_json)
         .collect()
     }
 
@@ -332,13 +328,7 @@ impl Offer for Fixtures {
         arguments: JsonObject,
         _asked: &Asked,
     ) -> Result<GetPromptResult, ErrorData> {
-        let arg = |k: &str| {
-            arguments
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
+        let arg = |k: &str| str_arg(&arguments, k);
         let user_text = |t: String| json!({"role": "user", "content": {"type": "text", "text": t}});
         let messages = match name {
             "test_simple_prompt" => {
@@ -364,7 +354,7 @@ impl Offer for Fixtures {
                 ));
             }
         };
-        shape(json!({"messages": messages}))
+        from_json(json!({"messages": messages}))
     }
 
     fn complete(&self, request: &CompleteRequestParams) -> Vec<String> {
