@@ -13,6 +13,12 @@ command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # Chromium runs the dashboard's browser tests (driven by playwright-core from testdeps/).
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The release tests: minisign cross-checks signatures, shellcheck reads install.sh, OpenSSL is
+# install.sh's other verifier, systemd-analyze checks the service unit.
+command -v minisign >/dev/null 2>&1 || need_apt+=(minisign)
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -60,6 +60,16 @@ enum Command {
     Sessions(commands::sessions::Args),
     /// Print (or open) a one-time login link for the web dashboard of the running core.
     Dashboard(commands::dashboard::Args),
+    /// Check for, download, verify and install a new release (signed; rolled back if it fails).
+    Update(commands::update::Args),
+    /// Run the core as a service (systemd user unit, or a launchd agent on macOS).
+    InstallService(commands::service::InstallArgs),
+    /// Stop and remove the service `install-service` made.
+    UninstallService(commands::service::UninstallArgs),
+    /// The service's state.
+    Service(commands::service::StatusArgs),
+    /// Remove Pryx: the service, the binary and, with --purge, the data dir and keychain entries.
+    Uninstall(commands::uninstall::Args),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +102,11 @@ fn main() -> ExitCode {
         Some(Command::Tasks(args)) => commands::tasks::run(args),
         Some(Command::Sessions(args)) => commands::sessions::run(args),
         Some(Command::Dashboard(args)) => commands::dashboard::run(args),
+        Some(Command::Update(args)) => commands::update::run(args),
+        Some(Command::InstallService(args)) => commands::service::install(args),
+        Some(Command::UninstallService(args)) => commands::service::uninstall(args),
+        Some(Command::Service(args)) => commands::service::status(args),
+        Some(Command::Uninstall(args)) => commands::uninstall::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@ pub use crate::api_grants::*;
 pub use crate::api_keys::*;
 pub use crate::api_setup::*;
 pub use crate::api_tasks::*;
+pub use crate::api_update::*;
 pub use crate::api_web::*;
 
 #[cfg(feature = "openapi")]
@@ -474,6 +475,33 @@ pub struct CoreMetadata {
     pub started_at: String,
     /// The address the core listens on (`127.0.0.1` unless exposed on purpose).
     pub bind: String,
+    /// How the core was started, so `pryx update` can start the new binary the same way.
+    /// Absent in metadata written before updates existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch: Option<CoreLaunch>,
+}
+
+/// The command line and directory a core was started with, and what supervises it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoreLaunch {
+    /// Arguments after the program name (`serve …`).
+    pub args: Vec<String>,
+    pub cwd: String,
+    pub supervisor: CoreSupervisor,
+}
+
+/// What restarts a core when it stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoreSupervisor {
+    /// Started by hand (a terminal, a script): an update starts the new core itself.
+    None,
+    /// The TUI's sidecar: the TUI restarts it.
+    Tui,
+    /// A systemd unit (`pryx install-service`).
+    Systemd,
+    /// A launchd agent (`pryx install-service` on macOS).
+    Launchd,
 }
 
 /// An answer to an approval, from some surface.

@@ -26,6 +26,7 @@ mod api_grants;
 mod api_keys;
 mod api_setup;
 mod api_tasks;
+mod api_update;
 mod api_web;
 pub mod safe_text;
 pub mod strict_json;

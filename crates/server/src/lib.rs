@@ -122,6 +122,8 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::system::models))
         .routes(routes!(routes::system::tools))
         .routes(routes!(routes::system::audit))
+        .routes(routes!(routes::update::status))
+        .routes(routes!(routes::update::seen))
         .routes(routes!(routes::policy::set))
         .routes(routes!(routes::model::set))
         .routes(routes!(routes::agents::list))

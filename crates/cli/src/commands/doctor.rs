@@ -13,6 +13,7 @@ mod gateway;
 mod model;
 mod report;
 mod system;
+mod updates;
 mod workspace;
 
 use pryx_config::DataDir;
@@ -66,5 +67,6 @@ fn run_checks(online: bool) -> Vec<Check> {
     checks.push(system::sandbox());
     checks.extend(gateway::checks(&dir));
     checks.push(channels::check(&dir, config.as_ref()));
+    checks.push(updates::check(&dir, config.as_ref()));
     checks
 }

@@ -11,7 +11,7 @@ use pryx_agent::AgentSettings;
 use pryx_config::{DataDir, LockError, SecretStore};
 use pryx_core::Overrides;
 use pryx_protocol::Surface;
-use pryx_protocol::api::CoreMetadata;
+use pryx_protocol::api::{CoreLaunch, CoreMetadata, CoreSupervisor};
 use pryx_server::{Server, ServerConfig};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -120,6 +120,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e).context("cannot take the core lock"),
     };
+    // A core that keeps failing after an update puts the previous binary back.
+    if crate::commands::update::on_core_start(&dir) {
+        return Ok(ExitCode::FAILURE);
+    }
     let ws = setup::workspace_root(args.workspace.as_deref());
     let config = match &ws {
         Ok(ws) => setup::confirm_workspace(&dir, config, ws, args.allow_broad_workspace)?,
@@ -175,8 +179,23 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         version: env!("CARGO_PKG_VERSION").to_string(),
         started_at: core.started_at().to_string(),
         bind: args.bind.to_string(),
+        launch: Some(CoreLaunch {
+            args: std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            cwd: std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            supervisor: if args.sidecar_parent.is_some() {
+                CoreSupervisor::Tui
+            } else {
+                crate::commands::service::supervisor_from_env()
+            },
+        }),
     };
     pryx_config::atomic_write(&dir.metadata_file(), &serde_json::to_vec_pretty(&metadata)?)?;
+    crate::commands::update::on_core_ready(&dir);
     if args.announce {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", addr.port())
@@ -212,6 +231,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             watcher.sync_channels();
         }
     });
+    crate::commands::update::spawn_auto_check(&dir, &config);
     let refresh_dir = dir.clone();
     let refresh_config = config.clone();
     tokio::spawn(async move { setup::auto_refresh_catalog(&refresh_dir, &refresh_config).await });

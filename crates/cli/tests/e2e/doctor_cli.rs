@@ -11,7 +11,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const CHECKS: [&str; 14] = [
+const CHECKS: [&str; 15] = [
     "data_dir",
     "permissions",
     "config",
@@ -26,6 +26,7 @@ const CHECKS: [&str; 14] = [
     "api_token",
     "exposure",
     "channels",
+    "updates",
 ];
 
 /// Checks whose outcome depends on the machine (free space, kernel), not on the data dir.

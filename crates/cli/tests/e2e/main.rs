@@ -20,6 +20,7 @@ mod mcp_cli;
 mod mcp_hostile;
 mod mcp_serve;
 mod models_cli;
+mod release;
 mod run_aimock;
 mod run_approval_tty;
 mod run_broad_workspace;

@@ -217,6 +217,7 @@ async fn discovery_reads_metadata_and_token_and_checks_the_core() {
         version: "0.1.0".into(),
         started_at: "2026-01-01T00:00:00Z".into(),
         bind: "127.0.0.1".into(),
+        launch: None,
     };
     std::fs::write(dir.metadata_file(), serde_json::to_vec(&meta).unwrap()).unwrap();
     assert!(matches!(

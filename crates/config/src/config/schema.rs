@@ -156,6 +156,7 @@ pub fn root() -> Node {
             Node::Object(vec![
                 f("channel", s(Str::OneOf(&["stable", "beta", "alpha"]))),
                 f("auto_check", Node::Bool),
+                f("url", s(Str::Url)),
             ]),
         ),
         f(

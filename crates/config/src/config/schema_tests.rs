@@ -47,6 +47,7 @@ fn every_key() -> Config {
         updates: Updates {
             channel: "beta".into(),
             auto_check: true,
+            url: "https://releases.example.org/pryx".into(),
         },
         skills: Skills {
             enabled: false,

@@ -135,13 +135,20 @@ pub struct Updates {
     pub channel: String,
     /// Checking contacts the network, so it is opt-in like telemetry.
     pub auto_check: bool,
+    /// Where releases are fetched from (signed manifests and archives); a mirror or a
+    /// self-hosted release directory works the same.
+    pub url: String,
 }
+
+/// The release server `updates.url` names by default.
+pub const DEFAULT_UPDATES_URL: &str = "https://get.pryx.dev";
 
 impl Default for Updates {
     fn default() -> Self {
         Self {
             channel: "stable".to_string(),
             auto_check: false,
+            url: DEFAULT_UPDATES_URL.to_string(),
         }
     }
 }

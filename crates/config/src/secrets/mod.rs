@@ -265,6 +265,27 @@ impl SecretStore {
         Ok(existed)
     }
 
+    /// Deletes every keychain entry of this data dir, Pryx's own included, for
+    /// `pryx uninstall --purge`; their names. The encrypted file goes with the data dir.
+    pub fn purge_keychain(&self) -> Result<Vec<String>, SecretError> {
+        if self.backend != Backend::Keychain {
+            return Ok(Vec::new());
+        }
+        let _guard = lock::lock_blocking(&self.dir.lock_file("secrets"))?;
+        let mut names = Index::load(&self.dir)?.names(Backend::Keychain);
+        let audit = InternalSecret::AuditKey.name().to_string();
+        if !names.contains(&audit) {
+            names.push(audit);
+        }
+        let mut removed = Vec::new();
+        for name in names {
+            if keychain::remove(&self.dir, &name)? {
+                removed.push(name);
+            }
+        }
+        Ok(removed)
+    }
+
     /// Names of the secrets users stored, sorted (Pryx's own are not listed).
     pub fn list(&self) -> Result<Vec<String>, SecretError> {
         let names = match self.backend {

@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod system;
 pub mod tasks;
 pub mod turns;
+pub mod update;
 pub mod web;
 
 use crate::error::ApiError;

@@ -183,6 +183,7 @@ mod tests {
             version: "0.1.0".into(),
             started_at: "t".into(),
             bind: bind.into(),
+            launch: None,
         }
     }
 
