@@ -48,8 +48,7 @@ done
 case "$channel" in stable|beta|alpha) ;; *) echo "release.sh: channel must be stable, beta or alpha" >&2; exit 2 ;; esac
 command -v minisign >/dev/null || { echo "release.sh: needs minisign (Debian: apt install minisign)" >&2; exit 1; }
 
-host="$(rustc -vV | sed -n 's/^host: //p')"
-[ ${#targets[@]} -gt 0 ] || targets=("$host")
+[ ${#targets[@]} -gt 0 ] || targets=("$(rustc -vV | sed -n 's/^host: //p')")
 if [ -n "$binary" ] && [ ${#targets[@]} -ne 1 ]; then
   echo "release.sh: --binary packs one target" >&2; exit 2
 fi

@@ -5,6 +5,7 @@ mod api_keys;
 mod channels;
 mod setup;
 mod tasks;
+mod update;
 
 use crate::error::ClientError;
 use pryx_protocol::Surface;

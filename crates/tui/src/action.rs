@@ -9,7 +9,7 @@ use pryx_protocol::ErrorCode;
 use pryx_protocol::api::{
     ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, NotificationList,
     PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, SessionDetail,
-    SessionSummary, TaskRunView, TaskView, TurnAccepted, UpdateSession,
+    SessionSummary, TaskRunView, TaskView, TurnAccepted, UpdateSession, UpdateStatus,
 };
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -131,6 +131,10 @@ pub enum Action {
     MarkNotificationsRead {
         ids: Vec<i64>,
     },
+    /// The core's update status (asked once after connecting).
+    LoadUpdate,
+    /// The last update or rollback was shown.
+    MarkUpdateSeen,
     Retry,
 }
 
@@ -204,6 +208,8 @@ pub enum Response {
     Notifications(NotificationList),
     /// The core has no notifications inbox: polling stops.
     NotificationsUnsupported,
+    /// The core's update status.
+    Update(UpdateStatus),
     /// The action succeeded and has nothing to show.
     Done,
     /// The action failed; `what` names it for the user.
@@ -438,6 +444,15 @@ pub async fn perform<A: CoreApi + ?Sized>(
                 Ok(list) => Response::Notifications(list),
                 Err(e) => failed(MARK_READ, e),
             })
+        }
+        // Background asks: an older core without them, or a failure, shows nothing.
+        Action::LoadUpdate => send(match api.update_status().await {
+            Ok(status) => Response::Update(status),
+            Err(_) => Response::Done,
+        }),
+        Action::MarkUpdateSeen => {
+            let _ = api.update_seen().await;
+            send(Response::Done)
         }
         Action::Retry => send(match api.retry().await {
             Ok(()) => Response::Done,

@@ -9,6 +9,7 @@ use pryx_protocol::api::{
     ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, NotificationList,
     PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider,
     SessionDetail, SessionSummary, TaskRunView, TaskView, TurnAccepted, UpdateSession,
+    UpdateStatus,
 };
 use std::future::Future;
 
@@ -207,6 +208,15 @@ pub trait CoreApi: Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<NotificationList>> + Send {
         let _ = ids;
         async { Err(ApiError::Unsupported("notifications".into())) }
+    }
+
+    /// Updates as the core sees them: a newer release, the last update or rollback.
+    fn update_status(&self) -> impl Future<Output = ApiResult<UpdateStatus>> + Send {
+        async { Err(ApiError::Unsupported("updates".into())) }
+    }
+    /// Marks the last update or rollback as shown.
+    fn update_seen(&self) -> impl Future<Output = ApiResult<()>> + Send {
+        async { Err(ApiError::Unsupported("updates".into())) }
     }
 
     /// Asks the supervisor to restart or reconnect to the core now.

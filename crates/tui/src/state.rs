@@ -134,6 +134,7 @@ impl AppState {
                 }
                 self.connection = c;
                 if now_up && !was_up {
+                    self.notify.reconnected();
                     // Approvals raised while we were away still wait for an answer.
                     let mut out = vec![Action::LoadApprovals];
                     if !self.providers_checked {
@@ -293,6 +294,13 @@ impl AppState {
             | Response::TaskRuns { .. }
             | Response::Notifications(_)
             | Response::NotificationsUnsupported) => self.on_tasks_response(r),
+            Response::Update(status) => {
+                return self
+                    .notify
+                    .on_update(status, std::time::Instant::now())
+                    .into_iter()
+                    .collect();
+            }
             Response::Failed { what, error } => {
                 if self.integrations.on_failed(&what, &error) || self.tasks.on_failed(&what, &error)
                 {

@@ -35,6 +35,7 @@ impl AppState {
             return vec![];
         }
         let mut out: Vec<Action> = self.notify.poll_due(now).into_iter().collect();
+        out.extend(self.notify.update_due());
         if self.setup.is_none() {
             match self.screen {
                 Screen::Integrations => out.extend(self.integrations.refresh_due(now)),

@@ -48,9 +48,15 @@ impl State {
         self.dir.join(name)
     }
 
+    /// The directory, private like the rest of the data dir.
     fn ensure(&self) -> Result<(), UpdateError> {
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|e| UpdateError::io("cannot create", &self.dir, e))
+        pryx_config::create_private_dir(&self.dir).map_err(|e| {
+            UpdateError::io(
+                "cannot create",
+                &self.dir,
+                std::io::Error::other(e.to_string()),
+            )
+        })
     }
 
     /// Appends one entry (one line, synced).
@@ -62,11 +68,11 @@ impl State {
         })?;
         line.push(b'\n');
         let mut append = || -> std::io::Result<()> {
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .read(true)
-                .append(true)
-                .open(&path)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.create(true).read(true).append(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&path)?;
             // A line torn by a crash is ended first, so it cannot swallow this one.
             let len = file.metadata()?.len();
             if len > 0 {

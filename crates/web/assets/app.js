@@ -69,12 +69,47 @@ const pryx = (() => {
     } catch (_) { /* the badge is a hint; the tasks page shows errors */ }
   }
 
+  /**
+   * Once after an update: what is new, or that it was rolled back and why (then the core is told
+   * it was shown, so no other surface shows it again). Else a newer release a background check
+   * found. A banner at the top of the page, dismissable.
+   */
+  async function showUpdate() {
+    const main = document.querySelector("main");
+    if (!main || !csrf) return;
+    let status;
+    try { status = await api("/api/v1/update"); } catch (_) { return; }
+    const last = status && status.last;
+    let text = null;
+    let failed = false;
+    if (last && status.unseen && last.outcome === "installed") {
+      const news = (last.notes || "").split("\n").map((l) => l.trim()).find((l) => l);
+      text = `Updated to Pryx ${last.to}` + (news ? `: ${news}` : ".");
+    } else if (last && status.unseen && last.outcome === "rolled_back") {
+      text = `The update to Pryx ${last.to} was rolled back: ${last.detail}`;
+      failed = true;
+    } else if (status && status.available) {
+      text = `Pryx ${status.available} is available: run \`pryx update\`.`;
+    }
+    if (!text) return;
+    // Told first, so once the banner is up no other surface shows the same news.
+    if (status.unseen) {
+      try { await api("/api/v1/update/seen", { method: "POST" }); } catch (_) { /* shown again next time */ }
+    }
+    const close = el("button", { type: "button", class: "link", "aria-label": "Dismiss" }, "Dismiss");
+    const banner = el("div", { id: "update-banner", class: failed ? "update-banner failed" : "update-banner", role: "status" },
+      el("span", { text }), close);
+    close.addEventListener("click", () => banner.remove());
+    main.prepend(banner);
+  }
+
   document.addEventListener("htmx:configRequest", (e) => {
     e.detail.headers["x-csrf-token"] = csrf;
   });
   document.addEventListener("DOMContentLoaded", () => {
     refreshBadge();
     refreshTasksBadge();
+    showUpdate();
     // Approvals asked in other sessions and finished task runs show up in the header within a
     // few seconds.
     setInterval(() => {

@@ -172,6 +172,11 @@ async fn tasks_page_runs_a_task_and_shows_its_run_and_notification() {
     scripted("tasks").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_is_shown_once_and_a_newer_release_after() {
+    scripted("update_banner").await;
+}
+
 /// First start: no provider yet; the wizard sets one up against aimock.
 #[test]
 fn onboarding_against_aimock() {

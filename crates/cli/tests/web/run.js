@@ -12,6 +12,7 @@ const scenarios = {
   ...require("./flows.js"),
   ...require("./hostile.js"),
   ...require("./tasks.js"),
+  ...require("./update.js"),
 };
 
 /** Screenshots of every open page, to see where a failed scenario stood. */

@@ -13,7 +13,7 @@ use pryx_protocol::api::{
     ApprovalDecision, ApprovalScope, ChannelView, CreateSession, ModelView, NotificationList,
     PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider,
     SessionDetail, SessionSummary, TaskRunView, TaskView, TestProvider, TurnAccepted,
-    UpdateSession,
+    UpdateSession, UpdateStatus,
 };
 use pryx_tui::model::{ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
 use pryx_tui::{ApiError, ApiResult, CoreApi, CoreUpdate};
@@ -381,6 +381,18 @@ impl CoreApi for RemoteCore {
             .mark_notifications_read(ids)
             .await
             .map_err(api_error)
+    }
+
+    async fn update_status(&self) -> ApiResult<UpdateStatus> {
+        self.client()
+            .await?
+            .update_status()
+            .await
+            .map_err(api_error)
+    }
+
+    async fn update_seen(&self) -> ApiResult<()> {
+        self.client().await?.update_seen().await.map_err(api_error)
     }
 
     async fn retry(&self) -> ApiResult<()> {

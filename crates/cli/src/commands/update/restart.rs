@@ -115,10 +115,12 @@ async fn start(dir: &DataDir, binary: &Binary, core: &Running) -> Result<(), Str
         return Ok(());
     };
     let logs = dir.logs_dir();
-    let _ = std::fs::create_dir_all(&logs);
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    let _ = pryx_config::create_private_dir(&logs);
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let log = options
         .open(logs.join("core-restart.log"))
         .map_err(|e| format!("cannot open the restart log: {e}"))?;
     let log_err = log

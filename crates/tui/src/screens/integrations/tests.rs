@@ -43,6 +43,8 @@ fn on_screen() -> AppState {
     s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
     // The notifications poll runs on every screen; its own tests are the Tasks screen's.
     s.notify.on_unsupported();
+    // So is the one update question; its own tests are the notifications'.
+    assert_eq!(s.notify.update_due(), Some(Action::LoadUpdate));
     assert_eq!(s.show(Screen::Integrations), vec![Action::LoadChannels]);
     s.on_response(Response::Channels(vec![
         channel("tg", "telegram", ChannelState::Connected),

@@ -196,7 +196,10 @@ fn the_open_screen_refreshes_itself_and_a_failed_refresh_is_said_quietly() {
 fn a_new_notification_toasts_and_counts_until_the_tasks_screen_marks_it_read() {
     let mut s = connected();
     let t0 = Instant::now();
-    assert_eq!(s.on_tick_at(t0), vec![Action::LoadNotifications]);
+    assert_eq!(
+        s.on_tick_at(t0),
+        vec![Action::LoadNotifications, Action::LoadUpdate]
+    );
     // What was there before is counted, not toasted.
     s.notify.on_list(
         inbox(vec![note(
