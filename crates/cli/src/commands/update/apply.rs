@@ -2,6 +2,7 @@
 
 use super::restart::{self, Running};
 use crate::term::{say, say_err};
+use anyhow::Context;
 use pryx_config::DataDir;
 use pryx_update::{
     Binary, Channel, Manifest, Offer, Pending, Source, State, TrustedKey, UpdateError,
@@ -68,6 +69,14 @@ pub async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    // One update at a time per data dir: two would race for the same binary and core.
+    let _lock = match pryx_config::try_lock(&plan.dir, "update") {
+        Ok(guard) => guard,
+        Err(pryx_config::LockError::Held { .. }) => {
+            anyhow::bail!("another `pryx update` is running on this data dir; let it finish")
+        }
+        Err(e) => return Err(e).context("cannot take the update lock"),
+    };
     let binary = Binary::current()?;
     say!("Downloading Pryx {version} ({} KB)…", artifact.size / 1024);
     let mut last = 0u64;
