@@ -11,7 +11,11 @@
 # PRYX_INSTALL_PUBLIC_KEY  another release key (minisign public key, base64), for a
 #                    self-hosted release server
 # Needs curl or wget, tar, gzip, and minisign or OpenSSL 3 to check the signature.
+#
+# The whole script is one function called on its last line: a download cut short runs nothing.
 set -eu
+
+main() {
 
 base="${PRYX_INSTALL_URL:-https://get.pryx.dev}"
 pubkey="${PRYX_INSTALL_PUBLIC_KEY:-RWRVvvI32kic9wSNNKIG8/dIF+ya9m7pIEej6ksHDjllDjOzz49JRoWj}"
@@ -29,7 +33,10 @@ while [ $# -gt 0 ]; do
     --version) [ $# -ge 2 ] || die "--version needs a value"; version="${2#v}"; shift 2 ;;
     --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix="$2"; shift 2 ;;
     --no-doctor) doctor=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help)
+      say "Installs Pryx: sh install.sh [--channel stable|beta|alpha] [--version V] [--prefix DIR] [--no-doctor]"
+      say "PRYX_INSTALL_URL names another release server, PRYX_INSTALL_PUBLIC_KEY another release key."
+      exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -55,13 +62,15 @@ case "$os" in
 esac
 
 tmp="$(mktemp -d 2>/dev/null || mktemp -d -t pryx)"
-trap 'rm -rf "$tmp"' EXIT INT TERM HUP
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM HUP
 
-fetch() { # URL FILE
+fetch() { # URL FILE MAX_BYTES
   if command -v curl >/dev/null 2>&1; then
-    curl --proto '=https,http' -fsSL --retry 2 -o "$2" "$1" || die "cannot download $1"
+    curl --proto '=https,http' -fsSL --retry 2 --connect-timeout 20 --max-filesize "$3" \
+      -o "$2" "$1" || die "cannot download $1 (or it is larger than $3 bytes); nothing was installed"
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$2" "$1" || die "cannot download $1"
+    wget -q -T 30 -O "$2" "$1" || die "cannot download $1; nothing was installed"
   else
     die "needs curl or wget"
   fi
@@ -81,7 +90,10 @@ verify() { # FILE SIG
       || die "the signature of $(basename "$1") does not verify with the Pryx release key; nothing was installed"
     return
   fi
-  command -v openssl >/dev/null 2>&1 || die "needs minisign or OpenSSL 3 to check the release signature"
+  case "$(openssl version 2>/dev/null || true)" in
+    "OpenSSL 3"*) ;;
+    *) die "needs minisign or OpenSSL 3 to check the release signature (apt install minisign, brew install minisign)" ;;
+  esac
   printf '%s' "$pubkey" | b64d >"$tmp/pk.bin" 2>/dev/null || die "the release key is not base64"
   sed -n 2p "$2" | tr -d '\r\n' | b64d >"$tmp/sig.bin" 2>/dev/null \
     || die "the signature of $(basename "$1") is malformed; nothing was installed"
@@ -111,8 +123,8 @@ sha256() {
 
 if [ -n "$version" ]; then path="v$version/manifest.json"; else path="channels/$channel.json"; fi
 say "Checking the Pryx release ($target, ${version:-$channel channel}) at $base"
-fetch "$base/$path" "$tmp/manifest.json"
-fetch "$base/$path.minisig" "$tmp/manifest.json.minisig"
+fetch "$base/$path" "$tmp/manifest.json" 262144
+fetch "$base/$path.minisig" "$tmp/manifest.json.minisig" 4096
 verify "$tmp/manifest.json" "$tmp/manifest.json.minisig"
 
 field() { sed -n "s/^  \"$1\": \"\\([^\"]*\\)\",\$/\\1/p" "$tmp/manifest.json" | head -1; }
@@ -133,7 +145,7 @@ case "$url" in ''|/*|*..*|*://*) die "the manifest's archive path is not a relat
 if [ -z "$size" ] || [ ${#sum} -ne 64 ]; then die "the manifest's entry for $target is malformed"; fi
 
 say "Downloading Pryx $got_version ($((size / 1024)) KB)"
-fetch "$base/$url" "$tmp/pryx.tar.gz"
+fetch "$base/$url" "$tmp/pryx.tar.gz" "$size"
 [ "$(wc -c <"$tmp/pryx.tar.gz" | tr -d ' ')" = "$size" ] \
   || die "the download is not the size the signed manifest says (truncated or changed?); nothing was installed"
 [ "$(sha256 "$tmp/pryx.tar.gz")" = "$sum" ] \
@@ -145,9 +157,10 @@ bin="$(find "$tmp/x" -mindepth 2 -maxdepth 2 -type f -name pryx | head -1)"
 [ -n "$bin" ] || die "the archive has no pryx binary; nothing was installed"
 
 mkdir -p "$prefix/bin" || die "cannot create $prefix/bin"
-cp "$bin" "$prefix/bin/.pryx.install.$$" || die "cannot write to $prefix/bin"
-chmod 755 "$prefix/bin/.pryx.install.$$"
-mv -f "$prefix/bin/.pryx.install.$$" "$prefix/bin/pryx" || { rm -f "$prefix/bin/.pryx.install.$$"; die "cannot install to $prefix/bin"; }
+staged="$(mktemp "$prefix/bin/.pryx.XXXXXX")" || die "cannot write to $prefix/bin"
+cp "$bin" "$staged" || { rm -f "$staged"; die "cannot write to $prefix/bin"; }
+chmod 755 "$staged"
+mv -f "$staged" "$prefix/bin/pryx" || { rm -f "$staged"; die "cannot install to $prefix/bin"; }
 say "Installed Pryx $got_version to $prefix/bin/pryx"
 
 case ":${PATH:-}:" in
@@ -163,3 +176,6 @@ if [ "$doctor" -eq 1 ]; then
     say "pryx doctor found problems (above); Pryx is installed, fix them and run \`pryx doctor\` again."
   fi
 fi
+}
+
+main "$@"

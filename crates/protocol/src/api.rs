@@ -498,8 +498,10 @@ pub enum CoreSupervisor {
     None,
     /// The TUI's sidecar: the TUI restarts it.
     Tui,
-    /// A systemd unit (`pryx install-service`).
+    /// A systemd user unit (`pryx install-service`).
     Systemd,
+    /// A systemd system unit (`pryx install-service --system`): restarting it needs root.
+    SystemdSystem,
     /// A launchd agent (`pryx install-service` on macOS).
     Launchd,
 }

@@ -147,8 +147,16 @@ pub struct SandboxLauncher {
 impl SandboxLauncher {
     /// The current executable with one hidden argument (e.g. `__sandbox-exec`).
     pub fn current_exe(hidden_arg: &str) -> std::io::Result<Self> {
+        // On Linux the running file itself, even once `pryx update` renamed a new binary over
+        // its path: a core left on the old version keeps a helper of its own version.
+        let running = std::path::Path::new("/proc/self/exe");
+        let program = if cfg!(target_os = "linux") && running.exists() {
+            running.to_path_buf()
+        } else {
+            std::env::current_exe()?
+        };
         Ok(Self {
-            program: std::env::current_exe()?,
+            program,
             args: vec![hidden_arg.to_owned()],
             assume: crate::Assume::from_env(),
         })

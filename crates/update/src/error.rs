@@ -32,7 +32,7 @@ pub enum UpdateError {
     WrongVersion { asked: String, got: String },
     #[error(
         "the offered release {offered} is older than this one ({current}); refusing a downgrade \
-         (an old signed manifest replayed?)"
+         (an old signed manifest replayed, or a channel behind the version you run)"
     )]
     Downgrade { current: String, offered: String },
     #[error(

@@ -21,5 +21,5 @@ pub use error::UpdateError;
 pub use fetch::{Progress, Source};
 pub use manifest::{Artifact, Channel, Manifest, Offer, TARGET, current_version};
 pub use signature::{PUBLIC_KEY_ENV, RELEASE_PUBLIC_KEY, TrustedKey};
-pub use state::{Available, MAX_STARTS, Pending, State, UpdateOutcome, UpdateRecord, now};
+pub use state::{Available, MAX_STARTS, Pending, State, UpdateOutcome, UpdateRecord, file_id, now};
 pub use swap::{Binary, PREVIOUS_SUFFIX, smoke_test};

@@ -48,9 +48,9 @@ impl std::fmt::Display for Channel {
     }
 }
 
-/// `manifest.json` of a release, as `scripts/release.sh` writes and signs it.
+/// `manifest.json` of a release, as `scripts/release.sh` writes and signs it. Fields a later
+/// release adds are ignored, so every installed version can still read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub version: String,
     pub channel: Channel,
@@ -66,7 +66,6 @@ pub struct Manifest {
 
 /// One target's archive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Artifact {
     /// Path relative to the release base URL, e.g. `v0.2.0/pryx-0.2.0-x86_64-unknown-linux-gnu.tar.gz`.
     pub url: String,

@@ -18,6 +18,24 @@ pub struct Pending {
     pub notes: String,
     /// Starts of the new core so far; the third failed one rolls back.
     pub starts: u32,
+    /// The installed new binary (device, inode): a core running another file (reinstalled
+    /// since, say) leaves this stale marker alone instead of counting against it.
+    #[serde(default)]
+    pub binary: Option<(u64, u64)>,
+}
+
+/// The (device, inode) of a file, to tell one binary from another at the same path.
+pub fn file_id(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// A newer release a background check found (`update/available.json`).
@@ -150,13 +168,21 @@ impl State {
             auto_check,
             available,
             unseen: self.unannounced().is_some(),
-            last: self.history().pop(),
+            last: self.last_change(),
         }
     }
 
-    /// The newest entry if no surface has shown it yet.
+    /// The newest update or rollback (refusals and failures aside).
+    pub fn last_change(&self) -> Option<UpdateRecord> {
+        self.history()
+            .into_iter()
+            .rev()
+            .find(|e| e.outcome != UpdateOutcome::Failed)
+    }
+
+    /// The newest update or rollback if no surface has shown it yet.
     pub fn unannounced(&self) -> Option<UpdateRecord> {
-        let last = self.history().pop()?;
+        let last = self.last_change()?;
         let seen = std::fs::read_to_string(self.file("announced")).unwrap_or_default();
         (seen.trim() != last.at && last.outcome != UpdateOutcome::Failed).then_some(last)
     }
@@ -226,6 +252,7 @@ mod tests {
             channel: "stable".into(),
             notes: String::new(),
             starts: 1,
+            binary: Some((1, 2)),
         };
         state.set_pending(&pending).unwrap();
         assert_eq!(state.pending(), Some(pending));

@@ -48,9 +48,12 @@ impl Binary {
     pub fn stage(&self, bytes: &[u8]) -> Result<PathBuf, UpdateError> {
         use std::io::Write;
         let staged = self.staged();
+        // A file (or a link planted) at that name is removed, and the new one made exclusively:
+        // nothing is written through a link.
+        let _ = std::fs::remove_file(&staged);
         let write = || -> std::io::Result<()> {
             let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
+            options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o755);
             let mut file = options.open(&staged)?;

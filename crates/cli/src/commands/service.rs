@@ -67,7 +67,8 @@ enum StatusCommand {
 /// What restarts this core, from the unit's environment.
 pub fn supervisor_from_env() -> CoreSupervisor {
     match std::env::var(SERVICE_ENV).as_deref() {
-        Ok("systemd") | Ok("systemd-system") => CoreSupervisor::Systemd,
+        Ok("systemd") => CoreSupervisor::Systemd,
+        Ok("systemd-system") => CoreSupervisor::SystemdSystem,
         Ok("launchd") => CoreSupervisor::Launchd,
         _ => CoreSupervisor::None,
     }
@@ -75,9 +76,10 @@ pub fn supervisor_from_env() -> CoreSupervisor {
 
 /// Asks the service manager to restart the core (used by `pryx update`).
 pub fn restart(supervisor: CoreSupervisor) -> anyhow::Result<()> {
-    let system = std::env::var(SERVICE_ENV).as_deref() == Ok("systemd-system");
     match supervisor {
-        CoreSupervisor::Systemd => systemctl(system, &["restart", UNIT_NAME]),
+        CoreSupervisor::Systemd => systemctl(false, &["restart", UNIT_NAME]),
+        CoreSupervisor::SystemdSystem => systemctl(true, &["restart", UNIT_NAME])
+            .context("restarting the system service needs root: run `sudo pryx update` with PRYX_HOME set to the service's data dir"),
         CoreSupervisor::Launchd => {
             let target = format!("gui/{}/{LAUNCHD_LABEL}", rustix::process::getuid().as_raw());
             run_tool("launchctl", &["kickstart", "-k", &target])
@@ -127,7 +129,14 @@ pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let workspace = workspace
         .canonicalize()
         .with_context(|| format!("workspace {} does not exist", workspace.display()))?;
-    let data = pryx_config::DataDir::open().context("cannot open the data directory")?;
+    let user = match (&args.user, args.system) {
+        (Some(u), _) => Some(u.clone()),
+        (None, true) => std::env::var("SUDO_USER")
+            .ok()
+            .or_else(|| std::env::var("USER").ok()),
+        (None, false) => None,
+    };
+    let data = service_data_dir(user.as_deref(), args.system)?;
     let mut serve = vec![
         "serve".to_string(),
         "--log-to".into(),
@@ -138,13 +147,6 @@ pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     if let Some(port) = args.port {
         serve.extend(["--port".into(), port.to_string()]);
     }
-    let user = match (&args.user, args.system) {
-        (Some(u), _) => Some(u.clone()),
-        (None, true) => std::env::var("SUDO_USER")
-            .ok()
-            .or_else(|| std::env::var("USER").ok()),
-        (None, false) => None,
-    };
     let text = if launchd() {
         plist(&binary, &serve, data.root())
     } else {
@@ -256,6 +258,26 @@ pub fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         _ => say!("core     not running"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The data dir the service runs on: `PRYX_HOME` when set; for a system unit run as another
+/// account (`sudo pryx install-service --system`), that account's `~/.pryx`, never root's.
+/// Not created here: the service creates it as its own user on first start.
+fn service_data_dir(user: Option<&str>, system: bool) -> anyhow::Result<pryx_config::DataDir> {
+    let from_env = std::env::var_os(pryx_config::HOME_ENV).filter(|v| !v.is_empty());
+    if let (true, Some(user), None) = (system, user, &from_env) {
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let home = passwd
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.len() >= 7 && f[0] == user)
+            .map(|f| PathBuf::from(f[5]))
+            .with_context(|| {
+                format!("no account {user:?} in /etc/passwd; name it with --user or set PRYX_HOME")
+            })?;
+        return Ok(pryx_config::DataDir::at(home.join(".pryx")));
+    }
+    pryx_config::DataDir::locate().context("cannot find the data directory; set PRYX_HOME")
 }
 
 fn scope(system: bool) -> &'static [&'static str] {

@@ -4,6 +4,7 @@
 
 use crate::term::say;
 use anyhow::{Context, bail};
+use pryx_protocol::api::CoreSupervisor;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,22 +26,37 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let dir = pryx_config::DataDir::open().context("cannot open the data directory")?;
+    let dir = pryx_config::DataDir::locate().context("cannot find the data directory")?;
     if args.purge && !args.yes {
         confirm(&dir.root().display().to_string())?;
     }
-    let mut removed: Vec<String> = Vec::new();
-    if let Some(unit) = super::service::remove_unit(args.system, args.unit_dir.as_deref())? {
-        removed.push(format!("service unit {}", unit.display()));
-    }
+    // A core started by hand is stopped by its user first; the service's own core goes with
+    // its unit below.
     if let Ok(meta) = pryx_client::read_metadata(&dir)
         && pryx_client::pid_alive(meta.pid)
+        && !meta.launch.as_ref().is_some_and(|l| {
+            matches!(
+                l.supervisor,
+                CoreSupervisor::Systemd | CoreSupervisor::SystemdSystem | CoreSupervisor::Launchd
+            )
+        })
     {
         bail!(
             "a Pryx core is running (pid {}); stop it first (Ctrl-C, or `kill {}`), then run this again",
             meta.pid,
             meta.pid
         );
+    }
+    let purge_data = args.purge && dir.root().exists();
+    if purge_data && !looks_like_data_dir(dir.root()) {
+        bail!(
+            "{} does not look like a Pryx data dir (no config.json, pryx.db or token); not deleting it",
+            dir.root().display()
+        );
+    }
+    let mut removed: Vec<String> = Vec::new();
+    if let Some(unit) = super::service::remove_unit(args.system, args.unit_dir.as_deref())? {
+        removed.push(format!("service unit {}", unit.display()));
     }
     let binary = pryx_update::Binary::current()?;
     for path in [binary.previous(), binary.path.clone()] {
@@ -50,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
         }
     }
-    if args.purge {
+    if purge_data {
         if let Ok(store) = pryx_config::SecretStore::open(&dir) {
             for name in store
                 .purge_keychain()
@@ -76,6 +92,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Only a directory Pryx made is purged, whatever PRYX_HOME names.
+fn looks_like_data_dir(root: &std::path::Path) -> bool {
+    ["config.json", "pryx.db", "token", "metadata.json"]
+        .iter()
+        .any(|name| root.join(name).exists())
 }
 
 fn confirm(data: &str) -> anyhow::Result<()> {

@@ -44,7 +44,7 @@ pub fn check(dir: &DataDir, config: Option<&Config>) -> Check {
             available.version, available.checked_at
         ));
     }
-    match state.history().pop() {
+    match state.last_change() {
         Some(last) if last.outcome == UpdateOutcome::RolledBack => Check::warn(
             NAME,
             format!(

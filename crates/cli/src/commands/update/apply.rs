@@ -35,17 +35,18 @@ pub async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
         Some(v) => source.version_manifest(v).await,
         None => source.channel_manifest(plan.channel).await,
     };
+    // Refusals before anything is downloaded are said, not recorded: the history keeps what
+    // happened to the binary.
     let (manifest, offer) = match manifest.and_then(|m| {
         let offer = m.offer(&current, pryx_update::TARGET)?;
         Ok((m, offer))
     }) {
         Ok(found) => found,
-        Err(e) => {
-            if !plan.check_only {
-                record_failure(&state, &current, "?", plan.channel, &e);
-            }
-            return Err(e.into());
+        Err(e @ UpdateError::Downgrade { .. }) if plan.check_only => {
+            say!("No newer release: {e}.");
+            return Ok(ExitCode::SUCCESS);
         }
+        Err(e) => return Err(e.into()),
     };
     let (version, artifact) = match offer {
         Offer::UpToDate => {
@@ -114,6 +115,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
         channel: manifest.channel.to_string(),
         notes: manifest.notes.clone(),
         starts: 0,
+        binary: pryx_update::file_id(&binary.path),
     };
     state.set_pending(&pending)?;
     say!(
@@ -123,9 +125,23 @@ pub async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
     );
 
     let proved = prove(&plan, &binary, running.as_ref()).await;
+    // A service manager restarting a new core that kept failing: the core put the previous
+    // binary back itself (and recorded it) before the old version came up ready.
+    let proved = match proved {
+        Ok(_) if !binary.previous().exists() => {
+            say_err!(
+                "error: Pryx {version} failed to start under the service manager; the previous version was put back and is running (`pryx update --history`)."
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        other => other,
+    };
     match proved {
-        Ok(how) => {
-            state.clear_pending();
+        Ok((how, core_ready)) => {
+            // Until a core of the new version is seen ready, its starts are counted.
+            if core_ready {
+                state.clear_pending();
+            }
             state.record(&entry(
                 &pending,
                 &manifest,
@@ -140,10 +156,17 @@ pub async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
         }
         Err(why) => {
             let started = Instant::now();
-            let restored = binary.restore_previous()?;
+            // Whatever fails here, the old core is started again below.
+            let restored = match binary.restore_previous() {
+                Ok(restored) => restored,
+                Err(e) => {
+                    say_err!("error: {e}");
+                    false
+                }
+            };
             state.clear_pending();
             // Recorded first: the core started again below tells its surfaces.
-            state.record(&entry(
+            if let Err(e) = state.record(&entry(
                 &pending,
                 &manifest,
                 if restored {
@@ -152,15 +175,23 @@ pub async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
                     UpdateOutcome::Failed
                 },
                 why.clone(),
-            ))?;
+            )) {
+                say_err!("warning: {e}");
+            }
             let back = match (&running, plan.restart) {
                 (Some(core), true) => restart::start_again(&plan.dir, &binary, core).await,
                 _ => Ok(String::new()),
             };
-            say_err!(
-                "error: Pryx {version} did not work ({why}); rolled back to {current} in {:.1} s.",
-                started.elapsed().as_secs_f64()
-            );
+            if restored {
+                say_err!(
+                    "error: Pryx {version} did not work ({why}); rolled back to {current} in {:.1} s.",
+                    started.elapsed().as_secs_f64()
+                );
+            } else {
+                say_err!(
+                    "error: Pryx {version} did not work ({why}) and the previous binary could not be put back; reinstall with install.sh"
+                );
+            }
             match back {
                 Ok(line) if !line.is_empty() => say_err!("{line}"),
                 Ok(_) => {}
@@ -172,18 +203,25 @@ pub async fn run(plan: Plan) -> anyhow::Result<ExitCode> {
 }
 
 /// Shows the new binary works: the running core restarted on it and ready, or (with no core
-/// to restart) its `--version` answering.
-async fn prove(plan: &Plan, binary: &Binary, running: Option<&Running>) -> Result<String, String> {
+/// to restart) its `--version` answering. True when a core of the new version is up.
+async fn prove(
+    plan: &Plan,
+    binary: &Binary,
+    running: Option<&Running>,
+) -> Result<(String, bool), String> {
     match running {
         Some(core) if plan.restart => restart::restart(&plan.dir, binary, core).await,
         Some(core) => {
             pryx_update::smoke_test(&binary.path)?;
-            Ok(format!(
-                "The running core (pid {}) stays on the old version until it restarts.",
-                core.metadata.pid
+            Ok((
+                format!(
+                    "The running core (pid {}) stays on the old version until it restarts.",
+                    core.metadata.pid
+                ),
+                false,
             ))
         }
-        None => pryx_update::smoke_test(&binary.path).map(|v| format!("{v} is ready.")),
+        None => pryx_update::smoke_test(&binary.path).map(|v| (format!("{v} is ready."), false)),
     }
 }
 

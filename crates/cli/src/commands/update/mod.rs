@@ -98,6 +98,14 @@ pub fn on_core_start(dir: &DataDir) -> bool {
     let Some(mut pending) = state.pending() else {
         return false;
     };
+    let binary = pryx_update::Binary::current().ok();
+    if let (Some(expected), Some(binary)) = (pending.binary, &binary)
+        && pryx_update::file_id(&binary.path) != Some(expected)
+    {
+        // Another binary than the update installed: the marker is stale.
+        state.clear_pending();
+        return false;
+    }
     pending.starts += 1;
     if pending.starts <= pryx_update::MAX_STARTS {
         if let Err(e) = state.set_pending(&pending) {
@@ -110,14 +118,12 @@ pub fn on_core_start(dir: &DataDir) -> bool {
         pending.to,
         pryx_update::MAX_STARTS
     );
-    let restored = pryx_update::Binary::current()
-        .and_then(|binary| binary.restore_previous())
-        .unwrap_or(false);
+    let restored = binary.is_some_and(|b| b.restore_previous().unwrap_or(false));
     state.clear_pending();
     let _ = state.record(&pryx_update::UpdateRecord {
         at: pryx_update::now(),
-        from: pending.to.clone(),
-        to: pending.from.clone(),
+        from: pending.from.clone(),
+        to: pending.to.clone(),
         channel: pending.channel.clone(),
         outcome: if restored {
             UpdateOutcome::RolledBack

@@ -30,28 +30,45 @@ impl Running {
 
 /// Stops the core and starts it on the binary now installed; what to tell the user, or why
 /// the new core is not up.
-pub async fn restart(dir: &DataDir, binary: &Binary, core: &Running) -> Result<String, String> {
+/// True with the message when a core of the new version is up.
+pub async fn restart(
+    dir: &DataDir,
+    binary: &Binary,
+    core: &Running,
+) -> Result<(String, bool), String> {
     let Some(launch) = &core.metadata.launch else {
         pryx_update::smoke_test(&binary.path)?;
-        return Ok(format!(
-            "The running core (pid {}) did not record how it was started; restart it to use the new version.",
-            core.metadata.pid
+        return Ok((
+            format!(
+                "The running core (pid {}) did not record how it was started; restart it to use the new version.",
+                core.metadata.pid
+            ),
+            false,
         ));
     };
     match launch.supervisor {
         CoreSupervisor::Tui => {
             pryx_update::smoke_test(&binary.path)?;
-            Ok("The TUI's core keeps the old version until you restart the TUI.".to_string())
+            Ok((
+                "The TUI's core keeps the old version until you restart the TUI.".to_string(),
+                false,
+            ))
         }
-        CoreSupervisor::Systemd | CoreSupervisor::Launchd => {
+        CoreSupervisor::Systemd | CoreSupervisor::SystemdSystem | CoreSupervisor::Launchd => {
             crate::commands::service::restart(launch.supervisor).map_err(|e| e.to_string())?;
             wait_ready(dir, core.metadata.pid, None).await?;
-            Ok("The service's core restarted on the new version and is ready.".to_string())
+            Ok((
+                "The service's core restarted on the new version and is ready.".to_string(),
+                true,
+            ))
         }
         CoreSupervisor::None => {
             stop(dir, core.metadata.pid).await?;
             start(dir, binary, core).await?;
-            Ok("The core restarted on the new version and is ready.".to_string())
+            Ok((
+                "The core restarted on the new version and is ready.".to_string(),
+                true,
+            ))
         }
     }
 }
@@ -63,7 +80,7 @@ pub async fn start_again(dir: &DataDir, binary: &Binary, core: &Running) -> anyh
     };
     match launch.supervisor {
         CoreSupervisor::Tui => Ok(String::new()),
-        CoreSupervisor::Systemd | CoreSupervisor::Launchd => {
+        CoreSupervisor::Systemd | CoreSupervisor::SystemdSystem | CoreSupervisor::Launchd => {
             crate::commands::service::restart(launch.supervisor)?;
             wait_ready(dir, core.metadata.pid, None)
                 .await

@@ -248,7 +248,7 @@ fn a_core_failing_three_starts_after_an_update_puts_the_previous_binary_back() {
     assert!(!rig.home.join("update/pending.json").exists());
     let (_, history) = rig.pryx(&["update", "--history"]);
     assert!(
-        history.contains("0.1.1 → 0.1.0  (stable)  rolled back"),
+        history.contains("0.1.0 → 0.1.1  (stable)  rolled back"),
         "{history}"
     );
 }
