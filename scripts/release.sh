@@ -56,6 +56,14 @@ if [ -z "$version" ]; then
   version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)"
 fi
 [ -n "$min_update_from" ] || min_update_from="0.1.0"
+semver='^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$'
+for v in "$version" "$min_update_from"; do
+  [[ "$v" =~ $semver ]] || { echo "release.sh: $v is not a version such as 0.2.0 (no leading v)" >&2; exit 2; }
+done
+if printf '%s' "$notes" | LC_ALL=C grep -q '[[:cntrl:]]' && \
+   printf '%s' "$notes" | tr -d '\n\t\r' | LC_ALL=C grep -q '[[:cntrl:]]'; then
+  echo "release.sh: the notes hold control characters other than newlines and tabs" >&2; exit 2
+fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
