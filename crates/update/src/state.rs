@@ -123,50 +123,51 @@ impl State {
     }
 
     pub fn set_pending(&self, pending: &Pending) -> Result<(), UpdateError> {
+        self.write_json("pending.json", pending)
+    }
+
+    /// One JSON file of the directory, replaced atomically.
+    fn write_json(&self, name: &str, value: &impl Serialize) -> Result<(), UpdateError> {
         self.ensure()?;
-        let path = self.file("pending.json");
-        let bytes = serde_json::to_vec_pretty(pending).map_err(|e| {
+        let path = self.file(name);
+        let bytes = serde_json::to_vec_pretty(value).map_err(|e| {
             UpdateError::io("cannot encode", &path, std::io::Error::other(e.to_string()))
         })?;
-        pryx_atomic_write(&path, &bytes)
+        write_atomic(&path, &bytes)
     }
 
     pub fn clear_pending(&self) {
         let _ = std::fs::remove_file(self.file("pending.json"));
     }
 
-    pub fn available(&self) -> Option<Available> {
+    /// A release a background check found, if it is newer than this binary.
+    pub fn newer_available(&self) -> Option<Available> {
         let bytes = std::fs::read(self.file("available.json")).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        let available: Available = serde_json::from_slice(&bytes).ok()?;
+        semver::Version::parse(&available.version)
+            .is_ok_and(|v| v > crate::current_version())
+            .then_some(available)
     }
 
     /// Remembers (or, with `None`, forgets) a newer release found by a background check.
     pub fn set_available(&self, available: Option<&Available>) -> Result<(), UpdateError> {
-        let path = self.file("available.json");
-        let Some(available) = available else {
-            let _ = std::fs::remove_file(&path);
-            return Ok(());
-        };
-        self.ensure()?;
-        let bytes = serde_json::to_vec_pretty(available).map_err(|e| {
-            UpdateError::io("cannot encode", &path, std::io::Error::other(e.to_string()))
-        })?;
-        pryx_atomic_write(&path, &bytes)
+        match available {
+            Some(available) => self.write_json("available.json", available),
+            None => {
+                let _ = std::fs::remove_file(self.file("available.json"));
+                Ok(())
+            }
+        }
     }
 
     /// What surfaces show: this version, a newer release found, the last update and whether
     /// it is still to be shown.
     pub fn status(&self, channel: &str, auto_check: bool) -> UpdateStatus {
-        let current = crate::current_version();
-        let available = self
-            .available()
-            .filter(|a| semver::Version::parse(&a.version).is_ok_and(|v| v > current))
-            .map(|a| a.version);
         UpdateStatus {
-            version: current.to_string(),
+            version: crate::current_version().to_string(),
             channel: channel.to_string(),
             auto_check,
-            available,
+            available: self.newer_available().map(|a| a.version),
             unseen: self.unannounced().is_some(),
             last: self.last_change(),
         }
@@ -190,11 +191,11 @@ impl State {
     /// Marks the entry stamped `at` as shown.
     pub fn mark_announced(&self, at: &str) -> Result<(), UpdateError> {
         self.ensure()?;
-        pryx_atomic_write(&self.file("announced"), at.as_bytes())
+        write_atomic(&self.file("announced"), at.as_bytes())
     }
 }
 
-fn pryx_atomic_write(path: &Path, bytes: &[u8]) -> Result<(), UpdateError> {
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), UpdateError> {
     pryx_config::atomic_write(path, bytes)
         .map_err(|e| UpdateError::io("cannot write", path, std::io::Error::other(e.to_string())))
 }

@@ -36,9 +36,7 @@ pub fn check(dir: &DataDir, config: Option<&Config>) -> Check {
         }
     }
     let state = State::new(dir.root());
-    if let Some(available) = state.available()
-        && semver::Version::parse(&available.version).is_ok_and(|v| v > version)
-    {
+    if let Some(available) = state.newer_available() {
         message.push_str(&format!(
             "; {} is available (found {}; `pryx update` installs it)",
             available.version, available.checked_at

@@ -21,11 +21,7 @@ fn install(base: &str, prefix: &Path, home: &Path, verifier: &str) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    super::said(out).1
 }
 
 #[test]

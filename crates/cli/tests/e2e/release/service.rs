@@ -18,12 +18,7 @@ fn install_service_writes_a_unit_systemd_accepts_and_uninstall_removes_it() {
             .current_dir(&ws)
             .output()
             .unwrap();
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), said)
+        super::said(&out)
     };
     let unit_dir = units.to_str().unwrap();
     let (ok, said) = pryx(&["install-service", "--unit-dir", unit_dir]);
@@ -74,12 +69,7 @@ fn uninstall_removes_the_binary_and_purge_the_data_dir() {
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), said)
+        super::said(&out)
     };
     let (ok, said) = run(&["config", "set", "ui.theme", "dark"]);
     assert!(ok, "{said}");

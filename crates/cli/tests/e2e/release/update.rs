@@ -9,7 +9,7 @@ use pryx_config::DataDir;
 use pryx_protocol::api::CreateSession;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 struct Rig {
@@ -58,13 +58,7 @@ impl Rig {
     }
 
     fn pryx(&self, args: &[&str]) -> (bool, String) {
-        let out: Output = self.cmd().args(args).output().unwrap();
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), said)
+        super::said(&self.cmd().args(args).output().unwrap())
     }
 
     fn publish(&self, binary: &Path, version: &str, key: &str) {
