@@ -64,7 +64,8 @@ cargo shear
 # cargo command here keeps the wrapper, or it would build the crates again; the mutation step
 # drops it (scripts/mutants.sh), as a lint in a mutant is not a test catching it.
 log "cargo clippy and the test build (all targets)"
-export RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-driver"
+sysroot="$(rustc --print sysroot)"
+export RUSTC_WORKSPACE_WRAPPER="$sysroot/bin/clippy-driver"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 cargo test --workspace --all-targets --locked --no-run
 
