@@ -51,6 +51,8 @@ pub struct AgentSettings {
     pub max_tokens: Option<u32>,
     /// Reasoning budget for models that support it.
     pub thinking_budget: Option<u32>,
+    /// When the context is announced and compacted, and how old tool results are pruned.
+    pub context: crate::context::ContextSettings,
     /// Whether some surface can answer approvals. When false an `ask` is denied at once with a
     /// message naming the policy setting that would allow the call.
     pub interactive: bool,
@@ -68,6 +70,7 @@ impl Default for AgentSettings {
             max_tokens: None,
             thinking_budget: None,
             interactive: false,
+            context: crate::context::ContextSettings::default(),
         }
     }
 }

@@ -22,6 +22,15 @@ pub enum AgentError {
     SessionNotFound(String),
     #[error("tool {tool} failed fatally: {message}")]
     FatalTool { tool: String, message: String },
+    /// Summarising older messages failed; the history is untouched.
+    #[error("compaction failed: {0}")]
+    Compaction(String),
+    /// Nothing (more) to summarise, or too much for one summary: the history stays whole.
+    #[error("{0}")]
+    CannotCompact(String),
+    /// Pinned messages (with the system prompt and tools) alone fill the model's window.
+    #[error("{0}")]
+    PinnedTooLarge(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -35,6 +44,9 @@ impl AgentError {
             AgentError::Store(_) => ErrorCode::StoreFailed,
             AgentError::SessionNotFound(_) => ErrorCode::NotFound,
             AgentError::FatalTool { .. } => ErrorCode::ToolFailed,
+            AgentError::Compaction(_) => ErrorCode::CompactionFailed,
+            AgentError::CannotCompact(_) => ErrorCode::Conflict,
+            AgentError::PinnedTooLarge(_) => ErrorCode::LlmContextExceeded,
             AgentError::Internal(_) => ErrorCode::Internal,
         }
     }

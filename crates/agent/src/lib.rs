@@ -3,6 +3,7 @@
 mod agent;
 pub mod approvals;
 mod ask;
+pub mod context;
 mod direct_call;
 mod error;
 pub mod history;
@@ -15,6 +16,7 @@ mod tool_call;
 mod turn;
 
 pub use agent::{Agent, AgentParts, AgentSettings, Budgets, EventSink, ModelChoice, PromptSource};
+pub use context::{ContextSettings, PINNED_CAP};
 pub use direct_call::ToolOutcome;
 pub use error::AgentError;
 pub use pryx_llm::ToolSpec;

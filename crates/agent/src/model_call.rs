@@ -327,7 +327,7 @@ impl Agent {
 
     /// The first budget the next call (at `worst` USD) would pass, as the message ending the
     /// turn; budgets it brings to 80 % are announced once per turn.
-    async fn check_budgets(
+    pub(crate) async fn check_budgets(
         &self,
         turn: &TurnCtx<'_>,
         worst: f64,

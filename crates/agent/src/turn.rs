@@ -1,8 +1,9 @@
 //! The turn loop: ask the model, run its tool calls, feed results back, until it answers.
 
 use crate::agent::Agent;
+use crate::context::Conversation;
 use crate::error::AgentError;
-use crate::history::{INTERRUPTED_RESULT, dangling_calls, from_stored, title_from_prompt};
+use crate::history::{INTERRUPTED_RESULT, dangling_calls, title_from_prompt};
 use crate::model_call::{Billed, Call};
 use crate::prompt::system_prompt;
 use crate::tool_call::CallEnd;
@@ -63,7 +64,7 @@ impl TurnCtx<'_> {
 /// committed. Finish it with [`Agent::finish_turn`].
 pub struct BegunTurn {
     session_id: String,
-    history: Vec<Message>,
+    history: Conversation,
     span: pryx_store::Span,
     client_tools: Vec<ToolSpec>,
 }
@@ -137,29 +138,29 @@ impl Agent {
         }
         // Store work is batched into few hops to the store thread (each costs a wake-up).
         let sid = session_id.to_string();
-        let (session, stored) = self
+        let (session, mut history) = self
             .db(move |s| {
                 let session = s.get_session(&sid)?;
                 s.mark_interrupted(&sid)?;
-                Ok((session, s.list_messages(&sid)?))
+                Ok((session, crate::context::load(s, &sid)?))
             })
             .await?;
         let session = session.ok_or_else(|| AgentError::SessionNotFound(session_id.to_string()))?;
-        let mut history = from_stored(&stored);
         // The client's results close the calls it was asked to run, before anything else would
         // close them as interrupted.
         if let TurnInput::ToolResults(results) = &input {
             for r in results {
                 let result = Message::tool_result(r.call_id.clone(), r.content.clone(), false);
-                self.persist_message(session_id, &result, None, Some(&r.call_id))
+                let stored = self
+                    .persist_message(session_id, &result, None, Some(&r.call_id))
                     .await?;
-                history.push(result);
+                history.push(result, &stored);
             }
         }
         let mut history = self.recover(session_id, history).await?;
         let (sid, model_id) = (session_id.to_string(), self.model_id());
         let title = match &input {
-            TurnInput::Prompt(prompt) if history.is_empty() && session.title.is_empty() => {
+            TurnInput::Prompt(prompt) if history.entries.is_empty() && session.title.is_empty() => {
                 Some(title_from_prompt(prompt))
             }
             _ => None,
@@ -180,7 +181,7 @@ impl Agent {
             TurnInput::ToolResults(_) => None,
         };
         let stored_user = user.clone();
-        let turn_span = self
+        let (turn_span, stored_user) = self
             .batch(session_id, move |b| {
                 if let Some(title) = title {
                     b.store.set_session_title(&sid, &title)?;
@@ -190,14 +191,15 @@ impl Agent {
                 b.emit(TurnStarted {
                     span_id: span.id.clone(),
                 })?;
-                if let Some((new_user, user)) = stored_user {
-                    b.message(&new_user, user)?;
-                }
-                Ok(span)
+                let stored = match stored_user {
+                    Some((new_user, user)) => Some(b.message(&new_user, user)?),
+                    None => None,
+                };
+                Ok((span, stored))
             })
             .await?;
-        if let Some((_, user)) = user {
-            history.push(user);
+        if let (Some((_, user)), Some(stored)) = (user, stored_user) {
+            history.push(user, &stored);
         }
         Ok(BegunTurn {
             session_id: session_id.to_string(),
@@ -207,7 +209,7 @@ impl Agent {
         })
     }
 
-    fn tool_specs(&self) -> Vec<ToolSpec> {
+    pub(crate) fn tool_specs(&self) -> Vec<ToolSpec> {
         self.parts
             .tools
             .definitions()
@@ -318,14 +320,9 @@ impl Agent {
         result.map(|()| report)
     }
 
-    async fn turn_steps(
-        &self,
-        turn: &TurnCtx<'_>,
-        history: &mut Vec<Message>,
-        client_tools: &[ToolSpec],
-        report: &mut TurnReport,
-    ) -> Result<(), AgentError> {
-        let session_id = turn.session_id;
+    /// The system prompt of a turn starting now: the base rules and workspace instructions,
+    /// then each prompt source's text.
+    pub(crate) fn system_now(&self) -> String {
         let mut system = system_prompt(self.workspace());
         for source in &self.parts.prompt_sources {
             if let Some(extra) = source() {
@@ -333,6 +330,18 @@ impl Agent {
                 system.push_str(&extra);
             }
         }
+        system
+    }
+
+    async fn turn_steps(
+        &self,
+        turn: &TurnCtx<'_>,
+        history: &mut Conversation,
+        client_tools: &[ToolSpec],
+        report: &mut TurnReport,
+    ) -> Result<(), AgentError> {
+        let session_id = turn.session_id;
+        let system = self.system_now();
         let mut tools = self.tool_specs();
         tools.extend(client_tools.iter().cloned());
         let is_client = |name: &str| client_tools.iter().any(|t| t.name == name);
@@ -346,8 +355,17 @@ impl Agent {
                 return Ok(());
             }
             report.steps += 1;
+            let messages = match self.prepare_request(turn, history, &system, &tools).await? {
+                crate::context::Prepared::Messages(m) => m,
+                crate::context::Prepared::OverBudget(why) => {
+                    report.steps -= 1;
+                    report.stop = TurnStop::BudgetExceeded;
+                    report.stop_reason = Some(why);
+                    return Ok(());
+                }
+            };
             let (response, billed) = match self
-                .model_call(turn, &system, &tools, history, report)
+                .model_call(turn, &system, &tools, &messages, report)
                 .await
             {
                 Ok(Call::Answered(response, billed)) => (response, billed),
@@ -370,7 +388,7 @@ impl Agent {
             let stored = self
                 .persist_message(session_id, &message, Some(&billed), None)
                 .await?;
-            history.push(message);
+            history.push(message, &stored);
             if calls.is_empty() {
                 report.stop = TurnStop::Completed;
                 return Ok(());
@@ -383,18 +401,20 @@ impl Agent {
                 if cancelled {
                     // Every call of the message gets a result, so the conversation stays valid.
                     let result = Message::tool_result(call.id.clone(), NOT_RUN_CANCELLED, true);
-                    self.persist_message(session_id, &result, None, Some(&call.id))
+                    let stored_result = self
+                        .persist_message(session_id, &result, None, Some(&call.id))
                         .await?;
-                    history.push(result);
+                    history.push(result, &stored_result);
                     continue;
                 }
                 report.tool_calls += 1;
                 let outcome = self.handle_tool_call(turn, Some(&stored.id), call).await?;
                 let result =
                     Message::tool_result(call.id.clone(), outcome.content, outcome.is_error);
-                self.persist_message(session_id, &result, None, Some(&call.id))
+                let stored_result = self
+                    .persist_message(session_id, &result, None, Some(&call.id))
                     .await?;
-                history.push(result);
+                history.push(result, &stored_result);
                 match outcome.end {
                     CallEnd::Continue => {}
                     CallEnd::Cancelled => cancelled = true,
@@ -421,11 +441,12 @@ impl Agent {
     async fn recover(
         &self,
         session_id: &str,
-        mut history: Vec<Message>,
-    ) -> Result<Vec<Message>, AgentError> {
-        for (call_id, tool) in dangling_calls(&history) {
+        mut history: Conversation,
+    ) -> Result<Conversation, AgentError> {
+        for (call_id, tool) in dangling_calls(&history.messages()) {
             let result = Message::tool_result(call_id.clone(), INTERRUPTED_RESULT, true);
-            self.persist_message(session_id, &result, None, Some(&call_id))
+            let stored = self
+                .persist_message(session_id, &result, None, Some(&call_id))
                 .await?;
             self.audit(
                 session_id,
@@ -435,7 +456,7 @@ impl Agent {
                 "interrupted",
             )
             .await?;
-            history.push(result);
+            history.push(result, &stored);
         }
         Ok(history)
     }

@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod channels;
+mod context;
 mod setup;
 mod tasks;
 mod update;

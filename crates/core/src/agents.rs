@@ -174,6 +174,12 @@ impl Pool {
         let mut settings = self.base.clone();
         settings.agent = profile.id.clone();
         settings.max_steps = profile.max_steps;
+        let compact_at = f64::from(config.agent.compact_at_percent) / 100.0;
+        settings.context = pryx_agent::ContextSettings {
+            warn_at: (compact_at - 0.1).min(0.8),
+            compact_at,
+            prune_step: config.agent.prune_after_turns,
+        };
         settings.budgets = pryx_agent::Budgets {
             session: profile.session_budget_usd,
             agent_daily: profile.daily_budget_usd,

@@ -54,7 +54,7 @@ pub(crate) struct Inner {
     broker: ApprovalBroker,
     bus: SessionBus,
     observer: Arc<OnceLock<EventSink>>,
-    turns: Arc<Turns>,
+    pub(crate) turns: Arc<Turns>,
     started: Instant,
     started_at: String,
     shutting_down: AtomicBool,

@@ -5,6 +5,8 @@ use pryx_protocol::ErrorCode;
 pub enum CoreError {
     #[error("session {0} not found; list sessions with GET /api/v1/sessions")]
     SessionNotFound(String),
+    #[error("session {0} has no message {1}; GET /api/v1/sessions/{0} lists its messages")]
+    MessageNotFound(String, String),
     #[error("turn {0} not found; it may have finished already")]
     TurnNotFound(String),
     #[error(
@@ -62,6 +64,7 @@ impl CoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             CoreError::SessionNotFound(_)
+            | CoreError::MessageNotFound(..)
             | CoreError::TurnNotFound(_)
             | CoreError::GrantNotFound(_)
             | CoreError::ChannelNotFound(_)

@@ -7,6 +7,7 @@
 mod agents;
 mod bus;
 mod channels;
+mod context;
 mod core;
 mod direct_calls;
 mod error;

@@ -47,6 +47,9 @@ pub struct SessionSummary {
     /// Whether a turn is running in this session right now.
     #[serde(default)]
     pub busy: bool,
+    /// The session this one was forked from, while that one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
     /// With a search query: text around the best match (terms wrapped in « »).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
@@ -156,6 +159,10 @@ pub struct MessageView {
     pub tokens_out: u64,
     pub cost_usd: f64,
     pub created_at: String,
+    /// Pinned by the user: kept verbatim in what the model receives, through compaction and
+    /// pruning.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// `GET /sessions/{id}`: the session with its messages in order.

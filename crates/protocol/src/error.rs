@@ -34,6 +34,8 @@ pub enum ErrorCode {
     Cancelled,
     /// No provider (or no model) is configured yet: set one up, then retry.
     ProviderNotConfigured,
+    /// Summarising a session's older messages failed; the history is untouched.
+    CompactionFailed,
 }
 
 impl ErrorCode {
@@ -68,6 +70,7 @@ impl ErrorCode {
             ErrorCode::StepLimitReached => "STEP_LIMIT_REACHED",
             ErrorCode::Cancelled => "CANCELLED",
             ErrorCode::ProviderNotConfigured => "PROVIDER_NOT_CONFIGURED",
+            ErrorCode::CompactionFailed => "COMPACTION_FAILED",
         }
     }
 }

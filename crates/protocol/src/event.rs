@@ -63,11 +63,15 @@ pub enum EventKind {
     ModelFallback,
     #[serde(rename = "budget.warning")]
     BudgetWarning,
+    #[serde(rename = "context.warning")]
+    ContextWarning,
+    #[serde(rename = "context.compacted")]
+    ContextCompacted,
 }
 
 impl EventKind {
     /// Every kind, in the order of PRD §8.3, then later additions.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::SessionMessage,
         EventKind::SessionDelta,
         EventKind::SessionTyping,
@@ -82,6 +86,8 @@ impl EventKind {
         EventKind::ErrorOccurred,
         EventKind::ModelFallback,
         EventKind::BudgetWarning,
+        EventKind::ContextWarning,
+        EventKind::ContextCompacted,
     ];
 
     /// Ephemeral events are broadcast but neither stored nor replayed.
@@ -106,6 +112,8 @@ impl EventKind {
             EventKind::ErrorOccurred => "error.occurred",
             EventKind::ModelFallback => "model.fallback",
             EventKind::BudgetWarning => "budget.warning",
+            EventKind::ContextWarning => "context.warning",
+            EventKind::ContextCompacted => "context.compacted",
         }
     }
 

@@ -2,6 +2,7 @@
 //! reads these types; none reads event JSON by string keys.
 
 use crate::api::{ApprovalOutcome, PendingApproval};
+use crate::api_context::{ContextCompacted, ContextWarning};
 use crate::error::ErrorCode;
 use crate::event::EventKind;
 use crate::message::{Message, Role};
@@ -44,6 +45,10 @@ pub enum EventPayload {
     ModelFallback(ModelFallback),
     /// `budget.warning`
     BudgetWarning(BudgetWarning),
+    /// `context.warning`
+    ContextWarning(ContextWarning),
+    /// `context.compacted`
+    ContextCompacted(ContextCompacted),
     /// An event from a newer core (unknown name) or a payload this build cannot read.
     Unknown(UnknownEvent),
 }
@@ -66,6 +71,8 @@ impl EventPayload {
             EventPayload::ErrorOccurred(_) => EventKind::ErrorOccurred,
             EventPayload::ModelFallback(_) => EventKind::ModelFallback,
             EventPayload::BudgetWarning(_) => EventKind::BudgetWarning,
+            EventPayload::ContextWarning(_) => EventKind::ContextWarning,
+            EventPayload::ContextCompacted(_) => EventKind::ContextCompacted,
             EventPayload::Unknown(_) => return None,
         })
     }
@@ -111,6 +118,8 @@ impl EventPayload {
             EventKind::ErrorOccurred => read(p, EventPayload::ErrorOccurred),
             EventKind::ModelFallback => read(p, EventPayload::ModelFallback),
             EventKind::BudgetWarning => read(p, EventPayload::BudgetWarning),
+            EventKind::ContextWarning => read(p, EventPayload::ContextWarning),
+            EventKind::ContextCompacted => read(p, EventPayload::ContextCompacted),
         });
         known.unwrap_or_else(|| {
             EventPayload::Unknown(UnknownEvent {
@@ -145,6 +154,8 @@ payload_from! {
     ErrorOccurred => ErrorOccurred,
     ModelFallback => ModelFallback,
     BudgetWarning => BudgetWarning,
+    ContextWarning => ContextWarning,
+    ContextCompacted => ContextCompacted,
     UnknownEvent => Unknown,
 }
 

@@ -19,9 +19,14 @@ pub use event_payload::{
     TurnStarted, TurnStop, Typing, UnknownEvent,
 };
 mod tool;
+pub use api_context::{
+    CompactionEstimate, ContextCompacted, ContextParts, ContextSource, ContextWarning, ForkRequest,
+    PinnedView, PrunedKind, PrunedResult, SessionContext,
+};
 pub use tool::ToolKind;
 pub mod api;
 mod api_channels;
+mod api_context;
 mod api_grants;
 mod api_keys;
 mod api_setup;

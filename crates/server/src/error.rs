@@ -85,6 +85,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::LlmRateLimited => StatusCode::TOO_MANY_REQUESTS,
         // Only ever an answer at accept time: the message cannot fit the model.
         ErrorCode::LlmContextExceeded => StatusCode::PAYLOAD_TOO_LARGE,
+        // The model could not summarise: an upstream failure, the session unchanged.
+        ErrorCode::CompactionFailed => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

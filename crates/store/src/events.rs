@@ -46,6 +46,8 @@ fn shows_a_call(payload: &EventPayload) -> bool {
         | EventPayload::ErrorOccurred(_)
         | EventPayload::ModelFallback(_)
         | EventPayload::BudgetWarning(_)
+        | EventPayload::ContextWarning(_)
+        | EventPayload::ContextCompacted(_)
         | EventPayload::Unknown(_) => false,
     }
 }
@@ -198,6 +200,23 @@ impl Store {
             let v: i64 = c.query_row(
                 "SELECT COALESCE(MAX(version), 0) FROM events WHERE session_id = ?1",
                 [session_id],
+                |r| r.get(0),
+            )?;
+            Ok(to_u64(v))
+        })
+    }
+
+    /// The latest version of a session's events of `kind` (0 if it has none): e.g. whether a
+    /// warning was already given since the last compaction.
+    pub fn last_event_version_of(
+        &self,
+        session_id: &str,
+        kind: pryx_protocol::EventKind,
+    ) -> Result<u64> {
+        self.with_conn(|c| {
+            let v: i64 = c.query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM events WHERE session_id = ?1 AND kind = ?2",
+                params![session_id, kind.name()],
                 |r| r.get(0),
             )?;
             Ok(to_u64(v))

@@ -7,9 +7,11 @@
 mod api_keys;
 mod audit;
 mod channels;
+mod compactions;
 mod error;
 mod events;
 mod explore;
+mod fork;
 mod grants;
 mod messages;
 mod migrate;
@@ -31,6 +33,7 @@ pub use audit::{
     AuditSeal, GENESIS_HASH,
 };
 pub use channels::{OpenUpdate, Outbound, OutboxCounts, PairedSender, UpdateState, now_ms};
+pub use compactions::{Compaction, CompactionTrigger, NewCompaction};
 pub use error::{Result, StoreError};
 pub use events::StoredAfter;
 pub use explore::{ExploreFacets, ExplorePage, ExploreQuery, ExploreRow, ExploreSort};

@@ -53,6 +53,8 @@ pub struct Message {
     pub model: Option<String>,
     pub usage: MessageUsage,
     pub created_at: String,
+    /// Pinned by the user: reaches the model verbatim through compaction and pruning.
+    pub pinned: bool,
 }
 
 impl From<Role> for pryx_protocol::message::Role {
@@ -95,7 +97,7 @@ impl Message {
 }
 
 const COLS: &str = "id, session_id, seq, role, content, text, tool_call_id, model, tokens_in, tokens_out, \
-     cache_read_tokens, cache_write_tokens, cost_usd, created_at";
+     cache_read_tokens, cache_write_tokens, cost_usd, created_at, pinned";
 
 fn opt_u64(v: Option<i64>) -> Option<u64> {
     v.map(to_u64)
@@ -124,6 +126,7 @@ fn raw_from_row(r: &Row<'_>) -> rusqlite::Result<(Message, String)> {
             cost_usd: r.get(12)?,
         },
         created_at: r.get(13)?,
+        pinned: r.get(14)?,
     };
     Ok((msg, content))
 }
@@ -150,6 +153,7 @@ impl Message {
             tokens_out: self.usage.tokens_out.unwrap_or(0),
             cost_usd: self.usage.cost_usd.unwrap_or(0.0),
             created_at: self.created_at,
+            pinned: self.pinned,
         }
     }
 }
@@ -183,7 +187,7 @@ impl Store {
                 |r| r.get(0),
             )?;
             tx.execute(
-                &format!("INSERT INTO messages ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+                &format!("INSERT INTO messages ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 0)"),
                 params![
                     id,
                     new.session_id,
@@ -212,6 +216,7 @@ impl Store {
                 model: new.model.clone(),
                 usage: new.usage,
                 created_at: now.clone(),
+                pinned: false,
             })
         })
     }

@@ -29,6 +29,8 @@ pub struct Session {
     pub total_tokens_in: u64,
     pub total_tokens_out: u64,
     pub total_cost_usd: f64,
+    /// The session this one was forked from (`None` when it was not, or that one is gone).
+    pub parent_id: Option<String>,
 }
 
 /// What a new session starts with.
@@ -58,10 +60,10 @@ impl Default for Page {
 }
 
 pub(crate) const SESSION_COLS: &str = "s.id, s.workspace_id, s.title, s.status, s.model, s.created_at, s.updated_at, \
-     s.total_tokens_in, s.total_tokens_out, s.total_cost_usd, s.agent, s.policy";
+     s.total_tokens_in, s.total_tokens_out, s.total_cost_usd, s.agent, s.policy, s.parent_id";
 
 /// How many columns [`SESSION_COLS`] selects.
-pub(crate) const SESSION_COL_COUNT: usize = 12;
+pub(crate) const SESSION_COL_COUNT: usize = 13;
 
 /// Maps the first [`SESSION_COL_COUNT`] columns (as in [`SESSION_COLS`]) of a row.
 pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
@@ -78,6 +80,7 @@ pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
         total_cost_usd: r.get(9)?,
         agent: r.get(10)?,
         policy: r.get(11)?,
+        parent_id: r.get(12)?,
     })
 }
 
@@ -120,6 +123,7 @@ impl Session {
             total_tokens_in: self.total_tokens_in,
             total_tokens_out: self.total_tokens_out,
             total_cost_usd: self.total_cost_usd,
+            parent_id: self.parent_id,
             snippet,
         }
     }

@@ -4,6 +4,7 @@
 mod common;
 
 mod approval_integrity;
+mod context;
 mod cost_table;
 mod fallback_budget;
 mod mcp_pins;

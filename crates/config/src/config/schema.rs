@@ -244,6 +244,8 @@ pub fn root() -> Node {
                 f("daily_budget_usd", opt(Node::Num { min: 0.0, max: 1e9 })),
                 f("monthly_budget_usd", opt(Node::Num { min: 0.0, max: 1e9 })),
                 f("approval_timeout_secs", count()),
+                f("compact_at_percent", Node::Int { min: 50, max: 99 }),
+                f("prune_after_turns", Node::Int { min: 0, max: 1_000 }),
                 f("broad_workspaces", Node::Array(Box::new(s(Str::Any)))),
             ]),
         ),

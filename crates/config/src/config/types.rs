@@ -352,6 +352,12 @@ pub struct Agent {
     pub monthly_budget_usd: Option<f64>,
     /// Unanswered approvals are denied after this long.
     pub approval_timeout_secs: u64,
+    /// Older messages are summarised before a model call once the prompt fills this share of
+    /// the model's window, in percent (the warning comes 10 points earlier, at 80 at most).
+    pub compact_at_percent: u8,
+    /// Old tool results are trimmed, then elided, in steps of this many turns (the last 3
+    /// turns never); 0 never prunes.
+    pub prune_after_turns: u32,
     /// Workspaces the user confirmed although they are the root directory, the home directory
     /// or hold the data dir: every tool reaches all of such a directory (except the data dir).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -367,6 +373,8 @@ impl Default for Agent {
             daily_budget_usd: None,
             monthly_budget_usd: None,
             approval_timeout_secs: 300,
+            compact_at_percent: 90,
+            prune_after_turns: 10,
             broad_workspaces: Vec::new(),
         }
     }
