@@ -73,4 +73,24 @@ impl Core {
             .collect();
         Some(texts.join("\n\n"))
     }
+
+    /// What a channel says about the context after a turn: that it was compacted, or that it
+    /// passed the warning threshold (one line; `None` when neither happened in the turn).
+    pub fn turn_context_note(&self, turn: &StartedTurn) -> Option<String> {
+        let events = self
+            .store()
+            .events_since(&turn.session_id, turn.after_version, u32::MAX)
+            .ok()?;
+        events.iter().rev().find_map(|e| match &e.payload {
+            EventPayload::ContextCompacted(c) => Some(format!(
+                "ℹ️ The conversation was getting long: {} earlier messages are now a summary (they stay saved).",
+                c.messages
+            )),
+            EventPayload::ContextWarning(w) => Some(format!(
+                "ℹ️ This conversation fills {:.0}% of the model's context; older messages are summarised at {}%. /compact does it now, /new starts afresh.",
+                w.percent, w.compact_at_percent
+            )),
+            _ => None,
+        })
+    }
 }

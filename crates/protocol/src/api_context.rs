@@ -140,8 +140,10 @@ pub struct ContextCompacted {
     /// Messages now summarised (up to `through_seq`).
     pub messages: u64,
     pub through_seq: u64,
+    /// Estimated prompt tokens before and after, of the model's `window`.
     pub tokens_before: u64,
     pub tokens_after: u64,
+    pub window: u64,
     pub cost_usd: f64,
 }
 

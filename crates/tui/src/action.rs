@@ -5,12 +5,12 @@ use crate::api::{ApiError, CoreApi};
 use crate::model::{
     ExportFormat, McpServerView, McpTestReport, ProviderSetup, SkillView, SpanView,
 };
-use pryx_protocol::ErrorCode;
 use pryx_protocol::api::{
     ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, NotificationList,
     PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, SessionDetail,
     SessionSummary, TaskRunView, TaskView, TurnAccepted, UpdateSession, UpdateStatus,
 };
+use pryx_protocol::{ErrorCode, SessionContext};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Something the user asked for that needs the core.
@@ -135,7 +135,39 @@ pub enum Action {
     LoadUpdate,
     /// The last update or rollback was shown.
     MarkUpdateSeen,
+    /// How full a session's context is, for the status bar, `/context` or `/compact`.
+    LoadContext {
+        session_id: String,
+        purpose: ContextPurpose,
+    },
+    /// Summarises the session's messages before its latest request (`/compact`, confirmed).
+    CompactSession {
+        session_id: String,
+    },
+    /// Pins or unpins one of the session's messages (`/pin`, `/unpin`).
+    PinMessage {
+        session_id: String,
+        message_id: String,
+        seq: u64,
+        pinned: bool,
+    },
+    /// A new session with the messages up to `message_id` (the last when `None`) (`/fork`).
+    ForkSession {
+        session_id: String,
+        message_id: Option<String>,
+    },
     Retry,
+}
+
+/// What a session's context is loaded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextPurpose {
+    /// The status bar's gauge (failures are not shown).
+    Gauge,
+    /// `/context`: the breakdown in the transcript.
+    Show,
+    /// `/compact`: what it would summarise and cost, before it runs.
+    Compact,
 }
 
 /// The outcome of an [`Action`], fed back into the state.
@@ -210,6 +242,17 @@ pub enum Response {
     NotificationsUnsupported,
     /// The core's update status.
     Update(UpdateStatus),
+    Context {
+        context: Box<SessionContext>,
+        purpose: ContextPurpose,
+    },
+    /// A message was pinned or unpinned.
+    Pinned {
+        seq: u64,
+        pinned: bool,
+    },
+    /// A fork of the open session was created.
+    Forked(SessionSummary),
     /// The action succeeded and has nothing to show.
     Done,
     /// The action failed; `what` names it for the user.
@@ -303,10 +346,19 @@ pub async fn perform<A: CoreApi + ?Sized>(
             Ok(d) => Response::SessionReloaded(d),
             Err(e) => failed("reload the session", e),
         }),
-        Action::RefreshTotals { session_id } => send(match api.load_session(&session_id).await {
-            Ok(d) => Response::Totals(d.session),
-            Err(e) => failed("refresh the totals", e),
-        }),
+        Action::RefreshTotals { session_id } => {
+            send(match api.load_session(&session_id).await {
+                Ok(d) => Response::Totals(d.session),
+                Err(e) => failed("refresh the totals", e),
+            });
+            // The status bar's context gauge follows the totals.
+            if let Ok(context) = api.session_context(&session_id).await {
+                send(Response::Context {
+                    context: Box::new(context),
+                    purpose: ContextPurpose::Gauge,
+                });
+            }
+        }
         Action::SearchSessions { query } => send(match api.search_sessions(&query).await {
             Ok(sessions) => Response::Sessions { query, sessions },
             Err(e) => failed("search sessions", e),
@@ -454,6 +506,51 @@ pub async fn perform<A: CoreApi + ?Sized>(
             let _ = api.update_seen().await;
             send(Response::Done)
         }
+        Action::LoadContext {
+            session_id,
+            purpose,
+        } => send(match api.session_context(&session_id).await {
+            Ok(context) => Response::Context {
+                context: Box::new(context),
+                purpose,
+            },
+            Err(_) if purpose == ContextPurpose::Gauge => Response::Done,
+            Err(e) => failed("read the session's context", e),
+        }),
+        // The `context.compacted` event says what it did.
+        Action::CompactSession { session_id } => {
+            send(match api.compact_session(&session_id).await {
+                Ok(_) => Response::Done,
+                Err(e) => failed("compact the session", e),
+            })
+        }
+        Action::PinMessage {
+            session_id,
+            message_id,
+            seq,
+            pinned,
+        } => send(
+            match api.pin_message(&session_id, &message_id, pinned).await {
+                Ok(_) => Response::Pinned { seq, pinned },
+                Err(e) => failed(
+                    if pinned {
+                        "pin the message"
+                    } else {
+                        "unpin the message"
+                    },
+                    e,
+                ),
+            },
+        ),
+        Action::ForkSession {
+            session_id,
+            message_id,
+        } => send(
+            match api.fork_session(&session_id, message_id.as_deref()).await {
+                Ok(child) => Response::Forked(child),
+                Err(e) => failed("fork the session", e),
+            },
+        ),
         Action::Retry => send(match api.retry().await {
             Ok(()) => Response::Done,
             Err(e) => failed("retry", e),

@@ -4,13 +4,14 @@
 
 use crate::model::{ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
 use futures_util::stream::BoxStream;
-use pryx_protocol::Event;
+use pryx_protocol::api::MessageView;
 use pryx_protocol::api::{
     ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, NotificationList,
     PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider,
     SessionDetail, SessionSummary, TaskRunView, TaskView, TurnAccepted, UpdateSession,
     UpdateStatus,
 };
+use pryx_protocol::{ContextCompacted, Event, SessionContext};
 use std::future::Future;
 
 /// Why a call to the core failed.
@@ -217,6 +218,42 @@ pub trait CoreApi: Send + Sync + 'static {
     /// Marks the last update or rollback as shown.
     fn update_seen(&self) -> impl Future<Output = ApiResult<()>> + Send {
         async { Err(ApiError::Unsupported("updates".into())) }
+    }
+
+    /// How full the session's context is, and with what.
+    fn session_context(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = ApiResult<SessionContext>> + Send {
+        let _ = session_id;
+        async { Err(ApiError::Unsupported("the session context".into())) }
+    }
+    /// Summarises the session's messages before its latest request.
+    fn compact_session(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = ApiResult<ContextCompacted>> + Send {
+        let _ = session_id;
+        async { Err(ApiError::Unsupported("compaction".into())) }
+    }
+    /// Pins or unpins a message.
+    fn pin_message(
+        &self,
+        session_id: &str,
+        message_id: &str,
+        pinned: bool,
+    ) -> impl Future<Output = ApiResult<MessageView>> + Send {
+        let _ = (session_id, message_id, pinned);
+        async { Err(ApiError::Unsupported("pinned messages".into())) }
+    }
+    /// A new session with the messages up to `message_id` (the last when `None`).
+    fn fork_session(
+        &self,
+        session_id: &str,
+        message_id: Option<&str>,
+    ) -> impl Future<Output = ApiResult<SessionSummary>> + Send {
+        let _ = (session_id, message_id);
+        async { Err(ApiError::Unsupported("forks".into())) }
     }
 
     /// Asks the supervisor to restart or reconnect to the core now.

@@ -294,6 +294,12 @@ impl AppState {
             | Response::TaskRuns { .. }
             | Response::Notifications(_)
             | Response::NotificationsUnsupported) => self.on_tasks_response(r),
+            Response::Context { context, purpose } => self.chat.on_context(&context, purpose),
+            Response::Pinned { seq, pinned } => self.chat.on_pinned(seq, pinned),
+            Response::Forked(child) => {
+                self.flash(format!("Forked into a new session: {}", child.title), false);
+                return vec![Action::ResumeSession { id: child.id }];
+            }
             Response::Update(status) => {
                 return self
                     .notify

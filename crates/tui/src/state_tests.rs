@@ -23,6 +23,7 @@ fn summary(id: &str, title: &str) -> SessionSummary {
         total_tokens_out: 0,
         total_cost_usd: 0.0,
         busy: false,
+        parent_id: None,
         snippet: None,
     }
 }

@@ -333,6 +333,7 @@ impl Agent {
             through_seq: stored.through_seq,
             tokens_before: stored.tokens_before,
             tokens_after: stored.tokens_after,
+            window,
             cost_usd: stored.cost_usd,
         };
         conv.compaction = Some(stored);

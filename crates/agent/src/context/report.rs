@@ -37,7 +37,7 @@ impl Agent {
                 .as_ref()
                 .is_none_or(|c| c.created_at <= last.created_at);
             match (last.role, last.usage.tokens_in, fresh) {
-                (pryx_store::Role::Assistant, Some(tin), true) => {
+                (pryx_store::Role::Assistant, Some(tin), true) if tin > 0 => {
                     Some(tin + last.usage.tokens_out.unwrap_or(0))
                 }
                 _ => None,

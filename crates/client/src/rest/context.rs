@@ -42,7 +42,10 @@ impl Client {
         let (method, what) = if pinned {
             (Method::PUT, "PUT /sessions/{id}/messages/{message_id}/pin")
         } else {
-            (Method::DELETE, "DELETE /sessions/{id}/messages/{message_id}/pin")
+            (
+                Method::DELETE,
+                "DELETE /sessions/{id}/messages/{message_id}/pin",
+            )
         };
         self.call(what, self.request(method, &path)).await
     }

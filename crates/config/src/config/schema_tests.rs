@@ -109,6 +109,8 @@ fn every_key() -> Config {
             daily_budget_usd: Some(10.0),
             monthly_budget_usd: Some(30.0),
             approval_timeout_secs: 60,
+            compact_at_percent: 85,
+            prune_after_turns: 6,
             broad_workspaces: vec!["~".into()],
         },
         agents: BTreeMap::from([(

@@ -7,6 +7,7 @@ mod common;
 mod api;
 mod approval_grants;
 mod approvals;
+mod context;
 mod guard;
 mod limits;
 mod mcp;

@@ -98,7 +98,15 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme)
         0 => String::new(),
         n => format!(" ✉ {n} unread ·"),
     };
-    let right_w = right.chars().count() + bell.chars().count();
+    // How full the model's context is: warned from the threshold on.
+    let (gauge, gauge_style) = match chat.context {
+        Some(g) if g.percent >= f64::from(g.warn_at) => {
+            (format!(" ctx {:.0}% ·", g.percent), theme.warn)
+        }
+        Some(g) => (format!(" ctx {:.0}% ·", g.percent), theme.dim),
+        None => (String::new(), theme.dim),
+    };
+    let right_w = right.chars().count() + bell.chars().count() + gauge.chars().count();
     let left_w = usize::from(area.width).saturating_sub(right_w + 1);
     let text_w = left_w.saturating_sub(dot.chars().count() + 1);
     let mut left = vec![Span::styled(dot, dot_style), Span::raw(" ")];
@@ -145,6 +153,7 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: &Theme)
     frame.render_widget(
         Line::from(vec![
             Span::styled(bell, theme.warn),
+            Span::styled(gauge, gauge_style),
             Span::styled(right, theme.dim),
         ]),
         r,

@@ -528,3 +528,33 @@ fn approval_hint_is_the_shared_one() {
     );
     assert_snapshot!(screen);
 }
+
+#[test]
+fn chat_context_warning_then_compaction() {
+    let mut s = streaming_chat();
+    s.apply(&ev(
+        "s1",
+        pryx_protocol::ContextWarning {
+            tokens: 106_500,
+            window: 128_000,
+            percent: 83.2,
+            compact_at_percent: 90,
+        },
+    ));
+    let warned = render(&s, 100, 24, &plain()).to_string();
+    assert!(warned.contains("ctx 83%"), "{warned}");
+    s.apply(&ev(
+        "s1",
+        pryx_protocol::ContextCompacted {
+            compaction_id: "k1".into(),
+            trigger: "auto".into(),
+            messages: 40,
+            through_seq: 40,
+            tokens_before: 116_000,
+            tokens_after: 21_000,
+            window: 128_000,
+            cost_usd: 0.0123,
+        },
+    ));
+    assert_snapshot!(render(&s, 100, 24, &plain()));
+}

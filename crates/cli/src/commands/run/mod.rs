@@ -56,6 +56,10 @@ pub struct Args {
     /// the data dir.
     #[arg(long)]
     allow_broad_workspace: bool,
+    /// Before the turn, summarise the continued session's older messages (the cost is shown
+    /// first; they stay stored). Nothing to compact is said and the turn runs anyway.
+    #[arg(long)]
+    compact: bool,
     /// Run in this process even when a core (`pryx serve`) is running.
     #[arg(long)]
     local: bool,
@@ -152,6 +156,22 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     drop(agent);
+    if args.compact {
+        say_compaction(&args, core.session_context(&session.id).await.ok().as_ref());
+        match core.compact_session(&session.id).await {
+            // `context.compacted` reaches the printer like any event.
+            Ok(_) => {}
+            Err(CoreError::Turn(pryx_agent::AgentError::CannotCompact(why))) => {
+                if !args.json {
+                    crate::term::say_err!("nothing compacted: {why}");
+                }
+            }
+            Err(e) => {
+                core.shutdown(std::time::Duration::from_secs(2)).await;
+                return Err(e.into());
+            }
+        }
+    }
     let report = core.run_turn(&session.id, &prompt, cancel).await;
     core.shutdown(std::time::Duration::from_secs(2)).await;
     let report = match report {
@@ -166,6 +186,23 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
         TurnStop::StepLimit | TurnStop::BudgetExceeded => EXIT_LIMIT,
         TurnStop::Cancelled => EXIT_CANCELLED,
     }))
+}
+
+/// What `--compact` is about to summarise and what it may cost (on stderr; nothing with
+/// `--json`, whose events say it).
+fn say_compaction(args: &Args, ctx: Option<&pryx_protocol::SessionContext>) {
+    if args.json {
+        return;
+    }
+    if let Some(e) = ctx.and_then(|c| c.compaction.as_ref()) {
+        crate::term::say_err!(
+            "compacting {} earlier messages with {}: about {} tokens in, at most ${:.4}",
+            e.messages,
+            e.model,
+            e.input_tokens,
+            e.cost_usd
+        );
+    }
 }
 
 /// The session this run continues or starts. `--model`/`--policy` with a continued session

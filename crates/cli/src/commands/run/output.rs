@@ -134,6 +134,25 @@ fn print_human(event: &Event, mid_line: &AtomicBool, escape_answer: bool) {
             b.limit_usd,
             b.setting
         ),
+        EventPayload::ContextWarning(w) => say_err!(
+            "! context {:.0}% full ({} of {} tokens); older messages are summarised at {}% (`pryx run --compact` does it now)",
+            w.percent,
+            w.tokens,
+            w.window,
+            w.compact_at_percent
+        ),
+        EventPayload::ContextCompacted(c) => {
+            if mid_line.swap(false, Ordering::SeqCst) {
+                println!();
+            }
+            say_err!(
+                "↺ {} earlier messages summarised (about {} → {} tokens, ${:.4}); they stay in the session",
+                c.messages,
+                c.tokens_before,
+                c.tokens_after,
+                c.cost_usd
+            )
+        }
         EventPayload::SessionDelta(Delta::Reasoning { .. })
         | EventPayload::SessionMessage(_)
         | EventPayload::SessionTyping(_)

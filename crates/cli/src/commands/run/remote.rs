@@ -151,6 +151,21 @@ pub(super) async fn run(
             summary.policy.as_deref().unwrap_or(&remote.diag.policy)
         );
     }
+    if args.compact {
+        super::say_compaction(
+            args,
+            client.session_context(&session_id).await.ok().as_ref(),
+        );
+        match client.compact_session(&session_id).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some(ErrorCode::Conflict) => {
+                if !args.json {
+                    crate::term::say_err!("nothing compacted: {e}");
+                }
+            }
+            Err(e) => return Err(anyhow!("compaction failed: {e}")),
+        }
+    }
     let turn = client
         .send_message(&session_id, prompt)
         .await

@@ -183,6 +183,7 @@ mod tests {
             tokens_out: 0,
             cost_usd: 0.0,
             created_at: "t".into(),
+            pinned: false,
         };
         SessionDetail {
             session: SessionSummary {
@@ -201,6 +202,7 @@ mod tests {
                 total_tokens_out: 0,
                 total_cost_usd: 0.0,
                 busy: false,
+                parent_id: None,
                 snippet: None,
             },
             messages: vec![

@@ -395,6 +395,42 @@ impl CoreApi for RemoteCore {
         self.client().await?.update_seen().await.map_err(api_error)
     }
 
+    async fn session_context(&self, session_id: &str) -> ApiResult<pryx_protocol::SessionContext> {
+        let c = self.client().await?;
+        c.session_context(session_id).await.map_err(api_error)
+    }
+
+    async fn compact_session(
+        &self,
+        session_id: &str,
+    ) -> ApiResult<pryx_protocol::ContextCompacted> {
+        let c = self.client().await?;
+        c.compact_session(session_id).await.map_err(api_error)
+    }
+
+    async fn pin_message(
+        &self,
+        session_id: &str,
+        message_id: &str,
+        pinned: bool,
+    ) -> ApiResult<pryx_protocol::api::MessageView> {
+        let c = self.client().await?;
+        c.pin_message(session_id, message_id, pinned)
+            .await
+            .map_err(api_error)
+    }
+
+    async fn fork_session(
+        &self,
+        session_id: &str,
+        message_id: Option<&str>,
+    ) -> ApiResult<SessionSummary> {
+        let c = self.client().await?;
+        c.fork_session(session_id, message_id)
+            .await
+            .map_err(api_error)
+    }
+
     async fn retry(&self) -> ApiResult<()> {
         self.retry.notify_one();
         Ok(())

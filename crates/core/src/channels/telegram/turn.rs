@@ -73,7 +73,7 @@ pub(super) async fn command(
     let session = store.chat_session(&b.id, &chat_key(m)).ok().flatten();
     Some(match c.name.as_str() {
         "start" | "help" => format!(
-            "Pryx agent `{}`. Send a message to talk to it.\n/new starts a new conversation\n/status shows this conversation\n/stop stops the running answer\n/approve or /deny answers the oldest pending approval",
+            "Pryx agent `{}`. Send a message to talk to it.\n/new starts a new conversation\n/status shows this conversation\n/stop stops the running answer\n/compact summarises older messages of this conversation\n/approve or /deny answers the oldest pending approval",
             b.cfg.agent_id()
         ),
         "new" => match session_for(b, m, true) {
@@ -103,6 +103,16 @@ pub(super) async fn command(
                 }
             ),
             None => "No conversation yet: send a message to start one.".into(),
+        },
+        "compact" => match session {
+            None => "No conversation yet: send a message to start one.".into(),
+            Some(s) => match b.core.compact_session(&s).await {
+                Ok(done) => format!(
+                    "Compacted: {} earlier messages are now a summary (about {} → {} tokens, ${:.4}). They stay saved.",
+                    done.messages, done.tokens_before, done.tokens_after, done.cost_usd
+                ),
+                Err(e) => format!("⚠️ {e}"),
+            },
         },
         "approve" | "deny" => super::approvals::by_command(b, m, c.name == "approve"),
         _ => return None,
@@ -198,6 +208,7 @@ pub(super) async fn run(
     if let Some((_, first)) = replies.first_mut() {
         first.reply_to = m.message_id.clone();
     }
+    out.extend(b.core.turn_context_note(&started));
     replies.extend(out.into_iter().map(|t| (chat.clone(), reply(t))));
     replies.extend(
         super::files::outgoing(b, &sid, m.update_id)

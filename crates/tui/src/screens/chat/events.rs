@@ -107,6 +107,8 @@ impl ChatState {
                     Level::Info,
                 );
             }
+            EventPayload::ContextWarning(w) => self.on_context_warning(w),
+            EventPayload::ContextCompacted(c) => self.on_compacted(c),
             EventPayload::SessionTyping(_)
             | EventPayload::TraceEvent(_)
             | EventPayload::Unknown(_)
@@ -144,6 +146,7 @@ impl ChatState {
     }
 
     fn on_message(&mut self, m: &MessageStored) {
+        self.remember_message(m.seq, &m.message_id, m.role == Role::User);
         let text = m.content.text();
         match m.role {
             Role::User => {

@@ -1,6 +1,10 @@
 //! The Chat screen: transcript with streaming answer and tool cards, inline approvals, the input.
 
+mod context;
+#[cfg(test)]
+mod context_tests;
 mod events;
+pub use context::ContextGauge;
 pub use slash::COMMANDS;
 mod slash;
 mod view;
@@ -118,6 +122,13 @@ pub struct ChatState {
     /// The session's last stored version when it was loaded: events of it up to there are in
     /// the transcript already and are not applied again.
     pub loaded_version: u64,
+    /// How full the session's context is (the status bar's gauge).
+    pub context: Option<ContextGauge>,
+    /// `/compact` showed what it would cost; the next `/compact` runs it.
+    pub compact_pending: bool,
+    /// The session's messages by `seq`: their ids and whether the user wrote them (for
+    /// `/pin`, `/unpin` and `/fork`).
+    pub messages: Vec<(u64, String, bool)>,
 }
 
 impl Default for ChatState {
@@ -146,6 +157,9 @@ impl ChatState {
             picker: None,
             grants: None,
             loaded_version: 0,
+            context: None,
+            compact_pending: false,
+            messages: Vec::new(),
         }
     }
 
@@ -176,6 +190,9 @@ impl ChatState {
         self.model = s.model;
         self.scroll_back = 0;
         self.loaded_version = 0;
+        self.context = None;
+        self.compact_pending = false;
+        self.messages.clear();
     }
 
     /// A workspace broader than a project (confirmed by the user) is said at the top of its
@@ -195,6 +212,19 @@ impl ChatState {
     /// Replaces the transcript with a stored session (resume).
     pub fn load(&mut self, d: SessionDetail) {
         self.entries = events::entries_from_messages(&d.messages);
+        self.messages = d
+            .messages
+            .iter()
+            .map(|m| {
+                (
+                    m.seq,
+                    m.id.clone(),
+                    m.role == pryx_protocol::message::Role::User,
+                )
+            })
+            .collect();
+        self.context = None;
+        self.compact_pending = false;
         self.set_totals(&d.session);
         self.warn_workspace(&d.session);
         self.turn_running = d.session.busy;

@@ -20,6 +20,20 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/retry [--model id]",
         "run the last message again, on another model if named",
     ),
+    ("/context", "how full the model's context is, and with what"),
+    (
+        "/compact",
+        "summarise older messages (shows the cost first)",
+    ),
+    (
+        "/pin [n]",
+        "keep message n (your last by default) verbatim through compaction",
+    ),
+    ("/unpin <n>", "unpin message n"),
+    (
+        "/fork [n]",
+        "a new session with the messages up to n (all by default)",
+    ),
     ("/setup", "set up a model provider"),
     (
         "/grants",
@@ -66,6 +80,7 @@ pub fn run(chat: &mut ChatState, line: &str) -> Vec<Effect> {
                 .into_iter()
                 .collect()
         }
+        "/context" | "/compact" | "/pin" | "/unpin" | "/fork" => chat.context_command(cmd, arg),
         "/setup" => vec![Effect::OpenSetup],
         "/grants" | "/approvals" => {
             let (view, load) = crate::screens::grants::GrantsView::open();

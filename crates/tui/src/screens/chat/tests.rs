@@ -331,6 +331,7 @@ fn resume_rebuilds_text_and_tool_cards() {
         tokens_out: 0,
         cost_usd: 0.0,
         created_at: "t".into(),
+        pinned: false,
     };
     let detail = SessionDetail {
         session: SessionSummary {
@@ -349,6 +350,7 @@ fn resume_rebuilds_text_and_tool_cards() {
             total_tokens_out: 20,
             total_cost_usd: 0.01,
             busy: false,
+            parent_id: None,
             snippet: None,
         },
         messages: vec![
@@ -408,6 +410,7 @@ fn detail_of(id: &str) -> SessionDetail {
             total_tokens_out: 0,
             total_cost_usd: 0.0,
             busy: false,
+            parent_id: None,
             snippet: None,
         },
         messages: vec![],

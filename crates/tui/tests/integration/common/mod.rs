@@ -40,6 +40,7 @@ pub fn summary(id: &str, title: &str, tokens: u64, cost: f64) -> SessionSummary 
         total_tokens_out: tokens / 4,
         total_cost_usd: cost,
         busy: false,
+        parent_id: None,
         snippet: None,
     }
 }

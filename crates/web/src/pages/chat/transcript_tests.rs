@@ -16,6 +16,7 @@ fn stored(seq: u64, role: Role, content: &Conv, model: Option<&str>) -> pryx_sto
         model: model.map(str::to_string),
         usage: MessageUsage::default(),
         created_at: "2026-01-01T00:00:00Z".into(),
+        pinned: false,
     }
 }
 

@@ -22,6 +22,7 @@ fn row(title: &str, snippet: Option<&str>) -> Row {
                 total_tokens_in: 1200,
                 total_tokens_out: 34,
                 total_cost_usd: 0.5,
+                parent_id: None,
             },
             workspace: Some(HOSTILE.into()),
             messages: 3,
