@@ -353,6 +353,7 @@
     const unsaved = ev.unsaved && p.stop !== "completed" ? endText(p) : null;
     await refresh();
     if (unsaved) showError(unsaved, true);
+    document.dispatchEvent(new CustomEvent("pryx:context"));
   }
 
   /** Replaces the transcript with the server's rendering (markdown, stored cards, endings). */
@@ -420,6 +421,17 @@
       case "error.occurred": showError(`The turn failed (${p.code}): ${p.message}`); break;
       case "model.fallback": showNotice(`${p.from} failed (${p.code}: ${p.message}); going on with ${p.to}.`); break;
       case "budget.warning": showNotice(`Budget warning: $${Number(p.spent_usd).toFixed(4)} of $${Number(p.limit_usd).toFixed(2)} ${p.budget} (${p.setting}).`); break;
+      case "context.warning":
+        showNotice(`The context is ${Number(p.percent).toFixed(0)}% full (${p.tokens} of ${p.window} tokens); older messages are summarised at ${p.compact_at_percent}%. Compact… does it now; Pin keeps a message verbatim.`);
+        document.dispatchEvent(new CustomEvent("pryx:context"));
+        break;
+      case "context.compacted":
+        // Asked for between turns: the transcript shows the summary where it applies. During a
+        // turn (the threshold) it says so now, and the summary shows when the turn ends.
+        if (p.trigger === "user" && !state.busy) refresh();
+        else showNotice(`${p.messages} earlier messages are now a summary (about ${p.tokens_before} → ${p.tokens_after} tokens, $${Number(p.cost_usd).toFixed(4)}); they stay in the session.`);
+        document.dispatchEvent(new CustomEvent("pryx:context"));
+        break;
       case "turn.completed": onTurnCompleted(ev); break;
       default: break;
     }

@@ -301,7 +301,7 @@ impl Agent {
         };
         // The size after is the summary's, estimated the way the next request will be.
         next.compaction = Some(placeholder(&new));
-        let tokens_after = tokens_before.saturating_sub(self.tokens_saved(conv, &next));
+        let tokens_after = self.tokens_after(tokens_before, conv, &next);
         let new = NewCompaction {
             tokens_after,
             ..new
@@ -342,14 +342,15 @@ impl Agent {
         Ok(event)
     }
 
-    /// Estimated tokens the history of `after` takes less than that of `before`.
-    fn tokens_saved(&self, before: &Conversation, after: &Conversation) -> u64 {
+    /// The prompt's estimated size once `before` became `after` (a summary of a few short
+    /// messages may well be longer than they were).
+    fn tokens_after(&self, tokens_before: u64, before: &Conversation, after: &Conversation) -> u64 {
         let settings = self.parts.settings.context;
         let size = |c: &Conversation| {
             let messages = super::assemble(c, &settings).messages;
             super::request_tokens("", "", &messages)
         };
-        size(before).saturating_sub(size(after))
+        (tokens_before + size(after)).saturating_sub(size(before))
     }
 }
 

@@ -173,6 +173,11 @@ async fn tasks_page_runs_a_task_and_shows_its_run_and_notification() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_conversation_is_pinned_compacted_and_forked_in_the_browser() {
+    scripted("context_compact_fork").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollback_is_shown_once_and_a_newer_release_after() {
     scripted("update_banner").await;
 }

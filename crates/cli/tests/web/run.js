@@ -13,6 +13,7 @@ const scenarios = {
   ...require("./hostile.js"),
   ...require("./tasks.js"),
   ...require("./update.js"),
+  ...require("./context.js"),
 };
 
 /** Screenshots of every open page, to see where a failed scenario stood. */

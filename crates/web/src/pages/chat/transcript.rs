@@ -41,12 +41,14 @@ impl Transcript {
 pub enum Item {
     User {
         html: String,
+        msg: MessageRef,
     },
     Assistant {
         html: String,
         reasoning: String,
         tools: Vec<ToolCard>,
         model: String,
+        msg: MessageRef,
     },
     /// A tool result whose call is not in an earlier assistant message.
     Tool(ToolCard),
@@ -55,6 +57,29 @@ pub enum Item {
         text: String,
         error: bool,
     },
+    /// A compaction: what the model received instead of the messages above it from then on.
+    Summary {
+        html: String,
+        messages: u64,
+        trigger: String,
+    },
+}
+
+/// Which stored message an item shows: for pinning it and forking the session there.
+pub struct MessageRef {
+    pub id: String,
+    pub seq: u64,
+    pub pinned: bool,
+}
+
+impl MessageRef {
+    fn of(m: &pryx_store::Message) -> MessageRef {
+        MessageRef {
+            id: m.id.clone(),
+            seq: m.seq,
+            pinned: m.pinned,
+        }
+    }
 }
 
 pub struct ToolCard {
@@ -91,10 +116,11 @@ pub fn load(store: &Store, session_id: &str) -> pryx_store::Result<Option<Transc
     let messages = store.list_messages(session_id)?;
     let calls = store.list_tool_calls(session_id)?;
     let events = store.events_since(session_id, 0, EVENT_LIMIT)?;
+    let compactions = store.list_compactions(session_id)?;
     let last_version = store.last_event_version(session_id)?;
     Ok(Some(Transcript {
         session_id: session.id,
-        items: build(&messages, calls, &events),
+        items: build(&messages, calls, &events, &compactions),
         last_version,
         tokens_in: session.total_tokens_in,
         tokens_out: session.total_tokens_out,
@@ -107,6 +133,7 @@ pub fn build(
     messages: &[pryx_store::Message],
     calls: Vec<ToolCall>,
     events: &[Event],
+    compactions: &[pryx_store::Compaction],
 ) -> Vec<Item> {
     let mut by_message: HashMap<String, VecDeque<ToolCall>> = HashMap::new();
     for c in calls {
@@ -114,7 +141,20 @@ pub fn build(
             by_message.entry(m).or_default().push_back(c);
         }
     }
-    let mut notices = endings(events).into_iter().peekable();
+    let mut notices = endings(events);
+    // A summary goes right after the last message it covers.
+    notices.extend(compactions.iter().map(|c| {
+        (
+            c.through_seq,
+            Item::Summary {
+                html: crate::markdown::render(&c.summary),
+                messages: c.messages,
+                trigger: c.trigger.as_str().to_string(),
+            },
+        )
+    }));
+    notices.sort_by_key(|(after, _)| *after);
+    let mut notices = notices.into_iter().peekable();
     let mut items = Vec::with_capacity(messages.len());
     // The model's call id → (item, card) so a tool result lands on its card.
     let mut cards: HashMap<String, (usize, usize)> = HashMap::new();
@@ -133,6 +173,7 @@ pub fn build(
                     .collect();
                 items.push(Item::User {
                     html: crate::markdown::render(&text.join("\n")),
+                    msg: MessageRef::of(m),
                 });
             }
             Message::Assistant { content } => {
@@ -155,6 +196,7 @@ pub fn build(
                     reasoning,
                     tools,
                     model: m.model.clone().unwrap_or_default(),
+                    msg: MessageRef::of(m),
                 });
             }
             Message::Tool(result) => {

@@ -120,7 +120,7 @@ fn messages_tool_cards_and_failures_render_in_order() {
             7,
         ),
     ];
-    let items = build(&messages, calls, &events);
+    let items = build(&messages, calls, &events, &[]);
     assert_eq!(
         items.len(),
         5,
@@ -161,7 +161,7 @@ fn long_results_are_trimmed_and_counted() {
             None,
         ),
     ];
-    let html = render(build(&messages, vec![], &[]));
+    let html = render(build(&messages, vec![], &[], &[]));
     assert!(html.contains("10 more characters not shown"), "{html}");
     assert!(html.contains("tool-error"), "{html}");
 }
@@ -202,7 +202,7 @@ fn hostile_content_stays_inert() {
         }),
         9,
     )];
-    let html = render(build(&messages, vec![], &events));
+    let html = render(build(&messages, vec![], &events, &[]));
     assert!(html.contains("&lt;script&gt;"), "{html}");
     for (name, attrs) in tags(&html) {
         assert!(
@@ -215,6 +215,7 @@ fn hostile_content_stays_inert() {
                     || (attr == "href" && safe_href(&value))
                     || attr == "role"
                     || attr == "id"
+                    || (name == "button" && attr == "type" && value == "button")
                     || attr.starts_with("data-")
                     || attr.starts_with("aria-"),
                 "live attribute {attr}={value:?} on <{name}> in: {html}"
@@ -226,6 +227,8 @@ fn hostile_content_stays_inert() {
 /// What the transcript's own markup and safe markdown may produce.
 const ALLOWED_TAGS: &[&str] = &[
     "div",
+    // The pin and fork actions (the page's script answers them).
+    "button",
     "p",
     "article",
     "details",
