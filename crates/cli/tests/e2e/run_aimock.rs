@@ -64,3 +64,44 @@ fn models_test_prints_a_real_round_trip() {
         assert!(stdout.contains("cost"), "{stdout}");
     }
 }
+
+/// A long conversation compacted on request (`pryx run --compact`) with a mock written by
+/// others answering both the turns and the summary: the cost is said first, everything before
+/// the latest request is summarised and stored, nothing is deleted, and the session goes on.
+#[test]
+fn a_session_is_compacted_on_request_over_the_openai_wire() {
+    let mock = start_aimock();
+    let env = Env::new(
+        &format!("http://127.0.0.1:{}/v1", mock.port),
+        "openai-compatible",
+        "gpt-4o-mini",
+    );
+    for n in 1..=2 {
+        let out = env.run(&["run", "-c", &format!("note for later, number {n}")]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+    }
+    let out = env.run(&["run", "-c", "--compact", "note for later, number 3"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("compacting 2 earlier messages with mock/gpt-4o-mini"),
+        "the cost comes first: {stderr}"
+    );
+    assert!(stderr.contains("earlier messages summarised"), "{stderr}");
+    assert!(stdout.contains("Noted."), "{stdout}");
+    let store = env.store();
+    let session = newest_session(&store);
+    let compactions = store.list_compactions(&session.id).unwrap();
+    assert_eq!(compactions.len(), 1);
+    assert!(compactions[0].summary.contains("keep notes on the parser"));
+    // Everything before the latest request then (turn 2's) is summarised.
+    assert_eq!(compactions[0].through_seq, 2);
+    assert_eq!(store.list_messages(&session.id).unwrap().len(), 6, "nothing deleted");
+
+    // A new session has nothing to compact: that is said, and the turn runs anyway.
+    let out = env.run(&["run", "--compact", "note for later, number 4"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("nothing compacted"), "{stderr}");
+}
