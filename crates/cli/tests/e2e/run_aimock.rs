@@ -97,7 +97,11 @@ fn a_session_is_compacted_on_request_over_the_openai_wire() {
     assert!(compactions[0].summary.contains("keep notes on the parser"));
     // Everything before the latest request then (turn 2's) is summarised.
     assert_eq!(compactions[0].through_seq, 2);
-    assert_eq!(store.list_messages(&session.id).unwrap().len(), 6, "nothing deleted");
+    assert_eq!(
+        store.list_messages(&session.id).unwrap().len(),
+        6,
+        "nothing deleted"
+    );
 
     // A new session has nothing to compact: that is said, and the turn runs anyway.
     let out = env.run(&["run", "--compact", "note for later, number 4"]);
