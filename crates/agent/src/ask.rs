@@ -255,7 +255,7 @@ impl Agent {
         let call = cx.call;
         // Previewed as it would run once approved: with the network a fetching command gets
         // and code-bearing files writable.
-        let mut ctx = self.call_ctx(cx.turn.cancel);
+        let mut ctx = self.call_ctx(cx.turn.cancel, cx.session());
         ctx.network = crate::tool_call::granted_network(decision);
         ctx.code_files_writable = true;
         let preview = crate::preview::approval_preview(&call.name, args, tool, ctx).await;

@@ -256,7 +256,7 @@ impl Agent {
         // The audit row of the call names exactly what ran.
         let fp = fingerprint(&call.name, tool.pin().as_deref(), &args);
         let started = Instant::now();
-        let mut tool_ctx = self.call_ctx(cx.turn.cancel);
+        let mut tool_ctx = self.call_ctx(cx.turn.cancel, cx.session());
         tool_ctx.network = granted_network(decision);
         tool_ctx.code_files_writable = was_approved || decision.writes_code_files;
         let outcome = tool.execute(args, tool_ctx).await;
@@ -387,9 +387,11 @@ impl Agent {
     pub(crate) fn call_ctx(
         &self,
         cancel: &tokio_util::sync::CancellationToken,
+        session_id: &str,
     ) -> pryx_tools::ToolContext {
         let mut ctx = self.parts.tool_ctx.clone();
         ctx.cancel = cancel.child_token();
+        ctx.session_id = Some(session_id.to_string());
         ctx
     }
 }

@@ -38,6 +38,8 @@ pub struct Pool {
     /// Surface, interactivity and home; limits come from the profile.
     pub base: AgentSettings,
     pub sandbox: Option<SandboxLauncher>,
+    /// Every session's background processes (the `process.*` tools).
+    pub processes: pryx_tools::process::ProcessTable,
     built: Mutex<Built>,
 }
 
@@ -48,6 +50,7 @@ impl Pool {
         sink: EventSink,
         base: AgentSettings,
         sandbox: Option<SandboxLauncher>,
+        processes: pryx_tools::process::ProcessTable,
     ) -> Pool {
         Pool {
             store,
@@ -55,6 +58,7 @@ impl Pool {
             sink,
             base,
             sandbox,
+            processes,
             built: Mutex::new(((0, 0), HashMap::new())),
         }
     }
@@ -120,6 +124,7 @@ impl Pool {
             .map_err(|e| SetupError::Invalid(format!("cannot use the workspace: {e}")))?
             .with_protected([dir.root().to_path_buf()]);
         tool_ctx.sandbox = self.sandbox.clone();
+        tool_ctx.processes = Some(self.processes.clone());
 
         let mut offered: Vec<Arc<dyn Tool>> = Vec::new();
         let mut prompt_sources: Vec<PromptSource> = Vec::new();
@@ -159,6 +164,10 @@ impl Pool {
         tools.replace(Arc::new(pryx_tools::http::HttpRequest::reaching(
             policy.local_addresses("http.request"),
         )));
+        for tool in pryx_tools::process::tools() {
+            // Names of their own: never taken by a built-in.
+            let _ = tools.register(tool);
+        }
         for tool in offered {
             // An extension never replaces a tool already offered (a built-in above all).
             if let Err(e) = tools.register(tool) {

@@ -60,6 +60,9 @@ pub(crate) struct Inner {
     shutting_down: AtomicBool,
     pub(crate) channels: crate::channels::Channels,
     pub(crate) tasks: crate::tasks::Tasks,
+    pub(crate) processes: pryx_tools::process::ProcessTable,
+    /// Turns started for a background process's watch matches, by process id.
+    pub(crate) watch_turns: std::sync::Mutex<std::collections::HashMap<String, u32>>,
 }
 
 /// The gateway. Cheap to clone; all clones share the same state.
@@ -89,14 +92,17 @@ impl Core {
         parts
             .store
             .add_secrets(crate::setup::stored_secrets(&parts.dir));
+        let processes =
+            pryx_tools::process::ProcessTable::new(Some(parts.dir.root().join("processes")));
         let pool = Pool::new(
             parts.store.clone(),
             broker.clone(),
             sink,
             parts.settings,
             parts.sandbox,
+            processes.clone(),
         );
-        Ok(Core {
+        let core = Core {
             inner: Arc::new(Inner {
                 live: Live::new(parts.dir, parts.config, parts.overrides),
                 discovery: Default::default(),
@@ -112,8 +118,12 @@ impl Core {
                 shutting_down: AtomicBool::new(false),
                 channels: Default::default(),
                 tasks: Default::default(),
+                processes,
+                watch_turns: Default::default(),
             }),
-        })
+        };
+        crate::processes::watch(&core);
+        Ok(core)
     }
 
     /// Crash recovery for the one core that owns the data dir (it holds the core lock): tool
@@ -357,6 +367,8 @@ impl Core {
             return Err(CoreError::SessionBusy(id.to_string()));
         }
         if self.store().delete_session(id)? {
+            // Nothing a session started outlives it.
+            self.inner.processes.kill_session(id);
             Ok(())
         } else {
             Err(CoreError::SessionNotFound(id.to_string()))
@@ -558,6 +570,16 @@ impl Core {
         }
     }
 
+    /// Hands a stored event to the observer and the bus, as the agents' own events go.
+    pub(crate) fn deliver_event(&self, event: &pryx_protocol::Event) {
+        deliver(
+            &self.inner.turns,
+            &self.inner.observer,
+            &self.inner.bus,
+            event,
+        );
+    }
+
     /// Cancels a running turn; it ends with `turn.completed` and `stop: cancelled`.
     pub fn cancel_turn(&self, turn_id: &str) -> Result<String, CoreError> {
         self.inner
@@ -573,6 +595,7 @@ impl Core {
         self.stop_channels().await;
         self.stop_tasks().await;
         let handles = self.inner.turns.cancel_all();
+        self.inner.processes.kill_all();
         let n = handles.len();
         let all = futures_join(handles);
         if tokio::time::timeout(grace, all).await.is_err() {

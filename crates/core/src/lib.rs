@@ -16,6 +16,7 @@ mod grants;
 mod live;
 mod mcp_host;
 mod mcp_preview;
+mod processes;
 pub mod profiles;
 mod providers;
 mod session_settings;

@@ -19,6 +19,10 @@ fn builtin_kind(tool: &str) -> Option<ToolKind> {
         "fs.write" | "fs.edit" => ToolKind::Write,
         "shell.exec" => ToolKind::Exec,
         "http.request" => ToolKind::Network,
+        // A session's own background processes: reading, waiting for and stopping them.
+        "process.list" | "process.output" | "process.wait" | "process.kill" => ToolKind::Read,
+        // Input to a running program drives it like a command.
+        "process.send" => ToolKind::Exec,
         t if crate::tool_reads::reads_own_files(t) => ToolKind::Read,
         _ => return None,
     })

@@ -156,3 +156,47 @@ pub struct ForkRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
 }
+
+/// `process.matched`: a background process printed a line matching one of its watch patterns
+/// (the first of a quiet period; `more` counts the others).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ProcessMatched {
+    pub process_id: String,
+    pub command: String,
+    /// `stdout` or `stderr`.
+    pub stream: String,
+    pub pattern: String,
+    pub line: String,
+    #[serde(default)]
+    pub more: u64,
+    /// Whether a turn was started for the agent to look at it.
+    #[serde(default)]
+    pub turn_started: bool,
+}
+
+/// A background process of a session (`GET /sessions/{id}/processes`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ProcessView {
+    pub id: String,
+    pub command: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// `running`, `exited with code N`, `ended by signal N` or `killed`.
+    pub status: String,
+    pub running: bool,
+    pub started_at: String,
+    pub stdout_lines: u64,
+    pub stderr_lines: u64,
+    /// The last lines of each stream.
+    pub stdout_tail: Vec<String>,
+    pub stderr_tail: Vec<String>,
+}
+
+/// `GET /sessions/{id}/processes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ProcessList {
+    pub processes: Vec<ProcessView>,
+}

@@ -67,11 +67,13 @@ pub enum EventKind {
     ContextWarning,
     #[serde(rename = "context.compacted")]
     ContextCompacted,
+    #[serde(rename = "process.matched")]
+    ProcessMatched,
 }
 
 impl EventKind {
     /// Every kind, in the order of PRD §8.3, then later additions.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::SessionMessage,
         EventKind::SessionDelta,
         EventKind::SessionTyping,
@@ -88,6 +90,7 @@ impl EventKind {
         EventKind::BudgetWarning,
         EventKind::ContextWarning,
         EventKind::ContextCompacted,
+        EventKind::ProcessMatched,
     ];
 
     /// Ephemeral events are broadcast but neither stored nor replayed.
@@ -114,6 +117,7 @@ impl EventKind {
             EventKind::BudgetWarning => "budget.warning",
             EventKind::ContextWarning => "context.warning",
             EventKind::ContextCompacted => "context.compacted",
+            EventKind::ProcessMatched => "process.matched",
         }
     }
 

@@ -2,7 +2,7 @@
 //! reads these types; none reads event JSON by string keys.
 
 use crate::api::{ApprovalOutcome, PendingApproval};
-use crate::api_context::{ContextCompacted, ContextWarning};
+use crate::api_context::{ContextCompacted, ContextWarning, ProcessMatched};
 use crate::error::ErrorCode;
 use crate::event::EventKind;
 use crate::message::{Message, Role};
@@ -49,6 +49,8 @@ pub enum EventPayload {
     ContextWarning(ContextWarning),
     /// `context.compacted`
     ContextCompacted(ContextCompacted),
+    /// `process.matched`
+    ProcessMatched(ProcessMatched),
     /// An event from a newer core (unknown name) or a payload this build cannot read.
     Unknown(UnknownEvent),
 }
@@ -73,6 +75,7 @@ impl EventPayload {
             EventPayload::BudgetWarning(_) => EventKind::BudgetWarning,
             EventPayload::ContextWarning(_) => EventKind::ContextWarning,
             EventPayload::ContextCompacted(_) => EventKind::ContextCompacted,
+            EventPayload::ProcessMatched(_) => EventKind::ProcessMatched,
             EventPayload::Unknown(_) => return None,
         })
     }
@@ -120,6 +123,7 @@ impl EventPayload {
             EventKind::BudgetWarning => read(p, EventPayload::BudgetWarning),
             EventKind::ContextWarning => read(p, EventPayload::ContextWarning),
             EventKind::ContextCompacted => read(p, EventPayload::ContextCompacted),
+            EventKind::ProcessMatched => read(p, EventPayload::ProcessMatched),
         });
         known.unwrap_or_else(|| {
             EventPayload::Unknown(UnknownEvent {
@@ -156,6 +160,7 @@ payload_from! {
     BudgetWarning => BudgetWarning,
     ContextWarning => ContextWarning,
     ContextCompacted => ContextCompacted,
+    ProcessMatched => ProcessMatched,
     UnknownEvent => Unknown,
 }
 

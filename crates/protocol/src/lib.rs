@@ -21,7 +21,7 @@ pub use event_payload::{
 mod tool;
 pub use api_context::{
     CompactionEstimate, ContextCompacted, ContextParts, ContextSource, ContextWarning, ForkRequest,
-    PinnedView, PrunedKind, PrunedResult, SessionContext,
+    PinnedView, ProcessList, ProcessMatched, ProcessView, PrunedKind, PrunedResult, SessionContext,
 };
 pub use tool::ToolKind;
 pub mod api;

@@ -93,6 +93,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::context::compact))
         .routes(routes!(routes::context::pin, routes::context::unpin))
         .routes(routes!(routes::context::fork))
+        .routes(routes!(routes::context::processes))
         .routes(routes!(routes::turns::cancel))
         .routes(routes!(routes::turns::retry))
         .routes(routes!(routes::approvals::list))

@@ -48,6 +48,7 @@ fn shows_a_call(payload: &EventPayload) -> bool {
         | EventPayload::BudgetWarning(_)
         | EventPayload::ContextWarning(_)
         | EventPayload::ContextCompacted(_)
+        | EventPayload::ProcessMatched(_)
         | EventPayload::Unknown(_) => false,
     }
 }

@@ -10,6 +10,7 @@ mod error;
 pub mod fs;
 pub mod http;
 pub mod path;
+pub mod process;
 mod registry;
 pub mod sandbox;
 pub mod shell;

@@ -189,6 +189,10 @@ pub struct ToolContext {
     /// Code-bearing files in the workspace (`.git/config`, hooks, `Makefile`…) stay writable
     /// for `shell.exec`: a person approved the call, or the policy named the files it writes.
     pub code_files_writable: bool,
+    /// The session the call runs in, which owns the background processes it starts.
+    pub session_id: Option<String>,
+    /// Where background processes live (`shell.exec` with `background`, `process.*`).
+    pub processes: Option<crate::process::ProcessTable>,
 }
 
 impl ToolContext {
@@ -210,6 +214,8 @@ impl ToolContext {
             sandbox: None,
             protected: Vec::new(),
             code_files_writable: false,
+            session_id: None,
+            processes: None,
         })
     }
 

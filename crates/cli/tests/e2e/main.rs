@@ -10,6 +10,7 @@ mod agents_cli;
 mod approval_prompt;
 mod approvals_cli;
 mod audit_cli;
+mod background_processes;
 mod config_cli;
 mod costs_cli;
 mod doctor_cli;

@@ -3,7 +3,7 @@
 use super::{Client, encode};
 use crate::error::ClientError;
 use pryx_protocol::api::{MessageView, SessionSummary};
-use pryx_protocol::{ContextCompacted, ForkRequest, SessionContext};
+use pryx_protocol::{ContextCompacted, ForkRequest, ProcessList, SessionContext};
 use reqwest::Method;
 
 impl Client {
@@ -64,6 +64,16 @@ impl Client {
         self.call(
             "POST /sessions/{id}/fork",
             self.request(Method::POST, &path).json(&body),
+        )
+        .await
+    }
+
+    /// `GET /sessions/{id}/processes`: the session's background processes.
+    pub async fn session_processes(&self, id: &str) -> Result<ProcessList, ClientError> {
+        let path = format!("/sessions/{}/processes", encode(id));
+        self.call(
+            "GET /sessions/{id}/processes",
+            self.request(Method::GET, &path),
         )
         .await
     }

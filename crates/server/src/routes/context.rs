@@ -1,5 +1,5 @@
 //! A session's context: how full the model's window is, compaction on request, pinned
-//! messages, and forks.
+//! messages, forks, and the background processes it runs.
 
 use crate::error::{ApiError, blocking};
 use crate::extract::{ApiJson, ApiPath};
@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pryx_protocol::api::{MessageView, SessionSummary};
-use pryx_protocol::{ContextCompacted, ErrorEnvelope, ForkRequest, SessionContext};
+use pryx_protocol::{ContextCompacted, ErrorEnvelope, ForkRequest, ProcessList, SessionContext};
 use std::sync::Arc;
 
 /// How full the model's window is for the session's next request: each part's estimated
@@ -88,4 +88,18 @@ pub async fn fork(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(summary)))
+}
+
+/// The session's background processes (started by `shell.exec` with `background: true`), oldest
+/// first, with their status and last lines.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/processes", tag = "sessions",
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = ProcessList), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn processes(
+    State(st): State<Arc<AppState>>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ProcessList>, ApiError> {
+    let core = st.core.clone();
+    let processes = blocking(move || Ok(core.session_processes(&id)?)).await?;
+    Ok(Json(ProcessList { processes }))
 }

@@ -19,6 +19,7 @@ use crate::sandbox::{
 };
 use crate::{Tool, ToolContext, ToolError, ToolOutput, path};
 use process::Ending;
+pub(crate) use process::kill_group;
 
 const NAME: &str = "shell.exec";
 
@@ -28,7 +29,17 @@ struct Args {
     command: String,
     cwd: Option<String>,
     timeout_ms: Option<u64>,
+    /// Start it and return at once with a process id (`process.*` tools follow it).
+    #[serde(default)]
+    background: bool,
+    /// With `background`: regular expressions whose matching output lines are announced.
+    #[serde(default)]
+    watch: Vec<String>,
 }
+
+/// Most watch patterns per process, and characters per pattern.
+const MAX_WATCH: usize = 8;
+const MAX_PATTERN: usize = 200;
 
 /// Runs a shell command. Non-zero exit is a normal result with `is_error` set; a timeout is a
 /// recoverable error carrying the output so far; cancellation is fatal. The process group is
@@ -43,7 +54,7 @@ impl Tool for ShellExec {
     }
 
     fn description(&self) -> &str {
-        "Run a command with sh -c in the workspace (or cwd inside it). Returns combined stdout/stderr and the exit code."
+        "Run a command with sh -c in the workspace (or cwd inside it). Returns combined stdout/stderr and the exit code. With background: true it returns a process id at once (for servers, watchers, long builds): read it with process.output, wait with process.wait, stop it with process.kill; watch: [regex…] announces matching output lines."
     }
 
     fn schema(&self) -> Value {
@@ -52,7 +63,9 @@ impl Tool for ShellExec {
             "properties": {
                 "command": {"type": "string"},
                 "cwd": {"type": "string"},
-                "timeout_ms": {"type": "integer", "minimum": 1}
+                "timeout_ms": {"type": "integer", "minimum": 1},
+                "background": {"type": "boolean"},
+                "watch": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_WATCH}
             },
             "required": ["command"],
             "additionalProperties": false
@@ -96,34 +109,16 @@ impl Tool for ShellExec {
             });
         }
 
-        let (mut cmd, sandbox) = match &ctx.sandbox {
-            Some(launcher) => {
-                let spec = sandbox_spec(&ctx, launcher, &args.command, &cwd.abs);
-                let spec = serde_json::to_string(&spec).map_err(|e| {
-                    ToolError::Internal(format!("cannot describe the sandbox: {e}"))
-                })?;
-                let mut c = tokio::process::Command::new(&launcher.program);
-                c.args(&launcher.args).arg(spec);
-                let label = if namespace_status(launcher).available {
-                    "namespaces"
-                } else {
-                    landlock_status().support.as_str()
-                };
-                (c, label)
-            }
-            None => {
-                let mut c = tokio::process::Command::new("/bin/sh");
-                c.arg("-c").arg(&args.command);
-                (c, LandlockSupport::Unsupported.as_str())
-            }
-        };
-        cmd.current_dir(&cwd.abs).env_clear();
-        for name in &ctx.allowed_env {
-            if let Some(value) = std::env::var_os(name) {
-                cmd.env(name, value);
-            }
+        let (cmd, sandbox) = command_for(&ctx, &args.command, &cwd.abs)?;
+        if args.background {
+            return start_background(&ctx, &args, cmd, sandbox, &cwd.rel);
         }
-
+        if !args.watch.is_empty() {
+            return Err(ToolError::invalid(
+                NAME,
+                "watch only applies to a background command (background: true)",
+            ));
+        }
         let started = Instant::now();
         let done = process::run(cmd, timeout, &ctx.cancel, ctx.limits.output_cap_bytes).await?;
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -162,6 +157,96 @@ impl Tool for ShellExec {
             }),
         })
     }
+}
+
+/// The command that runs `command` in `cwd` (through the sandbox helper when there is one,
+/// with a cleared environment) and the containment it runs under.
+fn command_for(
+    ctx: &ToolContext,
+    command: &str,
+    cwd: &std::path::Path,
+) -> Result<(tokio::process::Command, &'static str), ToolError> {
+    let (mut cmd, sandbox) = match &ctx.sandbox {
+        Some(launcher) => {
+            let spec = sandbox_spec(ctx, launcher, command, cwd);
+            let spec = serde_json::to_string(&spec)
+                .map_err(|e| ToolError::Internal(format!("cannot describe the sandbox: {e}")))?;
+            let mut c = tokio::process::Command::new(&launcher.program);
+            c.args(&launcher.args).arg(spec);
+            let label = if namespace_status(launcher).available {
+                "namespaces"
+            } else {
+                landlock_status().support.as_str()
+            };
+            (c, label)
+        }
+        None => {
+            let mut c = tokio::process::Command::new("/bin/sh");
+            c.arg("-c").arg(command);
+            (c, LandlockSupport::Unsupported.as_str())
+        }
+    };
+    cmd.current_dir(cwd).env_clear();
+    for name in &ctx.allowed_env {
+        if let Some(value) = std::env::var_os(name) {
+            cmd.env(name, value);
+        }
+    }
+    Ok((cmd, sandbox))
+}
+
+/// `background: true`: starts the command in the session's process table and says how to
+/// follow it.
+fn start_background(
+    ctx: &ToolContext,
+    args: &Args,
+    cmd: tokio::process::Command,
+    sandbox: &'static str,
+    cwd: &str,
+) -> Result<ToolOutput, ToolError> {
+    let (Some(table), Some(session)) = (&ctx.processes, &ctx.session_id) else {
+        return Err(ToolError::invalid(
+            NAME,
+            "background commands are not available here (no session to keep them in); run it without background",
+        ));
+    };
+    if args.watch.len() > MAX_WATCH {
+        return Err(ToolError::invalid(
+            NAME,
+            format!("at most {MAX_WATCH} watch patterns"),
+        ));
+    }
+    let mut watch = Vec::with_capacity(args.watch.len());
+    for p in &args.watch {
+        if p.is_empty() || p.chars().count() > MAX_PATTERN {
+            return Err(ToolError::invalid(
+                NAME,
+                format!("a watch pattern must have 1 to {MAX_PATTERN} characters"),
+            ));
+        }
+        let re = regex::RegexBuilder::new(p)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| ToolError::invalid(NAME, format!("watch pattern {p:?}: {e}")))?;
+        watch.push(re);
+    }
+    let info = table.spawn(session, &args.command, cmd, watch)?;
+    let pid = info.pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+    Ok(ToolOutput {
+        content: format!(
+            "started {id}{pid} in the background: {}\nRead its output with process.output {{\"id\": \"{id}\"}}, wait for it with process.wait, stop it with process.kill.",
+            args.command,
+            id = info.id
+        ),
+        is_error: false,
+        metadata: json!({
+            "process_id": info.id,
+            "pid": info.pid,
+            "background": true,
+            "cwd": cwd,
+            "sandbox": sandbox,
+        }),
+    })
 }
 
 /// What the sandbox helper needs for one call: the workspace and what to keep out of or

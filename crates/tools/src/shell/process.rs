@@ -106,7 +106,7 @@ async fn drain(mut rx: tokio::net::unix::pipe::Receiver, capture: Arc<Mutex<Capt
 }
 
 /// SIGKILL to every process in the group; a group that is already gone is fine.
-fn kill_group(pgid: Option<u32>) {
+pub(crate) fn kill_group(pgid: Option<u32>) {
     let Some(pid) = pgid
         .and_then(|p| i32::try_from(p).ok())
         .and_then(rustix::process::Pid::from_raw)

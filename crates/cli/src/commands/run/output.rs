@@ -153,6 +153,13 @@ fn print_human(event: &Event, mid_line: &AtomicBool, escape_answer: bool) {
                 c.cost_usd
             )
         }
+        EventPayload::ProcessMatched(m) => say_err!(
+            "! {} ({}) printed a line matching {}: {}",
+            m.process_id,
+            m.command,
+            m.pattern,
+            escape(&m.line)
+        ),
         EventPayload::SessionDelta(Delta::Reasoning { .. })
         | EventPayload::SessionMessage(_)
         | EventPayload::SessionTyping(_)

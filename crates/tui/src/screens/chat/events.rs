@@ -109,6 +109,20 @@ impl ChatState {
             }
             EventPayload::ContextWarning(w) => self.on_context_warning(w),
             EventPayload::ContextCompacted(c) => self.on_compacted(c),
+            EventPayload::ProcessMatched(m) => {
+                let more = if m.more > 0 {
+                    format!(" (and {} more since the last one)", m.more)
+                } else {
+                    String::new()
+                };
+                self.notice(
+                    format!(
+                        "Background process {} ({}) printed a line matching {}{more}: {}",
+                        m.process_id, m.command, m.pattern, m.line
+                    ),
+                    Level::Error,
+                );
+            }
             EventPayload::SessionTyping(_)
             | EventPayload::TraceEvent(_)
             | EventPayload::Unknown(_)
