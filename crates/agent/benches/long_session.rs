@@ -70,7 +70,7 @@ fn bytes(messages: &[Message]) -> usize {
 
 fn main() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let store = Store::open(&dir.path().join("pryx.db")).unwrap_or_else(|e| panic!("store: {e}"));
+    let store = Store::open(dir.path().join("pryx.db")).unwrap_or_else(|e| panic!("store: {e}"));
     let session = store
         .create_session(&NewSession::default())
         .unwrap_or_else(|e| panic!("session: {e}"))

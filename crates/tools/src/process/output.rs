@@ -78,7 +78,7 @@ impl Output {
             text.pop();
         }
         if let Some((file, _)) = &mut self.file
-            && self.file_bytes + text.len() as u64 + 1 <= FILE_CAP_BYTES
+            && self.file_bytes + (text.len() as u64) < FILE_CAP_BYTES
             && self.file_lines == self.total
             && writeln!(file, "{text}").is_ok()
         {
