@@ -183,7 +183,11 @@ async fn a_conversation_too_large_for_the_primary_goes_to_a_fallback_that_takes_
         pryx_agent::prompt::system_prompt(r.agent.workspace()),
         serde_json::to_string(&specs).unwrap()
     ));
-    r.tune(|p| p.model.context = base + 2_000);
+    // Compaction (which would summarise first) is off here: this is about handing over.
+    r.tune(|p| {
+        p.model.context = base + 2_000;
+        p.settings.context.compact_at = f64::INFINITY;
+    });
     backup.push(Turn::text("fits here"));
     let report = turn(&r, "and now?").await;
     assert_eq!(report.answer, "fits here");
