@@ -151,6 +151,10 @@ pub enum Action {
         seq: u64,
         pinned: bool,
     },
+    /// The session's background processes (`/processes`).
+    LoadProcesses {
+        session_id: String,
+    },
     /// A new session with the messages up to `message_id` (the last when `None`) (`/fork`).
     ForkSession {
         session_id: String,
@@ -253,6 +257,10 @@ pub enum Response {
     },
     /// A fork of the open session was created.
     Forked(SessionSummary),
+    Processes {
+        session_id: String,
+        processes: Vec<pryx_protocol::ProcessView>,
+    },
     /// The action succeeded and has nothing to show.
     Done,
     /// The action failed; `what` names it for the user.
@@ -542,6 +550,15 @@ pub async fn perform<A: CoreApi + ?Sized>(
                 ),
             },
         ),
+        Action::LoadProcesses { session_id } => {
+            send(match api.session_processes(&session_id).await {
+                Ok(processes) => Response::Processes {
+                    session_id,
+                    processes,
+                },
+                Err(e) => failed("list the background processes", e),
+            })
+        }
         Action::ForkSession {
             session_id,
             message_id,

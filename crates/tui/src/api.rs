@@ -11,7 +11,7 @@ use pryx_protocol::api::{
     SessionDetail, SessionSummary, TaskRunView, TaskView, TurnAccepted, UpdateSession,
     UpdateStatus,
 };
-use pryx_protocol::{ContextCompacted, Event, SessionContext};
+use pryx_protocol::{ContextCompacted, Event, ProcessView, SessionContext};
 use std::future::Future;
 
 /// Why a call to the core failed.
@@ -254,6 +254,15 @@ pub trait CoreApi: Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<SessionSummary>> + Send {
         let _ = (session_id, message_id);
         async { Err(ApiError::Unsupported("forks".into())) }
+    }
+
+    /// The session's background processes.
+    fn session_processes(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = ApiResult<Vec<ProcessView>>> + Send {
+        let _ = session_id;
+        async { Err(ApiError::Unsupported("background processes".into())) }
     }
 
     /// Asks the supervisor to restart or reconnect to the core now.

@@ -296,6 +296,10 @@ impl AppState {
             | Response::NotificationsUnsupported) => self.on_tasks_response(r),
             Response::Context { context, purpose } => self.chat.on_context(&context, purpose),
             Response::Pinned { seq, pinned } => self.chat.on_pinned(seq, pinned),
+            Response::Processes {
+                session_id,
+                processes,
+            } => self.chat.on_processes(&session_id, &processes),
             Response::Forked(child) => {
                 self.flash(format!("Forked into a new session: {}", child.title), false);
                 return vec![Action::ResumeSession { id: child.id }];

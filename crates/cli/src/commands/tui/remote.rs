@@ -431,6 +431,17 @@ impl CoreApi for RemoteCore {
             .map_err(api_error)
     }
 
+    async fn session_processes(
+        &self,
+        session_id: &str,
+    ) -> ApiResult<Vec<pryx_protocol::ProcessView>> {
+        let c = self.client().await?;
+        c.session_processes(session_id)
+            .await
+            .map(|l| l.processes)
+            .map_err(api_error)
+    }
+
     async fn retry(&self) -> ApiResult<()> {
         self.retry.notify_one();
         Ok(())

@@ -178,13 +178,14 @@ impl ChatState {
         }
     }
 
-    /// `/context`, `/compact`, `/pin`, `/unpin` and `/fork`.
+    /// `/context`, `/compact`, `/pin`, `/unpin`, `/fork` and `/processes`.
     pub(super) fn context_command(&mut self, cmd: &str, arg: Option<&str>) -> Vec<Effect> {
         let Some(session_id) = self.session_id.clone() else {
             self.notice("No session yet: send a message first.", Level::Error);
             return vec![];
         };
         let action = match cmd {
+            "/processes" => Action::LoadProcesses { session_id },
             "/context" => Action::LoadContext {
                 session_id,
                 purpose: ContextPurpose::Show,
@@ -241,6 +242,31 @@ impl ChatState {
             }
         };
         vec![Effect::Do(action)]
+    }
+
+    /// The session's background processes, as `/processes` lists them.
+    pub fn on_processes(&mut self, session_id: &str, list: &[pryx_protocol::ProcessView]) {
+        if self.session_id.as_deref() != Some(session_id) {
+            return;
+        }
+        if list.is_empty() {
+            self.notice("No background processes in this session.", Level::Info);
+            return;
+        }
+        let mut text = String::from("Background processes:");
+        for p in list {
+            text.push_str(&format!(
+                "\n{} · {} · {} · {} lines out, {} err",
+                p.id, p.status, p.command, p.stdout_lines, p.stderr_lines
+            ));
+            for l in p.stdout_tail.iter().rev().take(3).rev() {
+                text.push_str(&format!("\n  | {l}"));
+            }
+            for l in p.stderr_tail.iter().rev().take(3).rev() {
+                text.push_str(&format!("\n  ! {l}"));
+            }
+        }
+        self.notice(text, Level::Info);
     }
 
     /// A pin or unpin the core made.

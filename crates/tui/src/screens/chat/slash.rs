@@ -31,6 +31,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("/unpin <n>", "unpin message n"),
     (
+        "/processes",
+        "this session's background processes and their last lines",
+    ),
+    (
         "/fork [n]",
         "a new session with the messages up to n (all by default)",
     ),
@@ -80,7 +84,9 @@ pub fn run(chat: &mut ChatState, line: &str) -> Vec<Effect> {
                 .into_iter()
                 .collect()
         }
-        "/context" | "/compact" | "/pin" | "/unpin" | "/fork" => chat.context_command(cmd, arg),
+        "/context" | "/compact" | "/pin" | "/unpin" | "/fork" | "/processes" => {
+            chat.context_command(cmd, arg)
+        }
         "/setup" => vec![Effect::OpenSetup],
         "/grants" | "/approvals" => {
             let (view, load) = crate::screens::grants::GrantsView::open();
