@@ -579,6 +579,16 @@ pub async fn perform<A: CoreApi + ?Sized>(
 pub const SEND_PROMPT: &str = "send the prompt";
 /// `what` of the pending-approvals load the TUI makes by itself (at start and reconnect).
 pub const LOAD_APPROVALS: &str = "load pending approvals";
+/// `what` of the failed session commands the user typed (`/compact`, `/pin`, `/fork`…): said
+/// in the transcript.
+pub const SESSION_COMMANDS: &[&str] = &[
+    "compact the session",
+    "pin the message",
+    "unpin the message",
+    "fork the session",
+    "read the session's context",
+    "list the background processes",
+];
 /// `what` of a failed session creation.
 pub const CREATE_SESSION: &str = "create a session";
 /// `what` of a failed [`Action::LoadModels`].

@@ -321,8 +321,11 @@ impl AppState {
                     self.notify.on_failed(std::time::Instant::now());
                     return vec![];
                 }
-                let in_transcript =
-                    what == crate::action::SEND_PROMPT || what == crate::action::CREATE_SESSION;
+                // A prompt, a new session or a session command the user typed: said where
+                // they typed it.
+                let in_transcript = what == crate::action::SEND_PROMPT
+                    || what == crate::action::CREATE_SESSION
+                    || crate::action::SESSION_COMMANDS.contains(&what.as_str());
                 if in_transcript {
                     self.chat.turn_running = false;
                     self.chat.awaiting_session = false;

@@ -83,6 +83,7 @@ impl Tool for ShellExec {
             &args.command,
             args.cwd.as_deref(),
             args.timeout_ms,
+            args.background.then_some(args.watch.as_slice()),
             &ctx,
         )))
     }

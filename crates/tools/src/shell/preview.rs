@@ -11,6 +11,7 @@ pub(super) fn describe(
     command: &str,
     cwd: Option<&str>,
     timeout_ms: Option<u64>,
+    background: Option<&[String]>,
     ctx: &ToolContext,
 ) -> String {
     let mut out = format!("$ {command}\n");
@@ -24,14 +25,32 @@ pub(super) fn describe(
         },
     };
     out.push_str(&format!("working directory: {place}\n"));
-    out.push_str(&format!(
-        "timeout: {}\n",
-        timeout(
-            timeout_ms,
-            ctx.limits.default_timeout,
-            ctx.limits.max_timeout
-        )
-    ));
+    match background {
+        // Nothing times it out: it runs until stopped.
+        Some(watch) => {
+            out.push_str(
+                "runs in the background: no timeout; it stops when it ends, is stopped (process.kill), its session is deleted or Pryx stops\n",
+            );
+            if !watch.is_empty() {
+                out.push_str(&format!(
+                    "watch: lines matching {} start a turn for the agent\n",
+                    watch
+                        .iter()
+                        .map(|w| format!("`{w}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        None => out.push_str(&format!(
+            "timeout: {}\n",
+            timeout(
+                timeout_ms,
+                ctx.limits.default_timeout,
+                ctx.limits.max_timeout
+            )
+        )),
+    }
     out.push_str(&format!(
         "environment: cleared; passed through from Pryx's own: {}\n",
         if ctx.allowed_env.is_empty() {
@@ -95,8 +114,8 @@ mod tests {
     #[test]
     fn a_working_directory_changes_the_preview() {
         let (_d, ctx) = ctx();
-        let root = describe("rm -rf build", None, None, &ctx);
-        let sub = describe("rm -rf build", Some("sub"), None, &ctx);
+        let root = describe("rm -rf build", None, None, None, &ctx);
+        let sub = describe("rm -rf build", Some("sub"), None, None, &ctx);
         assert_ne!(root, sub);
         assert!(root.starts_with("$ rm -rf build\nworking directory: the workspace root ("));
         let abs = ctx.workspace.join("sub");
@@ -104,14 +123,14 @@ mod tests {
             sub.contains(&format!("working directory: sub ({})", abs.display())),
             "{sub}"
         );
-        let outside = describe("ls", Some("../.."), None, &ctx);
+        let outside = describe("ls", Some("../.."), None, None, &ctx);
         assert!(outside.contains("cannot be used"), "{outside}");
     }
 
     #[test]
     fn timeout_environment_and_network_are_shown() {
         let (_d, mut ctx) = ctx();
-        let shown = describe("sleep 1", None, Some(1500), &ctx);
+        let shown = describe("sleep 1", None, Some(1500), None, &ctx);
         assert!(shown.contains("timeout: 1.500 s (1500 ms)"), "{shown}");
         assert!(
             shown.contains("environment: cleared; passed through from Pryx's own: PATH, HOME"),
@@ -119,15 +138,23 @@ mod tests {
         );
         assert!(shown.contains("\nnetwork: none\n"), "{shown}");
         assert!(shown.ends_with("CI files…): read-only"), "{shown}");
-        let capped = describe("x", None, Some(10_000_000), &ctx);
+        let capped = describe("x", None, Some(10_000_000), None, &ctx);
         assert!(
             capped.contains("timeout: 600 s (asked for 10000000 ms, capped)"),
             "{capped}"
         );
-        assert!(describe("x", None, None, &ctx).contains("timeout: 120 s (the default)"));
+        assert!(describe("x", None, None, None, &ctx).contains("timeout: 120 s (the default)"));
+        let watch = ["^ERROR".to_string()];
+        let bg = describe("npm run dev", None, None, Some(&watch), &ctx);
+        assert!(bg.contains("runs in the background: no timeout"), "{bg}");
+        assert!(
+            bg.contains("watch: lines matching `^ERROR` start a turn"),
+            "{bg}"
+        );
+        assert!(!bg.contains("timeout: 120"), "{bg}");
         ctx.network = Network::Ports { ports: vec![443] };
         ctx.code_files_writable = true;
-        let granted = describe("x", None, None, &ctx);
+        let granted = describe("x", None, None, None, &ctx);
         assert!(
             granted.contains("\nnetwork: TCP connections to port 443\n"),
             "{granted}"
