@@ -113,7 +113,35 @@
     }
   });
 
+  // Background processes: listed with their last lines, followed every 2 s while one runs.
+  const { el } = window.pryx;
+  let following = null;
+  async function processes() {
+    let list;
+    try {
+      list = (await api(`${path}/processes`)).processes;
+    } catch (_) {
+      return;
+    }
+    const box = $("processes");
+    if (!box) return;
+    box.hidden = list.length === 0;
+    const running = list.filter((p) => p.running).length;
+    $("processes-summary").textContent =
+      `Background processes: ${list.length}` + (running ? ` (${running} running)` : "");
+    const items = list.map((p) => {
+      const lines = p.stdout_tail.concat(p.stderr_tail.map((l) => `! ${l}`));
+      return el("div", { class: "process", "data-process": p.id },
+        el("p", {}, `${p.id} · ${p.status} · ${p.command}`),
+        el("pre", {}, lines.join("\n") || "(no output yet)"));
+    });
+    $("processes-list").replaceChildren(...items);
+    clearTimeout(following);
+    if (running) following = setTimeout(processes, 2000);
+  }
+
   // chat.js says when a turn ends or the context changes.
-  document.addEventListener("pryx:context", refresh);
+  document.addEventListener("pryx:context", () => { refresh(); processes(); });
   refresh();
+  processes();
 })();

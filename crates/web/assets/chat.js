@@ -415,7 +415,6 @@
       case "turn.started": if (!state.busy) setBusy(true); setStep("Thinking…"); break;
       case "tool.request": onToolRequest(p); break;
       case "tool.executing": onToolExecuting(p); break;
-      case "tool.complete": onToolComplete(p); break;
       case "approval.needed": approvals.queue(p); window.pryx.refreshBadge(); break;
       case "approval.resolved": approvals.onResolved(p); window.pryx.refreshBadge(); break;
       case "error.occurred": showError(`The turn failed (${p.code}): ${p.message}`); break;
@@ -432,6 +431,11 @@
         else showNotice(`${p.messages} earlier messages are now a summary (about ${p.tokens_before} → ${p.tokens_after} tokens, $${Number(p.cost_usd).toFixed(4)}); they stay in the session.`);
         document.dispatchEvent(new CustomEvent("pryx:context"));
         break;
+      case "process.matched":
+        showNotice(`Background process ${p.process_id} (${p.command}) printed a line matching ${p.pattern}: ${p.line}`);
+        document.dispatchEvent(new CustomEvent("pryx:context"));
+        break;
+      case "tool.complete": onToolComplete(p); if (p.tool === "shell.exec" || String(p.tool).startsWith("process.")) document.dispatchEvent(new CustomEvent("pryx:context")); break;
       case "turn.completed": onTurnCompleted(ev); break;
       default: break;
     }

@@ -178,6 +178,11 @@ async fn a_long_conversation_is_pinned_compacted_and_forked_in_the_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_command_is_listed_with_its_output_in_the_browser() {
+    scripted("background_process_panel").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollback_is_shown_once_and_a_newer_release_after() {
     scripted("update_banner").await;
 }

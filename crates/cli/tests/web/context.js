@@ -67,4 +67,28 @@ async function context_compact_fork(browser) {
   await context.close();
 }
 
-module.exports = { context_compact_fork };
+/** A background command approved in the browser is listed with its output while it runs. */
+async function background_process_panel(browser) {
+  const { context, page } = await signedInPage(browser);
+  await page.goto(cfg.base + "/chat");
+  await script([
+    { tool_calls: [{ id: "b1", name: "shell__exec", arguments: JSON.stringify({ command: "echo serving on 8080; sleep 60", background: true }) }] },
+    { text: "It runs in the background as p1." },
+  ]);
+  await byId(page, "composer").fill("start the server");
+  await byId(page, "send").click();
+  const dialog = byId(page, "approval-dialog");
+  await dialog.waitFor();
+  check((await dialog.textContent()).includes("runs in the background: no timeout"), "the approval does not say the command runs in the background");
+  await byId(page, "approve-once").click();
+  await byId(page, "assistant-message").filter({ hasText: "It runs in the background as p1." }).waitFor();
+  const panel = byId(page, "processes");
+  await panel.waitFor();
+  await page.locator("#processes-summary").filter({ hasText: "Background processes: 1 (1 running)" }).waitFor();
+  await panel.locator("summary").click();
+  await panel.locator(".process").filter({ hasText: "p1 · running" }).filter({ hasText: "serving on 8080" }).waitFor();
+  await screenshot(page, "background-process-panel");
+  await context.close();
+}
+
+module.exports = { context_compact_fork, background_process_panel };
