@@ -142,6 +142,9 @@
 
   // chat.js says when a turn ends or the context changes.
   document.addEventListener("pryx:context", () => { refresh(); processes(); });
-  refresh();
-  processes();
+  // While a turn starts, its stream comes first: the end of the turn brings both.
+  if (root.dataset.busy !== "true") {
+    refresh();
+    processes();
+  }
 })();

@@ -2,7 +2,7 @@
 //! pinned messages verbatim, a failed summary, pruning and the cache-stable request prefix.
 //! Every check reads the request bytes the model received.
 
-use crate::common::{Rig, call, rig, workspace_only};
+use crate::common::{Rig, call, rig, tool_specs, workspace_only};
 use pryx_agent::{AgentError, ContextSettings};
 use pryx_protocol::{ErrorCode, EventPayload};
 use pryx_testkit::{ScriptedLlm, Turn};
@@ -13,17 +13,7 @@ const SUMMARISER_MARK: &str = "You compact a conversation";
 
 /// Estimated tokens of the system prompt and the tool definitions: what every request carries.
 fn base_tokens(r: &Rig) -> u32 {
-    let specs: Vec<pryx_llm::ToolSpec> = r
-        .agent
-        .tools()
-        .definitions()
-        .into_iter()
-        .map(|d| pryx_llm::ToolSpec {
-            name: d.name,
-            description: d.description,
-            parameters: d.parameters,
-        })
-        .collect();
+    let specs = tool_specs(&r.agent);
     pryx_catalog::estimate_tokens(&pryx_agent::prompt::system_prompt(r.agent.workspace()))
         + pryx_catalog::estimate_tokens(&serde_json::to_string(&specs).unwrap())
 }

@@ -167,17 +167,7 @@ async fn a_conversation_too_large_for_the_primary_goes_to_a_fallback_that_takes_
     primary.push(Turn::text("noted"));
     turn(&r, &"word ".repeat(4_000)).await;
     // Now the primary's window takes a short message, but not with that history.
-    let specs: Vec<pryx_llm::ToolSpec> = r
-        .agent
-        .tools()
-        .definitions()
-        .into_iter()
-        .map(|d| pryx_llm::ToolSpec {
-            name: d.name,
-            description: d.description,
-            parameters: d.parameters,
-        })
-        .collect();
+    let specs = common::tool_specs(&r.agent);
     let base = pryx_catalog::estimate_tokens(&format!(
         "{}{}",
         pryx_agent::prompt::system_prompt(r.agent.workspace()),

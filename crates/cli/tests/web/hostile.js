@@ -35,7 +35,11 @@ async function domHazards(page) {
         if (a.name.startsWith("on")) found.push(`${tag}[${a.name}]`);
         if (/^\s*javascript:/i.test(a.value)) found.push(`${tag}[${a.name}=${a.value}]`);
       }
-      if (tag === "button" && el.closest('[data-testid="assistant-message"], [data-testid="tool-card"]')) found.push("button inside a message");
+      // The page's own message actions (pin, fork) sit in the article's action line, outside
+      // the rendered content (`.md`), where no message text can put anything.
+      const ownAction = el.parentElement && el.parentElement.matches("article.msg > p.msg-actions")
+        && (el.hasAttribute("data-pin") || el.hasAttribute("data-fork"));
+      if (tag === "button" && !ownAction && el.closest('[data-testid="assistant-message"], [data-testid="tool-card"]')) found.push("button inside a message");
     }
     return { found, pwned: window.__pwned || null };
   });

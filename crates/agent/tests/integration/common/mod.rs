@@ -183,3 +183,17 @@ pub fn drain(events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Vec<Ev
     }
     out
 }
+
+/// The tool definitions as the model receives them.
+pub fn tool_specs(agent: &Agent) -> Vec<pryx_llm::ToolSpec> {
+    agent
+        .tools()
+        .definitions()
+        .into_iter()
+        .map(|d| pryx_llm::ToolSpec {
+            name: d.name,
+            description: d.description,
+            parameters: d.parameters,
+        })
+        .collect()
+}
