@@ -12,6 +12,8 @@ struct Segment {
     text: String,
     /// The fence that opens it (e.g. "```rust"), for a code block.
     fence: Option<String>,
+    /// Ended by a blank line or a closing fence: nothing written later joins it.
+    closed: bool,
 }
 
 /// The fence a line opens or closes, if it is one: up to three spaces, then three or more
@@ -31,11 +33,12 @@ fn segments(text: &str) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     let mut cur = String::new();
     let mut open: Option<(String, String)> = None; // (fence marker, whole opening line)
-    let flush = |cur: &mut String, fence: Option<String>, out: &mut Vec<Segment>| {
+    let flush = |cur: &mut String, fence: Option<String>, closed: bool, out: &mut Vec<Segment>| {
         if !cur.is_empty() {
             out.push(Segment {
                 text: std::mem::take(cur),
                 fence,
+                closed,
             });
         }
     };
@@ -51,12 +54,12 @@ fn segments(text: &str) -> Vec<Segment> {
             if closes {
                 let opening = opening.clone();
                 open = None;
-                flush(&mut cur, Some(opening), &mut out);
+                flush(&mut cur, Some(opening), true, &mut out);
             }
             continue;
         }
         if let Some(f) = fence_of(line) {
-            flush(&mut cur, None, &mut out);
+            flush(&mut cur, None, true, &mut out);
             open = Some((
                 f.to_string(),
                 line.trim_end_matches(['\n', '\r']).trim_start().to_string(),
@@ -66,12 +69,29 @@ fn segments(text: &str) -> Vec<Segment> {
         }
         cur.push_str(line);
         if line.trim().is_empty() {
-            flush(&mut cur, None, &mut out);
+            flush(&mut cur, None, true, &mut out);
         }
     }
     let fence = open.map(|(_, opening)| opening);
-    flush(&mut cur, fence, &mut out);
+    flush(&mut cur, fence, false, &mut out);
     out
+}
+
+/// How much of `text` (in bytes) is finished blocks: whole paragraphs and closed code blocks,
+/// which later text cannot change. A paragraph with no end in sight that is already longer
+/// than `max` units counts up to its last line break, so one huge paragraph still streams.
+pub fn finished_prefix(text: &str, max: usize) -> usize {
+    let mut end = 0;
+    for seg in segments(text) {
+        if !seg.closed {
+            if seg.fence.is_none() && units(&seg.text) > max {
+                end += seg.text.rfind('\n').map_or(0, |i| i + 1);
+            }
+            break;
+        }
+        end += seg.text.len();
+    }
+    end
 }
 
 /// Cuts `s` into pieces of at most `max` units: at the last space before the limit, else hard

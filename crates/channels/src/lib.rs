@@ -4,9 +4,11 @@
 //! acknowledgements. The core owns routing, pairing, the outbox and retries, so another
 //! channel (Discord, Slack) only has to speak its protocol.
 //!
-//! Here: the types of that boundary, the one reply [`chunk`]er every channel shares, Telegram's
+//! Here: the types of that boundary, the one reply [`chunk`]er every channel shares (and its
+//! streaming form, [`blocks`]), Telegram's
 //! Bot API ([`telegram`]) and the signatures of inbound webhooks ([`webhook`]).
 
+pub mod blocks;
 pub mod chunk;
 mod message;
 pub mod telegram;

@@ -88,6 +88,9 @@ pub enum Failure {
     /// The reply up to its first piece of content, then silence for `stall_ms` with the
     /// connection open, then the rest.
     Stall { stall_ms: u64 },
+    /// The reply up to its first piece of content, then nothing (the connection open) until
+    /// the test opens the gate ([`crate::ScriptedLlm::open_gate`]), then the rest.
+    Gated,
     /// The reply up to its first piece of content, then the rest one byte every `interval_ms`.
     Trickle { interval_ms: u64 },
     /// An HTTP error answer whose provider-style body is `bytes` long (a huge message),
@@ -191,6 +194,17 @@ impl Turn {
             failure: Some(Failure::Stall {
                 stall_ms: stall.as_millis() as u64,
             }),
+            ..Turn::default()
+        }
+    }
+
+    /// Streams `text` up to its first piece (see [`Turn::with_chunk_chars`]), then waits for
+    /// [`crate::ScriptedLlm::open_gate`] before the rest: what a client does with a reply
+    /// still being written is seen without a timing guess.
+    pub fn gated(text: impl Into<String>) -> Self {
+        Turn {
+            text: Some(text.into()),
+            failure: Some(Failure::Gated),
             ..Turn::default()
         }
     }

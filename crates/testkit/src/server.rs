@@ -44,6 +44,8 @@ struct Shared {
     meter: Arc<BodyMeter>,
     /// While true, chat requests are recorded but not answered.
     held: tokio::sync::watch::Sender<bool>,
+    /// Gated replies ([`Turn::gated`]) send their rest once this is true.
+    gate_open: tokio::sync::watch::Sender<bool>,
 }
 
 /// How much of the answers' bodies the server handed to the connection, and how many body
@@ -113,6 +115,12 @@ impl ScriptedLlm {
     /// Answers the held requests (and the ones after) again.
     pub fn release(&self) -> &Self {
         self.shared.held.send_replace(false);
+        self
+    }
+
+    /// Lets gated replies ([`Turn::gated`]) send the rest of their text.
+    pub fn open_gate(&self) -> &Self {
+        self.shared.gate_open.send_replace(true);
         self
     }
 
@@ -419,6 +427,22 @@ async fn answer(
                 &shared.meter,
             );
         }
+        Some(Failure::Gated) => {
+            let mut pieces = Vec::new();
+            for (i, f) in full.into_iter().enumerate() {
+                if i == head {
+                    pieces.push(Piece::Gate(shared.gate_open.subscribe()));
+                }
+                pieces.push(Piece::Frame(f));
+            }
+            return body_response(
+                StatusCode::OK,
+                ok_type(&turn, SSE),
+                pieces,
+                delay,
+                &shared.meter,
+            );
+        }
         Some(Failure::Trickle { interval_ms }) => {
             let interval = Duration::from_millis(*interval_ms);
             let mut pieces = Vec::new();
@@ -475,6 +499,8 @@ enum Piece {
     /// This many bytes of `x`, produced in 64 KiB pieces as the client reads.
     Padding(u64),
     Pause(Duration),
+    /// Waits until the gate is open.
+    Gate(tokio::sync::watch::Receiver<bool>),
 }
 
 /// Size of one padding piece; the channel holds at most 16, so a huge body costs the server
@@ -542,6 +568,10 @@ async fn send_pieces(
             Piece::Byte(b) => send(Bytes::copy_from_slice(&[b])).await,
             Piece::Pause(d) => {
                 tokio::time::sleep(d).await;
+                Ok(())
+            }
+            Piece::Gate(mut open) => {
+                let _ = open.wait_for(|open| *open).await;
                 Ok(())
             }
             Piece::Padding(mut left) => {

@@ -131,6 +131,10 @@ pub struct Channel {
     /// Telegram: chat ids of the groups it answers in; none means no group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_groups: Vec<String>,
+    /// Telegram: send an answer paragraph by paragraph while it is written (`false`: whole,
+    /// when the turn ends).
+    #[serde(default = "yes")]
+    pub stream_blocks: bool,
     /// Messages one sender (or one webhook) may send per minute before being asked to slow down.
     #[serde(default = "default_rate")]
     pub rate_limit_per_minute: u32,
@@ -180,6 +184,7 @@ impl Channel {
             allow_users: Vec::new(),
             group_policy: GroupPolicy::Mention,
             allow_groups: Vec::new(),
+            stream_blocks: true,
             rate_limit_per_minute: default_rate(),
             secret: None,
             signature: SignatureStyle::Pryx,
@@ -214,6 +219,7 @@ pub(crate) fn schema() -> Node {
         f("allow_users", ids()),
         f("group_policy", s(Str::OneOf(&["mention", "always", "off"]))),
         f("allow_groups", ids()),
+        f("stream_blocks", Node::Bool),
         f(
             "rate_limit_per_minute",
             Node::Int {

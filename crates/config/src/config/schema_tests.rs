@@ -144,6 +144,7 @@ fn every_key() -> Config {
                     allow_users: vec!["42".into()],
                     group_policy: GroupPolicy::Always,
                     allow_groups: vec!["-100".into()],
+                    stream_blocks: false,
                     rate_limit_per_minute: 5,
                     secret: Some("secret:channel.tg.secret".into()),
                     signature: SignatureStyle::Pryx,

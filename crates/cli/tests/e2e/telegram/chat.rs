@@ -306,3 +306,62 @@ async fn files_go_both_ways_through_the_workspace_never_through_a_link() {
         "the link is left alone"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_goes_out_paragraph_by_paragraph_while_the_model_writes_it() {
+    let Some(rig) = Rig::start("telegram::chat::blocks").await else {
+        return;
+    };
+    let first = format!(
+        "The first finding: {}",
+        "the build is green and every test passed. ".repeat(6)
+    );
+    let text = format!("{first}\n\nA second paragraph, written later. THE END");
+    // The model writes the first paragraph, then waits for the test before the rest.
+    rig.llm
+        .push(Turn::gated(text).with_chunk_chars(first.chars().count() + 2));
+    let _serve = rig.serve().await;
+    let ann = ann();
+    rig.pair(&ann).await;
+    rig.tg.send_private_text(&ann, "how is it?").await.unwrap();
+
+    let early = rig.tg.wait_for_text(ann.id, "The first finding").await;
+    let early_text = early.text.clone().unwrap();
+    assert!(!early_text.contains("second paragraph"), "{early_text}");
+    assert!(
+        early.reply_to_message_id.is_some(),
+        "the first part answers the message"
+    );
+    assert!(
+        !rig.tg
+            .bot_messages(ann.id)
+            .iter()
+            .any(|m| m.text.as_deref().is_some_and(|t| t.contains("THE END"))),
+        "the model has not written the end yet"
+    );
+
+    rig.llm.open_gate();
+    rig.tg.wait_for_text(ann.id, "THE END").await;
+    let texts: Vec<String> = rig
+        .tg
+        .bot_messages(ann.id)
+        .into_iter()
+        .filter_map(|m| m.text)
+        .collect();
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.contains("The first finding"))
+            .count(),
+        1,
+        "each paragraph is sent once: {texts:?}"
+    );
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.contains("second paragraph"))
+            .count(),
+        1,
+        "{texts:?}"
+    );
+}

@@ -7,6 +7,7 @@ mod dispatch;
 mod files;
 mod outbox;
 mod poll;
+mod stream;
 mod turn;
 
 use super::limits::{Backoff, RateLimiter};

@@ -1,9 +1,11 @@
 //! A chat message as a turn of the chat's session: the session is found or made (one per chat,
 //! or per thread), the turn runs with "typing…" shown, and its answer comes back cut to
-//! Telegram's size. The chat commands live here too.
+//! Telegram's size — paragraph by paragraph while it is written, unless the channel turns
+//! that off. The chat commands live here too.
 
 use super::TelegramBridge;
 use super::dispatch::Command;
+use super::stream;
 use pryx_channels::chunk;
 use pryx_channels::telegram::MAX_MESSAGE_UNITS;
 use pryx_channels::{ChatKind, Inbound, Outgoing};
@@ -149,6 +151,7 @@ pub(super) async fn run(
         }
     }
     let rx = b.core.bus().subscribe();
+    let deltas = b.cfg.stream_blocks.then(|| b.core.bus().subscribe());
     let started = match b.core.start_turn(&sid, &text).await {
         Ok(s) => s,
         Err(crate::CoreError::SessionBusy(_)) => {
@@ -163,12 +166,25 @@ pub(super) async fn run(
         }
     };
     let typing = typing(b.clone(), chat.clone());
+    let streaming = deltas.map(|rx| {
+        let target = stream::Target {
+            chat: chat.clone(),
+            thread: m.chat.thread.clone(),
+            reply_to: m.message_id.clone(),
+        };
+        stream::start(b.clone(), rx, sid.clone(), started.after_version, target)
+    });
     let end = b.core.wait_turn_end(rx, &started, &b.cancel).await;
     typing.cancel();
+    let sent = match streaming {
+        Some(s) => s.stop().await,
+        None => String::new(),
+    };
     // `None`: the core is stopping; the update stays open and is answered as interrupted next
     // time.
     let end = end?;
-    let answer = b.core.turn_answer(&started).unwrap_or_default();
+    let whole = b.core.turn_answer(&started).unwrap_or_default();
+    let answer = pryx_channels::blocks::unsent(&whole, &sent);
     let mut out: Vec<String> = Vec::new();
     let note = match &end {
         TurnEnd::Completed { .. } => "answered",
@@ -193,7 +209,7 @@ pub(super) async fn run(
             "interrupted"
         }
     };
-    let mut replies: Vec<(String, Outgoing)> = chunk::split(&answer, MAX_MESSAGE_UNITS)
+    let mut replies: Vec<(String, Outgoing)> = chunk::split(answer, MAX_MESSAGE_UNITS)
         .into_iter()
         .map(|c| {
             (
@@ -205,7 +221,7 @@ pub(super) async fn run(
             )
         })
         .collect();
-    if let Some((_, first)) = replies.first_mut() {
+    if let Some((_, first)) = replies.first_mut().filter(|_| sent.is_empty()) {
         first.reply_to = m.message_id.clone();
     }
     out.extend(b.core.turn_context_note(&started));
@@ -223,7 +239,7 @@ pub(super) async fn run(
                 )
             }),
     );
-    if replies.is_empty() {
+    if replies.is_empty() && sent.is_empty() {
         replies.push((chat, reply("(no answer)".into())));
     }
     Some((note.into(), replies))
