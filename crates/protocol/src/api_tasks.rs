@@ -164,7 +164,7 @@ pub enum NotifyTarget {
 }
 
 /// What a task is, as the user wrote it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TaskSpec {
@@ -209,6 +209,78 @@ pub struct TaskSpec {
     )]
     #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 86_400))]
     pub timeout_secs: u64,
+    /// Makes the task its agent's heartbeat (at most one per agent): each beat is a light turn
+    /// over the workspace's `HEARTBEAT.md` checklist and what happened since the last beat, run
+    /// only when something is due or happened (an idle beat calls no model); a reply of just
+    /// `HEARTBEAT_OK` is not delivered. `prompt` is added to the checklist (it may be empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<HeartbeatSpec>,
+}
+
+/// A heartbeat's limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatSpec {
+    /// Local hours when it beats, `HH:MM-HH:MM` (past midnight allowed: `22:00-06:00`); none:
+    /// all day. Outside them, what happens waits for the next beat inside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$")
+    )]
+    pub active_hours: Option<String>,
+    /// The zone of `active_hours` and of `daily HH:MM` checklist items (IANA name; default the
+    /// machine's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub tz: Option<String>,
+    /// What its beats may spend per UTC day, in USD; once reached it stops until the next day.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0001, maximum = 1000.0))]
+    pub daily_budget_usd: f64,
+}
+
+/// How a heartbeat's beat ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BeatOutcome {
+    /// Nothing was due and nothing happened: no model was called.
+    Idle,
+    /// The model looked and answered `HEARTBEAT_OK`: nothing was delivered.
+    Ok,
+    /// The model found something: its answer was delivered.
+    Alert,
+    /// The beat's turn failed; what it was to look at is looked at again next beat.
+    Failed,
+    /// Outside the active hours: what happened waits for the next beat inside them.
+    OutsideHours,
+    /// Today's budget is spent: no more beats until the next UTC day.
+    BudgetSpent,
+}
+
+/// A heartbeat's state, for `GET /tasks` and the surfaces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HeartbeatStatus {
+    /// Whether the workspace has a `HEARTBEAT.md` (without one, every beat is idle).
+    pub checklist: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_outcome: Option<BeatOutcome>,
+    /// What the last beat saw or why it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_detail: Option<String>,
+    /// RFC 3339 UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_beat_at: Option<String>,
+    /// Beats today (UTC) that called the model.
+    pub model_beats_today: u32,
+    /// Beats today that found nothing to do and called no model.
+    pub idle_beats_today: u32,
+    /// Beats today left out (outside the active hours or over the budget).
+    pub skipped_beats_today: u32,
+    pub cost_today_usd: f64,
+    pub daily_budget_usd: f64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -340,6 +412,9 @@ pub struct TaskView {
     pub own_changes_ignored: u64,
     /// What its runs cost since the first of this month (UTC).
     pub cost_this_month_usd: f64,
+    /// Heartbeats: today's beats and spend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<HeartbeatStatus>,
     pub created_at: String,
     pub updated_at: String,
 }

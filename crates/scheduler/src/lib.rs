@@ -1,16 +1,21 @@
 //! Scheduled tasks, the arithmetic: when a trigger fires next ([`Schedule`]), what to run after
 //! downtime ([`catch_up::plan`]), how long to wait before a retry ([`backoff`]), reading what a
-//! user types (`4h`, `2026-12-01T09:00`), and the ready-made [`templates`]. Pure logic: the core
+//! user types (`4h`, `2026-12-01T09:00`), times of day in a zone (a heartbeat's active hours),
+//! and the ready-made [`templates`]. Pure logic: the core
 //! hosts the timers, claims runs in the database and runs them.
 
 pub mod catch_up;
 mod error;
+mod hours;
 mod input;
 mod schedule;
 pub mod templates;
 
 pub use catch_up::{Plan, plan};
+/// Zones as [`parse_zone`] reads them.
+pub use chrono_tz::Tz;
 pub use error::ScheduleError;
+pub use hours::{ActiveHours, last_daily, parse_clock};
 pub use input::{local_zone, parse_at, parse_every, parse_zone};
 pub use schedule::Schedule;
 

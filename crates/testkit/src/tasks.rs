@@ -20,6 +20,7 @@ pub fn task(id: &str, name: &str, status: TaskStatus, schedule: &str) -> TaskVie
             notify: Default::default(),
             notify_targets: vec![],
             timeout_secs: 1800,
+            heartbeat: None,
         },
         status,
         error: None,
@@ -30,6 +31,7 @@ pub fn task(id: &str, name: &str, status: TaskStatus, schedule: &str) -> TaskVie
         running: false,
         own_changes_ignored: 0,
         cost_this_month_usd: 0.0,
+        heartbeat: None,
         created_at: "2026-12-01T19:00:00Z".into(),
         updated_at: "2026-12-01T19:00:00Z".into(),
     }

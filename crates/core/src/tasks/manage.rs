@@ -74,6 +74,10 @@ impl Core {
             || last_run
                 .as_ref()
                 .is_some_and(|r| r.status == RunStatus::Running);
+        let heartbeat = match &t.spec.heartbeat {
+            Some(hb) => Some(self.heartbeat_status(&t, hb, now)?),
+            None => None,
+        };
         let own_changes_ignored = super::lock(&self.tasks().own_changes)
             .get(&t.id)
             .copied()
@@ -90,6 +94,7 @@ impl Core {
             last_run,
             runs: t.runs,
             cost_this_month_usd: cost,
+            heartbeat,
             created_at: t.created_at,
             updated_at: t.updated_at,
         })
@@ -107,8 +112,13 @@ impl Core {
 
     /// One task, by id or name.
     pub fn task_show(&self, id: &str) -> Result<TaskView, CoreError> {
+        self.task_show_at(id, Utc::now())
+    }
+
+    /// [`Core::task_show`] as if the wall clock said `now` (what "today" and "this month" are).
+    pub fn task_show_at(&self, id: &str, now: DateTime<Utc>) -> Result<TaskView, CoreError> {
         let t = self.find_task(id)?;
-        self.task_view_of(t, Utc::now())
+        self.task_view_of(t, now)
     }
 
     /// Adds a task. A webhook-triggered one gets a signing key, returned this once.

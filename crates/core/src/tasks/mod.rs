@@ -4,6 +4,7 @@
 //! task's agent, unattended), and the delivery of their notifications. The arithmetic (cron,
 //! catch-up, backoff) is `pryx-scheduler`'s; what is stored is `pryx-store`'s.
 
+mod heartbeat;
 mod hook;
 mod manage;
 mod notify;
@@ -21,6 +22,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use heartbeat::is_ack as is_heartbeat_ack;
 pub use hook::{MAX_TASK_HOOK_BODY, TaskHookError, TaskHookRequest};
 
 /// The scheduler's live state.
@@ -40,6 +42,8 @@ pub(crate) struct Tasks {
     watches: Mutex<HashMap<String, watch::Watch>>,
     /// File-change tasks: changes their own runs made, ignored (by task id).
     own_changes: Mutex<HashMap<String, u64>>,
+    /// Heartbeat beats claimed and about to run, by run id: their prompt and what to keep.
+    beats: Mutex<HashMap<String, Box<heartbeat::Planned>>>,
     /// Signed webhook request ids seen recently (replays are refused).
     seen_hooks: Mutex<HashMap<String, i64>>,
     stop: CancellationToken,

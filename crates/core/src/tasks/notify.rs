@@ -64,6 +64,9 @@ pub(super) fn for_run(
         NotifyWhen::Never => false,
     };
     let needs_approval = !end.denied.is_empty() && task.spec.notify != NotifyWhen::Never;
+    if task.spec.heartbeat.is_some() && end.succeeded && task.spec.notify != NotifyWhen::Never {
+        return heartbeat_alert(task, end);
+    }
     if !wanted && !needs_approval {
         return Vec::new();
     }
@@ -105,6 +108,28 @@ pub(super) fn for_run(
         end.cost_usd, end.tokens_in, end.tokens_out
     ));
     all_targets(task, title, body)
+}
+
+/// A heartbeat beat that ended well: its answer is the alert, delivered whole; a bare
+/// acknowledgement is delivered nowhere.
+fn heartbeat_alert(task: &TaskRow, end: &RunEnd) -> Vec<NewNotification> {
+    let answer = end.summary.as_deref().unwrap_or_default();
+    if crate::tasks::is_heartbeat_ack(answer) || answer.trim().is_empty() {
+        return Vec::new();
+    }
+    let agent = task
+        .spec
+        .agent
+        .as_deref()
+        .unwrap_or(pryx_config::MAIN_AGENT);
+    let mut body = answer.to_string();
+    if !end.denied.is_empty() {
+        body.push_str("\nNeeded an approval nobody gave:\n");
+        for d in &end.denied {
+            body.push_str(&format!("- {d}\n"));
+        }
+    }
+    all_targets(task, format!("Heartbeat ({agent}): needs attention"), body)
 }
 
 /// The notifications of a run a stopped process left going.

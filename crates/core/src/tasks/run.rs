@@ -18,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 
 /// The summary keeps the start of the answer.
 const SUMMARY_CHARS: usize = 600;
+/// A heartbeat's alert is its answer: this much of it is kept and delivered.
+const ALERT_CHARS: usize = 3500;
 
 fn cut(s: &str, n: usize) -> String {
     match s.char_indices().nth(n) {
@@ -43,21 +45,48 @@ impl Core {
         run: TaskRunView,
         cancel: CancellationToken,
     ) {
-        let Some(end) = self.attempt(&task, &run, &cancel).await else {
+        // A heartbeat's beat: planned when it was claimed, or now when it was run by hand.
+        let beat = match &task.spec.heartbeat {
+            None => None,
+            Some(hb) => {
+                let planned = super::lock(&self.tasks().beats).remove(&run.id);
+                match planned {
+                    Some(p) => Some(p),
+                    None => match self.plan_beat(&task, hb, Utc::now(), true) {
+                        Ok(super::heartbeat::Beat::Run(p)) => Some(p),
+                        Ok(super::heartbeat::Beat::Skip(_, why)) => {
+                            self.finish(&task, &run, failed(why));
+                            return;
+                        }
+                        Err(e) => {
+                            self.finish(&task, &run, failed(e.to_string()));
+                            return;
+                        }
+                    },
+                }
+            }
+        };
+        let prompt = beat.as_ref().map(|b| b.prompt.clone());
+        let Some(end) = self.attempt(&task, &run, &cancel, prompt).await else {
             return;
         };
+        if let Some(b) = beat {
+            self.record_beat(&task, b, &end);
+        }
+        self.finish(&task, &run, end);
+    }
+
+    /// Records a run's end, its notifications and what follows it (a retry, a status).
+    fn finish(&self, task: &TaskRow, run: &TaskRunView, end: RunEnd) {
         let now = Utc::now();
         let current = self.store().task(&task.id).ok().flatten();
-        let after = after_run(current.as_ref().unwrap_or(&task), &run, &end, ms(now));
-        let notes = super::notify::for_run(self, &task, &run, &end, &after);
-        match self
+        let after = after_run(current.as_ref().unwrap_or(task), run, &end, ms(now));
+        let notes = super::notify::for_run(self, task, run, &end, &after);
+        if let Err(e) = self
             .store()
             .finish_run(&run.id, &end, &after, &notes, ms(now))
         {
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(task = %task.spec.name, error = %e, "cannot record a finished task run")
-            }
+            tracing::warn!(task = %task.spec.name, error = %e, "cannot record a finished task run")
         }
         if let Some(r) = after.retry {
             tracing::info!(
@@ -76,6 +105,7 @@ impl Core {
         task: &TaskRow,
         run: &TaskRunView,
         cancel: &CancellationToken,
+        beat_prompt: Option<String>,
     ) -> Option<RunEnd> {
         let spec = &task.spec;
         let mut vars = spec.vars.clone();
@@ -91,9 +121,12 @@ impl Core {
                 pryx_agent::prompt::untrusted("the webhook request's body", &body),
             );
         }
-        let prompt = match pryx_scheduler::templates::render(&spec.prompt, &vars) {
-            Ok(p) => p,
-            Err(e) => return Some(failed(e.to_string())),
+        let prompt = match beat_prompt {
+            Some(p) => p,
+            None => match pryx_scheduler::templates::render(&spec.prompt, &vars) {
+                Ok(p) => p,
+                Err(e) => return Some(failed(e.to_string())),
+            },
         };
         let request = crate::SessionRequest {
             agent: spec.agent.clone(),
@@ -113,7 +146,13 @@ impl Core {
         let end = self
             .wait_run(rx, &started, cancel, Duration::from_secs(spec.timeout_secs))
             .await?;
-        Some(self.run_end(&started, end, spec.timeout_secs))
+        // A heartbeat's answer is the alert itself: kept whole enough to be read.
+        let keep = if spec.heartbeat.is_some() {
+            ALERT_CHARS
+        } else {
+            SUMMARY_CHARS
+        };
+        Some(self.run_end(&started, end, spec.timeout_secs, keep))
     }
 
     /// Waits for the turn's end; past `timeout` it is cancelled and counts as timed out.
@@ -142,6 +181,7 @@ impl Core {
         started: &StartedTurn,
         end: Result<TurnEnd, ()>,
         timeout_secs: u64,
+        keep_chars: usize,
     ) -> RunEnd {
         let session = self.store().get_session(&started.session_id).ok().flatten();
         let (tokens_in, tokens_out, cost) = session
@@ -171,7 +211,7 @@ impl Core {
             tokens_in,
             tokens_out,
             cost_usd: cost,
-            summary: (!answer.trim().is_empty()).then(|| cut(answer.trim(), SUMMARY_CHARS)),
+            summary: (!answer.trim().is_empty()).then(|| cut(answer.trim(), keep_chars)),
             error,
             denied,
         }

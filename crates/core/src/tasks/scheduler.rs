@@ -3,7 +3,7 @@
 //! starts it. Sleeps are capped so a machine that slept is noticed within seconds of waking: due
 //! runs are always computed from the wall clock, never from a timer that stood still.
 
-use super::{Running, from_ms, lock, ms};
+use super::{Running, from_ms, heartbeat, lock, ms};
 use crate::core::Core;
 use chrono::{DateTime, TimeDelta, Utc};
 use pryx_protocol::api::{RunReason, TaskRunView, TaskStatus};
@@ -175,6 +175,19 @@ impl Core {
         let next = plan.next.map(ms);
         match plan.run {
             Some((slot, reason)) => {
+                // A heartbeat's beat runs only when there is something to look at.
+                let mut beat = None;
+                if let Some(hb) = &task.spec.heartbeat {
+                    match self.plan_beat(task, hb, now, false)? {
+                        heartbeat::Beat::Skip(outcome, detail) => {
+                            tracing::debug!(task = %task.spec.name, ?outcome, "{detail}");
+                            self.record_skipped_beat(task, outcome, detail, now);
+                            self.store().skip_to(&task.id, next)?;
+                            return Ok(None);
+                        }
+                        heartbeat::Beat::Run(p) => beat = Some(p),
+                    }
+                }
                 let claim = Claim {
                     reason,
                     slot_ms: Some(ms(slot)),
@@ -182,9 +195,15 @@ impl Core {
                     ..base
                 };
                 let run = self.store().claim_run(&task.id, &claim, now_ms)?;
-                if run.is_none() {
-                    // This slot ran before (a restart between its claim and now): move on.
-                    self.store().skip_to(&task.id, next)?;
+                match (&run, beat) {
+                    (None, _) => {
+                        // This slot ran before (a restart between its claim and now): move on.
+                        self.store().skip_to(&task.id, next)?;
+                    }
+                    (Some(r), Some(p)) => {
+                        lock(&self.tasks().beats).insert(r.id.clone(), p);
+                    }
+                    (Some(_), None) => {}
                 }
                 Ok(run)
             }

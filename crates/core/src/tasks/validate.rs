@@ -66,7 +66,9 @@ impl Core {
                 spec.name
             )));
         }
-        if spec.prompt.trim().is_empty() || spec.prompt.len() > MAX_PROMPT {
+        // A heartbeat's prompt only adds to its checklist: it may be empty.
+        let empty = spec.prompt.trim().is_empty() && spec.heartbeat.is_none();
+        if empty || spec.prompt.len() > MAX_PROMPT {
             return Err(CoreError::Invalid(format!(
                 "the prompt must have 1–{MAX_PROMPT} characters"
             )));
@@ -126,6 +128,29 @@ impl Core {
                 }
             }
             _ => {}
+        }
+        if let Some(hb) = &mut spec.heartbeat {
+            if !matches!(
+                spec.trigger,
+                TaskTrigger::Every { .. } | TaskTrigger::Cron { .. } | TaskTrigger::Manual
+            ) {
+                return Err(unusable(
+                    "a heartbeat beats on a schedule: give it an `every` or `cron` trigger",
+                ));
+            }
+            super::heartbeat::check(hb)?;
+            let agent = spec.agent.as_deref().unwrap_or(pryx_config::MAIN_AGENT);
+            let other = self.store().tasks()?.into_iter().find(|t| {
+                t.spec.heartbeat.is_some()
+                    && t.spec.agent.as_deref().unwrap_or(pryx_config::MAIN_AGENT) == agent
+                    && Some(t.id.as_str()) != same_task
+            });
+            if let Some(t) = other {
+                return Err(CoreError::Conflict(format!(
+                    "agent {agent} already has a heartbeat (task {:?}); change that one",
+                    t.spec.name
+                )));
+            }
         }
         let schedule = Schedule::new(&spec.trigger, now)?;
         if let (TaskTrigger::At { at, .. }, Schedule::At(when)) = (&spec.trigger, &schedule)

@@ -4,18 +4,14 @@
 //! retried after its backoff and not before.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use pryx_core::Core;
 use pryx_protocol::api::{
     CatchUp, NotifyWhen, OnFailure, RetryPolicy, RunReason, RunStatus, TaskRunView, TaskSpec,
     TaskTrigger,
 };
 use pryx_testkit::Turn;
 use pryx_testkit::core_rig::CoreRig;
-use std::time::Duration;
 
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
+use crate::clock::{at, tick, wait_run};
 
 fn spec(name: &str, trigger: TaskTrigger) -> TaskSpec {
     TaskSpec {
@@ -34,33 +30,8 @@ fn spec(name: &str, trigger: TaskTrigger) -> TaskSpec {
         notify: NotifyWhen::Always,
         notify_targets: vec![],
         timeout_secs: 60,
+        heartbeat: None,
     }
-}
-
-/// Waits until a run has ended: recorded, and its task no longer counted as running (which
-/// happens just after the record, and until then a due slot is left for the next tick).
-async fn wait_run(core: &Core, id: &str) -> TaskRunView {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let r = core.store().task_run(id).unwrap().unwrap();
-        if r.status != RunStatus::Running && !core.task_show(&r.task_id).unwrap().running {
-            return r;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "run {id} did not end"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Runs due at `now`, waited for until they end.
-async fn tick(core: &Core, now: &str) -> Vec<TaskRunView> {
-    let mut done = Vec::new();
-    for run in core.tick_tasks_at(at(now)) {
-        done.push(wait_run(core, &run.id).await);
-    }
-    done
 }
 
 fn slot(r: &TaskRunView) -> DateTime<Utc> {

@@ -14,6 +14,7 @@ fn spec(name: &str) -> TaskSpec {
         notify: NotifyWhen::Always,
         notify_targets: vec![],
         timeout_secs: 600,
+        heartbeat: None,
     }
 }
 

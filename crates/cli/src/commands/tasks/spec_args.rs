@@ -245,6 +245,7 @@ impl SpecArgs {
             notify: NotifyWhen::default(),
             notify_targets: Vec::new(),
             timeout_secs: 1800,
+            heartbeat: None,
         };
         let mut has_trigger = false;
         if let Some(id) = &self.template {

@@ -56,6 +56,7 @@ fn task(status: TaskStatus) -> TaskView {
             notify: Default::default(),
             notify_targets: vec![],
             timeout_secs: 1800,
+            heartbeat: None,
         },
         status,
         error: Some(HOSTILE.into()),
@@ -66,6 +67,7 @@ fn task(status: TaskStatus) -> TaskView {
         running: false,
         own_changes_ignored: 0,
         cost_this_month_usd: 0.0126,
+        heartbeat: None,
         created_at: "2026-12-01T19:00:00Z".into(),
         updated_at: "2026-12-01T19:00:00Z".into(),
     }
