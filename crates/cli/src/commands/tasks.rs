@@ -1,6 +1,7 @@
 //! `pryx tasks add|list|show|edit|pause|resume|run|rm|history|templates`: prompts an agent runs
 //! on a schedule (`--every 4h`, `--cron '0 */2 * * *' --tz Europe/Berlin`, `--at 2026-12-01T09:00`),
-//! when files change (`--on-change 'logs/*.log'`), on a signed webhook, or by hand. Through the
+//! when files change (`--on-change 'logs/*.log'`), on a signed webhook, or by hand; with
+//! `--heartbeat`, the agent's heartbeat over the workspace's `HEARTBEAT.md`. Through the
 //! running core when there is one, otherwise on the data dir (the schedule runs with `pryx serve`;
 //! `run` then runs the task right here and waits for it).
 
@@ -10,7 +11,7 @@ use super::backend::{Backend, local};
 use crate::term::{out_raw, say};
 use anyhow::Context;
 use pryx_protocol::api::{
-    NotifyTarget, RunStatus, TaskList, TaskRunList, TaskRunView, TaskStatus, TaskTemplateList,
+    BeatOutcome, NotifyTarget, RunStatus, TaskList, TaskRunList, TaskRunView, TaskStatus, TaskTemplateList,
     TaskView,
 };
 use spec_args::SpecArgs;
@@ -336,6 +337,17 @@ fn print_run(r: &TaskRunView) {
     }
 }
 
+fn beat_word(o: BeatOutcome) -> &'static str {
+    match o {
+        BeatOutcome::Idle => "idle (no model call)",
+        BeatOutcome::Ok => "all well (HEARTBEAT_OK, not delivered)",
+        BeatOutcome::Alert => "alert delivered",
+        BeatOutcome::Failed => "failed",
+        BeatOutcome::OutsideHours => "held back: outside the active hours",
+        BeatOutcome::BudgetSpent => "held back: today's budget is spent",
+    }
+}
+
 fn show(t: &TaskView) {
     say!(
         "{} ({}) — {}",
@@ -380,6 +392,32 @@ fn show(t: &TaskView) {
         if t.running { " (one is going now)" } else { "" },
         t.cost_this_month_usd
     );
+    if let (Some(hb), Some(st)) = (&t.spec.heartbeat, &t.heartbeat) {
+        say!(
+            "  heartbeat: active {} ({}); today {} beat(s) with the model, {} idle, {} held back; ${:.4} of ${:.2}",
+            hb.active_hours.as_deref().unwrap_or("all day"),
+            hb.tz.as_deref().unwrap_or("UTC"),
+            st.model_beats_today,
+            st.idle_beats_today,
+            st.skipped_beats_today,
+            st.cost_today_usd,
+            st.daily_budget_usd
+        );
+        if !st.checklist {
+            say!("  no HEARTBEAT.md in the agent's workspace: every beat is idle until there is one");
+        }
+        if let Some(o) = st.last_outcome {
+            say!(
+                "  last beat{}: {} — {}",
+                st.last_beat_at
+                    .as_deref()
+                    .map(|a| format!(" {a}"))
+                    .unwrap_or_default(),
+                beat_word(o),
+                st.last_detail.as_deref().unwrap_or_default()
+            );
+        }
+    }
     if t.own_changes_ignored > 0 {
         say!(
             "  changes its own runs made, not run again for: {}",

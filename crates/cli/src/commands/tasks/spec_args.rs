@@ -1,10 +1,11 @@
 //! What `pryx tasks add` and `edit` are told about a task, turned into its spec: the trigger
 //! in the forms people type (`--every 4h`, `--cron … --tz …`, `--on-change GLOB`), a template's
-//! prompt and variables, retries, notification targets.
+//! prompt and variables, retries, notification targets, and a heartbeat's hours and budget.
 
 use anyhow::{Context, anyhow, bail};
 use pryx_protocol::api::{
-    CatchUp, NotifyTarget, NotifyWhen, OnFailure, RetryPolicy, TaskSpec, TaskTrigger,
+    CatchUp, HeartbeatSpec, NotifyTarget, NotifyWhen, OnFailure, RetryPolicy, TaskSpec,
+    TaskTrigger,
 };
 use pryx_scheduler::parse_every;
 use std::collections::BTreeMap;
@@ -76,7 +77,20 @@ pub(super) struct SpecArgs {
     /// A run going longer is stopped and counts as failed (default 30m).
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
+    /// Make it the agent's heartbeat: each beat follows the workspace's HEARTBEAT.md and calls
+    /// the model only when an item is due or something happened (default every 30m).
+    #[arg(long)]
+    heartbeat: bool,
+    /// Heartbeat: the local hours it beats in, `HH:MM-HH:MM` (in --tz).
+    #[arg(long, value_name = "HH:MM-HH:MM")]
+    active_hours: Option<String>,
+    /// Heartbeat: the most its beats spend per day, in USD (default 0.50).
+    #[arg(long, value_name = "USD")]
+    daily_budget: Option<f64>,
 }
+
+/// A heartbeat's daily budget when none is given, in USD.
+const HEARTBEAT_BUDGET: f64 = 0.5;
 
 fn secs(what: &str, v: &str) -> anyhow::Result<u64> {
     parse_every(v).with_context(|| format!("--{what}"))
@@ -228,6 +242,26 @@ impl SpecArgs {
         if let Some(t) = &self.timeout {
             spec.timeout_secs = secs("timeout", t)?;
         }
+        if self.heartbeat && spec.heartbeat.is_none() {
+            spec.heartbeat = Some(HeartbeatSpec {
+                active_hours: None,
+                tz: None,
+                daily_budget_usd: HEARTBEAT_BUDGET,
+            });
+        }
+        if let Some(hb) = &mut spec.heartbeat {
+            if let Some(h) = &self.active_hours {
+                hb.active_hours = Some(h.clone()).filter(|h| !h.is_empty());
+            }
+            if let Some(z) = &self.tz {
+                hb.tz = Some(z.clone());
+            }
+            if let Some(b) = self.daily_budget {
+                hb.daily_budget_usd = b;
+            }
+        } else if self.active_hours.is_some() || self.daily_budget.is_some() {
+            bail!("--active-hours and --daily-budget are a heartbeat's: add --heartbeat");
+        }
         Ok(())
     }
 
@@ -256,9 +290,16 @@ impl SpecArgs {
             spec.trigger = t.trigger;
             has_trigger = true;
         }
+        if self.heartbeat {
+            // A beat that failed is looked at again by the next one; after downtime, one beat.
+            spec.trigger = TaskTrigger::Every { seconds: 1800 };
+            spec.retry.max_retries = 0;
+            spec.catch_up = CatchUp::RunOnce;
+            has_trigger = true;
+        }
         self.apply(&mut spec)?;
         has_trigger |= self.trigger()?.is_some();
-        if spec.prompt.trim().is_empty() {
+        if spec.prompt.trim().is_empty() && spec.heartbeat.is_none() {
             bail!("give the task's --prompt (or a --template)");
         }
         if !has_trigger {
