@@ -11,8 +11,8 @@ use super::backend::{Backend, local};
 use crate::term::{out_raw, say};
 use anyhow::Context;
 use pryx_protocol::api::{
-    BeatOutcome, NotifyTarget, RunStatus, TaskList, TaskRunList, TaskRunView, TaskStatus, TaskTemplateList,
-    TaskView,
+    BeatOutcome, NotifyTarget, RunStatus, TaskList, TaskRunList, TaskRunView, TaskStatus,
+    TaskTemplateList, TaskView,
 };
 use spec_args::SpecArgs;
 use std::process::ExitCode;
@@ -361,7 +361,9 @@ fn show(t: &TaskView) {
     say!("  id: {}", t.id);
     say!("  agent: {}", t.spec.agent.as_deref().unwrap_or("main"));
     say!("  next run: {}", t.next_run_at.as_deref().unwrap_or("—"));
-    say!("  prompt: {}", t.spec.prompt);
+    if !t.spec.prompt.is_empty() {
+        say!("  prompt: {}", t.spec.prompt);
+    }
     for (k, v) in &t.spec.vars {
         say!("  var {k} = {v}");
     }
@@ -404,7 +406,9 @@ fn show(t: &TaskView) {
             st.daily_budget_usd
         );
         if !st.checklist {
-            say!("  no HEARTBEAT.md in the agent's workspace: every beat is idle until there is one");
+            say!(
+                "  no HEARTBEAT.md in the agent's workspace: every beat is idle until there is one"
+            );
         }
         if let Some(o) = st.last_outcome {
             say!(

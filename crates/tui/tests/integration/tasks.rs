@@ -288,3 +288,31 @@ fn a_paused_task_shows_no_next_run() {
     assert!(screen.contains("none while paused"), "{screen}");
     assert!(!screen.contains("19:45"), "{screen}");
 }
+
+/// A heartbeat's day in the selected task's pane: beats with the model, idle and held back,
+/// spend against its budget, and how the last beat ended.
+#[test]
+fn heartbeat_day() {
+    let mut list = tasks();
+    let hb = &mut list[0];
+    hb.spec.heartbeat = Some(pryx_protocol::api::HeartbeatSpec {
+        active_hours: Some("08:00-22:00".into()),
+        tz: Some("UTC".into()),
+        daily_budget_usd: 0.5,
+    });
+    hb.heartbeat = Some(pryx_protocol::api::HeartbeatStatus {
+        checklist: true,
+        last_outcome: Some(pryx_protocol::api::BeatOutcome::Idle),
+        last_detail: Some("nothing was due and nothing happened".into()),
+        last_beat_at: Some("2026-12-02T10:30:00Z".into()),
+        model_beats_today: 2,
+        idle_beats_today: 17,
+        skipped_beats_today: 0,
+        cost_today_usd: 0.0042,
+        daily_budget_usd: 0.5,
+    });
+    let mut s = connected();
+    s.show(Screen::Tasks);
+    s.on_response(Response::Tasks(list));
+    assert_snapshot!(render(&s, 80, 30, &plain()));
+}

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pryx_core::CoreError;
 use pryx_protocol::api::{
-    NotificationView, RunReason, RunStatus, TaskRunView, TaskStatus, TaskView,
+    BeatOutcome, NotificationView, RunReason, RunStatus, TaskRunView, TaskStatus, TaskView,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -201,6 +201,56 @@ pub struct Row {
     pub runs: u64,
     pub agent: String,
     pub prompt: String,
+    pub heartbeat: Option<Beat>,
+}
+
+/// A heartbeat's day, as shown.
+pub struct Beat {
+    pub hours: String,
+    pub today: String,
+    pub checklist: bool,
+    /// How the last beat ended and what it saw (empty before the first).
+    pub last: String,
+    pub last_tone: &'static str,
+}
+
+impl Beat {
+    fn from_api(t: &TaskView) -> Option<Beat> {
+        let (spec, st) = (t.spec.heartbeat.as_ref()?, t.heartbeat.as_ref()?);
+        let (last, last_tone) = match st.last_outcome {
+            None => (String::new(), ""),
+            Some(o) => {
+                let (word, tone) = match o {
+                    BeatOutcome::Idle => ("idle, no model call", ""),
+                    BeatOutcome::Ok => ("all well (HEARTBEAT_OK, not delivered)", "ok"),
+                    BeatOutcome::Alert => ("alert delivered", "warn"),
+                    BeatOutcome::Failed => ("failed", "error"),
+                    BeatOutcome::OutsideHours => ("held back: outside its active hours", ""),
+                    BeatOutcome::BudgetSpent => ("held back: today's budget is spent", "warn"),
+                };
+                let detail = st.last_detail.as_deref().unwrap_or_default();
+                (format!("{word} — {detail}"), tone)
+            }
+        };
+        Some(Beat {
+            hours: format!(
+                "{} ({})",
+                spec.active_hours.as_deref().unwrap_or("all day"),
+                spec.tz.as_deref().unwrap_or("UTC")
+            ),
+            today: format!(
+                "{} with the model · {} idle · {} held back · {} of {}",
+                st.model_beats_today,
+                st.idle_beats_today,
+                st.skipped_beats_today,
+                money(st.cost_today_usd),
+                money(st.daily_budget_usd)
+            ),
+            checklist: st.checklist,
+            last,
+            last_tone,
+        })
+    }
 }
 
 impl Row {
@@ -226,6 +276,7 @@ impl Row {
             runs: t.runs,
             agent: t.spec.agent.clone().unwrap_or_else(|| "main".into()),
             prompt: first_line(&t.spec.prompt),
+            heartbeat: Beat::from_api(t),
         }
     }
 }

@@ -4,8 +4,7 @@
 
 use anyhow::{Context, anyhow, bail};
 use pryx_protocol::api::{
-    CatchUp, HeartbeatSpec, NotifyTarget, NotifyWhen, OnFailure, RetryPolicy, TaskSpec,
-    TaskTrigger,
+    CatchUp, HeartbeatSpec, NotifyTarget, NotifyWhen, OnFailure, RetryPolicy, TaskSpec, TaskTrigger,
 };
 use pryx_scheduler::parse_every;
 use std::collections::BTreeMap;

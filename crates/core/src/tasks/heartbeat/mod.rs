@@ -254,7 +254,7 @@ impl Core {
         if seen.is_empty() && !forced {
             return Ok(Beat::Skip(
                 BeatOutcome::Idle,
-                "nothing was due and nothing happened; no model was called".into(),
+                "nothing was due and nothing happened".into(),
             ));
         }
         if seen.is_empty() {

@@ -6,7 +6,7 @@ use super::{History, REFRESH, TasksState};
 use crate::safe_text::escape;
 use crate::screens::{compact, ellipsize, money, render_empty};
 use crate::theme::Theme;
-use pryx_protocol::api::{RunReason, RunStatus, TaskRunView, TaskStatus, TaskView};
+use pryx_protocol::api::{BeatOutcome, RunReason, RunStatus, TaskRunView, TaskStatus, TaskView};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -294,6 +294,33 @@ fn render_pane(frame: &mut Frame, area: Rect, t: &TaskView, stale: Option<&str>,
         theme.base,
         theme,
     ));
+    if let Some(hb) = &t.heartbeat {
+        let day = format!(
+            "today {} with the model · {} idle · {} held back · {} of {}",
+            hb.model_beats_today,
+            hb.idle_beats_today,
+            hb.skipped_beats_today,
+            money(hb.cost_today_usd),
+            money(hb.daily_budget_usd)
+        );
+        lines.push(field("heartbeat", day, theme.base, theme));
+        if !hb.checklist {
+            let no = "no HEARTBEAT.md in the workspace: every beat is idle";
+            lines.push(field("", no.to_string(), theme.warn, theme));
+        }
+        if let Some(o) = hb.last_outcome {
+            let what = format!(
+                "{} — {}",
+                beat_word(o),
+                plain(hb.last_detail.as_deref().unwrap_or_default())
+            );
+            let style = match o {
+                BeatOutcome::Alert | BeatOutcome::Failed | BeatOutcome::BudgetSpent => theme.warn,
+                _ => theme.base,
+            };
+            lines.push(field("last beat", what, style, theme));
+        }
+    }
     let agent = t.spec.agent.as_deref().unwrap_or("main");
     lines.push(field("agent", plain(agent), theme.base, theme));
     lines.push(field(
@@ -313,6 +340,18 @@ fn render_pane(frame: &mut Frame, area: Rect, t: &TaskView, stale: Option<&str>,
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// A beat's outcome in words.
+fn beat_word(o: BeatOutcome) -> &'static str {
+    match o {
+        BeatOutcome::Idle => "idle, no model call",
+        BeatOutcome::Ok => "all well (not delivered)",
+        BeatOutcome::Alert => "alert delivered",
+        BeatOutcome::Failed => "failed",
+        BeatOutcome::OutsideHours => "held back: outside its hours",
+        BeatOutcome::BudgetSpent => "held back: budget spent",
+    }
 }
 
 /// The keys that work on the selected task.

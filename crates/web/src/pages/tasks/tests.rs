@@ -168,3 +168,49 @@ fn the_signature_changes_with_what_is_shown() {
     assert_ne!(a, signature(&[task(TaskStatus::Paused)], &[note()], 1));
     assert_ne!(a, signature(&[task(TaskStatus::Active)], &[note()], 0));
 }
+
+#[test]
+fn a_heartbeat_shows_its_day_and_how_its_last_beat_ended() {
+    let mut t = task(TaskStatus::Active);
+    t.spec.heartbeat = Some(pryx_protocol::api::HeartbeatSpec {
+        active_hours: Some("08:00-22:00".into()),
+        tz: Some("Europe/Berlin".into()),
+        daily_budget_usd: 0.5,
+    });
+    t.heartbeat = Some(pryx_protocol::api::HeartbeatStatus {
+        checklist: false,
+        last_outcome: Some(BeatOutcome::Alert),
+        last_detail: Some(HOSTILE.into()),
+        last_beat_at: None,
+        model_beats_today: 2,
+        idle_beats_today: 9,
+        skipped_beats_today: 1,
+        cost_today_usd: 0.0042,
+        daily_budget_usd: 0.5,
+    });
+    let html = Detail {
+        layout: Layout {
+            title: "Task demo".into(),
+            nav: "tasks",
+            csrf: "tok".into(),
+            theme: "system".into(),
+        },
+        task: Row::from_api(&t, now()),
+        runs: vec![],
+        notice: None,
+    }
+    .render()
+    .unwrap();
+    assert!(
+        html.contains(
+            "active 08:00-22:00 (Europe/Berlin); today 2 with the model · 9 idle · 1 held back"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("No HEARTBEAT.md"));
+    assert!(
+        html.contains("alert delivered — &#60;script&#62;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert"));
+}
