@@ -187,6 +187,22 @@ fn role_name(m: &Message) -> &'static str {
 /// Builds the messages a model call receives from the conversation, with the estimated size
 /// of each part. Deterministic.
 pub fn assemble(conv: &Conversation, settings: &ContextSettings) -> Assembled {
+    assemble_with(conv, prune::Plan::new(conv, settings.prune_step))
+}
+
+/// [`assemble`] with older results squeezed as `kind` (see [`prune::Plan::squeezed`]).
+pub(crate) fn assemble_squeezed(
+    conv: &Conversation,
+    settings: &ContextSettings,
+    kind: pryx_protocol::PrunedKind,
+) -> Assembled {
+    assemble_with(
+        conv,
+        prune::Plan::new(conv, settings.prune_step).squeezed(conv, kind),
+    )
+}
+
+fn assemble_with(conv: &Conversation, plan: prune::Plan) -> Assembled {
     let through = conv.compacted_through();
     let mut messages = Vec::with_capacity(conv.entries.len() + 2);
     let mut parts = ContextParts::default();
@@ -197,7 +213,6 @@ pub fn assemble(conv: &Conversation, settings: &ContextSettings) -> Assembled {
         messages.push(Message::user(summary));
         messages.push(Message::assistant(SUMMARY_ACK));
     }
-    let plan = prune::Plan::new(conv, settings.prune_step);
     let mut pruned = Vec::new();
     let mut sent_as_is = 0;
     for (i, e) in conv.entries.iter().enumerate() {

@@ -2,7 +2,9 @@
 //! then older still as a one-line stub naming the call, so the model knows to call again.
 //! The line between old and recent moves in steps of whole turns, not with every turn, so the
 //! request's prefix stays byte-identical between steps and provider prompt caches stay warm.
-//! The last [`PRUNE_KEEP_TURNS`] turns and pinned results are always sent as they are.
+//! The last [`PRUNE_KEEP_TURNS`] turns and pinned results are sent as they are — unless a
+//! request is still too large once compacted (one long turn of many tool calls): then all but
+//! the newest results are squeezed the same way, trimmed first, elided if that is not enough.
 
 use super::Conversation;
 use pryx_llm::{AssistantPart, Message, ToolResult};
@@ -10,6 +12,9 @@ use pryx_protocol::{PrunedKind, PrunedResult};
 
 /// The newest turns whose tool results are never pruned.
 pub const PRUNE_KEEP_TURNS: u32 = 3;
+/// When a request is still too large after compaction (one long turn of many tool calls),
+/// results are squeezed — all but the newest this many.
+pub const SQUEEZE_KEEP_RESULTS: usize = 4;
 /// A result longer than this (bytes) is trimmed once old.
 const TRIM_OVER: usize = 4096;
 const TRIM_HEAD: usize = 1536;
@@ -23,6 +28,8 @@ pub(super) struct Plan {
     trim_through: u32,
     /// …and up to this one elided.
     elide_through: u32,
+    /// Squeezing: results before this entry are trimmed (or elided), whatever their turn.
+    squeeze: Option<(usize, PrunedKind)>,
 }
 
 impl Plan {
@@ -49,7 +56,24 @@ impl Plan {
             turns,
             trim_through,
             elide_through,
+            squeeze: None,
         }
+    }
+
+    /// This plan, and besides every result but the newest [`SQUEEZE_KEEP_RESULTS`] (pinned
+    /// ones aside) sent as `kind`: the last resort before a request too large for the model.
+    pub fn squeezed(mut self, conv: &Conversation, kind: PrunedKind) -> Plan {
+        let keep_from = conv
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e.message, Message::Tool(_)) && !e.pinned)
+            .map(|(i, _)| i)
+            .rev()
+            .nth(SQUEEZE_KEEP_RESULTS - 1)
+            .unwrap_or(0);
+        self.squeeze = Some((keep_from, kind));
+        self
     }
 
     /// How entry `i` (the result `r`) is sent, when not as it is.
@@ -60,12 +84,17 @@ impl Plan {
         r: &ToolResult,
     ) -> Option<(ToolResult, PrunedResult)> {
         let turn = self.turns.get(i).copied().unwrap_or(u32::MAX);
-        if turn > self.trim_through {
+        let squeezed = self
+            .squeeze
+            .filter(|(keep_from, _)| i < *keep_from)
+            .map(|(_, kind)| kind);
+        if turn > self.trim_through && squeezed.is_none() {
             return None;
         }
         let (tool, target) = call_of(conv, i, &r.call_id);
         let bytes = r.content.len();
-        let (content, kind) = if turn <= self.elide_through {
+        let elide = turn <= self.elide_through || squeezed == Some(PrunedKind::Elided);
+        let (content, kind) = if elide {
             let stub = stub(&tool, &target, bytes);
             if stub.len() >= bytes {
                 return None;

@@ -1,12 +1,12 @@
 //! Before each model call of a turn: the request's messages, compacted first when the context
 //! passed the compaction threshold, and `context.warning` once past the warning threshold.
 
-use super::{Conversation, assemble, can_compact, request_tokens};
+use super::{Conversation, assemble, assemble_squeezed, can_compact, request_tokens};
 use crate::agent::Agent;
 use crate::error::AgentError;
 use crate::turn::TurnCtx;
 use pryx_llm::{Message, ToolSpec};
-use pryx_protocol::{ContextWarning, EventKind};
+use pryx_protocol::{ContextWarning, EventKind, PrunedKind};
 use pryx_store::CompactionTrigger;
 
 /// What a model call of the turn sends, or why it may not run.
@@ -70,6 +70,15 @@ impl Agent {
                 Err(AgentError::CannotCompact(_)) => {}
                 Err(e) => return Err(e),
             }
+        }
+        // Still too large (one turn of many tool calls fills the window): the turn's older
+        // results are squeezed — trimmed, then elided — rather than the call failing.
+        for kind in [PrunedKind::Trimmed, PrunedKind::Elided] {
+            if window <= 0.0 || (tokens as f64) < settings.compact_at * window {
+                break;
+            }
+            messages = assemble_squeezed(conv, &settings, kind).messages;
+            tokens = request_tokens(system, &tools_json, &messages);
         }
         if window > 0.0 && tokens as f64 >= settings.warn_at * window {
             let sid = turn.session_id.to_string();

@@ -277,3 +277,53 @@ async fn old_results_are_pruned_and_the_prefix_only_changes_at_pruning_steps() {
     assert!(ctx.pruned.len() >= 4, "{:?}", ctx.pruned);
     assert!(ctx.parts.tool_results > 0 && ctx.parts.tools > 0 && ctx.parts.system > 0);
 }
+
+#[tokio::test]
+async fn one_turn_of_many_large_results_squeezes_its_older_ones_instead_of_failing() {
+    let server = ScriptedLlm::start().await;
+    let mut r = rig(&server, workspace_only(), false);
+    let base = base_tokens(&r);
+    // Room for about four of the 6,000-token results.
+    r.tune(|p| p.model.context = base + 28_000);
+    for n in 0..8 {
+        std::fs::write(
+            r.ws.path().join(format!("part{n}.txt")),
+            format!("PART{n} ").repeat(3_000),
+        )
+        .unwrap();
+    }
+    for n in 0..8 {
+        server.push(Turn::tool_calls([call(
+            &format!("c{n}"),
+            "fs.read",
+            serde_json::json!({"path": format!("part{n}.txt")}),
+        )]));
+    }
+    server.push(Turn::text("read them all"));
+    turn(&r, "read part0.txt to part7.txt, one at a time")
+        .await
+        .unwrap();
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        9,
+        "no summary request: one turn cannot be compacted"
+    );
+    let last = sent(&requests.last().unwrap().body).join("\n");
+    // The newest four results whole, the older ones cut down.
+    for n in 4..8 {
+        assert!(
+            last.contains(&format!("PART{n} ").repeat(2_900)),
+            "part{n} is sent whole"
+        );
+    }
+    for n in 0..4 {
+        assert!(
+            !last.contains(&format!("PART{n} ").repeat(1_000)),
+            "part{n} is squeezed"
+        );
+    }
+    assert!(last.contains("elided to save context"), "{last}");
+    let tokens = pryx_catalog::estimate_tokens(&last);
+    assert!(tokens < base + 28_000, "the request fits: {tokens} tokens");
+}
