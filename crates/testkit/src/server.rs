@@ -411,30 +411,16 @@ async fn answer(
             ));
             frames
         }
-        Some(Failure::Stall { stall_ms }) => {
-            let mut pieces = Vec::new();
-            for (i, f) in full.into_iter().enumerate() {
-                if i == head {
-                    pieces.push(Piece::Pause(Duration::from_millis(*stall_ms)));
-                }
-                pieces.push(Piece::Frame(f));
-            }
-            return body_response(
-                StatusCode::OK,
-                ok_type(&turn, SSE),
-                pieces,
-                delay,
-                &shared.meter,
-            );
-        }
-        Some(Failure::Gated) => {
-            let mut pieces = Vec::new();
-            for (i, f) in full.into_iter().enumerate() {
-                if i == head {
-                    pieces.push(Piece::Gate(shared.gate_open.subscribe()));
-                }
-                pieces.push(Piece::Frame(f));
-            }
+        Some(failure @ (Failure::Stall { .. } | Failure::Gated)) => {
+            // The head, then the wait, then the rest.
+            let wait = match failure {
+                Failure::Stall { stall_ms } => Piece::Pause(Duration::from_millis(*stall_ms)),
+                _ => Piece::Gate(shared.gate_open.subscribe()),
+            };
+            let mut frames = full.into_iter().map(Piece::Frame);
+            let mut pieces: Vec<Piece> = frames.by_ref().take(head).collect();
+            pieces.push(wait);
+            pieces.extend(frames);
             return body_response(
                 StatusCode::OK,
                 ok_type(&turn, SSE),

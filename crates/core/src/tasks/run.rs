@@ -50,9 +50,14 @@ impl Core {
             None => None,
             Some(hb) => {
                 let planned = super::lock(&self.tasks().beats).remove(&run.id);
+                let (t, hb) = (task.clone(), hb.clone());
                 match planned {
                     Some(p) => Some(p),
-                    None => match self.plan_beat(&task, hb, Utc::now(), true) {
+                    // Reading the checklist and noting the workspace's files is blocking work.
+                    None => match self
+                        .blocking(move |c| c.plan_beat(&t, &hb, Utc::now(), true))
+                        .await
+                    {
                         Ok(super::heartbeat::Beat::Run(p)) => Some(p),
                         Ok(super::heartbeat::Beat::Skip(_, why)) => {
                             self.finish(&task, &run, failed(why));
@@ -71,7 +76,16 @@ impl Core {
             return;
         };
         if let Some(b) = beat {
-            self.record_beat(&task, b, &end);
+            let (t, e) = (task.clone(), end.clone());
+            let recorded = self
+                .blocking(move |c| {
+                    c.record_beat(&t, b, &e);
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = recorded {
+                tracing::warn!(task = %task.spec.name, error = %e, "cannot record a heartbeat");
+            }
         }
         self.finish(&task, &run, end);
     }

@@ -73,6 +73,15 @@ fn task(status: TaskStatus) -> TaskView {
     }
 }
 
+fn layout() -> Layout {
+    Layout {
+        title: "Task demo".into(),
+        nav: "tasks",
+        csrf: "tok".into(),
+        theme: "system".into(),
+    }
+}
+
 fn note() -> NotificationView {
     NotificationView {
         id: 1,
@@ -120,12 +129,7 @@ fn hostile_tasks_and_notifications_render_as_text() {
 fn the_history_shows_each_runs_outcome_and_where_it_was_told() {
     let t = task(TaskStatus::Active);
     let html = Detail {
-        layout: Layout {
-            title: "Task demo".into(),
-            nav: "tasks",
-            csrf: "tok".into(),
-            theme: "system".into(),
-        },
+        layout: layout(),
         task: Row::from_api(&t, now()),
         runs: vec![Run::from_api(&run(), now())],
         notice: None,
@@ -189,12 +193,7 @@ fn a_heartbeat_shows_its_day_and_how_its_last_beat_ended() {
         daily_budget_usd: 0.5,
     });
     let html = Detail {
-        layout: Layout {
-            title: "Task demo".into(),
-            nav: "tasks",
-            csrf: "tok".into(),
-            theme: "system".into(),
-        },
+        layout: layout(),
         task: Row::from_api(&t, now()),
         runs: vec![],
         notice: None,
