@@ -1,5 +1,7 @@
 //! Log lines pass through the same redactor as everything the store writes: a log field may
-//! quote a tool argument, a provider's error or a URL with a token in it.
+//! quote a tool argument, a provider's error or a URL with a token in it. Personal data
+//! (addresses, phone numbers, card numbers, home directories…) is replaced by markers too: a log
+//! is shared in bug reports.
 
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -70,7 +72,9 @@ where
 impl<W: Write> Write for MaskedWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        self.inner.write_all(self.redactor.text(&text).as_bytes())?;
+        let masked = self.redactor.text(&text);
+        self.inner
+            .write_all(pryx_telemetry::redact_pii(&masked).as_bytes())?;
         Ok(buf.len())
     }
 

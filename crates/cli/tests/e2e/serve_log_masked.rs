@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `pryx serve`'s log passes through the same redactor as the store: a stored secret quoted in a
-//! log field (here the foreign host of a refused request target) is masked in `logs/core.log`.
+//! log field (here the foreign host of a refused request target) is masked in `logs/core.log`,
+//! and personal data in one (an IP address) becomes a marker.
 
 use crate::common;
 
@@ -16,16 +17,18 @@ async fn a_secret_quoted_in_a_log_line_is_masked() {
     env.set_secret("SERVICE", SECRET);
 
     let mut serve = Serve::start(&env, &["--log-to", "file"]);
-    let mut conn = std::net::TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
-    write!(
-        conn,
-        "GET http://{SECRET}.example/api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-        serve.port
-    )
-    .unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    for host in [format!("{SECRET}.example"), "198.51.100.23".to_string()] {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+        write!(
+            conn,
+            "GET http://{host}/api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            serve.port
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    }
     // Stopping flushes and closes the log.
     serve.stop();
 
@@ -33,4 +36,7 @@ async fn a_secret_quoted_in_a_log_line_is_masked() {
     assert!(log.contains("refused a request target"), "{log}");
     assert!(!log.contains(SECRET), "the secret is in the log: {log}");
     assert!(log.contains("***.example"), "{log}");
+    // Personal data (here a client's address) is replaced by a marker.
+    assert!(!log.contains("198.51.100.23"), "{log}");
+    assert!(log.contains("[REDACTED_IP]"), "{log}");
 }
