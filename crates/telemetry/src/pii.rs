@@ -20,16 +20,19 @@ pub const IP: &str = "[REDACTED_IP]";
 pub const CARD: &str = "[REDACTED_CARD]";
 pub const IBAN: &str = "[REDACTED_IBAN]";
 
-/// A rule: where to look, and what a match becomes (`None`: it stays).
+/// What a match becomes (`None`: it stays).
+type Replace = fn(&Captures<'_>) -> Option<String>;
+
+/// A rule: where to look, and what a match becomes.
 struct Rule {
     re: Regex,
-    replace: fn(&Captures<'_>) -> Option<String>,
+    replace: Replace,
 }
 
 fn rules() -> &'static [Rule] {
     static R: OnceLock<Vec<Rule>> = OnceLock::new();
     R.get_or_init(|| {
-        let specs: [(&str, fn(&Captures<'_>) -> Option<String>); 8] = [
+        let specs: [(&str, Replace); 8] = [
             // JWTs before keys: their parts look random too.
             (
                 r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
@@ -228,7 +231,7 @@ fn card_valid(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// ISO 13616: the country, check digits and account, mod 97 = 1.
