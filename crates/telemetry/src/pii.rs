@@ -286,10 +286,10 @@ pub fn redact_pii(text: &str) -> Cow<'_, str> {
                 c[0].to_string()
             }
         });
-        if let Cow::Owned(r) = replaced {
-            if r != *out {
-                out = Cow::Owned(r);
-            }
+        if let Cow::Owned(r) = replaced
+            && r != *out
+        {
+            out = Cow::Owned(r);
         }
     }
     out
