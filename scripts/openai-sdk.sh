@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The official `openai` Python SDK against the OpenAI-compatible `/v1` of a real `pryx serve`.
+# The official `openai` Python SDK against the OpenAI-compatible `/v1` of a real `pryx serve`,
+# then the Prometheus text parser of `prometheus-client` against its `/metrics`.
 #
-# Creates a venv under target/ (pip install openai), builds pryx, starts aimock and `pryx serve`
+# Creates a venv under target/ (pip install openai prometheus-client), builds pryx, starts aimock and `pryx serve`
 # on a temporary PRYX_HOME whose model is aimock, runs scripts/openai_sdk.py
 # with the API token (and the pryx binary and PRYX_HOME, to make API keys), and stops both servers by pid. Fails when any check fails.
 #
@@ -13,9 +14,9 @@ cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 venv="$target/openai-sdk-venv"
 
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import openai' 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import openai, prometheus_client' 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1,<3'
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1,<3' 'prometheus-client>=0.20,<1'
 fi
 
 "$root/scripts/build-test-binaries.sh"
@@ -65,6 +66,11 @@ status=0
 PRYX_BASE_URL="http://127.0.0.1:$port/v1" PRYX_TOKEN="$(cat "$work/home/token")" \
   PRYX_BIN="$pryx" PRYX_HOME="$work/home" PRYX_SECRET_BACKEND=file \
   "$venv/bin/python" "$root/scripts/openai_sdk.py" || status=$?
+# Then Prometheus' own parser reads /metrics, which counted the turns above.
+if [ "$status" -eq 0 ]; then
+  PRYX_METRICS_URL="http://127.0.0.1:$port/metrics" PRYX_TOKEN="$(cat "$work/home/token")" \
+    "$venv/bin/python" "$root/scripts/prometheus_metrics.py" || status=$?
+fi
 if [ "$status" -ne 0 ]; then
   echo "--- pryx serve log (last 40 lines)" >&2
   tail -40 "$work/home/logs/core.log" >&2 || true

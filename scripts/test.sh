@@ -96,7 +96,7 @@ scripts/mcp-server-conformance.sh
 
 log "schemathesis against the gateway's OpenAPI document"
 scripts/schemathesis.sh
-log "OpenAI SDK against the gateway"
+log "OpenAI SDK and the Prometheus parser against the gateway"
 scripts/openai-sdk.sh
 log "croniter against the cron arithmetic"
 scripts/croniter.sh

@@ -201,10 +201,10 @@ pub async fn check(
         return next.run(req).await;
     }
     // The dashboard's pages sign browsers in with their own cookie (pryx-web); only the API
-    // needs a credential here. The OpenAI-compatible `/v1` and MCP's `/mcp` take a bearer
+    // (and `/metrics`) needs a credential here. The OpenAI-compatible `/v1` and MCP's `/mcp` take a bearer
     // token or API key only: their clients are programs, never the dashboard's pages.
     let openai = crate::openai::is_openai_path(path) || crate::mcp::is_mcp_path(path);
-    if !path.starts_with("/api/") && !openai {
+    if !path.starts_with("/api/") && !openai && path != crate::metrics::METRICS_PATH {
         return next.run(req).await;
     }
     let Some(given) = bearer(headers) else {

@@ -10,6 +10,7 @@ mod guard;
 mod hooks;
 mod limits;
 mod mcp;
+mod metrics;
 mod openai;
 mod openapi;
 mod routes;
@@ -215,6 +216,7 @@ fn router(state: Arc<AppState>) -> Router {
     .merge(openai::router())
     .merge(mcp::router(&state))
     .merge(hooks::router())
+    .merge(metrics::router())
     .with_state(state.clone())
     .merge(pryx_web::router(state.web.clone()))
     .fallback({

@@ -15,6 +15,7 @@ mod fork;
 mod grants;
 mod heartbeats;
 mod messages;
+mod metrics;
 mod migrate;
 mod positions;
 mod search;
@@ -41,6 +42,7 @@ pub use explore::{ExploreFacets, ExplorePage, ExploreQuery, ExploreRow, ExploreS
 pub use grants::{ApprovalGrant, GrantQuery, GrantScope, NewGrant};
 pub use heartbeats::{FailedRun, Happening};
 pub use messages::{Message, MessageUsage, NewMessage, Role};
+pub use metrics::{Counted, LATENCY_BUCKETS, Latency, MetricsSnapshot};
 pub use migrate::SCHEMA_VERSION;
 pub use search::{SNIPPET_CLOSE, SNIPPET_OPEN, SearchHit, fts_query};
 pub use sessions::{NewSession, Page, Session, SessionStatus};

@@ -12,6 +12,7 @@ mod guard;
 mod limits;
 mod mcp;
 mod messages;
+mod metrics;
 mod model;
 mod openai;
 mod openai_escape;

@@ -1,0 +1,197 @@
+//! What `/metrics` counts, read from the database at scrape time (so counts survive restarts
+//! and agree with what the store holds): turns, model calls with tokens, cost and latency,
+//! tool calls, approvals, task runs, channel replies and errors. Only names, outcomes and
+//! numbers: nothing a message, a prompt or a person wrote.
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+use crate::store::Store;
+use crate::util::to_u64;
+
+/// Upper bounds (seconds) of the model-call latency histogram's buckets (`+Inf` besides).
+pub const LATENCY_BUCKETS: [f64; 9] = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0];
+
+/// A count under its labels' values (in the order the metric names them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counted {
+    pub labels: Vec<String>,
+    pub value: f64,
+}
+
+/// Model-call latency of one model: how many calls took at most each bound of
+/// [`LATENCY_BUCKETS`] (cumulative), all of them, and their total seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Latency {
+    pub model: String,
+    pub buckets: Vec<u64>,
+    pub count: u64,
+    pub sum_secs: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricsSnapshot {
+    pub sessions: u64,
+    /// `[status]` of ended turns; running ones apart.
+    pub turns: Vec<Counted>,
+    pub turns_running: u64,
+    /// `[model, status]`.
+    pub model_calls: Vec<Counted>,
+    /// `[model, direction]` (`input`, `output`).
+    pub tokens: Vec<Counted>,
+    /// `[model]`.
+    pub cost_usd: Vec<Counted>,
+    pub latency: Vec<Latency>,
+    /// `[tool, status]`.
+    pub tool_calls: Vec<Counted>,
+    /// `[decision]`: granted, denied, timeout, reused, unavailable.
+    pub approvals: Vec<Counted>,
+    /// `[status]`.
+    pub task_runs: Vec<Counted>,
+    /// `[channel, state]`.
+    pub channel_replies: Vec<Counted>,
+    /// `[code]`.
+    pub errors: Vec<Counted>,
+}
+
+fn counted(c: &Connection, sql: &str, labels: usize) -> Result<Vec<Counted>> {
+    let mut stmt = c.prepare(sql)?;
+    let rows = stmt
+        .query_map([], |r| {
+            let mut values = Vec::with_capacity(labels);
+            for i in 0..labels {
+                values.push(r.get::<_, Option<String>>(i)?.unwrap_or_default());
+            }
+            Ok(Counted {
+                labels: values,
+                value: r.get::<_, Option<f64>>(labels)?.unwrap_or(0.0),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Seconds a span took, from its RFC 3339 start and end.
+const SPAN_SECS: &str = "(julianday(ended_at) - julianday(started_at)) * 86400.0";
+
+impl Store {
+    pub fn metrics_snapshot(&self) -> Result<MetricsSnapshot> {
+        self.with_conn(|c| {
+            let sessions: i64 = c.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?;
+            let turns_running: i64 = c.query_row(
+                "SELECT COUNT(*) FROM spans WHERE kind = 'turn' AND status = 'running'",
+                [],
+                |r| r.get(0),
+            )?;
+            let model_calls = counted(
+                c,
+                "SELECT name, status, COUNT(*) FROM spans WHERE kind = 'model_call' AND status != 'running'
+                 GROUP BY name, status ORDER BY name, status",
+                2,
+            )?;
+            let mut tokens = Vec::new();
+            let mut cost_usd = Vec::new();
+            let mut stmt = c.prepare(
+                "SELECT name, SUM(COALESCE(tokens_in, 0)), SUM(COALESCE(tokens_out, 0)), SUM(COALESCE(cost_usd, 0))
+                 FROM spans WHERE kind = 'model_call' GROUP BY name ORDER BY name",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, f64>(3)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for (model, tin, tout, cost) in rows {
+                tokens.push(Counted {
+                    labels: vec![model.clone(), "input".into()],
+                    value: to_u64(tin) as f64,
+                });
+                tokens.push(Counted {
+                    labels: vec![model.clone(), "output".into()],
+                    value: to_u64(tout) as f64,
+                });
+                cost_usd.push(Counted {
+                    labels: vec![model],
+                    value: cost,
+                });
+            }
+            let mut latency: Vec<Latency> = Vec::new();
+            let mut stmt = c.prepare(&format!(
+                "SELECT name, {SPAN_SECS} FROM spans
+                 WHERE kind = 'model_call' AND ended_at IS NOT NULL ORDER BY name"
+            ))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<f64>>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for (model, secs) in rows {
+                let secs = secs.unwrap_or(0.0).max(0.0);
+                if latency.last().is_none_or(|l| l.model != model) {
+                    latency.push(Latency {
+                        model,
+                        buckets: vec![0; LATENCY_BUCKETS.len()],
+                        count: 0,
+                        sum_secs: 0.0,
+                    });
+                }
+                if let Some(l) = latency.last_mut() {
+                    for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
+                        if secs <= *bound {
+                            l.buckets[i] += 1;
+                        }
+                    }
+                    l.count += 1;
+                    l.sum_secs += secs;
+                }
+            }
+            Ok(MetricsSnapshot {
+                sessions: to_u64(sessions),
+                turns: counted(
+                    c,
+                    "SELECT status, COUNT(*) FROM spans WHERE kind = 'turn' AND status != 'running'
+                     GROUP BY status ORDER BY status",
+                    1,
+                )?,
+                turns_running: to_u64(turns_running),
+                model_calls,
+                tokens,
+                cost_usd,
+                latency,
+                tool_calls: counted(
+                    c,
+                    "SELECT tool_name, status, COUNT(*) FROM tool_calls GROUP BY tool_name, status
+                     ORDER BY tool_name, status",
+                    2,
+                )?,
+                approvals: counted(
+                    c,
+                    "SELECT substr(action, 10), COUNT(*) FROM audit_log WHERE action LIKE 'approval.%'
+                     GROUP BY action ORDER BY action",
+                    1,
+                )?,
+                task_runs: counted(
+                    c,
+                    "SELECT status, COUNT(*) FROM task_runs GROUP BY status ORDER BY status",
+                    1,
+                )?,
+                channel_replies: counted(
+                    c,
+                    "SELECT channel, state, COUNT(*) FROM channel_outbox GROUP BY channel, state
+                     ORDER BY channel, state",
+                    2,
+                )?,
+                errors: counted(
+                    c,
+                    "SELECT json_extract(payload, '$.code'), COUNT(*) FROM events
+                     WHERE kind = 'error.occurred' GROUP BY 1 ORDER BY 1",
+                    1,
+                )?,
+            })
+        })
+    }
+}
