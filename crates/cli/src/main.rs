@@ -2,6 +2,7 @@
 
 mod commands;
 mod masked_log;
+mod rotating_log;
 mod setup;
 mod supervisor;
 mod term;
@@ -38,6 +39,8 @@ enum Command {
     Run(commands::run::Args),
     /// Run the core headless with the HTTP and WebSocket API.
     Serve(commands::serve::Args),
+    /// Read the core's log (logs/core.log and its rotated files): filter, follow, JSON.
+    Logs(commands::logs::Args),
     /// Read and verify the hash-chained audit log.
     Audit(commands::audit::Args),
     /// What model calls cost, by day, agent, model and session, and how much of each budget is used.
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Some(Command::Models(args)) => commands::models::run(args),
         Some(Command::Run(args)) => commands::run::run(args),
         Some(Command::Serve(args)) => commands::serve::run(args),
+        Some(Command::Logs(args)) => commands::logs::run(args),
         Some(Command::Audit(args)) => commands::audit::run(args),
         Some(Command::Costs(args)) => commands::costs::run(args),
         Some(Command::Skills(args)) => commands::skills::run(args),

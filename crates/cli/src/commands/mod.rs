@@ -10,6 +10,7 @@ pub mod config;
 pub mod costs;
 pub mod dashboard;
 pub mod doctor;
+pub mod logs;
 pub mod mcp;
 pub mod models;
 mod models_probe;

@@ -56,10 +56,11 @@ pub struct Args {
     /// Print the port as the first line on stdout once listening (for a supervising parent).
     #[arg(long)]
     announce: bool,
-    /// Log line format.
+    /// Log line format on stderr (the log file is always JSON lines).
     #[arg(long, value_enum, default_value = "pretty")]
     log_format: LogFormat,
-    /// Where logs go: stderr, the data dir's logs/core.log, or both.
+    /// Where logs go: stderr, the data dir's logs/core.log (rotated at 10 MB, 5 kept, 14
+    /// days at most; read with `pryx logs`), or both.
     #[arg(long, value_enum, default_value = "stderr")]
     log_to: LogTo,
     /// Workspace root of new sessions (default: the current directory).
@@ -303,15 +304,15 @@ fn init_logging(
         layers.push(layer(format, mask.wrap(|| crate::term::SafeStderr), false));
     }
     if matches!(to, LogTo::File | LogTo::Both) {
-        use std::os::unix::fs::OpenOptionsExt;
-        let path = dir.logs_dir().join("core.log");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&path)
+        // JSON lines, whatever the terminal's format: `pryx logs` reads them back.
+        let path = dir.logs_dir().join(crate::commands::logs::CORE_LOG);
+        let file = crate::rotating_log::RotatingFile::open(&path)
             .with_context(|| format!("cannot open the log file {}", path.display()))?;
-        layers.push(layer(format, mask.wrap(std::sync::Mutex::new(file)), false));
+        layers.push(layer(
+            LogFormat::Json,
+            mask.wrap(std::sync::Mutex::new(file)),
+            false,
+        ));
     }
     let filter = tracing_subscriber::EnvFilter::try_from_env("PRYX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `pryx serve`'s log passes through the same redactor as the store: a stored secret quoted in a
 //! log field (here the foreign host of a refused request target) is masked in `logs/core.log`,
-//! and personal data in one (an IP address) becomes a marker.
+//! and personal data in one (an IP address) becomes a marker. The file is JSON lines that
+//! `pryx logs` reads back.
 
 use crate::common;
 
@@ -39,4 +40,21 @@ async fn a_secret_quoted_in_a_log_line_is_masked() {
     // Personal data (here a client's address) is replaced by a marker.
     assert!(!log.contains("198.51.100.23"), "{log}");
     assert!(log.contains("[REDACTED_IP]"), "{log}");
+    // The file is JSON lines, and `pryx logs` reads them back, filtered.
+    for line in log.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    let out = env.run(&["logs", "--level", "warn"]);
+    let (shown, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(shown.contains("WARN refused a request target"), "{shown}");
+    assert!(
+        !shown.contains(" INFO "),
+        "only warnings and errors: {shown}"
+    );
+    let out = env.run(&["logs", "--json", "-n", "1"]);
+    let (last, _) = text(&out);
+    assert_eq!(last.lines().count(), 1, "{last}");
+    assert!(serde_json::from_str::<serde_json::Value>(last.trim()).is_ok());
 }
