@@ -305,6 +305,7 @@ impl Agent {
                 TurnEnd::Error {
                     code: e.code(),
                     message: e.to_string(),
+                    trace_id: Some(turn_span.trace_id.clone()),
                 },
             ),
         };

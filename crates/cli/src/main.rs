@@ -39,6 +39,9 @@ enum Command {
     Run(commands::run::Args),
     /// Run the core headless with the HTTP and WebSocket API.
     Serve(commands::serve::Args),
+    /// A turn's spans as a tree (model calls, tool calls, approval waits) from the trace id an
+    /// error showed.
+    Trace(commands::trace::Args),
     /// Read the core's log (logs/core.log and its rotated files): filter, follow, JSON.
     Logs(commands::logs::Args),
     /// Read and verify the hash-chained audit log.
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(args),
         Some(Command::Serve(args)) => commands::serve::run(args),
         Some(Command::Logs(args)) => commands::logs::run(args),
+        Some(Command::Trace(args)) => commands::trace::run(args),
         Some(Command::Audit(args)) => commands::audit::run(args),
         Some(Command::Costs(args)) => commands::costs::run(args),
         Some(Command::Skills(args)) => commands::skills::run(args),

@@ -547,6 +547,7 @@ impl Core {
             EventPayload::TurnCompleted(TurnEnd::Error {
                 code,
                 message: message.to_string(),
+                trace_id: None,
             }),
         ];
         for payload in payloads {

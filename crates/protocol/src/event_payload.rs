@@ -246,13 +246,32 @@ pub enum TurnEnd {
     Error {
         code: ErrorCode,
         message: String,
+        /// The turn's trace (`pryx trace <id>` shows its spans); surfaces show its first 8
+        /// characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trace_id: Option<String>,
     },
     /// The process running the turn stopped (crash, kill) before it ended; recorded when the
     /// core starts again. The user message and everything the turn stored stay.
     Interrupted,
 }
 
+/// A trace id as people see it: its first 8 characters (`pryx trace` takes any unique start).
+pub fn short_trace(trace_id: &str) -> &str {
+    trace_id.get(..8).unwrap_or(trace_id)
+}
+
 impl TurnEnd {
+    /// The trace of a failed turn, short, as surfaces show it.
+    pub fn short_trace(&self) -> Option<&str> {
+        match self {
+            TurnEnd::Error {
+                trace_id: Some(t), ..
+            } => Some(short_trace(t)),
+            _ => None,
+        }
+    }
+
     /// The end of a turn that stopped without an error.
     pub fn finished(stop: TurnStop, steps: u32, cost_usd: f64) -> TurnEnd {
         match stop {

@@ -204,6 +204,26 @@ impl Store {
         self.query_spans("trace_id", trace_id)
     }
 
+    /// The trace ids starting with `prefix` (lowercase hex, as errors show them short), at
+    /// most `limit`.
+    pub fn traces_starting(&self, prefix: &str, limit: u32) -> Result<Vec<String>> {
+        let prefix: String = prefix
+            .chars()
+            .filter(char::is_ascii_hexdigit)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(
+                "SELECT DISTINCT trace_id FROM spans WHERE trace_id >= ?1 AND trace_id < ?1 || 'g'
+                 ORDER BY trace_id LIMIT ?2",
+            )?;
+            let ids = stmt
+                .query_map(rusqlite::params![prefix, limit], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(ids)
+        })
+    }
+
     fn query_spans(&self, column: &'static str, value: &str) -> Result<Vec<Span>> {
         self.with_conn(|c| {
             let mut stmt = c.prepare(&format!(

@@ -170,6 +170,7 @@ pub fn turn_completed(stop: TurnStop, steps: u32, cost_usd: f64) -> TurnEnd {
 
 pub fn turn_failed(code: ErrorCode, message: &str) -> TurnEnd {
     TurnEnd::Error {
+        trace_id: None,
         code,
         message: message.into(),
     }

@@ -21,6 +21,7 @@ pub mod service;
 pub mod sessions;
 pub mod skills;
 pub mod tasks;
+pub mod trace;
 pub mod tui;
 pub mod uninstall;
 pub mod update;

@@ -350,6 +350,36 @@ async fn a_provider_failure_is_a_clear_error_and_the_prompt_is_kept() {
     let messages = store.list_messages(&session.id).unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].text, "hello");
+
+    // The error names its trace; `pryx trace` shows the turn and the failed call under it.
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("pryx trace "))
+        .unwrap_or_else(|| panic!("no trace in: {stderr}"));
+    let short = line
+        .trim()
+        .trim_start_matches("trace ")
+        .split(':')
+        .next()
+        .unwrap();
+    assert_eq!(short.len(), 8, "{line}");
+    let out = env.run(&["trace", short]);
+    let (tree, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        tree.contains(&format!("(session {})", session.id)),
+        "{tree}"
+    );
+    let turn = tree.lines().position(|l| l.starts_with("turn ")).unwrap();
+    let call = tree
+        .lines()
+        .position(|l| l.starts_with("  model_call ") && l.contains("error"))
+        .unwrap_or_else(|| panic!("no failed model call under the turn: {tree}"));
+    assert!(call > turn);
+    assert!(tree.contains("invalid api key"), "{tree}");
+    let out = env.run(&["trace", "zzzzzzzz"]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("not a trace id"));
 }
 
 /// Processes whose command line is the kill-9 test's `sleep 23.456`.

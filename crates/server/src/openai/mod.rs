@@ -377,7 +377,7 @@ pub(crate) fn finish_reason(end: &TurnEnd) -> Result<FinishReason, OpenAiError> 
     match end {
         TurnEnd::Completed { .. } | TurnEnd::Cancelled { .. } => Ok(FinishReason::Stop),
         TurnEnd::StepLimit { .. } | TurnEnd::BudgetExceeded { .. } => Ok(FinishReason::Length),
-        TurnEnd::Error { code, message } => {
+        TurnEnd::Error { code, message, .. } => {
             let status = match crate::error::status_of(*code) {
                 s if s == StatusCode::INTERNAL_SERVER_ERROR => StatusCode::BAD_GATEWAY,
                 s => s,

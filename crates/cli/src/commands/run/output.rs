@@ -121,6 +121,11 @@ fn print_human(event: &Event, mid_line: &AtomicBool, escape_answer: bool) {
             }
         }
         EventPayload::ErrorOccurred(e) => say_err!("✗ {}: {}", e.code, e.message),
+        EventPayload::TurnCompleted(end) => {
+            if let Some(t) = end.short_trace() {
+                say_err!("  trace {t}: `pryx trace {t}` shows its spans");
+            }
+        }
         EventPayload::ModelFallback(f) => {
             if mid_line.swap(false, Ordering::SeqCst) {
                 println!();
@@ -164,7 +169,6 @@ fn print_human(event: &Event, mid_line: &AtomicBool, escape_answer: bool) {
         | EventPayload::SessionMessage(_)
         | EventPayload::SessionTyping(_)
         | EventPayload::TurnStarted(_)
-        | EventPayload::TurnCompleted(_)
         | EventPayload::ToolExecuting(_)
         | EventPayload::ApprovalNeeded(_)
         | EventPayload::ApprovalResolved(_)

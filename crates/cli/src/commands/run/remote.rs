@@ -265,7 +265,13 @@ async fn finish(
         TurnEnd::Cancelled { steps, .. } => (TurnStop::Cancelled, *steps),
         // Already printed as `✗ CODE: message` from its `error.occurred`: once is enough.
         TurnEnd::Error { .. } if printer.shown_error() => return Ok(ExitCode::FAILURE),
-        TurnEnd::Error { message, .. } => return Err(anyhow!("{message}")),
+        TurnEnd::Error { message, .. } => {
+            let trace = completed
+                .short_trace()
+                .map(|t| format!(" (trace {t}: `pryx trace {t}`)"))
+                .unwrap_or_default();
+            return Err(anyhow!("{message}{trace}"));
+        }
         TurnEnd::Interrupted => {
             return Err(anyhow!(
                 "the turn was interrupted: the core stopped while it ran (the message is kept in session {session_id})"

@@ -201,7 +201,11 @@ pub(super) async fn run(
             "budget"
         }
         TurnEnd::Error { message, .. } => {
-            out.push(format!("⚠️ The answer failed: {message}"));
+            let trace = end
+                .short_trace()
+                .map(|t| format!(" (trace {t})"))
+                .unwrap_or_default();
+            out.push(format!("⚠️ The answer failed: {message}{trace}"));
             "failed"
         }
         TurnEnd::Interrupted => {

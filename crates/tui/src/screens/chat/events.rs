@@ -254,7 +254,12 @@ impl ChatState {
                 "The turn was interrupted: the core stopped while it ran. Your message is kept; send it again to retry.",
                 Level::Error,
             ),
-            TurnEnd::Error { code, message } => self.turn_error(&code.to_string(), message),
+            TurnEnd::Error { code, message, .. } => {
+                self.turn_error(&code.to_string(), message);
+                if let Some(t) = end.short_trace() {
+                    self.notice(format!("trace {t}: `pryx trace {t}` shows its spans"), Level::Info);
+                }
+            }
             TurnEnd::Completed { .. } => {}
         }
         match &self.session_id {

@@ -508,6 +508,18 @@ fn a_failed_turn_is_said_once() {
         c.entries.last(),
         Some(Entry::Notice { text, .. }) if text.ends_with(": bad key")
     ));
+    // A failure with its trace says where to look, once, after the error.
+    c.apply(&ev("s1", user_message(3, "once more")));
+    let mut end = turn_failed(ErrorCode::LlmAuth, "bad key");
+    if let pryx_protocol::TurnEnd::Error { trace_id, .. } = &mut end {
+        *trace_id = Some("0af7651916cd43dd8448eb211c80319c".into());
+    }
+    c.apply(&ev("s1", end));
+    assert_eq!(errors(&c), 3);
+    assert!(matches!(
+        c.entries.last(),
+        Some(Entry::Notice { text, level: Level::Info }) if text == "trace 0af76519: `pryx trace 0af76519` shows its spans"
+    ));
 }
 
 #[test]

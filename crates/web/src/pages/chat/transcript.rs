@@ -305,7 +305,13 @@ pub fn ending(end: &TurnEnd) -> Option<Item> {
             true,
         ),
         TurnEnd::Cancelled { .. } => ("Stopped.".to_string(), false),
-        TurnEnd::Error { code, message } => (format!("The turn failed ({code}): {message}"), true),
+        TurnEnd::Error { code, message, .. } => {
+            let trace = end
+                .short_trace()
+                .map(|t| format!(" (trace {t}: `pryx trace {t}`)"))
+                .unwrap_or_default();
+            (format!("The turn failed ({code}): {message}{trace}"), true)
+        }
         TurnEnd::Interrupted => (
             "The turn was interrupted (the gateway stopped while it ran).".to_string(),
             true,

@@ -116,6 +116,7 @@ fn messages_tool_cards_and_failures_render_in_order() {
             EventPayload::TurnCompleted(TurnEnd::Error {
                 code: ErrorCode::LlmAuth,
                 message: "the provider refused the API key (401)".into(),
+                trace_id: Some("0af7651916cd43dd8448eb211c80319c".into()),
             }),
             7,
         ),
@@ -142,6 +143,10 @@ fn messages_tool_cards_and_failures_render_in_order() {
         "the failure follows the message it answered: {html}"
     );
     assert!(html.contains("LLM_AUTH"), "{html}");
+    assert!(
+        html.contains("(trace 0af76519: `pryx trace 0af76519`)"),
+        "the failure names its trace: {html}"
+    );
     assert!(html.contains(r#"data-last-version="7""#), "{html}");
 }
 
@@ -199,6 +204,7 @@ fn hostile_content_stays_inert() {
         EventPayload::TurnCompleted(TurnEnd::Error {
             code: ErrorCode::LlmServer,
             message: evil.into(),
+            trace_id: Some(evil.into()),
         }),
         9,
     )];
