@@ -1,7 +1,7 @@
 //! Log lines pass through the same redactor as everything the store writes: a log field may
-//! quote a tool argument, a provider's error or a URL with a token in it. Personal data
-//! (addresses, phone numbers, card numbers, home directories…) is replaced by markers too: a log
-//! is shared in bug reports.
+//! quote a tool argument, a provider's error or a URL with a token in it. In the log file,
+//! personal data (addresses, phone numbers, card numbers, home directories…) is replaced by
+//! markers too: a log file is shared in bug reports.
 
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -40,6 +40,17 @@ impl LogMask {
         Masked {
             mask: self.clone(),
             make,
+            pii: false,
+        }
+    }
+
+    /// As [`LogMask::wrap`], and personal data replaced by markers too: for the log file,
+    /// which is what gets shared (the terminal shows the user their own addresses).
+    pub fn wrap_shared<M>(&self, make: M) -> Masked<M> {
+        Masked {
+            mask: self.clone(),
+            make,
+            pii: true,
         }
     }
 }
@@ -48,11 +59,13 @@ impl LogMask {
 pub struct Masked<M> {
     mask: LogMask,
     make: M,
+    pii: bool,
 }
 
 pub struct MaskedWriter<W> {
     redactor: Redactor,
     inner: W,
+    pii: bool,
 }
 
 impl<'a, M> tracing_subscriber::fmt::MakeWriter<'a> for Masked<M>
@@ -65,6 +78,7 @@ where
         MaskedWriter {
             redactor: self.mask.redactor(),
             inner: self.make.make_writer(),
+            pii: self.pii,
         }
     }
 }
@@ -73,8 +87,12 @@ impl<W: Write> Write for MaskedWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
         let masked = self.redactor.text(&text);
-        self.inner
-            .write_all(pryx_telemetry::redact_pii(&masked).as_bytes())?;
+        if self.pii {
+            self.inner
+                .write_all(pryx_telemetry::redact_pii(&masked).as_bytes())?;
+        } else {
+            self.inner.write_all(masked.as_bytes())?;
+        }
         Ok(buf.len())
     }
 

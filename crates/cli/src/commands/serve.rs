@@ -310,7 +310,7 @@ fn init_logging(
             .with_context(|| format!("cannot open the log file {}", path.display()))?;
         layers.push(layer(
             LogFormat::Json,
-            mask.wrap(std::sync::Mutex::new(file)),
+            mask.wrap_shared(std::sync::Mutex::new(file)),
             false,
         ));
     }
