@@ -182,17 +182,12 @@ fn write_timings(path: &std::path::Path, timings: &Mutex<Timings>) {
     }
 }
 
-/// The UI owns the terminal, so its log goes to `logs/tui.log` (level from `PRYX_LOG`).
+/// The UI owns the terminal, so its log goes to `logs/tui.log` (level from `PRYX_LOG`),
+/// rotated like the core's.
 fn init_logging(dir: &DataDir) {
-    use std::os::unix::fs::OpenOptionsExt;
     let path = dir.logs_dir().join("tui.log");
-    let file = std::fs::create_dir_all(dir.logs_dir()).and_then(|()| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&path)
-    });
+    let file = std::fs::create_dir_all(dir.logs_dir())
+        .and_then(|()| crate::rotating_log::RotatingFile::open(&path));
     let Ok(file) = file else { return };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PRYX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -201,7 +196,7 @@ fn init_logging(dir: &DataDir) {
         pryx_core::setup::stored_secrets(dir),
     ));
     let _ = tracing_subscriber::fmt()
-        .with_writer(mask.wrap(Mutex::new(file)))
+        .with_writer(mask.wrap_shared(Mutex::new(file)))
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init();
