@@ -82,43 +82,93 @@ fn number(v: f64) -> String {
     }
 }
 
+/// A family of counts: name, help and label names, and where its rows come from.
+type Family = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    fn(&MetricsSnapshot) -> &[Counted],
+);
+
+/// The counter families, in the order they are written.
+const COUNTERS: [Family; 9] = [
+    (
+        "pryx_turns_total",
+        "Turns that ended, by status (ok, error, cancelled, interrupted).",
+        &["status"],
+        |s| &s.turns,
+    ),
+    (
+        "pryx_model_calls_total",
+        "Model calls that ended, by model and status.",
+        &["model", "status"],
+        |s| &s.model_calls,
+    ),
+    (
+        "pryx_tokens_total",
+        "Tokens of model calls, by model and direction (input, output).",
+        &["model", "direction"],
+        |s| &s.tokens,
+    ),
+    (
+        "pryx_cost_usd_total",
+        "What model calls cost, in USD, by model.",
+        &["model"],
+        |s| &s.cost_usd,
+    ),
+    (
+        "pryx_tool_calls_total",
+        "Tool calls, by tool and status (completed, failed, denied, …).",
+        &["tool", "status"],
+        |s| &s.tool_calls,
+    ),
+    (
+        "pryx_approvals_total",
+        "Approval outcomes, by decision (granted, denied, timeout, reused, unavailable).",
+        &["decision"],
+        |s| &s.approvals,
+    ),
+    (
+        "pryx_task_runs_total",
+        "Scheduled task runs, by status.",
+        &["status"],
+        |s| &s.task_runs,
+    ),
+    (
+        "pryx_channel_replies_total",
+        "Replies through chat channels' outboxes, by channel and state.",
+        &["channel", "state"],
+        |s| &s.channel_replies,
+    ),
+    (
+        "pryx_errors_total",
+        "Errors reported in sessions, by code.",
+        &["code"],
+        |s| &s.errors,
+    ),
+];
+
 /// The exposition text of a snapshot.
 pub fn render(s: &MetricsSnapshot, version: &str) -> String {
     let mut o = Out(String::new());
-    o.family("pryx_build_info", "gauge", "The running Pryx build.");
-    o.sample("pryx_build_info", &[("version", version)], 1.0);
-    o.family("pryx_sessions", "gauge", "Sessions stored.");
-    o.sample("pryx_sessions", &[], s.sessions as f64);
-    o.counted(
-        "pryx_turns_total",
-        "counter",
-        "Turns that ended, by status (ok, error, cancelled, interrupted).",
-        &["status"],
-        &s.turns,
-    );
-    o.family("pryx_turns_running", "gauge", "Turns running now.");
-    o.sample("pryx_turns_running", &[], s.turns_running as f64);
-    o.counted(
-        "pryx_model_calls_total",
-        "counter",
-        "Model calls that ended, by model and status.",
-        &["model", "status"],
-        &s.model_calls,
-    );
-    o.counted(
-        "pryx_tokens_total",
-        "counter",
-        "Tokens of model calls, by model and direction (input, output).",
-        &["model", "direction"],
-        &s.tokens,
-    );
-    o.counted(
-        "pryx_cost_usd_total",
-        "counter",
-        "What model calls cost, in USD, by model.",
-        &["model"],
-        &s.cost_usd,
-    );
+    for (name, help, value) in [
+        ("pryx_build_info", "The running Pryx build.", None),
+        ("pryx_sessions", "Sessions stored.", Some(s.sessions)),
+        (
+            "pryx_turns_running",
+            "Turns running now.",
+            Some(s.turns_running),
+        ),
+    ] {
+        o.family(name, "gauge", help);
+        match value {
+            Some(v) => o.sample(name, &[], v as f64),
+            None => o.sample(name, &[("version", version)], 1.0),
+        }
+    }
+    for (name, help, keys, rows) in COUNTERS {
+        o.counted(name, "counter", help, keys, rows(s));
+    }
     let name = "pryx_model_call_duration_seconds";
     o.family(name, "histogram", "How long model calls took, by model.");
     for l in &s.latency {
@@ -142,41 +192,6 @@ pub fn render(s: &MetricsSnapshot, version: &str) -> String {
             l.count as f64,
         );
     }
-    o.counted(
-        "pryx_tool_calls_total",
-        "counter",
-        "Tool calls, by tool and status (completed, failed, denied, …).",
-        &["tool", "status"],
-        &s.tool_calls,
-    );
-    o.counted(
-        "pryx_approvals_total",
-        "counter",
-        "Approval outcomes, by decision (granted, denied, timeout, reused, unavailable).",
-        &["decision"],
-        &s.approvals,
-    );
-    o.counted(
-        "pryx_task_runs_total",
-        "counter",
-        "Scheduled task runs, by status.",
-        &["status"],
-        &s.task_runs,
-    );
-    o.counted(
-        "pryx_channel_replies_total",
-        "counter",
-        "Replies through chat channels' outboxes, by channel and state.",
-        &["channel", "state"],
-        &s.channel_replies,
-    );
-    o.counted(
-        "pryx_errors_total",
-        "counter",
-        "Errors reported in sessions, by code.",
-        &["code"],
-        &s.errors,
-    );
     o.0
 }
 
