@@ -246,7 +246,7 @@ pub enum TurnEnd {
     Error {
         code: ErrorCode,
         message: String,
-        /// The turn's trace (`pryx trace <id>` shows its spans); surfaces show its first 8
+        /// The turn's trace (`pryx trace <id>` shows its spans); surfaces show its last 8
         /// characters.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         trace_id: Option<String>,
@@ -256,9 +256,14 @@ pub enum TurnEnd {
     Interrupted,
 }
 
-/// A trace id as people see it: its first 8 characters (`pryx trace` takes any unique start).
+/// A trace id as people see it: its last 8 characters, the random ones (trace ids start with
+/// the time, which turns close together share); `pryx trace` takes any unique start or end.
 pub fn short_trace(trace_id: &str) -> &str {
-    trace_id.get(..8).unwrap_or(trace_id)
+    trace_id
+        .len()
+        .checked_sub(8)
+        .and_then(|i| trace_id.get(i..))
+        .unwrap_or(trace_id)
 }
 
 impl TurnEnd {

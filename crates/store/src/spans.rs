@@ -204,21 +204,22 @@ impl Store {
         self.query_spans("trace_id", trace_id)
     }
 
-    /// The trace ids starting with `prefix` (lowercase hex, as errors show them short), at
-    /// most `limit`.
-    pub fn traces_starting(&self, prefix: &str, limit: u32) -> Result<Vec<String>> {
-        let prefix: String = prefix
+    /// The trace ids starting or ending with `part` (lowercase hex; errors show the last 8
+    /// characters), at most `limit`.
+    pub fn traces_matching(&self, part: &str, limit: u32) -> Result<Vec<String>> {
+        let part: String = part
             .chars()
             .filter(char::is_ascii_hexdigit)
             .collect::<String>()
             .to_ascii_lowercase();
         self.with_conn(|c| {
             let mut stmt = c.prepare(
-                "SELECT DISTINCT trace_id FROM spans WHERE trace_id >= ?1 AND trace_id < ?1 || 'g'
+                "SELECT DISTINCT trace_id FROM spans
+                 WHERE substr(trace_id, 1, length(?1)) = ?1 OR substr(trace_id, -length(?1)) = ?1
                  ORDER BY trace_id LIMIT ?2",
             )?;
             let ids = stmt
-                .query_map(rusqlite::params![prefix, limit], |r| r.get(0))?
+                .query_map(rusqlite::params![part, limit], |r| r.get(0))?
                 .collect::<rusqlite::Result<Vec<String>>>()?;
             Ok(ids)
         })

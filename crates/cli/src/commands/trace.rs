@@ -1,6 +1,7 @@
 //! `pryx trace <id>`: a turn's spans as a tree — the turn, its model calls, tool calls and
 //! approval waits — with how each ended, how long it took, its tokens and cost, and the error
-//! it met. The id is the one errors show (any unique start of it, 6 characters at least). Read
+//! it met. The id is the one errors show (any unique start or end of it, 6 characters at
+//! least). Read
 //! from the database directly (read-only), so it works with or without a running core.
 
 use crate::term::{out, out_raw};
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The trace id, or a unique start of it (as errors show it).
+    /// The trace id, or a unique start or end of it (errors show its end).
     id: String,
     /// The spans as JSON.
     #[arg(long)]
@@ -28,7 +29,12 @@ fn seconds(s: &Span) -> Option<f64> {
 }
 
 fn line(s: &Span) -> String {
-    let mut text = format!("{} {} — {}", s.kind.as_str(), s.name, s.status.as_str());
+    let kind = s.kind.as_str();
+    let mut text = if s.name == kind {
+        format!("{kind} — {}", s.status.as_str())
+    } else {
+        format!("{kind} {} — {}", s.name, s.status.as_str())
+    };
     match seconds(s) {
         Some(t) => text.push_str(&format!(", {t:.2} s")),
         None => text.push_str(", not ended"),
@@ -82,11 +88,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dir = DataDir::locate()?;
     let store = Store::open_read_only(dir.database_file())
         .with_context(|| format!("cannot read the database in {}", dir.root().display()))?;
-    let found = store.traces_starting(&wanted, 2)?;
+    let found = store.traces_matching(&wanted, 2)?;
     let id = match found.as_slice() {
-        [] => bail!("no trace starts with {wanted}"),
+        [] => bail!("no trace starts or ends with {wanted}"),
         [one] => one.clone(),
-        _ => bail!("more than one trace starts with {wanted}: give more of its id"),
+        _ => bail!("more than one trace starts or ends with {wanted}: give more of its id"),
     };
     let spans = store.list_trace(&id)?;
     if args.json {

@@ -380,6 +380,20 @@ async fn a_provider_failure_is_a_clear_error_and_the_prompt_is_kept() {
     let out = env.run(&["trace", "zzzzzzzz"]);
     assert!(!out.status.success());
     assert!(text(&out).1.contains("not a trace id"));
+
+    // A second failure moments later has a trace of its own, found as surely.
+    server.push(Turn::status(401, None, "invalid api key"));
+    let out = env.run(&["run", "hello again"]);
+    let (_, again) = text(&out);
+    let second = again
+        .lines()
+        .find(|l| l.contains("pryx trace "))
+        .and_then(|l| l.trim().trim_start_matches("trace ").split(':').next())
+        .unwrap_or_else(|| panic!("no trace in: {again}"))
+        .to_string();
+    assert_ne!(second, short, "each turn's short id differs");
+    let out = env.run(&["trace", &second]);
+    assert!(out.status.success(), "{}", text(&out).1);
 }
 
 /// Processes whose command line is the kill-9 test's `sleep 23.456`.

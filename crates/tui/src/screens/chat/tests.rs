@@ -518,7 +518,7 @@ fn a_failed_turn_is_said_once() {
     assert_eq!(errors(&c), 3);
     assert!(matches!(
         c.entries.last(),
-        Some(Entry::Notice { text, level: Level::Info }) if text == "trace 0af76519: `pryx trace 0af76519` shows its spans"
+        Some(Entry::Notice { text, level: Level::Info }) if text == "trace 1c80319c: `pryx trace 1c80319c` shows its spans"
     ));
 }
 

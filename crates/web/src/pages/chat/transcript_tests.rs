@@ -144,7 +144,7 @@ fn messages_tool_cards_and_failures_render_in_order() {
     );
     assert!(html.contains("LLM_AUTH"), "{html}");
     assert!(
-        html.contains("(trace 0af76519: `pryx trace 0af76519`)"),
+        html.contains("(trace 1c80319c: `pryx trace 1c80319c`)"),
         "the failure names its trace: {html}"
     );
     assert!(html.contains(r#"data-last-version="7""#), "{html}");
