@@ -170,6 +170,11 @@ impl AppState {
             Response::SessionReloaded(d) => {
                 // Only if the user did not open another session meanwhile.
                 if self.chat.session_id.as_deref() == Some(d.session.id.as_str()) {
+                    if d.last_version < self.chat.shown_version {
+                        // Fetched before events shown since (a turn that ran meanwhile):
+                        // replacing the transcript with it would lose them.
+                        return vec![Action::ReloadSession { id: d.session.id }];
+                    }
                     self.chat.load(d);
                 }
             }

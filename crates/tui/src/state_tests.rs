@@ -604,3 +604,38 @@ fn a_reset_of_the_open_session_reloads_it_where_the_user_is() {
     ));
     assert_eq!(s.chat.session_id.as_deref(), Some("s2"));
 }
+
+/// A reload fetched before a turn's events arrived (the core came back, the user sent a prompt
+/// at once) would wipe them: it is fetched again instead.
+#[test]
+fn a_reload_older_than_what_is_shown_is_fetched_again() {
+    let mut s = AppState::new(None);
+    s.on_response(Response::SessionCreated(summary("s1", "open")));
+    s.on_response(Response::SessionReloaded(
+        pryx_protocol::api::SessionDetail {
+            session: summary("s1", "open"),
+            messages: vec![],
+            last_version: 4,
+        },
+    ));
+    s.on_core(CoreUpdate::Event(pryx_testkit::events::event(
+        "s1",
+        Some(5),
+        pryx_testkit::events::user_message(5, "after"),
+    )));
+    s.on_core(CoreUpdate::Event(pryx_testkit::events::event(
+        "s1",
+        Some(6),
+        pryx_testkit::events::assistant_message(6, "Second answer."),
+    )));
+    assert_eq!(s.chat.entries.len(), 2);
+    let again = s.on_response(Response::SessionReloaded(
+        pryx_protocol::api::SessionDetail {
+            session: summary("s1", "open"),
+            messages: vec![],
+            last_version: 4,
+        },
+    ));
+    assert_eq!(again, vec![Action::ReloadSession { id: "s1".into() }]);
+    assert_eq!(s.chat.entries.len(), 2, "nothing shown was lost");
+}

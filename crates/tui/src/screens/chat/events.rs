@@ -23,6 +23,9 @@ impl ChatState {
         {
             return vec![];
         }
+        if let Some(v) = ev.version.filter(|_| self.is_current(ev)) {
+            self.shown_version = self.shown_version.max(v);
+        }
         match &ev.payload {
             EventPayload::ApprovalNeeded(a) => {
                 if self.is_current(ev) {

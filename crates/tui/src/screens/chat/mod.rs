@@ -122,6 +122,9 @@ pub struct ChatState {
     /// The session's last stored version when it was loaded: events of it up to there are in
     /// the transcript already and are not applied again.
     pub loaded_version: u64,
+    /// The newest version of the open session shown (loaded or applied since): a reload
+    /// older than it is stale (fetched before events that have arrived) and is fetched again.
+    pub shown_version: u64,
     /// How full the session's context is (the status bar's gauge).
     pub context: Option<ContextGauge>,
     /// `/compact` showed what it would cost; the next `/compact` runs it.
@@ -157,6 +160,7 @@ impl ChatState {
             picker: None,
             grants: None,
             loaded_version: 0,
+            shown_version: 0,
             context: None,
             compact_pending: false,
             messages: Vec::new(),
@@ -190,6 +194,7 @@ impl ChatState {
         self.model = s.model;
         self.scroll_back = 0;
         self.loaded_version = 0;
+        self.shown_version = 0;
         self.context = None;
         self.compact_pending = false;
         self.messages.clear();
@@ -209,9 +214,34 @@ impl ChatState {
         self.cost_usd = s.total_cost_usd;
     }
 
-    /// Replaces the transcript with a stored session (resume).
+    /// Replaces the transcript with a stored session (resume, or a reload after the core came
+    /// back). A prompt sent but not yet stored stays, with what was said about it, so a
+    /// reload racing a send loses nothing on screen.
     pub fn load(&mut self, d: SessionDetail) {
+        let same = self.session_id.as_deref() == Some(d.session.id.as_str());
+        let pending: Vec<Entry> = match self.entries.iter().position(|e| {
+            matches!(
+                e,
+                Entry::User {
+                    confirmed: false,
+                    ..
+                }
+            )
+        }) {
+            // Only while its send may still succeed: a refused one said so and is over.
+            Some(i) if same && self.turn_running => self.entries[i..].to_vec(),
+            _ => Vec::new(),
+        };
         self.entries = events::entries_from_messages(&d.messages);
+        let stored = |text: &str| {
+            d.messages
+                .iter()
+                .rev()
+                .any(|m| m.role == pryx_protocol::message::Role::User && m.content.text() == text)
+        };
+        let still_pending = pending
+            .first()
+            .is_some_and(|e| matches!(e, Entry::User { text, .. } if !stored(text)));
         self.messages = d
             .messages
             .iter()
@@ -227,13 +257,17 @@ impl ChatState {
         self.compact_pending = false;
         self.set_totals(&d.session);
         self.warn_workspace(&d.session);
-        self.turn_running = d.session.busy;
+        self.turn_running = d.session.busy || still_pending;
+        if still_pending {
+            self.entries.extend(pending);
+        }
         self.awaiting_session = false;
         self.session_id = Some(d.session.id);
         self.title = Some(d.session.title);
         self.model = d.session.model;
         self.scroll_back = 0;
         self.loaded_version = d.last_version;
+        self.shown_version = d.last_version;
     }
 
     /// Whether typed characters go into the input (so digits and `?` are text, not keys).

@@ -391,6 +391,55 @@ fn events_already_in_a_loaded_session_are_not_applied_again() {
     assert_eq!(c.entries.len(), 1);
 }
 
+#[test]
+fn a_reload_racing_a_send_keeps_the_prompt_on_screen() {
+    let mut c = chat_in("s1");
+    c.entries.push(Entry::User {
+        text: "after".into(),
+        confirmed: false,
+    });
+    c.turn_running = true;
+    // The core came back and the session is reloaded before the prompt is stored.
+    c.load(detail_of("s1"));
+    assert!(
+        matches!(c.entries.last(), Some(Entry::User { text, confirmed: false }) if text == "after"),
+        "{:?}",
+        c.entries
+    );
+    assert!(c.turn_running, "the prompt's turn is still coming");
+    // Once stored, it is the same entry, confirmed.
+    c.apply(&event("s1", Some(1), user_message(1, "after")));
+    let users: Vec<_> = c
+        .entries
+        .iter()
+        .filter(|e| matches!(e, Entry::User { .. }))
+        .collect();
+    assert_eq!(users.len(), 1, "{:?}", c.entries);
+    assert!(matches!(
+        users[0],
+        Entry::User {
+            confirmed: true,
+            ..
+        }
+    ));
+    // A reload of another session keeps nothing of this one.
+    c.entries.push(Entry::User {
+        text: "lost?".into(),
+        confirmed: false,
+    });
+    c.turn_running = true;
+    c.load(detail_of("s2"));
+    assert!(c.entries.is_empty(), "{:?}", c.entries);
+    // A send that was refused is over: a reload does not bring it back as running.
+    c.entries.push(Entry::User {
+        text: "refused".into(),
+        confirmed: false,
+    });
+    c.turn_running = false;
+    c.load(detail_of("s2"));
+    assert!(c.entries.is_empty() && !c.turn_running, "{:?}", c.entries);
+}
+
 /// A stored session without messages.
 fn detail_of(id: &str) -> SessionDetail {
     SessionDetail {
