@@ -1,5 +1,5 @@
 //! `pryx doctor`: checks the data directory, config, database, audit log, secret store, disk
-//! space, the default model (`--online`: a real call), sandbox and the running core (API token, exposure), printing one line per check. It never repairs anything: a bad config,
+//! space, the default model (`--online`: a real call), sandbox, the running core (API token, exposure) and telemetry, printing one line per check. It never repairs anything: a bad config,
 //! a damaged database or loose permissions are reported with a fix and left as they are. The
 //! only write is first-use creation of a missing data directory and database. A data dir or
 //! database it cannot write (read-only mount, permissions) is checked read-only and reported as
@@ -13,6 +13,7 @@ mod gateway;
 mod model;
 mod report;
 mod system;
+mod telemetry;
 mod updates;
 mod workspace;
 
@@ -68,5 +69,6 @@ fn run_checks(online: bool) -> Vec<Check> {
     checks.extend(gateway::checks(&dir));
     checks.push(channels::check(&dir, config.as_ref()));
     checks.push(updates::check(&dir, config.as_ref()));
+    checks.push(telemetry::check(config.as_ref()));
     checks
 }

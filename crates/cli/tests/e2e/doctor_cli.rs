@@ -11,7 +11,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const CHECKS: [&str; 15] = [
+const CHECKS: [&str; 16] = [
     "data_dir",
     "permissions",
     "config",
@@ -27,6 +27,7 @@ const CHECKS: [&str; 15] = [
     "exposure",
     "channels",
     "updates",
+    "telemetry",
 ];
 
 /// Checks whose outcome depends on the machine (free space, kernel), not on the data dir.
