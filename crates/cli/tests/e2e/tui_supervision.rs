@@ -43,6 +43,9 @@ async fn a_killed_core_is_back_within_two_seconds_with_history_intact() {
         tui_harness::connected(s) && s.contains("First answer before the crash.")
     })
     .await;
+    // The status bar may still show the connection to the killed core: typing waits until the
+    // TUI is attached to the new one.
+    tui_harness::wait_attached(home, second.pid, WAIT).await;
 
     // Same session, same transcript: the next prompt continues it.
     tmux.type_text("after");

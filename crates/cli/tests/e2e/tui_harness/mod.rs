@@ -266,6 +266,27 @@ pub async fn wait_core(home: &Path, not: Option<u32>, timeout: Duration) -> Proc
     }
 }
 
+/// Waits until the core `pid` of `home` counts a WebSocket client: the TUI has switched to it
+/// (its requests go there), which its screen cannot tell apart from the core before.
+pub async fn wait_attached(home: &Path, pid: u32, timeout: Duration) {
+    let dir = pryx_config::DataDir::at(home);
+    let end = Instant::now() + timeout;
+    loop {
+        if let Ok(client) = pryx_client::Client::discover(&dir).await
+            && let Ok(d) = client.diagnostics().await
+            && d.pid == pid
+            && d.ws_clients > 0
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < end,
+            "the TUI did not attach to core {pid} within {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Waits until no pryx process of `home` is left; panics with the survivors after `timeout`.
 pub async fn wait_none(home: &Path, timeout: Duration) {
     let end = Instant::now() + timeout;

@@ -215,7 +215,7 @@ impl ChatState {
     }
 
     /// Replaces the transcript with a stored session (resume, or a reload after the core came
-    /// back). A prompt sent but not yet stored stays, with what was said about it, so a
+    /// back). A prompt sent but not stored stays, with what was said about it (a refusal), so a
     /// reload racing a send loses nothing on screen.
     pub fn load(&mut self, d: SessionDetail) {
         let same = self.session_id.as_deref() == Some(d.session.id.as_str());
@@ -228,8 +228,7 @@ impl ChatState {
                 }
             )
         }) {
-            // Only while its send may still succeed: a refused one said so and is over.
-            Some(i) if same && self.turn_running => self.entries[i..].to_vec(),
+            Some(i) if same => self.entries[i..].to_vec(),
             _ => Vec::new(),
         };
         self.entries = events::entries_from_messages(&d.messages);
@@ -257,7 +256,8 @@ impl ChatState {
         self.compact_pending = false;
         self.set_totals(&d.session);
         self.warn_workspace(&d.session);
-        self.turn_running = d.session.busy || still_pending;
+        // Still coming only while its send may succeed: a refused one said so and is over.
+        self.turn_running = d.session.busy || (still_pending && self.turn_running);
         if still_pending {
             self.entries.extend(pending);
         }

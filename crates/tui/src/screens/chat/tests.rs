@@ -430,14 +430,16 @@ fn a_reload_racing_a_send_keeps_the_prompt_on_screen() {
     c.turn_running = true;
     c.load(detail_of("s2"));
     assert!(c.entries.is_empty(), "{:?}", c.entries);
-    // A send that was refused is over: a reload does not bring it back as running.
+    // A send that was refused is over: it stays on screen with why, not as running.
     c.entries.push(Entry::User {
         text: "refused".into(),
         confirmed: false,
     });
+    c.notice("Could not send the prompt: the core is down", Level::Error);
     c.turn_running = false;
     c.load(detail_of("s2"));
-    assert!(c.entries.is_empty() && !c.turn_running, "{:?}", c.entries);
+    assert_eq!(c.entries.len(), 2, "{:?}", c.entries);
+    assert!(!c.turn_running);
 }
 
 /// A stored session without messages.
