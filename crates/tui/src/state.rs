@@ -351,8 +351,10 @@ impl AppState {
                 if !shown {
                     let text = format!("Could not {what}: {error}");
                     // The transcript holds a failed prompt whole; anything else gets the panel,
-                    // unless the core is down (its own panel says so).
-                    let down = matches!(self.connection, ConnectionState::Down { .. });
+                    // unless the core is not connected: down (its own panel says so) or coming
+                    // back, when the loads a reconnect makes by itself may fail and a panel
+                    // would take the keys meant for the chat or the retry.
+                    let down = !matches!(self.connection, ConnectionState::Connected);
                     // A load the TUI made by itself (at a reconnect, while the core may still
                     // be coming up) must not open a panel that takes the next keys: approvals
                     // also arrive as events, and the status bar says it failed.

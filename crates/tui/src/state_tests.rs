@@ -639,3 +639,30 @@ fn a_reload_older_than_what_is_shown_is_fetched_again() {
     assert_eq!(again, vec![Action::ReloadSession { id: "s1".into() }]);
     assert_eq!(s.chat.entries.len(), 2, "nothing shown was lost");
 }
+
+/// While the core is coming back, whatever the TUI loaded by itself may fail; no panel opens
+/// then, so the next keys still reach the chat (a prompt typed right after the restart).
+#[test]
+fn a_failure_while_the_core_comes_back_takes_no_keys() {
+    let mut s = AppState::new(None);
+    s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
+    s.on_core(CoreUpdate::Connection(ConnectionState::Connecting));
+    for what in [
+        "list the providers",
+        "check for updates",
+        "load the sessions",
+    ] {
+        s.on_response(Response::Failed {
+            what: what.into(),
+            error: "the core is unreachable (connection refused); check that it runs".into(),
+        });
+        assert!(s.error_detail.is_none(), "{what}: no panel");
+    }
+    s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
+    s.handle_key(key(KeyCode::Char('x')));
+    assert_eq!(
+        s.chat.input.lines().join(""),
+        "x",
+        "the key reached the chat"
+    );
+}
