@@ -8,9 +8,10 @@ use crate::error::{Result, StoreError};
 use crate::store::Store;
 use crate::util::{json_col, now_ts, to_i64, to_u64};
 
-type RawEvent = (String, i64, String, String, String, String);
+pub(crate) type RawEvent = (String, i64, String, String, String, String);
 
-fn raw_from_row(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
+/// The six columns `session_id, version, kind, surface, payload, created_at`, in that order.
+pub(crate) fn raw_from_row(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -21,7 +22,9 @@ fn raw_from_row(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
     ))
 }
 
-fn finish((session_id, version, kind, surface, payload, created_at): RawEvent) -> Result<Event> {
+pub(crate) fn finish(
+    (session_id, version, kind, surface, payload, created_at): RawEvent,
+) -> Result<Event> {
     let surface: Surface = serde_json::from_value(serde_json::Value::String(surface))?;
     let payload = EventPayload::decode(&kind, json_col(&payload)?);
     let mut event = Event::new(session_id, surface, payload, created_at);

@@ -1,14 +1,15 @@
 //! What heartbeats keep between beats, and what they ask about what happened since: events of
 //! an agent's sessions and task runs that failed, after the positions the last beat saw.
 
-use pryx_protocol::{Event, EventPayload};
+use pryx_protocol::Event;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::Result;
+use crate::events::{finish, raw_from_row};
 use crate::store::Store;
-use crate::util::{json_col, now_ts, to_i64, to_u64};
+use crate::util::{now_ts, to_i64, to_u64};
 
 /// An event of one of the agent's sessions that may need attention.
 #[derive(Debug, Clone)]
@@ -80,7 +81,7 @@ impl Store {
         let kinds = serde_json::to_string(kinds)?;
         self.with_conn(|c| {
             let mut stmt = c.prepare(
-                "SELECT s.title, e.session_id, e.version, e.kind, e.surface, e.payload, e.created_at
+                "SELECT e.session_id, e.version, e.kind, e.surface, e.payload, e.created_at, s.title
                  FROM events e JOIN sessions s ON s.id = e.session_id
                  WHERE e.seq > ?1
                    AND e.kind IN (SELECT value FROM json_each(?2))
@@ -91,28 +92,14 @@ impl Store {
             let rows = stmt
                 .query_map(
                     params![after, kinds, agent, skip_title_prefix, limit],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, i64>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, String>(5)?,
-                            r.get::<_, String>(6)?,
-                        ))
-                    },
+                    |r| Ok((raw_from_row(r)?, r.get::<_, String>(6)?)),
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut out = Vec::new();
-            for (title, sid, version, kind, surface, payload, at) in rows {
-                let surface = serde_json::from_value(serde_json::Value::String(surface))?;
-                let payload = EventPayload::decode(&kind, json_col(&payload)?);
-                let mut event = Event::new(sid, surface, payload, at);
-                event.version = Some(to_u64(version));
+            let mut out = Vec::with_capacity(rows.len());
+            for (raw, title) in rows {
                 out.push(Happening {
                     session_title: title,
-                    event,
+                    event: finish(raw)?,
                 });
             }
             Ok(out)

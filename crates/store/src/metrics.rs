@@ -119,36 +119,31 @@ impl Store {
                     value: cost,
                 });
             }
-            let mut latency: Vec<Latency> = Vec::new();
+            // Counted by the database: a scrape reads one row per model, not one per call.
+            let buckets: String = LATENCY_BUCKETS
+                .iter()
+                .map(|b| format!(", SUM(secs <= {b})"))
+                .collect();
             let mut stmt = c.prepare(&format!(
-                "SELECT name, {SPAN_SECS} FROM spans
-                 WHERE kind = 'model_call' AND ended_at IS NOT NULL ORDER BY name"
+                "SELECT name, COUNT(*), SUM(secs){buckets} FROM
+                   (SELECT name, MAX(COALESCE({SPAN_SECS}, 0), 0) AS secs FROM spans
+                    WHERE kind = 'model_call' AND ended_at IS NOT NULL)
+                 GROUP BY name ORDER BY name"
             ))?;
-            let rows = stmt
+            let latency = stmt
                 .query_map([], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<f64>>(1)?))
+                    let mut buckets = Vec::with_capacity(LATENCY_BUCKETS.len());
+                    for i in 0..LATENCY_BUCKETS.len() {
+                        buckets.push(to_u64(r.get(3 + i)?));
+                    }
+                    Ok(Latency {
+                        model: r.get(0)?,
+                        count: to_u64(r.get(1)?),
+                        sum_secs: r.get::<_, Option<f64>>(2)?.unwrap_or(0.0),
+                        buckets,
+                    })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            for (model, secs) in rows {
-                let secs = secs.unwrap_or(0.0).max(0.0);
-                if latency.last().is_none_or(|l| l.model != model) {
-                    latency.push(Latency {
-                        model,
-                        buckets: vec![0; LATENCY_BUCKETS.len()],
-                        count: 0,
-                        sum_secs: 0.0,
-                    });
-                }
-                if let Some(l) = latency.last_mut() {
-                    for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-                        if secs <= *bound {
-                            l.buckets[i] += 1;
-                        }
-                    }
-                    l.count += 1;
-                    l.sum_secs += secs;
-                }
-            }
             Ok(MetricsSnapshot {
                 sessions: to_u64(sessions),
                 turns: counted(

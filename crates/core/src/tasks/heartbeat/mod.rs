@@ -265,14 +265,13 @@ impl Core {
         next.run_mark = run_mark;
         next.checklist_hash = Some(list.hash.clone());
         next.files = files_now;
-        for item in list.items.iter().filter(|i| i.cadence.is_some()) {
-            if due.iter().any(|d| d.text == item.text) {
-                next.items.insert(item.key(), ms(now));
-            }
+        for item in &due {
+            next.items.insert(item.key(), ms(now));
         }
         // Items no longer on the list are forgotten.
-        next.items
-            .retain(|k, _| list.items.iter().any(|i| &i.key() == k));
+        let keys: std::collections::HashSet<String> =
+            list.items.iter().map(checklist::Item::key).collect();
+        next.items.retain(|k, _| keys.contains(k));
         next.looked_ms = Some(ms(now));
         let since = state.looked_ms.map(|t| {
             from_ms(t)
