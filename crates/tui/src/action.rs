@@ -352,12 +352,12 @@ pub async fn perform<A: CoreApi + ?Sized>(
         }),
         Action::ReloadSession { id } => send(match api.load_session(&id).await {
             Ok(d) => Response::SessionReloaded(d),
-            Err(e) => failed("reload the session", e),
+            Err(e) => failed(RELOAD_SESSION, e),
         }),
         Action::RefreshTotals { session_id } => {
             send(match api.load_session(&session_id).await {
                 Ok(d) => Response::Totals(d.session),
-                Err(e) => failed("refresh the totals", e),
+                Err(e) => failed(REFRESH_TOTALS, e),
             });
             // The status bar's context gauge follows the totals.
             if let Ok(context) = api.session_context(&session_id).await {
@@ -579,6 +579,15 @@ pub async fn perform<A: CoreApi + ?Sized>(
 pub const SEND_PROMPT: &str = "send the prompt";
 /// `what` of the pending-approvals load the TUI makes by itself (at start and reconnect).
 pub const LOAD_APPROVALS: &str = "load pending approvals";
+/// `what` of a failed [`Action::ReloadSession`] (made at a reset or a stale load).
+pub const RELOAD_SESSION: &str = "reload the session";
+/// `what` of a failed [`Action::RefreshTotals`] (made after every turn).
+pub const REFRESH_TOTALS: &str = "refresh the totals";
+/// `what` of the loads the TUI makes by itself, not at a key: their failures are said in the
+/// status bar only, as a panel would take the next keys (typed for the chat) to close it.
+/// Such a load may fail against a core that is being killed or replaced while the link
+/// already shows the new one connected.
+pub const AUTOMATIC_LOADS: &[&str] = &[LOAD_APPROVALS, RELOAD_SESSION, REFRESH_TOTALS];
 /// `what` of the failed session commands the user typed (`/compact`, `/pin`, `/fork`…): said
 /// in the transcript.
 pub const SESSION_COMMANDS: &[&str] = &[

@@ -355,10 +355,10 @@ impl AppState {
                     // back, when the loads a reconnect makes by itself may fail and a panel
                     // would take the keys meant for the chat or the retry.
                     let down = !matches!(self.connection, ConnectionState::Connected);
-                    // A load the TUI made by itself (at a reconnect, while the core may still
-                    // be coming up) must not open a panel that takes the next keys: approvals
-                    // also arrive as events, and the status bar says it failed.
-                    let background = what == crate::action::LOAD_APPROVALS;
+                    // A load the TUI made by itself (at a reconnect, after a turn, while the
+                    // core may be coming back) must not open a panel that takes the next keys:
+                    // the status bar says it failed.
+                    let background = crate::action::AUTOMATIC_LOADS.contains(&what.as_str());
                     if !in_transcript && !down && !background {
                         self.error_detail = Some(text.clone());
                     }

@@ -546,24 +546,29 @@ fn a_failed_action_shows_its_whole_error_until_esc() {
 }
 
 #[test]
-fn a_failed_background_load_at_a_reconnect_takes_no_keys() {
-    let mut s = AppState::new(None);
-    s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
-    s.on_response(Response::Failed {
-        what: crate::action::LOAD_APPROVALS.into(),
-        error: "the core is unreachable (connection refused); check that it runs".into(),
-    });
-    assert!(s.error_detail.is_none(), "no panel in front of the chat");
-    assert!(
-        s.flash.as_ref().is_some_and(|f| f.error),
-        "said in the status bar"
-    );
-    s.handle_key(key(KeyCode::Char('x')));
-    assert_eq!(
-        s.chat.input.lines().join(""),
-        "x",
-        "the key reached the input"
-    );
+fn a_failed_automatic_load_takes_no_keys() {
+    for what in crate::action::AUTOMATIC_LOADS {
+        let mut s = AppState::new(None);
+        s.on_core(CoreUpdate::Connection(ConnectionState::Connected));
+        s.on_response(Response::Failed {
+            what: (*what).into(),
+            error: "the core is unreachable (connection refused); check that it runs".into(),
+        });
+        assert!(
+            s.error_detail.is_none(),
+            "{what}: no panel in front of the chat"
+        );
+        assert!(
+            s.flash.as_ref().is_some_and(|f| f.error),
+            "{what}: said in the status bar"
+        );
+        s.handle_key(key(KeyCode::Char('x')));
+        assert_eq!(
+            s.chat.input.lines().join(""),
+            "x",
+            "{what}: the key reached the input"
+        );
+    }
 }
 
 #[test]
