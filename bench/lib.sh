@@ -1,7 +1,9 @@
 # Shared by the bench scripts: a scripted model answering at once and a `pryx serve` on a fresh
 # data dir that uses it. Source after setting `pryx` and `llm_bin`; then call
 # `start_scripted_core`. Sets `work`, `llm_url`, `port`, `token`, `core_pid` (and PRYX_HOME);
-# everything is stopped and removed on exit.
+# everything is stopped and removed on exit. Optional: `extra_config` (JSON members added to
+# config.json, e.g. `"telemetry": {...}`) and `core_wrap` (a command the core runs under, e.g.
+# strace).
 
 work="$(mktemp -d)"
 llm_pid=""
@@ -24,9 +26,10 @@ start_scripted_core() {
   mkdir -p "$PRYX_HOME" "$work/ws"
   cat >"$PRYX_HOME/config.json" <<JSON
 {"providers": {"mock": {"kind": "openai-compatible", "base_url": "$llm_url/v1", "catalog_id": "openai"}},
- "defaults": {"model": "mock/gpt-4o"}, "models": {"auto_refresh": false}}
+ "defaults": {"model": "mock/gpt-4o"}, "models": {"auto_refresh": false}${extra_config:+, $extra_config}}
 JSON
-  (cd "$work/ws" && exec "$pryx" serve --announce --log-to file >"$work/core.port" 2>/dev/null) &
+  # shellcheck disable=SC2086 # core_wrap is a command line
+  (cd "$work/ws" && exec ${core_wrap:-} "$pryx" serve --announce --log-to file >"$work/core.port" 2>/dev/null) &
   core_pid=$!
   for _ in $(seq 200); do [ -s "$work/core.port" ] && break; sleep 0.05; done
   port="$(head -1 "$work/core.port")"

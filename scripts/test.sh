@@ -100,6 +100,8 @@ log "OpenAI SDK and the Prometheus parser against the gateway"
 scripts/openai-sdk.sh
 log "croniter against the cron arithmetic"
 scripts/croniter.sh
+log "OTLP export against the opentelemetry-proto receiver"
+scripts/otlp.sh
 
 # The security code's tests must fail whenever its logic changes (docs/testing.md).
 log "mutation testing of the core security modules (fails below 90 %)"

@@ -275,10 +275,10 @@ impl Agent {
                 SpanStatus::Error
             };
             let mut end = SpanEnd::status(status);
-            end.attributes = Some(serde_json::Map::from_iter([(
-                "error".to_string(),
-                json!(error.to_string()),
-            )]));
+            end.attributes = Some(serde_json::Map::from_iter([
+                ("error".to_string(), json!(error.to_string())),
+                ("error_code".to_string(), json!(error.code())),
+            ]));
             self.end_span(&span.id, end).await?;
             let partial = if shown {
                 collector.finish().text()

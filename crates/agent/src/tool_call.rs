@@ -237,7 +237,8 @@ impl Agent {
             session_id: Some(cx.session().to_string()),
             kind: SpanKind::ToolCall,
             name: call.name.clone(),
-            attributes: json!({}),
+            // Ids and the policy's answer only: arguments stay in the tool call's row.
+            attributes: json!({"tool_call_id": cx.row, "decision": decision.action.as_str()}),
         };
         let (row, tool_name, action) = (cx.row.clone(), call.name.clone(), decision.action);
         let span = self

@@ -6,6 +6,7 @@ mod channels;
 mod context;
 mod setup;
 mod tasks;
+mod telemetry;
 mod update;
 
 use crate::error::ClientError;

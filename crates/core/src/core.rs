@@ -60,6 +60,7 @@ pub(crate) struct Inner {
     shutting_down: AtomicBool,
     pub(crate) channels: crate::channels::Channels,
     pub(crate) tasks: crate::tasks::Tasks,
+    pub(crate) telemetry: crate::telemetry::TelemetryHost,
     pub(crate) processes: pryx_tools::process::ProcessTable,
     /// Turns started for a background process's watch matches, by process id.
     pub(crate) watch_turns: std::sync::Mutex<std::collections::HashMap<String, u32>>,
@@ -118,6 +119,7 @@ impl Core {
                 shutting_down: AtomicBool::new(false),
                 channels: Default::default(),
                 tasks: Default::default(),
+                telemetry: Default::default(),
                 processes,
                 watch_turns: Default::default(),
             }),

@@ -22,6 +22,7 @@ mod providers;
 mod session_settings;
 pub mod setup;
 mod tasks;
+pub mod telemetry;
 mod turn_end;
 mod turns;
 

@@ -31,6 +31,7 @@ mod api_grants;
 mod api_keys;
 mod api_setup;
 mod api_tasks;
+mod api_telemetry;
 mod api_update;
 mod api_web;
 pub mod safe_text;

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use pryx_store::{Counted, LATENCY_BUCKETS, MetricsSnapshot};
+use pryx_store::{COUNTER_FAMILIES, Counted, LATENCY_BUCKETS, MetricsSnapshot};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -82,72 +82,6 @@ fn number(v: f64) -> String {
     }
 }
 
-/// A family of counts: name, help and label names, and where its rows come from.
-type Family = (
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    fn(&MetricsSnapshot) -> &[Counted],
-);
-
-/// The counter families, in the order they are written.
-const COUNTERS: [Family; 9] = [
-    (
-        "pryx_turns_total",
-        "Turns that ended, by status (ok, error, cancelled, interrupted).",
-        &["status"],
-        |s| &s.turns,
-    ),
-    (
-        "pryx_model_calls_total",
-        "Model calls that ended, by model and status.",
-        &["model", "status"],
-        |s| &s.model_calls,
-    ),
-    (
-        "pryx_tokens_total",
-        "Tokens of model calls, by model and direction (input, output).",
-        &["model", "direction"],
-        |s| &s.tokens,
-    ),
-    (
-        "pryx_cost_usd_total",
-        "What model calls cost, in USD, by model.",
-        &["model"],
-        |s| &s.cost_usd,
-    ),
-    (
-        "pryx_tool_calls_total",
-        "Tool calls, by tool and status (completed, failed, denied, …).",
-        &["tool", "status"],
-        |s| &s.tool_calls,
-    ),
-    (
-        "pryx_approvals_total",
-        "Approval outcomes, by decision (granted, denied, timeout, reused, unavailable).",
-        &["decision"],
-        |s| &s.approvals,
-    ),
-    (
-        "pryx_task_runs_total",
-        "Scheduled task runs, by status.",
-        &["status"],
-        |s| &s.task_runs,
-    ),
-    (
-        "pryx_channel_replies_total",
-        "Replies through chat channels' outboxes, by channel and state.",
-        &["channel", "state"],
-        |s| &s.channel_replies,
-    ),
-    (
-        "pryx_errors_total",
-        "Errors reported in sessions, by code.",
-        &["code"],
-        |s| &s.errors,
-    ),
-];
-
 /// The exposition text of a snapshot.
 pub fn render(s: &MetricsSnapshot, version: &str) -> String {
     let mut o = Out(String::new());
@@ -166,7 +100,7 @@ pub fn render(s: &MetricsSnapshot, version: &str) -> String {
             None => o.sample(name, &[("version", version)], 1.0),
         }
     }
-    for (name, help, keys, rows) in COUNTERS {
+    for (name, help, keys, rows) in COUNTER_FAMILIES {
         o.counted(name, "counter", help, keys, rows(s));
     }
     let name = "pryx_model_call_duration_seconds";

@@ -42,13 +42,13 @@ pub use explore::{ExploreFacets, ExplorePage, ExploreQuery, ExploreRow, ExploreS
 pub use grants::{ApprovalGrant, GrantQuery, GrantScope, NewGrant};
 pub use heartbeats::{FailedRun, Happening};
 pub use messages::{Message, MessageUsage, NewMessage, Role};
-pub use metrics::{Counted, LATENCY_BUCKETS, Latency, MetricsSnapshot};
+pub use metrics::{COUNTER_FAMILIES, Counted, Family, LATENCY_BUCKETS, Latency, MetricsSnapshot};
 pub use migrate::SCHEMA_VERSION;
 pub use search::{SNIPPET_CLOSE, SNIPPET_OPEN, SearchHit, fts_query};
 pub use sessions::{NewSession, Page, Session, SessionStatus};
 pub use spans::{NewSpan, Span, SpanEnd, SpanKind, SpanStatus};
 pub use spend::{CallCost, SpendRow};
-pub use store::Store;
+pub use store::{SpanObserver, Store};
 pub use tasks::{
     AfterRun, Claim, DASHBOARD, NewNotification, Notification, NotificationState, RUNS_KEPT, Retry,
     RunEnd, TaskRow, ms_to_ts,

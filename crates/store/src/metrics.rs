@@ -29,6 +29,73 @@ pub struct Latency {
     pub sum_secs: f64,
 }
 
+/// A family of counts: its Prometheus name, help and label names, and where its rows come
+/// from. `/metrics` and the OTLP export both describe their counters with [`COUNTER_FAMILIES`].
+pub type Family = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    fn(&MetricsSnapshot) -> &[Counted],
+);
+
+/// The counter families, in the order they are written.
+pub const COUNTER_FAMILIES: [Family; 9] = [
+    (
+        "pryx_turns_total",
+        "Turns that ended, by status (ok, error, cancelled, interrupted).",
+        &["status"],
+        |s| &s.turns,
+    ),
+    (
+        "pryx_model_calls_total",
+        "Model calls that ended, by model and status.",
+        &["model", "status"],
+        |s| &s.model_calls,
+    ),
+    (
+        "pryx_tokens_total",
+        "Tokens of model calls, by model and direction (input, output).",
+        &["model", "direction"],
+        |s| &s.tokens,
+    ),
+    (
+        "pryx_cost_usd_total",
+        "What model calls cost, in USD, by model.",
+        &["model"],
+        |s| &s.cost_usd,
+    ),
+    (
+        "pryx_tool_calls_total",
+        "Tool calls, by tool and status (completed, failed, denied, …).",
+        &["tool", "status"],
+        |s| &s.tool_calls,
+    ),
+    (
+        "pryx_approvals_total",
+        "Approval outcomes, by decision (granted, denied, timeout, reused, unavailable).",
+        &["decision"],
+        |s| &s.approvals,
+    ),
+    (
+        "pryx_task_runs_total",
+        "Scheduled task runs, by status.",
+        &["status"],
+        |s| &s.task_runs,
+    ),
+    (
+        "pryx_channel_replies_total",
+        "Replies through chat channels' outboxes, by channel and state.",
+        &["channel", "state"],
+        |s| &s.channel_replies,
+    ),
+    (
+        "pryx_errors_total",
+        "Errors reported in sessions, by code.",
+        &["code"],
+        |s| &s.errors,
+    ),
+];
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricsSnapshot {
     pub sessions: u64,

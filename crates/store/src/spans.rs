@@ -192,6 +192,7 @@ impl Store {
             )?;
             load(tx, id)?.ok_or_else(|| missing(id))
         })
+        .inspect(|span| self.span_ended(span))
     }
 
     /// The spans of a session by start time.
@@ -202,6 +203,23 @@ impl Store {
     /// The spans of one trace by start time.
     pub fn list_trace(&self, trace_id: &str) -> Result<Vec<Span>> {
         self.query_spans("trace_id", trace_id)
+    }
+
+    /// The spans of the latest ended turn's trace (empty before any).
+    pub fn latest_trace(&self) -> Result<Vec<Span>> {
+        let trace: Option<String> = self.with_conn(|c| {
+            Ok(c.query_row(
+                "SELECT trace_id FROM spans WHERE kind = 'turn' AND ended_at IS NOT NULL
+                 ORDER BY ended_at DESC, rowid DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })?;
+        match trace {
+            Some(t) => self.list_trace(&t),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The trace ids starting or ending with `part` (lowercase hex; errors show the last 8

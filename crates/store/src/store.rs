@@ -45,7 +45,13 @@ struct Inner {
     write_problem: Mutex<Option<String>>,
     /// Event positions stored and not yet published (see `positions.rs`).
     positions: Mutex<crate::positions::Positions>,
+    /// Told of every span once it ended (see [`Store::observe_spans`]).
+    span_observer: RwLock<Option<SpanObserver>>,
 }
+
+/// What [`Store::observe_spans`] calls with each ended span; it runs on the writer's thread,
+/// so it must only hand the span on.
+pub type SpanObserver = Arc<dyn Fn(&crate::spans::Span) + Send + Sync>;
 
 /// Secret values masked in everything written (each with its name, for the markers of what a
 /// person approves), and the redactor built from them.
@@ -187,6 +193,7 @@ impl Store {
                 positions: crate::positions::Positions::starting_at(
                     u64::try_from(last).unwrap_or(0),
                 ),
+                span_observer: RwLock::default(),
             }),
         }
     }
@@ -212,6 +219,28 @@ impl Store {
     }
 
     /// The redactor every write goes through.
+    /// Hands every span that ends from now on to `observer` (the OTLP export), after it is
+    /// stored. One observer per store; a later call replaces it.
+    pub fn observe_spans(&self, observer: SpanObserver) {
+        *self
+            .inner
+            .span_observer
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(observer);
+    }
+
+    pub(crate) fn span_ended(&self, span: &crate::spans::Span) {
+        let observer = self
+            .inner
+            .span_observer
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(observe) = observer {
+            observe(span);
+        }
+    }
+
     pub fn redactor(&self) -> Redactor {
         self.inner
             .secrets

@@ -111,6 +111,12 @@ pub enum Action {
     LoadTimeline {
         session_id: String,
     },
+    /// The telemetry export's state.
+    LoadTelemetry,
+    /// Switches the telemetry export on or off (on only after the screen's confirmation).
+    SetTelemetry {
+        enabled: bool,
+    },
     LoadTasks,
     /// Pauses (`resume: false`) or resumes a task.
     SetTaskActive {
@@ -230,6 +236,11 @@ pub enum Response {
     Spans {
         session_id: String,
         spans: Vec<SpanView>,
+    },
+    /// The export's state; `changed` after a switch.
+    Telemetry {
+        status: Box<pryx_protocol::api::TelemetryStatus>,
+        changed: bool,
     },
     Tasks(Vec<TaskView>),
     /// A task was paused or resumed: how it is now.
@@ -471,6 +482,20 @@ pub async fn perform<A: CoreApi + ?Sized>(
                 Err(e) => failed(PAUSE_CHANNEL, e),
             })
         }
+        Action::LoadTelemetry => send(match api.telemetry().await {
+            Ok(status) => Response::Telemetry {
+                status: Box::new(status),
+                changed: false,
+            },
+            Err(e) => failed(LOAD_TELEMETRY, e),
+        }),
+        Action::SetTelemetry { enabled } => send(match api.set_telemetry(enabled).await {
+            Ok(status) => Response::Telemetry {
+                status: Box::new(status),
+                changed: true,
+            },
+            Err(e) => failed("switch the telemetry export", e),
+        }),
         Action::LoadTimeline { session_id } => send(match api.session_spans(&session_id).await {
             Ok(spans) => Response::Spans { session_id, spans },
             Err(e) => failed("load the timeline", e),
@@ -579,6 +604,8 @@ pub async fn perform<A: CoreApi + ?Sized>(
 pub const SEND_PROMPT: &str = "send the prompt";
 /// `what` of the pending-approvals load the TUI makes by itself (at start and reconnect).
 pub const LOAD_APPROVALS: &str = "load pending approvals";
+/// `what` of a failed [`Action::LoadTelemetry`] (made whenever the Telemetry screen opens).
+pub const LOAD_TELEMETRY: &str = "load the telemetry export's state";
 /// `what` of a failed [`Action::ReloadSession`] (made at a reset or a stale load).
 pub const RELOAD_SESSION: &str = "reload the session";
 /// `what` of a failed [`Action::RefreshTotals`] (made after every turn).
@@ -587,7 +614,12 @@ pub const REFRESH_TOTALS: &str = "refresh the totals";
 /// status bar only, as a panel would take the next keys (typed for the chat) to close it.
 /// Such a load may fail against a core that is being killed or replaced while the link
 /// already shows the new one connected.
-pub const AUTOMATIC_LOADS: &[&str] = &[LOAD_APPROVALS, RELOAD_SESSION, REFRESH_TOTALS];
+pub const AUTOMATIC_LOADS: &[&str] = &[
+    LOAD_APPROVALS,
+    RELOAD_SESSION,
+    REFRESH_TOTALS,
+    LOAD_TELEMETRY,
+];
 /// `what` of the failed session commands the user typed (`/compact`, `/pin`, `/fork`…): said
 /// in the transcript.
 pub const SESSION_COMMANDS: &[&str] = &[

@@ -8,8 +8,8 @@ use pryx_protocol::api::MessageView;
 use pryx_protocol::api::{
     ApprovalDecision, ApprovalScope, ChannelView, GrantView, ModelView, NotificationList,
     PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider,
-    SessionDetail, SessionSummary, TaskRunView, TaskView, TurnAccepted, UpdateSession,
-    UpdateStatus,
+    SessionDetail, SessionSummary, TaskRunView, TaskView, TelemetryStatus, TurnAccepted,
+    UpdateSession, UpdateStatus,
 };
 use pryx_protocol::{ContextCompacted, Event, ProcessView, SessionContext};
 use std::future::Future;
@@ -254,6 +254,19 @@ pub trait CoreApi: Send + Sync + 'static {
     ) -> impl Future<Output = ApiResult<SessionSummary>> + Send {
         let _ = (session_id, message_id);
         async { Err(ApiError::Unsupported("forks".into())) }
+    }
+
+    /// The telemetry export's state, with a redacted sample of what it sends.
+    fn telemetry(&self) -> impl Future<Output = ApiResult<TelemetryStatus>> + Send {
+        async { Err(ApiError::Unsupported("the telemetry export".into())) }
+    }
+    /// Switches the telemetry export on or off (written to config and audited by the core).
+    fn set_telemetry(
+        &self,
+        enabled: bool,
+    ) -> impl Future<Output = ApiResult<TelemetryStatus>> + Send {
+        let _ = enabled;
+        async { Err(ApiError::Unsupported("the telemetry export".into())) }
     }
 
     /// The session's background processes.

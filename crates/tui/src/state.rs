@@ -293,6 +293,16 @@ impl AppState {
                 self.flash(text, false);
             }
             Response::Spans { session_id, spans } => self.telemetry.on_spans(&session_id, spans),
+            Response::Telemetry { status, changed } => {
+                if changed {
+                    let text = match (&status.enabled, status.endpoint.as_deref()) {
+                        (true, Some(e)) => format!("Telemetry export on: sending to {e}."),
+                        _ => "Telemetry export off: nothing leaves this machine.".to_string(),
+                    };
+                    self.flash(crate::safe_text::escape(&text).into_owned(), false);
+                }
+                self.telemetry.export.on_status(*status);
+            }
             r @ (Response::Tasks(_)
             | Response::TaskChanged(_)
             | Response::TaskRunStarted(_)
@@ -319,6 +329,11 @@ impl AppState {
             Response::Failed { what, error } => {
                 if self.integrations.on_failed(&what, &error) || self.tasks.on_failed(&what, &error)
                 {
+                    return vec![];
+                }
+                if what == crate::action::LOAD_TELEMETRY && error.contains("does not support") {
+                    // An older core: the screen says so where the export's state would be.
+                    self.telemetry.export.unsupported = true;
                     return vec![];
                 }
                 if what == crate::action::LOAD_NOTIFICATIONS {
@@ -501,11 +516,7 @@ impl AppState {
             Screen::Integrations => vec![self.integrations.load()],
             Screen::Skills => vec![self.skills.load()],
             Screen::Mcp => vec![self.mcp.load()],
-            Screen::Telemetry => self
-                .telemetry
-                .load(self.chat.session_id.as_deref())
-                .into_iter()
-                .collect(),
+            Screen::Telemetry => self.telemetry.load(self.chat.session_id.as_deref()),
             // Seeing the tasks is seeing what their notifications said.
             Screen::Tasks => {
                 let mut out = self.tasks.load();

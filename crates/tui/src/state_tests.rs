@@ -59,8 +59,11 @@ fn tab_and_numbers_switch_screens_and_load_them() {
         s.handle_key(key(KeyCode::Char('3'))),
         vec![Action::LoadChannels]
     );
-    // No session yet: the timeline has nothing to load.
-    assert_eq!(s.handle_key(key(KeyCode::Char('6'))), vec![]);
+    // No session yet: only the export's state loads, the timeline has nothing to.
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('6'))),
+        vec![Action::LoadTelemetry]
+    );
     assert_eq!(s.screen, Screen::Telemetry);
     s.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
     assert_eq!(s.screen, Screen::Mcp);
@@ -669,5 +672,67 @@ fn a_failure_while_the_core_comes_back_takes_no_keys() {
         s.chat.input.lines().join(""),
         "x",
         "the key reached the chat"
+    );
+}
+
+fn telemetry_status(enabled: bool) -> pryx_protocol::api::TelemetryStatus {
+    pryx_protocol::api::TelemetryStatus {
+        enabled,
+        endpoint: Some("http://127.0.0.1:4318".into()),
+        tier: pryx_protocol::api::TelemetryTier::Standard,
+        sampling_ratio: 1.0,
+        headers: vec![],
+        debug_ends_at: None,
+        counts: Default::default(),
+        last_export_at: None,
+        last_error: None,
+        problem: None,
+        sample: vec![pryx_protocol::api::ExportSample {
+            name: "execute_tool fs.read".into(),
+            kind: "tool_call".into(),
+            duration_ms: 3,
+            attributes: [("gen_ai.tool.name".to_string(), "fs.read".to_string())].into(),
+        }],
+    }
+}
+
+#[test]
+fn export_goes_on_only_after_the_confirmation_and_off_at_once() {
+    let mut s = AppState::new(None);
+    assert_eq!(s.show(Screen::Telemetry), vec![Action::LoadTelemetry]);
+    // Before the state is known, e explains instead of switching.
+    assert_eq!(s.handle_key(key(KeyCode::Char('e'))), vec![]);
+    assert!(s.flash.is_some());
+    s.on_response(Response::Telemetry {
+        status: Box::new(telemetry_status(false)),
+        changed: false,
+    });
+    assert_eq!(s.handle_key(key(KeyCode::Char('e'))), vec![]);
+    assert!(s.telemetry.export.confirming, "asks first");
+    // Other keys do nothing while it asks; Esc keeps it off.
+    assert_eq!(s.handle_key(key(KeyCode::Char('1'))), vec![]);
+    assert_eq!(s.screen, Screen::Telemetry);
+    assert_eq!(s.handle_key(key(KeyCode::Esc)), vec![]);
+    assert!(!s.telemetry.export.confirming);
+    s.handle_key(key(KeyCode::Char('e')));
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('y'))),
+        vec![Action::SetTelemetry { enabled: true }]
+    );
+    s.on_response(Response::Telemetry {
+        status: Box::new(telemetry_status(true)),
+        changed: true,
+    });
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("sending to http://127.0.0.1:4318")),
+        "{:?}",
+        s.flash
+    );
+    // On: e switches it off without asking.
+    assert_eq!(
+        s.handle_key(key(KeyCode::Char('e'))),
+        vec![Action::SetTelemetry { enabled: false }]
     );
 }

@@ -69,6 +69,6 @@ fn run_checks(online: bool) -> Vec<Check> {
     checks.extend(gateway::checks(&dir));
     checks.push(channels::check(&dir, config.as_ref()));
     checks.push(updates::check(&dir, config.as_ref()));
-    checks.push(telemetry::check(config.as_ref()));
+    checks.push(telemetry::check(&dir, config.as_ref()));
     checks
 }

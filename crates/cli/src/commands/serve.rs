@@ -164,6 +164,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     core.host_channels();
     // Scheduled tasks too: a run a previous process left going is marked interrupted first.
     core.host_tasks();
+    // Telemetry export, when the config enables it (nothing connects anywhere otherwise).
+    core.host_telemetry(pryx_otlp::Exporter::global().clone())
+        .await;
     let token = pryx_server::token::load_or_create(&dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
@@ -230,6 +233,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 return;
             }
             watcher.sync_channels();
+            watcher.sync_telemetry().await;
         }
     });
     crate::commands::update::spawn_auto_check(&dir, &config);
@@ -242,7 +246,8 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // Both together, inside the 3 s budget: sockets and streams close while turns are cancelled.
     tokio::join!(
         server.shutdown(Duration::from_millis(1500)),
-        core.shutdown(Duration::from_secs(2))
+        core.shutdown(Duration::from_secs(2)),
+        core.stop_telemetry()
     );
     if let Err(e) = std::fs::remove_file(dir.metadata_file()) {
         tracing::warn!(error = %e, "cannot remove metadata.json");
@@ -314,6 +319,10 @@ fn init_logging(
             false,
         ));
     }
+    // Exports nothing until telemetry is switched on (one atomic load per event until then).
+    layers.push(Box::new(pryx_otlp::OtlpLogLayer::new(
+        pryx_otlp::Exporter::global().clone(),
+    )));
     let filter = tracing_subscriber::EnvFilter::try_from_env("PRYX_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::registry()

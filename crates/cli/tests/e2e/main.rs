@@ -21,6 +21,7 @@ mod mcp_cli;
 mod mcp_hostile;
 mod mcp_serve;
 mod models_cli;
+mod otlp_export;
 mod release;
 mod run_aimock;
 mod run_approval_tty;

@@ -134,6 +134,8 @@ pub fn root() -> Node {
                 f("endpoint", opt(s(Str::Url))),
                 f("sampling_ratio", Node::Num { min: 0.0, max: 1.0 }),
                 f("redact_pii", Node::Bool),
+                f("tier", s(Str::OneOf(&["minimal", "standard", "debug"]))),
+                f("headers", map(Str::Name, s(Str::SecretRef))),
             ]),
         ),
         f(

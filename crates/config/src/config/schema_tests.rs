@@ -5,7 +5,7 @@ use super::*;
 use crate::config::{
     Agent, AgentProfile, CONFIG_VERSION, Channel, ChannelKind, Config, Defaults, DmPolicy,
     GroupPolicy, Mcp, ModelOverride, Models, Provider, ProviderKind, SignatureStyle, SkillEntry,
-    Skills, TelegramMode, Telemetry, Ui, Updates,
+    Skills, TelegramMode, Telemetry, TelemetryTier, Ui, Updates,
 };
 use serde_json::{Map, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,6 +34,8 @@ fn every_key() -> Config {
             endpoint: Some("https://otel.example.com".into()),
             sampling_ratio: 0.25,
             redact_pii: false,
+            tier: TelemetryTier::Debug,
+            headers: BTreeMap::from([("x-api-key".to_string(), "secret:otel".to_string())]),
         },
         defaults: Defaults {
             model: Some("openai/gpt-4o".into()),

@@ -71,9 +71,16 @@ pub struct Telemetry {
     pub endpoint: Option<String>,
     /// Fraction of traces exported, 0.0–1.0.
     pub sampling_ratio: f64,
-    /// Redact PII before export.
+    /// Kept for older files: export always redacts personal data, whatever this says.
     pub redact_pii: bool,
+    /// How much is exported (see [`TelemetryTier`]).
+    pub tier: TelemetryTier,
+    /// Extra HTTP headers for the collector (e.g. its auth header), by name; each value is a
+    /// secret reference (`secret:NAME` or `env:VAR`), never the value itself.
+    pub headers: BTreeMap<String, String>,
 }
+
+pub use pryx_protocol::api::TelemetryTier;
 
 impl Default for Telemetry {
     fn default() -> Self {
@@ -82,6 +89,8 @@ impl Default for Telemetry {
             endpoint: None,
             sampling_ratio: 1.0,
             redact_pii: true,
+            tier: TelemetryTier::Standard,
+            headers: BTreeMap::new(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod providers;
 pub mod sessions;
 pub mod system;
 pub mod tasks;
+pub mod telemetry;
 pub mod turns;
 pub mod update;
 pub mod web;

@@ -80,7 +80,8 @@ pub const KEYMAP: &[(&str, &str, &str)] = &[
     ("MCP", "t / Enter", "test the server's connection"),
     ("MCP", "r", "refresh"),
     ("Telemetry", "↑ / ↓", "select a span"),
-    ("Telemetry", "r", "refresh the timeline"),
+    ("Telemetry", "r", "refresh export state and timeline"),
+    ("Telemetry", "e", "export on (asks first) or off"),
     (
         "Tasks",
         "↑ / ↓ / j / k",

@@ -326,6 +326,67 @@ fn telemetry_without_session() {
     assert_snapshot!(render(&s, 80, 24, &plain()));
 }
 
+fn export_status(enabled: bool) -> pryx_protocol::api::TelemetryStatus {
+    use pryx_protocol::api::{ExportCounts, ExportSample, TelemetryStatus, TelemetryTier};
+    TelemetryStatus {
+        enabled,
+        endpoint: Some("http://127.0.0.1:4318".into()),
+        tier: TelemetryTier::Standard,
+        sampling_ratio: 1.0,
+        headers: vec![],
+        debug_ends_at: None,
+        counts: ExportCounts {
+            spans: 42,
+            logs: 3,
+            metric_exports: 5,
+            dropped: 0,
+            failures: 1,
+        },
+        last_export_at: Some("2026-12-03T10:15:02Z".into()),
+        last_error: None,
+        problem: None,
+        sample: vec![
+            ExportSample {
+                name: "invoke_agent pryx".into(),
+                kind: "turn".into(),
+                duration_ms: 1830,
+                attributes: [
+                    ("gen_ai.request.model".to_string(), "gpt-4o".to_string()),
+                    ("pryx.surface".to_string(), "tui".to_string()),
+                ]
+                .into(),
+            },
+            ExportSample {
+                name: "execute_tool fs.read\u{1b}[31m".into(),
+                kind: "tool_call".into(),
+                duration_ms: 4,
+                attributes: [("gen_ai.tool.name".to_string(), "fs.read".to_string())].into(),
+            },
+        ],
+    }
+}
+
+#[test]
+fn telemetry_export_on_and_its_confirmation() {
+    let mut s = connected();
+    s.show(Screen::Telemetry);
+    s.on_response(Response::Telemetry {
+        status: Box::new(export_status(true)),
+        changed: false,
+    });
+    assert_snapshot!("telemetry_export_on", render(&s, 100, 12, &plain()));
+    s.on_response(Response::Telemetry {
+        status: Box::new(export_status(false)),
+        changed: false,
+    });
+    s.handle_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('e'),
+    ));
+    assert!(s.telemetry.export.confirming);
+    // A hostile span name (an MCP tool's) is shown escaped, never as a terminal sequence.
+    assert_snapshot!("telemetry_export_confirm", render(&s, 100, 24, &plain()));
+}
+
 #[test]
 fn every_size_renders_without_panicking() {
     let mut states = vec![streaming_chat(), sessions_state()];

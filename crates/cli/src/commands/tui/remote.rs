@@ -12,8 +12,8 @@ use pryx_config::DataDir;
 use pryx_protocol::api::{
     ApprovalDecision, ApprovalScope, ChannelView, CreateSession, ModelView, NotificationList,
     PairingCode, PendingApproval, ProviderPreset, ProviderTestReport, ProviderView, PutProvider,
-    SessionDetail, SessionSummary, TaskRunView, TaskView, TestProvider, TurnAccepted,
-    UpdateSession, UpdateStatus,
+    PutTelemetry, SessionDetail, SessionSummary, TaskRunView, TaskView, TelemetryStatus,
+    TestProvider, TurnAccepted, UpdateSession, UpdateStatus,
 };
 use pryx_tui::model::{ExportFormat, McpServerView, McpTestReport, SkillView, SpanView};
 use pryx_tui::{ApiError, ApiResult, CoreApi, CoreUpdate};
@@ -341,6 +341,23 @@ impl CoreApi for RemoteCore {
             .await
             .map_err(api_error)?;
         Ok(list.spans.into_iter().map(span_view).collect())
+    }
+
+    async fn telemetry(&self) -> ApiResult<TelemetryStatus> {
+        self.client().await?.telemetry().await.map_err(api_error)
+    }
+
+    async fn set_telemetry(&self, enabled: bool) -> ApiResult<TelemetryStatus> {
+        let body = PutTelemetry {
+            enabled,
+            endpoint: None,
+            tier: None,
+        };
+        self.client()
+            .await?
+            .set_telemetry(&body)
+            .await
+            .map_err(api_error)
     }
 
     async fn list_tasks(&self) -> ApiResult<Vec<TaskView>> {

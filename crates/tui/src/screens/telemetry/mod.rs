@@ -1,4 +1,8 @@
-//! The Telemetry screen: the open session's spans as bars on a time axis, with tokens and cost.
+//! The Telemetry screen: whether anything is exported and where to (with its switch), then the
+//! open session's spans as bars on a time axis, with tokens and cost.
+
+mod export;
+pub use export::ExportState;
 
 use super::{compact, ellipsize, money, navigate, render_empty};
 use crate::action::Action;
@@ -17,18 +21,26 @@ pub struct TelemetryState {
     pub spans: Vec<SpanView>,
     pub selected: usize,
     pub loading: bool,
+    pub export: ExportState,
 }
 
 impl TelemetryState {
-    pub fn load(&mut self, session_id: Option<&str>) -> Option<Action> {
-        let id = session_id?.to_string();
+    /// The export's state, and the open session's spans when one is open.
+    pub fn load(&mut self, session_id: Option<&str>) -> Vec<Action> {
+        let mut out = vec![Action::LoadTelemetry];
+        let Some(id) = session_id else {
+            return out;
+        };
         self.loading = true;
-        if self.session_id.as_deref() != Some(id.as_str()) {
+        if self.session_id.as_deref() != Some(id) {
             self.spans.clear();
             self.selected = 0;
         }
-        self.session_id = Some(id.clone());
-        Some(Action::LoadTimeline { session_id: id })
+        self.session_id = Some(id.to_string());
+        out.push(Action::LoadTimeline {
+            session_id: id.to_string(),
+        });
+        out
     }
 
     pub fn on_spans(&mut self, session_id: &str, mut spans: Vec<SpanView>) {
@@ -42,11 +54,15 @@ impl TelemetryState {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent, session_id: Option<&str>) -> Option<Vec<Effect>> {
+        if self.export.confirming {
+            return Some(self.export.confirm_key(key));
+        }
         if navigate(&mut self.selected, self.spans.len(), &key) {
             return Some(vec![]);
         }
         match key.code {
-            KeyCode::Char('r') => Some(self.load(session_id).map(Effect::Do).into_iter().collect()),
+            KeyCode::Char('r') => Some(self.load(session_id).into_iter().map(Effect::Do).collect()),
+            KeyCode::Char('e') => Some(self.export.toggle()),
             _ => None,
         }
     }
@@ -93,6 +109,21 @@ const LABEL: u16 = 20;
 const STATS: u16 = 16;
 
 pub fn render(frame: &mut Frame, area: Rect, st: &TelemetryState, theme: &Theme) {
+    // The header, a blank line, the timeline.
+    let [head, _, body] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(st.export.header(theme)), head);
+    render_timeline(frame, body, st, theme);
+    if st.export.confirming {
+        st.export.render_confirm(frame, area, theme);
+    }
+}
+
+fn render_timeline(frame: &mut Frame, area: Rect, st: &TelemetryState, theme: &Theme) {
     if st.spans.is_empty() {
         let msg = match (&st.session_id, st.loading) {
             (None, _) => "No session open. Chat first, or resume one from Sessions (2).",
@@ -186,7 +217,7 @@ pub fn render(frame: &mut Frame, area: Rect, st: &TelemetryState, theme: &Theme)
     }
     let (i, o, c) = st.totals();
     let text = format!(
-        "Session: {} in · {} out · {} · r refresh",
+        "Session: {} in · {} out · {} · r refresh · e export on/off",
         compact(i),
         compact(o),
         money(c)
