@@ -312,4 +312,7 @@ pub struct OpenAiErrorBody {
     pub kind: String,
     pub param: Option<String>,
     pub code: Option<String>,
+    /// Pryx's addition: a failed turn's trace, which `pryx trace <id>` shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }

@@ -244,7 +244,11 @@ impl PryxOffer {
         let structured = json!({"session": sid, "answer": answer, "end": end});
         let mut result = match &end {
             TurnEnd::Error { message, .. } => {
-                tool_error(format!("the turn failed: {message} (session {sid})"))
+                let trace = end
+                    .short_trace()
+                    .map(|t| format!(", trace {t}"))
+                    .unwrap_or_default();
+                tool_error(format!("the turn failed: {message} (session {sid}{trace})"))
             }
             TurnEnd::Interrupted => tool_error(format!(
                 "the turn was interrupted; send the message again (session {sid})"

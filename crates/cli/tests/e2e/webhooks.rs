@@ -228,4 +228,15 @@ async fn github_signatures_are_accepted_as_a_preset() {
     assert_eq!(v["answer"], "noted the push");
     // GitHub signs no timestamp: its delivery id is what refuses a replay.
     assert_eq!(send("d-1").await.unwrap().status().as_u16(), 409);
+
+    // A turn that fails answers with its trace, which `pryx trace` finds.
+    llm.push(Turn::status(400, None, "the provider refused"));
+    let r = send("d-2").await.unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "failed", "{v}");
+    let trace = v["trace_id"].as_str().expect("a failed turn names its trace");
+    let out = env.run(&["trace", &trace[trace.len() - 8..]]);
+    let (shown, err) = common::text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(shown.contains("error"), "{shown}");
 }

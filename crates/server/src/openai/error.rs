@@ -19,6 +19,8 @@ pub struct OpenAiError {
     pub message: String,
     pub param: Option<String>,
     pub code: Option<String>,
+    /// A failed turn's trace (`pryx trace <id>` shows its spans).
+    pub trace_id: Option<String>,
 }
 
 impl OpenAiError {
@@ -28,6 +30,7 @@ impl OpenAiError {
             message: message.into(),
             param: None,
             code: None,
+            trace_id: None,
         }
     }
 
@@ -38,6 +41,11 @@ impl OpenAiError {
 
     pub fn with_param(mut self, param: impl Into<String>) -> Self {
         self.param = Some(param.into());
+        self
+    }
+
+    pub fn with_trace(mut self, trace_id: Option<String>) -> Self {
+        self.trace_id = trace_id;
         self
     }
 
@@ -53,6 +61,7 @@ impl OpenAiError {
                 kind: kind_of(self.status).to_string(),
                 param: self.param.clone(),
                 code: self.code.clone(),
+                trace_id: self.trace_id.clone(),
             },
         }
     }

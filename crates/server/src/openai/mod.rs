@@ -377,14 +377,23 @@ pub(crate) fn finish_reason(end: &TurnEnd) -> Result<FinishReason, OpenAiError> 
     match end {
         TurnEnd::Completed { .. } | TurnEnd::Cancelled { .. } => Ok(FinishReason::Stop),
         TurnEnd::StepLimit { .. } | TurnEnd::BudgetExceeded { .. } => Ok(FinishReason::Length),
-        TurnEnd::Error { code, message, .. } => {
+        TurnEnd::Error {
+            code,
+            message,
+            trace_id,
+        } => {
             let status = match crate::error::status_of(*code) {
                 s if s == StatusCode::INTERNAL_SERVER_ERROR => StatusCode::BAD_GATEWAY,
                 s => s,
             };
+            let trace = end
+                .short_trace()
+                .map(|t| format!(" (trace {t})"))
+                .unwrap_or_default();
             Err(
-                OpenAiError::new(status, format!("the turn failed: {message}"))
-                    .with_code(code.as_str().to_ascii_lowercase()),
+                OpenAiError::new(status, format!("the turn failed: {message}{trace}"))
+                    .with_code(code.as_str().to_ascii_lowercase())
+                    .with_trace(trace_id.clone()),
             )
         }
         TurnEnd::Interrupted => Err(OpenAiError::new(

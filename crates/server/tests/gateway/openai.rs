@@ -507,6 +507,21 @@ async fn a_failed_turn_is_an_openai_error() {
             .contains("the turn failed"),
         "{body}"
     );
+    // The turn's trace: whole in the body, its last 8 characters in the message, and it finds
+    // the failed turn's spans (what `pryx trace <id>` prints).
+    let trace = body["error"]["trace_id"].as_str().expect("a trace id");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("(trace {})", &trace[trace.len() - 8..])),
+        "{body}"
+    );
+    let spans = rig.core.store().list_trace(trace).unwrap();
+    assert!(
+        spans.iter().any(|s| s.status == pryx_store::SpanStatus::Error),
+        "{spans:?}"
+    );
 
     rig.llm
         .push(Turn::status(400, None, "the provider refused"));

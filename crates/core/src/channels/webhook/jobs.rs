@@ -7,6 +7,7 @@ use super::{Finished, Job, WebhookRuntime, status_of};
 use crate::channels::status::StatusCell;
 use crate::core::Core;
 use pryx_config::Channel;
+use pryx_protocol::TurnEnd;
 use pryx_store::{OpenUpdate, UpdateState};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -24,6 +25,9 @@ pub(crate) struct Callback {
     pub session_id: String,
     pub status: String,
     pub answer: String,
+    /// A failed turn's trace (`pryx trace <id>` shows its spans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 pub(super) async fn run(
@@ -58,6 +62,7 @@ pub(super) async fn run(
                     session_id: String::new(),
                     status: "interrupted".into(),
                     answer: "the turn was interrupted by a restart; send the request again".into(),
+                    trace_id: None,
                 };
                 done(core, id, cfg, runtime, &u, None, f);
                 continue;
@@ -114,6 +119,7 @@ async fn one(
                 session_id: String::new(),
                 status: "failed".into(),
                 answer: format!("no session could be made: {e}"),
+                trace_id: None,
             };
             return done(core, id, cfg, runtime, u, None, f);
         }
@@ -132,6 +138,7 @@ async fn one(
                 session_id: session.id.clone(),
                 status: "failed".into(),
                 answer: e.to_string(),
+                trace_id: None,
             };
             return done(core, id, cfg, runtime, u, Some(&session.id), f);
         }
@@ -143,6 +150,10 @@ async fn one(
         session_id: session.id.clone(),
         status: status_of(&end).into(),
         answer: core.turn_answer(&started).unwrap_or_default(),
+        trace_id: match &end {
+            TurnEnd::Error { trace_id, .. } => trace_id.clone(),
+            _ => None,
+        },
     };
     done(core, id, cfg, runtime, u, Some(&session.id), f);
 }
@@ -168,6 +179,7 @@ fn done(
                     session_id: session.unwrap_or_default().to_string(),
                     status: f.status.clone(),
                     answer: f.answer.clone(),
+                    trace_id: f.trace_id.clone(),
                 },
             )
         })

@@ -53,6 +53,9 @@ pub struct HookAnswer {
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
+    /// A failed turn's trace (`pryx trace <id>` shows its spans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// Why a request was refused (nothing ran).
@@ -104,6 +107,8 @@ pub(crate) struct Finished {
     pub session_id: String,
     pub status: String,
     pub answer: String,
+    /// A failed turn's trace.
+    pub trace_id: Option<String>,
 }
 
 impl WebhookRuntime {
@@ -298,6 +303,7 @@ impl Core {
             session_id: None,
             status: "accepted".into(),
             answer: None,
+            trace_id: None,
         };
         if let (Some(wait), Some(rx)) = (req.wait, waiter) {
             match tokio::time::timeout(wait.min(MAX_WAIT), rx).await {
@@ -305,6 +311,7 @@ impl Core {
                     out.session_id = (!f.session_id.is_empty()).then_some(f.session_id);
                     out.status = f.status;
                     out.answer = Some(f.answer);
+                    out.trace_id = f.trace_id;
                 }
                 _ => {
                     runtime.waiters().remove(&job.request_id);
