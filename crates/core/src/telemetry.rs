@@ -35,8 +35,15 @@ struct Seen {
     debug_ends_at: Option<OffsetDateTime>,
 }
 
+/// When a debug tier first seen at `since` switches itself back to standard.
+fn debug_ends(since: OffsetDateTime) -> OffsetDateTime {
+    since + DEBUG_FOR
+}
+
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
 
@@ -73,7 +80,7 @@ impl Core {
         let mut debug_ends_at = None;
         if wanted.enabled && wanted.tier == TelemetryTier::Debug {
             let since = *applied.debug_since.get_or_insert(now);
-            let ends = since + DEBUG_FOR;
+            let ends = debug_ends(since);
             if now >= ends {
                 wanted.tier = TelemetryTier::Standard;
                 applied.debug_since = None;
@@ -241,5 +248,20 @@ impl Core {
             }),
             sample: pryx_otlp::sample(&spans, t.tier, &self.store().redactor()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_debug_tier_lasts_an_hour_and_times_read_in_whole_seconds() {
+        let since = time::macros::datetime!(2026-12-03 10:15:30.123456 UTC);
+        assert_eq!(
+            debug_ends(since),
+            time::macros::datetime!(2026-12-03 11:15:30.123456 UTC)
+        );
+        assert_eq!(rfc3339(debug_ends(since)), "2026-12-03T11:15:30Z");
     }
 }

@@ -234,7 +234,9 @@ async fn github_signatures_are_accepted_as_a_preset() {
     let r = send("d-2").await.unwrap();
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["status"], "failed", "{v}");
-    let trace = v["trace_id"].as_str().expect("a failed turn names its trace");
+    let trace = v["trace_id"]
+        .as_str()
+        .expect("a failed turn names its trace");
     let out = env.run(&["trace", &trace[trace.len() - 8..]]);
     let (shown, err) = common::text(&out);
     assert!(out.status.success(), "{err}");

@@ -519,7 +519,9 @@ async fn a_failed_turn_is_an_openai_error() {
     );
     let spans = rig.core.store().list_trace(trace).unwrap();
     assert!(
-        spans.iter().any(|s| s.status == pryx_store::SpanStatus::Error),
+        spans
+            .iter()
+            .any(|s| s.status == pryx_store::SpanStatus::Error),
         "{spans:?}"
     );
 

@@ -164,7 +164,11 @@ impl ExportState {
             }
         }
         let width = area.width.saturating_sub(4).min(90);
-        let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+        // Wrapped rows inside the border and padding, plus the border.
+        let rows = Paragraph::new(lines.clone())
+            .wrap(Wrap { trim: false })
+            .line_count(width.saturating_sub(4));
+        let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
         let popup = crate::ui::centered(area, width, height);
         frame.render_widget(Clear, popup);
         let block = Block::default()
