@@ -14,7 +14,6 @@ use crate::serve_api::{Api, completion};
 use base64::Engine as _;
 use common::*;
 use serde_json::{Value, json};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -78,14 +77,7 @@ fn receiver(python: &str, dir: &Path) -> Receiver {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("receiver: {line:?}"));
+    let port = announced_port(&mut child, "the OTLP receiver");
     Receiver { child, port, out }
 }
 
@@ -97,30 +89,27 @@ fn received(r: &Receiver) -> Vec<Value> {
         .collect()
 }
 
-fn serve(env: &Env) -> (Child, u16) {
-    let mut child = env
-        .cmd()
-        .args(["serve", "--announce"])
-        // Batches every 100 ms and metrics every 300 ms (the standard variables) keep it short.
-        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .env("OTEL_METRIC_EXPORT_INTERVAL", "300")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, line.trim().parse().unwrap())
+fn serve(env: &Env) -> Serve {
+    // Batches every 100 ms and metrics every 300 ms (the standard variables) keep it short.
+    Serve::start_with(
+        env,
+        &[],
+        &[
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "300"),
+        ],
+    )
 }
 
-fn stop(mut child: Child) {
+/// SIGTERM, and the core must exit cleanly (it sends what is queued first).
+fn stop(serve: &mut Serve) {
     let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &serve.child.id().to_string()])
         .status();
-    assert!(child.wait().unwrap().success(), "the core stopped cleanly");
+    assert!(
+        serve.child.wait().unwrap().success(),
+        "the core stopped cleanly"
+    );
 }
 
 /// Sets the telemetry section and the model script, then runs three turns: one with a tool
@@ -181,19 +170,28 @@ fn wait_for(r: &Receiver, what: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Va
     }
 }
 
-fn spans(entries: &[Value]) -> Vec<Value> {
-    entries
+/// The items at `levels` (e.g. resourceSpans → scopeSpans → spans) of every request to `path`.
+fn items(entries: &[Value], path: &str, levels: [&str; 3]) -> Vec<Value> {
+    let mut out: Vec<Value> = entries
         .iter()
-        .filter(|e| e["path"] == "/v1/traces")
-        .flat_map(|e| {
-            e["decoded"]["resourceSpans"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .flat_map(|rs| rs["scopeSpans"].as_array().cloned().unwrap_or_default())
-        .flat_map(|ss| ss["spans"].as_array().cloned().unwrap_or_default())
-        .collect()
+        .filter(|e| e["path"] == path)
+        .map(|e| e["decoded"].clone())
+        .collect();
+    for level in levels {
+        out = out
+            .iter()
+            .flat_map(|v| v[level].as_array().cloned().unwrap_or_default())
+            .collect();
+    }
+    out
+}
+
+fn spans(entries: &[Value]) -> Vec<Value> {
+    items(
+        entries,
+        "/v1/traces",
+        ["resourceSpans", "scopeSpans", "spans"],
+    )
 }
 
 fn attr<'a>(span: &'a Value, key: &str) -> Option<&'a Value> {
@@ -205,19 +203,14 @@ fn attr<'a>(span: &'a Value, key: &str) -> Option<&'a Value> {
 }
 
 fn metric_names(entries: &[Value]) -> Vec<String> {
-    entries
-        .iter()
-        .filter(|e| e["path"] == "/v1/metrics")
-        .flat_map(|e| {
-            e["decoded"]["resourceMetrics"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .flat_map(|rm| rm["scopeMetrics"].as_array().cloned().unwrap_or_default())
-        .flat_map(|sm| sm["metrics"].as_array().cloned().unwrap_or_default())
-        .filter_map(|m| m["name"].as_str().map(str::to_string))
-        .collect()
+    items(
+        entries,
+        "/v1/metrics",
+        ["resourceMetrics", "scopeMetrics", "metrics"],
+    )
+    .iter()
+    .filter_map(|m| m["name"].as_str().map(str::to_string))
+    .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,8 +231,8 @@ async fn planted_personal_data_never_reaches_the_collector() {
         json!({"enabled": true, "endpoint": format!("http://127.0.0.1:{}", rx.port),
                "tier": "debug", "headers": {"x-otel-token": "secret:otel-token"}}),
     );
-    let (core, port) = serve(&env);
-    let api = Api::of(env.home.path(), port);
+    let mut core = serve(&env);
+    let api = Api::of(env.home.path(), core.port);
     run_turns(&server, &api);
 
     // The tool call's and the failed model call's spans arrive with the batch delay.
@@ -274,7 +267,7 @@ async fn planted_personal_data_never_reaches_the_collector() {
         audit.text
     );
     // Stopping sends what is left, the metrics once more included.
-    stop(core);
+    stop(&mut core);
     let got = {
         let later = received(&rx);
         assert!(later.len() >= got.len());
@@ -308,11 +301,6 @@ async fn planted_personal_data_never_reaches_the_collector() {
         assert!(paths.contains(&p), "nothing on {p}: {paths:?}");
     }
 
-    if std::env::var("OTLP_DUMP").is_ok() {
-        for e in &got {
-            eprintln!("{} {}", e["path"], e["decoded"]);
-        }
-    }
     let s = spans(&got);
     let chat = s
         .iter()
@@ -380,13 +368,13 @@ async fn off_by_default_the_collector_hears_nothing() {
         &env,
         json!({"endpoint": format!("http://127.0.0.1:{}", rx.port)}),
     );
-    let (core, port) = serve(&env);
-    let api = Api::of(env.home.path(), port);
+    let mut core = serve(&env);
+    let api = Api::of(env.home.path(), core.port);
     run_turns(&server, &api);
     let status = api.get("/api/v1/telemetry");
     assert_eq!(status.json["enabled"], false, "{}", status.text);
     assert_eq!(status.json["counts"]["spans"], 0, "{}", status.text);
     // What a stopping core would send goes before it exits: nothing, here.
-    stop(core);
+    stop(&mut core);
     assert!(received(&rx).is_empty(), "{:?}", received(&rx));
 }

@@ -2,10 +2,8 @@
 //! runs them (from their real traffic), and the settings that let anyone in.
 
 use super::report::Check;
-use pryx_client::Client;
 use pryx_config::{Config, DataDir, DmPolicy};
 use pryx_protocol::api::{ChannelState, ChannelView};
-use std::time::Duration;
 
 const NAME: &str = "channels";
 
@@ -65,15 +63,5 @@ pub fn check(dir: &DataDir, config: Option<&Config>) -> Check {
 
 /// The running core's view, if one answers.
 fn live(dir: &DataDir) -> Option<Vec<ChannelView>> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()?;
-    runtime.block_on(async {
-        let client = Client::discover(dir).await.ok()?;
-        tokio::time::timeout(Duration::from_secs(3), client.channels())
-            .await
-            .ok()?
-            .ok()
-    })
+    super::gateway::ask_core(dir, |c| async move { c.channels().await })
 }

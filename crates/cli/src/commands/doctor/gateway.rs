@@ -98,6 +98,26 @@ fn core(dir: &DataDir) -> (Check, Option<CoreMetadata>) {
     (check, Some(meta))
 }
 
+/// Asks the running core of `dir` (if any) through `ask`, waiting 3 s at most; `None` when no
+/// core answers.
+pub fn ask_core<T, F, Fut>(dir: &DataDir, ask: F) -> Option<T>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    runtime.block_on(async {
+        let client = Client::discover(dir).await.ok()?;
+        tokio::time::timeout(HEALTH_TIMEOUT, ask(client))
+            .await
+            .ok()?
+            .ok()
+    })
+}
+
 fn health(base: &str) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -2,10 +2,8 @@
 //! running, the core's own account: what it sent, dropped, and why the last export failed.
 
 use super::report::Check;
-use pryx_client::Client;
 use pryx_config::{Config, DataDir};
 use pryx_protocol::api::TelemetryStatus;
-use std::time::Duration;
 
 const NAME: &str = "telemetry";
 const LOCAL: &str = "metrics on /metrics (behind the token), a turn's spans with `pryx trace`, the log with `pryx logs`";
@@ -60,17 +58,7 @@ fn judge(what: String, s: &TelemetryStatus) -> Check {
 }
 
 fn live(dir: &DataDir) -> Option<TelemetryStatus> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()?;
-    runtime.block_on(async {
-        let client = Client::discover(dir).await.ok()?;
-        tokio::time::timeout(Duration::from_secs(3), client.telemetry())
-            .await
-            .ok()?
-            .ok()
-    })
+    super::gateway::ask_core(dir, |c| async move { c.telemetry().await })
 }
 
 #[cfg(test)]

@@ -222,6 +222,18 @@ pub fn testdeps() -> PathBuf {
 }
 
 /// A `pryx serve --announce` child on an env's data dir; stopped with SIGTERM on drop.
+/// The port a child prints as its first stdout line (`--announce`, test servers).
+pub fn announced_port(child: &mut std::process::Child, what: &str) -> u16 {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{what} announced no port: {line:?}"))
+}
+
 pub struct Serve {
     pub child: std::process::Child,
     pub port: u16,
@@ -229,24 +241,22 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(env: &Env, extra: &[&str]) -> Serve {
-        use std::io::BufRead;
+        Serve::start_with(env, extra, &[])
+    }
+
+    /// As [`Serve::start`], with these environment variables set for the core.
+    pub fn start_with(env: &Env, extra: &[&str], vars: &[(&str, &str)]) -> Serve {
         let mut child = env
             .cmd()
             .args(["serve", "--announce"])
             .args(extra)
+            .envs(vars.iter().copied())
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("announce: {line:?}"));
+        let port = announced_port(&mut child, "pryx serve");
         assert!(env.home.path().join("metadata.json").is_file());
         Serve { child, port }
     }
