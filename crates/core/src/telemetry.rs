@@ -218,6 +218,19 @@ impl Core {
             .map_err(|e| CoreError::Internal(format!("the telemetry status stopped: {e}")))?
     }
 
+    /// The export's state without the sample (no store read).
+    pub fn telemetry_brief(&self) -> pryx_protocol::api::ExportBrief {
+        let Some(exporter) = self.inner.telemetry.exporter.get() else {
+            return Default::default();
+        };
+        let state = exporter.state();
+        pryx_protocol::api::ExportBrief {
+            enabled: exporter.is_on(),
+            counts: state.counts,
+            last_error: state.last_error,
+        }
+    }
+
     /// Whether anything is exported, where to, and how it goes; with the latest turn as the
     /// current tier would send it. Reads the store: call off the async workers.
     pub fn telemetry_status(&self) -> Result<TelemetryStatus, CoreError> {

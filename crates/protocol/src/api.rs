@@ -401,6 +401,17 @@ pub struct Diagnostics {
     pub pending_approvals: u32,
     pub ws_clients: u32,
     pub schema_version: i64,
+    /// The telemetry export: whether it runs, what it sent and dropped, its last error.
+    pub telemetry: ExportBrief,
+}
+
+/// The telemetry export in the diagnostics (`GET /telemetry` has the whole picture).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ExportBrief {
+    pub enabled: bool,
+    pub counts: ExportCounts,
+    pub last_error: Option<String>,
 }
 
 /// A model the core can run.

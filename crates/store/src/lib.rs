@@ -31,8 +31,8 @@ mod writable;
 
 pub use api_keys::{API_KEY_PREFIX, ApiKey, NewApiKey};
 pub use audit::{
-    AuditEntry, AuditKey, AuditKeyState, AuditKeyStatus, AuditProblem, AuditRecord, AuditReport,
-    AuditSeal, GENESIS_HASH,
+    AuditEntry, AuditFilter, AuditKey, AuditKeyState, AuditKeyStatus, AuditProblem, AuditRecord,
+    AuditReport, AuditSeal, GENESIS_HASH,
 };
 pub use channels::{OpenUpdate, Outbound, OutboxCounts, PairedSender, UpdateState, now_ms};
 pub use compactions::{Compaction, CompactionTrigger, NewCompaction};

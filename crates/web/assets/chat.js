@@ -368,6 +368,14 @@
       transcript.innerHTML = html;
       live.replaceChildren(...kept);
       readVersion();
+      // The fragment covers every event up to its version: when it says no turn runs, the
+      // ending may be one of them (a `reset` skips events), and none is left to end the wait.
+      const body = $("transcript-body");
+      if (body && body.dataset.busy === "false" && state.busy) {
+        setBusy(false);
+        state.turn = "";
+        liveBubble = null;
+      }
       addCopyButtons(transcript);
       updateTotals();
       scrollToEnd();

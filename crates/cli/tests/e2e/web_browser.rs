@@ -187,6 +187,11 @@ async fn a_rollback_is_shown_once_and_a_newer_release_after() {
     scripted("update_banner").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_is_filtered_and_verified_in_the_browser() {
+    scripted("audit").await;
+}
+
 /// First start: no provider yet; the wizard sets one up against aimock.
 #[test]
 fn onboarding_against_aimock() {

@@ -14,6 +14,7 @@ const scenarios = {
   ...require("./tasks.js"),
   ...require("./update.js"),
   ...require("./context.js"),
+  ...require("./audit.js"),
 };
 
 /** Screenshots of every open page, to see where a failed scenario stood. */

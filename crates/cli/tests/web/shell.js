@@ -12,6 +12,7 @@ const PAGES = [
   ["approvals", "/approvals"],
   ["integrations", "/integrations"],
   ["tasks", "/tasks"],
+  ["audit", "/audit"],
   ["welcome", "/welcome"],
   ["settings", "/settings"],
 ];

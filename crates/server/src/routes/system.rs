@@ -98,6 +98,7 @@ pub async fn diagnostics(State(st): State<Arc<AppState>>) -> Result<Json<Diagnos
         pending_approvals: u32::try_from(st.core.broker().pending().len()).unwrap_or(u32::MAX),
         ws_clients: u32::try_from(st.ws_clients.load(Ordering::Relaxed)).unwrap_or(u32::MAX),
         schema_version,
+        telemetry: st.core.telemetry_brief(),
     }))
 }
 
@@ -148,6 +149,15 @@ pub async fn tools(State(st): State<Arc<AppState>>) -> Json<ToolList> {
 pub struct AuditQuery {
     /// Only this session's entries.
     pub session_id: Option<String>,
+    /// Only actions starting with this (`tool.`, `telemetry`).
+    #[param(max_length = 128)]
+    pub action: Option<String>,
+    /// Only actors starting with this (`agent:`, `api`).
+    #[param(max_length = 128)]
+    pub actor: Option<String>,
+    /// Only this outcome (`success`, `failure`, `denied`, …).
+    #[param(max_length = 64)]
+    pub outcome: Option<String>,
     /// How many of the latest entries, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
@@ -165,8 +175,14 @@ pub async fn audit(
         return Err(ApiError::bad_request("limit must be between 1 and 1000"));
     }
     let core = st.core.clone();
-    let rows =
-        blocking(move || Ok(core.store().list_audit(q.session_id.as_deref(), limit)?)).await?;
+    let filter = pryx_store::AuditFilter {
+        session_id: q.session_id,
+        action: q.action.filter(|s| !s.is_empty()),
+        actor: q.actor.filter(|s| !s.is_empty()),
+        outcome: q.outcome.filter(|s| !s.is_empty()),
+        limit,
+    };
+    let rows = blocking(move || Ok(core.store().list_audit_where(&filter)?)).await?;
     let entries = rows
         .into_iter()
         .map(|r| AuditView {

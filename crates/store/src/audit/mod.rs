@@ -74,6 +74,20 @@ pub struct AuditRecord {
     pub mac: Option<String>,
 }
 
+/// Which audit entries to list; `None` matches anything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    pub session_id: Option<String>,
+    /// Actions starting with this (`tool.`, `telemetry`).
+    pub action: Option<String>,
+    /// Actors starting with this (`agent:`, `api`).
+    pub actor: Option<String>,
+    /// This outcome exactly (`success`, `failure`, `denied`, …).
+    pub outcome: Option<String>,
+    /// The latest this many.
+    pub limit: u32,
+}
+
 /// The fields that are hashed and MACed, as stored.
 struct Hashed<'a> {
     seq: i64,
@@ -380,14 +394,38 @@ impl Store {
 
     /// The latest `limit` entries (optionally of one session), oldest first.
     pub fn list_audit(&self, session_id: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>> {
+        self.list_audit_where(&AuditFilter {
+            session_id: session_id.map(str::to_string),
+            limit,
+            ..AuditFilter::default()
+        })
+    }
+
+    /// The latest `filter.limit` entries that match `filter`, oldest first.
+    pub fn list_audit_where(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        // Prefixes are matched with substr, not LIKE: `_` and `%` in what a person types are
+        // plain characters.
         self.with_conn(|c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT * FROM (SELECT {COLS} FROM audit_log WHERE ?1 IS NULL OR session_id = ?1
-                                ORDER BY seq DESC LIMIT ?2)
+                "SELECT * FROM (SELECT {COLS} FROM audit_log
+                                WHERE (?1 IS NULL OR session_id = ?1)
+                                  AND (?2 IS NULL OR substr(action, 1, length(?2)) = ?2)
+                                  AND (?3 IS NULL OR substr(actor, 1, length(?3)) = ?3)
+                                  AND (?4 IS NULL OR outcome = ?4)
+                                ORDER BY seq DESC LIMIT ?5)
                  ORDER BY seq"
             ))?;
             let raws = stmt
-                .query_map(params![session_id, limit], RawRow::from_row)?
+                .query_map(
+                    params![
+                        filter.session_id,
+                        filter.action,
+                        filter.actor,
+                        filter.outcome,
+                        filter.limit
+                    ],
+                    RawRow::from_row,
+                )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             raws.into_iter().map(RawRow::into_record).collect()
         })

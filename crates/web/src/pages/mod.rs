@@ -1,6 +1,7 @@
 //! The dashboard's pages, one module each.
 
 mod approvals;
+mod audit;
 mod chat;
 mod home;
 mod integrations;
@@ -22,5 +23,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .merge(approvals::routes())
         .merge(integrations::routes())
         .merge(tasks::routes())
+        .merge(audit::routes())
         .merge(welcome::routes())
 }

@@ -173,7 +173,9 @@ fn current(web: &Web, id: &str) -> Result<Option<Current>, String> {
     let Some(s) = store.get_session(id).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    let Some(transcript) = transcript::load(store, id).map_err(|e| e.to_string())? else {
+    let Some(transcript) =
+        transcript::load(store, id, || web.core.is_busy(id)).map_err(|e| e.to_string())?
+    else {
         return Ok(None);
     };
     let workspace_warning = s
@@ -197,7 +199,7 @@ fn current(web: &Web, id: &str) -> Result<Option<Current>, String> {
             .unwrap_or_else(|| settings.config.defaults.policy.clone()),
         agent: s.agent.unwrap_or_else(|| "main".to_string()),
         workspace_warning,
-        busy: web.core.is_busy(id),
+        busy: transcript.busy,
         turn_id: web.core.running_turn(id).unwrap_or_default(),
         transcript,
     }))
@@ -226,7 +228,10 @@ fn policy_files(web: &Web) -> Vec<String> {
 async fn fragment(State(web): State<Arc<Web>>, viewer: Viewer, Path(id): Path<String>) -> Response {
     let w = web.clone();
     let sid = id.clone();
-    let loaded = tokio::task::spawn_blocking(move || transcript::load(w.core.store(), &sid)).await;
+    let loaded = tokio::task::spawn_blocking(move || {
+        transcript::load(w.core.store(), &sid, || w.core.is_busy(&sid))
+    })
+    .await;
     match loaded {
         Ok(Ok(Some(transcript))) => render(StatusCode::OK, &Fragment { transcript }),
         Ok(Ok(None)) => (

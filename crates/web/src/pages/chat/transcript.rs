@@ -26,6 +26,10 @@ pub struct Transcript {
     pub items: Vec<Item>,
     /// The session's latest event version: the page subscribes after it.
     pub last_version: u64,
+    /// Whether a turn ran once `last_version` was read. Read after it, so a turn that ended
+    /// in between is not shown as running: the page would otherwise wait for an ending whose
+    /// event the fragment already covers.
+    pub busy: bool,
     pub tokens_in: u64,
     pub tokens_out: u64,
     pub cost_usd: f64,
@@ -108,8 +112,13 @@ impl ToolCard {
     }
 }
 
-/// Reads a session's transcript from the store; `None` for an unknown session.
-pub fn load(store: &Store, session_id: &str) -> pryx_store::Result<Option<Transcript>> {
+/// Reads a session's transcript from the store; `None` for an unknown session. `busy` says
+/// whether a turn runs there now; it is asked after the version is read.
+pub fn load(
+    store: &Store,
+    session_id: &str,
+    busy: impl FnOnce() -> bool,
+) -> pryx_store::Result<Option<Transcript>> {
     let Some(session) = store.get_session(session_id)? else {
         return Ok(None);
     };
@@ -122,6 +131,7 @@ pub fn load(store: &Store, session_id: &str) -> pryx_store::Result<Option<Transc
         session_id: session.id,
         items: build(&messages, calls, &events, &compactions),
         last_version,
+        busy: busy(),
         tokens_in: session.total_tokens_in,
         tokens_out: session.total_tokens_out,
         cost_usd: session.total_cost_usd,

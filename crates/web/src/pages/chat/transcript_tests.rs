@@ -52,6 +52,7 @@ fn render(items: Vec<Item>) -> String {
             session_id: "s1".into(),
             items,
             last_version: 7,
+            busy: false,
             tokens_in: 10,
             tokens_out: 20,
             cost_usd: 0.5,
