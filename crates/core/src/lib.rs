@@ -9,6 +9,7 @@ mod bus;
 mod channels;
 mod context;
 mod core;
+pub mod costs;
 mod direct_calls;
 mod error;
 pub mod export;

@@ -193,18 +193,20 @@ impl Core {
         put: &PutTelemetry,
         actor: &str,
     ) -> Result<TelemetryStatus, CoreError> {
+        let endpoint = put
+            .endpoint
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
         let mut edits = vec![Edit::Set("telemetry.enabled".into(), put.enabled.into())];
-        if let Some(endpoint) = &put.endpoint {
-            edits.push(Edit::Set(
-                "telemetry.endpoint".into(),
-                endpoint.trim().to_string().into(),
-            ));
+        if let Some(endpoint) = endpoint {
+            edits.push(Edit::Set("telemetry.endpoint".into(), endpoint.into()));
         }
         if let Some(tier) = put.tier {
             edits.push(Edit::Set("telemetry.tier".into(), tier.as_str().into()));
         }
         let config = &self.settings().config.telemetry;
-        if put.enabled && put.endpoint.is_none() && config.endpoint.is_none() {
+        if put.enabled && endpoint.is_none() && config.endpoint.is_none() {
             return Err(crate::setup::SetupError::Invalid(
                 "name the collector to send to: an `endpoint` such as http://127.0.0.1:4318".into(),
             )

@@ -27,6 +27,7 @@ pub use tool::ToolKind;
 pub mod api;
 mod api_channels;
 mod api_context;
+mod api_costs;
 mod api_grants;
 mod api_keys;
 mod api_setup;

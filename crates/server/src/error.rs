@@ -53,6 +53,18 @@ impl ApiError {
             message,
         )
     }
+    /// For a well-formed body whose values are refused (a config check, a token the service
+    /// rejects): 422 instead of 400, which stays for malformed requests.
+    pub fn unprocessable_if_refused(mut self) -> Self {
+        if matches!(
+            self.code,
+            ErrorCode::ValidationFailed | ErrorCode::ConfigInvalid
+        ) {
+            self.status = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        self
+    }
+
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = details;
         self

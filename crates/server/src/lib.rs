@@ -131,6 +131,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::update::status))
         .routes(routes!(routes::update::seen))
         .routes(routes!(routes::telemetry::status, routes::telemetry::set))
+        .routes(routes!(routes::costs::report))
         .routes(routes!(routes::policy::set))
         .routes(routes!(routes::model::set))
         .routes(routes!(routes::agents::list))

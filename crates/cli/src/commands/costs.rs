@@ -4,9 +4,7 @@
 use crate::setup;
 use crate::term::{out_raw, say};
 use pryx_core::setup::AuditKeyUse;
-use pryx_store::SpendRow;
-use serde::Serialize;
-use std::collections::BTreeMap;
+use pryx_protocol::api::{CostReport, CostTotal};
 use std::process::ExitCode;
 
 /// Sessions shown in the text report (the most expensive ones); `--json` lists all.
@@ -22,113 +20,15 @@ pub struct Args {
     json: bool,
 }
 
-/// One line of a breakdown.
-#[derive(Debug, Default, Clone, Serialize)]
-struct Total {
-    key: String,
-    calls: u64,
-    tokens_in: u64,
-    tokens_out: u64,
-    cost_usd: f64,
-}
-
-impl Total {
-    fn add(&mut self, r: &SpendRow) {
-        self.calls += r.calls;
-        self.tokens_in += r.tokens_in;
-        self.tokens_out += r.tokens_out;
-        self.cost_usd += r.cost_usd;
-    }
-}
-
-/// How much of a configured budget is used.
-#[derive(Debug, Serialize)]
-struct BudgetUse {
-    budget: String,
-    setting: String,
-    limit_usd: f64,
-    spent_usd: f64,
-}
-
-#[derive(Debug, Serialize)]
-struct Report {
-    since: Option<String>,
-    total: Total,
-    by_day: Vec<Total>,
-    by_agent: Vec<Total>,
-    by_model: Vec<Total>,
-    /// Most expensive first; `(deleted)` for sessions that no longer exist.
-    by_session: Vec<Total>,
-    budgets: Vec<BudgetUse>,
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (dir, config) = setup::load_home()?;
-    let since = args.since.as_deref().map(since_ts).transpose()?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| pryx_core::costs::since_day(s).map_err(|e| anyhow::anyhow!("--since: {e}")))
+        .transpose()?;
     let store = setup::open_store_with(&dir, AuditKeyUse::Verify)?;
-    let rows = store.spend_report(since.as_deref())?;
-    let group = |key: fn(&SpendRow) -> String| {
-        let mut m: BTreeMap<String, Total> = BTreeMap::new();
-        for r in &rows {
-            let k = key(r);
-            let t = m.entry(k.clone()).or_insert_with(|| Total {
-                key: k,
-                ..Total::default()
-            });
-            t.add(r);
-        }
-        m.into_values().collect::<Vec<_>>()
-    };
-    let mut total = Total {
-        key: "total".into(),
-        ..Total::default()
-    };
-    rows.iter().for_each(|r| total.add(r));
-    let mut by_session = group(|r| {
-        r.session_id
-            .clone()
-            .unwrap_or_else(|| "(deleted)".to_string())
-    });
-    by_session.sort_by(|a, b| b.cost_usd.total_cmp(&a.cost_usd));
-    let now = pryx_store::now_ts();
-    let (day, month) = (
-        format!("{}T00:00:00", now.get(..10).unwrap_or_default()),
-        format!("{}-01T00:00:00", now.get(..7).unwrap_or_default()),
-    );
-    let mut budgets = Vec::new();
-    let a = &config.agent;
-    for (budget, setting, limit, spent_since) in [
-        (
-            "per day",
-            "agent.daily_budget_usd",
-            a.daily_budget_usd,
-            &day,
-        ),
-        (
-            "per month",
-            "agent.monthly_budget_usd",
-            a.monthly_budget_usd,
-            &month,
-        ),
-    ] {
-        if let Some(limit_usd) = limit {
-            budgets.push(BudgetUse {
-                budget: budget.into(),
-                setting: setting.into(),
-                limit_usd,
-                spent_usd: store.spent_since(spent_since, None)?,
-            });
-        }
-    }
-    let report = Report {
-        since,
-        total,
-        by_day: group(|r| r.day.clone()),
-        by_agent: group(|r| r.agent.clone()),
-        by_model: group(|r| r.model.clone()),
-        by_session,
-        budgets,
-    };
+    let report = pryx_core::costs::report(&store, &config, since.as_deref())?;
     if args.json {
         out_raw(&serde_json::to_string_pretty(&report)?);
     } else {
@@ -137,22 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `YYYY-MM-DD` or `Nd` as the RFC 3339 start of that day.
-fn since_ts(s: &str) -> anyhow::Result<String> {
-    if let Some(days) = s.strip_suffix('d').and_then(|n| n.parse::<i64>().ok()) {
-        let start = time::OffsetDateTime::now_utc() - time::Duration::days(days.max(0));
-        return Ok(format!("{}T00:00:00", start.date()));
-    }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    match time::Date::parse(s, format) {
-        Ok(d) => Ok(format!("{d}T00:00:00")),
-        Err(_) => anyhow::bail!(
-            "--since takes a day (YYYY-MM-DD, e.g. 2026-11-01) or a number of days (e.g. 7d), not {s:?}"
-        ),
-    }
-}
-
-fn print(r: &Report) {
+fn print(r: &CostReport) {
     if r.total.calls == 0 {
         say!(
             "No model call has cost anything{}.",
@@ -162,7 +47,7 @@ fn print(r: &Report) {
                 .unwrap_or_default()
         );
     }
-    let table = |title: &str, rows: &[Total], cap: usize| {
+    let table = |title: &str, rows: &[CostTotal], cap: usize| {
         if rows.is_empty() {
             return;
         }
@@ -202,22 +87,8 @@ fn print(r: &Report) {
             b.budget,
             b.spent_usd,
             b.limit_usd,
-            100.0 * b.spent_usd / b.limit_usd.max(f64::MIN_POSITIVE),
+            b.percent(),
             b.setting
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::since_ts;
-
-    #[test]
-    fn since_takes_a_day_or_a_number_of_days() {
-        assert_eq!(since_ts("2026-11-01").unwrap(), "2026-11-01T00:00:00");
-        assert!(since_ts("7d").unwrap().ends_with("T00:00:00"));
-        assert!(since_ts("0d").unwrap() > since_ts("30d").unwrap());
-        let err = since_ts("last week").unwrap_err().to_string();
-        assert!(err.contains("YYYY-MM-DD"), "{err}");
     }
 }

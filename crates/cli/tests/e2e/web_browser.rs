@@ -192,6 +192,11 @@ async fn the_audit_log_is_filtered_and_verified_in_the_browser() {
     scripted("audit").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn costs_show_a_priced_turn_by_range_and_download_as_csv() {
+    scripted("costs").await;
+}
+
 /// First start: no provider yet; the wizard sets one up against aimock.
 #[test]
 fn onboarding_against_aimock() {

@@ -15,6 +15,7 @@ const scenarios = {
   ...require("./update.js"),
   ...require("./context.js"),
   ...require("./audit.js"),
+  ...require("./costs.js"),
 };
 
 /** Screenshots of every open page, to see where a failed scenario stood. */

@@ -12,6 +12,7 @@ const PAGES = [
   ["approvals", "/approvals"],
   ["integrations", "/integrations"],
   ["tasks", "/tasks"],
+  ["costs", "/costs"],
   ["audit", "/audit"],
   ["welcome", "/welcome"],
   ["settings", "/settings"],

@@ -36,13 +36,18 @@ pub async fn list(State(st): State<Arc<AppState>>) -> Result<Json<ChannelList>, 
     request_body = ChannelCreate,
     responses((status = 201, body = ChannelCreated), (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-        (status = 415, body = ErrorEnvelope)))]
+        (status = 415, body = ErrorEnvelope),
+        (status = 422, description = "a value is refused (e.g. Telegram refuses the token)", body = ErrorEnvelope)))]
 pub async fn create(
     State(st): State<Arc<AppState>>,
     ApiQuery(q): ApiQuery<SurfaceQuery>,
     ApiJson(body): ApiJson<ChannelCreate>,
 ) -> Result<Response, ApiError> {
-    let created = st.core.put_channel(&body, &actor(&q)).await?;
+    let created = st
+        .core
+        .put_channel(&body, &actor(&q))
+        .await
+        .map_err(|e| ApiError::from(e).unprocessable_if_refused())?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod approvals;
 pub mod channels;
 pub mod context;
+pub mod costs;
 pub mod model;
 pub mod policy;
 pub mod providers;

@@ -175,6 +175,17 @@ pub async fn audit(
         return Err(ApiError::bad_request("limit must be between 1 and 1000"));
     }
     let core = st.core.clone();
+    for (name, value, max) in [
+        ("action", &q.action, 128),
+        ("actor", &q.actor, 128),
+        ("outcome", &q.outcome, 64),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::bad_request(format!(
+                "{name} is at most {max} characters"
+            )));
+        }
+    }
     let filter = pryx_store::AuditFilter {
         session_id: q.session_id,
         action: q.action.filter(|s| !s.is_empty()),

@@ -23,10 +23,15 @@ pub async fn status(State(st): State<Arc<AppState>>) -> Result<Json<TelemetrySta
 #[utoipa::path(put, path = "/api/v1/telemetry", tag = "system",
     request_body = PutTelemetry,
     responses((status = 200, body = TelemetryStatus), (status = 400, body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope)))]
+        (status = 401, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope),
+        (status = 422, description = "the endpoint is not an http(s) URL, or enabling names none", body = ErrorEnvelope)))]
 pub async fn set(
     State(st): State<Arc<AppState>>,
     ApiJson(body): ApiJson<PutTelemetry>,
 ) -> Result<Json<TelemetryStatus>, ApiError> {
-    Ok(Json(st.core.set_telemetry(&body, "api").await?))
+    st.core
+        .set_telemetry(&body, "api")
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::from(e).unprocessable_if_refused())
 }

@@ -3,6 +3,7 @@
 mod approvals;
 mod audit;
 mod chat;
+mod costs;
 mod home;
 mod integrations;
 pub(crate) mod sessions;
@@ -24,5 +25,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .merge(integrations::routes())
         .merge(tasks::routes())
         .merge(audit::routes())
+        .merge(costs::routes())
         .merge(welcome::routes())
 }
