@@ -133,6 +133,17 @@ struct Problem {
 }
 
 /// A page that says what went wrong and what to do.
+/// A 500 page for something that failed inside (a task that stopped, a store error).
+pub fn internal(web: &Web, e: &str) -> Response {
+    problem(
+        web,
+        None,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something failed",
+        e,
+    )
+}
+
 pub fn problem(
     web: &Web,
     viewer: Option<&Viewer>,

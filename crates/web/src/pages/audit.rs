@@ -3,7 +3,7 @@
 //! result. `GET /api/v1/audit` serves the same entries as JSON.
 
 use crate::Web;
-use crate::page::{Layout, Viewer, problem, render};
+use crate::page::{Layout, Viewer, internal, problem, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -191,15 +191,7 @@ async fn off_the_runtime(web: Arc<Web>, viewer: Viewer, f: Filters, verify: bool
     let w = web.clone();
     tokio::task::spawn_blocking(move || page(&w, &viewer, &f, verify))
         .await
-        .unwrap_or_else(|e| {
-            problem(
-                &web,
-                None,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something failed",
-                &e.to_string(),
-            )
-        })
+        .unwrap_or_else(|e| internal(&web, &e.to_string()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! close each budget is, and the same as CSV. `GET /api/v1/costs` serves the report as JSON.
 
 use crate::Web;
-use crate::page::{Layout, Viewer, problem, render};
+use crate::page::{Layout, Viewer, internal, problem, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -197,14 +197,4 @@ async fn export(
         Ok(Err(e)) => internal(&web, &e.to_string()),
         Err(e) => internal(&web, &e.to_string()),
     }
-}
-
-fn internal(web: &Web, e: &str) -> Response {
-    problem(
-        web,
-        None,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something failed",
-        e,
-    )
 }

@@ -4,7 +4,7 @@
 //! add`, shown here.
 
 use crate::Web;
-use crate::page::{Layout, Viewer, problem, render};
+use crate::page::{Layout, Viewer, internal, problem, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -68,16 +68,6 @@ async fn show(State(web): State<Arc<Web>>, viewer: Viewer) -> Response {
     tokio::task::spawn_blocking(move || page(&w, &viewer, None, None))
         .await
         .unwrap_or_else(|e| internal(&web, &e.to_string()))
-}
-
-fn internal(web: &Web, e: &str) -> Response {
-    problem(
-        web,
-        None,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something failed",
-        e,
-    )
 }
 
 fn actor() -> &'static str {
