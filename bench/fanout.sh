@@ -12,7 +12,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-target="${CARGO_TARGET_DIR:-$root/target}"
+target="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
 profile=release
 if [ "${1:-}" = "--debug" ]; then profile=debug; shift; fi
 flag=$([ "$profile" = release ] && echo --release || true)

@@ -14,7 +14,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-target="${CARGO_TARGET_DIR:-$root/target}"
+target="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
 
 cargo build --quiet --release -p pryx --bin pryx -p pryx-testkit --bin pryx-scripted-llm
 cargo build --quiet --release -p pryx-server --example gateway_load

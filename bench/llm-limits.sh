@@ -15,7 +15,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-target="${CARGO_TARGET_DIR:-$root/target}"
+target="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
 profile=release
 [ "${1:-}" = "--debug" ] && profile=debug
 flag=$([ "$profile" = release ] && echo --release || true)

@@ -11,7 +11,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-target="${CARGO_TARGET_DIR:-$root/target}"
+target="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
 venv="$target/croniter-venv"
 # The DST behaviour the test's exclusions describe is croniter 7.0's.
 spec='croniter>=7.0,<7.1'

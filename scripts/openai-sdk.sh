@@ -11,7 +11,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-target="${CARGO_TARGET_DIR:-$root/target}"
+target="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
 venv="$target/openai-sdk-venv"
 
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import openai, prometheus_client' 2>/dev/null; then

@@ -11,7 +11,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-target="${CARGO_TARGET_DIR:-$root/target}"
+target="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
 venv="$target/schemathesis-venv"
 
 if [ ! -x "$venv/bin/schemathesis" ]; then
