@@ -121,6 +121,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e).context("cannot take the core lock"),
     };
+    // Watched from here on: a SIGTERM that arrives while the core starts (a TUI closed at once)
+    // waits for the start to finish and then stops it cleanly, instead of killing it mid-way with
+    // `metadata.json` left behind.
+    let stop = StopSignal::watch();
     // A core that keeps failing after an update puts the previous binary back.
     if crate::commands::update::on_core_start(&dir) {
         return Ok(ExitCode::FAILURE);
@@ -241,7 +245,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     let refresh_config = config.clone();
     tokio::spawn(async move { setup::auto_refresh_catalog(&refresh_dir, &refresh_config).await });
 
-    wait_for_signal().await;
+    stop.wait().await;
     tracing::info!("shutting down");
     // Both together, inside the 3 s budget: sockets and streams close while turns are cancelled.
     tokio::join!(
@@ -256,18 +260,40 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+/// SIGTERM or SIGINT, registered when made so none is missed during the start.
+struct StopSignal {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignal {
+    fn watch() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        let watch = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch {name}; it stops the core without cleanup");
+                None
+            }
+        };
+        StopSignal {
+            term: watch(SignalKind::terminate(), "SIGTERM"),
+            int: watch(SignalKind::interrupt(), "SIGINT"),
+        }
+    }
+
+    async fn wait(mut self) {
+        async fn next(s: Option<&mut tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
             }
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops the core");
-            let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            () = next(self.term.as_mut()) => {}
+            () = next(self.int.as_mut()) => {}
         }
     }
 }
