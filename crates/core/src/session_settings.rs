@@ -131,6 +131,39 @@ impl Core {
         Ok(name)
     }
 
+    /// The effective config (defaults filled in, credentials masked) and its revision: what a
+    /// form shows and sends back as its base.
+    pub fn config_document(&self) -> pryx_protocol::api::ConfigDocument {
+        let config = &self.settings().config;
+        pryx_protocol::api::ConfigDocument {
+            revision: config.revision,
+            config: config.masked(),
+        }
+    }
+
+    /// Applies a change set made against revision `base` (refused as stale when the file changed
+    /// since), validated as a whole and audited as `config.changed` with the keys it touched.
+    pub fn edit_config(
+        &self,
+        base: Option<u64>,
+        edits: &[Edit],
+        actor: &str,
+    ) -> Result<Config, CoreError> {
+        let config = Config::edit(self.dir(), base, edits)?;
+        let _ = self.settings();
+        let keys: Vec<&str> = edits.iter().map(Edit::key).collect();
+        self.store().append_audit(&AuditEntry {
+            actor: actor.into(),
+            action: "config.changed".into(),
+            resource_type: "config".into(),
+            resource_id: Some(config.revision.to_string()),
+            session_id: None,
+            details: serde_json::json!({ "keys": keys }),
+            outcome: "success".into(),
+        })?;
+        Ok(config)
+    }
+
     /// Writes `config.json` through its one writer; the change is seen at once.
     pub fn write_config(&self, edits: &[Edit]) -> Result<Config, CoreError> {
         let config = Config::edit(self.dir(), None, edits)?;

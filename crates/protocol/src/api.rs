@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use crate::api_channels::*;
+pub use crate::api_config::*;
 pub use crate::api_costs::*;
 pub use crate::api_grants::*;
 pub use crate::api_keys::*;

@@ -26,6 +26,7 @@ pub use api_context::{
 pub use tool::ToolKind;
 pub mod api;
 mod api_channels;
+mod api_config;
 mod api_context;
 mod api_costs;
 mod api_grants;

@@ -132,6 +132,8 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::update::seen))
         .routes(routes!(routes::telemetry::status, routes::telemetry::set))
         .routes(routes!(routes::costs::report))
+        .routes(routes!(routes::config::show, routes::config::edit))
+        .routes(routes!(routes::config::schema))
         .routes(routes!(routes::policy::set))
         .routes(routes!(routes::model::set))
         .routes(routes!(routes::agents::list))

@@ -197,6 +197,11 @@ async fn costs_show_a_priced_turn_by_range_and_download_as_csv() {
     scripted("costs").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_config_key_is_changed_through_the_settings_pages() {
+    scripted("settings").await;
+}
+
 /// First start: no provider yet; the wizard sets one up against aimock.
 #[test]
 fn onboarding_against_aimock() {

@@ -16,6 +16,7 @@ const scenarios = {
   ...require("./context.js"),
   ...require("./audit.js"),
   ...require("./costs.js"),
+  ...require("./settings.js"),
 };
 
 /** Screenshots of every open page, to see where a failed scenario stood. */

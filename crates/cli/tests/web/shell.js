@@ -16,6 +16,8 @@ const PAGES = [
   ["audit", "/audit"],
   ["welcome", "/welcome"],
   ["settings", "/settings"],
+  ["settings-providers-page", "/settings/providers"],
+  ["settings-channels-page", "/settings/channels"],
 ];
 
 const cookieName = () => `pryx_session_${cfg.port}`;

@@ -3,6 +3,7 @@
 
 mod channels;
 mod document;
+pub mod keys;
 pub(crate) mod path;
 pub(crate) mod schema;
 pub(crate) mod secret_like;

@@ -91,19 +91,7 @@ impl Core {
             entry.insert("catalog_id".into(), Value::String(c.into()));
         }
         let key_ref = match (&body.api_key, &body.api_key_env) {
-            (Some(key), _) => {
-                let key = key.trim();
-                if key.is_empty() {
-                    return Err(SetupError::Invalid("the API key is empty".into()).into());
-                }
-                let store = SecretStore::open(self.dir()).map_err(|e| {
-                    SetupError::Failed(format!("cannot open the secret store: {e}"))
-                })?;
-                store
-                    .set(&secret_name(id), &Secret::new(key))
-                    .map_err(|e| SetupError::Failed(format!("cannot store the key: {e}")))?;
-                Some(format!("secret:{}", secret_name(id)))
-            }
+            (Some(key), _) => Some(self.store_provider_key(id, key)?),
             (None, Some(var)) => Some(format!("env:{var}")),
             // Replacing a provider keeps its key unless a new one is given.
             (None, None) => self
@@ -122,6 +110,22 @@ impl Core {
         )])?;
         self.audit_provider(actor, "provider.configured", id)?;
         self.provider(id)
+    }
+
+    /// Puts provider `id`'s key in the secret store; the answer is the reference config keeps
+    /// (`secret:provider.<id>.api_key`). The key itself is never written anywhere else.
+    pub fn store_provider_key(&self, id: &str, key: &str) -> Result<String, CoreError> {
+        check_id(id)?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(SetupError::Invalid("the API key is empty".into()).into());
+        }
+        let store = SecretStore::open(self.dir())
+            .map_err(|e| SetupError::Failed(format!("cannot open the secret store: {e}")))?;
+        store
+            .set(&secret_name(id), &Secret::new(key))
+            .map_err(|e| SetupError::Failed(format!("cannot store the key: {e}")))?;
+        Ok(format!("secret:{}", secret_name(id)))
     }
 
     /// Removes provider `id` and its stored key.

@@ -4,6 +4,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod approvals;
 pub mod channels;
+pub mod config;
 pub mod context;
 pub mod costs;
 pub mod model;

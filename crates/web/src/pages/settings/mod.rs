@@ -1,4 +1,9 @@
-//! Settings: the signed-in browsers (revocable) and how the dashboard is opened.
+//! Settings: every key of `config.json` in sections generated from its schema (`section`), and
+//! the signed-in browsers (revocable).
+
+mod entries;
+mod fields;
+mod section;
 
 use crate::Web;
 use crate::auth::BrowserSession;
@@ -15,6 +20,13 @@ pub fn routes() -> Router<Arc<Web>> {
     Router::new()
         .route("/settings", get(show))
         .route("/settings/browsers/{id}/revoke", post(revoke))
+        .route("/settings/providers/test", post(entries::test_provider))
+        .route(
+            "/settings/{section}",
+            get(section::show).post(section::save),
+        )
+        .route("/settings/{section}/add", post(entries::add))
+        .route("/settings/{section}/remove", post(entries::remove))
 }
 
 #[derive(Template)]
@@ -23,6 +35,7 @@ struct Settings {
     layout: Layout,
     browsers: Vec<BrowserSession>,
     current: String,
+    sections: Vec<(String, String, String)>,
 }
 
 async fn show(State(web): State<Arc<Web>>, viewer: Viewer) -> Response {
@@ -32,6 +45,7 @@ async fn show(State(web): State<Arc<Web>>, viewer: Viewer) -> Response {
             layout: Layout::new(&web, &viewer, "Settings", "settings"),
             browsers: web.auth.list(),
             current: viewer.session.id.clone(),
+            sections: section::sections(&pryx_config::keys::schema()),
         },
     )
 }
