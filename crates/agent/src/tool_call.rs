@@ -60,6 +60,61 @@ impl CallCtx<'_> {
 }
 
 impl Agent {
+    /// How the policy judges `name(args)` now, exactly as a turn would (the tool's kind and
+    /// hints, the workspace, the containment, the files it reads, the rate limits so far) but
+    /// without running, asking or recording anything: the "would this be allowed?" tester.
+    /// A tool this agent does not have is judged as an unannotated tool of an MCP server would
+    /// be (it may write), so a policy can be tried before the server is added.
+    pub fn judge(&self, name: &str, args: &Value) -> Result<Decision, String> {
+        if !args.is_object() {
+            return Err(format!("the arguments of {name} must be a JSON object"));
+        }
+        let tool = self.parts.tools.get(name);
+        let ledger = self.rate.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(self.judge_call(
+            name,
+            tool.as_deref(),
+            args,
+            Some(RateState {
+                ledger: &ledger,
+                now_ms: now_millis(),
+            }),
+        ))
+    }
+
+    fn judge_call(
+        &self,
+        name: &str,
+        tool: Option<&dyn pryx_tools::Tool>,
+        args: &Value,
+        rate: Option<RateState<'_>>,
+    ) -> Decision {
+        let kind = tool.map_or(pryx_protocol::ToolKind::Write, |t| t.kind());
+        let mut ctx = CallContext::new(
+            name,
+            kind,
+            args,
+            self.workspace(),
+            self.parts.settings.home.as_deref(),
+        );
+        if let Some(tool) = tool {
+            ctx.hints = ToolHints {
+                read_only: tool.read_only_hint(),
+                destructive: tool.destructive_hint(),
+            };
+        }
+        // Only commands need the machine's containment (probed once, on the first one).
+        let gap = (kind == pryx_protocol::ToolKind::Exec)
+            .then(|| pryx_tools::containment_gap(self.parts.tool_ctx.sandbox.as_ref()))
+            .flatten();
+        ctx.uncontained_shell = gap.as_deref();
+        // Tools that read files of their own (skills) say which; they are judged by those.
+        let reads = tool.and_then(|t| t.resolved_reads(args));
+        ctx.reads = reads.as_ref().map(|r| r.as_deref().map_err(String::as_str));
+        ctx.rate = rate;
+        evaluate(&self.parts.policy, &ctx)
+    }
+
     pub(crate) async fn handle_tool_call(
         &self,
         turn: &TurnCtx<'_>,
@@ -129,34 +184,19 @@ impl Agent {
                 .await;
         };
 
-        let mut ctx = CallContext::new(
-            &call.name,
-            tool.kind(),
-            &args,
-            self.workspace(),
-            self.parts.settings.home.as_deref(),
-        );
-        ctx.hints = ToolHints {
-            read_only: tool.read_only_hint(),
-            destructive: tool.destructive_hint(),
-        };
-        // Only commands need the machine's containment (probed once, on the first one).
-        let gap = (tool.kind() == pryx_protocol::ToolKind::Exec)
-            .then(|| pryx_tools::containment_gap(self.parts.tool_ctx.sandbox.as_ref()))
-            .flatten();
-        ctx.uncontained_shell = gap.as_deref();
-        // Tools that read files of their own (skills) say which; they are judged by those.
-        let reads = tool.resolved_reads(&args);
-        ctx.reads = reads.as_ref().map(|r| r.as_deref().map_err(String::as_str));
         let now_ms = now_millis();
         let decision = {
             let mut ledger = self.rate.lock().unwrap_or_else(|e| e.into_inner());
             ledger.prune(now_ms);
-            ctx.rate = Some(RateState {
-                ledger: &ledger,
-                now_ms,
-            });
-            evaluate(&self.parts.policy, &ctx)
+            self.judge_call(
+                &call.name,
+                Some(tool.as_ref()),
+                &args,
+                Some(RateState {
+                    ledger: &ledger,
+                    now_ms,
+                }),
+            )
         };
         // The exact call and its fingerprint: the audit proves what was judged and what ran.
         let fp = fingerprint(&call.name, tool.pin().as_deref(), &args);

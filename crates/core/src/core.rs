@@ -252,7 +252,7 @@ impl Core {
         self.agent_with(agent, None, None, None).await
     }
 
-    async fn agent_with(
+    pub(crate) async fn agent_with(
         &self,
         agent: Option<&str>,
         workspace_id: Option<&str>,

@@ -17,6 +17,7 @@ mod grants;
 mod live;
 mod mcp_host;
 mod mcp_preview;
+mod policy_check;
 mod processes;
 pub mod profiles;
 mod providers;

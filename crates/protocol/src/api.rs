@@ -8,6 +8,7 @@ pub use crate::api_config::*;
 pub use crate::api_costs::*;
 pub use crate::api_grants::*;
 pub use crate::api_keys::*;
+pub use crate::api_policy::*;
 pub use crate::api_setup::*;
 pub use crate::api_tasks::*;
 pub use crate::api_telemetry::*;

@@ -31,6 +31,7 @@ mod api_context;
 mod api_costs;
 mod api_grants;
 mod api_keys;
+mod api_policy;
 mod api_setup;
 mod api_tasks;
 mod api_telemetry;

@@ -135,6 +135,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::config::show, routes::config::edit))
         .routes(routes!(routes::config::schema))
         .routes(routes!(routes::policy::set))
+        .routes(routes!(routes::policy::check))
         .routes(routes!(routes::model::set))
         .routes(routes!(routes::agents::list))
         .routes(routes!(routes::providers::presets))

@@ -202,6 +202,11 @@ async fn every_config_key_is_changed_through_the_settings_pages() {
     scripted("settings").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_tester_judges_the_escape_suite_as_the_engine_does() {
+    scripted("policies").await;
+}
+
 /// First start: no provider yet; the wizard sets one up against aimock.
 #[test]
 fn onboarding_against_aimock() {

@@ -17,6 +17,7 @@ const scenarios = {
   ...require("./audit.js"),
   ...require("./costs.js"),
   ...require("./settings.js"),
+  ...require("./policies.js"),
 };
 
 /** Screenshots of every open page, to see where a failed scenario stood. */

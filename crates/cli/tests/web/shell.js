@@ -15,6 +15,7 @@ const PAGES = [
   ["costs", "/costs"],
   ["audit", "/audit"],
   ["welcome", "/welcome"],
+  ["policies-page", "/policies"],
   ["settings", "/settings"],
   ["settings-providers-page", "/settings/providers"],
   ["settings-channels-page", "/settings/channels"],

@@ -57,340 +57,67 @@ fn run(e: &Env, policy: &str, name: &str, args: &Value) -> Decision {
     evaluate(&p, &ctx)
 }
 
-fn sh(cmd: &str) -> (&'static str, Value) {
-    ("shell.exec", json!({ "command": cmd }))
+/// The shared table (also run through the dashboard's policy tester).
+const TABLE: &str = include_str!("escape_cases.json");
+
+/// `(name, tool, arguments, expect)` of every case, `{outside}` filled in.
+fn table(e: &Env) -> Vec<(String, String, Value, String)> {
+    fn fill(v: &mut Value, outside: &str) {
+        match v {
+            Value::String(s) => *s = s.replace("{outside}", outside),
+            Value::Array(items) => items.iter_mut().for_each(|v| fill(v, outside)),
+            Value::Object(map) => map.values_mut().for_each(|v| fill(v, outside)),
+            _ => {}
+        }
+    }
+    let doc: Value = serde_json::from_str(TABLE).unwrap();
+    let outside = e.outside.display().to_string();
+    doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut args = c["arguments"].clone();
+            fill(&mut args, &outside);
+            let text = |k: &str| c[k].as_str().unwrap().to_string();
+            (text("name"), text("tool"), args, text("expect"))
+        })
+        .collect()
 }
 
 #[test]
 fn escapes_are_never_allowed() {
     let e = env();
-    let out = e.outside.display().to_string();
-    let key = format!("{out}/key");
-    let cases: Vec<(&str, &str, Value)> = vec![
-        (
-            "dotdot read",
-            "fs.read",
-            json!({"path": "../../../secret/key"}),
-        ),
-        (
-            "dotdot write",
-            "fs.write",
-            json!({"path": "../x", "content": ""}),
-        ),
-        (
-            "dotdot inside then out",
-            "fs.read",
-            json!({"path": "src/../../x"}),
-        ),
-        ("absolute outside", "fs.read", json!({"path": key})),
-        ("etc passwd read", "fs.read", json!({"path": "/etc/passwd"})),
-        (
-            "etc passwd write",
-            "fs.write",
-            json!({"path": "/etc/passwd", "content": "x"}),
-        ),
-        ("tilde home", "fs.read", json!({"path": "~/.bashrc"})),
-        (
-            "tilde user",
-            "fs.read",
-            json!({"path": "~root/.ssh/id_rsa"}),
-        ),
-        ("symlinked dir", "fs.read", json!({"path": "link_out/key"})),
-        ("symlinked file", "fs.read", json!({"path": "key_link"})),
-        (
-            "symlink write",
-            "fs.write",
-            json!({"path": "key_link", "content": ""}),
-        ),
-        (
-            "dangling symlink write",
-            "fs.write",
-            json!({"path": "dangling_out", "content": ""}),
-        ),
-        (
-            "symlinked parent new file",
-            "fs.write",
-            json!({"path": "link_out/new.txt", "content": ""}),
-        ),
-        (
-            "symlink then dotdot",
-            "fs.read",
-            json!({"path": "etc_link/../root"}),
-        ),
-        (
-            "nested up link",
-            "fs.write",
-            json!({"path": "nested/up/secret/key", "content": ""}),
-        ),
-        (
-            "proc self root",
-            "fs.read",
-            json!({"path": "/proc/self/root/etc/passwd"}),
-        ),
-        ("proc cwd", "fs.read", json!({"path": "/proc/1/cwd/x"})),
-        (
-            "dev",
-            "fs.write",
-            json!({"path": "/dev/sda", "content": ""}),
-        ),
-        ("sys", "fs.read", json!({"path": "/sys/kernel/notes"})),
-        (
-            "hard link write",
-            "fs.write",
-            json!({"path": "hard_key", "content": ""}),
-        ),
-        (
-            "nul byte",
-            "fs.read",
-            json!({"path": "src/main.rs\u{0}/etc/passwd"}),
-        ),
-        ("empty path", "fs.read", json!({"path": ""})),
-        (
-            "missing then dotdot",
-            "fs.write",
-            json!({"path": "nope/../../x", "content": ""}),
-        ),
-        ("list outside", "fs.list", json!({"path": "/"})),
-        (
-            "search outside",
-            "fs.search",
-            json!({"pattern": "x", "path": "/etc"}),
-        ),
-        (
-            "edit outside",
-            "fs.edit",
-            json!({"path": "/etc/hosts", "old_text": "a", "new_text": "b"}),
-        ),
-        (
-            "git hook",
-            "fs.write",
-            json!({"path": ".git/hooks/pre-commit", "content": "x"}),
-        ),
-        ("non-string path", "fs.read", json!({"path": 5})),
-        (
-            "cwd outside",
-            "shell.exec",
-            json!({"command": "ls", "cwd": "/etc"}),
-        ),
-        (
-            "mcp tool outside path",
-            "files.read_file",
-            json!({"path": "/etc/shadow"}),
-        ),
-        (
-            "mcp tool file url",
-            "files.fetch",
-            json!({"uri": "file:///etc/shadow"}),
-        ),
-        (
-            "http loopback",
-            "http.request",
-            json!({"url": "http://127.0.0.1:8080/"}),
-        ),
-        (
-            "http localhost",
-            "http.request",
-            json!({"url": "http://localhost/admin"}),
-        ),
-        (
-            "http metadata",
-            "http.request",
-            json!({"url": "http://169.254.169.254/latest/meta-data/"}),
-        ),
-        (
-            "http metadata v6",
-            "http.request",
-            json!({"url": "http://[fd00:ec2::254]/"}),
-        ),
-        (
-            "http decimal ip",
-            "http.request",
-            json!({"url": "http://2130706433/"}),
-        ),
-        (
-            "http ipv4-mapped",
-            "http.request",
-            json!({"url": "http://[::ffff:127.0.0.1]/"}),
-        ),
-        (
-            "http ipv4-translated",
-            "http.request",
-            json!({"url": "http://[::ffff:0:7f00:1]/"}),
-        ),
-        (
-            "http ipv4-compatible",
-            "http.request",
-            json!({"url": "http://[::127.0.0.1]/"}),
-        ),
-        (
-            "http nat64",
-            "http.request",
-            json!({"url": "http://[64:ff9b::7f00:1]/"}),
-        ),
-        (
-            "http 6to4",
-            "http.request",
-            json!({"url": "http://[2002:7f00:1::]/"}),
-        ),
-        (
-            "http teredo",
-            "http.request",
-            json!({"url": "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/"}),
-        ),
-        (
-            "http unspecified v4",
-            "http.request",
-            json!({"url": "http://0.0.0.0:8080/"}),
-        ),
-        (
-            "http unspecified v6",
-            "http.request",
-            json!({"url": "http://[::]:8080/"}),
-        ),
-        (
-            "http hex ip",
-            "http.request",
-            json!({"url": "http://0x7f.1/"}),
-        ),
-        (
-            "http octal ip",
-            "http.request",
-            json!({"url": "http://017700000001/"}),
-        ),
-        (
-            "http private via 6to4",
-            "http.request",
-            json!({"url": "http://[2002:c0a8:101::]/"}),
-        ),
-        (
-            "http file scheme",
-            "http.request",
-            json!({"url": "file:///etc/passwd"}),
-        ),
-        (
-            "http userinfo trick",
-            "http.request",
-            json!({"url": "https://api.example.com@evil.example/"}),
-        ),
-    ];
-    let shell_cases: Vec<(&str, &str)> = vec![
-        ("cd root rm", "cd / && rm -rf x"),
-        ("cd dotdot", "cd .. && rm -rf project"),
-        ("cd bare", "cd && rm -rf .ssh"),
-        ("cmd subst", "echo $(cat /etc/shadow)"),
-        ("nested subst", "echo $(echo $(rm -rf /))"),
-        ("backticks", "echo `cat /etc/passwd`"),
-        ("nested backticks", "echo `echo \\`rm -rf /\\``"),
-        ("bash -c", "bash -c 'rm -rf /'"),
-        ("sh -c shadow", "sh -c 'cat /etc/shadow'"),
-        ("bash -lc", "bash -lc \"cat ../../secret/key\""),
-        ("eval", "eval 'cat /etc/passwd'"),
-        ("env var indirection", "X=/etc; cat $X/passwd"),
-        ("braced var", "cat ${HOME}/.ssh/id_rsa"),
-        ("var command", "$CMD /tmp"),
-        ("redirect etc", "echo x > /etc/x"),
-        ("append etc", "echo x >> /etc/profile"),
-        ("stderr redirect out", "ls 2> /tmp/log"),
-        ("read redirect", "wc -l < /etc/shadow"),
-        ("tee outside", "echo x | tee /etc/x"),
-        ("pipeline second", "ls | rm -rf /"),
-        ("and list", "true && rm -rf ~"),
-        ("or list", "false || cat /etc/passwd"),
-        ("background", "sleep 1 & rm -rf /"),
-        ("subshell", "(cd /etc && cat passwd)"),
-        ("brace group", "{ cat /etc/passwd; }"),
-        ("process subst", "diff <(cat /etc/passwd) src/main.rs"),
-        ("sudo", "sudo ls"),
-        ("env wrapper", "env FOO=1 rm -rf /"),
-        ("nohup", "nohup rm -rf / &"),
-        ("timeout", "timeout 5 cat /etc/shadow"),
-        ("xargs", "echo /etc | xargs rm -rf"),
-        ("exec", "exec cat /etc/passwd"),
-        ("command", "command rm /etc/x"),
-        ("ld preload", "LD_PRELOAD=./evil.so ls"),
-        ("symlink via shell", "cat link_out/key"),
-        ("plain name symlink", "cat key_link"),
-        ("cp out", "cp src/main.rs ../../../secret/"),
-        ("mv out", "mv src /tmp/src"),
-        ("ln out", "ln -s /etc/passwd p && cat p"),
-        ("chmod out", "chmod 777 /etc/passwd"),
-        ("option value path", "sort -o/etc/x src/main.rs"),
-        ("dd of", "dd if=src/main.rs of=/etc/x"),
-        ("brace expansion", "cat {/etc/passwd,src/main.rs}"),
-        ("glob outside", "rm -rf /etc/*"),
-        ("unclosed quote", "cat 'src/main.rs"),
-        ("heredoc subst", "cat <<EOF\n$(rm -rf /)\nEOF"),
-        ("find exec", "find . -exec rm {} \\;"),
-        ("find outside", "find / -name x"),
-        ("curl file url", "curl file:///etc/passwd"),
-        ("proc in shell", "cat /proc/self/environ"),
-        ("dollar single", "cat $'\\x2fetc\\x2fpasswd'"),
-        (
-            "python script",
-            "python3 -c 'import os; os.remove(\"/etc/x\")'",
-        ),
-        ("case syntax", "case x in x) rm -rf /;; esac"),
-        ("for loop", "for f in /etc/*; do cat $f; done"),
-        ("nul in command", "ls\u{0}rm"),
-        ("arithmetic", "echo $((1+2))"),
-        ("plain ls still asks", "ls src"),
-    ];
-    let mut rows: Vec<(String, Decision)> = Vec::new();
-    for (label, name, args) in &cases {
-        rows.push((label.to_string(), run(&e, "workspace-only", name, args)));
-    }
-    for (label, cmd) in &shell_cases {
-        let (name, args) = sh(cmd);
-        rows.push((label.to_string(), run(&e, "workspace-only", name, &args)));
-    }
+    let rows: Vec<(String, Decision, String)> = table(&e)
+        .into_iter()
+        .map(|(label, name, args, expect)| (label, run(&e, "workspace-only", &name, &args), expect))
+        .collect();
     println!("{:<28} {:<6} {:<52} reason", "case", "action", "rule");
-    let mut allowed = Vec::new();
-    for (label, d) in &rows {
+    let mut wrong = Vec::new();
+    for (label, d, expect) in &rows {
         println!(
             "{label:<28} {:<6} {:<52} {}",
             d.action.as_str(),
             d.rule,
             d.reason
         );
-        if d.action == Action::Allow {
-            allowed.push(label.clone());
+        let ok = match expect.as_str() {
+            "deny" => d.action == Action::Deny,
+            "not_allow" => d.action != Action::Allow,
+            other => panic!("unknown expectation {other:?} of {label}"),
+        };
+        if !ok {
+            wrong.push(format!("{label}: {expect}, got {}", d.action.as_str()));
         }
     }
     println!("{} cases", rows.len());
-    assert!(rows.len() >= 50);
-    assert!(allowed.is_empty(), "allowed escapes: {allowed:?}");
+    assert!(rows.len() >= 120);
+    assert!(wrong.is_empty(), "escapes judged wrongly: {wrong:?}");
 }
 
 #[test]
 fn outside_paths_are_denied_not_just_asked() {
     let e = env();
-    let deny_cases: Vec<(&str, Value)> = vec![
-        ("fs.write", json!({"path": "/etc/passwd", "content": "x"})),
-        ("fs.read", json!({"path": "link_out/key"})),
-        ("fs.read", json!({"path": "/proc/self/root/etc/passwd"})),
-        ("fs.read", json!({"path": "a\u{0}b"})),
-        ("shell.exec", json!({"command": "cd / && rm -rf x"})),
-        ("shell.exec", json!({"command": "echo x > /etc/x"})),
-        ("shell.exec", json!({"command": "sh -c 'cat /etc/shadow'"})),
-        ("shell.exec", json!({"command": "sudo ls"})),
-        ("http.request", json!({"url": "http://169.254.169.254/"})),
-        ("http.request", json!({"url": "http://[::ffff:a9fe:a9fe]/"})),
-        (
-            "http.request",
-            json!({"url": "http://[::ffff:0:a9fe:a9fe]/"}),
-        ),
-        (
-            "http.request",
-            json!({"url": "http://[64:ff9b::a9fe:a9fe]/"}),
-        ),
-        ("http.request", json!({"url": "http://[2002:a9fe:a9fe::]/"})),
-        ("http.request", json!({"url": "http://0xa9fea9fe/"})),
-        ("http.request", json!({"url": "http://100.100.100.200/"})),
-    ];
-    for (name, args) in deny_cases {
-        let d = run(&e, "workspace-only", name, &args);
-        assert_eq!(d.action, Action::Deny, "{name} {args}: {d:?}");
-    }
     let d = run(
         &e,
         "workspace-only",

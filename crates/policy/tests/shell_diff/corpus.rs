@@ -11,54 +11,17 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The shell lines of the escape suite (`("label", "command")` rows of its `shell_cases`).
+/// The shell lines of the escape suite (the `shell.exec` commands of its shared table).
 pub fn escape_suite() -> Vec<String> {
-    let src = include_str!("../judging/escape_suite.rs");
-    let Some(start) = src.find("let shell_cases") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for line in src[start..]
-        .lines()
-        .take_while(|l| !l.trim_start().starts_with("];"))
-    {
-        let line = line.trim();
-        let Some(rest) = line.strip_prefix("(\"") else {
-            continue;
-        };
-        let Some((_, cmd)) = rest.split_once("\", \"") else {
-            continue;
-        };
-        let Some(cmd) = cmd.strip_suffix("\"),") else {
-            continue;
-        };
-        out.push(unescape_rust(cmd));
-    }
-    out
-}
-
-fn unescape_rust(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('u') => {
-                let code: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
-                if let Some(c) = u32::from_str_radix(&code, 16).ok().and_then(char::from_u32) {
-                    out.push(c);
-                }
-            }
-            Some(c) => out.push(c),
-            None => {}
-        }
-    }
-    out
+    let table: serde_json::Value =
+        serde_json::from_str(include_str!("../judging/escape_cases.json")).unwrap_or_default();
+    table["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["tool"] == "shell.exec")
+        .filter_map(|c| c["arguments"]["command"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// Non-empty, non-comment lines of a corpus file under `tests/shell_corpus`.

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use pryx_protocol::ErrorEnvelope;
-use pryx_protocol::api::PolicyChoice;
+use pryx_protocol::api::{PolicyCheck, PolicyCheckRequest, PolicyChoice};
 use std::sync::Arc;
 
 /// Sets the default policy of new sessions (`defaults.policy`, persisted in config). Existing
@@ -28,6 +28,34 @@ pub async fn set(
         Ok(Json(PolicyChoice { name }))
     })
     .await
+}
+
+/// "Would this be allowed?": how the policy judges a call now, as a turn of the agent would
+/// (same engine, tools, workspace and containment), without running, asking or recording it.
+#[utoipa::path(post, path = "/api/v1/policy/check", tag = "system",
+    request_body = PolicyCheckRequest,
+    responses((status = 200, body = PolicyCheck), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 404, description = "no policy or agent of that name", body = ErrorEnvelope), (status = 415, body = ErrorEnvelope),
+        (status = 422, description = "an unknown tool, arguments that are not an object, or no provider set up yet", body = ErrorEnvelope)))]
+pub async fn check(
+    State(st): State<Arc<AppState>>,
+    ApiJson(body): ApiJson<PolicyCheckRequest>,
+) -> Result<Json<PolicyCheck>, ApiError> {
+    if body.tool.is_empty() || body.tool.len() > 128 {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            pryx_protocol::ErrorCode::ValidationFailed,
+            "the tool name must be 1 to 128 characters",
+        ));
+    }
+    if let Some(p) = &body.policy {
+        check_name(p)?;
+    }
+    st.core
+        .check_call(&body)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::from(e).unprocessable_if_refused())
 }
 
 /// Only names are accepted here, never paths: a file policy must live in the data dir.

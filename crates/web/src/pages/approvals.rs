@@ -139,7 +139,7 @@ impl Past {
 }
 
 /// A standing grant as shown.
-pub struct Grant {
+pub(crate) struct Grant {
     pub id: String,
     pub tool: String,
     pub scope: String,
@@ -154,7 +154,7 @@ pub struct Grant {
 }
 
 impl Grant {
-    fn from_api(g: GrantView) -> Grant {
+    pub(crate) fn from_api(g: GrantView) -> Grant {
         let args = serde_json::to_string(&g.arguments).unwrap_or_default();
         Grant {
             id: g.id,

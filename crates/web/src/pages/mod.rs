@@ -6,6 +6,7 @@ mod chat;
 mod costs;
 mod home;
 mod integrations;
+mod policies;
 pub(crate) mod sessions;
 mod settings;
 mod tasks;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<Arc<Web>> {
         .merge(integrations::routes())
         .merge(tasks::routes())
         .merge(audit::routes())
+        .merge(policies::routes())
         .merge(costs::routes())
         .merge(welcome::routes())
 }
