@@ -9,6 +9,8 @@
 #   3. approval latency: the server's `approval.needed` seen by a WebSocket client -> the approval
 #      dialog visible in Chromium, p95 over N runs (BENCH_RUNS, default 20; goal <= 100 ms).
 #      SKIPPED while the chat page has no approval dialog.
+#   4. timeline latency: each `span.update`'s server timestamp -> its bar (or its new state) in
+#      the trace timeline's DOM, p95 over the span updates of N turns (PRD <= 100 ms, goal <= 30).
 #
 # Needs Chromium and the npm peers of testdeps/ (scripts/test.sh installs both).
 # Usage: bench/web.sh [--debug]
@@ -74,3 +76,7 @@ else
   echo "approval latency: p50 $(percentile 50 <"$work/approval") ms over $(wc -l <"$work/approval") runs"
   verdict "approval.needed -> dialog visible (p95)" "$(percentile 95 <"$work/approval")" ms 100
 fi
+field timeline_ms | awk '{ printf "%.1f\n", $1 }' >"$work/timeline"
+echo "timeline latency: p50 $(percentile 50 <"$work/timeline") ms over $(wc -l <"$work/timeline") span updates"
+verdict "span.update server time -> bar in the DOM (p95, PRD)" "$(percentile 95 <"$work/timeline")" ms 100
+verdict "span.update server time -> bar in the DOM (p95, goal)" "$(percentile 95 <"$work/timeline")" ms 30

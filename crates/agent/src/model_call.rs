@@ -310,11 +310,13 @@ impl Agent {
             tokens_out: usage.output,
             cost_usd: cost,
         };
-        self.db(move |s| {
-            s.record_call_cost(&spent)?;
-            s.end_span(&span.id, &end).map(|_| ())
-        })
-        .await?;
+        let ended = self
+            .db(move |s| {
+                s.record_call_cost(&spent)?;
+                s.end_span(&span.id, &end)
+            })
+            .await?;
+        self.emit_span(&ended);
         Ok(Ok((
             response,
             Billed {

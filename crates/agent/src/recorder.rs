@@ -6,7 +6,9 @@
 
 use crate::agent::Agent;
 use crate::error::AgentError;
-use pryx_protocol::{Delta, Event, EventPayload, Surface};
+use pryx_protocol::{
+    Delta, Event, EventPayload, SpanKindWire, SpanStatusWire, SpanUpdate, Surface,
+};
 use pryx_store::{AuditEntry, NewSpan, SpanEnd, SpanKind, SpanStatus, Store, StoreError};
 use serde_json::Value;
 
@@ -165,12 +167,51 @@ impl Agent {
             name: name.to_string(),
             attributes,
         };
-        self.db(move |s| s.start_span(&span)).await
+        let span = self.db(move |s| s.start_span(&span)).await?;
+        self.emit_span(&span);
+        Ok(span)
     }
 
     pub(crate) async fn end_span(&self, id: &str, end: SpanEnd) -> Result<(), AgentError> {
         let id = id.to_string();
-        self.db(move |s| s.end_span(&id, &end).map(|_| ())).await
+        let span = self.db(move |s| s.end_span(&id, &end)).await?;
+        self.emit_span(&span);
+        Ok(())
+    }
+
+    /// `span.update` for live timelines, once the span is stored.
+    pub(crate) fn emit_span(&self, span: &pryx_store::Span) {
+        let Some(session_id) = span.session_id.as_deref() else {
+            return;
+        };
+        let update = SpanUpdate {
+            span_id: span.id.clone(),
+            trace_id: span.trace_id.clone(),
+            parent_id: span.parent_id.clone(),
+            kind: match span.kind {
+                SpanKind::Turn => SpanKindWire::Turn,
+                SpanKind::ModelCall => SpanKindWire::ModelCall,
+                SpanKind::ToolCall => SpanKindWire::ToolCall,
+                SpanKind::ApprovalWait => SpanKindWire::ApprovalWait,
+            },
+            name: span.name.clone(),
+            started_at: span.started_at.clone(),
+            ended_at: span.ended_at.clone(),
+            status: match span.status {
+                SpanStatus::Running => SpanStatusWire::Running,
+                SpanStatus::Ok => SpanStatusWire::Ok,
+                SpanStatus::Error => SpanStatusWire::Error,
+                SpanStatus::Cancelled => SpanStatusWire::Cancelled,
+                SpanStatus::Interrupted => SpanStatusWire::Interrupted,
+            },
+        };
+        let event = Event::new(
+            session_id,
+            self.parts.settings.surface,
+            EventPayload::SpanUpdate(update),
+            pryx_store::now_ts(),
+        );
+        (self.parts.sink)(&event);
     }
 
     pub(crate) async fn end_span_status(

@@ -294,6 +294,7 @@ impl Agent {
                 b.store.start_span(&span)
             })
             .await?;
+        self.emit_span(&span);
         // The audit row of the call names exactly what ran.
         let fp = fingerprint(&call.name, tool.pin().as_deref(), &args);
         let started = Instant::now();
@@ -341,13 +342,16 @@ impl Agent {
             cancelled: matches!(end, CallEnd::Cancelled),
         };
         let row = cx.row.clone();
-        self.batch(cx.session(), move |b| {
-            b.store.update_tool_call(b.session(), &row, &finished)?;
-            b.store.end_span(&span.id, &SpanEnd::status(span_status))?;
-            b.audit("tool.call", &row, &audit, audit_outcome)?;
-            b.emit(completed)
-        })
-        .await?;
+        let ended = self
+            .batch(cx.session(), move |b| {
+                b.store.update_tool_call(b.session(), &row, &finished)?;
+                let ended = b.store.end_span(&span.id, &SpanEnd::status(span_status))?;
+                b.audit("tool.call", &row, &audit, audit_outcome)?;
+                b.emit(completed)?;
+                Ok(ended)
+            })
+            .await?;
+        self.emit_span(&ended);
         // Errors carry the tool's (or server's) words too; a cancel is Pryx's own.
         let content = match end {
             CallEnd::Cancelled => content,

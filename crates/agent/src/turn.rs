@@ -198,6 +198,7 @@ impl Agent {
                 Ok((span, stored))
             })
             .await?;
+        self.emit_span(&turn_span);
         if let (Some((_, user)), Some(stored)) = (user, stored_user) {
             history.push(user, &stored);
         }
@@ -310,14 +311,17 @@ impl Agent {
             ),
         };
         let span_id = turn_span.id.clone();
-        self.batch(session_id, move |b| {
-            b.store.end_span(&span_id, &end)?;
-            if let Some(failed) = failed {
-                b.emit(failed)?;
-            }
-            b.emit(completed)
-        })
-        .await?;
+        let ended = self
+            .batch(session_id, move |b| {
+                let ended = b.store.end_span(&span_id, &end)?;
+                if let Some(failed) = failed {
+                    b.emit(failed)?;
+                }
+                b.emit(completed)?;
+                Ok(ended)
+            })
+            .await?;
+        self.emit_span(&ended);
         result.map(|()| report)
     }
 

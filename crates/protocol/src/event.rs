@@ -69,11 +69,13 @@ pub enum EventKind {
     ContextCompacted,
     #[serde(rename = "process.matched")]
     ProcessMatched,
+    #[serde(rename = "span.update")]
+    SpanUpdate,
 }
 
 impl EventKind {
     /// Every kind, in the order of PRD §8.3, then later additions.
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::SessionMessage,
         EventKind::SessionDelta,
         EventKind::SessionTyping,
@@ -91,11 +93,15 @@ impl EventKind {
         EventKind::ContextWarning,
         EventKind::ContextCompacted,
         EventKind::ProcessMatched,
+        EventKind::SpanUpdate,
     ];
 
     /// Ephemeral events are broadcast but neither stored nor replayed.
     pub fn is_ephemeral(self) -> bool {
-        matches!(self, EventKind::SessionDelta | EventKind::SessionTyping)
+        matches!(
+            self,
+            EventKind::SessionDelta | EventKind::SessionTyping | EventKind::SpanUpdate
+        )
     }
 
     /// The wire name, e.g. `tool.complete`.
@@ -118,6 +124,7 @@ impl EventKind {
             EventKind::ContextWarning => "context.warning",
             EventKind::ContextCompacted => "context.compacted",
             EventKind::ProcessMatched => "process.matched",
+            EventKind::SpanUpdate => "span.update",
         }
     }
 

@@ -51,6 +51,8 @@ pub enum EventPayload {
     ContextCompacted(ContextCompacted),
     /// `process.matched`
     ProcessMatched(ProcessMatched),
+    /// `span.update`
+    SpanUpdate(SpanUpdate),
     /// An event from a newer core (unknown name) or a payload this build cannot read.
     Unknown(UnknownEvent),
 }
@@ -76,6 +78,7 @@ impl EventPayload {
             EventPayload::ContextWarning(_) => EventKind::ContextWarning,
             EventPayload::ContextCompacted(_) => EventKind::ContextCompacted,
             EventPayload::ProcessMatched(_) => EventKind::ProcessMatched,
+            EventPayload::SpanUpdate(_) => EventKind::SpanUpdate,
             EventPayload::Unknown(_) => return None,
         })
     }
@@ -124,6 +127,7 @@ impl EventPayload {
             EventKind::ContextWarning => read(p, EventPayload::ContextWarning),
             EventKind::ContextCompacted => read(p, EventPayload::ContextCompacted),
             EventKind::ProcessMatched => read(p, EventPayload::ProcessMatched),
+            EventKind::SpanUpdate => read(p, EventPayload::SpanUpdate),
         });
         known.unwrap_or_else(|| {
             EventPayload::Unknown(UnknownEvent {
@@ -161,6 +165,7 @@ payload_from! {
     ContextWarning => ContextWarning,
     ContextCompacted => ContextCompacted,
     ProcessMatched => ProcessMatched,
+    SpanUpdate => SpanUpdate,
     UnknownEvent => Unknown,
 }
 
@@ -384,6 +389,46 @@ pub struct ApprovalResolved {
 pub struct TraceEvent {
     #[serde(flatten)]
     pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What a span is: the turn, one model call, one tool call, or a wait for an approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SpanKindWire {
+    Turn,
+    ModelCall,
+    ToolCall,
+    ApprovalWait,
+}
+
+/// How a span stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SpanStatusWire {
+    Running,
+    Ok,
+    Error,
+    Cancelled,
+    Interrupted,
+}
+
+/// `span.update` (ephemeral): a span of a turn started or ended, for live timelines. The stored
+/// span (`pryx trace`, the dashboard's timeline) is already written when it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpanUpdate {
+    pub span_id: String,
+    pub trace_id: String,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    pub kind: SpanKindWire,
+    pub name: String,
+    pub started_at: String,
+    #[serde(default)]
+    pub ended_at: Option<String>,
+    pub status: SpanStatusWire,
 }
 
 /// The constant `stop: "error"` of `error.occurred`.

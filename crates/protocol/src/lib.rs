@@ -15,8 +15,8 @@ pub use event::EventEnvelope;
 pub use event::{EnvelopeType, Event, EventKind, Surface};
 pub use event_payload::{
     ApprovalResolved, BudgetWarning, Delta, ErrorOccurred, ErrorStop, EventPayload, MessageStored,
-    ModelFallback, NotRun, ToolCompleted, ToolExecuting, ToolRequested, TraceEvent, TurnEnd,
-    TurnStarted, TurnStop, Typing, UnknownEvent,
+    ModelFallback, NotRun, SpanKindWire, SpanStatusWire, SpanUpdate, ToolCompleted, ToolExecuting,
+    ToolRequested, TraceEvent, TurnEnd, TurnStarted, TurnStop, Typing, UnknownEvent,
 };
 mod tool;
 pub use api_context::{

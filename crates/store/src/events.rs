@@ -52,6 +52,7 @@ fn shows_a_call(payload: &EventPayload) -> bool {
         | EventPayload::ContextWarning(_)
         | EventPayload::ContextCompacted(_)
         | EventPayload::ProcessMatched(_)
+        | EventPayload::SpanUpdate(_)
         | EventPayload::Unknown(_) => false,
     }
 }

@@ -322,10 +322,12 @@ impl Agent {
             .db(move |s| {
                 let stored = s.add_compaction(&new)?;
                 s.record_call_cost(&spent)?;
-                s.end_span(&span.id, &end)?;
-                Ok(stored)
+                let ended = s.end_span(&span.id, &end)?;
+                Ok((stored, ended))
             })
             .await?;
+        let (stored, ended) = stored;
+        self.emit_span(&ended);
         let event = ContextCompacted {
             compaction_id: stored.id.clone(),
             trigger: stored.trigger.as_str().to_string(),

@@ -207,6 +207,11 @@ async fn the_policy_tester_judges_the_escape_suite_as_the_engine_does() {
     scripted("policies").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeline_draws_a_running_turn_live_and_shows_a_calls_details() {
+    scripted("trace").await;
+}
+
 /// First start: no provider yet; the wizard sets one up against aimock.
 #[test]
 fn onboarding_against_aimock() {

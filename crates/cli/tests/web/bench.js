@@ -1,10 +1,12 @@
 // Browser figures for bench/web.sh (not a test): the bytes a first load of the chat page
 // transfers (compressed, headers included), and the time from the server's `approval.needed`
-// (seen by a WebSocket client) to the approval dialog visible in Chromium, over N runs.
+// (seen by a WebSocket client) to the approval dialog visible in Chromium, over N runs, and the
+// time from each `span.update`'s server timestamp to its bar on the trace timeline.
 // Prints one JSON object on stdout.
 "use strict";
 
-const { Skip, cfg, launch, signedInPage, requireHooks, script, wsClient } = require("./lib.js");
+const { Skip, api, cfg, launch, signedInPage, requireHooks, script, wsClient } = require("./lib.js");
+const { timedTurn, latencyOf } = require("./trace.js");
 const { send, byId } = require("./flows.js");
 
 /** Bytes on the wire for /chat in a fresh cache (signed in with the cookie of `signedIn`). */
@@ -62,6 +64,18 @@ async function approvalLatency(page, runs) {
   return samples;
 }
 
+/** ms from each span update's server timestamp to its bar on the timeline, over `runs` turns. */
+async function timelineLatency(page, runs) {
+  const session = await api("POST", "/sessions", { title: "Timeline bench" });
+  await page.goto(`${cfg.base}/sessions/${session.id}/timeline`);
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const { events, shown } = await timedTurn(page, session.id, i);
+    samples.push(...latencyOf(events, shown));
+  }
+  return samples;
+}
+
 async function main() {
   const runs = Number(process.env.PRYX_BENCH_RUNS || 20);
   const browser = await launch();
@@ -75,6 +89,7 @@ async function main() {
       if (!(e instanceof Skip)) throw e;
       out.approval_skipped = e.message;
     }
+    out.timeline_ms = await timelineLatency(page, runs);
   } finally {
     await browser.close();
   }

@@ -18,6 +18,7 @@ const scenarios = {
   ...require("./costs.js"),
   ...require("./settings.js"),
   ...require("./policies.js"),
+  trace: require("./trace.js").trace,
 };
 
 /** Screenshots of every open page, to see where a failed scenario stood. */

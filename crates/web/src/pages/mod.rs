@@ -10,6 +10,7 @@ mod policies;
 pub(crate) mod sessions;
 mod settings;
 mod tasks;
+mod timeline;
 mod welcome;
 
 use crate::Web;
@@ -28,5 +29,6 @@ pub fn routes() -> Router<Arc<Web>> {
         .merge(audit::routes())
         .merge(policies::routes())
         .merge(costs::routes())
+        .merge(timeline::routes())
         .merge(welcome::routes())
 }

@@ -173,6 +173,7 @@ fn print_human(event: &Event, mid_line: &AtomicBool, escape_answer: bool) {
         | EventPayload::ApprovalNeeded(_)
         | EventPayload::ApprovalResolved(_)
         | EventPayload::TraceEvent(_)
+        | EventPayload::SpanUpdate(_)
         | EventPayload::Unknown(_) => {}
     }
 }

@@ -128,6 +128,7 @@ impl ChatState {
             }
             EventPayload::SessionTyping(_)
             | EventPayload::TraceEvent(_)
+            | EventPayload::SpanUpdate(_)
             | EventPayload::Unknown(_)
             | EventPayload::ApprovalNeeded(_)
             | EventPayload::ApprovalResolved(_) => {}
