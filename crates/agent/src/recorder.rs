@@ -23,7 +23,42 @@ pub(crate) struct Batch<'a> {
     events: Vec<Event>,
 }
 
+/// The live view of a stored span.
+fn span_update(span: &pryx_store::Span) -> SpanUpdate {
+    SpanUpdate {
+        span_id: span.id.clone(),
+        trace_id: span.trace_id.clone(),
+        parent_id: span.parent_id.clone(),
+        kind: match span.kind {
+            SpanKind::Turn => SpanKindWire::Turn,
+            SpanKind::ModelCall => SpanKindWire::ModelCall,
+            SpanKind::ToolCall => SpanKindWire::ToolCall,
+            SpanKind::ApprovalWait => SpanKindWire::ApprovalWait,
+        },
+        name: span.name.clone(),
+        started_at: span.started_at.clone(),
+        ended_at: span.ended_at.clone(),
+        status: match span.status {
+            SpanStatus::Running => SpanStatusWire::Running,
+            SpanStatus::Ok => SpanStatusWire::Ok,
+            SpanStatus::Error => SpanStatusWire::Error,
+            SpanStatus::Cancelled => SpanStatusWire::Cancelled,
+            SpanStatus::Interrupted => SpanStatusWire::Interrupted,
+        },
+    }
+}
+
 impl Batch<'_> {
+    /// `span.update` (never stored), handed to the sink in order with the batch's events.
+    pub fn span(&mut self, span: &pryx_store::Span) {
+        self.events.push(Event::new(
+            self.session,
+            self.surface,
+            EventPayload::SpanUpdate(span_update(span)),
+            pryx_store::now_ts(),
+        ));
+    }
+
     /// The session the batch records for.
     pub fn session(&self) -> &str {
         self.session
@@ -184,31 +219,10 @@ impl Agent {
         let Some(session_id) = span.session_id.as_deref() else {
             return;
         };
-        let update = SpanUpdate {
-            span_id: span.id.clone(),
-            trace_id: span.trace_id.clone(),
-            parent_id: span.parent_id.clone(),
-            kind: match span.kind {
-                SpanKind::Turn => SpanKindWire::Turn,
-                SpanKind::ModelCall => SpanKindWire::ModelCall,
-                SpanKind::ToolCall => SpanKindWire::ToolCall,
-                SpanKind::ApprovalWait => SpanKindWire::ApprovalWait,
-            },
-            name: span.name.clone(),
-            started_at: span.started_at.clone(),
-            ended_at: span.ended_at.clone(),
-            status: match span.status {
-                SpanStatus::Running => SpanStatusWire::Running,
-                SpanStatus::Ok => SpanStatusWire::Ok,
-                SpanStatus::Error => SpanStatusWire::Error,
-                SpanStatus::Cancelled => SpanStatusWire::Cancelled,
-                SpanStatus::Interrupted => SpanStatusWire::Interrupted,
-            },
-        };
         let event = Event::new(
             session_id,
             self.parts.settings.surface,
-            EventPayload::SpanUpdate(update),
+            EventPayload::SpanUpdate(span_update(span)),
             pryx_store::now_ts(),
         );
         (self.parts.sink)(&event);

@@ -291,10 +291,11 @@ impl Agent {
                     tool_call_id: row.clone(),
                     tool: tool_name,
                 })?;
-                b.store.start_span(&span)
+                let span = b.store.start_span(&span)?;
+                b.span(&span);
+                Ok(span)
             })
             .await?;
-        self.emit_span(&span);
         // The audit row of the call names exactly what ran.
         let fp = fingerprint(&call.name, tool.pin().as_deref(), &args);
         let started = Instant::now();
@@ -342,16 +343,14 @@ impl Agent {
             cancelled: matches!(end, CallEnd::Cancelled),
         };
         let row = cx.row.clone();
-        let ended = self
-            .batch(cx.session(), move |b| {
-                b.store.update_tool_call(b.session(), &row, &finished)?;
-                let ended = b.store.end_span(&span.id, &SpanEnd::status(span_status))?;
-                b.audit("tool.call", &row, &audit, audit_outcome)?;
-                b.emit(completed)?;
-                Ok(ended)
-            })
-            .await?;
-        self.emit_span(&ended);
+        self.batch(cx.session(), move |b| {
+            b.store.update_tool_call(b.session(), &row, &finished)?;
+            let ended = b.store.end_span(&span.id, &SpanEnd::status(span_status))?;
+            b.span(&ended);
+            b.audit("tool.call", &row, &audit, audit_outcome)?;
+            b.emit(completed)
+        })
+        .await?;
         // Errors carry the tool's (or server's) words too; a cancel is Pryx's own.
         let content = match end {
             CallEnd::Cancelled => content,

@@ -191,6 +191,7 @@ impl Agent {
                 b.emit(TurnStarted {
                     span_id: span.id.clone(),
                 })?;
+                b.span(&span);
                 let stored = match stored_user {
                     Some((new_user, user)) => Some(b.message(&new_user, user)?),
                     None => None,
@@ -198,7 +199,6 @@ impl Agent {
                 Ok((span, stored))
             })
             .await?;
-        self.emit_span(&turn_span);
         if let (Some((_, user)), Some(stored)) = (user, stored_user) {
             history.push(user, &stored);
         }
@@ -311,17 +311,16 @@ impl Agent {
             ),
         };
         let span_id = turn_span.id.clone();
-        let ended = self
-            .batch(session_id, move |b| {
-                let ended = b.store.end_span(&span_id, &end)?;
-                if let Some(failed) = failed {
-                    b.emit(failed)?;
-                }
-                b.emit(completed)?;
-                Ok(ended)
-            })
-            .await?;
-        self.emit_span(&ended);
+        self.batch(session_id, move |b| {
+            let ended = b.store.end_span(&span_id, &end)?;
+            // Before the end: a client that stops reading at `turn.completed` has it.
+            b.span(&ended);
+            if let Some(failed) = failed {
+                b.emit(failed)?;
+            }
+            b.emit(completed)
+        })
+        .await?;
         result.map(|()| report)
     }
 

@@ -252,6 +252,19 @@ impl Core {
         self.agent_with(agent, None, None, None).await
     }
 
+    /// The MCP servers as the main agent's turns see them: connected, failed or idle, their tool
+    /// counts and last errors, and the tools they offer (`server.tool` names).
+    pub async fn mcp_status(
+        &self,
+    ) -> (Vec<pryx_mcp::ServerStatus>, Vec<pryx_tools::ToolDefinition>) {
+        // Building the agent loads (and connects) the servers of the current settings.
+        let tools = match self.profile_agent(None).await {
+            Ok(agent) => agent.tools().definitions(),
+            Err(_) => Vec::new(),
+        };
+        (self.inner.mcp.status().await, tools)
+    }
+
     pub(crate) async fn agent_with(
         &self,
         agent: Option<&str>,

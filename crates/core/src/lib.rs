@@ -11,6 +11,7 @@ mod context;
 mod core;
 pub mod costs;
 mod direct_calls;
+mod doctor;
 mod error;
 pub mod export;
 mod grants;

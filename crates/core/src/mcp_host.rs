@@ -86,6 +86,16 @@ impl McpHost {
         self.changes.load(Ordering::SeqCst)
     }
 
+    /// How each server of the current manager stands (none before the first agent is built).
+    pub async fn status(&self) -> Vec<pryx_mcp::ServerStatus> {
+        let loaded = self.loaded.lock().await;
+        loaded
+            .as_ref()
+            .and_then(|l| l.manager.as_ref())
+            .map(|m| m.status())
+            .unwrap_or_default()
+    }
+
     /// Stops every server.
     pub async fn shutdown(&self) {
         let manager = self.loaded.lock().await.take().and_then(|l| l.manager);

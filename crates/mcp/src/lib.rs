@@ -6,6 +6,7 @@
 //! and [`McpManager::shutdown`] ends every session.
 
 pub mod callbacks;
+mod command_line;
 pub mod config;
 mod connection;
 mod error;
@@ -22,6 +23,7 @@ pub use callbacks::{
     ClientCallbacks, DefaultCallbacks, ElicitationAnswer, ElicitationRequest, Progress,
     SamplingMessage, SamplingRequest, SamplingResponse,
 };
+pub use command_line::split_command;
 pub use config::{AuthConfig, ConfigProblem, ServerConfig, ServersFile, TransportKind};
 pub use connection::{ServerConnection, ServerStatus};
 pub use error::McpError;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 pub use crate::api_channels::*;
 pub use crate::api_config::*;
 pub use crate::api_costs::*;
+pub use crate::api_doctor::*;
 pub use crate::api_grants::*;
 pub use crate::api_keys::*;
 pub use crate::api_policy::*;

@@ -29,6 +29,7 @@ mod api_channels;
 mod api_config;
 mod api_context;
 mod api_costs;
+mod api_doctor;
 mod api_grants;
 mod api_keys;
 mod api_policy;

@@ -125,6 +125,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::system::live))
         .routes(routes!(routes::system::ready))
         .routes(routes!(routes::system::diagnostics))
+        .routes(routes!(routes::system::doctor))
         .routes(routes!(routes::system::models))
         .routes(routes!(routes::system::tools))
         .routes(routes!(routes::system::audit))

@@ -61,7 +61,8 @@ fn run(name: &str, rig: &Rig) -> Result<(), String> {
         .env("PRYX_PORT", rig.serve.port.to_string())
         .env("PRYX_WORKSPACE", rig.env.ws())
         .env("PRYX_ARTIFACTS", artifacts())
-        .env("PRYX_CHROMIUM", chromium);
+        .env("PRYX_CHROMIUM", chromium)
+        .env("PRYX_MCP_EVERYTHING", common::everything_cmd());
     if let Some(llm) = &rig.llm {
         cmd.env("PRYX_LLM", llm);
     }
@@ -210,6 +211,16 @@ async fn the_policy_tester_judges_the_escape_suite_as_the_engine_does() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timeline_draws_a_running_turn_live_and_shows_a_calls_details() {
     scripted("trace").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnostics_show_the_doctors_checks_with_their_fixes() {
+    scripted("diagnostics").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skills_and_mcp_servers_are_managed_in_the_browser() {
+    scripted("extensions").await;
 }
 
 /// First start: no provider yet; the wizard sets one up against aimock.

@@ -48,4 +48,31 @@ async function audit(browser) {
   await context.close();
 }
 
-module.exports = { audit };
+/** Diagnostics: the doctor's checks as `pryx doctor --json` gives them, each problem with its fix. */
+async function diagnostics(browser) {
+  const { execFileSync } = require("node:child_process");
+  let cli;
+  try {
+    cli = execFileSync(cfg.bin, ["doctor", "--json"], { env: { ...process.env, PRYX_HOME: cfg.home }, encoding: "utf8" });
+  } catch (e) {
+    cli = e.stdout; // a failed check exits 1 with the report
+  }
+  const names = JSON.parse(cli).map((c) => c.name).sort();
+  const { context, page } = await signedInPage(browser);
+  await page.goto(cfg.base + "/diagnostics");
+  await page.locator('[data-testid="doctor-summary"]').waitFor();
+  const rows = page.locator("tr[data-check]");
+  const shown = (await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.check))).sort();
+  check(JSON.stringify(shown) === JSON.stringify(names), `the page shows ${shown} but pryx doctor checks ${names}`);
+  for (const tr of await rows.all()) {
+    const status = await tr.getAttribute("data-status");
+    const fix = (await tr.locator("td").nth(3).textContent()).trim();
+    if (status !== "ok") check(fix.length > 0, `${await tr.getAttribute("data-check")} is ${status} without a fix`);
+  }
+  const report = await api("GET", "/doctor");
+  check(report.checks.length === names.length, `GET /doctor has ${report.checks.length} checks`);
+  await screenshot(page, "diagnostics-checks");
+  await context.close();
+}
+
+module.exports = { audit, diagnostics };

@@ -18,6 +18,7 @@ const scenarios = {
   ...require("./costs.js"),
   ...require("./settings.js"),
   ...require("./policies.js"),
+  ...require("./extensions.js"),
   trace: require("./trace.js").trace,
 };
 

@@ -16,6 +16,7 @@ const PAGES = [
   ["audit", "/audit"],
   ["welcome", "/welcome"],
   ["policies-page", "/policies"],
+  ["diagnostics", "/diagnostics"],
   ["settings", "/settings"],
   ["settings-providers-page", "/settings/providers"],
   ["settings-channels-page", "/settings/channels"],

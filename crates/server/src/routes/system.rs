@@ -56,6 +56,16 @@ pub async fn ready(State(st): State<Arc<AppState>>) -> (StatusCode, Json<Health>
     }
 }
 
+/// `pryx doctor` run on this core's data dir: every check with what was found and the fix.
+#[utoipa::path(get, path = "/api/v1/doctor", tag = "system",
+    responses((status = 200, body = pryx_protocol::api::DoctorReport), (status = 401, body = ErrorEnvelope),
+        (status = 500, description = "the checks could not be run", body = ErrorEnvelope)))]
+pub async fn doctor(
+    State(st): State<Arc<AppState>>,
+) -> Result<Json<pryx_protocol::api::DoctorReport>, ApiError> {
+    Ok(Json(st.core.doctor().await?))
+}
+
 /// The components block of PRD §13 and the core's live figures.
 #[utoipa::path(get, path = "/api/v1/diagnostics", tag = "system",
     responses((status = 200, body = Diagnostics), (status = 401, body = ErrorEnvelope)))]

@@ -4,11 +4,15 @@ mod approvals;
 mod audit;
 mod chat;
 mod costs;
+mod diagnostics;
+mod extensions;
 mod home;
 mod integrations;
+mod mcp;
 mod policies;
 pub(crate) mod sessions;
 mod settings;
+mod skills;
 mod tasks;
 mod timeline;
 mod welcome;
@@ -29,6 +33,9 @@ pub fn routes() -> Router<Arc<Web>> {
         .merge(audit::routes())
         .merge(policies::routes())
         .merge(costs::routes())
+        .merge(diagnostics::routes())
+        .merge(skills::routes())
+        .merge(mcp::routes())
         .merge(timeline::routes())
         .merge(welcome::routes())
 }

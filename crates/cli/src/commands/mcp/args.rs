@@ -149,84 +149,14 @@ pub fn pairs_to_map(pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
     Ok(m)
 }
 
-/// Splits a command line like a POSIX shell does for words: whitespace separates, single quotes
-/// keep everything, double quotes keep all but `\"` and `\\`, backslash escapes one character.
+/// A `--cmd` as words (see [`pryx_mcp::split_command`]).
 pub fn split_command(s: &str) -> anyhow::Result<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => bail!("unterminated ' in command"),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\')) => cur.push(c),
-                            Some(c) => {
-                                cur.push('\\');
-                                cur.push(c);
-                            }
-                            None => bail!("unterminated \" in command"),
-                        },
-                        Some(c) => cur.push(c),
-                        None => bail!("unterminated \" in command"),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(c) => cur.push(c),
-                    None => bail!("command ends with a lone backslash"),
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    if words.is_empty() {
-        bail!("--cmd is empty");
-    }
-    Ok(words)
+    pryx_mcp::split_command(s).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_like_a_shell() {
-        assert_eq!(
-            split_command(r#"node "my server.js" --x='a b' c\ d """#).unwrap(),
-            ["node", "my server.js", "--x=a b", "c d", ""]
-        );
-        assert!(split_command("a 'b").is_err());
-        assert!(split_command("   ").is_err());
-    }
 
     #[test]
     fn pairs_need_a_key() {

@@ -5,6 +5,7 @@
 use super::{ACTOR, Progress};
 use crate::Web;
 use crate::page::{Layout, Viewer, problem, render, see_other};
+use crate::pages::extensions::{self, Server, SkillRow};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +13,7 @@ use axum::response::Response;
 use pryx_config::Edit;
 use pryx_core::SessionRequest;
 use pryx_mcp::ServersFile;
-use pryx_skills::{Reason, SkillIndex};
+use pryx_skills::SkillIndex;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,23 +40,6 @@ struct Page {
     notice: Option<String>,
 }
 
-struct Server {
-    name: String,
-    transport: &'static str,
-    /// What it runs or where it is.
-    target: String,
-    enabled: bool,
-}
-
-struct SkillRow {
-    name: String,
-    description: String,
-    origin: &'static str,
-    enabled: bool,
-    /// Why it cannot be used though enabled (a missing binary, variable…).
-    blocked: Vec<String>,
-}
-
 /// The workspace new sessions of `main` get.
 fn workspace(web: &Web) -> Result<PathBuf, String> {
     web.core
@@ -72,50 +56,10 @@ fn page(web: &Web, viewer: &Viewer, notice: Option<String>) -> Page {
     let snap = web.core.settings();
     let config = &snap.config;
     let dir = web.core.dir();
-    let mut mcp_problems = Vec::new();
-    let servers = match ServersFile::load(&dir.mcp_servers_file()) {
-        Ok(file) => {
-            mcp_problems.extend(file.problems().iter().map(ToString::to_string));
-            file.servers()
-                .iter()
-                .map(|(name, s)| Server {
-                    name: name.clone(),
-                    transport: s.transport_kind().as_str(),
-                    target: s
-                        .url
-                        .clone()
-                        .or_else(|| (!s.command.is_empty()).then(|| s.command.join(" ")))
-                        .unwrap_or_default(),
-                    enabled: s.enabled,
-                })
-                .collect()
-        }
-        Err(e) => {
-            mcp_problems.push(e.to_string());
-            Vec::new()
-        }
-    };
+    let (servers, mcp_problems) = extensions::servers(web);
     let ws = workspace(web);
     let skills = match &ws {
-        Ok(w) => {
-            let catalog = SkillIndex::open(w, dir.clone()).catalog();
-            catalog
-                .active()
-                .map(|s| SkillRow {
-                    name: s.name().to_string(),
-                    description: s.manifest.description.clone(),
-                    origin: s.origin.as_str(),
-                    enabled: s.eligibility.is_enabled(),
-                    blocked: s
-                        .eligibility
-                        .reasons
-                        .iter()
-                        .filter(|r| !matches!(r, Reason::SkillsOff | Reason::Disabled { .. }))
-                        .map(ToString::to_string)
-                        .collect(),
-                })
-                .collect()
-        }
+        Ok(w) => extensions::skills(web, w),
         Err(_) => Vec::new(),
     };
     let workspace = ws.as_ref().ok().map(|w| w.display().to_string());
@@ -145,6 +89,19 @@ pub struct Toggle {
     /// `on` or `off`.
     #[serde(default)]
     enabled: String,
+    /// The page to go back to: `/skills` or `/mcp-servers`, else the wizard's step.
+    #[serde(default)]
+    back: String,
+}
+
+impl Toggle {
+    fn back(&self) -> &'static str {
+        match self.back.as_str() {
+            "/skills" => "/skills",
+            "/mcp-servers" => "/mcp-servers",
+            _ => "/welcome?step=3",
+        }
+    }
 }
 
 /// Switches one MCP server on or off in `servers.json` (the file `pryx mcp` edits).
@@ -167,7 +124,7 @@ pub async fn toggle_mcp(
     match result {
         Ok(true) => {
             tracing::info!(server = %form.name, enabled = on, by = ACTOR, "MCP server switched");
-            see_other("/welcome?step=3")
+            see_other(form.back())
         }
         Ok(false) => not_found(&web, &viewer, "MCP server", &form.name),
         Err(e) => show(
@@ -203,7 +160,7 @@ pub async fn toggle_skill(
     match web.core.write_config(&[Edit::Set(path, on.into())]) {
         Ok(_) => {
             tracing::info!(skill = %form.name, enabled = on, by = ACTOR, "skill switched");
-            see_other("/welcome?step=3")
+            see_other(form.back())
         }
         Err(e) => show(
             &web,
@@ -301,6 +258,7 @@ mod tests {
             origin: "bundled",
             enabled: true,
             blocked: vec!["binary `pdftotext` is not on PATH".into()],
+            path: "bundled with Pryx".into(),
         });
         let html = p.render().unwrap();
         assert!(html.contains(r#"action="/welcome/mcp""#));

@@ -1,0 +1,78 @@
+// Skills and MCP servers in the dashboard: a workspace skill is listed as usable, its page shows
+// SKILL.md (raw HTML in it stays text) and it is switched off and on through the page; an MCP
+// server that cannot start is refused with the error and not saved, the reference server
+// (server-everything over stdio) is tested, saved, shown connected with its tools, and removed.
+"use strict";
+
+const fs = require("node:fs");
+const path = require("node:path");
+const { execFileSync } = require("node:child_process");
+const { check, cfg, signedInPage, screenshot } = require("./lib.js");
+
+const configGet = (key) =>
+  execFileSync(cfg.bin, ["config", "get", key], { env: { ...process.env, PRYX_HOME: cfg.home }, encoding: "utf8" }).trim();
+const servers = () => {
+  const f = path.join(cfg.home, "mcp/servers.json");
+  return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, "utf8")).servers || {} : {};
+};
+
+async function extensions(browser) {
+  const everything = process.env.PRYX_MCP_EVERYTHING;
+  check(everything, "PRYX_MCP_EVERYTHING (the reference server's command) is not set");
+  const dir = path.join(cfg.workspace, ".pryx/skills/release-notes");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "SKILL.md"),
+    "---\nname: release-notes\ndescription: Writes release notes from the git log.\n---\n# Release notes\n\nRead the log, then <script>alert(1)</script> group the changes.\n",
+  );
+  const { context, page } = await signedInPage(browser);
+
+  await page.goto(cfg.base + "/skills");
+  const row = page.locator('tr[data-skill="release-notes"]');
+  await row.waitFor();
+  check((await row.textContent()).includes("yes"), `the skill is not usable: ${await row.textContent()}`);
+  await row.getByRole("link", { name: "release-notes" }).click();
+  const body = page.locator('[data-testid="skill-body"]');
+  await body.waitFor();
+  check((await body.locator("h1").textContent()) === "Release notes", "SKILL.md is not rendered");
+  check((await body.textContent()).includes("<script>alert(1)</script>"), "raw HTML in SKILL.md was not kept as text");
+  check((await page.locator("script:not([src])").count()) === 0, "a script from SKILL.md reached the page");
+  await screenshot(page, "skill-page");
+  await page.goto(cfg.base + "/skills");
+  await row.getByRole("button", { name: "Switch off skill release-notes" }).click();
+  await row.getByRole("button", { name: "Switch on skill release-notes" }).waitFor();
+  check(configGet('skills.entries.release-notes.enabled') === "false", "switching off did not reach config.json");
+  await row.getByRole("button", { name: "Switch on skill release-notes" }).click();
+  await row.getByRole("button", { name: "Switch off skill release-notes" }).waitFor();
+  await screenshot(page, "skills");
+
+  // A server that cannot start: the error, nothing saved.
+  await page.goto(cfg.base + "/mcp-servers");
+  const form = page.locator('[data-testid="mcp-add"]');
+  await form.locator('[data-testid="mcp-name"]').fill("broken");
+  await form.locator('[data-testid="mcp-target"]').fill("/nonexistent/mcp-server --stdio");
+  await form.locator('[data-testid="mcp-save"]').click();
+  const error = page.locator('[data-testid="mcp-error"]');
+  await error.waitFor();
+  check((await error.textContent()).includes("test failed"), `no test failure shown: ${await error.textContent()}`);
+  check(!("broken" in servers()), "a server that failed its test was saved");
+
+  // The reference server: tested, saved, connected, its tools listed.
+  await form.locator('[data-testid="mcp-name"]').fill("every");
+  await form.locator('[data-testid="mcp-target"]').fill(everything);
+  await form.locator('[data-testid="mcp-save"]').click();
+  await page.waitForURL((u) => u.searchParams.get("added") === "every");
+  check("every" in servers(), "the tested server was not saved");
+  const entry = page.locator('[data-server="every"]');
+  await entry.waitFor();
+  check((await entry.getAttribute("data-status")) === "connected", `the server is ${await entry.getAttribute("data-status")}`);
+  await entry.locator("summary").click();
+  check((await entry.locator("code", { hasText: "every." }).count()) >= 3, "its tools are not listed");
+  await screenshot(page, "mcp");
+  await entry.getByRole("button", { name: "Remove MCP server every" }).click();
+  await page.waitForURL((u) => u.searchParams.get("removed") === "every");
+  check(!("every" in servers()), "the removed server is still in servers.json");
+  await context.close();
+}
+
+module.exports = { extensions };
