@@ -114,6 +114,12 @@ async function settings(browser) {
   const { context, page } = await signedInPage(browser);
   const section = (key) => key.split(/[.[]/)[0];
 
+  // Before anything changes: telemetry says nothing leaves; the scripted provider needs no key.
+  await page.goto(`${cfg.base}/settings/telemetry`);
+  check((await page.locator('[data-testid="telemetry-preview"]').textContent()).includes("Nothing"), "the telemetry section does not say that nothing leaves");
+  await page.goto(`${cfg.base}/settings/providers`);
+  check((await page.locator('[data-testid="key-note"]').first().textContent()).includes("none needed"), "the local provider's key status is not shown");
+
   // One entry in every collection, through its Add form.
   const ids = {};
   for (const c of schema.collections) {

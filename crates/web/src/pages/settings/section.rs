@@ -98,6 +98,8 @@ pub struct FormView {
     /// A provider entry: the write-only key field and the Test button.
     pub provider: bool,
     pub test: Option<ProviderTestReport>,
+    /// A provider's key now: whether it is fine, and in words.
+    pub key_note: Option<(bool, String)>,
     pub saved: bool,
 }
 
@@ -129,6 +131,8 @@ struct SectionPage {
     notes: Vec<String>,
     /// Fields with an error (element id, key), linked from the top of the page.
     fixes: Vec<(String, String)>,
+    /// The telemetry section: the export's state and what the current tier would send.
+    telemetry: Option<pryx_protocol::api::TelemetryStatus>,
 }
 
 /// What a refused or tested POST gives back to the page it redraws.
@@ -178,6 +182,28 @@ pub(super) fn page(web: &Web, viewer: &Viewer, name: &str, redraw: Redraw) -> Re
         );
     };
     let doc = web.core.config_document();
+    let key_ok: BTreeMap<String, (bool, String)> = if name == "providers" {
+        web.core
+            .providers()
+            .into_iter()
+            .map(|p| {
+                let note = match (&p.key_ref, p.key_ok, p.local) {
+                    (Some(r), true, _) => (true, format!("The key ({r}) resolves.")),
+                    (Some(r), false, _) => (
+                        false,
+                        format!(
+                            "The key ({r}) does not resolve: its secret or variable is missing."
+                        ),
+                    ),
+                    (None, _, true) => (true, "No key: none needed on this machine.".to_string()),
+                    (None, _, false) => (false, "No key is set.".to_string()),
+                };
+                (p.id, note)
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let at = |key: &str| lookup(&doc.config, key);
     let in_collection = |k: &ConfigKey| k.key.contains(PLACEHOLDER);
     let own_keys: Vec<&ConfigKey> = schema
@@ -200,13 +226,14 @@ pub(super) fn page(web: &Web, viewer: &Viewer, name: &str, redraw: Redraw) -> Re
         remove: None,
         provider: false,
         test: None,
+        key_note: None,
         saved: redraw.saved.as_deref() == Some(&format!("{name}-own")),
     });
     let collections: Vec<CollectionView> = schema
         .collections
         .iter()
         .filter(|c| top(&c.key) == name)
-        .map(|c| collection(&schema, c, &at(&c.key), &redraw))
+        .map(|c| collection(&schema, c, &at(&c.key), &redraw, &key_ok))
         .collect();
     let fixes = own
         .iter()
@@ -234,6 +261,9 @@ pub(super) fn page(web: &Web, viewer: &Viewer, name: &str, redraw: Redraw) -> Re
             stale: redraw.stale,
             notes: redraw.notes,
             fixes,
+            telemetry: (name == "telemetry")
+                .then(|| web.core.telemetry_status().ok())
+                .flatten(),
         },
     )
 }
@@ -243,6 +273,7 @@ fn collection(
     c: &ConfigCollection,
     current: &Value,
     redraw: &Redraw,
+    key_ok: &BTreeMap<String, (bool, String)>,
 ) -> CollectionView {
     let prefix = format!("{}.{PLACEHOLDER}", c.key);
     let entry_keys: Vec<&ConfigKey> = schema
@@ -280,6 +311,7 @@ fn collection(
                             .as_ref()
                             .filter(|(t, _)| t == id && providers)
                             .map(|(_, r)| r.clone()),
+                        key_note: key_ok.get(id).cloned(),
                         saved: redraw.saved.as_deref() == Some(&form_anchor),
                         anchor: form_anchor,
                     }
