@@ -60,4 +60,29 @@ mod tests {
         assert!(builtin(DEFAULT_POLICY).is_some());
         assert!(builtin("nope").is_none());
     }
+
+    /// What the dashboard shows of a built-in is a file that loads as the same policy, so a copy
+    /// under another name is a working start.
+    #[test]
+    fn every_builtin_written_as_yaml_reads_back_the_same() {
+        for name in BUILTIN_NAMES {
+            let p = builtin(name).unwrap();
+            let yaml = serde_yaml_ng::to_string(&p).unwrap();
+            let back = crate::parse_policy(&yaml, std::path::Path::new("copy.yaml"))
+                .unwrap_or_else(|e| panic!("{name}: {e}\n{yaml}"));
+            assert_eq!(back, p, "{yaml}");
+        }
+        let mut constrained = builtin("workspace-only").unwrap();
+        constrained.tools.allowed.push(crate::ToolRule {
+            pattern: "shell.exec".into(),
+            constraints: crate::Constraints {
+                commands: vec!["git status".into()],
+                ..Default::default()
+            },
+        });
+        let yaml = serde_yaml_ng::to_string(&constrained).unwrap();
+        assert!(yaml.contains("shell.exec:"), "{yaml}");
+        let back = crate::parse_policy(&yaml, std::path::Path::new("c.yaml")).unwrap();
+        assert_eq!(back, constrained);
+    }
 }

@@ -107,7 +107,7 @@ pub struct ToolRules {
 
 /// A tool pattern (`fs.*`, `shell.exec`, `github.*`, `*`) with optional constraints.
 /// In YAML either a plain string or a one-key map `pattern: {commands: [...], ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ToolRule {
     pub pattern: String,
     pub constraints: Constraints,
@@ -144,6 +144,19 @@ pub struct Constraints {
     /// Globs over workspace-relative paths (or absolute paths for those outside).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
+}
+
+/// Written as it is read: the plain pattern, or `pattern: {constraints}` when it has some.
+impl Serialize for ToolRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if self.constraints == Constraints::default() {
+            return s.serialize_str(&self.pattern);
+        }
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry(&self.pattern, &self.constraints)?;
+        map.end()
+    }
 }
 
 impl<'de> Deserialize<'de> for ToolRule {

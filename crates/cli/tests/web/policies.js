@@ -91,6 +91,22 @@ async function policies(browser) {
   const denied = await ask(page, "shell.exec", { command: "ls" }, "no-shell");
   check(denied.action === "deny" && denied.rule.includes("no-shell"), `the saved policy is not used: ${JSON.stringify(denied)}`);
   await screenshot(page, "policies");
+
+  // The form view: a copy of a built-in, one rule added, saved under a new name and used.
+  await page.goto(cfg.base + "/policies/edit?name=read-only");
+  const pf = page.locator('[data-testid="policy-form"]');
+  await pf.locator('[name="name"]').fill("read-only");
+  await pf.locator('[data-testid="policy-form-save"]').click();
+  check((await page.locator('[data-testid="policy-form-error"]').textContent()).includes("built in"), "a built-in's name was accepted");
+  await pf.locator('[name="name"]').fill("no-web");
+  await pf.locator('[data-testid="policy-form-denied"]').fill("http.request");
+  await screenshot(page, "policy-form");
+  await pf.locator('[data-testid="policy-form-save"]').click();
+  await page.waitForURL((u) => u.searchParams.get("saved") === "no-web");
+  const web = await ask(page, "http.request", { url: "https://example.com/" }, "no-web");
+  check(web.action === "deny" && web.rule.includes("no-web"), `the form's policy is not used: ${JSON.stringify(web)}`);
+  const yaml = fs.readFileSync(path.join(cfg.home, "policies/no-web.yaml"), "utf8");
+  check(yaml.includes("http.request") && yaml.includes("name: no-web"), `the saved YAML: ${yaml}`);
   await context.close();
 }
 

@@ -10,6 +10,7 @@ mod home;
 mod integrations;
 mod mcp;
 mod policies;
+mod policy_form;
 pub(crate) mod sessions;
 mod settings;
 mod skills;

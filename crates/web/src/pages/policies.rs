@@ -25,6 +25,8 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/policies", get(show))
         .route("/policies/check", post(check))
         .route("/policies/save", post(save))
+        .route("/policies/edit", get(super::policy_form::show))
+        .route("/policies/form", post(super::policy_form::save))
 }
 
 /// One policy as listed.
@@ -211,20 +213,10 @@ struct SaveForm {
     yaml: String,
 }
 
-/// Writes `policies/NAME.yaml` after the engine's parser accepts it; built-in names are refused.
-async fn save(
-    State(web): State<Arc<Web>>,
-    viewer: Viewer,
-    axum::Form(form): axum::Form<SaveForm>,
-) -> Response {
-    let name = form.name.trim().to_string();
-    let refused = |why: String| async {
-        let mut page = build(&web, &viewer, Tester::default()).await;
-        page.edit_name = name.clone();
-        page.edit_yaml = form.yaml.clone();
-        page.edit_error = Some(why);
-        render(StatusCode::UNPROCESSABLE_ENTITY, &page)
-    };
+/// Writes `policies/NAME.yaml` once the engine's parser accepts `yaml` and it names itself
+/// `name`; built-in names are refused. The answer is the name written.
+pub(crate) fn write_policy(web: &Web, name: &str, yaml: &str) -> Result<String, String> {
+    let name = name.trim();
     let plain = !name.is_empty()
         && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -232,39 +224,51 @@ async fn save(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
     if !plain {
-        return refused("a policy name uses letters, digits, - and _ (up to 64)".into()).await;
+        return Err("a policy name uses letters, digits, - and _ (up to 64)".into());
     }
-    if BUILTIN_NAMES.contains(&name.as_str()) {
-        return refused(format!(
+    if BUILTIN_NAMES.contains(&name) {
+        return Err(format!(
             "{name} is built in; save your version under another name"
-        ))
-        .await;
+        ));
     }
-    if form.yaml.len() > MAX_YAML {
-        return refused(format!("a policy file is at most {} KB", MAX_YAML / 1024)).await;
+    if yaml.len() > MAX_YAML {
+        return Err(format!("a policy file is at most {} KB", MAX_YAML / 1024));
     }
-    let path = web.core.dir().policies_dir().join(format!("{name}.yaml"));
-    match parse_policy(&form.yaml, &path) {
-        Err(e) => return refused(e.to_string()).await,
+    let dir = web.core.dir().policies_dir();
+    let path = dir.join(format!("{name}.yaml"));
+    match parse_policy(yaml, &path) {
+        Err(e) => return Err(e.to_string()),
         Ok(p) if p.name != name => {
-            return refused(format!(
+            return Err(format!(
                 "the file says `name: {}`; it must be `name: {name}` to be saved as {name}.yaml",
                 p.name
-            ))
-            .await;
+            ));
         }
         Ok(_) => {}
     }
-    let written = pryx_config::create_private_dir(&web.core.dir().policies_dir())
-        .map_err(|e| e.to_string())
-        .and_then(|()| {
-            pryx_config::atomic_write(&path, form.yaml.as_bytes()).map_err(|e| e.to_string())
-        });
-    match written {
-        Ok(()) => {
+    pryx_config::create_private_dir(&dir)
+        .and_then(|()| pryx_config::atomic_write(&path, yaml.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(name.to_string())
+}
+
+/// The YAML view's save.
+async fn save(
+    State(web): State<Arc<Web>>,
+    viewer: Viewer,
+    axum::Form(form): axum::Form<SaveForm>,
+) -> Response {
+    match write_policy(&web, &form.name, &form.yaml) {
+        Ok(name) => {
             tracing::info!(policy = %name, by = %viewer.session.id, "a policy file was saved from the dashboard");
             see_other(&format!("/policies?saved={name}#p-{name}"))
         }
-        Err(e) => refused(format!("cannot write {}: {e}", path.display())).await,
+        Err(why) => {
+            let mut page = build(&web, &viewer, Tester::default()).await;
+            page.edit_name = form.name.trim().to_string();
+            page.edit_yaml = form.yaml;
+            page.edit_error = Some(why);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
     }
 }
