@@ -265,6 +265,13 @@ impl Core {
         (self.inner.mcp.status().await, tools)
     }
 
+    /// The MCP manager the main agent's turns use (loaded and connected as they would be), for
+    /// browsing a server's tools, resources and prompts.
+    pub async fn mcp_manager(&self) -> Option<Arc<pryx_mcp::McpManager>> {
+        let _ = self.profile_agent(None).await;
+        self.inner.mcp.manager().await
+    }
+
     pub(crate) async fn agent_with(
         &self,
         agent: Option<&str>,

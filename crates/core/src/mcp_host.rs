@@ -86,6 +86,15 @@ impl McpHost {
         self.changes.load(Ordering::SeqCst)
     }
 
+    /// The current manager (none before the first agent is built, or with MCP off).
+    pub async fn manager(&self) -> Option<Arc<pryx_mcp::McpManager>> {
+        self.loaded
+            .lock()
+            .await
+            .as_ref()
+            .and_then(|l| l.manager.clone())
+    }
+
     /// How each server of the current manager stands (none before the first agent is built).
     pub async fn status(&self) -> Vec<pryx_mcp::ServerStatus> {
         let loaded = self.loaded.lock().await;

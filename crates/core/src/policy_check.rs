@@ -13,6 +13,10 @@ impl Core {
             self.blocking(move |core| core.check_policy(&name).map(|_| ()))
                 .await?;
         }
+        if let Some(name) = &req.agent {
+            // An agent that is not configured is an error here, not the main agent.
+            self.profile(Some(name))?;
+        }
         let agent = self
             .agent_with(req.agent.as_deref(), None, None, req.policy.clone())
             .await?;

@@ -101,6 +101,9 @@ pub struct ServerConfig {
     /// as reads; from any other server the hint is shown but decides nothing.
     #[serde(default, skip_serializing_if = "is_false")]
     pub trusted: bool,
+    /// Tools of this server the agent is not offered (their names without the server's prefix).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_tools: Vec<String>,
 }
 
 fn enabled_default() -> bool {
@@ -146,6 +149,7 @@ impl ServerConfig {
             enabled: true,
             timeout: None,
             trusted: false,
+            disabled_tools: Vec::new(),
         }
     }
 

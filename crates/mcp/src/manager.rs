@@ -194,7 +194,18 @@ impl McpManager {
         let mut failures = Vec::new();
         for (name, res) in names.into_iter().zip(results) {
             match res {
-                Ok(tools) => out.extend(tools),
+                Ok(tools) => {
+                    let off = self
+                        .servers
+                        .get(&name)
+                        .map(|c| c.config().disabled_tools.clone())
+                        .unwrap_or_default();
+                    let prefix = format!("{name}.");
+                    out.extend(tools.into_iter().filter(|t| {
+                        let short = t.name().strip_prefix(&prefix).unwrap_or(t.name());
+                        !off.iter().any(|d| d == short)
+                    }));
+                }
                 Err(e) => {
                     tracing::warn!("MCP server `{name}` left out: {e}");
                     failures.push((name, e.to_string()));

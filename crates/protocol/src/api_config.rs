@@ -120,7 +120,11 @@ pub struct ConfigChange {
 #[serde(deny_unknown_fields)]
 pub struct ConfigChanges {
     /// The revision the changes were made against; a file changed since is a 409.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::option_u64")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 0, maximum = 9_007_199_254_740_991_i64)
+    )]
     pub base_revision: Option<u64>,
     #[cfg_attr(feature = "openapi", schema(max_items = 512))]
     pub changes: Vec<ConfigChange>,

@@ -23,6 +23,12 @@ pub(crate) fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     Ok(whole(d, 0.0, 9_007_199_254_740_991.0)? as u64)
 }
 
+pub(crate) fn option_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    struct W(#[serde(deserialize_with = "u64")] u64);
+    Ok(Option::<W>::deserialize(d)?.map(|W(v)| v))
+}
+
 pub(crate) fn option_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     #[derive(Deserialize)]
     struct W(#[serde(deserialize_with = "u32")] u32);

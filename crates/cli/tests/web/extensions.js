@@ -7,7 +7,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { execFileSync } = require("node:child_process");
-const { check, cfg, signedInPage, screenshot } = require("./lib.js");
+const { check, cfg, api, signedInPage, screenshot } = require("./lib.js");
 
 const configGet = (key) =>
   execFileSync(cfg.bin, ["config", "get", key], { env: { ...process.env, PRYX_HOME: cfg.home }, encoding: "utf8" }).trim();
@@ -69,6 +69,24 @@ async function extensions(browser) {
   await entry.locator("summary").click();
   check((await entry.locator("code", { hasText: "every." }).count()) >= 3, "its tools are not listed");
   await screenshot(page, "mcp");
+
+  // Its page: tools (one switched off for the agent), resources (one read), prompts.
+  await entry.getByRole("link", { name: "tools, resources and prompts" }).click();
+  await page.locator("tr[data-tool]").first().waitFor();
+  check((await page.locator("tr[data-tool]").count()) >= 3, "the server's tools are not listed");
+  check((await page.locator("li[data-prompt]").count()) >= 1, "the server's prompts are not listed");
+  const resource = page.locator("li[data-resource] a").first();
+  await resource.click();
+  await page.locator('[data-testid="resource-text"]').waitFor();
+  check((await page.locator('[data-testid="resource-text"]').textContent()).length > 0, "the resource read nothing");
+  await page.getByRole("button", { name: "Switch off tool every.echo" }).click();
+  await page.locator('tr[data-tool="echo"][data-enabled="false"]').waitFor();
+  check(JSON.stringify(servers().every.disabled_tools) === '["echo"]', `servers.json: ${JSON.stringify(servers().every)}`);
+  const offered = (await api("GET", "/tools")).tools.map((t) => t.name);
+  check(!offered.includes("every.echo") && offered.includes("every.get-sum"), `the agent is still offered every.echo: ${offered}`);
+  await screenshot(page, "mcp-server");
+  await page.goto(cfg.base + "/mcp-servers");
+  await entry.locator("summary").click();
   await entry.getByRole("button", { name: "Remove MCP server every" }).click();
   await page.waitForURL((u) => u.searchParams.get("removed") === "every");
   check(!("every" in servers()), "the removed server is still in servers.json");

@@ -133,10 +133,15 @@ pub async fn pair(
 #[utoipa::path(post, path = "/api/v1/channels/{id}/test", tag = "channels",
     params(("id" = String, Path, description = "channel id")),
     responses((status = 200, body = ChannelTestReport), (status = 400, body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+        (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 422, description = "the channel has no readable token to test", body = ErrorEnvelope)))]
 pub async fn test(
     State(st): State<Arc<AppState>>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChannelTestReport>, ApiError> {
-    Ok(Json(st.core.test_channel(&id).await?))
+    st.core
+        .test_channel(&id)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::from(e).unprocessable_if_refused())
 }

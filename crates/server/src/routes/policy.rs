@@ -35,7 +35,9 @@ pub async fn set(
 #[utoipa::path(post, path = "/api/v1/policy/check", tag = "system",
     request_body = PolicyCheckRequest,
     responses((status = 200, body = PolicyCheck), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 404, description = "no policy or agent of that name", body = ErrorEnvelope), (status = 415, body = ErrorEnvelope),
+        (status = 404, description = "no policy or agent of that name", body = ErrorEnvelope),
+        (status = 409, description = "the agent has no usable provider yet (set one up first)", body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope),
         (status = 422, description = "an unknown tool, arguments that are not an object, or no provider set up yet", body = ErrorEnvelope)))]
 pub async fn check(
     State(st): State<Arc<AppState>>,
@@ -48,8 +50,19 @@ pub async fn check(
             "the tool name must be 1 to 128 characters",
         ));
     }
+    let mut body = body;
+    // An empty name is no name: the agent's own policy, the main agent.
+    body.policy = body.policy.filter(|p| !p.trim().is_empty());
+    body.agent = body.agent.filter(|a| !a.trim().is_empty());
     if let Some(p) = &body.policy {
-        check_name(p)?;
+        check_name(p).map_err(ApiError::unprocessable_if_refused)?;
+    }
+    if body.agent.as_ref().is_some_and(|a| a.len() > 64) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            pryx_protocol::ErrorCode::ValidationFailed,
+            "an agent name is at most 64 characters",
+        ));
     }
     st.core
         .check_call(&body)

@@ -24,6 +24,11 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/mcp-servers", get(show))
         .route("/mcp-servers/add", post(add))
         .route("/mcp-servers/remove", post(remove))
+        .route("/mcp-servers/{name}", get(super::mcp_server::show))
+        .route(
+            "/mcp-servers/{name}/tool",
+            post(super::mcp_server::switch_tool),
+        )
 }
 
 struct Row {

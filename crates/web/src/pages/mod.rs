@@ -9,6 +9,7 @@ mod extensions;
 mod home;
 mod integrations;
 mod mcp;
+mod mcp_server;
 mod policies;
 mod policy_form;
 pub(crate) mod sessions;
