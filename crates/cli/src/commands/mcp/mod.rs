@@ -4,13 +4,12 @@ mod args;
 mod show;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use pryx_config::{DataDir, SecretStore};
-use pryx_mcp::oauth::{self, AuthOptions, TokenStore, UserAgent};
-use pryx_mcp::{AuthConfig, McpManager, McpOptions, ServersFile, TransportKind};
+use pryx_config::DataDir;
+use pryx_mcp::oauth::UserAgent;
+use pryx_mcp::{McpManager, McpOptions, ServersFile};
 
 pub use args::Args;
 use args::Sub;
@@ -207,71 +206,20 @@ async fn dispatch(dir: DataDir, sub: Sub) -> anyhow::Result<ExitCode> {
 
 /// Signs in to an HTTP server with OAuth and stores the tokens in the secret store.
 async fn auth(dir: &DataDir, name: &str, open: bool) -> anyhow::Result<ExitCode> {
-    let mut file = ServersFile::load(&dir.mcp_servers_file())?;
-    let Some(cfg) = file.servers().get(name).cloned() else {
-        bail!("no usable MCP server named `{name}`; see `pryx mcp list`");
-    };
-    if cfg.transport_kind() == TransportKind::Stdio {
-        bail!("`{name}` is a stdio server; OAuth applies to HTTP servers only");
-    }
-    let url = cfg.url.clone().unwrap_or_default();
-    let mut cfg = cfg;
-    let (client_id, client_secret, scopes) = match &cfg.auth {
-        Some(AuthConfig::Oauth {
-            client_id,
-            client_secret_ref,
-            scopes,
-            ..
-        }) => (client_id.clone(), client_secret_ref.clone(), scopes.clone()),
-        Some(AuthConfig::Bearer { .. }) => {
-            bail!("`{name}` uses a static bearer token; remove its \"auth\" to use OAuth instead")
-        }
-        None => {
-            cfg.auth = Some(AuthConfig::Oauth {
-                token_ref: None,
-                client_id: None,
-                client_secret_ref: None,
-                scopes: Vec::new(),
-            });
-            (None, None, Vec::new())
-        }
-    };
-    let store = SecretStore::open(dir)?;
-    let client_secret = match client_secret {
-        Some(r) => Some(
-            store
-                .resolve(&pryx_mcp::config::normalize_ref(&r))?
-                .expose()
-                .to_owned(),
-        ),
-        None => None,
-    };
-    let token_ref = cfg.oauth_token_ref(name).unwrap_or_default();
-    let tokens = TokenStore::from_ref(store, &token_ref)
-        .with_context(|| format!("auth.token_ref of `{name}` must be `secret:NAME`"))?;
-    let options = AuthOptions {
-        client_id,
-        client_secret,
-        scopes,
-        ..AuthOptions::default()
-    };
-    let show = Arc::new(|u: &str| {
+    let show = |u: &str| {
         eprintln!(
             "Open this URL to authorize Pryx for `{}`:\n\n  {u}\n",
             url_host(u)
         );
-    });
-    oauth::authorize(
-        &url,
-        tokens,
-        &options,
-        UserAgent::Browser { open },
-        show.as_ref(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("authorization failed: {e}"))?;
-    file.upsert(name, &cfg)?;
-    file.save()?;
+    };
+    let token_ref = pryx_mcp::sign_in(dir, name, UserAgent::Browser { open }, &show)
+        .await
+        .map_err(|e| match e {
+            pryx_mcp::McpError::UnknownServer(_) => {
+                anyhow::anyhow!("no usable MCP server named `{name}`; see `pryx mcp list`")
+            }
+            other => anyhow::anyhow!("{other}"),
+        })?;
     say!("Signed in to `{name}`; the token is kept in the secret store as `{token_ref}`.");
     Ok(ExitCode::SUCCESS)
 }
