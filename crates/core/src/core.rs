@@ -265,6 +265,12 @@ impl Core {
         (self.inner.mcp.status().await, tools)
     }
 
+    /// How commands are contained on this machine (what `shell.exec` uses); `None` where it
+    /// cannot be done.
+    pub fn sandbox(&self) -> Option<pryx_tools::SandboxLauncher> {
+        self.inner.pool.sandbox.clone()
+    }
+
     /// The MCP manager the main agent's turns use (loaded and connected as they would be), for
     /// browsing a server's tools, resources and prompts.
     pub async fn mcp_manager(&self) -> Option<Arc<pryx_mcp::McpManager>> {

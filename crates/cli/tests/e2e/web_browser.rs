@@ -88,6 +88,11 @@ fn run(name: &str, rig: &Rig) -> Result<(), String> {
 
 /// The scripted model as the provider, `pryx serve` on a fresh data dir, then the scenario.
 async fn scripted(name: &'static str) {
+    scripted_with(name, &[]).await;
+}
+
+/// As [`scripted`], with these environment variables for the core.
+async fn scripted_with(name: &'static str, vars: &[(&str, &str)]) {
     let llm = ScriptedLlm::start().await;
     let env = Env::scripted(&llm);
     // A channel, so the Integrations page has one to show.
@@ -102,7 +107,7 @@ async fn scripted(name: &'static str) {
             .status
             .success()
     );
-    let serve = Serve::start(&env, &[]);
+    let serve = Serve::start_with(&env, &[], vars);
     let llm_url = llm.base_url();
     let outcome = tokio::task::spawn_blocking(move || {
         run(
@@ -220,7 +225,25 @@ async fn diagnostics_show_the_doctors_checks_with_their_fixes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skills_and_mcp_servers_are_managed_in_the_browser() {
-    scripted("extensions").await;
+    // A fake npm first on the core's PATH: it "installs" a skill's program into the prefix it is
+    // given (the only place the contained installer may write).
+    let bin = tempfile::tempdir().unwrap();
+    let npm = bin.path().join("npm");
+    std::fs::write(
+        &npm,
+        "#!/bin/sh\n/bin/mkdir -p \"$4/bin\"\nprintf '#!/bin/sh\\n' > \"$4/bin/gemini\"\n/bin/chmod +x \"$4/bin/gemini\"\necho installed\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    scripted_with("extensions", &[("PATH", &path)]).await;
 }
 
 /// First start: no provider yet; the wizard sets one up against aimock.

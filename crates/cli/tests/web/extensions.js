@@ -69,6 +69,24 @@ async function extensions(browser) {
   await row.getByRole("button", { name: "Switch off skill release-notes" }).waitFor();
   await screenshot(page, "skills");
 
+  // A skill's dependencies, installed from its page once the steps are confirmed.
+  const gemini = path.join(cfg.workspace, ".pryx/skills/gemini");
+  fs.mkdirSync(gemini, { recursive: true });
+  fs.copyFileSync(path.join(__dirname, "../../../skills/tests/fixtures/home/skills/gemini/SKILL.md"), path.join(gemini, "SKILL.md"));
+  await page.goto(cfg.base + "/skills/gemini");
+  check((await page.locator('[data-testid="install-steps"]').textContent()).includes("npm install"), "the npm installer's steps are not shown");
+  const prefix = path.join(cfg.home, "tools/gemini");
+  await page.locator('[data-testid="install-run"]').click();
+  await page.locator('[data-testid="install-result"][data-ok="false"]').waitFor();
+  check(!fs.existsSync(prefix), "an installer ran without the confirmation");
+  await page.locator("#confirm-install").check();
+  await page.locator('[data-testid="install-run"]').click();
+  const result = page.locator('[data-testid="install-result"]');
+  await result.waitFor();
+  check((await result.getAttribute("data-ok")) === "true", `the installation failed: ${await result.textContent()}`);
+  check(fs.existsSync(path.join(prefix, "bin/gemini")), "the installer's program is not in the skill's tools folder");
+  await screenshot(page, "skill-installed");
+
   // A server that cannot start: the error, nothing saved.
   await page.goto(cfg.base + "/mcp-servers");
   const form = page.locator('[data-testid="mcp-add"]');
