@@ -21,4 +21,5 @@ pub use direct_call::ToolOutcome;
 pub use error::AgentError;
 pub use pryx_llm::ToolSpec;
 pub use pryx_protocol::TurnStop;
+pub use tool_call::{Judged, judge};
 pub use turn::{BegunTurn, ClientResult, ClientTools, TurnInput, TurnReport};

@@ -19,6 +19,44 @@ use std::time::Instant;
 /// What the model is told when the user cancels a call while it runs or waits for approval.
 const CANCELLED_RESULT: &str = "cancelled by the user";
 
+/// What a call is judged against: the policy, where it runs, and the machine's containment.
+pub struct Judged<'a> {
+    pub policy: &'a pryx_policy::Policy,
+    pub workspace: &'a std::path::Path,
+    pub home: Option<&'a std::path::Path>,
+    pub sandbox: Option<&'a pryx_tools::SandboxLauncher>,
+}
+
+/// How the policy judges `name(args)`, the one way every call is judged: the tool's kind and
+/// hints (a tool that is not there is judged as an unannotated one that may write), the
+/// containment for commands, the files a tool reads, the rate limits so far.
+pub fn judge(
+    at: &Judged<'_>,
+    name: &str,
+    tool: Option<&dyn pryx_tools::Tool>,
+    args: &Value,
+    rate: Option<RateState<'_>>,
+) -> Decision {
+    let kind = tool.map_or(pryx_protocol::ToolKind::Write, |t| t.kind());
+    let mut ctx = CallContext::new(name, kind, args, at.workspace, at.home);
+    if let Some(tool) = tool {
+        ctx.hints = ToolHints {
+            read_only: tool.read_only_hint(),
+            destructive: tool.destructive_hint(),
+        };
+    }
+    // Only commands need the machine's containment (probed once, on the first one).
+    let gap = (kind == pryx_protocol::ToolKind::Exec)
+        .then(|| pryx_tools::containment_gap(at.sandbox))
+        .flatten();
+    ctx.uncontained_shell = gap.as_deref();
+    // Tools that read files of their own (skills) say which; they are judged by those.
+    let reads = tool.and_then(|t| t.resolved_reads(args));
+    ctx.reads = reads.as_ref().map(|r| r.as_deref().map_err(String::as_str));
+    ctx.rate = rate;
+    evaluate(at.policy, &ctx)
+}
+
 /// How a call ended for the turn: go on, stop as cancelled, or fail.
 pub(crate) enum CallEnd {
     Continue,
@@ -89,30 +127,18 @@ impl Agent {
         args: &Value,
         rate: Option<RateState<'_>>,
     ) -> Decision {
-        let kind = tool.map_or(pryx_protocol::ToolKind::Write, |t| t.kind());
-        let mut ctx = CallContext::new(
+        judge(
+            &Judged {
+                policy: &self.parts.policy,
+                workspace: self.workspace(),
+                home: self.parts.settings.home.as_deref(),
+                sandbox: self.parts.tool_ctx.sandbox.as_ref(),
+            },
             name,
-            kind,
+            tool,
             args,
-            self.workspace(),
-            self.parts.settings.home.as_deref(),
-        );
-        if let Some(tool) = tool {
-            ctx.hints = ToolHints {
-                read_only: tool.read_only_hint(),
-                destructive: tool.destructive_hint(),
-            };
-        }
-        // Only commands need the machine's containment (probed once, on the first one).
-        let gap = (kind == pryx_protocol::ToolKind::Exec)
-            .then(|| pryx_tools::containment_gap(self.parts.tool_ctx.sandbox.as_ref()))
-            .flatten();
-        ctx.uncontained_shell = gap.as_deref();
-        // Tools that read files of their own (skills) say which; they are judged by those.
-        let reads = tool.and_then(|t| t.resolved_reads(args));
-        ctx.reads = reads.as_ref().map(|r| r.as_deref().map_err(String::as_str));
-        ctx.rate = rate;
-        evaluate(&self.parts.policy, &ctx)
+            rate,
+        )
     }
 
     pub(crate) async fn handle_tool_call(

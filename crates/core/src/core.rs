@@ -265,6 +265,11 @@ impl Core {
         (self.inner.mcp.status().await, tools)
     }
 
+    /// The home directory `~` means in tool arguments.
+    pub(crate) fn inner_home(&self) -> Option<std::path::PathBuf> {
+        self.inner.pool.base.home.clone()
+    }
+
     /// How commands are contained on this machine (what `shell.exec` uses); `None` where it
     /// cannot be done.
     pub fn sandbox(&self) -> Option<pryx_tools::SandboxLauncher> {

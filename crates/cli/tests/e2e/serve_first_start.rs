@@ -52,6 +52,18 @@ async fn first_start_without_config_then_setup_through_the_api_survives_restarts
         "the message says how to fix it: {}",
         refused.text
     );
+    // The policy tester works before a provider: the built-in tools, the main workspace.
+    let judged = api.post(
+        "/api/v1/policy/check",
+        json!({"tool": "fs.read", "arguments": {"path": "/etc/passwd"}}),
+    );
+    assert_eq!(judged.status, 200, "{}", judged.text);
+    assert_eq!(judged.json["action"], "deny", "{}", judged.text);
+    assert_eq!(
+        judged.json["rule"], "workspace-only: path outside workspace",
+        "{}",
+        judged.text
+    );
     let detail = api.get(&format!("/api/v1/sessions/{sid}"));
     assert_eq!(
         detail.json["messages"].as_array().unwrap().len(),

@@ -36,9 +36,9 @@ pub async fn set(
     request_body = PolicyCheckRequest,
     responses((status = 200, body = PolicyCheck), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
         (status = 404, description = "no policy or agent of that name", body = ErrorEnvelope),
-        (status = 409, description = "the agent has no usable provider yet (set one up first)", body = ErrorEnvelope),
+        (status = 409, description = "the agent cannot be built as configured", body = ErrorEnvelope),
         (status = 415, body = ErrorEnvelope),
-        (status = 422, description = "an unknown tool, arguments that are not an object, or no provider set up yet", body = ErrorEnvelope)))]
+        (status = 422, description = "arguments that are not an object, or a name that is not one", body = ErrorEnvelope)))]
 pub async fn check(
     State(st): State<Arc<AppState>>,
     ApiJson(body): ApiJson<PolicyCheckRequest>,
