@@ -48,8 +48,8 @@ pub struct StartedTurn {
 pub(crate) struct Inner {
     live: Live,
     discovery: crate::providers::Discovery,
-    pool: Pool,
-    mcp: McpHost,
+    pub(crate) pool: Pool,
+    pub(crate) mcp: McpHost,
     store: Store,
     broker: ApprovalBroker,
     bus: SessionBus,
@@ -252,35 +252,10 @@ impl Core {
         self.agent_with(agent, None, None, None).await
     }
 
-    /// The MCP servers as the main agent's turns see them: connected, failed or idle, their tool
-    /// counts and last errors, and the tools they offer (`server.tool` names).
-    pub async fn mcp_status(
-        &self,
-    ) -> (Vec<pryx_mcp::ServerStatus>, Vec<pryx_tools::ToolDefinition>) {
-        // Building the agent loads (and connects) the servers of the current settings.
-        let tools = match self.profile_agent(None).await {
-            Ok(agent) => agent.tools().definitions(),
-            Err(_) => Vec::new(),
-        };
-        (self.inner.mcp.status().await, tools)
-    }
-
-    /// The home directory `~` means in tool arguments.
-    pub(crate) fn inner_home(&self) -> Option<std::path::PathBuf> {
-        self.inner.pool.base.home.clone()
-    }
-
     /// How commands are contained on this machine (what `shell.exec` uses); `None` where it
     /// cannot be done.
     pub fn sandbox(&self) -> Option<pryx_tools::SandboxLauncher> {
         self.inner.pool.sandbox.clone()
-    }
-
-    /// The MCP manager the main agent's turns use (loaded and connected as they would be), for
-    /// browsing a server's tools, resources and prompts.
-    pub async fn mcp_manager(&self) -> Option<Arc<pryx_mcp::McpManager>> {
-        let _ = self.profile_agent(None).await;
-        self.inner.mcp.manager().await
     }
 
     pub(crate) async fn agent_with(

@@ -95,16 +95,6 @@ impl McpHost {
             .and_then(|l| l.manager.clone())
     }
 
-    /// How each server of the current manager stands (none before the first agent is built).
-    pub async fn status(&self) -> Vec<pryx_mcp::ServerStatus> {
-        let loaded = self.loaded.lock().await;
-        loaded
-            .as_ref()
-            .and_then(|l| l.manager.as_ref())
-            .map(|m| m.status())
-            .unwrap_or_default()
-    }
-
     /// Stops every server.
     pub async fn shutdown(&self) {
         let manager = self.loaded.lock().await.take().and_then(|l| l.manager);
@@ -131,5 +121,34 @@ fn load(live: &Live, enabled: bool, workspace: &Path) -> Option<McpManager> {
             tracing::warn!(error = %e, "MCP servers not loaded");
             None
         }
+    }
+}
+
+impl crate::Core {
+    /// The MCP manager the main agent's turns use (loaded and connected as they would be), for
+    /// browsing a server's tools, resources and prompts.
+    pub async fn mcp_manager(&self) -> Option<Arc<pryx_mcp::McpManager>> {
+        // Building the agent loads (and connects) the servers of the current settings.
+        let _ = self.profile_agent(None).await;
+        self.inner.mcp.manager().await
+    }
+
+    /// The MCP servers as the main agent's turns see them: connected, failed or idle, their tool
+    /// counts and last errors, and the tools they offer (`server.tool` names).
+    pub async fn mcp_status(
+        &self,
+    ) -> (Vec<pryx_mcp::ServerStatus>, Vec<pryx_tools::ToolDefinition>) {
+        let tools = match self.profile_agent(None).await {
+            Ok(agent) => agent.tools().definitions(),
+            Err(_) => Vec::new(),
+        };
+        let status = self
+            .inner
+            .mcp
+            .manager()
+            .await
+            .map(|m| m.status())
+            .unwrap_or_default();
+        (status, tools)
     }
 }

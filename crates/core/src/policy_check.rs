@@ -53,7 +53,7 @@ impl Core {
         let policy = crate::setup::load_policy(self.dir(), &name)?;
         let tools = pryx_tools::ToolRegistry::with_builtins();
         let sandbox = self.sandbox();
-        let home = self.inner_home();
+        let home = self.inner.pool.base.home.clone();
         let decision = pryx_agent::judge(
             &pryx_agent::Judged {
                 policy: &policy,
