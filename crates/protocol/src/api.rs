@@ -7,6 +7,7 @@ pub use crate::api_channels::*;
 pub use crate::api_config::*;
 pub use crate::api_costs::*;
 pub use crate::api_doctor::*;
+pub use crate::api_extensions::*;
 pub use crate::api_grants::*;
 pub use crate::api_keys::*;
 pub use crate::api_policy::*;

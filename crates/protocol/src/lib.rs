@@ -30,6 +30,7 @@ mod api_config;
 mod api_context;
 mod api_costs;
 mod api_doctor;
+mod api_extensions;
 mod api_grants;
 mod api_keys;
 mod api_policy;

@@ -6,6 +6,7 @@
 //! Only names and descriptions reach the system prompt ([`prompt_block`]); bodies and files are
 //! loaded on demand through the [`tools`].
 
+pub mod add;
 mod bundled;
 mod discover;
 mod eligibility;

@@ -7,9 +7,9 @@
 //! shell sandbox with a cleared environment, writing only under that folder. An existing folder
 //! is replaced only when the caller says so.
 
-mod download;
+pub(crate) mod download;
 mod sandboxed;
-mod stage;
+pub(crate) mod stage;
 
 pub use sandboxed::Runner;
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 const MAX_ENTRIES: usize = 100_000;
 
 /// A fresh private folder; removed on drop unless placed.
-pub(super) struct Staging {
+pub(crate) struct Staging {
     dir: tempfile::TempDir,
 }
 
@@ -37,8 +37,14 @@ impl Staging {
         Ok(Staging { dir })
     }
 
-    fn out(&self) -> PathBuf {
+    /// Where the result is assembled.
+    pub fn out(&self) -> PathBuf {
         self.dir.path().join("out")
+    }
+
+    /// The staging folder itself (removed with it).
+    pub fn root(&self) -> &Path {
+        self.dir.path()
     }
 
     /// Where a download goes: straight into the result when it is the tool itself.
@@ -159,7 +165,7 @@ fn refused_entry(line: &str) -> Option<String> {
 }
 
 /// Every entry under `root` is a plain file with one link, or a folder.
-fn only_plain_files(root: &Path) -> Result<(), String> {
+pub(crate) fn only_plain_files(root: &Path) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
     let mut stack = vec![root.to_path_buf()];
     let mut seen = 0usize;
