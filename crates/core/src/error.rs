@@ -17,6 +17,9 @@ pub enum CoreError {
     ChannelNotFound(String),
     #[error("no task with id or name {0}; list them with `pryx tasks list`")]
     TaskNotFound(String),
+    /// Something else named in the request does not exist; the message says where to look.
+    #[error("{0}")]
+    NotFound(String),
     /// Well-formed, but it cannot be done as asked (a cron expression that does not parse, a
     /// time in the past, an unknown agent or channel): HTTP 422.
     #[error("{0}")]
@@ -68,7 +71,8 @@ impl CoreError {
             | CoreError::TurnNotFound(_)
             | CoreError::GrantNotFound(_)
             | CoreError::ChannelNotFound(_)
-            | CoreError::TaskNotFound(_) => ErrorCode::NotFound,
+            | CoreError::TaskNotFound(_)
+            | CoreError::NotFound(_) => ErrorCode::NotFound,
             CoreError::SessionBusy(_) | CoreError::Conflict(_) => ErrorCode::Conflict,
             CoreError::ShuttingDown => ErrorCode::Internal,
             CoreError::Unauthenticated(_) => ErrorCode::Unauthorized,

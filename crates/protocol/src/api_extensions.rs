@@ -22,6 +22,18 @@ pub enum SkillOrigin {
     Extra,
 }
 
+impl SkillOrigin {
+    /// As written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkillOrigin::Workspace => "workspace",
+            SkillOrigin::Managed => "managed",
+            SkillOrigin::Bundled => "bundled",
+            SkillOrigin::Extra => "extra",
+        }
+    }
+}
+
 /// A skill as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -161,7 +173,21 @@ pub struct SkillsAdded {
 #[serde(rename_all = "lowercase")]
 pub enum McpTransport {
     Stdio,
+    /// Streamable HTTP (with a fallback to HTTP+SSE).
     Http,
+    /// The older HTTP+SSE transport only.
+    Sse,
+}
+
+impl McpTransport {
+    /// As written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            McpTransport::Stdio => "stdio",
+            McpTransport::Http => "http",
+            McpTransport::Sse => "sse",
+        }
+    }
 }
 
 /// An MCP server's state as the main agent's turns see it.
@@ -174,6 +200,18 @@ pub enum McpServerState {
     Idle,
     Failed,
     Disabled,
+}
+
+impl McpServerState {
+    /// As written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            McpServerState::Connected => "connected",
+            McpServerState::Idle => "idle",
+            McpServerState::Failed => "failed",
+            McpServerState::Disabled => "disabled",
+        }
+    }
 }
 
 /// One tool an MCP server offers.
@@ -208,8 +246,17 @@ pub struct McpServerSummary {
     pub tool_count: Option<u64>,
     #[serde(default)]
     pub last_error: Option<String>,
-    /// The tools the agent is offered from it (`server.tool` names).
-    pub offered_tools: Vec<String>,
+    /// The tools the agent is offered from it.
+    pub offered_tools: Vec<McpOfferedTool>,
+}
+
+/// A tool the agent is offered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct McpOfferedTool {
+    /// As the model calls it: `server.tool`.
+    pub name: String,
+    pub description: String,
 }
 
 /// `GET /mcp-servers`.

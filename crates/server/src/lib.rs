@@ -147,6 +147,18 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
             routes::providers::delete
         ))
         .routes(routes!(routes::providers::test))
+        .routes(routes!(routes::skills::list, routes::skills::add))
+        .routes(routes!(routes::skills::get))
+        .routes(routes!(routes::skills::switch))
+        .routes(routes!(routes::skills::install))
+        .routes(routes!(routes::mcp_servers::list, routes::mcp_servers::add))
+        .routes(routes!(
+            routes::mcp_servers::get,
+            routes::mcp_servers::delete
+        ))
+        .routes(routes!(routes::mcp_servers::switch))
+        .routes(routes!(routes::mcp_servers::switch_tool))
+        .routes(routes!(routes::mcp_servers::resource))
         .routes(routes!(ws::upgrade))
         .routes(routes!(routes::web::login_link))
 }

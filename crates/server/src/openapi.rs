@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
     // here for clients to generate from).
     components(schemas(pryx_protocol::EventEnvelope)),
     security(("bearer" = [])),
-    tags((name = "sessions"), (name = "approvals"), (name = "api-keys"), (name = "channels"), (name = "tasks"), (name = "providers"), (name = "system"), (name = "events"))
+    tags((name = "sessions"), (name = "approvals"), (name = "api-keys"), (name = "channels"), (name = "tasks"), (name = "providers"), (name = "extensions"), (name = "system"), (name = "events"))
 )]
 pub struct ApiDoc;
 

@@ -131,6 +131,17 @@ impl Skill {
             .as_deref()
             .unwrap_or(&self.manifest.name)
     }
+
+    /// The config path of its switch, `skills.entries.<key>.enabled` (the key quoted when it
+    /// holds dots).
+    pub fn switch_path(&self) -> String {
+        let key = self.config_key();
+        if key.contains('.') {
+            format!("skills.entries[\"{key}\"].enabled")
+        } else {
+            format!("skills.entries.{key}.enabled")
+        }
+    }
 }
 
 /// A skill folder whose `SKILL.md` could not be used, with the reason.

@@ -1,6 +1,7 @@
-//! `pryx skills`: list, inspect, validate, switch on/off and install the dependencies of
+//! `pryx skills`: list, inspect, validate, switch on/off, add, and install the dependencies of
 //! SKILL.md skills from the workspace, the data directory, the binary and extra directories.
 
+mod add;
 mod install;
 mod show;
 
@@ -48,6 +49,22 @@ enum Sub {
     Enable { name: String },
     /// Stop a skill from being used (`skills.entries.<name>.enabled = false`).
     Disable { name: String },
+    /// Add skills from a folder, an archive (.zip, .tar.gz, .tgz, .tar.bz2; a path or an
+    /// http(s) URL) or a git repository to the data directory's `skills/`. Links and special
+    /// files are refused, every SKILL.md must load, and nothing of the source runs.
+    Add {
+        /// A folder, an archive, or a git URL (`https://…`, `git@host:path`, `ssh://`, `file://`).
+        source: String,
+        /// Only this skill of a source that holds several (repeatable; default: all).
+        #[arg(long = "skill", value_name = "NAME")]
+        skills: Vec<String>,
+        /// The branch or tag of a git source.
+        #[arg(long = "ref", value_name = "REF")]
+        git_ref: Option<String>,
+        /// Replace skills of the same name added before instead of refusing.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Install a skill's dependencies after showing the exact commands.
     Install {
         name: String,
@@ -89,6 +106,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Sub::Enable { name } => switch(&workspace, &name, true),
         Sub::Disable { name } => switch(&workspace, &name, false),
+        Sub::Add {
+            source,
+            skills,
+            git_ref,
+            replace,
+        } => {
+            let dir = DataDir::open().context("cannot prepare the data directory")?;
+            let opts = pryx_skills::add::AddOptions {
+                skills,
+                git_ref,
+                replace,
+            };
+            add::run(&dir, &source, opts)
+        }
         Sub::Install {
             name,
             id,
@@ -113,7 +144,7 @@ fn switch(workspace: &std::path::Path, name: &str, on: bool) -> anyhow::Result<E
     let skill = catalog
         .get(name)
         .with_context(|| format!("no skill named `{name}`; see `pryx skills list`"))?;
-    let key = entry_key(skill.config_key());
+    let key = skill.switch_path();
     Config::set_path(&dir, &key, if on { "true" } else { "false" })?;
     let word = if on { "enabled" } else { "disabled" };
     println!("skill `{name}` {word} ({key} = {on})");
@@ -129,13 +160,4 @@ fn switch(workspace: &std::path::Path, name: &str, on: bool) -> anyhow::Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `skills.entries.<key>.enabled`, quoting keys that contain dots.
-fn entry_key(key: &str) -> String {
-    if key.contains('.') {
-        format!("skills.entries[\"{key}\"].enabled")
-    } else {
-        format!("skills.entries.{key}.enabled")
-    }
 }

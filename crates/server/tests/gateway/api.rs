@@ -278,6 +278,10 @@ async fn audit_lists_tool_calls_and_openapi_covers_every_route() {
         "/api/v1/audit",
         "/api/v1/policy",
         "/api/v1/model",
+        "/api/v1/skills",
+        "/api/v1/skills/{name}",
+        "/api/v1/mcp-servers",
+        "/api/v1/mcp-servers/{name}",
         "/api/v1/ws",
     ] {
         assert!(paths.contains_key(p), "missing {p}");

@@ -8,6 +8,7 @@ mod api;
 mod approval_grants;
 mod approvals;
 mod context;
+mod extensions;
 mod guard;
 mod limits;
 mod mcp;

@@ -323,3 +323,13 @@ fn quoting_is_shell_safe() {
 }
 
 mod archives;
+
+#[test]
+fn switch_paths_quote_keys_with_dots() {
+    assert_eq!(
+        skill("{}").switch_path(),
+        "skills.entries.tool-skill.enabled"
+    );
+    let dotted = skill(r#"{"pryx": {"skillKey": "a.b"}}"#);
+    assert_eq!(dotted.switch_path(), "skills.entries[\"a.b\"].enabled");
+}

@@ -1,23 +1,20 @@
-//! MCP (`/mcp`): the servers of `servers.json` with their live status (as the main agent's turns
-//! see them), the tools each offers, on/off, remove, and adding a stdio or HTTP server — tested
-//! first (connect and list its tools, as `pryx mcp test` does) and saved only when that works.
+//! MCP (`/mcp-servers`): the servers of `servers.json` with their live status (as the main
+//! agent's turns see them), the tools each offers, on/off, remove, and adding a stdio or HTTP
+//! server — tested first (connect and list its tools, as `pryx mcp test` does) and saved only
+//! when that works. The data and actions are the core's, as `/api/v1/mcp-servers` serves them.
 
 use crate::Web;
 use crate::page::{Layout, Viewer, render, see_other};
-use crate::pages::extensions::{self, Server};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use pryx_mcp::{McpManager, McpOptions, ServerConfig, ServersFile};
+use pryx_protocol::api::{McpServerAdd, McpServerSummary, McpTransport};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// How long the test of a new server may take.
-const TEST_LIMIT: Duration = Duration::from_secs(20);
 
 pub fn routes() -> Router<Arc<Web>> {
     Router::new()
@@ -46,15 +43,10 @@ pub enum SignIn {
 const URL_WAIT: Duration = Duration::from_secs(15);
 
 struct Row {
-    server: Server,
+    server: McpServerSummary,
     /// HTTP servers can sign in with OAuth.
     http: bool,
     sign_in: Option<SignIn>,
-    /// `connected`, `idle`, `failed`, `disabled`.
-    status: String,
-    tool_count: Option<usize>,
-    last_error: Option<String>,
-    tools: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -80,41 +72,25 @@ struct Shown {
 }
 
 async fn page(web: &Web, viewer: &Viewer) -> Page {
-    let (servers, problems) = extensions::servers(web);
-    let (status, tools) = web.core.mcp_status().await;
-    let rows = servers
+    let list = web.core.mcp_servers().await;
+    let rows = list
+        .servers
         .into_iter()
-        .map(|server| {
-            let live = status.iter().find(|s| s.name == server.name);
-            let sign_in = web
+        .map(|server| Row {
+            http: server.transport != McpTransport::Stdio,
+            sign_in: web
                 .sign_ins
                 .lock()
                 .ok()
-                .and_then(|m| m.get(&server.name).cloned());
-            let prefix = format!("{}.", server.name);
-            Row {
-                status: live.map_or_else(
-                    || if server.enabled { "idle" } else { "disabled" }.to_string(),
-                    |s| s.status.to_string(),
-                ),
-                tool_count: live.and_then(|s| s.tool_count),
-                last_error: live.and_then(|s| s.last_error.clone()),
-                tools: tools
-                    .iter()
-                    .filter(|t| t.name.starts_with(&prefix))
-                    .map(|t| (t.name.clone(), t.description.clone()))
-                    .collect(),
-                http: server.transport != "stdio",
-                sign_in,
-                server,
-            }
+                .and_then(|m| m.get(&server.name).cloned()),
+            server,
         })
         .collect();
     Page {
         layout: Layout::new(web, viewer, "MCP servers", "integrations"),
-        mcp_on: web.core.settings().config.mcp.enabled,
+        mcp_on: list.mcp_enabled,
         rows,
-        problems,
+        problems: list.problems,
         name: String::new(),
         target: String::new(),
         trusted: false,
@@ -145,67 +121,6 @@ struct AddForm {
     trusted: Option<String>,
 }
 
-/// What the form describes, or why it describes nothing usable.
-fn config_of(form: &AddForm) -> Result<ServerConfig, String> {
-    let target = form.target.trim();
-    let mut cfg = if target.starts_with("http://") || target.starts_with("https://") {
-        ServerConfig::http(target)
-    } else {
-        ServerConfig::stdio(pryx_mcp::split_command(target)?)
-    };
-    cfg.trusted = form.trusted.is_some();
-    Ok(cfg)
-}
-
-/// Why a new server's test did not list tools.
-enum Tested {
-    /// It answered that it needs an OAuth sign-in.
-    NeedsSignIn,
-    Failed(String),
-}
-
-/// Connects to the server described and lists its tools; nothing is saved.
-async fn test(web: &Web, name: &str, cfg: &ServerConfig) -> Result<usize, Tested> {
-    let scratch = web.core.dir().root().join(".mcp-test-never-written.json");
-    let mut file = ServersFile::load(&scratch).map_err(|e| Tested::Failed(e.to_string()))?;
-    file.upsert(name, cfg)
-        .map_err(|e| Tested::Failed(e.to_string()))?;
-    let roots = web
-        .core
-        .profile(None)
-        .map(|p| vec![p.workspace])
-        .unwrap_or_default();
-    let mgr = McpManager::from_file(
-        &file,
-        McpOptions::new(web.core.dir().clone()).with_roots(roots),
-    );
-    let Some(conn) = mgr.server(name) else {
-        let why = file
-            .problems()
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        mgr.shutdown().await;
-        return Err(Tested::Failed(why));
-    };
-    let outcome = tokio::time::timeout(TEST_LIMIT, async {
-        conn.connect().await?;
-        conn.list_tools().await
-    })
-    .await;
-    mgr.shutdown().await;
-    match outcome {
-        Ok(Ok(tools)) => Ok(tools.len()),
-        Ok(Err(pryx_mcp::McpError::AuthRequired(_))) => Err(Tested::NeedsSignIn),
-        Ok(Err(e)) => Err(Tested::Failed(e.to_string())),
-        Err(_) => Err(Tested::Failed(format!(
-            "it did not answer within {} s",
-            TEST_LIMIT.as_secs()
-        ))),
-    }
-}
-
 async fn add(
     State(web): State<Arc<Web>>,
     viewer: Viewer,
@@ -223,36 +138,17 @@ async fn add(
             render(StatusCode::UNPROCESSABLE_ENTITY, &p)
         }
     };
-    let path = web.core.dir().mcp_servers_file();
-    let mut file = match ServersFile::load(&path) {
-        Ok(f) => f,
-        Err(e) => return refused(e.to_string()).await,
+    let req = McpServerAdd {
+        name: name.clone(),
+        target: form.target.clone(),
+        trusted: form.trusted.is_some(),
     };
-    if file.contains(&name) {
-        return refused(format!("a server named {name} exists; remove it first")).await;
-    }
-    let cfg = match config_of(&form) {
-        Ok(c) => c,
-        Err(e) => return refused(e).await,
-    };
-    // A server that answers "sign in first" is kept: signing in is the next step.
-    let needs_sign_in = match test(&web, &name, &cfg).await {
-        Ok(_) => false,
-        Err(Tested::NeedsSignIn) => true,
-        Err(Tested::Failed(e)) => {
-            return refused(format!("Not saved: the test failed: {e}")).await;
+    let actor = format!("web:{}", viewer.session.id);
+    match web.core.add_mcp_server(&req, &actor).await {
+        Ok(added) if added.needs_sign_in => {
+            see_other(&format!("/mcp-servers?needs_sign_in={name}"))
         }
-    };
-    let saved = file.upsert(&name, &cfg).and_then(|_| file.save());
-    match saved {
-        Ok(()) => {
-            tracing::info!(server = %name, by = %viewer.session.id, "an MCP server was added from the dashboard");
-            if needs_sign_in {
-                see_other(&format!("/mcp-servers?needs_sign_in={name}"))
-            } else {
-                see_other(&format!("/mcp-servers?added={name}"))
-            }
-        }
+        Ok(_) => see_other(&format!("/mcp-servers?added={name}")),
         Err(e) => refused(e.to_string()).await,
     }
 }
@@ -268,30 +164,14 @@ async fn remove(
     axum::Form(form): axum::Form<RemoveForm>,
 ) -> Response {
     let name = form.name.trim().to_string();
-    let dir = web.core.dir().clone();
-    let result = ServersFile::load(&dir.mcp_servers_file()).and_then(|mut file| {
-        if !file.remove(&name)? {
-            return Ok(false);
-        }
-        file.save()?;
-        pryx_mcp::forget_server(&dir, &name)?;
-        Ok(true)
-    });
-    let outcome = match result {
-        Ok(true) => web
-            .core
-            .store()
-            .revoke_grants_with_prefix(&format!("{name}."), &format!("web:{}", viewer.session.id))
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
-        Ok(false) => Err(format!("there is no server named {name}")),
-        Err(e) => Err(e.to_string()),
-    };
+    let outcome = web
+        .core
+        .remove_mcp_server(&name, &format!("web:{}", viewer.session.id));
     match outcome {
         Ok(()) => see_other(&format!("/mcp-servers?removed={name}")),
         Err(e) => {
             let mut p = page(&web, &viewer).await;
-            p.error = Some(e);
+            p.error = Some(e.to_string());
             render(StatusCode::UNPROCESSABLE_ENTITY, &p)
         }
     }

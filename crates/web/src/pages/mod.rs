@@ -5,7 +5,6 @@ mod audit;
 mod chat;
 mod costs;
 mod diagnostics;
-mod extensions;
 mod home;
 mod integrations;
 mod mcp;

@@ -50,19 +50,10 @@ pub fn set_skill(workspace: &Path, dir: DataDir, name: &str, on: bool) -> ApiRes
         code: "NOT_FOUND".into(),
         message: format!("no skill named `{name}`"),
     })?;
-    let key = entry_key(skill.config_key());
+    let key = skill.switch_path();
     Config::set_path(&dir, &key, if on { "true" } else { "false" })
         .map(|_| ())
         .map_err(|e| failed("cannot change config.json", e))
-}
-
-/// `skills.entries.<key>.enabled`, quoting keys that contain dots.
-fn entry_key(key: &str) -> String {
-    if key.contains('.') {
-        format!("skills.entries[\"{key}\"].enabled")
-    } else {
-        format!("skills.entries.{key}.enabled")
-    }
 }
 
 fn manager(dir: &DataDir, workspace: &Path) -> ApiResult<(ServersFile, McpManager)> {
@@ -231,11 +222,5 @@ mod tests {
         let back: SessionDetail =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!(back, detail());
-    }
-
-    #[test]
-    fn skill_keys_with_dots_are_quoted() {
-        assert_eq!(entry_key("git"), "skills.entries.git.enabled");
-        assert_eq!(entry_key("a.b"), "skills.entries[\"a.b\"].enabled");
     }
 }

@@ -5,15 +5,12 @@
 use super::{ACTOR, Progress};
 use crate::Web;
 use crate::page::{Layout, Viewer, problem, render, see_other};
-use crate::pages::extensions::{self, Server, SkillRow};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use pryx_config::Edit;
-use pryx_core::SessionRequest;
-use pryx_mcp::ServersFile;
-use pryx_skills::SkillIndex;
+use pryx_core::{CoreError, SessionRequest};
+use pryx_protocol::api::{McpServerSummary, SkillSummary};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,11 +21,11 @@ struct Page {
     layout: Layout,
     progress: Progress,
     mcp_on: bool,
-    servers: Vec<Server>,
+    servers: Vec<McpServerSummary>,
     /// Why `servers.json` (or some entries) could not be used.
     mcp_problems: Vec<String>,
     skills_on: bool,
-    skills: Vec<SkillRow>,
+    skills: Vec<SkillSummary>,
     /// Where skills are looked for, for the "how to add one" hint.
     skills_dir: String,
     workspace: Option<String>,
@@ -56,12 +53,10 @@ fn page(web: &Web, viewer: &Viewer, notice: Option<String>) -> Page {
     let snap = web.core.settings();
     let config = &snap.config;
     let dir = web.core.dir();
-    let (servers, mcp_problems) = extensions::servers(web);
+    let mcp = web.core.mcp_servers_configured();
+    let (servers, mcp_problems) = (mcp.servers, mcp.problems);
     let ws = workspace(web);
-    let skills = match &ws {
-        Ok(w) => extensions::skills(web, w),
-        Err(_) => Vec::new(),
-    };
+    let skills = web.core.skills().map(|l| l.skills).unwrap_or_default();
     let workspace = ws.as_ref().ok().map(|w| w.display().to_string());
     Page {
         layout: Layout::new(web, viewer, "Welcome: integrations", "welcome"),
@@ -111,28 +106,8 @@ pub async fn toggle_mcp(
     axum::Form(form): axum::Form<Toggle>,
 ) -> Response {
     let on = form.enabled == "on";
-    let path = web.core.dir().mcp_servers_file();
-    let result = ServersFile::load(&path).and_then(|mut file| {
-        let Some(mut entry) = file.servers().get(&form.name).cloned() else {
-            return Ok(false);
-        };
-        entry.enabled = on;
-        file.upsert(&form.name, &entry)?;
-        file.save()?;
-        Ok(true)
-    });
-    match result {
-        Ok(true) => {
-            tracing::info!(server = %form.name, enabled = on, by = ACTOR, "MCP server switched");
-            see_other(form.back())
-        }
-        Ok(false) => not_found(&web, &viewer, "MCP server", &form.name),
-        Err(e) => show(
-            &web,
-            &viewer,
-            Some(format!("Could not change MCP server {}: {e}", form.name)),
-        ),
-    }
+    let result = web.core.set_mcp_server_enabled(&form.name, on, ACTOR);
+    switched(&web, &viewer, &form, result, "MCP server")
 }
 
 /// Switches one skill on or off (`skills.entries.<key>.enabled`, as `pryx skills enable` does).
@@ -142,30 +117,31 @@ pub async fn toggle_skill(
     axum::Form(form): axum::Form<Toggle>,
 ) -> Response {
     let on = form.enabled == "on";
-    let key = match workspace(&web) {
-        Ok(w) => SkillIndex::open(w, web.core.dir().clone())
-            .catalog()
-            .get(&form.name)
-            .map(|s| s.config_key().to_string()),
-        Err(_) => None,
-    };
-    let Some(key) = key else {
-        return not_found(&web, &viewer, "skill", &form.name);
-    };
-    let path = if key.contains('.') {
-        format!("skills.entries[\"{key}\"].enabled")
-    } else {
-        format!("skills.entries.{key}.enabled")
-    };
-    match web.core.write_config(&[Edit::Set(path, on.into())]) {
-        Ok(_) => {
-            tracing::info!(skill = %form.name, enabled = on, by = ACTOR, "skill switched");
+    let result = web
+        .core
+        .set_skill_enabled(&form.name, on, ACTOR)
+        .map(|_| ());
+    switched(&web, &viewer, &form, result, "skill")
+}
+
+/// Back to the page the switch was on, or why it did not switch.
+fn switched(
+    web: &Web,
+    viewer: &Viewer,
+    form: &Toggle,
+    result: Result<(), CoreError>,
+    what: &str,
+) -> Response {
+    match result {
+        Ok(()) => {
+            tracing::info!(name = %form.name, enabled = %form.enabled, by = ACTOR, "{what} switched");
             see_other(form.back())
         }
+        Err(CoreError::NotFound(_)) => not_found(web, viewer, what, &form.name),
         Err(e) => show(
-            &web,
-            &viewer,
-            Some(format!("Could not change skill {}: {e}", form.name)),
+            web,
+            viewer,
+            Some(format!("Could not change {what} {}: {e}", form.name)),
         ),
     }
 }
@@ -245,20 +221,27 @@ mod tests {
 
     #[test]
     fn servers_and_skills_get_switches() {
+        use pryx_protocol::api::{McpServerState, McpTransport, SkillOrigin};
         let mut p = page();
-        p.servers.push(Server {
+        p.servers.push(McpServerSummary {
             name: "files".into(),
-            transport: "stdio",
+            transport: McpTransport::Stdio,
             target: "npx server-filesystem".into(),
             enabled: false,
+            trusted: false,
+            state: McpServerState::Disabled,
+            tool_count: None,
+            last_error: None,
+            offered_tools: Vec::new(),
         });
-        p.skills.push(SkillRow {
+        p.skills.push(SkillSummary {
             name: "pdf".into(),
             description: "Read <PDF> files".into(),
-            origin: "bundled",
+            origin: SkillOrigin::Bundled,
             enabled: true,
+            usable: false,
             blocked: vec!["binary `pdftotext` is not on PATH".into()],
-            path: "bundled with Pryx".into(),
+            path: None,
         });
         let html = p.render().unwrap();
         assert!(html.contains(r#"action="/welcome/mcp""#));
