@@ -57,6 +57,9 @@ for _ in $(seq 200); do [ -s "$work/core.port" ] && break; sleep 0.05; done
 port="$(head -1 "$work/core.port")"
 token="$(cat "$work/home/token")"
 
+# Adding a skill clones or unpacks what it is given and adding an MCP server starts the command
+# it is given: random values would be random programs and hosts. Both are tested end to end
+# (the gateway's extensions tests, the browser's extensions scenario).
 status=0
 "$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" \
   run "http://127.0.0.1:$port/api/v1/openapi.json" \
@@ -64,6 +67,8 @@ status=0
   --checks all \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" \
   --exclude-path /api/v1/ws \
+  --exclude-operation-id add_skills \
+  --exclude-operation-id add_mcp_server \
   --workers 1 \
   --seed 1 \
   --request-timeout 10 \

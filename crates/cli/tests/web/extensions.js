@@ -1,5 +1,6 @@
 // Skills and MCP servers in the dashboard: a workspace skill is listed as usable, its page shows
-// SKILL.md (raw HTML in it stays text) and it is switched off and on through the page; an MCP
+// SKILL.md (raw HTML in it stays text) and it is switched off and on through the page; skills
+// are added from a git repository (one chosen of two), and a folder holding a link is refused; an MCP
 // server that cannot start is refused with the error and not saved, the reference server
 // (server-everything over stdio) is tested, saved, shown connected with its tools, and removed.
 "use strict";
@@ -86,6 +87,41 @@ async function extensions(browser) {
   check((await result.getAttribute("data-ok")) === "true", `the installation failed: ${await result.textContent()}`);
   check(fs.existsSync(path.join(prefix, "bin/gemini")), "the installer's program is not in the skill's tools folder");
   await screenshot(page, "skill-installed");
+
+  // Skills added from a git repository and refused from a folder holding a link; the page and
+  // GET /api/v1/skills agree.
+  const repo = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "skill-repo-"));
+  const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
+  for (const name of ["changelog", "triage-bot"]) {
+    fs.mkdirSync(path.join(repo, "skills", name), { recursive: true });
+    fs.writeFileSync(path.join(repo, "skills", name, "SKILL.md"), `---\nname: ${name}\ndescription: The ${name} skill.\n---\nSteps.\n`);
+  }
+  const git = (...a) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.org", ...a], { cwd: repo, env: gitEnv });
+  git("init", "-q", "-b", "main");
+  git("add", ".");
+  git("commit", "-qm", "skills");
+  await page.goto(cfg.base + "/skills");
+  const addForm = page.locator('[data-testid="skill-add-form"]');
+  await addForm.locator('[data-testid="skill-source"]').fill(`file://${repo}`);
+  await addForm.locator('[data-testid="skill-names"]').fill("changelog");
+  await addForm.locator('[data-testid="skill-add"]').click();
+  const added = page.locator('[data-testid="add-result"]');
+  await added.waitFor();
+  check((await added.getAttribute("data-ok")) === "true", `adding from git failed: ${await added.textContent()}`);
+  check(fs.existsSync(path.join(cfg.home, "skills/changelog/SKILL.md")), "the skill is not in the data directory");
+  check(!fs.existsSync(path.join(cfg.home, "skills/triage-bot")), "a skill that was not chosen was added");
+  await page.locator('tr[data-skill="changelog"]').waitFor();
+  const listed = (await api("GET", "/skills")).skills.find((k) => k.name === "changelog");
+  check(listed && listed.origin === "managed", `GET /skills: ${JSON.stringify(listed)}`);
+  await screenshot(page, "skills-added");
+  fs.symlinkSync("/etc/passwd", path.join(repo, "skills/triage-bot/passwd"));
+  await addForm.locator('[data-testid="skill-source"]').fill(path.join(repo, "skills/triage-bot"));
+  await addForm.locator('[data-testid="skill-add"]').click();
+  await page.locator('[data-testid="add-result"][data-ok="false"]').waitFor();
+  check((await page.locator('[data-testid="add-result"]').textContent()).includes("symbolic link"), "the link was not named");
+  check(!fs.existsSync(path.join(cfg.home, "skills/triage-bot")), "a skill with a link was added");
+  check((await addForm.locator('[data-testid="skill-source"]').inputValue()).endsWith("triage-bot"), "the form lost what was typed");
+  fs.rmSync(repo, { recursive: true, force: true });
 
   // A server that cannot start: the error, nothing saved.
   await page.goto(cfg.base + "/mcp-servers");

@@ -27,4 +27,3 @@ pub fn run(dir: &DataDir, source: &str, opts: AddOptions) -> anyhow::Result<Exit
     println!("see whether they can be used with `pryx skills list`");
     Ok(ExitCode::SUCCESS)
 }
-
