@@ -643,3 +643,64 @@ fn serve(body: Vec<u8>) -> String {
     });
     format!("http://{addr}/hello")
 }
+
+#[test]
+fn add_copies_a_folder_or_archive_into_the_data_dir_and_refuses_links() {
+    let e = setup();
+    let src = e.tmp.path().join("src/standup-notes");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(
+        src.join("SKILL.md"),
+        "---\nname: standup-notes\ndescription: Drafts standup notes.\n---\nAsk what changed.\n",
+    )
+    .unwrap();
+    pryx(&e)
+        .args(["add", src.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("added skill `standup-notes`"));
+    assert!(e.home.join("skills/standup-notes/SKILL.md").is_file());
+    let doc = list_json(&e);
+    entry(&doc, "standup-notes", "managed");
+
+    pryx(&e)
+        .args(["add", src.to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("was added before").and(predicate::str::contains("--replace")),
+        );
+    pryx(&e)
+        .args(["add", "--replace", src.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("replaced skill `standup-notes`"));
+
+    // An archive holding a link is refused whole; tar is the machine's.
+    std::os::unix::fs::symlink("/etc/passwd", src.join("passwd")).unwrap();
+    let archive = e.tmp.path().join("evil.tar.gz");
+    let tar = std::process::Command::new("tar")
+        .args([
+            "-czf",
+            archive.to_str().unwrap(),
+            "-C",
+            e.tmp.path().join("src").to_str().unwrap(),
+            "standup-notes",
+        ])
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    pryx(&e)
+        .env("PATH", format!("{}:/usr/bin:/bin", e.bin.display()))
+        .args(["add", "--replace", archive.to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("symbolic link"));
+    assert!(!e.home.join("skills/standup-notes/passwd").exists());
+
+    pryx(&e)
+        .args(["add", "ext::sh -c id"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("remote helpers"));
+}
