@@ -55,3 +55,40 @@ pub struct PolicyCheck {
     /// The workspace the call was judged in.
     pub workspace: String,
 }
+
+/// A policy as `GET /policies` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PolicyView {
+    pub name: String,
+    /// Compiled into Pryx (not editable; save a copy under another name).
+    pub builtin: bool,
+    /// Its file in the data directory's `policies/`; absent for a built-in.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Its YAML (a built-in's as it would be written to a file).
+    pub yaml: String,
+    /// New sessions use it (`defaults.policy`).
+    pub default: bool,
+    /// The agents that name it.
+    pub agents: Vec<String>,
+}
+
+/// `GET /policies`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PolicyList {
+    pub policies: Vec<PolicyView>,
+    /// Files of `policies/` that could not be used, with why.
+    pub problems: Vec<String>,
+}
+
+/// `PUT /policies/{name}`: a policy file's whole text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PolicyWrite {
+    /// YAML that names itself `name: <the path's name>`.
+    #[cfg_attr(feature = "openapi", schema(max_length = 262144))]
+    pub yaml: String,
+}

@@ -137,6 +137,12 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::config::schema))
         .routes(routes!(routes::policy::set))
         .routes(routes!(routes::policy::check))
+        .routes(routes!(routes::policy::list))
+        .routes(routes!(
+            routes::policy::get,
+            routes::policy::put,
+            routes::policy::delete
+        ))
         .routes(routes!(routes::model::set))
         .routes(routes!(routes::agents::list))
         .routes(routes!(routes::providers::presets))

@@ -107,6 +107,17 @@ async function policies(browser) {
   check(web.action === "deny" && web.rule.includes("no-web"), `the form's policy is not used: ${JSON.stringify(web)}`);
   const yaml = fs.readFileSync(path.join(cfg.home, "policies/no-web.yaml"), "utf8");
   check(yaml.includes("http.request") && yaml.includes("name: no-web"), `the saved YAML: ${yaml}`);
+
+  // The same list as JSON; a file nothing uses is removed from the page, audited.
+  const listed = (await api("GET", "/policies")).policies.map((p) => p.name);
+  check(listed.includes("no-web") && listed.includes("no-shell") && listed.includes("read-only"), `GET /policies: ${listed}`);
+  const entry = page.locator('[data-policy="no-web"]');
+  await entry.locator("summary").click();
+  await entry.getByRole("button", { name: "Remove policy no-web" }).click();
+  await page.waitForURL((u) => u.searchParams.get("removed") === "no-web");
+  check(!fs.existsSync(path.join(cfg.home, "policies/no-web.yaml")), "the removed policy file is still there");
+  const audit = await api("GET", "/audit?action=policy.&limit=20");
+  check(audit.entries.some((e) => e.action === "policy.removed" && e.resource_id === "no-web"), "the removal was not audited");
   await context.close();
 }
 

@@ -1,12 +1,16 @@
-//! Switching the policy new turns run under.
+//! The policies: which one new turns run under, the built-in modes and the files of
+//! `policies/` (listed, written once they parse, removed when unused), and "would this be
+//! allowed?".
 
 use crate::error::{ApiError, blocking};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use pryx_protocol::ErrorEnvelope;
-use pryx_protocol::api::{PolicyCheck, PolicyCheckRequest, PolicyChoice};
+use pryx_protocol::api::{
+    PolicyCheck, PolicyCheckRequest, PolicyChoice, PolicyList, PolicyView, PolicyWrite,
+};
 use std::sync::Arc;
 
 /// Sets the default policy of new sessions (`defaults.policy`, persisted in config). Existing
@@ -109,4 +113,60 @@ mod tests {
             assert!(check_name(bad).is_err(), "{bad}");
         }
     }
+}
+
+/// The built-in modes and the files of `policies/` with their YAML, whether new sessions use
+/// each and which agents name it; files that could not be used are in `problems`.
+#[utoipa::path(get, path = "/api/v1/policies", tag = "system",
+    responses((status = 200, body = PolicyList), (status = 401, body = ErrorEnvelope)))]
+pub async fn list(State(st): State<Arc<AppState>>) -> Result<Json<PolicyList>, ApiError> {
+    let core = st.core.clone();
+    Ok(Json(blocking(move || Ok(core.policies())).await?))
+}
+
+/// One policy.
+#[utoipa::path(get, path = "/api/v1/policies/{name}", tag = "system",
+    params(("name" = String, Path, description = "policy name")),
+    responses((status = 200, body = PolicyView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
+    State(st): State<Arc<AppState>>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<PolicyView>, ApiError> {
+    let core = st.core.clone();
+    Ok(Json(blocking(move || Ok(core.policy(&name)?)).await?))
+}
+
+/// Writes `policies/{name}.yaml` once the engine's parser accepts the YAML and it names itself
+/// `name`; built-in names are refused. Sessions pick the change up with their next turn.
+/// Audited as `policy.saved`.
+#[utoipa::path(put, path = "/api/v1/policies/{name}", tag = "system",
+    params(("name" = String, Path, description = "policy name")),
+    request_body = PolicyWrite,
+    responses((status = 200, body = PolicyView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope),
+        (status = 422, description = "a built-in or malformed name, or YAML the engine refuses (with the line)", body = ErrorEnvelope)))]
+pub async fn put(
+    State(st): State<Arc<AppState>>,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<PolicyWrite>,
+) -> Result<Json<PolicyView>, ApiError> {
+    let core = st.core.clone();
+    Ok(Json(
+        blocking(move || Ok(core.save_policy(&name, &body.yaml, "user:api")?)).await?,
+    ))
+}
+
+/// Removes a policy file; 409 while new sessions or an agent use it, 422 for a built-in.
+/// Audited as `policy.removed`.
+#[utoipa::path(delete, path = "/api/v1/policies/{name}", tag = "system",
+    params(("name" = String, Path, description = "policy name")),
+    responses((status = 204, description = "removed"), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "in use", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn delete(
+    State(st): State<Arc<AppState>>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let core = st.core.clone();
+    blocking(move || Ok(core.remove_policy(&name, "user:api")?)).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -110,3 +110,60 @@ async fn unknown_policy_is_not_found_and_path_like_names_are_refused() {
     );
     assert_eq!(rig.get("/diagnostics").await.1["policy"], "workspace-only");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_files_are_listed_written_once_they_parse_and_removed_when_unused() {
+    let rig = Rig::start().await;
+    let (status, list) = rig.get("/policies").await;
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<&str> = list["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"read-only") && names.contains(&"workspace-only"),
+        "{names:?}"
+    );
+    let (_, ro) = rig.get("/policies/read-only").await;
+    assert_eq!(
+        (ro["builtin"].clone(), ro["file"].clone()),
+        (json!(true), Value::Null)
+    );
+
+    // A built-in's YAML saved under another name is a working file policy.
+    let yaml = ro["yaml"]
+        .as_str()
+        .unwrap()
+        .replace("name: read-only", "name: team-ro");
+    let (status, saved) = rig.put("/policies/team-ro", json!({ "yaml": yaml })).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["builtin"], false);
+    assert!(rig.home().join("policies/team-ro.yaml").is_file());
+    let (status, _) = put_policy(&rig, json!({"name": "team-ro"})).await;
+    assert_eq!(status, 200);
+
+    for (name, body, why) in [
+        ("read-only", json!({"yaml": yaml}), "built in"),
+        ("other", json!({"yaml": yaml}), "must be `name: other`"),
+        ("broken", json!({"yaml": "name: broken\ntools: ["}), ""),
+        ("bad.name", json!({"yaml": yaml}), "letters, digits"),
+    ] {
+        let (status, e) = rig.put(&format!("/policies/{name}"), body).await;
+        assert_eq!(status, 422, "{name}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains(why), "{e}");
+    }
+    assert!(!rig.home().join("policies/other.yaml").exists());
+
+    let (status, e) = rig.delete("/policies/team-ro").await;
+    assert_eq!(status, 409, "the default policy was removed: {e}");
+    put_policy(&rig, json!({"name": "workspace-only"})).await;
+    let (status, _) = rig.delete("/policies/team-ro").await;
+    assert_eq!(status, 204);
+    assert!(!rig.home().join("policies/team-ro.yaml").exists());
+    let (status, _) = rig.delete("/policies/read-only").await;
+    assert_eq!(status, 422);
+    let (status, _) = rig.get("/policies/team-ro").await;
+    assert_eq!(status, 404);
+}

@@ -12,33 +12,18 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use pryx_policy::{BUILTIN_NAMES, builtin, load_dir, parse_policy};
-use pryx_protocol::api::{PolicyAction, PolicyCheck, PolicyCheckRequest};
+use pryx_protocol::api::{PolicyAction, PolicyCheck, PolicyCheckRequest, PolicyView};
 use serde::Deserialize;
 use std::sync::Arc;
-
-/// Largest policy file written from the page.
-const MAX_YAML: usize = 256 * 1024;
 
 pub fn routes() -> Router<Arc<Web>> {
     Router::new()
         .route("/policies", get(show))
         .route("/policies/check", post(check))
         .route("/policies/save", post(save))
+        .route("/policies/remove", post(remove))
         .route("/policies/edit", get(super::policy_form::show))
         .route("/policies/form", post(super::policy_form::save))
-}
-
-/// One policy as listed.
-struct PolicyRow {
-    name: String,
-    /// `built in` or the file's path.
-    source: String,
-    yaml: String,
-    builtin: bool,
-    default: bool,
-    /// Agents whose profile names it.
-    agents: Vec<String>,
 }
 
 /// The tester's form and its answer.
@@ -75,7 +60,7 @@ impl Tester {
 struct Page {
     layout: Layout,
     csrf: String,
-    policies: Vec<PolicyRow>,
+    policies: Vec<PolicyView>,
     file_errors: Vec<String>,
     tools: Vec<String>,
     tester: Tester,
@@ -85,53 +70,27 @@ struct Page {
     edit_yaml: String,
     edit_error: Option<String>,
     saved: Option<String>,
+    /// A file removed, or why it was not.
+    removed: Option<(bool, String)>,
 }
 
 #[derive(Deserialize)]
 struct Shown {
     saved: Option<String>,
+    removed: Option<String>,
 }
 
 async fn show(State(web): State<Arc<Web>>, viewer: Viewer, Query(q): Query<Shown>) -> Response {
     let mut page = build(&web, &viewer, Tester::default()).await;
     page.saved = q.saved;
+    page.removed = q
+        .removed
+        .map(|n| (true, format!("Removed the policy file {n}.")));
     render(StatusCode::OK, &page)
 }
 
 async fn build(web: &Web, viewer: &Viewer, tester: Tester) -> Page {
-    let snap = web.core.settings();
-    let config = &snap.config;
-    let uses = |name: &str| -> Vec<String> {
-        config
-            .agents
-            .iter()
-            .filter(|(_, a)| a.policy.as_deref() == Some(name))
-            .map(|(id, _)| id.clone())
-            .collect()
-    };
-    let mut policies: Vec<PolicyRow> = BUILTIN_NAMES
-        .iter()
-        .filter_map(|n| builtin(n))
-        .map(|p| PolicyRow {
-            yaml: serde_yaml_ng::to_string(&p).unwrap_or_default(),
-            source: "built in".into(),
-            builtin: true,
-            default: config.defaults.policy == p.name,
-            agents: uses(&p.name),
-            name: p.name,
-        })
-        .collect();
-    let report = load_dir(&web.core.dir().policies_dir());
-    for (path, p) in report.policies {
-        policies.push(PolicyRow {
-            yaml: std::fs::read_to_string(&path).unwrap_or_default(),
-            source: path.display().to_string(),
-            builtin: false,
-            default: config.defaults.policy == p.name,
-            agents: uses(&p.name),
-            name: p.name,
-        });
-    }
+    let list = web.core.policies();
     let tools = match web.core.profile_agent(None).await {
         Ok(agent) => agent.tools().definitions(),
         Err(_) => pryx_tools::ToolRegistry::with_builtins().definitions(),
@@ -147,8 +106,8 @@ async fn build(web: &Web, viewer: &Viewer, tester: Tester) -> Page {
     Page {
         layout: Layout::new(web, viewer, "Policies", "policies"),
         csrf: viewer.session.csrf.clone(),
-        policies,
-        file_errors: report.errors.iter().map(ToString::to_string).collect(),
+        policies: list.policies,
+        file_errors: list.problems,
         tools,
         tester,
         grants,
@@ -156,6 +115,7 @@ async fn build(web: &Web, viewer: &Viewer, tester: Tester) -> Page {
         edit_yaml: String::new(),
         edit_error: None,
         saved: None,
+        removed: None,
     }
 }
 
@@ -213,43 +173,19 @@ struct SaveForm {
     yaml: String,
 }
 
-/// Writes `policies/NAME.yaml` once the engine's parser accepts `yaml` and it names itself
-/// `name`; built-in names are refused. The answer is the name written.
-pub(crate) fn write_policy(web: &Web, name: &str, yaml: &str) -> Result<String, String> {
-    let name = name.trim();
-    let plain = !name.is_empty()
-        && name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-    if !plain {
-        return Err("a policy name uses letters, digits, - and _ (up to 64)".into());
-    }
-    if BUILTIN_NAMES.contains(&name) {
-        return Err(format!(
-            "{name} is built in; save your version under another name"
-        ));
-    }
-    if yaml.len() > MAX_YAML {
-        return Err(format!("a policy file is at most {} KB", MAX_YAML / 1024));
-    }
-    let dir = web.core.dir().policies_dir();
-    let path = dir.join(format!("{name}.yaml"));
-    match parse_policy(yaml, &path) {
-        Err(e) => return Err(e.to_string()),
-        Ok(p) if p.name != name => {
-            return Err(format!(
-                "the file says `name: {}`; it must be `name: {name}` to be saved as {name}.yaml",
-                p.name
-            ));
-        }
-        Ok(_) => {}
-    }
-    pryx_config::create_private_dir(&dir)
-        .and_then(|()| pryx_config::atomic_write(&path, yaml.as_bytes()))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(name.to_string())
+/// Saves a policy file through the core (parsed first, audited); the answer is the name
+/// written, or why not.
+pub(crate) fn write_policy(
+    web: &Web,
+    viewer: &Viewer,
+    name: &str,
+    yaml: &str,
+) -> Result<String, String> {
+    let actor = format!("web:{}", viewer.session.id);
+    web.core
+        .save_policy(name, yaml, &actor)
+        .map(|p| p.name)
+        .map_err(|e| e.to_string())
 }
 
 /// The YAML view's save.
@@ -258,7 +194,7 @@ async fn save(
     viewer: Viewer,
     axum::Form(form): axum::Form<SaveForm>,
 ) -> Response {
-    match write_policy(&web, &form.name, &form.yaml) {
+    match write_policy(&web, &viewer, &form.name, &form.yaml) {
         Ok(name) => {
             tracing::info!(policy = %name, by = %viewer.session.id, "a policy file was saved from the dashboard");
             see_other(&format!("/policies?saved={name}#p-{name}"))
@@ -268,6 +204,28 @@ async fn save(
             page.edit_name = form.name.trim().to_string();
             page.edit_yaml = form.yaml;
             page.edit_error = Some(why);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RemoveForm {
+    name: String,
+}
+
+/// Removes a policy file nothing uses.
+async fn remove(
+    State(web): State<Arc<Web>>,
+    viewer: Viewer,
+    axum::Form(form): axum::Form<RemoveForm>,
+) -> Response {
+    let actor = format!("web:{}", viewer.session.id);
+    match web.core.remove_policy(form.name.trim(), &actor) {
+        Ok(()) => see_other(&format!("/policies?removed={}#list-h", form.name.trim())),
+        Err(e) => {
+            let mut page = build(&web, &viewer, Tester::default()).await;
+            page.removed = Some((false, format!("Not removed: {e}")));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }

@@ -275,7 +275,7 @@ pub async fn save(
 ) -> Response {
     let written = policy_of(&f).and_then(|p| {
         let yaml = serde_yaml_ng::to_string(&p).map_err(|e| e.to_string())?;
-        write_policy(&web, &p.name, &yaml)
+        write_policy(&web, &viewer, &p.name, &yaml)
     });
     match written {
         Ok(name) => {
