@@ -12,17 +12,11 @@ pub const MAX_POLICY_YAML: usize = 256 * 1024;
 
 /// Only plain names, never paths: a file policy lives in the data dir's `policies/`.
 fn check_name(name: &str) -> Result<(), CoreError> {
-    let plain = !name.is_empty()
-        && name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-    if plain {
+    if pryx_policy::is_plain_name(name) {
         Ok(())
     } else {
         Err(CoreError::Unusable(
-            "a policy name uses letters, digits, - and _ (up to 64), starting with a letter or digit"
+            "a policy name uses letters, digits, - and _ (up to 128), starting with a letter or digit"
                 .into(),
         ))
     }

@@ -32,7 +32,7 @@ pub use document::{
     Policy, RateLimits, ToolRule, ToolRules, WorkspaceRules,
 };
 pub use evaluate::evaluate;
-pub use load::{LoadReport, PolicyError, load_dir, load_file, parse_policy};
+pub use load::{LoadReport, PolicyError, is_plain_name, load_dir, load_file, parse_policy};
 pub use path::{PathProblem, resolve_path};
 pub use pattern::{domain_matches, tool_matches};
 pub use rate::RateLedger;

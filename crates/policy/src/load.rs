@@ -145,6 +145,17 @@ pub fn load_dir(dir: &Path) -> LoadReport {
     report
 }
 
+/// Whether `name` can stand for a policy on its own (a built-in mode or the stem of a file in
+/// `policies/`): letters, digits, `-` and `_`, starting with a letter or digit, at most 128
+/// characters; never a path.
+pub fn is_plain_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+}
+
 fn validate(p: &Policy) -> Result<(), String> {
     if p.name.trim().is_empty()
         || !p

@@ -77,12 +77,7 @@ pub async fn check(
 
 /// Only names are accepted here, never paths: a file policy must live in the data dir.
 pub(crate) fn check_name(name: &str) -> Result<(), ApiError> {
-    let plain = name.len() <= 128
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-    if plain {
+    if pryx_policy::is_plain_name(name) {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
