@@ -19,6 +19,7 @@ mod live;
 mod mcp_admin;
 mod mcp_host;
 mod mcp_preview;
+mod mcp_sign_in;
 mod policies_admin;
 mod policy_check;
 mod processes;

@@ -95,6 +95,7 @@ impl Core {
                         tool_count: None,
                         last_error: None,
                         offered_tools: Vec::new(),
+                        sign_in: self.mcp_sign_in(name),
                     })
                     .collect()
             }

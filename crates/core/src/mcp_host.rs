@@ -4,7 +4,9 @@
 
 use crate::live::{FileStamp, Live, Snapshot};
 use pryx_mcp::{McpManager, McpOptions};
+use pryx_protocol::api::McpSignIn;
 use pryx_tools::Tool;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +23,8 @@ pub struct McpHost {
     loaded: tokio::sync::Mutex<Option<Loaded>>,
     /// Counts tool-list changes announced by servers; agents built before one are rebuilt.
     changes: Arc<AtomicU64>,
+    /// OAuth sign-ins started while this core runs, by server.
+    pub(crate) sign_ins: Arc<std::sync::Mutex<BTreeMap<String, McpSignIn>>>,
 }
 
 /// What [`McpHost::tools`] found.

@@ -248,6 +248,28 @@ pub struct McpServerSummary {
     pub last_error: Option<String>,
     /// The tools the agent is offered from it.
     pub offered_tools: Vec<McpOfferedTool>,
+    /// The last OAuth sign-in started from the dashboard or the API, while this core runs.
+    #[serde(default)]
+    pub sign_in: Option<McpSignIn>,
+}
+
+/// Where an OAuth sign-in started with `POST /mcp-servers/{name}/sign-in` stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum McpSignIn {
+    /// The person is to open this URL and approve; a listener on this machine waits for the
+    /// authorization server's redirect.
+    Waiting {
+        authorization_url: String,
+    },
+    /// The tokens are in the secret store under this reference; the servers restart with it.
+    Done {
+        token_ref: String,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 /// A tool the agent is offered.

@@ -165,6 +165,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(routes::mcp_servers::switch))
         .routes(routes!(routes::mcp_servers::switch_tool))
         .routes(routes!(routes::mcp_servers::resource))
+        .routes(routes!(routes::mcp_servers::sign_in))
         .routes(routes!(ws::upgrade))
         .routes(routes!(routes::web::login_link))
 }

@@ -30,8 +30,6 @@ pub struct Web {
     /// The user skipped (part of) the onboarding wizard: `/` then goes to the chat even
     /// without a provider. Kept for this run of the gateway only.
     onboarding_skipped: std::sync::atomic::AtomicBool,
-    /// OAuth sign-ins to MCP servers started from the MCP page, by server name.
-    sign_ins: std::sync::Mutex<std::collections::BTreeMap<String, pages::SignIn>>,
 }
 
 impl Web {
@@ -41,7 +39,6 @@ impl Web {
             auth,
             cookie_name: format!("pryx_session_{port}"),
             onboarding_skipped: std::sync::atomic::AtomicBool::new(false),
-            sign_ins: std::sync::Mutex::default(),
         }
     }
 

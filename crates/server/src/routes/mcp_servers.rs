@@ -8,7 +8,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pryx_protocol::ErrorEnvelope;
-use pryx_protocol::api::{McpServerAdd, McpServerAdded, McpServerDetail, McpServerList, Switch};
+use pryx_protocol::api::{
+    McpServerAdd, McpServerAdded, McpServerDetail, McpServerList, McpSignIn, Switch,
+};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -117,4 +119,20 @@ pub async fn resource(
     ApiQuery(q): ApiQuery<ResourceQuery>,
 ) -> Result<String, ApiError> {
     Ok(st.core.read_mcp_resource(&name, &q.uri).await?)
+}
+
+/// Starts an OAuth sign-in to an HTTP server (the flow of `pryx mcp auth`) and answers with the
+/// authorization URL to open once it is known; the redirect comes back to a listener on this
+/// machine, and `GET /mcp-servers` shows the outcome (`sign_in`). Audited as
+/// `mcp.sign_in_started`.
+#[utoipa::path(post, path = "/api/v1/mcp-servers/{name}/sign-in", tag = "extensions",
+    params(("name" = String, Path, description = "server name")),
+    responses((status = 200, body = McpSignIn), (status = 401, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+        (status = 422, description = "a stdio server, which has no OAuth", body = ErrorEnvelope)))]
+pub async fn sign_in(
+    State(st): State<Arc<AppState>>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<McpSignIn>, ApiError> {
+    Ok(Json(st.core.start_mcp_sign_in(&name, ACTOR).await?))
 }

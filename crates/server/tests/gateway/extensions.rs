@@ -247,6 +247,15 @@ async fn an_mcp_server_is_tested_saved_browsed_switched_and_removed() {
         .unwrap();
     assert_eq!(text.status(), 200);
 
+    // The fixture has no OAuth: the sign-in fails with the reason, kept for the list.
+    let (status, signed) = rig.post("/mcp-servers/fx/sign-in", json!({})).await;
+    assert_eq!(status, 200, "{signed}");
+    assert_eq!(signed["state"], "failed", "{signed}");
+    let (_, list) = rig.get("/mcp-servers").await;
+    assert_eq!(list["servers"][0]["sign_in"], signed);
+    let (status, _) = rig.post("/mcp-servers/nope/sign-in", json!({})).await;
+    assert_eq!(status, 404);
+
     let (status, _) = rig
         .put(
             "/mcp-servers/fx/tools/test_simple_text/enabled",

@@ -11,10 +11,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use pryx_protocol::api::{McpServerAdd, McpServerSummary, McpTransport};
+use pryx_protocol::api::{McpServerAdd, McpServerSummary, McpSignIn, McpTransport};
 use serde::Deserialize;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub fn routes() -> Router<Arc<Web>> {
     Router::new()
@@ -29,24 +28,10 @@ pub fn routes() -> Router<Arc<Web>> {
         )
 }
 
-/// An OAuth sign-in started from the page.
-#[derive(Debug, Clone)]
-pub enum SignIn {
-    /// The person is to open this URL; the loopback listener waits for the redirect.
-    Waiting(String),
-    /// The tokens are stored under this reference.
-    Done(String),
-    Failed(String),
-}
-
-/// How long the page waits for the authorization URL before answering.
-const URL_WAIT: Duration = Duration::from_secs(15);
-
 struct Row {
     server: McpServerSummary,
     /// HTTP servers can sign in with OAuth.
     http: bool,
-    sign_in: Option<SignIn>,
 }
 
 #[derive(Template)]
@@ -78,11 +63,6 @@ async fn page(web: &Web, viewer: &Viewer) -> Page {
         .into_iter()
         .map(|server| Row {
             http: server.transport != McpTransport::Stdio,
-            sign_in: web
-                .sign_ins
-                .lock()
-                .ok()
-                .and_then(|m| m.get(&server.name).cloned()),
             server,
         })
         .collect();
@@ -182,42 +162,16 @@ async fn remove(
 /// machine, and the page shows the outcome.
 async fn sign_in(
     State(web): State<Arc<Web>>,
-    _viewer: Viewer,
+    viewer: Viewer,
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Response {
-    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
-    let tx = std::sync::Mutex::new(Some(tx));
-    let dir = web.core.dir().clone();
-    let (task_web, task_name) = (web.clone(), name.clone());
-    tokio::spawn(async move {
-        let show = move |url: &str| {
-            if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
-                let _ = tx.send(url.to_string());
-            }
-        };
-        let outcome = pryx_mcp::sign_in(
-            &dir,
-            &task_name,
-            pryx_mcp::oauth::UserAgent::Browser { open: false },
-            &show,
-        )
-        .await;
-        let state = match outcome {
-            Ok(token_ref) => {
-                tracing::info!(server = %task_name, "signed in to an MCP server from the dashboard");
-                SignIn::Done(token_ref)
-            }
-            Err(e) => SignIn::Failed(e.to_string()),
-        };
-        if let Ok(mut m) = task_web.sign_ins.lock() {
-            m.insert(task_name, state);
+    let actor = format!("web:{}", viewer.session.id);
+    match web.core.start_mcp_sign_in(&name, &actor).await {
+        Ok(_) => see_other(&format!("/mcp-servers#s-{name}")),
+        Err(e) => {
+            let mut p = page(&web, &viewer).await;
+            p.error = Some(e.to_string());
+            render(StatusCode::UNPROCESSABLE_ENTITY, &p)
         }
-    });
-    // Without a URL in time, the flow ended first (its outcome is recorded) or is slow to start.
-    if let Ok(Ok(url)) = tokio::time::timeout(URL_WAIT, rx).await
-        && let Ok(mut m) = web.sign_ins.lock()
-    {
-        m.insert(name.clone(), SignIn::Waiting(url));
     }
-    see_other(&format!("/mcp-servers#s-{name}"))
 }

@@ -18,8 +18,6 @@ mod tasks;
 mod timeline;
 mod welcome;
 
-pub(crate) use mcp::SignIn;
-
 use crate::Web;
 use axum::Router;
 use std::sync::Arc;

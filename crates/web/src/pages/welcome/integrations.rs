@@ -233,6 +233,7 @@ mod tests {
             tool_count: None,
             last_error: None,
             offered_tools: Vec::new(),
+            sign_in: None,
         });
         p.skills.push(SkillSummary {
             name: "pdf".into(),
