@@ -31,6 +31,7 @@ mod skills_admin;
 mod tasks;
 pub mod telemetry;
 mod turn_end;
+mod turn_run;
 mod turns;
 
 pub use bus::{Attached, BUS_CAPACITY, BusEvent, SessionBus};
