@@ -50,13 +50,7 @@ async fn skills_are_added_listed_read_and_switched() {
     assert!(managed.is_file());
 
     let (_, list) = rig.get("/skills").await;
-    let row = list["skills"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "api-skill")
-        .cloned()
-        .unwrap();
+    let row = named(&list["skills"], "api-skill");
     assert_eq!(row["origin"], "managed");
     assert_eq!(row["usable"], true, "{row}");
 
@@ -220,13 +214,7 @@ async fn an_mcp_server_is_tested_saved_browsed_switched_and_removed() {
 
     let (status, detail) = rig.get("/mcp-servers/fx").await;
     assert_eq!(status, 200, "{detail}");
-    let tool = detail["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "test_simple_text")
-        .cloned()
-        .unwrap();
+    let tool = named(&detail["tools"], "test_simple_text");
     assert_eq!(tool["full_name"], "fx.test_simple_text");
     assert_eq!(tool["enabled"], true);
     assert!(
@@ -264,13 +252,7 @@ async fn an_mcp_server_is_tested_saved_browsed_switched_and_removed() {
         .await;
     assert_eq!(status, 204);
     let (_, detail) = rig.get("/mcp-servers/fx").await;
-    let tool = detail["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "test_simple_text")
-        .cloned()
-        .unwrap();
+    let tool = named(&detail["tools"], "test_simple_text");
     assert_eq!(tool["enabled"], false);
     let (_, list) = rig.get("/mcp-servers").await;
     assert!(
@@ -288,6 +270,16 @@ async fn an_mcp_server_is_tested_saved_browsed_switched_and_removed() {
     assert_eq!(status, 404);
     let (status, _) = rig.delete("/mcp-servers/fx").await;
     assert_eq!(status, 404);
+}
+
+/// The entry of a JSON list with this `name`.
+fn named(list: &serde_json::Value, name: &str) -> serde_json::Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
 }
 
 fn urlencode(s: &str) -> String {

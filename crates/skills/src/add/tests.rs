@@ -45,6 +45,13 @@ fn run(dir: &Path, program: &str, args: &[&str]) {
     assert!(st.success(), "{program} {args:?}");
 }
 
+/// Git with a fixed author and none of the machine's config.
+fn git(repo: &Path, args: &[&str]) {
+    let mut all = vec!["-c", "user.name=t", "-c", "user.email=t@example.org"];
+    all.extend_from_slice(args);
+    run(repo, "git", &all);
+}
+
 #[tokio::test]
 async fn a_folder_with_one_skill_is_added_once_and_replaced_only_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
@@ -227,47 +234,12 @@ async fn a_git_repository_is_cloned_at_its_branch_without_its_history() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     write_skill(&repo, "from-git");
-    run(&repo, "git", &["init", "-q", "-b", "main"]);
-    run(
-        &repo,
-        "git",
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.org",
-            "add",
-            ".",
-        ],
-    );
-    run(
-        &repo,
-        "git",
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.org",
-            "commit",
-            "-qm",
-            "one",
-        ],
-    );
-    run(&repo, "git", &["checkout", "-qb", "next"]);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "one"]);
+    git(&repo, &["checkout", "-qb", "next"]);
     fs::write(repo.join("SKILL.md"), skill_md("from-git") + "On next.\n").unwrap();
-    run(
-        &repo,
-        "git",
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.org",
-            "commit",
-            "-qam",
-            "two",
-        ],
-    );
+    git(&repo, &["commit", "-qam", "two"]);
 
     let url = format!("file://{}", repo.display());
     let skills = tmp.path().join("skills");
