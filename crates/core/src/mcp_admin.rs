@@ -53,7 +53,7 @@ fn file_error(e: pryx_mcp::McpError) -> CoreError {
 }
 
 /// What the form or request describes: an http(s) URL, or a command line for stdio.
-pub fn config_of(target: &str, trusted: bool) -> Result<ServerConfig, String> {
+fn config_of(target: &str, trusted: bool) -> Result<ServerConfig, String> {
     let target = target.trim();
     let mut cfg = if target.starts_with("http://") || target.starts_with("https://") {
         ServerConfig::http(target)

@@ -27,7 +27,7 @@ fn origin(o: Origin) -> SkillOrigin {
 }
 
 /// A skill as listed.
-pub(crate) fn summary(s: &Skill) -> SkillSummary {
+fn summary(s: &Skill) -> SkillSummary {
     SkillSummary {
         name: s.name().to_string(),
         description: s.manifest.description.clone(),

@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, blocking};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::routes::API_ACTOR;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -13,8 +14,6 @@ use pryx_protocol::api::{
 };
 use serde::Deserialize;
 use std::sync::Arc;
-
-const ACTOR: &str = "user:api";
 
 /// Every configured server with its status as the main agent's turns see it (servers are
 /// loaded, not necessarily connected, by this call) and the tools the agent is offered.
@@ -36,7 +35,7 @@ pub async fn add(
     State(st): State<Arc<AppState>>,
     ApiJson(body): ApiJson<McpServerAdd>,
 ) -> Result<(StatusCode, Json<McpServerAdded>), ApiError> {
-    let added = st.core.add_mcp_server(&body, ACTOR).await?;
+    let added = st.core.add_mcp_server(&body, API_ACTOR).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -62,7 +61,7 @@ pub async fn delete(
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let core = st.core.clone();
-    blocking(move || Ok(core.remove_mcp_server(&name, ACTOR)?)).await?;
+    blocking(move || Ok(core.remove_mcp_server(&name, API_ACTOR)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -78,7 +77,7 @@ pub async fn switch(
     ApiJson(body): ApiJson<Switch>,
 ) -> Result<StatusCode, ApiError> {
     let core = st.core.clone();
-    blocking(move || Ok(core.set_mcp_server_enabled(&name, body.enabled, ACTOR)?)).await?;
+    blocking(move || Ok(core.set_mcp_server_enabled(&name, body.enabled, API_ACTOR)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -94,7 +93,7 @@ pub async fn switch_tool(
     ApiJson(body): ApiJson<Switch>,
 ) -> Result<StatusCode, ApiError> {
     let core = st.core.clone();
-    blocking(move || Ok(core.set_mcp_tool_enabled(&name, &tool, body.enabled, ACTOR)?)).await?;
+    blocking(move || Ok(core.set_mcp_tool_enabled(&name, &tool, body.enabled, API_ACTOR)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -134,5 +133,5 @@ pub async fn sign_in(
     State(st): State<Arc<AppState>>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<McpSignIn>, ApiError> {
-    Ok(Json(st.core.start_mcp_sign_in(&name, ACTOR).await?))
+    Ok(Json(st.core.start_mcp_sign_in(&name, API_ACTOR).await?))
 }

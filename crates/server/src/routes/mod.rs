@@ -21,6 +21,9 @@ pub mod update;
 pub mod web;
 
 use crate::error::ApiError;
+
+/// Who the audit log names for a change made through the API with the token.
+pub(crate) const API_ACTOR: &str = "user:api";
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, blocking};
 use crate::extract::{ApiJson, ApiPath};
+use crate::routes::API_ACTOR;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -147,7 +148,7 @@ pub async fn put(
 ) -> Result<Json<PolicyView>, ApiError> {
     let core = st.core.clone();
     Ok(Json(
-        blocking(move || Ok(core.save_policy(&name, &body.yaml, "user:api")?)).await?,
+        blocking(move || Ok(core.save_policy(&name, &body.yaml, API_ACTOR)?)).await?,
     ))
 }
 
@@ -162,6 +163,6 @@ pub async fn delete(
     ApiPath(name): ApiPath<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let core = st.core.clone();
-    blocking(move || Ok(core.remove_policy(&name, "user:api")?)).await?;
+    blocking(move || Ok(core.remove_policy(&name, API_ACTOR)?)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

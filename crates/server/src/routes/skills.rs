@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, blocking};
 use crate::extract::{ApiJson, ApiPath};
+use crate::routes::API_ACTOR;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -14,8 +15,6 @@ use pryx_protocol::api::{
     SkillSummary, SkillsAdded, Switch,
 };
 use std::sync::Arc;
-
-const ACTOR: &str = "user:api";
 
 /// Every skill that applies in the main agent's workspace.
 #[utoipa::path(get, path = "/api/v1/skills", tag = "extensions",
@@ -39,7 +38,7 @@ pub async fn add(
     State(st): State<Arc<AppState>>,
     ApiJson(body): ApiJson<SkillAddRequest>,
 ) -> Result<(StatusCode, Json<SkillsAdded>), ApiError> {
-    let added = st.core.add_skills(&body, ACTOR).await?;
+    let added = st.core.add_skills(&body, API_ACTOR).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -70,7 +69,7 @@ pub async fn switch(
 ) -> Result<Json<SkillSummary>, ApiError> {
     let core = st.core.clone();
     Ok(Json(
-        blocking(move || Ok(core.set_skill_enabled(&name, body.enabled, ACTOR)?)).await?,
+        blocking(move || Ok(core.set_skill_enabled(&name, body.enabled, API_ACTOR)?)).await?,
     ))
 }
 
@@ -96,7 +95,7 @@ pub async fn install(
     }
     Ok(Json(
         st.core
-            .install_skill_deps(&name, &body.installer, ACTOR)
+            .install_skill_deps(&name, &body.installer, API_ACTOR)
             .await?,
     ))
 }

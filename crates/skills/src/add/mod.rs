@@ -113,10 +113,7 @@ pub async fn add(
             });
         }
     }
-    fs::create_dir_all(skills_dir).map_err(|e| AddError::Io {
-        path: skills_dir.display().to_string(),
-        message: e.to_string(),
-    })?;
+    // Creates `skills_dir` when missing; the staging folder sits inside it.
     let staging = Staging::new(&skills_dir.join(".adding"))?;
     let out = staging.out();
     match source {

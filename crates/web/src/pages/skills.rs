@@ -53,9 +53,10 @@ struct List {
 }
 
 fn list_page(web: &Web, viewer: &Viewer, form: AddForm, added: Option<(bool, String)>) -> List {
-    let (skills, skills_dir, problem) = match web.core.skills() {
-        Ok(l) => (l.skills, l.managed_dir, None),
+    let (skills_on, skills, skills_dir, problem) = match web.core.skills() {
+        Ok(l) => (l.skills_enabled, l.skills, l.managed_dir, None),
         Err(e) => (
+            web.core.settings().config.skills.enabled,
             Vec::new(),
             web.core.dir().skills_dir().display().to_string(),
             Some(e.to_string()),
@@ -63,7 +64,7 @@ fn list_page(web: &Web, viewer: &Viewer, form: AddForm, added: Option<(bool, Str
     };
     List {
         layout: Layout::new(web, viewer, "Skills", "integrations"),
-        skills_on: web.core.settings().config.skills.enabled,
+        skills_on,
         skills,
         skills_dir,
         problem,
